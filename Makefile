@@ -1,0 +1,108 @@
+# envdrift: non-recursive build. `make` builds build/envdrift; `make test`
+# installs build dependencies, runs unit + CLI tests, then again under
+# ASan+UBSan. See README.md.
+
+PKGS     := libgit2 yaml-0.1 openssl libssh2
+BUILD    ?= build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WERROR   ?= -Werror
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wold-style-definition -Wmissing-prototypes -Wwrite-strings -Wcast-qual \
+	-Wformat=2 -Wpointer-arith -Wvla -Wundef -Wdeclaration-after-statement \
+	-Wredundant-decls -Wconversion -Wno-sign-conversion
+
+CPPFLAGS += -I. -I$(BUILD) -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE \
+	-DENVDRIFT_VERSION='"$(VERSION)"' \
+	-DFIXTURE_DIR='"$(CURDIR)/tests/fixtures"'
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
+LIBS      = $(PKG_LIBS) -lpthread
+
+LIB_SRC  := $(wildcard core/*.c collector/*.c differ/*.c baselines/*.c reports/*.c)
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/embedded.o
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
+EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml
+
+.PHONY: all unit cli-test test asan deps demo bench install clean lint check-deps
+all: $(BUILD)/envdrift
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Shipped YAML defaults are compiled in, so an installed binary needs no
+# data directory to work.
+$(BUILD)/gen/embedded.c: $(EMBED) tests/lib/embed.sh
+	@mkdir -p $(@D)
+	sh tests/lib/embed.sh $(EMBED) > $@
+
+$(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libenvdrift.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/envdrift: $(CLI_OBJ) $(BUILD)/libenvdrift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libenvdrift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+cli-test: $(BUILD)/envdrift
+	ENVDRIFT=$(CURDIR)/$(BUILD)/envdrift sh tests/cli/run.sh
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' unit cli-test
+
+# Install what the build and the tests need, only when something is missing.
+DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
+	libssh2-1-dev libcmocka-dev git openssh-server openssh-client
+deps:
+	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test: deps
+	$(MAKE) all unit cli-test
+	$(MAKE) asan
+	@echo "make test: all passed"
+
+DEMO_REPO ?= $(BUILD)/demo-state
+demo: deps
+	$(MAKE) all
+	rm -rf $(DEMO_REPO) $(DEMO_REPO).key
+	$(BUILD)/envdrift init --repo $(DEMO_REPO)
+	$(BUILD)/envdrift collect --repo $(DEMO_REPO) --env demo --role demo
+	$(BUILD)/envdrift status --repo $(DEMO_REPO)
+	git -C $(DEMO_REPO) log --stat -1 | head -40
+
+bench: deps
+	$(MAKE) all
+	sh bench/run.sh $(BUILD)/envdrift
+
+install: $(BUILD)/envdrift
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/envdrift
+	install -m 0755 $(BUILD)/envdrift $(DESTDIR)$(PREFIX)/bin/envdrift
+	install -m 0644 doc/envdrift.1 $(DESTDIR)$(PREFIX)/share/man/man1/envdrift.1
+	install -m 0644 $(EMBED) $(DESTDIR)$(PREFIX)/share/envdrift/
+
+clean:
+	rm -rf build
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,62 @@
+#ifndef ENVDRIFT_COLLECTOR_COLLECTOR_H
+#define ENVDRIFT_COLLECTOR_COLLECTOR_H
+/*
+ * Collectors: snapshot one host (this machine or a mounted root) into a
+ * struct snapshot. What to collect comes from a YAML configuration whose
+ * defaults are built in (baselines/collect-default.yaml, sysctl-classes.yaml).
+ * Parsers take buffers, not paths, so a remote stream can feed them too.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/snapshot.h"
+#include "core/strvec.h"
+
+struct ed_hmac;
+
+/* Sysctl key classes, globs on dotted keys ('.' separates). */
+struct sysctl_classes {
+	struct ed_strvec volatile_keys; /* never stored */
+	struct ed_strvec per_host;      /* stored in sysctl-per-host */
+	struct ed_strvec secret;        /* stored as hmac tokens */
+	struct ed_strvec write_only;    /* never read */
+};
+
+struct collect_config {
+	bool packages, kernel, sysctl, services, files; /* enabled collectors */
+	struct ed_strvec file_include;   /* absolute globs, "/etc/**" */
+	struct ed_strvec file_exclude;   /* globs; a matching dir is pruned */
+	struct ed_strvec secret_files;   /* globs: whole file is a secret */
+	struct ed_strvec secret_values;  /* POSIX EREs, see README */
+	size_t content_max;              /* text files up to this are stored */
+	size_t max_files;                /* safety cap on entries per host */
+	struct sysctl_classes sysctl_classes;
+};
+
+/*
+ * Load configuration: the built-in defaults, then path (NULL: defaults
+ * only) whose keys replace or extend them. Errors name path:line:col.
+ * The caller frees *out with collect_config_free.
+ */
+int collect_config_load(struct collect_config **out, const char *path,
+			struct ed_err *err);
+void collect_config_free(struct collect_config *cfg);
+
+struct collect_opts {
+	const char *root;        /* "/" for this machine */
+	bool live;               /* root is the running system: read /proc/net, active units */
+	const struct collect_config *cfg;
+	struct ed_hmac *key;     /* secrets are tokenised with it */
+};
+
+/*
+ * Collect every enabled collector into out (initialised by the caller).
+ * Unreadable entries become warnings in out->warnings and return 0; a
+ * missing root or a malformed package database returns an error and the
+ * snapshot must not be committed.
+ */
+int collect_host(struct snapshot *out, const struct collect_opts *opts,
+		 struct ed_err *err);
+
+#endif

@@ -1,0 +1,46 @@
+#ifndef ENVDRIFT_COLLECTOR_INTERNAL_H
+#define ENVDRIFT_COLLECTOR_INTERNAL_H
+/*
+ * Collector internals: one function per collector and the parsers they use,
+ * exposed for collector/*.c and the unit tests only.
+ */
+#include "collector/collector.h"
+#include "core/buf.h"
+
+/* Each adds its files (and "collector X ..." lines to meta) to snap. */
+int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
+		     const struct collect_opts *o, struct ed_err *err);
+int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
+		   const struct collect_opts *o, struct ed_err *err);
+int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
+		   const struct collect_opts *o, struct ed_err *err);
+int collect_services(struct snapshot *snap, struct ed_strvec *meta,
+		     const struct collect_opts *o, struct ed_err *err);
+int collect_files(struct snapshot *snap, struct ed_strvec *meta,
+		  const struct collect_opts *o, struct ed_err *err);
+
+/* Join root and an absolute path ("/etc/x") into out (reset first). */
+void collect_path(struct ed_buf *out, const char *root, const char *abspath);
+
+/*
+ * Parsers: buffer in, sorted-later lines out. name is used in messages
+ * ("var/lib/dpkg/status:120: ..."). ED_EPARSE on malformed input.
+ */
+int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
+		      const char *name, struct ed_err *err);
+int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
+			const char *name, struct ed_err *err);
+/* rpm -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n' */
+int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
+		    const char *name, struct ed_err *err);
+/* /proc/modules: module names only */
+int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
+			 const char *name, struct ed_err *err);
+/* /etc/os-release: "os-release.KEY = VALUE" with shell quoting removed */
+int kernel_parse_os_release(struct ed_strvec *lines, const char *buf,
+			    size_t len, const char *name, struct ed_err *err);
+/* /proc/net/{tcp,tcp6,udp,udp6}: listening sockets as "listen PROTO ADDR:PORT" */
+int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
+			    size_t len, const char *proto, struct ed_err *err);
+
+#endif

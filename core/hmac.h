@@ -1,0 +1,33 @@
+#ifndef ENVDRIFT_CORE_HMAC_H
+#define ENVDRIFT_CORE_HMAC_H
+/*
+ * Keyed hashing of secrets (HMAC-SHA256) and plain SHA-256 digests. The key
+ * lives outside the repository; the repository records only its fingerprint,
+ * so secrets compare equal across hosts without ever entering git.
+ */
+#include <stddef.h>
+
+#include "core/buf.h"
+
+#define ED_KEY_BYTES 32
+
+struct ed_hmac;
+
+/* Create a new random key file at path (O_EXCL, mode 0600 unless mode given). */
+int ed_hmac_generate(const char *path, unsigned mode, struct ed_err *err);
+/*
+ * Load the key at path. ED_ENOTFOUND if missing, ED_EKEY if malformed. The
+ * caller frees *out with ed_hmac_free. One struct per thread.
+ */
+int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err);
+void ed_hmac_free(struct ed_hmac *k);
+/* Append "hmac:<64 hex>" for data to out. */
+void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
+		   size_t len);
+/* 64 hex digits identifying the key without revealing it. */
+void ed_hmac_fingerprint(struct ed_hmac *k, char out[65]);
+
+/* SHA-256 of data as 64 lowercase hex digits + NUL. */
+void ed_sha256_hex(char out[65], const void *data, size_t len);
+
+#endif
