@@ -2,7 +2,7 @@
 #define ENVDRIFT_COLLECTOR_INTERNAL_H
 /*
  * Collector internals: one function per collector and the parsers they use,
- * exposed for collector/*.c and the unit tests only.
+ * exposed for the collector sources and the unit tests only.
  */
 #include "collector/collector.h"
 #include "core/buf.h"

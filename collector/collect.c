@@ -1,0 +1,73 @@
+/*
+ * collect_host: run every enabled collector against one root and assemble
+ * the host snapshot, including the "meta" file that says which collectors
+ * ran and which could not (so a missing /proc is never read as removal).
+ */
+#include "collector/collector.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collector/internal.h"
+
+void collect_path(struct ed_buf *out, const char *root, const char *abspath)
+{
+	size_t rlen = strlen(root);
+
+	ed_buf_reset(out);
+	while (rlen > 1 && root[rlen - 1] == '/')
+		rlen--;
+	if (!(rlen == 1 && root[0] == '/'))
+		ed_buf_add(out, root, rlen);
+	if (abspath[0] != '/')
+		ed_buf_addch(out, '/');
+	ed_buf_adds(out, abspath);
+}
+
+int collect_host(struct snapshot *out, const struct collect_opts *opts,
+		 struct ed_err *err)
+{
+	struct ed_strvec meta = ED_STRVEC_INIT;
+	const struct collect_config *cfg = opts->cfg;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(opts->root, &st) < 0)
+		return ed_err_errno(err, ED_ENOTFOUND, errno, "root '%s'",
+				    opts->root);
+	if (!S_ISDIR(st.st_mode))
+		return ed_err_set(err, ED_ENOTFOUND,
+				  "root '%s': not a directory", opts->root);
+
+	if (cfg->packages) {
+		rc = collect_packages(out, &meta, opts, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (cfg->kernel) {
+		rc = collect_kernel(out, &meta, opts, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (cfg->sysctl) {
+		rc = collect_sysctl(out, &meta, opts, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (cfg->services) {
+		rc = collect_services(out, &meta, opts, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (cfg->files) {
+		rc = collect_files(out, &meta, opts, err);
+		if (rc < 0)
+			goto out;
+	}
+	snapshot_add_lines(out, "meta", &meta);
+	snapshot_sort(out);
+out:
+	ed_strvec_release(&meta);
+	return rc;
+}
