@@ -65,6 +65,14 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		if (rc < 0)
 			goto out;
 	}
+	if (opts->roles && opts->roles->nr) {
+		size_t i;
+
+		for (i = 0; i < opts->roles->nr; i++)
+			ed_strvec_pushf(&meta, "role %s", opts->roles->v[i]);
+	} else {
+		ed_strvec_push(&meta, "role default");
+	}
 	snapshot_add_lines(out, "meta", &meta);
 	snapshot_sort(out);
 out:

@@ -25,7 +25,7 @@ struct sysctl_classes {
 
 struct collect_config {
 	bool packages, kernel, sysctl, services, files; /* enabled collectors */
-	struct ed_strvec file_include;   /* absolute globs, "/etc/**" */
+	struct ed_strvec file_include;   /* absolute globs: /etc then two stars */
 	struct ed_strvec file_exclude;   /* globs; a matching dir is pruned */
 	struct ed_strvec secret_files;   /* globs: whole file is a secret */
 	struct ed_strvec secret_values;  /* POSIX EREs, see README */
@@ -48,6 +48,8 @@ struct collect_opts {
 	bool live;               /* root is the running system: read /proc/net, active units */
 	const struct collect_config *cfg;
 	struct ed_hmac *key;     /* secrets are tokenised with it */
+	const struct ed_strvec *roles; /* "role NAME" lines in meta; NULL or
+					* empty means the role "default" */
 };
 
 /*
