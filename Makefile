@@ -10,6 +10,8 @@ WERROR   ?= -Werror
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := 0.1.0
+V        ?=
+Q        := $(if $(V),,@)
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wold-style-definition -Wmissing-prototypes -Wwrite-strings -Wcast-qual \
@@ -37,7 +39,8 @@ all: $(BUILD)/envdrift
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Shipped YAML defaults are compiled in, so an installed binary needs no
 # data directory to work.
@@ -46,10 +49,10 @@ $(BUILD)/gen/embedded.c: $(EMBED) tests/lib/embed.sh
 	sh tests/lib/embed.sh $(EMBED) > $@
 
 $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libenvdrift.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/envdrift: $(CLI_OBJ) $(BUILD)/libenvdrift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

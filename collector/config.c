@@ -1,0 +1,303 @@
+/*
+ * Collection configuration: the compiled-in defaults
+ * (baselines/collect-default.yaml, baselines/sysctl-classes.yaml) and an
+ * optional user file with the same keys. Unknown keys are errors, so a typo
+ * never silently turns a collector off.
+ */
+#include "collector/collector.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/embedded.h"
+#include "core/yaml.h"
+
+struct cfg_ctx {
+	const char *name; /* file name for messages */
+	struct ed_err *err;
+};
+
+static int bad(const struct cfg_ctx *c, const struct ed_ynode *n,
+	       const char *what)
+{
+	return ed_err_set(c->err, ED_EPARSE, "%s:%zu:%zu: %s", c->name,
+			  n->line, n->col, what);
+}
+
+static int want_map(const struct cfg_ctx *c, const struct ed_ynode *n,
+		    const char *key)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	int rc;
+
+	if (n->type == ED_YMAP)
+		return 0;
+	ed_buf_addf(&b, "%s: want a mapping, found a %s", key,
+		    ed_ynode_kind(n));
+	rc = bad(c, n, b.ptr);
+	ed_buf_release(&b);
+	return rc;
+}
+
+/* Check every key of map n is one of allowed (NULL-terminated). */
+static int check_keys(const struct cfg_ctx *c, const struct ed_ynode *n,
+		      const char *const *allowed)
+{
+	size_t i, j;
+
+	for (i = 0; i + 1 < n->nr; i += 2) {
+		const struct ed_ynode *k = n->kids[i];
+		int ok = 0;
+
+		for (j = 0; allowed[j]; j++)
+			if (!strcmp(k->str, allowed[j]))
+				ok = 1;
+		if (!ok) {
+			struct ed_buf b = ED_BUF_INIT;
+			int rc;
+
+			ed_buf_addf(&b, "unknown key '%s'", k->str);
+			rc = bad(c, k, b.ptr);
+			ed_buf_release(&b);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Fill sv from a sequence of scalars; replace=1 empties it first. */
+static int read_list(struct ed_strvec *sv, const struct cfg_ctx *c,
+		     const struct ed_ynode *n, const char *key, int replace)
+{
+	size_t i;
+
+	if (n->type != ED_YSEQ) {
+		struct ed_buf b = ED_BUF_INIT;
+		int rc;
+
+		ed_buf_addf(&b, "%s: want a list, found a %s", key,
+			    ed_ynode_kind(n));
+		rc = bad(c, n, b.ptr);
+		ed_buf_release(&b);
+		return rc;
+	}
+	for (i = 0; i < n->nr; i++)
+		if (n->kids[i]->type != ED_YSCALAR || !n->kids[i]->len)
+			return bad(c, n->kids[i], "want a non-empty string");
+	if (replace)
+		ed_strvec_release(sv);
+	for (i = 0; i < n->nr; i++)
+		ed_strvec_push(sv, n->kids[i]->str);
+	return 0;
+}
+
+/* key -> list, key-extra -> appended list */
+static int read_list_pair(struct ed_strvec *sv, const struct cfg_ctx *c,
+			  const struct ed_ynode *map, const char *key)
+{
+	struct ed_buf extra = ED_BUF_INIT;
+	const struct ed_ynode *n = ed_ymap_get(map, key);
+	int rc = 0;
+
+	if (n)
+		rc = read_list(sv, c, n, key, 1);
+	ed_buf_addf(&extra, "%s-extra", key);
+	n = ed_ymap_get(map, extra.ptr);
+	if (!rc && n)
+		rc = read_list(sv, c, n, extra.ptr, 0);
+	ed_buf_release(&extra);
+	return rc;
+}
+
+static int read_classes(struct sysctl_classes *cl, const struct cfg_ctx *c,
+			const struct ed_ynode *n)
+{
+	static const char *const keys[] = {
+		"volatile", "per-host", "secret", "write-only",
+		"volatile-extra", "per-host-extra", "secret-extra",
+		"write-only-extra", NULL
+	};
+	int rc;
+
+	rc = want_map(c, n, "sysctl-classes");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	if (!rc)
+		rc = read_list_pair(&cl->volatile_keys, c, n, "volatile");
+	if (!rc)
+		rc = read_list_pair(&cl->per_host, c, n, "per-host");
+	if (!rc)
+		rc = read_list_pair(&cl->secret, c, n, "secret");
+	if (!rc)
+		rc = read_list_pair(&cl->write_only, c, n, "write-only");
+	return rc;
+}
+
+static int read_collectors(struct collect_config *cfg,
+			   const struct cfg_ctx *c, const struct ed_ynode *n)
+{
+	static const char *const keys[] = { "packages", "kernel", "sysctl",
+					    "services", "files", NULL };
+	bool *flags[] = { &cfg->packages, &cfg->kernel, &cfg->sysctl,
+			  &cfg->services, &cfg->files };
+	size_t i;
+	int rc;
+
+	rc = want_map(c, n, "collectors");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	for (i = 0; !rc && keys[i]; i++) {
+		const struct ed_ynode *v = ed_ymap_get(n, keys[i]);
+		int b;
+
+		if (!v)
+			continue;
+		rc = ed_ynode_bool(&b, v, c->name, keys[i], c->err);
+		if (!rc)
+			*flags[i] = b;
+	}
+	return rc;
+}
+
+static int read_files(struct collect_config *cfg, const struct cfg_ctx *c,
+		      const struct ed_ynode *n)
+{
+	static const char *const keys[] = { "include", "exclude",
+					    "include-extra", "exclude-extra",
+					    "content-max", "max-files", NULL };
+	const struct ed_ynode *v;
+	int rc;
+
+	rc = want_map(c, n, "files");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	if (!rc)
+		rc = read_list_pair(&cfg->file_include, c, n, "include");
+	if (!rc)
+		rc = read_list_pair(&cfg->file_exclude, c, n, "exclude");
+	v = ed_ymap_get(n, "content-max");
+	if (!rc && v)
+		rc = ed_ynode_size(&cfg->content_max, v, c->name,
+				   "content-max", c->err);
+	v = ed_ymap_get(n, "max-files");
+	if (!rc && v)
+		rc = ed_ynode_size(&cfg->max_files, v, c->name, "max-files",
+				   c->err);
+	if (!rc) {
+		size_t i;
+
+		for (i = 0; i < cfg->file_include.nr; i++)
+			if (cfg->file_include.v[i][0] != '/')
+				return bad(c, n, "files.include: every path must be absolute");
+	}
+	return rc;
+}
+
+static int read_secrets(struct collect_config *cfg, const struct cfg_ctx *c,
+			const struct ed_ynode *n)
+{
+	static const char *const keys[] = { "files", "values", "files-extra",
+					    "values-extra", NULL };
+	int rc;
+
+	rc = want_map(c, n, "secrets");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	if (!rc)
+		rc = read_list_pair(&cfg->secret_files, c, n, "files");
+	if (!rc)
+		rc = read_list_pair(&cfg->secret_values, c, n, "values");
+	return rc;
+}
+
+static int apply_doc(struct collect_config *cfg, const char *buf, size_t len,
+		     const char *name, int classes_only, struct ed_err *err)
+{
+	static const char *const keys[] = { "collectors", "files", "secrets",
+					    "sysctl-classes", NULL };
+	struct cfg_ctx c = { name, err };
+	struct ed_ynode *doc = NULL;
+	const struct ed_ynode *n;
+	int rc;
+
+	rc = ed_yaml_load(&doc, buf, len, name, err);
+	if (rc < 0)
+		return rc;
+	rc = want_map(&c, doc, "top level");
+	if (rc)
+		goto out;
+	if (classes_only) {
+		rc = read_classes(&cfg->sysctl_classes, &c, doc);
+		goto out;
+	}
+	rc = check_keys(&c, doc, keys);
+	n = ed_ymap_get(doc, "collectors");
+	if (!rc && n)
+		rc = read_collectors(cfg, &c, n);
+	n = ed_ymap_get(doc, "files");
+	if (!rc && n)
+		rc = read_files(cfg, &c, n);
+	n = ed_ymap_get(doc, "secrets");
+	if (!rc && n)
+		rc = read_secrets(cfg, &c, n);
+	n = ed_ymap_get(doc, "sysctl-classes");
+	if (!rc && n)
+		rc = read_classes(&cfg->sysctl_classes, &c, n);
+out:
+	ed_ynode_free(doc);
+	return rc;
+}
+
+static int apply_embedded(struct collect_config *cfg, const char *name,
+			  int classes_only, struct ed_err *err)
+{
+	const struct ed_embedded *e = ed_embedded_find(name);
+
+	if (!e)
+		ED_BUG("built-in %s missing", name);
+	return apply_doc(cfg, e->data, e->len, name, classes_only, err);
+}
+
+int collect_config_load(struct collect_config **out, const char *path,
+			struct ed_err *err)
+{
+	struct collect_config *cfg = ed_xcalloc(1, sizeof(*cfg));
+	struct ed_buf b = ED_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	cfg->content_max = 1 << 20;
+	cfg->max_files = 500000;
+	rc = apply_embedded(cfg, "collect-default.yaml", 0, err);
+	if (!rc)
+		rc = apply_embedded(cfg, "sysctl-classes.yaml", 1, err);
+	if (!rc && path) {
+		rc = ed_buf_read_file(&b, path, 4 << 20, err);
+		if (!rc)
+			rc = apply_doc(cfg, b.ptr, b.len, path, 0, err);
+	}
+	ed_buf_release(&b);
+	if (rc < 0) {
+		collect_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+void collect_config_free(struct collect_config *cfg)
+{
+	if (!cfg)
+		return;
+	ed_strvec_release(&cfg->file_include);
+	ed_strvec_release(&cfg->file_exclude);
+	ed_strvec_release(&cfg->secret_files);
+	ed_strvec_release(&cfg->secret_values);
+	ed_strvec_release(&cfg->sysctl_classes.volatile_keys);
+	ed_strvec_release(&cfg->sysctl_classes.per_host);
+	ed_strvec_release(&cfg->sysctl_classes.secret);
+	ed_strvec_release(&cfg->sysctl_classes.write_only);
+	free(cfg);
+}
