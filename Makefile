@@ -2,7 +2,7 @@
 # installs build dependencies, runs unit + CLI tests, then again under
 # ASan+UBSan. See README.md.
 
-PKGS     := libgit2 yaml-0.1 openssl libssh2
+PKGS     := libgit2 yaml-0.1 openssl libssh2 zlib
 BUILD    ?= build
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -72,7 +72,7 @@ asan:
 
 # Install what the build and the tests need, only when something is missing.
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
-	libssh2-1-dev libcmocka-dev git openssh-server openssh-client
+	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -1,0 +1,263 @@
+/*
+ * envdrift collect: snapshot this machine (or a mounted root) and commit it
+ * as hosts/<env>/<host>/ in one commit. Collection happens before the
+ * repository lock is taken; only the commit is serialised.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "collector/collector.h"
+#include "core/buf.h"
+#include "core/hmac.h"
+#include "core/store.h"
+
+static const char usage_text[] =
+	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
+	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
+	"                        [--lock-timeout SECONDS] [-q]\n"
+	"\n"
+	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
+	"of the root filesystem mounted at --root) into one commit.\n"
+	"  --repo DIR          state repository (default $ENVDRIFT_REPO or /var/lib/envdrift/state)\n"
+	"  --root DIR          read a mounted root filesystem instead of / \n"
+	"  --env ENV           environment (default 'default')\n"
+	"  --host NAME         host name (default: hostname, or ROOT/etc/hostname with --root)\n"
+	"  --role ROLE         a role of this host (repeatable; default 'default')\n"
+	"  --config FILE       collection configuration (YAML)\n"
+	"  --key FILE          HMAC key (default $ENVDRIFT_KEY or DIR.key)\n"
+	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
+	"  -q, --quiet         print only errors and warnings\n"
+	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 2 error.\n";
+
+/* First line of ROOT/etc/hostname, trimmed. */
+static int root_hostname(struct ed_buf *out, const char *root, struct ed_err *err)
+{
+	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
+	size_t s = 0, e;
+	int rc;
+
+	ed_buf_addf(&path, "%s/etc/hostname", root);
+	rc = ed_buf_read_file(&data, path.ptr, 4096, err);
+	if (rc == ED_ENOTFOUND || rc == ED_EPARTIAL)
+		rc = ed_err_set(err, ED_ERROR,
+				"%s: no usable host name; give --host", path.ptr);
+	if (rc < 0)
+		goto out;
+	while (s < data.len && (data.ptr[s] == ' ' || data.ptr[s] == '\t' ||
+				data.ptr[s] == '\n'))
+		s++;
+	e = s;
+	while (e < data.len && data.ptr[e] != '\n' && data.ptr[e] != ' ' &&
+	       data.ptr[e] != '\t' && data.ptr[e] != '\r')
+		e++;
+	if (e == s) {
+		rc = ed_err_set(err, ED_ERROR, "%s: empty; give --host", path.ptr);
+		goto out;
+	}
+	ed_buf_add(out, data.ptr + s, e - s);
+out:
+	ed_buf_release(&path);
+	ed_buf_release(&data);
+	return rc;
+}
+
+static size_t count_lines(const struct snapshot *snap, const char *path)
+{
+	const struct snapshot_entry *e = snapshot_find(snap, path);
+	size_t n = 0, i;
+
+	if (!e)
+		return 0;
+	for (i = 0; i < e->len; i++)
+		n += e->data[i] == '\n';
+	return n;
+}
+
+int cmd_collect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'r' },
+		{ "root", required_argument, NULL, 'R' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "role", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "lock-timeout", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_strvec roles = ED_STRVEC_INIT, trailers = ED_STRVEC_INIT;
+	struct ed_buf host = ED_BUF_INIT, subject = ED_BUF_INIT;
+	const char *repo_opt = NULL, *key_opt = NULL, *config = NULL;
+	const char *root = "/", *env = "default", *host_opt = NULL;
+	struct collect_config *cfg = NULL;
+	struct store *st = NULL;
+	struct ed_hmac *key = NULL;
+	struct snapshot snap = SNAPSHOT_INIT;
+	struct store_result res;
+	struct store_update up;
+	char *key_path = NULL, *end;
+	unsigned long lock_timeout = 300;
+	int c, quiet = 0, rc = EXIT_ERROR, have_res = 0;
+	size_t i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			repo_opt = optarg;
+			break;
+		case 'R':
+			root = optarg;
+			break;
+		case 'e':
+			env = optarg;
+			break;
+		case 'H':
+			host_opt = optarg;
+			break;
+		case 'o':
+			if (!cli_valid_name(optarg)) {
+				rc = cli_usage_error("collect", "bad role name '%s' (want [A-Za-z0-9._-]+)", optarg);
+				goto done;
+			}
+			ed_strvec_push(&roles, optarg);
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			key_opt = optarg;
+			break;
+		case 'l':
+			errno = 0;
+			lock_timeout = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || lock_timeout > 86400) {
+				rc = cli_usage_error("collect", "--lock-timeout takes seconds (0-86400)");
+				goto done;
+			}
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			rc = EXIT_OK;
+			goto done;
+		default:
+			rc = cli_usage_error("collect", "bad option");
+			goto done;
+		}
+	}
+	if (optind < argc) {
+		rc = cli_usage_error("collect", "unexpected argument '%s'", argv[optind]);
+		goto done;
+	}
+	if (!cli_valid_name(env)) {
+		rc = cli_usage_error("collect", "bad environment name '%s' (want [A-Za-z0-9._-]+)", env);
+		goto done;
+	}
+	if (access(root, F_OK) < 0) {
+		ed_err_errno(&err, ED_ENOTFOUND, errno, "root '%s'", root);
+		goto out;
+	}
+	if (host_opt) {
+		ed_buf_adds(&host, host_opt);
+	} else if (strcmp(root, "/")) {
+		if (root_hostname(&host, root, &err) < 0)
+			goto out;
+	} else {
+		char hn[256]; /* HOST_NAME_MAX is 64 on Linux */
+
+		if (gethostname(hn, sizeof(hn)) < 0) {
+			ed_err_errno(&err, ED_ERROR, errno, "gethostname");
+			goto out;
+		}
+		hn[sizeof(hn) - 1] = '\0';
+		ed_buf_adds(&host, hn);
+	}
+	if (!cli_valid_name(host.ptr)) {
+		rc = cli_usage_error("collect", "bad host name '%s' (want [A-Za-z0-9._-]+)", host.ptr);
+		goto done;
+	}
+
+	if (collect_config_load(&cfg, config, &err) < 0)
+		goto out;
+	{
+		const char *repo = cli_repo_path(repo_opt);
+
+		key_path = cli_key_path(key_opt, repo);
+		if (store_open(&st, repo, &err) < 0)
+			goto out;
+	}
+	if (ed_hmac_load(&key, key_path, &err) < 0) {
+		if (err.code == ED_ENOTFOUND)
+			ed_err_set(&err, ED_EKEY,
+				   "%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
+				   key_path);
+		goto out;
+	}
+	if (store_check_key(st, key, &err) < 0)
+		goto out;
+	{
+		struct collect_opts o = { root, !strcmp(root, "/"), cfg, key, &roles };
+
+		if (collect_host(&snap, &o, &err) < 0)
+			goto out;
+	}
+	if (store_lock(st, (unsigned)lock_timeout * 1000u, &err) < 0)
+		goto out;
+
+	ed_buf_addf(&subject, "collect %s/%s: %zu packages, %zu files, %zu sysctl keys",
+		    env, host.ptr, count_lines(&snap, "packages"),
+		    count_lines(&snap, "files"), count_lines(&snap, "sysctl"));
+	ed_strvec_pushf(&trailers, "Envdrift-Collected: %s/%s", env, host.ptr);
+	ed_strvec_pushf(&trailers, "Envdrift-Warnings: %zu", snap.warnings.nr);
+	if (strcmp(root, "/"))
+		ed_strvec_pushf(&trailers, "Envdrift-Root: %s", root);
+	up.env = env;
+	up.host = host.ptr;
+	up.snap = &snap;
+	if (store_commit(st, &res, &up, 1, subject.ptr, &trailers, &err) < 0)
+		goto out;
+	have_res = 1;
+	for (i = 0; i < snap.warnings.nr; i++)
+		if (i < 50 || !quiet)
+			fprintf(stderr, "warning: %s\n", snap.warnings.v[i]);
+	if (snap.warnings.nr)
+		fprintf(stderr, "envdrift: %zu warning%s\n", snap.warnings.nr,
+			snap.warnings.nr == 1 ? "" : "s");
+	for (i = 0; i < res.notes.nr; i++)
+		fprintf(stderr, "warning: %s\n", res.notes.v[i]);
+	for (i = 0; i < res.moved.nr; i++)
+		fprintf(stderr, "envdrift: moved %s\n", res.moved.v[i]);
+	if (!quiet)
+		printf("%s%s; commit %.12s (%zu new objects)\n", subject.ptr,
+		       res.tree_unchanged ? ", unchanged" : "", res.commit,
+		       res.new_objects);
+	rc = EXIT_OK;
+out:
+	if (rc != EXIT_OK)
+		cli_fail(&err);
+done:
+	if (have_res)
+		store_result_release(&res);
+	snapshot_release(&snap);
+	store_free(st);
+	ed_hmac_free(key);
+	collect_config_free(cfg);
+	free(key_path);
+	ed_strvec_release(&roles);
+	ed_strvec_release(&trailers);
+	ed_buf_release(&host);
+	ed_buf_release(&subject);
+	return rc;
+}

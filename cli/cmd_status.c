@@ -1,0 +1,91 @@
+/*
+ * envdrift status: the hosts in the state repository and when each was
+ * last collected successfully (from commit trailers, never the tree).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cmd.h"
+#include "core/store.h"
+
+static const char usage_text[] =
+	"usage: envdrift status [--repo DIR] [--format text|json]\n"
+	"\n"
+	"List every host with its environment, last successful collection (UTC)\n"
+	"and the commit that recorded it.\n";
+
+static void iso_time(char *out, size_t n, long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, n, "never");
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ed_err err = ED_ERR_INIT;
+	const char *repo_opt = NULL, *format = "text";
+	struct store *st = NULL;
+	struct store_host *h = NULL;
+	size_t n = 0, i;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			repo_opt = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("status", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return cli_usage_error("status", "--format takes text or json");
+	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0 ||
+	    store_hosts(st, &h, &n, &err) < 0) {
+		store_free(st);
+		return cli_fail(&err);
+	}
+	if (!strcmp(format, "json"))
+		printf("{\"schema\": 1, \"hosts\": [");
+	else if (n)
+		printf("%-12s %-24s %-21s %s\n", "ENV", "HOST", "LAST SUCCESS", "COMMIT");
+	for (i = 0; i < n; i++) {
+		char when[32];
+
+		iso_time(when, sizeof(when), h[i].last_success);
+		/* names are restricted to [A-Za-z0-9._-]: no JSON escaping needed */
+		if (!strcmp(format, "json"))
+			printf("%s\n  {\"env\": \"%s\", \"host\": \"%s\", \"last_success\": \"%s\", \"commit\": \"%s\", \"state\": \"collected\"}",
+			       i ? "," : "", h[i].env, h[i].host, when, h[i].last_commit);
+		else
+			printf("%-12s %-24s %-21s %.12s\n", h[i].env, h[i].host, when,
+			       h[i].last_commit);
+	}
+	if (!strcmp(format, "json"))
+		printf("%s]}\n", n ? "\n" : "");
+	else if (!n)
+		printf("no hosts collected yet\n");
+	store_hosts_free(h, n);
+	store_free(st);
+	return EXIT_OK;
+}

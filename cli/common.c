@@ -1,0 +1,74 @@
+/*
+ * Helpers shared by the subcommands: where the repository and key are,
+ * name validation, and the one place errors are printed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/buf.h"
+
+const char *cli_repo_path(const char *opt)
+{
+	const char *env = getenv("ENVDRIFT_REPO");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return "/var/lib/envdrift/state";
+}
+
+char *cli_key_path(const char *opt, const char *repo)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	const char *env = getenv("ENVDRIFT_KEY");
+	size_t len;
+
+	if (opt && *opt) {
+		ed_buf_adds(&b, opt);
+	} else if (env && *env) {
+		ed_buf_adds(&b, env);
+	} else {
+		len = strlen(repo);
+		while (len > 1 && repo[len - 1] == '/')
+			len--;
+		ed_buf_add(&b, repo, len);
+		ed_buf_adds(&b, ".key");
+	}
+	return ed_buf_detach(&b, NULL);
+}
+
+int cli_valid_name(const char *name)
+{
+	const char *p;
+
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		      *p == '-'))
+			return 0;
+	return 1;
+}
+
+int cli_fail(const struct ed_err *err)
+{
+	fprintf(stderr, "envdrift: %s\n", err->msg[0] ? err->msg : "unknown error");
+	return EXIT_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "envdrift %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'envdrift %s --help'.\n", cmd);
+	return EXIT_ERROR;
+}

@@ -1,0 +1,67 @@
+/*
+ * envdrift's entry point: global options, the command table, dispatch.
+ * Exit codes: 0 no drift / success, 1 drift, 2 error.
+ */
+#include <git2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/alloc.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "init", cmd_init, "create a state repository and its HMAC key" },
+	{ "collect", cmd_collect, "snapshot this machine or a mounted root into one commit" },
+	{ "status", cmd_status, "list hosts and when each was last collected" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: envdrift [--version] [--help] COMMAND [OPTIONS]\n\n"
+		     "Commands:\n");
+	for (i = 0; i < ED_ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\nRun 'envdrift COMMAND --help' for a command's options.\n"
+		     "Exit status: 0 success (no drift), 1 drift, 2 error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("envdrift %s\n", ENVDRIFT_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < ED_ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		git_libgit2_init();
+		/* pack, index and refs are fsynced: a committed scan survives power loss */
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		rc = commands[i].fn(argc - 1, argv + 1);
+		git_libgit2_shutdown();
+		return rc;
+	}
+	fprintf(stderr, "envdrift: '%s' is not a command; see 'envdrift --help'\n",
+		argv[1]);
+	return EXIT_ERROR;
+}

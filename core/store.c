@@ -1,0 +1,1033 @@
+/*
+ * State repository on libgit2. New objects are hashed in memory and only
+ * those the odb lacks are packed (an unchanged re-collect writes just the
+ * commit). Trees are edited through an in-memory overlay that loads only
+ * the subtrees an update touches, so cost follows the hosts collected, not
+ * the size of the fleet. Packs are consolidated when they pile up, since
+ * per-object lookup cost grows with the pack count (TECH-NOTES §1.4).
+ */
+#include "core/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/hmac.h"
+#include "core/pack.h"
+
+#define MODE_TREE 0040000u
+#define MODE_BLOB 0100644u
+#define MAX_PACKS 16
+
+struct store {
+	git_repository *repo;
+	git_odb *odb;
+	char *path;
+	int lock_fd;
+};
+
+/* In-memory tree overlay. */
+struct mtree;
+struct mentry {
+	char *name; /* escaped tree-entry name */
+	unsigned mode;
+	git_oid oid;
+	struct mtree *sub; /* loaded subtree, or NULL */
+};
+struct mtree {
+	struct mentry *e;
+	size_t nr, alloc;
+	int dirty;
+};
+
+static void mtree_free(struct mtree *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nr; i++) {
+		free(t->e[i].name);
+		mtree_free(t->e[i].sub);
+	}
+	free(t->e);
+	free(t);
+}
+
+static struct mtree *mtree_new(void)
+{
+	return ed_xcalloc(1, sizeof(struct mtree));
+}
+
+static int mtree_load(struct mtree **out, git_repository *repo,
+		      const git_oid *id, struct ed_err *err)
+{
+	git_tree *tree = NULL;
+	struct mtree *t;
+	size_t i, n;
+
+	*out = NULL;
+	if (git_tree_lookup(&tree, repo, id) < 0)
+		return ed_err_git(err, "cannot read tree %s", git_oid_tostr_s(id));
+	t = mtree_new();
+	n = git_tree_entrycount(tree);
+	ED_ALLOC_GROW(t->e, n, t->alloc);
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
+		struct mentry *me = &t->e[t->nr++];
+
+		me->name = ed_xstrdup(git_tree_entry_name(te));
+		me->mode = (unsigned)git_tree_entry_filemode(te);
+		git_oid_cpy(&me->oid, git_tree_entry_id(te));
+		me->sub = NULL;
+	}
+	git_tree_free(tree);
+	*out = t;
+	return 0;
+}
+
+static struct mentry *mtree_find(struct mtree *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++)
+		if (!strcmp(t->e[i].name, name))
+			return &t->e[i];
+	return NULL;
+}
+
+static struct mentry *mtree_add(struct mtree *t, const char *name)
+{
+	struct mentry *me;
+
+	ED_ALLOC_GROW(t->e, t->nr + 1, t->alloc);
+	me = &t->e[t->nr++];
+	memset(me, 0, sizeof(*me));
+	me->name = ed_xstrdup(name);
+	t->dirty = 1;
+	return me;
+}
+
+static void mtree_remove(struct mtree *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr; i++) {
+		if (strcmp(t->e[i].name, name))
+			continue;
+		free(t->e[i].name);
+		mtree_free(t->e[i].sub);
+		memmove(&t->e[i], &t->e[i + 1], (t->nr - i - 1) * sizeof(*t->e));
+		t->nr--;
+		t->dirty = 1;
+		return;
+	}
+}
+
+/* The subtree named name, loaded or created; NULL with err if a blob is there. */
+static int mtree_subdir(struct mtree **out, struct mtree *t,
+			git_repository *repo, const char *name, int create,
+			struct ed_err *err)
+{
+	struct mentry *me = mtree_find(t, name);
+	int rc;
+
+	*out = NULL;
+	if (!me) {
+		if (!create)
+			return 0;
+		me = mtree_add(t, name);
+		me->mode = MODE_TREE;
+		me->sub = mtree_new();
+		me->sub->dirty = 1;
+	} else if (me->mode != MODE_TREE) {
+		return ed_err_set(err, ED_ERROR,
+				  "state repository: '%s' is not a directory",
+				  name);
+	} else if (!me->sub) {
+		rc = mtree_load(&me->sub, repo, &me->oid, err);
+		if (rc < 0)
+			return rc;
+	}
+	*out = me->sub;
+	return 0;
+}
+
+/* git's tree order: names compare as if directories ended in '/'. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct mentry *x = a, *y = b;
+	size_t lx = strlen(x->name), ly = strlen(y->name);
+	size_t n = lx < ly ? lx : ly;
+	int c = memcmp(x->name, y->name, n);
+	unsigned char cx, cy;
+
+	if (c)
+		return c;
+	cx = (unsigned char)(n < lx ? x->name[n] : (x->mode == MODE_TREE ? '/' : 0));
+	cy = (unsigned char)(n < ly ? y->name[n] : (y->mode == MODE_TREE ? '/' : 0));
+	return (int)cx - (int)cy;
+}
+
+/* Write dirty subtrees bottom-up; *out gets t's id. Empty subtrees vanish. */
+static int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
+		       git_odb *odb, struct ed_err *err)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->nr; i++) {
+		struct mentry *me = &t->e[i];
+
+		if (!me->sub || !me->sub->dirty)
+			continue;
+		t->dirty = 1;
+		if (!me->sub->nr) {
+			mtree_remove(t, me->name);
+			i--;
+			continue;
+		}
+		rc = mtree_write(me->sub, &me->oid, pb, odb, err);
+		if (rc < 0)
+			goto out;
+	}
+	qsort(t->e, t->nr, sizeof(*t->e), entry_cmp);
+	for (i = 0; i < t->nr; i++) {
+		ed_buf_addf(&b, "%o %s", t->e[i].mode, t->e[i].name);
+		ed_buf_add(&b, "", 1);
+		ed_buf_add(&b, t->e[i].oid.id, GIT_OID_RAWSZ);
+	}
+	pack_batch_add(pb, out, odb, GIT_OBJECT_TREE, b.ptr, b.len);
+	t->dirty = 0;
+out:
+	ed_buf_release(&b);
+	return rc;
+}
+
+void store_escape_name(struct ed_buf *out, const char *name, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t i, lead = 0;
+	int dot_g;
+
+	/* skip leading non-ASCII (HFS ignorables) to see what follows */
+	while (lead < len && p[lead] >= 0x80)
+		lead++;
+	dot_g = lead + 1 < len && p[lead] == '.' &&
+		(p[lead + 1] == 'g' || p[lead + 1] == 'G');
+	for (i = 0; i < len; i++) {
+		int esc = p[i] == '%' || p[i] == '/' || p[i] == 0;
+
+		if (dot_g && i <= lead)
+			esc = 1; /* .git, .gitmodules, .GIT., ... */
+		if ((len == 1 || len == 2) && p[0] == '.' && p[len - 1] == '.')
+			esc = 1; /* "." and ".." */
+		if (i == 3 && len > 3 && p[3] == '~' &&
+		    (p[0] | 0x20) == 'g' && (p[1] | 0x20) == 'i' &&
+		    (p[2] | 0x20) == 't')
+			esc = 1; /* NTFS short name git~1 */
+		if (!esc && p[i] >= 0x80 && !ed_utf8_valid(name + i, 1)) {
+			size_t n = 1;
+
+			while (i + n < len && n < 4 && (p[i + n] & 0xc0) == 0x80)
+				n++;
+			if (ed_utf8_valid(name + i, n)) {
+				ed_buf_add(out, name + i, n);
+				i += n - 1;
+				continue;
+			}
+			esc = 1;
+		}
+		if (esc)
+			ed_buf_addf(out, "%%%02X", p[i]);
+		else
+			ed_buf_addch(out, (char)p[i]);
+	}
+}
+
+int store_unescape_name(struct ed_buf *out, const char *name,
+			struct ed_err *err)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < len; i++) {
+		unsigned v;
+
+		if (name[i] != '%') {
+			ed_buf_addch(out, name[i]);
+			continue;
+		}
+		if (len - i < 3 || sscanf(name + i + 1, "%2X", &v) != 1)
+			return ed_err_set(err, ED_EPARSE,
+					  "bad escape in tree entry '%s'", name);
+		ed_buf_addch(out, (char)v);
+		i += 2;
+	}
+	return 0;
+}
+
+/* Build the overlay of one host snapshot. */
+static struct mtree *host_tree(const struct snapshot *snap, struct pack_batch *pb,
+			       git_odb *odb)
+{
+	struct mtree *root = mtree_new();
+	struct ed_buf name = ED_BUF_INIT;
+	size_t i;
+
+	root->dirty = 1;
+	for (i = 0; i < snap->nr; i++) {
+		const struct snapshot_entry *se = &snap->entries[i];
+		const char *p = se->path;
+		struct mtree *t = root;
+		struct mentry *me;
+
+		for (;;) {
+			const char *slash = strchr(p, '/');
+			size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+			ed_buf_reset(&name);
+			store_escape_name(&name, p, n);
+			if (!slash)
+				break;
+			me = mtree_find(t, name.ptr);
+			if (!me) {
+				me = mtree_add(t, name.ptr);
+				me->mode = MODE_TREE;
+				me->sub = mtree_new();
+				me->sub->dirty = 1;
+			} else if (!me->sub) {
+				ED_BUG("snapshot path '%s' is both file and directory",
+				       se->path);
+			}
+			t = me->sub;
+			p = slash + 1;
+		}
+		me = mtree_add(t, name.ptr);
+		me->mode = MODE_BLOB;
+		pack_batch_add(pb, &me->oid, odb, GIT_OBJECT_BLOB, se->data,
+			       se->len);
+	}
+	ed_buf_release(&name);
+	return root;
+}
+
+void store_result_release(struct store_result *res)
+{
+	ed_strvec_release(&res->moved);
+	ed_strvec_release(&res->notes);
+}
+
+static int set_config(git_repository *repo, const char *key, const char *val,
+		      struct ed_err *err)
+{
+	git_config *cfg = NULL;
+	int rc = 0;
+
+	if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_string(cfg, key, val) < 0)
+		rc = ed_err_git(err, "cannot set %s", key);
+	git_config_free(cfg);
+	return rc;
+}
+
+static int get_config(struct ed_buf *out, git_repository *repo,
+		      const char *key)
+{
+	git_config *cfg = NULL;
+	git_buf b = { NULL, 0, 0 };
+	int rc;
+
+	rc = git_repository_config_snapshot(&cfg, repo);
+	if (!rc)
+		rc = git_config_get_string_buf(&b, cfg, key);
+	if (!rc)
+		ed_buf_add(out, b.ptr, b.size);
+	git_buf_dispose(&b);
+	git_config_free(cfg);
+	return rc;
+}
+
+int store_init(const char *path, int shared_group, struct ed_err *err)
+{
+	git_repository_init_options opts;
+	git_repository *repo = NULL;
+	DIR *d;
+	int rc = 0;
+
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+
+	d = opendir(path);
+	if (d) {
+		struct dirent *de;
+
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+				closedir(d);
+				return ed_err_set(err, ED_ERROR,
+						  "%s: already exists and is not empty",
+						  path);
+			}
+		closedir(d);
+	} else if (errno != ENOENT) {
+		return ed_err_errno(err, ED_EIO, errno, "%s", path);
+	} else if (mkdir(path, shared_group ? 02750 : 0700) < 0) {
+		return ed_err_errno(err, ED_EIO, errno, "%s: cannot create",
+				    path);
+	}
+	if (chmod(path, shared_group ? 02750 : 0700) < 0)
+		return ed_err_errno(err, ED_EIO, errno, "%s: chmod", path);
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+	opts.mode = shared_group ? GIT_REPOSITORY_INIT_SHARED_GROUP
+				 : GIT_REPOSITORY_INIT_SHARED_UMASK;
+	opts.initial_head = "main";
+	opts.description = "envdrift state repository\n";
+	if (git_repository_init_ext(&repo, path, &opts) < 0)
+		return ed_err_git(err, "%s: cannot create repository", path);
+	rc = set_config(repo, "envdrift.version", "1", err);
+	if (!rc)
+		rc = set_config(repo, "gc.auto", "0", err); /* envdrift packs itself */
+	git_repository_free(repo);
+	return rc;
+}
+
+int store_open(struct store **out, const char *path, struct ed_err *err)
+{
+	struct store *st = ed_xcalloc(1, sizeof(*st));
+	struct ed_buf v = ED_BUF_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	st->lock_fd = -1;
+	st->path = ed_xstrdup(path);
+	if (git_repository_open_ext(&st->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH |
+				    GIT_REPOSITORY_OPEN_BARE, NULL) < 0) {
+		const git_error *ge = git_error_last();
+
+		rc = ed_err_set(err, ED_ENOTFOUND,
+				"%s: not an envdrift state repository (%s); create one with 'envdrift init'",
+				path, ge && ge->message ? ge->message : "cannot open");
+		goto out;
+	}
+	if (get_config(&v, st->repo, "envdrift.version") < 0) {
+		rc = ed_err_set(err, ED_ENOTFOUND,
+				"%s: a git repository, but not an envdrift state repository (no envdrift.version)",
+				path);
+		goto out;
+	}
+	if (strcmp(v.ptr, "1")) {
+		rc = ed_err_set(err, ED_ERROR,
+				"%s: unsupported envdrift repository version '%s'",
+				path, v.ptr);
+		goto out;
+	}
+	if (git_repository_odb(&st->odb, st->repo) < 0) {
+		rc = ed_err_git(err, "%s", path);
+		goto out;
+	}
+	*out = st;
+	st = NULL;
+out:
+	ed_buf_release(&v);
+	store_free(st);
+	return rc;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	store_unlock(st);
+	git_odb_free(st->odb);
+	git_repository_free(st->repo);
+	free(st->path);
+	free(st);
+}
+
+int store_lock(struct store *st, unsigned timeout_ms, struct ed_err *err)
+{
+	struct ed_buf p = ED_BUF_INIT;
+	const char *gitdir = git_repository_path(st->repo);
+	unsigned waited = 0;
+	int rc = 0;
+
+	if (st->lock_fd >= 0)
+		return 0;
+	ed_buf_addf(&p, "%senvdrift.lock", gitdir);
+	st->lock_fd = open(p.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0) {
+		rc = ed_err_errno(err, ED_EIO, errno, "%s", p.ptr);
+		goto out;
+	}
+	while (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			rc = ed_err_errno(err, ED_EIO, errno, "%s: lock", p.ptr);
+			goto fail;
+		}
+		if (waited >= timeout_ms) {
+			rc = ed_err_set(err, ED_ELOCKED,
+					"%s: another envdrift is writing this repository; gave up after %u ms (see --lock-timeout)",
+					st->path, timeout_ms);
+			goto fail;
+		}
+		nanosleep(&ts, NULL);
+		waited += 50;
+	}
+	/*
+	 * We hold the writer lock, so a branch .lock left by a killed
+	 * writer is stale: libgit2 would refuse the update forever.
+	 */
+	ed_buf_reset(&p);
+	ed_buf_addf(&p, "%s%s.lock", gitdir, STORE_BRANCH);
+	if (unlink(p.ptr) < 0 && errno != ENOENT) {
+		rc = ed_err_errno(err, ED_EIO, errno, "%s: stale lock", p.ptr);
+		goto fail;
+	}
+	goto out;
+fail:
+	close(st->lock_fd);
+	st->lock_fd = -1;
+out:
+	ed_buf_release(&p);
+	return rc;
+}
+
+void store_unlock(struct store *st)
+{
+	if (st->lock_fd >= 0) {
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
+}
+
+int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err)
+{
+	struct ed_buf v = ED_BUF_INIT;
+	char fp[65];
+	int rc = 0;
+
+	ed_hmac_fingerprint(key, fp);
+	if (get_config(&v, st->repo, "envdrift.keyfingerprint") < 0)
+		rc = set_config(st->repo, "envdrift.keyfingerprint", fp, err);
+	else if (strcmp(v.ptr, fp))
+		rc = ed_err_set(err, ED_EKEY,
+				"%s: the HMAC key does not match the one this repository was created with (fingerprint %.16s..., key gives %.16s...); secrets would all look changed",
+				st->path, v.ptr, fp);
+	ed_buf_release(&v);
+	return rc;
+}
+
+/* Tip of the branch; *found 0 when the branch does not exist yet. */
+static int read_tip(git_repository *repo, git_oid *out, int *found,
+		    struct ed_err *err)
+{
+	int rc = git_reference_name_to_id(out, repo, STORE_BRANCH);
+
+	*found = 0;
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return ed_err_git(err, "cannot read %s", STORE_BRANCH);
+	*found = 1;
+	return 0;
+}
+
+/* Find the env holding host (escaped names); *env_out is malloc'd or NULL. */
+static int find_host(char **env_out, struct mtree *hosts, git_repository *repo,
+		     const char *host, struct ed_err *err)
+{
+	size_t i;
+	int rc;
+
+	*env_out = NULL;
+	for (i = 0; i < hosts->nr; i++) {
+		struct mtree *env;
+
+		if (hosts->e[i].mode != MODE_TREE)
+			continue;
+		rc = mtree_subdir(&env, hosts, repo, hosts->e[i].name, 0, err);
+		if (rc < 0)
+			return rc;
+		if (env && mtree_find(env, host)) {
+			*env_out = ed_xstrdup(hosts->e[i].name);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static void format_commit(struct ed_buf *b, const git_oid *tree,
+			  const git_oid *parent, const char *subject,
+			  const struct ed_strvec *trailers,
+			  const struct ed_strvec *moved)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	long long now = (long long)time(NULL);
+	size_t i;
+
+	ed_buf_addf(b, "tree %s\n", git_oid_tostr(hex, sizeof(hex), tree));
+	if (parent)
+		ed_buf_addf(b, "parent %s\n",
+			    git_oid_tostr(hex, sizeof(hex), parent));
+	ed_buf_addf(b, "author envdrift <envdrift@localhost> %lld +0000\n", now);
+	ed_buf_addf(b, "committer envdrift <envdrift@localhost> %lld +0000\n", now);
+	ed_buf_addf(b, "\n%s\n", subject);
+	if ((trailers && trailers->nr) || moved->nr)
+		ed_buf_addch(b, '\n');
+	for (i = 0; trailers && i < trailers->nr; i++)
+		ed_buf_addf(b, "%s\n", trailers->v[i]);
+	for (i = 0; i < moved->nr; i++)
+		ed_buf_addf(b, "Envdrift-Moved: %s\n", moved->v[i]);
+}
+
+static int consolidate(struct store *st, struct ed_err *err);
+
+int store_commit(struct store *st, struct store_result *res,
+		 const struct store_update *ups, size_t nr,
+		 const char *subject, const struct ed_strvec *trailers,
+		 struct ed_err *err)
+{
+	struct pack_batch *pb = pack_batch_new();
+	struct mtree *root = NULL, *hosts = NULL, *env = NULL;
+	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
+	struct ed_buf body = ED_BUF_INIT;
+	git_oid tip, tree_id, old_tree, commit_id;
+	git_reference *ref = NULL;
+	git_commit *parent = NULL;
+	int have_tip, rc;
+	size_t i;
+
+	if (st->lock_fd < 0)
+		ED_BUG("store_commit without store_lock");
+	memset(res, 0, sizeof(*res));
+	ed_strvec_init(&res->moved);
+	ed_strvec_init(&res->notes);
+	rc = read_tip(st->repo, &tip, &have_tip, err);
+	if (rc < 0)
+		goto out;
+	if (have_tip) {
+		if (git_commit_lookup(&parent, st->repo, &tip) < 0) {
+			rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
+			goto out;
+		}
+		git_oid_cpy(&old_tree, git_commit_tree_id(parent));
+		rc = mtree_load(&root, st->repo, &old_tree, err);
+		if (rc < 0)
+			goto out;
+		git_oid_tostr(res->parent, sizeof(res->parent), &tip);
+	} else {
+		root = mtree_new();
+		root->dirty = 1;
+	}
+	rc = mtree_subdir(&hosts, root, st->repo, "hosts", 1, err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		char *old_env = NULL;
+
+		ed_buf_reset(&ename);
+		ed_buf_reset(&hname);
+		store_escape_name(&ename, ups[i].env, strlen(ups[i].env));
+		store_escape_name(&hname, ups[i].host, strlen(ups[i].host));
+		rc = find_host(&old_env, hosts, st->repo, hname.ptr, err);
+		if (rc < 0)
+			goto out;
+		if (old_env) {
+			struct mtree *oe;
+
+			rc = mtree_subdir(&oe, hosts, st->repo, old_env, 0, err);
+			if (rc < 0) {
+				free(old_env);
+				goto out;
+			}
+			mtree_remove(oe, hname.ptr);
+			hosts->dirty = 1;
+			if (ups[i].snap && strcmp(old_env, ename.ptr))
+				ed_strvec_pushf(&res->moved, "%s/%s -> %s/%s",
+						old_env, ups[i].host,
+						ups[i].env, ups[i].host);
+			free(old_env);
+		}
+		if (!ups[i].snap)
+			continue;
+		rc = mtree_subdir(&env, hosts, st->repo, ename.ptr, 1, err);
+		if (rc < 0)
+			goto out;
+		{
+			struct mentry *me = mtree_add(env, hname.ptr);
+
+			me->mode = MODE_TREE;
+			me->sub = host_tree(ups[i].snap, pb, st->odb);
+		}
+		hosts->dirty = 1;
+	}
+	root->dirty = 1;
+	rc = mtree_write(root, &tree_id, pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	res->tree_unchanged = have_tip && git_oid_equal(&tree_id, &old_tree);
+	format_commit(&body, &tree_id, have_tip ? &tip : NULL, subject,
+		      trailers, &res->moved);
+	pack_batch_add(pb, &commit_id, st->odb, GIT_OBJECT_COMMIT, body.ptr,
+		       body.len);
+	res->new_objects = pack_batch_count(pb);
+	res->pack_bytes = pack_batch_packed_size(pb);
+	rc = pack_batch_write(pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	/* compare-and-swap: fails if anyone moved the branch since we read it */
+	if (have_tip)
+		rc = git_reference_create_matching(&ref, st->repo, STORE_BRANCH,
+						   &commit_id, 1, &tip, subject);
+	else
+		rc = git_reference_create(&ref, st->repo, STORE_BRANCH,
+					  &commit_id, 0, subject);
+	if (rc < 0) {
+		rc = ed_err_git(err, "%s: cannot update %s", st->path,
+				STORE_BRANCH);
+		goto out;
+	}
+	git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
+	{
+		/* the commit has landed; a failed repack is retried next time */
+		struct ed_err cerr = ED_ERR_INIT;
+
+		if (consolidate(st, &cerr) < 0)
+			ed_strvec_pushf(&res->notes, "pack consolidation failed: %s",
+					cerr.msg);
+	}
+out:
+	git_reference_free(ref);
+	git_commit_free(parent);
+	mtree_free(root);
+	pack_batch_free(pb);
+	ed_buf_release(&ename);
+	ed_buf_release(&hname);
+	ed_buf_release(&body);
+	return rc;
+}
+
+struct pack_file {
+	char *idx;
+	size_t size;
+};
+
+static int cmp_pack_size(const void *a, const void *b)
+{
+	const struct pack_file *x = a, *y = b;
+
+	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
+}
+
+/* List objects/pack/ *.idx with the size of each matching .pack. */
+static int list_packs(struct store *st, struct pack_file **out, size_t *nr,
+		      struct ed_err *err)
+{
+	struct ed_buf dir = ED_BUF_INIT, p = ED_BUF_INIT;
+	struct pack_file *v = NULL;
+	size_t n = 0, alloc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*nr = 0;
+	ed_buf_addf(&dir, "%sobjects/pack", git_repository_path(st->repo));
+	d = opendir(dir.ptr);
+	if (!d) {
+		int rc = errno == ENOENT ? 0 :
+			 ed_err_errno(err, ED_EIO, errno, "%s", dir.ptr);
+
+		ed_buf_release(&dir);
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct stat sb;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".idx"))
+			continue;
+		ed_buf_reset(&p);
+		ed_buf_addf(&p, "%s/%.*s.pack", dir.ptr, (int)(len - 4),
+			    de->d_name);
+		if (stat(p.ptr, &sb) < 0)
+			continue;
+		ED_ALLOC_GROW(v, n + 1, alloc);
+		v[n].size = (size_t)sb.st_size;
+		ed_buf_reset(&p);
+		ed_buf_addf(&p, "%s/%s", dir.ptr, de->d_name);
+		v[n++].idx = ed_buf_detach(&p, NULL);
+	}
+	closedir(d);
+	ed_buf_release(&dir);
+	ed_buf_release(&p);
+	qsort(v, n, sizeof(*v), cmp_pack_size);
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+static void free_packs(struct pack_file *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].idx);
+	free(v);
+}
+
+int store_pack_stats(struct store *st, size_t *packs, size_t *bytes,
+		     struct ed_err *err)
+{
+	struct pack_file *v;
+	size_t n, i;
+	int rc = list_packs(st, &v, &n, err);
+
+	if (rc < 0)
+		return rc;
+	*packs = n;
+	*bytes = 0;
+	for (i = 0; i < n; i++)
+		*bytes += v[i].size;
+	free_packs(v, n);
+	return 0;
+}
+
+struct oid_list {
+	git_oid *v;
+	size_t nr, alloc;
+};
+
+static int collect_oid(const git_oid *id, void *payload)
+{
+	struct oid_list *l = payload;
+
+	ED_ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	git_oid_cpy(&l->v[l->nr++], id);
+	return 0;
+}
+
+/*
+ * When more than MAX_PACKS packs exist, rewrite all but the largest into
+ * one. Geometric enough: the cost is bounded by the small packs, and the
+ * 365th scan pays what the 2nd did (BENCHMARKS.md). The new pack is
+ * durable before any old one is removed, and .idx goes before .pack, so a
+ * kill in between leaves every object reachable.
+ */
+static int consolidate(struct store *st, struct ed_err *err)
+{
+	struct pack_batch *pb = NULL;
+	struct oid_list oids = { NULL, 0, 0 };
+	struct pack_file *v = NULL;
+	size_t n = 0, i, j;
+	int rc;
+
+	rc = list_packs(st, &v, &n, err);
+	if (rc < 0 || n <= MAX_PACKS)
+		goto out;
+	pb = pack_batch_new();
+	for (i = 1; i < n; i++) {
+		git_odb_backend *be = NULL;
+
+		oids.nr = 0;
+		if (git_odb_backend_one_pack(&be, v[i].idx) < 0 ||
+		    be->foreach(be, collect_oid, &oids) < 0) {
+			if (be)
+				be->free(be);
+			rc = ed_err_git(err, "%s: cannot read pack", v[i].idx);
+			goto out;
+		}
+		be->free(be);
+		for (j = 0; j < oids.nr; j++) {
+			git_odb_object *obj = NULL;
+
+			if (git_odb_read(&obj, st->odb, &oids.v[j]) < 0) {
+				rc = ed_err_git(err, "cannot read object");
+				goto out;
+			}
+			pack_batch_add_raw(pb, &oids.v[j], git_odb_object_type(obj),
+					   git_odb_object_data(obj),
+					   git_odb_object_size(obj));
+			git_odb_object_free(obj);
+		}
+	}
+	rc = pack_batch_write(pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	for (i = 1; i < n; i++) {
+		struct ed_buf pack = ED_BUF_INIT;
+
+		ed_buf_add(&pack, v[i].idx, strlen(v[i].idx) - 4);
+		ed_buf_adds(&pack, ".pack");
+		unlink(v[i].idx);
+		unlink(pack.ptr);
+		ed_buf_release(&pack);
+	}
+	git_odb_refresh(st->odb);
+out:
+	free(oids.v);
+	pack_batch_free(pb);
+	free_packs(v, n);
+	return rc;
+}
+
+static int cmp_host(const void *a, const void *b)
+{
+	const struct store_host *x = a, *y = b;
+	int c = strcmp(x->env, y->env);
+
+	return c ? c : strcmp(x->host, y->host);
+}
+
+void store_hosts_free(struct store_host *h, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(h[i].env);
+		free(h[i].host);
+	}
+	free(h);
+}
+
+/* Mark hosts named in the commit's Envdrift-Collected trailers. */
+static size_t mark_collected(struct store_host *h, size_t nr,
+			     const git_commit *c)
+{
+	const char *msg = git_commit_message(c);
+	static const char key[] = "\nEnvdrift-Collected: ";
+	size_t found = 0, i;
+
+	while ((msg = strstr(msg, key))) {
+		const char *v = msg + sizeof(key) - 1;
+		const char *eol = strchr(v, '\n');
+		const char *slash = memchr(v, '/', eol ? (size_t)(eol - v) : strlen(v));
+		size_t len = eol ? (size_t)(eol - v) : strlen(v);
+
+		msg = v;
+		if (!slash)
+			continue;
+		for (i = 0; i < nr; i++) {
+			size_t hl = strlen(h[i].host), el = strlen(h[i].env);
+
+			if (h[i].last_success || el != (size_t)(slash - v) ||
+			    memcmp(v, h[i].env, el) || hl != len - el - 1 ||
+			    memcmp(slash + 1, h[i].host, hl))
+				continue;
+			h[i].last_success = (long long)git_commit_time(c);
+			git_oid_tostr(h[i].last_commit, sizeof(h[i].last_commit),
+				      git_commit_id(c));
+			found++;
+		}
+	}
+	return found;
+}
+
+int store_hosts(struct store *st, struct store_host **out, size_t *nr,
+		struct ed_err *err)
+{
+	struct store_host *h = NULL;
+	size_t n = 0, alloc = 0, missing, i, j;
+	git_commit *tipc = NULL;
+	git_tree *tree = NULL, *hosts = NULL, *env = NULL;
+	git_revwalk *walk = NULL;
+	struct ed_buf name = ED_BUF_INIT;
+	git_oid tip, id;
+	int have_tip, rc;
+
+	*out = NULL;
+	*nr = 0;
+	rc = read_tip(st->repo, &tip, &have_tip, err);
+	if (rc < 0 || !have_tip)
+		return rc;
+	if (git_commit_lookup(&tipc, st->repo, &tip) < 0 ||
+	    git_commit_tree(&tree, tipc) < 0) {
+		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
+		goto out;
+	}
+	{
+		const git_tree_entry *he = git_tree_entry_byname(tree, "hosts");
+
+		if (!he)
+			goto done;
+		if (git_tree_lookup(&hosts, st->repo, git_tree_entry_id(he)) < 0) {
+			rc = ed_err_git(err, "cannot read hosts/");
+			goto out;
+		}
+	}
+	for (i = 0; i < git_tree_entrycount(hosts); i++) {
+		const git_tree_entry *ee = git_tree_entry_byindex(hosts, i);
+
+		if (git_tree_entry_type(ee) != GIT_OBJECT_TREE)
+			continue;
+		git_tree_free(env);
+		env = NULL;
+		if (git_tree_lookup(&env, st->repo, git_tree_entry_id(ee)) < 0) {
+			rc = ed_err_git(err, "cannot read hosts/%s",
+					git_tree_entry_name(ee));
+			goto out;
+		}
+		for (j = 0; j < git_tree_entrycount(env); j++) {
+			const git_tree_entry *he = git_tree_entry_byindex(env, j);
+
+			ED_ALLOC_GROW(h, n + 1, alloc);
+			memset(&h[n], 0, sizeof(h[n]));
+			ed_buf_reset(&name);
+			rc = store_unescape_name(&name, git_tree_entry_name(ee), err);
+			if (rc < 0)
+				goto out;
+			h[n].env = ed_buf_detach(&name, NULL);
+			rc = store_unescape_name(&name, git_tree_entry_name(he), err);
+			if (rc < 0) {
+				free(h[n].env);
+				goto out;
+			}
+			h[n].host = ed_buf_detach(&name, NULL);
+			n++;
+		}
+	}
+	missing = n;
+	if (git_revwalk_new(&walk, st->repo) < 0 ||
+	    git_revwalk_push(walk, &tip) < 0) {
+		rc = ed_err_git(err, "cannot walk history");
+		goto out;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TIME);
+	while (missing && !git_revwalk_next(&id, walk)) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, st->repo, &id) < 0) {
+			rc = ed_err_git(err, "cannot read commit");
+			goto out;
+		}
+		missing -= mark_collected(h, n, c);
+		git_commit_free(c);
+	}
+done:
+	if (n > 1)
+		qsort(h, n, sizeof(*h), cmp_host);
+	*out = h;
+	*nr = n;
+	h = NULL;
+	n = 0;
+out:
+	store_hosts_free(h, n);
+	ed_buf_release(&name);
+	git_revwalk_free(walk);
+	git_tree_free(env);
+	git_tree_free(hosts);
+	git_tree_free(tree);
+	git_commit_free(tipc);
+	return rc;
+}

@@ -1,0 +1,95 @@
+#ifndef ENVDRIFT_CORE_STORE_H
+#define ENVDRIFT_CORE_STORE_H
+/*
+ * The state repository: a bare git repository whose branch "main" holds
+ * hosts/<env>/<host>/<snapshot files>. Each collect or scan is one commit
+ * built in memory (no working tree), written as one pack, then published by
+ * a compare-and-swap of the branch, all under a repository lock, so a kill
+ * at any moment leaves either the old or the new commit.
+ */
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/snapshot.h"
+#include "core/strvec.h"
+
+struct store;
+struct ed_hmac;
+
+#define STORE_BRANCH "refs/heads/main"
+
+/* Create a new state repository at path (mode 0700, or 0750 when
+ * shared_group). ED_ERROR if path exists and is not empty. */
+int store_init(const char *path, int shared_group, struct ed_err *err);
+
+/* Open an existing state repository; ED_ENOTFOUND if it is not one. */
+int store_open(struct store **out, const char *path, struct ed_err *err);
+void store_free(struct store *st);
+
+/*
+ * Take the repository's writer lock (flock, so a killed holder never leaves
+ * it stale), waiting at most timeout_ms; ED_ELOCKED past that. Also clears
+ * a branch .lock file a killed writer left behind.
+ */
+int store_lock(struct store *st, unsigned timeout_ms, struct ed_err *err);
+void store_unlock(struct store *st);
+
+/*
+ * Compare key's fingerprint with the one recorded at init (recording it if
+ * none is). ED_EKEY on mismatch.
+ */
+int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err);
+
+struct store_update {
+	const char *env;
+	const char *host;
+	const struct snapshot *snap; /* NULL: remove the host */
+};
+
+struct store_result {
+	char commit[41];
+	char parent[41];        /* "" for the first commit */
+	size_t new_objects;     /* objects written by this commit */
+	size_t pack_bytes;      /* size of the pack written (0 if none) */
+	int tree_unchanged;     /* the root tree equals the parent's */
+	struct ed_strvec moved; /* "old-env/host -> new-env/host" */
+	struct ed_strvec notes; /* non-fatal problems after the commit landed */
+};
+
+void store_result_release(struct store_result *res);
+
+/*
+ * Apply updates on top of the branch tip and commit with subject and
+ * trailer lines ("Key: value"). A host found under another environment is
+ * moved (and a Envdrift-Moved trailer added). Requires store_lock.
+ */
+int store_commit(struct store *st, struct store_result *res,
+		 const struct store_update *ups, size_t nr,
+		 const char *subject, const struct ed_strvec *trailers,
+		 struct ed_err *err);
+
+struct store_host {
+	char *env;
+	char *host;
+	long long last_success; /* unix time of the last commit collecting it */
+	char last_commit[41];
+};
+
+/*
+ * Hosts in the branch tip and when each was last collected (from the
+ * Envdrift-Collected trailers). The caller frees with store_hosts_free.
+ */
+int store_hosts(struct store *st, struct store_host **out, size_t *nr,
+		struct ed_err *err);
+void store_hosts_free(struct store_host *h, size_t nr);
+
+/* Tree-entry name escaping (reversible; see README "Snapshot format"). */
+void store_escape_name(struct ed_buf *out, const char *name, size_t len);
+int store_unescape_name(struct ed_buf *out, const char *name,
+			struct ed_err *err);
+
+/* Number of packs and their total size, for the benchmark. */
+int store_pack_stats(struct store *st, size_t *packs, size_t *bytes,
+		     struct ed_err *err);
+
+#endif
