@@ -33,6 +33,13 @@ int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
 /* rpm -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n' */
 int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		    const char *name, struct ed_err *err);
+/*
+ * Run "rpm -qa --root root" and append its packages to lines. ED_ENOTFOUND
+ * when no rpm tool is on PATH, ED_ERROR when rpm fails, ED_EPARSE on bad
+ * output.
+ */
+int rpm_query_installed(struct ed_strvec *lines, const char *root,
+			struct ed_err *err);
 /* /proc/modules: module names only */
 int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 			 const char *name, struct ed_err *err);
