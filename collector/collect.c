@@ -25,6 +25,43 @@ void collect_path(struct ed_buf *out, const char *root, const char *abspath)
 	ed_buf_adds(out, abspath);
 }
 
+/*
+ * A collector that said "not-collected" keeps its previous files: map its
+ * meta line to the snapshot files it owns.
+ */
+static void keep_uncollected(struct snapshot *out, const struct ed_strvec *meta)
+{
+	static const struct {
+		const char *collector;
+		const char *paths[3];
+	} owned[] = {
+		{ "packages", { "packages", NULL, NULL } },
+		{ "kernel", { "kernel", NULL, NULL } },
+		{ "sysctl", { "sysctl", "sysctl-per-host", NULL } },
+		{ "services", { "services", NULL, NULL } },
+		{ "files", { "files", "content", NULL } },
+	};
+	static const char prefix[] = "collector ";
+	size_t i, j, k;
+
+	for (i = 0; i < meta->nr; i++) {
+		const char *line = meta->v[i];
+
+		if (strncmp(line, prefix, sizeof(prefix) - 1))
+			continue;
+		line += sizeof(prefix) - 1;
+		for (j = 0; j < sizeof(owned) / sizeof(owned[0]); j++) {
+			size_t n = strlen(owned[j].collector);
+
+			if (strncmp(line, owned[j].collector, n) ||
+			    strncmp(line + n, " not-collected", 14))
+				continue;
+			for (k = 0; k < 3 && owned[j].paths[k]; k++)
+				ed_strvec_push(&out->keep, owned[j].paths[k]);
+		}
+	}
+}
+
 int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		 struct ed_err *err)
 {
@@ -73,6 +110,7 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 	} else {
 		ed_strvec_push(&meta, "role default");
 	}
+	keep_uncollected(out, &meta);
 	snapshot_add_lines(out, "meta", &meta);
 	snapshot_sort(out);
 out:

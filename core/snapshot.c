@@ -16,6 +16,7 @@ void snapshot_init(struct snapshot *s)
 	s->nr = 0;
 	s->alloc = 0;
 	ed_strvec_init(&s->warnings);
+	ed_strvec_init(&s->keep);
 }
 
 void snapshot_release(struct snapshot *s)
@@ -28,6 +29,7 @@ void snapshot_release(struct snapshot *s)
 	}
 	free(s->entries);
 	ed_strvec_release(&s->warnings);
+	ed_strvec_release(&s->keep);
 	snapshot_init(s);
 }
 

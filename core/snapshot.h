@@ -34,9 +34,15 @@ struct snapshot {
 	size_t nr;
 	size_t alloc;
 	struct ed_strvec warnings; /* one line each; counted, never stored */
+	/*
+	 * Top-level paths the store carries over from the host's previous
+	 * snapshot when this one lacks them: what a collector could not
+	 * collect must not read as "everything removed".
+	 */
+	struct ed_strvec keep;
 };
 
-#define SNAPSHOT_INIT { NULL, 0, 0, ED_STRVEC_INIT }
+#define SNAPSHOT_INIT { NULL, 0, 0, ED_STRVEC_INIT, ED_STRVEC_INIT }
 
 void snapshot_init(struct snapshot *s);
 void snapshot_release(struct snapshot *s);

@@ -322,6 +322,37 @@ static struct mtree *host_tree(const struct snapshot *snap, struct pack_batch *p
 	return root;
 }
 
+/*
+ * Copy into kept the old host's entries for the snapshot's keep paths that
+ * the snapshot itself lacks (top-level names, no escaping needed).
+ */
+static void carry_over(struct mtree *kept, struct mtree *oldhost,
+		       const struct snapshot *snap)
+{
+	size_t i, j;
+
+	if (!oldhost)
+		return;
+	for (i = 0; i < snap->keep.nr; i++) {
+		const char *name = snap->keep.v[i];
+		size_t len = strlen(name);
+		struct mentry *old = mtree_find(oldhost, name), *me;
+		int present = 0;
+
+		if (!old)
+			continue;
+		for (j = 0; j < snap->nr && !present; j++)
+			present = !strncmp(snap->entries[j].path, name, len) &&
+				  (snap->entries[j].path[len] == '\0' ||
+				   snap->entries[j].path[len] == '/');
+		if (present)
+			continue;
+		me = mtree_add(kept, name);
+		me->mode = old->mode;
+		git_oid_cpy(&me->oid, &old->oid);
+	}
+}
+
 void store_result_release(struct store_result *res)
 {
 	ed_strvec_release(&res->moved);
@@ -388,8 +419,8 @@ int store_init(const char *path, int shared_group, struct ed_err *err)
 	if (chmod(path, shared_group ? 02750 : 0700) < 0)
 		return ed_err_errno(err, ED_EIO, errno, "%s: chmod", path);
 	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
-	opts.mode = shared_group ? GIT_REPOSITORY_INIT_SHARED_GROUP
-				 : GIT_REPOSITORY_INIT_SHARED_UMASK;
+	/* group-readable, not group-writable: pipelines only read */
+	opts.mode = shared_group ? 02750 : GIT_REPOSITORY_INIT_SHARED_UMASK;
 	opts.initial_head = "main";
 	opts.description = "envdrift state repository\n";
 	if (git_repository_init_ext(&repo, path, &opts) < 0)
@@ -600,7 +631,7 @@ int store_commit(struct store *st, struct store_result *res,
 		 struct ed_err *err)
 {
 	struct pack_batch *pb = pack_batch_new();
-	struct mtree *root = NULL, *hosts = NULL, *env = NULL;
+	struct mtree *root = NULL, *hosts = NULL, *env = NULL, *kept = NULL;
 	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
 	struct ed_buf body = ED_BUF_INIT;
 	git_oid tip, tree_id, old_tree, commit_id;
@@ -645,12 +676,18 @@ int store_commit(struct store *st, struct store_result *res,
 		if (rc < 0)
 			goto out;
 		if (old_env) {
-			struct mtree *oe;
+			struct mtree *oe, *oldhost = NULL;
 
 			rc = mtree_subdir(&oe, hosts, st->repo, old_env, 0, err);
+			if (!rc)
+				rc = mtree_subdir(&oldhost, oe, st->repo, hname.ptr, 0, err);
 			if (rc < 0) {
 				free(old_env);
 				goto out;
+			}
+			if (ups[i].snap && ups[i].snap->keep.nr) {
+				kept = mtree_new();
+				carry_over(kept, oldhost, ups[i].snap);
 			}
 			mtree_remove(oe, hname.ptr);
 			hosts->dirty = 1;
@@ -667,9 +704,18 @@ int store_commit(struct store *st, struct store_result *res,
 			goto out;
 		{
 			struct mentry *me = mtree_add(env, hname.ptr);
+			size_t k;
 
 			me->mode = MODE_TREE;
 			me->sub = host_tree(ups[i].snap, pb, st->odb);
+			for (k = 0; kept && k < kept->nr; k++) {
+				struct mentry *ne = mtree_add(me->sub, kept->e[k].name);
+
+				ne->mode = kept->e[k].mode;
+				git_oid_cpy(&ne->oid, &kept->e[k].oid);
+			}
+			mtree_free(kept);
+			kept = NULL;
 		}
 		hosts->dirty = 1;
 	}
@@ -712,6 +758,7 @@ out:
 	git_reference_free(ref);
 	git_commit_free(parent);
 	mtree_free(root);
+	mtree_free(kept);
 	pack_batch_free(pb);
 	ed_buf_release(&ename);
 	ed_buf_release(&hname);

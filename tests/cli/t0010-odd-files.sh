@@ -1,0 +1,42 @@
+#!/bin/sh
+# Names git rejects, non-UTF-8 names and contents, special files and
+# symlinks out of the root: recorded safely, counted as warnings, exit 0.
+. "$(dirname "$0")/test-lib.sh"
+
+mkroot "$TMP/root"
+ROOT="$TMP/root"
+mkdir -p "$ROOT/etc/weird/.git" "$ROOT/etc/weird/sub"
+echo "[core]" > "$ROOT/etc/weird/.git/config"
+echo "x" > "$ROOT/etc/weird/.gitmodules"
+echo "y" > "$ROOT/etc/weird/GIT~1"
+printf 'caf\351\n' > "$ROOT/etc/weird/latin1.conf"
+printf 'z\n' > "$ROOT/etc/weird/$(printf 'caf\351').conf"
+echo "sp" > "$ROOT/etc/weird/with space.conf"
+printf 'bin\000ary' > "$ROOT/etc/weird/blob.bin"
+mkfifo "$ROOT/etc/weird/fifo"
+ln -s / "$ROOT/etc/weird/to-root"
+ln -s ../../../../../../.. "$ROOT/etc/weird/up"
+ln -s /etc/passwd "$ROOT/etc/weird/abs-link"
+new_repo "$TMP/state"
+R="$TMP/state"
+expect_exit 0 "collect odd files" "$ENVDRIFT" collect --repo "$R" --root "$ROOT" --host odd
+expect_grep "warnings are counted" "[0-9]+ warnings?" "$TMP/err"
+fsck_ok "$R"
+git -C "$R" show main:hosts/default/odd/files > "$TMP/files"
+expect_grep ".git directory recorded" "^/etc/weird/\.git dir " "$TMP/files"
+expect_grep "space escaped in the line" '^/etc/weird/with\\x20space\.conf file ' "$TMP/files"
+expect_grep "non-UTF-8 name escaped" '^/etc/weird/caf\\xe9\.conf file ' "$TMP/files"
+expect_grep "fifo recorded by type" "^/etc/weird/fifo fifo " "$TMP/files"
+expect_grep "symlink to / recorded, not followed" "^/etc/weird/to-root symlink .* -> /$" "$TMP/files"
+expect_no_grep "nothing collected through the link" "^/etc/weird/to-root/" "$TMP/files"
+expect_no_grep "nothing collected through ../.." "^/etc/weird/up/" "$TMP/files"
+expect_grep "binary file by hash" "^/etc/weird/blob\.bin file [0-7]+ root:root 0:0 10 sha256:" "$TMP/files"
+git -C "$R" ls-tree -r --name-only main > "$TMP/tree"
+expect_grep ".git escaped as a tree entry" "content/etc/weird/%2Egit/config$" "$TMP/tree"
+expect_grep ".gitmodules escaped" "content/etc/weird/%2Egitmodules$" "$TMP/tree"
+expect_grep "GIT~1 escaped" "content/etc/weird/GIT%7E1$" "$TMP/tree"
+expect_no_grep "binary content not stored" "blob\.bin" "$TMP/tree"
+check "re-collect is stable" "$ENVDRIFT" collect --repo "$R" --root "$ROOT" --host odd
+expect_grep "unchanged" "unchanged" "$TMP/out"
+fsck_ok "$R"
+finish

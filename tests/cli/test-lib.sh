@@ -1,0 +1,76 @@
+# test-lib.sh: a tiny harness for envdrift's CLI tests (git's t/ style).
+# Each tNNNN-*.sh sources this, calls `check DESCRIPTION CMD...` or the
+# expect_* helpers, and ends with `finish`. $ENVDRIFT is the binary.
+set -u
+: "${ENVDRIFT:?set ENVDRIFT to the envdrift binary}"
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
+FIXTURES=$(cd "$TESTS_DIR/../fixtures" && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/envdrift-cli.XXXXXX")
+PASSED=0
+FAILED=0
+trap 'rm -rf "$TMP"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 HOME="$TMP/home" LC_ALL=C
+mkdir -p "$HOME"
+unset ENVDRIFT_REPO ENVDRIFT_KEY
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; }
+
+# check DESC CMD...: CMD must exit 0
+check() {
+	desc=$1; shift
+	if "$@" >"$TMP/out" 2>"$TMP/err"; then pass "$desc"; else
+		fail "$desc"; sed 's/^/#   /' "$TMP/out" "$TMP/err" | head -20; fi
+}
+
+# expect_exit CODE DESC CMD...: CMD must exit CODE; output in $TMP/out, $TMP/err
+expect_exit() {
+	want=$1; desc=$2; shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then pass "$desc"; else
+		fail "$desc (exit $got, want $want)"; sed 's/^/#   /' "$TMP/out" "$TMP/err" | head -20; fi
+}
+
+# expect_grep DESC PATTERN FILE: FILE must contain PATTERN (grep -E)
+expect_grep() {
+	if grep -Eq -- "$2" "$3"; then pass "$1"; else
+		fail "$1 (no /$2/ in $(basename "$3"))"; sed 's/^/#   /' "$3" | head -20; fi
+}
+
+expect_no_grep() {
+	if grep -Eq -- "$2" "$3"; then fail "$1 (found /$2/)"; grep -E -- "$2" "$3" | head -5 | sed 's/^/#   /'; else pass "$1"; fi
+}
+
+# expect_eq DESC A B
+expect_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 ('$2' != '$3')"; fi
+}
+
+# Every repository a test creates must pass stock git's strict fsck.
+fsck_ok() {
+	check "git fsck --strict $(basename "$1")" git -C "$1" fsck --strict --no-progress
+}
+
+# mkroot DIR: a small real root filesystem from tests/fixtures/cli/root plus
+# what git cannot store (modes, a fifo, keys made now).
+mkroot() {
+	cp -a "$FIXTURES/cli/root" "$1"
+	chmod 0640 "$1/etc/shadow"
+	chgrp "$(awk -F: '$1=="shadow"{print $3}' "$1/etc/group")" "$1/etc/shadow"
+	chmod 0600 "$1/etc/app/app.conf"
+	mkdir -p "$1/etc/ssl/private" "$1/run"
+	ssh-keygen -q -t ed25519 -N '' -C fixture -f "$1/etc/ssh/ssh_host_ed25519_key" </dev/null
+	ssh-keygen -q -t ecdsa -N '' -C fixture -f "$1/etc/ssl/private/app.pem" </dev/null
+	cp "$1/etc/ssh/ssh_host_ed25519_key" "$1/etc/app/embedded-key.txt"
+}
+
+# new_repo DIR: init a state repository (key DIR.key)
+new_repo() {
+	"$ENVDRIFT" init --repo "$1" >/dev/null
+}
+
+finish() {
+	echo "# $(basename "$0"): $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
