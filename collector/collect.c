@@ -37,6 +37,7 @@ static void keep_uncollected(struct snapshot *out, const struct ed_strvec *meta)
 	} owned[] = {
 		{ "packages", { "packages", NULL, NULL } },
 		{ "kernel", { "kernel", NULL, NULL } },
+		{ "os-release", { "os-release", NULL, NULL } },
 		{ "sysctl", { "sysctl", "sysctl-per-host", NULL } },
 		{ "services", { "services", NULL, NULL } },
 		{ "files", { "files", "content", NULL } },

@@ -1,0 +1,459 @@
+/*
+ * The services collector: systemd units enabled, aliased or masked through
+ * symlinks under ROOT/etc/systemd/system and, on a live host, the active
+ * services (one systemctl run, no shell) and the listening sockets from
+ * /proc/net/{tcp,tcp6,udp,udp6} (protocol, address and port only).
+ */
+#include "collector/internal.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+/* a systemctl listing or /proc/net table larger than this is not sane */
+#define SERVICES_MAX_OUTPUT (16 * 1024 * 1024)
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+/* d_type, or the lstat type when the file system does not report it */
+static unsigned char entry_type(int dfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type;
+	if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+		return DT_UNKNOWN;
+	if (S_ISDIR(st.st_mode))
+		return DT_DIR;
+	if (S_ISLNK(st.st_mode))
+		return DT_LNK;
+	return S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+}
+
+/* Append "word word ..." fields, each quoted, to a new line in lines. */
+static void push_fields(struct ed_strvec *lines, const char *kind,
+                        const char *a, const char *b)
+{
+	struct ed_buf line = ED_BUF_INIT;
+
+	ed_buf_adds(&line, kind);
+	ed_buf_addch(&line, ' ');
+	snapshot_quote(&line, a, strlen(a));
+	if (b) {
+		ed_buf_addch(&line, ' ');
+		snapshot_quote(&line, b, strlen(b));
+	}
+	ed_strvec_take(lines, ed_buf_detach(&line, NULL));
+}
+
+/* "enabled UNIT DIR" for each symlink in DIR (a *.wants or *.requires). */
+static void collect_wants(struct ed_strvec *lines, struct snapshot *snap,
+                          int sysfd, const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(sysfd, dir,
+	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snapshot_warn(snap, "etc/systemd/system/%s: %s", dir,
+		              strerror(errno));
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		snapshot_warn(snap, "etc/systemd/system/%s: %s", dir,
+		              strerror(errno));
+		close(fd);
+		return;
+	}
+	/* systemd only honours symlinks here; other files are ignored */
+	while ((de = readdir(d)))
+		if (entry_type(fd, de) == DT_LNK)
+			push_fields(lines, "enabled", de->d_name, dir);
+	closedir(d);
+}
+
+/*
+ * A symlink directly under etc/systemd/system: "masked UNIT" when it points
+ * at /dev/null, else "alias NAME UNIT" (an Alias= or a linked unit file).
+ */
+static void collect_link(struct ed_strvec *lines, int sysfd, const char *name)
+{
+	struct ed_buf target = ED_BUF_INIT;
+	const char *base;
+	ssize_t n;
+
+	ed_buf_grow(&target, 4096);
+	n = readlinkat(sysfd, name, target.ptr, target.cap - 1);
+	if (n <= 0 || (size_t)n >= target.cap - 1)
+		goto out;
+	ed_buf_setlen(&target, (size_t)n);
+	if (!strcmp(target.ptr, "/dev/null")) {
+		push_fields(lines, "masked", name, NULL);
+		goto out;
+	}
+	base = strrchr(target.ptr, '/');
+	push_fields(lines, "alias", name, base ? base + 1 : target.ptr);
+out:
+	ed_buf_release(&target);
+}
+
+/* Unit lines from ROOT/etc/systemd/system; 0 if it does not exist. */
+static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
+                         const char *root)
+{
+	struct ed_buf path = ED_BUF_INIT;
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd, found = 0;
+
+	collect_path(&path, root, "/etc/systemd/system");
+	fd = open(path.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			snapshot_warn(snap, "etc/systemd/system: %s",
+			              strerror(errno));
+		goto out;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		snapshot_warn(snap, "etc/systemd/system: %s", strerror(errno));
+		close(fd);
+		goto out;
+	}
+	found = 1;
+	while ((de = readdir(d))) {
+		unsigned char type = entry_type(fd, de);
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (type == DT_DIR && (has_suffix(de->d_name, ".wants") ||
+		                       has_suffix(de->d_name, ".requires")))
+			collect_wants(lines, snap, fd, de->d_name);
+		else if (type == DT_LNK)
+			collect_link(lines, fd, de->d_name);
+	}
+	closedir(d);
+out:
+	ed_buf_release(&path);
+	return found;
+}
+
+/* Run argv[0] (an absolute path) with a fixed environment; stdout into b. */
+static int run_capture(struct ed_buf *b, char *const argv[], struct ed_err *err)
+{
+	/* fixed: no user locale, colour or pager settings leak into output */
+	static char env_lang[] = "LC_ALL=C", env_color[] = "SYSTEMD_COLORS=0",
+	            env_pager[] = "SYSTEMD_PAGER=";
+	char *const envp[] = { env_lang, env_color, env_pager, NULL };
+	posix_spawn_file_actions_t fa;
+	int fds[2] = { -1, -1 }, status, rc = 0, e;
+	pid_t pid = -1;
+
+	if (pipe(fds))
+		return ed_err_errno(err, ED_EIO, errno, "%s: pipe", argv[0]);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+	                                 O_WRONLY, 0);
+	e = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (e) {
+		rc = ed_err_errno(err, ED_EIO, e, "%s: spawn", argv[0]);
+		close(fds[0]);
+		return rc;
+	}
+	rc = ed_buf_read_fd(b, fds[0], argv[0], SERVICES_MAX_OUTPUT, err);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return ed_err_errno(err, ED_EIO, errno, "%s: waitpid",
+			                    argv[0]);
+	}
+	if (rc < 0)
+		return rc;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return ed_err_set(err, ED_EIO, "%s: exited with status %d",
+		                  argv[0], status);
+	return 0;
+}
+
+/* "active UNIT" for each active service, from systemctl on a live host. */
+static void collect_active(struct ed_strvec *lines, struct snapshot *snap)
+{
+	static char a1[] = "list-units", a2[] = "--type=service",
+	            a3[] = "--state=active", a4[] = "--no-legend",
+	            a5[] = "--plain", a6[] = "--no-pager";
+	static const char *const paths[] = { "/usr/bin/systemctl",
+		                             "/bin/systemctl" };
+	struct ed_err e = ED_ERR_INIT;
+	struct ed_buf out = ED_BUF_INIT, prog = ED_BUF_INIT;
+	const char *p, *end;
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(paths); i++)
+		if (!access(paths[i], X_OK))
+			break;
+	if (i == ED_ARRAY_SIZE(paths)) {
+		snapshot_warn(snap, "services: systemctl not found, active "
+		                    "units not collected");
+		goto out;
+	}
+	ed_buf_adds(&prog, paths[i]);
+	{
+		char *const argv[] = { prog.ptr, a1, a2, a3, a4, a5, a6, NULL };
+
+		if (run_capture(&out, argv, &e) < 0) {
+			snapshot_warn(snap, "services: %s", e.msg);
+			goto out;
+		}
+	}
+	for (p = out.ptr, end = out.ptr + out.len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		size_t n;
+
+		while (p < le && (*p == ' ' || *p == '\t'))
+			p++;
+		n = strcspn(p, " \t\n");
+		if (p + n > le)
+			n = (size_t)(le - p);
+		if (n) {
+			char *unit = ed_xstrndup(p, n);
+
+			push_fields(lines, "active", unit, NULL);
+			free(unit);
+		}
+		p = nl ? nl + 1 : end;
+	}
+out:
+	ed_buf_release(&out);
+	ed_buf_release(&prog);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* n hex digits at s into *out; -1 if any is not hex. */
+static int parse_hex(const char *s, size_t n, unsigned long *out)
+{
+	size_t i;
+
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		int v = hexval(s[i]);
+
+		if (v < 0)
+			return -1;
+		*out = (*out << 4) | (unsigned long)v;
+	}
+	return 0;
+}
+
+/*
+ * "HEX:PORT" as the kernel prints it: the address is 1 (IPv4) or 4 (IPv6)
+ * 32-bit words, each the %08X of network-order bytes read as a
+ * little-endian integer. 0 on success, -1 if malformed.
+ */
+static int parse_endpoint(const char *s, size_t n, int v6,
+                          unsigned char addr[16], unsigned *port)
+{
+	size_t words = v6 ? 4 : 1, w, j;
+	unsigned long v;
+
+	if (n != words * 8 + 5 || s[words * 8] != ':')
+		return -1;
+	for (w = 0; w < words; w++) {
+		if (parse_hex(s + w * 8, 8, &v))
+			return -1;
+		for (j = 0; j < 4; j++)
+			addr[w * 4 + j] = (unsigned char)(v >> (8 * j));
+	}
+	if (parse_hex(s + words * 8 + 1, 4, &v))
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* Next whitespace-separated field of [*p, end); NULL at the end. */
+static const char *next_field(const char **p, const char *end, size_t *n)
+{
+	const char *s = *p;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s == end)
+		return NULL;
+	*p = s;
+	while (*p < end && **p != ' ' && **p != '\t')
+		(*p)++;
+	*n = (size_t)(*p - s);
+	return s;
+}
+
+int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
+                            size_t len, const char *proto, struct ed_err *err)
+{
+	int v6 = has_suffix(proto, "6");
+	int udp = !strncmp(proto, "udp", 3);
+	const char *p = buf, *end = buf + len;
+	size_t lineno = 0;
+	char text[INET6_ADDRSTRLEN]; /* sized for the longest inet_ntop text */
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *q = p, *f[4];
+		unsigned char laddr[16] = { 0 }, raddr[16] = { 0 };
+		static const unsigned char zero[16];
+		unsigned lport, rport;
+		unsigned long st;
+		size_t fn[4], i;
+
+		lineno++;
+		p = nl ? nl + 1 : end;
+		for (i = 0; i < 4; i++) {
+			f[i] = next_field(&q, le, &fn[i]);
+			if (!f[i])
+				break;
+		}
+		if (i == 0)
+			continue;
+		if (lineno == 1 && fn[0] == 2 && !memcmp(f[0], "sl", 2))
+			continue; /* the header */
+		if (i < 4 || f[0][fn[0] - 1] != ':')
+			return ed_err_set(
+			        err, ED_EPARSE,
+			        "%s:%zu: expected \"sl: local remote st\"",
+			        proto, lineno);
+		if (parse_endpoint(f[1], fn[1], v6, laddr, &lport))
+			return ed_err_set(err, ED_EPARSE,
+			                  "%s:%zu: malformed local address",
+			                  proto, lineno);
+		if (parse_endpoint(f[2], fn[2], v6, raddr, &rport))
+			return ed_err_set(err, ED_EPARSE,
+			                  "%s:%zu: malformed remote address",
+			                  proto, lineno);
+		if (fn[3] != 2 || parse_hex(f[3], 2, &st))
+			return ed_err_set(err, ED_EPARSE,
+			                  "%s:%zu: malformed state", proto,
+			                  lineno);
+		/* TCP_LISTEN; for UDP TCP_CLOSE and no peer: a bound socket */
+		if (udp ? (st != 0x07 || rport ||
+		           memcmp(raddr, zero, v6 ? 16 : 4)) :
+		          st != 0x0A)
+			continue;
+		if (!inet_ntop(v6 ? AF_INET6 : AF_INET, laddr, text,
+		               sizeof(text)))
+			return ed_err_errno(err, ED_EPARSE, errno,
+			                    "%s:%zu: address", proto, lineno);
+		if (v6)
+			ed_strvec_pushf(lines, "listen %s [%s]:%u", proto, text,
+			                lport);
+		else
+			ed_strvec_pushf(lines, "listen %s %s:%u", proto, text,
+			                lport);
+	}
+	return 0;
+}
+
+/* "listen ..." lines from ROOT/proc/net; a missing table (no IPv6) is fine */
+static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
+                          const char *root, struct ed_err *err)
+{
+	static const char *const protos[] = { "tcp", "tcp6", "udp", "udp6" };
+	struct ed_buf path = ED_BUF_INIT, b = ED_BUF_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ED_ARRAY_SIZE(protos); i++) {
+		collect_path(&path, root, "/proc/net/");
+		ed_buf_adds(&path, protos[i]);
+		ed_buf_reset(&b);
+		rc = ed_buf_read_file(&b, path.ptr, SERVICES_MAX_OUTPUT, &e);
+		if (rc == ED_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0) {
+			snapshot_warn(snap, "services: %s", e.msg);
+			rc = 0;
+			continue;
+		}
+		rc = services_parse_proc_net(lines, b.ptr, b.len, protos[i],
+		                             err);
+		if (rc < 0)
+			break;
+	}
+	ed_buf_release(&path);
+	ed_buf_release(&b);
+	return rc;
+}
+
+int collect_services(struct snapshot *snap, struct ed_strvec *meta,
+                     const struct collect_opts *o, struct ed_err *err)
+{
+	struct ed_strvec lines = ED_STRVEC_INIT;
+	struct ed_buf path = ED_BUF_INIT;
+	struct stat st;
+	int rc = 0, units;
+
+	units = collect_units(&lines, snap, o->root);
+	if (o->live) {
+		collect_path(&path, o->root, "/run/systemd/system");
+		/* systemd is running: the documented sd_booted() test */
+		if (units && !lstat(path.ptr, &st) && S_ISDIR(st.st_mode))
+			collect_active(&lines, snap);
+		rc = collect_listen(&lines, snap, o->root, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (!units || !lines.nr) {
+		if (lines.nr) {
+			ed_strvec_push(meta, "collector services partial: "
+			                     "no systemd units found, "
+			                     "listening sockets only");
+			snapshot_add_lines(snap, "services", &lines);
+		} else {
+			ed_strvec_push(meta,
+			               "collector services not-collected: "
+			               "no systemd units found");
+		}
+		goto out;
+	}
+	ed_strvec_push(meta, "collector services collected");
+	snapshot_add_lines(snap, "services", &lines);
+out:
+	ed_strvec_release(&lines);
+	ed_buf_release(&path);
+	return rc;
+}
