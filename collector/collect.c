@@ -6,10 +6,13 @@
 #include "collector/collector.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "collector/internal.h"
+#include "core/hmac.h"
 
 void collect_path(struct ed_buf *out, const char *root, const char *abspath)
 {
@@ -63,11 +66,53 @@ static void keep_uncollected(struct snapshot *out, const struct ed_strvec *meta)
 	}
 }
 
+/*
+ * The files walk is the largest collector and shares nothing with the
+ * others but the (read-only) options, so it runs on its own thread with
+ * its own snapshot, meta and HMAC context, merged afterwards in a fixed
+ * order so the result never depends on scheduling.
+ */
+struct files_job {
+	struct collect_opts opts;
+	struct snapshot snap;
+	struct ed_strvec meta;
+	struct ed_err err;
+	int rc;
+};
+
+static void *files_thread(void *arg)
+{
+	struct files_job *job = arg;
+
+	job->rc = collect_files(&job->snap, &job->meta, &job->opts, &job->err);
+	return NULL;
+}
+
+static void merge_job(struct snapshot *out, struct ed_strvec *meta,
+		      struct files_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->snap.nr; i++) {
+		struct snapshot_entry *e = &job->snap.entries[i];
+
+		snapshot_add(out, e->path, e->data, e->len);
+	}
+	for (i = 0; i < job->snap.warnings.nr; i++)
+		ed_strvec_push(&out->warnings, job->snap.warnings.v[i]);
+	for (i = 0; i < job->meta.nr; i++)
+		ed_strvec_push(meta, job->meta.v[i]);
+}
+
 int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		 struct ed_err *err)
 {
 	struct ed_strvec meta = ED_STRVEC_INIT;
 	const struct collect_config *cfg = opts->cfg;
+	struct files_job job;
+	struct ed_hmac *key2 = NULL;
+	pthread_t tid;
+	int threaded = 0;
 	struct stat st;
 	int rc = 0;
 
@@ -78,6 +123,21 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		return ed_err_set(err, ED_ENOTFOUND,
 				  "root '%s': not a directory", opts->root);
 
+	memset(&job, 0, sizeof(job));
+	snapshot_init(&job.snap);
+	ed_strvec_init(&job.meta);
+	if (cfg->files) {
+		job.opts = *opts;
+		if (opts->key) {
+			rc = ed_hmac_dup(&key2, opts->key, err);
+			if (rc < 0)
+				goto out;
+			job.opts.key = key2;
+		}
+		threaded = !pthread_create(&tid, NULL, files_thread, &job);
+		if (!threaded)
+			files_thread(&job);
+	}
 	if (cfg->packages) {
 		rc = collect_packages(out, &meta, opts, err);
 		if (rc < 0)
@@ -98,10 +158,17 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		if (rc < 0)
 			goto out;
 	}
+	if (threaded) {
+		pthread_join(tid, NULL);
+		threaded = 0;
+	}
 	if (cfg->files) {
-		rc = collect_files(out, &meta, opts, err);
-		if (rc < 0)
+		if (job.rc < 0) {
+			*err = job.err;
+			rc = job.rc;
 			goto out;
+		}
+		merge_job(out, &meta, &job);
 	}
 	if (opts->roles && opts->roles->nr) {
 		size_t i;
@@ -115,6 +182,11 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 	snapshot_add_lines(out, "meta", &meta);
 	snapshot_sort(out);
 out:
+	if (threaded)
+		pthread_join(tid, NULL);
+	snapshot_release(&job.snap);
+	ed_strvec_release(&job.meta);
+	ed_hmac_free(key2);
 	ed_strvec_release(&meta);
 	return rc;
 }

@@ -79,12 +79,42 @@ static int hexval(char c)
 	return -1;
 }
 
+static int init_ctx(struct ed_hmac *k, struct ed_err *err)
+{
+	OSSL_PARAM params[2];
+	char digest[] = "SHA256";
+
+	k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (k->mac)
+		k->ctx = EVP_MAC_CTX_new(k->mac);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!k->ctx || !EVP_MAC_init(k->ctx, k->key, sizeof(k->key), params))
+		return ed_err_ssl(err, "cannot initialise HMAC-SHA256");
+	return 0;
+}
+
+int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k,
+		struct ed_err *err)
+{
+	struct ed_hmac *d = ed_xcalloc(1, sizeof(*d));
+	int rc;
+
+	*out = NULL;
+	memcpy(d->key, k->key, sizeof(d->key));
+	rc = init_ctx(d, err);
+	if (rc < 0) {
+		ed_hmac_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
 int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	struct ed_hmac *k = NULL;
-	OSSL_PARAM params[2];
-	char digest[] = "SHA256";
 	size_t i, len;
 	int rc;
 
@@ -117,15 +147,9 @@ int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err)
 		}
 		k->key[i] = (unsigned char)(hi << 4 | lo);
 	}
-	k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (k->mac)
-		k->ctx = EVP_MAC_CTX_new(k->mac);
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!k->ctx || !EVP_MAC_init(k->ctx, k->key, sizeof(k->key), params)) {
-		rc = ed_err_ssl(err, "cannot initialise HMAC-SHA256");
+	rc = init_ctx(k, err);
+	if (rc < 0)
 		goto out;
-	}
 	*out = k;
 	k = NULL;
 out:

@@ -21,6 +21,10 @@ int ed_hmac_generate(const char *path, unsigned mode, struct ed_err *err);
  */
 int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err);
 void ed_hmac_free(struct ed_hmac *k);
+/* A second handle on the same key, for another thread (the MAC context is
+ * not shareable). The caller frees *out. */
+int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k,
+		struct ed_err *err);
 /* Append "hmac:<64 hex>" for data to out. */
 void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
 		   size_t len);
