@@ -1,0 +1,143 @@
+#ifndef ENVDRIFT_COLLECTOR_FILES_H
+#define ENVDRIFT_COLLECTOR_FILES_H
+/*
+ * Internals of the files collector, shared by collector/files.c (setup,
+ * owner names, globs), files_walk.c (the symlink-safe walk and the line
+ * format) and files_secret.c (secret detection and redaction). Nothing
+ * outside these three files and tests/unit/test_files.c includes it.
+ */
+#include <regex.h>
+#include <stddef.h>
+
+#include "collector/internal.h"
+#include "core/buf.h"
+#include "core/strvec.h"
+
+struct ed_hmac;
+
+/* Each level holds one open directory fd, so this also bounds fd use. */
+#define FILES_MAX_DEPTH 64
+/*
+ * Files are hashed from one buffer; a bigger one is recorded by size only
+ * (core/hmac.h has no streaming digest). Nothing under /etc comes close.
+ */
+#define FILES_HASH_MAX ((size_t)256 << 20)
+/* Longest required-byte set kept for the secret_values prefilter. */
+#define FILES_REQ_MAX 8
+
+struct id_name {
+	unsigned long id;
+	size_t order; /* line number: the first line for an id wins */
+	char *name;
+};
+
+/* ids to names from one passwd or group file, sorted by id */
+struct id_map {
+	struct id_name *v;
+	size_t nr;
+	size_t alloc;
+};
+
+/*
+ * A glob list with, per pattern, whether it can be matched against the
+ * basename alone: "**" "/X" where X holds no '/', '\\' or "**" matches an
+ * absolute path exactly when X matches its last component (X cannot match
+ * across or at a '/'), and that skips the costly "**" backtracking.
+ */
+struct glob_set {
+	const struct ed_strvec *pats;
+	unsigned char *base_only;
+};
+
+/* secret_values compiled once per collect */
+struct files_secrets {
+	regex_t *res;
+	/* per regex: every match holds one of these bytes ("" = unknown) */
+	char (*req)[FILES_REQ_MAX + 1];
+	size_t nr;
+};
+
+struct staged_content {
+	char *path; /* "content/etc/hosts" */
+	struct ed_buf data;
+};
+
+struct files_ctx {
+	const struct collect_opts *o;
+	const struct collect_config *cfg;
+	struct snapshot *snap;
+	struct id_map users;
+	struct id_map groups;
+	struct glob_set include, exclude, secret_files;
+	struct files_secrets secrets;
+	struct ed_strvec *inc_comps; /* '/'-components of each include */
+	struct ed_buf path; /* host path of the current entry */
+	struct ed_buf quoted; /* snapshot_quote(path), for lines and warnings */
+	struct ed_buf data; /* the one reused read buffer */
+	struct ed_buf redacted; /* content with secret values replaced */
+	struct ed_buf line;
+	struct ed_buf rest;
+	struct ed_buf tmp;
+	struct ed_strvec lines;
+	/* contents reach the snapshot only once the whole walk succeeded */
+	struct staged_content *staged;
+	size_t staged_nr;
+	size_t staged_alloc;
+	size_t nr_entries;
+};
+
+/* files.c */
+
+/* 1 if the absolute path ("/" for the root) matches a glob of g. */
+int files_match_any(const struct glob_set *g, const char *path);
+/* The name for id, borrowed from m, or NULL. */
+const char *files_id_name(const struct id_map *m, unsigned long id);
+/* Split absolute pat into components; ED_EPARSE if relative or "."/"..". */
+int files_split_pattern(struct ed_strvec *out, const char *pat,
+                        struct ed_err *err);
+
+/* files_walk.c */
+
+/*
+ * Where the walks start: per include its longest directory prefix free of
+ * glob characters (the whole path if it has none), minus any start below
+ * another, so every path is visited once. "" is the root.
+ */
+void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c);
+/*
+ * Walk one start prefix below rootfd, adding lines to c->lines and contents
+ * to c->staged. ED_EPARTIAL past max_files or FILES_MAX_DEPTH, ED_EKEY for
+ * a secret without a key; unreadable entries are warnings.
+ */
+int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
+                     struct ed_err *err);
+
+/* files_secret.c */
+
+/*
+ * Compile the secret_values EREs (REG_EXTENDED | REG_ICASE, C locale
+ * expected) into s. ED_EPARSE on a bad regex or one without a group 1.
+ * Release s with files_secrets_release even on failure.
+ */
+int files_secrets_compile(struct files_secrets *s,
+                          const struct ed_strvec *patterns, struct ed_err *err);
+void files_secrets_release(struct files_secrets *s);
+/*
+ * The prefilter: bytes one of which every match of the ERE pat contains,
+ * or "" when that cannot be shown. Exposed for the tests.
+ */
+void files_required_bytes(char out[FILES_REQ_MAX + 1], const char *pat);
+/* 1 if buf holds PEM or PGP armour of a private key. */
+int files_has_private_key(const char *buf, size_t len);
+/*
+ * Replace each secret value in data (bytes after group 1 to the end of the
+ * line, minus a '\r') by its token under key, into out (reset first).
+ * *found says whether anything was replaced; out is only filled then.
+ * data is modified during the call and restored. ED_EKEY if a secret is
+ * found and key is NULL (qpath names the file in the message).
+ */
+int files_redact(struct ed_buf *out, int *found, const struct files_secrets *s,
+                 struct ed_hmac *key, struct ed_buf *data, const char *qpath,
+                 struct ed_err *err);
+
+#endif
