@@ -61,7 +61,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libenvdrift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit: failing:$$failed"; exit 1; fi
 
 cli-test: $(BUILD)/envdrift
 	ENVDRIFT=$(CURDIR)/$(BUILD)/envdrift sh tests/cli/run.sh

@@ -161,6 +161,28 @@ static int read_collectors(struct collect_config *cfg,
 	return rc;
 }
 
+/* Every include path is absolute; the error points at the entry. */
+static int check_absolute(const struct cfg_ctx *c, const struct ed_ynode *list)
+{
+	size_t i;
+
+	for (i = 0; list && i < list->nr; i++) {
+		const struct ed_ynode *item = list->kids[i];
+
+		if (item->str[0] != '/') {
+			struct ed_buf b = ED_BUF_INIT;
+			int rc;
+
+			ed_buf_addf(&b, "files.include: '%s': paths must be absolute",
+				    item->str);
+			rc = bad(c, item, b.ptr);
+			ed_buf_release(&b);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int read_files(struct collect_config *cfg, const struct cfg_ctx *c,
 		      const struct ed_ynode *n)
 {
@@ -185,13 +207,10 @@ static int read_files(struct collect_config *cfg, const struct cfg_ctx *c,
 	if (!rc && v)
 		rc = ed_ynode_size(&cfg->max_files, v, c->name, "max-files",
 				   c->err);
-	if (!rc) {
-		size_t i;
-
-		for (i = 0; i < cfg->file_include.nr; i++)
-			if (cfg->file_include.v[i][0] != '/')
-				return bad(c, n, "files.include: every path must be absolute");
-	}
+	if (!rc)
+		rc = check_absolute(c, ed_ymap_get(n, "include"));
+	if (!rc)
+		rc = check_absolute(c, ed_ymap_get(n, "include-extra"));
 	return rc;
 }
 

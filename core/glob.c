@@ -43,6 +43,9 @@ static int match_class(const char *p, char c, const char **end)
 static int match(const char *p, const char *s, char sep)
 {
 	while (*p) {
+		/* "dir/STARSTAR" also matches "dir" itself */
+		if (!*s && p[0] == sep && p[1] == '*' && p[2] == '*' && !p[3])
+			return 1;
 		if (p[0] == '*' && p[1] == '*') {
 			const char *rest = p + 2;
 

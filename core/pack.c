@@ -207,6 +207,11 @@ int pack_batch_write(struct pack_batch *pb, git_odb *odb, struct ed_err *err)
 		rc = ed_err_git(err, "cannot write pack");
 		goto out;
 	}
+	/* make the new pack visible to NO_REFRESH lookups at once */
+	if (git_odb_refresh(odb) < 0) {
+		rc = ed_err_git(err, "cannot refresh the object database");
+		goto out;
+	}
 out:
 	if (wp)
 		wp->free(wp);

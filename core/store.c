@@ -193,14 +193,13 @@ static int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
 		if (!me->sub || !me->sub->dirty)
 			continue;
 		t->dirty = 1;
-		if (!me->sub->nr) {
-			mtree_remove(t, me->name);
-			i--;
-			continue;
-		}
 		rc = mtree_write(me->sub, &me->oid, pb, odb, err);
 		if (rc < 0)
 			goto out;
+		if (!me->sub->nr) {
+			mtree_remove(t, me->name);
+			i--;
+		}
 	}
 	qsort(t->e, t->nr, sizeof(*t->e), entry_cmp);
 	for (i = 0; i < t->nr; i++) {
@@ -215,34 +214,75 @@ out:
 	return rc;
 }
 
+/* Length of a code point git's HFS check ignores at s, or 0 (git utf8.c). */
+static size_t hfs_ignorable(const unsigned char *s, size_t len)
+{
+	unsigned cp;
+
+	if (len < 3 || (s[0] & 0xf0) != 0xe0)
+		return 0;
+	cp = (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 |
+	     (s[2] & 0x3f);
+	if ((cp >= 0x200c && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x206a && cp <= 0x206f) || cp == 0xfeff)
+		return 3;
+	return 0;
+}
+
+/*
+ * Offset of the '.' to escape when the name, read as HFS+ would (ignorable
+ * code points dropped, case folded), starts with ".g": that covers .git,
+ * .gitmodules and their spellings. -1 when it does not.
+ */
+static long hfs_dot_g(const unsigned char *p, size_t len)
+{
+	size_t i = 0, n;
+	long dot = -1;
+
+	while (i < len) {
+		n = hfs_ignorable(p + i, len - i);
+		if (n) {
+			i += n;
+			continue;
+		}
+		if (dot < 0) {
+			if (p[i] != '.')
+				return -1;
+			dot = (long)i++;
+			continue;
+		}
+		return (p[i] | 0x20) == 'g' ? dot : -1;
+	}
+	return -1;
+}
+
+/* NTFS 8.3 short names of .git and .gitmodules: git~1, gitmod~1, gi7eba~1 */
+static int ntfs_short_tilde(const unsigned char *p, size_t len, size_t i)
+{
+	return p[i] == '~' && i >= 2 && i <= 6 && (p[0] | 0x20) == 'g' &&
+	       (p[1] | 0x20) == 'i' && i + 1 < len && p[i + 1] >= '0' &&
+	       p[i + 1] <= '9';
+}
+
 void store_escape_name(struct ed_buf *out, const char *name, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)name;
-	size_t i, lead = 0;
-	int dot_g;
+	long dot = hfs_dot_g(p, len);
+	int dots = (len == 1 || len == 2) && p[0] == '.' && p[len - 1] == '.';
+	size_t i;
 
-	/* skip leading non-ASCII (HFS ignorables) to see what follows */
-	while (lead < len && p[lead] >= 0x80)
-		lead++;
-	dot_g = lead + 1 < len && p[lead] == '.' &&
-		(p[lead + 1] == 'g' || p[lead + 1] == 'G');
 	for (i = 0; i < len; i++) {
-		int esc = p[i] == '%' || p[i] == '/' || p[i] == 0;
+		/* '\\' separates components for git's NTFS checks */
+		int esc = p[i] == '%' || p[i] == '/' || p[i] == 0 ||
+			  p[i] == '\\' || dots || (long)i == dot ||
+			  ntfs_short_tilde(p, len, i);
 
-		if (dot_g && i <= lead)
-			esc = 1; /* .git, .gitmodules, .GIT., ... */
-		if ((len == 1 || len == 2) && p[0] == '.' && p[len - 1] == '.')
-			esc = 1; /* "." and ".." */
-		if (i == 3 && len > 3 && p[3] == '~' &&
-		    (p[0] | 0x20) == 'g' && (p[1] | 0x20) == 'i' &&
-		    (p[2] | 0x20) == 't')
-			esc = 1; /* NTFS short name git~1 */
-		if (!esc && p[i] >= 0x80 && !ed_utf8_valid(name + i, 1)) {
-			size_t n = 1;
+		if (!esc && p[i] >= 0x80) {
+			size_t n = 2;
 
-			while (i + n < len && n < 4 && (p[i + n] & 0xc0) == 0x80)
+			while (n <= 4 && (i + n > len || !ed_utf8_valid(name + i, n)))
 				n++;
-			if (ed_utf8_valid(name + i, n)) {
+			if (n <= 4) {
 				ed_buf_add(out, name + i, n);
 				i += n - 1;
 				continue;
@@ -254,6 +294,17 @@ void store_escape_name(struct ed_buf *out, const char *name, size_t len)
 		else
 			ed_buf_addch(out, (char)p[i]);
 	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 int store_unescape_name(struct ed_buf *out, const char *name,
@@ -268,9 +319,11 @@ int store_unescape_name(struct ed_buf *out, const char *name,
 			ed_buf_addch(out, name[i]);
 			continue;
 		}
-		if (len - i < 3 || sscanf(name + i + 1, "%2X", &v) != 1)
+		if (len - i < 3 || hexval(name[i + 1]) < 0 ||
+		    hexval(name[i + 2]) < 0)
 			return ed_err_set(err, ED_EPARSE,
 					  "bad escape in tree entry '%s'", name);
+		v = (unsigned)(hexval(name[i + 1]) << 4 | hexval(name[i + 2]));
 		ed_buf_addch(out, (char)v);
 		i += 2;
 	}
@@ -1050,7 +1103,8 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		rc = ed_err_git(err, "cannot walk history");
 		goto out;
 	}
-	git_revwalk_sorting(walk, GIT_SORT_TIME);
+	/* children before parents even within one second */
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
 	while (missing && !git_revwalk_next(&id, walk)) {
 		git_commit *c = NULL;
 

@@ -130,6 +130,19 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 					name, ev.start_mark.line + 1,
 					ev.start_mark.column + 1);
 			goto out;
+		default:
+			break;
+		}
+		if ((ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
+		    (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
+		    (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor)) {
+			rc = ed_err_set(err, ED_EPARSE,
+					"%s:%zu:%zu: anchors are not supported here",
+					name, ev.start_mark.line + 1,
+					ev.start_mark.column + 1);
+			goto out;
+		}
+		switch (ev.type) {
 		case YAML_SCALAR_EVENT:
 			n = node_new(ED_YSCALAR, ev.start_mark);
 			n->str = ed_xmemdup(ev.data.scalar.value,
@@ -177,6 +190,11 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 		}
 		yaml_event_delete(&ev);
 		have_event = 0;
+	}
+	/* libyaml reports an empty document ("---" alone) as an empty plain scalar */
+	if (root && root->type == ED_YSCALAR && root->plain && !root->len) {
+		ed_ynode_free(root);
+		root = NULL;
 	}
 	if (!root) {
 		yaml_mark_t m = { 0, 0, 0 };
