@@ -201,7 +201,8 @@ static int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
 			i--;
 		}
 	}
-	qsort(t->e, t->nr, sizeof(*t->e), entry_cmp);
+	if (t->nr > 1)
+		qsort(t->e, t->nr, sizeof(*t->e), entry_cmp);
 	for (i = 0; i < t->nr; i++) {
 		ed_buf_addf(&b, "%o %s", t->e[i].mode, t->e[i].name);
 		ed_buf_add(&b, "", 1);
@@ -872,7 +873,8 @@ static int list_packs(struct store *st, struct pack_file **out, size_t *nr,
 	closedir(d);
 	ed_buf_release(&dir);
 	ed_buf_release(&p);
-	qsort(v, n, sizeof(*v), cmp_pack_size);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_pack_size);
 	*out = v;
 	*nr = n;
 	return 0;
