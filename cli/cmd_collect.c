@@ -4,10 +4,12 @@
  * repository lock is taken; only the commit is serialised.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
@@ -78,6 +80,77 @@ static size_t count_lines(const struct snapshot *snap, const char *path)
 	return n;
 }
 
+static void drop_cache(struct store *st, const char *host)
+{
+	struct ed_buf path = ED_BUF_INIT;
+
+	store_cache_path(st, &path, host);
+	unlink(path.ptr);
+	ed_buf_release(&path);
+}
+
+/*
+ * Persist the files stat cache after the commit landed: write a temporary
+ * file and rename it. No fsync: a lost or torn cache only costs speed (a
+ * damaged one is ignored), never correctness.
+ */
+static void save_cache(struct store *st, const char *host,
+		       const struct ed_buf *cache)
+{
+	struct ed_buf path = ED_BUF_INIT, tmp = ED_BUF_INIT;
+	char *slash;
+	int fd;
+
+	if (!cache->len)
+		return;
+	store_cache_path(st, &path, host);
+	slash = strrchr(path.ptr, '/');
+	*slash = '\0';
+	mkdir(path.ptr, 0700);
+	*slash = '/';
+	ed_buf_addf(&tmp, "%s.tmp.%ld", path.ptr, (long)getpid());
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		int ok = write(fd, cache->ptr, cache->len) == (ssize_t)cache->len;
+
+		if (close(fd) < 0 || !ok || rename(tmp.ptr, path.ptr) < 0)
+			unlink(tmp.ptr);
+	}
+	ed_buf_release(&path);
+	ed_buf_release(&tmp);
+}
+
+/* Collect with contents going straight into the store and the stat cache. */
+static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
+			  struct store *st, const char *host, const char *root,
+			  const struct collect_config *cfg, struct ed_hmac *key,
+			  const struct ed_strvec *roles, struct ed_err *err)
+{
+	struct ed_buf path = ED_BUF_INIT, cache_in = ED_BUF_INIT;
+	struct ed_err ignored = ED_ERR_INIT;
+	struct collect_opts o;
+	int rc;
+
+	store_cache_path(st, &path, host);
+	if (ed_buf_read_file(&cache_in, path.ptr, (size_t)1 << 30, &ignored) < 0)
+		ed_buf_reset(&cache_in);
+	memset(&o, 0, sizeof(o));
+	o.root = root;
+	o.live = !strcmp(root, "/");
+	o.cfg = cfg;
+	o.key = key;
+	o.roles = roles;
+	o.cache_in = cache_in.len ? cache_in.ptr : NULL;
+	o.cache_in_len = cache_in.len;
+	o.cache_out = cache_out;
+	snapshot_init(snap);
+	snap->sink = store_content_sink(st);
+	rc = collect_host(snap, &o, err);
+	ed_buf_release(&path);
+	ed_buf_release(&cache_in);
+	return rc;
+}
+
 int cmd_collect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -104,6 +177,7 @@ int cmd_collect(int argc, char **argv)
 	struct snapshot snap = SNAPSHOT_INIT;
 	struct store_result res;
 	struct store_update up;
+	struct ed_buf cache_out = ED_BUF_INIT;
 	char *key_path = NULL, *end;
 	unsigned long lock_timeout = 300;
 	int c, quiet = 0, rc = EXIT_ERROR, have_res = 0;
@@ -207,12 +281,9 @@ int cmd_collect(int argc, char **argv)
 	}
 	if (store_check_key(st, key, &err) < 0)
 		goto out;
-	{
-		struct collect_opts o = { root, !strcmp(root, "/"), cfg, key, &roles };
-
-		if (collect_host(&snap, &o, &err) < 0)
-			goto out;
-	}
+	if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
+			   &roles, &err) < 0)
+		goto out;
 	if (store_lock(st, (unsigned)lock_timeout * 1000u, &err) < 0)
 		goto out;
 
@@ -226,9 +297,24 @@ int cmd_collect(int argc, char **argv)
 	up.env = env;
 	up.host = host.ptr;
 	up.snap = &snap;
-	if (store_commit(st, &res, &up, 1, subject.ptr, &trailers, &err) < 0)
-		goto out;
+	if (store_commit(st, &res, &up, 1, subject.ptr, &trailers, &err) < 0) {
+		/*
+		 * A stat cache naming content the repository lacks (someone
+		 * pruned it): drop the cache and collect once more in full.
+		 */
+		if (err.code != ED_ENOTFOUND || !cache_out.len)
+			goto out;
+		snapshot_release(&snap);
+		ed_buf_reset(&cache_out);
+		drop_cache(st, host.ptr);
+		ed_err_clear(&err);
+		if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
+				   &roles, &err) < 0 ||
+		    store_commit(st, &res, &up, 1, subject.ptr, &trailers, &err) < 0)
+			goto out;
+	}
 	have_res = 1;
+	save_cache(st, host.ptr, &cache_out);
 	for (i = 0; i < snap.warnings.nr; i++)
 		if (i < 50 || !quiet)
 			fprintf(stderr, "warning: %s\n", snap.warnings.v[i]);
@@ -259,5 +345,6 @@ done:
 	ed_strvec_release(&trailers);
 	ed_buf_release(&host);
 	ed_buf_release(&subject);
+	ed_buf_release(&cache_out);
 	return rc;
 }

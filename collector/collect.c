@@ -93,13 +93,7 @@ static void merge_job(struct snapshot *out, struct ed_strvec *meta,
 {
 	size_t i;
 
-	for (i = 0; i < job->snap.nr; i++) {
-		struct snapshot_entry *e = &job->snap.entries[i];
-
-		snapshot_add(out, e->path, e->data, e->len);
-	}
-	for (i = 0; i < job->snap.warnings.nr; i++)
-		ed_strvec_push(&out->warnings, job->snap.warnings.v[i]);
+	snapshot_take_entries(out, &job->snap);
 	for (i = 0; i < job->meta.nr; i++)
 		ed_strvec_push(meta, job->meta.v[i]);
 }
@@ -125,6 +119,7 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 
 	memset(&job, 0, sizeof(job));
 	snapshot_init(&job.snap);
+	job.snap.sink = out->sink; /* only the files thread stores contents */
 	ed_strvec_init(&job.meta);
 	if (cfg->files) {
 		job.opts = *opts;

@@ -50,6 +50,15 @@ struct collect_opts {
 	struct ed_hmac *key;     /* secrets are tokenised with it */
 	const struct ed_strvec *roles; /* "role NAME" lines in meta; NULL or
 					* empty means the role "default" */
+	/*
+	 * The files stat cache of this host's previous scan (NULL: none)
+	 * and where to write the new one (NULL: don't). Used only when the
+	 * snapshot has a content sink; the caller persists cache_out after
+	 * the commit lands.
+	 */
+	const char *cache_in;
+	size_t cache_in_len;
+	struct ed_buf *cache_out;
 };
 
 /*

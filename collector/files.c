@@ -23,6 +23,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -300,6 +301,18 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	}
 	load_ids(&c, &c.users, rootfd, "etc/passwd");
 	load_ids(&c, &c.groups, rootfd, "etc/group");
+	if (snap->sink && (o->cache_in || o->cache_out)) {
+		char fp[65];
+
+		files_cache_fingerprint(fp, c.cfg, o->key);
+		files_cache_load(&c.cache, o->cache_in, o->cache_in_len, fp);
+		c.cache_out = o->cache_out;
+		if (c.cache_out) {
+			ed_buf_reset(c.cache_out);
+			files_cache_begin(c.cache_out, fp);
+		}
+		c.scan_start = (long long)time(NULL);
+	}
 
 	files_start_prefixes(&starts, &c);
 	for (i = 0; i < starts.nr; i++) {
@@ -309,8 +322,13 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	}
 
 	/* only a complete collection reaches the snapshot */
-	for (i = 0; i < c.staged_nr; i++)
-		snapshot_add_buf(snap, c.staged[i].path, &c.staged[i].data);
+	for (i = 0; i < c.staged_nr; i++) {
+		if (c.staged[i].has_oid)
+			snapshot_add_oid(snap, c.staged[i].path, c.staged[i].oid);
+		else
+			snapshot_add_buf(snap, c.staged[i].path,
+			                 &c.staged[i].data);
+	}
 	snapshot_add_lines(snap, "files", &c.lines);
 	ed_strvec_push(meta, "collector files collected");
 
@@ -326,6 +344,7 @@ out:
 		ed_buf_release(&c.staged[i].data);
 	}
 	free(c.staged);
+	files_cache_release(&c.cache);
 	files_secrets_release(&c.secrets);
 	glob_set_release(&c.include);
 	glob_set_release(&c.exclude);

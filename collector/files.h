@@ -8,6 +8,7 @@
  */
 #include <regex.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "collector/internal.h"
 #include "core/buf.h"
@@ -60,6 +61,27 @@ struct files_secrets {
 struct staged_content {
 	char *path; /* "content/etc/hosts" */
 	struct ed_buf data;
+	int has_oid; /* data went through the sink; this is its blob id */
+	unsigned char oid[20];
+};
+
+/* One file of the previous scan (files_cache.c). */
+struct files_cache_entry {
+	char *path; /* raw host path */
+	size_t plen;
+	unsigned long long dev, ino, size, mtime_s, mtime_ns, ctime_s,
+	        ctime_ns, mode, uid, gid;
+	int has_oid;   /* content stored as blob oid */
+	int warn_utf8; /* content is not valid UTF-8 (warned again) */
+	unsigned char oid[20];
+	char *rest;    /* the files line after UID:GID */
+};
+
+struct files_cache {
+	struct files_cache_entry *v;
+	size_t nr, alloc;
+	size_t *slots; /* open addressing: index + 1, 0 = empty */
+	size_t cap;
 };
 
 struct files_ctx {
@@ -84,6 +106,10 @@ struct files_ctx {
 	size_t staged_nr;
 	size_t staged_alloc;
 	size_t nr_entries;
+	/* stat cache: used only with a content sink (ids need a store) */
+	struct files_cache cache;
+	struct ed_buf *cache_out; /* NULL: none written */
+	long long scan_start;
 };
 
 /* files.c */
@@ -111,6 +137,28 @@ void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c);
  */
 int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
                      struct ed_err *err);
+
+/* files_cache.c */
+
+/* Digest of every setting that shapes cached values (64 hex + NUL). */
+void files_cache_fingerprint(char out[65], const struct collect_config *cfg,
+                             struct ed_hmac *key);
+/*
+ * Parse a cache written by files_cache_begin/add. A missing, damaged or
+ * differently-fingerprinted cache loads empty (it only costs speed).
+ */
+void files_cache_load(struct files_cache *fc, const char *buf, size_t len,
+                      const char *fingerprint);
+void files_cache_release(struct files_cache *fc);
+/* The entry for path if its stat data still equals st, else NULL. */
+const struct files_cache_entry *
+files_cache_lookup(const struct files_cache *fc, const char *path, size_t len,
+                   const struct stat *st);
+void files_cache_begin(struct ed_buf *out, const char *fingerprint);
+/* Append one entry unless it changed too close to scan_start (racy). */
+void files_cache_add(struct ed_buf *out, long long scan_start,
+                     const char *path, size_t len, const struct stat *st,
+                     const unsigned char *oid, int warn_utf8, const char *rest);
 
 /* files_secret.c */
 

@@ -143,22 +143,65 @@ static int record(struct files_ctx *c, const struct stat *st, const char *rest,
 	return 0;
 }
 
-static void stage_content(struct files_ctx *c, struct ed_buf *from, int take)
+/*
+ * Stage the current file's content: through the snapshot's sink when it
+ * has one (only the blob id is kept, so a host's files are never all in
+ * memory), else as a copy. Returns the staged entry.
+ */
+static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
+                         struct staged_content **out, struct ed_err *err)
 {
 	struct staged_content *s;
+	int rc;
 
 	ED_ALLOC_GROW(c->staged, c->staged_nr + 1, c->staged_alloc);
 	s = &c->staged[c->staged_nr++];
+	memset(s, 0, sizeof(*s));
 	ed_buf_init(&s->data);
 	ed_buf_adds(&s->data, "content");
 	ed_buf_add(&s->data, c->path.ptr, c->path.len);
 	s->path = ed_buf_detach(&s->data, NULL);
-	if (take) {
+	*out = s;
+	if (c->snap->sink) {
+		rc = c->snap->sink->put(c->snap->sink, from->ptr, from->len,
+		                        s->oid, err);
+		if (rc < 0)
+			return rc;
+		s->has_oid = 1;
+	} else if (take) {
 		s->data = *from;
 		ed_buf_init(from);
 	} else {
 		ed_buf_add(&s->data, from->ptr, from->len);
 	}
+	return 0;
+}
+
+/* A file unchanged since the cached scan: its line and content id again. */
+static int record_cached(struct files_ctx *c, const struct stat *st,
+                         const struct files_cache_entry *e, struct ed_err *err)
+{
+	struct staged_content *s;
+
+	if (e->has_oid) {
+		ED_ALLOC_GROW(c->staged, c->staged_nr + 1, c->staged_alloc);
+		s = &c->staged[c->staged_nr++];
+		memset(s, 0, sizeof(*s));
+		ed_buf_init(&s->data);
+		ed_buf_adds(&s->data, "content");
+		ed_buf_add(&s->data, c->path.ptr, c->path.len);
+		s->path = ed_buf_detach(&s->data, NULL);
+		s->has_oid = 1;
+		memcpy(s->oid, e->oid, sizeof(s->oid));
+	}
+	if (e->warn_utf8)
+		snapshot_warn(c->snap, "%s: content is not valid UTF-8",
+		              c->quoted.ptr);
+	if (c->cache_out)
+		files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
+		                c->path.len, st, e->has_oid ? e->oid : NULL,
+		                e->warn_utf8, e->rest);
+	return record(c, st, e->rest, err);
 }
 
 /* 8 bytes at a time: most of /etc is ASCII and needs no UTF-8 decoding */
@@ -182,7 +225,8 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 {
 	const char *data = c->data.ptr;
 	size_t len = c->data.len;
-	int text = !memchr(data, '\0', len), found = 0, rc;
+	int text = !memchr(data, '\0', len), found = 0, rc, warn_utf8 = 0;
+	const unsigned char *oid = NULL;
 	char hex[65];
 
 	ed_buf_reset(&c->rest);
@@ -195,6 +239,9 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 			        "secret found in %s but no HMAC key loaded",
 			        c->quoted.ptr);
 		ed_hmac_token(c->o->key, &c->rest, data, len);
+		if (c->cache_out)
+			files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
+			                c->path.len, st, NULL, 0, c->rest.ptr);
 		return record(c, st, c->rest.ptr, err);
 	}
 	if (text && c->secrets.nr) {
@@ -211,14 +258,22 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 		ed_buf_addf(&c->rest, "sha256:%s", hex);
 	}
 	if (text && len <= c->cfg->content_max) {
-		if (!is_ascii(data, len) && !ed_utf8_valid(data, len))
+		struct staged_content *s;
+
+		warn_utf8 = !is_ascii(data, len) && !ed_utf8_valid(data, len);
+		if (warn_utf8)
 			snapshot_warn(c->snap, "%s: content is not valid UTF-8",
 			              c->quoted.ptr);
-		if (found)
-			stage_content(c, &c->redacted, 1);
-		else
-			stage_content(c, &c->data, 0);
+		rc = stage_content(c, found ? &c->redacted : &c->data, found,
+		                   &s, err);
+		if (rc < 0)
+			return rc;
+		if (s->has_oid)
+			oid = s->oid;
 	}
+	if (c->cache_out && (oid || !(text && len <= c->cfg->content_max)))
+		files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
+		                c->path.len, st, oid, warn_utf8, c->rest.ptr);
 	return record(c, st, c->rest.ptr, err);
 }
 
@@ -394,6 +449,15 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 	struct stat st;
 	int fd, rc, saved;
 
+	/* unchanged since the last scan: no need to read it */
+	if (c->cache.cap && !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	    S_ISREG(st.st_mode)) {
+		const struct files_cache_entry *e = files_cache_lookup(
+		        &c->cache, c->path.ptr, c->path.len, &st);
+
+		if (e)
+			return record_cached(c, &st, e, err);
+	}
 	/* O_NONBLOCK: a FIFO swapped in since readdir must not hang us */
 	fd = openat(dirfd, name,
 	            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

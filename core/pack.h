@@ -2,9 +2,9 @@
 #define ENVDRIFT_CORE_PACK_H
 /*
  * A batch of new git objects written as one packfile without deltas
- * (TECH-NOTES §1.3: a hand-written no-delta pack streamed through
- * git_odb_write_pack was the fastest way to add objects in libgit2 1.5).
- * Used by the store only.
+ * (TECH-NOTES §1.3: a hand-written no-delta pack was the fastest way to add
+ * objects in libgit2 1.5), with its index written directly rather than by
+ * libgit2's indexer. Used by the store only.
  */
 #include <git2.h>
 #include <stddef.h>
@@ -26,13 +26,18 @@ int pack_batch_add(struct pack_batch *pb, git_oid *out, git_odb *odb,
 int pack_batch_add_raw(struct pack_batch *pb, const git_oid *id,
 		       git_object_t type, const void *data, size_t len);
 size_t pack_batch_count(const struct pack_batch *pb);
+/* 1 if the batch already holds id. */
+int pack_batch_contains(const struct pack_batch *pb, const git_oid *id);
 /* Total bytes of the pack that pack_batch_write would write. */
 size_t pack_batch_packed_size(const struct pack_batch *pb);
 
 /*
- * Write the batch as one pack (plus index) into odb; fsynced when
- * GIT_OPT_ENABLE_FSYNC_GITDIR is on. A no-op for an empty batch.
+ * Write the batch as objects_dir/pack/pack-<checksum>.{pack,idx} (the .idx
+ * built here, last, from what add recorded), each fsynced and renamed into
+ * place, then the directory fsynced, and refresh odb. A no-op for an empty
+ * batch. ED_EIO (temporary files removed) or ED_EGIT on failure.
  */
-int pack_batch_write(struct pack_batch *pb, git_odb *odb, struct ed_err *err);
+int pack_batch_write(struct pack_batch *pb, git_odb *odb,
+		     const char *objects_dir, struct ed_err *err);
 
 #endif

@@ -17,6 +17,7 @@ void snapshot_init(struct snapshot *s)
 	s->alloc = 0;
 	ed_strvec_init(&s->warnings);
 	ed_strvec_init(&s->keep);
+	s->sink = NULL;
 }
 
 void snapshot_release(struct snapshot *s)
@@ -40,9 +41,51 @@ static void add_owned(struct snapshot *s, const char *path, char *data,
 
 	ED_ALLOC_GROW(s->entries, s->nr + 1, s->alloc);
 	e = &s->entries[s->nr++];
+	memset(e, 0, sizeof(*e));
 	e->path = ed_xstrdup(path);
 	e->data = data;
 	e->len = len;
+}
+
+int snapshot_add_content(struct snapshot *s, const char *path,
+			 const void *data, size_t len, struct ed_err *err)
+{
+	unsigned char oid[20];
+	int rc;
+
+	if (!s->sink) {
+		snapshot_add(s, path, data, len);
+		return 0;
+	}
+	rc = s->sink->put(s->sink, data, len, oid, err);
+	if (rc < 0)
+		return rc;
+	snapshot_add_oid(s, path, oid);
+	return 0;
+}
+
+void snapshot_add_oid(struct snapshot *s, const char *path,
+		      const unsigned char oid[20])
+{
+	struct snapshot_entry *e;
+
+	add_owned(s, path, NULL, 0);
+	e = &s->entries[s->nr - 1];
+	e->has_oid = 1;
+	memcpy(e->oid, oid, sizeof(e->oid));
+}
+
+void snapshot_take_entries(struct snapshot *dst, struct snapshot *src)
+{
+	size_t i;
+
+	ED_ALLOC_GROW(dst->entries, dst->nr + src->nr, dst->alloc);
+	for (i = 0; i < src->nr; i++)
+		dst->entries[dst->nr++] = src->entries[i];
+	src->nr = 0;
+	for (i = 0; i < src->warnings.nr; i++)
+		ed_strvec_take(&dst->warnings, src->warnings.v[i]);
+	src->warnings.nr = 0;
 }
 
 void snapshot_add(struct snapshot *s, const char *path, const void *data,

@@ -25,8 +25,20 @@
 
 struct snapshot_entry {
 	char *path;  /* e.g. "packages", "content/etc/ssh/sshd_config" */
-	char *data;  /* owned, NUL-terminated for convenience */
+	char *data;  /* owned, NUL-terminated; NULL when has_oid */
 	size_t len;
+	int has_oid; /* the bytes are already stored as this git blob */
+	unsigned char oid[20];
+};
+
+/*
+ * Where large contents go as they are read, so a host's files are never
+ * all in memory at once: put() stores data as a git blob (the store packs
+ * it) and gives its id. One thread at a time.
+ */
+struct snapshot_sink {
+	int (*put)(struct snapshot_sink *sink, const void *data, size_t len,
+		   unsigned char oid[20], struct ed_err *err);
 };
 
 struct snapshot {
@@ -40,9 +52,10 @@ struct snapshot {
 	 * collect must not read as "everything removed".
 	 */
 	struct ed_strvec keep;
+	struct snapshot_sink *sink; /* borrowed; NULL keeps contents in memory */
 };
 
-#define SNAPSHOT_INIT { NULL, 0, 0, ED_STRVEC_INIT, ED_STRVEC_INIT }
+#define SNAPSHOT_INIT { NULL, 0, 0, ED_STRVEC_INIT, ED_STRVEC_INIT, NULL }
 
 void snapshot_init(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
@@ -51,6 +64,17 @@ void snapshot_add(struct snapshot *s, const char *path, const void *data,
 		  size_t len);
 /* Add a file taking the contents of b (b is left empty). */
 void snapshot_add_buf(struct snapshot *s, const char *path, struct ed_buf *b);
+/*
+ * Add a content file: through s->sink when there is one (only the id is
+ * kept), else as a copy. Errors come from the sink.
+ */
+int snapshot_add_content(struct snapshot *s, const char *path,
+			 const void *data, size_t len, struct ed_err *err);
+/* Add a file whose bytes are already stored as blob oid. */
+void snapshot_add_oid(struct snapshot *s, const char *path,
+		      const unsigned char oid[20]);
+/* Move every entry and warning of src to the end of dst; src is emptied. */
+void snapshot_take_entries(struct snapshot *dst, struct snapshot *src);
 /* Sort lines (unique) and add them as one file; lines is left empty. */
 void snapshot_add_lines(struct snapshot *s, const char *path,
 			struct ed_strvec *lines);

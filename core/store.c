@@ -29,11 +29,15 @@
 #define MODE_BLOB 0100644u
 #define MAX_PACKS 16
 
+struct store_sink;
+
 struct store {
 	git_repository *repo;
 	git_odb *odb;
 	char *path;
 	int lock_fd;
+	struct pack_batch *pending; /* contents put through the sink */
+	struct store_sink *sink;
 };
 
 /* In-memory tree overlay. */
@@ -331,21 +335,35 @@ int store_unescape_name(struct ed_buf *out, const char *name,
 	return 0;
 }
 
-/* Build the overlay of one host snapshot. */
-static struct mtree *host_tree(const struct snapshot *snap, struct pack_batch *pb,
-			       git_odb *odb)
+/*
+ * Build the overlay of one host snapshot. Entries come sorted by path, so
+ * the directory of the previous entry is reused when it is the same.
+ * Contents already stored through the sink (or a stat cache) must exist:
+ * ED_ENOTFOUND names the first one that does not.
+ */
+static int host_tree(struct mtree **out, const struct snapshot *snap,
+		     struct pack_batch *pb, git_odb *odb, struct ed_err *err)
 {
-	struct mtree *root = mtree_new();
+	struct mtree *root = mtree_new(), *prev_t = root;
 	struct ed_buf name = ED_BUF_INIT;
-	size_t i;
+	size_t i, prev_dirlen = 0;
+	const char *prev_path = "";
+	int rc = 0;
 
+	*out = NULL;
 	root->dirty = 1;
 	for (i = 0; i < snap->nr; i++) {
 		const struct snapshot_entry *se = &snap->entries[i];
-		const char *p = se->path;
+		const char *p = se->path, *last = strrchr(p, '/');
+		size_t dirlen = last ? (size_t)(last - p) + 1 : 0;
 		struct mtree *t = root;
 		struct mentry *me;
 
+		if (dirlen && dirlen == prev_dirlen &&
+		    !memcmp(p, prev_path, dirlen)) {
+			t = prev_t;
+			p += dirlen;
+		}
 		for (;;) {
 			const char *slash = strchr(p, '/');
 			size_t n = slash ? (size_t)(slash - p) : strlen(p);
@@ -367,13 +385,33 @@ static struct mtree *host_tree(const struct snapshot *snap, struct pack_batch *p
 			t = me->sub;
 			p = slash + 1;
 		}
+		prev_t = t;
+		prev_path = se->path;
+		prev_dirlen = dirlen;
 		me = mtree_add(t, name.ptr);
 		me->mode = MODE_BLOB;
-		pack_batch_add(pb, &me->oid, odb, GIT_OBJECT_BLOB, se->data,
-			       se->len);
+		if (!se->has_oid) {
+			pack_batch_add(pb, &me->oid, odb, GIT_OBJECT_BLOB,
+				       se->data, se->len);
+			continue;
+		}
+		git_oid_fromraw(&me->oid, se->oid);
+		if (!pack_batch_contains(pb, &me->oid) &&
+		    !git_odb_exists_ext(odb, &me->oid, GIT_ODB_LOOKUP_NO_REFRESH) &&
+		    !git_odb_exists(odb, &me->oid)) {
+			rc = ed_err_set(err, ED_ENOTFOUND,
+					"stored content of '%s' (%s) is missing from the repository",
+					se->path, git_oid_tostr_s(&me->oid));
+			break;
+		}
 	}
 	ed_buf_release(&name);
-	return root;
+	if (rc < 0) {
+		mtree_free(root);
+		return rc;
+	}
+	*out = root;
+	return 0;
 }
 
 /*
@@ -405,6 +443,42 @@ static void carry_over(struct mtree *kept, struct mtree *oldhost,
 		me->mode = old->mode;
 		git_oid_cpy(&me->oid, &old->oid);
 	}
+}
+
+struct store_sink {
+	struct snapshot_sink base;
+	struct store *st;
+};
+
+static int sink_put(struct snapshot_sink *sink, const void *data, size_t len,
+		    unsigned char oid[20], struct ed_err *err)
+{
+	struct store *st = ((struct store_sink *)sink)->st;
+	git_oid id;
+
+	(void)err;
+	pack_batch_add(st->pending, &id, st->odb, GIT_OBJECT_BLOB, data, len);
+	memcpy(oid, id.id, 20);
+	return 0;
+}
+
+void store_cache_path(const struct store *st, struct ed_buf *out,
+		      const char *host)
+{
+	ed_buf_addf(out, "%senvdrift-cache/", git_repository_path(st->repo));
+	store_escape_name(out, host, strlen(host));
+}
+
+struct snapshot_sink *store_content_sink(struct store *st)
+{
+	if (!st->pending)
+		st->pending = pack_batch_new();
+	if (!st->sink) {
+		st->sink = ed_xcalloc(1, sizeof(*st->sink));
+		st->sink->base.put = sink_put;
+		st->sink->st = st;
+	}
+	return &st->sink->base;
 }
 
 void store_result_release(struct store_result *res)
@@ -533,6 +607,8 @@ void store_free(struct store *st)
 	if (!st)
 		return;
 	store_unlock(st);
+	pack_batch_free(st->pending);
+	free(st->sink);
 	git_odb_free(st->odb);
 	git_repository_free(st->repo);
 	free(st->path);
@@ -684,7 +760,7 @@ int store_commit(struct store *st, struct store_result *res,
 		 const char *subject, const struct ed_strvec *trailers,
 		 struct ed_err *err)
 {
-	struct pack_batch *pb = pack_batch_new();
+	struct pack_batch *pb = st->pending ? st->pending : pack_batch_new();
 	struct mtree *root = NULL, *hosts = NULL, *env = NULL, *kept = NULL;
 	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
 	struct ed_buf body = ED_BUF_INIT;
@@ -694,6 +770,7 @@ int store_commit(struct store *st, struct store_result *res,
 	int have_tip, rc;
 	size_t i;
 
+	st->pending = NULL; /* this commit owns (and frees) the batch */
 	if (st->lock_fd < 0)
 		ED_BUG("store_commit without store_lock");
 	memset(res, 0, sizeof(*res));
@@ -761,7 +838,9 @@ int store_commit(struct store *st, struct store_result *res,
 			size_t k;
 
 			me->mode = MODE_TREE;
-			me->sub = host_tree(ups[i].snap, pb, st->odb);
+			rc = host_tree(&me->sub, ups[i].snap, pb, st->odb, err);
+			if (rc < 0)
+				goto out;
 			for (k = 0; kept && k < kept->nr; k++) {
 				struct mentry *ne = mtree_add(me->sub, kept->e[k].name);
 
@@ -784,7 +863,13 @@ int store_commit(struct store *st, struct store_result *res,
 		       body.len);
 	res->new_objects = pack_batch_count(pb);
 	res->pack_bytes = pack_batch_packed_size(pb);
-	rc = pack_batch_write(pb, st->odb, err);
+	{
+		struct ed_buf objects = ED_BUF_INIT;
+
+		ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
+		rc = pack_batch_write(pb, st->odb, objects.ptr, err);
+		ed_buf_release(&objects);
+	}
 	if (rc < 0)
 		goto out;
 	/* compare-and-swap: fails if anyone moved the branch since we read it */
@@ -964,7 +1049,13 @@ static int consolidate(struct store *st, struct ed_err *err)
 			git_odb_object_free(obj);
 		}
 	}
-	rc = pack_batch_write(pb, st->odb, err);
+	{
+		struct ed_buf objects = ED_BUF_INIT;
+
+		ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
+		rc = pack_batch_write(pb, st->odb, objects.ptr, err);
+		ed_buf_release(&objects);
+	}
 	if (rc < 0)
 		goto out;
 	for (i = 1; i < n; i++) {

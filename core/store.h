@@ -40,6 +40,20 @@ void store_unlock(struct store *st);
  */
 int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err);
 
+/*
+ * The sink that stores snapshot contents as they are collected; they are
+ * packed by the next store_commit (and dropped if there is none). Borrowed,
+ * valid while st lives; one thread at a time.
+ */
+struct snapshot_sink *store_content_sink(struct store *st);
+
+/*
+ * Path of the files stat cache of host (inside the git directory, never
+ * in history) into out. Losing it costs only speed.
+ */
+void store_cache_path(const struct store *st, struct ed_buf *out,
+		      const char *host);
+
 struct store_update {
 	const char *env;
 	const char *host;

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -51,6 +52,7 @@ struct fixture {
 	struct pack_batch *pb;
 	git_repository *grepo;
 	git_odb *odb;
+	struct ed_buf objdir;   /* objects directory of the open_odb repository */
 };
 
 static int group_setup(void **state)
@@ -114,6 +116,7 @@ static int setup(void **state)
 	f->pb = NULL;
 	f->grepo = NULL;
 	f->odb = NULL;
+	ed_buf_init(&f->objdir);
 	return 0;
 }
 
@@ -136,6 +139,7 @@ static int teardown(void **state)
 	pack_batch_free(f->pb);
 	git_odb_free(f->odb);
 	git_repository_free(f->grepo);
+	ed_buf_release(&f->objdir);
 	return 0;
 }
 
@@ -1095,6 +1099,8 @@ static void open_odb(struct fixture *f, git_repository **repo, git_odb **odb)
 	assert_int_equal(store_init(f->repo.ptr, 0, &f->err), 0);
 	assert_int_equal(git_repository_open(repo, f->repo.ptr), 0);
 	assert_int_equal(git_repository_odb(odb, *repo), 0);
+	ed_buf_reset(&f->objdir);
+	ed_buf_addf(&f->objdir, "%sobjects", git_repository_path(*repo));
 }
 
 static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
@@ -1115,7 +1121,7 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 	assert_true(git_oid_equal(&a, &a2));
 	assert_int_equal(pack_batch_add(pb, &b, odb, GIT_OBJECT_BLOB, "", 0), 1);
 	assert_int_equal(pack_batch_count(pb), 2);
-	assert_int_equal(pack_batch_write(pb, odb, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
 	pack_batch_free(pb);
 
 	/* the written pack is exactly the size announced and its objects known */
@@ -1127,7 +1133,7 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB, "hello\n", 6), 0);
 	assert_int_equal(pack_batch_count(pb), 0);
 	/* an empty batch writes nothing */
-	assert_int_equal(pack_batch_write(pb, odb, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
 	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
 	assert_int_equal(packs, 1);
 	pack_batch_free(pb);
@@ -1150,7 +1156,7 @@ static void test_pack_batch_written_objects_are_known_at_once(void **state)
 	open_odb(f, &f->grepo, &f->odb);
 	f->pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, &f->err), 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err), 0);
 	pack_batch_free(f->pb);
 	f->pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 0);
@@ -1170,7 +1176,7 @@ static void test_pack_batch_size_matches_pack_file(void **state)
 	pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, "one\n", 4);
 	pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, "two\n", 4);
 	want = pack_batch_packed_size(pb);
-	assert_int_equal(pack_batch_write(pb, odb, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
 	assert_int_equal(store_open(&f->st, f->repo.ptr, &f->err), 0);
 	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
 	assert_int_equal(packs, 1);
@@ -1201,7 +1207,7 @@ static void test_pack_batch_object_sizes_read_back(void **state)
 		assert_int_equal(pack_batch_add(pb, &ids[i], odb, GIT_OBJECT_BLOB,
 						data.ptr, data.len), 1);
 	}
-	assert_int_equal(pack_batch_write(pb, odb, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char hex[GIT_OID_HEXSZ + 1];
 		git_odb_object *obj = NULL;
@@ -1248,7 +1254,7 @@ static void test_pack_batch_large_object_spans_appends(void **state)
 	ed_buf_setlen(&data, n);
 	assert_int_equal(pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, data.ptr, n), 1);
 	assert_true(pack_batch_packed_size(pb) > (8u << 20));
-	assert_int_equal(pack_batch_write(pb, odb, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
 	assert_int_equal(git_odb_read(&obj, odb, &id), 0);
 	assert_int_equal(git_odb_object_size(obj), n);
 	assert_memory_equal(git_odb_object_data(obj), data.ptr, n);
@@ -1258,6 +1264,203 @@ static void test_pack_batch_large_object_spans_appends(void **state)
 	git_odb_free(odb);
 	git_repository_free(repo);
 	ed_buf_release(&data);
+}
+
+#define MANY_BLOBS 2000
+
+/*
+ * Blob i of the many-objects test, deterministic: blob 0 is empty, blob 1 is
+ * over 64 KiB, every third one binary, the rest text of 0 - 3 KiB (some up
+ * to 40 KiB); each starts with its number, so no two are equal.
+ */
+static void many_blob(struct ed_buf *b, size_t i)
+{
+	uint32_t x = 2463534242u ^ (uint32_t)(i * 2654435761u);
+	size_t n, k;
+
+	ed_buf_reset(b);
+	if (i == 0)
+		return;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	n = i == 1 ? (70u << 10) + 11 : i % 97 ? x % 3000 : x % 40000;
+	ed_buf_addf(b, "blob %zu\n", i);
+	for (k = 0; k < n; k++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		ed_buf_addch(b, i % 3 ? (char)('a' + x % 26) : (char)(x & 0xff));
+	}
+}
+
+/* The one pack-*.idx in dir (into idx); fails on tmp_* leftovers. */
+static void only_idx(struct ed_buf *idx, const char *dir)
+{
+	struct dirent *de;
+	size_t nidx = 0, npack = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (starts_with(de->d_name, "tmp_"))
+			fail_msg("temporary file left: %s", de->d_name);
+		if (len > 4 && !strcmp(de->d_name + len - 4, ".idx")) {
+			ed_buf_reset(idx);
+			ed_buf_addf(idx, "%s/%s", dir, de->d_name);
+			nidx++;
+		}
+		if (len > 5 && !strcmp(de->d_name + len - 5, ".pack"))
+			npack++;
+	}
+	closedir(d);
+	assert_int_equal(nidx, 1);
+	assert_int_equal(npack, 1);
+}
+
+/*
+ * The pack and the index pack_batch_write makes itself pass stock git's
+ * verify-pack and fsck --strict --full, and read back byte for byte.
+ * Writing the same batch again keeps the files and leaves no temporaries.
+ */
+static void test_pack_batch_many_objects_pass_verify_pack(void **state)
+{
+	struct fixture *f = *state;
+	static git_oid ids[MANY_BLOBS];
+	static const size_t check[] = { 0, 1, 2, 3, 97, 999, MANY_BLOBS - 1 };
+	struct ed_buf data = ED_BUF_INIT, dir = ED_BUF_INIT, idx = ED_BUF_INIT;
+	struct ed_buf pack = ED_BUF_INIT, want_verify = ED_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid tree, commit;
+	git_odb_object *obj = NULL;
+	struct stat sb;
+	mode_t mask;
+	size_t i, size;
+
+	open_odb(f, &f->grepo, &f->odb);
+	f->pb = pack_batch_new();
+	for (i = 0; i < MANY_BLOBS; i++) {
+		many_blob(&data, i);
+		assert_int_equal(pack_batch_add(f->pb, &ids[i], f->odb, GIT_OBJECT_BLOB,
+						data.ptr, data.len), 1);
+	}
+	ed_buf_reset(&data);
+	for (i = 0; i < MANY_BLOBS; i++) {
+		ed_buf_addf(&data, "100644 %05zu", i);
+		ed_buf_addch(&data, '\0');
+		ed_buf_add(&data, ids[i].id, GIT_OID_RAWSZ);
+	}
+	assert_int_equal(pack_batch_add(f->pb, &tree, f->odb, GIT_OBJECT_TREE,
+					data.ptr, data.len), 1);
+	git_oid_tostr(hex, sizeof(hex), &tree);
+	ed_buf_reset(&data);
+	ed_buf_addf(&data, "tree %s\n"
+		    "author T <t@example.com> 1700000000 +0000\n"
+		    "committer T <t@example.com> 1700000000 +0000\n\nmany\n", hex);
+	assert_int_equal(pack_batch_add(f->pb, &commit, f->odb, GIT_OBJECT_COMMIT,
+					data.ptr, data.len), 1);
+	assert_int_equal(pack_batch_count(f->pb), MANY_BLOBS + 2);
+	size = pack_batch_packed_size(f->pb);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err), 0);
+
+	ed_buf_addf(&dir, "%s/pack", f->objdir.ptr);
+	only_idx(&idx, dir.ptr);
+	ed_buf_add(&pack, idx.ptr, idx.len - 4);
+	ed_buf_adds(&pack, ".pack");
+	mask = umask(0);
+	umask(mask);
+	assert_int_equal(stat(pack.ptr, &sb), 0);
+	assert_int_equal(sb.st_size, size);
+	assert_int_equal(sb.st_mode & 0777, 0444 & ~mask);
+	assert_int_equal(stat(idx.ptr, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0444 & ~mask);
+
+	git_ok(f, &f->out, NULL, "verify-pack", "-v", idx.ptr, NULL);
+	ed_buf_addf(&want_verify, "non delta: %u objects", MANY_BLOBS + 2);
+	if (!strstr(f->out.ptr, want_verify.ptr))
+		fail_msg("verify-pack: no '%s'", want_verify.ptr);
+	git_oid_tostr(hex, sizeof(hex), &commit);
+	git_ok(f, NULL, f->repo.ptr, "update-ref", "refs/heads/main", hex, NULL);
+	git_ok(f, NULL, f->repo.ptr, "fsck", "--strict", "--full", NULL);
+	if (strstr(f->git_err.ptr, "error") || strstr(f->git_err.ptr, "warning") ||
+	    strstr(f->git_err.ptr, "dangling"))
+		fail_msg("git fsck --strict --full complained: %s", f->git_err.ptr);
+
+	for (i = 0; i < sizeof(check) / sizeof(check[0]); i++) {
+		many_blob(&data, check[i]);
+		git_oid_tostr(hex, sizeof(hex), &ids[check[i]]);
+		ed_buf_reset(&f->out);
+		git_ok(f, &f->out, f->repo.ptr, "cat-file", "-p", hex, NULL);
+		assert_int_equal(f->out.len, data.len);
+		assert_memory_equal(f->out.ptr, data.ptr, data.len);
+	}
+	many_blob(&data, 1);
+	assert_int_equal(git_odb_read(&obj, f->odb, &ids[1]), 0);
+	assert_int_equal(git_odb_object_size(obj), data.len);
+	assert_memory_equal(git_odb_object_data(obj), data.ptr, data.len);
+	git_odb_object_free(obj);
+	ed_buf_release(&data);
+	ed_buf_release(&dir);
+	ed_buf_release(&idx);
+	ed_buf_release(&pack);
+	ed_buf_release(&want_verify);
+}
+
+/*
+ * In a --shared group repository the group reads new packs even when the
+ * writer's umask is 077 (the pack directory's read bits are added).
+ */
+static void test_pack_batch_shared_repo_packs_are_group_readable(void **state)
+{
+	struct fixture *f = *state;
+	struct ed_buf dir = ED_BUF_INIT, idx = ED_BUF_INIT, pack = ED_BUF_INIT;
+	struct stat sb;
+	mode_t mask = umask(077);
+	git_oid id;
+	int rc;
+
+	rc = store_init(f->repo.ptr, 1, &f->err);
+	umask(mask);
+	assert_int_equal(rc, 0);
+	assert_int_equal(git_repository_open(&f->grepo, f->repo.ptr), 0);
+	assert_int_equal(git_repository_odb(&f->odb, f->grepo), 0);
+	ed_buf_addf(&f->objdir, "%sobjects", git_repository_path(f->grepo));
+	f->pb = pack_batch_new();
+	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
+	umask(077);
+	rc = pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err);
+	umask(mask);
+	assert_int_equal(rc, 0);
+	ed_buf_addf(&dir, "%s/pack", f->objdir.ptr);
+	only_idx(&idx, dir.ptr);
+	ed_buf_add(&pack, idx.ptr, idx.len - 4);
+	ed_buf_adds(&pack, ".pack");
+	assert_int_equal(stat(pack.ptr, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0440);
+	assert_int_equal(stat(idx.ptr, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0440);
+	ed_buf_release(&dir);
+	ed_buf_release(&idx);
+	ed_buf_release(&pack);
+}
+
+/* A pack directory that cannot be made is ED_EIO naming it. */
+static void test_pack_batch_write_error_names_the_directory(void **state)
+{
+	struct fixture *f = *state;
+	git_oid id;
+
+	open_odb(f, &f->grepo, &f->odb);
+	f->pb = pack_batch_new();
+	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
+	ed_buf_addf(&f->u, "%s/missing/objects", f->tmp);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->u.ptr, &f->err), ED_EIO);
+	assert_int_equal(f->err.code, ED_EIO);
+	assert_true(starts_with(f->err.msg, f->u.ptr));
+	assert_non_null(strstr(f->err.msg, "/pack: No such file or directory"));
 }
 
 int main(void)
@@ -1296,6 +1499,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pack_batch_size_matches_pack_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_batch_object_sizes_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_batch_large_object_spans_appends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_batch_many_objects_pass_verify_pack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_batch_shared_repo_packs_are_group_readable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_batch_write_error_names_the_directory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
