@@ -413,7 +413,8 @@ static int exists(const char *path, struct ed_err *err)
 }
 
 int pack_batch_write(struct pack_batch *pb, git_odb *odb,
-		     const char *objects_dir, struct ed_err *err)
+		     const char *objects_dir, struct ed_buf *idx_out,
+		     struct ed_err *err)
 {
 	unsigned char head[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
 	unsigned char pack_sum[20], idx_sum[20];
@@ -493,6 +494,8 @@ int pack_batch_write(struct pack_batch *pb, git_odb *odb,
 		rc = ed_err_git(err, "cannot refresh the object database");
 		goto out;
 	}
+	if (idx_out)
+		ed_buf_add(idx_out, idx_path.ptr, idx_path.len);
 out:
 	/* a .pack of ours without its .idx is dead weight */
 	if (rc < 0 && made_pack && !made_idx)

@@ -9,6 +9,7 @@
 #include <git2.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 struct pack_batch;
@@ -35,9 +36,12 @@ size_t pack_batch_packed_size(const struct pack_batch *pb);
  * Write the batch as objects_dir/pack/pack-<checksum>.{pack,idx} (the .idx
  * built here, last, from what add recorded), each fsynced and renamed into
  * place, then the directory fsynced, and refresh odb. A no-op for an empty
- * batch. ED_EIO (temporary files removed) or ED_EGIT on failure.
+ * batch. ED_EIO (temporary files removed) or ED_EGIT on failure. When
+ * idx_out is not NULL it gets the path of the .idx (which may have existed
+ * already: the same name means the same content).
  */
 int pack_batch_write(struct pack_batch *pb, git_odb *odb,
-		     const char *objects_dir, struct ed_err *err);
+		     const char *objects_dir, struct ed_buf *idx_out,
+		     struct ed_err *err);
 
 #endif

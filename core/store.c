@@ -867,7 +867,7 @@ int store_commit(struct store *st, struct store_result *res,
 		struct ed_buf objects = ED_BUF_INIT;
 
 		ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
-		rc = pack_batch_write(pb, st->odb, objects.ptr, err);
+		rc = pack_batch_write(pb, st->odb, objects.ptr, NULL, err);
 		ed_buf_release(&objects);
 	}
 	if (rc < 0)
@@ -914,7 +914,7 @@ static int cmp_pack_size(const void *a, const void *b)
 {
 	const struct pack_file *x = a, *y = b;
 
-	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
+	return x->size < y->size ? -1 : x->size > y->size ? 1 : 0;
 }
 
 /* List objects/pack/ *.idx with the size of each matching .pack. */
@@ -1006,25 +1006,34 @@ static int collect_oid(const git_oid *id, void *payload)
 }
 
 /*
- * When more than MAX_PACKS packs exist, rewrite all but the largest into
- * one. Geometric enough: the cost is bounded by the small packs, and the
- * 365th scan pays what the 2nd did (BENCHMARKS.md). The new pack is
- * durable before any old one is removed, and .idx goes before .pack, so a
- * kill in between leaves every object reachable.
+ * When more than MAX_PACKS packs exist, merge the small ones geometrically
+ * (git repack --geometric=2): from the smallest up, while the next pack is
+ * less than twice what has been gathered. Each object is then rewritten
+ * O(log n) times over the repository's life, so the 365th scan pays what
+ * the 2nd did (BENCHMARKS.md). The new pack is durable before any old one
+ * is removed, and .idx goes before .pack, so a kill in between leaves every
+ * object reachable.
  */
 static int consolidate(struct store *st, struct ed_err *err)
 {
 	struct pack_batch *pb = NULL;
 	struct oid_list oids = { NULL, 0, 0 };
 	struct pack_file *v = NULL;
-	size_t n = 0, i, j;
+	struct ed_buf objects = ED_BUF_INIT, new_idx = ED_BUF_INIT;
+	size_t n = 0, i, j, m, acc;
 	int rc;
 
 	rc = list_packs(st, &v, &n, err);
 	if (rc < 0 || n <= MAX_PACKS)
 		goto out;
+	/* v is sorted by size, smallest first */
+	acc = v[0].size;
+	for (m = 1; m < n && v[m].size < 2 * acc; m++)
+		acc += v[m].size;
+	if (m < 2)
+		m = n - 1; /* already geometric: fold all but the largest */
 	pb = pack_batch_new();
-	for (i = 1; i < n; i++) {
+	for (i = 0; i < m; i++) {
 		git_odb_backend *be = NULL;
 
 		oids.nr = 0;
@@ -1049,17 +1058,16 @@ static int consolidate(struct store *st, struct ed_err *err)
 			git_odb_object_free(obj);
 		}
 	}
-	{
-		struct ed_buf objects = ED_BUF_INIT;
-
-		ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
-		rc = pack_batch_write(pb, st->odb, objects.ptr, err);
-		ed_buf_release(&objects);
-	}
+	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
+	rc = pack_batch_write(pb, st->odb, objects.ptr, &new_idx, err);
 	if (rc < 0)
 		goto out;
-	for (i = 1; i < n; i++) {
+	for (i = 0; i < m; i++) {
 		struct ed_buf pack = ED_BUF_INIT;
+
+		/* duplicates merged into a pack we already had: keep it */
+		if (!strcmp(v[i].idx, new_idx.ptr))
+			continue;
 
 		ed_buf_add(&pack, v[i].idx, strlen(v[i].idx) - 4);
 		ed_buf_adds(&pack, ".pack");
@@ -1069,6 +1077,8 @@ static int consolidate(struct store *st, struct ed_err *err)
 	}
 	git_odb_refresh(st->odb);
 out:
+	ed_buf_release(&objects);
+	ed_buf_release(&new_idx);
 	free(oids.v);
 	pack_batch_free(pb);
 	free_packs(v, n);

@@ -1121,7 +1121,7 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 	assert_true(git_oid_equal(&a, &a2));
 	assert_int_equal(pack_batch_add(pb, &b, odb, GIT_OBJECT_BLOB, "", 0), 1);
 	assert_int_equal(pack_batch_count(pb), 2);
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
 	pack_batch_free(pb);
 
 	/* the written pack is exactly the size announced and its objects known */
@@ -1133,7 +1133,7 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB, "hello\n", 6), 0);
 	assert_int_equal(pack_batch_count(pb), 0);
 	/* an empty batch writes nothing */
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
 	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
 	assert_int_equal(packs, 1);
 	pack_batch_free(pb);
@@ -1156,7 +1156,7 @@ static void test_pack_batch_written_objects_are_known_at_once(void **state)
 	open_odb(f, &f->grepo, &f->odb);
 	f->pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err), 0);
 	pack_batch_free(f->pb);
 	f->pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 0);
@@ -1176,7 +1176,7 @@ static void test_pack_batch_size_matches_pack_file(void **state)
 	pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, "one\n", 4);
 	pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, "two\n", 4);
 	want = pack_batch_packed_size(pb);
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
 	assert_int_equal(store_open(&f->st, f->repo.ptr, &f->err), 0);
 	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
 	assert_int_equal(packs, 1);
@@ -1207,7 +1207,7 @@ static void test_pack_batch_object_sizes_read_back(void **state)
 		assert_int_equal(pack_batch_add(pb, &ids[i], odb, GIT_OBJECT_BLOB,
 						data.ptr, data.len), 1);
 	}
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char hex[GIT_OID_HEXSZ + 1];
 		git_odb_object *obj = NULL;
@@ -1254,7 +1254,7 @@ static void test_pack_batch_large_object_spans_appends(void **state)
 	ed_buf_setlen(&data, n);
 	assert_int_equal(pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, data.ptr, n), 1);
 	assert_true(pack_batch_packed_size(pb) > (8u << 20));
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
 	assert_int_equal(git_odb_read(&obj, odb, &id), 0);
 	assert_int_equal(git_odb_object_size(obj), n);
 	assert_memory_equal(git_odb_object_data(obj), data.ptr, n);
@@ -1363,8 +1363,8 @@ static void test_pack_batch_many_objects_pass_verify_pack(void **state)
 					data.ptr, data.len), 1);
 	assert_int_equal(pack_batch_count(f->pb), MANY_BLOBS + 2);
 	size = pack_batch_packed_size(f->pb);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err), 0);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err), 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err), 0);
 
 	ed_buf_addf(&dir, "%s/pack", f->objdir.ptr);
 	only_idx(&idx, dir.ptr);
@@ -1431,7 +1431,7 @@ static void test_pack_batch_shared_repo_packs_are_group_readable(void **state)
 	f->pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
 	umask(077);
-	rc = pack_batch_write(f->pb, f->odb, f->objdir.ptr, &f->err);
+	rc = pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err);
 	umask(mask);
 	assert_int_equal(rc, 0);
 	ed_buf_addf(&dir, "%s/pack", f->objdir.ptr);
@@ -1457,7 +1457,7 @@ static void test_pack_batch_write_error_names_the_directory(void **state)
 	f->pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
 	ed_buf_addf(&f->u, "%s/missing/objects", f->tmp);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->u.ptr, &f->err), ED_EIO);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->u.ptr, NULL, &f->err), ED_EIO);
 	assert_int_equal(f->err.code, ED_EIO);
 	assert_true(starts_with(f->err.msg, f->u.ptr));
 	assert_non_null(strstr(f->err.msg, "/pack: No such file or directory"));
