@@ -30,12 +30,22 @@ struct pack_entry {
 	uint64_t off;  /* of the record, from the start of the pack file */
 };
 
+struct loose_obj {
+	git_object_t type;
+	char *data;
+	size_t len;
+};
+
 struct pack_batch {
 	struct ed_buf body;   /* object records, without header and trailer */
 	git_oid *set;         /* open addressing; zero id = empty slot */
 	size_t set_cap, count;
 	struct pack_entry *ents; /* count of them, in pack order */
 	size_t ents_alloc;
+	/* raw copies of a small batch, for writing it loose */
+	int loose_ok;
+	struct loose_obj loose[PACK_LOOSE_MAX];
+	size_t loose_bytes;
 };
 
 struct pack_batch *pack_batch_new(void)
@@ -50,11 +60,15 @@ struct pack_batch *pack_batch_new(void)
 
 void pack_batch_free(struct pack_batch *pb)
 {
+	size_t i;
+
 	if (!pb)
 		return;
 	ed_buf_release(&pb->body);
 	free(pb->set);
 	free(pb->ents);
+	for (i = 0; i < PACK_LOOSE_MAX; i++)
+		free(pb->loose[i].data);
 	free(pb);
 }
 
@@ -148,13 +162,58 @@ static void append_record(struct pack_batch *pb, const git_oid *id,
 				   pb->body.len - start);
 }
 
+static void drop_loose(struct pack_batch *pb)
+{
+	size_t i;
+
+	for (i = 0; i < PACK_LOOSE_MAX; i++) {
+		free(pb->loose[i].data);
+		pb->loose[i].data = NULL;
+	}
+	pb->loose_ok = 0;
+}
+
 int pack_batch_add_raw(struct pack_batch *pb, const git_oid *id,
 		       git_object_t type, const void *data, size_t len)
 {
 	if (!set_insert(pb, id))
 		return 0;
 	append_record(pb, id, type, data, len);
+	if (pb->loose_ok) {
+		if (pb->count > PACK_LOOSE_MAX ||
+		    pb->loose_bytes + len > PACK_LOOSE_BYTES) {
+			drop_loose(pb);
+		} else {
+			struct loose_obj *lo = &pb->loose[pb->count - 1];
+
+			lo->type = type;
+			lo->data = ed_xmemdup(data, len);
+			lo->len = len;
+			pb->loose_bytes += len;
+		}
+	}
 	return 1;
+}
+
+void pack_batch_allow_loose(struct pack_batch *pb)
+{
+	if (!pb->count)
+		pb->loose_ok = 1;
+}
+
+/* Each object as a loose file (libgit2 fsyncs it and its directory). */
+static int write_loose(struct pack_batch *pb, git_odb *odb, struct ed_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < pb->count; i++) {
+		const struct loose_obj *lo = &pb->loose[i];
+		git_oid id;
+
+		if (git_odb_write(&id, odb, lo->data, lo->len, lo->type) < 0)
+			return ed_err_git(err, "cannot write object");
+	}
+	return 0;
 }
 
 int pack_batch_add(struct pack_batch *pb, git_oid *out, git_odb *odb,
@@ -177,6 +236,8 @@ size_t pack_batch_count(const struct pack_batch *pb)
 
 size_t pack_batch_packed_size(const struct pack_batch *pb)
 {
+	if (pb->loose_ok)
+		return pb->body.len; /* the same deflated bytes, one file each */
 	return pb->count ? 12 + pb->body.len + 20 : 0;
 }
 
@@ -429,6 +490,8 @@ int pack_batch_write(struct pack_batch *pb, git_odb *odb,
 
 	if (!pb->count)
 		return 0;
+	if (pb->loose_ok)
+		return write_loose(pb, odb, err);
 	if (pb->count > 0xffffffffu)
 		return ed_err_set(err, ED_ERROR, "too many objects for one pack");
 	ed_buf_addf(&dir, "%s/pack", objects_dir);

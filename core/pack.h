@@ -14,6 +14,10 @@
 
 struct pack_batch;
 
+/* A batch this small is written as loose objects (see pack_batch_allow_loose). */
+#define PACK_LOOSE_MAX 16
+#define PACK_LOOSE_BYTES (256u << 10)
+
 struct pack_batch *pack_batch_new(void);
 void pack_batch_free(struct pack_batch *pb);
 
@@ -27,6 +31,13 @@ int pack_batch_add(struct pack_batch *pb, git_oid *out, git_odb *odb,
 int pack_batch_add_raw(struct pack_batch *pb, const git_oid *id,
 		       git_object_t type, const void *data, size_t len);
 size_t pack_batch_count(const struct pack_batch *pb);
+/*
+ * Let pack_batch_write write the batch as loose objects if it stays within
+ * PACK_LOOSE_MAX objects and PACK_LOOSE_BYTES: an unchanged re-collect adds
+ * one commit, and a loose object is smaller than a pack plus its index.
+ * Call on an empty batch.
+ */
+void pack_batch_allow_loose(struct pack_batch *pb);
 /* 1 if the batch already holds id. */
 int pack_batch_contains(const struct pack_batch *pb, const git_oid *id);
 /* Total bytes of the pack that pack_batch_write would write. */

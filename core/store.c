@@ -471,8 +471,10 @@ void store_cache_path(const struct store *st, struct ed_buf *out,
 
 struct snapshot_sink *store_content_sink(struct store *st)
 {
-	if (!st->pending)
+	if (!st->pending) {
 		st->pending = pack_batch_new();
+		pack_batch_allow_loose(st->pending);
+	}
 	if (!st->sink) {
 		st->sink = ed_xcalloc(1, sizeof(*st->sink));
 		st->sink->base.put = sink_put;
@@ -771,6 +773,7 @@ int store_commit(struct store *st, struct store_result *res,
 	size_t i;
 
 	st->pending = NULL; /* this commit owns (and frees) the batch */
+	pack_batch_allow_loose(pb); /* no-op unless still empty */
 	if (st->lock_fd < 0)
 		ED_BUG("store_commit without store_lock");
 	memset(res, 0, sizeof(*res));
@@ -1014,25 +1017,109 @@ static int collect_oid(const git_oid *id, void *payload)
  * is removed, and .idx goes before .pack, so a kill in between leaves every
  * object reachable.
  */
+/*
+ * Loose objects (small commits are written loose) are folded into a pack
+ * once about LOOSE_FOLD of them exist, estimated as git gc --auto does from
+ * one of the 256 fan-out directories.
+ */
+#define LOOSE_FOLD 1024
+
+static size_t count_dir(const char *path)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += strlen(de->d_name) == GIT_OID_HEXSZ - 2;
+	closedir(d);
+	return n;
+}
+
+/* Add every loose object to pb; their paths go to paths. */
+static int gather_loose(struct store *st, struct pack_batch *pb,
+			struct ed_strvec *paths, struct ed_err *err)
+{
+	const char *gitdir = git_repository_path(st->repo);
+	struct ed_buf dir = ED_BUF_INIT, hex = ED_BUF_INIT;
+	int i, rc = 0;
+
+	for (i = 0; i < 256 && !rc; i++) {
+		struct dirent *de;
+		DIR *d;
+
+		ed_buf_reset(&dir);
+		ed_buf_addf(&dir, "%sobjects/%02x", gitdir, i);
+		d = opendir(dir.ptr);
+		if (!d)
+			continue;
+		while (!rc && (de = readdir(d))) {
+			git_odb_object *obj = NULL;
+			git_oid id;
+
+			if (strlen(de->d_name) != GIT_OID_HEXSZ - 2)
+				continue;
+			ed_buf_reset(&hex);
+			ed_buf_addf(&hex, "%02x%s", i, de->d_name);
+			if (git_oid_fromstr(&id, hex.ptr) < 0)
+				continue; /* not an object file */
+			if (git_odb_read(&obj, st->odb, &id) < 0) {
+				rc = ed_err_git(err, "cannot read object %s", hex.ptr);
+				break;
+			}
+			pack_batch_add_raw(pb, &id, git_odb_object_type(obj),
+					   git_odb_object_data(obj),
+					   git_odb_object_size(obj));
+			git_odb_object_free(obj);
+			ed_strvec_pushf(paths, "%s/%s", dir.ptr, de->d_name);
+		}
+		closedir(d);
+	}
+	ed_buf_release(&dir);
+	ed_buf_release(&hex);
+	return rc;
+}
+
 static int consolidate(struct store *st, struct ed_err *err)
 {
 	struct pack_batch *pb = NULL;
 	struct oid_list oids = { NULL, 0, 0 };
 	struct pack_file *v = NULL;
 	struct ed_buf objects = ED_BUF_INIT, new_idx = ED_BUF_INIT;
+	struct ed_strvec loose = ED_STRVEC_INIT;
 	size_t n = 0, i, j, m, acc;
-	int rc;
+	int rc, fold_loose;
 
 	rc = list_packs(st, &v, &n, err);
-	if (rc < 0 || n <= MAX_PACKS)
+	if (rc < 0)
 		goto out;
-	/* v is sorted by size, smallest first */
-	acc = v[0].size;
-	for (m = 1; m < n && v[m].size < 2 * acc; m++)
-		acc += v[m].size;
-	if (m < 2)
-		m = n - 1; /* already geometric: fold all but the largest */
+	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
+	{
+		struct ed_buf d17 = ED_BUF_INIT;
+
+		ed_buf_addf(&d17, "%s/17", objects.ptr);
+		fold_loose = count_dir(d17.ptr) * 256 >= LOOSE_FOLD;
+		ed_buf_release(&d17);
+	}
+	m = 0;
+	if (n > MAX_PACKS) {
+		/* v is sorted by size, smallest first */
+		acc = v[0].size;
+		for (m = 1; m < n && v[m].size < 2 * acc; m++)
+			acc += v[m].size;
+		if (m < 2)
+			m = n - 1; /* already geometric: fold all but the largest */
+	}
+	if (!m && !fold_loose)
+		goto out;
 	pb = pack_batch_new();
+	if (fold_loose) {
+		rc = gather_loose(st, pb, &loose, err);
+		if (rc < 0)
+			goto out;
+	}
 	for (i = 0; i < m; i++) {
 		git_odb_backend *be = NULL;
 
@@ -1058,10 +1145,11 @@ static int consolidate(struct store *st, struct ed_err *err)
 			git_odb_object_free(obj);
 		}
 	}
-	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
 	rc = pack_batch_write(pb, st->odb, objects.ptr, &new_idx, err);
 	if (rc < 0)
 		goto out;
+	for (i = 0; i < loose.nr; i++)
+		unlink(loose.v[i]);
 	for (i = 0; i < m; i++) {
 		struct ed_buf pack = ED_BUF_INIT;
 
@@ -1077,6 +1165,7 @@ static int consolidate(struct store *st, struct ed_err *err)
 	}
 	git_odb_refresh(st->odb);
 out:
+	ed_strvec_release(&loose);
 	ed_buf_release(&objects);
 	ed_buf_release(&new_idx);
 	free(oids.v);

@@ -1040,6 +1040,37 @@ static void test_store_lock_clears_stale_branch_lock(void **state)
 
 /* ---- packs ---- */
 
+static void test_store_unchanged_commit_is_one_loose_object(void **state)
+{
+	struct fixture *f = *state;
+	struct snapshot s;
+	struct store_result r;
+	struct ed_buf out = ED_BUF_INIT, path = ED_BUF_INIT;
+	size_t packs1 = 0, packs2 = 0, bytes = 0;
+	struct stat sb;
+
+	init_open(f);
+	basic_snapshot(&s, "pkg amd64 1.0\n");
+	commit_one(f, &r, "prod", "h1", &s);
+	store_result_release(&r);
+	assert_int_equal(store_pack_stats(f->st, &packs1, &bytes, &f->err), 0);
+	commit_one(f, &r, "prod", "h1", &s);
+	assert_int_equal(r.tree_unchanged, 1);
+	assert_int_equal(r.new_objects, 1);
+	assert_int_equal(store_pack_stats(f->st, &packs2, &bytes, &f->err), 0);
+	assert_int_equal(packs2, packs1); /* no pack for one commit */
+	ed_buf_addf(&path, "%s/objects/%.2s/%s", f->repo.ptr, r.commit, r.commit + 2);
+	assert_int_equal(stat(path.ptr, &sb), 0);
+	assert_true(sb.st_size < 1024); /* the whole growth of the repository */
+	git_ok(f, &out, f->repo.ptr, "cat-file", "-t", r.commit, NULL);
+	assert_string_equal(out.ptr, "commit\n");
+	assert_fsck_clean(f);
+	store_result_release(&r);
+	snapshot_release(&s);
+	ed_buf_release(&out);
+	ed_buf_release(&path);
+}
+
 static void test_store_consolidates_packs(void **state)
 {
 	struct fixture *f = *state;
@@ -1050,9 +1081,17 @@ static void test_store_consolidates_packs(void **state)
 
 	init_open(f);
 	for (i = 0; i < 20; i++) {
+		struct ed_buf big = ED_BUF_INIT;
+		size_t k;
+
 		ed_buf_reset(&pk);
 		ed_buf_addf(&pk, "pkg amd64 1.%zu\n", i);
 		basic_snapshot(&s, pk.ptr);
+		/* over PACK_LOOSE_BYTES, so every commit writes a pack */
+		for (k = 0; k < 20000; k++)
+			ed_buf_addf(&big, "line %zu of scan %zu\n", k, i);
+		snapshot_add(&s, "content/etc/big.conf", big.ptr, big.len);
+		ed_buf_release(&big);
 		commit_one(f, &r, "staging", "h1", &s);
 		store_result_release(&r);
 		snapshot_release(&s);
@@ -1085,6 +1124,15 @@ static void test_store_consolidates_packs(void **state)
 	}
 	/* the library's own view survives the repack too */
 	basic_snapshot(&s, "pkg amd64 1.19\n");
+	{
+		struct ed_buf big = ED_BUF_INIT;
+		size_t k;
+
+		for (k = 0; k < 20000; k++)
+			ed_buf_addf(&big, "line %zu of scan %d\n", k, 19);
+		snapshot_add(&s, "content/etc/big.conf", big.ptr, big.len);
+		ed_buf_release(&big);
+	}
 	commit_one(f, &r, "staging", "h1", &s);
 	assert_true(r.tree_unchanged);
 	assert_int_equal(r.new_objects, 1);
@@ -1494,6 +1542,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_lock_excludes_a_second_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_lock_clears_stale_branch_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_consolidates_packs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_unchanged_commit_is_one_loose_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_batch_dedupes_and_skips_known_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_batch_written_objects_are_known_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_batch_size_matches_pack_file, setup, teardown),
