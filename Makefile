@@ -89,11 +89,7 @@ test: deps
 DEMO_REPO ?= $(BUILD)/demo-state
 demo: deps
 	$(MAKE) all
-	rm -rf $(DEMO_REPO) $(DEMO_REPO).key
-	$(BUILD)/envdrift init --repo $(DEMO_REPO)
-	$(BUILD)/envdrift collect --repo $(DEMO_REPO) --env demo --role demo
-	$(BUILD)/envdrift status --repo $(DEMO_REPO)
-	git -C $(DEMO_REPO) log --stat -1 | head -40
+	sh doc/demo.sh $(BUILD)/envdrift $(DEMO_REPO)
 
 bench: deps
 	$(MAKE) all
