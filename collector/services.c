@@ -252,17 +252,6 @@ out:
 	ed_buf_release(&prog);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* n hex digits at s into *out; -1 if any is not hex. */
 static int parse_hex(const char *s, size_t n, unsigned long *out)
 {
@@ -270,7 +259,7 @@ static int parse_hex(const char *s, size_t n, unsigned long *out)
 
 	*out = 0;
 	for (i = 0; i < n; i++) {
-		int v = hexval(s[i]);
+		int v = ed_hexval(s[i]);
 
 		if (v < 0)
 			return -1;

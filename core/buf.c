@@ -114,6 +114,17 @@ void ed_buf_addf(struct ed_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+int ed_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 char *ed_buf_detach(struct ed_buf *b, size_t *len_out)
 {
 	char *p;

@@ -34,6 +34,8 @@ void ed_buf_addf(struct ed_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ed_buf_vaddf(struct ed_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* Value of the hex digit c (either case), or -1. */
+int ed_hexval(char c);
 /* Hand the malloc'd string to the caller (who frees it); b is reset. */
 char *ed_buf_detach(struct ed_buf *b, size_t *len_out);
 /*

@@ -68,17 +68,6 @@ int ed_hmac_generate(const char *path, unsigned mode, struct ed_err *err)
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int init_ctx(struct ed_hmac *k, struct ed_err *err)
 {
 	OSSL_PARAM params[2];
@@ -137,7 +126,7 @@ int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err)
 	}
 	k = ed_xcalloc(1, sizeof(*k));
 	for (i = 0; i < ED_KEY_BYTES; i++) {
-		int hi = hexval(b.ptr[2 * i]), lo = hexval(b.ptr[2 * i + 1]);
+		int hi = ed_hexval(b.ptr[2 * i]), lo = ed_hexval(b.ptr[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			rc = ed_err_set(err, ED_EKEY,

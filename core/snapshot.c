@@ -238,17 +238,6 @@ int snapshot_quote(struct ed_buf *out, const char *s, size_t len)
 	return escaped;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int snapshot_unquote(struct ed_buf *out, const char *s, size_t len,
 		     struct ed_err *err)
 {
@@ -277,8 +266,8 @@ int snapshot_unquote(struct ed_buf *out, const char *s, size_t len,
 		if (s[i + 1] != 'x')
 			return ed_err_set(err, ED_EPARSE,
 					  "bad escape at offset %zu", i);
-		hi = hexval(s[i + 2]);
-		lo = hexval(s[i + 3]);
+		hi = ed_hexval(s[i + 2]);
+		lo = ed_hexval(s[i + 3]);
 		if (hi < 0 || lo < 0)
 			return ed_err_set(err, ED_EPARSE,
 					  "bad escape at offset %zu", i);

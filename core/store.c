@@ -301,17 +301,6 @@ void store_escape_name(struct ed_buf *out, const char *name, size_t len)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int store_unescape_name(struct ed_buf *out, const char *name,
 			struct ed_err *err)
 {
@@ -324,11 +313,11 @@ int store_unescape_name(struct ed_buf *out, const char *name,
 			ed_buf_addch(out, name[i]);
 			continue;
 		}
-		if (len - i < 3 || hexval(name[i + 1]) < 0 ||
-		    hexval(name[i + 2]) < 0)
+		if (len - i < 3 || ed_hexval(name[i + 1]) < 0 ||
+		    ed_hexval(name[i + 2]) < 0)
 			return ed_err_set(err, ED_EPARSE,
 					  "bad escape in tree entry '%s'", name);
-		v = (unsigned)(hexval(name[i + 1]) << 4 | hexval(name[i + 2]));
+		v = (unsigned)(ed_hexval(name[i + 1]) << 4 | ed_hexval(name[i + 2]));
 		ed_buf_addch(out, (char)v);
 		i += 2;
 	}
