@@ -127,6 +127,7 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 			  const struct ed_strvec *roles, struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT, cache_in = ED_BUF_INIT;
+	struct ed_buf prev_files = ED_BUF_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
 	struct collect_opts o;
 	int rc;
@@ -134,6 +135,9 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	store_cache_path(st, &path, host);
 	if (ed_buf_read_file(&cache_in, path.ptr, (size_t)1 << 30, &ignored) < 0)
 		ed_buf_reset(&cache_in);
+	rc = store_read_host_file(st, &prev_files, host, "files", err);
+	if (rc < 0 && rc != ED_ENOTFOUND)
+		goto out;
 	memset(&o, 0, sizeof(o));
 	o.root = root;
 	o.live = !strcmp(root, "/");
@@ -143,11 +147,15 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	o.cache_in = cache_in.len ? cache_in.ptr : NULL;
 	o.cache_in_len = cache_in.len;
 	o.cache_out = cache_out;
+	o.prev_files = rc == 0 ? prev_files.ptr : NULL;
+	o.prev_files_len = prev_files.len;
 	snapshot_init(snap);
 	snap->sink = store_content_sink(st);
 	rc = collect_host(snap, &o, err);
+out:
 	ed_buf_release(&path);
 	ed_buf_release(&cache_in);
+	ed_buf_release(&prev_files);
 	return rc;
 }
 

@@ -59,6 +59,10 @@ struct collect_opts {
 	const char *cache_in;
 	size_t cache_in_len;
 	struct ed_buf *cache_out;
+	/* this host's previous "files" listing (NULL: none), whose lines
+	 * below a now unreadable directory are carried over */
+	const char *prev_files;
+	size_t prev_files_len;
 };
 
 /*

@@ -245,6 +245,45 @@ int files_split_pattern(struct ed_strvec *out, const char *pat,
 	return 0;
 }
 
+/*
+ * Lines of the previous scan below a directory that is unreadable now are
+ * copied unchanged: what cannot be seen is not reported as removed.
+ */
+static void carry_unreadable_lines(struct files_ctx *c)
+{
+	const char *p = c->o->prev_files, *end = p + c->o->prev_files_len;
+	struct ed_buf path = ED_BUF_INIT, line = ED_BUF_INIT;
+	struct ed_err ignored = ED_ERR_INIT;
+	size_t i;
+
+	if (!p || !c->unreadable_dirs.nr)
+		return;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		const char *sp = memchr(p, ' ', (size_t)(e - p));
+
+		ed_buf_reset(&path);
+		if (sp && !snapshot_unquote(&path, p, (size_t)(sp - p), &ignored)) {
+			for (i = 0; i < c->unreadable_dirs.nr; i++) {
+				const char *d = c->unreadable_dirs.v[i];
+				size_t dl = strlen(d);
+
+				if (path.len > dl && !memcmp(path.ptr, d, dl) &&
+				    path.ptr[dl] == '/') {
+					ed_buf_reset(&line);
+					ed_buf_add(&line, p, (size_t)(e - p));
+					ed_strvec_push(&c->lines, line.ptr);
+					break;
+				}
+			}
+		}
+		p = e + 1;
+	}
+	ed_buf_release(&path);
+	ed_buf_release(&line);
+}
+
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
                   const struct collect_opts *o, struct ed_err *err)
 {
@@ -321,6 +360,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 			goto out;
 	}
 
+	carry_unreadable_lines(&c);
 	/* only a complete collection reaches the snapshot */
 	for (i = 0; i < c.staged_nr; i++) {
 		if (c.staged[i].has_oid)
@@ -345,6 +385,7 @@ out:
 	}
 	free(c.staged);
 	files_cache_release(&c.cache);
+	ed_strvec_release(&c.unreadable_dirs);
 	files_secrets_release(&c.secrets);
 	glob_set_release(&c.include);
 	glob_set_release(&c.exclude);

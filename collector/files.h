@@ -110,6 +110,8 @@ struct files_ctx {
 	struct files_cache cache;
 	struct ed_buf *cache_out; /* NULL: none written */
 	long long scan_start;
+	/* directories that could not be opened: their old lines are kept */
+	struct ed_strvec unreadable_dirs;
 };
 
 /* files.c */

@@ -277,11 +277,29 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 	return record(c, st, c->rest.ptr, err);
 }
 
+/*
+ * What cannot be read now keeps what the last scan saw: its stored content
+ * (and, for a directory, its entries' lines) is carried over, so a
+ * collection with fewer rights never reads as files removed.
+ */
+static void keep_previous(struct files_ctx *c, int is_dir)
+{
+	struct ed_buf p = ED_BUF_INIT;
+
+	ed_buf_adds(&p, "content");
+	ed_buf_add(&p, c->path.ptr, c->path.len);
+	ed_strvec_push(&c->snap->keep, p.ptr);
+	if (is_dir)
+		ed_strvec_push(&c->unreadable_dirs, c->path.ptr);
+	ed_buf_release(&p);
+}
+
 static int record_unreadable(struct files_ctx *c, const struct stat *st,
                              int errnum, struct ed_err *err)
 {
 	snapshot_warn(c->snap, "%s: unreadable: %s", c->quoted.ptr,
 	              strerror(errnum));
+	keep_previous(c, 0);
 	ed_buf_reset(&c->rest);
 	ed_buf_addf(&c->rest, "%jd unreadable", (intmax_t)st->st_size);
 	return record(c, st, c->rest.ptr, err);
@@ -417,10 +435,12 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 			return record_unreadable(c, &st, saved, err);
 		if (!S_ISDIR(st.st_mode))
 			return record_other(c, dirfd, name, &st, err);
-		rc = record(c, &st, NULL, err);
-		if (rc == 0)
+		rc = record(c, &st, "unreadable", err);
+		if (rc == 0) {
 			snapshot_warn(c->snap, "%s: unreadable: %s",
 			              c->quoted.ptr, strerror(saved));
+			keep_previous(c, 1);
+		}
 		return rc;
 	}
 	if (fstat(fd, &st) < 0) {

@@ -86,6 +86,9 @@ void snapshot_take_entries(struct snapshot *dst, struct snapshot *src)
 	for (i = 0; i < src->warnings.nr; i++)
 		ed_strvec_take(&dst->warnings, src->warnings.v[i]);
 	src->warnings.nr = 0;
+	for (i = 0; i < src->keep.nr; i++)
+		ed_strvec_take(&dst->keep, src->keep.v[i]);
+	src->keep.nr = 0;
 }
 
 void snapshot_add(struct snapshot *s, const char *path, const void *data,

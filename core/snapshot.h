@@ -73,7 +73,7 @@ int snapshot_add_content(struct snapshot *s, const char *path,
 /* Add a file whose bytes are already stored as blob oid. */
 void snapshot_add_oid(struct snapshot *s, const char *path,
 		      const unsigned char oid[20]);
-/* Move every entry and warning of src to the end of dst; src is emptied. */
+/* Move every entry, warning and keep path of src to dst; src is emptied. */
 void snapshot_take_entries(struct snapshot *dst, struct snapshot *src);
 /* Sort lines (unique) and add them as one file; lines is left empty. */
 void snapshot_add_lines(struct snapshot *s, const char *path,

@@ -403,34 +403,119 @@ static int host_tree(struct mtree **out, const struct snapshot *snap,
 	return 0;
 }
 
-/*
- * Copy into kept the old host's entries for the snapshot's keep paths that
- * the snapshot itself lacks (top-level names, no escaping needed).
- */
-static void carry_over(struct mtree *kept, struct mtree *oldhost,
-		       const struct snapshot *snap)
+/* An entry of the previous host tree carried into the new one. */
+struct kept {
+	struct ed_strvec comps; /* escaped path components */
+	unsigned mode;
+	git_oid oid;
+};
+
+struct kept_list {
+	struct kept *v;
+	size_t nr, alloc;
+};
+
+static void kept_release(struct kept_list *k)
 {
-	size_t i, j;
+	size_t i;
 
-	if (!oldhost)
-		return;
-	for (i = 0; i < snap->keep.nr; i++) {
-		const char *name = snap->keep.v[i];
-		size_t len = strlen(name);
-		struct mentry *old = mtree_find(oldhost, name), *me;
-		int present = 0;
+	for (i = 0; i < k->nr; i++)
+		ed_strvec_release(&k->v[i].comps);
+	free(k->v);
+	memset(k, 0, sizeof(*k));
+}
 
-		if (!old)
+/* 1 if the snapshot has path itself or anything below it. */
+static int snapshot_covers(const struct snapshot *snap, const char *path)
+{
+	size_t len = strlen(path), j;
+
+	for (j = 0; j < snap->nr; j++)
+		if (!strncmp(snap->entries[j].path, path, len) &&
+		    (snap->entries[j].path[len] == '\0' ||
+		     snap->entries[j].path[len] == '/'))
+			return 1;
+	return 0;
+}
+
+/*
+ * Collect from the old host tree the entries at the snapshot's keep paths
+ * ("sysctl", "content/etc/ssl/private") that the snapshot itself lacks.
+ */
+static int carry_over(struct kept_list *out, struct mtree *oldhost,
+		      git_repository *repo, const struct snapshot *snap,
+		      struct ed_err *err)
+{
+	struct ed_buf name = ED_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; oldhost && i < snap->keep.nr && !rc; i++) {
+		const char *p = snap->keep.v[i];
+		struct ed_strvec comps = ED_STRVEC_INIT;
+		struct mtree *t = oldhost;
+		struct mentry *me = NULL;
+
+		if (snapshot_covers(snap, p))
 			continue;
-		for (j = 0; j < snap->nr && !present; j++)
-			present = !strncmp(snap->entries[j].path, name, len) &&
-				  (snap->entries[j].path[len] == '\0' ||
-				   snap->entries[j].path[len] == '/');
-		if (present)
+		for (;;) {
+			const char *slash = strchr(p, '/');
+			size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+			ed_buf_reset(&name);
+			store_escape_name(&name, p, n);
+			ed_strvec_push(&comps, name.ptr);
+			if (!slash)
+				break;
+			rc = mtree_subdir(&t, t, repo, name.ptr, 0, err);
+			if (rc < 0 || !t)
+				break;
+			p = slash + 1;
+		}
+		if (!rc && t)
+			me = mtree_find(t, comps.v[comps.nr - 1]);
+		if (!me) {
+			ed_strvec_release(&comps);
 			continue;
-		me = mtree_add(kept, name);
-		me->mode = old->mode;
-		git_oid_cpy(&me->oid, &old->oid);
+		}
+		ED_ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr].comps = comps;
+		out->v[out->nr].mode = me->mode;
+		git_oid_cpy(&out->v[out->nr].oid, &me->oid);
+		out->nr++;
+	}
+	ed_buf_release(&name);
+	return rc;
+}
+
+/* Put the kept entries into the new host tree, creating directories. */
+static void plant_kept(struct mtree *host, const struct kept_list *k)
+{
+	size_t i, c;
+
+	for (i = 0; i < k->nr; i++) {
+		struct mtree *t = host;
+		struct mentry *me;
+
+		for (c = 0; c + 1 < k->v[i].comps.nr; c++) {
+			me = mtree_find(t, k->v[i].comps.v[c]);
+			if (!me) {
+				me = mtree_add(t, k->v[i].comps.v[c]);
+				me->mode = MODE_TREE;
+				me->sub = mtree_new();
+				me->sub->dirty = 1;
+			}
+			if (!me->sub) /* a file where the kept path needs a directory */
+				break;
+			t = me->sub;
+			t->dirty = 1;
+		}
+		if (c + 1 < k->v[i].comps.nr ||
+		    mtree_find(t, k->v[i].comps.v[c]))
+			continue;
+		me = mtree_add(t, k->v[i].comps.v[c]);
+		me->mode = k->v[i].mode;
+		git_oid_cpy(&me->oid, &k->v[i].oid);
 	}
 }
 
@@ -456,6 +541,81 @@ void store_cache_path(const struct store *st, struct ed_buf *out,
 {
 	ed_buf_addf(out, "%senvdrift-cache/", git_repository_path(st->repo));
 	store_escape_name(out, host, strlen(host));
+}
+
+static int read_tip(git_repository *repo, git_oid *out, int *found,
+		    struct ed_err *err);
+
+int store_read_host_file(struct store *st, struct ed_buf *out,
+			 const char *host, const char *path,
+			 struct ed_err *err)
+{
+	struct ed_buf name = ED_BUF_INIT, rel = ED_BUF_INIT;
+	git_commit *tipc = NULL;
+	git_tree *tree = NULL, *hosts = NULL;
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	const char *p = path;
+	git_oid tip;
+	size_t i;
+	int have_tip, rc;
+
+	rc = read_tip(st->repo, &tip, &have_tip, err);
+	if (rc < 0)
+		goto out;
+	if (!have_tip) {
+		rc = ED_ENOTFOUND;
+		goto out;
+	}
+	store_escape_name(&name, host, strlen(host));
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		ed_buf_addch(&rel, '/');
+		store_escape_name(&rel, p, n);
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	if (git_commit_lookup(&tipc, st->repo, &tip) < 0 ||
+	    git_commit_tree(&tree, tipc) < 0) {
+		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
+		goto out;
+	}
+	rc = ED_ENOTFOUND;
+	if (git_tree_entry_bypath(&te, tree, "hosts") < 0 ||
+	    git_tree_lookup(&hosts, st->repo, git_tree_entry_id(te)) < 0)
+		goto out;
+	for (i = 0; i < git_tree_entrycount(hosts); i++) {
+		const git_tree_entry *ee = git_tree_entry_byindex(hosts, i);
+		struct ed_buf bypath = ED_BUF_INIT;
+		git_tree_entry *fe = NULL;
+
+		ed_buf_addf(&bypath, "%s/%s%s", git_tree_entry_name(ee),
+			    name.ptr, rel.ptr);
+		if (!git_tree_entry_bypath(&fe, hosts, bypath.ptr)) {
+			if (git_tree_entry_type(fe) == GIT_OBJECT_BLOB &&
+			    !git_blob_lookup(&blob, st->repo, git_tree_entry_id(fe))) {
+				ed_buf_add(out, git_blob_rawcontent(blob),
+					   (size_t)git_blob_rawsize(blob));
+				rc = 0;
+			}
+			git_tree_entry_free(fe);
+		}
+		ed_buf_release(&bypath);
+		if (!rc)
+			break;
+	}
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	git_tree_free(hosts);
+	git_tree_free(tree);
+	git_commit_free(tipc);
+	ed_buf_release(&name);
+	ed_buf_release(&rel);
+	return rc;
 }
 
 struct snapshot_sink *store_content_sink(struct store *st)
@@ -752,7 +912,8 @@ int store_commit(struct store *st, struct store_result *res,
 		 struct ed_err *err)
 {
 	struct pack_batch *pb = st->pending ? st->pending : pack_batch_new();
-	struct mtree *root = NULL, *hosts = NULL, *env = NULL, *kept = NULL;
+	struct mtree *root = NULL, *hosts = NULL, *env = NULL;
+	struct kept_list kept = { NULL, 0, 0 };
 	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
 	struct ed_buf body = ED_BUF_INIT;
 	git_oid tip, tree_id, old_tree, commit_id;
@@ -808,9 +969,12 @@ int store_commit(struct store *st, struct store_result *res,
 				free(old_env);
 				goto out;
 			}
-			if (ups[i].snap && ups[i].snap->keep.nr) {
-				kept = mtree_new();
-				carry_over(kept, oldhost, ups[i].snap);
+			if (ups[i].snap && ups[i].snap->keep.nr)
+				rc = carry_over(&kept, oldhost, st->repo,
+						ups[i].snap, err);
+			if (rc < 0) {
+				free(old_env);
+				goto out;
 			}
 			mtree_remove(oe, hname.ptr);
 			hosts->dirty = 1;
@@ -827,20 +991,13 @@ int store_commit(struct store *st, struct store_result *res,
 			goto out;
 		{
 			struct mentry *me = mtree_add(env, hname.ptr);
-			size_t k;
 
 			me->mode = MODE_TREE;
 			rc = host_tree(&me->sub, ups[i].snap, pb, st->odb, err);
 			if (rc < 0)
 				goto out;
-			for (k = 0; kept && k < kept->nr; k++) {
-				struct mentry *ne = mtree_add(me->sub, kept->e[k].name);
-
-				ne->mode = kept->e[k].mode;
-				git_oid_cpy(&ne->oid, &kept->e[k].oid);
-			}
-			mtree_free(kept);
-			kept = NULL;
+			plant_kept(me->sub, &kept);
+			kept_release(&kept);
 		}
 		hosts->dirty = 1;
 	}
@@ -889,7 +1046,7 @@ out:
 	git_reference_free(ref);
 	git_commit_free(parent);
 	mtree_free(root);
-	mtree_free(kept);
+	kept_release(&kept);
 	pack_batch_free(pb);
 	ed_buf_release(&ename);
 	ed_buf_release(&hname);

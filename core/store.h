@@ -54,6 +54,15 @@ struct snapshot_sink *store_content_sink(struct store *st);
 void store_cache_path(const struct store *st, struct ed_buf *out,
 		      const char *host);
 
+/*
+ * The file path ("files", "content/etc/hosts") of host's snapshot at the
+ * branch tip, whatever its environment, appended to out. ED_ENOTFOUND when
+ * the host or the file is not there.
+ */
+int store_read_host_file(struct store *st, struct ed_buf *out,
+			 const char *host, const char *path,
+			 struct ed_err *err);
+
 struct store_update {
 	const char *env;
 	const char *host;
