@@ -893,7 +893,7 @@ static void test_files_records_unreadable_files(void **state)
 	assert_null(entry(f, "content/etc/private.conf"));
 	if (euid == 0) {
 		/* an unreadable directory is kept, and says so */
-		assert_line(f, "/etc/locked dir 0700 root:root 0:0");
+		assert_line(f, "/etc/locked dir 0700 root:root 0:0 unreadable");
 		assert_true(has_warning(
 		        f, "/etc/locked: unreadable: Permission denied"));
 		assert_line(
