@@ -126,18 +126,27 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 			  const struct collect_config *cfg, struct ed_hmac *key,
 			  const struct ed_strvec *roles, struct ed_err *err)
 {
+	static const char *const prev_paths[] = { "files", "services" };
 	struct ed_buf path = ED_BUF_INIT, cache_in = ED_BUF_INIT;
-	struct ed_buf prev_files = ED_BUF_INIT;
+	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
 	struct collect_opts o;
-	int rc;
+	size_t i;
+	int rc = 0;
 
 	store_cache_path(st, &path, host);
 	if (ed_buf_read_file(&cache_in, path.ptr, (size_t)1 << 30, &ignored) < 0)
 		ed_buf_reset(&cache_in);
-	rc = store_read_host_file(st, &prev_files, host, "files", err);
-	if (rc < 0 && rc != ED_ENOTFOUND)
-		goto out;
+	for (i = 0; i < sizeof(prev_paths) / sizeof(prev_paths[0]); i++) {
+		struct ed_buf b = ED_BUF_INIT;
+
+		rc = store_read_host_file(st, &b, host, prev_paths[i], err);
+		if (!rc)
+			snapshot_add_buf(&prev, prev_paths[i], &b);
+		ed_buf_release(&b);
+		if (rc < 0 && rc != ED_ENOTFOUND)
+			goto out;
+	}
 	memset(&o, 0, sizeof(o));
 	o.root = root;
 	o.live = !strcmp(root, "/");
@@ -147,15 +156,14 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	o.cache_in = cache_in.len ? cache_in.ptr : NULL;
 	o.cache_in_len = cache_in.len;
 	o.cache_out = cache_out;
-	o.prev_files = rc == 0 ? prev_files.ptr : NULL;
-	o.prev_files_len = prev_files.len;
+	o.prev = &prev;
 	snapshot_init(snap);
 	snap->sink = store_content_sink(st);
 	rc = collect_host(snap, &o, err);
 out:
 	ed_buf_release(&path);
 	ed_buf_release(&cache_in);
-	ed_buf_release(&prev_files);
+	snapshot_release(&prev);
 	return rc;
 }
 

@@ -59,10 +59,12 @@ struct collect_opts {
 	const char *cache_in;
 	size_t cache_in_len;
 	struct ed_buf *cache_out;
-	/* this host's previous "files" listing (NULL: none), whose lines
-	 * below a now unreadable directory are carried over */
-	const char *prev_files;
-	size_t prev_files_len;
+	/*
+	 * This host's previous "files" and "services" (NULL: none). What a
+	 * collector cannot see now (a directory that became unreadable,
+	 * systemctl failing) is carried over from it, never dropped.
+	 */
+	const struct snapshot *prev;
 };
 
 /*

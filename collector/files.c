@@ -251,13 +251,17 @@ int files_split_pattern(struct ed_strvec *out, const char *pat,
  */
 static void carry_unreadable_lines(struct files_ctx *c)
 {
-	const char *p = c->o->prev_files, *end = p + c->o->prev_files_len;
+	const struct snapshot_entry *prev =
+	        c->o->prev ? snapshot_find(c->o->prev, "files") : NULL;
 	struct ed_buf path = ED_BUF_INIT, line = ED_BUF_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
+	const char *p, *end;
 	size_t i;
 
-	if (!p || !c->unreadable_dirs.nr)
+	if (!prev || !prev->data || !c->unreadable_dirs.nr)
 		return;
+	p = prev->data;
+	end = p + prev->len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;

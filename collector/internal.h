@@ -19,6 +19,17 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 		  const struct collect_opts *o, struct ed_err *err);
 
+/*
+ * Run argv (argv[0] an absolute path; no shell) with stdin from /dev/null,
+ * stdout into out (at most max_out bytes), the first line of stderr into
+ * errline; envp NULL keeps our environment. The child is killed after
+ * timeout_ms. *status gets its wait status. ED_EIO, naming argv[0] and the
+ * limit, when it cannot run, is too talkative or too slow.
+ */
+int collect_run(struct ed_buf *out, struct ed_buf *errline, int *status,
+		char *const argv[], char *const envp[], size_t max_out,
+		int timeout_ms, struct ed_err *err);
+
 /* Join root and an absolute path ("/etc/x") into out (reset first). */
 void collect_path(struct ed_buf *out, const char *root, const char *abspath);
 

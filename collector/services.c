@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +19,8 @@
 
 #include "core/alloc.h"
 
+/* systemctl answers in milliseconds; a hung D-Bus must not hang a scan */
+#define SYSTEMCTL_TIMEOUT_MS 10000
 /* a systemctl listing or /proc/net table larger than this is not sane */
 #define SERVICES_MAX_OUTPUT (16 * 1024 * 1024)
 
@@ -157,51 +158,42 @@ out:
 	return found;
 }
 
-/* Run argv[0] (an absolute path) with a fixed environment; stdout into b. */
-static int run_capture(struct ed_buf *b, char *const argv[], struct ed_err *err)
+/* "active UNIT" for each active service, from systemctl on a live host. */
+/*
+ * systemctl failed or is missing: keep the previous scan's "active" lines,
+ * so a broken D-Bus is not read as every service stopped.
+ */
+static void keep_previous_active(struct ed_strvec *lines,
+                                 const struct collect_opts *o)
+{
+	const struct snapshot_entry *prev =
+	        o->prev ? snapshot_find(o->prev, "services") : NULL;
+	const char *p, *end;
+
+	if (!prev || !prev->data)
+		return;
+	for (p = prev->data, end = p + prev->len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 7 && !memcmp(p, "active ", 7)) {
+			char *line = ed_xstrndup(p, n);
+
+			ed_strvec_take(lines, line);
+		}
+		p += n + 1;
+	}
+}
+
+static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
+                           const struct collect_opts *o)
 {
 	/* fixed: no user locale, colour or pager settings leak into output */
 	static char env_lang[] = "LC_ALL=C", env_color[] = "SYSTEMD_COLORS=0",
 	            env_pager[] = "SYSTEMD_PAGER=";
 	char *const envp[] = { env_lang, env_color, env_pager, NULL };
-	posix_spawn_file_actions_t fa;
-	int fds[2] = { -1, -1 }, status, rc = 0, e;
-	pid_t pid = -1;
-
-	if (pipe(fds))
-		return ed_err_errno(err, ED_EIO, errno, "%s: pipe", argv[0]);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
-	                                 O_WRONLY, 0);
-	e = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (e) {
-		rc = ed_err_errno(err, ED_EIO, e, "%s: spawn", argv[0]);
-		close(fds[0]);
-		return rc;
-	}
-	rc = ed_buf_read_fd(b, fds[0], argv[0], SERVICES_MAX_OUTPUT, err);
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return ed_err_errno(err, ED_EIO, errno, "%s: waitpid",
-			                    argv[0]);
-	}
-	if (rc < 0)
-		return rc;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return ed_err_set(err, ED_EIO, "%s: exited with status %d",
-		                  argv[0], status);
-	return 0;
-}
-
-/* "active UNIT" for each active service, from systemctl on a live host. */
-static void collect_active(struct ed_strvec *lines, struct snapshot *snap)
-{
+	struct ed_buf errline = ED_BUF_INIT;
+	int status;
 	static char a1[] = "list-units", a2[] = "--type=service",
 	            a3[] = "--state=active", a4[] = "--no-legend",
 	            a5[] = "--plain", a6[] = "--no-pager";
@@ -217,15 +209,24 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap)
 			break;
 	if (i == ED_ARRAY_SIZE(paths)) {
 		snapshot_warn(snap, "services: systemctl not found, active "
-		                    "units not collected");
+		                    "units not collected (previous ones kept)");
+		keep_previous_active(lines, o);
 		goto out;
 	}
 	ed_buf_adds(&prog, paths[i]);
 	{
 		char *const argv[] = { prog.ptr, a1, a2, a3, a4, a5, a6, NULL };
 
-		if (run_capture(&out, argv, &e) < 0) {
-			snapshot_warn(snap, "services: %s", e.msg);
+		if (collect_run(&out, &errline, &status, argv, envp,
+		                SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
+		    (!WIFEXITED(status) || WEXITSTATUS(status)))
+			ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s",
+			           prog.ptr, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			           errline.len ? ": " : "", errline.ptr);
+		if (e.code) {
+			snapshot_warn(snap, "services: %s; active units not "
+			                    "collected (previous ones kept)", e.msg);
+			keep_previous_active(lines, o);
 			goto out;
 		}
 	}
@@ -250,6 +251,7 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap)
 out:
 	ed_buf_release(&out);
 	ed_buf_release(&prog);
+	ed_buf_release(&errline);
 }
 
 /* n hex digits at s into *out; -1 if any is not hex. */
@@ -421,7 +423,7 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 		collect_path(&path, o->root, "/run/systemd/system");
 		/* systemd is running: the documented sd_booted() test */
 		if (units && !lstat(path.ptr, &st) && S_ISDIR(st.st_mode))
-			collect_active(&lines, snap);
+			collect_active(&lines, snap, o);
 		rc = collect_listen(&lines, snap, o->root, err);
 		if (rc < 0)
 			goto out;
