@@ -14,6 +14,7 @@ enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_ERROR = 2 };
 int cmd_init(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "create a state repository and its HMAC key" },
 	{ "collect", cmd_collect, "snapshot this machine or a mounted root into one commit" },
 	{ "status", cmd_status, "list hosts and when each was last collected" },
+	{ "diff", cmd_diff, "compare environments or hosts, now or at a date (exit 1 on drift)" },
 };
 
 static void usage(FILE *out)

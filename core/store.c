@@ -766,6 +766,11 @@ void store_free(struct store *st)
 	free(st);
 }
 
+git_repository *store_repository(struct store *st)
+{
+	return st->repo;
+}
+
 int store_lock(struct store *st, unsigned timeout_ms, struct ed_err *err)
 {
 	struct ed_buf p = ED_BUF_INIT;

@@ -106,6 +106,38 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		struct ed_err *err);
 void store_hosts_free(struct store_host *h, size_t nr);
 
+/*
+ * A read-only view of one commit of the branch, for the differ. rev is
+ * NULL or "" for the tip, "YYYY-MM-DD" for the last commit at or before the
+ * end of that day (UTC), else anything git rev-parse accepts. ED_ENOTFOUND
+ * when it names nothing. The caller frees with store_view_free.
+ */
+struct store_view;
+
+/* The libgit2 repository behind st, borrowed (for core/ only). */
+struct git_repository *store_repository(struct store *st);
+
+int store_view_open(struct store_view **out, struct store *st,
+		    const char *rev, struct ed_err *err);
+void store_view_free(struct store_view *v);
+/* The commit's id (40 hex) and time, borrowed / by value. */
+const char *store_view_commit(const struct store_view *v);
+long long store_view_time(const struct store_view *v);
+/* The hosts of the view (last_success left 0). Free with store_hosts_free. */
+int store_view_hosts(const struct store_view *v, struct store_host **out,
+		     size_t *nr, struct ed_err *err);
+/*
+ * Read a host's top-level snapshot files (meta, packages, files, ...; not
+ * content/) into out, initialised by the caller. ED_ENOTFOUND if absent.
+ */
+int store_view_read_host(const struct store_view *v, const char *env,
+			 const char *host, struct snapshot *out,
+			 struct ed_err *err);
+/* Append one file of a host ("content/etc/hosts") to out; ED_ENOTFOUND. */
+int store_view_read_file(const struct store_view *v, const char *env,
+			 const char *host, const char *path,
+			 struct ed_buf *out, struct ed_err *err);
+
 /* Tree-entry name escaping (reversible; see README "Snapshot format"). */
 void store_escape_name(struct ed_buf *out, const char *name, size_t len);
 int store_unescape_name(struct ed_buf *out, const char *name,

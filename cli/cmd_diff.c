@@ -1,0 +1,178 @@
+/*
+ * envdrift diff A B: compare two environments (per role), two hosts, or
+ * either against an earlier commit or date (X@REV, X@YYYY-MM-DD). Exit 0
+ * no drift, 1 drift, 2 error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "core/store.h"
+#include "differ/differ.h"
+#include "reports/report.h"
+
+static const char usage_text[] =
+	"usage: envdrift diff [--repo DIR] [--format text|json] [--color auto|always|never] A B\n"
+	"\n"
+	"Compare A and B: each an environment or a host (environments are tried\n"
+	"first; env:NAME and host:NAME force one), optionally at a point in time:\n"
+	"NAME@YYYY-MM-DD (the last collection at or before the end of that day, UTC)\n"
+	"or NAME@REV (any git revision of the state repository).\n"
+	"Environments are compared per role: consensus against consensus, and each\n"
+	"host against its own environment's consensus (outliers).\n"
+	"Exit status: 0 no drift, 1 drift, 2 error.\n";
+
+/* One side: the hosts an operand names, loaded. */
+struct side {
+	struct store_view *view;
+	struct differ_host *hosts;
+	size_t nr;
+};
+
+static int load_side(struct side *sd, struct store *st, const char *operand,
+		     struct ed_err *err)
+{
+	char *name = strdup(operand), *at = strchr(name, '@');
+	const char *want = name, *rev = NULL;
+	struct store_host *all = NULL;
+	size_t n = 0, i, matches = 0;
+	int force_env = 0, force_host = 0, is_env = 0, rc;
+
+	if (at) {
+		*at = '\0';
+		rev = at + 1;
+	}
+	if (!strncmp(want, "env:", 4)) {
+		force_env = 1;
+		want += 4;
+	} else if (!strncmp(want, "host:", 5)) {
+		force_host = 1;
+		want += 5;
+	}
+	rc = store_view_open(&sd->view, st, rev, err);
+	if (!rc)
+		rc = store_view_hosts(sd->view, &all, &n, err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; !force_host && i < n; i++)
+		if (!strcmp(all[i].env, want))
+			is_env = 1;
+	sd->hosts = calloc(n ? n : 1, sizeof(*sd->hosts));
+	for (i = 0; i < n; i++) {
+		struct snapshot snap = SNAPSHOT_INIT;
+
+		if (is_env ? strcmp(all[i].env, want) :
+			     (force_env || strcmp(all[i].host, want)))
+			continue;
+		matches++;
+		rc = store_view_read_host(sd->view, all[i].env, all[i].host, &snap, err);
+		if (!rc)
+			rc = differ_host_load(&sd->hosts[sd->nr], all[i].env,
+					      all[i].host, &snap, err);
+		snapshot_release(&snap);
+		if (rc < 0)
+			goto out;
+		sd->nr++;
+	}
+	if (!matches)
+		rc = ed_err_set(err, ED_ENOTFOUND,
+				"'%s' matches no %s in the state repository%s%s",
+				operand, force_env ? "environment" :
+				force_host ? "host" : "environment or host",
+				rev ? " at " : "", rev ? rev : "");
+out:
+	store_hosts_free(all, n);
+	free(name);
+	return rc;
+}
+
+static void side_release(struct side *sd)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nr; i++)
+		differ_host_release(&sd->hosts[i]);
+	free(sd->hosts);
+	store_view_free(sd->view);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "color", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ed_err err = ED_ERR_INIT;
+	const char *repo_opt = NULL, *format = "text", *color = "auto";
+	struct side sides[2];
+	const struct differ_host **ga = NULL, **gb = NULL;
+	struct drift_report r;
+	struct store *st = NULL;
+	int c, rc = EXIT_ERROR, have_report = 0;
+	size_t i;
+
+	memset(sides, 0, sizeof(sides));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			repo_opt = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'c':
+			color = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("diff", "bad option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("diff", "want two operands, A and B");
+	if (!report_known(format))
+		return cli_usage_error("diff", "--format takes text or json");
+	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
+		return cli_usage_error("diff", "--color takes auto, always or never");
+	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0)
+		goto out;
+	for (i = 0; i < 2; i++)
+		if (load_side(&sides[i], st, argv[optind + (int)i], &err) < 0)
+			goto out;
+	drift_report_init(&r, argv[optind], argv[optind + 1]);
+	have_report = 1;
+	r.commits[0] = strdup(store_view_commit(sides[0].view));
+	r.commits[1] = strdup(store_view_commit(sides[1].view));
+	ga = calloc(sides[0].nr, sizeof(*ga));
+	gb = calloc(sides[1].nr, sizeof(*gb));
+	for (i = 0; i < sides[0].nr; i++)
+		ga[i] = &sides[0].hosts[i];
+	for (i = 0; i < sides[1].nr; i++)
+		gb[i] = &sides[1].hosts[i];
+	if (differ_compare(&r, ga, sides[0].nr, gb, sides[1].nr, &err) < 0 ||
+	    report_write(stdout, format, &r,
+			 !strcmp(color, "always") ||
+			 (!strcmp(color, "auto") && isatty(STDOUT_FILENO)), &err) < 0)
+		goto out;
+	rc = r.nr ? EXIT_DRIFT : EXIT_OK;
+out:
+	if (rc == EXIT_ERROR)
+		cli_fail(&err);
+	if (have_report)
+		drift_report_release(&r);
+	free(ga);
+	free(gb);
+	side_release(&sides[0]);
+	side_release(&sides[1]);
+	store_free(st);
+	return rc;
+}

@@ -1,0 +1,286 @@
+/*
+ * Read-only views of the state repository for the differ: resolve a
+ * revision or a date to a commit, list its hosts and read a host's
+ * snapshot files back (unescaping the tree-entry names).
+ */
+#include "core/store.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+
+struct store_view {
+	git_repository *repo; /* borrowed from the store */
+	git_commit *commit;
+	git_tree *tree;
+	char hex[GIT_OID_HEXSZ + 1];
+};
+
+/* "YYYY-MM-DD" -> the first second after that day (UTC); 0 if not a date. */
+static long long day_end(const char *s)
+{
+	int y, m, d;
+	char tail;
+	struct tm tm;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+		return 0;
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d + 1;
+	return (long long)timegm(&tm);
+}
+
+static int resolve(git_commit **out, git_repository *repo, const char *rev,
+		   struct ed_err *err)
+{
+	git_object *obj = NULL;
+	git_oid id;
+	long long end;
+	int rc;
+
+	*out = NULL;
+	if (git_reference_name_to_id(&id, repo, STORE_BRANCH) < 0)
+		return ed_err_set(err, ED_ENOTFOUND,
+				  "the state repository has no collection yet");
+	end = rev && *rev ? day_end(rev) : 0;
+	if (end) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &id) < 0)
+			return ed_err_git(err, "cannot read %s", STORE_BRANCH);
+		/* first parent back from the tip: the branch is linear */
+		while ((long long)git_commit_time(c) >= end) {
+			git_commit *parent = NULL;
+
+			if (git_commit_parentcount(c) == 0 ||
+			    git_commit_parent(&parent, c, 0) < 0) {
+				git_commit_free(c);
+				return ed_err_set(err, ED_ENOTFOUND,
+						  "no collection at or before %s", rev);
+			}
+			git_commit_free(c);
+			c = parent;
+		}
+		*out = c;
+		return 0;
+	}
+	if (rev && *rev) {
+		rc = git_revparse_single(&obj, repo, rev);
+		if (rc < 0)
+			return ed_err_set(err, ED_ENOTFOUND,
+					  "'%s' names no commit of the state repository",
+					  rev);
+		rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
+		git_object_free(obj);
+		if (rc < 0)
+			return ed_err_set(err, ED_ENOTFOUND,
+					  "'%s' is not a commit", rev);
+		return 0;
+	}
+	if (git_commit_lookup(out, repo, &id) < 0)
+		return ed_err_git(err, "cannot read %s", STORE_BRANCH);
+	return 0;
+}
+
+int store_view_open(struct store_view **out, struct store *st,
+		    const char *rev, struct ed_err *err)
+{
+	struct store_view *v = ed_xcalloc(1, sizeof(*v));
+	int rc;
+
+	*out = NULL;
+	v->repo = store_repository(st);
+	rc = resolve(&v->commit, v->repo, rev, err);
+	if (!rc && git_commit_tree(&v->tree, v->commit) < 0)
+		rc = ed_err_git(err, "cannot read the tree of %s",
+				git_oid_tostr_s(git_commit_id(v->commit)));
+	if (rc < 0) {
+		store_view_free(v);
+		return rc;
+	}
+	git_oid_tostr(v->hex, sizeof(v->hex), git_commit_id(v->commit));
+	*out = v;
+	return 0;
+}
+
+void store_view_free(struct store_view *v)
+{
+	if (!v)
+		return;
+	git_tree_free(v->tree);
+	git_commit_free(v->commit);
+	free(v);
+}
+
+const char *store_view_commit(const struct store_view *v)
+{
+	return v->hex;
+}
+
+long long store_view_time(const struct store_view *v)
+{
+	return (long long)git_commit_time(v->commit);
+}
+
+int store_view_hosts(const struct store_view *v, struct store_host **out,
+		     size_t *nr, struct ed_err *err)
+{
+	struct store_host *h = NULL;
+	size_t n = 0, alloc = 0, i, j;
+	git_tree_entry *he = NULL;
+	git_tree *hosts = NULL, *env = NULL;
+	struct ed_buf name = ED_BUF_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	*nr = 0;
+	if (git_tree_entry_bypath(&he, v->tree, "hosts") < 0)
+		return 0;
+	if (git_tree_lookup(&hosts, v->repo, git_tree_entry_id(he)) < 0) {
+		rc = ed_err_git(err, "cannot read hosts/");
+		goto out;
+	}
+	for (i = 0; i < git_tree_entrycount(hosts); i++) {
+		const git_tree_entry *ee = git_tree_entry_byindex(hosts, i);
+
+		if (git_tree_entry_type(ee) != GIT_OBJECT_TREE)
+			continue;
+		git_tree_free(env);
+		env = NULL;
+		if (git_tree_lookup(&env, v->repo, git_tree_entry_id(ee)) < 0) {
+			rc = ed_err_git(err, "cannot read hosts/%s",
+					git_tree_entry_name(ee));
+			goto out;
+		}
+		for (j = 0; j < git_tree_entrycount(env); j++) {
+			const git_tree_entry *te = git_tree_entry_byindex(env, j);
+
+			ED_ALLOC_GROW(h, n + 1, alloc);
+			memset(&h[n], 0, sizeof(h[n]));
+			ed_buf_reset(&name);
+			rc = store_unescape_name(&name, git_tree_entry_name(ee), err);
+			if (rc < 0)
+				goto out;
+			h[n].env = ed_buf_detach(&name, NULL);
+			rc = store_unescape_name(&name, git_tree_entry_name(te), err);
+			if (rc < 0) {
+				free(h[n].env);
+				goto out;
+			}
+			h[n].host = ed_buf_detach(&name, NULL);
+			n++;
+		}
+	}
+	*out = h;
+	*nr = n;
+	h = NULL;
+	n = 0;
+out:
+	store_hosts_free(h, n);
+	ed_buf_release(&name);
+	git_tree_free(env);
+	git_tree_free(hosts);
+	git_tree_entry_free(he);
+	return rc;
+}
+
+/* "hosts/<env>/<host>[/<path>]" with every component escaped. */
+static void host_path(struct ed_buf *out, const char *env, const char *host,
+		      const char *path)
+{
+	ed_buf_adds(out, "hosts/");
+	store_escape_name(out, env, strlen(env));
+	ed_buf_addch(out, '/');
+	store_escape_name(out, host, strlen(host));
+	while (path && *path) {
+		const char *slash = strchr(path, '/');
+		size_t n = slash ? (size_t)(slash - path) : strlen(path);
+
+		ed_buf_addch(out, '/');
+		store_escape_name(out, path, n);
+		path = slash ? slash + 1 : "";
+	}
+}
+
+int store_view_read_file(const struct store_view *v, const char *env,
+			 const char *host, const char *path,
+			 struct ed_buf *out, struct ed_err *err)
+{
+	struct ed_buf p = ED_BUF_INIT;
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	int rc = 0;
+
+	host_path(&p, env, host, path);
+	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		rc = ED_ENOTFOUND;
+		goto out;
+	}
+	if (git_blob_lookup(&blob, v->repo, git_tree_entry_id(te)) < 0) {
+		rc = ed_err_git(err, "cannot read %s", p.ptr);
+		goto out;
+	}
+	ed_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	ed_buf_release(&p);
+	return rc;
+}
+
+int store_view_read_host(const struct store_view *v, const char *env,
+			 const char *host, struct snapshot *out,
+			 struct ed_err *err)
+{
+	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
+	git_tree_entry *te = NULL;
+	git_tree *ht = NULL;
+	size_t i;
+	int rc = 0;
+
+	host_path(&p, env, host, NULL);
+	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		rc = ED_ENOTFOUND;
+		goto out;
+	}
+	if (git_tree_lookup(&ht, v->repo, git_tree_entry_id(te)) < 0) {
+		rc = ed_err_git(err, "cannot read %s", p.ptr);
+		goto out;
+	}
+	for (i = 0; i < git_tree_entrycount(ht); i++) {
+		const git_tree_entry *fe = git_tree_entry_byindex(ht, i);
+		git_blob *blob = NULL;
+
+		if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
+			continue;
+		if (git_blob_lookup(&blob, v->repo, git_tree_entry_id(fe)) < 0) {
+			rc = ed_err_git(err, "cannot read %s/%s", p.ptr,
+					git_tree_entry_name(fe));
+			goto out;
+		}
+		ed_buf_reset(&name);
+		rc = store_unescape_name(&name, git_tree_entry_name(fe), err);
+		if (!rc)
+			snapshot_add(out, name.ptr, git_blob_rawcontent(blob),
+				     (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		if (rc < 0)
+			goto out;
+	}
+out:
+	git_tree_free(ht);
+	git_tree_entry_free(te);
+	ed_buf_release(&p);
+	ed_buf_release(&name);
+	return rc;
+}

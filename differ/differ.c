@@ -1,0 +1,380 @@
+/*
+ * Group comparison. For every fact key seen on either side, each side's
+ * hosts vote with their value (absent counts as a value); the side's
+ * consensus is the value most of them hold, none on a tie. Differing
+ * consensus is drift between the sides; a host that differs from its own
+ * side's consensus is an outlier. Hosts that did not collect a collector
+ * have no vote on its keys, so a missing /proc never reads as removal.
+ */
+#include "differ/differ.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "differ/internal.h"
+
+const char *drift_kind_name(enum drift_kind k)
+{
+	switch (k) {
+	case DRIFT_CHANGED:
+		return "changed";
+	case DRIFT_MISSING:
+		return "missing";
+	case DRIFT_EXTRA:
+		return "extra";
+	default:
+		return "outlier";
+	}
+}
+
+void drift_report_init(struct drift_report *r, const char *a, const char *b)
+{
+	memset(r, 0, sizeof(*r));
+	r->operands[0] = ed_xstrdup(a);
+	r->operands[1] = ed_xstrdup(b);
+	ed_strvec_init(&r->notes);
+}
+
+static void item_release(struct drift_item *it)
+{
+	free(it->collector);
+	free(it->key);
+	free(it->role);
+	free(it->values[0]);
+	free(it->values[1]);
+	free(it->host);
+	free(it->host_value);
+	ed_strvec_release(&it->hosts);
+}
+
+void drift_report_release(struct drift_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		item_release(&r->items[i]);
+	free(r->items);
+	free(r->operands[0]);
+	free(r->operands[1]);
+	free(r->commits[0]);
+	free(r->commits[1]);
+	ed_strvec_release(&r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The value of collector:key on h, or NULL; binary search. */
+static const struct fact *find_fact(const struct differ_host *h,
+				    const char *collector, const char *key)
+{
+	size_t lo = 0, hi = h->nr_facts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(h->facts[mid].collector, collector);
+
+		if (!c)
+			c = strcmp(h->facts[mid].key, key);
+		if (!c)
+			return &h->facts[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int collected(const struct differ_host *h, const char *collector)
+{
+	/* os-release belongs to the kernel collector's family but is its own */
+	return !ed_strvec_contains(&h->uncollected, collector);
+}
+
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+/* A side's votes for one key. */
+struct tally {
+	const char *values[64]; /* distinct values seen (NULL = absent) */
+	size_t counts[64];
+	size_t nv, voters;
+	const char *consensus;  /* valid when has_consensus */
+	int has_consensus;
+};
+
+static void tally_key(struct tally *t, const struct differ_host *const *g,
+		      size_t n, const char *collector, const char *key)
+{
+	size_t i, j, best = 0, ties = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n; i++) {
+		const struct fact *f;
+		const char *v;
+
+		if (!collected(g[i], collector))
+			continue;
+		f = find_fact(g[i], collector, key);
+		v = f ? f->value : NULL;
+		t->voters++;
+		for (j = 0; j < t->nv && !same(t->values[j], v); j++)
+			;
+		if (j == t->nv) {
+			if (t->nv == ED_ARRAY_SIZE(t->values))
+				continue; /* past 64 distinct values: counted as voters only */
+			t->values[t->nv++] = v;
+		}
+		t->counts[j]++;
+	}
+	for (j = 0; j < t->nv; j++) {
+		if (t->counts[j] > best) {
+			best = t->counts[j];
+			ties = 0;
+			t->consensus = t->values[j];
+		} else if (t->counts[j] == best) {
+			ties++;
+		}
+	}
+	t->has_consensus = t->voters && !ties;
+}
+
+static void add_hosts(struct drift_item *it, const struct differ_host *const *g,
+		      size_t n, const char *collector, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct fact *f;
+
+		if (!collected(g[i], collector))
+			continue;
+		f = find_fact(g[i], collector, key);
+		ed_strvec_pushf(&it->hosts, "%s\t%s", f ? f->value : "(absent)",
+				g[i]->host);
+	}
+}
+
+static struct drift_item *new_item(struct drift_report *r, const char *collector,
+				   const char *key, const char *role,
+				   enum drift_kind kind)
+{
+	struct drift_item *it;
+
+	ED_ALLOC_GROW(r->items, r->nr + 1, r->alloc);
+	it = &r->items[r->nr++];
+	memset(it, 0, sizeof(*it));
+	it->collector = ed_xstrdup(collector);
+	it->key = ed_xstrdup(key);
+	it->role = role ? ed_xstrdup(role) : NULL;
+	it->kind = kind;
+	it->newer = -1;
+	ed_strvec_init(&it->hosts);
+	return it;
+}
+
+static enum pkg_manager manager_of(const char *name)
+{
+	if (name && !strcmp(name, "rpm"))
+		return PKG_RPM;
+	if (name && !strcmp(name, "apk"))
+		return PKG_APK;
+	return PKG_DPKG;
+}
+
+/* "1.2-3 config-files" -> compare the version word only */
+static int compare_versions(const char *mgr, const char *a, const char *b)
+{
+	char *va = ed_xstrndup(a, strcspn(a, " "));
+	char *vb = ed_xstrndup(b, strcspn(b, " "));
+	int c = vercmp(manager_of(mgr), va, vb);
+
+	free(va);
+	free(vb);
+	return c;
+}
+
+static const char *side_manager(const struct differ_host *const *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (g[i]->pkg_manager)
+			return g[i]->pkg_manager;
+	return NULL;
+}
+
+/* All keys of both groups, sorted and unique, as "collector\tkey". */
+static void key_universe(struct ed_strvec *out,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb)
+{
+	size_t i, j;
+
+	for (i = 0; i < na + nb; i++) {
+		const struct differ_host *h = i < na ? a[i] : b[i - na];
+
+		for (j = 0; j < h->nr_facts; j++)
+			ed_strvec_pushf(out, "%s\t%s", h->facts[j].collector,
+					h->facts[j].key);
+	}
+	ed_strvec_sort_unique(out);
+}
+
+static void compare_role(struct drift_report *r, const char *role,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb)
+{
+	const struct differ_host *const *g[2] = { a, b };
+	size_t ng[2] = { na, nb };
+	struct ed_strvec keys = ED_STRVEC_INIT;
+	const char *mgr = side_manager(a, na);
+	size_t k, s, i;
+
+	if (!mgr)
+		mgr = side_manager(b, nb);
+	key_universe(&keys, a, na, b, nb);
+	for (k = 0; k < keys.nr; k++) {
+		char *tab = strchr(keys.v[k], '\t');
+		const char *collector = keys.v[k], *key = tab + 1;
+		struct tally t[2];
+
+		*tab = '\0';
+		tally_key(&t[0], a, na, collector, key);
+		tally_key(&t[1], b, nb, collector, key);
+		if (t[0].voters && t[1].voters &&
+		    !(t[0].has_consensus && t[1].has_consensus &&
+		      same(t[0].consensus, t[1].consensus))) {
+			enum drift_kind kind = DRIFT_CHANGED;
+			struct drift_item *it;
+
+			if (t[0].has_consensus && t[1].has_consensus) {
+				if (!t[1].consensus)
+					kind = DRIFT_MISSING;
+				else if (!t[0].consensus)
+					kind = DRIFT_EXTRA;
+			}
+			it = new_item(r, collector, key, role, kind);
+			for (s = 0; s < 2; s++)
+				if (t[s].has_consensus && t[s].consensus)
+					it->values[s] = ed_xstrdup(t[s].consensus);
+				else if (!t[s].has_consensus)
+					it->values[s] = ed_xstrdup("(no consensus)");
+			if (!strcmp(collector, "packages") && kind == DRIFT_CHANGED &&
+			    t[0].has_consensus && t[1].has_consensus) {
+				int c = compare_versions(mgr, t[0].consensus,
+							 t[1].consensus);
+
+				it->newer = c > 0 ? 0 : c < 0 ? 1 : -1;
+			}
+			add_hosts(it, a, na, collector, key);
+			add_hosts(it, b, nb, collector, key);
+			ed_strvec_sort_unique(&it->hosts);
+		}
+		/* outliers inside each side: hosts off their group's consensus */
+		for (s = 0; s < 2; s++) {
+			if (ng[s] < 2 || !t[s].has_consensus)
+				continue;
+			for (i = 0; i < ng[s]; i++) {
+				const struct fact *f;
+				struct drift_item *it;
+
+				if (!collected(g[s][i], collector))
+					continue;
+				f = find_fact(g[s][i], collector, key);
+				if (same(f ? f->value : NULL, t[s].consensus))
+					continue;
+				it = new_item(r, collector, key, role, DRIFT_OUTLIER);
+				it->side = (int)s;
+				it->host = ed_xstrdup(g[s][i]->host);
+				it->host_value = f ? ed_xstrdup(f->value) : NULL;
+				it->group_size = t[s].voters;
+				if (t[s].consensus)
+					it->values[s] = ed_xstrdup(t[s].consensus);
+				add_hosts(it, g[s], ng[s], collector, key);
+				ed_strvec_sort_unique(&it->hosts);
+			}
+		}
+		*tab = '\t';
+	}
+	ed_strvec_release(&keys);
+}
+
+static int has_role(const struct differ_host *h, const char *role)
+{
+	return ed_strvec_contains(&h->roles, role);
+}
+
+static void note_uncollected(struct drift_report *r,
+			     const struct differ_host *const *g, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < g[i]->uncollected.nr; j++)
+			ed_strvec_pushf(&r->notes, "%s not collected on %s",
+					g[i]->uncollected.v[j], g[i]->host);
+}
+
+int differ_compare(struct drift_report *r,
+		   const struct differ_host *const *a, size_t na,
+		   const struct differ_host *const *b, size_t nb,
+		   struct ed_err *err)
+{
+	struct ed_strvec roles = ED_STRVEC_INIT;
+	const struct differ_host **ga = NULL, **gb = NULL;
+	size_t i, j;
+
+	(void)err;
+	r->hosts += na + nb;
+	note_uncollected(r, a, na);
+	note_uncollected(r, b, nb);
+	ed_strvec_sort_unique(&r->notes);
+	if (na == 1 && nb == 1) {
+		/* host against host (or a host against its own past) */
+		compare_role(r, NULL, a, 1, b, 1);
+		return 0;
+	}
+	for (i = 0; i < na + nb; i++) {
+		const struct differ_host *h = i < na ? a[i] : b[i - na];
+
+		for (j = 0; j < h->roles.nr; j++)
+			ed_strvec_push(&roles, h->roles.v[j]);
+	}
+	ed_strvec_sort_unique(&roles);
+	ga = ed_xcalloc(na + 1, sizeof(*ga));
+	gb = ed_xcalloc(nb + 1, sizeof(*gb));
+	for (i = 0; i < roles.nr; i++) {
+		size_t ca = 0, cb = 0;
+
+		for (j = 0; j < na; j++)
+			if (has_role(a[j], roles.v[i]))
+				ga[ca++] = a[j];
+		for (j = 0; j < nb; j++)
+			if (has_role(b[j], roles.v[i]))
+				gb[cb++] = b[j];
+		if (!ca || !cb) {
+			struct drift_item *it = new_item(r, "hosts", roles.v[i],
+							 roles.v[i],
+							 ca ? DRIFT_MISSING : DRIFT_EXTRA);
+
+			it->values[0] = ca ? ed_xmemdup("present", 7) : NULL;
+			it->values[1] = cb ? ed_xmemdup("present", 7) : NULL;
+			for (j = 0; j < ca; j++)
+				ed_strvec_pushf(&it->hosts, "present\t%s", ga[j]->host);
+			for (j = 0; j < cb; j++)
+				ed_strvec_pushf(&it->hosts, "present\t%s", gb[j]->host);
+			continue;
+		}
+		compare_role(r, roles.v[i], ga, ca, gb, cb);
+	}
+	free(ga);
+	free(gb);
+	ed_strvec_release(&roles);
+	return 0;
+}

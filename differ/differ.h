@@ -1,0 +1,93 @@
+#ifndef ENVDRIFT_DIFFER_DIFFER_H
+#define ENVDRIFT_DIFFER_DIFFER_H
+/*
+ * The differ: compares hosts, and environments per role, as sets of facts
+ * ("collector:key" = value) parsed from the snapshot files. Between two
+ * environments it compares each side's consensus (the value most hosts of
+ * the role hold) and reports, inside each, the hosts that differ from it.
+ * Packages are compared with their manager's version order.
+ */
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/snapshot.h"
+#include "core/strvec.h"
+
+/* One host's facts, as read back from the store. */
+struct differ_host {
+	char *env;
+	char *host;
+	struct ed_strvec roles;        /* from meta; "default" when none */
+	struct ed_strvec uncollected;  /* collectors meta says were not collected */
+	char *pkg_manager;             /* "dpkg", "rpm", "apk" or NULL */
+	struct fact *facts;            /* sorted by collector, then key */
+	size_t nr_facts;
+};
+
+struct fact {
+	char *collector; /* "packages", "sysctl", "files", ... */
+	char *key;       /* "openssl:amd64", "vm.swappiness", "/etc/hosts" */
+	char *value;
+};
+
+/*
+ * Parse a host's snapshot files into out (which takes env and host
+ * copies). Lines that do not parse are ED_EPARSE with "file:line: what".
+ * Release with differ_host_release.
+ */
+int differ_host_load(struct differ_host *out, const char *env,
+		     const char *host, const struct snapshot *snap,
+		     struct ed_err *err);
+void differ_host_release(struct differ_host *h);
+
+enum drift_kind { DRIFT_CHANGED, DRIFT_MISSING, DRIFT_EXTRA, DRIFT_OUTLIER };
+
+/*
+ * One difference. values[0] and values[1] are the two sides' values (NULL
+ * where absent: missing on side 1 means kind MISSING, on side 0 EXTRA).
+ * For an OUTLIER, side says which operand's group it belongs to, host is
+ * the odd one, values[side] the group's consensus and host_value its own.
+ * hosts lists "VALUE\tHOST" pairs: who holds what.
+ */
+struct drift_item {
+	char *collector;
+	char *key;
+	char *role;             /* the role compared, NULL for host vs host */
+	enum drift_kind kind;
+	char *values[2];
+	int newer;              /* packages: 0 or 1 for the newer side, -1 none */
+	int side;               /* OUTLIER: which operand's group */
+	char *host;             /* OUTLIER: the host that differs */
+	char *host_value;       /* OUTLIER: its value (NULL: absent) */
+	size_t group_size;      /* OUTLIER: hosts in the group */
+	struct ed_strvec hosts; /* "VALUE\tHOST", sorted */
+};
+
+struct drift_report {
+	char *operands[2];      /* as the user typed them */
+	char *commits[2];       /* commit ids of each side */
+	size_t hosts;           /* hosts compared */
+	struct drift_item *items;
+	size_t nr;
+	size_t alloc;
+	struct ed_strvec notes; /* e.g. "kernel not collected on img-1" */
+};
+
+void drift_report_init(struct drift_report *r, const char *a, const char *b);
+void drift_report_release(struct drift_report *r);
+
+/*
+ * Compare two groups of hosts (one host each for host vs host). Each
+ * group is compared per role: its consensus against the other's, and each
+ * host against its own group's consensus (outliers). Facts of collectors a
+ * host did not collect are left out for that host; sysctl-per-host facts
+ * are never compared. Appends to r.
+ */
+int differ_compare(struct drift_report *r,
+		   const struct differ_host *const *a, size_t na,
+		   const struct differ_host *const *b, size_t nb,
+		   struct ed_err *err);
+
+const char *drift_kind_name(enum drift_kind k);
+
+#endif

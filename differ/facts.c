@@ -1,0 +1,250 @@
+/*
+ * Snapshot files to facts: every line of a collector's file becomes one
+ * "collector:key" = value fact, the unit the differ compares and reports.
+ * The key is what identifies the thing (a package name and architecture, a
+ * sysctl key, a path), the value what may drift about it.
+ */
+#include "differ/differ.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+
+struct fact_vec {
+	struct fact *v;
+	size_t nr, alloc;
+};
+
+static void push_fact(struct fact_vec *fv, const char *collector,
+		      const char *key, size_t klen, const char *value,
+		      size_t vlen)
+{
+	struct fact *f;
+
+	ED_ALLOC_GROW(fv->v, fv->nr + 1, fv->alloc);
+	f = &fv->v[fv->nr++];
+	f->collector = ed_xstrdup(collector);
+	f->key = ed_xmemdup(key, klen);
+	f->value = ed_xmemdup(value, vlen);
+}
+
+static int cmp_fact(const void *a, const void *b)
+{
+	const struct fact *x = a, *y = b;
+	int c = strcmp(x->collector, y->collector);
+
+	return c ? c : strcmp(x->key, y->key);
+}
+
+/* Sort, and join the values of repeated keys with '\n' (multi-line sysctls). */
+static void finish_facts(struct fact_vec *fv)
+{
+	size_t i, out = 0;
+
+	if (fv->nr > 1)
+		qsort(fv->v, fv->nr, sizeof(*fv->v), cmp_fact);
+	for (i = 0; i < fv->nr; i++) {
+		struct fact *prev = out ? &fv->v[out - 1] : NULL;
+
+		if (prev && !cmp_fact(prev, &fv->v[i])) {
+			struct ed_buf b = ED_BUF_INIT;
+
+			ed_buf_adds(&b, prev->value);
+			ed_buf_addch(&b, '\n');
+			ed_buf_adds(&b, fv->v[i].value);
+			free(prev->value);
+			prev->value = ed_buf_detach(&b, NULL);
+			free(fv->v[i].collector);
+			free(fv->v[i].key);
+			free(fv->v[i].value);
+			continue;
+		}
+		fv->v[out++] = fv->v[i];
+	}
+	fv->nr = out;
+}
+
+/* "key = value" files: sysctl, kernel, os-release */
+static int parse_assign(struct fact_vec *fv, const char *collector,
+			const char *line, size_t len)
+{
+	const char *eq = NULL;
+	size_t i;
+
+	for (i = 0; i + 2 < len; i++)
+		if (line[i] == ' ' && line[i + 1] == '=' && line[i + 2] == ' ') {
+			eq = line + i;
+			break;
+		}
+	if (!eq && len >= 2 && !memcmp(line + len - 2, " =", 2))
+		eq = line + len - 2; /* "key = " with an empty value */
+	if (!eq)
+		return -1;
+	push_fact(fv, collector, line, (size_t)(eq - line),
+		  eq + 3 <= line + len ? eq + 3 : line + len,
+		  eq + 3 <= line + len ? (size_t)(line + len - eq - 3) : 0);
+	return 0;
+}
+
+/* Split at the first space: "head rest". */
+static const char *first_space(const char *line, size_t len)
+{
+	return memchr(line, ' ', len);
+}
+
+static int parse_line(struct fact_vec *fv, const char *file, const char *line,
+		      size_t len)
+{
+	const char *sp = first_space(line, len);
+
+	if (!strcmp(file, "sysctl") || !strcmp(file, "os-release"))
+		return parse_assign(fv, file, line, len);
+	if (!strcmp(file, "kernel")) {
+		if (len > 7 && !memcmp(line, "module ", 7)) {
+			push_fact(fv, file, line, len, "loaded", 6);
+			return 0;
+		}
+		return parse_assign(fv, file, line, len);
+	}
+	if (!strcmp(file, "packages")) {
+		/* "name arch version[ state]": key name:arch */
+		const char *sp2 = sp ? first_space(sp + 1, (size_t)(line + len - sp - 1)) : NULL;
+		struct ed_buf key = ED_BUF_INIT;
+
+		if (!sp || !sp2)
+			return -1;
+		ed_buf_add(&key, line, (size_t)(sp - line));
+		ed_buf_addch(&key, ':');
+		ed_buf_add(&key, sp + 1, (size_t)(sp2 - sp - 1));
+		push_fact(fv, file, key.ptr, key.len, sp2 + 1,
+			  (size_t)(line + len - sp2 - 1));
+		ed_buf_release(&key);
+		return 0;
+	}
+	if (!strcmp(file, "services")) {
+		/* "enabled UNIT DIR", "masked UNIT", "alias NAME UNIT",
+		 * "active UNIT", "listen PROTO ADDR": key "kind UNIT" */
+		const char *sp2;
+
+		if (!sp)
+			return -1;
+		if (len > 7 && !memcmp(line, "listen ", 7)) {
+			push_fact(fv, file, line, len, "listening", 9);
+			return 0;
+		}
+		sp2 = first_space(sp + 1, (size_t)(line + len - sp - 1));
+		if (!sp2)
+			push_fact(fv, file, line, len, "yes", 3);
+		else
+			push_fact(fv, file, line, (size_t)(sp2 - line), sp2 + 1,
+				  (size_t)(line + len - sp2 - 1));
+		return 0;
+	}
+	if (!strcmp(file, "files")) {
+		if (!sp)
+			return -1;
+		push_fact(fv, file, line, (size_t)(sp - line), sp + 1,
+			  (size_t)(line + len - sp - 1));
+		return 0;
+	}
+	/* a file this version does not know: each line is a fact */
+	push_fact(fv, file, line, len, "present", 7);
+	return 0;
+}
+
+static void parse_meta(struct differ_host *h, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	static const char coll[] = "collector ";
+	static const char pkgs[] = "collector packages collected: ";
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = ed_xmemdup(p, n);
+
+		if (!strncmp(line, "role ", 5)) {
+			ed_strvec_push(&h->roles, line + 5);
+		} else if (!strncmp(line, pkgs, sizeof(pkgs) - 1)) {
+			size_t w = strcspn(line + sizeof(pkgs) - 1, " ");
+
+			free(h->pkg_manager);
+			h->pkg_manager = ed_xstrndup(line + sizeof(pkgs) - 1, w);
+		} else if (!strncmp(line, coll, sizeof(coll) - 1) &&
+			   strstr(line, " not-collected")) {
+			size_t w = strcspn(line + sizeof(coll) - 1, " ");
+
+			ed_strvec_take(&h->uncollected,
+				       ed_xstrndup(line + sizeof(coll) - 1, w));
+		}
+		free(line);
+		p += n + 1;
+	}
+	if (!h->roles.nr)
+		ed_strvec_push(&h->roles, "default");
+	ed_strvec_sort_unique(&h->roles);
+}
+
+int differ_host_load(struct differ_host *out, const char *env,
+		     const char *host, const struct snapshot *snap,
+		     struct ed_err *err)
+{
+	struct fact_vec fv = { NULL, 0, 0 };
+	size_t i;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->env = ed_xstrdup(env);
+	out->host = ed_xstrdup(host);
+	for (i = 0; i < snap->nr && !rc; i++) {
+		const struct snapshot_entry *e = &snap->entries[i];
+		const char *p = e->data, *end;
+		size_t lineno = 0;
+
+		if (!p || strchr(e->path, '/') || !strcmp(e->path, "sysctl-per-host"))
+			continue; /* contents; per-host values are meant to differ */
+		if (!strcmp(e->path, "meta")) {
+			parse_meta(out, e->data, e->len);
+			continue;
+		}
+		for (end = p + e->len; p < end && !rc;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+			lineno++;
+			if (n && parse_line(&fv, e->path, p, n) < 0)
+				rc = ed_err_set(err, ED_EPARSE,
+						"hosts/%s/%s/%s:%zu: malformed line",
+						env, host, e->path, lineno);
+			p += n + 1;
+		}
+	}
+	finish_facts(&fv);
+	out->facts = fv.v;
+	out->nr_facts = fv.nr;
+	if (!out->roles.nr)
+		ed_strvec_push(&out->roles, "default");
+	if (rc < 0)
+		differ_host_release(out);
+	return rc;
+}
+
+void differ_host_release(struct differ_host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nr_facts; i++) {
+		free(h->facts[i].collector);
+		free(h->facts[i].key);
+		free(h->facts[i].value);
+	}
+	free(h->facts);
+	free(h->env);
+	free(h->host);
+	free(h->pkg_manager);
+	ed_strvec_release(&h->roles);
+	ed_strvec_release(&h->uncollected);
+	memset(h, 0, sizeof(*h));
+}

@@ -1,0 +1,23 @@
+#ifndef ENVDRIFT_REPORTS_REPORT_H
+#define ENVDRIFT_REPORTS_REPORT_H
+/*
+ * Drift reports. A format is a table row of functions (begin, item, end)
+ * in reports/report.c; adding one is one file and one row. Reports read
+ * the differ's result as const and never decide exit codes.
+ */
+#include <stdio.h>
+
+#include "core/err.h"
+#include "differ/differ.h"
+
+/*
+ * Write r to out in format ("text" or "json"). color: ANSI colours in
+ * text. ED_ERROR for an unknown format (the message lists the known ones).
+ */
+int report_write(FILE *out, const char *format, const struct drift_report *r,
+		 int color, struct ed_err *err);
+
+/* 1 if format names a known format. */
+int report_known(const char *format);
+
+#endif

@@ -1,0 +1,53 @@
+#!/bin/sh
+# envdrift diff: environments per role (consensus and outliers), hosts,
+# and a host against its own past; exit 0 no drift, 1 drift, 2 error.
+. "$(dirname "$0")/test-lib.sh"
+
+mkroot "$TMP/a"
+cp -a "$TMP/a" "$TMP/b"
+sed -i '/^Package: openssl$/,/^$/ s/^Version: .*/Version: 3.0.13-1~deb12u1/' "$TMP/b/var/lib/dpkg/status"
+cp -a "$TMP/b" "$TMP/c"
+echo 5 > "$TMP/c/proc/sys/vm/swappiness"
+new_repo "$TMP/state"
+R="$TMP/state"
+col() { "$ENVDRIFT" collect -q --repo "$R" --root "$1" --env "$2" --host "$3" --role web; }
+col "$TMP/a" staging stg-1
+col "$TMP/a" staging stg-2
+col "$TMP/b" prod prd-1
+col "$TMP/b" prod prd-2
+col "$TMP/c" prod prd-3
+
+expect_exit 1 "environments with drift exit 1" "$ENVDRIFT" diff --repo "$R" staging prod
+expect_grep "package drift with the newer side" "changed +packages:openssl:amd64 +staging=3\.0\.[0-9].* +prod=3\.0\.13-1~deb12u1 +\(newer: staging\)" "$TMP/out"
+expect_grep "outlier inside prod" "outlier +sysctl:vm\.swappiness +prd-3 \(prod\) has 5, the other 2 of 3 have " "$TMP/out"
+expect_grep "grouped by role" "^role web" "$TMP/out"
+expect_no_grep "identical facts are not drift" "sshd_config" "$TMP/out"
+
+expect_exit 1 "json format" "$ENVDRIFT" diff --repo "$R" --format json staging prod
+expect_grep "json schema and operands" '^\{"schema": 1, "compared": \["staging", "prod"\]' "$TMP/out"
+expect_grep "json item" '"collector": "packages", "key": "openssl:amd64", "kind": "changed", "role": "web", "values": \{"staging": "3\.0\.[^"]*", "prod": "3\.0\.13-1~deb12u1"\}, "newer": "staging"' "$TMP/out"
+expect_grep "json hosts by value" '"3\.0\.13-1~deb12u1": \["prd-1", "prd-2", "prd-3"\]' "$TMP/out"
+cp "$TMP/out" "$TMP/report.json"
+if command -v python3 >/dev/null; then
+	check "json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["drift"] == len(d["drift"])' "$TMP/report.json"
+fi
+
+expect_exit 0 "identical hosts exit 0" "$ENVDRIFT" diff --repo "$R" stg-1 stg-2
+expect_grep "one-line no drift" "^no drift between stg-1 and stg-2" "$TMP/out"
+expect_eq "nothing else printed" "$(wc -l < "$TMP/out")" "1"
+expect_exit 1 "host against host" "$ENVDRIFT" diff --repo "$R" host:stg-1 host:prd-3
+expect_grep "host diff has the sysctl" "changed +sysctl:vm\.swappiness" "$TMP/out"
+
+echo 7 > "$TMP/c/proc/sys/vm/swappiness"
+col "$TMP/c" prod prd-3
+expect_exit 1 "a host against its own past" "$ENVDRIFT" diff --repo "$R" prd-3@main~1 prd-3
+expect_grep "past value and present value" "changed +sysctl:vm\.swappiness +prd-3@main~1=5 +prd-3=7" "$TMP/out"
+today=$(date -u +%Y-%m-%d)
+expect_exit 0 "NAME@DATE resolves to the last commit of that day" "$ENVDRIFT" diff --repo "$R" "prd-3@$today" prd-3
+expect_exit 2 "a date before any collection" "$ENVDRIFT" diff --repo "$R" "prd-3@2000-01-01" prd-3
+expect_grep "says so" "no collection at or before 2000-01-01" "$TMP/err"
+expect_exit 2 "unknown operand" "$ENVDRIFT" diff --repo "$R" nosuch prod
+expect_grep "names the operand" "'nosuch' matches no environment or host" "$TMP/err"
+expect_exit 2 "env: forces an environment" "$ENVDRIFT" diff --repo "$R" env:stg-1 prod
+expect_exit 2 "one operand is a usage error" "$ENVDRIFT" diff --repo "$R" prod
+finish

@@ -1,0 +1,235 @@
+/*
+ * The differ on hand-made snapshots: facts parsing, consensus, ties,
+ * outliers, missing and extra facts, roles, and collectors that were not
+ * collected (never drift).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "differ/differ.h"
+
+struct fx {
+	struct differ_host h[8];
+	size_t nr;
+	struct drift_report r;
+	struct ed_err err;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	drift_report_init(&f->r, "A", "B");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		differ_host_release(&f->h[i]);
+	drift_report_release(&f->r);
+	free(f);
+	return 0;
+}
+
+/* Add a host from "path\ncontents" pairs: meta, packages, sysctl. */
+static struct differ_host *host(struct fx *f, const char *env, const char *name,
+				const char *meta, const char *pkgs,
+				const char *sysctl)
+{
+	struct snapshot s = SNAPSHOT_INIT;
+	struct differ_host *h = &f->h[f->nr];
+
+	snapshot_add(&s, "meta", meta, strlen(meta));
+	if (pkgs)
+		snapshot_add(&s, "packages", pkgs, strlen(pkgs));
+	if (sysctl)
+		snapshot_add(&s, "sysctl", sysctl, strlen(sysctl));
+	snapshot_add(&s, "sysctl-per-host", "kernel.hostname = x\n", 20);
+	assert_int_equal(differ_host_load(h, env, name, &s, &f->err), 0);
+	snapshot_release(&s);
+	f->nr++;
+	return h;
+}
+
+static void compare(struct fx *f, size_t na)
+{
+	const struct differ_host *a[8], *b[8];
+	size_t i;
+
+	for (i = 0; i < na; i++)
+		a[i] = &f->h[i];
+	for (i = na; i < f->nr; i++)
+		b[i - na] = &f->h[i];
+	assert_int_equal(differ_compare(&f->r, a, na, b, f->nr - na, &f->err), 0);
+}
+
+static const struct drift_item *find(const struct fx *f, const char *collector,
+				     const char *key, enum drift_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < f->r.nr; i++)
+		if (!strcmp(f->r.items[i].collector, collector) &&
+		    !strcmp(f->r.items[i].key, key) && f->r.items[i].kind == kind)
+			return &f->r.items[i];
+	return NULL;
+}
+
+#define META "collector packages collected: dpkg\nrole web\n"
+
+static void test_differ_facts_are_keyed_by_collector_and_key(void **state)
+{
+	struct fx *f = *state;
+	struct differ_host *h = host(f, "prod", "h1", META,
+				     "openssl amd64 3.0.15-1\nlibfoo i386 1.0 config-files\n",
+				     "net.core.rmem = 4096\tx\nkernel.printk = 4\nkernel.printk = 5\n");
+
+	assert_int_equal(h->nr_facts, 4);
+	assert_string_equal(h->facts[0].collector, "packages");
+	assert_string_equal(h->facts[0].key, "libfoo:i386");
+	assert_string_equal(h->facts[0].value, "1.0 config-files");
+	assert_string_equal(h->facts[1].key, "openssl:amd64");
+	assert_string_equal(h->facts[2].key, "kernel.printk");
+	assert_string_equal(h->facts[2].value, "4\n5"); /* a multi-line value */
+	assert_string_equal(h->facts[3].value, "4096\tx");
+	assert_string_equal(h->pkg_manager, "dpkg");
+	assert_int_equal(h->roles.nr, 1);
+	assert_string_equal(h->roles.v[0], "web");
+}
+
+static void test_differ_malformed_line_names_file_and_line(void **state)
+{
+	struct fx *f = *state;
+	struct snapshot s = SNAPSHOT_INIT;
+	struct differ_host h;
+
+	snapshot_add(&s, "packages", "ok amd64 1\nbroken\n", 18);
+	assert_int_equal(differ_host_load(&h, "prod", "h1", &s, &f->err), ED_EPARSE);
+	assert_string_equal(f->err.msg, "hosts/prod/h1/packages:2: malformed line");
+	snapshot_release(&s);
+}
+
+static void test_differ_identical_hosts_have_no_drift(void **state)
+{
+	struct fx *f = *state;
+
+	host(f, "a", "h1", META, "p amd64 1\n", "vm.x = 1\n");
+	host(f, "b", "h2", META, "p amd64 1\n", "vm.x = 1\n");
+	compare(f, 1);
+	assert_int_equal(f->r.nr, 0);
+}
+
+static void test_differ_changed_missing_extra_and_newer(void **state)
+{
+	struct fx *f = *state;
+	const struct drift_item *it;
+
+	host(f, "a", "h1", META, "p amd64 1:2.0-1\nonly-a amd64 1\n", "vm.x = 1\n");
+	host(f, "b", "h2", META, "p amd64 1.9-1\nonly-b amd64 1\n", "vm.x = 2\n");
+	compare(f, 1);
+	it = find(f, "packages", "p:amd64", DRIFT_CHANGED);
+	assert_non_null(it);
+	assert_string_equal(it->values[0], "1:2.0-1");
+	assert_string_equal(it->values[1], "1.9-1");
+	assert_int_equal(it->newer, 0); /* the epoch wins */
+	assert_non_null(find(f, "packages", "only-a:amd64", DRIFT_MISSING));
+	assert_non_null(find(f, "packages", "only-b:amd64", DRIFT_EXTRA));
+	assert_non_null(find(f, "sysctl", "vm.x", DRIFT_CHANGED));
+	assert_null(find(f, "sysctl-per-host", "kernel.hostname", DRIFT_CHANGED));
+	assert_int_equal(f->r.nr, 4);
+}
+
+static void test_differ_consensus_and_outlier(void **state)
+{
+	struct fx *f = *state;
+	const struct drift_item *it;
+
+	host(f, "stg", "s1", META, NULL, "vm.x = 1\n");
+	host(f, "stg", "s2", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p2", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p3", META, NULL, "vm.x = 9\n");
+	compare(f, 2);
+	assert_null(find(f, "sysctl", "vm.x", DRIFT_CHANGED)); /* consensus agrees */
+	it = find(f, "sysctl", "vm.x", DRIFT_OUTLIER);
+	assert_non_null(it);
+	assert_string_equal(it->host, "p3");
+	assert_string_equal(it->host_value, "9");
+	assert_string_equal(it->values[1], "1");
+	assert_int_equal(it->side, 1);
+	assert_int_equal(it->group_size, 3);
+	assert_string_equal(it->role, "web");
+	assert_int_equal(f->r.nr, 1);
+}
+
+static void test_differ_tie_means_no_consensus(void **state)
+{
+	struct fx *f = *state;
+	const struct drift_item *it;
+
+	host(f, "stg", "s1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p2", META, NULL, "vm.x = 2\n");
+	compare(f, 1);
+	it = find(f, "sysctl", "vm.x", DRIFT_CHANGED);
+	assert_non_null(it);
+	assert_string_equal(it->values[1], "(no consensus)");
+	assert_int_equal(it->hosts.nr, 3); /* every value listed */
+	assert_null(find(f, "sysctl", "vm.x", DRIFT_OUTLIER));
+}
+
+static void test_differ_uncollected_is_never_drift(void **state)
+{
+	struct fx *f = *state;
+
+	host(f, "a", "h1", META, NULL, "vm.x = 1\n");
+	host(f, "b", "img", "collector sysctl not-collected: /proc/sys is empty\nrole web\n",
+	     NULL, NULL);
+	compare(f, 1);
+	assert_int_equal(f->r.nr, 0);
+	assert_int_equal(f->r.notes.nr, 1);
+	assert_string_equal(f->r.notes.v[0], "sysctl not collected on img");
+}
+
+static void test_differ_role_missing_on_one_side(void **state)
+{
+	struct fx *f = *state;
+	const struct drift_item *it;
+
+	host(f, "stg", "s1", META, NULL, "vm.x = 1\n");
+	host(f, "stg", "s2", "role db\n", NULL, "vm.x = 1\n");
+	host(f, "prd", "p1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p2", META, NULL, "vm.x = 1\n");
+	compare(f, 2);
+	it = find(f, "hosts", "db", DRIFT_MISSING);
+	assert_non_null(it);
+	assert_string_equal(it->role, "db");
+	assert_int_equal(f->r.nr, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_differ_facts_are_keyed_by_collector_and_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_malformed_line_names_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_identical_hosts_have_no_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_changed_missing_extra_and_newer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_consensus_and_outlier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_tie_means_no_consensus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_uncollected_is_never_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_role_missing_on_one_side, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
