@@ -32,7 +32,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/embedded.o
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
-EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml
+EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml
 
 .PHONY: all unit cli-test test asan deps demo bench install clean lint check-deps
 all: $(BUILD)/envdrift

@@ -15,7 +15,8 @@
 #include "reports/report.h"
 
 static const char usage_text[] =
-	"usage: envdrift diff [--repo DIR] [--format text|json] [--color auto|always|never] A B\n"
+	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--format text|json]\n"
+	"                     [--color auto|always|never] A B\n"
 	"\n"
 	"Compare A and B: each an environment or a host (environments are tried\n"
 	"first; env:NAME and host:NAME force one), optionally at a point in time:\n"
@@ -23,6 +24,8 @@ static const char usage_text[] =
 	"or NAME@REV (any git revision of the state repository).\n"
 	"Environments are compared per role: consensus against consensus, and each\n"
 	"host against its own environment's consensus (outliers).\n"
+	"Facts the built-in rules (diff-defaults.yaml) or --baseline ignore are\n"
+	"not compared; a baseline file supports 'ignore' so far.\n"
 	"Exit status: 0 no drift, 1 drift, 2 error.\n";
 
 /* One side: the hosts an operand names, loaded. */
@@ -104,12 +107,15 @@ int cmd_diff(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "repo", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "color", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
 	const char *repo_opt = NULL, *format = "text", *color = "auto";
+	const char *baseline = NULL;
+	struct differ_rules *rules = NULL;
 	struct side sides[2];
 	const struct differ_host **ga = NULL, **gb = NULL;
 	struct drift_report r;
@@ -127,6 +133,9 @@ int cmd_diff(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			break;
+		case 'b':
+			baseline = optarg;
+			break;
 		case 'c':
 			color = optarg;
 			break;
@@ -143,7 +152,8 @@ int cmd_diff(int argc, char **argv)
 		return cli_usage_error("diff", "--format takes text or json");
 	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
 		return cli_usage_error("diff", "--color takes auto, always or never");
-	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0)
+	if (differ_rules_load(&rules, baseline, &err) < 0 ||
+	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
 	for (i = 0; i < 2; i++)
 		if (load_side(&sides[i], st, argv[optind + (int)i], &err) < 0)
@@ -158,7 +168,7 @@ int cmd_diff(int argc, char **argv)
 		ga[i] = &sides[0].hosts[i];
 	for (i = 0; i < sides[1].nr; i++)
 		gb[i] = &sides[1].hosts[i];
-	if (differ_compare(&r, ga, sides[0].nr, gb, sides[1].nr, &err) < 0 ||
+	if (differ_compare(&r, rules, ga, sides[0].nr, gb, sides[1].nr, &err) < 0 ||
 	    report_write(stdout, format, &r,
 			 !strcmp(color, "always") ||
 			 (!strcmp(color, "auto") && isatty(STDOUT_FILENO)), &err) < 0)
@@ -174,5 +184,6 @@ out:
 	side_release(&sides[0]);
 	side_release(&sides[1]);
 	store_free(st);
+	differ_rules_free(rules);
 	return rc;
 }

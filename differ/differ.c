@@ -226,7 +226,8 @@ static void key_universe(struct ed_strvec *out,
 	ed_strvec_sort_unique(out);
 }
 
-static void compare_role(struct drift_report *r, const char *role,
+static void compare_role(struct drift_report *r, const struct differ_rules *rules,
+			 const char *role,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb)
 {
@@ -245,6 +246,10 @@ static void compare_role(struct drift_report *r, const char *role,
 		struct tally t[2];
 
 		*tab = '\0';
+		if (differ_rules_ignored(rules, collector, key)) {
+			*tab = '\t';
+			continue;
+		}
 		tally_key(&t[0], a, na, collector, key);
 		tally_key(&t[1], b, nb, collector, key);
 		if (t[0].voters && t[1].voters &&
@@ -321,7 +326,7 @@ static void note_uncollected(struct drift_report *r,
 					g[i]->uncollected.v[j], g[i]->host);
 }
 
-int differ_compare(struct drift_report *r,
+int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 		   const struct differ_host *const *a, size_t na,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err)
@@ -337,7 +342,7 @@ int differ_compare(struct drift_report *r,
 	ed_strvec_sort_unique(&r->notes);
 	if (na == 1 && nb == 1) {
 		/* host against host (or a host against its own past) */
-		compare_role(r, NULL, a, 1, b, 1);
+		compare_role(r, rules, NULL, a, 1, b, 1);
 		return 0;
 	}
 	for (i = 0; i < na + nb; i++) {
@@ -371,7 +376,7 @@ int differ_compare(struct drift_report *r,
 				ed_strvec_pushf(&it->hosts, "present\t%s", gb[j]->host);
 			continue;
 		}
-		compare_role(r, roles.v[i], ga, ca, gb, cb);
+		compare_role(r, rules, roles.v[i], ga, ca, gb, cb);
 	}
 	free(ga);
 	free(gb);

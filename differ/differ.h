@@ -40,6 +40,20 @@ int differ_host_load(struct differ_host *out, const char *env,
 		     struct ed_err *err);
 void differ_host_release(struct differ_host *h);
 
+/*
+ * Comparison rules: built-in defaults (baselines/diff-defaults.yaml) plus
+ * an optional baseline file (NULL: none). Errors name file:line:col. Free
+ * with differ_rules_free.
+ */
+struct differ_rules;
+
+int differ_rules_load(struct differ_rules **out, const char *baseline,
+		      struct ed_err *err);
+void differ_rules_free(struct differ_rules *r);
+/* 1 if the fact collector:key is ignored by the rules. */
+int differ_rules_ignored(const struct differ_rules *r, const char *collector,
+			 const char *key);
+
 enum drift_kind { DRIFT_CHANGED, DRIFT_MISSING, DRIFT_EXTRA, DRIFT_OUTLIER };
 
 /*
@@ -83,7 +97,7 @@ void drift_report_release(struct drift_report *r);
  * host did not collect are left out for that host; sysctl-per-host facts
  * are never compared. Appends to r.
  */
-int differ_compare(struct drift_report *r,
+int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 		   const struct differ_host *const *a, size_t na,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err);

@@ -46,6 +46,22 @@ today=$(date -u +%Y-%m-%d)
 expect_exit 0 "NAME@DATE resolves to the last commit of that day" "$ENVDRIFT" diff --repo "$R" "prd-3@$today" prd-3
 expect_exit 2 "a date before any collection" "$ENVDRIFT" diff --repo "$R" "prd-3@2000-01-01" prd-3
 expect_grep "says so" "no collection at or before 2000-01-01" "$TMP/err"
+# per-host facts (SSH host keys) are ignored by the built-in rules; a
+# baseline adds rules, "!" re-includes
+mkroot "$TMP/d"
+col "$TMP/d" other oth-1
+expect_exit 1 "hosts with different keys" "$ENVDRIFT" diff --repo "$R" stg-1 oth-1
+expect_no_grep "SSH host keys are not drift" "ssh_host_" "$TMP/out"
+expect_grep "another private key is" "files:/etc/ssl/private/app\.pem" "$TMP/out"
+printf 'ignore:\n  - "files:/etc/ssl/**"\n  - "files:/etc/app/embedded-key.txt"\n  - "!files:/etc/ssh/ssh_host_ed25519_key"\n' > "$TMP/bl.yaml"
+expect_exit 1 "with a baseline" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bl.yaml" stg-1 oth-1
+expect_no_grep "baseline ignores /etc/ssl" "files:/etc/ssl/" "$TMP/out"
+expect_grep "! re-includes one host key" "files:/etc/ssh/ssh_host_ed25519_key " "$TMP/out"
+expect_no_grep "the .pub stays ignored" "ssh_host_ed25519_key\.pub" "$TMP/out"
+printf 'pins:\n  - x\n' > "$TMP/bad.yaml"
+expect_exit 2 "unsupported baseline key" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bad.yaml" stg-1 oth-1
+expect_grep "says where and what" "bad\.yaml:1:1: 'pins' is not supported yet" "$TMP/err"
+
 expect_exit 2 "unknown operand" "$ENVDRIFT" diff --repo "$R" nosuch prod
 expect_grep "names the operand" "'nosuch' matches no environment or host" "$TMP/err"
 expect_exit 2 "env: forces an environment" "$ENVDRIFT" diff --repo "$R" env:stg-1 prod

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "differ/differ.h"
 
@@ -18,6 +19,7 @@ struct fx {
 	struct differ_host h[8];
 	size_t nr;
 	struct drift_report r;
+	struct differ_rules *rules;
 	struct ed_err err;
 };
 
@@ -38,6 +40,7 @@ static int teardown(void **state)
 	for (i = 0; i < f->nr; i++)
 		differ_host_release(&f->h[i]);
 	drift_report_release(&f->r);
+	differ_rules_free(f->rules);
 	free(f);
 	return 0;
 }
@@ -71,7 +74,7 @@ static void compare(struct fx *f, size_t na)
 		a[i] = &f->h[i];
 	for (i = na; i < f->nr; i++)
 		b[i - na] = &f->h[i];
-	assert_int_equal(differ_compare(&f->r, a, na, b, f->nr - na, &f->err), 0);
+	assert_int_equal(differ_compare(&f->r, f->rules, a, na, b, f->nr - na, &f->err), 0);
 }
 
 static const struct drift_item *find(const struct fx *f, const char *collector,
@@ -218,6 +221,49 @@ static void test_differ_role_missing_on_one_side(void **state)
 	assert_int_equal(f->r.nr, 1);
 }
 
+static void test_differ_rules_ignore_with_reinclude(void **state)
+{
+	struct fx *f = *state;
+	char path[] = "/tmp/envdrift-rules-XXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] =
+		"ignore:\n  - \"sysctl:vm.*\"\n  - \"!sysctl:vm.keep\"\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	assert_int_equal(differ_rules_load(&f->rules, path, &f->err), 0);
+	unlink(path);
+	/* built-in defaults */
+	assert_true(differ_rules_ignored(f->rules, "files", "/etc/ssh/ssh_host_ed25519_key.pub"));
+	assert_true(differ_rules_ignored(f->rules, "files", "/etc/machine-id"));
+	assert_false(differ_rules_ignored(f->rules, "files", "/etc/ssh/sshd_config"));
+	/* the baseline's, in order */
+	assert_true(differ_rules_ignored(f->rules, "sysctl", "vm.swappiness"));
+	assert_false(differ_rules_ignored(f->rules, "sysctl", "vm.keep"));
+	host(f, "a", "h1", META, NULL, "vm.x = 1\nvm.keep = 1\n");
+	host(f, "b", "h2", META, NULL, "vm.x = 2\nvm.keep = 2\n");
+	compare(f, 1);
+	assert_int_equal(f->r.nr, 1);
+	assert_string_equal(f->r.items[0].key, "vm.keep");
+}
+
+static void test_differ_rules_errors_name_the_place(void **state)
+{
+	struct fx *f = *state;
+	char path[] = "/tmp/envdrift-rules-XXXXXX";
+	int fd = mkstemp(path);
+	static const char text[] = "ignore:\n  - no-colon-here\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	assert_int_equal(differ_rules_load(&f->rules, path, &f->err), ED_EPARSE);
+	assert_null(f->rules);
+	assert_non_null(strstr(f->err.msg, ":2:5: ignore: 'no-colon-here' names no collector"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +275,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_differ_tie_means_no_consensus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_uncollected_is_never_drift, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_role_missing_on_one_side, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_rules_ignore_with_reinclude, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_rules_errors_name_the_place, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
