@@ -101,19 +101,27 @@ static int same(const char *a, const char *b)
 
 /* A side's votes for one key. */
 struct tally {
-	const char *values[64]; /* distinct values seen (NULL = absent) */
-	size_t counts[64];
-	size_t nv, voters;
+	const char **values;    /* distinct values seen (NULL = absent) */
+	size_t *counts;
+	size_t nv, alloc, voters;
 	const char *consensus;  /* valid when has_consensus */
 	int has_consensus;
 };
+
+static void tally_release(struct tally *t)
+{
+	free(t->values);
+	free(t->counts);
+}
 
 static void tally_key(struct tally *t, const struct differ_host *const *g,
 		      size_t n, const char *collector, const char *key)
 {
 	size_t i, j, best = 0, ties = 0;
 
-	memset(t, 0, sizeof(*t));
+	t->nv = t->voters = 0;
+	t->consensus = NULL;
+	t->has_consensus = 0;
 	for (i = 0; i < n; i++) {
 		const struct fact *f;
 		const char *v;
@@ -126,9 +134,13 @@ static void tally_key(struct tally *t, const struct differ_host *const *g,
 		for (j = 0; j < t->nv && !same(t->values[j], v); j++)
 			;
 		if (j == t->nv) {
-			if (t->nv == ED_ARRAY_SIZE(t->values))
-				continue; /* past 64 distinct values: counted as voters only */
-			t->values[t->nv++] = v;
+			if (t->nv == t->alloc) {
+				t->alloc = t->alloc ? 2 * t->alloc : 8;
+				t->values = ed_xrealloc(t->values, t->alloc * sizeof(*t->values));
+				t->counts = ed_xrealloc(t->counts, t->alloc * sizeof(*t->counts));
+			}
+			t->values[t->nv] = v;
+			t->counts[t->nv++] = 0;
 		}
 		t->counts[j]++;
 	}
@@ -235,15 +247,16 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 	size_t ng[2] = { na, nb };
 	struct ed_strvec keys = ED_STRVEC_INIT;
 	const char *mgr = side_manager(a, na);
+	struct tally t[2];
 	size_t k, s, i;
 
 	if (!mgr)
 		mgr = side_manager(b, nb);
+	memset(t, 0, sizeof(t));
 	key_universe(&keys, a, na, b, nb);
 	for (k = 0; k < keys.nr; k++) {
 		char *tab = strchr(keys.v[k], '\t');
 		const char *collector = keys.v[k], *key = tab + 1;
-		struct tally t[2];
 
 		*tab = '\0';
 		if (differ_rules_ignored(rules, collector, key)) {
@@ -307,6 +320,8 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 		}
 		*tab = '\t';
 	}
+	tally_release(&t[0]);
+	tally_release(&t[1]);
 	ed_strvec_release(&keys);
 }
 
