@@ -24,8 +24,24 @@ const char *drift_kind_name(enum drift_kind k)
 		return "missing";
 	case DRIFT_EXTRA:
 		return "extra";
-	default:
+	case DRIFT_OUTLIER:
 		return "outlier";
+	case DRIFT_PIN:
+		return "pin";
+	default:
+		return "stale";
+	}
+}
+
+const char *drift_severity_name(enum drift_severity s)
+{
+	switch (s) {
+	case SEV_CRITICAL:
+		return "critical";
+	case SEV_WARNING:
+		return "warning";
+	default:
+		return "info";
 	}
 }
 
@@ -46,6 +62,9 @@ static void item_release(struct drift_item *it)
 	free(it->values[1]);
 	free(it->host);
 	free(it->host_value);
+	free(it->rule);
+	free(it->detail);
+	free(it->waiver);
 	ed_strvec_release(&it->hosts);
 }
 
@@ -172,9 +191,9 @@ static void add_hosts(struct drift_item *it, const struct differ_host *const *g,
 	}
 }
 
-static struct drift_item *new_item(struct drift_report *r, const char *collector,
-				   const char *key, const char *role,
-				   enum drift_kind kind)
+struct drift_item *drift_report_add(struct drift_report *r,
+				    const char *collector, const char *key,
+				    const char *role, enum drift_kind kind)
 {
 	struct drift_item *it;
 
@@ -186,6 +205,7 @@ static struct drift_item *new_item(struct drift_report *r, const char *collector
 	it->role = role ? ed_xstrdup(role) : NULL;
 	it->kind = kind;
 	it->newer = -1;
+	it->severity = SEV_WARNING;
 	ed_strvec_init(&it->hosts);
 	return it;
 }
@@ -277,7 +297,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 				else if (!t[0].consensus)
 					kind = DRIFT_EXTRA;
 			}
-			it = new_item(r, collector, key, role, kind);
+			it = drift_report_add(r, collector, key, role, kind);
 			for (s = 0; s < 2; s++)
 				if (t[s].has_consensus && t[s].consensus)
 					it->values[s] = ed_xstrdup(t[s].consensus);
@@ -307,7 +327,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 				f = find_fact(g[s][i], collector, key);
 				if (same(f ? f->value : NULL, t[s].consensus))
 					continue;
-				it = new_item(r, collector, key, role, DRIFT_OUTLIER);
+				it = drift_report_add(r, collector, key, role, DRIFT_OUTLIER);
 				it->side = (int)s;
 				it->host = ed_xstrdup(g[s][i]->host);
 				it->host_value = f ? ed_xstrdup(f->value) : NULL;
@@ -379,7 +399,7 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 			if (has_role(b[j], roles.v[i]))
 				gb[cb++] = b[j];
 		if (!ca || !cb) {
-			struct drift_item *it = new_item(r, "hosts", roles.v[i],
+			struct drift_item *it = drift_report_add(r, "hosts", roles.v[i],
 							 roles.v[i],
 							 ca ? DRIFT_MISSING : DRIFT_EXTRA);
 

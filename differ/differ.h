@@ -54,7 +54,17 @@ void differ_rules_free(struct differ_rules *r);
 int differ_rules_ignored(const struct differ_rules *r, const char *collector,
 			 const char *key);
 
-enum drift_kind { DRIFT_CHANGED, DRIFT_MISSING, DRIFT_EXTRA, DRIFT_OUTLIER };
+enum drift_kind {
+	DRIFT_CHANGED,
+	DRIFT_MISSING,
+	DRIFT_EXTRA,
+	DRIFT_OUTLIER,
+	DRIFT_PIN,   /* a pinned value or constraint is violated */
+	DRIFT_STALE, /* a host's last collection is older than allowed */
+};
+#define DRIFT_KINDS 6
+
+enum drift_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
 /*
  * One difference. values[0] and values[1] are the two sides' values (NULL
@@ -75,6 +85,12 @@ struct drift_item {
 	char *host_value;       /* OUTLIER: its value (NULL: absent) */
 	size_t group_size;      /* OUTLIER: hosts in the group */
 	struct ed_strvec hosts; /* "VALUE\tHOST", sorted */
+	enum drift_severity severity;
+	char *rule;             /* "file:line" of the deciding rule, or NULL */
+	char *detail;           /* PIN: the constraint ("openssl >= 3.0.15");
+				 * STALE: "last collected 2026-11-20T01:00:00Z" */
+	int waived;             /* accepted by a waiver: reported, not failing */
+	char *waiver;           /* WAIVED: "file:line: reason (until DATE)" */
 };
 
 struct drift_report {
@@ -88,6 +104,10 @@ struct drift_report {
 };
 
 void drift_report_init(struct drift_report *r, const char *a, const char *b);
+/* A new item (severity warning, no values), owned by r. */
+struct drift_item *drift_report_add(struct drift_report *r,
+				    const char *collector, const char *key,
+				    const char *role, enum drift_kind kind);
 void drift_report_release(struct drift_report *r);
 
 /*
@@ -103,5 +123,6 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 		   struct ed_err *err);
 
 const char *drift_kind_name(enum drift_kind k);
+const char *drift_severity_name(enum drift_severity s);
 
 #endif

@@ -140,7 +140,7 @@ static void json_hosts(FILE *out, const struct ed_strvec *hosts)
 
 static void write_json(FILE *out, const struct drift_report *r, int color)
 {
-	size_t i, counts[4] = { 0, 0, 0, 0 };
+	size_t i, counts[DRIFT_KINDS] = { 0 };
 
 	(void)color;
 	for (i = 0; i < r->nr; i++)
