@@ -7,7 +7,11 @@
  * (EXIT_OK, EXIT_DRIFT, EXIT_ERROR); then add a row to the table in
  * cli/main.c. Library calls never print: commands do.
  */
+#include <stddef.h>
+
 #include "core/err.h"
+#include "core/store.h"
+#include "differ/differ.h"
 
 enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_ERROR = 2 };
 
@@ -15,6 +19,25 @@ int cmd_init(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
+
+/* One side of a comparison: the hosts an operand names, loaded. */
+struct cli_side {
+	struct store_view *view;
+	struct differ_host *hosts;
+	size_t nr;
+};
+
+/*
+ * Resolve operand ("env", "host", "env:X", "host:X", "X@REV", "X@DATE")
+ * in st and load its hosts' facts into sd (zeroed by the caller). Release
+ * with cli_side_release, also after a failure.
+ */
+int cli_load_side(struct cli_side *sd, struct store *st, const char *operand,
+		  struct ed_err *err);
+void cli_side_release(struct cli_side *sd);
 
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */

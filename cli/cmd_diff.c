@@ -25,82 +25,8 @@ static const char usage_text[] =
 	"Environments are compared per role: consensus against consensus, and each\n"
 	"host against its own environment's consensus (outliers).\n"
 	"Facts the built-in rules (diff-defaults.yaml) or --baseline ignore are\n"
-	"not compared; a baseline file supports 'ignore' so far.\n"
+	"not compared; a baseline also sets severities, pins and waivers.\n"
 	"Exit status: 0 no drift, 1 drift, 2 error.\n";
-
-/* One side: the hosts an operand names, loaded. */
-struct side {
-	struct store_view *view;
-	struct differ_host *hosts;
-	size_t nr;
-};
-
-static int load_side(struct side *sd, struct store *st, const char *operand,
-		     struct ed_err *err)
-{
-	char *name = strdup(operand), *at = strchr(name, '@');
-	const char *want = name, *rev = NULL;
-	struct store_host *all = NULL;
-	size_t n = 0, i, matches = 0;
-	int force_env = 0, force_host = 0, is_env = 0, rc;
-
-	if (at) {
-		*at = '\0';
-		rev = at + 1;
-	}
-	if (!strncmp(want, "env:", 4)) {
-		force_env = 1;
-		want += 4;
-	} else if (!strncmp(want, "host:", 5)) {
-		force_host = 1;
-		want += 5;
-	}
-	rc = store_view_open(&sd->view, st, rev, err);
-	if (!rc)
-		rc = store_view_hosts(sd->view, &all, &n, err);
-	if (rc < 0)
-		goto out;
-	for (i = 0; !force_host && i < n; i++)
-		if (!strcmp(all[i].env, want))
-			is_env = 1;
-	sd->hosts = calloc(n ? n : 1, sizeof(*sd->hosts));
-	for (i = 0; i < n; i++) {
-		struct snapshot snap = SNAPSHOT_INIT;
-
-		if (is_env ? strcmp(all[i].env, want) :
-			     (force_env || strcmp(all[i].host, want)))
-			continue;
-		matches++;
-		rc = store_view_read_host(sd->view, all[i].env, all[i].host, &snap, err);
-		if (!rc)
-			rc = differ_host_load(&sd->hosts[sd->nr], all[i].env,
-					      all[i].host, &snap, err);
-		snapshot_release(&snap);
-		if (rc < 0)
-			goto out;
-		sd->nr++;
-	}
-	if (!matches)
-		rc = ed_err_set(err, ED_ENOTFOUND,
-				"'%s' matches no %s in the state repository%s%s",
-				operand, force_env ? "environment" :
-				force_host ? "host" : "environment or host",
-				rev ? " at " : "", rev ? rev : "");
-out:
-	store_hosts_free(all, n);
-	free(name);
-	return rc;
-}
-
-static void side_release(struct side *sd)
-{
-	size_t i;
-
-	for (i = 0; i < sd->nr; i++)
-		differ_host_release(&sd->hosts[i]);
-	free(sd->hosts);
-	store_view_free(sd->view);
-}
 
 int cmd_diff(int argc, char **argv)
 {
@@ -116,7 +42,7 @@ int cmd_diff(int argc, char **argv)
 	const char *repo_opt = NULL, *format = "text", *color = "auto";
 	const char *baseline = NULL;
 	struct differ_rules *rules = NULL;
-	struct side sides[2];
+	struct cli_side sides[2];
 	const struct differ_host **ga = NULL, **gb = NULL;
 	struct drift_report r;
 	struct store *st = NULL;
@@ -149,14 +75,14 @@ int cmd_diff(int argc, char **argv)
 	if (argc - optind != 2)
 		return cli_usage_error("diff", "want two operands, A and B");
 	if (!report_known(format))
-		return cli_usage_error("diff", "--format takes text or json");
+		return cli_usage_error("diff", "--format takes text, json, markdown, junit or html");
 	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
 		return cli_usage_error("diff", "--color takes auto, always or never");
 	if (differ_rules_load(&rules, baseline, &err) < 0 ||
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
 	for (i = 0; i < 2; i++)
-		if (load_side(&sides[i], st, argv[optind + (int)i], &err) < 0)
+		if (cli_load_side(&sides[i], st, argv[optind + (int)i], &err) < 0)
 			goto out;
 	drift_report_init(&r, argv[optind], argv[optind + 1]);
 	have_report = 1;
@@ -168,12 +94,26 @@ int cmd_diff(int argc, char **argv)
 		ga[i] = &sides[0].hosts[i];
 	for (i = 0; i < sides[1].nr; i++)
 		gb[i] = &sides[1].hosts[i];
-	if (differ_compare(&r, rules, ga, sides[0].nr, gb, sides[1].nr, &err) < 0 ||
-	    report_write(stdout, format, &r,
+	if (differ_compare(&r, rules, ga, sides[0].nr, gb, sides[1].nr, &err) < 0)
+		goto out;
+	if (baseline) {
+		differ_rules_pins(rules, &r, ga, sides[0].nr);
+		differ_rules_pins(rules, &r, gb, sides[1].nr);
+	}
+	{
+		char today[11];
+
+		differ_today(today);
+		differ_rules_apply(rules, &r, today);
+	}
+	if (report_write(stdout, format, &r,
 			 !strcmp(color, "always") ||
 			 (!strcmp(color, "auto") && isatty(STDOUT_FILENO)), &err) < 0)
 		goto out;
-	rc = r.nr ? EXIT_DRIFT : EXIT_OK;
+	rc = EXIT_OK;
+	for (i = 0; i < r.nr; i++)
+		if (!r.items[i].waived)
+			rc = EXIT_DRIFT;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
@@ -181,8 +121,8 @@ out:
 		drift_report_release(&r);
 	free(ga);
 	free(gb);
-	side_release(&sides[0]);
-	side_release(&sides[1]);
+	cli_side_release(&sides[0]);
+	cli_side_release(&sides[1]);
 	store_free(st);
 	differ_rules_free(rules);
 	return rc;

@@ -20,6 +20,9 @@ static const struct command commands[] = {
 	{ "collect", cmd_collect, "snapshot this machine or a mounted root into one commit" },
 	{ "status", cmd_status, "list hosts and when each was last collected" },
 	{ "diff", cmd_diff, "compare environments or hosts, now or at a date (exit 1 on drift)" },
+	{ "check", cmd_check, "pre-deploy gate: parity, pins and freshness from a baseline" },
+	{ "explain", cmd_explain, "say which baseline rules decide a fact, and where" },
+	{ "accept", cmd_accept, "accept a known drift until a date (appends a waiver)" },
 };
 
 static void usage(FILE *out)

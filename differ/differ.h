@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
@@ -40,10 +41,14 @@ int differ_host_load(struct differ_host *out, const char *env,
 		     struct ed_err *err);
 void differ_host_release(struct differ_host *h);
 
+enum drift_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+
 /*
- * Comparison rules: built-in defaults (baselines/diff-defaults.yaml) plus
- * an optional baseline file (NULL: none). Errors name file:line:col. Free
- * with differ_rules_free.
+ * Comparison rules (a baseline): the built-in baselines/diff-defaults.yaml,
+ * then the baseline file (NULL: none), then its waivers file beside it
+ * (BASE.waivers.yaml). Keys: ignore, severity, pins, parity, waivers (see
+ * README "Baselines"). Errors name file:line:col. Free with
+ * differ_rules_free.
  */
 struct differ_rules;
 
@@ -53,6 +58,28 @@ void differ_rules_free(struct differ_rules *r);
 /* 1 if the fact collector:key is ignored by the rules. */
 int differ_rules_ignored(const struct differ_rules *r, const char *collector,
 			 const char *key);
+/* BASE.waivers.yaml for BASE.yaml, appended to out. */
+void differ_waivers_path(struct ed_buf *out, const char *baseline);
+/* Where "accept" appends (NULL without a baseline file), borrowed. */
+const char *differ_rules_waivers_path(const struct differ_rules *r);
+/* Today's date in UTC as YYYY-MM-DD, for waiver expiry. */
+void differ_today(char out[11]);
+/*
+ * The rules that decide collector:key, one line each ("file:line: what"),
+ * appended to out: for "envdrift explain".
+ */
+void differ_rules_explain(const struct differ_rules *r, const char *collector,
+			  const char *key, const char *today,
+			  struct ed_strvec *out);
+/* parity entries: which environments (and roles; empty = all) must match */
+size_t differ_rules_parity_count(const struct differ_rules *r);
+const struct ed_strvec *differ_rules_parity_envs(const struct differ_rules *r,
+						 size_t i);
+const struct ed_strvec *differ_rules_parity_roles(const struct differ_rules *r,
+						  size_t i);
+/* 1 if entry i sets a severity (then *out), *loc its file:line. */
+int differ_rules_parity_severity(const struct differ_rules *r, size_t i,
+				 enum drift_severity *out, const char **loc);
 
 enum drift_kind {
 	DRIFT_CHANGED,
@@ -64,7 +91,6 @@ enum drift_kind {
 };
 #define DRIFT_KINDS 6
 
-enum drift_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
 /*
  * One difference. values[0] and values[1] are the two sides' values (NULL
@@ -121,6 +147,16 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 		   const struct differ_host *const *a, size_t na,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err);
+
+/*
+ * Apply severities and waivers to every item of rep (today: YYYY-MM-DD; an
+ * expired waiver adds a note and leaves the item failing).
+ */
+void differ_rules_apply(const struct differ_rules *r, struct drift_report *rep,
+			const char *today);
+/* Check the pins on every host; a violation is a PIN item naming the host. */
+void differ_rules_pins(const struct differ_rules *r, struct drift_report *rep,
+		       const struct differ_host *const *hosts, size_t n);
 
 const char *drift_kind_name(enum drift_kind k);
 const char *drift_severity_name(enum drift_severity s);

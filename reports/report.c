@@ -1,221 +1,225 @@
 /*
- * Report formats over the differ's result. text: one line per drift item,
- * grouped by role and collector, nothing but "no drift" when clean; json:
- * the documented schema 1 (README "JSON report").
+ * Report formats over the differ's result: the table of formats, the
+ * driver that walks a report in role and collector order calling each
+ * format's hooks, and the escaping every format shares. One file per
+ * format (fmt_*.c); adding one is that file plus one row in formats[].
  */
 #include "reports/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "core/alloc.h"
+#include "reports/internal.h"
 
-struct report_format {
-	const char *name;
-	void (*write)(FILE *out, const struct drift_report *r, int color);
+static const struct report_format *const formats[] = {
+	&report_text, &report_json, &report_markdown, &report_junit, &report_html,
 };
 
-static const char *side_name(const struct drift_report *r, int side)
+size_t report_sev(const struct drift_item *it)
 {
-	return r->operands[side];
+	return it->severity > SEV_CRITICAL ? (size_t)SEV_CRITICAL : (size_t)it->severity;
 }
 
-static void text_value(FILE *out, const char *v)
+size_t report_kind(const struct drift_item *it)
 {
-	const char *p;
-
-	if (!v) {
-		fputs("(absent)", out);
-		return;
-	}
-	/* multi-line values (sysctl) on one line */
-	for (p = v; *p; p++) {
-		if (*p == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*p, out);
-	}
+	return (size_t)it->kind >= DRIFT_KINDS ? (size_t)DRIFT_STALE : (size_t)it->kind;
 }
 
-static void write_text(FILE *out, const struct drift_report *r, int color)
+int report_fails(const struct drift_item *it)
 {
-	const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "";
-	const char *bold = color ? "\033[1m" : "", *off = color ? "\033[0m" : "";
-	const char *last_role = "";
-	size_t i, outliers = 0;
-
-	if (!r->nr) {
-		fprintf(out, "no drift between %s and %s (%zu hosts)\n",
-			r->operands[0], r->operands[1], r->hosts);
-		return;
-	}
-	fprintf(out, "%sdrift between %s and %s%s: %zu items, %zu hosts\n",
-		bold, r->operands[0], r->operands[1], off, r->nr, r->hosts);
-	for (i = 0; i < r->nr; i++) {
-		const struct drift_item *it = &r->items[i];
-		const char *role = it->role ? it->role : "";
-
-		if (strcmp(role, last_role) && *role)
-			fprintf(out, "\n%srole %s%s\n", bold, role, off);
-		last_role = role;
-		if (it->kind == DRIFT_OUTLIER) {
-			outliers++;
-			fprintf(out, "  outlier  %s:%s  %s (%s) has ", it->collector,
-				it->key, it->host, side_name(r, it->side));
-			fputs(red, out);
-			text_value(out, it->host_value);
-			fprintf(out, "%s, the other %zu of %zu have %s", off,
-				it->group_size - 1, it->group_size, green);
-			text_value(out, it->values[it->side]);
-			fprintf(out, "%s\n", off);
-			continue;
-		}
-		fprintf(out, "  %-8s %s:%s  %s=%s", drift_kind_name(it->kind),
-			it->collector, it->key, r->operands[0], red);
-		text_value(out, it->values[0]);
-		fprintf(out, "%s  %s=%s", off, r->operands[1], green);
-		text_value(out, it->values[1]);
-		fputs(off, out);
-		if (it->newer >= 0)
-			fprintf(out, "  (newer: %s)", side_name(r, it->newer));
-		fputc('\n', out);
-	}
-	for (i = 0; i < r->notes.nr; i++)
-		fprintf(out, "note: %s\n", r->notes.v[i]);
-	(void)outliers;
+	return !it->waived && report_sev(it) != SEV_INFO;
 }
 
-static void json_str(FILE *out, const char *s)
+int report_host_only(const struct drift_item *it)
+{
+	return it->kind != DRIFT_OUTLIER && it->host && !it->values[0] &&
+	       !it->values[1];
+}
+
+size_t report_utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0; /* continuation byte, overlong lead or past U+10FFFF */
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	cp = p[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void report_put(FILE *out, const char *s, const char *(*special)(unsigned char c))
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
-	if (!s) {
-		fputs("null", out);
+	if (!s)
 		return;
+	while (*p) {
+		const char *rep = *p < 0x80 && special ? special(*p) : NULL;
+
+		if (rep) {
+			fputs(rep, out);
+			p++;
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\x%02X", *p++);
+			continue;
+		}
+		n = report_utf8_len(p);
+		/* U+FFFE and U+FFFF: EF BF BE/BF, not allowed in XML 1.0 */
+		if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
+			n = 0;
+		if (!n) {
+			fprintf(out, "\\x%02X", *p++);
+			continue;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
 	}
-	fputc('"', out);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
 }
 
-/* "hosts": {"VALUE": ["h1", "h2"], ...} from sorted "VALUE\tHOST" lines */
-static void json_hosts(FILE *out, const struct ed_strvec *hosts)
+const char *report_host_name(const char *line)
+{
+	const char *tab = strrchr(line, '\t');
+
+	return tab ? tab + 1 : "";
+}
+
+size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
+			struct ed_buf *value)
+{
+	const char *line = hosts->v[i];
+	const char *tab = strrchr(line, '\t');
+	size_t vlen = tab ? (size_t)(tab - line) : strlen(line);
+
+	ed_buf_reset(value);
+	ed_buf_add(value, line, vlen);
+	for (i++; i < hosts->nr; i++) {
+		tab = strrchr(hosts->v[i], '\t');
+		if (!tab || (size_t)(tab - hosts->v[i]) != vlen ||
+		    memcmp(hosts->v[i], line, vlen))
+			break;
+	}
+	return i;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* role (NULL first), collector, then the differ's order */
+static int cmp_items(const void *pa, const void *pb)
+{
+	const struct drift_item *a = *(const struct drift_item *const *)pa;
+	const struct drift_item *b = *(const struct drift_item *const *)pb;
+	int c = cmp_str(a->role, b->role);
+
+	if (!c)
+		c = strcmp(a->collector, b->collector);
+	if (!c)
+		c = a < b ? -1 : a > b;
+	return c;
+}
+
+static void count(struct report_counts *k, const struct drift_item *const *v,
+		  size_t n)
 {
 	size_t i;
-	const char *prev = NULL;
-	size_t prevlen = 0;
+	int failed = 0;
 
-	fputs("{", out);
-	for (i = 0; i < hosts->nr; i++) {
-		const char *tab = strchr(hosts->v[i], '\t');
-		size_t vlen = (size_t)(tab - hosts->v[i]);
-		struct ed_buf v = ED_BUF_INIT;
-
-		if (!prev || vlen != prevlen || memcmp(prev, hosts->v[i], vlen)) {
-			if (prev)
-				fputs("], ", out);
-			ed_buf_add(&v, hosts->v[i], vlen);
-			json_str(out, v.ptr);
-			fputs(": [", out);
-		} else {
-			fputs(", ", out);
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < n; i++) {
+		if (!i || cmp_str(v[i]->role, v[i - 1]->role) ||
+		    strcmp(v[i]->collector, v[i - 1]->collector)) {
+			k->failed_groups += (size_t)failed;
+			failed = 0;
+			k->groups++;
 		}
-		json_str(out, tab + 1);
-		prev = hosts->v[i];
-		prevlen = vlen;
-		ed_buf_release(&v);
+		k->items++;
+		k->kind[report_kind(v[i])]++;
+		if (v[i]->waived)
+			k->waived++;
+		else
+			k->sev[report_sev(v[i])]++;
+		if (report_fails(v[i])) {
+			k->failures++;
+			failed = 1;
+		}
 	}
-	if (prev)
-		fputs("]", out);
-	fputs("}", out);
+	k->failed_groups += (size_t)failed;
 }
 
-static void write_json(FILE *out, const struct drift_report *r, int color)
+/* End of the run starting at i: same role, and same collector if by_collector. */
+static size_t run_end(const struct drift_item *const *v, size_t n, size_t i,
+		      int by_collector)
 {
-	size_t i, counts[DRIFT_KINDS] = { 0 };
+	size_t j;
 
-	(void)color;
-	for (i = 0; i < r->nr; i++)
-		counts[r->items[i].kind]++;
-	fputs("{\"schema\": 1, \"compared\": [", out);
-	json_str(out, r->operands[0]);
-	fputs(", ", out);
-	json_str(out, r->operands[1]);
-	fputs("], \"commits\": [", out);
-	json_str(out, r->commits[0]);
-	fputs(", ", out);
-	json_str(out, r->commits[1]);
-	fprintf(out, "], \"summary\": {\"hosts\": %zu, \"drift\": %zu, "
-		     "\"changed\": %zu, \"missing\": %zu, \"extra\": %zu, "
-		     "\"outlier\": %zu}, \"drift\": [",
-		r->hosts, r->nr, counts[DRIFT_CHANGED], counts[DRIFT_MISSING],
-		counts[DRIFT_EXTRA], counts[DRIFT_OUTLIER]);
-	for (i = 0; i < r->nr; i++) {
-		const struct drift_item *it = &r->items[i];
-
-		fputs(i ? ",\n  {" : "\n  {", out);
-		fputs("\"collector\": ", out);
-		json_str(out, it->collector);
-		fputs(", \"key\": ", out);
-		json_str(out, it->key);
-		fputs(", \"kind\": ", out);
-		json_str(out, drift_kind_name(it->kind));
-		if (it->role) {
-			fputs(", \"role\": ", out);
-			json_str(out, it->role);
-		}
-		fputs(", \"values\": {", out);
-		json_str(out, r->operands[0]);
-		fputs(": ", out);
-		json_str(out, it->values[0]);
-		fputs(", ", out);
-		json_str(out, r->operands[1]);
-		fputs(": ", out);
-		json_str(out, it->values[1]);
-		fputs("}", out);
-		if (it->newer >= 0) {
-			fputs(", \"newer\": ", out);
-			json_str(out, r->operands[it->newer]);
-		}
-		if (it->kind == DRIFT_OUTLIER) {
-			fputs(", \"host\": ", out);
-			json_str(out, it->host);
-			fputs(", \"host_value\": ", out);
-			json_str(out, it->host_value);
-			fprintf(out, ", \"group_size\": %zu", it->group_size);
-		}
-		fputs(", \"hosts\": ", out);
-		json_hosts(out, &it->hosts);
-		fputs("}", out);
-	}
-	fputs(r->nr ? "\n], \"notes\": [" : "], \"notes\": [", out);
-	for (i = 0; i < r->notes.nr; i++) {
-		if (i)
-			fputs(", ", out);
-		json_str(out, r->notes.v[i]);
-	}
-	fputs("]}\n", out);
+	for (j = i + 1; j < n; j++)
+		if (cmp_str(v[j]->role, v[i]->role) ||
+		    (by_collector && strcmp(v[j]->collector, v[i]->collector)))
+			break;
+	return j;
 }
 
-static const struct report_format formats[] = {
-	{ "text", write_text },
-	{ "json", write_json },
-};
+static void drive(const struct report_format *f, struct report_ctx *c,
+		  const struct drift_item *const *v, size_t n)
+{
+	size_t i, j, k, s, g;
+
+	if (f->begin)
+		f->begin(c);
+	for (i = 0; i < n; i = s) {
+		const char *role = v[i]->role;
+
+		s = run_end(v, n, i, 0);
+		count(&c->section, v + i, s - i);
+		if (f->section_begin)
+			f->section_begin(c, role);
+		for (j = i; j < s; j = g) {
+			const char *collector = v[j]->collector;
+
+			g = run_end(v, n, j, 1);
+			count(&c->group, v + j, g - j);
+			ed_buf_reset(&c->scratch);
+			if (f->group_begin)
+				f->group_begin(c, role, collector);
+			for (k = j; k < g; k++, c->item_index++)
+				if (f->item)
+					f->item(c, v[k]);
+			if (f->group_end)
+				f->group_end(c, role, collector);
+		}
+		if (f->section_end)
+			f->section_end(c, role);
+		c->section_index++;
+	}
+	if (f->end)
+		f->end(c);
+}
 
 int report_known(const char *format)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcmp(formats[i].name, format))
+	for (i = 0; i < ED_ARRAY_SIZE(formats); i++)
+		if (!strcmp(formats[i]->name, format))
 			return 1;
 	return 0;
 }
@@ -223,14 +227,40 @@ int report_known(const char *format)
 int report_write(FILE *out, const char *format, const struct drift_report *r,
 		 int color, struct ed_err *err)
 {
+	const struct report_format *f = NULL;
+	const struct drift_item **v = NULL;
+	struct report_ctx c;
+	struct ed_buf names = ED_BUF_INIT;
 	size_t i;
+	int rc;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (!strcmp(formats[i].name, format)) {
-			formats[i].write(out, r, color);
-			return 0;
-		}
+	for (i = 0; i < ED_ARRAY_SIZE(formats); i++)
+		if (!strcmp(formats[i]->name, format))
+			f = formats[i];
+	if (!f) {
+		for (i = 0; i < ED_ARRAY_SIZE(formats); i++)
+			ed_buf_addf(&names, "%s%s", i ? ", " : "", formats[i]->name);
+		rc = ed_err_set(err, ED_ERROR, "unknown report format '%s' (known: %s)",
+				format, names.ptr);
+		ed_buf_release(&names);
+		return rc;
 	}
-	return ed_err_set(err, ED_ERROR, "unknown report format '%s' (known: text, json)",
-			  format);
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	c.r = r;
+	c.color = color;
+	ed_buf_init(&c.scratch);
+	if (r->nr)
+		v = ed_xcalloc(r->nr, sizeof(*v));
+	for (i = 0; i < r->nr; i++)
+		v[i] = &r->items[i];
+	if (r->nr)
+		qsort(v, r->nr, sizeof(*v), cmp_items);
+	count(&c.total, v, r->nr);
+	drive(f, &c, v, r->nr);
+	ed_buf_release(&c.scratch);
+	free(v);
+	if (ferror(out))
+		return ed_err_set(err, ED_EIO, "cannot write the %s report", format);
+	return 0;
 }

@@ -1,9 +1,10 @@
 #ifndef ENVDRIFT_REPORTS_REPORT_H
 #define ENVDRIFT_REPORTS_REPORT_H
 /*
- * Drift reports. A format is a table row of functions (begin, item, end)
- * in reports/report.c; adding one is one file and one row. Reports read
- * the differ's result as const and never decide exit codes.
+ * Drift reports. A format is a struct of hooks (begin, section, group,
+ * item, end; reports/internal.h) in its own reports/fmt_NAME.c; adding one
+ * is that file and one row in reports/report.c. Reports read the differ's
+ * result as const and never decide exit codes.
  */
 #include <stdio.h>
 
@@ -11,8 +12,9 @@
 #include "differ/differ.h"
 
 /*
- * Write r to out in format ("text" or "json"). color: ANSI colours in
- * text. ED_ERROR for an unknown format (the message lists the known ones).
+ * Write r to out in format: "text", "json", "markdown", "junit" or "html".
+ * color: ANSI colours in text. ED_ERROR for an unknown format (the message
+ * lists the known ones), ED_EIO if out has a write error.
  */
 int report_write(FILE *out, const char *format, const struct drift_report *r,
 		 int color, struct ed_err *err);

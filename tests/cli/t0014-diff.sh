@@ -59,8 +59,11 @@ expect_no_grep "baseline ignores /etc/ssl" "files:/etc/ssl/" "$TMP/out"
 expect_grep "! re-includes one host key" "files:/etc/ssh/ssh_host_ed25519_key " "$TMP/out"
 expect_no_grep "the .pub stays ignored" "ssh_host_ed25519_key\.pub" "$TMP/out"
 printf 'pins:\n  - x\n' > "$TMP/bad.yaml"
-expect_exit 2 "unsupported baseline key" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bad.yaml" stg-1 oth-1
-expect_grep "says where and what" "bad\.yaml:1:1: 'pins' is not supported yet" "$TMP/err"
+expect_exit 2 "malformed pin" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bad.yaml" stg-1 oth-1
+expect_grep "says where and what" "bad\.yaml:2:5: pins: want" "$TMP/err"
+printf 'frobnicate: 1\n' > "$TMP/bad2.yaml"
+expect_exit 2 "unknown baseline key" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bad2.yaml" stg-1 oth-1
+expect_grep "names the key" "bad2\.yaml:1:1: 'frobnicate' is not a baseline key" "$TMP/err"
 
 expect_exit 2 "unknown operand" "$ENVDRIFT" diff --repo "$R" nosuch prod
 expect_grep "names the operand" "'nosuch' matches no environment or host" "$TMP/err"

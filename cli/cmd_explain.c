@@ -1,0 +1,65 @@
+/*
+ * envdrift explain collector:key: which rules decide a fact (ignore,
+ * severity, pins, waivers) and from which file:line.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/strvec.h"
+
+static const char usage_text[] =
+	"usage: envdrift explain [--baseline FILE] COLLECTOR:KEY\n"
+	"\n"
+	"Say which rules of the built-in defaults and the baseline decide the fact\n"
+	"COLLECTOR:KEY (e.g. sysctl:kernel.threads-max, packages:openssl:amd64,\n"
+	"files:/etc/ssh/sshd_config), each with the file:line it comes from.\n";
+
+int cmd_explain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_strvec lines = ED_STRVEC_INIT;
+	struct differ_rules *rules = NULL;
+	const char *baseline = NULL;
+	char today[11], *fact, *colon;
+	size_t i;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			baseline = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("explain", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("explain", "want one COLLECTOR:KEY");
+	fact = argv[optind];
+	colon = strchr(fact, ':');
+	if (!colon || colon == fact || !colon[1])
+		return cli_usage_error("explain", "'%s' is not COLLECTOR:KEY", fact);
+	if (differ_rules_load(&rules, baseline, &err) < 0)
+		return cli_fail(&err);
+	differ_today(today);
+	*colon = '\0';
+	differ_rules_explain(rules, fact, colon + 1, today, &lines);
+	*colon = ':';
+	printf("%s\n", fact);
+	for (i = 0; i < lines.nr; i++)
+		printf("  %s\n", lines.v[i]);
+	ed_strvec_release(&lines);
+	differ_rules_free(rules);
+	return EXIT_OK;
+}

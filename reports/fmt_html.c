@@ -1,0 +1,226 @@
+/*
+ * html: one self-contained page (inline CSS and a few lines of inline JS,
+ * nothing fetched) to attach to a pipeline or mail: a header with the
+ * operands and counts, a filter box (text, severity, kind, waived) and a
+ * matrix with a row per drift item and a column per operand's value, plus
+ * hosts and the outlier host. Everything from the report is HTML-escaped.
+ */
+#include "reports/internal.h"
+
+#include <string.h>
+
+static const char *const html_escapes[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&#39;", ['\n'] = "<br>", ['\t'] = "\t",
+};
+
+static const char *html_special(unsigned char c)
+{
+	return c < 128 ? html_escapes[c] : NULL;
+}
+
+static void h(FILE *out, const char *s)
+{
+	report_put(out, s, html_special);
+}
+
+static const char style[] =
+	"<style>\n"
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+	"h1{font-size:1.3em}table{border-collapse:collapse;width:100%}\n"
+	"th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;"
+	"vertical-align:top;font-family:monospace;white-space:pre-wrap}\n"
+	"th{background:#eee;font-family:inherit}\n"
+	".critical td.sev{background:#f8d0d0;font-weight:bold}\n"
+	".warning td.sev{background:#fbeec0}.info td.sev{background:#d8ecf8}\n"
+	"tr.waived{color:#888}tr.waived td.sev{text-decoration:line-through}\n"
+	"#filters{margin:1em 0}#filters label{margin-right:1em}\n"
+	"</style>\n";
+
+static const char script[] =
+	"<script>\n"
+	"(function () {\n"
+	"  var q = document.getElementById('q');\n"
+	"  var boxes = document.querySelectorAll('#filters input[type=checkbox]');\n"
+	"  function apply() {\n"
+	"    var on = {}, text = q.value.toLowerCase();\n"
+	"    boxes.forEach(function (b) { on[b.name + ':' + b.value] = b.checked; });\n"
+	"    document.querySelectorAll('#matrix tbody tr').forEach(function (tr) {\n"
+	"      var d = tr.dataset;\n"
+	"      tr.hidden = !(on['sev:' + d.sev] && on['kind:' + d.kind] &&\n"
+	"        (d.waived !== '1' || on['waived:1']) &&\n"
+	"        (!text || tr.textContent.toLowerCase().indexOf(text) >= 0));\n"
+	"    });\n"
+	"  }\n"
+	"  q.addEventListener('input', apply);\n"
+	"  boxes.forEach(function (b) { b.addEventListener('change', apply); });\n"
+	"})();\n"
+	"</script>\n";
+
+static void checkbox(FILE *out, const char *name, const char *value,
+		     const char *label, size_t n)
+{
+	fprintf(out, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\" checked> "
+		     "%s (%zu)</label>\n", name, value, label, n);
+}
+
+static void html_filters(struct report_ctx *c)
+{
+	const struct report_counts *k = &c->total;
+	size_t i;
+
+	fputs("<div id=\"filters\">\n<input id=\"q\" type=\"search\" "
+	      "placeholder=\"filter rows\" size=\"30\">\n", c->out);
+	for (i = 3; i-- > 0;) {
+		const char *s = drift_severity_name((enum drift_severity)i);
+
+		checkbox(c->out, "sev", s, s, k->sev[i]);
+	}
+	checkbox(c->out, "waived", "1", "waived", k->waived);
+	for (i = 0; i < DRIFT_KINDS; i++) {
+		const char *s = drift_kind_name((enum drift_kind)i);
+
+		if (k->kind[i])
+			checkbox(c->out, "kind", s, s, k->kind[i]);
+	}
+	fputs("</div>\n", c->out);
+}
+
+static void html_begin(struct report_ctx *c)
+{
+	const struct drift_report *r = c->r;
+	const struct report_counts *k = &c->total;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<title>envdrift: ", c->out);
+	h(c->out, r->operands[0]);
+	fputs(" vs ", c->out);
+	h(c->out, r->operands[1]);
+	fprintf(c->out, "</title>\n%s</head>\n<body>\n<header>\n<h1>%s", style,
+		r->nr ? "drift between " : "no drift between ");
+	h(c->out, r->operands[0]);
+	fputs(" and ", c->out);
+	h(c->out, r->operands[1]);
+	fprintf(c->out, "</h1>\n<p class=\"summary\">%zu items on %zu hosts: "
+			"%zu critical, %zu warning, %zu info, %zu waived</p>\n</header>\n",
+		r->nr, r->hosts, k->sev[SEV_CRITICAL], k->sev[SEV_WARNING],
+		k->sev[SEV_INFO], k->waived);
+	if (!r->nr)
+		return;
+	html_filters(c);
+	fputs("<table id=\"matrix\">\n<thead><tr><th>severity</th><th>kind</th>"
+	      "<th>role</th><th>item</th><th>", c->out);
+	h(c->out, r->operands[0]);
+	fputs("</th><th>", c->out);
+	h(c->out, r->operands[1]);
+	fputs("</th><th>hosts</th><th>outlier / host</th><th>detail</th></tr></thead>\n"
+	      "<tbody>\n", c->out);
+}
+
+static void html_value(FILE *out, const struct drift_item *it, int side)
+{
+	if ((it->kind == DRIFT_OUTLIER && (it->side ? 1 : 0) != side) ||
+	    report_host_only(it))
+		return;
+	if (it->values[side])
+		h(out, it->values[side]);
+	else
+		fputs("<em>(absent)</em>", out);
+}
+
+static void html_hosts(struct report_ctx *c, const struct drift_item *it)
+{
+	size_t i, j, end;
+
+	for (i = 0; i < it->hosts.nr; i = end) {
+		end = report_hosts_run(&it->hosts, i, &c->scratch);
+		if (i)
+			fputs("<br>", c->out);
+		h(c->out, c->scratch.ptr);
+		fputs(": ", c->out);
+		for (j = i; j < end; j++) {
+			if (j > i)
+				fputs(", ", c->out);
+			h(c->out, report_host_name(it->hosts.v[j]));
+		}
+	}
+}
+
+static void html_item(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+	const char *sev = drift_severity_name((enum drift_severity)report_sev(it));
+	const char *kind = drift_kind_name(it->kind);
+
+	fprintf(out, "<tr class=\"%s%s\" data-sev=\"%s\" data-kind=\"%s\" "
+		     "data-waived=\"%d\"><td class=\"sev\">%s</td><td>%s</td><td>",
+		sev, it->waived ? " waived" : "", sev, kind, it->waived ? 1 : 0,
+		sev, kind);
+	h(out, it->role ? it->role : "(hosts)");
+	fputs("</td><td>", out);
+	h(out, it->collector);
+	fputc(':', out);
+	h(out, it->key);
+	fputs("</td><td>", out);
+	html_value(out, it, 0);
+	fputs("</td><td>", out);
+	html_value(out, it, 1);
+	fputs("</td><td>", out);
+	html_hosts(c, it);
+	fputs("</td><td>", out);
+	if (it->kind == DRIFT_OUTLIER || report_host_only(it)) {
+		h(out, it->host);
+		fputs(": ", out);
+		if (it->host_value)
+			h(out, it->host_value);
+		else
+			fputs("<em>(absent)</em>", out);
+	}
+	fputs("</td><td>", out);
+	if (it->newer == 0 || it->newer == 1) {
+		fputs("newer: ", out);
+		h(out, c->r->operands[it->newer]);
+		fputs("<br>", out);
+	}
+	if (it->detail) {
+		h(out, it->detail);
+		fputs("<br>", out);
+	}
+	if (it->rule) {
+		fputs("rule ", out);
+		h(out, it->rule);
+		fputs("<br>", out);
+	}
+	if (it->waived) {
+		fputs("waived: ", out);
+		h(out, it->waiver);
+	}
+	fputs("</td></tr>\n", out);
+}
+
+static void html_end(struct report_ctx *c)
+{
+	size_t i;
+
+	if (c->r->nr)
+		fputs("</tbody>\n</table>\n", c->out);
+	if (c->r->notes.nr)
+		fputs("<ul class=\"notes\">\n", c->out);
+	for (i = 0; i < c->r->notes.nr; i++) {
+		fputs("<li>", c->out);
+		h(c->out, c->r->notes.v[i]);
+		fputs("</li>\n", c->out);
+	}
+	if (c->r->notes.nr)
+		fputs("</ul>\n", c->out);
+	if (c->r->nr)
+		fputs(script, c->out);
+	fputs("</body>\n</html>\n", c->out);
+}
+
+const struct report_format report_html = {
+	.name = "html",
+	.begin = html_begin,
+	.item = html_item,
+	.end = html_end,
+};

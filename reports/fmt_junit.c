@@ -1,0 +1,208 @@
+/*
+ * junit: for CI test tabs. One <testsuite> per role ("hosts" for host vs
+ * host), one <testcase> per collector with drift, classname the role and
+ * name the collector; a <failure> per item that fails (not waived, warning
+ * or critical), waived and info items as <system-out> lines. A clean
+ * comparison is one passing testcase. The XML is well-formed whatever the
+ * values hold: markup characters are entities, and control bytes XML 1.0
+ * forbids and invalid UTF-8 are written as the text \xNN.
+ */
+#include "reports/internal.h"
+
+#include <string.h>
+
+static const char *const xml_text_escapes[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&apos;", ['\n'] = "\n", ['\t'] = "\t", ['\r'] = "&#13;",
+};
+
+/* attribute values: whitespace as references so parsers keep it */
+static const char *const xml_attr_escapes[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&apos;", ['\n'] = "&#10;", ['\t'] = "&#9;", ['\r'] = "&#13;",
+};
+
+static const char *xml_text(unsigned char c)
+{
+	return c < 128 ? xml_text_escapes[c] : NULL;
+}
+
+static const char *xml_attr(unsigned char c)
+{
+	return c < 128 ? xml_attr_escapes[c] : NULL;
+}
+
+static const char *suite_name(const char *role)
+{
+	return role ? role : "hosts";
+}
+
+static void put_value(struct ed_buf *b, const char *v)
+{
+	ed_buf_adds(b, v ? v : "(absent)");
+}
+
+/* The item, raw, over several lines; escaped when written. */
+static void describe(struct ed_buf *b, const struct drift_report *r,
+		     const struct drift_item *it)
+{
+	int s, side = it->side ? 1 : 0;
+	size_t i, j, end;
+	struct ed_buf v = ED_BUF_INIT;
+
+	if (it->kind == DRIFT_OUTLIER) {
+		ed_buf_addf(b, "%s (%s) has ", it->host ? it->host : "(unknown)",
+			    r->operands[side]);
+		put_value(b, it->host_value);
+		ed_buf_addf(b, ", the other %zu of %zu have ",
+			    it->group_size ? it->group_size - 1 : 0, it->group_size);
+		put_value(b, it->values[side]);
+		ed_buf_addch(b, '\n');
+	} else if (report_host_only(it)) {
+		ed_buf_addf(b, "%s has ", it->host);
+		put_value(b, it->host_value);
+		ed_buf_addch(b, '\n');
+	} else {
+		for (s = 0; s < 2; s++) {
+			ed_buf_addf(b, "%s: ", r->operands[s]);
+			put_value(b, it->values[s]);
+			ed_buf_addch(b, '\n');
+		}
+	}
+	if (it->newer == 0 || it->newer == 1)
+		ed_buf_addf(b, "newer: %s\n", r->operands[it->newer]);
+	if (it->detail)
+		ed_buf_addf(b, "detail: %s\n", it->detail);
+	if (it->rule)
+		ed_buf_addf(b, "rule: %s\n", it->rule);
+	if (it->waived)
+		ed_buf_addf(b, "waived: %s\n", it->waiver ? it->waiver : "");
+	if (it->hosts.nr)
+		ed_buf_adds(b, "hosts:\n");
+	for (i = 0; i < it->hosts.nr; i = end) {
+		end = report_hosts_run(&it->hosts, i, &v);
+		ed_buf_addf(b, "  %s:", v.ptr);
+		for (j = i; j < end; j++)
+			ed_buf_addf(b, " %s", report_host_name(it->hosts.v[j]));
+		ed_buf_addch(b, '\n');
+	}
+	ed_buf_release(&v);
+}
+
+static void junit_notes(struct report_ctx *c, const char *indent)
+{
+	size_t i;
+
+	if (!c->r->notes.nr)
+		return;
+	fprintf(c->out, "%s<system-out>", indent);
+	for (i = 0; i < c->r->notes.nr; i++) {
+		fputs("note: ", c->out);
+		report_put(c->out, c->r->notes.v[i], xml_text);
+		fputc('\n', c->out);
+	}
+	fputs("</system-out>\n", c->out);
+}
+
+static void junit_begin(struct report_ctx *c)
+{
+	const struct drift_report *r = c->r;
+
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"envdrift diff ",
+	      c->out);
+	report_put(c->out, r->operands[0], xml_attr);
+	fputc(' ', c->out);
+	report_put(c->out, r->operands[1], xml_attr);
+	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
+		r->nr ? c->total.groups : 1, c->total.failed_groups);
+	if (r->nr)
+		return;
+	fputs("  <testsuite name=\"hosts\" tests=\"1\" failures=\"0\" errors=\"0\" "
+	      "skipped=\"0\">\n    <testcase classname=\"hosts\" name=\"drift\">\n"
+	      "      <system-out>no drift between ", c->out);
+	report_put(c->out, r->operands[0], xml_text);
+	fputs(" and ", c->out);
+	report_put(c->out, r->operands[1], xml_text);
+	fprintf(c->out, " (%zu hosts)</system-out>\n    </testcase>\n", r->hosts);
+	junit_notes(c, "    ");
+	fputs("  </testsuite>\n", c->out);
+}
+
+static void junit_section_begin(struct report_ctx *c, const char *role)
+{
+	fputs("  <testsuite name=\"", c->out);
+	report_put(c->out, suite_name(role), xml_attr);
+	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
+		c->section.groups, c->section.failed_groups);
+}
+
+static void junit_group_begin(struct report_ctx *c, const char *role,
+			      const char *collector)
+{
+	fputs("    <testcase classname=\"", c->out);
+	report_put(c->out, suite_name(role), xml_attr);
+	fputs("\" name=\"", c->out);
+	report_put(c->out, collector, xml_attr);
+	fputs("\">\n", c->out);
+}
+
+static void junit_item(struct report_ctx *c, const struct drift_item *it)
+{
+	struct ed_buf body = ED_BUF_INIT;
+	const char *sev = drift_severity_name((enum drift_severity)report_sev(it));
+
+	describe(&body, c->r, it);
+	if (!report_fails(it)) {
+		/* kept for group_end's single <system-out> */
+		ed_buf_addf(&c->scratch, "%s %s:%s %s\n", it->waived ? "waived" : sev,
+			    it->collector, it->key, drift_kind_name(it->kind));
+		ed_buf_add(&c->scratch, body.ptr, body.len);
+		ed_buf_release(&body);
+		return;
+	}
+	fputs("      <failure message=\"", c->out);
+	report_put(c->out, it->collector, xml_attr);
+	fputc(':', c->out);
+	report_put(c->out, it->key, xml_attr);
+	fprintf(c->out, " %s\" type=\"%s\">", drift_kind_name(it->kind), sev);
+	report_put(c->out, body.ptr, xml_text);
+	fputs("</failure>\n", c->out);
+	ed_buf_release(&body);
+}
+
+static void junit_group_end(struct report_ctx *c, const char *role,
+			    const char *collector)
+{
+	(void)role;
+	(void)collector;
+	if (c->scratch.len) {
+		fputs("      <system-out>", c->out);
+		report_put(c->out, c->scratch.ptr, xml_text);
+		fputs("</system-out>\n", c->out);
+	}
+	fputs("    </testcase>\n", c->out);
+}
+
+static void junit_section_end(struct report_ctx *c, const char *role)
+{
+	(void)role;
+	if (c->section_index == 0)
+		junit_notes(c, "    ");
+	fputs("  </testsuite>\n", c->out);
+}
+
+static void junit_end(struct report_ctx *c)
+{
+	fputs("</testsuites>\n", c->out);
+}
+
+const struct report_format report_junit = {
+	.name = "junit",
+	.begin = junit_begin,
+	.section_begin = junit_section_begin,
+	.group_begin = junit_group_begin,
+	.item = junit_item,
+	.group_end = junit_group_end,
+	.section_end = junit_section_end,
+	.end = junit_end,
+};

@@ -1,0 +1,168 @@
+/*
+ * text: for a terminal. One line per drift item, grouped under "role X"
+ * headers, with a [severity] tag, the waiver or the pin/stale detail on
+ * the next line, then a summary by severity and the notes. A clean report
+ * is the one line "no drift ...". Control bytes in values are shown as
+ * \xNN so a value cannot drive the terminal.
+ */
+#include "reports/internal.h"
+
+#include <string.h>
+
+static const char *const sev_color[3] = { "\033[36m", "\033[33m", "\033[1;31m" };
+
+static const char *text_special(unsigned char c)
+{
+	if (c == '\n')
+		return "\\n"; /* multi-line values (sysctl) on one line */
+	if (c == '\t')
+		return "\t";
+	return NULL;
+}
+
+static const char *paint(const struct report_ctx *c, const char *code)
+{
+	return c->color ? code : "";
+}
+
+static void text_value(FILE *out, const char *v)
+{
+	if (!v)
+		fputs("(absent)", out);
+	else
+		report_put(out, v, text_special);
+}
+
+static void text_begin(struct report_ctx *c)
+{
+	const struct drift_report *r = c->r;
+
+	if (!r->nr)
+		fputs("no drift between ", c->out);
+	else
+		fprintf(c->out, "%sdrift between ", paint(c, "\033[1m"));
+	report_put(c->out, r->operands[0], text_special);
+	fputs(" and ", c->out);
+	report_put(c->out, r->operands[1], text_special);
+	if (!r->nr)
+		fprintf(c->out, " (%zu hosts)\n", r->hosts);
+	else
+		fprintf(c->out, "%s: %zu items, %zu hosts\n", paint(c, "\033[0m"),
+			r->nr, r->hosts);
+}
+
+static void text_section(struct report_ctx *c, const char *role)
+{
+	if (!role || !*role)
+		return;
+	fprintf(c->out, "\n%srole ", paint(c, "\033[1m"));
+	report_put(c->out, role, text_special);
+	fprintf(c->out, "%s\n", paint(c, "\033[0m"));
+}
+
+static void text_outlier(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+	int side = it->side ? 1 : 0;
+
+	fputs("  outlier  ", out);
+	report_put(out, it->collector, text_special);
+	fputc(':', out);
+	report_put(out, it->key, text_special);
+	fputs("  ", out);
+	text_value(out, it->host);
+	fputs(" (", out);
+	report_put(out, c->r->operands[side], text_special);
+	fprintf(out, ") has %s", paint(c, "\033[31m"));
+	text_value(out, it->host_value);
+	fprintf(out, "%s, the other %zu of %zu have %s", paint(c, "\033[0m"),
+		it->group_size ? it->group_size - 1 : 0, it->group_size,
+		paint(c, "\033[32m"));
+	text_value(out, it->values[side]);
+	fputs(paint(c, "\033[0m"), out);
+}
+
+static void text_pair(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+
+	fprintf(out, "  %-8s ", drift_kind_name(it->kind));
+	report_put(out, it->collector, text_special);
+	fputc(':', out);
+	report_put(out, it->key, text_special);
+	fputs("  ", out);
+	if (report_host_only(it)) {
+		report_put(out, it->host, text_special);
+		fprintf(out, " has %s", paint(c, "\033[31m"));
+		text_value(out, it->host_value);
+		fputs(paint(c, "\033[0m"), out);
+		return;
+	}
+	report_put(out, c->r->operands[0], text_special);
+	fprintf(out, "=%s", paint(c, "\033[31m"));
+	text_value(out, it->values[0]);
+	fprintf(out, "%s  ", paint(c, "\033[0m"));
+	report_put(out, c->r->operands[1], text_special);
+	fprintf(out, "=%s", paint(c, "\033[32m"));
+	text_value(out, it->values[1]);
+	fputs(paint(c, "\033[0m"), out);
+	if (it->newer == 0 || it->newer == 1) {
+		fputs("  (newer: ", out);
+		report_put(out, c->r->operands[it->newer], text_special);
+		fputc(')', out);
+	}
+}
+
+static void text_item(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+
+	if (it->kind == DRIFT_OUTLIER)
+		text_outlier(c, it);
+	else
+		text_pair(c, it);
+	fprintf(out, " %s[%s]%s", paint(c, it->waived ? "\033[2m" : sev_color[report_sev(it)]),
+		drift_severity_name((enum drift_severity)report_sev(it)),
+		paint(c, "\033[0m"));
+	if (it->waived) {
+		fputs(" (waived: ", out);
+		report_put(out, it->waiver ? it->waiver : "no reason given", text_special);
+		fputc(')', out);
+	}
+	fputc('\n', out);
+	if (it->detail || it->rule) {
+		fputs("           ", out);
+		report_put(out, it->detail, text_special);
+		if (it->rule) {
+			fputs(it->detail ? "  (rule " : "(rule ", out);
+			report_put(out, it->rule, text_special);
+			fputc(')', out);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void text_end(struct report_ctx *c)
+{
+	const struct report_counts *k = &c->total;
+	size_t i;
+
+	if (!c->r->nr)
+		return;
+	fprintf(c->out, "\nsummary: %zu critical, %zu warning, %zu info, %zu waived\n",
+		k->sev[SEV_CRITICAL], k->sev[SEV_WARNING], k->sev[SEV_INFO],
+		k->waived);
+	for (i = 0; i < c->r->notes.nr; i++) {
+		fputs("note: ", c->out);
+		report_put(c->out, c->r->notes.v[i], text_special);
+		fputc('\n', c->out);
+	}
+}
+
+const struct report_format report_text = {
+	.name = "text",
+	.begin = text_begin,
+	.section_begin = text_section,
+	.item = text_item,
+	.end = text_end,
+};

@@ -1,0 +1,98 @@
+#ifndef ENVDRIFT_REPORTS_INTERNAL_H
+#define ENVDRIFT_REPORTS_INTERNAL_H
+/*
+ * What the report formats share, and nothing outside reports/ includes:
+ * the format interface report.c drives, the counts it computes up front,
+ * and escaping helpers for values that may hold any byte but NUL.
+ */
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "differ/differ.h"
+
+struct report_counts {
+	size_t items;
+	size_t sev[3];               /* items not waived, by drift_severity */
+	size_t waived;
+	size_t kind[DRIFT_KINDS];
+	size_t failures;             /* not waived, warning or critical */
+	size_t groups;               /* (role, collector) groups */
+	size_t failed_groups;        /* groups holding a failure */
+};
+
+/*
+ * The state a format sees. report.c visits the items ordered by role
+ * (NULL first), then collector, keeping the differ's order otherwise, and
+ * calls section/group hooks around each run of one role / one collector.
+ */
+struct report_ctx {
+	FILE *out;
+	const struct drift_report *r;
+	int color;                   /* ANSI colours wanted (text only) */
+	struct report_counts total;
+	struct report_counts section; /* the current role's items */
+	struct report_counts group;   /* the current collector's items */
+	size_t section_index;         /* 0 for the first role */
+	size_t item_index;            /* 0 for the first item visited */
+	struct ed_buf scratch;        /* a format's own; emptied at group start */
+};
+
+/*
+ * A format fills in the hooks it needs; NULL hooks are skipped. Items come
+ * only between section_begin and section_end, and a clean report (r->nr
+ * 0) gets begin and end alone. role is NULL for host vs host.
+ */
+struct report_format {
+	const char *name;
+	void (*begin)(struct report_ctx *c);
+	void (*section_begin)(struct report_ctx *c, const char *role);
+	void (*group_begin)(struct report_ctx *c, const char *role,
+			    const char *collector);
+	void (*item)(struct report_ctx *c, const struct drift_item *it);
+	void (*group_end)(struct report_ctx *c, const char *role,
+			  const char *collector);
+	void (*section_end)(struct report_ctx *c, const char *role);
+	void (*end)(struct report_ctx *c);
+};
+
+extern const struct report_format report_text, report_json, report_markdown,
+	report_junit, report_html;
+
+/* Severity and kind as table indexes, clamped to the enums' ranges. */
+size_t report_sev(const struct drift_item *it);
+size_t report_kind(const struct drift_item *it);
+/* 1 if it fails a check: not waived, severity warning or critical. */
+int report_fails(const struct drift_item *it);
+/*
+ * 1 if it is about one host and has no operand values (a PIN or STALE
+ * item naming host): shown as "HOST has host_value", not as A=... B=....
+ */
+int report_host_only(const struct drift_item *it);
+
+/*
+ * Length (1 to 4) of the well-formed UTF-8 sequence starting at p (RFC 3629:
+ * no overlong forms, surrogates or code points past U+10FFFF), 0 if p
+ * does not start one. p is NUL-terminated; ASCII (NUL aside) is 1.
+ */
+size_t report_utf8_len(const unsigned char *p);
+
+/*
+ * Write s (NULL: nothing) for a human reader. For each ASCII byte,
+ * special(c) may return its replacement (NULL: as is); the rest of the
+ * C0 controls and DEL become "\xNN", as do bytes of invalid UTF-8 and
+ * U+FFFE/U+FFFF, which XML forbids. Valid UTF-8 passes through, so the
+ * output is well-formed UTF-8 and free of terminal escapes.
+ */
+void report_put(FILE *out, const char *s, const char *(*special)(unsigned char c));
+
+/*
+ * hosts lists sorted "VALUE\tHOST" lines. From line i, copy VALUE into
+ * value (reset first) and return the end of the run of lines sharing it.
+ * report_host_name gives a line's HOST. Values may hold tabs, host names
+ * do not: the split is at the last tab.
+ */
+size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
+			struct ed_buf *value);
+const char *report_host_name(const char *line);
+
+#endif

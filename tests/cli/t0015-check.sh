@@ -1,0 +1,81 @@
+#!/bin/sh
+# envdrift check (the pre-deploy gate), explain and accept: parity per
+# role, severities, pins, waivers with expiry, stale hosts.
+. "$(dirname "$0")/test-lib.sh"
+
+mkroot "$TMP/a"
+cp -a "$TMP/a" "$TMP/b"
+sed -i '/^Package: openssl$/,/^$/ s/^Version: .*/Version: 3.0.13-1~deb12u1/' "$TMP/b/var/lib/dpkg/status"
+new_repo "$TMP/state"
+R="$TMP/state"
+col() { "$ENVDRIFT" collect -q --repo "$R" --root "$1" --env "$2" --host "$3" --role web; }
+col "$TMP/a" staging stg-1
+col "$TMP/b" prod prd-1
+col "$TMP/b" prod prd-2
+B="$TMP/parity.yaml"
+cat > "$B" <<'YAML'
+# staging and prod must match for web servers
+parity:
+  - environments: [staging, prod]
+    roles: [web]
+severity:
+  packages: critical
+  sysctl: warning
+pins:
+  - "packages:openssl:amd64 >= 3.0.15"
+  - "sysctl:net.ipv4.ip_forward = 0"
+  - "packages:telnetd:* absent"
+YAML
+expect_exit 1 "drift fails the gate" "$ENVDRIFT" check --repo "$R" --baseline "$B"
+expect_grep "parity drift" "changed +packages:openssl:amd64" "$TMP/out"
+expect_grep "it is critical" "critical" "$TMP/out"
+expect_grep "pin violation per host" "pin .*packages:openssl:amd64.*prd-1" "$TMP/out"
+expect_grep "verdict line" "^check: FAILED \(fail on warning\)" "$TMP/out"
+expect_exit 1 "json output" "$ENVDRIFT" check --repo "$R" --baseline "$B" --format json
+cp "$TMP/out" "$TMP/check.json"
+expect_grep "json says failed" '"failed": true' "$TMP/check.json"
+if command -v python3 >/dev/null; then
+	check "check json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["failed"] is True and len(d["reports"]) == 2' "$TMP/check.json"
+fi
+
+check "explain names the rules" "$ENVDRIFT" explain --baseline "$B" packages:openssl:amd64
+expect_grep "severity rule with its line" "parity\.yaml:6: severity critical" "$TMP/out"
+expect_grep "pin with its line" "parity\.yaml:9: pinned: packages:openssl:amd64 >= 3\.0\.15" "$TMP/out"
+check "explain a built-in ignore" "$ENVDRIFT" explain files:/etc/machine-id
+expect_grep "built-in rule" "diff-defaults\.yaml:[0-9]+: ignores files:/etc/machine-id" "$TMP/out"
+
+next=$(( $(date -u +%Y) + 1 ))-01-31
+check "accept the parity drift in prod" "$ENVDRIFT" accept --baseline "$B" --reason "openssl rollout in progress" --expires "$next" --env prod packages:openssl:amd64
+W="$TMP/parity.waivers.yaml"
+expect_grep "waiver appended" 'key: "packages:openssl:amd64"' "$W"
+expect_grep "with its reason" 'reason: "openssl rollout in progress"' "$W"
+echo "# a hand-written comment survives" >> "$W"
+check "accept another (host scope)" "$ENVDRIFT" accept --baseline "$B" --reason "legacy box" --expires "$next" --host prd-1 "packages:openssl:*"
+expect_grep "comment kept" "hand-written comment survives" "$W"
+expect_exit 1 "pins on prd-2 still fail" "$ENVDRIFT" check --repo "$R" --baseline "$B" --format json
+expect_grep "parity item waived" '"waived": true' "$TMP/out"
+expect_exit 2 "accept refuses a past date" "$ENVDRIFT" accept --baseline "$B" --reason x --expires 2001-01-01 packages:x:amd64
+
+col "$TMP/a" prod prd-1
+col "$TMP/a" prod prd-2
+expect_exit 0 "no drift passes" "$ENVDRIFT" check --repo "$R" --baseline "$B"
+expect_grep "passed" "^check: passed" "$TMP/out"
+sleep 2
+expect_exit 1 "stale hosts fail with --max-age" "$ENVDRIFT" check --repo "$R" --baseline "$B" --max-age 1s
+expect_grep "stale item" "stale +hosts:prd-1" "$TMP/out"
+expect_grep "with when it was last collected" "last collected 20[0-9-]+T[0-9:]+Z, older than --max-age" "$TMP/out"
+expect_exit 0 "a generous --max-age passes" "$ENVDRIFT" check --repo "$R" --baseline "$B" --max-age 26h
+
+printf 'waivers:\n  - key: "sysctl:*"\n    reason: old\n    expires: 2000-01-01\n' >> "$W"
+expect_exit 2 "a waivers file that does not parse is an error" "$ENVDRIFT" check --repo "$R" --baseline "$B"
+expect_grep "names the waivers file" "parity\.waivers\.yaml:[0-9]+:[0-9]+: " "$TMP/err"
+printf 'waivers:\n  - key: "packages:openssl:amd64"\n    reason: old\n    expires: 2000-01-01\n' > "$W"
+col "$TMP/b" prod prd-2
+expect_exit 1 "an expired waiver lets the drift count again" "$ENVDRIFT" check --repo "$R" --baseline "$B"
+expect_grep "says it expired" "expired on 2000-01-01" "$TMP/out"
+
+printf 'parity:\n  - environments: [only-one]\n' > "$TMP/bad.yaml"
+expect_exit 2 "bad baseline" "$ENVDRIFT" check --repo "$R" --baseline "$TMP/bad.yaml"
+expect_grep "file:line:col" "bad\.yaml:2:19: parity: name at least two environments" "$TMP/err"
+expect_exit 2 "check needs a baseline" "$ENVDRIFT" check --repo "$R"
+finish
