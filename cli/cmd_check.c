@@ -71,17 +71,7 @@ static void keep_roles(struct drift_report *r, const struct ed_strvec *roles)
 			r->items[out++] = *it;
 			continue;
 		}
-		free(it->collector);
-		free(it->key);
-		free(it->role);
-		free(it->values[0]);
-		free(it->values[1]);
-		free(it->host);
-		free(it->host_value);
-		free(it->rule);
-		free(it->detail);
-		free(it->waiver);
-		ed_strvec_release(&it->hosts);
+		drift_item_release(it);
 	}
 	r->nr = out;
 }

@@ -133,6 +133,18 @@ int store_view_hosts(const struct store_view *v, struct store_host **out,
 int store_view_read_host(const struct store_view *v, const char *env,
 			 const char *host, struct snapshot *out,
 			 struct ed_err *err);
+/*
+ * The view of the commit's first parent (the previous scan); ED_ENOTFOUND
+ * at the first commit. The caller frees *out.
+ */
+int store_view_parent(struct store_view **out, const struct store_view *v,
+		      struct ed_err *err);
+/* The git blob id (20 bytes) of a host's file; ED_ENOTFOUND if absent. */
+int store_view_file_id(const struct store_view *v, const char *env,
+		       const char *host, const char *path,
+		       unsigned char oid[20]);
+/* 1 if this commit's Envdrift-Collected trailers name host. */
+int store_view_collected(const struct store_view *v, const char *host);
 /* Append one file of a host ("content/etc/hosts") to out; ED_ENOTFOUND. */
 int store_view_read_file(const struct store_view *v, const char *env,
 			 const char *host, const char *path,

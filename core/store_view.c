@@ -284,3 +284,61 @@ out:
 	ed_buf_release(&name);
 	return rc;
 }
+
+int store_view_parent(struct store_view **out, const struct store_view *v,
+		      struct ed_err *err)
+{
+	struct store_view *p;
+
+	*out = NULL;
+	if (git_commit_parentcount(v->commit) == 0)
+		return ED_ENOTFOUND;
+	p = ed_xcalloc(1, sizeof(*p));
+	p->repo = v->repo;
+	if (git_commit_parent(&p->commit, v->commit, 0) < 0 ||
+	    git_commit_tree(&p->tree, p->commit) < 0) {
+		store_view_free(p);
+		return ed_err_git(err, "cannot read the parent of %s", v->hex);
+	}
+	git_oid_tostr(p->hex, sizeof(p->hex), git_commit_id(p->commit));
+	*out = p;
+	return 0;
+}
+
+int store_view_file_id(const struct store_view *v, const char *env,
+		       const char *host, const char *path,
+		       unsigned char oid[20])
+{
+	struct ed_buf p = ED_BUF_INIT;
+	git_tree_entry *te = NULL;
+	int rc = ED_ENOTFOUND;
+
+	host_path(&p, env, host, path);
+	if (!git_tree_entry_bypath(&te, v->tree, p.ptr)) {
+		memcpy(oid, git_tree_entry_id(te)->id, 20);
+		rc = 0;
+	}
+	git_tree_entry_free(te);
+	ed_buf_release(&p);
+	return rc;
+}
+
+int store_view_collected(const struct store_view *v, const char *host)
+{
+	static const char key[] = "\nEnvdrift-Collected: ";
+	const char *msg = git_commit_message(v->commit);
+	size_t hl = strlen(host);
+
+	while ((msg = strstr(msg, key))) {
+		const char *val = msg + sizeof(key) - 1;
+		const char *eol = strchr(val, '\n');
+		const char *slash = strchr(val, '/');
+		size_t len = eol ? (size_t)(eol - val) : strlen(val);
+
+		msg = val;
+		if (slash && slash < val + len && (size_t)(val + len - slash - 1) == hl &&
+		    !memcmp(slash + 1, host, hl))
+			return 1;
+	}
+	return 0;
+}

@@ -53,7 +53,7 @@ void drift_report_init(struct drift_report *r, const char *a, const char *b)
 	ed_strvec_init(&r->notes);
 }
 
-static void item_release(struct drift_item *it)
+void drift_item_release(struct drift_item *it)
 {
 	free(it->collector);
 	free(it->key);
@@ -65,6 +65,7 @@ static void item_release(struct drift_item *it)
 	free(it->rule);
 	free(it->detail);
 	free(it->waiver);
+	free(it->patch);
 	ed_strvec_release(&it->hosts);
 }
 
@@ -73,7 +74,7 @@ void drift_report_release(struct drift_report *r)
 	size_t i;
 
 	for (i = 0; i < r->nr; i++)
-		item_release(&r->items[i]);
+		drift_item_release(&r->items[i]);
 	free(r->items);
 	free(r->operands[0]);
 	free(r->operands[1]);

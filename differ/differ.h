@@ -117,6 +117,11 @@ struct drift_item {
 				 * STALE: "last collected 2026-11-20T01:00:00Z" */
 	int waived;             /* accepted by a waiver: reported, not failing */
 	char *waiver;           /* WAIVED: "file:line: reason (until DATE)" */
+	/* drift age: the first scan in which this item held, "" if unknown */
+	char since_date[11];    /* YYYY-MM-DD (UTC) */
+	char since_commit[41];
+	size_t since_scans;     /* scans of the involved hosts since then */
+	char *patch;            /* files items: unified diff of the contents */
 };
 
 struct drift_report {
@@ -130,6 +135,8 @@ struct drift_report {
 };
 
 void drift_report_init(struct drift_report *r, const char *a, const char *b);
+/* Free what one item owns (for callers that drop items). */
+void drift_item_release(struct drift_item *it);
 /* A new item (severity warning, no values), owned by r. */
 struct drift_item *drift_report_add(struct drift_report *r,
 				    const char *collector, const char *key,
