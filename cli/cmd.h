@@ -39,6 +39,22 @@ int cli_load_side(struct cli_side *sd, struct store *st, const char *operand,
 		  struct ed_err *err);
 void cli_side_release(struct cli_side *sd);
 
+/* Report outputs (cli/output.c): --format NAME[:FILE], repeatable. */
+struct cli_outputs {
+	struct {
+		char *format;
+		char *path; /* NULL: standard output */
+	} v[8];
+	size_t nr;
+};
+
+/* Add one "NAME[:FILE]"; -1 for an unknown format or too many outputs. */
+int cli_output_add(struct cli_outputs *o, const char *spec);
+void cli_outputs_release(struct cli_outputs *o);
+/* Write r to every output (text on stdout when none was given). */
+int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
+		      const char *color, struct ed_err *err);
+
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */
 const char *cli_repo_path(const char *opt);

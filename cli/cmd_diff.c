@@ -15,7 +15,7 @@
 #include "reports/report.h"
 
 static const char usage_text[] =
-	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--format text|json]\n"
+	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--format FORMAT[:FILE]]...\n"
 	"                     [--color auto|always|never] A B\n"
 	"\n"
 	"Compare A and B: each an environment or a host (environments are tried\n"
@@ -26,6 +26,8 @@ static const char usage_text[] =
 	"host against its own environment's consensus (outliers).\n"
 	"Facts the built-in rules (diff-defaults.yaml) or --baseline ignore are\n"
 	"not compared; a baseline also sets severities, pins and waivers.\n"
+	"FORMAT is text (default), json, markdown, junit, html or patch; with :FILE\n"
+	"the report goes to FILE; --format may be repeated.\n"
 	"Exit status: 0 no drift, 1 drift, 2 error.\n";
 
 int cmd_diff(int argc, char **argv)
@@ -39,7 +41,8 @@ int cmd_diff(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
-	const char *repo_opt = NULL, *format = "text", *color = "auto";
+	const char *repo_opt = NULL, *color = "auto";
+	struct cli_outputs outs;
 	const char *baseline = NULL;
 	struct differ_rules *rules = NULL;
 	struct cli_side sides[2];
@@ -50,6 +53,7 @@ int cmd_diff(int argc, char **argv)
 	size_t i;
 
 	memset(sides, 0, sizeof(sides));
+	memset(&outs, 0, sizeof(outs));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -57,7 +61,10 @@ int cmd_diff(int argc, char **argv)
 			repo_opt = optarg;
 			break;
 		case 'f':
-			format = optarg;
+			if (cli_output_add(&outs, optarg) < 0) {
+				cli_outputs_release(&outs);
+				return cli_usage_error("diff", "--format takes text, json, markdown, junit, html or patch, optionally :FILE (at most 8)");
+			}
 			break;
 		case 'b':
 			baseline = optarg;
@@ -67,17 +74,21 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			cli_outputs_release(&outs);
 			return EXIT_OK;
 		default:
+			cli_outputs_release(&outs);
 			return cli_usage_error("diff", "bad option");
 		}
 	}
-	if (argc - optind != 2)
+	if (argc - optind != 2) {
+		cli_outputs_release(&outs);
 		return cli_usage_error("diff", "want two operands, A and B");
-	if (!report_known(format))
-		return cli_usage_error("diff", "--format takes text, json, markdown, junit or html");
-	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
+	}
+	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+		cli_outputs_release(&outs);
 		return cli_usage_error("diff", "--color takes auto, always or never");
+	}
 	if (differ_rules_load(&rules, baseline, &err) < 0 ||
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
@@ -106,9 +117,9 @@ int cmd_diff(int argc, char **argv)
 		differ_today(today);
 		differ_rules_apply(rules, &r, today);
 	}
-	if (report_write(stdout, format, &r,
-			 !strcmp(color, "always") ||
-			 (!strcmp(color, "auto") && isatty(STDOUT_FILENO)), &err) < 0)
+	if (differ_content_diffs(&r, sides[0].view, sides[1].view, ga, sides[0].nr,
+				 gb, sides[1].nr, &err) < 0 ||
+	    cli_outputs_write(&outs, &r, color, &err) < 0)
 		goto out;
 	rc = EXIT_OK;
 	for (i = 0; i < r.nr; i++)
@@ -125,5 +136,6 @@ out:
 	cli_side_release(&sides[1]);
 	store_free(st);
 	differ_rules_free(rules);
+	cli_outputs_release(&outs);
 	return rc;
 }

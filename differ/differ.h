@@ -165,7 +165,41 @@ void differ_rules_apply(const struct differ_rules *r, struct drift_report *rep,
 void differ_rules_pins(const struct differ_rules *r, struct drift_report *rep,
 		       const struct differ_host *const *hosts, size_t n);
 
+struct store_view;
+/*
+ * Fill it->patch for config-file items: a unified diff of the stored
+ * contents of a host holding each side's value (va/vb: the sides' views).
+ * Secret files and files with secret values are never shown.
+ */
+int differ_content_diffs(struct drift_report *r,
+			 const struct store_view *va, const struct store_view *vb,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb,
+			 struct ed_err *err);
+
 const char *drift_kind_name(enum drift_kind k);
 const char *drift_severity_name(enum drift_severity s);
+
+/*
+ * Drift age. For every item of r but STALE (a comparison of a and b, or
+ * pins on their hosts, made at one commit: r->commits[0], else the branch
+ * tip), walk the first-parent history back, at most max_scans commits
+ * counting that one (0: no limit), and set since_commit and since_date
+ * (UTC) to the oldest commit of the unbroken run in which the item held:
+ * the two groups' consensus still differed (any values), the host was
+ * still an outlier, the pin still violated. since_scans counts the commits
+ * of the run whose Envdrift-Collected trailers name one of the item's
+ * hosts. A run cut by max_scans means "at least". Hosts are found by their
+ * env/host names; one absent at a commit has no vote there. A commit where
+ * a host's subtree (or collector file and meta) ids are unchanged costs no
+ * parsing. On error (ED_EGIT, ED_EPARSE for a malformed old snapshot) no
+ * item is changed. st is only read.
+ */
+struct store;
+int differ_since(struct drift_report *r, struct store *st,
+		 const struct differ_rules *rules,
+		 const struct differ_host *const *a, size_t na,
+		 const struct differ_host *const *b, size_t nb,
+		 size_t max_scans, struct ed_err *err);
 
 #endif

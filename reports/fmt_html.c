@@ -194,6 +194,15 @@ static void html_item(struct report_ctx *c, const struct drift_item *it)
 	if (it->waived) {
 		fputs("waived: ", out);
 		h(out, it->waiver);
+		fputs("<br>", out);
+	}
+	if (it->since_date[0])
+		fprintf(out, "since %s (%zu scans)<br>", it->since_date,
+			it->since_scans);
+	if (it->patch) {
+		fputs("<pre>", out);
+		h(out, it->patch);
+		fputs("</pre>", out);
 	}
 	fputs("</td></tr>\n", out);
 }

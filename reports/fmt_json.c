@@ -137,6 +137,15 @@ static void json_item(struct report_ctx *c, const struct drift_item *it)
 		fputs(", \"waived\": true", out);
 		json_field(out, "waiver", it->waiver);
 	}
+	if (it->since_date[0]) {
+		fputs(", \"since\": {\"date\": ", out);
+		json_str(out, it->since_date);
+		fputs(", \"commit\": ", out);
+		json_str(out, it->since_commit);
+		fprintf(out, ", \"scans\": %zu}", it->since_scans);
+	}
+	if (it->patch)
+		json_field(out, "diff", it->patch);
 	fputs(", \"hosts\": ", out);
 	json_hosts(out, &it->hosts);
 	fputc('}', out);

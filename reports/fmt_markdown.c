@@ -130,6 +130,15 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 		fputs("<br>waived: ", out);
 		md(out, it->waiver);
 	}
+	if (it->since_date[0])
+		fprintf(out, "<br>since %s (%zu scans)", it->since_date,
+			it->since_scans);
+	if (it->patch) {
+		/* a table cell cannot hold a fenced block: lines joined by <br> */
+		fputs("<br><details><summary>diff</summary><code>", out);
+		md(out, it->patch);
+		fputs("</code></details>", out);
+	}
 	fputs(" | ", out);
 	md_value(out, it, 0);
 	fputs(" | ", out);

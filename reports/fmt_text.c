@@ -7,6 +7,7 @@
  */
 #include "reports/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const sev_color[3] = { "\033[36m", "\033[33m", "\033[1;31m" };
@@ -129,6 +130,9 @@ static void text_item(struct report_ctx *c, const struct drift_item *it)
 		report_put(out, it->waiver ? it->waiver : "no reason given", text_special);
 		fputc(')', out);
 	}
+	if (it->since_date[0])
+		fprintf(out, " since %s (%zu scan%s)", it->since_date,
+			it->since_scans, it->since_scans == 1 ? "" : "s");
 	fputc('\n', out);
 	if (it->detail || it->rule) {
 		fputs("           ", out);
@@ -139,6 +143,23 @@ static void text_item(struct report_ctx *c, const struct drift_item *it)
 			fputc(')', out);
 		}
 		fputc('\n', out);
+	}
+	if (it->patch) {
+		const char *p = it->patch;
+
+		/* the content diff, indented; its bytes escaped like values */
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			char *line = strndup(p, n);
+
+			fputs("             ", out);
+			if (line)
+				report_put(out, line, text_special);
+			fputc('\n', out);
+			free(line);
+			p += n + (nl ? 1 : 0);
+		}
 	}
 }
 

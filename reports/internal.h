@@ -56,7 +56,7 @@ struct report_format {
 };
 
 extern const struct report_format report_text, report_json, report_markdown,
-	report_junit, report_html;
+	report_junit, report_html, report_patch;
 
 /* Severity and kind as table indexes, clamped to the enums' ranges. */
 size_t report_sev(const struct drift_item *it);

@@ -14,6 +14,7 @@
 
 static const struct report_format *const formats[] = {
 	&report_text, &report_json, &report_markdown, &report_junit, &report_html,
+	&report_patch,
 };
 
 size_t report_sev(const struct drift_item *it)

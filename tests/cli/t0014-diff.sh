@@ -65,6 +65,23 @@ printf 'frobnicate: 1\n' > "$TMP/bad2.yaml"
 expect_exit 2 "unknown baseline key" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bad2.yaml" stg-1 oth-1
 expect_grep "names the key" "bad2\.yaml:1:1: 'frobnicate' is not a baseline key" "$TMP/err"
 
+# several outputs in one run, config content diffs, the patch format
+sed -i 's/^#\?MaxAuthTries.*/MaxAuthTries 2/' "$TMP/c/etc/ssh/sshd_config"
+col "$TMP/c" prod prd-3
+expect_exit 1 "several outputs" "$ENVDRIFT" diff --repo "$R" --format text --format "json:$TMP/d.json" --format "junit:$TMP/d.xml" --format "patch:$TMP/d.patch" stg-1 prd-3
+expect_grep "text on stdout" "changed +sysctl:vm\.swappiness" "$TMP/out"
+expect_grep "content diff in the text report" "^ +\+MaxAuthTries 2$" "$TMP/out"
+expect_grep "json file written" '"schema": 1' "$TMP/d.json"
+expect_grep "json carries the diff" '"diff": "diff --git' "$TMP/d.json"
+if command -v xmllint >/dev/null; then
+	check "junit file validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/d.xml"
+fi
+expect_grep "patch: facts as a unified diff" "^\+sysctl:vm\.swappiness = 7$" "$TMP/d.patch"
+expect_grep "patch: the config file diff" "^\+MaxAuthTries 2$" "$TMP/d.patch"
+check "the patch is what git apply --stat can read" git apply --stat "$TMP/d.patch"
+expect_exit 2 "unknown format" "$ENVDRIFT" diff --repo "$R" --format yaml stg-1 prd-3
+expect_no_grep "no secret content diffs" "hunter2" "$TMP/d.patch"
+
 expect_exit 2 "unknown operand" "$ENVDRIFT" diff --repo "$R" nosuch prod
 expect_grep "names the operand" "'nosuch' matches no environment or host" "$TMP/err"
 expect_exit 2 "env: forces an environment" "$ENVDRIFT" diff --repo "$R" env:stg-1 prod

@@ -1,0 +1,121 @@
+/*
+ * Config-file drift as unified diffs of the stored contents: for a files
+ * item whose two sides are text files with plain hashes, the content of a
+ * host holding each side's value is diffed. Files whose line carries an
+ * hmac: token (secret files, or secret values inside) are never shown.
+ */
+#include "differ/differ.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/store.h"
+#include "core/textdiff.h"
+
+/* The first host listed with value v in it->hosts ("VALUE\tHOST"). */
+static const char *host_with(const struct drift_item *it, const char *v)
+{
+	size_t i, vl = strlen(v);
+
+	for (i = 0; i < it->hosts.nr; i++) {
+		const char *h = it->hosts.v[i];
+		const char *tab = strrchr(h, '\t');
+
+		if (tab && (size_t)(tab - h) == vl && !memcmp(h, v, vl))
+			return tab + 1;
+	}
+	return NULL;
+}
+
+static const char *env_of(const struct differ_host *const *g, size_t n,
+			  const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(g[i]->host, host))
+			return g[i]->env;
+	return NULL;
+}
+
+static int shows_content(const char *v)
+{
+	return v && !strncmp(v, "file ", 5) && strstr(v, " sha256:") &&
+	       !strstr(v, "hmac:");
+}
+
+int differ_content_diffs(struct drift_report *r,
+			 const struct store_view *va, const struct store_view *vb,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb,
+			 struct ed_err *err)
+{
+	struct ed_buf path = ED_BUF_INIT, ca = ED_BUF_INIT, cb = ED_BUF_INIT;
+	struct ed_buf diff = ED_BUF_INIT, raw = ED_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->nr && !rc; i++) {
+		struct drift_item *it = &r->items[i];
+		const struct differ_host *const *ga = a, *const *gb = b;
+		const struct store_view *wa = va, *wb = vb;
+		const char *v0 = it->values[0], *v1 = it->values[1];
+		const char *ha, *hb, *ea, *eb;
+		size_t nga = na, ngb = nb;
+
+		if (strcmp(it->collector, "files") || it->kind == DRIFT_PIN ||
+		    it->kind == DRIFT_STALE)
+			continue;
+		if (it->kind == DRIFT_OUTLIER) {
+			/* a host holding its group's consensus against the odd one */
+			ga = gb = it->side ? b : a;
+			nga = ngb = it->side ? nb : na;
+			wa = wb = it->side ? vb : va;
+			v0 = it->values[it->side];
+			v1 = it->host_value;
+		}
+		if (!shows_content(v0) || !shows_content(v1))
+			continue;
+		ha = host_with(it, v0);
+		hb = it->kind == DRIFT_OUTLIER ? it->host : host_with(it, v1);
+		ea = ha ? env_of(ga, nga, ha) : NULL;
+		eb = hb ? env_of(gb, ngb, hb) : NULL;
+		if (!ea || !eb)
+			continue;
+		ed_buf_reset(&raw);
+		if (snapshot_unquote(&raw, it->key, strlen(it->key), err) < 0) {
+			rc = err->code;
+			break;
+		}
+		ed_buf_reset(&path);
+		ed_buf_addf(&path, "content%s", raw.ptr);
+		ed_buf_reset(&ca);
+		ed_buf_reset(&cb);
+		if (store_view_read_file(wa, ea, ha, path.ptr, &ca, err) < 0 ||
+		    store_view_read_file(wb, eb, hb, path.ptr, &cb, err) < 0)
+			continue; /* no stored content (binary, too large) */
+		ed_buf_reset(&diff);
+		ed_buf_reset(&raw);
+		ed_buf_addf(&raw, "%s%s", ha, it->key);
+		{
+			struct ed_buf bname = ED_BUF_INIT;
+
+			ed_buf_addf(&bname, "%s%s", hb, it->key);
+			rc = ed_unified_diff(&diff, ca.ptr, ca.len, raw.ptr, cb.ptr,
+					     cb.len, bname.ptr, err);
+			ed_buf_release(&bname);
+		}
+		if (!rc && diff.len) {
+			free(it->patch);
+			it->patch = ed_xmemdup(diff.ptr, diff.len);
+		}
+	}
+	ed_buf_release(&path);
+	ed_buf_release(&ca);
+	ed_buf_release(&cb);
+	ed_buf_release(&diff);
+	ed_buf_release(&raw);
+	return rc;
+}
