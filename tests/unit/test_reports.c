@@ -253,7 +253,7 @@ static void python_checks(struct fixture *f, const char *name, const char *scrip
 static void test_reports_known_formats_and_unknown_lists_them(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const names[] = { "text", "json", "markdown", "junit", "html" };
+	static const char *const names[] = { "text", "json", "markdown", "junit", "html", "patch" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -261,7 +261,7 @@ static void test_reports_known_formats_and_unknown_lists_them(void **state)
 	assert_false(report_known("yaml"));
 	assert_int_equal(report_write(stdout, "yaml", &f->r, 0, &f->err), ED_ERROR);
 	assert_string_equal(f->err.msg, "unknown report format 'yaml' "
-					"(known: text, json, markdown, junit, html)");
+					"(known: text, json, markdown, junit, html, patch)");
 }
 
 static void test_reports_text_clean_is_one_line(void **state)
