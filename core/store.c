@@ -1380,12 +1380,10 @@ static size_t mark_collected(struct store_host *h, size_t nr,
 int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		struct ed_err *err)
 {
+	struct store_view *v = NULL;
 	struct store_host *h = NULL;
-	size_t n = 0, alloc = 0, missing, i, j;
-	git_commit *tipc = NULL;
-	git_tree *tree = NULL, *hosts = NULL, *env = NULL;
 	git_revwalk *walk = NULL;
-	struct ed_buf name = ED_BUF_INIT;
+	size_t n = 0, missing;
 	git_oid tip, id;
 	int have_tip, rc;
 
@@ -1394,52 +1392,11 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	rc = read_tip(st->repo, &tip, &have_tip, err);
 	if (rc < 0 || !have_tip)
 		return rc;
-	if (git_commit_lookup(&tipc, st->repo, &tip) < 0 ||
-	    git_commit_tree(&tree, tipc) < 0) {
-		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
+	rc = store_view_open(&v, st, NULL, err);
+	if (!rc)
+		rc = store_view_hosts(v, &h, &n, err);
+	if (rc < 0)
 		goto out;
-	}
-	{
-		const git_tree_entry *he = git_tree_entry_byname(tree, "hosts");
-
-		if (!he)
-			goto done;
-		if (git_tree_lookup(&hosts, st->repo, git_tree_entry_id(he)) < 0) {
-			rc = ed_err_git(err, "cannot read hosts/");
-			goto out;
-		}
-	}
-	for (i = 0; i < git_tree_entrycount(hosts); i++) {
-		const git_tree_entry *ee = git_tree_entry_byindex(hosts, i);
-
-		if (git_tree_entry_type(ee) != GIT_OBJECT_TREE)
-			continue;
-		git_tree_free(env);
-		env = NULL;
-		if (git_tree_lookup(&env, st->repo, git_tree_entry_id(ee)) < 0) {
-			rc = ed_err_git(err, "cannot read hosts/%s",
-					git_tree_entry_name(ee));
-			goto out;
-		}
-		for (j = 0; j < git_tree_entrycount(env); j++) {
-			const git_tree_entry *he = git_tree_entry_byindex(env, j);
-
-			ED_ALLOC_GROW(h, n + 1, alloc);
-			memset(&h[n], 0, sizeof(h[n]));
-			ed_buf_reset(&name);
-			rc = store_unescape_name(&name, git_tree_entry_name(ee), err);
-			if (rc < 0)
-				goto out;
-			h[n].env = ed_buf_detach(&name, NULL);
-			rc = store_unescape_name(&name, git_tree_entry_name(he), err);
-			if (rc < 0) {
-				free(h[n].env);
-				goto out;
-			}
-			h[n].host = ed_buf_detach(&name, NULL);
-			n++;
-		}
-	}
 	missing = n;
 	if (git_revwalk_new(&walk, st->repo) < 0 ||
 	    git_revwalk_push(walk, &tip) < 0) {
@@ -1458,7 +1415,6 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		missing -= mark_collected(h, n, c);
 		git_commit_free(c);
 	}
-done:
 	if (n > 1)
 		qsort(h, n, sizeof(*h), cmp_host);
 	*out = h;
@@ -1467,11 +1423,7 @@ done:
 	n = 0;
 out:
 	store_hosts_free(h, n);
-	ed_buf_release(&name);
 	git_revwalk_free(walk);
-	git_tree_free(env);
-	git_tree_free(hosts);
-	git_tree_free(tree);
-	git_commit_free(tipc);
+	store_view_free(v);
 	return rc;
 }
