@@ -16,6 +16,8 @@
 #include "core/buf.h"
 #include "reports/report.h"
 
+#define SINCE_MAX_SCANS 1000
+
 static const char usage_text[] =
 	"usage: envdrift check --baseline FILE [--repo DIR] [--fail-on critical|warning|info]\n"
 	"                      [--max-age DURATION] [--format text|json]\n"
@@ -133,6 +135,9 @@ static int check_parity(struct check *c, size_t p, struct ed_err *err)
 			r.commits[1] = ed_xstrdup(store_view_commit(sd[1].view));
 			rc = differ_compare(&r, c->rules, ga, sd[0].nr, gb, sd[1].nr, err);
 		}
+		if (!rc)
+			rc = differ_since(&r, c->st, c->rules, ga, sd[0].nr, gb,
+					  sd[1].nr, SINCE_MAX_SCANS, err);
 		if (!rc) {
 			keep_roles(&r, roles);
 			for (i = 0; has_sev && i < r.nr; i++) {
@@ -205,7 +210,10 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 		}
 	}
 	differ_rules_pins(c->rules, &r, ptrs, loaded);
-	rc = emit(c, &r, err);
+	rc = differ_since(&r, c->st, c->rules, ptrs, loaded, NULL, 0,
+			  SINCE_MAX_SCANS, err);
+	if (!rc)
+		rc = emit(c, &r, err);
 out:
 	for (i = 0; i < loaded; i++)
 		differ_host_release(&dh[i]);

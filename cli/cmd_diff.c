@@ -14,6 +14,9 @@
 #include "differ/differ.h"
 #include "reports/report.h"
 
+/* how far back drift age looks: a year of nightly scans and then some */
+#define SINCE_MAX_SCANS 1000
+
 static const char usage_text[] =
 	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--format FORMAT[:FILE]]...\n"
 	"                     [--color auto|always|never] A B\n"
@@ -117,6 +120,11 @@ int cmd_diff(int argc, char **argv)
 		differ_today(today);
 		differ_rules_apply(rules, &r, today);
 	}
+	/* drift age: only when both sides are the present, not X@REV */
+	if (!strchr(argv[optind], '@') && !strchr(argv[optind + 1], '@') &&
+	    differ_since(&r, st, rules, ga, sides[0].nr, gb, sides[1].nr,
+			 SINCE_MAX_SCANS, &err) < 0)
+		goto out;
 	if (differ_content_diffs(&r, sides[0].view, sides[1].view, ga, sides[0].nr,
 				 gb, sides[1].nr, &err) < 0 ||
 	    cli_outputs_write(&outs, &r, color, &err) < 0)

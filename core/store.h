@@ -139,7 +139,10 @@ int store_view_read_host(const struct store_view *v, const char *env,
  */
 int store_view_parent(struct store_view **out, const struct store_view *v,
 		      struct ed_err *err);
-/* The git blob id (20 bytes) of a host's file; ED_ENOTFOUND if absent. */
+/*
+ * The git id (20 bytes) of a host's file, or with path NULL of the host's
+ * directory tree; ED_ENOTFOUND if absent.
+ */
 int store_view_file_id(const struct store_view *v, const char *env,
 		       const char *host, const char *path,
 		       unsigned char oid[20]);

@@ -21,6 +21,9 @@ expect_exit 1 "environments with drift exit 1" "$ENVDRIFT" diff --repo "$R" stag
 expect_grep "package drift with the newer side" "changed +packages:openssl:amd64 +staging=3\.0\.[0-9].* +prod=3\.0\.13-1~deb12u1 +\(newer: staging\)" "$TMP/out"
 expect_grep "outlier inside prod" "outlier +sysctl:vm\.swappiness +prd-3 \(prod\) has 5, the other 2 of 3 have " "$TMP/out"
 expect_grep "grouped by role" "^role web" "$TMP/out"
+today=$(date -u +%Y-%m-%d)
+expect_grep "outlier has its age" "prd-3 \(prod\) has 5.* since $today \(1 scan\)" "$TMP/out"
+expect_grep "package drift has its age (three prod collects)" "packages:openssl:amd64 .* since $today \(3 scans\)" "$TMP/out"
 expect_no_grep "identical facts are not drift" "sshd_config" "$TMP/out"
 
 expect_exit 1 "json format" "$ENVDRIFT" diff --repo "$R" --format json staging prod
@@ -42,7 +45,6 @@ echo 7 > "$TMP/c/proc/sys/vm/swappiness"
 col "$TMP/c" prod prd-3
 expect_exit 1 "a host against its own past" "$ENVDRIFT" diff --repo "$R" prd-3@main~1 prd-3
 expect_grep "past value and present value" "changed +sysctl:vm\.swappiness +prd-3@main~1=5 +prd-3=7" "$TMP/out"
-today=$(date -u +%Y-%m-%d)
 expect_exit 0 "NAME@DATE resolves to the last commit of that day" "$ENVDRIFT" diff --repo "$R" "prd-3@$today" prd-3
 expect_exit 2 "a date before any collection" "$ENVDRIFT" diff --repo "$R" "prd-3@2000-01-01" prd-3
 expect_grep "says so" "no collection at or before 2000-01-01" "$TMP/err"
