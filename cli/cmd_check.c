@@ -4,6 +4,7 @@
  * treats hosts not collected within --max-age as stale. Exit 1 when any
  * item not waived reaches --fail-on, 0 otherwise, 2 on error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 static const char usage_text[] =
 	"usage: envdrift check --baseline FILE [--repo DIR] [--fail-on critical|warning|info]\n"
-	"                      [--max-age DURATION] [--format text|json]\n"
+	"                      [--max-age DURATION] [--format FORMAT[:FILE]]...\n"
 	"\n"
 	"Compare the environments each 'parity' entry of the baseline names (the\n"
 	"first against each other one, per role), check its 'pins' on every host,\n"
@@ -28,7 +29,9 @@ static const char usage_text[] =
 	"90m, 2d) as stale. Severities and waivers come from the baseline.\n"
 	"  --fail-on LEVEL   fail on drift of this severity or worse (default warning)\n"
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error.\n"
-	"With --format json the output is {\"schema\": 1, \"failed\": BOOL, \"reports\": [...]}.\n";
+	"FORMAT is text (default), json, markdown, junit, html or patch, :FILE\n"
+	"to write a file; with several parity entries json wraps the reports as\n"
+	"{\"schema\": 1, \"reports\": [...]}.\n";
 
 /* "26h", "90m", "2d", "3600s", "3600" -> seconds; -1 if malformed */
 static long long parse_duration(const char *s)
@@ -82,23 +85,18 @@ struct check {
 	struct store *st;
 	const struct differ_rules *rules;
 	enum drift_severity fail_on;
-	const char *format;
-	int color, failed, printed;
 	char today[11];
+	struct drift_report *reports; /* one per parity pair, then the hosts' */
+	size_t nreports, alloc;
 };
 
-static int emit(struct check *c, struct drift_report *r, struct ed_err *err)
+/* Keep r (moved: the caller's r is left empty) after applying the rules. */
+static void keep(struct check *c, struct drift_report *r)
 {
-	int rc;
-
 	differ_rules_apply(c->rules, r, c->today);
-	if (failing(r, c->fail_on))
-		c->failed = 1;
-	if (c->printed)
-		fputs(strcmp(c->format, "json") ? "\n" : ",\n", stdout);
-	rc = report_write(stdout, c->format, r, c->color, err);
-	c->printed = 1;
-	return rc;
+	ED_ALLOC_GROW(c->reports, c->nreports + 1, c->alloc);
+	c->reports[c->nreports++] = *r;
+	memset(r, 0, sizeof(*r));
 }
 
 static int check_parity(struct check *c, size_t p, struct ed_err *err)
@@ -145,7 +143,7 @@ static int check_parity(struct check *c, size_t p, struct ed_err *err)
 				free(r.items[i].rule);
 				r.items[i].rule = ed_xstrdup(loc);
 			}
-			rc = emit(c, &r, err);
+			keep(c, &r);
 		}
 		free(ga);
 		free(gb);
@@ -213,7 +211,7 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	rc = differ_since(&r, c->st, c->rules, ptrs, loaded, NULL, 0,
 			  SINCE_MAX_SCANS, err);
 	if (!rc)
-		rc = emit(c, &r, err);
+		keep(c, &r);
 out:
 	for (i = 0; i < loaded; i++)
 		differ_host_release(&dh[i]);
@@ -225,7 +223,139 @@ out:
 	return rc;
 }
 
-int cmd_check(int argc, char **argv)
+/*
+ * Pins and stale hosts are about single hosts, not the operands: fold that
+ * report into the first parity report, so the common baseline (one parity
+ * entry) gives one report that every format can carry.
+ */
+static void fold_hosts_report(struct check *c)
+{
+	struct drift_report *first, *last;
+	size_t i;
+
+	if (c->nreports < 2)
+		return;
+	first = &c->reports[0];
+	last = &c->reports[c->nreports - 1];
+	for (i = 0; i < last->nr; i++) {
+		struct drift_item *it = drift_report_add(first, "", "", NULL, DRIFT_PIN);
+
+		drift_item_release(it);
+		*it = last->items[i];
+	}
+	last->nr = 0;
+	for (i = 0; i < last->notes.nr; i++)
+		ed_strvec_push(&first->notes, last->notes.v[i]);
+	ed_strvec_sort_unique(&first->notes);
+	drift_report_release(last);
+	c->nreports--;
+}
+
+static void check_release(struct check *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nreports; i++)
+		drift_report_release(&c->reports[i]);
+	free(c->reports);
+}
+
+/*
+ * Run the gate: every parity pair, then pins and freshness on all hosts.
+ * The reports end up in c->reports, rules applied.
+ */
+static int gate_run(struct check *c, const char *baseline, long long max_age,
+		    struct ed_err *err)
+{
+	size_t p;
+	int rc = 0;
+
+	for (p = 0; !rc && p < differ_rules_parity_count(c->rules); p++)
+		rc = check_parity(c, p, err);
+	if (!rc)
+		rc = check_hosts(c, baseline, max_age, err);
+	if (!rc)
+		fold_hosts_report(c);
+	return rc;
+}
+
+/*
+ * One report goes to every output as it is. Several (a baseline with
+ * several parity entries) are concatenated for text, markdown and patch,
+ * and wrapped as {"schema": 1, "reports": [...]} for json; junit and html
+ * hold one comparison per document and are refused then.
+ */
+static int gate_write(const struct check *c, const struct cli_outputs *outs,
+		      const char *color, struct ed_err *err)
+{
+	size_t i, o;
+	int rc = 0;
+
+	if (c->nreports == 1)
+		return cli_outputs_write(outs, &c->reports[0], color, err);
+	for (o = 0; o < (outs->nr ? outs->nr : 1) && !rc; o++) {
+		const char *format = outs->nr ? outs->v[o].format : "text";
+		const char *path = outs->nr ? outs->v[o].path : NULL;
+		FILE *f = stdout;
+
+		if (!strcmp(format, "junit") || !strcmp(format, "html"))
+			return ed_err_set(err, ED_ERROR,
+					  "%s holds one comparison: give the baseline one parity entry, or run one check per entry",
+					  format);
+		if (path) {
+			f = fopen(path, "w");
+			if (!f)
+				return ed_err_errno(err, ED_EIO, errno, "%s", path);
+		}
+		if (!strcmp(format, "json"))
+			fputs("{\"schema\": 1, \"reports\": [\n", f);
+		for (i = 0; i < c->nreports && !rc; i++) {
+			if (i)
+				fputs(strcmp(format, "json") ? "\n" : ",\n", f);
+			rc = report_write(f, format, &c->reports[i],
+					  !path && !strcmp(color, "always"), err);
+		}
+		if (!strcmp(format, "json"))
+			fputs("]}\n", f);
+		if (path && fclose(f) != 0 && !rc)
+			rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
+	}
+	return rc;
+}
+
+static int failed(const struct check *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nreports; i++)
+		if (failing(&c->reports[i], c->fail_on))
+			return 1;
+	return 0;
+}
+
+static int parse_fail_on(enum drift_severity *out, const char *s)
+{
+	if (!strcmp(s, "critical"))
+		*out = SEV_CRITICAL;
+	else if (!strcmp(s, "warning"))
+		*out = SEV_WARNING;
+	else if (!strcmp(s, "info"))
+		*out = SEV_INFO;
+	else
+		return -1;
+	return 0;
+}
+
+/* Options shared by check and report. */
+struct gate_opts {
+	const char *repo, *baseline, *color;
+	long long max_age;
+	int commit;
+	struct cli_outputs outs;
+};
+
+static int parse_gate_opts(struct gate_opts *g, struct check *c, int argc,
+			   char **argv, const char *cmd, const char *usage)
 {
 	static const struct option opts[] = {
 		{ "repo", required_argument, NULL, 'r' },
@@ -233,83 +363,98 @@ int cmd_check(int argc, char **argv)
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "max-age", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "color", required_argument, NULL, 'c' },
+		{ "commit", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ed_err err = ED_ERR_INIT;
-	const char *repo_opt = NULL, *baseline = NULL;
-	struct differ_rules *rules = NULL;
-	struct check c;
-	long long max_age = -1;
-	size_t p;
-	int opt, rc = EXIT_ERROR;
+	int opt;
 
-	memset(&c, 0, sizeof(c));
-	c.fail_on = SEV_WARNING;
-	c.format = "text";
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			repo_opt = optarg;
+			g->repo = optarg;
 			break;
 		case 'b':
-			baseline = optarg;
+			g->baseline = optarg;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "critical"))
-				c.fail_on = SEV_CRITICAL;
-			else if (!strcmp(optarg, "warning"))
-				c.fail_on = SEV_WARNING;
-			else if (!strcmp(optarg, "info"))
-				c.fail_on = SEV_INFO;
-			else
-				return cli_usage_error("check", "--fail-on takes critical, warning or info");
+			if (parse_fail_on(&c->fail_on, optarg) < 0)
+				return cli_usage_error(cmd, "--fail-on takes critical, warning or info");
 			break;
 		case 'm':
-			max_age = parse_duration(optarg);
-			if (max_age < 0)
-				return cli_usage_error("check", "--max-age takes a duration such as 26h, 90m, 2d");
+			g->max_age = parse_duration(optarg);
+			if (g->max_age < 0)
+				return cli_usage_error(cmd, "--max-age takes a duration such as 26h, 90m, 2d");
 			break;
 		case 'F':
-			c.format = optarg;
+			if (cli_output_add(&g->outs, optarg) < 0)
+				return cli_usage_error(cmd, "--format takes text, json, markdown, junit, html or patch, optionally :FILE");
+			break;
+		case 'c':
+			g->color = optarg;
+			break;
+		case 'C':
+			if (strcmp(cmd, "report"))
+				return cli_usage_error(cmd, "bad option '--commit'");
+			g->commit = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+			fputs(usage, stdout);
+			return EXIT_OK + 100;
 		default:
-			return cli_usage_error("check", "bad option");
+			return cli_usage_error(cmd, "bad option");
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
-	if (!baseline)
-		return cli_usage_error("check", "--baseline FILE is required");
-	if (strcmp(c.format, "text") && strcmp(c.format, "json"))
-		return cli_usage_error("check", "--format takes text or json");
-	c.color = !strcmp(c.format, "text") && isatty(STDOUT_FILENO);
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!g->baseline && !strcmp(cmd, "check"))
+		return cli_usage_error(cmd, "--baseline FILE is required");
+	return -1;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct differ_rules *rules = NULL;
+	struct gate_opts g;
+	struct check c;
+	int rc = EXIT_ERROR, stdout_text = 1;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	memset(&g, 0, sizeof(g));
+	c.fail_on = SEV_WARNING;
+	g.max_age = -1;
+	g.color = "auto";
+	rc = parse_gate_opts(&g, &c, argc, argv, "check", usage_text);
+	if (rc >= 0) {
+		cli_outputs_release(&g.outs);
+		return rc == EXIT_OK + 100 ? EXIT_OK : rc;
+	}
+	rc = EXIT_ERROR;
 	differ_today(c.today);
-	if (differ_rules_load(&rules, baseline, &err) < 0 ||
-	    store_open(&c.st, cli_repo_path(repo_opt), &err) < 0)
+	if (differ_rules_load(&rules, g.baseline, &err) < 0 ||
+	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)
 		goto out;
 	c.rules = rules;
-	if (!strcmp(c.format, "json"))
-		fputs("{\"schema\": 1, \"reports\": [\n", stdout);
-	for (p = 0; p < differ_rules_parity_count(rules); p++)
-		if (check_parity(&c, p, &err) < 0)
-			goto out;
-	if (check_hosts(&c, baseline, max_age, &err) < 0)
+	if (gate_run(&c, g.baseline, g.max_age, &err) < 0 ||
+	    gate_write(&c, &g.outs, g.color, &err) < 0)
 		goto out;
-	if (!strcmp(c.format, "json"))
-		printf("], \"failed\": %s}\n", c.failed ? "true" : "false");
-	else
-		printf("\ncheck: %s (fail on %s)\n", c.failed ? "FAILED" : "passed",
-		       drift_severity_name(c.fail_on));
-	rc = c.failed ? EXIT_DRIFT : EXIT_OK;
+	for (i = 0; i < g.outs.nr; i++)
+		if (!g.outs.v[i].path && strcmp(g.outs.v[i].format, "text"))
+			stdout_text = 0;
+	/* the verdict goes with a text report; elsewhere stdout stays a document */
+	fprintf(stdout_text ? stdout : stderr, "\ncheck: %s (fail on %s)\n",
+		failed(&c) ? "FAILED" : "passed", drift_severity_name(c.fail_on));
+	rc = failed(&c) ? EXIT_DRIFT : EXIT_OK;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
+	check_release(&c);
 	store_free(c.st);
 	differ_rules_free(rules);
+	cli_outputs_release(&g.outs);
 	return rc;
 }

@@ -33,10 +33,17 @@ expect_grep "pin violation per host" "pin .*packages:openssl:amd64.*prd-1" "$TMP
 expect_grep "verdict line" "^check: FAILED \(fail on warning\)" "$TMP/out"
 expect_exit 1 "json output" "$ENVDRIFT" check --repo "$R" --baseline "$B" --format json
 cp "$TMP/out" "$TMP/check.json"
-expect_grep "json says failed" '"failed": true' "$TMP/check.json"
+expect_grep "one report: parity drift and the pins together" '"summary": \{"hosts": 3, "drift": 3, .*"pin": 2, .*"critical": 3' "$TMP/check.json"
+expect_grep "verdict on stderr when stdout is json" "^check: FAILED" "$TMP/err"
 if command -v python3 >/dev/null; then
-	check "check json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["failed"] is True and len(d["reports"]) == 2' "$TMP/check.json"
+	check "check json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["critical"] == 3' "$TMP/check.json"
 fi
+expect_exit 1 "several outputs from check" "$ENVDRIFT" check --repo "$R" --baseline "$B" --format text --format "junit:$TMP/gate.xml" --format "html:$TMP/gate.html"
+if command -v xmllint >/dev/null; then
+	check "gate junit validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/gate.xml"
+fi
+expect_grep "junit has a failure per drift" "<failure " "$TMP/gate.xml"
+expect_grep "html written" "<html" "$TMP/gate.html"
 
 check "explain names the rules" "$ENVDRIFT" explain --baseline "$B" packages:openssl:amd64
 expect_grep "severity rule with its line" "parity\.yaml:6: severity critical" "$TMP/out"
