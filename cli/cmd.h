@@ -20,6 +20,7 @@ int cmd_collect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 

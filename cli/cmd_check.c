@@ -280,15 +280,39 @@ static int gate_run(struct check *c, const char *baseline, long long max_age,
 }
 
 /*
- * One report goes to every output as it is. Several (a baseline with
- * several parity entries) are concatenated for text, markdown and patch,
- * and wrapped as {"schema": 1, "reports": [...]} for json; junit and html
- * hold one comparison per document and are refused then.
+ * One report is written as it is. Several (a baseline with several parity
+ * entries) are concatenated for text, markdown and patch, and wrapped as
+ * {"schema": 1, "reports": [...]} for json; junit and html hold one
+ * comparison per document and are refused then.
  */
+static int gate_write_one(const struct check *c, const char *format, FILE *f,
+			  int color, struct ed_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	if (c->nreports == 1)
+		return report_write(f, format, &c->reports[0], color, err);
+	if (!strcmp(format, "junit") || !strcmp(format, "html"))
+		return ed_err_set(err, ED_ERROR,
+				  "%s holds one comparison: give the baseline one parity entry, or run one check per entry",
+				  format);
+	if (!strcmp(format, "json"))
+		fputs("{\"schema\": 1, \"reports\": [\n", f);
+	for (i = 0; i < c->nreports && !rc; i++) {
+		if (i)
+			fputs(strcmp(format, "json") ? "\n" : ",\n", f);
+		rc = report_write(f, format, &c->reports[i], color, err);
+	}
+	if (!strcmp(format, "json"))
+		fputs("]}\n", f);
+	return rc;
+}
+
 static int gate_write(const struct check *c, const struct cli_outputs *outs,
 		      const char *color, struct ed_err *err)
 {
-	size_t i, o;
+	size_t o;
 	int rc = 0;
 
 	if (c->nreports == 1)
@@ -298,25 +322,15 @@ static int gate_write(const struct check *c, const struct cli_outputs *outs,
 		const char *path = outs->nr ? outs->v[o].path : NULL;
 		FILE *f = stdout;
 
-		if (!strcmp(format, "junit") || !strcmp(format, "html"))
-			return ed_err_set(err, ED_ERROR,
-					  "%s holds one comparison: give the baseline one parity entry, or run one check per entry",
-					  format);
 		if (path) {
 			f = fopen(path, "w");
 			if (!f)
 				return ed_err_errno(err, ED_EIO, errno, "%s", path);
 		}
-		if (!strcmp(format, "json"))
-			fputs("{\"schema\": 1, \"reports\": [\n", f);
-		for (i = 0; i < c->nreports && !rc; i++) {
-			if (i)
-				fputs(strcmp(format, "json") ? "\n" : ",\n", f);
-			rc = report_write(f, format, &c->reports[i],
-					  !path && !strcmp(color, "always"), err);
-		}
-		if (!strcmp(format, "json"))
-			fputs("]}\n", f);
+		rc = gate_write_one(c, format, f,
+				    !path && (!strcmp(color, "always") ||
+					      (!strcmp(color, "auto") && isatty(STDOUT_FILENO))),
+				    err);
 		if (path && fclose(f) != 0 && !rc)
 			rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
 	}
@@ -449,6 +463,124 @@ int cmd_check(int argc, char **argv)
 	fprintf(stdout_text ? stdout : stderr, "\ncheck: %s (fail on %s)\n",
 		failed(&c) ? "FAILED" : "passed", drift_severity_name(c.fail_on));
 	rc = failed(&c) ? EXIT_DRIFT : EXIT_OK;
+out:
+	if (rc == EXIT_ERROR)
+		cli_fail(&err);
+	check_release(&c);
+	store_free(c.st);
+	differ_rules_free(rules);
+	cli_outputs_release(&g.outs);
+	return rc;
+}
+
+static const char report_usage[] =
+	"usage: envdrift report [--baseline FILE] [--repo DIR] [--max-age DURATION]\n"
+	"                       [--commit] [--format FORMAT[:FILE]]...\n"
+	"\n"
+	"What check compares (the baseline's parity entries, pins, stale hosts),\n"
+	"as a report that never fails: exit 0 unless an error (2). With --commit\n"
+	"the report is committed in every format (report.txt, .json, .md, .html,\n"
+	"and .xml for a single comparison) to the branch refs/heads/reports of the\n"
+	"state repository, so `git log -p reports` is the drift history. The\n"
+	"baseline is --baseline, else $ENVDRIFT_BASELINE.\n";
+
+/* Render the gate's reports in format into out (memory). */
+static int render(struct ed_buf *out, const struct check *c, const char *format,
+		  struct ed_err *err)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+	int rc;
+
+	if (!f)
+		return ed_err_errno(err, ED_EIO, errno, "open_memstream");
+	rc = gate_write_one(c, format, f, 0, err);
+	if (fclose(f) != 0 && !rc)
+		rc = ed_err_errno(err, ED_EIO, errno, "rendering %s", format);
+	if (!rc)
+		ed_buf_add(out, mem, len);
+	free(mem);
+	return rc;
+}
+
+static int commit_reports(const struct check *c, unsigned lock_ms,
+			  struct ed_err *err)
+{
+	static const struct {
+		const char *format, *file;
+	} files[] = {
+		{ "text", "report.txt" }, { "json", "report.json" },
+		{ "markdown", "report.md" }, { "html", "report.html" },
+		{ "junit", "report.xml" },
+	};
+	struct snapshot snap = SNAPSHOT_INIT;
+	struct ed_buf subject = ED_BUF_INIT;
+	char commit[41];
+	size_t i, items = 0;
+	int rc = 0;
+
+	for (i = 0; i < c->nreports; i++)
+		items += c->reports[i].nr;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
+		struct ed_buf b = ED_BUF_INIT;
+
+		if (c->nreports > 1 && (!strcmp(files[i].format, "junit") ||
+					!strcmp(files[i].format, "html")))
+			continue;
+		rc = render(&b, c, files[i].format, err);
+		if (!rc)
+			snapshot_add_buf(&snap, files[i].file, &b);
+		ed_buf_release(&b);
+	}
+	if (!rc)
+		rc = store_lock(c->st, lock_ms, err);
+	ed_buf_addf(&subject, "report: %zu drift items, %s", items,
+		    failed(c) ? "failing" : "passing");
+	if (!rc) {
+		snapshot_sort(&snap);
+		rc = store_commit_files(c->st, commit, "refs/heads/reports", &snap,
+					subject.ptr, err);
+	}
+	if (!rc)
+		printf("%s; committed %.12s to refs/heads/reports\n", subject.ptr, commit);
+	snapshot_release(&snap);
+	ed_buf_release(&subject);
+	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct differ_rules *rules = NULL;
+	struct gate_opts g;
+	struct check c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&g, 0, sizeof(g));
+	c.fail_on = SEV_WARNING;
+	g.max_age = -1;
+	g.color = "auto";
+	rc = parse_gate_opts(&g, &c, argc, argv, "report", report_usage);
+	if (rc >= 0) {
+		cli_outputs_release(&g.outs);
+		return rc == EXIT_OK + 100 ? EXIT_OK : rc;
+	}
+	rc = EXIT_ERROR;
+	if (!g.baseline)
+		g.baseline = getenv("ENVDRIFT_BASELINE");
+	differ_today(c.today);
+	if (differ_rules_load(&rules, g.baseline, &err) < 0 ||
+	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)
+		goto out;
+	c.rules = rules;
+	if (gate_run(&c, g.baseline ? g.baseline : "(built-in rules)", g.max_age, &err) < 0)
+		goto out;
+	if (g.commit ? commit_reports(&c, 300000, &err) < 0 :
+		       gate_write(&c, &g.outs, g.color, &err) < 0)
+		goto out;
+	rc = EXIT_OK;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);

@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "list hosts and when each was last collected" },
 	{ "diff", cmd_diff, "compare environments or hosts, now or at a date (exit 1 on drift)" },
 	{ "check", cmd_check, "pre-deploy gate: parity, pins and freshness from a baseline" },
+	{ "report", cmd_report, "write the drift report, or commit it to refs/heads/reports" },
 	{ "explain", cmd_explain, "say which baseline rules decide a fact, and where" },
 	{ "accept", cmd_accept, "accept a known drift until a date (appends a waiver)" },
 };

@@ -847,18 +847,24 @@ int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err)
 }
 
 /* Tip of the branch; *found 0 when the branch does not exist yet. */
-static int read_tip(git_repository *repo, git_oid *out, int *found,
-		    struct ed_err *err)
+static int read_ref(git_repository *repo, const char *name, git_oid *out,
+		    int *found, struct ed_err *err)
 {
-	int rc = git_reference_name_to_id(out, repo, STORE_BRANCH);
+	int rc = git_reference_name_to_id(out, repo, name);
 
 	*found = 0;
 	if (rc == GIT_ENOTFOUND)
 		return 0;
 	if (rc < 0)
-		return ed_err_git(err, "cannot read %s", STORE_BRANCH);
+		return ed_err_git(err, "cannot read %s", name);
 	*found = 1;
 	return 0;
+}
+
+static int read_tip(git_repository *repo, git_oid *out, int *found,
+		    struct ed_err *err)
+{
+	return read_ref(repo, STORE_BRANCH, out, found, err);
 }
 
 /* Find the env holding host (escaped names); *env_out is malloc'd or NULL. */
@@ -911,6 +917,44 @@ static void format_commit(struct ed_buf *b, const git_oid *tree,
 
 static int consolidate(struct store *st, struct ed_err *err);
 
+/*
+ * Add the commit of tree (parent tip, NULL for a new branch) to pb, write
+ * pb (pack or loose objects, fsynced), then move branch from tip to the
+ * commit by compare-and-swap.
+ */
+static int publish(struct store *st, struct pack_batch *pb, const char *branch,
+		   const git_oid *tree, const git_oid *tip, const char *subject,
+		   const struct ed_strvec *trailers, const struct ed_strvec *moved,
+		   git_oid *commit_out, struct ed_err *err)
+{
+	struct ed_buf body = ED_BUF_INIT, objects = ED_BUF_INIT;
+	struct ed_strvec none = ED_STRVEC_INIT;
+	git_reference *ref = NULL;
+	int rc;
+
+	format_commit(&body, tree, tip, subject, trailers, moved ? moved : &none);
+	pack_batch_add(pb, commit_out, st->odb, GIT_OBJECT_COMMIT, body.ptr,
+		       body.len);
+	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
+	rc = pack_batch_write(pb, st->odb, objects.ptr, NULL, err);
+	if (rc < 0)
+		goto out;
+	/* compare-and-swap: fails if anyone moved the branch since we read it */
+	if (tip)
+		rc = git_reference_create_matching(&ref, st->repo, branch,
+						   commit_out, 1, tip, subject);
+	else
+		rc = git_reference_create(&ref, st->repo, branch, commit_out,
+					  0, subject);
+	if (rc < 0)
+		rc = ed_err_git(err, "%s: cannot update %s", st->path, branch);
+out:
+	git_reference_free(ref);
+	ed_buf_release(&body);
+	ed_buf_release(&objects);
+	return rc;
+}
+
 int store_commit(struct store *st, struct store_result *res,
 		 const struct store_update *ups, size_t nr,
 		 const char *subject, const struct ed_strvec *trailers,
@@ -920,9 +964,7 @@ int store_commit(struct store *st, struct store_result *res,
 	struct mtree *root = NULL, *hosts = NULL, *env = NULL;
 	struct kept_list kept = { NULL, 0, 0 };
 	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
-	struct ed_buf body = ED_BUF_INIT;
 	git_oid tip, tree_id, old_tree, commit_id;
-	git_reference *ref = NULL;
 	git_commit *parent = NULL;
 	int have_tip, rc;
 	size_t i;
@@ -1011,33 +1053,12 @@ int store_commit(struct store *st, struct store_result *res,
 	if (rc < 0)
 		goto out;
 	res->tree_unchanged = have_tip && git_oid_equal(&tree_id, &old_tree);
-	format_commit(&body, &tree_id, have_tip ? &tip : NULL, subject,
-		      trailers, &res->moved);
-	pack_batch_add(pb, &commit_id, st->odb, GIT_OBJECT_COMMIT, body.ptr,
-		       body.len);
+	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &tip : NULL,
+		     subject, trailers, &res->moved, &commit_id, err);
 	res->new_objects = pack_batch_count(pb);
 	res->pack_bytes = pack_batch_packed_size(pb);
-	{
-		struct ed_buf objects = ED_BUF_INIT;
-
-		ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
-		rc = pack_batch_write(pb, st->odb, objects.ptr, NULL, err);
-		ed_buf_release(&objects);
-	}
 	if (rc < 0)
 		goto out;
-	/* compare-and-swap: fails if anyone moved the branch since we read it */
-	if (have_tip)
-		rc = git_reference_create_matching(&ref, st->repo, STORE_BRANCH,
-						   &commit_id, 1, &tip, subject);
-	else
-		rc = git_reference_create(&ref, st->repo, STORE_BRANCH,
-					  &commit_id, 0, subject);
-	if (rc < 0) {
-		rc = ed_err_git(err, "%s: cannot update %s", st->path,
-				STORE_BRANCH);
-		goto out;
-	}
 	git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
 	{
 		/* the commit has landed; a failed repack is retried next time */
@@ -1048,14 +1069,39 @@ int store_commit(struct store *st, struct store_result *res,
 					cerr.msg);
 	}
 out:
-	git_reference_free(ref);
 	git_commit_free(parent);
 	mtree_free(root);
 	kept_release(&kept);
 	pack_batch_free(pb);
 	ed_buf_release(&ename);
 	ed_buf_release(&hname);
-	ed_buf_release(&body);
+	return rc;
+}
+
+int store_commit_files(struct store *st, char commit_out[41],
+		       const char *branch, const struct snapshot *files,
+		       const char *subject, struct ed_err *err)
+{
+	struct pack_batch *pb = pack_batch_new();
+	struct mtree *root = NULL;
+	git_oid tip, tree_id, commit_id;
+	int have_tip, rc;
+
+	if (st->lock_fd < 0)
+		ED_BUG("store_commit_files without store_lock");
+	pack_batch_allow_loose(pb);
+	rc = read_ref(st->repo, branch, &tip, &have_tip, err);
+	if (!rc)
+		rc = host_tree(&root, files, pb, st->odb, err);
+	if (!rc)
+		rc = mtree_write(root, &tree_id, pb, st->odb, err);
+	if (!rc)
+		rc = publish(st, pb, branch, &tree_id, have_tip ? &tip : NULL,
+			     subject, NULL, NULL, &commit_id, err);
+	if (!rc)
+		git_oid_tostr(commit_out, 41, &commit_id);
+	mtree_free(root);
+	pack_batch_free(pb);
 	return rc;
 }
 

@@ -91,6 +91,15 @@ int store_commit(struct store *st, struct store_result *res,
 		 const char *subject, const struct ed_strvec *trailers,
 		 struct ed_err *err);
 
+/*
+ * Commit files (a snapshot: path -> bytes) as the whole tree of branch
+ * ("refs/heads/reports"), on top of its tip. Requires store_lock. The
+ * commit id goes to commit_out.
+ */
+int store_commit_files(struct store *st, char commit_out[41],
+		       const char *branch, const struct snapshot *files,
+		       const char *subject, struct ed_err *err);
+
 struct store_host {
 	char *env;
 	char *host;

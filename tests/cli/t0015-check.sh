@@ -81,6 +81,24 @@ col "$TMP/b" prod prd-2
 expect_exit 1 "an expired waiver lets the drift count again" "$ENVDRIFT" check --repo "$R" --baseline "$B"
 expect_grep "says it expired" "expired on 2000-01-01" "$TMP/out"
 
+# report: never fails; --commit puts it on refs/heads/reports as files
+expect_exit 0 "report does not gate" "$ENVDRIFT" report --repo "$R" --baseline "$B"
+expect_grep "report prints the drift" "packages:openssl:amd64" "$TMP/out"
+main_before=$(git -C "$R" rev-parse main)
+check "report --commit" "$ENVDRIFT" report --repo "$R" --baseline "$B" --commit
+expect_eq "the collections branch is untouched by reports" "$(git -C "$R" rev-parse main)" "$main_before"
+expect_grep "says where it went" "committed [0-9a-f]+ to refs/heads/reports" "$TMP/out"
+git -C "$R" ls-tree --name-only reports > "$TMP/rfiles"
+for f in report.txt report.json report.md report.html report.xml; do
+	expect_grep "reports branch has $f" "^$f\$" "$TMP/rfiles"
+done
+col "$TMP/a" prod prd-2
+ENVDRIFT_BASELINE="$B" check "a second report (baseline from ENVDRIFT_BASELINE)" "$ENVDRIFT" report --repo "$R" --commit
+git -C "$R" log -p reports -- report.txt > "$TMP/rlog"
+expect_grep "git log -p reports shows the drift history" "^-.*prd-2" "$TMP/rlog"
+expect_eq "two report commits" "$(git -C "$R" rev-list --count reports)" "2"
+fsck_ok "$R"
+
 printf 'parity:\n  - environments: [only-one]\n' > "$TMP/bad.yaml"
 expect_exit 2 "bad baseline" "$ENVDRIFT" check --repo "$R" --baseline "$TMP/bad.yaml"
 expect_grep "file:line:col" "bad\.yaml:2:19: parity: name at least two environments" "$TMP/err"
