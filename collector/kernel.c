@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -306,6 +307,17 @@ static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
 	for (i = 0; i < ED_ARRAY_SIZE(values); i++)
 		if (read_optional(&b, snap, root, values[i].path))
 			add_value_line(lines, values[i].key, &b);
+	/*
+	 * Installed memory (MemTotal), so a baseline can say some values may
+	 * differ when hosts differ in memory (kernel.threads-max, tcp_mem).
+	 */
+	if (read_optional(&b, snap, root, "/proc/meminfo")) {
+		const char *m = strstr(b.ptr, "MemTotal:");
+		unsigned long long kb;
+
+		if (m && sscanf(m + 9, "%llu", &kb) == 1)
+			ed_strvec_pushf(lines, "memory = %llu kB", kb);
+	}
 	/* no /proc/modules: a kernel built without module support */
 	if (read_optional(&b, snap, root, "/proc/modules")) {
 		rc = kernel_parse_modules(lines, b.ptr, b.len, "proc/modules",

@@ -259,6 +259,84 @@ static void key_universe(struct ed_strvec *out,
 	ed_strvec_sort_unique(out);
 }
 
+/* "must differ": a value two distinct hosts share is drift. */
+static void check_unique(struct drift_report *r, const char *role,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb,
+			 const char *collector, const char *key, const char *loc)
+{
+	struct ed_strvec seen = ED_STRVEC_INIT; /* "VALUE\tHOST", unique hosts */
+	size_t i, j;
+
+	for (i = 0; i < na + nb; i++) {
+		const struct differ_host *h = i < na ? a[i] : b[i - na];
+		const struct fact *f = find_fact(h, collector, key);
+
+		if (f)
+			ed_strvec_pushf(&seen, "%s\t%s", f->value, h->host);
+	}
+	ed_strvec_sort_unique(&seen);
+	for (i = 0; i < seen.nr; i = j) {
+		const char *tab = strrchr(seen.v[i], '\t');
+		size_t vl = (size_t)(tab - seen.v[i]);
+		struct drift_item *it;
+		struct ed_buf d = ED_BUF_INIT;
+
+		for (j = i + 1; j < seen.nr && !strncmp(seen.v[j], seen.v[i], vl) &&
+				seen.v[j][vl] == '\t'; j++)
+			;
+		if (j - i < 2)
+			continue;
+		it = drift_report_add(r, collector, key, role, DRIFT_CHANGED);
+		it->values[0] = ed_xstrndup(seen.v[i], vl);
+		ed_buf_addf(&d, "must differ on every host, but %zu hosts share this value", j - i);
+		it->detail = ed_buf_detach(&d, NULL);
+		it->rule = loc ? ed_xstrdup(loc) : NULL;
+		for (; i < j; i++)
+			ed_strvec_push(&it->hosts, seen.v[i]);
+	}
+	ed_strvec_release(&seen);
+}
+
+static const char *memory_of(const struct differ_host *h)
+{
+	const struct fact *f = find_fact(h, "kernel", "memory");
+
+	return f ? f->value : NULL;
+}
+
+/* The memory most hosts of g have (NULL on a tie or when unknown). */
+static const char *group_memory(const struct differ_host *const *g, size_t n)
+{
+	const char *best = NULL;
+	size_t i, j, bestc = 0, ties = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t c = 0;
+
+		for (j = 0; j < n; j++)
+			c += same(memory_of(g[i]), memory_of(g[j]));
+		if (c > bestc) {
+			bestc = c;
+			best = memory_of(g[i]);
+			ties = 0;
+		} else if (c == bestc && !same(best, memory_of(g[i]))) {
+			ties = 1;
+		}
+	}
+	return ties ? NULL : best;
+}
+
+/* 1 if one side lies in one of envs and the other in another one. */
+static int sides_between(const struct ed_strvec *envs,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb)
+{
+	return na && nb && strcmp(a[0]->env, b[0]->env) &&
+	       ed_strvec_contains(envs, a[0]->env) &&
+	       ed_strvec_contains(envs, b[0]->env);
+}
+
 static void compare_role(struct drift_report *r, const struct differ_rules *rules,
 			 const char *role,
 			 const struct differ_host *const *a, size_t na,
@@ -278,15 +356,41 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 	for (k = 0; k < keys.nr; k++) {
 		char *tab = strchr(keys.v[k], '\t');
 		const char *collector = keys.v[k], *key = tab + 1;
+		const struct ed_strvec *xenvs = NULL;
+		const char *xloc = NULL;
+		enum differ_expect ex;
+		int cross = 1;
 
 		*tab = '\0';
-		if (differ_rules_ignored(rules, collector, key)) {
+		ex = differ_rules_expect(rules, collector, key, &xenvs, &xloc);
+		if (differ_rules_ignored(rules, collector, key) ||
+		    (!strcmp(collector, "sysctl-per-host") && ex != EXPECT_ALWAYS)) {
+			*tab = '\t';
+			continue; /* per-host values are meant to differ */
+		}
+		if (ex == EXPECT_ALWAYS) {
+			check_unique(r, role, a, na, b, nb, collector, key, xloc);
 			*tab = '\t';
 			continue;
 		}
 		tally_key(&t[0], a, na, collector, key);
 		tally_key(&t[1], b, nb, collector, key);
-		if (t[0].voters && t[1].voters &&
+		if (ex == EXPECT_BETWEEN && sides_between(xenvs, a, na, b, nb))
+			cross = 0;
+		if (ex == EXPECT_MEMORY) {
+			struct tally m[2];
+			size_t z;
+
+			memset(m, 0, sizeof(m));
+			tally_key(&m[0], a, na, "kernel", "memory");
+			tally_key(&m[1], b, nb, "kernel", "memory");
+			if (!m[0].has_consensus || !m[1].has_consensus ||
+			    !same(m[0].consensus, m[1].consensus))
+				cross = 0;
+			for (z = 0; z < 2; z++)
+				tally_release(&m[z]);
+		}
+		if (cross && t[0].voters && t[1].voters &&
 		    !(t[0].has_consensus && t[1].has_consensus &&
 		      same(t[0].consensus, t[1].consensus))) {
 			enum drift_kind kind = DRIFT_CHANGED;
@@ -328,6 +432,9 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 				f = find_fact(g[s][i], collector, key);
 				if (same(f ? f->value : NULL, t[s].consensus))
 					continue;
+				if (ex == EXPECT_MEMORY &&
+				    !same(memory_of(g[s][i]), group_memory(g[s], ng[s])))
+					continue; /* differently sized: expected */
 				it = drift_report_add(r, collector, key, role, DRIFT_OUTLIER);
 				it->side = (int)s;
 				it->host = ed_xstrdup(g[s][i]->host);

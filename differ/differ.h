@@ -71,6 +71,17 @@ void differ_today(char out[11]);
 void differ_rules_explain(const struct differ_rules *r, const char *collector,
 			  const char *key, const char *today,
 			  struct ed_strvec *out);
+/* Expected differences ("expect:" in a baseline). */
+enum differ_expect { EXPECT_NONE, EXPECT_ALWAYS, EXPECT_MEMORY, EXPECT_BETWEEN };
+
+/*
+ * The expectation deciding collector:key (the last matching rule); for
+ * EXPECT_BETWEEN *envs gets its environments. envs and loc may be NULL.
+ */
+enum differ_expect differ_rules_expect(const struct differ_rules *r,
+				       const char *collector, const char *key,
+				       const struct ed_strvec **envs,
+				       const char **loc);
 /* parity entries: which environments (and roles; empty = all) must match */
 size_t differ_rules_parity_count(const struct differ_rules *r);
 const struct ed_strvec *differ_rules_parity_envs(const struct differ_rules *r,

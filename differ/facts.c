@@ -99,7 +99,8 @@ static int parse_line(struct fact_vec *fv, const char *file, const char *line,
 {
 	const char *sp = first_space(line, len);
 
-	if (!strcmp(file, "sysctl") || !strcmp(file, "os-release"))
+	if (!strcmp(file, "sysctl") || !strcmp(file, "sysctl-per-host") ||
+	    !strcmp(file, "os-release"))
 		return parse_assign(fv, file, line, len);
 	if (!strcmp(file, "kernel")) {
 		if (len > 7 && !memcmp(line, "module ", 7)) {
@@ -203,8 +204,8 @@ int differ_host_load(struct differ_host *out, const char *env,
 		const char *p = e->data, *end;
 		size_t lineno = 0;
 
-		if (!p || strchr(e->path, '/') || !strcmp(e->path, "sysctl-per-host"))
-			continue; /* contents; per-host values are meant to differ */
+		if (!p || strchr(e->path, '/'))
+			continue; /* contents are diffed, not compared as facts */
 		if (!strcmp(e->path, "meta")) {
 			parse_meta(out, e->data, e->len);
 			continue;

@@ -29,6 +29,7 @@ struct rule {
 	char *reason, *expires, *env, *host; /* waivers */
 	struct ed_strvec roles, envs;        /* parity */
 	int has_sev;            /* parity: severity given */
+	enum differ_expect mode; /* expect */
 	char *loc;              /* "file:line" */
 };
 
@@ -38,7 +39,7 @@ struct rule_list {
 };
 
 struct differ_rules {
-	struct rule_list ignore, severity, pins, parity, waivers;
+	struct rule_list ignore, severity, pins, parity, waivers, expect;
 	char *waivers_path;     /* where accept appends; NULL without a baseline */
 };
 
@@ -291,6 +292,53 @@ static int read_parity(struct differ_rules *r, const char *file,
 	return rc;
 }
 
+/*
+ * expect: [{key: GLOB, differs: always | with-memory | between, environments: [A, B]}]
+ * always: every host must have its own value (equal values are drift);
+ * with-memory: may differ where the hosts' installed memory differs;
+ * between: may differ between the environments named.
+ */
+static int read_expect(struct differ_rules *r, const char *file,
+		       const struct ed_ynode *n, struct ed_err *err)
+{
+	size_t i;
+	int rc = want_seq(file, n, "expect", err);
+
+	for (i = 0; !rc && i < n->nr; i++) {
+		const struct ed_ynode *it = n->kids[i], *k, *d, *e;
+		struct rule *ru;
+
+		if (it->type != ED_YMAP)
+			return bad(err, file, it, "expect: want {key, differs[, environments]}");
+		k = ed_ymap_get(it, "key");
+		d = ed_ymap_get(it, "differs");
+		if (!k || !d)
+			return bad(err, file, it, "expect: every entry needs key and differs");
+		rc = want_fact_pattern(file, k, "expect: key", err);
+		if (rc)
+			break;
+		ru = add_rule(&r->expect, file, it);
+		ru->pattern = ed_xstrdup(k->str);
+		if (d->type == ED_YSCALAR && !strcmp(d->str, "always"))
+			ru->mode = EXPECT_ALWAYS;
+		else if (d->type == ED_YSCALAR && !strcmp(d->str, "with-memory"))
+			ru->mode = EXPECT_MEMORY;
+		else if (d->type == ED_YSCALAR && !strcmp(d->str, "between"))
+			ru->mode = EXPECT_BETWEEN;
+		else
+			return bad(err, file, d, "expect: differs: want always, with-memory or between");
+		e = ed_ymap_get(it, "environments");
+		if (ru->mode == EXPECT_BETWEEN) {
+			if (!e)
+				return bad(err, file, it, "expect: differs: between needs environments: [A, B]");
+			rc = read_strlist(&ru->envs, file, e, "expect: environments", err);
+			if (!rc && ru->envs.nr < 2)
+				rc = bad(err, file, e, "expect: name at least two environments");
+		}
+	}
+	return rc;
+}
+
 static int valid_date(const char *s)
 {
 	int y, m, d;
@@ -352,7 +400,7 @@ static int apply(struct differ_rules *r, const char *buf, size_t len,
 		 const char *file, int waivers_only, struct ed_err *err)
 {
 	static const char *const known[] = { "ignore", "severity", "pins",
-					     "parity", "waivers", NULL };
+					     "parity", "waivers", "expect", NULL };
 	struct ed_ynode *doc = NULL;
 	size_t i, j;
 	int rc;
@@ -374,7 +422,7 @@ static int apply(struct differ_rules *r, const char *buf, size_t len,
 
 			ed_buf_addf(&b, "'%s' is not a baseline key (want %s)", k->str,
 				    waivers_only ? "waivers" :
-				    "ignore, severity, pins, parity, waivers");
+				    "ignore, severity, pins, parity, waivers, expect");
 			rc = bad(err, file, k, b.ptr);
 			ed_buf_release(&b);
 			break;
@@ -394,8 +442,11 @@ static int apply(struct differ_rules *r, const char *buf, size_t len,
 		case 3:
 			rc = read_parity(r, file, v, err);
 			break;
-		default:
+		case 4:
 			rc = read_waivers(r, file, v, err);
+			break;
+		default:
+			rc = read_expect(r, file, v, err);
 			break;
 		}
 	}
@@ -462,6 +513,7 @@ void differ_rules_free(struct differ_rules *r)
 	free_list(&r->pins);
 	free_list(&r->parity);
 	free_list(&r->waivers);
+	free_list(&r->expect);
 	free(r->waivers_path);
 	free(r);
 }
@@ -693,6 +745,26 @@ static void differ_pin_violation(struct drift_report *rep, const char *pattern,
 	free(collector);
 }
 
+enum differ_expect differ_rules_expect(const struct differ_rules *r,
+				       const char *collector, const char *key,
+				       const struct ed_strvec **envs,
+				       const char **loc)
+{
+	const struct rule *last = NULL;
+	size_t i;
+
+	for (i = 0; r && i < r->expect.nr; i++)
+		if (matches(r->expect.v[i].pattern, collector, key))
+			last = &r->expect.v[i];
+	if (!last)
+		return EXPECT_NONE;
+	if (envs)
+		*envs = &last->envs;
+	if (loc)
+		*loc = last->loc;
+	return last->mode;
+}
+
 size_t differ_rules_parity_count(const struct differ_rules *r)
 {
 	return r ? r->parity.nr : 0;
@@ -751,6 +823,14 @@ void differ_rules_explain(const struct differ_rules *r, const char *collector,
 					r->pins.v[i].value ? " " : "",
 					r->pins.v[i].value ? r->pins.v[i].value : "",
 					drift_severity_name(r->pins.v[i].sev));
+	for (i = 0; r && i < r->expect.nr; i++)
+		if (matches(r->expect.v[i].pattern, collector, key))
+			ed_strvec_pushf(out, "%s: expected to differ %s (%s)",
+					r->expect.v[i].loc,
+					r->expect.v[i].mode == EXPECT_ALWAYS ? "on every host" :
+					r->expect.v[i].mode == EXPECT_MEMORY ? "where memory differs" :
+					"between the environments named",
+					r->expect.v[i].pattern);
 	for (i = 0; r && i < r->waivers.nr; i++) {
 		const struct rule *w = &r->waivers.v[i];
 

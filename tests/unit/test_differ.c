@@ -13,10 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "differ/differ.h"
 
 struct fx {
-	struct differ_host h[8];
+	struct differ_host h[12];
 	size_t nr;
 	struct drift_report r;
 	struct differ_rules *rules;
@@ -67,7 +68,7 @@ static struct differ_host *host(struct fx *f, const char *env, const char *name,
 
 static void compare(struct fx *f, size_t na)
 {
-	const struct differ_host *a[8], *b[8];
+	const struct differ_host *a[12], *b[12];
 	size_t i;
 
 	for (i = 0; i < na; i++)
@@ -98,7 +99,10 @@ static void test_differ_facts_are_keyed_by_collector_and_key(void **state)
 				     "openssl amd64 3.0.15-1\nlibfoo i386 1.0 config-files\n",
 				     "net.core.rmem = 4096\tx\nkernel.printk = 4\nkernel.printk = 5\n");
 
-	assert_int_equal(h->nr_facts, 4);
+	assert_int_equal(h->nr_facts, 5);
+	/* per-host values are facts too, compared only by "must differ" rules */
+	assert_string_equal(h->facts[4].collector, "sysctl-per-host");
+	assert_string_equal(h->facts[4].key, "kernel.hostname");
 	assert_string_equal(h->facts[0].collector, "packages");
 	assert_string_equal(h->facts[0].key, "libfoo:i386");
 	assert_string_equal(h->facts[0].value, "1.0 config-files");
@@ -264,6 +268,94 @@ static void test_differ_rules_errors_name_the_place(void **state)
 	unlink(path);
 }
 
+static void load_rules(struct fx *f, const char *text)
+{
+	char path[] = "/tmp/envdrift-rules-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(differ_rules_load(&f->rules, path, &f->err), 0);
+	unlink(path);
+}
+
+static void test_differ_expect_always_flags_shared_values(void **state)
+{
+	struct fx *f = *state;
+	const struct drift_item *it;
+
+	load_rules(f, "expect:\n  - key: \"sysctl-per-host:kernel.hostname\"\n    differs: always\n");
+	/* host() gives every host kernel.hostname = x: a cloned VM */
+	host(f, "stg", "s1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p2", META, NULL, "vm.x = 1\n");
+	compare(f, 1);
+	it = find(f, "sysctl-per-host", "kernel.hostname", DRIFT_CHANGED);
+	assert_non_null(it);
+	assert_string_equal(it->values[0], "x");
+	assert_int_equal(it->hosts.nr, 3);
+	assert_non_null(strstr(it->detail, "3 hosts share this value"));
+	assert_int_equal(f->r.nr, 1);
+}
+
+static void test_differ_expect_between_environments(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "expect:\n  - key: \"sysctl:vm.*\"\n    differs: between\n    environments: [dev, prd]\n");
+	host(f, "dev", "d1", META, NULL, "vm.x = 1\n");
+	host(f, "prd", "p1", META, NULL, "vm.x = 2\n");
+	host(f, "prd", "p2", META, NULL, "vm.x = 2\n");
+	host(f, "prd", "p3", META, NULL, "vm.x = 3\n");
+	compare(f, 1);
+	assert_null(find(f, "sysctl", "vm.x", DRIFT_CHANGED)); /* dev may lag */
+	assert_non_null(find(f, "sysctl", "vm.x", DRIFT_OUTLIER)); /* inside prd it may not */
+	assert_int_equal(f->r.nr, 1);
+}
+
+static void test_differ_expect_with_memory(void **state)
+{
+	struct fx *f = *state;
+	struct snapshot s = SNAPSHOT_INIT;
+	static const struct {
+		const char *env, *host, *mem, *tm;
+	} hs[] = {
+		{ "stg", "s1", "2048", "100" },
+		{ "prd", "p1", "8192", "400" },
+		{ "prd", "p2", "8192", "400" },
+		{ "prd", "p3", "4096", "200" }, /* smaller host: expected */
+		{ "prd", "p4", "8192", "999" }, /* same size, other value: drift */
+	};
+	size_t i;
+
+	load_rules(f, "expect:\n  - key: \"sysctl:kernel.threads-max\"\n    differs: with-memory\n");
+	for (i = 0; i < 5; i++) {
+		struct ed_buf k = ED_BUF_INIT, c = ED_BUF_INIT;
+
+		snapshot_init(&s);
+		snapshot_add(&s, "meta", META, strlen(META));
+		ed_buf_addf(&k, "memory = %s kB\n", hs[i].mem);
+		ed_buf_addf(&c, "kernel.threads-max = %s\n", hs[i].tm);
+		snapshot_add(&s, "kernel", k.ptr, k.len);
+		snapshot_add(&s, "sysctl", c.ptr, c.len);
+		assert_int_equal(differ_host_load(&f->h[f->nr], hs[i].env, hs[i].host,
+						  &s, &f->err), 0);
+		f->nr++;
+		snapshot_release(&s);
+		ed_buf_release(&k);
+		ed_buf_release(&c);
+	}
+	compare(f, 1);
+	assert_null(find(f, "sysctl", "kernel.threads-max", DRIFT_CHANGED));
+	{
+		const struct drift_item *it = find(f, "sysctl", "kernel.threads-max", DRIFT_OUTLIER);
+
+		assert_non_null(it);
+		assert_string_equal(it->host, "p4");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +369,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_differ_role_missing_on_one_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_rules_ignore_with_reinclude, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_rules_errors_name_the_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_expect_always_flags_shared_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_expect_between_environments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

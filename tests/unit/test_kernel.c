@@ -332,9 +332,25 @@ static void test_kernel_nothing_to_read_writes_no_file(void **state)
 	                                  "no etc/os-release or usr/lib/os-release");
 }
 
+static void test_kernel_records_installed_memory(void **state)
+{
+	struct fixture *f = *state;
+
+	make_dir(f->tmp, "proc");
+	write_file(f->tmp, "proc/meminfo",
+	           "MemTotal:        2030320 kB\nMemFree:          123456 kB\n");
+	assert_int_equal(run(f, f->tmp), 0);
+	file_lines(f, "kernel");
+	assert_int_equal(f->lines.nr, 1);
+	assert_string_equal(f->lines.v[0], "memory = 2030320 kB");
+	assert_string_equal(f->meta.v[0], "collector kernel collected");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_kernel_records_installed_memory,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_kernel_fixture_root_gives_every_line, setup,
 		        teardown),
