@@ -20,15 +20,17 @@
 #define SINCE_MAX_SCANS 1000
 
 static const char usage_text[] =
-	"usage: envdrift check --baseline FILE [--repo DIR] [--fail-on critical|warning|info]\n"
-	"                      [--max-age DURATION] [--format FORMAT[:FILE]]...\n"
+	"usage: envdrift check [--baseline FILE] [--repo DIR] [--fail-on critical|warning|info]\n"
+	"                      [--max-age DURATION] [--format FORMAT[:FILE]]... [A B]\n"
 	"\n"
-	"Compare the environments each 'parity' entry of the baseline names (the\n"
-	"first against each other one, per role), check its 'pins' on every host,\n"
-	"and report hosts whose last collection is older than --max-age (e.g. 26h,\n"
-	"90m, 2d) as stale. Severities and waivers come from the baseline.\n"
-	"  --fail-on LEVEL   fail on drift of this severity or worse (default warning)\n"
-	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error.\n"
+	"With A B, require them to be identical under the built-in rules (and the\n"
+	"baseline's, if given). Without, compare the environments each 'parity'\n"
+	"entry of the baseline names (the first against each other one, per role).\n"
+	"Either way, check the baseline's 'pins' on every host and report hosts\n"
+	"whose last collection is older than --max-age (e.g. 26h, 90m, 2d).\n"
+	"  --fail-on LEVEL   fail on drift of this severity or worse (default info: any)\n"
+	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
+	"stale hosts (2 wins over 1). The verdict line goes to stderr.\n"
 	"FORMAT is text (default), json, markdown, junit, html or patch, :FILE\n"
 	"to write a file; with several parity entries json wraps the reports as\n"
 	"{\"schema\": 1, \"reports\": [...]}.\n";
@@ -88,6 +90,8 @@ struct check {
 	char today[11];
 	struct drift_report *reports; /* one per parity pair, then the hosts' */
 	size_t nreports, alloc;
+	const char *operands[2];      /* check A B: compare these instead */
+	int every_pair;               /* no parity: compare every pair of environments */
 };
 
 /* Keep r (moved: the caller's r is left empty) after applying the rules. */
@@ -99,6 +103,63 @@ static void keep(struct check *c, struct drift_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Compare operands a and b (labels as the reports show them); roles, when
+ * not NULL or empty, limits the items kept; sev/loc, when has_sev, override
+ * the items' severity (a parity entry's own).
+ */
+static int compare_pair(struct check *c, const char *a, const char *b,
+			const char *la, const char *lb,
+			const struct ed_strvec *roles, int has_sev,
+			enum drift_severity sev, const char *loc,
+			struct ed_err *err)
+{
+	struct cli_side sd[2];
+	const struct differ_host **ga = NULL, **gb = NULL;
+	struct drift_report r;
+	size_t i;
+	int rc;
+
+	memset(sd, 0, sizeof(sd));
+	drift_report_init(&r, la, lb);
+	rc = cli_load_side(&sd[0], c->st, a, err);
+	if (!rc)
+		rc = cli_load_side(&sd[1], c->st, b, err);
+	if (!rc) {
+		ga = ed_xcalloc(sd[0].nr + 1, sizeof(*ga));
+		gb = ed_xcalloc(sd[1].nr + 1, sizeof(*gb));
+		for (i = 0; i < sd[0].nr; i++)
+			ga[i] = &sd[0].hosts[i];
+		for (i = 0; i < sd[1].nr; i++)
+			gb[i] = &sd[1].hosts[i];
+		r.commits[0] = ed_xstrdup(store_view_commit(sd[0].view));
+		r.commits[1] = ed_xstrdup(store_view_commit(sd[1].view));
+		rc = differ_compare(&r, c->rules, ga, sd[0].nr, gb, sd[1].nr, err);
+	}
+	if (!rc && !strchr(a, '@') && !strchr(b, '@'))
+		rc = differ_since(&r, c->st, c->rules, ga, sd[0].nr, gb,
+				  sd[1].nr, SINCE_MAX_SCANS, err);
+	if (!rc)
+		rc = differ_content_diffs(&r, sd[0].view, sd[1].view, ga, sd[0].nr,
+					  gb, sd[1].nr, err);
+	if (!rc) {
+		if (roles)
+			keep_roles(&r, roles);
+		for (i = 0; has_sev && i < r.nr; i++) {
+			r.items[i].severity = sev;
+			free(r.items[i].rule);
+			r.items[i].rule = ed_xstrdup(loc);
+		}
+		keep(c, &r);
+	}
+	free(ga);
+	free(gb);
+	cli_side_release(&sd[0]);
+	cli_side_release(&sd[1]);
+	drift_report_release(&r);
+	return rc;
+}
+
 static int check_parity(struct check *c, size_t p, struct ed_err *err)
 {
 	const struct ed_strvec *envs = differ_rules_parity_envs(c->rules, p);
@@ -106,53 +167,50 @@ static int check_parity(struct check *c, size_t p, struct ed_err *err)
 	enum drift_severity sev;
 	const char *loc;
 	int has_sev = differ_rules_parity_severity(c->rules, p, &sev, &loc);
-	size_t k, i;
+	size_t k;
 	int rc = 0;
 
 	for (k = 1; k < envs->nr && !rc; k++) {
-		struct cli_side sd[2];
-		const struct differ_host **ga = NULL, **gb = NULL;
 		struct ed_buf a = ED_BUF_INIT, b = ED_BUF_INIT;
-		struct drift_report r;
 
-		memset(sd, 0, sizeof(sd));
 		ed_buf_addf(&a, "env:%s", envs->v[0]);
 		ed_buf_addf(&b, "env:%s", envs->v[k]);
-		drift_report_init(&r, envs->v[0], envs->v[k]);
-		rc = cli_load_side(&sd[0], c->st, a.ptr, err);
-		if (!rc)
-			rc = cli_load_side(&sd[1], c->st, b.ptr, err);
-		if (!rc) {
-			ga = ed_xcalloc(sd[0].nr + 1, sizeof(*ga));
-			gb = ed_xcalloc(sd[1].nr + 1, sizeof(*gb));
-			for (i = 0; i < sd[0].nr; i++)
-				ga[i] = &sd[0].hosts[i];
-			for (i = 0; i < sd[1].nr; i++)
-				gb[i] = &sd[1].hosts[i];
-			r.commits[0] = ed_xstrdup(store_view_commit(sd[0].view));
-			r.commits[1] = ed_xstrdup(store_view_commit(sd[1].view));
-			rc = differ_compare(&r, c->rules, ga, sd[0].nr, gb, sd[1].nr, err);
-		}
-		if (!rc)
-			rc = differ_since(&r, c->st, c->rules, ga, sd[0].nr, gb,
-					  sd[1].nr, SINCE_MAX_SCANS, err);
-		if (!rc) {
-			keep_roles(&r, roles);
-			for (i = 0; has_sev && i < r.nr; i++) {
-				r.items[i].severity = sev;
-				free(r.items[i].rule);
-				r.items[i].rule = ed_xstrdup(loc);
-			}
-			keep(c, &r);
-		}
-		free(ga);
-		free(gb);
-		cli_side_release(&sd[0]);
-		cli_side_release(&sd[1]);
-		drift_report_release(&r);
+		rc = compare_pair(c, a.ptr, b.ptr, envs->v[0], envs->v[k], roles,
+				  has_sev, sev, loc, err);
 		ed_buf_release(&a);
 		ed_buf_release(&b);
 	}
+	return rc;
+}
+
+/* Every pair of environments, for a report without parity entries. */
+static int all_pairs(struct check *c, struct ed_err *err)
+{
+	struct store_view *v = NULL;
+	struct store_host *h = NULL;
+	struct ed_strvec envs = ED_STRVEC_INIT;
+	size_t n = 0, i, j;
+	int rc = store_view_open(&v, c->st, NULL, err);
+
+	if (!rc)
+		rc = store_view_hosts(v, &h, &n, err);
+	for (i = 0; !rc && i < n; i++)
+		ed_strvec_push(&envs, h[i].env);
+	ed_strvec_sort_unique(&envs);
+	for (i = 0; !rc && i < envs.nr; i++)
+		for (j = i + 1; !rc && j < envs.nr; j++) {
+			struct ed_buf a = ED_BUF_INIT, b = ED_BUF_INIT;
+
+			ed_buf_addf(&a, "env:%s", envs.v[i]);
+			ed_buf_addf(&b, "env:%s", envs.v[j]);
+			rc = compare_pair(c, a.ptr, b.ptr, envs.v[i], envs.v[j],
+					  NULL, 0, SEV_INFO, NULL, err);
+			ed_buf_release(&a);
+			ed_buf_release(&b);
+		}
+	ed_strvec_release(&envs);
+	store_hosts_free(h, n);
+	store_view_free(v);
 	return rc;
 }
 
@@ -169,7 +227,7 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	long long now = (long long)time(NULL);
 	int rc;
 
-	drift_report_init(&r, "baseline", baseline);
+	drift_report_init(&r, "baseline", baseline ? baseline : "(built-in rules)");
 	rc = store_view_open(&v, c->st, NULL, err);
 	if (!rc)
 		rc = store_hosts(c->st, &h, &n, err);
@@ -270,7 +328,13 @@ static int gate_run(struct check *c, const char *baseline, long long max_age,
 	size_t p;
 	int rc = 0;
 
-	for (p = 0; !rc && p < differ_rules_parity_count(c->rules); p++)
+	if (c->operands[0])
+		rc = compare_pair(c, c->operands[0], c->operands[1],
+				  c->operands[0], c->operands[1], NULL, 0,
+				  SEV_INFO, NULL, err);
+	else if (!differ_rules_parity_count(c->rules) && c->every_pair)
+		rc = all_pairs(c, err);
+	for (p = 0; !rc && !c->operands[0] && p < differ_rules_parity_count(c->rules); p++)
 		rc = check_parity(c, p, err);
 	if (!rc)
 		rc = check_hosts(c, baseline, max_age, err);
@@ -335,6 +399,18 @@ static int gate_write(const struct check *c, const struct cli_outputs *outs,
 			rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
 	}
 	return rc;
+}
+
+/* Hosts reported stale and not waived. */
+static size_t stale_hosts(const struct check *c)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->nreports; i++)
+		for (j = 0; j < c->reports[i].nr; j++)
+			n += c->reports[i].items[j].kind == DRIFT_STALE &&
+			     !c->reports[i].items[j].waived;
+	return n;
 }
 
 static int failed(const struct check *c)
@@ -421,10 +497,14 @@ static int parse_gate_opts(struct gate_opts *g, struct check *c, int argc,
 			return cli_usage_error(cmd, "bad option");
 		}
 	}
-	if (optind < argc)
+	if (argc - optind == 2 && !strcmp(cmd, "check")) {
+		c->operands[0] = argv[optind];
+		c->operands[1] = argv[optind + 1];
+	} else if (optind < argc) {
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!g->baseline && !strcmp(cmd, "check"))
-		return cli_usage_error(cmd, "--baseline FILE is required");
+	}
+	if (!g->baseline && !c->operands[0] && !strcmp(cmd, "check"))
+		return cli_usage_error(cmd, "give two operands (A B), or --baseline FILE with parity entries");
 	return -1;
 }
 
@@ -434,12 +514,12 @@ int cmd_check(int argc, char **argv)
 	struct differ_rules *rules = NULL;
 	struct gate_opts g;
 	struct check c;
-	int rc = EXIT_ERROR, stdout_text = 1;
-	size_t i;
+	int rc = EXIT_ERROR;
+	size_t stale;
 
 	memset(&c, 0, sizeof(c));
 	memset(&g, 0, sizeof(g));
-	c.fail_on = SEV_WARNING;
+	c.fail_on = SEV_INFO;
 	g.max_age = -1;
 	g.color = "auto";
 	rc = parse_gate_opts(&g, &c, argc, argv, "check", usage_text);
@@ -456,16 +536,26 @@ int cmd_check(int argc, char **argv)
 	if (gate_run(&c, g.baseline, g.max_age, &err) < 0 ||
 	    gate_write(&c, &g.outs, g.color, &err) < 0)
 		goto out;
-	for (i = 0; i < g.outs.nr; i++)
-		if (!g.outs.v[i].path && strcmp(g.outs.v[i].format, "text"))
-			stdout_text = 0;
-	/* the verdict goes with a text report; elsewhere stdout stays a document */
-	fprintf(stdout_text ? stdout : stderr, "\ncheck: %s (fail on %s)\n",
-		failed(&c) ? "FAILED" : "passed", drift_severity_name(c.fail_on));
+	stale = stale_hosts(&c);
+	/* the one-line verdict goes to stderr; stdout is the report */
+	if (stale)
+		fprintf(stderr, "check: ERROR: %zu host%s not collected within --max-age\n",
+			stale, stale == 1 ? "" : "s");
+	else
+		fprintf(stderr, "check: %s (fail on %s)\n",
+			failed(&c) ? "FAILED" : "passed",
+			drift_severity_name(c.fail_on));
+	if (stale) {
+		/* stale data is an error, not drift: 2 wins over 1 */
+		rc = EXIT_ERROR + 100;
+		goto out;
+	}
 	rc = failed(&c) ? EXIT_DRIFT : EXIT_OK;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
+	if (rc == EXIT_ERROR + 100)
+		rc = EXIT_ERROR;
 	check_release(&c);
 	store_free(c.st);
 	differ_rules_free(rules);
@@ -570,6 +660,7 @@ int cmd_report(int argc, char **argv)
 	rc = EXIT_ERROR;
 	if (!g.baseline)
 		g.baseline = getenv("ENVDRIFT_BASELINE");
+	c.every_pair = 1;
 	differ_today(c.today);
 	if (differ_rules_load(&rules, g.baseline, &err) < 0 ||
 	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)

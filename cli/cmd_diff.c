@@ -18,7 +18,8 @@
 #define SINCE_MAX_SCANS 1000
 
 static const char usage_text[] =
-	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--format FORMAT[:FILE]]...\n"
+	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--fail-on critical|warning|info]\n"
+	"                     [--format FORMAT[:FILE]]...\n"
 	"                     [--color auto|always|never] A B\n"
 	"\n"
 	"Compare A and B: each an environment or a host (environments are tried\n"
@@ -31,7 +32,8 @@ static const char usage_text[] =
 	"not compared; a baseline also sets severities, pins and waivers.\n"
 	"FORMAT is text (default), json, markdown, junit, html or patch; with :FILE\n"
 	"the report goes to FILE; --format may be repeated.\n"
-	"Exit status: 0 no drift, 1 drift, 2 error.\n";
+	"Exit status: 0 nothing at or above --fail-on (default info: any) drifted,\n"
+	"1 drift, 2 error.\n";
 
 int cmd_diff(int argc, char **argv)
 {
@@ -39,6 +41,7 @@ int cmd_diff(int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "baseline", required_argument, NULL, 'b' },
+		{ "fail-on", required_argument, NULL, 'F' },
 		{ "color", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -47,6 +50,7 @@ int cmd_diff(int argc, char **argv)
 	const char *repo_opt = NULL, *color = "auto";
 	struct cli_outputs outs;
 	const char *baseline = NULL;
+	enum drift_severity fail_on = SEV_INFO;
 	struct differ_rules *rules = NULL;
 	struct cli_side sides[2];
 	const struct differ_host **ga = NULL, **gb = NULL;
@@ -71,6 +75,18 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 'b':
 			baseline = optarg;
+			break;
+		case 'F':
+			if (!strcmp(optarg, "critical"))
+				fail_on = SEV_CRITICAL;
+			else if (!strcmp(optarg, "warning"))
+				fail_on = SEV_WARNING;
+			else if (!strcmp(optarg, "info"))
+				fail_on = SEV_INFO;
+			else {
+				cli_outputs_release(&outs);
+				return cli_usage_error("diff", "--fail-on takes critical, warning or info");
+			}
 			break;
 		case 'c':
 			color = optarg;
@@ -131,7 +147,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	rc = EXIT_OK;
 	for (i = 0; i < r.nr; i++)
-		if (!r.items[i].waived)
+		if (!r.items[i].waived && r.items[i].severity >= fail_on)
 			rc = EXIT_DRIFT;
 out:
 	if (rc == EXIT_ERROR)

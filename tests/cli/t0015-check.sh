@@ -30,7 +30,7 @@ expect_exit 1 "drift fails the gate" "$ENVDRIFT" check --repo "$R" --baseline "$
 expect_grep "parity drift" "changed +packages:openssl:amd64" "$TMP/out"
 expect_grep "it is critical" "critical" "$TMP/out"
 expect_grep "pin violation per host" "pin .*packages:openssl:amd64.*prd-1" "$TMP/out"
-expect_grep "verdict line" "^check: FAILED \(fail on warning\)" "$TMP/out"
+expect_grep "verdict line on stderr" "^check: FAILED \(fail on info\)" "$TMP/err"
 expect_exit 1 "json output" "$ENVDRIFT" check --repo "$R" --baseline "$B" --format json
 cp "$TMP/out" "$TMP/check.json"
 expect_grep "one report: parity drift and the pins together" '"summary": \{"hosts": 3, "drift": 3, .*"pin": 2, .*"critical": 3' "$TMP/check.json"
@@ -66,9 +66,10 @@ expect_exit 2 "accept refuses a past date" "$ENVDRIFT" accept --baseline "$B" --
 col "$TMP/a" prod prd-1
 col "$TMP/a" prod prd-2
 expect_exit 0 "no drift passes" "$ENVDRIFT" check --repo "$R" --baseline "$B"
-expect_grep "passed" "^check: passed" "$TMP/out"
+expect_grep "passed" "^check: passed" "$TMP/err"
 sleep 2
-expect_exit 1 "stale hosts fail with --max-age" "$ENVDRIFT" check --repo "$R" --baseline "$B" --max-age 1s
+expect_exit 2 "stale hosts are an error with --max-age (2 wins over 1)" "$ENVDRIFT" check --repo "$R" --baseline "$B" --max-age 1s
+expect_grep "verdict names the stale hosts" "^check: ERROR: 3 hosts not collected within --max-age" "$TMP/err"
 expect_grep "stale item" "stale +hosts:prd-1" "$TMP/out"
 expect_grep "with when it was last collected" "last collected 20[0-9-]+T[0-9:]+Z, older than --max-age" "$TMP/out"
 expect_exit 0 "a generous --max-age passes" "$ENVDRIFT" check --repo "$R" --baseline "$B" --max-age 26h
@@ -99,8 +100,18 @@ expect_grep "git log -p reports shows the drift history" "^-.*prd-2" "$TMP/rlog"
 expect_eq "two report commits" "$(git -C "$R" rev-list --count reports)" "2"
 fsck_ok "$R"
 
+# zero configuration: check A B without a baseline, --fail-on
+col "$TMP/b" prod prd-1
+col "$TMP/b" prod prd-2
+expect_exit 1 "check A B without a baseline" "$ENVDRIFT" check --repo "$R" staging prod
+expect_grep "compares the two operands" "drift between staging and prod" "$TMP/out"
+expect_exit 0 "check A B of identical hosts" "$ENVDRIFT" check --repo "$R" prd-1 prd-2
+expect_exit 2 "check without operands or baseline" "$ENVDRIFT" check --repo "$R"
+expect_exit 1 "diff --fail-on warning still fails on a warning" "$ENVDRIFT" diff --repo "$R" --fail-on warning staging prod
+expect_exit 0 "diff --fail-on critical passes warnings" "$ENVDRIFT" diff --repo "$R" --fail-on critical staging prod
+
 printf 'parity:\n  - environments: [only-one]\n' > "$TMP/bad.yaml"
 expect_exit 2 "bad baseline" "$ENVDRIFT" check --repo "$R" --baseline "$TMP/bad.yaml"
 expect_grep "file:line:col" "bad\.yaml:2:19: parity: name at least two environments" "$TMP/err"
-expect_exit 2 "check needs a baseline" "$ENVDRIFT" check --repo "$R"
+expect_exit 2 "check needs a baseline or operands" "$ENVDRIFT" check --repo "$R"
 finish
