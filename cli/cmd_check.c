@@ -567,75 +567,99 @@ static const char report_usage[] =
 	"usage: envdrift report [--baseline FILE] [--repo DIR] [--max-age DURATION]\n"
 	"                       [--commit] [--format FORMAT[:FILE]]...\n"
 	"\n"
-	"What check compares (the baseline's parity entries, pins, stale hosts),\n"
-	"as a report that never fails: exit 0 unless an error (2). With --commit\n"
-	"the report is committed in every format (report.txt, .json, .md, .html,\n"
-	"and .xml for a single comparison) to the branch refs/heads/reports of the\n"
-	"state repository, so `git log -p reports` is the drift history. The\n"
-	"baseline is --baseline, else $ENVDRIFT_BASELINE.\n";
+	"What check compares (the baseline's parity entries, or every pair of\n"
+	"environments when it declares none; pins; stale hosts) as a report that\n"
+	"never fails: exit 0 unless an error (2). With --commit, a Markdown and a\n"
+	"JSON report per pair go to reports/A..B.{md,json} in the state repository\n"
+	"as a commit of their own (trailer Envdrift-Kind: report, not a scan),\n"
+	"rendered without run ids or scan counts, so `git log -p -- reports/` shows\n"
+	"drift appearing and being fixed. The baseline is --baseline, else\n"
+	"$ENVDRIFT_BASELINE.\n";
 
-/* Render the gate's reports in format into out (memory). */
-static int render(struct ed_buf *out, const struct check *c, const char *format,
-		  struct ed_err *err)
+/* "staging..prod" with characters outside [A-Za-z0-9._-] made '_'. */
+static void pair_name(struct ed_buf *out, const struct drift_report *r)
 {
-	char *mem = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&mem, &len);
-	int rc;
+	size_t i, k;
 
-	if (!f)
-		return ed_err_errno(err, ED_EIO, errno, "open_memstream");
-	rc = gate_write_one(c, format, f, 0, err);
-	if (fclose(f) != 0 && !rc)
-		rc = ed_err_errno(err, ED_EIO, errno, "rendering %s", format);
-	if (!rc)
-		ed_buf_add(out, mem, len);
-	free(mem);
-	return rc;
+	for (k = 0; k < 2; k++) {
+		const char *p = r->operands[k];
+
+		if (k)
+			ed_buf_adds(out, "..");
+		for (i = 0; p[i]; i++) {
+			char ch = p[i];
+			int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+				 ch == '-';
+
+			ed_buf_addch(out, ok ? ch : '_');
+		}
+	}
 }
 
-static int commit_reports(const struct check *c, unsigned lock_ms,
-			  struct ed_err *err)
+/*
+ * For each compared pair, a Markdown and a JSON report under reports/ of
+ * the state repository, rendered without per-run values so an unchanged
+ * drift makes no change: git log -p reports/ shows drift appear and go.
+ */
+static int commit_reports(struct check *c, unsigned lock_ms, struct ed_err *err)
 {
 	static const struct {
-		const char *format, *file;
-	} files[] = {
-		{ "text", "report.txt" }, { "json", "report.json" },
-		{ "markdown", "report.md" }, { "html", "report.html" },
-		{ "junit", "report.xml" },
-	};
+		const char *format, *ext;
+	} files[] = { { "markdown", ".md" }, { "json", ".json" } };
 	struct snapshot snap = SNAPSHOT_INIT;
 	struct ed_buf subject = ED_BUF_INIT;
+	struct ed_strvec trailers = ED_STRVEC_INIT;
 	char commit[41];
-	size_t i, items = 0;
-	int rc = 0;
+	size_t i, k, items = 0;
+	int rc = 0, unchanged = 0;
 
-	for (i = 0; i < c->nreports; i++)
-		items += c->reports[i].nr;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
-		struct ed_buf b = ED_BUF_INIT;
+	for (i = 0; i < c->nreports && !rc; i++) {
+		struct drift_report *r = &c->reports[i];
 
-		if (c->nreports > 1 && (!strcmp(files[i].format, "junit") ||
-					!strcmp(files[i].format, "html")))
-			continue;
-		rc = render(&b, c, files[i].format, err);
-		if (!rc)
-			snapshot_add_buf(&snap, files[i].file, &b);
-		ed_buf_release(&b);
+		r->stable = 1;
+		items += r->nr;
+		for (k = 0; k < sizeof(files) / sizeof(files[0]) && !rc; k++) {
+			struct ed_buf b = ED_BUF_INIT, name = ED_BUF_INIT;
+			char *mem = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&mem, &len);
+
+			if (!f) {
+				rc = ed_err_errno(err, ED_EIO, errno, "open_memstream");
+				break;
+			}
+			rc = report_write(f, files[k].format, r, 0, err);
+			if (fclose(f) != 0 && !rc)
+				rc = ed_err_errno(err, ED_EIO, errno, "rendering");
+			if (!rc) {
+				ed_buf_add(&b, mem, len);
+				pair_name(&name, r);
+				ed_buf_adds(&name, files[k].ext);
+				snapshot_add_buf(&snap, name.ptr, &b);
+			}
+			free(mem);
+			ed_buf_release(&b);
+			ed_buf_release(&name);
+		}
 	}
 	if (!rc)
 		rc = store_lock(c->st, lock_ms, err);
 	ed_buf_addf(&subject, "report: %zu drift items, %s", items,
 		    failed(c) ? "failing" : "passing");
+	ed_strvec_push(&trailers, "Envdrift-Kind: report");
 	if (!rc) {
 		snapshot_sort(&snap);
-		rc = store_commit_files(c->st, commit, "refs/heads/reports", &snap,
-					subject.ptr, err);
+		rc = store_commit_dir(c->st, commit, "reports", &snap, subject.ptr,
+				      &trailers, &unchanged, err);
 	}
-	if (!rc)
-		printf("%s; committed %.12s to refs/heads/reports\n", subject.ptr, commit);
+	if (!rc && unchanged)
+		printf("%s; unchanged since the last report (no commit)\n", subject.ptr);
+	else if (!rc)
+		printf("%s; committed %.12s (reports/)\n", subject.ptr, commit);
 	snapshot_release(&snap);
 	ed_buf_release(&subject);
+	ed_strvec_release(&trailers);
 	return rc;
 }
 

@@ -1078,29 +1078,62 @@ out:
 	return rc;
 }
 
-int store_commit_files(struct store *st, char commit_out[41],
-		       const char *branch, const struct snapshot *files,
-		       const char *subject, struct ed_err *err)
+int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
+		     const struct snapshot *files, const char *subject,
+		     const struct ed_strvec *trailers, int *unchanged,
+		     struct ed_err *err)
 {
 	struct pack_batch *pb = pack_batch_new();
-	struct mtree *root = NULL;
-	git_oid tip, tree_id, commit_id;
+	struct mtree *root = NULL, *sub = NULL;
+	git_commit *parent = NULL;
+	git_oid tip, tree_id, old_tree, commit_id;
+	struct mentry *me;
 	int have_tip, rc;
 
 	if (st->lock_fd < 0)
-		ED_BUG("store_commit_files without store_lock");
+		ED_BUG("store_commit_dir without store_lock");
+	*unchanged = 0;
 	pack_batch_allow_loose(pb);
-	rc = read_ref(st->repo, branch, &tip, &have_tip, err);
-	if (!rc)
-		rc = host_tree(&root, files, pb, st->odb, err);
-	if (!rc)
-		rc = mtree_write(root, &tree_id, pb, st->odb, err);
-	if (!rc)
-		rc = publish(st, pb, branch, &tree_id, have_tip ? &tip : NULL,
-			     subject, NULL, NULL, &commit_id, err);
+	rc = read_tip(st->repo, &tip, &have_tip, err);
+	if (rc < 0)
+		goto out;
+	if (have_tip) {
+		if (git_commit_lookup(&parent, st->repo, &tip) < 0) {
+			rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
+			goto out;
+		}
+		git_oid_cpy(&old_tree, git_commit_tree_id(parent));
+		rc = mtree_load(&root, st->repo, &old_tree, err);
+		if (rc < 0)
+			goto out;
+	} else {
+		root = mtree_new();
+	}
+	root->dirty = 1;
+	mtree_remove(root, dir);
+	rc = host_tree(&sub, files, pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	me = mtree_add(root, dir);
+	me->mode = MODE_TREE;
+	me->sub = sub;
+	sub = NULL;
+	rc = mtree_write(root, &tree_id, pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	if (have_tip && git_oid_equal(&tree_id, &old_tree)) {
+		*unchanged = 1; /* nothing new to say: no commit */
+		git_oid_tostr(commit_out, 41, &tip);
+		goto out;
+	}
+	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &tip : NULL,
+		     subject, trailers, NULL, &commit_id, err);
 	if (!rc)
 		git_oid_tostr(commit_out, 41, &commit_id);
+out:
+	git_commit_free(parent);
 	mtree_free(root);
+	mtree_free(sub);
 	pack_batch_free(pb);
 	return rc;
 }

@@ -92,13 +92,15 @@ int store_commit(struct store *st, struct store_result *res,
 		 struct ed_err *err);
 
 /*
- * Commit files (a snapshot: path -> bytes) as the whole tree of branch
- * ("refs/heads/reports"), on top of its tip. Requires store_lock. The
- * commit id goes to commit_out.
+ * Replace the top-level directory dir ("reports") of the branch tip with
+ * files (a snapshot: path -> bytes) in a commit of its own, with subject
+ * and trailers. When that changes nothing, no commit is made and
+ * *unchanged is set (commit_out: the tip). Requires store_lock.
  */
-int store_commit_files(struct store *st, char commit_out[41],
-		       const char *branch, const struct snapshot *files,
-		       const char *subject, struct ed_err *err);
+int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
+		     const struct snapshot *files, const char *subject,
+		     const struct ed_strvec *trailers, int *unchanged,
+		     struct ed_err *err);
 
 struct store_host {
 	char *env;

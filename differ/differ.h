@@ -143,6 +143,8 @@ struct drift_report {
 	size_t nr;
 	size_t alloc;
 	struct ed_strvec notes; /* e.g. "kernel not collected on img-1" */
+	int stable;             /* render without per-run values (commit ids,
+				 * scan counts): for reports kept in git */
 };
 
 void drift_report_init(struct drift_report *r, const char *a, const char *b);

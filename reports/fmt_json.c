@@ -78,11 +78,18 @@ static void json_begin(struct report_ctx *c)
 	json_str(c->out, r->operands[0]);
 	fputs(", ", c->out);
 	json_str(c->out, r->operands[1]);
-	fputs("], \"commits\": [", c->out);
-	json_str(c->out, r->commits[0]);
-	fputs(", ", c->out);
-	json_str(c->out, r->commits[1]);
-	fprintf(c->out, "], \"summary\": {\"hosts\": %zu, \"drift\": %zu, "
+	fputs("]", c->out);
+	if (!r->stable) {
+		/* the commit compared (the second operand's), and both */
+		fputs(", \"commit\": ", c->out);
+		json_str(c->out, r->commits[1]);
+		fputs(", \"commits\": [", c->out);
+		json_str(c->out, r->commits[0]);
+		fputs(", ", c->out);
+		json_str(c->out, r->commits[1]);
+		fputs("]", c->out);
+	}
+	fprintf(c->out, ", \"summary\": {\"hosts\": %zu, \"drift\": %zu, "
 			"\"changed\": %zu, \"missing\": %zu, \"extra\": %zu, "
 			"\"outlier\": %zu, \"pin\": %zu, \"stale\": %zu, "
 			"\"critical\": %zu, \"warning\": %zu, \"info\": %zu, "
@@ -142,7 +149,9 @@ static void json_item(struct report_ctx *c, const struct drift_item *it)
 		json_str(out, it->since_date);
 		fputs(", \"commit\": ", out);
 		json_str(out, it->since_commit);
-		fprintf(out, ", \"scans\": %zu}", it->since_scans);
+		if (!c->r->stable)
+			fprintf(out, ", \"scans\": %zu", it->since_scans);
+		fputc('}', out);
 	}
 	if (it->patch)
 		json_field(out, "diff", it->patch);

@@ -85,19 +85,26 @@ expect_grep "says it expired" "expired on 2000-01-01" "$TMP/out"
 # report: never fails; --commit puts it on refs/heads/reports as files
 expect_exit 0 "report does not gate" "$ENVDRIFT" report --repo "$R" --baseline "$B"
 expect_grep "report prints the drift" "packages:openssl:amd64" "$TMP/out"
-main_before=$(git -C "$R" rev-parse main)
 check "report --commit" "$ENVDRIFT" report --repo "$R" --baseline "$B" --commit
-expect_eq "the collections branch is untouched by reports" "$(git -C "$R" rev-parse main)" "$main_before"
-expect_grep "says where it went" "committed [0-9a-f]+ to refs/heads/reports" "$TMP/out"
-git -C "$R" ls-tree --name-only reports > "$TMP/rfiles"
-for f in report.txt report.json report.md report.html report.xml; do
-	expect_grep "reports branch has $f" "^$f\$" "$TMP/rfiles"
-done
+expect_grep "says it committed" "committed [0-9a-f]+ \(reports/\)" "$TMP/out"
+git -C "$R" ls-tree --name-only main:reports > "$TMP/rfiles"
+expect_grep "markdown report per pair" "^staging\.\.prod\.md$" "$TMP/rfiles"
+expect_grep "json report per pair" "^staging\.\.prod\.json$" "$TMP/rfiles"
+git -C "$R" log -1 --format=%B main > "$TMP/rmsg"
+expect_grep "trailer marks it a report" "^Envdrift-Kind: report$" "$TMP/rmsg"
+git -C "$R" show main:reports/staging..prod.json > "$TMP/rjson"
+expect_no_grep "no run ids in the committed json" '"commits"|"scans"' "$TMP/rjson"
+expect_grep "the since date and commit are there" '"since": \{"date": "[0-9-]+", "commit": "[0-9a-f]{40}"\}' "$TMP/rjson"
+before=$(git -C "$R" rev-parse main)
+check "an unchanged state" "$ENVDRIFT" report --repo "$R" --baseline "$B" --commit
+expect_grep "unchanged report: no commit" "unchanged since the last report" "$TMP/out"
+expect_eq "branch did not move" "$(git -C "$R" rev-parse main)" "$before"
 col "$TMP/a" prod prd-2
-ENVDRIFT_BASELINE="$B" check "a second report (baseline from ENVDRIFT_BASELINE)" "$ENVDRIFT" report --repo "$R" --commit
-git -C "$R" log -p reports -- report.txt > "$TMP/rlog"
-expect_grep "git log -p reports shows the drift history" "^-.*prd-2" "$TMP/rlog"
-expect_eq "two report commits" "$(git -C "$R" rev-list --count reports)" "2"
+ENVDRIFT_BASELINE="$B" check "a report after a fix (baseline from ENVDRIFT_BASELINE)" "$ENVDRIFT" report --repo "$R" --commit
+git -C "$R" log -p -1 main -- reports/ > "$TMP/rlog"
+expect_grep "git log -p reports/ shows the drift going" "^-.*prd-2" "$TMP/rlog"
+"$ENVDRIFT" status --repo "$R" > "$TMP/st"
+expect_grep "a report is not a scan: status still lists the hosts" "prd-2" "$TMP/st"
 fsck_ok "$R"
 
 # zero configuration: check A B without a baseline, --fail-on
