@@ -324,7 +324,7 @@ static void test_reports_json_items_have_severity_rule_and_waiver(void **state)
 	sample(&f->r);
 	s = render(f, "json", 1);
 	assert_has(s, "{\"schema\": 1, \"compared\": [\"staging\", \"prod\"], "
-		      "\"commits\": [null, null], \"summary\": {\"hosts\": 6, "
+		      "\"commit\": null, \"commits\": [null, null], \"summary\": {\"hosts\": 6, "
 		      "\"drift\": 5, \"changed\": 2, \"missing\": 1, \"extra\": 0, "
 		      "\"outlier\": 1, \"pin\": 1, \"stale\": 0, \"critical\": 2, "
 		      "\"warning\": 1, \"info\": 1, \"waived\": 1}, \"drift\": [\n  {");
