@@ -33,10 +33,12 @@ struct cli_side {
 
 /*
  * Resolve operand ("env", "host", "env:X", "host:X", "X@REV", "X@DATE")
- * in st and load its hosts' facts into sd (zeroed by the caller). Release
- * with cli_side_release, also after a failure.
+ * in st and load its hosts' facts into sd (zeroed by the caller), parsing
+ * shared files once through cache (which must outlive sd). Release with
+ * cli_side_release, also after a failure.
  */
-int cli_load_side(struct cli_side *sd, struct store *st, const char *operand,
+int cli_load_side(struct cli_side *sd, struct store *st,
+		  struct differ_fact_cache *cache, const char *operand,
 		  struct ed_err *err);
 void cli_side_release(struct cli_side *sd);
 

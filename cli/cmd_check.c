@@ -91,6 +91,7 @@ struct check {
 	struct drift_report *reports; /* one per parity pair, then the hosts' */
 	size_t nreports, alloc;
 	const char *operands[2];      /* check A B: compare these instead */
+	struct differ_fact_cache *cache; /* files shared by hosts, parsed once */
 	int every_pair;               /* no parity: compare every pair of environments */
 };
 
@@ -122,9 +123,9 @@ static int compare_pair(struct check *c, const char *a, const char *b,
 
 	memset(sd, 0, sizeof(sd));
 	drift_report_init(&r, la, lb);
-	rc = cli_load_side(&sd[0], c->st, a, err);
+	rc = cli_load_side(&sd[0], c->st, c->cache, a, err);
 	if (!rc)
-		rc = cli_load_side(&sd[1], c->st, b, err);
+		rc = cli_load_side(&sd[1], c->st, c->cache, b, err);
 	if (!rc) {
 		ga = ed_xcalloc(sd[0].nr + 1, sizeof(*ga));
 		gb = ed_xcalloc(sd[1].nr + 1, sizeof(*gb));
@@ -238,16 +239,14 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	dh = ed_xcalloc(n + 1, sizeof(*dh));
 	ptrs = ed_xcalloc(n + 1, sizeof(*ptrs));
 	for (i = 0; i < n; i++) {
-		struct snapshot snap = SNAPSHOT_INIT;
-
-		rc = store_view_read_host(v, h[i].env, h[i].host, &snap, err);
-		if (!rc)
-			rc = differ_host_load(&dh[loaded], h[i].env, h[i].host, &snap, err);
-		snapshot_release(&snap);
-		if (rc < 0)
-			goto out;
-		ptrs[loaded] = &dh[loaded];
-		loaded++;
+		if (differ_rules_pin_count(c->rules)) {
+			rc = differ_host_load_view(&dh[loaded], c->cache, v, h[i].env,
+						   h[i].host, err);
+			if (rc < 0)
+				goto out;
+			ptrs[loaded] = &dh[loaded];
+			loaded++;
+		}
 		if (max_age >= 0 && now - h[i].last_success > max_age) {
 			struct drift_item *it = drift_report_add(&r, "hosts", h[i].host,
 								 NULL, DRIFT_STALE);
@@ -316,6 +315,7 @@ static void check_release(struct check *c)
 	for (i = 0; i < c->nreports; i++)
 		drift_report_release(&c->reports[i]);
 	free(c->reports);
+	differ_fact_cache_free(c->cache);
 }
 
 /*
@@ -533,6 +533,7 @@ int cmd_check(int argc, char **argv)
 	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)
 		goto out;
 	c.rules = rules;
+	c.cache = differ_fact_cache_new();
 	if (gate_run(&c, g.baseline, g.max_age, &err) < 0 ||
 	    gate_write(&c, &g.outs, g.color, &err) < 0)
 		goto out;
@@ -690,6 +691,7 @@ int cmd_report(int argc, char **argv)
 	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)
 		goto out;
 	c.rules = rules;
+	c.cache = differ_fact_cache_new();
 	if (gate_run(&c, g.baseline ? g.baseline : "(built-in rules)", g.max_age, &err) < 0)
 		goto out;
 	if (g.commit ? commit_reports(&c, 300000, &err) < 0 :

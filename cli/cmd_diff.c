@@ -49,6 +49,7 @@ int cmd_diff(int argc, char **argv)
 	struct ed_err err = ED_ERR_INIT;
 	const char *repo_opt = NULL, *color = "auto";
 	struct cli_outputs outs;
+	struct differ_fact_cache *cache = differ_fact_cache_new();
 	const char *baseline = NULL;
 	enum drift_severity fail_on = SEV_INFO;
 	struct differ_rules *rules = NULL;
@@ -112,7 +113,7 @@ int cmd_diff(int argc, char **argv)
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
 	for (i = 0; i < 2; i++)
-		if (cli_load_side(&sides[i], st, argv[optind + (int)i], &err) < 0)
+		if (cli_load_side(&sides[i], st, cache, argv[optind + (int)i], &err) < 0)
 			goto out;
 	drift_report_init(&r, argv[optind], argv[optind + 1]);
 	have_report = 1;
@@ -158,6 +159,7 @@ out:
 	free(gb);
 	cli_side_release(&sides[0]);
 	cli_side_release(&sides[1]);
+	differ_fact_cache_free(cache);
 	store_free(st);
 	differ_rules_free(rules);
 	cli_outputs_release(&outs);

@@ -8,7 +8,8 @@
 #include "cli/cmd.h"
 
 
-int cli_load_side(struct cli_side *sd, struct store *st, const char *operand,
+int cli_load_side(struct cli_side *sd, struct store *st,
+		  struct differ_fact_cache *cache, const char *operand,
 		  struct ed_err *err)
 {
 	char *name = strdup(operand), *at = strchr(name, '@');
@@ -38,17 +39,12 @@ int cli_load_side(struct cli_side *sd, struct store *st, const char *operand,
 			is_env = 1;
 	sd->hosts = calloc(n ? n : 1, sizeof(*sd->hosts));
 	for (i = 0; i < n; i++) {
-		struct snapshot snap = SNAPSHOT_INIT;
-
 		if (is_env ? strcmp(all[i].env, want) :
 			     (force_env || strcmp(all[i].host, want)))
 			continue;
 		matches++;
-		rc = store_view_read_host(sd->view, all[i].env, all[i].host, &snap, err);
-		if (!rc)
-			rc = differ_host_load(&sd->hosts[sd->nr], all[i].env,
-					      all[i].host, &snap, err);
-		snapshot_release(&snap);
+		rc = differ_host_load_view(&sd->hosts[sd->nr], cache, sd->view,
+					   all[i].env, all[i].host, err);
 		if (rc < 0)
 			goto out;
 		sd->nr++;

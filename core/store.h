@@ -159,6 +159,24 @@ int store_view_file_id(const struct store_view *v, const char *env,
 		       unsigned char oid[20]);
 /* 1 if this commit's Envdrift-Collected trailers name host. */
 int store_view_collected(const struct store_view *v, const char *host);
+/* One top-level file of a host's snapshot: its (unescaped) name and blob id. */
+struct store_file {
+	char *name;
+	unsigned char oid[20];
+};
+
+/*
+ * The top-level files of a host (not content/) with their blob ids, without
+ * reading them: identical files of many hosts are then read and parsed
+ * once. Free with store_files_free. ED_ENOTFOUND if the host is absent.
+ */
+int store_view_host_files(const struct store_view *v, const char *env,
+			  const char *host, struct store_file **out,
+			  size_t *nr, struct ed_err *err);
+void store_files_free(struct store_file *f, size_t nr);
+/* Append the blob oid to out. */
+int store_view_read_blob(const struct store_view *v, const unsigned char oid[20],
+			 struct ed_buf *out, struct ed_err *err);
 /* Append one file of a host ("content/etc/hosts") to out; ED_ENOTFOUND. */
 int store_view_read_file(const struct store_view *v, const char *env,
 			 const char *host, const char *path,

@@ -342,3 +342,76 @@ int store_view_collected(const struct store_view *v, const char *host)
 	}
 	return 0;
 }
+
+int store_view_host_files(const struct store_view *v, const char *env,
+			  const char *host, struct store_file **out,
+			  size_t *nr, struct ed_err *err)
+{
+	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
+	struct store_file *f = NULL;
+	git_tree_entry *te = NULL;
+	git_tree *ht = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*nr = 0;
+	host_path(&p, env, host, NULL);
+	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		rc = ED_ENOTFOUND;
+		goto out;
+	}
+	if (git_tree_lookup(&ht, v->repo, git_tree_entry_id(te)) < 0) {
+		rc = ed_err_git(err, "cannot read %s", p.ptr);
+		goto out;
+	}
+	f = ed_xcalloc(git_tree_entrycount(ht) + 1, sizeof(*f));
+	for (i = 0; i < git_tree_entrycount(ht); i++) {
+		const git_tree_entry *fe = git_tree_entry_byindex(ht, i);
+
+		if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
+			continue;
+		ed_buf_reset(&name);
+		rc = store_unescape_name(&name, git_tree_entry_name(fe), err);
+		if (rc < 0)
+			goto out;
+		f[n].name = ed_buf_detach(&name, NULL);
+		memcpy(f[n].oid, git_tree_entry_id(fe)->id, 20);
+		n++;
+	}
+	*out = f;
+	*nr = n;
+	f = NULL;
+	n = 0;
+out:
+	store_files_free(f, n);
+	git_tree_free(ht);
+	git_tree_entry_free(te);
+	ed_buf_release(&p);
+	ed_buf_release(&name);
+	return rc;
+}
+
+void store_files_free(struct store_file *f, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		free(f[i].name);
+	free(f);
+}
+
+int store_view_read_blob(const struct store_view *v, const unsigned char oid[20],
+			 struct ed_buf *out, struct ed_err *err)
+{
+	git_blob *blob = NULL;
+	git_oid id;
+
+	git_oid_fromraw(&id, oid);
+	if (git_blob_lookup(&blob, v->repo, &id) < 0)
+		return ed_err_git(err, "cannot read blob %s", git_oid_tostr_s(&id));
+	ed_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}

@@ -114,8 +114,10 @@ static int collected(const struct differ_host *h, const char *collector)
 
 static int same(const char *a, const char *b)
 {
+	if (a == b)
+		return 1; /* shared strings of a cached parse */
 	if (!a || !b)
-		return a == b;
+		return 0;
 	return !strcmp(a, b);
 }
 
@@ -134,8 +136,10 @@ static void tally_release(struct tally *t)
 	free(t->counts);
 }
 
-static void tally_key(struct tally *t, const struct differ_host *const *g,
-		      size_t n, const char *collector, const char *key)
+/* fv[i]: g[i]'s fact for the key (NULL if absent), or NULL to look it up */
+static void tally_facts(struct tally *t, const struct differ_host *const *g,
+			size_t n, const char *collector, const char *key,
+			const struct fact *const *fv)
 {
 	size_t i, j, best = 0, ties = 0;
 
@@ -148,7 +152,7 @@ static void tally_key(struct tally *t, const struct differ_host *const *g,
 
 		if (!collected(g[i], collector))
 			continue;
-		f = find_fact(g[i], collector, key);
+		f = fv ? fv[i] : find_fact(g[i], collector, key);
 		v = f ? f->value : NULL;
 		t->voters++;
 		for (j = 0; j < t->nv && !same(t->values[j], v); j++)
@@ -176,8 +180,36 @@ static void tally_key(struct tally *t, const struct differ_host *const *g,
 	t->has_consensus = t->voters && !ties;
 }
 
-static void add_hosts(struct drift_item *it, const struct differ_host *const *g,
+static void tally_key(struct tally *t, const struct differ_host *const *g,
 		      size_t n, const char *collector, const char *key)
+{
+	tally_facts(t, g, n, collector, key, NULL);
+}
+
+/*
+ * The fact of (collector, key) on h, advancing *cur: keys are visited in
+ * sorted order, so one forward pass over each host's facts serves them all.
+ */
+static const struct fact *cursor_find(const struct differ_host *h, size_t *cur,
+				      const char *collector, const char *key)
+{
+	while (*cur < h->nr_facts) {
+		const struct fact *f = &h->facts[*cur];
+		int c = strcmp(f->collector, collector);
+
+		if (!c)
+			c = strcmp(f->key, key);
+		if (c > 0)
+			return NULL;
+		if (!c)
+			return f;
+		(*cur)++;
+	}
+	return NULL;
+}
+
+static void add_hosts(struct drift_item *it, const struct differ_host *const *g,
+		      size_t n, const char *collector, const struct fact *const *fv)
 {
 	size_t i;
 
@@ -186,7 +218,7 @@ static void add_hosts(struct drift_item *it, const struct differ_host *const *g,
 
 		if (!collected(g[i], collector))
 			continue;
-		f = find_fact(g[i], collector, key);
+		f = fv[i];
 		ed_strvec_pushf(&it->hosts, "%s\t%s", f ? f->value : "(absent)",
 				g[i]->host);
 	}
@@ -247,15 +279,32 @@ static void key_universe(struct ed_strvec *out,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb)
 {
-	size_t i, j;
+	const void **seen = NULL;
+	size_t nseen = 0, aseen = 0, i, j, s, k;
 
 	for (i = 0; i < na + nb; i++) {
 		const struct differ_host *h = i < na ? a[i] : b[i - na];
 
-		for (j = 0; j < h->nr_facts; j++)
-			ed_strvec_pushf(out, "%s\t%s", h->facts[j].collector,
-					h->facts[j].key);
+		if (!h->nspans) {
+			for (j = 0; j < h->nr_facts; j++)
+				ed_strvec_pushf(out, "%s\t%s", h->facts[j].collector,
+						h->facts[j].key);
+			continue;
+		}
+		/* a parsed file many hosts share contributes its keys once */
+		for (s = 0; s < h->nspans; s++) {
+			for (k = 0; k < nseen && seen[k] != h->spans[s].table; k++)
+				;
+			if (k < nseen)
+				continue;
+			ED_ALLOC_GROW(seen, nseen + 1, aseen);
+			seen[nseen++] = h->spans[s].table;
+			for (j = h->spans[s].start; j < h->spans[s].start + h->spans[s].len; j++)
+				ed_strvec_pushf(out, "%s\t%s", h->facts[j].collector,
+						h->facts[j].key);
+		}
 	}
+	free(seen);
 	ed_strvec_sort_unique(out);
 }
 
@@ -338,7 +387,7 @@ static int sides_between(const struct ed_strvec *envs,
 }
 
 static void compare_role(struct drift_report *r, const struct differ_rules *rules,
-			 const char *role,
+			 const struct ed_strvec *only, const char *role,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb)
 {
@@ -347,12 +396,23 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 	struct ed_strvec keys = ED_STRVEC_INIT;
 	const char *mgr = side_manager(a, na);
 	struct tally t[2];
+	const struct fact **fv[2];
+	size_t *cur[2];
 	size_t k, s, i;
 
 	if (!mgr)
 		mgr = side_manager(b, nb);
 	memset(t, 0, sizeof(t));
-	key_universe(&keys, a, na, b, nb);
+	for (s = 0; s < 2; s++) {
+		fv[s] = ed_xcalloc(ng[s] + 1, sizeof(*fv[s]));
+		cur[s] = ed_xcalloc(ng[s] + 1, sizeof(*cur[s]));
+	}
+	if (only) {
+		for (k = 0; k < only->nr; k++)
+			ed_strvec_push(&keys, only->v[k]);
+	} else {
+		key_universe(&keys, a, na, b, nb);
+	}
 	for (k = 0; k < keys.nr; k++) {
 		char *tab = strchr(keys.v[k], '\t');
 		const char *collector = keys.v[k], *key = tab + 1;
@@ -373,8 +433,11 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 			*tab = '\t';
 			continue;
 		}
-		tally_key(&t[0], a, na, collector, key);
-		tally_key(&t[1], b, nb, collector, key);
+		for (s = 0; s < 2; s++)
+			for (i = 0; i < ng[s]; i++)
+				fv[s][i] = cursor_find(g[s][i], &cur[s][i], collector, key);
+		tally_facts(&t[0], a, na, collector, key, fv[0]);
+		tally_facts(&t[1], b, nb, collector, key, fv[1]);
 		if (ex == EXPECT_BETWEEN && sides_between(xenvs, a, na, b, nb))
 			cross = 0;
 		if (ex == EXPECT_MEMORY) {
@@ -415,8 +478,8 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 
 				it->newer = c > 0 ? 0 : c < 0 ? 1 : -1;
 			}
-			add_hosts(it, a, na, collector, key);
-			add_hosts(it, b, nb, collector, key);
+			add_hosts(it, a, na, collector, fv[0]);
+			add_hosts(it, b, nb, collector, fv[1]);
 			ed_strvec_sort_unique(&it->hosts);
 		}
 		/* outliers inside each side: hosts off their group's consensus */
@@ -429,7 +492,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 
 				if (!collected(g[s][i], collector))
 					continue;
-				f = find_fact(g[s][i], collector, key);
+				f = fv[s][i];
 				if (same(f ? f->value : NULL, t[s].consensus))
 					continue;
 				if (ex == EXPECT_MEMORY &&
@@ -442,7 +505,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 				it->group_size = t[s].voters;
 				if (t[s].consensus)
 					it->values[s] = ed_xstrdup(t[s].consensus);
-				add_hosts(it, g[s], ng[s], collector, key);
+				add_hosts(it, g[s], ng[s], collector, fv[s]);
 				ed_strvec_sort_unique(&it->hosts);
 			}
 		}
@@ -450,6 +513,10 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 	}
 	tally_release(&t[0]);
 	tally_release(&t[1]);
+	for (s = 0; s < 2; s++) {
+		free(fv[s]);
+		free(cur[s]);
+	}
 	ed_strvec_release(&keys);
 }
 
@@ -474,6 +541,14 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err)
 {
+	return differ_compare_keys(r, rules, a, na, b, nb, NULL, err);
+}
+
+int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules,
+			const struct differ_host *const *a, size_t na,
+			const struct differ_host *const *b, size_t nb,
+			const struct ed_strvec *only, struct ed_err *err)
+{
 	struct ed_strvec roles = ED_STRVEC_INIT;
 	const struct differ_host **ga = NULL, **gb = NULL;
 	size_t i, j;
@@ -485,7 +560,7 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 	ed_strvec_sort_unique(&r->notes);
 	if (na == 1 && nb == 1) {
 		/* host against host (or a host against its own past) */
-		compare_role(r, rules, NULL, a, 1, b, 1);
+		compare_role(r, rules, only, NULL, a, 1, b, 1);
 		return 0;
 	}
 	for (i = 0; i < na + nb; i++) {
@@ -519,7 +594,7 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 				ed_strvec_pushf(&it->hosts, "present\t%s", gb[j]->host);
 			continue;
 		}
-		compare_role(r, rules, roles.v[i], ga, ca, gb, cb);
+		compare_role(r, rules, only, roles.v[i], ga, ca, gb, cb);
 	}
 	free(ga);
 	free(gb);

@@ -14,6 +14,12 @@
 #include "core/snapshot.h"
 #include "core/strvec.h"
 
+/* A run of facts that came from one parsed file, possibly shared. */
+struct fact_span {
+	const void *table; /* identity of the parsed file (same blob, same table) */
+	size_t start, len;
+};
+
 /* One host's facts, as read back from the store. */
 struct differ_host {
 	char *env;
@@ -23,6 +29,9 @@ struct differ_host {
 	char *pkg_manager;             /* "dpkg", "rpm", "apk" or NULL */
 	struct fact *facts;            /* sorted by collector, then key */
 	size_t nr_facts;
+	int borrowed;                  /* fact strings belong to a fact cache */
+	struct fact_span spans[16];    /* where facts came from (cached loads) */
+	size_t nspans;
 };
 
 struct fact {
@@ -40,6 +49,22 @@ int differ_host_load(struct differ_host *out, const char *env,
 		     const char *host, const struct snapshot *snap,
 		     struct ed_err *err);
 void differ_host_release(struct differ_host *h);
+
+/*
+ * Parsed snapshot files keyed by blob id, so the files many hosts share
+ * (most of a role's packages, sysctl, services) are read and parsed once
+ * and their strings shared. Free the cache after every host loaded
+ * through it.
+ */
+struct differ_fact_cache;
+struct store_view;
+
+struct differ_fact_cache *differ_fact_cache_new(void);
+void differ_fact_cache_free(struct differ_fact_cache *c);
+/* differ_host_load from the store: v's host env/host, through cache. */
+int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
+			  const struct store_view *v, const char *env,
+			  const char *host, struct ed_err *err);
 
 enum drift_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
@@ -82,6 +107,8 @@ enum differ_expect differ_rules_expect(const struct differ_rules *r,
 				       const char *collector, const char *key,
 				       const struct ed_strvec **envs,
 				       const char **loc);
+/* How many pins the rules hold. */
+size_t differ_rules_pin_count(const struct differ_rules *r);
 /* parity entries: which environments (and roles; empty = all) must match */
 size_t differ_rules_parity_count(const struct differ_rules *r);
 const struct ed_strvec *differ_rules_parity_envs(const struct differ_rules *r,
@@ -189,6 +216,15 @@ int differ_content_diffs(struct drift_report *r,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb,
 			 struct ed_err *err);
+
+/*
+ * differ_compare limited to the keys in only ("collector\tkey" lines,
+ * sorted): re-checking a few items costs what they do, not the whole host.
+ */
+int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules,
+			const struct differ_host *const *a, size_t na,
+			const struct differ_host *const *b, size_t nb,
+			const struct ed_strvec *only, struct ed_err *err);
 
 const char *drift_kind_name(enum drift_kind k);
 const char *drift_severity_name(enum drift_severity s);

@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/store.h"
 
 struct fact_vec {
 	struct fact *v;
@@ -236,7 +237,7 @@ void differ_host_release(struct differ_host *h)
 {
 	size_t i;
 
-	for (i = 0; i < h->nr_facts; i++) {
+	for (i = 0; !h->borrowed && i < h->nr_facts; i++) {
 		free(h->facts[i].collector);
 		free(h->facts[i].key);
 		free(h->facts[i].value);
@@ -248,4 +249,201 @@ void differ_host_release(struct differ_host *h)
 	ed_strvec_release(&h->roles);
 	ed_strvec_release(&h->uncollected);
 	memset(h, 0, sizeof(*h));
+}
+
+/* One parsed file in the cache: its facts own their strings. */
+struct cached_file {
+	unsigned char oid[20];
+	char *name;
+	struct fact_vec fv;
+	int bad;             /* did not parse: the error is re-raised per host */
+	size_t bad_line;
+};
+
+struct differ_fact_cache {
+	struct cached_file **slots; /* open addressing on the blob id */
+	size_t cap, nr;
+};
+
+struct differ_fact_cache *differ_fact_cache_new(void)
+{
+	struct differ_fact_cache *c = ed_xcalloc(1, sizeof(*c));
+
+	c->cap = 256;
+	c->slots = ed_xcalloc(c->cap, sizeof(*c->slots));
+	return c;
+}
+
+static void free_vec(struct fact_vec *fv)
+{
+	size_t i;
+
+	for (i = 0; i < fv->nr; i++) {
+		free(fv->v[i].collector);
+		free(fv->v[i].key);
+		free(fv->v[i].value);
+	}
+	free(fv->v);
+}
+
+void differ_fact_cache_free(struct differ_fact_cache *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->cap; i++) {
+		if (!c->slots[i])
+			continue;
+		free_vec(&c->slots[i]->fv);
+		free(c->slots[i]->name);
+		free(c->slots[i]);
+	}
+	free(c->slots);
+	free(c);
+}
+
+static size_t slot_of(const unsigned char *oid, const char *name, size_t cap)
+{
+	size_t h, i;
+
+	memcpy(&h, oid, sizeof(h));
+	for (i = 0; name[i]; i++)
+		h = h * 31 + (unsigned char)name[i];
+	return h & (cap - 1);
+}
+
+/* The cached parse of (name, oid), reading and parsing it on a miss. */
+static int cache_get(struct cached_file **out, struct differ_fact_cache *c,
+		     const struct store_view *v, const char *name,
+		     const unsigned char oid[20], struct ed_err *err)
+{
+	struct ed_buf data = ED_BUF_INIT;
+	struct cached_file *cf;
+	size_t i;
+	int rc;
+
+	if ((c->nr + 1) * 2 > c->cap) {
+		struct cached_file **old = c->slots;
+		size_t oldcap = c->cap;
+
+		c->cap *= 2;
+		c->slots = ed_xcalloc(c->cap, sizeof(*c->slots));
+		for (i = 0; i < oldcap; i++) {
+			size_t j;
+
+			if (!old[i])
+				continue;
+			j = slot_of(old[i]->oid, old[i]->name, c->cap);
+			while (c->slots[j])
+				j = (j + 1) & (c->cap - 1);
+			c->slots[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = slot_of(oid, name, c->cap); c->slots[i]; i = (i + 1) & (c->cap - 1))
+		if (!memcmp(c->slots[i]->oid, oid, 20) && !strcmp(c->slots[i]->name, name)) {
+			*out = c->slots[i];
+			return 0;
+		}
+	rc = store_view_read_blob(v, oid, &data, err);
+	if (rc < 0)
+		return rc;
+	cf = ed_xcalloc(1, sizeof(*cf));
+	memcpy(cf->oid, oid, 20);
+	cf->name = ed_xstrdup(name);
+	{
+		const char *p = data.ptr, *end = data.ptr + data.len;
+		size_t lineno = 0;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+			lineno++;
+			if (n && parse_line(&cf->fv, name, p, n) < 0) {
+				cf->bad = 1;
+				cf->bad_line = lineno;
+				break;
+			}
+			p += n + 1;
+		}
+	}
+	finish_facts(&cf->fv);
+	ed_buf_release(&data);
+	c->slots[i] = cf;
+	c->nr++;
+	*out = cf;
+	return 0;
+}
+
+int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
+			  const struct store_view *v, const char *env,
+			  const char *host, struct ed_err *err)
+{
+	struct store_file *files = NULL;
+	size_t nfiles = 0, i, total = 0, at = 0;
+	struct cached_file **parts = NULL;
+	int rc, untracked = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->env = ed_xstrdup(env);
+	out->host = ed_xstrdup(host);
+	out->borrowed = 1;
+	rc = store_view_host_files(v, env, host, &files, &nfiles, err);
+	if (rc < 0)
+		goto out;
+	parts = ed_xcalloc(nfiles + 1, sizeof(*parts));
+	for (i = 0; i < nfiles; i++) {
+		if (!strcmp(files[i].name, "meta")) {
+			struct ed_buf meta = ED_BUF_INIT;
+
+			rc = store_view_read_blob(v, files[i].oid, &meta, err);
+			if (!rc)
+				parse_meta(out, meta.ptr, meta.len);
+			ed_buf_release(&meta);
+			if (rc < 0)
+				goto out;
+			continue;
+		}
+		rc = cache_get(&parts[i], c, v, files[i].name, files[i].oid, err);
+		if (rc < 0)
+			goto out;
+		if (parts[i]->bad) {
+			rc = ed_err_set(err, ED_EPARSE,
+					"hosts/%s/%s/%s:%zu: malformed line", env, host,
+					files[i].name, parts[i]->bad_line);
+			goto out;
+		}
+		total += parts[i]->fv.nr;
+	}
+	/* files come in byte order, which is collector order: concatenation is sorted */
+	out->facts = ed_xcalloc(total + 1, sizeof(*out->facts));
+	for (i = 0; i < nfiles; i++) {
+		if (!parts[i])
+			continue;
+		if (parts[i]->fv.nr)
+			memcpy(out->facts + at, parts[i]->fv.v,
+			       parts[i]->fv.nr * sizeof(*out->facts));
+		if (!untracked &&
+		    out->nspans < sizeof(out->spans) / sizeof(out->spans[0])) {
+			out->spans[out->nspans].table = parts[i];
+			out->spans[out->nspans].start = at;
+			out->spans[out->nspans].len = parts[i]->fv.nr;
+			out->nspans++;
+		} else {
+			untracked = 1; /* too many files to track: no dedupe */
+			out->nspans = 0;
+		}
+		at += parts[i]->fv.nr;
+	}
+	out->nr_facts = total;
+	if (!out->roles.nr)
+		ed_strvec_push(&out->roles, "default");
+out:
+	free(parts);
+	store_files_free(files, nfiles);
+	if (rc < 0)
+		differ_host_release(out);
+	return rc;
 }

@@ -765,6 +765,11 @@ enum differ_expect differ_rules_expect(const struct differ_rules *r,
 	return last->mode;
 }
 
+size_t differ_rules_pin_count(const struct differ_rules *r)
+{
+	return r ? r->pins.nr : 0;
+}
+
 size_t differ_rules_parity_count(const struct differ_rules *r)
 {
 	return r ? r->parity.nr : 0;

@@ -148,6 +148,7 @@ static void cut_view(struct differ_host *out, const struct differ_host *h,
 
 	*out = *h;
 	out->nr_facts = 0;
+	out->nspans = 0; /* a slice: spans would point past it */
 	if (!file)
 		return;
 	while (lo < h->nr_facts && strcmp(h->facts[lo].collector, file) < 0)
@@ -312,8 +313,20 @@ static int group_eval(struct since_walk *w, size_t gi, int *held,
 		else
 			want_cmp = 1;
 	}
-	if (want_cmp && n[0] && n[1])
-		rc = differ_compare(&tmp, w->rules, side[0], n[0], side[1], n[1], err);
+	if (want_cmp && n[0] && n[1]) {
+		/* only the keys still open: the rest of the hosts is not needed */
+		struct ed_strvec keys = ED_STRVEC_INIT;
+
+		for (i = 0; i < w->nr_items; i++)
+			if (w->items[i].alive && w->items[i].group == gi &&
+			    w->items[i].it->kind != DRIFT_PIN)
+				ed_strvec_pushf(&keys, "%s\t%s", w->items[i].it->collector,
+						w->items[i].it->key);
+		ed_strvec_sort_unique(&keys);
+		rc = differ_compare_keys(&tmp, w->rules, side[0], n[0], side[1],
+					 n[1], &keys, err);
+		ed_strvec_release(&keys);
+	}
 	if (!rc && want_pin)
 		differ_rules_pins(w->rules, &tmp, all, nall);
 	if (rc < 0)

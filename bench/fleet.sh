@@ -1,0 +1,81 @@
+#!/bin/sh
+# Issue 4's fleet benchmark: envdrift check against a state repository of
+# 100, 300 and 1,000 hosts in 3 environments (~3,000 facts per host; most
+# hosts of a role share most blob ids, as a real fleet does), then the
+# extra cost of drift age after 365 more scan commits.
+#
+#   sh bench/fleet.sh path/to/envdrift [RESULTS_FILE]
+#
+# Prints one line per measurement; with RESULTS_FILE also appends
+# key=value lines for bench/run.sh's summary.
+set -eu
+ED=$1
+RES=${2:-/dev/null}
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/envdrift-fleet.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+RUNS=${FLEET_RUNS:-5}
+
+# ~1,000 packages + ~1,000 sysctls + ~900 files and dirs per host
+sh "$HERE/gen-root.sh" "$T/base" 1000 800 1000 7 >/dev/null
+echo fleet > "$T/base/etc/hostname"
+# variants share everything else by hard link, as cloned images do
+cp -al "$T/base" "$T/pkg"
+first=$(awk '/^Package: /{print $2; exit}' "$T/base/var/lib/dpkg/status")
+awk -v pkg="$first" '/^Package: /{p=$2} /^Version: /&&p==pkg{$0="Version: 9.9.9-9"} {print}' \
+	"$T/base/var/lib/dpkg/status" > "$T/status.new"
+rm "$T/pkg/var/lib/dpkg/status"
+cp "$T/status.new" "$T/pkg/var/lib/dpkg/status"
+cp -al "$T/base" "$T/conf"
+f=$(cd "$T/conf" && find etc -type f -name '*.conf' | sort | head -1)
+rm "$T/conf/$f"
+printf 'drifted = yes\n' > "$T/conf/$f"
+
+R=$T/fleet.git
+"$ED" init --repo "$R" >/dev/null
+cat > "$T/parity.yaml" <<'YAML'
+parity:
+  - environments: [prod, staging, dev]
+YAML
+
+median_run() { # prints "median_ms max_rss_kb" of RUNS runs of "$@"
+	i=0
+	: > "$T/times"
+	while [ $i -lt "$RUNS" ]; do
+		/usr/bin/time -f '%e %M' -o "$T/one" "$@" >/dev/null 2>&1 || :
+		# GNU time writes "Command exited with non-zero status" first
+		tail -n 1 "$T/one" >> "$T/times"
+		i=$((i + 1))
+	done
+	sort -n "$T/times" | awk -v n="$RUNS" '{ t[NR] = $1 * 1000; if ($2 > m) m = $2 }
+		END { printf "%.0f %d\n", t[int((n + 1) / 2)], m }'
+}
+
+n=0
+for target in 100 300 1000; do
+	while [ $n -lt $target ]; do
+		case $((n % 3)) in 0) env=prod ;; 1) env=staging ;; *) env=dev ;; esac
+		root=$T/base
+		[ $((n % 47)) -eq 5 ] && root=$T/pkg
+		[ $((n % 71)) -eq 9 ] && root=$T/conf
+		"$ED" collect -q --repo "$R" --root "$root" --env "$env" --host "h$n" --role web
+		n=$((n + 1))
+	done
+	set -- $(median_run "$ED" check --repo "$R" --baseline "$T/parity.yaml")
+	echo "  check, $target hosts: median $1 ms, peak RSS $2 KB"
+	echo "fleet_check_${target}_ms=$1" >> "$RES"
+	echo "fleet_check_${target}_rss=$2" >> "$RES"
+done
+
+# drift age: 365 more scan commits (one host re-collected, unchanged)
+set -- $(median_run "$ED" check --repo "$R" --baseline "$T/parity.yaml")
+before=$1
+i=0
+while [ $i -lt 365 ]; do
+	"$ED" collect -q --repo "$R" --root "$T/base" --env prod --host h0 --role web
+	i=$((i + 1))
+done
+set -- $(median_run "$ED" check --repo "$R" --baseline "$T/parity.yaml")
+echo "  check, 1000 hosts after 365 more scans: median $1 ms (before: $before ms; drift age extra $(($1 - before)) ms)"
+echo "fleet_since_before_ms=$before" >> "$RES"
+echo "fleet_since_after_ms=$1" >> "$RES"
