@@ -157,6 +157,15 @@ int store_view_parent(struct store_view **out, const struct store_view *v,
 int store_view_file_id(const struct store_view *v, const char *env,
 		       const char *host, const char *path,
 		       unsigned char oid[20]);
+/*
+ * The subtree id of hosts/<env> in env_id (ED_ENOTFOUND if absent), and,
+ * when n > 0, the subtree ids of hosts[0..n) in ids (present[i] 0 where a
+ * host is absent): one tree read for the whole environment.
+ */
+int store_view_env_hosts(const struct store_view *v, const char *env,
+			 unsigned char env_id[20], const char *const *hosts,
+			 size_t n, unsigned char (*ids)[20], int *present,
+			 struct ed_err *err);
 /* 1 if this commit's Envdrift-Collected trailers name host. */
 int store_view_collected(const struct store_view *v, const char *host);
 /* One top-level file of a host's snapshot: its (unescaped) name and blob id. */

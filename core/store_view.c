@@ -415,3 +415,49 @@ int store_view_read_blob(const struct store_view *v, const unsigned char oid[20]
 	git_blob_free(blob);
 	return 0;
 }
+
+int store_view_env_hosts(const struct store_view *v, const char *env,
+			 unsigned char env_id[20], const char *const *hosts,
+			 size_t n, unsigned char (*ids)[20], int *present,
+			 struct ed_err *err)
+{
+	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
+	git_tree_entry *te = NULL;
+	git_tree *et = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		present[i] = 0;
+	ed_buf_adds(&p, "hosts/");
+	store_escape_name(&p, env, strlen(env));
+	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		rc = ED_ENOTFOUND;
+		goto out;
+	}
+	memcpy(env_id, git_tree_entry_id(te)->id, 20);
+	if (!n)
+		goto out;
+	if (git_tree_lookup(&et, v->repo, git_tree_entry_id(te)) < 0) {
+		rc = ed_err_git(err, "cannot read %s", p.ptr);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *he;
+
+		ed_buf_reset(&name);
+		store_escape_name(&name, hosts[i], strlen(hosts[i]));
+		he = git_tree_entry_byname(et, name.ptr);
+		if (he && git_tree_entry_type(he) == GIT_OBJECT_TREE) {
+			memcpy(ids[i], git_tree_entry_id(he)->id, 20);
+			present[i] = 1;
+		}
+	}
+out:
+	git_tree_free(et);
+	git_tree_entry_free(te);
+	ed_buf_release(&p);
+	ed_buf_release(&name);
+	return rc;
+}

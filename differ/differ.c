@@ -190,29 +190,49 @@ static void tally_key(struct tally *t, const struct differ_host *const *g,
  * The fact of (collector, key) on h, advancing *cur: keys are visited in
  * sorted order, so one forward pass over each host's facts serves them all.
  */
+static int fact_cmp(const struct fact *f, const char *collector, const char *key)
+{
+	int c = strcmp(f->collector, collector);
+
+	return c ? c : strcmp(f->key, key);
+}
+
 static const struct fact *cursor_find(const struct differ_host *h, size_t *cur,
 				      const char *collector, const char *key)
 {
-	while (*cur < h->nr_facts) {
-		const struct fact *f = &h->facts[*cur];
-		int c = strcmp(f->collector, collector);
+	size_t lo = *cur, hi = h->nr_facts, step = 1;
+	int c;
 
-		if (!c)
-			c = strcmp(f->key, key);
-		if (c > 0)
-			return NULL;
-		if (!c)
-			return f;
-		(*cur)++;
+	/* gallop: keys come in order, so the next one is usually close */
+	while (lo + step < hi && fact_cmp(&h->facts[lo + step], collector, key) < 0) {
+		lo += step;
+		step *= 2;
 	}
-	return NULL;
+	if (lo + step < hi)
+		hi = lo + step + 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fact_cmp(&h->facts[mid], collector, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*cur = lo;
+	if (lo >= h->nr_facts)
+		return NULL;
+	c = fact_cmp(&h->facts[lo], collector, key);
+	return c ? NULL : &h->facts[lo];
 }
 
-static void add_hosts(struct drift_item *it, const struct differ_host *const *g,
-		      size_t n, const char *collector, const struct fact *const *fv)
+static void add_hosts(const struct drift_report *r, struct drift_item *it,
+		      const struct differ_host *const *g, size_t n,
+		      const char *collector, const struct fact *const *fv)
 {
 	size_t i;
 
+	if (r->no_hosts)
+		return;
 	for (i = 0; i < n; i++) {
 		const struct fact *f;
 
@@ -478,8 +498,8 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 
 				it->newer = c > 0 ? 0 : c < 0 ? 1 : -1;
 			}
-			add_hosts(it, a, na, collector, fv[0]);
-			add_hosts(it, b, nb, collector, fv[1]);
+			add_hosts(r, it, a, na, collector, fv[0]);
+			add_hosts(r, it, b, nb, collector, fv[1]);
 			ed_strvec_sort_unique(&it->hosts);
 		}
 		/* outliers inside each side: hosts off their group's consensus */
@@ -505,7 +525,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 				it->group_size = t[s].voters;
 				if (t[s].consensus)
 					it->values[s] = ed_xstrdup(t[s].consensus);
-				add_hosts(it, g[s], ng[s], collector, fv[s]);
+				add_hosts(r, it, g[s], ng[s], collector, fv[s]);
 				ed_strvec_sort_unique(&it->hosts);
 			}
 		}

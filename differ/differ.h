@@ -172,6 +172,7 @@ struct drift_report {
 	struct ed_strvec notes; /* e.g. "kernel not collected on img-1" */
 	int stable;             /* render without per-run values (commit ids,
 				 * scan counts): for reports kept in git */
+	int no_hosts;           /* leave items' hosts lists empty (re-checks) */
 };
 
 void drift_report_init(struct drift_report *r, const char *a, const char *b);

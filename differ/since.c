@@ -54,10 +54,24 @@ struct since_item {
 	size_t scans;
 };
 
+/* The hosts of one environment, looked up together. */
+struct since_env {
+	const char *name;         /* borrowed from a tip host */
+	size_t *idx;              /* indexes into since_walk.hosts */
+	const char **names;       /* their host names, for the batch lookup */
+	size_t nr;
+	int present;
+	unsigned char id[20];     /* hosts/<env> subtree id at the last commit */
+	unsigned char (*ids)[20];
+	int *pres;
+};
+
 struct since_walk {
 	struct store_view *v;
 	struct since_host *hosts;
 	size_t nr_hosts;
+	struct since_env *envs;
+	size_t nr_envs;
 	struct since_group *groups;
 	size_t nr_groups, alloc_groups;
 	struct since_item *items;
@@ -294,6 +308,7 @@ static int group_eval(struct since_walk *w, size_t gi, int *held,
 	struct drift_report tmp;
 
 	drift_report_init(&tmp, "", "");
+	tmp.no_hosts = 1; /* only whether an item holds matters here */
 	side[0] = ed_xcalloc(w->nr_hosts + 1, sizeof(*side[0]));
 	side[1] = ed_xcalloc(w->nr_hosts + 1, sizeof(*side[1]));
 	all = ed_xcalloc(w->nr_hosts + 1, sizeof(*all));
@@ -353,25 +368,84 @@ out:
 }
 
 /* Trees and trailers of every host at the view; moved vs the newer one. */
+static void envs_init(struct since_walk *w)
+{
+	size_t i, e;
+
+	w->envs = ed_xcalloc(w->nr_hosts + 1, sizeof(*w->envs));
+	for (i = 0; i < w->nr_hosts; i++) {
+		const char *env = w->hosts[i].tip->env;
+
+		for (e = 0; e < w->nr_envs && strcmp(w->envs[e].name, env); e++)
+			;
+		if (e == w->nr_envs) {
+			w->envs[e].name = env;
+			w->envs[e].idx = ed_xcalloc(w->nr_hosts + 1, sizeof(size_t));
+			w->envs[e].names = ed_xcalloc(w->nr_hosts + 1, sizeof(char *));
+			w->envs[e].ids = ed_xcalloc(w->nr_hosts + 1, 20);
+			w->envs[e].pres = ed_xcalloc(w->nr_hosts + 1, sizeof(int));
+			w->nr_envs++;
+		}
+		w->envs[e].idx[w->envs[e].nr] = i;
+		w->envs[e].names[w->envs[e].nr++] = w->hosts[i].tip->host;
+	}
+}
+
+static void envs_release(struct since_walk *w)
+{
+	size_t e;
+
+	for (e = 0; e < w->nr_envs; e++) {
+		free(w->envs[e].idx);
+		free((void *)w->envs[e].names);
+		free(w->envs[e].ids);
+		free(w->envs[e].pres);
+	}
+	free(w->envs);
+}
+
+/*
+ * Trees and trailers of every host at the view; moved vs the newer one.
+ * An environment whose subtree id is unchanged has no host that moved, so
+ * only changed environments are read, each with one tree lookup.
+ */
 static void hosts_at(struct since_walk *w, int first)
 {
-	size_t i;
+	struct ed_err ignored = ED_ERR_INIT;
+	size_t e, k;
 
-	for (i = 0; i < w->nr_hosts; i++) {
-		struct since_host *h = &w->hosts[i];
-		unsigned char tree[20];
-		int present;
+	if (!w->envs)
+		envs_init(w);
+	for (e = 0; e < w->nr_envs; e++) {
+		struct since_env *se = &w->envs[e];
+		unsigned char id[20];
+		int present = !store_view_env_hosts(w->v, se->name, id, NULL, 0,
+						    NULL, NULL, &ignored);
 
-		memset(tree, 0, sizeof(tree));
-		/* a NULL path names the host's directory: its subtree id */
-		present = !store_view_file_id(w->v, h->tip->env, h->tip->host,
-					      NULL, tree);
-		h->moved = !first && (present != h->present ||
-				      memcmp(tree, h->tree, 20));
-		h->present = present;
-		memcpy(h->tree, tree, 20);
-		h->collected = store_view_collected(w->v, h->tip->host);
+		if (!first && present == se->present &&
+		    (!present || !memcmp(id, se->id, 20))) {
+			for (k = 0; k < se->nr; k++)
+				w->hosts[se->idx[k]].moved = 0;
+			continue;
+		}
+		se->present = present;
+		memcpy(se->id, id, 20);
+		if (present)
+			store_view_env_hosts(w->v, se->name, id, se->names, se->nr,
+					     se->ids, se->pres, &ignored);
+		for (k = 0; k < se->nr; k++) {
+			struct since_host *h = &w->hosts[se->idx[k]];
+			int p = present && se->pres[k];
+
+			h->moved = !first && (p != h->present ||
+					      (p && memcmp(se->ids[k], h->tree, 20)));
+			h->present = p;
+			if (p)
+				memcpy(h->tree, se->ids[k], 20);
+		}
 	}
+	for (k = 0; k < w->nr_hosts; k++)
+		w->hosts[k].collected = store_view_collected(w->v, w->hosts[k].tip->host);
 }
 
 /* The item held at w->v: move its start back to this commit. */
@@ -483,6 +557,7 @@ static void walk_release(struct since_walk *w)
 {
 	size_t i, j;
 
+	envs_release(w);
 	for (i = 0; i < w->nr_groups; i++) {
 		for (j = 0; j < w->nr_hosts; j++)
 			slot_drop(&w->groups[i].slots[j]);
