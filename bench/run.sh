@@ -247,6 +247,11 @@ put scan_max "$(sort -k2 -n "$T/scans.txt" | tail -n 1 | awk '{ print $2 " (scan
 say "  scans 2-11 median $(get scan_2_11) ms; scans $((SCANS - 9))-$SCANS median $(get scan_last10) ms; packs at end $(get scan_packs_end), object files at end $(get scan_files_end) (max seen $(get scan_packs_max)); $(get scan_consolidations) consolidations, slowest consolidating scan $(get scan_cons_max) ms; slowest scan $(get scan_max) ms"
 
 # ---------------------------------------------------------------------------
+hdr "5. fleet: envdrift check on 100 / 300 / 1,000 hosts in 3 environments, then drift age after 365 more scans"
+if [ "${BENCH_FLEET:-1}" = 1 ]; then
+	FLEET_RUNS=${FLEET_RUNS:-3} sh "$HERE/fleet.sh" "$ED" "$RES"
+fi
+
 END=$(date +%s)
 hdr "summary ($((END - START)) s)"
 verdict() { # VALUE OP LIMIT -> PASS / MISS
@@ -290,6 +295,11 @@ row "4 mean of scans 2-51 vs $((SCANS - 49))-$SCANS (with repacks)" "-" "$(get s
 row "4 first / last consolidating scan" "-" "$(get scan_cons_first) / $(get scan_cons_last) ms" "-"
 row "4 packs / object files at the end (max files seen)" "bounded" "$(get scan_packs_end) / $(get scan_files_end) ($(get scan_packs_max))" "-"
 row "4 consolidations / slowest consolidating scan" "-" "$(get scan_consolidations) / $(get scan_cons_max) ms" "-"
+if [ -n "$(get fleet_check_1000_ms)" ]; then
+	row "5 check, 100 / 300 / 1,000 hosts (median)" "1,000: <= 500 ms" "$(get fleet_check_100_ms) / $(get fleet_check_300_ms) / $(get fleet_check_1000_ms) ms" "$(verdict "$(get fleet_check_1000_ms)" '<=' 500)"
+	row "5 check peak RSS, 100 / 300 / 1,000 hosts" "<= 262144 KiB" "$(get fleet_check_100_rss) / $(get fleet_check_300_rss) / $(get fleet_check_1000_rss) KiB" "$(verdict "$(get fleet_check_1000_rss)" '<=' 262144)"
+	row "5 drift age: check after 365 more scans, extra" "<= 1000 ms" "$(( $(get fleet_since_after_ms) - $(get fleet_since_before_ms) )) ms" "$(verdict "$(( $(get fleet_since_after_ms) - $(get fleet_since_before_ms) ))" '<=' 1000)"
+fi
 printf '\nper-collector breakdown, wall median ms (cpu ms); synthetic first collect also peak RSS KiB:\n'
 printf '%-10s %-22s %-22s %-22s %s\n' collector "this host re-collect" "synthetic first" "synthetic re-collect" "synth first RSS"
 for only in none $COLS all; do
