@@ -49,7 +49,7 @@ int cmd_diff(int argc, char **argv)
 	struct ed_err err = ED_ERR_INIT;
 	const char *repo_opt = NULL, *color = "auto";
 	struct cli_outputs outs;
-	struct differ_fact_cache *cache = differ_fact_cache_new();
+	struct differ_fact_cache *cache = NULL;
 	const char *baseline = NULL;
 	enum drift_severity fail_on = SEV_INFO;
 	struct differ_rules *rules = NULL;
@@ -109,6 +109,7 @@ int cmd_diff(int argc, char **argv)
 		cli_outputs_release(&outs);
 		return cli_usage_error("diff", "--color takes auto, always or never");
 	}
+	cache = differ_fact_cache_new();
 	if (differ_rules_load(&rules, baseline, &err) < 0 ||
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
