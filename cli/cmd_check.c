@@ -508,6 +508,25 @@ static int parse_gate_opts(struct gate_opts *g, struct check *c, int argc,
 	return -1;
 }
 
+/* Defaults and options for check and report; an exit code, or -1 to go on. */
+static int gate_begin(struct gate_opts *g, struct check *c, int argc,
+		      char **argv, const char *cmd, const char *usage)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	memset(g, 0, sizeof(*g));
+	c->fail_on = SEV_INFO;
+	g->max_age = -1;
+	g->color = "auto";
+	rc = parse_gate_opts(g, c, argc, argv, cmd, usage);
+	if (rc >= 0) {
+		cli_outputs_release(&g->outs);
+		return rc == EXIT_OK + 100 ? EXIT_OK : rc;
+	}
+	return -1;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct ed_err err = ED_ERR_INIT;
@@ -517,16 +536,9 @@ int cmd_check(int argc, char **argv)
 	int rc = EXIT_ERROR;
 	size_t stale;
 
-	memset(&c, 0, sizeof(c));
-	memset(&g, 0, sizeof(g));
-	c.fail_on = SEV_INFO;
-	g.max_age = -1;
-	g.color = "auto";
-	rc = parse_gate_opts(&g, &c, argc, argv, "check", usage_text);
-	if (rc >= 0) {
-		cli_outputs_release(&g.outs);
-		return rc == EXIT_OK + 100 ? EXIT_OK : rc;
-	}
+	rc = gate_begin(&g, &c, argc, argv, "check", usage_text);
+	if (rc >= 0)
+		return rc;
 	rc = EXIT_ERROR;
 	differ_today(c.today);
 	if (differ_rules_load(&rules, g.baseline, &err) < 0 ||
@@ -672,16 +684,9 @@ int cmd_report(int argc, char **argv)
 	struct check c;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
-	memset(&g, 0, sizeof(g));
-	c.fail_on = SEV_WARNING;
-	g.max_age = -1;
-	g.color = "auto";
-	rc = parse_gate_opts(&g, &c, argc, argv, "report", report_usage);
-	if (rc >= 0) {
-		cli_outputs_release(&g.outs);
-		return rc == EXIT_OK + 100 ? EXIT_OK : rc;
-	}
+	rc = gate_begin(&g, &c, argc, argv, "report", report_usage);
+	if (rc >= 0)
+		return rc;
 	rc = EXIT_ERROR;
 	if (!g.baseline)
 		g.baseline = getenv("ENVDRIFT_BASELINE");

@@ -918,6 +918,35 @@ static void format_commit(struct ed_buf *b, const git_oid *tree,
 static int consolidate(struct store *st, struct ed_err *err);
 
 /*
+ * The branch tip (*have_tip 0 for a new branch) and its tree as an overlay
+ * in *root (an empty one for a new branch), marked dirty.
+ */
+static int load_tip_tree(struct store *st, struct mtree **root, git_oid *tip,
+			 int *have_tip, git_oid *old_tree, struct ed_err *err)
+{
+	git_commit *parent = NULL;
+	int rc;
+
+	*root = NULL;
+	rc = read_tip(st->repo, tip, have_tip, err);
+	if (rc < 0)
+		return rc;
+	if (*have_tip) {
+		if (git_commit_lookup(&parent, st->repo, tip) < 0)
+			return ed_err_git(err, "cannot read %s", STORE_BRANCH);
+		git_oid_cpy(old_tree, git_commit_tree_id(parent));
+		git_commit_free(parent);
+		rc = mtree_load(root, st->repo, old_tree, err);
+		if (rc < 0)
+			return rc;
+	} else {
+		*root = mtree_new();
+	}
+	(*root)->dirty = 1;
+	return 0;
+}
+
+/*
  * Add the commit of tree (parent tip, NULL for a new branch) to pb, write
  * pb (pack or loose objects, fsynced), then move branch from tip to the
  * commit by compare-and-swap.
@@ -965,7 +994,6 @@ int store_commit(struct store *st, struct store_result *res,
 	struct kept_list kept = { NULL, 0, 0 };
 	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
 	git_oid tip, tree_id, old_tree, commit_id;
-	git_commit *parent = NULL;
 	int have_tip, rc;
 	size_t i;
 
@@ -976,23 +1004,11 @@ int store_commit(struct store *st, struct store_result *res,
 	memset(res, 0, sizeof(*res));
 	ed_strvec_init(&res->moved);
 	ed_strvec_init(&res->notes);
-	rc = read_tip(st->repo, &tip, &have_tip, err);
+	rc = load_tip_tree(st, &root, &tip, &have_tip, &old_tree, err);
 	if (rc < 0)
 		goto out;
-	if (have_tip) {
-		if (git_commit_lookup(&parent, st->repo, &tip) < 0) {
-			rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
-			goto out;
-		}
-		git_oid_cpy(&old_tree, git_commit_tree_id(parent));
-		rc = mtree_load(&root, st->repo, &old_tree, err);
-		if (rc < 0)
-			goto out;
+	if (have_tip)
 		git_oid_tostr(res->parent, sizeof(res->parent), &tip);
-	} else {
-		root = mtree_new();
-		root->dirty = 1;
-	}
 	rc = mtree_subdir(&hosts, root, st->repo, "hosts", 1, err);
 	if (rc < 0)
 		goto out;
@@ -1069,7 +1085,6 @@ int store_commit(struct store *st, struct store_result *res,
 					cerr.msg);
 	}
 out:
-	git_commit_free(parent);
 	mtree_free(root);
 	kept_release(&kept);
 	pack_batch_free(pb);
@@ -1085,7 +1100,6 @@ int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
 {
 	struct pack_batch *pb = pack_batch_new();
 	struct mtree *root = NULL, *sub = NULL;
-	git_commit *parent = NULL;
 	git_oid tip, tree_id, old_tree, commit_id;
 	struct mentry *me;
 	int have_tip, rc;
@@ -1094,22 +1108,9 @@ int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
 		ED_BUG("store_commit_dir without store_lock");
 	*unchanged = 0;
 	pack_batch_allow_loose(pb);
-	rc = read_tip(st->repo, &tip, &have_tip, err);
+	rc = load_tip_tree(st, &root, &tip, &have_tip, &old_tree, err);
 	if (rc < 0)
 		goto out;
-	if (have_tip) {
-		if (git_commit_lookup(&parent, st->repo, &tip) < 0) {
-			rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
-			goto out;
-		}
-		git_oid_cpy(&old_tree, git_commit_tree_id(parent));
-		rc = mtree_load(&root, st->repo, &old_tree, err);
-		if (rc < 0)
-			goto out;
-	} else {
-		root = mtree_new();
-	}
-	root->dirty = 1;
 	mtree_remove(root, dir);
 	rc = host_tree(&sub, files, pb, st->odb, err);
 	if (rc < 0)
@@ -1131,7 +1132,6 @@ int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
 	if (!rc)
 		git_oid_tostr(commit_out, 41, &commit_id);
 out:
-	git_commit_free(parent);
 	mtree_free(root);
 	mtree_free(sub);
 	pack_batch_free(pb);
