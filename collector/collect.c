@@ -153,6 +153,9 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		if (rc < 0)
 			goto out;
 	}
+	rc = collect_toggles(out, &meta, opts, err);
+	if (rc < 0)
+		goto out;
 	if (threaded) {
 		pthread_join(tid, NULL);
 		threaded = 0;

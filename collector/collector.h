@@ -29,6 +29,7 @@ struct collect_config {
 	struct ed_strvec file_exclude;   /* globs; a matching dir is pruned */
 	struct ed_strvec secret_files;   /* globs: whole file is a secret */
 	struct ed_strvec secret_values;  /* POSIX EREs, see README */
+	struct ed_strvec toggle_files;   /* absolute paths of feature-flag files */
 	size_t content_max;              /* text files up to this are stored */
 	size_t max_files;                /* safety cap on entries per host */
 	struct sysctl_classes sysctl_classes;

@@ -231,11 +231,30 @@ static int read_secrets(struct collect_config *cfg, const struct cfg_ctx *c,
 	return rc;
 }
 
+/* toggles: {files: [/etc/app/features.yaml, /etc/app/.env]} */
+static int read_toggles(struct collect_config *cfg, const struct cfg_ctx *c,
+			const struct ed_ynode *n)
+{
+	static const char *const keys[] = { "files", "files-extra", NULL };
+	size_t i;
+	int rc;
+
+	rc = want_map(c, n, "toggles");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	if (!rc)
+		rc = read_list_pair(&cfg->toggle_files, c, n, "files");
+	for (i = 0; !rc && i < cfg->toggle_files.nr; i++)
+		if (cfg->toggle_files.v[i][0] != '/')
+			rc = bad(c, n, "toggles.files: every path must be absolute");
+	return rc;
+}
+
 static int apply_doc(struct collect_config *cfg, const char *buf, size_t len,
 		     const char *name, int classes_only, struct ed_err *err)
 {
 	static const char *const keys[] = { "collectors", "files", "secrets",
-					    "sysctl-classes", NULL };
+					    "sysctl-classes", "toggles", NULL };
 	struct cfg_ctx c = { name, err };
 	struct ed_ynode *doc = NULL;
 	const struct ed_ynode *n;
@@ -264,6 +283,9 @@ static int apply_doc(struct collect_config *cfg, const char *buf, size_t len,
 	n = ed_ymap_get(doc, "sysctl-classes");
 	if (!rc && n)
 		rc = read_classes(&cfg->sysctl_classes, &c, n);
+	n = ed_ymap_get(doc, "toggles");
+	if (!rc && n)
+		rc = read_toggles(cfg, &c, n);
 out:
 	ed_ynode_free(doc);
 	return rc;
@@ -314,6 +336,7 @@ void collect_config_free(struct collect_config *cfg)
 	ed_strvec_release(&cfg->file_exclude);
 	ed_strvec_release(&cfg->secret_files);
 	ed_strvec_release(&cfg->secret_values);
+	ed_strvec_release(&cfg->toggle_files);
 	ed_strvec_release(&cfg->sysctl_classes.volatile_keys);
 	ed_strvec_release(&cfg->sysctl_classes.per_host);
 	ed_strvec_release(&cfg->sysctl_classes.secret);

@@ -18,6 +18,8 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 		     const struct collect_opts *o, struct ed_err *err);
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 		  const struct collect_opts *o, struct ed_err *err);
+int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
+		    const struct collect_opts *o, struct ed_err *err);
 
 /*
  * Run argv (argv[0] an absolute path; no shell) with stdin from /dev/null,

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Feature toggles from YAML, JSON, INI and .env files, compared across
+# environments like any other fact.
+. "$(dirname "$0")/test-lib.sh"
+
+mkroot "$TMP/a"
+mkdir -p "$TMP/a/etc/app"
+cat > "$TMP/a/etc/app/features.yaml" <<'YAML'
+checkout:
+  new_flow: false
+  providers: [card, paypal]
+search: {beta: true}
+YAML
+printf '{"dark_mode": true, "limits": {"rps": 100}}\n' > "$TMP/a/etc/app/flags.json"
+printf '[payments]\nretry = 3\n; comment\n' > "$TMP/a/etc/app/flags.ini"
+printf '# env file\nexport FEATURE_X=on\nFEATURE_Y="quoted value"\n' > "$TMP/a/etc/app/.env"
+cp -a "$TMP/a" "$TMP/b"
+sed -i 's/new_flow: false/new_flow: true/' "$TMP/b/etc/app/features.yaml"
+cat > "$TMP/cfg.yaml" <<'YAML'
+toggles:
+  files: [/etc/app/features.yaml, /etc/app/flags.json, /etc/app/flags.ini, /etc/app/.env, /etc/app/missing.yaml]
+YAML
+new_repo "$TMP/state"
+R="$TMP/state"
+check "collect staging" "$ENVDRIFT" collect -q --repo "$R" --root "$TMP/a" --env staging --host s1 --config "$TMP/cfg.yaml"
+check "collect prod" "$ENVDRIFT" collect -q --repo "$R" --root "$TMP/b" --env prod --host p1 --config "$TMP/cfg.yaml"
+git -C "$R" show main:hosts/staging/s1/toggles > "$TMP/t"
+expect_grep "yaml flattened" "^/etc/app/features\.yaml:checkout\.new_flow = false$" "$TMP/t"
+expect_grep "yaml sequence" "^/etc/app/features\.yaml:checkout\.providers\.1 = paypal$" "$TMP/t"
+expect_grep "json flattened" "^/etc/app/flags\.json:limits\.rps = 100$" "$TMP/t"
+expect_grep "ini section" "^/etc/app/flags\.ini:payments\.retry = 3$" "$TMP/t"
+expect_grep ".env export" "^/etc/app/\.env:FEATURE_X = on$" "$TMP/t"
+expect_grep ".env quotes removed" '^/etc/app/\.env:FEATURE_Y = quoted value$' "$TMP/t"
+git -C "$R" show main:hosts/staging/s1/meta > "$TMP/m"
+expect_grep "meta counts the files read" "^collector toggles collected: 4 of 5 files$" "$TMP/m"
+expect_exit 1 "a toggle that differs is drift" "$ENVDRIFT" diff --repo "$R" staging prod
+expect_grep "toggle drift" "changed +toggles:/etc/app/features\.yaml:checkout\.new_flow +staging=false +prod=true" "$TMP/out"
+printf 'toggles:\n  files: [etc/relative]\n' > "$TMP/bad.yaml"
+expect_exit 2 "relative toggle path" "$ENVDRIFT" collect --repo "$R" --root "$TMP/a" --host s1 --config "$TMP/bad.yaml"
+expect_grep "says absolute" "bad\.yaml:2:3: toggles\.files: every path must be absolute" "$TMP/err"
+fsck_ok "$R"
+finish
