@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"Either way, check the baseline's 'pins' on every host and report hosts\n"
 	"whose last collection is older than --max-age (e.g. 26h, 90m, 2d).\n"
 	"  --fail-on LEVEL   fail on drift of this severity or worse (default info: any)\n"
+	"  --toggle-days N   note toggles with one value on every host for N days (30)\n"
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
 	"stale hosts (2 wins over 1). The verdict line goes to stderr.\n"
 	"FORMAT is text (default), json, markdown, junit, html or patch, :FILE\n"
@@ -92,6 +93,7 @@ struct check {
 	size_t nreports, alloc;
 	const char *operands[2];      /* check A B: compare these instead */
 	struct differ_fact_cache *cache; /* files shared by hosts, parsed once */
+	long toggle_days;             /* report toggles uniform this long (-1: off) */
 	int every_pair;               /* no parity: compare every pair of environments */
 };
 
@@ -226,7 +228,7 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	struct drift_report r;
 	size_t n = 0, i, loaded = 0;
 	long long now = (long long)time(NULL);
-	int rc;
+	int rc, need_hosts;
 
 	drift_report_init(&r, "baseline", baseline ? baseline : "(built-in rules)");
 	rc = store_view_open(&v, c->st, NULL, err);
@@ -238,8 +240,15 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	r.hosts = n;
 	dh = ed_xcalloc(n + 1, sizeof(*dh));
 	ptrs = ed_xcalloc(n + 1, sizeof(*ptrs));
+	/* every host's facts: for pins, and for toggles unchanged for long */
+	need_hosts = differ_rules_pin_count(c->rules) > 0;
+	for (i = 0; !need_hosts && c->toggle_days >= 0 && i < n; i++) {
+		unsigned char id[20];
+
+		need_hosts = !store_view_file_id(v, h[i].env, h[i].host, "toggles", id);
+	}
 	for (i = 0; i < n; i++) {
-		if (differ_rules_pin_count(c->rules)) {
+		if (need_hosts) {
 			rc = differ_host_load_view(&dh[loaded], c->cache, v, h[i].env,
 						   h[i].host, err);
 			if (rc < 0)
@@ -267,6 +276,9 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	differ_rules_pins(c->rules, &r, ptrs, loaded);
 	rc = differ_since(&r, c->st, c->rules, ptrs, loaded, NULL, 0,
 			  SINCE_MAX_SCANS, err);
+	if (!rc && loaded && c->toggle_days >= 0)
+		rc = differ_stale_toggles(&r, c->st, ptrs, loaded,
+					  (unsigned)c->toggle_days, err);
 	if (!rc)
 		keep(c, &r);
 out:
@@ -455,6 +467,7 @@ static int parse_gate_opts(struct gate_opts *g, struct check *c, int argc,
 		{ "format", required_argument, NULL, 'F' },
 		{ "color", required_argument, NULL, 'c' },
 		{ "commit", no_argument, NULL, 'C' },
+		{ "toggle-days", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -485,6 +498,14 @@ static int parse_gate_opts(struct gate_opts *g, struct check *c, int argc,
 		case 'c':
 			g->color = optarg;
 			break;
+		case 't': {
+			char *end;
+
+			c->toggle_days = strtol(optarg, &end, 10);
+			if (!*optarg || *end || c->toggle_days < 0)
+				return cli_usage_error(cmd, "--toggle-days takes a number of days");
+			break;
+		}
 		case 'C':
 			if (strcmp(cmd, "report"))
 				return cli_usage_error(cmd, "bad option '--commit'");
@@ -517,6 +538,7 @@ static int gate_begin(struct gate_opts *g, struct check *c, int argc,
 	memset(c, 0, sizeof(*c));
 	memset(g, 0, sizeof(*g));
 	c->fail_on = SEV_INFO;
+	c->toggle_days = 30;
 	g->max_age = -1;
 	g->color = "auto";
 	rc = parse_gate_opts(g, c, argc, argv, cmd, usage);

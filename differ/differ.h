@@ -227,6 +227,16 @@ int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules
 			const struct differ_host *const *b, size_t nb,
 			const struct ed_strvec *only, struct ed_err *err);
 
+struct store;
+/*
+ * Toggles with one value on every one of hosts (at the branch tip), held
+ * for at least days: a note each in r ("a candidate for removal"), found
+ * by walking history back until some host differed.
+ */
+int differ_stale_toggles(struct drift_report *r, struct store *st,
+			 const struct differ_host *const *hosts, size_t n,
+			 unsigned days, struct ed_err *err);
+
 const char *drift_kind_name(enum drift_kind k);
 const char *drift_severity_name(enum drift_severity s);
 

@@ -35,6 +35,13 @@ git -C "$R" show main:hosts/staging/s1/meta > "$TMP/m"
 expect_grep "meta counts the files read" "^collector toggles collected: 4 of 5 files$" "$TMP/m"
 expect_exit 1 "a toggle that differs is drift" "$ENVDRIFT" diff --repo "$R" staging prod
 expect_grep "toggle drift" "changed +toggles:/etc/app/features\.yaml:checkout\.new_flow +staging=false +prod=true" "$TMP/out"
+# toggles with one value everywhere for N days: candidates for removal
+expect_exit 1 "check lists long-uniform toggles" "$ENVDRIFT" check --repo "$R" --toggle-days 0 staging prod
+expect_grep "a uniform toggle is a candidate" "toggle /etc/app/flags\.json:dark_mode has been true on every host since 20[0-9-]+ \(0 days\): a candidate for removal" "$TMP/out"
+expect_no_grep "a toggle that differs is not" "toggle /etc/app/features\.yaml:checkout\.new_flow has been" "$TMP/out"
+expect_exit 1 "default: 30 days" "$ENVDRIFT" check --repo "$R" staging prod
+expect_no_grep "none is 30 days old yet" "a candidate for removal" "$TMP/out"
+
 printf 'toggles:\n  files: [etc/relative]\n' > "$TMP/bad.yaml"
 expect_exit 2 "relative toggle path" "$ENVDRIFT" collect --repo "$R" --root "$TMP/a" --host s1 --config "$TMP/bad.yaml"
 expect_grep "says absolute" "bad\.yaml:2:3: toggles\.files: every path must be absolute" "$TMP/err"
