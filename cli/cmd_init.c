@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "core/buf.h"
 #include "core/hmac.h"
 #include "core/store.h"
 
@@ -21,6 +23,26 @@ static const char usage_text[] =
 	"  --repo DIR       repository (default $ENVDRIFT_REPO or /var/lib/envdrift/state)\n"
 	"  --key FILE       HMAC key file (default $ENVDRIFT_KEY or DIR.key)\n"
 	"  --shared group   make repository and key group-readable (0750/0640)\n";
+
+/* mkdir -p of path's parent directories (mode 0755, like install -d). */
+static int make_parents(const char *path, struct ed_err *err)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	ed_buf_adds(&b, path);
+	for (i = 1; i < b.len && !rc; i++) {
+		if (b.ptr[i] != '/')
+			continue;
+		b.ptr[i] = '\0';
+		if (mkdir(b.ptr, 0755) < 0 && errno != EEXIST)
+			rc = ed_err_errno(err, ED_EIO, errno, "%s: cannot create", b.ptr);
+		b.ptr[i] = '/';
+	}
+	ed_buf_release(&b);
+	return rc;
+}
 
 int cmd_init(int argc, char **argv)
 {
@@ -64,6 +86,8 @@ int cmd_init(int argc, char **argv)
 		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
 	repo = cli_repo_path(repo_opt);
 	key_path = cli_key_path(key_opt, repo);
+	if (make_parents(repo, &err) < 0 || make_parents(key_path, &err) < 0)
+		goto out;
 	if (access(key_path, F_OK) < 0) {
 		if (ed_hmac_generate(key_path, shared ? 0640 : 0600, &err) < 0)
 			goto out;

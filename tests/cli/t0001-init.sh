@@ -24,4 +24,7 @@ expect_grep "--help lists collect" "collect" "$TMP/out"
 expect_exit 0 "collect --help" "$ENVDRIFT" collect --help
 expect_grep "collect --help lists --root" "--root" "$TMP/out"
 expect_exit 2 "unknown command" "$ENVDRIFT" frobnicate
+check "init creates missing parent directories" "$ENVDRIFT" init --repo "$TMP/deep/er/state"
+check "repository under new parents" test -f "$TMP/deep/er/state/HEAD"
+check "key beside it" test -f "$TMP/deep/er/state.key"
 finish
