@@ -51,6 +51,7 @@ void drift_report_init(struct drift_report *r, const char *a, const char *b)
 	r->operands[0] = ed_xstrdup(a);
 	r->operands[1] = ed_xstrdup(b);
 	ed_strvec_init(&r->notes);
+	ed_strvec_init(&r->compared);
 }
 
 void drift_item_release(struct drift_item *it)
@@ -81,6 +82,7 @@ void drift_report_release(struct drift_report *r)
 	free(r->commits[0]);
 	free(r->commits[1]);
 	ed_strvec_release(&r->notes);
+	ed_strvec_release(&r->compared);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -433,6 +435,14 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 	} else {
 		key_universe(&keys, a, na, b, nb);
 	}
+	/* every collector compared, for formats that list clean groups too */
+	for (k = 0; !only && k < keys.nr; k++) {
+		const char *tab = strchr(keys.v[k], '\t');
+
+		if (!k || strncmp(keys.v[k - 1], keys.v[k], (size_t)(tab - keys.v[k]) + 1))
+			ed_strvec_pushf(&r->compared, "%s\t%.*s", role ? role : "",
+					(int)(tab - keys.v[k]), keys.v[k]);
+	}
 	for (k = 0; k < keys.nr; k++) {
 		char *tab = strchr(keys.v[k], '\t');
 		const char *collector = keys.v[k], *key = tab + 1;
@@ -581,6 +591,7 @@ int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules
 	if (na == 1 && nb == 1) {
 		/* host against host (or a host against its own past) */
 		compare_role(r, rules, only, NULL, a, 1, b, 1);
+		ed_strvec_sort_unique(&r->compared);
 		return 0;
 	}
 	for (i = 0; i < na + nb; i++) {
@@ -619,5 +630,6 @@ int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules
 	free(ga);
 	free(gb);
 	ed_strvec_release(&roles);
+	ed_strvec_sort_unique(&r->compared);
 	return 0;
 }

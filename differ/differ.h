@@ -173,6 +173,8 @@ struct drift_report {
 	int stable;             /* render without per-run values (commit ids,
 				 * scan counts): for reports kept in git */
 	int no_hosts;           /* leave items' hosts lists empty (re-checks) */
+	struct ed_strvec compared; /* "ROLE\tCOLLECTOR" of every group compared
+				    * (ROLE "" for host vs host), sorted */
 };
 
 void drift_report_init(struct drift_report *r, const char *a, const char *b);

@@ -9,6 +9,7 @@
  */
 #include "reports/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const xml_text_escapes[128] = {
@@ -104,9 +105,74 @@ static void junit_notes(struct report_ctx *c, const char *indent)
 	fputs("</system-out>\n", c->out);
 }
 
+/* Items' roles are NULL for host vs host; compared lists them as "". */
+static int same_role(const char *item_role, const char *role, size_t len)
+{
+	const char *ir = item_role ? item_role : "";
+
+	return strlen(ir) == len && !memcmp(ir, role, len);
+}
+
+/* 1 if an item of r is in (role, collector); role given as (ptr, len). */
+static int group_has_items(const struct drift_report *r, const char *role,
+			   size_t rlen, const char *collector)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		if (same_role(r->items[i].role, role, rlen) &&
+		    !strcmp(r->items[i].collector, collector))
+			return 1;
+	return 0;
+}
+
+static int role_has_items(const struct drift_report *r, const char *role,
+			  size_t rlen)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		if (same_role(r->items[i].role, role, rlen))
+			return 1;
+	return 0;
+}
+
+/*
+ * Compared groups without drift of one role (role NULL: every role),
+ * written as passing testcases when out is set; returns how many.
+ */
+static size_t clean_groups(struct report_ctx *c, const char *role, FILE *out)
+{
+	const struct ed_strvec *cmp = &c->r->compared;
+	size_t i, n = 0;
+
+	for (i = 0; i < cmp->nr; i++) {
+		const char *tab = strchr(cmp->v[i], '\t');
+		size_t rlen = (size_t)(tab - cmp->v[i]);
+
+		if (role && !same_role(role[0] ? role : NULL, cmp->v[i], rlen))
+			continue;
+		if (group_has_items(c->r, cmp->v[i], rlen, tab + 1))
+			continue;
+		n++;
+		if (!out)
+			continue;
+		fputs("    <testcase classname=\"", out);
+		if (rlen)
+			report_put(out, role ? role : "hosts", xml_attr);
+		else
+			fputs("hosts", out);
+		fputs("\" name=\"", out);
+		report_put(out, tab + 1, xml_attr);
+		fputs("\"/>\n", out);
+	}
+	return n;
+}
+
 static void junit_begin(struct report_ctx *c)
 {
 	const struct drift_report *r = c->r;
+	size_t clean = clean_groups(c, NULL, NULL);
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"envdrift diff ",
 	      c->out);
@@ -114,9 +180,10 @@ static void junit_begin(struct report_ctx *c)
 	fputc(' ', c->out);
 	report_put(c->out, r->operands[1], xml_attr);
 	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
-		r->nr ? c->total.groups : 1, c->total.failed_groups);
-	if (r->nr)
-		return;
+		(r->nr ? c->total.groups : 0) + clean +
+		(!r->nr && !clean ? 1 : 0), c->total.failed_groups);
+	if (r->nr || clean)
+		return; /* the suites come per role, clean groups included */
 	fputs("  <testsuite name=\"hosts\" tests=\"1\" failures=\"0\" errors=\"0\" "
 	      "skipped=\"0\">\n    <testcase classname=\"hosts\" name=\"drift\">\n"
 	      "      <system-out>no drift between ", c->out);
@@ -133,7 +200,8 @@ static void junit_section_begin(struct report_ctx *c, const char *role)
 	fputs("  <testsuite name=\"", c->out);
 	report_put(c->out, suite_name(role), xml_attr);
 	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
-		c->section.groups, c->section.failed_groups);
+		c->section.groups + clean_groups(c, role ? role : "", NULL),
+		c->section.failed_groups);
 }
 
 static void junit_group_begin(struct report_ctx *c, const char *role,
@@ -185,7 +253,7 @@ static void junit_group_end(struct report_ctx *c, const char *role,
 
 static void junit_section_end(struct report_ctx *c, const char *role)
 {
-	(void)role;
+	clean_groups(c, role ? role : "", c->out);
 	if (c->section_index == 0)
 		junit_notes(c, "    ");
 	fputs("  </testsuite>\n", c->out);
@@ -193,6 +261,33 @@ static void junit_section_end(struct report_ctx *c, const char *role)
 
 static void junit_end(struct report_ctx *c)
 {
+	const struct ed_strvec *cmp = &c->r->compared;
+	size_t i;
+	int first = !c->r->nr;
+
+	/* roles compared without any drift: a suite of passing testcases */
+	for (i = 0; i < cmp->nr; i++) {
+		const char *tab = strchr(cmp->v[i], '\t');
+		size_t rlen = (size_t)(tab - cmp->v[i]);
+		char *role;
+
+		if (role_has_items(c->r, cmp->v[i], rlen) ||
+		    (i && !strncmp(cmp->v[i - 1], cmp->v[i], rlen + 1)))
+			continue;
+		role = strndup(cmp->v[i], rlen);
+		if (!role)
+			continue;
+		fputs("  <testsuite name=\"", c->out);
+		report_put(c->out, rlen ? role : "hosts", xml_attr);
+		fprintf(c->out, "\" tests=\"%zu\" failures=\"0\" errors=\"0\" skipped=\"0\">\n",
+			clean_groups(c, role, NULL));
+		clean_groups(c, role, c->out);
+		if (first)
+			junit_notes(c, "    ");
+		first = 0;
+		fputs("  </testsuite>\n", c->out);
+		free(role);
+	}
 	fputs("</testsuites>\n", c->out);
 }
 

@@ -78,6 +78,8 @@ expect_grep "json carries the diff" '"diff": "diff --git' "$TMP/d.json"
 if command -v xmllint >/dev/null; then
 	check "junit file validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/d.xml"
 fi
+expect_grep "junit: a passing testcase per clean collector" '<testcase classname="hosts" name="os-release"/>' "$TMP/d.xml"
+expect_grep "junit: a failure for the drifting one" '<failure message="sysctl:vm\.swappiness changed"' "$TMP/d.xml"
 expect_grep "patch: facts as a unified diff" "^\+sysctl:vm\.swappiness = 7$" "$TMP/d.patch"
 expect_grep "patch: the config file diff" "^\+MaxAuthTries 2$" "$TMP/d.patch"
 check "the patch is what git apply --stat can read" git apply --stat "$TMP/d.patch"
