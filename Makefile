@@ -74,7 +74,7 @@ asan:
 # Install what the build and the tests need, only when something is missing.
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client \
-	libxml2-utils
+	libxml2-utils chromium
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
