@@ -34,7 +34,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml
 
-.PHONY: all unit cli-test test asan deps demo bench install clean lint check-deps
+.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench install clean lint check-deps
 all: $(BUILD)/envdrift
 
 $(BUILD)/%.o: %.c
@@ -73,16 +73,21 @@ asan:
 
 # Install what the build and the tests need, only when something is missing.
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
-	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client \
-	libxml2-utils chromium
+	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
+# only the tests need these: JUnit validation and the HTML report in a browser
+TEST_DEPS := libxml2-utils chromium
 deps:
-	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
+deps-test:
+	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS) $(TEST_DEPS)'
+install-debs:
+	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: deps
+test: deps-test
 	$(MAKE) all unit cli-test
 	$(MAKE) asan
 	@echo "make test: all passed"
