@@ -35,6 +35,7 @@ void ed_ynode_free(struct ed_ynode *n)
 		ed_ynode_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
+	free(n->tag);
 	free(n);
 }
 
@@ -81,15 +82,237 @@ static int check_duplicate(const struct ed_ynode *map,
 	return 0;
 }
 
-int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
-		 const char *name, struct ed_err *err)
+/*
+ * Anchors seen so far, for ED_YAML_ALIASES. Each keeps its own copy of the
+ * finished node, because merge keys later move or free nodes of the tree.
+ */
+struct anchor {
+	char *name;
+	struct ed_ynode *node;
+	size_t count, depth; /* nodes in, and levels of, node */
+};
+
+struct loader {
+	const char *name;
+	unsigned flags;
+	size_t nodes; /* produced so far, aliases expanded */
+	struct anchor *anchors;
+	size_t nr_anchors, alloc_anchors;
+};
+
+static void subtree_stats(const struct ed_ynode *n, size_t *count,
+			  size_t *depth, size_t level)
+{
+	size_t i;
+
+	(*count)++;
+	if (level > *depth)
+		*depth = level;
+	for (i = 0; i < n->nr; i++)
+		subtree_stats(n->kids[i], count, depth, level + 1);
+}
+
+struct ed_ynode *ed_ynode_copy(const struct ed_ynode *n)
+{
+	struct ed_ynode *c = ed_xcalloc(1, sizeof(*c));
+	size_t i;
+
+	c->type = n->type;
+	c->line = n->line;
+	c->col = n->col;
+	c->len = n->len;
+	c->plain = n->plain;
+	if (n->str)
+		c->str = ed_xmemdup(n->str, n->len);
+	if (n->tag)
+		c->tag = ed_xstrdup(n->tag);
+	if (n->nr) {
+		c->kids = ed_xcalloc(n->nr, sizeof(*c->kids));
+		c->alloc = n->nr;
+		for (i = 0; i < n->nr; i++)
+			c->kids[i] = ed_ynode_copy(n->kids[i]);
+		c->nr = n->nr;
+	}
+	return c;
+}
+
+/* The anchor stays registered under name until a later one replaces it. */
+static void anchor_set(struct loader *ld, const char *name,
+		       const struct ed_ynode *n)
+{
+	struct anchor *a = NULL;
+	size_t i;
+
+	for (i = 0; i < ld->nr_anchors; i++)
+		if (!strcmp(ld->anchors[i].name, name))
+			a = &ld->anchors[i];
+	if (!a) {
+		ED_ALLOC_GROW(ld->anchors, ld->nr_anchors + 1,
+			      ld->alloc_anchors);
+		a = &ld->anchors[ld->nr_anchors++];
+		a->name = ed_xstrdup(name);
+	} else {
+		ed_ynode_free(a->node);
+	}
+	a->node = ed_ynode_copy(n);
+	a->count = 0;
+	a->depth = 0;
+	subtree_stats(a->node, &a->count, &a->depth, 0);
+}
+
+static int expand_alias(struct ed_ynode **out, struct loader *ld,
+			const yaml_event_t *ev, size_t depth,
+			struct ed_err *err)
+{
+	const char *alias = (const char *)ev->data.alias.anchor;
+	const struct anchor *a = NULL;
+	size_t i;
+
+	for (i = 0; i < ld->nr_anchors; i++)
+		if (!strcmp(ld->anchors[i].name, alias))
+			a = &ld->anchors[i];
+	if (!a)
+		return ed_err_set(err, ED_EPARSE,
+				  "%s:%zu:%zu: alias '%s' names no finished anchor",
+				  ld->name, ev->start_mark.line + 1,
+				  ev->start_mark.column + 1, alias);
+	if (a->count > ED_YAML_MAX_NODES - ld->nodes)
+		return ed_err_set(err, ED_EPARSE,
+				  "%s:%zu:%zu: alias expansion exceeds %d nodes",
+				  ld->name, ev->start_mark.line + 1,
+				  ev->start_mark.column + 1, ED_YAML_MAX_NODES);
+	if (depth + a->depth > MAX_DEPTH)
+		return ed_err_set(err, ED_EPARSE,
+				  "%s:%zu:%zu: alias expansion nests deeper than %d levels",
+				  ld->name, ev->start_mark.line + 1,
+				  ev->start_mark.column + 1, MAX_DEPTH);
+	ld->nodes += a->count;
+	*out = ed_ynode_copy(a->node);
+	return 0;
+}
+
+static int is_merge_key(const struct ed_ynode *k)
+{
+	return k->type == ED_YSCALAR && k->plain && !strcmp(k->str, "<<");
+}
+
+static int map_has_key(struct ed_ynode *const *keys, size_t nr,
+		       const struct ed_ynode *k)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i += 2)
+		if (keys[i]->len == k->len &&
+		    !memcmp(keys[i]->str, k->str, k->len))
+			return 1;
+	return 0;
+}
+
+/*
+ * Apply a "<<" key of a finished mapping (errors point at the key: its
+ * value, an alias copy, carries the anchor's position): explicit pairs keep their order,
+ * then each source's pairs not already present follow (YAML merge spec:
+ * explicit keys win, earlier sources win over later ones).
+ */
+static int apply_merge(struct ed_ynode *map, const char *name,
+		       struct ed_err *err)
+{
+	struct ed_ynode *src = NULL, *mkey = NULL, **kids = NULL;
+	struct ed_ynode **sources = NULL;
+	size_t i, j, nr = 0, nr_sources = 0, alloc;
+
+	for (i = 0; i + 1 < map->nr; i += 2)
+		if (is_merge_key(map->kids[i])) {
+			mkey = map->kids[i];
+			src = map->kids[i + 1];
+		}
+	if (!src)
+		return 0;
+	if (src->type == ED_YMAP) {
+		sources = &src;
+		nr_sources = 1;
+	} else if (src->type == ED_YSEQ) {
+		for (i = 0; i < src->nr; i++)
+			if (src->kids[i]->type != ED_YMAP)
+				return ed_err_set(err, ED_EPARSE,
+						  "%s:%zu:%zu: merge key: want a mapping or a sequence of mappings",
+						  name, mkey->line, mkey->col);
+		sources = src->kids;
+		nr_sources = src->nr;
+	} else {
+		return ed_err_set(err, ED_EPARSE,
+				  "%s:%zu:%zu: merge key: want a mapping or a sequence of mappings",
+				  name, mkey->line, mkey->col);
+	}
+	alloc = map->nr;
+	kids = ed_xcalloc(alloc, sizeof(*kids));
+	for (i = 0; i + 1 < map->nr; i += 2) {
+		if (map->kids[i] == mkey)
+			continue;
+		kids[nr++] = map->kids[i];
+		kids[nr++] = map->kids[i + 1];
+	}
+	for (j = 0; j < nr_sources; j++) {
+		struct ed_ynode *s = sources[j];
+
+		for (i = 0; i + 1 < s->nr; i += 2) {
+			if (map_has_key(kids, nr, s->kids[i]))
+				continue;
+			/* moved: the source no longer owns this pair */
+			ED_ALLOC_GROW(kids, nr + 2, alloc);
+			kids[nr++] = s->kids[i];
+			kids[nr++] = s->kids[i + 1];
+			s->kids[i] = NULL;
+			s->kids[i + 1] = NULL;
+		}
+	}
+	free(map->kids);
+	map->kids = kids;
+	map->alloc = alloc;
+	map->nr = nr;
+	ed_ynode_free(mkey);
+	ed_ynode_free(src);
+	return 0;
+}
+
+static const char *event_anchor(const yaml_event_t *ev)
+{
+	const yaml_char_t *a = NULL;
+
+	if (ev->type == YAML_SCALAR_EVENT)
+		a = ev->data.scalar.anchor;
+	else if (ev->type == YAML_SEQUENCE_START_EVENT)
+		a = ev->data.sequence_start.anchor;
+	else if (ev->type == YAML_MAPPING_START_EVENT)
+		a = ev->data.mapping_start.anchor;
+	return (const char *)a;
+}
+
+static const char *event_tag(const yaml_event_t *ev)
+{
+	const yaml_char_t *t = NULL;
+
+	if (ev->type == YAML_SCALAR_EVENT)
+		t = ev->data.scalar.tag;
+	else if (ev->type == YAML_SEQUENCE_START_EVENT)
+		t = ev->data.sequence_start.tag;
+	else if (ev->type == YAML_MAPPING_START_EVENT)
+		t = ev->data.mapping_start.tag;
+	return (const char *)t;
+}
+
+int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
+		     const char *name, unsigned flags, struct ed_err *err)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	struct ed_ynode *stack[MAX_DEPTH + 1];
+	char *stack_anchor[MAX_DEPTH + 1];
 	struct ed_ynode *root = NULL;
-	size_t depth = 0, events = 0, docs = 0;
+	struct loader ld = { name, flags, 0, NULL, 0, 0 };
+	size_t depth = 0, events = 0, docs = 0, i;
 	int rc = 0, done = 0, have_event = 0;
+	int aliases = (flags & ED_YAML_ALIASES) != 0;
 
 	*out = NULL;
 	if (!yaml_parser_initialize(&parser))
@@ -98,6 +321,8 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!done) {
 		struct ed_ynode *n = NULL;
+		const char *anchor = NULL;
+		int open = 0;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
 			rc = parser_error(&parser, name, err);
@@ -125,6 +350,8 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 			}
 			break;
 		case YAML_ALIAS_EVENT:
+			if (aliases)
+				break;
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu:%zu: aliases are not supported here",
 					name, ev.start_mark.line + 1,
@@ -133,14 +360,26 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 		default:
 			break;
 		}
-		if ((ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
-		    (ev.type == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
-		    (ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor)) {
+		anchor = event_anchor(&ev);
+		if (anchor && !aliases) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu:%zu: anchors are not supported here",
 					name, ev.start_mark.line + 1,
 					ev.start_mark.column + 1);
 			goto out;
+		}
+		if (aliases && (ev.type == YAML_SCALAR_EVENT ||
+				ev.type == YAML_SEQUENCE_START_EVENT ||
+				ev.type == YAML_MAPPING_START_EVENT)) {
+			if (ld.nodes >= ED_YAML_MAX_NODES) {
+				rc = ed_err_set(err, ED_EPARSE,
+						"%s:%zu:%zu: alias expansion exceeds %d nodes",
+						name, ev.start_mark.line + 1,
+						ev.start_mark.column + 1,
+						ED_YAML_MAX_NODES);
+				goto out;
+			}
+			ld.nodes++;
 		}
 		switch (ev.type) {
 		case YAML_SCALAR_EVENT:
@@ -149,6 +388,11 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 					    ev.data.scalar.length);
 			n->len = ev.data.scalar.length;
 			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = expand_alias(&n, &ld, &ev, depth, err);
+			if (rc < 0)
+				goto out;
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
@@ -162,16 +406,31 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 			n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ?
 					     ED_YSEQ : ED_YMAP,
 				     ev.start_mark);
+			open = 1;
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
 			depth--;
+			if (aliases && ev.type == YAML_MAPPING_END_EVENT) {
+				rc = apply_merge(stack[depth], name, err);
+				if (rc < 0)
+					goto out;
+			}
+			if (stack_anchor[depth]) {
+				anchor_set(&ld, stack_anchor[depth],
+					   stack[depth]);
+				free(stack_anchor[depth]);
+				stack_anchor[depth] = NULL;
+			}
 			break;
 		default:
 			break;
 		}
+		if (n && event_tag(&ev))
+			n->tag = ed_xstrdup(event_tag(&ev));
 		if (n) {
 			if (depth == 0) {
+				ed_ynode_free(root);
 				root = n;
 			} else {
 				struct ed_ynode *parent = stack[depth - 1];
@@ -185,8 +444,12 @@ int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 				}
 				add_kid(parent, n);
 			}
-			if (n->type != ED_YSCALAR)
+			if (open) {
+				stack_anchor[depth] = anchor ? ed_xstrdup(anchor) : NULL;
 				stack[depth++] = n;
+			} else if (anchor) {
+				anchor_set(&ld, anchor, n);
+			}
 		}
 		yaml_event_delete(&ev);
 		have_event = 0;
@@ -208,7 +471,20 @@ out:
 		yaml_event_delete(&ev);
 	yaml_parser_delete(&parser);
 	ed_ynode_free(root);
+	for (i = 0; i < depth; i++)
+		free(stack_anchor[i]);
+	for (i = 0; i < ld.nr_anchors; i++) {
+		free(ld.anchors[i].name);
+		ed_ynode_free(ld.anchors[i].node);
+	}
+	free(ld.anchors);
 	return rc;
+}
+
+int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
+		 const char *name, struct ed_err *err)
+{
+	return ed_yaml_load_ext(out, buf, len, name, 0, err);
 }
 
 const struct ed_ynode *ed_ymap_get(const struct ed_ynode *n, const char *key)

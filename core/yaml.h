@@ -4,8 +4,10 @@
  * A small YAML tree loaded with libyaml's event API (ten times faster than
  * its document API, TECH-NOTES §3), with the limits libyaml 0.2.5 lacks: a
  * nesting cap, an event cap, duplicate-key detection. Anchors and aliases
- * are refused: configuration and baselines have no use for them. Every node
- * keeps its 1-based line and column for "file:line:col: what" messages.
+ * are refused by default: configuration and baselines have no use for them.
+ * Inventories, which real teams write with anchors, opt in with
+ * ED_YAML_ALIASES (expanded under a node cap). Every node keeps its 1-based
+ * line and column for "file:line:col: what" messages.
  */
 #include <stddef.h>
 
@@ -19,6 +21,7 @@ struct ed_ynode {
 	char *str;              /* scalar value (NUL-terminated), else NULL */
 	size_t len;
 	int plain;              /* scalar written without quotes */
+	char *tag;              /* explicit tag as written ("!vault"), or NULL */
 	struct ed_ynode **kids; /* seq: items; map: key, value, key, value... */
 	size_t nr, alloc;
 };
@@ -31,6 +34,29 @@ struct ed_ynode {
 int ed_yaml_load(struct ed_ynode **out, const char *buf, size_t len,
 		 const char *name, struct ed_err *err);
 void ed_ynode_free(struct ed_ynode *n);
+
+enum ed_yaml_flags {
+	/*
+	 * Accept anchors and aliases: an alias becomes a deep copy of the
+	 * anchored node, and a "<<" key whose value is a mapping or a sequence
+	 * of mappings merges them into its mapping (explicit keys win, then
+	 * earlier sources). The "<<" key itself is removed.
+	 */
+	ED_YAML_ALIASES = 1 << 0,
+};
+
+/* Cap on the nodes one document may produce, aliases expanded. */
+#define ED_YAML_MAX_NODES 1000000
+
+/*
+ * ed_yaml_load with flags. With ED_YAML_ALIASES a document whose expansion
+ * passes ED_YAML_MAX_NODES fails with "name:line:col: alias expansion
+ * exceeds N nodes" before allocating them. Returns ED_EPARSE.
+ */
+int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
+		     const char *name, unsigned flags, struct ed_err *err);
+/* Deep copy of n; the caller frees it with ed_ynode_free. */
+struct ed_ynode *ed_ynode_copy(const struct ed_ynode *n);
 
 /* Value of key in a mapping, borrowed; NULL if absent or n not a map. */
 const struct ed_ynode *ed_ymap_get(const struct ed_ynode *n, const char *key);
