@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "core/alloc.h"
 #include "core/store.h"
 #include "differ/differ.h"
 #include "reports/report.h"
@@ -118,10 +119,10 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 	drift_report_init(&r, argv[optind], argv[optind + 1]);
 	have_report = 1;
-	r.commits[0] = strdup(store_view_commit(sides[0].view));
-	r.commits[1] = strdup(store_view_commit(sides[1].view));
-	ga = calloc(sides[0].nr, sizeof(*ga));
-	gb = calloc(sides[1].nr, sizeof(*gb));
+	r.commits[0] = ed_xstrdup(store_view_commit(sides[0].view));
+	r.commits[1] = ed_xstrdup(store_view_commit(sides[1].view));
+	ga = ed_xcalloc(sides[0].nr + 1, sizeof(*ga));
+	gb = ed_xcalloc(sides[1].nr + 1, sizeof(*gb));
 	for (i = 0; i < sides[0].nr; i++)
 		ga[i] = &sides[0].hosts[i];
 	for (i = 0; i < sides[1].nr; i++)

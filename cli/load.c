@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "core/alloc.h"
 
 
 int cli_load_side(struct cli_side *sd, struct store *st,
 		  struct differ_fact_cache *cache, const char *operand,
 		  struct ed_err *err)
 {
-	char *name = strdup(operand), *at = strchr(name, '@');
+	char *name = ed_xstrdup(operand), *at = strchr(name, '@');
 	const char *want = name, *rev = NULL;
 	struct store_host *all = NULL;
 	size_t n = 0, i, matches = 0;
@@ -37,7 +38,7 @@ int cli_load_side(struct cli_side *sd, struct store *st,
 	for (i = 0; !force_host && i < n; i++)
 		if (!strcmp(all[i].env, want))
 			is_env = 1;
-	sd->hosts = calloc(n ? n : 1, sizeof(*sd->hosts));
+	sd->hosts = ed_xcalloc(n ? n : 1, sizeof(*sd->hosts));
 	for (i = 0; i < n; i++) {
 		if (is_env ? strcmp(all[i].env, want) :
 			     (force_env || strcmp(all[i].host, want)))

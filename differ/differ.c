@@ -451,6 +451,8 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 		enum differ_expect ex;
 		int cross = 1;
 
+		if (!tab)
+			continue; /* every key is "collector\tkey" */
 		*tab = '\0';
 		ex = differ_rules_expect(rules, collector, key, &xenvs, &xloc);
 		if (differ_rules_ignored(rules, collector, key) ||
