@@ -143,16 +143,10 @@ static int record(struct files_ctx *c, const struct stat *st, const char *rest,
 	return 0;
 }
 
-/*
- * Stage the current file's content: through the snapshot's sink when it
- * has one (only the blob id is kept, so a host's files are never all in
- * memory), else as a copy. Returns the staged entry.
- */
-static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
-                         struct staged_content **out, struct ed_err *err)
+/* A new staged entry "content<path>" for the current file, empty. */
+static struct staged_content *new_staged(struct files_ctx *c)
 {
 	struct staged_content *s;
-	int rc;
 
 	ED_ALLOC_GROW(c->staged, c->staged_nr + 1, c->staged_alloc);
 	s = &c->staged[c->staged_nr++];
@@ -161,6 +155,20 @@ static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
 	ed_buf_adds(&s->data, "content");
 	ed_buf_add(&s->data, c->path.ptr, c->path.len);
 	s->path = ed_buf_detach(&s->data, NULL);
+	return s;
+}
+
+/*
+ * Stage the current file's content: through the snapshot's sink when it
+ * has one (only the blob id is kept, so a host's files are never all in
+ * memory), else as a copy. Returns the staged entry.
+ */
+static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
+                         struct staged_content **out, struct ed_err *err)
+{
+	struct staged_content *s = new_staged(c);
+	int rc;
+
 	*out = s;
 	if (c->snap->sink) {
 		rc = c->snap->sink->put(c->snap->sink, from->ptr, from->len,
@@ -184,13 +192,7 @@ static int record_cached(struct files_ctx *c, const struct stat *st,
 	struct staged_content *s;
 
 	if (e->has_oid) {
-		ED_ALLOC_GROW(c->staged, c->staged_nr + 1, c->staged_alloc);
-		s = &c->staged[c->staged_nr++];
-		memset(s, 0, sizeof(*s));
-		ed_buf_init(&s->data);
-		ed_buf_adds(&s->data, "content");
-		ed_buf_add(&s->data, c->path.ptr, c->path.len);
-		s->path = ed_buf_detach(&s->data, NULL);
+		s = new_staged(c);
 		s->has_oid = 1;
 		memcpy(s->oid, e->oid, sizeof(s->oid));
 	}

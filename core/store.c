@@ -550,71 +550,24 @@ int store_read_host_file(struct store *st, struct ed_buf *out,
 			 const char *host, const char *path,
 			 struct ed_err *err)
 {
-	struct ed_buf name = ED_BUF_INIT, rel = ED_BUF_INIT;
-	git_commit *tipc = NULL;
-	git_tree *tree = NULL, *hosts = NULL;
-	git_tree_entry *te = NULL;
-	git_blob *blob = NULL;
-	const char *p = path;
-	git_oid tip;
-	size_t i;
-	int have_tip, rc;
+	struct store_view *v = NULL;
+	struct store_host *h = NULL;
+	size_t n = 0, i;
+	int rc;
 
-	rc = read_tip(st->repo, &tip, &have_tip, err);
-	if (rc < 0)
-		goto out;
-	if (!have_tip) {
-		rc = ED_ENOTFOUND;
-		goto out;
-	}
-	store_escape_name(&name, host, strlen(host));
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		ed_buf_addch(&rel, '/');
-		store_escape_name(&rel, p, n);
-		if (!slash)
-			break;
-		p = slash + 1;
-	}
-	if (git_commit_lookup(&tipc, st->repo, &tip) < 0 ||
-	    git_commit_tree(&tree, tipc) < 0) {
-		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
-		goto out;
-	}
-	rc = ED_ENOTFOUND;
-	if (git_tree_entry_bypath(&te, tree, "hosts") < 0 ||
-	    git_tree_lookup(&hosts, st->repo, git_tree_entry_id(te)) < 0)
-		goto out;
-	for (i = 0; i < git_tree_entrycount(hosts); i++) {
-		const git_tree_entry *ee = git_tree_entry_byindex(hosts, i);
-		struct ed_buf bypath = ED_BUF_INIT;
-		git_tree_entry *fe = NULL;
-
-		ed_buf_addf(&bypath, "%s/%s%s", git_tree_entry_name(ee),
-			    name.ptr, rel.ptr);
-		if (!git_tree_entry_bypath(&fe, hosts, bypath.ptr)) {
-			if (git_tree_entry_type(fe) == GIT_OBJECT_BLOB &&
-			    !git_blob_lookup(&blob, st->repo, git_tree_entry_id(fe))) {
-				ed_buf_add(out, git_blob_rawcontent(blob),
-					   (size_t)git_blob_rawsize(blob));
-				rc = 0;
-			}
-			git_tree_entry_free(fe);
-		}
-		ed_buf_release(&bypath);
-		if (!rc)
-			break;
-	}
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(te);
-	git_tree_free(hosts);
-	git_tree_free(tree);
-	git_commit_free(tipc);
-	ed_buf_release(&name);
-	ed_buf_release(&rel);
+	/* the host's environment at the tip, then its file there */
+	rc = store_view_open(&v, st, NULL, err);
+	if (rc == ED_ENOTFOUND)
+		return ED_ENOTFOUND; /* no collection yet */
+	if (!rc)
+		rc = store_view_hosts(v, &h, &n, err);
+	for (i = 0; !rc && i < n && strcmp(h[i].host, host); i++)
+		;
+	if (!rc)
+		rc = i < n ? store_view_read_file(v, h[i].env, host, path, out, err)
+			   : ED_ENOTFOUND;
+	store_hosts_free(h, n);
+	store_view_free(v);
 	return rc;
 }
 

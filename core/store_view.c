@@ -214,74 +214,29 @@ int store_view_read_file(const struct store_view *v, const char *env,
 			 const char *host, const char *path,
 			 struct ed_buf *out, struct ed_err *err)
 {
-	struct ed_buf p = ED_BUF_INIT;
-	git_tree_entry *te = NULL;
-	git_blob *blob = NULL;
-	int rc = 0;
+	unsigned char oid[20];
+	int rc = store_view_file_id(v, env, host, path, oid);
 
-	host_path(&p, env, host, path);
-	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
-	    git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
-		rc = ED_ENOTFOUND;
-		goto out;
-	}
-	if (git_blob_lookup(&blob, v->repo, git_tree_entry_id(te)) < 0) {
-		rc = ed_err_git(err, "cannot read %s", p.ptr);
-		goto out;
-	}
-	ed_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(te);
-	ed_buf_release(&p);
-	return rc;
+	return rc < 0 ? rc : store_view_read_blob(v, oid, out, err);
 }
 
 int store_view_read_host(const struct store_view *v, const char *env,
 			 const char *host, struct snapshot *out,
 			 struct ed_err *err)
 {
-	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
-	git_tree_entry *te = NULL;
-	git_tree *ht = NULL;
-	size_t i;
-	int rc = 0;
+	struct store_file *files = NULL;
+	struct ed_buf data = ED_BUF_INIT;
+	size_t n = 0, i;
+	int rc = store_view_host_files(v, env, host, &files, &n, err);
 
-	host_path(&p, env, host, NULL);
-	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
-	    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
-		rc = ED_ENOTFOUND;
-		goto out;
-	}
-	if (git_tree_lookup(&ht, v->repo, git_tree_entry_id(te)) < 0) {
-		rc = ed_err_git(err, "cannot read %s", p.ptr);
-		goto out;
-	}
-	for (i = 0; i < git_tree_entrycount(ht); i++) {
-		const git_tree_entry *fe = git_tree_entry_byindex(ht, i);
-		git_blob *blob = NULL;
-
-		if (git_tree_entry_type(fe) != GIT_OBJECT_BLOB)
-			continue;
-		if (git_blob_lookup(&blob, v->repo, git_tree_entry_id(fe)) < 0) {
-			rc = ed_err_git(err, "cannot read %s/%s", p.ptr,
-					git_tree_entry_name(fe));
-			goto out;
-		}
-		ed_buf_reset(&name);
-		rc = store_unescape_name(&name, git_tree_entry_name(fe), err);
+	for (i = 0; !rc && i < n; i++) {
+		ed_buf_reset(&data);
+		rc = store_view_read_blob(v, files[i].oid, &data, err);
 		if (!rc)
-			snapshot_add(out, name.ptr, git_blob_rawcontent(blob),
-				     (size_t)git_blob_rawsize(blob));
-		git_blob_free(blob);
-		if (rc < 0)
-			goto out;
+			snapshot_add(out, files[i].name, data.ptr, data.len);
 	}
-out:
-	git_tree_free(ht);
-	git_tree_entry_free(te);
-	ed_buf_release(&p);
-	ed_buf_release(&name);
+	ed_buf_release(&data);
+	store_files_free(files, n);
 	return rc;
 }
 
@@ -314,7 +269,9 @@ int store_view_file_id(const struct store_view *v, const char *env,
 	int rc = ED_ENOTFOUND;
 
 	host_path(&p, env, host, path);
-	if (!git_tree_entry_bypath(&te, v->tree, p.ptr)) {
+	/* a path names a file; no path, the host's directory */
+	if (!git_tree_entry_bypath(&te, v->tree, p.ptr) &&
+	    git_tree_entry_type(te) == (path ? GIT_OBJECT_BLOB : GIT_OBJECT_TREE)) {
 		memcpy(oid, git_tree_entry_id(te)->id, 20);
 		rc = 0;
 	}
