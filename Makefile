@@ -8,6 +8,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 PREFIX   ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 DESTDIR  ?=
 VERSION  := 0.1.0
 V        ?=
@@ -106,6 +107,11 @@ install: $(BUILD)/envdrift
 	install -m 0755 $(BUILD)/envdrift $(DESTDIR)$(PREFIX)/bin/envdrift
 	install -m 0644 doc/envdrift.1 $(DESTDIR)$(PREFIX)/share/man/man1/envdrift.1
 	install -m 0644 $(EMBED) $(DESTDIR)$(PREFIX)/share/envdrift/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for u in envdrift-scan.service envdrift-scan.timer; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' doc/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf build

@@ -23,6 +23,8 @@ int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_forget(int argc, char **argv);
 
 /* One side of a comparison: the hosts an operand names, loaded. */
 struct cli_side {

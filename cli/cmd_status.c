@@ -13,8 +13,24 @@
 static const char usage_text[] =
 	"usage: envdrift status [--repo DIR] [--format text|json]\n"
 	"\n"
-	"List every host with its environment, last successful collection (UTC)\n"
-	"and the commit that recorded it.\n";
+	"List every host with its environment, last successful collection (UTC),\n"
+	"the commit that recorded it, and a scan failure since then (state and why;\n"
+	"the host keeps its previous snapshot and is stale).\n";
+
+/* JSON string body: names are plain, failure messages may hold anything */
+static void json_str(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+}
 
 static void iso_time(char *out, size_t n, long long t)
 {
@@ -70,16 +86,28 @@ int cmd_status(int argc, char **argv)
 	else if (n)
 		printf("%-12s %-24s %-21s %s\n", "ENV", "HOST", "LAST SUCCESS", "COMMIT");
 	for (i = 0; i < n; i++) {
-		char when[32];
+		char when[32], failed[32];
 
 		iso_time(when, sizeof(when), h[i].last_success);
+		iso_time(failed, sizeof(failed), h[i].last_failure);
 		/* names are restricted to [A-Za-z0-9._-]: no JSON escaping needed */
-		if (!strcmp(format, "json"))
-			printf("%s\n  {\"env\": \"%s\", \"host\": \"%s\", \"last_success\": \"%s\", \"commit\": \"%s\", \"state\": \"collected\"}",
-			       i ? "," : "", h[i].env, h[i].host, when, h[i].last_commit);
-		else
-			printf("%-12s %-24s %-21s %.12s\n", h[i].env, h[i].host, when,
+		if (!strcmp(format, "json")) {
+			printf("%s\n  {\"env\": \"%s\", \"host\": \"%s\", \"last_success\": \"%s\", \"commit\": \"%s\", \"state\": \"%s\"",
+			       i ? "," : "", h[i].env, h[i].host, when, h[i].last_commit,
+			       h[i].failure ? "stale" : "collected");
+			if (h[i].failure) {
+				printf(", \"last_failure\": \"%s\", \"failure\": \"", failed);
+				json_str(h[i].failure);
+				printf("\"");
+			}
+			printf("}");
+		} else {
+			printf("%-12s %-24s %-21s %.12s", h[i].env, h[i].host, when,
 			       h[i].last_commit);
+			if (h[i].failure)
+				printf("  STALE: failed %s: %s", failed, h[i].failure);
+			printf("\n");
+		}
 	}
 	if (!strcmp(format, "json"))
 		printf("%s]}\n", n ? "\n" : "");

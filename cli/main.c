@@ -18,6 +18,8 @@ struct command {
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a state repository and its HMAC key" },
 	{ "collect", cmd_collect, "snapshot this machine or a mounted root into one commit" },
+	{ "scan", cmd_scan, "snapshot every host of an Ansible inventory over SSH into one commit" },
+	{ "forget", cmd_forget, "remove hosts that left the fleet from the state repository" },
 	{ "status", cmd_status, "list hosts and when each was last collected" },
 	{ "diff", cmd_diff, "compare environments or hosts, now or at a date (exit 1 on drift)" },
 	{ "check", cmd_check, "pre-deploy gate: parity, pins and freshness from a baseline" },

@@ -6,6 +6,7 @@
 #include "collector/collector.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,8 @@ static void keep_uncollected(struct snapshot *out, const struct ed_strvec *meta)
  * The files walk is the largest collector and shares nothing with the
  * others but the (read-only) options, so it runs on its own thread with
  * its own snapshot, meta and HMAC context, merged afterwards in a fixed
- * order so the result never depends on scheduling.
+ * order so the result never depends on scheduling. An image (opts->fs)
+ * is shared by both threads: its own mutex makes that safe.
  */
 struct files_job {
 	struct collect_opts opts;
@@ -110,7 +112,7 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 	struct stat st;
 	int rc = 0;
 
-	if (stat(opts->root, &st) < 0)
+	if (vfs_fstatat(opts->fs, AT_FDCWD, opts->root, &st, 0) < 0)
 		return ed_err_errno(err, ED_ENOTFOUND, errno, "root '%s'",
 				    opts->root);
 	if (!S_ISDIR(st.st_mode))

@@ -14,6 +14,7 @@
 #include "core/strvec.h"
 
 struct ed_hmac;
+struct vfs;
 
 /* Sysctl key classes, globs on dotted keys ('.' separates). */
 struct sysctl_classes {
@@ -46,6 +47,12 @@ void collect_config_free(struct collect_config *cfg);
 
 struct collect_opts {
 	const char *root;        /* "/" for this machine */
+	/*
+	 * What root is looked up in: NULL for this machine's file system
+	 * (and commands run here), or an image of a remote host
+	 * (collector/vfs.h; root is then "/"). Borrowed.
+	 */
+	struct vfs *fs;
 	bool live;               /* root is the running system: read /proc/net, active units */
 	const struct collect_config *cfg;
 	struct ed_hmac *key;     /* secrets are tokenised with it */

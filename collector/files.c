@@ -123,7 +123,7 @@ const char *files_id_name(const struct id_map *m, unsigned long id)
  * component so an image's absolute links cannot point us at the host.
  * Returns an fd or -1 with errno set.
  */
-static int open_beneath(int rootfd, const char *rel)
+static int open_beneath(struct vfs *fs, int rootfd, const char *rel)
 {
 	char *copy = ed_xstrdup(rel);
 	char *comp = copy, *slash;
@@ -133,12 +133,12 @@ static int open_beneath(int rootfd, const char *rel)
 		slash = strchr(comp, '/');
 		if (slash)
 			*slash = '\0';
-		fd = openat(cur, comp,
-		            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-		                    (slash ? O_DIRECTORY : O_NONBLOCK));
+		fd = vfs_openat(fs, cur, comp,
+		                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		                        (slash ? O_DIRECTORY : O_NONBLOCK));
 		saved = errno;
 		if (cur != rootfd)
-			close(cur);
+			vfs_close(fs, cur);
 		if (fd < 0 || !slash)
 			break;
 		cur = fd;
@@ -153,8 +153,9 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
                      const char *rel)
 {
 	struct ed_err e = ED_ERR_INIT;
+	struct vfs *fs = c->o->fs;
 	struct stat st;
-	int fd = open_beneath(rootfd, rel);
+	int fd = open_beneath(fs, rootfd, rel);
 
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -165,16 +166,16 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
 		return;
 	}
 	ed_buf_reset(&c->data);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (vfs_fstat(fs, fd, &st) < 0 || !S_ISREG(st.st_mode))
 		snapshot_warn(c->snap,
 		              "/%s: not a regular file, ids shown as numbers",
 		              rel);
-	else if (ed_buf_read_fd(&c->data, fd, rel, FILES_IDS_MAX, &e) < 0)
+	else if (vfs_read_fd(fs, &c->data, fd, rel, FILES_IDS_MAX, &e) < 0)
 		snapshot_warn(c->snap, "/%s: ids shown as numbers: %s", rel,
 		              e.msg);
 	else
 		id_map_parse(m, c->data.ptr, c->data.len);
-	close(fd);
+	vfs_close(fs, fd);
 }
 
 /* ---- patterns ---- */
@@ -336,7 +337,8 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	if (rc < 0)
 		goto out;
 
-	rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rootfd = vfs_openat(o->fs, AT_FDCWD, o->root,
+	                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		rc = ed_err_errno(err, errno == ENOENT ? ED_ENOTFOUND : ED_EIO,
 		                  errno, "root %s", o->root);
@@ -382,7 +384,7 @@ out:
 	if (cloc != (locale_t)0)
 		freelocale(cloc);
 	if (rootfd >= 0)
-		close(rootfd);
+		vfs_close(o->fs, rootfd);
 	for (i = 0; i < c.staged_nr; i++) {
 		free(c.staged[i].path);
 		ed_buf_release(&c.staged[i].data);

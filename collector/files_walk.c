@@ -319,7 +319,8 @@ static int record_other(struct files_ctx *c, int dirfd, const char *name,
 		for (;;) {
 			ed_buf_reset(&c->tmp);
 			ed_buf_grow(&c->tmp, cap);
-			n = readlinkat(dirfd, name, c->tmp.ptr, cap);
+			n = vfs_readlinkat(c->o->fs, dirfd, name, c->tmp.ptr,
+			                   cap);
 			if (n < 0 || (size_t)n < cap)
 				break;
 			cap = ed_st_mult(cap, 2);
@@ -363,22 +364,21 @@ static int stat_failed(struct files_ctx *c, int errnum)
 static int walk_dir(struct files_ctx *c, int fd, int depth, struct ed_err *err)
 {
 	size_t base = c->path.len;
-	struct dirent *de;
-	DIR *d = fdopendir(fd);
+	struct vfs_dir *d = vfs_fdopendir(c->o->fs, fd);
+	const char *name;
+	unsigned char type;
 	int rc = 0;
 
 	if (!d) {
 		rc = errno;
-		close(fd);
 		quote_path(c);
 		snapshot_warn(c->snap, "%s: unreadable: %s", c->quoted.ptr,
 		              strerror(rc));
 		return 0;
 	}
 	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
+		name = vfs_readdir(d, &type);
+		if (!name) {
 			if (errno) {
 				rc = errno;
 				ed_buf_setlen(&c->path, base);
@@ -389,20 +389,15 @@ static int walk_dir(struct files_ctx *c, int fd, int depth, struct ed_err *err)
 			}
 			break;
 		}
-		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] ||
-		     (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
 		ed_buf_setlen(&c->path, base);
 		ed_buf_addch(&c->path, '/');
-		ed_buf_adds(&c->path, de->d_name);
-		rc = visit(c, dirfd(d), de->d_name, de->d_type, depth + 1, 0,
-		           err);
+		ed_buf_adds(&c->path, name);
+		rc = visit(c, fd, name, type, depth + 1, 0, err);
 		if (rc < 0)
 			break;
 	}
 	ed_buf_setlen(&c->path, base);
-	closedir(d);
+	vfs_closedir(d);
 	return rc;
 }
 
@@ -410,6 +405,7 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
                      int matched, int depth, struct ed_err *err)
 {
 	int descend = could_match_below(c);
+	struct vfs *fs = c->o->fs;
 	struct stat st;
 	int fd, rc, saved;
 
@@ -417,7 +413,7 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 		return 0;
 	if (!descend) {
 		/* only its own line is wanted: no need to open it */
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return stat_failed(c, errno);
 		if (S_ISDIR(st.st_mode))
 			return record(c, &st, NULL, err);
@@ -425,11 +421,11 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 			return visit_file(c, dirfd, name, depth, err);
 		return record_other(c, dirfd, name, &st, err);
 	}
-	fd = openat(dirfd, name,
-	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = vfs_openat(fs, dirfd, name,
+	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		saved = errno;
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return stat_failed(c, errno);
 		if (!matched) /* replaced since readdir, or unreadable */
 			return stat_failed(c, saved);
@@ -445,18 +441,18 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 		}
 		return rc;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (vfs_fstat(fs, fd, &st) < 0) {
 		saved = errno;
-		close(fd);
+		vfs_close(fs, fd);
 		return stat_failed(c, saved);
 	}
 	rc = matched ? record(c, &st, NULL, err) : 0;
 	if (rc < 0 || !descend) {
-		close(fd);
+		vfs_close(fs, fd);
 		return rc;
 	}
 	if (depth >= FILES_MAX_DEPTH) {
-		close(fd);
+		vfs_close(fs, fd);
 		return ed_err_set(err, ED_EPARTIAL,
 		                  "%s: more than %d directory levels deep",
 		                  c->quoted.ptr, FILES_MAX_DEPTH);
@@ -468,11 +464,13 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
                       int depth, struct ed_err *err)
 {
 	struct ed_err rerr = ED_ERR_INIT;
+	struct vfs *fs = c->o->fs;
 	struct stat st;
 	int fd, rc, saved;
 
 	/* unchanged since the last scan: no need to read it */
-	if (c->cache.cap && !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	if (c->cache.cap &&
+	    !vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
 	    S_ISREG(st.st_mode)) {
 		const struct files_cache_entry *e = files_cache_lookup(
 		        &c->cache, c->path.ptr, c->path.len, &st);
@@ -481,11 +479,12 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 			return record_cached(c, &st, e, err);
 	}
 	/* O_NONBLOCK: a FIFO swapped in since readdir must not hang us */
-	fd = openat(dirfd, name,
-	            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = vfs_openat(fs, dirfd, name,
+	                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	                        O_CLOEXEC);
 	if (fd < 0) {
 		saved = errno;
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return stat_failed(c, errno);
 		if (S_ISDIR(st.st_mode))
 			return visit_dir(c, dirfd, name, 1, depth, err);
@@ -493,19 +492,19 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 			return record_other(c, dirfd, name, &st, err);
 		return record_unreadable(c, &st, saved, err);
 	}
-	if (fstat(fd, &st) < 0) {
+	if (vfs_fstat(fs, fd, &st) < 0) {
 		saved = errno;
-		close(fd);
+		vfs_close(fs, fd);
 		return stat_failed(c, saved);
 	}
 	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+		vfs_close(fs, fd);
 		if (S_ISDIR(st.st_mode))
 			return visit_dir(c, dirfd, name, 1, depth, err);
 		return record_other(c, dirfd, name, &st, err);
 	}
 	if ((uintmax_t)st.st_size > FILES_HASH_MAX) {
-		close(fd);
+		vfs_close(fs, fd);
 		snapshot_warn(c->snap, "%s: larger than %zu bytes, not hashed",
 		              c->quoted.ptr, FILES_HASH_MAX);
 		ed_buf_reset(&c->rest);
@@ -513,9 +512,10 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 		return record(c, &st, c->rest.ptr, err);
 	}
 	ed_buf_reset(&c->data);
-	rc = ed_buf_read_fd(&c->data, fd, c->quoted.ptr, FILES_HASH_MAX, &rerr);
+	rc = vfs_read_fd(fs, &c->data, fd, c->quoted.ptr, FILES_HASH_MAX,
+	                 &rerr);
 	saved = errno;
-	close(fd);
+	vfs_close(fs, fd);
 	if (rc == ED_EPARTIAL) {
 		snapshot_warn(c->snap, "%s: larger than %zu bytes, not hashed",
 		              c->quoted.ptr, FILES_HASH_MAX);
@@ -544,7 +544,8 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
 	matched = files_match_any(&c->include, c->path.ptr);
 	quote_path(c);
 	if (d_type == DT_UNKNOWN) {
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (vfs_fstatat(c->o->fs, dirfd, name, &st,
+		                AT_SYMLINK_NOFOLLOW) < 0)
 			return stat_failed(c, errno);
 		have_st = 1;
 		d_type = (unsigned char)IFTODT(st.st_mode);
@@ -561,7 +562,8 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
 	}
 	if (d_type == DT_REG)
 		return visit_file(c, dirfd, name, depth, err);
-	if (!have_st && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!have_st &&
+	    vfs_fstatat(c->o->fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return stat_failed(c, errno);
 	if (S_ISDIR(st.st_mode))
 		return visit_dir(c, dirfd, name, matched, depth, err);
@@ -578,6 +580,7 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
                      struct ed_err *err)
 {
 	struct ed_strvec comps = ED_STRVEC_INIT;
+	struct vfs *fs = c->o->fs;
 	int cur = rootfd, fd, rc = 0, saved;
 	struct stat st;
 	size_t i;
@@ -587,16 +590,18 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 		if (files_match_any(&c->include, "/") &&
 		    !files_match_any(&c->exclude, "/")) {
 			quote_path(c);
-			if (fstat(rootfd, &st) < 0)
+			if (vfs_fstat(fs, rootfd, &st) < 0)
 				return ed_err_errno(err, ED_EIO, errno,
 				                    "root %s", c->o->root);
 			rc = record(c, &st, NULL, err);
 			if (rc < 0)
 				return rc;
 		}
-		fd = dup(rootfd);
+		/* a second fd of the root: walk_dir closes the one it gets */
+		fd = vfs_openat(fs, rootfd, ".",
+		                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return ed_err_errno(err, ED_EIO, errno, "root %s: dup",
+			return ed_err_errno(err, ED_EIO, errno, "root %s",
 			                    c->o->root);
 		return walk_dir(c, fd, 0, err);
 	}
@@ -611,13 +616,13 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 		}
 		if (files_match_any(&c->exclude, c->path.ptr))
 			break;
-		fd = openat(cur, comps.v[i],
-		            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = vfs_openat(fs, cur, comps.v[i],
+		                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			saved = errno;
 			quote_path(c);
-			if (fstatat(cur, comps.v[i], &st,
-			            AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (vfs_fstatat(fs, cur, comps.v[i], &st,
+			                AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISLNK(st.st_mode))
 				snapshot_warn(
 				        c->snap,
@@ -629,11 +634,11 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 			break;
 		}
 		if (cur != rootfd)
-			close(cur);
+			vfs_close(fs, cur);
 		cur = fd;
 	}
 	if (cur != rootfd)
-		close(cur);
+		vfs_close(fs, cur);
 	ed_strvec_release(&comps);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * exposed for the collector sources and the unit tests only.
  */
 #include "collector/collector.h"
+#include "collector/vfs.h"
 #include "core/buf.h"
 
 /* Each adds its files (and "collector X ..." lines to meta) to snap. */
@@ -43,16 +44,36 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 		      const char *name, struct ed_err *err);
 int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
 			const char *name, struct ed_err *err);
-/* rpm -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n' */
+/*
+ * The commands collectors run, exported so a remote script runs exactly
+ * the same argv and the outputs it records (vfs_mem_set_output) match.
+ *
+ * rpm is run as `PATH -qa --root ROOT --qf RPM_QF` (on an image ROOT is
+ * "/"), PATH being the first executable "rpm" in $PATH on this machine,
+ * or in RPM_IMAGE_PATH on an image. No environment change.
+ */
+#define RPM_QF "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
+#define RPM_IMAGE_PATH "/usr/bin:/bin"
+/*
+ * systemctl (on a live host whose /run/systemd/system is a directory) is
+ * run as the first executable of services_systemctl_paths followed by
+ * services_active_args, with services_active_env as its whole environment.
+ * All three are NULL-terminated.
+ */
+extern const char *const services_systemctl_paths[];
+extern const char *const services_active_args[];
+extern const char *const services_active_env[];
+
+/* rpm -qa --qf RPM_QF: NAME EPOCHNUM VERSION RELEASE ARCH, tab-separated */
 int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		    const char *name, struct ed_err *err);
 /*
- * Run "rpm -qa --root root" and append its packages to lines. ED_ENOTFOUND
- * when no rpm tool is on PATH, ED_ERROR when rpm fails, ED_EPARSE on bad
- * output.
+ * Run "rpm -qa --root root" (through fs) and append its packages to
+ * lines. ED_ENOTFOUND when no rpm tool is found, ED_ERROR when rpm fails,
+ * ED_EPARSE on bad output.
  */
-int rpm_query_installed(struct ed_strvec *lines, const char *root,
-			struct ed_err *err);
+int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
+			const char *root, struct ed_err *err);
 /* /proc/modules: module names only */
 int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 			 const char *name, struct ed_err *err);

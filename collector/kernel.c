@@ -7,7 +7,7 @@
  */
 #include "collector/internal.h"
 
-#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,21 +19,20 @@
 #define KERNEL_MAX_FILE (1024 * 1024)
 
 /* 1 if dir exists and holds at least one entry besides "." and "..". */
-static int dir_has_entries(const char *dir)
+static int dir_has_entries(struct vfs *fs, const char *dir)
 {
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int found = 0;
+	struct vfs_dir *d;
+	unsigned char type;
+	int fd, found;
 
+	fd = vfs_openat(fs, AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = vfs_fdopendir(fs, fd);
 	if (!d)
 		return 0;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			found = 1;
-			break;
-		}
-	}
-	closedir(d);
+	found = vfs_readdir(d, &type) != NULL;
+	vfs_closedir(d);
 	return found;
 }
 
@@ -42,15 +41,15 @@ static int dir_has_entries(const char *dir)
  * unreadable (a warning unless missing): one absent value is not fatal.
  */
 static int read_optional(struct ed_buf *b, struct snapshot *snap,
-                         const char *root, const char *abspath)
+                         const struct collect_opts *o, const char *abspath)
 {
 	struct ed_err e = ED_ERR_INIT;
 	struct ed_buf path = ED_BUF_INIT;
 	int rc;
 
 	ed_buf_reset(b);
-	collect_path(&path, root, abspath);
-	rc = ed_buf_read_file(b, path.ptr, KERNEL_MAX_FILE, &e);
+	collect_path(&path, o->root, abspath);
+	rc = vfs_read_file(o->fs, b, path.ptr, KERNEL_MAX_FILE, &e);
 	ed_buf_release(&path);
 	if (rc == ED_ENOTFOUND)
 		return 0;
@@ -257,7 +256,8 @@ out:
  * gets the path read, for messages. 1 if found, 0 if not.
  */
 static int read_os_release(struct ed_buf *b, struct ed_buf *name,
-                           struct snapshot *snap, const char *root)
+                           struct snapshot *snap,
+                           const struct collect_opts *o)
 {
 	static const char *const candidates[] = { "/etc/os-release",
 		                                  "/usr/lib/os-release" };
@@ -269,16 +269,17 @@ static int read_os_release(struct ed_buf *b, struct ed_buf *name,
 		const char *abspath = candidates[i];
 		ssize_t n;
 
-		collect_path(&path, root, abspath);
+		collect_path(&path, o->root, abspath);
 		ed_buf_reset(&target);
 		ed_buf_grow(&target, 4096);
-		n = readlink(path.ptr, target.ptr, target.cap - 1);
+		n = vfs_readlinkat(o->fs, AT_FDCWD, path.ptr, target.ptr,
+		                   target.cap - 1);
 		if (n > 0 && (size_t)n < target.cap - 1) {
 			ed_buf_setlen(&target, (size_t)n);
 			if (target.ptr[0] == '/')
 				abspath = target.ptr;
 		}
-		found = read_optional(b, snap, root, abspath);
+		found = read_optional(b, snap, o, abspath);
 		if (found) {
 			ed_buf_reset(name);
 			ed_buf_adds(name, abspath + 1);
@@ -291,7 +292,7 @@ static int read_os_release(struct ed_buf *b, struct ed_buf *name,
 
 /* release, version, cmdline and modules from ROOT/proc; count added */
 static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
-                        const char *root, struct ed_err *err)
+                        const struct collect_opts *o, struct ed_err *err)
 {
 	static const struct {
 		const char *key, *path;
@@ -305,13 +306,13 @@ static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
 	int rc = 0;
 
 	for (i = 0; i < ED_ARRAY_SIZE(values); i++)
-		if (read_optional(&b, snap, root, values[i].path))
+		if (read_optional(&b, snap, o, values[i].path))
 			add_value_line(lines, values[i].key, &b);
 	/*
 	 * Installed memory (MemTotal), so a baseline can say some values may
 	 * differ when hosts differ in memory (kernel.threads-max, tcp_mem).
 	 */
-	if (read_optional(&b, snap, root, "/proc/meminfo")) {
+	if (read_optional(&b, snap, o, "/proc/meminfo")) {
 		const char *m = strstr(b.ptr, "MemTotal:");
 		unsigned long long kb;
 
@@ -319,7 +320,7 @@ static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
 			ed_strvec_pushf(lines, "memory = %llu kB", kb);
 	}
 	/* no /proc/modules: a kernel built without module support */
-	if (read_optional(&b, snap, root, "/proc/modules")) {
+	if (read_optional(&b, snap, o, "/proc/modules")) {
 		rc = kernel_parse_modules(lines, b.ptr, b.len, "proc/modules",
 		                          err);
 		if (rc < 0)
@@ -339,14 +340,14 @@ int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
 	int rc = 0, nproc = 0;
 
 	collect_path(&b, o->root, "/proc");
-	if (dir_has_entries(b.ptr)) {
-		nproc = collect_proc(&lines, snap, o->root, err);
+	if (dir_has_entries(o->fs, b.ptr)) {
+		nproc = collect_proc(&lines, snap, o, err);
 		if (nproc < 0) {
 			rc = nproc;
 			goto out;
 		}
 	}
-	if (read_os_release(&b, &name, snap, o->root)) {
+	if (read_os_release(&b, &name, snap, o)) {
 		rc = kernel_parse_os_release(&os, b.ptr, b.len, name.ptr, err);
 		if (rc < 0)
 			goto out;

@@ -6,6 +6,7 @@
  */
 #include "collector/internal.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "core/alloc.h"
@@ -40,13 +41,13 @@ static const char *const rpm_files[] = {
  * absent, or a negative code.
  */
 static int read_db(struct ed_strvec *lines, const struct pkg_db *db,
-		   const char *root, struct ed_err *err)
+		   const struct collect_opts *o, struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
 	int rc;
 
-	collect_path(&path, root, db->path);
-	rc = ed_buf_read_file(&data, path.ptr, PKG_DB_MAX, err);
+	collect_path(&path, o->root, db->path);
+	rc = vfs_read_file(o->fs, &data, path.ptr, PKG_DB_MAX, err);
 	if (rc == ED_ENOTFOUND) {
 		ed_err_clear(err);
 		rc = 0;
@@ -66,7 +67,7 @@ out:
 }
 
 /* Set dir (reset first) to the rpm database directory under root, if any. */
-static int find_rpm_db(struct ed_buf *dir, const char *root)
+static int find_rpm_db(struct ed_buf *dir, struct vfs *fs, const char *root)
 {
 	struct ed_buf path = ED_BUF_INIT;
 	size_t i, j;
@@ -79,7 +80,8 @@ static int find_rpm_db(struct ed_buf *dir, const char *root)
 			collect_path(&path, root, rpm_dirs[i]);
 			ed_buf_addch(&path, '/');
 			ed_buf_adds(&path, rpm_files[j]);
-			if (!stat(path.ptr, &st) && S_ISREG(st.st_mode)) {
+			if (!vfs_fstatat(fs, AT_FDCWD, path.ptr, &st, 0) &&
+			    S_ISREG(st.st_mode)) {
 				collect_path(dir, root, rpm_dirs[i]);
 				found = 1;
 			}
@@ -99,7 +101,7 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 	int rc = 0;
 
 	for (i = 0; i < ED_ARRAY_SIZE(pkg_dbs); i++) {
-		rc = read_db(&lines, &pkg_dbs[i], o->root, err);
+		rc = read_db(&lines, &pkg_dbs[i], o, err);
 		if (rc < 0)
 			goto out;
 		if (rc) {
@@ -109,8 +111,8 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 		}
 	}
 
-	if (find_rpm_db(&rpmdir, o->root)) {
-		rc = rpm_query_installed(&lines, o->root, err);
+	if (find_rpm_db(&rpmdir, o->fs, o->root)) {
+		rc = rpm_query_installed(&lines, o->fs, o->root, err);
 		if (rc == ED_ENOTFOUND) {
 			ed_err_clear(err);
 			snapshot_warn(snap,

@@ -14,7 +14,6 @@
 
 #include "core/alloc.h"
 
-#define RPM_QF "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
 /* About 200 bytes a package: room for 300,000 packages. */
 #define RPM_OUTPUT_MAX ((size_t)64 << 20)
 /* rpm -qa takes seconds on a large database; a hung one must not hang us */
@@ -139,12 +138,13 @@ out:
 }
 
 /*
- * Find an executable prog in PATH. Empty and relative entries are skipped:
- * running "./rpm" from wherever we happen to be is never what was meant.
+ * Find an executable prog in PATH (RPM_IMAGE_PATH on an image, whose
+ * PATH we do not know). Empty and relative entries are skipped: running
+ * "./rpm" from wherever we happen to be is never what was meant.
  */
-static int find_in_path(struct ed_buf *out, const char *prog)
+static int find_in_path(struct ed_buf *out, struct vfs *fs, const char *prog)
 {
-	const char *path = getenv("PATH");
+	const char *path = fs ? RPM_IMAGE_PATH : getenv("PATH");
 	const char *p;
 
 	if (!path)
@@ -153,15 +153,13 @@ static int find_in_path(struct ed_buf *out, const char *prog)
 	while (*p) {
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		struct stat st;
 
 		if (n && p[0] == '/') {
 			ed_buf_reset(out);
 			ed_buf_add(out, p, n);
 			ed_buf_addch(out, '/');
 			ed_buf_adds(out, prog);
-			if (!stat(out->ptr, &st) && S_ISREG(st.st_mode) &&
-			    !access(out->ptr, X_OK))
+			if (!vfs_executable(fs, out->ptr))
 				return 0;
 		}
 		if (!colon)
@@ -172,8 +170,8 @@ static int find_in_path(struct ed_buf *out, const char *prog)
 	return ED_ENOTFOUND;
 }
 
-int rpm_query_installed(struct ed_strvec *lines, const char *root,
-			struct ed_err *err)
+int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
+			const char *root, struct ed_err *err)
 {
 	struct ed_buf tool = ED_BUF_INIT, out = ED_BUF_INIT;
 	struct ed_buf errline = ED_BUF_INIT;
@@ -184,7 +182,7 @@ int rpm_query_installed(struct ed_strvec *lines, const char *root,
 	char *argv[7];
 	int status, rc;
 
-	rc = find_in_path(&tool, "rpm");
+	rc = find_in_path(&tool, fs, "rpm");
 	if (rc < 0) {
 		rc = ed_err_set(err, ED_ENOTFOUND, "rpm: not found in PATH");
 		goto out;
@@ -197,8 +195,8 @@ int rpm_query_installed(struct ed_strvec *lines, const char *root,
 	argv[4] = arg4;
 	argv[5] = arg5;
 	argv[6] = NULL;
-	rc = collect_run(&out, &errline, &status, argv, NULL, RPM_OUTPUT_MAX,
-			 RPM_TIMEOUT_MS, err);
+	rc = vfs_run(fs, &out, &errline, &status, argv, NULL, RPM_OUTPUT_MAX,
+		     RPM_TIMEOUT_MS, err);
 	if (rc < 0)
 		goto out;
 	if (WIFSIGNALED(status)) {

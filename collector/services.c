@@ -24,6 +24,16 @@
 /* a systemctl listing or /proc/net table larger than this is not sane */
 #define SERVICES_MAX_OUTPUT (16 * 1024 * 1024)
 
+const char *const services_systemctl_paths[] = { "/usr/bin/systemctl",
+	                                         "/bin/systemctl", NULL };
+const char *const services_active_args[] = {
+	"list-units", "--type=service", "--state=active", "--no-legend",
+	"--plain",    "--no-pager",     NULL,
+};
+/* fixed: no user locale, colour or pager settings leak into output */
+const char *const services_active_env[] = { "LC_ALL=C", "SYSTEMD_COLORS=0",
+	                                    "SYSTEMD_PAGER=", NULL };
+
 static int has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -32,13 +42,14 @@ static int has_suffix(const char *s, const char *suffix)
 }
 
 /* d_type, or the lstat type when the file system does not report it */
-static unsigned char entry_type(int dfd, const struct dirent *de)
+static unsigned char entry_type(struct vfs *fs, int dfd, const char *name,
+                                unsigned char type)
 {
 	struct stat st;
 
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type;
-	if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+	if (type != DT_UNKNOWN)
+		return type;
+	if (vfs_fstatat(fs, dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return DT_UNKNOWN;
 	if (S_ISDIR(st.st_mode))
 		return DT_DIR;
@@ -65,45 +76,46 @@ static void push_fields(struct ed_strvec *lines, const char *kind,
 
 /* "enabled UNIT DIR" for each symlink in DIR (a *.wants or *.requires). */
 static void collect_wants(struct ed_strvec *lines, struct snapshot *snap,
-                          int sysfd, const char *dir)
+                          struct vfs *fs, int sysfd, const char *dir)
 {
-	struct dirent *de;
-	DIR *d;
+	struct vfs_dir *d;
+	const char *name;
+	unsigned char type;
 	int fd;
 
-	fd = openat(sysfd, dir,
-	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = vfs_openat(fs, sysfd, dir,
+	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snapshot_warn(snap, "etc/systemd/system/%s: %s", dir,
 		              strerror(errno));
 		return;
 	}
-	d = fdopendir(fd);
+	d = vfs_fdopendir(fs, fd);
 	if (!d) {
 		snapshot_warn(snap, "etc/systemd/system/%s: %s", dir,
 		              strerror(errno));
-		close(fd);
 		return;
 	}
 	/* systemd only honours symlinks here; other files are ignored */
-	while ((de = readdir(d)))
-		if (entry_type(fd, de) == DT_LNK)
-			push_fields(lines, "enabled", de->d_name, dir);
-	closedir(d);
+	while ((name = vfs_readdir(d, &type)))
+		if (entry_type(fs, fd, name, type) == DT_LNK)
+			push_fields(lines, "enabled", name, dir);
+	vfs_closedir(d);
 }
 
 /*
  * A symlink directly under etc/systemd/system: "masked UNIT" when it points
  * at /dev/null, else "alias NAME UNIT" (an Alias= or a linked unit file).
  */
-static void collect_link(struct ed_strvec *lines, int sysfd, const char *name)
+static void collect_link(struct ed_strvec *lines, struct vfs *fs, int sysfd,
+                         const char *name)
 {
 	struct ed_buf target = ED_BUF_INIT;
 	const char *base;
 	ssize_t n;
 
 	ed_buf_grow(&target, 4096);
-	n = readlinkat(sysfd, name, target.ptr, target.cap - 1);
+	n = vfs_readlinkat(fs, sysfd, name, target.ptr, target.cap - 1);
 	if (n <= 0 || (size_t)n >= target.cap - 1)
 		goto out;
 	ed_buf_setlen(&target, (size_t)n);
@@ -119,40 +131,40 @@ out:
 
 /* Unit lines from ROOT/etc/systemd/system; 0 if it does not exist. */
 static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
-                         const char *root)
+                         struct vfs *fs, const char *root)
 {
 	struct ed_buf path = ED_BUF_INIT;
-	struct dirent *de;
-	DIR *d = NULL;
+	struct vfs_dir *d = NULL;
+	const char *name;
+	unsigned char type;
 	int fd, found = 0;
 
 	collect_path(&path, root, "/etc/systemd/system");
-	fd = open(path.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfs_openat(fs, AT_FDCWD, path.ptr,
+	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			snapshot_warn(snap, "etc/systemd/system: %s",
 			              strerror(errno));
 		goto out;
 	}
-	d = fdopendir(fd);
+	d = vfs_fdopendir(fs, fd);
 	if (!d) {
 		snapshot_warn(snap, "etc/systemd/system: %s", strerror(errno));
-		close(fd);
 		goto out;
 	}
 	found = 1;
-	while ((de = readdir(d))) {
-		unsigned char type = entry_type(fd, de);
-
-		if (de->d_name[0] == '.')
+	while ((name = vfs_readdir(d, &type))) {
+		type = entry_type(fs, fd, name, type);
+		if (name[0] == '.')
 			continue;
-		if (type == DT_DIR && (has_suffix(de->d_name, ".wants") ||
-		                       has_suffix(de->d_name, ".requires")))
-			collect_wants(lines, snap, fd, de->d_name);
+		if (type == DT_DIR && (has_suffix(name, ".wants") ||
+		                       has_suffix(name, ".requires")))
+			collect_wants(lines, snap, fs, fd, name);
 		else if (type == DT_LNK)
-			collect_link(lines, fd, de->d_name);
+			collect_link(lines, fs, fd, name);
 	}
-	closedir(d);
+	vfs_closedir(d);
 out:
 	ed_buf_release(&path);
 	return found;
@@ -185,50 +197,66 @@ static void keep_previous_active(struct ed_strvec *lines,
 	}
 }
 
+/* argv and envp are char *const[]: give them copies of the constants */
+static char **dup_strings(const char *first, const char *const *v)
+{
+	size_t n = 0, i = 0;
+	char **out;
+
+	while (v[n])
+		n++;
+	out = ed_xcalloc(n + 2, sizeof(*out));
+	if (first)
+		out[i++] = ed_xstrdup(first);
+	for (n = 0; v[n]; n++)
+		out[i++] = ed_xstrdup(v[n]);
+	return out;
+}
+
+static void free_strings(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
                            const struct collect_opts *o)
 {
-	/* fixed: no user locale, colour or pager settings leak into output */
-	static char env_lang[] = "LC_ALL=C", env_color[] = "SYSTEMD_COLORS=0",
-	            env_pager[] = "SYSTEMD_PAGER=";
-	char *const envp[] = { env_lang, env_color, env_pager, NULL };
 	struct ed_buf errline = ED_BUF_INIT;
 	int status;
-	static char a1[] = "list-units", a2[] = "--type=service",
-	            a3[] = "--state=active", a4[] = "--no-legend",
-	            a5[] = "--plain", a6[] = "--no-pager";
-	static const char *const paths[] = { "/usr/bin/systemctl",
-		                             "/bin/systemctl" };
 	struct ed_err e = ED_ERR_INIT;
-	struct ed_buf out = ED_BUF_INIT, prog = ED_BUF_INIT;
+	struct ed_buf out = ED_BUF_INIT;
+	char **argv = NULL, **envp = NULL;
+	const char *prog;
 	const char *p, *end;
 	size_t i;
 
-	for (i = 0; i < ED_ARRAY_SIZE(paths); i++)
-		if (!access(paths[i], X_OK))
+	for (i = 0; services_systemctl_paths[i]; i++)
+		if (!vfs_executable(o->fs, services_systemctl_paths[i]))
 			break;
-	if (i == ED_ARRAY_SIZE(paths)) {
+	prog = services_systemctl_paths[i];
+	if (!prog) {
 		snapshot_warn(snap, "services: systemctl not found, active "
 		                    "units not collected (previous ones kept)");
 		keep_previous_active(lines, o);
 		goto out;
 	}
-	ed_buf_adds(&prog, paths[i]);
-	{
-		char *const argv[] = { prog.ptr, a1, a2, a3, a4, a5, a6, NULL };
-
-		if (collect_run(&out, &errline, &status, argv, envp,
-		                SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
-		    (!WIFEXITED(status) || WEXITSTATUS(status)))
-			ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s",
-			           prog.ptr, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-			           errline.len ? ": " : "", errline.ptr);
-		if (e.code) {
-			snapshot_warn(snap, "services: %s; active units not "
-			                    "collected (previous ones kept)", e.msg);
-			keep_previous_active(lines, o);
-			goto out;
-		}
+	argv = dup_strings(prog, services_active_args);
+	envp = dup_strings(NULL, services_active_env);
+	if (vfs_run(o->fs, &out, &errline, &status, argv, envp,
+	            SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
+	    (!WIFEXITED(status) || WEXITSTATUS(status)))
+		ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s", prog,
+		           WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		           errline.len ? ": " : "", errline.ptr);
+	if (e.code) {
+		snapshot_warn(snap, "services: %s; active units not "
+		                    "collected (previous ones kept)", e.msg);
+		keep_previous_active(lines, o);
+		goto out;
 	}
 	for (p = out.ptr, end = out.ptr + out.len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -249,8 +277,9 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
 		p = nl ? nl + 1 : end;
 	}
 out:
+	free_strings(argv);
+	free_strings(envp);
 	ed_buf_release(&out);
-	ed_buf_release(&prog);
 	ed_buf_release(&errline);
 }
 
@@ -378,7 +407,7 @@ int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
 
 /* "listen ..." lines from ROOT/proc/net; a missing table (no IPv6) is fine */
 static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
-                          const char *root, struct ed_err *err)
+                          const struct collect_opts *o, struct ed_err *err)
 {
 	static const char *const protos[] = { "tcp", "tcp6", "udp", "udp6" };
 	struct ed_buf path = ED_BUF_INIT, b = ED_BUF_INIT;
@@ -387,10 +416,10 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 	int rc = 0;
 
 	for (i = 0; i < ED_ARRAY_SIZE(protos); i++) {
-		collect_path(&path, root, "/proc/net/");
+		collect_path(&path, o->root, "/proc/net/");
 		ed_buf_adds(&path, protos[i]);
 		ed_buf_reset(&b);
-		rc = ed_buf_read_file(&b, path.ptr, SERVICES_MAX_OUTPUT, &e);
+		rc = vfs_read_file(o->fs, &b, path.ptr, SERVICES_MAX_OUTPUT, &e);
 		if (rc == ED_ENOTFOUND) {
 			rc = 0;
 			continue;
@@ -418,13 +447,16 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 	struct stat st;
 	int rc = 0, units;
 
-	units = collect_units(&lines, snap, o->root);
+	units = collect_units(&lines, snap, o->fs, o->root);
 	if (o->live) {
 		collect_path(&path, o->root, "/run/systemd/system");
 		/* systemd is running: the documented sd_booted() test */
-		if (units && !lstat(path.ptr, &st) && S_ISDIR(st.st_mode))
+		if (units &&
+		    !vfs_fstatat(o->fs, AT_FDCWD, path.ptr, &st,
+		                 AT_SYMLINK_NOFOLLOW) &&
+		    S_ISDIR(st.st_mode))
 			collect_active(&lines, snap, o);
-		rc = collect_listen(&lines, snap, o->root, err);
+		rc = collect_listen(&lines, snap, o, err);
 		if (rc < 0)
 			goto out;
 	}

@@ -91,7 +91,7 @@ static int silent_errno(int e)
  * --root image returns short only at its end, so a short read is EOF and
  * saves the second read() that would return 0.
  */
-static int read_value(struct ed_buf *val, int fd)
+static int read_value(struct vfs *fs, struct ed_buf *val, int fd)
 {
 	size_t want = 1023;
 
@@ -100,7 +100,7 @@ static int read_value(struct ed_buf *val, int fd)
 		ssize_t n;
 
 		ed_buf_grow(val, want);
-		n = read(fd, val->ptr + val->len, want);
+		n = vfs_read(fs, fd, val->ptr + val->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -162,8 +162,9 @@ static void collect_file(struct sysctl_walk *w, int dfd, const char *name)
 	if (class_match(&w->cls[CLASS_WRITE_ONLY], w->key.ptr) ||
 	    class_match(&w->cls[CLASS_VOLATILE], w->key.ptr))
 		return;
-	fd = openat(dfd, name,
-	            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = vfs_openat(w->o->fs, dfd, name,
+	                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	                        O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
 		if (!silent_errno(e))
@@ -171,8 +172,8 @@ static void collect_file(struct sysctl_walk *w, int dfd, const char *name)
 			              w->key.ptr, strerror(e));
 		return;
 	}
-	e = read_value(&w->val, fd);
-	close(fd);
+	e = read_value(w->o->fs, &w->val, fd);
+	vfs_close(w->o->fs, fd);
 	if (e == EFBIG) {
 		snapshot_warn(w->snap,
 		              "sysctl %s: larger than %d bytes, skipped",
@@ -210,24 +211,22 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
                        int depth, struct ed_err *err);
 
 /*
- * Walk the directory d (closed here); *nentries counts what it holds.
- * ED_EIO if a directory cannot be listed: a half-read tree must not pass
- * as a complete one where keys were removed.
+ * Walk the directory d, open at dfd (both closed here); *nentries counts
+ * what it holds. ED_EIO if a directory cannot be listed: a half-read tree
+ * must not pass as a complete one where keys were removed.
  */
-static int walk_dir(struct sysctl_walk *w, DIR *d, int depth, size_t *nentries,
-                    struct ed_err *err)
+static int walk_dir(struct sysctl_walk *w, struct vfs_dir *d, int dfd,
+                    int depth, size_t *nentries, struct ed_err *err)
 {
-	struct dirent *de;
-	int dfd = dirfd(d);
+	const char *name;
 	int rc = 0;
 
 	for (;;) {
 		size_t keylen = w->key.len;
 		unsigned char type;
 
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
+		name = vfs_readdir(d, &type);
+		if (!name) {
 			if (errno)
 				rc = ed_err_errno(err, ED_EIO, errno,
 				                  "sysctl %s: readdir",
@@ -235,30 +234,28 @@ static int walk_dir(struct sysctl_walk *w, DIR *d, int depth, size_t *nentries,
 				                               ".");
 			break;
 		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
 		(*nentries)++;
-		type = de->d_type;
 		if (type == DT_UNKNOWN) {
 			struct stat st;
 
-			if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			if (vfs_fstatat(w->o->fs, dfd, name, &st,
+			                AT_SYMLINK_NOFOLLOW))
 				continue;
 			type = S_ISDIR(st.st_mode) ? DT_DIR :
 			       S_ISREG(st.st_mode) ? DT_REG :
 			                             DT_UNKNOWN;
 		}
-		key_push(&w->key, de->d_name);
+		key_push(&w->key, name);
 		if (type == DT_REG) {
-			collect_file(w, dfd, de->d_name);
+			collect_file(w, dfd, name);
 		} else if (type == DT_DIR) {
-			rc = walk_subdir(w, dfd, de->d_name, depth + 1, err);
+			rc = walk_subdir(w, dfd, name, depth + 1, err);
 		}
 		ed_buf_setlen(&w->key, keylen);
 		if (rc < 0)
 			break;
 	}
-	closedir(d);
+	vfs_closedir(d);
 	return rc;
 }
 
@@ -266,7 +263,7 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
                        int depth, struct ed_err *err)
 {
 	size_t nentries = 0;
-	DIR *d;
+	struct vfs_dir *d;
 	int fd;
 
 	if (depth > SYSCTL_MAX_DEPTH) {
@@ -275,7 +272,8 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
 		              w->key.ptr, SYSCTL_MAX_DEPTH);
 		return 0;
 	}
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = vfs_openat(w->o->fs, dfd, name,
+	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		/* an interface or a netns vanished while we walked */
 		if (errno == ENOENT)
@@ -283,15 +281,11 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
 		return ed_err_errno(err, ED_EIO, errno, "sysctl %s: open",
 		                    w->key.ptr);
 	}
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-
-		close(fd);
-		return ed_err_errno(err, ED_EIO, e, "sysctl %s: opendir",
+	d = vfs_fdopendir(w->o->fs, fd);
+	if (!d)
+		return ed_err_errno(err, ED_EIO, errno, "sysctl %s: opendir",
 		                    w->key.ptr);
-	}
-	return walk_dir(w, d, depth, &nentries, err);
+	return walk_dir(w, d, fd, depth, &nentries, err);
 }
 
 static void walk_init(struct sysctl_walk *w, struct snapshot *snap,
@@ -332,12 +326,13 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
 	struct ed_buf path = ED_BUF_INIT;
 	struct sysctl_walk w;
 	size_t nentries = 0;
-	DIR *d = NULL;
+	struct vfs_dir *d = NULL;
 	int fd, rc = 0;
 
 	walk_init(&w, snap, o);
 	collect_path(&path, o->root, "/proc/sys");
-	fd = open(path.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vfs_openat(o->fs, AT_FDCWD, path.ptr,
+	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			rc = ed_err_errno(err, ED_EIO, errno, "%s", path.ptr);
@@ -347,13 +342,12 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
 		                     "/proc/sys is empty");
 		goto out;
 	}
-	d = fdopendir(fd);
+	d = vfs_fdopendir(o->fs, fd);
 	if (!d) {
 		rc = ed_err_errno(err, ED_EIO, errno, "%s", path.ptr);
-		close(fd);
 		goto out;
 	}
-	rc = walk_dir(&w, d, 0, &nentries, err);
+	rc = walk_dir(&w, d, fd, 0, &nentries, err);
 	if (rc < 0)
 		goto out;
 	if (w.secrets_skipped)

@@ -127,7 +127,8 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 
 		collect_path(&path, o->root, abspath);
 		ed_buf_reset(&data);
-		rc = ed_buf_read_file(&data, path.ptr, TOGGLES_MAX_FILE, &e);
+		rc = vfs_read_file(o->fs, &data, path.ptr, TOGGLES_MAX_FILE,
+				   &e);
 		if (rc == ED_ENOTFOUND)
 			continue;
 		if (rc < 0) {

@@ -1365,6 +1365,12 @@ static int cmp_host(const void *a, const void *b)
 	return c ? c : strcmp(x->host, y->host);
 }
 
+static int cmp_host_name(const void *a, const void *b)
+{
+	return strcmp(((const struct store_host *)a)->host,
+		      ((const struct store_host *)b)->host);
+}
+
 void store_hosts_free(struct store_host *h, size_t nr)
 {
 	size_t i;
@@ -1372,39 +1378,80 @@ void store_hosts_free(struct store_host *h, size_t nr)
 	for (i = 0; i < nr; i++) {
 		free(h[i].env);
 		free(h[i].host);
+		free(h[i].failure);
 	}
 	free(h);
 }
 
-/* Mark hosts named in the commit's Envdrift-Collected trailers. */
+/* The host of h (sorted by host name) named by "ENV/HOST", or NULL. */
+static struct store_host *trailer_host(struct store_host *h, size_t nr,
+				       const char *v, size_t len)
+{
+	const char *slash = memchr(v, '/', len);
+	size_t lo = 0, hi = nr;
+
+	if (!slash)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *name = h[mid].host;
+		size_t hl = len - (size_t)(slash + 1 - v);
+		int c = strncmp(name, slash + 1, hl);
+
+		if (!c && name[hl])
+			c = 1;
+		if (!c) {
+			size_t el = (size_t)(slash - v);
+
+			return strlen(h[mid].env) == el && !memcmp(h[mid].env, v, el)
+				? &h[mid] : NULL;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Mark hosts named in the commit's Envdrift-Collected trailers, and note
+ * Envdrift-Failed ones seen before (newer than) their last success.
+ */
 static size_t mark_collected(struct store_host *h, size_t nr,
 			     const git_commit *c)
 {
-	const char *msg = git_commit_message(c);
-	static const char key[] = "\nEnvdrift-Collected: ";
-	size_t found = 0, i;
+	static const char ok[] = "\nEnvdrift-Collected: ";
+	static const char ko[] = "\nEnvdrift-Failed: ";
+	const char *msg = git_commit_message(c), *p;
+	size_t found = 0;
 
-	while ((msg = strstr(msg, key))) {
-		const char *v = msg + sizeof(key) - 1;
-		const char *eol = strchr(v, '\n');
-		const char *slash = memchr(v, '/', eol ? (size_t)(eol - v) : strlen(v));
-		size_t len = eol ? (size_t)(eol - v) : strlen(v);
+	for (p = msg; (p = strstr(p, ok));) {
+		const char *v = p + sizeof(ok) - 1;
+		size_t len = strcspn(v, "\n");
+		struct store_host *hh = trailer_host(h, nr, v, len);
 
-		msg = v;
-		if (!slash)
+		p = v;
+		if (!hh || hh->last_success)
 			continue;
-		for (i = 0; i < nr; i++) {
-			size_t hl = strlen(h[i].host), el = strlen(h[i].env);
+		hh->last_success = (long long)git_commit_time(c);
+		git_oid_tostr(hh->last_commit, sizeof(hh->last_commit),
+			      git_commit_id(c));
+		found++;
+	}
+	for (p = msg; (p = strstr(p, ko));) {
+		const char *v = p + sizeof(ko) - 1;
+		size_t len = strcspn(v, "\n");
+		const char *colon = memchr(v, ':', len);
+		struct store_host *hh = colon ? trailer_host(h, nr, v, (size_t)(colon - v)) : NULL;
 
-			if (h[i].last_success || el != (size_t)(slash - v) ||
-			    memcmp(v, h[i].env, el) || hl != len - el - 1 ||
-			    memcmp(slash + 1, h[i].host, hl))
-				continue;
-			h[i].last_success = (long long)git_commit_time(c);
-			git_oid_tostr(h[i].last_commit, sizeof(h[i].last_commit),
-				      git_commit_id(c));
-			found++;
-		}
+		p = v;
+		if (!hh || hh->last_success || hh->failure)
+			continue;
+		hh->last_failure = (long long)git_commit_time(c);
+		for (colon++; colon < v + len && *colon == ' '; colon++)
+			;
+		hh->failure = ed_xstrndup(colon, (size_t)(v + len - colon));
 	}
 	return found;
 }
@@ -1430,6 +1477,9 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	if (rc < 0)
 		goto out;
 	missing = n;
+	/* trailers are looked up by host name (unique across environments) */
+	if (n > 1)
+		qsort(h, n, sizeof(*h), cmp_host_name);
 	if (git_revwalk_new(&walk, st->repo) < 0 ||
 	    git_revwalk_push(walk, &tip) < 0) {
 		rc = ed_err_git(err, "cannot walk history");

@@ -107,11 +107,15 @@ struct store_host {
 	char *host;
 	long long last_success; /* unix time of the last commit collecting it */
 	char last_commit[41];
+	/* a scan failure newer than last_success (Envdrift-Failed), or 0/NULL */
+	long long last_failure;
+	char *failure; /* "STATE: why" */
 };
 
 /*
- * Hosts in the branch tip and when each was last collected (from the
- * Envdrift-Collected trailers). The caller frees with store_hosts_free.
+ * Hosts in the branch tip, when each was last collected (from the
+ * Envdrift-Collected trailers) and any failure since (Envdrift-Failed:
+ * "ENV/HOST: STATE: why", written by scan). The caller frees with store_hosts_free.
  */
 int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		struct ed_err *err);

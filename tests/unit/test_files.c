@@ -27,6 +27,7 @@
 
 #include "collector/files.h"
 #include "collector/internal.h"
+#include "collector/vfs.h"
 #include "core/alloc.h"
 #include "core/hmac.h"
 
@@ -936,6 +937,77 @@ static void test_files_huge_files_are_not_hashed(void **state)
 	ed_buf_release(&p);
 }
 
+/* Both snapshots hold the same entries, bytes, warnings and keep paths. */
+static void assert_same_snapshot(const struct snapshot *a,
+                                 const struct snapshot *b)
+{
+	size_t i;
+
+	assert_int_equal(a->nr, b->nr);
+	for (i = 0; i < a->nr; i++) {
+		assert_string_equal(a->entries[i].path, b->entries[i].path);
+		assert_int_equal(a->entries[i].len, b->entries[i].len);
+		assert_memory_equal(a->entries[i].data, b->entries[i].data,
+		                    a->entries[i].len);
+	}
+	assert_int_equal(a->warnings.nr, b->warnings.nr);
+	for (i = 0; i < a->warnings.nr; i++)
+		assert_string_equal(a->warnings.v[i], b->warnings.v[i]);
+	assert_int_equal(a->keep.nr, b->keep.nr);
+	for (i = 0; i < a->keep.nr; i++)
+		assert_string_equal(a->keep.v[i], b->keep.v[i]);
+}
+
+/*
+ * An in-memory image of the tree (collector/vfs.h, what a fleet scan
+ * decodes) collects to the same snapshot as the tree itself: as root,
+ * then as nobody, for whom etc/locked, etc/shadow and the 0600 files
+ * are unreadable in the tree and so marked in the image.
+ */
+static void test_files_image_collects_like_the_tree(void **state)
+{
+	struct fx *f = *state;
+	struct collect_opts o = f->o;
+	struct ed_strvec meta = ED_STRVEC_INIT;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf p = ED_BUF_INIT;
+	struct snapshot img;
+	uid_t euid = geteuid();
+	int pass, lrc, rrc, irc;
+
+	path_in(&p, f, "etc/null");
+	if (mknod(p.ptr, S_IFCHR | 0666, makedev(1, 3)) == 0)
+		assert_int_equal(chmod(p.ptr, 0666), 0);
+	o.root = "/";
+	for (pass = 0; pass < 2; pass++) {
+		struct vfs *fs = vfs_mem_new();
+
+		if (pass && (euid != 0 || seteuid(65534) < 0)) {
+			vfs_free(fs);
+			break;
+		}
+		snapshot_init(&img);
+		o.fs = fs;
+		lrc = vfs_mem_load_dir(fs, f->root, "", &err);
+		rrc = collect(f);
+		irc = collect_files(&img, &meta, &o, &err);
+		if (pass)
+			assert_int_equal(seteuid(0), 0);
+		assert_int_equal(lrc, 0);
+		assert_int_equal(rrc, 0);
+		assert_int_equal(irc, 0);
+		assert_same_snapshot(&f->snap, &img);
+		assert_int_equal(meta.nr, f->meta.nr);
+		if (pass)
+			assert_true(has_warning(
+			        f, "/etc/locked: unreadable: Permission denied"));
+		snapshot_release(&img);
+		ed_strvec_release(&meta);
+		vfs_free(fs);
+	}
+	ed_buf_release(&p);
+}
+
 static void assert_required(const char *pattern, const char *expected)
 {
 	char got[FILES_REQ_MAX + 1];
@@ -1035,6 +1107,8 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_files_huge_files_are_not_hashed, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_files_image_collects_like_the_tree, setup, teardown),
 		cmocka_unit_test(test_files_prefilter_is_conservative),
 		cmocka_unit_test(test_files_detects_private_key_armour),
 	};

@@ -1,0 +1,639 @@
+/*
+ * envdrift scan: snapshot every host of an Ansible inventory over SSH into
+ * one commit. Each host runs one script (collector/remote.h); its answer
+ * is decoded into an image and read by the same collectors as a local
+ * collect. A host that fails keeps its previous snapshot and is named in
+ * the commit's Envdrift-Failed trailers; nothing is ever recorded as
+ * removed because a host could not be read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "collector/collector.h"
+#include "collector/inventory.h"
+#include "collector/remote.h"
+#include "collector/ssh.h"
+#include "collector/ssh_config.h"
+#include "collector/vfs.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/hmac.h"
+#include "core/store.h"
+
+static const char usage_text[] =
+	"usage: envdrift scan -i INVENTORY [--repo DIR] [--limit PATTERN] [-j N]\n"
+	"                     [--config FILE] [--key FILE] [--connect-timeout S]\n"
+	"                     [--deadline S] [--max-bytes N[KMG]] [--max-failed N|P%]\n"
+	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
+	"                     [--ssh-config FILE] [--prune] [--lock-timeout S] [-q|-v]\n"
+	"\n"
+	"Snapshot every host of an Ansible YAML inventory over SSH (nothing is\n"
+	"installed on the hosts) into one commit of the state repository.\n"
+	"  -i, --inventory FILE     Ansible YAML inventory\n"
+	"  --limit PATTERN          groups, hosts or globs (Ansible's --limit); never prunes\n"
+	"  -j, --jobs N             hosts at once (default 50)\n"
+	"  --connect-timeout S      TCP connect + SSH handshake (default 10)\n"
+	"  --deadline S             whole host (default 120)\n"
+	"  --max-bytes N            output per host, K/M/G suffixes (default 256M)\n"
+	"  --max-failed N|P%        failures tolerated before exit 3 (default 0)\n"
+	"  --known-hosts FILE       default ~/.ssh/known_hosts\n"
+	"  --accept-new-host-keys   append unknown host keys; changed ones are refused\n"
+	"  --ssh-config FILE        default ~/.ssh/config (HostName, User, Port,\n"
+	"                           IdentityFile, ProxyJump)\n"
+	"  --prune                  remove hosts that left the inventory\n"
+	"  -q, --quiet / -v, --verbose\n"
+	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
+	"failures than that (the rest committed), 2 nothing could be done.\n";
+
+enum { EXIT_FAILED_HOSTS = 3 };
+
+/* A host's outcome beyond ssh_state: the collectors can fail too. */
+struct scan_host {
+	const struct inventory_host *inv;
+	const char *env;          /* where it is stored: inventory env */
+	enum ssh_state state;
+	int failed;
+	char *message;            /* failure, one line */
+	struct snapshot snap;     /* when collected */
+	int collected;
+	size_t warnings;
+};
+
+struct scan {
+	struct scan_host *hosts;
+	size_t nr;
+	const struct collect_config *cfg;
+	struct ed_hmac *key;
+	struct store *st;
+	struct store_view *prev;   /* the tip before the scan, or NULL */
+	struct store_host *prev_hosts;
+	size_t prev_nr;
+	size_t done, failed;
+	int quiet, verbose, tty;
+	struct timespec start;
+	size_t max_warnings_shown;
+};
+
+static double elapsed(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) +
+	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static int cmp_prev_host(const void *a, const void *b)
+{
+	return strcmp(((const struct store_host *)a)->host,
+		      ((const struct store_host *)b)->host);
+}
+
+/* This host's previous "files" and "services", from the tip. */
+static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
+{
+	static const char *const paths[] = { "files", "services" };
+	size_t i, j;
+
+	struct store_host key, *ph;
+
+	if (!s->prev)
+		return;
+	key.host = (char *)(uintptr_t)host;
+	ph = bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key), cmp_prev_host);
+	if (!ph)
+		return;
+	i = (size_t)(ph - s->prev_hosts);
+	for (j = 0; j < ED_ARRAY_SIZE(paths); j++) {
+		struct ed_buf b = ED_BUF_INIT;
+		struct ed_err e = ED_ERR_INIT;
+
+		if (!store_view_read_file(s->prev, s->prev_hosts[i].env, host,
+					  paths[j], &b, &e))
+			snapshot_add_buf(prev, paths[j], &b);
+		ed_buf_release(&b);
+	}
+}
+
+/* Record a failure; the message becomes one trailer line. */
+static void fail(struct scan_host *h, enum ssh_state state, const char *msg)
+{
+	char *p;
+
+	h->state = state;
+	h->failed = 1;
+	free(h->message);
+	h->message = ed_xstrdup(msg);
+	for (p = h->message; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
+static void first_line(struct ed_buf *out, const struct ed_buf *in)
+{
+	size_t n = in && in->len ? strcspn(in->ptr, "\n") : 0;
+
+	if (n > 300)
+		n = 300;
+	if (in && n)
+		ed_buf_add(out, in->ptr, n);
+}
+
+/* Decode the stream and run the collectors on the image. */
+static void collect_one(struct scan *s, struct scan_host *h,
+			struct ssh_result *r)
+{
+	struct vfs *img = vfs_mem_new();
+	struct snapshot prev = SNAPSHOT_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	struct ed_buf msg = ED_BUF_INIT;
+	struct ed_strvec roles = ED_STRVEC_INIT;
+	struct collect_opts o;
+	size_t i;
+
+	snapshot_init(&h->snap);
+	if (!r->out->len && r->exit_status) {
+		ed_buf_addf(&msg, "%s: remote script exited with status %d",
+			    h->inv->name, r->exit_status);
+		if (r->err && r->err->len) {
+			ed_buf_adds(&msg, ": ");
+			first_line(&msg, r->err);
+		}
+		fail(h, SSH_ERROR, msg.ptr);
+		goto out;
+	}
+	if (remote_decode(img, r->out->ptr, r->out->len, &h->snap.warnings,
+			  &e) < 0) {
+		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
+		if (r->err && r->err->len) {
+			ed_buf_adds(&msg, " (stderr: ");
+			first_line(&msg, r->err);
+			ed_buf_addch(&msg, ')');
+		}
+		fail(h, SSH_ERROR, msg.ptr);
+		goto out;
+	}
+	/* the stream is no longer needed: free it before collecting */
+	ed_buf_release(r->out);
+	for (i = 0; i < h->inv->nr_roles; i++)
+		ed_strvec_push(&roles, h->inv->roles[i]);
+	load_prev(&prev, s, h->inv->name);
+	memset(&o, 0, sizeof(o));
+	o.fs = img;
+	o.root = "/";
+	o.live = !inventory_host_var(h->inv, "envdrift_live") ||
+		 strcmp(inventory_host_var(h->inv, "envdrift_live"), "false");
+	o.cfg = s->cfg;
+	o.key = s->key;
+	o.roles = &roles;
+	o.prev = &prev;
+	h->snap.sink = store_content_sink(s->st);
+	if (collect_host(&h->snap, &o, &e) < 0) {
+		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
+		fail(h, SSH_ERROR, msg.ptr);
+		goto out;
+	}
+	h->collected = 1;
+	h->warnings = h->snap.warnings.nr;
+out:
+	if (!h->collected)
+		snapshot_release(&h->snap);
+	snapshot_release(&prev);
+	ed_strvec_release(&roles);
+	ed_buf_release(&msg);
+	vfs_free(img);
+}
+
+static void progress_line(struct scan *s, int final)
+{
+	double t = elapsed(&s->start);
+	double rate = t > 0 ? (double)s->done / t : 0;
+	size_t left = s->nr - s->done;
+
+	if (!s->tty || s->quiet)
+		return;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed, %.1f hosts/s", s->done,
+		s->nr, s->failed, rate);
+	if (!final && rate > 0 && left)
+		fprintf(stderr, ", ETA %.0f s", (double)left / rate);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void on_done(const struct ssh_target *t, struct ssh_result *r,
+		    void *arg)
+{
+	struct scan *s = arg;
+	struct scan_host *h = t->data;
+
+	h->state = r->state;
+	if (r->state == SSH_COLLECTED)
+		collect_one(s, h, r);
+	else
+		fail(h, r->state, r->message ? r->message : ssh_state_name(r->state));
+	s->done++;
+	if (h->failed) {
+		s->failed++;
+		if (!s->quiet) {
+			if (s->tty)
+				fputs("\r\033[K", stderr);
+			fprintf(stderr, "envdrift: %s: %s\n",
+				ssh_state_name(h->state), h->message);
+		}
+	} else if (s->verbose) {
+		if (s->tty)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "envdrift: %s/%s collected in %.2f s (%zu warnings)\n",
+			h->env, h->inv->name, r->seconds, h->warnings);
+	}
+	progress_line(s, 0);
+}
+
+static void on_tick(size_t done, size_t total, void *arg)
+{
+	(void)done;
+	(void)total;
+	progress_line(arg, 0);
+}
+
+static int parse_seconds(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > 86400 || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_bytes(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || !v || v > (1ULL << (40 - shift)))
+		return -1;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+/* --max-failed N or P%: the largest failure count that still exits 0. */
+static int parse_max_failed(const char *s, unsigned long *n, int *percent)
+{
+	char *end;
+
+	errno = 0;
+	*n = strtoul(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	*percent = *end == '%';
+	if (*percent)
+		end++;
+	if (*end || (*percent && *n > 100))
+		return -1;
+	return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repo", required_argument, NULL, 'r' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "deadline", required_argument, NULL, 'D' },
+		{ "max-bytes", required_argument, NULL, 'B' },
+		{ "max-failed", required_argument, NULL, 'F' },
+		{ "known-hosts", required_argument, NULL, 'K' },
+		{ "accept-new-host-keys", no_argument, NULL, 'A' },
+		{ "ssh-config", required_argument, NULL, 'S' },
+		{ "prune", no_argument, NULL, 'P' },
+		{ "lock-timeout", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ed_err err = ED_ERR_INIT;
+	const char *repo_opt = NULL, *key_opt = NULL, *config = NULL;
+	const char *inv_path = NULL, *limit = NULL, *known_hosts = NULL;
+	const char *ssh_config_path = NULL;
+	struct collect_config *cfg = NULL;
+	struct inventory *inv = NULL;
+	struct ssh_config *sshcfg = NULL;
+	struct store *st = NULL;
+	struct ed_hmac *key = NULL;
+	struct ssh_target *targets = NULL;
+	struct store_update *ups = NULL;
+	struct ed_strvec trailers = ED_STRVEC_INIT, warnings = ED_STRVEC_INIT;
+	struct ed_strvec strs = ED_STRVEC_INIT; /* owns strings targets borrow */
+	struct ed_buf cmd_plain = ED_BUF_INIT, cmd_become = ED_BUF_INIT;
+	struct ed_buf subject = ED_BUF_INIT, home_ssh = ED_BUF_INIT;
+	struct ssh_opts so;
+	struct scan s;
+	struct store_result res;
+	char *key_path = NULL;
+	unsigned jobs = 50, connect_timeout = 10, deadline = 120;
+	unsigned lock_timeout = 300;
+	size_t max_bytes = (size_t)256 << 20, nups = 0, i;
+	unsigned long max_failed = 0;
+	int max_failed_pct = 0, accept_new = 0, prune = 0, c, have_res = 0;
+	int rc = EXIT_ERROR;
+
+	memset(&s, 0, sizeof(s));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:j:qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': repo_opt = optarg; break;
+		case 'i': inv_path = optarg; break;
+		case 'L': limit = optarg; break;
+		case 'c': config = optarg; break;
+		case 'k': key_opt = optarg; break;
+		case 'K': known_hosts = optarg; break;
+		case 'S': ssh_config_path = optarg; break;
+		case 'A': accept_new = 1; break;
+		case 'P': prune = 1; break;
+		case 'q': s.quiet = 1; break;
+		case 'v': s.verbose = 1; break;
+		case 'j':
+			if (parse_seconds(optarg, &jobs) < 0 || !jobs || jobs > 10000)
+				return cli_usage_error("scan", "-j takes 1-10000");
+			break;
+		case 'C':
+			if (parse_seconds(optarg, &connect_timeout) < 0 || !connect_timeout)
+				return cli_usage_error("scan", "--connect-timeout takes seconds (1-86400)");
+			break;
+		case 'D':
+			if (parse_seconds(optarg, &deadline) < 0 || !deadline)
+				return cli_usage_error("scan", "--deadline takes seconds (1-86400)");
+			break;
+		case 'l':
+			if (parse_seconds(optarg, &lock_timeout) < 0)
+				return cli_usage_error("scan", "--lock-timeout takes seconds (0-86400)");
+			break;
+		case 'B':
+			if (parse_bytes(optarg, &max_bytes) < 0)
+				return cli_usage_error("scan", "--max-bytes takes a size such as 64M");
+			break;
+		case 'F':
+			if (parse_max_failed(optarg, &max_failed, &max_failed_pct) < 0)
+				return cli_usage_error("scan", "--max-failed takes N or P%% (0-100)");
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("scan", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+	if (!inv_path)
+		return cli_usage_error("scan", "give the inventory with -i FILE");
+
+	if (collect_config_load(&cfg, config, &err) < 0 ||
+	    inventory_load(&inv, inv_path, NULL, &err) < 0 ||
+	    (limit && inventory_limit(inv, limit, &err) < 0))
+		goto out;
+	if (!ssh_config_path) {
+		const char *home = getenv("HOME");
+
+		if (home && *home) {
+			ed_buf_addf(&home_ssh, "%s/.ssh/config", home);
+			if (access(home_ssh.ptr, R_OK) == 0)
+				ssh_config_path = home_ssh.ptr;
+		}
+	}
+	if (ssh_config_path &&
+	    ssh_config_load(&sshcfg, ssh_config_path, &warnings, &err) < 0)
+		goto out;
+	{
+		const char *repo = cli_repo_path(repo_opt);
+
+		key_path = cli_key_path(key_opt, repo);
+		if (store_open(&st, repo, &err) < 0)
+			goto out;
+	}
+	if (ed_hmac_load(&key, key_path, &err) < 0) {
+		if (err.code == ED_ENOTFOUND)
+			ed_err_set(&err, ED_EKEY,
+				   "%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
+				   key_path);
+		goto out;
+	}
+	if (store_check_key(st, key, &err) < 0)
+		goto out;
+	if (store_view_open(&s.prev, st, NULL, &err) < 0) {
+		if (err.code != ED_ENOTFOUND)
+			goto out;
+		ed_err_clear(&err);
+		s.prev = NULL;
+	}
+	if (s.prev) {
+		if (store_view_hosts(s.prev, &s.prev_hosts, &s.prev_nr, &err) < 0)
+			goto out;
+		qsort(s.prev_hosts, s.prev_nr, sizeof(*s.prev_hosts), cmp_prev_host);
+	}
+
+	remote_command(&cmd_plain, cfg, 0);
+	remote_command(&cmd_become, cfg, 1);
+	s.nr = inventory_nr_hosts(inv);
+	s.hosts = ed_xcalloc(s.nr ? s.nr : 1, sizeof(*s.hosts));
+	targets = ed_xcalloc(s.nr ? s.nr : 1, sizeof(*targets));
+	s.cfg = cfg;
+	s.key = key;
+	s.st = st;
+	s.tty = isatty(STDERR_FILENO);
+	for (i = 0; i < s.nr; i++) {
+		const struct inventory_host *ih = inventory_host(inv, i);
+		struct ssh_target *t = &targets[i];
+		struct ssh_config_host sc;
+
+		s.hosts[i].inv = ih;
+		s.hosts[i].env = ih->env;
+		memset(&sc, 0, sizeof(sc));
+		if (sshcfg)
+			ssh_config_lookup(sshcfg, ih->address, &sc);
+		t->name = ih->name;
+		/* inventory variables first, then ~/.ssh/config */
+		t->address = ih->address;
+		if (!strcmp(ih->address, ih->name) && sc.hostname)
+			t->address = sc.hostname;
+		t->port = ih->port;
+		if (ih->port == 22 && sc.port)
+			t->port = sc.port;
+		t->user = ih->user ? ih->user : sc.user;
+		t->key_file = ih->key_file ? ih->key_file : sc.identity_file;
+		t->jump = sc.proxy_jump;
+		t->command = ih->become ? cmd_become.ptr : cmd_plain.ptr;
+		t->data = &s.hosts[i];
+	}
+
+	memset(&so, 0, sizeof(so));
+	so.jobs = jobs;
+	so.connect_timeout_ms = connect_timeout * 1000u;
+	so.deadline_ms = deadline * 1000u;
+	so.max_bytes = max_bytes;
+	so.keepalive_s = 15;
+	so.known_hosts = known_hosts;
+	so.accept_new = accept_new;
+	so.use_agent = 1;
+	so.done = on_done;
+	so.tick = on_tick;
+	so.arg = &s;
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	if (ssh_run(targets, s.nr, &so, &warnings, &err) < 0)
+		goto out;
+	progress_line(&s, 1);
+	for (i = 0; i < warnings.nr; i++)
+		if (!s.quiet)
+			fprintf(stderr, "warning: %s\n", warnings.v[i]);
+
+	/* one commit: collected hosts replaced, failed ones untouched */
+	ups = ed_xcalloc(s.nr + s.prev_nr + 1, sizeof(*ups));
+	for (i = 0; i < s.nr; i++) {
+		struct scan_host *h = &s.hosts[i];
+
+		if (h->collected) {
+			ups[nups].env = h->env;
+			ups[nups].host = h->inv->name;
+			ups[nups].snap = &h->snap;
+			nups++;
+			ed_strvec_pushf(&trailers, "Envdrift-Collected: %s/%s",
+					h->env, h->inv->name);
+		}
+	}
+	for (i = 0; i < s.nr; i++) {
+		struct scan_host *h = &s.hosts[i];
+
+		if (h->failed)
+			ed_strvec_pushf(&trailers, "Envdrift-Failed: %s/%s: %s: %s",
+					h->env, h->inv->name,
+					ssh_state_name(h->state), h->message);
+	}
+	if (prune && !limit) {
+		for (i = 0; i < s.prev_nr; i++) {
+			if (inventory_find(inv, s.prev_hosts[i].host))
+				continue;
+			ups[nups].env = s.prev_hosts[i].env;
+			ups[nups].host = s.prev_hosts[i].host;
+			ups[nups].snap = NULL;
+			nups++;
+			ed_strvec_pushf(&trailers, "Envdrift-Pruned: %s/%s",
+					s.prev_hosts[i].env, s.prev_hosts[i].host);
+		}
+	} else if (prune) {
+		fprintf(stderr, "warning: --prune ignored with --limit\n");
+	}
+	ed_strvec_pushf(&trailers, "Envdrift-Scan: %zu collected, %zu failed",
+			s.nr - s.failed, s.failed);
+	ed_buf_addf(&subject, "scan %s: %zu of %zu hosts collected",
+		    inv_path, s.nr - s.failed, s.nr);
+	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
+		goto out;
+	if (store_commit(st, &res, ups, nups, subject.ptr, &trailers, &err) < 0)
+		goto out;
+	have_res = 1;
+	for (i = 0; i < res.notes.nr; i++)
+		fprintf(stderr, "warning: %s\n", res.notes.v[i]);
+	for (i = 0; i < res.moved.nr; i++)
+		fprintf(stderr, "envdrift: moved %s\n", res.moved.v[i]);
+	{
+		size_t nwarn = 0, by_state[SSH_ERROR + 1] = { 0 };
+		struct rusage ru;
+		double cpu = 0;
+
+		for (i = 0; i < s.nr; i++) {
+			nwarn += s.hosts[i].warnings;
+			if (s.hosts[i].failed)
+				by_state[s.hosts[i].state]++;
+		}
+		if (!getrusage(RUSAGE_SELF, &ru))
+			cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+			      ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+		if (!s.quiet || s.failed) {
+			printf("scan: %zu hosts, %zu collected, %zu failed", s.nr,
+			       s.nr - s.failed, s.failed);
+			for (i = 0; i <= SSH_ERROR; i++)
+				if (by_state[i])
+					printf(", %zu %s", by_state[i],
+					       ssh_state_name((enum ssh_state)i));
+			printf("; %zu warnings; %.1f s, cpu %.1f ms/host; commit %.12s%s\n",
+			       nwarn, elapsed(&s.start),
+			       s.nr ? cpu * 1000 / (double)s.nr : 0.0, res.commit,
+			       res.tree_unchanged ? " (unchanged)" : "");
+		}
+		if (s.tty && !s.quiet && s.failed) {
+			printf("%-28s %-18s %s\n", "HOST", "STATE", "WHY");
+			for (i = 0; i < s.nr; i++)
+				if (s.hosts[i].failed)
+					printf("%-28s %-18s %s\n", s.hosts[i].inv->name,
+					       ssh_state_name(s.hosts[i].state),
+					       s.hosts[i].message);
+		}
+	}
+	{
+		unsigned long allowed = max_failed_pct
+			? (unsigned long)((double)s.nr * (double)max_failed / 100.0)
+			: max_failed;
+
+		rc = s.failed > allowed ? EXIT_FAILED_HOSTS : EXIT_OK;
+	}
+out:
+	if (rc == EXIT_ERROR)
+		cli_fail(&err);
+	if (have_res)
+		store_result_release(&res);
+	for (i = 0; i < s.nr; i++) {
+		free(s.hosts[i].message);
+		if (s.hosts[i].collected)
+			snapshot_release(&s.hosts[i].snap);
+	}
+	free(s.hosts);
+	free(targets);
+	free(ups);
+	store_hosts_free(s.prev_hosts, s.prev_nr);
+	store_view_free(s.prev);
+	store_free(st);
+	ed_hmac_free(key);
+	collect_config_free(cfg);
+	inventory_free(inv);
+	ssh_config_free(sshcfg);
+	free(key_path);
+	ed_strvec_release(&trailers);
+	ed_strvec_release(&warnings);
+	ed_strvec_release(&strs);
+	ed_buf_release(&cmd_plain);
+	ed_buf_release(&cmd_become);
+	ed_buf_release(&subject);
+	ed_buf_release(&home_ssh);
+	return rc;
+}

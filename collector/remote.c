@@ -1,0 +1,812 @@
+/*
+ * The fleet scan's remote side: one sh script per host and the decoder of
+ * its answer into an in-memory image. See collector/remote.h.
+ *
+ * Stream (all sections in this order; a missing "@done" means truncated):
+ *   ENVDRIFT-STREAM 1\n
+ *   @list\n   records "R T MODE UID GID SIZE MTIME\0PATH\0LINK\0" where R is
+ *             r (readable by the remote user) or u, T find's %y; "@end\0"
+ *   @proc\n   grep -r -H -Z lines "PATH\0LINE\n" of /proc files; "@end\n"
+ *   @cmd I RC LEN PATH\n LEN bytes   once per command of remote_cmds[]
+ *             (PATH "-": not on the host)
+ *   @tar\n    a GNU tar archive of the readable regular files
+ *   @done\n
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "collector/collector.h"
+#include "collector/internal.h"
+#include "collector/remote.h"
+#include "collector/vfs.h"
+#include "core/alloc.h"
+
+#define STREAM_MAGIC "ENVDRIFT-STREAM 1\n"
+
+/* Files the collectors open outside the walked trees (packages.c, kernel.c,
+ * services.c, files.c owner names). Missing ones are simply not listed. */
+static const char *const fixed_singles[] = {
+	"/etc/passwd", "/etc/group", "/etc/hostname",
+	"/etc/os-release", "/usr/lib/os-release",
+	"/var/lib/dpkg/status", "/lib/apk/db/installed",
+	"/var/lib/rpm", "/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db",
+	"/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm",
+	"/usr/lib/sysimage/rpm/Packages", "/usr/lib/sysimage/rpm/Packages.db",
+	"/usr/lib/sysimage/rpm/rpmdb.sqlite",
+	"/proc", "/proc/cmdline", "/proc/meminfo", "/proc/modules",
+	"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6",
+	"/run/systemd/system", "/usr/bin/systemctl", "/bin/systemctl",
+	"/usr/bin/rpm", "/bin/rpm",
+};
+
+/*
+ * Commands collectors run (vfs_run), in the order of the @cmd sections.
+ * argv after argv[0]; argv[0] is the first candidate that is executable
+ * on the host. Must stay the argv collector/services.c and pkg_rpm.c build.
+ */
+struct remote_cmd {
+	const char *const *paths;  /* candidates for argv[0] */
+	const char *const *args;   /* NULL-terminated */
+	const char *env;           /* assignments prefixed on the host */
+	const char *const *needs;  /* run only if one of these exists */
+};
+
+static const char *const systemctl_paths[] = { "/usr/bin/systemctl",
+					       "/bin/systemctl", NULL };
+static const char *const rpm_paths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
+static const char *const rpm_args[] = { "-qa", "--root", "/", "--qf", RPM_QF,
+					NULL };
+static const char *const rpm_needs[] = {
+	"/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db",
+	"/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/Packages",
+	"/usr/lib/sysimage/rpm/Packages.db",
+	"/usr/lib/sysimage/rpm/rpmdb.sqlite", NULL,
+};
+static const char *const systemd_needs[] = { "/run/systemd/system", NULL };
+
+static const struct remote_cmd remote_cmds[] = {
+	{ systemctl_paths, services_active_args,
+	  "LC_ALL=C SYSTEMD_COLORS=0 SYSTEMD_PAGER=", systemd_needs },
+	{ rpm_paths, rpm_args, NULL, rpm_needs },
+};
+
+static int has_glob_meta(const char *s)
+{
+	return strpbrk(s, "*?[\\") != NULL;
+}
+
+/* 1 if path equals dir or lies below it ("" and "/" are the root). */
+static int is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!n || (n == 1 && dir[0] == '/'))
+		return 1;
+	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n]);
+}
+
+static int is_proc(const char *path)
+{
+	return is_under(path, "/proc");
+}
+
+/* Longest glob-free directory prefix of an absolute include pattern. */
+static void include_start(struct ed_buf *out, const char *pat)
+{
+	const char *p = pat;
+
+	ed_buf_reset(out);
+	while (*p == '/') {
+		const char *end = strchr(p + 1, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char *comp = ed_xstrndup(p + 1, n - 1);
+		int meta = has_glob_meta(comp);
+
+		free(comp);
+		if (meta || n == 1)
+			break;
+		ed_buf_add(out, p, n);
+		p += n;
+	}
+	if (!out->len)
+		ed_buf_addch(out, '/');
+}
+
+/* Drop the entries of v equal to or below an entry of roots (v != roots). */
+static void drop_nested(struct ed_strvec *v, const struct ed_strvec *roots)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < v->nr; i++) {
+		int nested = 0;
+
+		for (j = 0; j < roots->nr && !nested; j++)
+			nested = is_under(v->v[i], roots->v[j]);
+		if (nested)
+			free(v->v[i]);
+		else
+			v->v[k++] = v->v[i];
+	}
+	v->nr = k;
+}
+
+/* Drop the entries of a sorted v below another entry of v. */
+static void drop_self_nested(struct ed_strvec *v)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < v->nr; i++) {
+		size_t j;
+		int nested = 0;
+
+		for (j = 0; j < k && !nested; j++)
+			nested = is_under(v->v[i], v->v[j]);
+		if (nested)
+			free(v->v[i]);
+		else
+			v->v[k++] = v->v[i];
+	}
+	v->nr = k;
+}
+
+static void push_ancestors(struct ed_strvec *out, const char *path)
+{
+	const char *p = path;
+
+	while ((p = strchr(p + 1, '/')))
+		ed_strvec_take(out, ed_xstrndup(path, (size_t)(p - path)));
+}
+
+/* What to list: walked trees and single paths (with their ancestors). */
+static void remote_paths(struct ed_strvec *trees, struct ed_strvec *singles,
+			 const struct collect_config *cfg)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	size_t i;
+
+	if (cfg->files)
+		for (i = 0; i < cfg->file_include.nr; i++) {
+			include_start(&b, cfg->file_include.v[i]);
+			ed_strvec_push(trees, b.ptr);
+		}
+	if (cfg->services)
+		ed_strvec_push(trees, "/etc/systemd/system");
+	if (cfg->sysctl)
+		ed_strvec_push(trees, "/proc/sys");
+	ed_strvec_sort_unique(trees);
+	drop_self_nested(trees);
+
+	for (i = 0; i < ED_ARRAY_SIZE(fixed_singles); i++)
+		ed_strvec_push(singles, fixed_singles[i]);
+	for (i = 0; i < cfg->toggle_files.nr; i++)
+		ed_strvec_push(singles, cfg->toggle_files.v[i]);
+	for (i = 0; i < cfg->toggle_files.nr; i++)
+		push_ancestors(singles, cfg->toggle_files.v[i]);
+	for (i = 0; i < ED_ARRAY_SIZE(fixed_singles); i++)
+		push_ancestors(singles, fixed_singles[i]);
+	for (i = 0; i < trees->nr; i++)
+		push_ancestors(singles, trees->v[i]);
+	ed_strvec_sort_unique(singles);
+	drop_nested(singles, trees);
+	ed_buf_release(&b);
+}
+
+/* Append s single-quoted for sh. */
+static void sh_quote(struct ed_buf *out, const char *s)
+{
+	ed_buf_addch(out, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			ed_buf_adds(out, "'\\''");
+		else
+			ed_buf_addch(out, *s);
+	}
+	ed_buf_addch(out, '\'');
+}
+
+static void add_paths(struct ed_buf *out, const struct ed_strvec *v,
+		      int proc)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr; i++)
+		if (proc < 0 || is_proc(v->v[i]) == proc) {
+			ed_buf_addch(out, ' ');
+			sh_quote(out, v->v[i]);
+		}
+}
+
+static size_t count_paths(const struct ed_strvec *v, int proc)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nr; i++)
+		n += is_proc(v->v[i]) == proc;
+	return n;
+}
+
+#define LIST_FMT " \\( -readable -printf r -o -printf u \\)" \
+	" -printf '%y %m %U %G %s %T@\\0%p\\0%l\\0'"
+
+static void add_cmd(struct ed_buf *s, size_t idx, const struct remote_cmd *c)
+{
+	size_t i;
+
+	ed_buf_adds(s, "c=\nfor p in");
+	for (i = 0; c->paths[i]; i++) {
+		ed_buf_addch(s, ' ');
+		sh_quote(s, c->paths[i]);
+	}
+	ed_buf_adds(s, "; do if [ -x \"$p\" ]; then c=$p; break; fi; done\n");
+	if (c->needs) {
+		ed_buf_adds(s, "n=\nfor p in");
+		for (i = 0; c->needs[i]; i++) {
+			ed_buf_addch(s, ' ');
+			sh_quote(s, c->needs[i]);
+		}
+		ed_buf_adds(s, "; do if [ -e \"$p\" ]; then n=1; fi; done\n"
+			       "[ -n \"$n\" ] || c=\n");
+	}
+	ed_buf_adds(s, "if [ -n \"$c\" ]; then o=$(");
+	if (c->env) {
+		ed_buf_adds(s, c->env);
+		ed_buf_addch(s, ' ');
+	}
+	ed_buf_adds(s, "\"$c\"");
+	for (i = 0; c->args[i]; i++) {
+		ed_buf_addch(s, ' ');
+		sh_quote(s, c->args[i]);
+	}
+	/* "x$?" after the output keeps its trailing newlines and gives the status */
+	ed_buf_addf(s, " </dev/null 2>/dev/null; echo \"x$?\"); r=${o##*x}; o=${o%%x*}\n"
+		       "printf '@cmd %zu %%s %%s %%s\\n' \"$r\" \"${#o}\" \"$c\"; printf '%%s' \"$o\"\n"
+		       "else printf '@cmd %zu 0 0 -\\n'; fi\n", idx, idx);
+}
+
+void remote_command(struct ed_buf *out, const struct collect_config *cfg,
+		    int become)
+{
+	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
+	struct ed_buf s = ED_BUF_INIT;
+	size_t i;
+
+	remote_paths(&trees, &singles, cfg);
+	ed_buf_adds(&s, "LC_ALL=C; export LC_ALL\n"
+			"PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n"
+			"printf 'ENVDRIFT-STREAM 1\\n@list\\n'\n"
+			"find");
+	add_paths(&s, &singles, -1);
+	ed_buf_adds(&s, " -maxdepth 0" LIST_FMT " 2>/dev/null\nfind");
+	add_paths(&s, &trees, -1);
+	ed_buf_adds(&s, LIST_FMT " 2>/dev/null\n"
+			"printf '@end\\0@proc\\n'\n");
+	/* single paths include directories (/proc, /proc/net): never -r them */
+	if (count_paths(&singles, 1)) {
+		ed_buf_adds(&s, "grep -a -d skip -H -Z ''");
+		add_paths(&s, &singles, 1);
+		ed_buf_adds(&s, " 2>/dev/null\n");
+	}
+	if (count_paths(&trees, 1)) {
+		ed_buf_adds(&s, "grep -a -r -H -Z ''");
+		add_paths(&s, &trees, 1);
+		ed_buf_adds(&s, " 2>/dev/null\n");
+	}
+	ed_buf_adds(&s, "printf '@end\\n'\n");
+	for (i = 0; i < ED_ARRAY_SIZE(remote_cmds); i++)
+		add_cmd(&s, i, &remote_cmds[i]);
+	ed_buf_adds(&s, "printf '@tar\\n'\n{ ");
+	if (count_paths(&singles, 0)) {
+		ed_buf_adds(&s, "find");
+		add_paths(&s, &singles, 0);
+		ed_buf_adds(&s, " -maxdepth 0 -type f -readable -print0; ");
+	}
+	if (count_paths(&trees, 0)) {
+		ed_buf_adds(&s, "find");
+		add_paths(&s, &trees, 0);
+		ed_buf_adds(&s, " -type f -readable -print0; ");
+	}
+	ed_buf_adds(&s, "} 2>/dev/null | tar --null --no-recursion --hard-dereference"
+			" --format=gnu -T - -cf - 2>/dev/null\n"
+			"printf '@done\\n'\n");
+
+	ed_buf_reset(out);
+	if (become)
+		ed_buf_adds(out, "sudo -n ");
+	ed_buf_adds(out, "/bin/sh -c ");
+	sh_quote(out, s.ptr);
+	ed_buf_release(&s);
+	ed_strvec_release(&trees);
+	ed_strvec_release(&singles);
+}
+
+/* ---- decoding ---- */
+
+struct listed {
+	const char *path;
+	const char *link;
+	size_t link_len;
+	struct stat st;
+	int readable;
+	const char *data; /* content (slice of the stream or proc buffer) */
+	size_t len;
+	int has_data;
+};
+
+struct proc_file {
+	char *path;
+	struct ed_buf data;
+};
+
+struct decoder {
+	const char *buf, *p, *end;
+	struct listed *v;
+	size_t nr, alloc;
+	/* /proc contents rebuilt from grep lines, one buffer per file */
+	struct proc_file *proc;
+	size_t proc_nr, proc_alloc;
+	int archive_seen;
+	struct ed_err *err;
+};
+
+static int bad(struct decoder *d, const char *section, const char *what)
+{
+	return ed_err_set(d->err, ED_EPARSE,
+			  "remote stream, %s section at byte %zu: %s", section,
+			  (size_t)(d->p - d->buf), what);
+}
+
+static int expect(struct decoder *d, const char *lit, const char *section)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(d->end - d->p) < n || memcmp(d->p, lit, n))
+		return bad(d, section, d->p >= d->end ? "stream ends early (truncated)"
+					     : "unexpected bytes");
+	d->p += n;
+	return 0;
+}
+
+/* A NUL-terminated field at d->p. */
+static const char *field(struct decoder *d, size_t *len)
+{
+	const char *z = memchr(d->p, '\0', (size_t)(d->end - d->p));
+	const char *s = d->p;
+
+	if (!z)
+		return NULL;
+	*len = (size_t)(z - s);
+	d->p = z + 1;
+	return s;
+}
+
+static int parse_ull(const char **s, const char *end, int base,
+		     unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *p = *s;
+
+	if (p >= end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d >= (unsigned)base || v > (~0ULL - d) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + d;
+	}
+	*s = p;
+	*out = v;
+	return 0;
+}
+
+static mode_t type_bits(char c)
+{
+	switch (c) {
+	case 'f': return S_IFREG;
+	case 'd': return S_IFDIR;
+	case 'l': return S_IFLNK;
+	case 'p': return S_IFIFO;
+	case 's': return S_IFSOCK;
+	case 'c': return S_IFCHR;
+	case 'b': return S_IFBLK;
+	default: return 0;
+	}
+}
+
+/* "R T MODE UID GID SIZE SEC.NSEC" */
+static int parse_attrs(struct listed *l, const char *s, size_t n)
+{
+	const char *e = s + n;
+	unsigned long long mode, uid, gid, size, sec, nsec = 0;
+	mode_t type;
+
+	if (n < 4 || (s[0] != 'r' && s[0] != 'u'))
+		return -1;
+	l->readable = s[0] == 'r';
+	type = type_bits(s[1]);
+	if (!type || s[2] != ' ')
+		return -1;
+	s += 3;
+	if (parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e || *s++ != ' ' ||
+	    parse_ull(&s, e, 10, &uid) || s >= e || *s++ != ' ' ||
+	    parse_ull(&s, e, 10, &gid) || s >= e || *s++ != ' ' ||
+	    parse_ull(&s, e, 10, &size) || s >= e || *s++ != ' ' ||
+	    parse_ull(&s, e, 10, &sec))
+		return -1;
+	if (s < e && *s == '.') {
+		const char *f = ++s;
+		unsigned digits = 0;
+
+		for (; s < e && *s >= '0' && *s <= '9'; s++)
+			if (digits++ < 9)
+				nsec = nsec * 10 + (unsigned)(*s - '0');
+		if (s == f)
+			return -1;
+		for (; digits < 9; digits++)
+			nsec *= 10;
+	}
+	if (s != e || uid > 0xffffffffULL || gid > 0xffffffffULL)
+		return -1;
+	memset(&l->st, 0, sizeof(l->st));
+	l->st.st_mode = type | (mode_t)mode;
+	l->st.st_uid = (uid_t)uid;
+	l->st.st_gid = (gid_t)gid;
+	l->st.st_size = (off_t)size;
+	l->st.st_mtim.tv_sec = (time_t)sec;
+	l->st.st_mtim.tv_nsec = (long)nsec;
+	l->st.st_nlink = 1;
+	return 0;
+}
+
+static int decode_list(struct decoder *d)
+{
+	if (expect(d, "@list\n", "list") < 0)
+		return d->err->code;
+	for (;;) {
+		struct listed *l;
+		const char *attrs, *path, *link;
+		size_t alen, plen, llen;
+
+		if (d->end - d->p >= 5 && !memcmp(d->p, "@end", 5))
+			break;
+		attrs = field(d, &alen);
+		path = attrs ? field(d, &plen) : NULL;
+		link = path ? field(d, &llen) : NULL;
+		if (!link)
+			return bad(d, "list", "stream ends early (truncated)");
+		if (!plen || path[0] != '/')
+			return bad(d, "list", "path is not absolute");
+		ED_ALLOC_GROW(d->v, d->nr + 1, d->alloc);
+		l = &d->v[d->nr];
+		memset(l, 0, sizeof(*l));
+		if (parse_attrs(l, attrs, alen) < 0)
+			return bad(d, "list", "malformed attributes (not GNU find?)");
+		l->path = path;
+		l->link = link;
+		l->link_len = llen;
+		d->nr++;
+	}
+	d->p += 5;
+	return 0;
+}
+
+/* grep prints each file's lines together: a new path is a new file */
+static struct ed_buf *proc_buf(struct decoder *d, const char *path)
+{
+	struct proc_file *f;
+
+	if (d->proc_nr && !strcmp(d->proc[d->proc_nr - 1].path, path))
+		return &d->proc[d->proc_nr - 1].data;
+	ED_ALLOC_GROW(d->proc, d->proc_nr + 1, d->proc_alloc);
+	f = &d->proc[d->proc_nr++];
+	f->path = ed_xstrdup(path);
+	ed_buf_init(&f->data);
+	return &f->data;
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	return strcmp(((const struct proc_file *)a)->path,
+		      ((const struct proc_file *)b)->path);
+}
+
+static int decode_proc(struct decoder *d)
+{
+	if (expect(d, "@proc\n", "proc") < 0)
+		return d->err->code;
+	while (!(d->end - d->p >= 5 && !memcmp(d->p, "@end\n", 5))) {
+		size_t plen;
+		const char *path = field(d, &plen);
+		const char *nl;
+
+		if (!path)
+			return bad(d, "proc", "stream ends early (truncated)");
+		nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
+		if (!nl)
+			return bad(d, "proc", "stream ends early (truncated)");
+		{
+			struct ed_buf *b = proc_buf(d, path);
+
+			ed_buf_add(b, d->p, (size_t)(nl - d->p) + 1);
+		}
+		d->p = nl + 1;
+	}
+	d->p += 5;
+	return 0;
+}
+
+static int decode_cmds(struct decoder *d, struct vfs *fs)
+{
+	size_t i, j;
+
+	for (i = 0; i < ED_ARRAY_SIZE(remote_cmds); i++) {
+		const struct remote_cmd *c = &remote_cmds[i];
+		unsigned long long idx, rc, len;
+		const char *nl, *s;
+		char *prog;
+
+		if (expect(d, "@cmd ", "cmd") < 0)
+			return d->err->code;
+		nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
+		s = d->p;
+		if (!nl || parse_ull(&s, nl, 10, &idx) || idx != i || *s++ != ' ' ||
+		    parse_ull(&s, nl, 10, &rc) || *s++ != ' ' ||
+		    parse_ull(&s, nl, 10, &len) || *s++ != ' ' || s >= nl ||
+		    len > (size_t)(d->end - nl - 1))
+			return bad(d, "cmd", "malformed header");
+		prog = ed_xstrndup(s, (size_t)(nl - s));
+		d->p = nl + 1;
+		if (strcmp(prog, "-")) {
+			char *argv[16];
+			size_t n = 0;
+
+			argv[n++] = prog;
+			for (j = 0; c->args[j] && n < ED_ARRAY_SIZE(argv) - 1; j++)
+				argv[n++] = (char *)(uintptr_t)c->args[j];
+			argv[n] = NULL;
+			/* as a wait status: the shell reports 128+N for signal N */
+			vfs_mem_set_output(fs, argv, d->p, (size_t)len,
+					   rc > 128 && rc < 160 ? (int)(rc - 128)
+							       : (int)((rc & 0xff) << 8));
+		}
+		free(prog);
+		d->p += len;
+	}
+	return 0;
+}
+
+/* Parse an octal or base-256 tar number field. */
+static int tar_num(const unsigned char *f, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i = 0;
+
+	if (f[0] & 0x80) {
+		if (f[0] != 0x80)
+			return -1;
+		for (i = 1; i < n; i++) {
+			if (v >> 56)
+				return -1;
+			v = (v << 8) | f[i];
+		}
+		*out = v;
+		return 0;
+	}
+	while (i < n && f[i] == ' ')
+		i++;
+	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (v >> 60)
+			return -1;
+		v = v * 8 + (unsigned)(f[i] - '0');
+	}
+	if (i < n && f[i] && f[i] != ' ')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmp_listed(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->path,
+		      ((const struct listed *)b)->path);
+}
+
+static struct listed *find_listed(struct decoder *d, const char *path)
+{
+	struct listed key;
+
+	key.path = path;
+	return bsearch(&key, d->v, d->nr, sizeof(*d->v), cmp_listed);
+}
+
+static int decode_tar(struct decoder *d, struct ed_strvec *warnings)
+{
+	struct ed_buf name = ED_BUF_INIT, longname = ED_BUF_INIT;
+	int have_long = 0, rc = 0;
+
+	if (expect(d, "@tar\n", "tar") < 0)
+		return d->err->code;
+	for (;;) {
+		const unsigned char *h = (const unsigned char *)d->p;
+		unsigned long long size;
+		size_t padded, i;
+		char type;
+		struct listed *l;
+
+		if (!d->archive_seen && d->end - d->p >= 6 &&
+		    !memcmp(d->p, "@done\n", 6))
+			break; /* no archive at all: tar could not run */
+		if (d->end - d->p < 512) {
+			rc = bad(d, "tar", "stream ends early (truncated)");
+			goto out;
+		}
+		for (i = 0; i < 512 && !h[i]; i++)
+			;
+		d->archive_seen = 1;
+		if (i == 512) {
+			/* end of archive: skip the zero padding of the record */
+			while (d->p < d->end && !*d->p)
+				d->p++;
+			break;
+		}
+		if (memcmp(h + 257, "ustar", 5) || tar_num(h + 124, 12, &size) ||
+		    size > (unsigned long long)(d->end - d->p)) {
+			rc = bad(d, "tar", "not a GNU tar archive");
+			goto out;
+		}
+		type = (char)h[156];
+		padded = (size_t)((size + 511) & ~511ULL);
+		if ((size_t)(d->end - d->p) - 512 < padded) {
+			rc = bad(d, "tar", "stream ends early (truncated)");
+			goto out;
+		}
+		if (type == 'L') {
+			ed_buf_reset(&longname);
+			ed_buf_add(&longname, d->p + 512, (size_t)size);
+			ed_buf_setlen(&longname, strnlen(longname.ptr, longname.len));
+			have_long = 1;
+			d->p += 512 + padded;
+			continue;
+		}
+		ed_buf_reset(&name);
+		ed_buf_addch(&name, '/');
+		if (have_long) {
+			ed_buf_add(&name, longname.ptr, longname.len);
+		} else {
+			size_t pl = strnlen((const char *)h + 345, 155);
+
+			if (pl) {
+				ed_buf_add(&name, h + 345, pl);
+				ed_buf_addch(&name, '/');
+			}
+			ed_buf_add(&name, h, strnlen((const char *)h, 100));
+		}
+		have_long = 0;
+		if (type == '0' || type == '\0' || type == '7') {
+			l = find_listed(d, name.ptr);
+			if (l && S_ISREG(l->st.st_mode)) {
+				l->data = d->p + 512;
+				l->len = (size_t)size;
+				l->has_data = 1;
+			} else {
+				ed_strvec_pushf(warnings, "remote: %s: in the archive but not listed",
+						name.ptr);
+			}
+		}
+		d->p += 512 + padded;
+	}
+	rc = expect(d, "@done\n", "end");
+out:
+	ed_buf_release(&name);
+	ed_buf_release(&longname);
+	return rc;
+}
+
+/* 1 if a listed ancestor of path is a symlink. */
+static int under_symlink(struct decoder *d, const char *path)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	const char *p = path;
+	int found = 0;
+
+	while (!found && (p = strchr(p + 1, '/'))) {
+		struct listed *l;
+
+		ed_buf_reset(&b);
+		ed_buf_add(&b, path, (size_t)(p - path));
+		l = find_listed(d, b.ptr);
+		found = l && S_ISLNK(l->st.st_mode);
+	}
+	ed_buf_release(&b);
+	return found;
+}
+
+static int build_image(struct decoder *d, struct vfs *fs,
+		       struct ed_strvec *warnings)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->nr; i++) {
+		struct listed *l = &d->v[i];
+		const char *data = NULL;
+		size_t len = 0;
+		int flags = l->readable ? 0 : VFS_MEM_UNREADABLE;
+
+		/* /bin/x on a merged-/usr host: reached through /usr/bin/x */
+		if (under_symlink(d, l->path))
+			continue;
+
+		if (S_ISLNK(l->st.st_mode)) {
+			data = l->link;
+			len = l->link_len;
+		} else if (S_ISREG(l->st.st_mode) && l->readable) {
+			if (is_proc(l->path)) {
+				struct proc_file key, *f;
+
+				key.path = (char *)(uintptr_t)l->path;
+				f = bsearch(&key, d->proc, d->proc_nr,
+					    sizeof(*d->proc), cmp_proc);
+				if (f) {
+					data = f->data.ptr;
+					len = f->data.len;
+				}
+			} else if (!d->archive_seen) {
+				return ed_err_set(d->err, ED_EPARSE,
+						  "remote stream: no tar archive (GNU tar with --null -T is needed on the host)");
+			} else if (l->has_data) {
+				data = l->data;
+				len = l->len;
+				l->st.st_size = (off_t)len;
+			} else {
+				/* listed, readable, yet not delivered: keep the old lines */
+				ed_strvec_pushf(warnings,
+						"remote: %s: listed but not read (changed or removed during the scan?)",
+						l->path);
+				flags = VFS_MEM_UNREADABLE;
+			}
+		}
+		rc = vfs_mem_add(fs, l->path, &l->st, data, len, flags, d->err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int remote_decode(struct vfs *fs, const char *buf, size_t len,
+		  struct ed_strvec *warnings, struct ed_err *err)
+{
+	struct decoder d;
+	size_t i;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.buf = d.p = buf;
+	d.end = buf + len;
+	d.err = err;
+	rc = expect(&d, STREAM_MAGIC, "header");
+	if (!rc)
+		rc = decode_list(&d);
+	if (!rc)
+		rc = decode_proc(&d);
+	if (!rc)
+		rc = decode_cmds(&d, fs);
+	if (!rc) {
+		qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
+		qsort(d.proc, d.proc_nr, sizeof(*d.proc), cmp_proc);
+		rc = decode_tar(&d, warnings);
+	}
+	if (!rc)
+		rc = build_image(&d, fs, warnings);
+	for (i = 0; i < d.proc_nr; i++) {
+		ed_buf_release(&d.proc[i].data);
+		free(d.proc[i].path);
+	}
+	free(d.proc);
+	free(d.v);
+	return rc;
+}

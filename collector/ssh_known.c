@@ -1,0 +1,592 @@
+/*
+ * known_hosts for the fleet transport. The file is read once per run and
+ * fed to libssh2 one line at a time, so a bad line costs a warning instead
+ * of the whole file (libssh2_knownhost_readfile stops at the first one).
+ * Lines libssh2 1.10 cannot use are kept aside: wildcard patterns and
+ * @revoked keys are applied here, @cert-authority and sk-* lines explain
+ * why a host is unknown. accept_new appends one plain line per new host
+ * (O_APPEND, never a rewrite).
+ */
+#include "collector/ssh.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "collector/ssh_config.h"
+#include "core/alloc.h"
+
+enum kh_kind {
+	KH_PLAIN,    /* names libssh2 checks: plain or hashed */
+	KH_WILDCARD, /* a pattern list with * ? or ! (checked here) */
+	KH_CA,       /* @cert-authority: unsupported */
+	KH_REVOKED,  /* @revoked: refused here */
+	KH_SK,       /* sk-* key: unsupported */
+};
+
+struct kh_line {
+	unsigned lineno;
+	enum kh_kind kind;
+	unsigned type;     /* SSH_KEY_* bit, 0 for another algorithm */
+	char *hosts;       /* the host field as written */
+	int hashed;        /* hosts is |1|salt|hash */
+	struct ed_buf salt, hash, blob; /* decoded */
+};
+
+struct ssh_known {
+	char *path;
+	/* never connected: libssh2 wants a session to own its knownhosts */
+	LIBSSH2_SESSION *session;
+	LIBSSH2_KNOWNHOSTS *kh;
+	struct kh_line *lines;
+	size_t nr, alloc;
+	int need_newline; /* the file does not end in '\n' */
+	unsigned last_line; /* lines in the file, counting our appends */
+};
+
+static const struct {
+	unsigned type;
+	const char *name;
+	int kh; /* libssh2's knownhost key type */
+} key_types[] = {
+	{ SSH_KEY_ED25519, "ssh-ed25519", LIBSSH2_KNOWNHOST_KEY_ED25519 },
+	{ SSH_KEY_ECDSA256, "ecdsa-sha2-nistp256",
+	  LIBSSH2_KNOWNHOST_KEY_ECDSA_256 },
+	{ SSH_KEY_ECDSA384, "ecdsa-sha2-nistp384",
+	  LIBSSH2_KNOWNHOST_KEY_ECDSA_384 },
+	{ SSH_KEY_ECDSA521, "ecdsa-sha2-nistp521",
+	  LIBSSH2_KNOWNHOST_KEY_ECDSA_521 },
+	{ SSH_KEY_RSA, "ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
+	{ SSH_KEY_DSS, "ssh-dss", LIBSSH2_KNOWNHOST_KEY_SSHDSS },
+};
+
+const char *ssh_key_type_name(unsigned type)
+{
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(key_types); i++)
+		if (key_types[i].type == type)
+			return key_types[i].name;
+	return NULL;
+}
+
+unsigned ssh_key_type_parse(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(key_types); i++)
+		if (strlen(key_types[i].name) == len &&
+		    !memcmp(key_types[i].name, name, len))
+			return key_types[i].type;
+	return 0;
+}
+
+static int kh_type(unsigned type)
+{
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(key_types); i++)
+		if (key_types[i].type == type)
+			return key_types[i].kh;
+	return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+}
+
+unsigned ssh_key_blob_type(const unsigned char *blob, size_t len)
+{
+	size_t n;
+
+	if (len < 4)
+		return 0;
+	n = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
+	    (size_t)blob[2] << 8 | blob[3];
+	if (n > len - 4)
+		return 0;
+	return ssh_key_type_parse((const char *)blob + 4, n);
+}
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void ssh_b64_encode(struct ed_buf *out, const void *p, size_t len, int pad)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		ed_buf_addch(out, b64[s[i] >> 2]);
+		ed_buf_addch(out, b64[(s[i] & 3) << 4 | s[i + 1] >> 4]);
+		ed_buf_addch(out, b64[(s[i + 1] & 15) << 2 | s[i + 2] >> 6]);
+		ed_buf_addch(out, b64[s[i + 2] & 63]);
+	}
+	if (len - i == 1) {
+		ed_buf_addch(out, b64[s[i] >> 2]);
+		ed_buf_addch(out, b64[(s[i] & 3) << 4]);
+		if (pad)
+			ed_buf_adds(out, "==");
+	} else if (len - i == 2) {
+		ed_buf_addch(out, b64[s[i] >> 2]);
+		ed_buf_addch(out, b64[(s[i] & 3) << 4 | s[i + 1] >> 4]);
+		ed_buf_addch(out, b64[(s[i + 1] & 15) << 2]);
+		if (pad)
+			ed_buf_addch(out, '=');
+	}
+}
+
+int ssh_b64_decode(struct ed_buf *out, const char *s, size_t len)
+{
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		const char *c;
+
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+		    s[i] == '\r')
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		c = s[i] ? strchr(b64, s[i]) : NULL;
+		if (!c || pad)
+			return -1;
+		acc = (acc << 6 | (unsigned)(c - b64)) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			ed_buf_addch(out, (char)(acc >> bits & 0xff));
+		}
+	}
+	/* leftover bits must be zero padding, and at most 2 '=' */
+	if (pad > 2 || bits >= 6 || (acc & ((1u << bits) - 1)))
+		return -1;
+	return 0;
+}
+
+void ssh_key_fingerprint(struct ed_buf *out, const unsigned char *blob,
+			 size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	ed_buf_adds(out, "SHA256:");
+	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		ED_BUG("SHA-256 unavailable");
+	ssh_b64_encode(out, md, mdlen, 0);
+}
+
+/* "[address]:port" unless the port is 22, lower case, as OpenSSH looks up. */
+static void host_spec(struct ed_buf *out, const char *address, unsigned port)
+{
+	const char *p;
+
+	ed_buf_reset(out);
+	if (port && port != 22)
+		ed_buf_addch(out, '[');
+	for (p = address; *p; p++)
+		ed_buf_addch(out, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) :
+				  *p);
+	if (port && port != 22)
+		ed_buf_addf(out, "]:%u", port);
+}
+
+static int line_matches(const struct kh_line *l, const char *spec)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (!l->hashed)
+		return ssh_pattern_match_list(spec, l->hosts,
+					      strlen(l->hosts)) == 1;
+	if (!HMAC(EVP_sha1(), l->salt.ptr, (int)l->salt.len,
+		  (const unsigned char *)spec, strlen(spec), md, &mdlen))
+		return 0;
+	return mdlen == l->hash.len && !memcmp(md, l->hash.ptr, mdlen);
+}
+
+static void line_release(struct kh_line *l)
+{
+	free(l->hosts);
+	ed_buf_release(&l->salt);
+	ed_buf_release(&l->hash);
+	ed_buf_release(&l->blob);
+}
+
+/* Split "|1|salt|hash"; -1 if malformed. */
+static int parse_hashed(struct kh_line *l)
+{
+	const char *s = l->hosts + 3, *bar = strchr(s, '|');
+
+	if (!bar || ssh_b64_decode(&l->salt, s, (size_t)(bar - s)) < 0 ||
+	    ssh_b64_decode(&l->hash, bar + 1, strlen(bar + 1)) < 0 ||
+	    l->hash.len != 20)
+		return -1;
+	return 0;
+}
+
+static size_t field(const char **p, const char **start)
+{
+	const char *s = *p;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*start = s;
+	while (*s && *s != ' ' && *s != '\t')
+		s++;
+	*p = s;
+	return (size_t)(s - *start);
+}
+
+static const char *libssh2_msg(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	return msg && *msg ? msg : "libssh2 cannot parse it";
+}
+
+/*
+ * Parse one line (NUL-terminated, no newline). Returns NULL when it is
+ * kept, else why it is skipped.
+ */
+static const char *add_line(struct ssh_known *k, const char *line,
+			    unsigned lineno, struct ed_buf *norm)
+{
+	struct kh_line l;
+	const char *p = line, *mark = NULL, *hosts, *type, *key;
+	size_t mlen = 0, hlen, tlen, klen;
+	const char *why = NULL;
+
+	memset(&l, 0, sizeof(l));
+	l.lineno = lineno;
+	hlen = field(&p, &hosts);
+	if (!hlen || *hosts == '#')
+		return NULL;
+	if (*hosts == '@') {
+		mark = hosts;
+		mlen = hlen;
+		hlen = field(&p, &hosts);
+	}
+	tlen = field(&p, &type);
+	klen = field(&p, &key);
+	if (!klen)
+		return "expected host names, a key type and a key";
+	l.hosts = ed_xstrndup(hosts, hlen);
+	l.type = ssh_key_type_parse(type, tlen);
+	l.hashed = hlen > 3 && !memcmp(hosts, "|1|", 3);
+	if (mark && mlen == 15 && !memcmp(mark, "@cert-authority", 15))
+		l.kind = KH_CA;
+	else if (mark && mlen == 8 && !memcmp(mark, "@revoked", 8))
+		l.kind = KH_REVOKED;
+	else if (mark)
+		why = "unknown marker";
+	else if (tlen > 3 && !memcmp(type, "sk-", 3))
+		l.kind = KH_SK;
+	else if (!l.hashed && strpbrk(l.hosts, "*?!"))
+		l.kind = KH_WILDCARD;
+	else
+		l.kind = KH_PLAIN;
+
+	if (!why && ssh_b64_decode(&l.blob, key, klen) < 0)
+		why = "the key is not valid base64";
+	else if (!why && l.type && ssh_key_blob_type((unsigned char *)l.blob.ptr,
+						     l.blob.len) != l.type)
+		why = "the key does not match its type";
+	else if (!why && l.hashed && parse_hashed(&l) < 0)
+		why = "malformed hashed host name";
+	else if (!why && !l.type && (l.kind == KH_PLAIN ||
+				     l.kind == KH_WILDCARD))
+		why = "key type not supported by libssh2 1.10";
+	if (!why && l.kind == KH_PLAIN) {
+		/* libssh2 gets the fields alone: 1.10 misreads some comments */
+		ed_buf_reset(norm);
+		ed_buf_add(norm, hosts, hlen);
+		ed_buf_addch(norm, ' ');
+		ed_buf_add(norm, type, tlen);
+		ed_buf_addch(norm, ' ');
+		ed_buf_add(norm, key, klen);
+		if (libssh2_knownhost_readline(k->kh, norm->ptr, norm->len,
+					       LIBSSH2_KNOWNHOST_FILE_OPENSSH))
+			why = libssh2_msg(k->session);
+	}
+	if (why) {
+		line_release(&l);
+		return why;
+	}
+	ED_ALLOC_GROW(k->lines, k->nr + 1, k->alloc);
+	k->lines[k->nr++] = l;
+	return NULL;
+}
+
+static char *default_path(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	struct ed_buf b = ED_BUF_INIT;
+
+	ed_buf_adds(&b, pw && pw->pw_dir ? pw->pw_dir :
+			getenv("HOME") ? getenv("HOME") : "/");
+	ed_buf_adds(&b, "/.ssh/known_hosts");
+	return ed_buf_detach(&b, NULL);
+}
+
+int ssh_known_load(struct ssh_known **out, const char *path,
+		   struct ed_strvec *warnings, struct ed_err *err)
+{
+	struct ssh_known *k = ed_xcalloc(1, sizeof(*k));
+	struct ed_buf file = ED_BUF_INIT, line = ED_BUF_INIT;
+	struct ed_buf norm = ED_BUF_INIT;
+	unsigned lineno = 0;
+	size_t i = 0;
+	int rc;
+
+	*out = NULL;
+	ssh_lib_init();
+	k->path = path ? ed_xstrdup(path) : default_path();
+	rc = ed_buf_read_file(&file, k->path, (size_t)64 << 20, err);
+	if (rc == ED_ENOTFOUND) {
+		rc = 0;
+	} else if (rc == ED_EPARTIAL) {
+		rc = ed_err_set(err, ED_EIO, "%s: larger than 64 MiB",
+				k->path);
+		goto out;
+	} else if (rc < 0) {
+		goto out;
+	}
+	k->session = libssh2_session_init();
+	k->kh = k->session ? libssh2_knownhost_init(k->session) : NULL;
+	if (!k->kh) {
+		rc = ed_err_set(err, ED_ESSH, "%s: libssh2 cannot allocate",
+				k->path);
+		goto out;
+	}
+	k->need_newline = file.len && file.ptr[file.len - 1] != '\n';
+	while (i < file.len) {
+		size_t j = i;
+		const char *why;
+
+		while (j < file.len && file.ptr[j] != '\n')
+			j++;
+		lineno++;
+		ed_buf_reset(&line);
+		ed_buf_add(&line, file.ptr + i, j - i);
+		if (line.len && line.ptr[line.len - 1] == '\r')
+			ed_buf_setlen(&line, line.len - 1);
+		why = memchr(line.ptr, '\0', line.len) ? "NUL byte" :
+			add_line(k, line.ptr, lineno, &norm);
+		if (why && warnings)
+			ed_strvec_pushf(warnings, "%s:%u: skipped: %s", k->path,
+					lineno, why);
+		if (!why && k->nr && k->lines[k->nr - 1].lineno == lineno &&
+		    k->lines[k->nr - 1].kind == KH_CA && warnings)
+			ed_strvec_pushf(warnings, "%s:%u: @cert-authority lines are not supported by libssh2 1.10; hosts they cover will be reported unknown", k->path, lineno);
+		i = j + 1;
+	}
+	k->last_line = lineno;
+	*out = k;
+	k = NULL;
+out:
+	ed_buf_release(&file);
+	ed_buf_release(&line);
+	ed_buf_release(&norm);
+	ssh_known_free(k);
+	return rc;
+}
+
+void ssh_known_free(struct ssh_known *k)
+{
+	size_t i;
+
+	if (!k)
+		return;
+	for (i = 0; i < k->nr; i++)
+		line_release(&k->lines[i]);
+	free(k->lines);
+	if (k->kh)
+		libssh2_knownhost_free(k->kh);
+	if (k->session)
+		libssh2_session_free(k->session);
+	free(k->path);
+	free(k);
+}
+
+unsigned ssh_known_types(const struct ssh_known *k, const char *address,
+			 unsigned port)
+{
+	struct ed_buf spec = ED_BUF_INIT;
+	unsigned types = 0;
+	size_t i;
+
+	host_spec(&spec, address, port);
+	for (i = 0; i < k->nr; i++) {
+		const struct kh_line *l = &k->lines[i];
+
+		if ((l->kind == KH_PLAIN || l->kind == KH_WILDCARD) &&
+		    !(types & l->type) && line_matches(l, spec.ptr))
+			types |= l->type;
+	}
+	ed_buf_release(&spec);
+	return types;
+}
+
+static int append(struct ssh_known *k, const char *spec, const char *tname,
+		  const unsigned char *key, size_t len, struct ed_buf *why)
+{
+	struct ed_buf line = ED_BUF_INIT, norm = ED_BUF_INIT;
+	size_t off = 0, start;
+	int fd, rc = 0;
+
+	if (k->need_newline)
+		ed_buf_addch(&line, '\n');
+	start = line.len;
+	ed_buf_addf(&line, "%s %s ", spec, tname);
+	ssh_b64_encode(&line, key, len, 1);
+	ed_buf_addch(&line, '\n');
+	fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ed_buf_addf(why, "cannot append to %s: %s", k->path,
+			    strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	while (off < line.len) {
+		ssize_t n = write(fd, line.ptr + off, line.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ed_buf_addf(why, "cannot append to %s: %s", k->path,
+				    n < 0 ? strerror(errno) : "short write");
+			rc = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0 && !rc) {
+		ed_buf_addf(why, "cannot append to %s: %s", k->path,
+			    strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0) {
+		k->need_newline = 0;
+		ed_buf_setlen(&line, line.len - 1);
+		/* the line is ours: it parses, so a second host sees it */
+		k->last_line++;
+		add_line(k, line.ptr + start, k->last_line, &norm);
+	}
+out:
+	ed_buf_release(&line);
+	ed_buf_release(&norm);
+	return rc;
+}
+
+enum ssh_known_result ssh_known_check(struct ssh_known *k,
+				      const char *address, unsigned port,
+				      const unsigned char *key, size_t len,
+				      int accept_new, struct ed_buf *why)
+{
+	struct ed_buf spec = ED_BUF_INIT, fp = ED_BUF_INIT;
+	const struct kh_line *other = NULL, *aside = NULL, *same = NULL;
+	unsigned type = ssh_key_blob_type(key, len);
+	const char *tname = type ? ssh_key_type_name(type) : "unknown";
+	struct libssh2_knownhost *entry = NULL;
+	enum ssh_known_result res = SSH_KNOWN_NEW;
+	size_t i;
+	int c;
+
+	ed_buf_reset(why);
+	host_spec(&spec, address, port);
+	ssh_key_fingerprint(&fp, key, len);
+	for (i = 0; i < k->nr; i++) {
+		const struct kh_line *l = &k->lines[i];
+
+		if (l->kind == KH_REVOKED && l->blob.len == len &&
+		    !memcmp(l->blob.ptr, key, len)) {
+			ed_buf_addf(why, "host key revoked: %s %s is marked @revoked at %s:%u", tname, fp.ptr, k->path, l->lineno);
+			res = SSH_KNOWN_CHANGED;
+			goto out;
+		}
+	}
+	c = libssh2_knownhost_checkp(k->kh, spec.ptr, -1, (const char *)key,
+				     len,
+				     LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+					     LIBSSH2_KNOWNHOST_KEYENC_RAW |
+					     kh_type(type),
+				     &entry);
+	if (c == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+		res = SSH_KNOWN_MATCH;
+		goto out;
+	}
+	if (c == LIBSSH2_KNOWNHOST_CHECK_FAILURE) {
+		ed_buf_addf(why, "cannot check the host key: %s",
+			    libssh2_msg(k->session));
+		res = SSH_KNOWN_FAILED;
+		goto out;
+	}
+	for (i = 0; i < k->nr; i++) {
+		const struct kh_line *l = &k->lines[i];
+
+		if (l->kind == KH_REVOKED || !line_matches(l, spec.ptr))
+			continue;
+		if (l->kind == KH_CA || l->kind == KH_SK) {
+			if (!aside)
+				aside = l;
+		} else if (l->type != type) {
+			/* a modern key of another type says more than RSA */
+			if (!other || ((other->type & SSH_KEY_LEGACY) &&
+				       !(l->type & SSH_KEY_LEGACY)))
+				other = l;
+		} else if (l->blob.len == len && !memcmp(l->blob.ptr, key, len)) {
+			/* a wildcard line libssh2 skipped holds this key */
+			res = SSH_KNOWN_MATCH;
+			goto out;
+		} else if (!same) {
+			same = l;
+		}
+	}
+	if (c == LIBSSH2_KNOWNHOST_CHECK_MISMATCH || same) {
+		ed_buf_addf(why, "host key changed: the server sent %s %s but ", tname, fp.ptr);
+		if (same)
+			ed_buf_addf(why, "%s:%u holds another %s key for %s", k->path, same->lineno, tname, spec.ptr);
+		else
+			ed_buf_addf(why, "%s holds another %s key for %s", k->path, tname, spec.ptr);
+		ed_buf_adds(why, " (possible man-in-the-middle); refusing");
+		res = SSH_KNOWN_CHANGED;
+		goto out;
+	}
+	if (other && !(other->type & SSH_KEY_LEGACY)) {
+		ed_buf_addf(why, "host key changed: the server sent %s %s but %s:%u holds a %s key for %s, which it no longer offers; refusing", tname, fp.ptr, k->path, other->lineno, ssh_key_type_name(other->type), spec.ptr);
+		res = SSH_KNOWN_CHANGED;
+		goto out;
+	}
+	if (accept_new && !other && !aside && type) {
+		if (append(k, spec.ptr, tname, key, len, why) < 0) {
+			res = SSH_KNOWN_FAILED;
+		} else {
+			ed_buf_addf(why, "added %s %s %s to %s", spec.ptr, tname, fp.ptr, k->path);
+			res = SSH_KNOWN_ADDED;
+		}
+		goto out;
+	}
+	ed_buf_addf(why, "host key unknown: %s %s for %s is not in %s", tname,
+		    fp.ptr, spec.ptr, k->path);
+	if (other)
+		ed_buf_addf(why, "; %s:%u holds only an %s key for it, which libssh2 1.10 cannot verify (no rsa-sha2)", k->path, other->lineno, ssh_key_type_name(other->type));
+	else if (aside && aside->kind == KH_CA)
+		ed_buf_addf(why, "; %s:%u is a @cert-authority line, which libssh2 1.10 does not support", k->path, aside->lineno);
+	else if (aside)
+		ed_buf_addf(why, "; %s:%u holds a security-key (sk-*) key, which libssh2 1.10 does not support", k->path, aside->lineno);
+	else if (accept_new)
+		ed_buf_adds(why, "; not accepting a key of an unknown type");
+out:
+	ed_buf_release(&spec);
+	ed_buf_release(&fp);
+	return res;
+}

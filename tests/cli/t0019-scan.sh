@@ -1,0 +1,208 @@
+#!/bin/sh
+# envdrift scan against a real OpenSSH sshd (tests/lib/fleet.sh): six
+# chrooted hosts in staging and prod, one commit per scan, a remote
+# snapshot byte-identical to `collect --root` of the same root read by the
+# same user, injected drift seen exactly, and every failure state keeping
+# the previous snapshot: unreachable, host key unknown / changed, auth
+# failed, timed out, too much output; --max-failed, status, forget, prune.
+. "$(dirname "$0")/test-lib.sh"
+. "$TESTS_DIR/../lib/fleet.sh"
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
+	echo "# skipped: needs root and /usr/sbin/sshd"
+	check "skipped (not root or no OpenSSH)" true
+	finish
+	exit $?
+fi
+
+FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
+HANG_PID=
+trap '[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null; fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+check "fleet of 6 hosts" fleet_setup "$FL" 6
+[ -f "$FL/port" ] || { finish; exit 1; }
+
+R=$TMP/state
+new_repo "$R"
+
+# inventory: h1-h3 staging, h4-h6 prod, all in role web; extra hosts are
+# appended per case
+inventory() {
+	echo "all:"
+	echo "  vars:"
+	echo "    ansible_port: $FLEET_PORT"
+	echo "    ansible_user: $FLEET_USER"
+	echo "    ansible_ssh_private_key_file: $FLEET_KEY"
+	echo "  children:"
+	echo "    web:"
+	echo "      hosts:"
+	for k in 1 2 3 4 5 6; do echo "        h$k:"; done
+	echo "    staging:"
+	echo "      hosts:"
+	for k in 1 2 3; do echo "        h$k: {ansible_host: $(fleet_addr $k)}"; done
+	echo "    prod:"
+	echo "      hosts:"
+	for k in 4 5 6; do echo "        h$k: {ansible_host: $(fleet_addr $k)}"; done
+	cat
+}
+: | inventory >"$TMP/inv.yaml"
+SCAN="$ENVDRIFT scan --repo $R --known-hosts $FLEET_KNOWN_HOSTS -j 4"
+
+expect_exit 0 "scan of 6 hosts" $SCAN -i "$TMP/inv.yaml"
+expect_grep "summary: 6 collected, 0 failed" "6 hosts, 6 collected, 0 failed" "$TMP/out"
+fsck_ok "$R"
+expect_eq "one commit" 1 "$(git -C "$R" rev-list --count main)"
+expect_eq "six Envdrift-Collected trailers" 6 \
+	"$(git -C "$R" log -1 --format=%B main | grep -c '^Envdrift-Collected: ')"
+expect_eq "h2 stored under staging" "tree" "$(git -C "$R" cat-file -t main:hosts/staging/h2)"
+expect_eq "h5 stored under prod" "tree" "$(git -C "$R" cat-file -t main:hosts/prod/h5)"
+git -C "$R" show main:hosts/staging/h1/packages >"$TMP/pk"
+expect_eq "packages as on this machine's dpkg status" \
+	"$(grep -c '^Status: install ok installed' /var/lib/dpkg/status)" "$(wc -l <"$TMP/pk")"
+git -C "$R" show main:hosts/staging/h1/files >"$TMP/files"
+expect_grep "the 0600 file is recorded unreadable, not missing" \
+	"^$FLEET_SECRET_FILE file 0600 .* unreadable" "$TMP/files"
+git -C "$R" show main:hosts/staging/h1/sysctl >"$TMP/sysctl"
+expect_grep "sysctl from the host's /proc/sys" "^vm\.swappiness = " "$TMP/sysctl"
+git -C "$R" show main:hosts/staging/h1/meta >"$TMP/meta"
+expect_grep "role from the inventory" "^role web$" "$TMP/meta"
+
+# byte-identity: collect --root of h2's root as the same user, same key
+R2=$TMP/local
+mkdir -p "$R2.d" && chown "$FLEET_USER" "$R2.d" "$TMP"
+chmod 755 "$TMP"
+cp "$R.key" "$R2.d/key" && chown "$FLEET_USER" "$R2.d/key"
+runuser -u "$FLEET_USER" -- "$ENVDRIFT" init --repo "$R2.d/repo" --key "$R2.d/key" >/dev/null 2>&1 ||
+	runuser -u "$FLEET_USER" -- "$ENVDRIFT" init --repo "$R2.d/repo" >/dev/null 2>&1
+check "collect --root of h2 as $FLEET_USER" runuser -u "$FLEET_USER" -- env HOME="$R2.d" \
+	"$ENVDRIFT" collect --repo "$R2.d/repo" --key "$R2.d/key" --root "$FL/hosts/h2" \
+	--env staging --host h2 --role web -q
+for f in packages kernel os-release sysctl sysctl-per-host files content services meta; do
+	a=$(git -C "$R" rev-parse -q --verify "main:hosts/staging/h2/$f" 2>/dev/null)
+	b=$(git -c safe.directory="*" -C "$R2.d/repo" rev-parse -q --verify "main:hosts/staging/h2/$f" 2>/dev/null)
+	expect_eq "remote $f is byte-identical to collect --root" "$b" "$a"
+done
+
+expect_eq "the whole host tree is identical" \
+	"$(git -c safe.directory="*" -C "$R2.d/repo" rev-parse main:hosts/staging/h2)" \
+	"$(git -C "$R" rev-parse main:hosts/staging/h2)"
+
+# drift: a config line on h5, a sysctl on h6; the rescan shows exactly those
+fleet_set_file "$FL" 5 /etc/login.defs "$(sed 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS 30/' "$FL/hosts/h5/etc/login.defs")"
+fleet_set_sysctl "$FL" 6 vm.swappiness 7
+expect_exit 0 "rescan" $SCAN -i "$TMP/inv.yaml"
+expect_eq "two commits" 2 "$(git -C "$R" rev-list --count main)"
+git -C "$R" diff --stat main~1 main >"$TMP/stat"
+expect_grep "h5 content changed" "hosts/prod/h5/content/etc/login.defs" "$TMP/stat"
+expect_grep "h6 sysctl changed" "hosts/prod/h6/sysctl " "$TMP/stat"
+expect_eq "nothing else changed (h5 files + content, h6 sysctl)" 3 \
+	"$(git -C "$R" diff --name-only main~1 main | wc -l)"
+git -C "$R" diff main~1 main -- hosts/prod/h6/sysctl >"$TMP/d"
+expect_grep "git diff shows the new swappiness" "^\+vm\.swappiness = 7$" "$TMP/d"
+expect_exit 1 "envdrift diff h4 h6 reports the sysctl" "$ENVDRIFT" diff --repo "$R" h4 h6
+expect_grep "vm.swappiness in the diff" "vm\.swappiness" "$TMP/out"
+
+# failures: unreachable, host key unknown, changed, auth failed
+sed "/^\[$(fleet_addr 3)\]/d" "$FLEET_KNOWN_HOSTS" >"$TMP/kh"
+other=$(ssh-keygen -q -t ed25519 -N '' -f "$TMP/otherhost" </dev/null && cut -d' ' -f1-2 "$TMP/otherhost.pub")
+sed "/^\[$(fleet_addr 2)\]/d" "$TMP/kh" >"$TMP/kh2" && mv "$TMP/kh2" "$TMP/kh"
+echo "[$(fleet_addr 2)]:$FLEET_PORT $other" >>"$TMP/kh"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrongkey" </dev/null
+cat >"$TMP/extra" <<EOF
+    unreachable:
+      hosts:
+        down1: {ansible_host: 127.0.0.250, ansible_port: 1, envdrift_env: prod}
+    badkey:
+      hosts:
+        h4: {ansible_ssh_private_key_file: $TMP/wrongkey}
+EOF
+inventory <"$TMP/extra" >"$TMP/inv2.yaml"
+before=$(git -C "$R" rev-parse main)
+expect_exit 3 "scan with 4 failing hosts exits 3" "$ENVDRIFT" scan --repo "$R" \
+	--known-hosts "$TMP/kh" -j 4 -i "$TMP/inv2.yaml"
+cp "$TMP/out" "$TMP/scan.out"; cp "$TMP/err" "$TMP/scan.err"
+expect_grep "summary counts 3 collected, 4 failed" "7 hosts, 3 collected, 4 failed" "$TMP/scan.out"
+expect_grep "h3: host key unknown" "host key unknown.*h3" "$TMP/scan.err"
+expect_grep "h2: host key changed" "host key changed.*h2" "$TMP/scan.err"
+expect_grep "h4: auth failed" "auth failed.*h4" "$TMP/scan.err"
+expect_grep "down1: unreachable" "unreachable.*down1" "$TMP/scan.err"
+git -C "$R" log -1 --format=%B main >"$TMP/msg"
+expect_eq "four Envdrift-Failed trailers" 4 "$(grep -c '^Envdrift-Failed: ' "$TMP/msg")"
+expect_grep "trailer names env/host and state" "^Envdrift-Failed: staging/h2: host key changed: " "$TMP/msg"
+for h in staging/h2 staging/h3 prod/h4; do
+	expect_eq "$h keeps its previous snapshot" \
+		"$(git -C "$R" rev-parse "$before:hosts/$h")" "$(git -C "$R" rev-parse "main:hosts/$h")"
+done
+expect_eq "the unreachable new host is not invented" "" \
+	"$(git -C "$R" rev-parse -q --verify main:hosts/prod/down1 2>/dev/null)"
+fsck_ok "$R"
+expect_exit 0 "status" "$ENVDRIFT" status --repo "$R"
+expect_grep "status: h2 stale with the reason" "h2 .*STALE: failed .*host key changed" "$TMP/out"
+expect_no_grep "status: h1 not stale" "h1 .*STALE" "$TMP/out"
+expect_exit 0 "status --format json" "$ENVDRIFT" status --repo "$R" --format json
+expect_grep "json: state stale and failure" '"host": "h4".*"state": "stale".*"failure": "auth failed' "$TMP/out"
+expect_exit 0 "--max-failed 4 tolerates the 4 failures" "$ENVDRIFT" scan --repo "$R" \
+	--known-hosts "$TMP/kh" -j 4 -i "$TMP/inv2.yaml" --max-failed 4 -q
+expect_exit 3 "--max-failed 50% does not (4 of 7)" "$ENVDRIFT" scan --repo "$R" \
+	--known-hosts "$TMP/kh" -j 4 -i "$TMP/inv2.yaml" --max-failed 50% -q
+expect_exit 0 "--max-failed 60% does" "$ENVDRIFT" scan --repo "$R" \
+	--known-hosts "$TMP/kh" -j 4 -i "$TMP/inv2.yaml" --max-failed 60% -q
+expect_exit 0 "a good scan clears the failures" $SCAN -i "$TMP/inv.yaml" -q
+expect_exit 0 "status" "$ENVDRIFT" status --repo "$R"
+expect_no_grep "status: no host stale" "STALE" "$TMP/out"
+
+# limits: too much output, and a host that never answers (timed out)
+expect_exit 3 "--max-bytes 64K fails every host" $SCAN -i "$TMP/inv.yaml" --max-bytes 64K
+expect_grep "too much output names the limit" "too much output.*max-bytes" "$TMP/err"
+if command -v python3 >/dev/null; then
+	python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.249", '"$FLEET_PORT"')); s.listen(8)
+c = [s.accept() for _ in range(4)]; time.sleep(60)' &
+	HANG_PID=$!
+	sleep 0.5
+	cat >"$TMP/extra" <<EOF
+    hang:
+      hosts:
+        hung1: {ansible_host: 127.0.0.249, envdrift_env: prod}
+EOF
+	inventory <"$TMP/extra" >"$TMP/inv3.yaml"
+	start=$(date +%s)
+	expect_exit 3 "a host that never answers" $SCAN -i "$TMP/inv3.yaml" --connect-timeout 2 --deadline 3
+	expect_grep "timed out, naming the limit" "timed out.*hung1|hung1.*timed out" "$TMP/err"
+	expect_eq "the scan did not wait for it (<= 15 s)" yes "$([ $(($(date +%s) - start)) -le 15 ] && echo yes)"
+	kill "$HANG_PID" 2>/dev/null
+	HANG_PID=
+fi
+
+# host names that could reach a shell are refused before anything runs
+printf 'all:\n  hosts:\n    "h1;touch /tmp/pwn":\n      envdrift_env: prod\n' >"$TMP/bad.yaml"
+expect_exit 2 "metacharacters in a host name: exit 2" $SCAN -i "$TMP/bad.yaml"
+expect_grep "error names the file and line" "bad.yaml:3" "$TMP/err"
+
+# accept-new-host-keys: appends lines, then the keys are known
+: >"$TMP/kh-new"
+expect_exit 3 "unknown keys are refused" "$ENVDRIFT" scan --repo "$R" --known-hosts "$TMP/kh-new" -i "$TMP/inv.yaml" -q
+expect_exit 0 "--accept-new-host-keys" "$ENVDRIFT" scan --repo "$R" --known-hosts "$TMP/kh-new" \
+	-i "$TMP/inv.yaml" --accept-new-host-keys -q
+expect_eq "one line per host appended" 6 "$(wc -l <"$TMP/kh-new")"
+expect_exit 0 "then they are known" "$ENVDRIFT" scan --repo "$R" --known-hosts "$TMP/kh-new" -i "$TMP/inv.yaml" -q
+
+# hosts that left the inventory stay until --prune or forget
+grep -v 'h6' "$TMP/inv.yaml" >"$TMP/inv5.yaml"
+expect_exit 0 "scan without h6" $SCAN -i "$TMP/inv5.yaml" -q
+expect_eq "h6 stays" tree "$(git -C "$R" cat-file -t main:hosts/prod/h6)"
+expect_exit 0 "--limit with --prune never prunes" $SCAN -i "$TMP/inv5.yaml" --limit staging --prune -q
+expect_eq "h6 still there" tree "$(git -C "$R" cat-file -t main:hosts/prod/h6)"
+expect_exit 0 "scan --prune" $SCAN -i "$TMP/inv5.yaml" --prune -q
+expect_eq "h6 pruned" "" "$(git -C "$R" rev-parse -q --verify main:hosts/prod/h6 2>/dev/null)"
+expect_grep "Envdrift-Pruned trailer" "^Envdrift-Pruned: prod/h6$" /dev/stdin <<EOF
+$(git -C "$R" log -1 --format=%B main)
+EOF
+expect_exit 2 "forget an unknown host" "$ENVDRIFT" forget --repo "$R" nosuchhost
+expect_exit 0 "forget h5" "$ENVDRIFT" forget --repo "$R" h5
+expect_eq "h5 gone" "" "$(git -C "$R" rev-parse -q --verify main:hosts/prod/h5 2>/dev/null)"
+fsck_ok "$R"
+
+finish

@@ -1,0 +1,630 @@
+# fleet.sh: simulate a fleet of SSH hosts on this machine with the stock
+# OpenSSH sshd on loopback (TECH-NOTES section 6). POSIX sh; source it:
+#   . tests/lib/fleet.sh
+# Needs root (chroot, useradd, mknod). Every function returns non-zero and
+# prints "fleet: ..." on stderr on failure. Variables it uses are _fl_*.
+#
+# Host K (1..250) answers on 127.0.0.(K+1), port FLEET_PORT, as user
+# envdrift-fleet, chrooted by `Match LocalAddress` + `ChrootDirectory` into
+# DIR/hosts/hK. One sshd per 16 addresses (OpenSSH MAX_LISTEN_SOCKS).
+#
+# fleet_mktemp
+#     Print a new empty directory usable as DIR: /var/lib/envdrift-fleet/
+#     fleet.XXXXXX (0755). Chroots need every path component root-owned and
+#     not group/other-writable, so DIR must NOT be under /tmp or /var/tmp
+#     (1777). Base changes with FLEET_BASE.
+# fleet_setup DIR N [TEMPLATE_ROOT]
+#     The caller passes DIR (absolute, [A-Za-z0-9._/-] only; missing or
+#     empty; its existing ancestors must be root-owned, not g/o-writable).
+#     Builds N host roots, keys, known_hosts, inventory.yaml, starts the
+#     sshds, waits (max 10 s) until every address listens, then runs
+#     fleet_env DIR. TEMPLATE_ROOT: a root tree copied (cp -a) under every
+#     host; default: one built from this machine (see _fleet_template).
+#     FLEET_PORT set in the environment picks the first port tried.
+# fleet_env DIR
+#     Export, for an existing fleet (also from another process):
+#     FLEET_DIR FLEET_N FLEET_PORT FLEET_USER FLEET_KEY FLEET_KNOWN_HOSTS
+#     FLEET_INVENTORY FLEET_SECRET_FILE (a 0600 root-only file in each root).
+# fleet_addr K          print 127.0.0.(K+1)
+# fleet_ssh DIR K CMD...
+#     Run CMD on host K with the stock ssh client (BatchMode, strict host
+#     key checking against DIR/known_hosts, -F /dev/null). Exit status and
+#     output are ssh's.
+# fleet_set_file DIR K PATH [CONTENT [MODE]]
+#     Replace (or create) PATH in host K's root with CONTENT plus a newline,
+#     or with stdin verbatim when CONTENT is absent. Writes a new file and
+#     renames it over (roots share inodes through hard links: never write
+#     in place). Keeps the old file's mode and owner unless MODE is given.
+# fleet_rm_file DIR K PATH      unlink PATH in host K only.
+# fleet_set_sysctl DIR K KEY VALUE
+#     Same for /proc/sys/KEY (net.ipv4.ip_forward or net/ipv4/ip_forward).
+# fleet_stop DIR
+#     Stop the sshds (by the PIDs recorded at start, checked to still be
+#     this fleet's sshd), their session processes and anything chrooted
+#     into DIR/hosts; wait until gone (bounded, then SIGKILL). Leaves files.
+# fleet_clean DIR       fleet_stop, then rm -rf DIR (only if it holds the
+#                       DIR/.envdrift-fleet marker).
+#
+# Layout of DIR (root-owned, 0755):
+#   .envdrift-fleet  marker     port, n   the port and host count
+#   keys/  id_ed25519{,.pub} (client key, root 0600), authorized_keys,
+#          ssh_host_{ed25519,ecdsa}_key{,.pub} (shared by all hosts)
+#   run/   sshd-I.conf sshd-I.log sshd-I.pid (I=1..ceil(N/16); sshd removes
+#          its pid file when it exits), pids (all listener PIDs)
+#   base/  the merged template + runtime every host is cloned from
+#   hosts/hK  cp -al of base (+ its own etc/hostname, proc/sys/kernel/hostname)
+#   known_hosts     "[127.0.0.K]:PORT ssh-ed25519 ..." and "... ecdsa-..." lines
+#   inventory.yaml  Ansible YAML: staging (hosts 1..N/2), prod (the rest),
+#                   web (all); per host ansible_host/port/user/key file.
+
+FLEET_USER=envdrift-fleet
+FLEET_HOME=/home/envdrift-fleet
+FLEET_SECRET_FILE=/etc/ssh/ssh_host_ed25519_key
+FLEET_SSHD=${FLEET_SSHD:-/usr/sbin/sshd}
+# tools copied into each root, with the libraries ldd names
+FLEET_BINS=${FLEET_BINS:-"dash find grep tar cat sed head tail printf test [ env sleep id yes wc ls stat sort uniq uname tr cut xargs readlink timeout true false sha256sum md5sum gzip base64 mkdir rm mv cp ln touch chmod date od awk mawk echo expr basename dirname"}
+
+_fl_err() { echo "fleet: $*" >&2; }
+# FLEET_TRACE=1: phase times of fleet_setup on stderr
+_fl_tr() {
+	[ -n "${FLEET_TRACE:-}" ] || return 0
+	_fl_now=$(date +%s.%N)
+	echo "fleet: $(echo "${_fl_t0:-$_fl_now} $_fl_now" | awk '{ printf "%6.2f", $2 - $1 }') s $*" >&2
+	[ -n "${_fl_t0:-}" ] || _fl_t0=$_fl_now
+}
+_fl_die() { echo "fleet: $*" >&2; exit 1; }
+
+# _fl_checkdir DIR: DIR is a safe absolute path
+_fl_checkdir() {
+	case $1 in
+	/*) ;;
+	*) _fl_err "DIR must be absolute: '$1'"; return 1 ;;
+	esac
+	case $1 in
+	*[!A-Za-z0-9._/-]* | */../* | */..) _fl_err "DIR: only [A-Za-z0-9._/-], no '..': '$1'"; return 1 ;;
+	esac
+	return 0
+}
+
+# _fl_checkk DIR K: K is a host of the fleet at DIR
+_fl_checkk() {
+	case $2 in
+	'' | *[!0-9]*) _fl_err "bad host number '$2'"; return 1 ;;
+	esac
+	if [ ! -d "$1/hosts/h$2" ]; then
+		_fl_err "no host h$2 in $1"
+		return 1
+	fi
+}
+
+# _fl_checkpath PATH: absolute, no '..'
+_fl_checkpath() {
+	case $1 in
+	/*) ;;
+	*) _fl_err "path must be absolute: '$1'"; return 1 ;;
+	esac
+	case /$1/ in
+	*/../*) _fl_err "no '..' in path: '$1'"; return 1 ;;
+	esac
+}
+
+fleet_addr() { echo "127.0.0.$(($1 + 1))"; }
+
+fleet_mktemp() {
+	_fl_base=${FLEET_BASE:-/var/lib/envdrift-fleet}
+	(umask 022 && mkdir -p "$_fl_base") || return 1
+	_fl_d=$(mktemp -d "$_fl_base/fleet.XXXXXX") || return 1
+	chmod 755 "$_fl_d" && echo "$_fl_d"
+}
+
+fleet_env() {
+	_fl_checkdir "$1" || return 1
+	if [ ! -f "$1/.envdrift-fleet" ] || [ ! -f "$1/port" ]; then
+		_fl_err "$1 is not a fleet directory"
+		return 1
+	fi
+	FLEET_DIR=$1
+	FLEET_N=$(cat "$1/n")
+	FLEET_PORT=$(cat "$1/port")
+	FLEET_KEY=$1/keys/id_ed25519
+	FLEET_KNOWN_HOSTS=$1/known_hosts
+	FLEET_INVENTORY=$1/inventory.yaml
+	export FLEET_DIR FLEET_N FLEET_PORT FLEET_USER FLEET_KEY FLEET_KNOWN_HOSTS \
+		FLEET_INVENTORY FLEET_SECRET_FILE
+}
+
+# _fl_user: the login user, with '*' as password so UsePAM no lets keys in
+_fl_user() {
+	if ! getent passwd "$FLEET_USER" >/dev/null; then
+		useradd -r -U -M -d "$FLEET_HOME" -s /bin/sh \
+			-c "envdrift fleet test user" "$FLEET_USER" 2>/dev/null ||
+			getent passwd "$FLEET_USER" >/dev/null ||
+			_fl_die "cannot create user $FLEET_USER"
+	fi
+	case $(getent shadow "$FLEET_USER" | cut -d: -f2) in
+	'*') ;;
+	*) usermod -p '*' "$FLEET_USER" || _fl_die "cannot set the password field of $FLEET_USER" ;;
+	esac
+}
+
+# _fl_ancestors DIR: every existing component root-owned, not g/o-writable
+_fl_ancestors() {
+	_fl_p=$1
+	while :; do
+		if [ -e "$_fl_p" ]; then
+			# shellcheck disable=SC2046
+			set -- $(stat -L -c '%u %a' "$_fl_p")
+			if [ "$1" != 0 ] || [ $((0$2 & 022)) -ne 0 ]; then
+				_fl_err "$_fl_p: owner uid $1 mode $2; ChrootDirectory needs every component root-owned and not group/other-writable (not under /tmp; see fleet_mktemp)"
+				return 1
+			fi
+		fi
+		[ "$_fl_p" = / ] && break
+		_fl_p=$(dirname "$_fl_p")
+	done
+	return 0
+}
+
+# _fl_usrmerge ROOT: bin, sbin, lib, lib64 as on this machine
+_fl_usrmerge() {
+	for _fl_l in bin sbin lib lib64; do
+		[ -e "$1/$_fl_l" ] || [ -L "$1/$_fl_l" ] && continue
+		if [ -L "/$_fl_l" ]; then
+			_fl_t=$(readlink "/$_fl_l")
+			mkdir -p "$1/$_fl_t" && ln -s "$_fl_t" "$1/$_fl_l"
+		elif [ -d "/$_fl_l" ]; then
+			mkdir -p "$1/$_fl_l"
+		fi
+	done
+	mkdir -p "$1/usr/bin" "$1/usr/sbin"
+}
+
+# _fl_runtime ROOT: the shell, tools and their libraries, /dev, /tmp, home
+_fl_runtime() {
+	_fl_usrmerge "$1" || return 1
+	_fl_paths=
+	for _fl_bin in $FLEET_BINS; do
+		_fl_src=$(command -v -- "$_fl_bin" 2>/dev/null)
+		case $_fl_src in
+		/*) ;;
+		*) for _fl_d in /usr/bin /bin /usr/sbin /sbin; do
+			[ -x "$_fl_d/$_fl_bin" ] && { _fl_src=$_fl_d/$_fl_bin; break; }
+		   done ;;
+		esac
+		case $_fl_src in
+		/*) cp -L "$_fl_src" "$1/usr/bin/$_fl_bin" || return 1
+		    _fl_paths="$_fl_paths $_fl_src" ;;
+		*) [ "$_fl_bin" = dash ] && { _fl_err "no dash"; return 1; } ;;
+		esac
+	done
+	ln -sf dash "$1/usr/bin/sh"
+	# /bin a real directory in the template: give it a shell too
+	[ -L "$1/bin" ] || { mkdir -p "$1/bin" && ln -f "$1/usr/bin/dash" "$1/bin/sh"; }
+	# shellcheck disable=SC2086
+	ldd $_fl_paths 2>/dev/null | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u |
+	while read -r _fl_lib; do
+		mkdir -p "$1$(dirname "$_fl_lib")" && cp -L "$_fl_lib" "$1$_fl_lib" || exit 1
+	done || return 1
+	mkdir -p "$1/dev" "$1/tmp" "$1/var/tmp" "$1/run" "$1/root" "$1$FLEET_HOME" "$1/etc"
+	for _fl_dev in null:3 zero:5 random:8 urandom:9; do
+		rm -f "$1/dev/${_fl_dev%:*}"
+		mknod -m 0666 "$1/dev/${_fl_dev%:*}" c 1 "${_fl_dev#*:}" || return 1
+	done
+	chmod 1777 "$1/tmp" "$1/var/tmp"
+	chmod 0700 "$1/root"
+	chown "$FLEET_USER:" "$1$FLEET_HOME" && chmod 0755 "$1$FLEET_HOME"
+}
+
+# _fl_accounts ROOT: root and the login user in passwd/group (same ids)
+_fl_accounts() {
+	for _fl_db in passwd group; do
+		[ -f "$1/etc/$_fl_db" ] || : >"$1/etc/$_fl_db"
+		chmod 0644 "$1/etc/$_fl_db"
+		grep -q '^root:' "$1/etc/$_fl_db" || getent "$_fl_db" root >>"$1/etc/$_fl_db"
+	done
+	grep -q "^$FLEET_USER:" "$1/etc/passwd" || getent passwd "$FLEET_USER" >>"$1/etc/passwd"
+	_fl_g=$(getent group "$(id -g "$FLEET_USER")" | cut -d: -f1)
+	grep -q "^$_fl_g:" "$1/etc/group" || getent group "$_fl_g" >>"$1/etc/group"
+}
+
+# _fl_template ROOT: realistic content from this machine
+_fl_template() {
+	mkdir -p "$1/etc/ssh" "$1/usr/lib" "$1/var/lib/dpkg" "$1/proc/sys"
+	for _fl_f in apt default ssh/ssh_config ssh/ssh_config.d hosts hosts.allow \
+		hosts.deny host.conf networks login.defs passwd group nsswitch.conf \
+		systemd/system sysctl.d sysctl.conf cron.d crontab debian_version issue \
+		issue.net fstab environment adduser.conf motd localtime timezone \
+		modules-load.d logrotate.d os-release; do
+		[ -e "/etc/$_fl_f" ] || [ -L "/etc/$_fl_f" ] || continue
+		mkdir -p "$1/etc/$(dirname "$_fl_f")" &&
+			cp -a "/etc/$_fl_f" "$1/etc/$(dirname "$_fl_f")/" ||
+			_fl_err "warning: cannot copy /etc/$_fl_f"
+	done
+	[ -f /usr/lib/os-release ] && cp -a /usr/lib/os-release "$1/usr/lib/"
+	[ -L "$1/etc/os-release" ] || [ -e "$1/etc/os-release" ] ||
+		ln -s ../usr/lib/os-release "$1/etc/os-release"
+	# synthetic shadow: no real hashes leave the machine
+	awk -F: '{ print $1 ":*:19700:0:99999:7:::" }' /etc/passwd >"$1/etc/shadow"
+	chmod 0640 "$1/etc/shadow"
+	chgrp shadow "$1/etc/shadow" 2>/dev/null
+	[ -f /var/lib/dpkg/status ] && cp /var/lib/dpkg/status "$1/var/lib/dpkg/status"
+	# /proc as regular files: readable keys copied (cp reads to EOF), the
+	# others (write-only) as empty files with their mode
+	( cd /proc/sys && find . -type f -perm -0444 -print0 |
+		xargs -0 cp --parents --preserve=mode -t "$1/proc/sys" 2>/dev/null
+	  find . -type f ! -perm -0444 | while read -r _fl_k; do
+		[ -f "$1/proc/sys/$_fl_k" ] && continue
+		mkdir -p "$1/proc/sys/$(dirname "$_fl_k")"
+		cp --preserve=mode "$_fl_k" "$1/proc/sys/$_fl_k" 2>/dev/null || {
+			: >"$1/proc/sys/$_fl_k"
+			chmod "$(stat -c %a "$_fl_k")" "$1/proc/sys/$_fl_k"
+		}
+	  done )
+	for _fl_f in cmdline modules meminfo; do
+		cat "/proc/$_fl_f" >"$1/proc/$_fl_f" 2>/dev/null || : >"$1/proc/$_fl_f"
+		chmod 0444 "$1/proc/$_fl_f"
+	done
+	[ -s "$1/proc/sys/kernel/osrelease" ] || uname -r >"$1/proc/sys/kernel/osrelease"
+	chmod 0555 "$1/proc"
+}
+
+# _fl_sshd_conf DIR I FIRST LAST PORT: config of instance I (hosts FIRST..LAST)
+_fl_sshd_conf() {
+	{
+		echo "# generated by tests/lib/fleet.sh; hosts h$3..h$4"
+		_fl_k=$3
+		while [ "$_fl_k" -le "$4" ]; do
+			echo "ListenAddress $(fleet_addr "$_fl_k"):$5"
+			_fl_k=$((_fl_k + 1))
+		done
+		cat <<EOF
+HostKey $1/keys/ssh_host_ed25519_key
+HostKey $1/keys/ssh_host_ecdsa_key
+PidFile $1/run/sshd-$2.pid
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $1/keys/authorized_keys
+StrictModes no
+AllowUsers $FLEET_USER
+PermitRootLogin no
+MaxStartups 200:30:400
+MaxSessions 10
+LoginGraceTime 30
+UseDNS no
+PrintMotd no
+PrintLastLog no
+PermitUserRC no
+PermitUserEnvironment no
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+LogLevel ERROR
+Subsystem sftp internal-sftp
+EOF
+		_fl_k=$3
+		while [ "$_fl_k" -le "$4" ]; do
+			printf 'Match LocalAddress %s\n\tChrootDirectory %s\n' \
+				"$(fleet_addr "$_fl_k")" "$1/hosts/h$_fl_k"
+			_fl_k=$((_fl_k + 1))
+		done
+	} >"$1/run/sshd-$2.conf"
+}
+
+_fl_port_free() {
+	[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+# _fl_listening DIR N PORT: how many of the N addresses listen on PORT
+_fl_listening() {
+	if command -v ss >/dev/null; then
+		ss -Hltn "sport = :$3" 2>/dev/null | awk -v n="$2" -v p="$3" '
+			{ a = $4; sub(/:[0-9]+$/, "", a); split(a, o, ".")
+			  if (o[1] == 127 && o[2] == 0 && o[3] == 0 && o[4] >= 2 && o[4] <= n + 1) seen[a] = 1 }
+			END { c = 0; for (a in seen) c++; print c }'
+	else
+		_fl_c=0 _fl_k=1
+		while [ "$_fl_k" -le "$2" ]; do
+			timeout 1 bash -c "</dev/tcp/$(fleet_addr "$_fl_k")/$3" 2>/dev/null &&
+				_fl_c=$((_fl_c + 1))
+			_fl_k=$((_fl_k + 1))
+		done
+		echo "$_fl_c"
+	fi
+}
+
+# _fl_start DIR N PORT: start the instances; 0 when all N listen, 2 on a
+# port clash (caller retries another port), 1 otherwise
+_fl_start() {
+	_fl_inst=$((($2 + 15) / 16))
+	rm -f "$1"/run/sshd-*.conf "$1"/run/sshd-*.log "$1"/run/sshd-*.pid "$1/run/pids"
+	_fl_i=1
+	while [ "$_fl_i" -le "$_fl_inst" ]; do
+		_fl_first=$(((_fl_i - 1) * 16 + 1))
+		_fl_last=$((_fl_i * 16))
+		[ "$_fl_last" -gt "$2" ] && _fl_last=$2
+		_fl_sshd_conf "$1" "$_fl_i" "$_fl_first" "$_fl_last" "$3"
+		if ! "$FLEET_SSHD" -f "$1/run/sshd-$_fl_i.conf" -E "$1/run/sshd-$_fl_i.log"; then
+			_fl_err "sshd instance $_fl_i did not start:"
+			sed 's/^/fleet:   /' "$1/run/sshd-$_fl_i.log" >&2
+			return 1
+		fi
+		_fl_i=$((_fl_i + 1))
+	done
+	# the pid file is written once the listen sockets are bound
+	_fl_t=0
+	while [ "$_fl_t" -lt 100 ]; do
+		_fl_ok=1 _fl_i=1
+		while [ "$_fl_i" -le "$_fl_inst" ]; do
+			[ -s "$1/run/sshd-$_fl_i.pid" ] || { _fl_ok=0; break; }
+			_fl_i=$((_fl_i + 1))
+		done
+		[ "$_fl_ok" = 1 ] && break
+		sleep 0.1
+		_fl_t=$((_fl_t + 1))
+	done
+	cat "$1"/run/sshd-*.pid >"$1/run/pids" 2>/dev/null
+	if grep -q 'Bind to port\|Cannot bind' "$1"/run/sshd-*.log 2>/dev/null; then
+		return 2
+	fi
+	[ "$_fl_ok" = 1 ] || { _fl_err "sshd pid files missing after 10 s"; return 1; }
+	_fl_t=0
+	while [ "$_fl_t" -lt 100 ]; do
+		[ "$(_fl_listening "$1" "$2" "$3")" -eq "$2" ] && return 0
+		sleep 0.1
+		_fl_t=$((_fl_t + 1))
+	done
+	_fl_err "only $(_fl_listening "$1" "$2" "$3") of $2 addresses listen on port $3 after 10 s"
+	return 1
+}
+
+_fl_inventory() {
+	_fl_half=$(($2 / 2))
+	{
+		echo "# generated by tests/lib/fleet.sh"
+		echo "all:"
+		echo "  children:"
+		for _fl_g in staging prod; do
+			if [ "$_fl_g" = staging ]; then _fl_k=1 _fl_end=$_fl_half; else _fl_k=$((_fl_half + 1)) _fl_end=$2; fi
+			echo "    $_fl_g:"
+			if [ "$_fl_k" -gt "$_fl_end" ]; then
+				echo "      hosts: {}"
+				continue
+			fi
+			echo "      hosts:"
+			while [ "$_fl_k" -le "$_fl_end" ]; do
+				echo "        h$_fl_k:"
+				echo "          ansible_host: $(fleet_addr "$_fl_k")"
+				echo "          ansible_port: $3"
+				echo "          ansible_user: $FLEET_USER"
+				echo "          ansible_ssh_private_key_file: $1/keys/id_ed25519"
+				_fl_k=$((_fl_k + 1))
+			done
+		done
+		echo "    web:"
+		echo "      hosts:"
+		_fl_k=1
+		while [ "$_fl_k" -le "$2" ]; do
+			echo "        h$_fl_k:"
+			_fl_k=$((_fl_k + 1))
+		done
+	} >"$1/inventory.yaml"
+}
+
+_fl_setup() {
+	_fl_dir=$1 _fl_n=$2 _fl_tpl=${3:-}
+	umask 022
+	_fl_t0=
+	_fl_tr start
+	[ "$(id -u)" = 0 ] || _fl_die "fleet_setup needs root"
+	_fl_checkdir "$_fl_dir" || exit 1
+	case $_fl_n in '' | *[!0-9]*) _fl_die "N must be a number: '$_fl_n'" ;; esac
+	[ "$_fl_n" -ge 1 ] && [ "$_fl_n" -le 250 ] || _fl_die "N must be 1..250 (127.0.0.2..251), not $_fl_n"
+	if [ -n "$_fl_tpl" ] && [ ! -d "$_fl_tpl" ]; then _fl_die "no template root $_fl_tpl"; fi
+	[ -x "$FLEET_SSHD" ] || _fl_die "no sshd at $FLEET_SSHD"
+	if [ -e "$_fl_dir" ] && [ -n "$(ls -A "$_fl_dir")" ]; then _fl_die "$_fl_dir is not empty"; fi
+	_fl_ancestors "$_fl_dir" || exit 1
+	mkdir -p "$_fl_dir" && chown root:root "$_fl_dir" && chmod 0755 "$_fl_dir" || exit 1
+	mkdir -p "$_fl_dir/keys" "$_fl_dir/run" "$_fl_dir/hosts" /run/sshd || exit 1
+	chmod 0755 /run/sshd
+	echo "envdrift fleet (tests/lib/fleet.sh)" >"$_fl_dir/.envdrift-fleet"
+	echo "$_fl_n" >"$_fl_dir/n"
+	_fl_user
+
+	_fl_kd=$_fl_dir/keys
+	ssh-keygen -q -t ed25519 -N '' -C envdrift-fleet-client -f "$_fl_kd/id_ed25519" </dev/null &&
+	ssh-keygen -q -t ed25519 -N '' -C envdrift-fleet-host -f "$_fl_kd/ssh_host_ed25519_key" </dev/null &&
+	ssh-keygen -q -t ecdsa -N '' -C envdrift-fleet-host -f "$_fl_kd/ssh_host_ecdsa_key" </dev/null ||
+		_fl_die "ssh-keygen failed"
+	cp "$_fl_kd/id_ed25519.pub" "$_fl_kd/authorized_keys" && chmod 0644 "$_fl_kd/authorized_keys"
+	_fl_tr "user and keys"
+
+	# base: template, then the runtime and accounts on top
+	_fl_b=$_fl_dir/base
+	mkdir "$_fl_b" || exit 1
+	if [ -n "$_fl_tpl" ]; then
+		cp -a "$_fl_tpl/." "$_fl_b/" || _fl_die "cannot copy template $_fl_tpl"
+	else
+		_fl_template "$_fl_b" || _fl_die "cannot build the template"
+		_fl_tr template
+		# the host's own key pair, as a real host has (0600, root only)
+		cp "$_fl_kd/ssh_host_ed25519_key" "$_fl_kd/ssh_host_ed25519_key.pub" "$_fl_b/etc/ssh/"
+	fi
+	chown root:root "$_fl_b" && chmod 0755 "$_fl_b"
+	_fl_runtime "$_fl_b" || _fl_die "cannot install the runtime"
+	_fl_accounts "$_fl_b" || _fl_die "cannot write passwd/group"
+	# per-host files must not be shared inodes
+	rm -f "$_fl_b/etc/hostname" "$_fl_b/proc/sys/kernel/hostname"
+	_fl_tr "runtime ($(find "$_fl_b" | wc -l) entries per host)"
+
+	# clone the hosts, a few cp -al at a time (link() is all kernel time)
+	_fl_par=$(nproc 2>/dev/null || echo 2)
+	[ "$_fl_par" -gt 8 ] && _fl_par=8
+	seq 1 "$_fl_n" | xargs -P "$((_fl_par * 2))" -n 8 sh -c '
+		d=$1; shift
+		for k; do
+			cp -al "$d/base" "$d/hosts/h$k" || exit 255
+			echo "h$k" >"$d/hosts/h$k/etc/hostname" || exit 255
+			if [ -d "$d/hosts/h$k/proc/sys/kernel" ]; then
+				echo "h$k" >"$d/hosts/h$k/proc/sys/kernel/hostname" || exit 255
+			fi
+		done' sh "$_fl_dir" || _fl_die "cannot clone the hosts"
+	_fl_tr "cloned $_fl_n hosts"
+
+	# port: FLEET_PORT or 22400 + pid % 500; retry on a clash
+	_fl_port=${FLEET_PORT:-$((22400 + $$ % 500))}
+	_fl_try=0
+	while :; do
+		_fl_scan=0
+		while ! _fl_port_free "$_fl_port"; do
+			_fl_port=$((_fl_port + 1))
+			_fl_scan=$((_fl_scan + 1))
+			[ "$_fl_scan" -lt 200 ] || _fl_die "no free port found"
+		done
+		echo "$_fl_port" >"$_fl_dir/port"
+		_fl_start "$_fl_dir" "$_fl_n" "$_fl_port"
+		case $? in
+		0) break ;;
+		2) _fl_try=$((_fl_try + 1))
+		   fleet_stop "$_fl_dir" >/dev/null 2>&1
+		   [ "$_fl_try" -lt 5 ] || _fl_die "port clashes 5 times; last port $_fl_port"
+		   _fl_port=$((_fl_port + 1)) ;;
+		*) fleet_stop "$_fl_dir" >/dev/null 2>&1; exit 1 ;;
+		esac
+	done
+
+	_fl_tr "sshd listening on port $_fl_port"
+	_fl_k=1
+	_fl_ed=$(cut -d' ' -f1,2 "$_fl_kd/ssh_host_ed25519_key.pub")
+	_fl_ec=$(cut -d' ' -f1,2 "$_fl_kd/ssh_host_ecdsa_key.pub")
+	while [ "$_fl_k" -le "$_fl_n" ]; do
+		echo "[$(fleet_addr "$_fl_k")]:$_fl_port $_fl_ed"
+		echo "[$(fleet_addr "$_fl_k")]:$_fl_port $_fl_ec"
+		_fl_k=$((_fl_k + 1))
+	done >"$_fl_dir/known_hosts"
+	_fl_inventory "$_fl_dir" "$_fl_n" "$_fl_port"
+	_fl_tr "known_hosts and inventory"
+}
+
+fleet_setup() {
+	if [ $# -lt 2 ]; then
+		_fl_err "usage: fleet_setup DIR N [TEMPLATE_ROOT]"
+		return 1
+	fi
+	(_fl_setup "$@") || return 1
+	fleet_env "$1"
+}
+
+fleet_ssh() {
+	if [ $# -lt 3 ]; then
+		_fl_err "usage: fleet_ssh DIR K CMD..."
+		return 255
+	fi
+	_fl_checkdir "$1" && _fl_checkk "$1" "$2" || return 255
+	_fl_sd=$1 _fl_sk=$2
+	shift 2
+	ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \
+		-o UserKnownHostsFile="$_fl_sd/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+		-o IdentitiesOnly=yes -o IdentityAgent=none -o ControlMaster=no \
+		-o ConnectTimeout=10 -o LogLevel=ERROR \
+		-i "$_fl_sd/keys/id_ed25519" -p "$(cat "$_fl_sd/port")" \
+		"$FLEET_USER@$(fleet_addr "$_fl_sk")" "$@"
+}
+
+fleet_set_file() {
+	if [ $# -lt 3 ]; then
+		_fl_err "usage: fleet_set_file DIR K PATH [CONTENT [MODE]]"
+		return 1
+	fi
+	_fl_checkdir "$1" && _fl_checkk "$1" "$2" && _fl_checkpath "$3" || return 1
+	_fl_t=$1/hosts/h$2$3
+	_fl_new=$(dirname "$_fl_t")/.fleet-new.$$.$(basename "$_fl_t")
+	mkdir -p "$(dirname "$_fl_t")" || return 1
+	if [ $# -ge 4 ]; then
+		printf '%s\n' "$4" >"$_fl_new"
+	else
+		cat >"$_fl_new"
+	fi || { rm -f "$_fl_new"; return 1; }
+	if [ $# -ge 5 ]; then
+		chmod "$5" "$_fl_new"
+	elif [ -f "$_fl_t" ] && [ ! -L "$_fl_t" ]; then
+		chmod --reference="$_fl_t" "$_fl_new" && chown --reference="$_fl_t" "$_fl_new"
+	else
+		chmod 0644 "$_fl_new"
+	fi || { rm -f "$_fl_new"; return 1; }
+	mv -f "$_fl_new" "$_fl_t"
+}
+
+fleet_rm_file() {
+	_fl_checkdir "$1" && _fl_checkk "$1" "$2" && _fl_checkpath "$3" || return 1
+	rm -f "$1/hosts/h$2$3"
+}
+
+fleet_set_sysctl() {
+	if [ $# -ne 4 ]; then
+		_fl_err "usage: fleet_set_sysctl DIR K KEY VALUE"
+		return 1
+	fi
+	case $3 in
+	*/*) _fl_key=$3 ;;
+	*) _fl_key=$(echo "$3" | tr . /) ;;
+	esac
+	fleet_set_file "$1" "$2" "/proc/sys/${_fl_key#/}" "$4"
+}
+
+# _fl_ours DIR PID: PID is still an sshd of this fleet
+_fl_ours() {
+	[ "$(readlink "/proc/$2/exe" 2>/dev/null)" = "$FLEET_SSHD" ] &&
+		tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null | grep -q -- "$1/run/sshd-"
+}
+
+# _fl_victims DIR: listener PIDs, their children, processes chrooted into DIR/hosts
+_fl_victims() {
+	_fl_ls=
+	for _fl_p in $(cat "$1/run/pids" "$1"/run/sshd-*.pid 2>/dev/null | sort -u); do
+		_fl_ours "$1" "$_fl_p" && _fl_ls="$_fl_ls $_fl_p"
+	done
+	for _fl_p in $_fl_ls; do
+		echo "$_fl_p"
+		ps -o pid= --ppid "$_fl_p" 2>/dev/null
+	done
+	find /proc -maxdepth 2 -path '/proc/[0-9]*/root' -lname "$1/hosts/*" 2>/dev/null |
+		cut -d/ -f3
+}
+
+fleet_stop() {
+	_fl_checkdir "$1" || return 1
+	[ -d "$1/run" ] || return 0
+	_fl_sig=TERM _fl_t=0
+	while [ "$_fl_t" -lt 60 ]; do
+		_fl_v=$(_fl_victims "$1" | sort -u | tr '\n' ' ')
+		[ -z "${_fl_v% }" ] && return 0
+		[ "$_fl_t" -ge 50 ] && _fl_sig=KILL
+		# shellcheck disable=SC2086
+		[ "$_fl_t" = 0 ] || [ "$_fl_sig" = KILL ] || [ $((_fl_t % 10)) = 0 ] &&
+			kill -s "$_fl_sig" $_fl_v 2>/dev/null
+		sleep 0.1
+		_fl_t=$((_fl_t + 1))
+	done
+	_fl_err "processes left after stop: $_fl_v"
+	return 1
+}
+
+fleet_clean() {
+	_fl_checkdir "$1" || return 1
+	[ -e "$1" ] || return 0
+	if [ ! -f "$1/.envdrift-fleet" ]; then
+		_fl_err "$1 has no .envdrift-fleet marker; not removing it"
+		return 1
+	fi
+	fleet_stop "$1"
+	_fl_rc=$?
+	if [ -d "$1/hosts" ]; then
+		find "$1/hosts" -mindepth 1 -maxdepth 1 -print0 | xargs -0 -r -P 4 -n 16 rm -rf
+	fi
+	rm -rf "$1" || return 1
+	return $_fl_rc
+}

@@ -1,0 +1,371 @@
+/*
+ * Unit tests for collector/remote.c: the script a scan runs on each host,
+ * run here with the real /bin/sh, find, grep and tar on this machine, and
+ * the decoder of its answer. The key property: collecting the decoded
+ * image gives the same snapshot as collecting the same tree directly.
+ * Any truncation of the stream is an error, never a smaller snapshot.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "collector/internal.h"
+#include "collector/remote.h"
+#include "collector/vfs.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/hmac.h"
+
+struct fixture {
+	struct collect_config *cfg;
+	struct ed_buf stream;
+	char tmp[64];
+};
+
+/* Run the scan's command line with the local /bin/sh, as sshd would. */
+static void run_command(struct ed_buf *out, const char *cmd)
+{
+	struct ed_buf errline = ED_BUF_INIT;
+	struct ed_err err = ED_ERR_INIT;
+	char a0[] = "/bin/sh", a1[] = "-c";
+	char *argv[4];
+	int status = -1;
+
+	argv[0] = a0;
+	argv[1] = a1;
+	argv[2] = (char *)(uintptr_t)cmd;
+	argv[3] = NULL;
+	ed_buf_reset(out);
+	assert_int_equal(collect_run(out, &errline, &status, argv, NULL,
+				     (size_t)512 << 20, 60000, &err), 0);
+	assert_true(WIFEXITED(status));
+	ed_buf_release(&errline);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = ed_xcalloc(1, sizeof(*f));
+	struct ed_err err = ED_ERR_INIT;
+
+	if (collect_config_load(&f->cfg, NULL, &err) < 0)
+		return -1;
+	strcpy(f->tmp, "/tmp/envdrift-remote.XXXXXX");
+	if (!mkdtemp(f->tmp))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->tmp);
+	if (system(cmd) != 0)
+		return -1;
+	collect_config_free(f->cfg);
+	ed_buf_release(&f->stream);
+	free(f);
+	return 0;
+}
+
+static void collect(struct snapshot *snap, struct vfs *fs, const char *root,
+		    const struct collect_config *cfg, struct ed_hmac *key)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct collect_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.fs = fs;
+	o.root = root;
+	o.live = 0;
+	o.cfg = cfg;
+	o.key = key;
+	snapshot_init(snap);
+	if (collect_host(snap, &o, &err) < 0)
+		fail_msg("collect_host: %s", err.msg);
+}
+
+/* Entries that must be byte-identical; sysctl values move on a live box. */
+static void assert_same(const struct snapshot *a, const struct snapshot *b,
+			int skip_sysctl)
+{
+	size_t i, compared = 0;
+
+	for (i = 0; i < a->nr; i++) {
+		const struct snapshot_entry *x = &a->entries[i];
+		const struct snapshot_entry *y = snapshot_find(b, x->path);
+
+		if (skip_sysctl && !strncmp(x->path, "sysctl", 6))
+			continue;
+		if (!y)
+			fail_msg("%s: only in the direct collect", x->path);
+		if (x->len != y->len || memcmp(x->data, y->data, x->len)) {
+			/* show the first differing line */
+			size_t k = 0;
+
+			while (k < x->len && k < y->len && x->data[k] == y->data[k])
+				k++;
+			while (k && x->data[k - 1] != '\n')
+				k--;
+			fail_msg("%s differs at byte %zu:\n direct: %.120s\n remote: %.120s",
+				 x->path, k, x->data + k, k < y->len ? y->data + k : "");
+		}
+		compared++;
+	}
+	for (i = 0; i < b->nr; i++)
+		if (!(skip_sysctl && !strncmp(b->entries[i].path, "sysctl", 6)))
+			assert_non_null(snapshot_find(a, b->entries[i].path));
+	assert_true(compared > 3);
+}
+
+static void write_file(const char *path, const char *data, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/*
+ * A fixture config whose include is a temporary tree: the script runs on
+ * this machine and reads that tree, the direct collect reads it too.
+ */
+static void test_tree_identical(void **state)
+{
+	struct fixture *f = *state;
+	struct collect_config *cfg = NULL;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf path = ED_BUF_INIT, cmd = ED_BUF_INIT, yaml = ED_BUF_INIT;
+	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
+	struct ed_strvec warnings = ED_STRVEC_INIT;
+	struct vfs *img = vfs_mem_new();
+	char big[5000];
+	size_t i;
+
+	/* odd names, a long path (GNU tar long-name records), symlinks, fifo */
+	ed_buf_addf(&path, "%s/conf", f->tmp);
+	assert_int_equal(mkdir(path.ptr, 0755), 0);
+	ed_buf_addf(&path, "/sub dir");
+	assert_int_equal(mkdir(path.ptr, 0750), 0);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/a.conf", f->tmp);
+	write_file(path.ptr, "key = value\nno newline at end", 0644);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/sub dir/it's \"quoted\" $(x).conf", f->tmp);
+	write_file(path.ptr, "x=1\n", 0600);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/sub dir/", f->tmp);
+	for (i = 0; i < 12; i++)
+		ed_buf_adds(&path, "long-component-name-");
+	write_file(path.ptr, "long\n", 0644);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/empty", f->tmp);
+	write_file(path.ptr, "", 0644);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/binary", f->tmp);
+	memset(big, 0, sizeof(big));
+	{
+		int fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+		close(fd);
+	}
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/link", f->tmp);
+	assert_int_equal(symlink("a.conf", path.ptr), 0);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/abs-link", f->tmp);
+	assert_int_equal(symlink("/etc/hostname", path.ptr), 0);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/fifo", f->tmp);
+	assert_int_equal(mkfifo(path.ptr, 0644), 0);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/conf/hardlink", f->tmp);
+	{
+		struct ed_buf src = ED_BUF_INIT;
+
+		ed_buf_addf(&src, "%s/conf/a.conf", f->tmp);
+		assert_int_equal(link(src.ptr, path.ptr), 0);
+		ed_buf_release(&src);
+	}
+
+	ed_buf_addf(&yaml, "files:\n  include:\n    - %s/conf/**\n", f->tmp);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/config.yaml", f->tmp);
+	write_file(path.ptr, yaml.ptr, 0644);
+	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
+
+	remote_command(&cmd, cfg, 0);
+	run_command(&f->stream, cmd.ptr);
+	if (remote_decode(img, f->stream.ptr, f->stream.len, &warnings, &err) < 0)
+		fail_msg("decode: %s", err.msg);
+	assert_int_equal(warnings.nr, 0);
+	collect(&direct, NULL, "/", cfg, NULL);
+	collect(&remote, img, "/", cfg, NULL);
+	assert_same(&direct, &remote, 1);
+	{
+		const struct snapshot_entry *e = snapshot_find(&remote, "files");
+
+		assert_non_null(e);
+		assert_non_null(strstr(e->data, "long-component-name-long"));
+		assert_non_null(strstr(e->data, "fifo"));
+	}
+
+	snapshot_release(&direct);
+	snapshot_release(&remote);
+	ed_strvec_release(&warnings);
+	vfs_free(img);
+	collect_config_free(cfg);
+	ed_buf_release(&path);
+	ed_buf_release(&cmd);
+	ed_buf_release(&yaml);
+}
+
+/* The whole default collection of this machine, both ways. */
+static void test_this_machine_identical(void **state)
+{
+	struct fixture *f = *state;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf cmd = ED_BUF_INIT;
+	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
+	struct ed_strvec warnings = ED_STRVEC_INIT;
+	struct ed_hmac *key = NULL;
+	struct vfs *img = vfs_mem_new();
+	struct ed_buf keypath = ED_BUF_INIT;
+
+	ed_buf_addf(&keypath, "%s/key", f->tmp);
+	assert_int_equal(ed_hmac_generate(keypath.ptr, 0600, &err), 0);
+	assert_int_equal(ed_hmac_load(&key, keypath.ptr, &err), 0);
+	remote_command(&cmd, f->cfg, 0);
+	run_command(&f->stream, cmd.ptr);
+	if (remote_decode(img, f->stream.ptr, f->stream.len, &warnings, &err) < 0)
+		fail_msg("decode: %s", err.msg);
+	collect(&direct, NULL, "/", f->cfg, key);
+	collect(&remote, img, "/", f->cfg, key);
+	assert_same(&direct, &remote, 1);
+	snapshot_release(&direct);
+	snapshot_release(&remote);
+	ed_strvec_release(&warnings);
+	ed_hmac_free(key);
+	vfs_free(img);
+	ed_buf_release(&cmd);
+	ed_buf_release(&keypath);
+}
+
+/* Cut the real stream anywhere: decoding must fail, never succeed short. */
+static void test_truncation_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = f->stream.len, step, cut, tried = 0;
+
+	assert_true(len > 1000); /* filled by the previous test */
+	step = len / 97 + 1;
+	for (cut = 0; cut < len; cut += step) {
+		struct vfs *img = vfs_mem_new();
+		struct ed_strvec w = ED_STRVEC_INIT;
+		struct ed_err err = ED_ERR_INIT;
+
+		assert_true(remote_decode(img, f->stream.ptr, cut, &w, &err) < 0);
+		assert_true(err.msg[0] != '\0');
+		ed_strvec_release(&w);
+		vfs_free(img);
+		tried++;
+	}
+	/* and the last bytes: "@done" cut in half */
+	{
+		struct vfs *img = vfs_mem_new();
+		struct ed_strvec w = ED_STRVEC_INIT;
+		struct ed_err err = ED_ERR_INIT;
+
+		assert_true(remote_decode(img, f->stream.ptr, len - 3, &w, &err) < 0);
+		ed_strvec_release(&w);
+		vfs_free(img);
+	}
+	assert_true(tried >= 90);
+}
+
+static void test_garbage_and_no_tar(void **state)
+{
+	static const char no_tar[] =
+		"ENVDRIFT-STREAM 1\n@list\n"
+		"rf 644 0 0 3 1.5\0/etc/x\0\0"
+		"@end\0@proc\n@end\n"
+		"@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
+	static const char bad_attr[] =
+		"ENVDRIFT-STREAM 1\n@list\n"
+		"rf 999 0 0 3 1.5\0/etc/x\0\0@end\0";
+	struct vfs *img = vfs_mem_new();
+	struct ed_strvec w = ED_STRVEC_INIT;
+	struct ed_err err = ED_ERR_INIT;
+
+	(void)state;
+	/* busybox tar refusing GNU options: no archive, so no "empty /etc" */
+	assert_int_equal(remote_decode(img, no_tar, sizeof(no_tar) - 1, &w, &err),
+			 ED_EPARSE);
+	if (!strstr(err.msg, "GNU tar"))
+		fail_msg("%s", err.msg);
+	ed_err_clear(&err);
+	assert_int_equal(remote_decode(img, bad_attr, sizeof(bad_attr) - 1, &w, &err),
+			 ED_EPARSE);
+	assert_non_null(strstr(err.msg, "list"));
+	ed_err_clear(&err);
+	assert_int_equal(remote_decode(img, "Welcome to host!\n", 17, &w, &err),
+			 ED_EPARSE);
+	ed_strvec_release(&w);
+	vfs_free(img);
+}
+
+/* A quote in a configured path must never reach the shell unquoted. */
+static void test_paths_are_quoted(void **state)
+{
+	struct fixture *f = *state;
+	struct collect_config *cfg = NULL;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf cmd = ED_BUF_INIT, yaml = ED_BUF_INIT, path = ED_BUF_INIT;
+	struct ed_buf out = ED_BUF_INIT, pwned = ED_BUF_INIT;
+
+	ed_buf_addf(&pwned, "%s/pwned", f->tmp);
+	ed_buf_addf(&yaml, "files:\n  include:\n    - \"%s/x'; touch %s; '/**\"\n",
+		    f->tmp, pwned.ptr);
+	ed_buf_addf(&path, "%s/q.yaml", f->tmp);
+	write_file(path.ptr, yaml.ptr, 0644);
+	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
+	remote_command(&cmd, cfg, 1);
+	assert_int_equal(strncmp(cmd.ptr, "sudo -n /bin/sh -c '", 20), 0);
+	remote_command(&cmd, cfg, 0);
+	run_command(&out, cmd.ptr);
+	assert_int_equal(access(pwned.ptr, F_OK), -1);
+	collect_config_free(cfg);
+	ed_buf_release(&cmd);
+	ed_buf_release(&yaml);
+	ed_buf_release(&path);
+	ed_buf_release(&out);
+	ed_buf_release(&pwned);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tree_identical),
+		cmocka_unit_test(test_this_machine_identical),
+		cmocka_unit_test(test_truncation_is_an_error),
+		cmocka_unit_test(test_garbage_and_no_tar),
+		cmocka_unit_test(test_paths_are_quoted),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
