@@ -278,30 +278,6 @@ static int parse_seconds(const char *s, unsigned *out)
 	return 0;
 }
 
-static int parse_bytes(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift)
-		end++;
-	if (*end || !v || v > (1ULL << (40 - shift)))
-		return -1;
-	*out = (size_t)(v << shift);
-	return 0;
-}
-
 /* --max-failed N or P%: the largest failure count that still exits 0. */
 static int parse_max_failed(const char *s, unsigned long *n, int *percent)
 {
@@ -361,11 +337,13 @@ int cmd_scan(int argc, char **argv)
 	struct scan s;
 	struct store_result res;
 	char *key_path = NULL;
-	unsigned jobs = 50, connect_timeout = 10, deadline = 120;
-	unsigned lock_timeout = 300;
-	size_t max_bytes = (size_t)256 << 20, nups = 0, i;
+	/* 0 / NULL / -1: not given, taken from the configuration or defaults */
+	unsigned jobs = 0, connect_timeout = 0, deadline = 0;
+	unsigned lock_timeout = 300, keepalive;
+	size_t max_bytes = 0, nups = 0, i;
 	unsigned long max_failed = 0;
-	int max_failed_pct = 0, accept_new = 0, prune = 0, c, have_res = 0;
+	const char *max_failed_opt = NULL;
+	int max_failed_pct = 0, accept_new = -1, prune = 0, c, have_res = 0;
 	int rc = EXIT_ERROR;
 
 	memset(&s, 0, sizeof(s));
@@ -400,12 +378,13 @@ int cmd_scan(int argc, char **argv)
 				return cli_usage_error("scan", "--lock-timeout takes seconds (0-86400)");
 			break;
 		case 'B':
-			if (parse_bytes(optarg, &max_bytes) < 0)
+			if (collect_parse_size(optarg, &max_bytes) < 0)
 				return cli_usage_error("scan", "--max-bytes takes a size such as 64M");
 			break;
 		case 'F':
 			if (parse_max_failed(optarg, &max_failed, &max_failed_pct) < 0)
 				return cli_usage_error("scan", "--max-failed takes N or P%% (0-100)");
+			max_failed_opt = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -419,10 +398,39 @@ int cmd_scan(int argc, char **argv)
 	if (!inv_path)
 		return cli_usage_error("scan", "give the inventory with -i FILE");
 
-	if (collect_config_load(&cfg, config, &err) < 0 ||
-	    inventory_load(&inv, inv_path, NULL, &err) < 0 ||
-	    (limit && inventory_limit(inv, limit, &err) < 0))
+	if (collect_config_load(&cfg, config, &err) < 0)
 		goto out;
+	{
+		const struct scan_settings *sc = &cfg->scan;
+		struct inventory_opts io;
+
+		memset(&io, 0, sizeof(io));
+		if (sc->environments.nr) {
+			io.envs = (const char *const *)sc->environments.v;
+			io.nr_envs = sc->environments.nr;
+		}
+		if (inventory_load(&inv, inv_path, &io, &err) < 0 ||
+		    (limit && inventory_limit(inv, limit, &err) < 0))
+			goto out;
+		/* flags first, then the configuration, then the defaults */
+		if (!jobs)
+			jobs = sc->jobs ? (unsigned)sc->jobs : 50;
+		if (!connect_timeout)
+			connect_timeout = sc->connect_timeout ? (unsigned)sc->connect_timeout : 10;
+		if (!deadline)
+			deadline = sc->deadline ? (unsigned)sc->deadline : 120;
+		if (!max_bytes)
+			max_bytes = sc->max_bytes ? sc->max_bytes : (size_t)256 << 20;
+		if (!max_failed_opt && sc->max_failed)
+			parse_max_failed(sc->max_failed, &max_failed, &max_failed_pct);
+		if (accept_new < 0)
+			accept_new = sc->accept_new > 0;
+		if (!known_hosts)
+			known_hosts = sc->known_hosts;
+		if (!ssh_config_path)
+			ssh_config_path = sc->ssh_config;
+		keepalive = sc->keepalive ? (unsigned)sc->keepalive : 15;
+	}
 	if (!ssh_config_path) {
 		const char *home = getenv("HOME");
 
@@ -502,7 +510,7 @@ int cmd_scan(int argc, char **argv)
 	so.connect_timeout_ms = connect_timeout * 1000u;
 	so.deadline_ms = deadline * 1000u;
 	so.max_bytes = max_bytes;
-	so.keepalive_s = 15;
+	so.keepalive_s = keepalive;
 	so.known_hosts = known_hosts;
 	so.accept_new = accept_new;
 	so.use_agent = 1;

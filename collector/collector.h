@@ -24,6 +24,20 @@ struct sysctl_classes {
 	struct ed_strvec write_only;    /* never read */
 };
 
+/*
+ * Fleet scan settings (the "scan" key of the configuration). 0, NULL and
+ * -1 mean unset: inventory variables and command-line flags come first,
+ * then these, then the defaults (README "Fleet scan").
+ */
+struct scan_settings {
+	struct ed_strvec environments; /* group names that are environments */
+	size_t jobs, connect_timeout, deadline, keepalive; /* seconds */
+	size_t max_bytes;
+	char *max_failed;              /* "N" or "P%" */
+	char *known_hosts, *ssh_config;
+	int accept_new;                /* -1 unset */
+};
+
 struct collect_config {
 	bool packages, kernel, sysctl, services, files; /* enabled collectors */
 	struct ed_strvec file_include;   /* absolute globs: /etc then two stars */
@@ -34,6 +48,7 @@ struct collect_config {
 	size_t content_max;              /* text files up to this are stored */
 	size_t max_files;                /* safety cap on entries per host */
 	struct sysctl_classes sysctl_classes;
+	struct scan_settings scan;
 };
 
 /*
@@ -44,6 +59,11 @@ struct collect_config {
 int collect_config_load(struct collect_config **out, const char *path,
 			struct ed_err *err);
 void collect_config_free(struct collect_config *cfg);
+/*
+ * "64M", "1G", "65536": a byte count with an optional K/M/G suffix (1024
+ * based), 1 to 1 TiB. -1 when malformed.
+ */
+int collect_parse_size(const char *s, size_t *out);
 
 struct collect_opts {
 	const char *root;        /* "/" for this machine */

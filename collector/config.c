@@ -250,11 +250,105 @@ static int read_toggles(struct collect_config *cfg, const struct cfg_ctx *c,
 	return rc;
 }
 
+int collect_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v = 0;
+	unsigned shift = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (1ULL << 40))
+			return -1;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (*p == 'K' || *p == 'k')
+		shift = 10;
+	else if (*p == 'M' || *p == 'm')
+		shift = 20;
+	else if (*p == 'G' || *p == 'g')
+		shift = 30;
+	if (shift)
+		p++;
+	if (*p || !v || v > (1ULL << (40 - shift)))
+		return -1;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+static int read_string(char **out, const struct cfg_ctx *c,
+		       const struct ed_ynode *n, const char *key)
+{
+	if (n->type != ED_YSCALAR || !n->len)
+		return bad(c, n, "want a non-empty string");
+	(void)key;
+	free(*out);
+	*out = ed_xstrdup(n->str);
+	return 0;
+}
+
+/* scan: {environments: [...], jobs: 50, connect-timeout: 10, ...} */
+static int read_scan(struct scan_settings *sc, const struct cfg_ctx *c,
+		     const struct ed_ynode *n)
+{
+	static const char *const keys[] = {
+		"environments", "jobs", "connect-timeout", "deadline",
+		"keepalive", "max-bytes", "max-failed", "known-hosts",
+		"ssh-config", "accept-new-host-keys", NULL,
+	};
+	static const char *const secs[] = { "jobs", "connect-timeout",
+					    "deadline", "keepalive" };
+	size_t *const sec_out[] = { &sc->jobs, &sc->connect_timeout,
+				    &sc->deadline, &sc->keepalive };
+	const struct ed_ynode *v;
+	size_t i;
+	int rc;
+
+	rc = want_map(c, n, "scan");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	if (!rc && (v = ed_ymap_get(n, "environments")))
+		rc = read_list(&sc->environments, c, v, "environments", 1);
+	for (i = 0; !rc && i < ED_ARRAY_SIZE(secs); i++) {
+		v = ed_ymap_get(n, secs[i]);
+		if (!v)
+			continue;
+		rc = ed_ynode_size(sec_out[i], v, c->name, secs[i], c->err);
+		if (!rc && (*sec_out[i] == 0 || *sec_out[i] > 86400) &&
+		    strcmp(secs[i], "keepalive"))
+			rc = bad(c, v, "want 1 to 86400");
+	}
+	if (!rc && (v = ed_ymap_get(n, "max-bytes"))) {
+		if (v->type != ED_YSCALAR || collect_parse_size(v->str, &sc->max_bytes) < 0)
+			rc = bad(c, v, "max-bytes: want a size such as 256M");
+	}
+	if (!rc && (v = ed_ymap_get(n, "max-failed"))) {
+		const char *p = v->type == ED_YSCALAR ? v->str : "";
+		size_t digits = strspn(p, "0123456789");
+
+		if (!digits || (p[digits] && strcmp(p + digits, "%")) ||
+		    (p[digits] == '%' && atoi(p) > 100))
+			rc = bad(c, v, "max-failed: want N or P% (0-100)");
+		else
+			rc = read_string(&sc->max_failed, c, v, "max-failed");
+	}
+	if (!rc && (v = ed_ymap_get(n, "known-hosts")))
+		rc = read_string(&sc->known_hosts, c, v, "known-hosts");
+	if (!rc && (v = ed_ymap_get(n, "ssh-config")))
+		rc = read_string(&sc->ssh_config, c, v, "ssh-config");
+	if (!rc && (v = ed_ymap_get(n, "accept-new-host-keys")))
+		rc = ed_ynode_bool(&sc->accept_new, v, c->name,
+				   "accept-new-host-keys", c->err);
+	return rc;
+}
+
 static int apply_doc(struct collect_config *cfg, const char *buf, size_t len,
 		     const char *name, int classes_only, struct ed_err *err)
 {
 	static const char *const keys[] = { "collectors", "files", "secrets",
-					    "sysctl-classes", "toggles", NULL };
+					    "sysctl-classes", "toggles", "scan",
+					    NULL };
 	struct cfg_ctx c = { name, err };
 	struct ed_ynode *doc = NULL;
 	const struct ed_ynode *n;
@@ -286,6 +380,9 @@ static int apply_doc(struct collect_config *cfg, const char *buf, size_t len,
 	n = ed_ymap_get(doc, "toggles");
 	if (!rc && n)
 		rc = read_toggles(cfg, &c, n);
+	n = ed_ymap_get(doc, "scan");
+	if (!rc && n)
+		rc = read_scan(&cfg->scan, &c, n);
 out:
 	ed_ynode_free(doc);
 	return rc;
@@ -311,6 +408,7 @@ int collect_config_load(struct collect_config **out, const char *path,
 	*out = NULL;
 	cfg->content_max = 1 << 20;
 	cfg->max_files = 500000;
+	cfg->scan.accept_new = -1;
 	rc = apply_embedded(cfg, "collect-default.yaml", 0, err);
 	if (!rc)
 		rc = apply_embedded(cfg, "sysctl-classes.yaml", 1, err);
@@ -341,5 +439,9 @@ void collect_config_free(struct collect_config *cfg)
 	ed_strvec_release(&cfg->sysctl_classes.per_host);
 	ed_strvec_release(&cfg->sysctl_classes.secret);
 	ed_strvec_release(&cfg->sysctl_classes.write_only);
+	ed_strvec_release(&cfg->scan.environments);
+	free(cfg->scan.max_failed);
+	free(cfg->scan.known_hosts);
+	free(cfg->scan.ssh_config);
 	free(cfg);
 }
