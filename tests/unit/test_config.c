@@ -436,6 +436,60 @@ static void test_config_directory_is_an_error(void **state)
 	assert_true(!strncmp(f->err.msg, CONFIG_DIR, strlen(CONFIG_DIR)));
 }
 
+static void test_config_scan_settings(void **state)
+{
+	struct fixture *f = *state;
+	const struct scan_settings *sc;
+
+	assert_int_equal(load(f, "scan.yaml"), 0);
+	sc = &f->cfg->scan;
+	assert_int_equal(sc->environments.nr, 3);
+	assert_string_equal(sc->environments.v[1], "uat");
+	assert_int_equal(sc->jobs, 120);
+	assert_int_equal(sc->connect_timeout, 5);
+	assert_int_equal(sc->deadline, 600);
+	assert_int_equal(sc->keepalive, 30);
+	assert_int_equal(sc->max_bytes, (size_t)64 << 20);
+	assert_string_equal(sc->max_failed, "2%");
+	assert_string_equal(sc->known_hosts, "/etc/envdrift/known_hosts");
+	assert_string_equal(sc->ssh_config, "/etc/envdrift/ssh_config");
+	assert_int_equal(sc->accept_new, 1);
+}
+
+static void test_config_scan_defaults_unset(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(collect_config_load(&f->cfg, NULL, &f->err), 0);
+	assert_int_equal(f->cfg->scan.jobs, 0);
+	assert_int_equal(f->cfg->scan.accept_new, -1);
+	assert_null(f->cfg->scan.max_failed);
+	assert_int_equal(f->cfg->scan.environments.nr, 0);
+}
+
+static void test_config_scan_bad_values_have_location(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 0;
+
+	assert_load_error(f, "scan-bad-size.yaml", "3:14", "max-bytes");
+	teardown(state);
+	setup(state);
+	assert_load_error(f, "scan-bad-failed.yaml", "2:15", "max-failed");
+	teardown(state);
+	setup(state);
+	assert_load_error(f, "scan-zero.yaml", "2:13", "1 to 86400");
+	assert_int_equal(collect_parse_size("64M", &n), 0);
+	assert_int_equal(n, (size_t)64 << 20);
+	assert_int_equal(collect_parse_size("1g", &n), 0);
+	assert_int_equal(n, (size_t)1 << 30);
+	assert_int_equal(collect_parse_size("0", &n), -1);
+	assert_int_equal(collect_parse_size("-1", &n), -1);
+	assert_int_equal(collect_parse_size("5X", &n), -1);
+	assert_int_equal(collect_parse_size("", &n), -1);
+	assert_int_equal(collect_parse_size("99999999999999G", &n), -1);
+}
+
 static void test_config_free_null_is_noop(void **state)
 {
 	struct fixture *f = *state;
@@ -448,6 +502,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config_defaults_enable_every_collector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scan_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scan_defaults_unset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scan_bad_values_have_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_defaults_file_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_default_secret_values_compile_and_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_default_sysctl_classes_are_consistent, setup, teardown),
