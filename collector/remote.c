@@ -620,7 +620,7 @@ static struct listed *find_listed(struct decoder *d, const char *path)
 	struct listed key;
 
 	key.path = path;
-	return bsearch(&key, d->v, d->nr, sizeof(*d->v), cmp_listed);
+	return d->nr ? bsearch(&key, d->v, d->nr, sizeof(*d->v), cmp_listed) : NULL;
 }
 
 static int decode_tar(struct decoder *d, struct ed_strvec *warnings)
@@ -749,7 +749,7 @@ static int build_image(struct decoder *d, struct vfs *fs,
 				struct proc_file key, *f;
 
 				key.path = (char *)(uintptr_t)l->path;
-				f = bsearch(&key, d->proc, d->proc_nr,
+				f = !d->proc_nr ? NULL : bsearch(&key, d->proc, d->proc_nr,
 					    sizeof(*d->proc), cmp_proc);
 				if (f) {
 					data = f->data.ptr;
@@ -796,8 +796,10 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 	if (!rc)
 		rc = decode_cmds(&d, fs);
 	if (!rc) {
-		qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
-		qsort(d.proc, d.proc_nr, sizeof(*d.proc), cmp_proc);
+		if (d.nr)
+			qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
+		if (d.proc_nr)
+			qsort(d.proc, d.proc_nr, sizeof(*d.proc), cmp_proc);
 		rc = decode_tar(&d, warnings);
 	}
 	if (!rc)

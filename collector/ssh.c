@@ -10,7 +10,6 @@
 #include "collector/ssh.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -572,6 +572,7 @@ struct hop {
 	const char *address, *user;
 	unsigned port;
 	const char *key_file; /* the target's own key, else the run's */
+	struct ssh_known_host known; /* its known_hosts lines */
 	int fd;
 	short events; /* what fd waits for */
 	struct addrinfo *ai_list, *ai;
@@ -753,7 +754,8 @@ static enum step session_start(struct run *r, struct conn *c)
 	if (!h->s)
 		return conn_fail(c, SSH_ERROR, "libssh2 cannot create a session");
 	libssh2_session_set_blocking(h->s, 0);
-	hostkey_prefs(&prefs, ssh_known_types(r->known, h->address, h->port));
+	ssh_known_lookup(&h->known, r->known, h->address, h->port);
+	hostkey_prefs(&prefs, h->known.types);
 	rc = libssh2_session_method_pref(h->s, LIBSSH2_METHOD_HOSTKEY,
 					 prefs.ptr);
 	ed_buf_release(&prefs);
@@ -814,10 +816,8 @@ static enum step step_connect(struct run *r, struct conn *c, short revents)
 	for (; h->ai; h->ai = h->ai->ai_next) {
 		h->fd = socket(h->ai->ai_family,
 			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (h->fd < 0) {
-			h->conn_errno = errno;
-			continue;
-		}
+		if (h->fd < 0) /* EMFILE and the like: ours, not the host's */
+			return conn_fail(c, SSH_ERROR, "cannot create a socket: %s", strerror(errno));
 		(void)setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				 sizeof(one));
 		if (connect(h->fd, h->ai->ai_addr, h->ai->ai_addrlen) == 0)
@@ -900,9 +900,9 @@ static enum step step_handshake(struct run *r, struct conn *c)
 	if (!key)
 		return conn_fail(c, SSH_ERROR, "no host key: %s",
 				 sess_err(h->s));
-	res = ssh_known_check(r->known, h->address, h->port,
-			      (const unsigned char *)key, len,
-			      r->o.accept_new, &why);
+	res = ssh_known_check_host(r->known, &h->known,
+				   (const unsigned char *)key, len,
+				   r->o.accept_new, &why);
 	switch (res) {
 	case SSH_KNOWN_MATCH:
 		break;
@@ -1367,6 +1367,7 @@ static void hop_teardown(struct hop *h, int graceful)
 	ed_buf_release(&h->tried);
 	free(h->creds);
 	h->creds = NULL;
+	ssh_known_host_release(&h->known);
 }
 
 static void conn_teardown(struct conn *c)
@@ -1466,6 +1467,13 @@ static void conn_start(struct run *r, struct conn *c,
 	const char *why;
 
 	memset(c, 0, sizeof(*c));
+	ed_buf_init(&c->out); /* ptr never NULL, even for the callback */
+	ed_buf_init(&c->err);
+	ed_buf_init(&c->msg);
+	ed_buf_init(&c->hop[0].tried);
+	ed_buf_init(&c->hop[1].tried);
+	ed_buf_init(&c->tun.up);
+	ed_buf_init(&c->tun.down);
 	c->run = r;
 	c->t = t;
 	c->abstract = c;
@@ -1662,6 +1670,25 @@ static int run_prepare(struct run *r, struct ed_err *err)
 	return run_keys(r, err);
 }
 
+/* Each session holds a socket (three with a bastion): stay under the fd limit. */
+static void cap_jobs(struct run *r)
+{
+	struct rlimit rl;
+	size_t i, per = 1, max;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	for (i = 0; i < r->total; i++)
+		if (r->targets[i].jump)
+			per = 3;
+	max = rl.rlim_cur > 64 ? (size_t)(rl.rlim_cur - 64) / per : 1;
+	if (r->o.jobs > max) {
+		if (r->warnings)
+			ed_strvec_pushf(r->warnings, "--jobs lowered from %u to %zu (open file limit %llu)", r->o.jobs, max, (unsigned long long)rl.rlim_cur);
+		r->o.jobs = (unsigned)max;
+	}
+}
+
 int ssh_run(const struct ssh_target *targets, size_t nr,
 	    const struct ssh_opts *opts, struct ed_strvec *warnings,
 	    struct ed_err *err)
@@ -1686,6 +1713,7 @@ int ssh_run(const struct ssh_target *targets, size_t nr,
 	r.targets = targets;
 	r.total = nr;
 	r.warnings = warnings;
+	cap_jobs(&r);
 	ssh_lib_init();
 	rc = run_prepare(&r, err);
 	if (rc < 0)
