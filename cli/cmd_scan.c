@@ -91,6 +91,50 @@ static double elapsed(const struct timespec *since)
 	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+static int parse_seconds(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > 86400 || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* envdrift_connect_timeout, envdrift_deadline, envdrift_max_bytes */
+static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
+		       int flag_connect, int flag_deadline, int flag_bytes,
+		       const char *inv_path, struct ed_err *err)
+{
+	static const char *const secs[] = { "envdrift_connect_timeout",
+					    "envdrift_deadline" };
+	unsigned *const out[] = { &t->connect_timeout_ms, &t->deadline_ms };
+	const int flagged[] = { flag_connect, flag_deadline };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(secs); i++) {
+		unsigned sec;
+
+		if (flagged[i] || !(v = inventory_host_var(ih, secs[i])))
+			continue;
+		if (parse_seconds(v, &sec) < 0 || !sec)
+			return ed_err_set(err, ED_EPARSE,
+					  "%s:%zu:%zu: host %s: %s: want seconds (1-86400), not '%s'",
+					  inv_path, ih->line, ih->col, ih->name, secs[i], v);
+		*out[i] = sec * 1000u;
+	}
+	if (!flag_bytes && (v = inventory_host_var(ih, "envdrift_max_bytes")) &&
+	    collect_parse_size(v, &t->max_bytes) < 0)
+		return ed_err_set(err, ED_EPARSE,
+				  "%s:%zu:%zu: host %s: envdrift_max_bytes: want a size such as 64M, not '%s'",
+				  inv_path, ih->line, ih->col, ih->name, v);
+	return 0;
+}
+
 static int cmp_prev_host(const void *a, const void *b)
 {
 	return strcmp(((const struct store_host *)a)->host,
@@ -265,19 +309,6 @@ static void on_tick(size_t done, size_t total, void *arg)
 	progress_line(arg, 0);
 }
 
-static int parse_seconds(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > 86400 || *s == '-')
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* --max-failed N or P%: the largest failure count that still exits 0. */
 static int parse_max_failed(const char *s, unsigned long *n, int *percent)
 {
@@ -344,6 +375,7 @@ int cmd_scan(int argc, char **argv)
 	unsigned long max_failed = 0;
 	const char *max_failed_opt = NULL;
 	int max_failed_pct = 0, accept_new = -1, prune = 0, c, have_res = 0;
+	int flag_connect = 0, flag_deadline = 0, flag_bytes = 0;
 	int rc = EXIT_ERROR;
 
 	memset(&s, 0, sizeof(s));
@@ -368,10 +400,12 @@ int cmd_scan(int argc, char **argv)
 		case 'C':
 			if (parse_seconds(optarg, &connect_timeout) < 0 || !connect_timeout)
 				return cli_usage_error("scan", "--connect-timeout takes seconds (1-86400)");
+			flag_connect = 1;
 			break;
 		case 'D':
 			if (parse_seconds(optarg, &deadline) < 0 || !deadline)
 				return cli_usage_error("scan", "--deadline takes seconds (1-86400)");
+			flag_deadline = 1;
 			break;
 		case 'l':
 			if (parse_seconds(optarg, &lock_timeout) < 0)
@@ -380,6 +414,7 @@ int cmd_scan(int argc, char **argv)
 		case 'B':
 			if (collect_parse_size(optarg, &max_bytes) < 0)
 				return cli_usage_error("scan", "--max-bytes takes a size such as 64M");
+			flag_bytes = 1;
 			break;
 		case 'F':
 			if (parse_max_failed(optarg, &max_failed, &max_failed_pct) < 0)
@@ -503,6 +538,10 @@ int cmd_scan(int argc, char **argv)
 		t->jump = sc.proxy_jump;
 		t->command = ih->become ? cmd_become.ptr : cmd_plain.ptr;
 		t->data = &s.hosts[i];
+		/* per-host limits; a flag on the command line wins */
+		if (host_limits(t, ih, flag_connect, flag_deadline, flag_bytes,
+				inv_path, &err) < 0)
+			goto out;
 	}
 
 	memset(&so, 0, sizeof(so));

@@ -72,7 +72,7 @@ const char *ssh_state_name(enum ssh_state s)
 	case SSH_ERROR:
 		break;
 	}
-	return "error";
+	return "collection error";
 }
 
 /* The one piece of process state: libssh2_init is not thread-safe. */
@@ -620,6 +620,7 @@ struct conn {
 	void *abstract;    /* for the agent sign callback: this conn */
 	long long t0, connect_by, deadline, keepalive_at;
 	int connected;     /* the target's handshake is done */
+	size_t max_bytes;  /* stdout cap for this host */
 	struct ed_buf out, err, msg;
 	enum ssh_state state;
 	int exit_status;
@@ -1181,7 +1182,7 @@ static enum step step_exec(struct conn *c)
 	return STEP_NEXT;
 }
 
-static enum step step_read(struct run *r, struct conn *c)
+static enum step step_read(struct conn *c)
 {
 	char sink[16384];
 	size_t room;
@@ -1190,14 +1191,14 @@ static enum step step_read(struct run *r, struct conn *c)
 
 	for (;;) {
 		/* never hold more than the cap and one byte */
-		room = r->o.max_bytes - c->out.len;
+		room = c->max_bytes - c->out.len;
 		room = room >= READ_CHUNK ? READ_CHUNK : room + 1;
 		ed_buf_grow(&c->out, room);
 		n = libssh2_channel_read(c->ch, c->out.ptr + c->out.len, room);
 		if (n > 0) {
 			ed_buf_setlen(&c->out, c->out.len + (size_t)n);
-			if (c->out.len > r->o.max_bytes) {
-				fmt_size(lim, sizeof(lim), r->o.max_bytes);
+			if (c->out.len > c->max_bytes) {
+				fmt_size(lim, sizeof(lim), c->max_bytes);
 				return conn_fail(c, SSH_TOO_MUCH, "more than %s of output (--max-bytes)", lim);
 			}
 		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
@@ -1279,11 +1280,11 @@ static enum step conn_limits(struct run *r, struct conn *c, long long now)
 	int secs = 0;
 
 	if (now >= c->deadline) {
-		fmt_secs(lim, sizeof(lim), r->o.deadline_ms);
+		fmt_secs(lim, sizeof(lim), (unsigned)(c->deadline - c->t0));
 		return conn_fail(c, SSH_TIMED_OUT, "timed out %s (--deadline %s)", phase_what[c->phase], lim);
 	}
 	if (!c->connected && now >= c->connect_by) {
-		fmt_secs(lim, sizeof(lim), r->o.connect_timeout_ms);
+		fmt_secs(lim, sizeof(lim), (unsigned)(c->connect_by - c->t0));
 		if (c->phase == PH_CONNECT)
 			return conn_fail(c, SSH_TIMED_OUT, "timed out connecting to %s port %u (--connect-timeout %s)", h->address, h->port, lim);
 		return conn_fail(c, SSH_TIMED_OUT, "timed out %s (--connect-timeout %s)", phase_what[c->phase], lim);
@@ -1316,7 +1317,7 @@ static enum step conn_phase(struct run *r, struct conn *c, short revents)
 	case PH_EOF:
 		return step_exec(c);
 	case PH_READ:
-		return step_read(r, c);
+		return step_read(c);
 	case PH_WAIT_CLOSED:
 	case PH_CLOSE:
 		return step_close(c);
@@ -1485,8 +1486,10 @@ static void conn_start(struct run *r, struct conn *c,
 	h->user = t->user ? t->user : r->local_user;
 	h->key_file = t->key_file;
 	c->t0 = now_ms();
-	c->connect_by = c->t0 + r->o.connect_timeout_ms;
-	c->deadline = c->t0 + r->o.deadline_ms;
+	c->connect_by = c->t0 + (t->connect_timeout_ms ? t->connect_timeout_ms
+						       : r->o.connect_timeout_ms);
+	c->deadline = c->t0 + (t->deadline_ms ? t->deadline_ms : r->o.deadline_ms);
+	c->max_bytes = t->max_bytes ? t->max_bytes : r->o.max_bytes;
 	c->keepalive_at = c->t0 + r->o.keepalive_s * 1000LL;
 	if (t->jump) {
 		c->jump = ed_xstrdup(t->jump);

@@ -22,7 +22,7 @@ enum ssh_state {
 	SSH_HOSTKEY_CHANGED, /* known_hosts holds another key for the host */
 	SSH_TIMED_OUT,       /* --connect-timeout or --deadline */
 	SSH_TOO_MUCH,        /* stdout over max_bytes */
-	SSH_ERROR,           /* anything else (message says what) */
+	SSH_ERROR,           /* "collection error": anything else (message says what) */
 };
 
 /* "collected", "unreachable", "auth failed", ... as in the README */
@@ -36,6 +36,9 @@ struct ssh_target {
 	const char *key_file; /* replaces the run's key files; NULL: those */
 	const char *command;  /* run through the remote user's shell */
 	const char *jump;     /* "[user@]host[:port]" bastion or NULL */
+	/* per-host limits (inventory variables); 0: the run's */
+	unsigned connect_timeout_ms, deadline_ms;
+	size_t max_bytes;
 	void *data;           /* for the callback */
 };
 

@@ -154,6 +154,24 @@ expect_no_grep "status: no host stale" "STALE" "$TMP/out"
 # limits: too much output, and a host that never answers (timed out)
 expect_exit 3 "--max-bytes 64K fails every host" $SCAN -i "$TMP/inv.yaml" --max-bytes 64K
 expect_grep "too much output names the limit" "too much output.*max-bytes" "$TMP/err"
+cat >"$TMP/extra" <<EOF
+    capped:
+      hosts:
+        h1: {envdrift_max_bytes: 64K}
+EOF
+inventory <"$TMP/extra" >"$TMP/inv-cap.yaml"
+expect_exit 3 "envdrift_max_bytes caps one host" $SCAN -i "$TMP/inv-cap.yaml"
+expect_grep "only h1 over its limit" "6 hosts, 5 collected, 1 failed, 1 too much output" "$TMP/out"
+expect_grep "h1 names the limit" "h1.*64 KiB|h1.*64K" "$TMP/err"
+expect_exit 0 "--max-bytes on the command line wins" $SCAN -i "$TMP/inv-cap.yaml" --max-bytes 256M -q
+printf '    capped:\n      hosts:\n        h1: {envdrift_deadline: soon}\n' | inventory >"$TMP/inv-bad.yaml"
+expect_exit 2 "a bad envdrift_deadline: exit 2" $SCAN -i "$TMP/inv-bad.yaml"
+expect_grep "names the file, host and variable" "inv-bad.yaml:[0-9]+:[0-9]+: host h1: envdrift_deadline" "$TMP/err"
+# become: sudo -n is not in the chroot, so a clear collection error
+printf '    becomers:\n      hosts:\n        h2: {ansible_become: true}\n' | inventory >"$TMP/inv-become.yaml"
+expect_exit 3 "ansible_become without sudo on the host" $SCAN -i "$TMP/inv-become.yaml"
+expect_grep "collection error says sudo" "collection error.*h2.*sudo" "$TMP/err"
+
 if command -v python3 >/dev/null; then
 	python3 -c '
 import socket, time
