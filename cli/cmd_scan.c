@@ -294,10 +294,15 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 				ssh_state_name(h->state), h->message);
 		}
 	} else if (s->verbose) {
+		size_t i;
+
 		if (s->tty)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr, "envdrift: %s/%s collected in %.2f s (%zu warnings)\n",
 			h->env, h->inv->name, r->seconds, h->warnings);
+		for (i = 0; i < h->snap.warnings.nr; i++)
+			fprintf(stderr, "warning: %s: %s\n", h->inv->name,
+				h->snap.warnings.v[i]);
 	}
 	progress_line(s, 0);
 }

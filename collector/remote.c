@@ -9,7 +9,8 @@
  *   @proc\n   grep -r -H -Z lines "PATH\0LINE\n" of /proc files; "@end\n"
  *   @cmd I RC LEN PATH\n LEN bytes   once per command of remote_cmds[]
  *             (PATH "-": not on the host)
- *   @tar\n    a GNU tar archive of the readable regular files
+ *   @file LEN PATH\n LEN bytes   a file filtered on the host (remote_filters)
+ *   @tar\n    a GNU tar archive of the other readable regular files
  *   @done\n
  */
 #include <errno.h>
@@ -73,6 +74,29 @@ static const struct remote_cmd remote_cmds[] = {
 	  "LC_ALL=C SYSTEMD_COLORS=0 SYSTEMD_PAGER=", systemd_needs },
 	{ rpm_paths, rpm_args, NULL, rpm_needs },
 };
+
+/*
+ * Files the host sends filtered to what their parser reads: dpkg's status
+ * database is ~90 % descriptions and conffile lists, and pkg_dpkg.c reads
+ * only these four fields (names are case-insensitive there too). The
+ * snapshot is the same; a malformed line outside them goes unnoticed.
+ */
+static const struct remote_filter {
+	const char *path;
+	const char *ere;
+} remote_filters[] = {
+	{ "/var/lib/dpkg/status", "^(package|status|architecture|version):|^$" },
+};
+
+static int is_filtered(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(remote_filters); i++)
+		if (!strcmp(path, remote_filters[i].path))
+			return 1;
+	return 0;
+}
 
 static int has_glob_meta(const char *s)
 {
@@ -214,7 +238,8 @@ static void add_paths(struct ed_buf *out, const struct ed_strvec *v,
 	size_t i;
 
 	for (i = 0; i < v->nr; i++)
-		if (proc < 0 || is_proc(v->v[i]) == proc) {
+		if (proc < 0 || (is_proc(v->v[i]) == proc &&
+				 !(proc == 0 && is_filtered(v->v[i])))) {
 			ed_buf_addch(out, ' ');
 			sh_quote(out, v->v[i]);
 		}
@@ -298,6 +323,21 @@ void remote_command(struct ed_buf *out, const struct collect_config *cfg,
 	ed_buf_adds(&s, "printf '@end\\n'\n");
 	for (i = 0; i < ED_ARRAY_SIZE(remote_cmds); i++)
 		add_cmd(&s, i, &remote_cmds[i]);
+	for (i = 0; i < ED_ARRAY_SIZE(remote_filters); i++) {
+		ed_buf_adds(&s, "if [ -f ");
+		sh_quote(&s, remote_filters[i].path);
+		ed_buf_adds(&s, " ] && [ -r ");
+		sh_quote(&s, remote_filters[i].path);
+		ed_buf_adds(&s, " ]; then o=$(grep -a -i -E ");
+		sh_quote(&s, remote_filters[i].ere);
+		ed_buf_addch(&s, ' ');
+		sh_quote(&s, remote_filters[i].path);
+		/* grep says 1 for no line at all, 2 for an error: then no @file */
+		ed_buf_adds(&s, " 2>/dev/null; echo \"x$?\"); r=${o##*x}; o=${o%x*}\n"
+			       "if [ \"$r\" -lt 2 ]; then printf '@file %s %s\\n' \"${#o}\" ");
+		sh_quote(&s, remote_filters[i].path);
+		ed_buf_adds(&s, "; printf '%s' \"$o\"; fi; fi\n");
+	}
 	ed_buf_adds(&s, "printf '@tar\\n'\n{ ");
 	if (count_paths(&singles, 0)) {
 		ed_buf_adds(&s, "find");
@@ -341,8 +381,16 @@ struct proc_file {
 	struct ed_buf data;
 };
 
+struct filtered {
+	char *path;
+	const char *data; /* slice of the stream */
+	size_t len;
+};
+
 struct decoder {
 	const char *buf, *p, *end;
+	struct filtered filtered[ED_ARRAY_SIZE(remote_filters)];
+	size_t filtered_nr;
 	struct listed *v;
 	size_t nr, alloc;
 	/* /proc contents rebuilt from grep lines, one buffer per file */
@@ -579,6 +627,32 @@ static int decode_cmds(struct decoder *d, struct vfs *fs)
 	return 0;
 }
 
+static int decode_files(struct decoder *d)
+{
+	while (d->end - d->p >= 6 && !memcmp(d->p, "@file ", 6)) {
+		const char *nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
+		const char *s = d->p + 6;
+		unsigned long long len;
+		struct filtered *f;
+		char *path;
+
+		if (!nl || parse_ull(&s, nl, 10, &len) || *s++ != ' ' || s >= nl ||
+		    len > (size_t)(d->end - nl - 1))
+			return bad(d, "file", "malformed header or truncated");
+		path = ed_xstrndup(s, (size_t)(nl - s));
+		if (!is_filtered(path) || d->filtered_nr == ED_ARRAY_SIZE(d->filtered)) {
+			free(path);
+			return bad(d, "file", "unexpected file");
+		}
+		f = &d->filtered[d->filtered_nr++];
+		f->path = path;
+		f->data = nl + 1;
+		f->len = (size_t)len;
+		d->p = nl + 1 + len;
+	}
+	return 0;
+}
+
 /* Parse an octal or base-256 tar number field. */
 static int tar_num(const unsigned char *f, size_t n, unsigned long long *out)
 {
@@ -755,6 +829,22 @@ static int build_image(struct decoder *d, struct vfs *fs,
 					data = f->data.ptr;
 					len = f->data.len;
 				}
+			} else if (is_filtered(l->path)) {
+				size_t j;
+
+				for (j = 0; j < d->filtered_nr; j++)
+					if (!strcmp(d->filtered[j].path, l->path))
+						break;
+				if (j < d->filtered_nr) {
+					data = d->filtered[j].data;
+					len = d->filtered[j].len;
+					l->st.st_size = (off_t)len;
+				} else {
+					ed_strvec_pushf(warnings,
+							"remote: %s: listed but not read",
+							l->path);
+					flags = VFS_MEM_UNREADABLE;
+				}
 			} else if (!d->archive_seen) {
 				return ed_err_set(d->err, ED_EPARSE,
 						  "remote stream: no tar archive (GNU tar with --null -T is needed on the host)");
@@ -795,6 +885,8 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 		rc = decode_proc(&d);
 	if (!rc)
 		rc = decode_cmds(&d, fs);
+	if (!rc)
+		rc = decode_files(&d);
 	if (!rc) {
 		if (d.nr)
 			qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
@@ -810,5 +902,7 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 	}
 	free(d.proc);
 	free(d.v);
+	for (i = 0; i < d.filtered_nr; i++)
+		free(d.filtered[i].path);
 	return rc;
 }
