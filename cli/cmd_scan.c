@@ -191,6 +191,28 @@ static void first_line(struct ed_buf *out, const struct ed_buf *in)
 		ed_buf_add(out, in->ptr, n);
 }
 
+/*
+ * Store every file of a collected snapshot as a blob now and keep only
+ * ids: a thousand hosts' lines must not wait in memory for the commit.
+ */
+static int spill(struct snapshot *snap, struct ed_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr; i++) {
+		struct snapshot_entry *e = &snap->entries[i];
+
+		if (e->has_oid)
+			continue;
+		if (snap->sink->put(snap->sink, e->data, e->len, e->oid, err) < 0)
+			return err->code;
+		free(e->data);
+		e->data = NULL;
+		e->has_oid = 1;
+	}
+	return 0;
+}
+
 /* Decode the stream and run the collectors on the image. */
 static void collect_one(struct scan *s, struct scan_host *h,
 			struct ssh_result *r)
@@ -240,7 +262,7 @@ static void collect_one(struct scan *s, struct scan_host *h,
 	o.roles = &roles;
 	o.prev = &prev;
 	h->snap.sink = store_content_sink(s->st);
-	if (collect_host(&h->snap, &o, &e) < 0) {
+	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
 		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
 		fail(h, SSH_ERROR, msg.ptr);
 		goto out;
