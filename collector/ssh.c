@@ -1458,6 +1458,8 @@ static const char *parse_jump(struct run *r, struct conn *c)
 		return "malformed bastion address";
 	b->address = s;
 	b->port = (unsigned)port;
+	/* one fleet key usually opens the bastion too */
+	b->key_file = c->hop[1].key_file;
 	return NULL;
 }
 

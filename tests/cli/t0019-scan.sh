@@ -194,6 +194,29 @@ EOF
 	HANG_PID=
 fi
 
+# ProxyJump through one bastion (h1) from an ssh config; the known_hosts
+# entry of the target is its own address, as OpenSSH looks it up
+cat >"$TMP/ssh_config" <<EOF
+Host jumped-h3
+  HostName $(fleet_addr 3)
+  Port $FLEET_PORT
+  ProxyJump $FLEET_USER@$(fleet_addr 1):$FLEET_PORT
+# unknown keywords are ignored, not misread
+  ForwardAgent yes
+EOF
+printf 'all:\n  vars:\n    ansible_user: %s\n    ansible_ssh_private_key_file: %s\n  children:\n    staging:\n      hosts:\n        jumped-h3:\n' \
+	"$FLEET_USER" "$FLEET_KEY" >"$TMP/inv-jump.yaml"
+expect_exit 0 "scan through a ProxyJump bastion" "$ENVDRIFT" scan --repo "$R" --known-hosts "$FLEET_KNOWN_HOSTS" \
+	--ssh-config "$TMP/ssh_config" -i "$TMP/inv-jump.yaml"
+expect_eq "the jumped host's snapshot equals h3's (same root)" \
+	"$(git -C "$R" rev-parse main:hosts/staging/h3/packages)" \
+	"$(git -C "$R" rev-parse main:hosts/staging/jumped-h3/packages)"
+sed "s/ProxyJump .*/ProxyJump $FLEET_USER@127.0.0.250:1/" "$TMP/ssh_config" >"$TMP/ssh_config2"
+expect_exit 3 "an unreachable bastion fails the host" "$ENVDRIFT" scan --repo "$R" --known-hosts "$FLEET_KNOWN_HOSTS" \
+	--ssh-config "$TMP/ssh_config2" -i "$TMP/inv-jump.yaml"
+expect_grep "says unreachable" "unreachable" "$TMP/err"
+expect_exit 0 "forget the jumped alias" "$ENVDRIFT" forget --repo "$R" jumped-h3
+
 # host names that could reach a shell are refused before anything runs
 printf 'all:\n  hosts:\n    "h1;touch /tmp/pwn":\n      envdrift_env: prod\n' >"$TMP/bad.yaml"
 expect_exit 2 "metacharacters in a host name: exit 2" $SCAN -i "$TMP/bad.yaml"

@@ -44,6 +44,16 @@
 #     into DIR/hosts; wait until gone (bounded, then SIGKILL). Leaves files.
 # fleet_clean DIR       fleet_stop, then rm -rf DIR (only if it holds the
 #                       DIR/.envdrift-fleet marker).
+# fleet_add_python DIR [K...]
+#     Optional, never called by fleet_setup (the default fleet has no
+#     Python, as the issue's targets may not): stage /usr/bin/python3, its
+#     standard library (without test/, lib2to3, ensurepip, pydoc_data,
+#     config-*), python3-apt (apt, apt_pkg, aptsources), dpkg (+ its
+#     cputable, ostable, tupletable, abitable) and every
+#     shared library ldd names for them in DIR/python (built once), plus
+#     /var/lib/apt/lists and /var/cache/apt for apt.Cache(); then hard-link
+#     it into hosts K... (default: every host; files a host already has are
+#     kept). For Ansible's modules (bench/scan.sh); adds no file under /etc.
 #
 # Layout of DIR (root-owned, 0755):
 #   .envdrift-fleet  marker     port, n   the port and host count
@@ -300,7 +310,7 @@ PrintLastLog no
 PermitUserRC no
 PermitUserEnvironment no
 X11Forwarding no
-AllowTcpForwarding no
+AllowTcpForwarding local
 AllowAgentForwarding no
 LogLevel ERROR
 Subsystem sftp internal-sftp
@@ -627,4 +637,76 @@ fleet_clean() {
 	fi
 	rm -rf "$1" || return 1
 	return $_fl_rc
+}
+
+# fleet_add_python DIR [K...]: see the header
+fleet_add_python() {
+	if [ $# -lt 1 ]; then
+		_fl_err "usage: fleet_add_python DIR [K...]"
+		return 1
+	fi
+	_fl_checkdir "$1" || return 1
+	[ -f "$1/.envdrift-fleet" ] && [ -d "$1/hosts" ] || { _fl_err "$1 is not a fleet directory"; return 1; }
+	_fl_pd=$1
+	shift
+	if [ ! -d "$_fl_pd/python" ]; then
+		(_fl_python_stage "$_fl_pd/python.new") && mv "$_fl_pd/python.new" "$_fl_pd/python" || {
+			rm -rf "$_fl_pd/python.new"
+			return 1
+		}
+	fi
+	[ $# -gt 0 ] || set -- $(seq 1 "$(cat "$_fl_pd/n")")
+	for _fl_k; do
+		_fl_checkk "$_fl_pd" "$_fl_k" || return 1
+		# -n: a library the host already has stays its own file
+		cp -a -l -n "$_fl_pd/python/." "$_fl_pd/hosts/h$_fl_k/" || {
+			_fl_err "cannot link python into h$_fl_k"
+			return 1
+		}
+	done
+}
+
+# _fl_python_stage ROOT: python3 + stdlib + python3-apt + dpkg + libraries
+_fl_python_stage() {
+	umask 022
+	_fl_py=$(readlink -f /usr/bin/python3) || { _fl_err "no /usr/bin/python3"; return 1; }
+	[ -x "$_fl_py" ] || { _fl_err "no /usr/bin/python3"; return 1; }
+	_fl_pv=$(basename "$_fl_py")
+	[ -d "/usr/lib/$_fl_pv" ] || { _fl_err "no /usr/lib/$_fl_pv"; return 1; }
+	[ -d /usr/lib/python3/dist-packages/apt ] ||
+		{ _fl_err "no python3-apt (apt-get install python3-apt)"; return 1; }
+	mkdir -p "$1" && chmod 0755 "$1" && _fl_usrmerge "$1" || return 1
+	cp -L "$_fl_py" "$1/usr/bin/$_fl_pv" && ln -sf "$_fl_pv" "$1/usr/bin/python3" || return 1
+	_fl_pbins="$_fl_py"
+	if [ -x /usr/bin/dpkg ]; then
+		cp -L /usr/bin/dpkg "$1/usr/bin/dpkg" && _fl_pbins="$_fl_pbins /usr/bin/dpkg"
+	fi
+	( cd /usr/lib && tar cf - --exclude="$_fl_pv/test" --exclude="$_fl_pv/lib2to3" \
+		--exclude="$_fl_pv/ensurepip" --exclude="$_fl_pv/pydoc_data" \
+		--exclude="$_fl_pv/config-*" --exclude="$_fl_pv/idlelib" \
+		--exclude="$_fl_pv/tkinter" "$_fl_pv" ) | tar xf - -C "$1/usr/lib" || return 1
+	mkdir -p "$1/usr/lib/python3/dist-packages" || return 1
+	for _fl_m in apt apt_pkg.cpython-*.so apt_inst.cpython-*.so aptsources; do
+		for _fl_f in /usr/lib/python3/dist-packages/$_fl_m; do
+			[ -e "$_fl_f" ] && { cp -a "$_fl_f" "$1/usr/lib/python3/dist-packages/" || return 1; }
+		done
+	done
+	mkdir -p "$1/var/lib/apt/lists/partial" "$1/var/cache/apt/archives/partial" || return 1
+	# apt_pkg.init_system() reads dpkg's cputable, ostable, tupletable
+	if [ -d /usr/share/dpkg ]; then
+		mkdir -p "$1/usr/share/dpkg" &&
+			cp -a /usr/share/dpkg/cputable /usr/share/dpkg/ostable \
+				/usr/share/dpkg/tupletable /usr/share/dpkg/abitable "$1/usr/share/dpkg/" ||
+			return 1
+	fi
+	# the libraries of the interpreter, its extension modules and apt_pkg
+	find "$1/usr/lib/$_fl_pv" "$1/usr/lib/python3/dist-packages" -name '*.so' >"$1.so" || return 1
+	# shellcheck disable=SC2046
+	{ ldd $_fl_pbins; xargs ldd <"$1.so"; } 2>/dev/null | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u |
+	while read -r _fl_lib; do
+		mkdir -p "$1$(dirname "$_fl_lib")" && cp -L "$_fl_lib" "$1$_fl_lib" || exit 1
+	done || return 1
+	rm -f "$1.so"
 }
