@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ static const char usage_text[] =
 	"  --ssh-config FILE        default ~/.ssh/config (HostName, User, Port,\n"
 	"                           IdentityFile, ProxyJump)\n"
 	"  --prune                  remove hosts that left the inventory\n"
+	"  --threads N              polling threads sharing the -j sessions (default 1)\n"
 	"  -q, --quiet / -v, --verbose\n"
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
 	"failures than that (the rest committed), 2 nothing could be done.\n";
@@ -67,19 +69,51 @@ struct scan_host {
 	size_t warnings;
 };
 
+/* The store's sink behind a mutex, for several polling threads. */
+struct locked_sink {
+	struct snapshot_sink base;
+	struct snapshot_sink *inner;
+	pthread_mutex_t *lock;
+};
+
+static int locked_put(struct snapshot_sink *sink, const void *data,
+		      size_t len, unsigned char oid[20], struct ed_err *err)
+{
+	struct locked_sink *ls = (struct locked_sink *)sink;
+	int rc;
+
+	pthread_mutex_lock(ls->lock);
+	rc = ls->inner->put(ls->inner, data, len, oid, err);
+	pthread_mutex_unlock(ls->lock);
+	return rc;
+}
+
 struct scan {
 	struct scan_host *hosts;
 	size_t nr;
 	const struct collect_config *cfg;
-	struct ed_hmac *key;
 	struct store *st;
+	pthread_mutex_t lock;      /* store reads, counters, output */
+	struct locked_sink sink;
 	struct store_view *prev;   /* the tip before the scan, or NULL */
 	struct store_host *prev_hosts;
 	size_t prev_nr;
 	size_t done, failed;
 	int quiet, verbose, tty;
 	struct timespec start;
-	size_t max_warnings_shown;
+};
+
+/* One polling thread: its share of the hosts and its own HMAC handle. */
+struct worker {
+	struct scan *s;
+	struct ed_hmac *key;
+	const struct ssh_target *targets;
+	size_t nr;
+	struct ssh_opts so;
+	struct ed_strvec warnings;
+	struct ed_err err;
+	int rc;
+	pthread_t tid;
 };
 
 static double elapsed(const struct timespec *since)
@@ -214,8 +248,8 @@ static int spill(struct snapshot *snap, struct ed_err *err)
 }
 
 /* Decode the stream and run the collectors on the image. */
-static void collect_one(struct scan *s, struct scan_host *h,
-			struct ssh_result *r)
+static void collect_one(struct scan *s, struct ed_hmac *key,
+			struct scan_host *h, struct ssh_result *r)
 {
 	struct vfs *img = vfs_mem_new();
 	struct snapshot prev = SNAPSHOT_INIT;
@@ -251,17 +285,19 @@ static void collect_one(struct scan *s, struct scan_host *h,
 	ed_buf_release(r->out);
 	for (i = 0; i < h->inv->nr_roles; i++)
 		ed_strvec_push(&roles, h->inv->roles[i]);
+	pthread_mutex_lock(&s->lock);
 	load_prev(&prev, s, h->inv->name);
+	pthread_mutex_unlock(&s->lock);
 	memset(&o, 0, sizeof(o));
 	o.fs = img;
 	o.root = "/";
 	o.live = !inventory_host_var(h->inv, "envdrift_live") ||
 		 strcmp(inventory_host_var(h->inv, "envdrift_live"), "false");
 	o.cfg = s->cfg;
-	o.key = s->key;
+	o.key = key;
 	o.roles = &roles;
 	o.prev = &prev;
-	h->snap.sink = store_content_sink(s->st);
+	h->snap.sink = &s->sink.base;
 	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
 		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
 		fail(h, SSH_ERROR, msg.ptr);
@@ -298,14 +334,16 @@ static void progress_line(struct scan *s, int final)
 static void on_done(const struct ssh_target *t, struct ssh_result *r,
 		    void *arg)
 {
-	struct scan *s = arg;
+	struct worker *w = arg;
+	struct scan *s = w->s;
 	struct scan_host *h = t->data;
 
 	h->state = r->state;
 	if (r->state == SSH_COLLECTED)
-		collect_one(s, h, r);
+		collect_one(s, w->key, h, r);
 	else
 		fail(h, r->state, r->message ? r->message : ssh_state_name(r->state));
+	pthread_mutex_lock(&s->lock);
 	s->done++;
 	if (h->failed) {
 		s->failed++;
@@ -327,13 +365,83 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 				h->snap.warnings.v[i]);
 	}
 	progress_line(s, 0);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void on_tick(size_t done, size_t total, void *arg)
 {
+	struct scan *s = ((struct worker *)arg)->s;
+
 	(void)done;
 	(void)total;
-	progress_line(arg, 0);
+	pthread_mutex_lock(&s->lock);
+	progress_line(s, 0);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	w->rc = ssh_run(w->targets, w->nr, &w->so, &w->warnings, &w->err);
+	return NULL;
+}
+
+/*
+ * Run the targets on nthreads polling threads (1: this thread). Each gets
+ * a contiguous share and jobs/nthreads sessions. Returns the first error.
+ */
+static int run_workers(struct scan *s, const struct ssh_target *targets,
+		       size_t nr, const struct ssh_opts *so, unsigned nthreads,
+		       struct ed_hmac *key, struct ed_strvec *warnings,
+		       struct ed_err *err)
+{
+	struct worker *w = ed_xcalloc(nthreads, sizeof(*w));
+	size_t i, j, from = 0;
+	int rc = 0;
+
+	for (i = 0; i < nthreads; i++) {
+		size_t share = nr / nthreads + (i < nr % nthreads);
+
+		w[i].s = s;
+		w[i].targets = targets + from;
+		w[i].nr = share;
+		from += share;
+		w[i].so = *so;
+		w[i].so.arg = &w[i];
+		w[i].so.jobs = (so->jobs + nthreads - 1) / nthreads;
+		if (i == 0)
+			w[i].key = key;
+		else if (ed_hmac_dup(&w[i].key, key, err) < 0)
+			rc = err->code;
+	}
+	if (rc < 0)
+		goto out;
+	if (nthreads == 1) {
+		worker_main(&w[0]);
+	} else {
+		for (i = 0; i < nthreads; i++)
+			if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
+				ED_BUG("pthread_create failed");
+		for (i = 0; i < nthreads; i++)
+			pthread_join(w[i].tid, NULL);
+	}
+	for (i = 0; i < nthreads; i++) {
+		for (j = 0; j < w[i].warnings.nr; j++)
+			ed_strvec_push(warnings, w[i].warnings.v[j]);
+		if (w[i].rc < 0 && !rc) {
+			*err = w[i].err;
+			rc = w[i].rc;
+		}
+	}
+out:
+	for (i = 0; i < nthreads; i++) {
+		if (i)
+			ed_hmac_free(w[i].key);
+		ed_strvec_release(&w[i].warnings);
+	}
+	free(w);
+	return rc;
 }
 
 /* --max-failed N or P%: the largest failure count that still exits 0. */
@@ -373,6 +481,7 @@ int cmd_scan(int argc, char **argv)
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -397,7 +506,7 @@ int cmd_scan(int argc, char **argv)
 	char *key_path = NULL;
 	/* 0 / NULL / -1: not given, taken from the configuration or defaults */
 	unsigned jobs = 0, connect_timeout = 0, deadline = 0;
-	unsigned lock_timeout = 300, keepalive;
+	unsigned lock_timeout = 300, keepalive, threads = 1;
 	size_t max_bytes = 0, nups = 0, i;
 	unsigned long max_failed = 0;
 	const char *max_failed_opt = NULL;
@@ -406,6 +515,7 @@ int cmd_scan(int argc, char **argv)
 	int rc = EXIT_ERROR;
 
 	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.lock, NULL);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:j:qvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -420,6 +530,10 @@ int cmd_scan(int argc, char **argv)
 		case 'P': prune = 1; break;
 		case 'q': s.quiet = 1; break;
 		case 'v': s.verbose = 1; break;
+		case 'T':
+			if (parse_seconds(optarg, &threads) < 0 || !threads || threads > 64)
+				return cli_usage_error("scan", "--threads takes 1-64");
+			break;
 		case 'j':
 			if (parse_seconds(optarg, &jobs) < 0 || !jobs || jobs > 10000)
 				return cli_usage_error("scan", "-j takes 1-10000");
@@ -539,8 +653,10 @@ int cmd_scan(int argc, char **argv)
 	s.hosts = ed_xcalloc(s.nr ? s.nr : 1, sizeof(*s.hosts));
 	targets = ed_xcalloc(s.nr ? s.nr : 1, sizeof(*targets));
 	s.cfg = cfg;
-	s.key = key;
 	s.st = st;
+	s.sink.base.put = locked_put;
+	s.sink.inner = store_content_sink(st);
+	s.sink.lock = &s.lock;
 	s.tty = isatty(STDERR_FILENO);
 	for (i = 0; i < s.nr; i++) {
 		const struct inventory_host *ih = inventory_host(inv, i);
@@ -582,9 +698,10 @@ int cmd_scan(int argc, char **argv)
 	so.use_agent = 1;
 	so.done = on_done;
 	so.tick = on_tick;
-	so.arg = &s;
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
-	if (ssh_run(targets, s.nr, &so, &warnings, &err) < 0)
+	if (threads > s.nr)
+		threads = s.nr ? (unsigned)s.nr : 1;
+	if (run_workers(&s, targets, s.nr, &so, threads, key, &warnings, &err) < 0)
 		goto out;
 	progress_line(&s, 1);
 	for (i = 0; i < warnings.nr; i++)
@@ -709,5 +826,6 @@ out:
 	ed_buf_release(&cmd_become);
 	ed_buf_release(&subject);
 	ed_buf_release(&home_ssh);
+	pthread_mutex_destroy(&s.lock);
 	return rc;
 }

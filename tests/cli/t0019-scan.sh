@@ -102,6 +102,9 @@ expect_grep "git diff shows the new swappiness" "^\+vm\.swappiness = 7$" "$TMP/d
 expect_exit 1 "envdrift diff h4 h6 reports the sysctl" "$ENVDRIFT" diff --repo "$R" h4 h6
 expect_grep "vm.swappiness in the diff" "vm\.swappiness" "$TMP/out"
 
+expect_exit 0 "the same scan on 3 polling threads" $SCAN -i "$TMP/inv.yaml" --threads 3
+expect_grep "changes nothing" "6 collected.*\(unchanged\)" "$TMP/out"
+
 # failures: unreachable, host key unknown, changed, auth failed
 sed "/^\[$(fleet_addr 3)\]/d" "$FLEET_KNOWN_HOSTS" >"$TMP/kh"
 other=$(ssh-keygen -q -t ed25519 -N '' -f "$TMP/otherhost" </dev/null && cut -d' ' -f1-2 "$TMP/otherhost.pub")
