@@ -35,7 +35,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml
 
-.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench install clean lint check-deps
+.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan install clean lint check-deps
 all: $(BUILD)/envdrift
 
 $(BUILD)/%.o: %.c
@@ -98,9 +98,16 @@ demo: deps
 	$(MAKE) all
 	sh doc/demo.sh $(BUILD)/envdrift $(DEMO_REPO)
 
+# BENCH_SCAN=0 leaves out the fleet scan comparison (bench/scan.sh: root,
+# a simulated SSH fleet, installs pssh and ansible when missing)
+BENCH_SCAN ?= 1
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh $(BUILD)/envdrift
+	@if [ "$(BENCH_SCAN)" != 0 ]; then $(MAKE) --no-print-directory bench-scan; fi
+
+bench-scan: all
+	sh bench/scan.sh $(BUILD)/envdrift
 
 install: $(BUILD)/envdrift
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/envdrift
