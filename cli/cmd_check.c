@@ -268,6 +268,8 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 			    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
 				strcpy(when, "never");
 			ed_buf_addf(&d, "last collected %s, older than --max-age", when);
+			if (h[i].failure)
+				ed_buf_addf(&d, "; the last scan failed: %s", h[i].failure);
 			it->detail = ed_buf_detach(&d, NULL);
 			it->host = ed_xstrdup(h[i].host);
 			it->severity = SEV_CRITICAL;
