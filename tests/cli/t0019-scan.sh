@@ -145,7 +145,7 @@ expect_no_grep "status: h1 not stale" "h1 .*STALE" "$TMP/out"
 expect_exit 0 "status --format json" "$ENVDRIFT" status --repo "$R" --format json
 expect_grep "json: state stale and failure" '"host": "h4".*"state": "stale".*"failure": "auth failed' "$TMP/out"
 sleep 1
-expect_exit 1 "check --max-age 1s reports stale hosts" "$ENVDRIFT" check --repo "$R" --max-age 1s staging prod
+expect_exit 2 "check --max-age 1s: stale hosts are an error" "$ENVDRIFT" check --repo "$R" --max-age 1s staging prod
 expect_grep "with why the last scan failed" "the last scan failed: host key changed: h2" "$TMP/out"
 expect_exit 0 "--max-failed 4 tolerates the 4 failures" "$ENVDRIFT" scan --repo "$R" \
 	--known-hosts "$TMP/kh" -j 4 -i "$TMP/inv2.yaml" --max-failed 4 -q
