@@ -347,12 +347,11 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 	s->done++;
 	if (h->failed) {
 		s->failed++;
-		if (!s->quiet) {
-			if (s->tty)
-				fputs("\r\033[K", stderr);
-			fprintf(stderr, "envdrift: %s: %s\n",
-				ssh_state_name(h->state), h->message);
-		}
+		/* failures are errors: printed even with -q */
+		if (s->tty && !s->quiet)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "envdrift: %s: %s\n", ssh_state_name(h->state),
+			h->message);
 	} else if (s->verbose) {
 		size_t i;
 
