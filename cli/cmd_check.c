@@ -358,35 +358,20 @@ static int gate_run(struct check *c, const char *baseline, long long max_age,
 }
 
 /*
- * One report is written as it is. Several (a baseline with several parity
- * entries) are concatenated for text, markdown and patch, and wrapped as
- * {"schema": 1, "reports": [...]} for json; junit and html hold one
- * comparison per document and are refused then.
+ * Every report into one document of format (report_write_many: several
+ * parity pairs are concatenated for text, markdown and patch, wrapped for
+ * json, one <testsuites> for junit, one page for html).
  */
 static int gate_write_one(const struct check *c, const char *format, FILE *f,
 			  int color, struct ed_err *err)
 {
-	size_t i;
-	int rc = 0;
-
-	if (c->nreports == 1)
-		return report_write(f, format, &c->reports[0], color, err);
-	if (!strcmp(format, "junit") || !strcmp(format, "html"))
-		return ed_err_set(err, ED_ERROR,
-				  "%s holds one comparison: give the baseline one parity entry, or run one check per entry",
-				  format);
-	if (!strcmp(format, "json"))
-		fputs("{\"schema\": 1, \"reports\": [\n", f);
-	for (i = 0; i < c->nreports && !rc; i++) {
-		if (i)
-			fputs(strcmp(format, "json") ? "\n" : ",\n", f);
-		rc = report_write(f, format, &c->reports[i], color, err);
-	}
-	if (!strcmp(format, "json"))
-		fputs("]}\n", f);
-	return rc;
+	return report_write_many(f, format, c->reports, c->nreports, color, err);
 }
 
+/*
+ * As cli_outputs_write, for several reports: a file is written to a
+ * temporary name and renamed, so a reader never sees half a report.
+ */
 static int gate_write(const struct check *c, const struct cli_outputs *outs,
 		      const char *color, struct ed_err *err)
 {
@@ -398,19 +383,31 @@ static int gate_write(const struct check *c, const struct cli_outputs *outs,
 	for (o = 0; o < (outs->nr ? outs->nr : 1) && !rc; o++) {
 		const char *format = outs->nr ? outs->v[o].format : "text";
 		const char *path = outs->nr ? outs->v[o].path : NULL;
+		struct ed_buf tmp = ED_BUF_INIT;
 		FILE *f = stdout;
 
 		if (path) {
-			f = fopen(path, "w");
-			if (!f)
-				return ed_err_errno(err, ED_EIO, errno, "%s", path);
+			ed_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+			f = fopen(tmp.ptr, "w");
+			if (!f) {
+				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
+				ed_buf_release(&tmp);
+				return rc;
+			}
 		}
 		rc = gate_write_one(c, format, f,
 				    !path && (!strcmp(color, "always") ||
 					      (!strcmp(color, "auto") && isatty(STDOUT_FILENO))),
 				    err);
-		if (path && fclose(f) != 0 && !rc)
-			rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
+		if (path) {
+			if (fclose(f) != 0 && !rc)
+				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
+			if (!rc && rename(tmp.ptr, path) < 0)
+				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
+			if (rc)
+				unlink(tmp.ptr);
+		}
+		ed_buf_release(&tmp);
 	}
 	return rc;
 }

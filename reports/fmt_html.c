@@ -3,7 +3,9 @@
  * nothing fetched) to attach to a pipeline or mail: a header with the
  * operands and counts, a filter box (text, severity, kind, waived) and a
  * matrix with a row per drift item and a column per operand's value, plus
- * hosts and the outlier host. Everything from the report is HTML-escaped.
+ * hosts and the outlier host. Several reports (report_write_many) are one
+ * page with a section per pair, each with its own filter and matrix (ids
+ * suffixed -1, -2, ...). Everything from the report is HTML-escaped.
  */
 #include "reports/internal.h"
 
@@ -27,25 +29,27 @@ static void h(FILE *out, const char *s)
 static const char style[] =
 	"<style>\n"
 	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
-	"h1{font-size:1.3em}table{border-collapse:collapse;width:100%}\n"
+	"h1{font-size:1.3em}h2{font-size:1.15em;margin-top:2em}\n"
+	"table{border-collapse:collapse;width:100%}\n"
 	"th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;"
 	"vertical-align:top;font-family:monospace;white-space:pre-wrap}\n"
 	"th{background:#eee;font-family:inherit}\n"
 	".critical td.sev{background:#f8d0d0;font-weight:bold}\n"
 	".warning td.sev{background:#fbeec0}.info td.sev{background:#d8ecf8}\n"
 	"tr.waived{color:#888}tr.waived td.sev{text-decoration:line-through}\n"
-	"#filters{margin:1em 0}#filters label{margin-right:1em}\n"
+	".filters{margin:1em 0}.filters label{margin-right:1em}\n"
 	"</style>\n";
 
 static const char script[] =
 	"<script>\n"
-	"(function () {\n"
-	"  var q = document.getElementById('q');\n"
-	"  var boxes = document.querySelectorAll('#filters input[type=checkbox]');\n"
+	"document.querySelectorAll('.filters').forEach(function (f) {\n"
+	"  var q = f.querySelector('input[type=search]');\n"
+	"  var boxes = f.querySelectorAll('input[type=checkbox]');\n"
+	"  var rows = document.getElementById(f.dataset.table).querySelectorAll('tbody tr');\n"
 	"  function apply() {\n"
 	"    var on = {}, text = q.value.toLowerCase();\n"
 	"    boxes.forEach(function (b) { on[b.name + ':' + b.value] = b.checked; });\n"
-	"    document.querySelectorAll('#matrix tbody tr').forEach(function (tr) {\n"
+	"    rows.forEach(function (tr) {\n"
 	"      var d = tr.dataset;\n"
 	"      tr.hidden = !(on['sev:' + d.sev] && on['kind:' + d.kind] &&\n"
 	"        (d.waived !== '1' || on['waived:1']) &&\n"
@@ -54,7 +58,7 @@ static const char script[] =
 	"  }\n"
 	"  q.addEventListener('input', apply);\n"
 	"  boxes.forEach(function (b) { b.addEventListener('change', apply); });\n"
-	"})();\n"
+	"});\n"
 	"</script>\n";
 
 static void checkbox(FILE *out, const char *name, const char *value,
@@ -64,13 +68,25 @@ static void checkbox(FILE *out, const char *name, const char *value,
 		     "%s (%zu)</label>\n", name, value, label, n);
 }
 
+/* ids stay unique on a page of several reports: "-N" after each */
+static void id_suffix(const struct report_ctx *c)
+{
+	if (c->nreports > 1)
+		fprintf(c->out, "-%zu", c->report_index + 1);
+}
+
 static void html_filters(struct report_ctx *c)
 {
 	const struct report_counts *k = &c->total;
 	size_t i;
 
-	fputs("<div id=\"filters\">\n<input id=\"q\" type=\"search\" "
-	      "placeholder=\"filter rows\" size=\"30\">\n", c->out);
+	fputs("<div id=\"filters", c->out);
+	id_suffix(c);
+	fputs("\" class=\"filters\" data-table=\"matrix", c->out);
+	id_suffix(c);
+	fputs("\">\n<input id=\"q", c->out);
+	id_suffix(c);
+	fputs("\" type=\"search\" placeholder=\"filter rows\" size=\"30\">\n", c->out);
 	for (i = 3; i-- > 0;) {
 		const char *s = drift_severity_name((enum drift_severity)i);
 
@@ -86,29 +102,50 @@ static void html_filters(struct report_ctx *c)
 	fputs("</div>\n", c->out);
 }
 
+/* From the doctype to <body>: the title names the n reports' pairs. */
+static void html_head(FILE *out, const struct report_ctx *c, size_t n)
+{
+	size_t i;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<title>envdrift: ", out);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", out);
+		h(out, c[i].r->operands[0]);
+		fputs(" vs ", out);
+		h(out, c[i].r->operands[1]);
+	}
+	fprintf(out, "</title>\n%s</head>\n<body>\n", style);
+}
+
+/* One report: the page's header, or a section of a several-report page. */
 static void html_begin(struct report_ctx *c)
 {
 	const struct drift_report *r = c->r;
 	const struct report_counts *k = &c->total;
+	const char *hn = c->nreports > 1 ? "h2" : "h1";
 
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<title>envdrift: ", c->out);
-	h(c->out, r->operands[0]);
-	fputs(" vs ", c->out);
-	h(c->out, r->operands[1]);
-	fprintf(c->out, "</title>\n%s</head>\n<body>\n<header>\n<h1>%s", style,
-		r->nr ? "drift between " : "no drift between ");
+	if (c->nreports > 1) {
+		fprintf(c->out, "<section id=\"report-%zu\">\n", c->report_index + 1);
+	} else {
+		html_head(c->out, c, 1);
+		fputs("<header>\n", c->out);
+	}
+	fprintf(c->out, "<%s>%s", hn, r->nr ? "drift between " : "no drift between ");
 	h(c->out, r->operands[0]);
 	fputs(" and ", c->out);
 	h(c->out, r->operands[1]);
-	fprintf(c->out, "</h1>\n<p class=\"summary\">%zu items on %zu hosts: "
-			"%zu critical, %zu warning, %zu info, %zu waived</p>\n</header>\n",
-		r->nr, r->hosts, k->sev[SEV_CRITICAL], k->sev[SEV_WARNING],
-		k->sev[SEV_INFO], k->waived);
+	fprintf(c->out, "</%s>\n<p class=\"summary\">%zu items on %zu hosts: "
+			"%zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
+		hn, r->nr, r->hosts, k->sev[SEV_CRITICAL], k->sev[SEV_WARNING],
+		k->sev[SEV_INFO], k->waived, c->nreports > 1 ? "" : "</header>\n");
 	if (!r->nr)
 		return;
 	html_filters(c);
-	fputs("<table id=\"matrix\">\n<thead><tr><th>severity</th><th>kind</th>"
+	fputs("<table id=\"matrix", c->out);
+	id_suffix(c);
+	fputs("\">\n<thead><tr><th>severity</th><th>kind</th>"
 	      "<th>role</th><th>item</th><th>", c->out);
 	h(c->out, r->operands[0]);
 	fputs("</th><th>", c->out);
@@ -168,8 +205,10 @@ static void html_item(struct report_ctx *c, const struct drift_item *it)
 	fputs("</td><td>", out);
 	html_hosts(c, it);
 	fputs("</td><td>", out);
-	if (it->kind == DRIFT_OUTLIER || report_host_only(it)) {
+	if (it->kind == DRIFT_OUTLIER || report_host_only(it))
 		h(out, it->host);
+	if (it->kind == DRIFT_OUTLIER ||
+	    (report_host_only(it) && report_shows_host_value(it))) {
 		fputs(": ", out);
 		if (it->host_value)
 			h(out, it->host_value);
@@ -222,13 +261,54 @@ static void html_end(struct report_ctx *c)
 	}
 	if (c->r->notes.nr)
 		fputs("</ul>\n", c->out);
+	if (c->nreports > 1) {
+		fputs("</section>\n", c->out);
+		return;
+	}
 	if (c->r->nr)
 		fputs(script, c->out);
 	fputs("</body>\n</html>\n", c->out);
 }
 
+/* several reports: one page, its header summing up the sections */
+static void html_many_begin(FILE *out, const struct report_ctx *c, size_t n)
+{
+	size_t i, s, items = 0, drifting = 0, sev[3] = { 0 }, waived = 0;
+
+	html_head(out, c, n);
+	for (i = 0; i < n; i++) {
+		items += c[i].r->nr;
+		drifting += c[i].r->nr ? 1 : 0;
+		for (s = 0; s < 3; s++)
+			sev[s] += c[i].total.sev[s];
+		waived += c[i].total.waived;
+	}
+	if (drifting)
+		fprintf(out, "<header>\n<h1>envdrift: drift in %zu of %zu comparisons</h1>\n",
+			drifting, n);
+	else
+		fprintf(out, "<header>\n<h1>envdrift: no drift in %zu comparisons</h1>\n", n);
+	fprintf(out, "<p class=\"summary\">%zu items: %zu critical, %zu warning, "
+		     "%zu info, %zu waived</p>\n</header>\n",
+		items, sev[SEV_CRITICAL], sev[SEV_WARNING], sev[SEV_INFO], waived);
+}
+
+static void html_many_end(FILE *out, const struct report_ctx *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i].r->nr)
+			break;
+	if (i < n)
+		fputs(script, out);
+	fputs("</body>\n</html>\n", out);
+}
+
 const struct report_format report_html = {
 	.name = "html",
+	.many_begin = html_many_begin,
+	.many_end = html_many_end,
 	.begin = html_begin,
 	.item = html_item,
 	.end = html_end,

@@ -1,7 +1,8 @@
 /*
- * json: schema 1 (README "JSON report"), one object. Every string is valid
- * JSON whatever bytes it holds: quotes, backslashes and control characters
- * are escaped, valid UTF-8 passes through, and each byte of an invalid
+ * json: schema 1 (README "JSON report"), one object; several reports are
+ * one object holding them in "reports". Every string is valid JSON
+ * whatever bytes it holds: quotes, backslashes and control characters are
+ * escaped, valid UTF-8 passes through, and each byte of an invalid
  * UTF-8 sequence is written as \u00XX of the byte (its Latin-1 reading)
  * rather than replaced, so two values that differ only there still differ.
  */
@@ -173,8 +174,26 @@ static void json_end(struct report_ctx *c)
 	fputs("]}\n", c->out);
 }
 
+/* several reports: {"schema": 1, "reports": [REPORT,\nREPORT]} */
+static void json_many_begin(FILE *out, const struct report_ctx *c, size_t n)
+{
+	(void)c;
+	(void)n;
+	fputs("{\"schema\": 1, \"reports\": [\n", out);
+}
+
+static void json_many_end(FILE *out, const struct report_ctx *c, size_t n)
+{
+	(void)c;
+	(void)n;
+	fputs("]}\n", out);
+}
+
 const struct report_format report_json = {
 	.name = "json",
+	.many_begin = json_many_begin,
+	.many_sep = ",\n",
+	.many_end = json_many_end,
 	.begin = json_begin,
 	.item = json_item,
 	.end = json_end,

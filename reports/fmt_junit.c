@@ -2,10 +2,13 @@
  * junit: for CI test tabs. One <testsuite> per role ("hosts" for host vs
  * host), one <testcase> per collector with drift, classname the role and
  * name the collector; a <failure> per item that fails (not waived, warning
- * or critical), waived and info items as <system-out> lines. A clean
- * comparison is one passing testcase. The XML is well-formed whatever the
- * values hold: markup characters are entities, and control bytes XML 1.0
- * forbids and invalid UTF-8 are written as the text \xNN.
+ * or critical), waived and info items as <system-out> lines, each with its
+ * values, rule, age, hosts and content diff. A clean comparison is one
+ * passing testcase. Several reports (report_write_many) are one
+ * <testsuites> with the totals, each suite and classname prefixed with its
+ * pair ("staging..prod: web") so they stay unique. The XML is well-formed
+ * whatever the values hold: markup characters are entities, and control
+ * bytes XML 1.0 forbids and invalid UTF-8 are written as the text \xNN.
  */
 #include "reports/internal.h"
 
@@ -38,6 +41,18 @@ static const char *suite_name(const char *role)
 	return role ? role : "hosts";
 }
 
+/* A suite name or classname: name, after "A..B: " in a several-report document. */
+static void put_name(const struct report_ctx *c, FILE *out, const char *name)
+{
+	if (c->nreports > 1) {
+		report_put(out, c->r->operands[0], xml_attr);
+		fputs("..", out);
+		report_put(out, c->r->operands[1], xml_attr);
+		fputs(": ", out);
+	}
+	report_put(out, name, xml_attr);
+}
+
 static void put_value(struct ed_buf *b, const char *v)
 {
 	ed_buf_adds(b, v ? v : "(absent)");
@@ -59,6 +74,8 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 			    it->group_size ? it->group_size - 1 : 0, it->group_size);
 		put_value(b, it->values[side]);
 		ed_buf_addch(b, '\n');
+	} else if (report_host_only(it) && !report_shows_host_value(it)) {
+		ed_buf_addf(b, "%s\n", it->host);
 	} else if (report_host_only(it)) {
 		ed_buf_addf(b, "%s has ", it->host);
 		put_value(b, it->host_value);
@@ -78,6 +95,11 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 		ed_buf_addf(b, "rule: %s\n", it->rule);
 	if (it->waived)
 		ed_buf_addf(b, "waived: %s\n", it->waiver ? it->waiver : "");
+	if (it->since_date[0] && r->stable)
+		ed_buf_addf(b, "since: %s\n", it->since_date);
+	else if (it->since_date[0])
+		ed_buf_addf(b, "since: %s (%zu scans)\n", it->since_date,
+			    it->since_scans);
 	if (it->hosts.nr)
 		ed_buf_adds(b, "hosts:\n");
 	for (i = 0; i < it->hosts.nr; i = end) {
@@ -86,6 +108,12 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 		for (j = i; j < end; j++)
 			ed_buf_addf(b, " %s", report_host_name(it->hosts.v[j]));
 		ed_buf_addch(b, '\n');
+	}
+	if (it->patch) {
+		ed_buf_adds(b, "diff:\n");
+		ed_buf_adds(b, it->patch);
+		if (b->len && b->ptr[b->len - 1] != '\n')
+			ed_buf_addch(b, '\n');
 	}
 	ed_buf_release(&v);
 }
@@ -141,7 +169,8 @@ static int role_has_items(const struct drift_report *r, const char *role,
  * Compared groups without drift of one role (role NULL: every role),
  * written as passing testcases when out is set; returns how many.
  */
-static size_t clean_groups(struct report_ctx *c, const char *role, FILE *out)
+static size_t clean_groups(const struct report_ctx *c, const char *role,
+			   FILE *out)
 {
 	const struct ed_strvec *cmp = &c->r->compared;
 	size_t i, n = 0;
@@ -158,10 +187,7 @@ static size_t clean_groups(struct report_ctx *c, const char *role, FILE *out)
 		if (!out)
 			continue;
 		fputs("    <testcase classname=\"", out);
-		if (rlen)
-			report_put(out, role ? role : "hosts", xml_attr);
-		else
-			fputs("hosts", out);
+		put_name(c, out, rlen && role ? role : "hosts");
 		fputs("\" name=\"", out);
 		report_put(out, tab + 1, xml_attr);
 		fputs("\"/>\n", out);
@@ -169,24 +195,42 @@ static size_t clean_groups(struct report_ctx *c, const char *role, FILE *out)
 	return n;
 }
 
+/* testcases of the report: a group each, or the one for a clean report */
+static size_t junit_tests(const struct report_ctx *c)
+{
+	size_t clean = clean_groups(c, NULL, NULL);
+
+	return (c->r->nr ? c->total.groups : 0) + clean +
+	       (!c->r->nr && !clean ? 1 : 0);
+}
+
+static void junit_header(FILE *out)
+{
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"envdrift diff",
+	      out);
+}
+
 static void junit_begin(struct report_ctx *c)
 {
 	const struct drift_report *r = c->r;
-	size_t clean = clean_groups(c, NULL, NULL);
 
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"envdrift diff ",
-	      c->out);
-	report_put(c->out, r->operands[0], xml_attr);
-	fputc(' ', c->out);
-	report_put(c->out, r->operands[1], xml_attr);
-	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
-		(r->nr ? c->total.groups : 0) + clean +
-		(!r->nr && !clean ? 1 : 0), c->total.failed_groups);
-	if (r->nr || clean)
+	if (c->nreports == 1) {
+		junit_header(c->out);
+		fputc(' ', c->out);
+		report_put(c->out, r->operands[0], xml_attr);
+		fputc(' ', c->out);
+		report_put(c->out, r->operands[1], xml_attr);
+		fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
+			junit_tests(c), c->total.failed_groups);
+	}
+	if (r->nr || clean_groups(c, NULL, NULL))
 		return; /* the suites come per role, clean groups included */
-	fputs("  <testsuite name=\"hosts\" tests=\"1\" failures=\"0\" errors=\"0\" "
-	      "skipped=\"0\">\n    <testcase classname=\"hosts\" name=\"drift\">\n"
-	      "      <system-out>no drift between ", c->out);
+	fputs("  <testsuite name=\"", c->out);
+	put_name(c, c->out, "hosts");
+	fputs("\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\">\n"
+	      "    <testcase classname=\"", c->out);
+	put_name(c, c->out, "hosts");
+	fputs("\" name=\"drift\">\n      <system-out>no drift between ", c->out);
 	report_put(c->out, r->operands[0], xml_text);
 	fputs(" and ", c->out);
 	report_put(c->out, r->operands[1], xml_text);
@@ -198,7 +242,7 @@ static void junit_begin(struct report_ctx *c)
 static void junit_section_begin(struct report_ctx *c, const char *role)
 {
 	fputs("  <testsuite name=\"", c->out);
-	report_put(c->out, suite_name(role), xml_attr);
+	put_name(c, c->out, suite_name(role));
 	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
 		c->section.groups + clean_groups(c, role ? role : "", NULL),
 		c->section.failed_groups);
@@ -208,7 +252,7 @@ static void junit_group_begin(struct report_ctx *c, const char *role,
 			      const char *collector)
 {
 	fputs("    <testcase classname=\"", c->out);
-	report_put(c->out, suite_name(role), xml_attr);
+	put_name(c, c->out, suite_name(role));
 	fputs("\" name=\"", c->out);
 	report_put(c->out, collector, xml_attr);
 	fputs("\">\n", c->out);
@@ -278,7 +322,7 @@ static void junit_end(struct report_ctx *c)
 		if (!role)
 			continue;
 		fputs("  <testsuite name=\"", c->out);
-		report_put(c->out, rlen ? role : "hosts", xml_attr);
+		put_name(c, c->out, rlen ? role : "hosts");
 		fprintf(c->out, "\" tests=\"%zu\" failures=\"0\" errors=\"0\" skipped=\"0\">\n",
 			clean_groups(c, role, NULL));
 		clean_groups(c, role, c->out);
@@ -288,11 +332,39 @@ static void junit_end(struct report_ctx *c)
 		fputs("  </testsuite>\n", c->out);
 		free(role);
 	}
-	fputs("</testsuites>\n", c->out);
+	if (c->nreports == 1)
+		fputs("</testsuites>\n", c->out);
+}
+
+/* several reports: one <testsuites> over all of them, with the totals */
+static void junit_many_begin(FILE *out, const struct report_ctx *c, size_t n)
+{
+	size_t i, tests = 0, failures = 0;
+
+	junit_header(out);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ", " : " ", out);
+		report_put(out, c[i].r->operands[0], xml_attr);
+		fputs("..", out);
+		report_put(out, c[i].r->operands[1], xml_attr);
+		tests += junit_tests(&c[i]);
+		failures += c[i].total.failed_groups;
+	}
+	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
+		tests, failures);
+}
+
+static void junit_many_end(FILE *out, const struct report_ctx *c, size_t n)
+{
+	(void)c;
+	(void)n;
+	fputs("</testsuites>\n", out);
 }
 
 const struct report_format report_junit = {
 	.name = "junit",
+	.many_begin = junit_many_begin,
+	.many_end = junit_many_end,
 	.begin = junit_begin,
 	.section_begin = junit_section_begin,
 	.group_begin = junit_group_begin,

@@ -107,6 +107,9 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	if (it->kind == DRIFT_OUTLIER || report_host_only(it)) {
 		fputs(": ", out);
 		md(out, it->host);
+	}
+	if (it->kind == DRIFT_OUTLIER ||
+	    (report_host_only(it) && report_shows_host_value(it))) {
 		fputs(" has ", out);
 		if (it->host_value)
 			md(out, it->host_value);
@@ -165,6 +168,7 @@ static void md_end(struct report_ctx *c)
 
 const struct report_format report_markdown = {
 	.name = "markdown",
+	.many_sep = "\n", /* several reports: a blank line apart */
 	.begin = md_begin,
 	.section_begin = md_section,
 	.item = md_item,

@@ -80,5 +80,6 @@ static void patch_end(struct report_ctx *c)
 
 const struct report_format report_patch = {
 	.name = "patch",
+	.many_sep = "\n", /* several reports: a blank line apart */
 	.end = patch_end,
 };

@@ -94,6 +94,8 @@ static void text_pair(struct report_ctx *c, const struct drift_item *it)
 	fputs("  ", out);
 	if (report_host_only(it)) {
 		report_put(out, it->host, text_special);
+		if (!report_shows_host_value(it))
+			return;
 		fprintf(out, " has %s", paint(c, "\033[31m"));
 		text_value(out, it->host_value);
 		fputs(paint(c, "\033[0m"), out);
@@ -182,6 +184,7 @@ static void text_end(struct report_ctx *c)
 
 const struct report_format report_text = {
 	.name = "text",
+	.many_sep = "\n", /* several reports: a blank line apart */
 	.begin = text_begin,
 	.section_begin = text_section,
 	.item = text_item,

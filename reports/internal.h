@@ -35,15 +35,31 @@ struct report_ctx {
 	size_t section_index;         /* 0 for the first role */
 	size_t item_index;            /* 0 for the first item visited */
 	struct ed_buf scratch;        /* a format's own; emptied at group start */
+	/*
+	 * report_write_many: r is report report_index (0-based) of nreports
+	 * written into one document; 0 of 1 for report_write.
+	 */
+	size_t report_index;
+	size_t nreports;
 };
 
 /*
  * A format fills in the hooks it needs; NULL hooks are skipped. Items come
  * only between section_begin and section_end, and a clean report (r->nr
  * 0) gets begin and end alone. role is NULL for host vs host.
+ *
+ * Several reports in one document (report_write_many, n > 1): many_begin
+ * runs first with every report's context (counts ready, nothing visited
+ * yet), then each report is driven as above with many_sep written between
+ * two, then many_end. A format whose documents nest (json, junit, html)
+ * writes its outer parts there and, seeing c->nreports > 1, leaves them
+ * out of begin and end.
  */
 struct report_format {
 	const char *name;
+	void (*many_begin)(FILE *out, const struct report_ctx *c, size_t n);
+	const char *many_sep;
+	void (*many_end)(FILE *out, const struct report_ctx *c, size_t n);
 	void (*begin)(struct report_ctx *c);
 	void (*section_begin)(struct report_ctx *c, const char *role);
 	void (*group_begin)(struct report_ctx *c, const char *role,
@@ -68,6 +84,11 @@ int report_fails(const struct drift_item *it);
  * item naming host): shown as "HOST has host_value", not as A=... B=....
  */
 int report_host_only(const struct drift_item *it);
+/*
+ * 0 for a host-only item shown as its host alone: a STALE host without a
+ * value, whose detail says why ("prd-2 has (absent)" would mislead).
+ */
+int report_shows_host_value(const struct drift_item *it);
 
 /*
  * Length (1 to 4) of the well-formed UTF-8 sequence starting at p (RFC 3629:

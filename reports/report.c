@@ -38,6 +38,11 @@ int report_host_only(const struct drift_item *it)
 	       !it->values[1];
 }
 
+int report_shows_host_value(const struct drift_item *it)
+{
+	return it->kind != DRIFT_STALE || it->host_value;
+}
+
 size_t report_utf8_len(const unsigned char *p)
 {
 	size_t n, i;
@@ -215,53 +220,100 @@ static void drive(const struct report_format *f, struct report_ctx *c,
 		f->end(c);
 }
 
-int report_known(const char *format)
+static const struct report_format *find_format(const char *format)
 {
 	size_t i;
 
 	for (i = 0; i < ED_ARRAY_SIZE(formats); i++)
 		if (!strcmp(formats[i]->name, format))
-			return 1;
-	return 0;
+			return formats[i];
+	return NULL;
 }
 
-int report_write(FILE *out, const char *format, const struct drift_report *r,
-		 int color, struct ed_err *err)
+int report_known(const char *format)
 {
-	const struct report_format *f = NULL;
-	const struct drift_item **v = NULL;
-	struct report_ctx c;
+	return find_format(format) != NULL;
+}
+
+static int unknown_format(const char *format, struct ed_err *err)
+{
 	struct ed_buf names = ED_BUF_INIT;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < ED_ARRAY_SIZE(formats); i++)
-		if (!strcmp(formats[i]->name, format))
-			f = formats[i];
-	if (!f) {
-		for (i = 0; i < ED_ARRAY_SIZE(formats); i++)
-			ed_buf_addf(&names, "%s%s", i ? ", " : "", formats[i]->name);
-		rc = ed_err_set(err, ED_ERROR, "unknown report format '%s' (known: %s)",
-				format, names.ptr);
-		ed_buf_release(&names);
-		return rc;
-	}
-	memset(&c, 0, sizeof(c));
-	c.out = out;
-	c.r = r;
-	c.color = color;
-	ed_buf_init(&c.scratch);
+		ed_buf_addf(&names, "%s%s", i ? ", " : "", formats[i]->name);
+	rc = ed_err_set(err, ED_ERROR, "unknown report format '%s' (known: %s)",
+			format, names.ptr);
+	ed_buf_release(&names);
+	return rc;
+}
+
+/* c for report r, its items sorted into *out (the caller frees it). */
+static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
+		     FILE *fp, const struct drift_report *r, int color)
+{
+	const struct drift_item **v = NULL;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->out = fp;
+	c->r = r;
+	c->color = color;
+	c->nreports = 1;
+	ed_buf_init(&c->scratch);
 	if (r->nr)
 		v = ed_xcalloc(r->nr, sizeof(*v));
 	for (i = 0; i < r->nr; i++)
 		v[i] = &r->items[i];
 	if (r->nr)
 		qsort(v, r->nr, sizeof(*v), cmp_items);
-	count(&c.total, v, r->nr);
-	drive(f, &c, v, r->nr);
-	ed_buf_release(&c.scratch);
+	count(&c->total, v, r->nr);
+	*out = v;
+}
+
+int report_write_many(FILE *out, const char *format,
+		      const struct drift_report *r, size_t n, int color,
+		      struct ed_err *err)
+{
+	const struct report_format *f = find_format(format);
+	struct report_ctx *c = NULL;
+	const struct drift_item ***v = NULL;
+	size_t i;
+
+	if (!f)
+		return unknown_format(format, err);
+	if (!n)
+		return ed_err_set(err, ED_ERROR, "no %s report to write", format);
+	c = ed_xcalloc(n, sizeof(*c));
+	v = ed_xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		ctx_init(&c[i], &v[i], out, &r[i], color);
+		c[i].report_index = i;
+		c[i].nreports = n;
+	}
+	if (n > 1 && f->many_begin)
+		f->many_begin(out, c, n);
+	for (i = 0; i < n; i++) {
+		if (i && f->many_sep)
+			fputs(f->many_sep, out);
+		drive(f, &c[i], v[i], r[i].nr);
+	}
+	if (n > 1 && f->many_end)
+		f->many_end(out, c, n);
+	for (i = 0; i < n; i++) {
+		ed_buf_release(&c[i].scratch);
+		free(v[i]);
+	}
 	free(v);
+	free(c);
 	if (ferror(out))
 		return ed_err_set(err, ED_EIO, "cannot write the %s report", format);
 	return 0;
+}
+
+int report_write(FILE *out, const char *format, const struct drift_report *r,
+		 int color, struct ed_err *err)
+{
+	return report_write_many(out, format, r, 1, color, err);
 }

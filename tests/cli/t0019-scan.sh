@@ -144,7 +144,7 @@ expect_grep "status: h2 stale with the reason" "h2 .*STALE: failed .*host key ch
 expect_no_grep "status: h1 not stale" "h1 .*STALE" "$TMP/out"
 expect_exit 0 "status --format json" "$ENVDRIFT" status --repo "$R" --format json
 expect_grep "json: state stale and failure" '"host": "h4".*"state": "stale".*"failure": "auth failed' "$TMP/out"
-sleep 1
+sleep 2
 expect_exit 2 "check --max-age 1s: stale hosts are an error" "$ENVDRIFT" check --repo "$R" --max-age 1s staging prod
 expect_grep "with why the last scan failed" "the last scan failed: host key changed: h2" "$TMP/out"
 expect_exit 0 "--max-failed 4 tolerates the 4 failures" "$ENVDRIFT" scan --repo "$R" \

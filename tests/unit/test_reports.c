@@ -3,7 +3,10 @@
  * text, json and markdown; json parsed by python3, junit validated by
  * xmllint against tests/fixtures/reports/junit.xsd, html checked for
  * escaping, all of them also on hostile values (quotes, backslashes,
- * control bytes, invalid UTF-8, "<script>").
+ * control bytes, invalid UTF-8, "<script>"). Golden files: one report
+ * with an item of every shape in every format, and several reports in
+ * one document, compared byte for byte with tests/fixtures/reports/golden/
+ * (ENVDRIFT_UPDATE_GOLDEN=1 rewrites them from the output, to review).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,19 +14,23 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "reports/report.h"
 
 #define JUNIT_XSD FIXTURE_DIR "/reports/junit.xsd"
+#define GOLDEN_DIR FIXTURE_DIR "/reports/golden"
 
 struct fixture {
 	char tmp[64];      /* mkdtemp template: a fixed, known length */
 	struct drift_report r;
+	struct drift_report more[2]; /* after r in report_write_many tests */
 	struct ed_err err;
 	char *out;         /* the last rendering */
 };
@@ -39,7 +46,8 @@ static int group_setup(void **state)
 	if (!f)
 		return -1;
 	strcpy(f->tmp, "/tmp/test_reports.XXXXXX");
-	if (!mkdtemp(f->tmp)) {
+	/* the patch format diffs with libgit2, which the CLI initialises */
+	if (!mkdtemp(f->tmp) || git_libgit2_init() < 0) {
 		free(f);
 		return -1;
 	}
@@ -57,6 +65,7 @@ static int group_teardown(void **state)
 	rc = system(cmd.ptr);
 	ed_buf_release(&cmd);
 	free(f);
+	git_libgit2_shutdown();
 	return rc ? -1 : 0;
 }
 
@@ -65,6 +74,8 @@ static int setup(void **state)
 	struct fixture *f = *state;
 
 	drift_report_init(&f->r, "staging", "prod");
+	drift_report_init(&f->more[0], "dev", "staging");
+	drift_report_init(&f->more[1], "qa", "prod");
 	memset(&f->err, 0, sizeof(f->err));
 	f->r.hosts = 4;
 	return 0;
@@ -75,6 +86,8 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	drift_report_release(&f->r);
+	drift_report_release(&f->more[0]);
+	drift_report_release(&f->more[1]);
 	free(f->out);
 	f->out = NULL;
 	return 0;
@@ -158,7 +171,146 @@ static void hostile(struct drift_report *r)
 	ed_buf_release(&line);
 }
 
-static const char *render(struct fixture *f, const char *format, int color)
+/*
+ * The golden report: staging (stg-1, stg-2) against prod (prd-1 to
+ * prd-3), an item of every shape the formats tell apart: a consensus
+ * change, an outlier, a version change with "newer", a waived item, a
+ * config file with its content diff, a pin and a stale host, plus a
+ * clean compared group and a note. Commit ids, dates and scan counts are
+ * fixed, so the rendering is the same on every run.
+ */
+static void golden(struct drift_report *r)
+{
+	struct drift_item *it;
+
+	r->hosts = 5;
+	r->commits[0] = strdup("1111111111111111111111111111111111111111");
+	r->commits[1] = strdup("2222222222222222222222222222222222222222");
+	it = drift_report_add(r, "sysctl", "net.core.somaxconn", "web", DRIFT_CHANGED);
+	it->values[0] = strdup("4096");
+	it->values[1] = strdup("128");
+	ed_strvec_push(&it->hosts, "128\tprd-1");
+	ed_strvec_push(&it->hosts, "128\tprd-2");
+	ed_strvec_push(&it->hosts, "128\tprd-3");
+	ed_strvec_push(&it->hosts, "4096\tstg-1");
+	ed_strvec_push(&it->hosts, "4096\tstg-2");
+	it = drift_report_add(r, "sysctl", "vm.swappiness", "web", DRIFT_OUTLIER);
+	it->side = 1;
+	it->host = strdup("prd-3");
+	it->host_value = strdup("5");
+	it->group_size = 3;
+	it->values[1] = strdup("60");
+	ed_strvec_push(&it->hosts, "5\tprd-3");
+	ed_strvec_push(&it->hosts, "60\tprd-1");
+	ed_strvec_push(&it->hosts, "60\tprd-2");
+	it = drift_report_add(r, "packages", "nginx:amd64", "web", DRIFT_CHANGED);
+	it->values[0] = strdup("1.22.1-9");
+	it->values[1] = strdup("1.22.1-7");
+	it->newer = 0;
+	it->severity = SEV_CRITICAL;
+	it->rule = strdup("parity.yaml:6");
+	strcpy(it->since_date, "2026-11-20");
+	strcpy(it->since_commit, "3333333333333333333333333333333333333333");
+	it->since_scans = 6;
+	ed_strvec_push(&it->hosts, "1.22.1-7\tprd-1");
+	ed_strvec_push(&it->hosts, "1.22.1-7\tprd-2");
+	ed_strvec_push(&it->hosts, "1.22.1-7\tprd-3");
+	ed_strvec_push(&it->hosts, "1.22.1-9\tstg-1");
+	ed_strvec_push(&it->hosts, "1.22.1-9\tstg-2");
+	it = drift_report_add(r, "files", "/etc/motd", "web", DRIFT_MISSING);
+	it->values[0] = strdup("file 0644 root root 20 3f2a");
+	it->waived = 1;
+	it->waiver = strdup("parity.waivers.yaml:3: banner rollout (until 2027-01-31)");
+	ed_strvec_push(&it->hosts, "file 0644 root root 20 3f2a\tstg-1");
+	ed_strvec_push(&it->hosts, "file 0644 root root 20 3f2a\tstg-2");
+	it = drift_report_add(r, "files", "/etc/app/app.conf", "web", DRIFT_CHANGED);
+	it->values[0] = strdup("file 0644 root root 31 aa01");
+	it->values[1] = strdup("file 0644 root root 31 bb02");
+	it->patch = strdup("--- a/stg-1/etc/app/app.conf\n+++ b/prd-1/etc/app/app.conf\n"
+			   "@@ -1,3 +1,3 @@\n workers: 4\n-timeout: 30\n+timeout: 60\n"
+			   " log: <stderr> & \"file\"\n");
+	ed_strvec_push(&it->hosts, "file 0644 root root 31 aa01\tstg-1");
+	ed_strvec_push(&it->hosts, "file 0644 root root 31 aa01\tstg-2");
+	ed_strvec_push(&it->hosts, "file 0644 root root 31 bb02\tprd-1");
+	ed_strvec_push(&it->hosts, "file 0644 root root 31 bb02\tprd-2");
+	ed_strvec_push(&it->hosts, "file 0644 root root 31 bb02\tprd-3");
+	it = drift_report_add(r, "packages", "openssl:amd64", NULL, DRIFT_PIN);
+	it->host = strdup("prd-1");
+	it->host_value = strdup("3.0.13-1~deb12u1");
+	it->detail = strdup("packages:openssl:amd64 >= 3.0.15");
+	it->rule = strdup("parity.yaml:9");
+	it->severity = SEV_CRITICAL;
+	ed_strvec_push(&it->hosts, "3.0.13-1~deb12u1\tprd-1");
+	it = drift_report_add(r, "hosts", "prd-2", NULL, DRIFT_STALE);
+	it->host = strdup("prd-2");
+	it->detail = strdup("last collected 2026-11-19T02:30:00Z, older than --max-age");
+	it->severity = SEV_CRITICAL;
+	ed_strvec_push(&r->compared, "web\tfiles");
+	ed_strvec_push(&r->compared, "web\tkernel");
+	ed_strvec_push(&r->compared, "web\tpackages");
+	ed_strvec_push(&r->compared, "web\tsysctl");
+	ed_strvec_push(&r->notes, "kernel not collected on img-1");
+}
+
+/*
+ * Two more, after golden(&f->r), for several reports in one document:
+ * dev vs staging drifts in the same role and collector as the first (so
+ * suite names would clash without the pair), qa vs prod is clean.
+ */
+static void golden_more(struct fixture *f)
+{
+	struct drift_item *it;
+
+	f->more[0].hosts = 3;
+	it = drift_report_add(&f->more[0], "packages", "nginx:amd64", "web",
+			      DRIFT_CHANGED);
+	it->values[0] = strdup("1.24.0-1");
+	it->values[1] = strdup("1.22.1-9");
+	it->newer = 0;
+	it->severity = SEV_INFO;
+	it->rule = strdup("parity.yaml:12");
+	ed_strvec_push(&it->hosts, "1.22.1-9\tstg-1");
+	ed_strvec_push(&it->hosts, "1.22.1-9\tstg-2");
+	ed_strvec_push(&it->hosts, "1.24.0-1\tdev-1");
+	it = drift_report_add(&f->more[0], "sysctl", "vm.swappiness", "web",
+			      DRIFT_CHANGED);
+	it->values[0] = strdup("10");
+	it->values[1] = strdup("60");
+	ed_strvec_push(&it->hosts, "10\tdev-1");
+	ed_strvec_push(&it->hosts, "60\tstg-1");
+	ed_strvec_push(&it->hosts, "60\tstg-2");
+	ed_strvec_push(&f->more[0].compared, "web\tpackages");
+	ed_strvec_push(&f->more[0].compared, "web\tsysctl");
+	f->more[1].hosts = 4;
+	ed_strvec_push(&f->more[1].compared, "web\tpackages");
+	ed_strvec_push(&f->more[1].compared, "web\tsysctl");
+}
+
+/* Render the n reports from f->r on (f->r, f->more[0], f->more[1]). */
+static const char *render_many(struct fixture *f, const char *format,
+			       size_t n, int color)
+{
+	/* shallow copies, only read: f still owns what they point to */
+	struct drift_report v[3];
+	size_t len = 0;
+	FILE *out;
+
+	assert_true(n >= 1 && n <= 3);
+	v[0] = f->r;
+	v[1] = f->more[0];
+	v[2] = f->more[1];
+	free(f->out);
+	f->out = NULL;
+	out = open_memstream(&f->out, &len);
+	assert_non_null(out);
+	assert_int_equal(report_write_many(out, format, v, n, color, &f->err), 0);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(strlen(f->out), len);
+	return f->out;
+}
+
+static const char *render_report(struct fixture *f, const char *format,
+				 const struct drift_report *r, int color)
 {
 	size_t len = 0;
 	FILE *out;
@@ -167,10 +319,15 @@ static const char *render(struct fixture *f, const char *format, int color)
 	f->out = NULL;
 	out = open_memstream(&f->out, &len);
 	assert_non_null(out);
-	assert_int_equal(report_write(out, format, &f->r, color, &f->err), 0);
+	assert_int_equal(report_write(out, format, r, color, &f->err), 0);
 	assert_int_equal(fclose(out), 0);
 	assert_int_equal(strlen(f->out), len);
 	return f->out;
+}
+
+static const char *render(struct fixture *f, const char *format, int color)
+{
+	return render_report(f, format, &f->r, color);
 }
 
 static void assert_has(const char *s, const char *needle)
@@ -222,6 +379,82 @@ static int run_on_output(struct fixture *f, const char *name, const char *cmd)
 	ed_buf_release(&path);
 	ed_buf_release(&line);
 	return rc;
+}
+
+/*
+ * The last rendering must equal GOLDEN_DIR/name byte for byte. On a
+ * mismatch, "diff -u GOLDEN OUTPUT" goes to stderr and the failure names
+ * the first line that differs. ENVDRIFT_UPDATE_GOLDEN=1 in the environment
+ * (re)writes the golden file from the output instead: review it by eye.
+ */
+static void assert_golden(struct fixture *f, const char *name)
+{
+	struct ed_buf path = ED_BUF_INIT, want = ED_BUF_INIT, cmd = ED_BUF_INIT;
+	struct ed_err err = ED_ERR_INIT;
+	const char *update = getenv("ENVDRIFT_UPDATE_GOLDEN");
+	size_t i, line = 1, len = strlen(f->out);
+	FILE *fp;
+
+	ed_buf_addf(&path, "%s/%s", GOLDEN_DIR, name);
+	if (update && !strcmp(update, "1")) {
+		fp = fopen(path.ptr, "w");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(f->out, 1, len, fp), len);
+		assert_int_equal(fclose(fp), 0);
+		fprintf(stderr, "# wrote %s\n", path.ptr);
+		ed_buf_release(&path);
+		return;
+	}
+	if (ed_buf_read_file(&want, path.ptr, 1 << 20, &err) < 0)
+		fail_msg("%s (ENVDRIFT_UPDATE_GOLDEN=1 creates it)", err.msg);
+	if (want.len == len && !memcmp(want.ptr, f->out, len)) {
+		ed_buf_release(&path);
+		ed_buf_release(&want);
+		return;
+	}
+	for (i = 0; i < len && i < want.len && want.ptr[i] == f->out[i]; i++)
+		if (f->out[i] == '\n')
+			line++;
+	ed_buf_addf(&cmd, "diff -u '%s' 1>&2", path.ptr);
+	(void)run_on_output(f, name, cmd.ptr);
+	fail_msg("%s: the output differs from the golden file from line %zu "
+		 "(diff -u above; ENVDRIFT_UPDATE_GOLDEN=1 rewrites it)", name, line);
+}
+
+/*
+ * Every value of the attribute starting at each "PREFIX" in s (prefix
+ * ends in the attribute's opening quote), pushed onto out.
+ */
+static void attr_values(struct ed_strvec *out, const char *s, const char *prefix)
+{
+	const char *p, *q;
+
+	for (p = strstr(s, prefix); p; p = strstr(q, prefix)) {
+		p += strlen(prefix);
+		q = strchr(p, '"');
+		assert_non_null(q);
+		ed_strvec_take(out, ed_xstrndup(p, (size_t)(q - p)));
+	}
+}
+
+/* The number in attribute attr="N" of the tag starting at tag. */
+static size_t tag_num(const char *tag, const char *attr)
+{
+	const char *end = strchr(tag, '>');
+	const char *a = strstr(tag, attr);
+
+	if (!a || !end || a > end)
+		fail_msg("no %s in: %.80s", attr, tag);
+	return (size_t)strtoul(a + strlen(attr), NULL, 10);
+}
+
+/* 1 if no two strings of v are equal (v gets sorted). */
+static int all_distinct(struct ed_strvec *v)
+{
+	size_t n = v->nr;
+
+	ed_strvec_sort_unique(v);
+	return v->nr == n;
 }
 
 static void xmllint_validates(struct fixture *f, const char *name)
@@ -514,6 +747,181 @@ static void test_reports_html_clean_has_no_table(void **state)
 	assert_has(s, "</html>\n");
 }
 
+static const struct {
+	const char *format, *golden;
+} golden_files[] = {
+	{ "text", "one.txt" }, { "json", "one.json" }, { "markdown", "one.md" },
+	{ "junit", "one.xml" }, { "html", "one.html" }, { "patch", "one.patch" },
+};
+
+static void test_reports_golden_every_format(void **state)
+{
+	struct fixture *f = *state;
+	size_t i;
+
+	golden(&f->r);
+	for (i = 0; i < sizeof(golden_files) / sizeof(golden_files[0]); i++) {
+		char *one;
+
+		/* one report through report_write_many is report_write */
+		one = strdup(render_many(f, golden_files[i].format, 1, 0));
+		assert_non_null(one);
+		render(f, golden_files[i].format, 0);
+		assert_string_equal(f->out, one);
+		free(one);
+		assert_golden(f, golden_files[i].golden);
+		if (!strcmp(golden_files[i].format, "junit"))
+			xmllint_validates(f, "one.xml");
+		if (!strcmp(golden_files[i].format, "json"))
+			python_checks(f, "one.json",
+				      "import json,sys; d=json.load(open(sys.argv[1])); "
+				      "assert d[\"summary\"][\"drift\"] == len(d[\"drift\"]) == 7");
+	}
+}
+
+static void test_reports_write_many_refuses_none_and_unknown(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(report_write_many(stdout, "text", &f->r, 0, 0, &f->err), ED_ERROR);
+	assert_string_equal(f->err.msg, "no text report to write");
+	assert_int_equal(report_write_many(stdout, "yaml", &f->r, 2, 0, &f->err), ED_ERROR);
+	assert_has(f->err.msg, "unknown report format 'yaml'");
+}
+
+/* text, markdown and patch: each report as report_write has it, a blank line apart */
+static void test_reports_several_concatenate_text_markdown_patch(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const formats[] = { "text", "markdown", "patch" };
+	struct ed_buf want = ED_BUF_INIT;
+	size_t i, k;
+
+	golden(&f->r);
+	golden_more(f);
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		ed_buf_reset(&want);
+		for (k = 0; k < 3; k++) {
+			if (k)
+				ed_buf_addch(&want, '\n');
+			ed_buf_adds(&want, render_report(f, formats[i],
+							 k ? &f->more[k - 1] : &f->r, 0));
+		}
+		assert_string_equal(render_many(f, formats[i], 3, 0), want.ptr);
+	}
+	ed_buf_release(&want);
+}
+
+static void test_reports_several_json_wraps_them(void **state)
+{
+	struct fixture *f = *state;
+	const char *s;
+
+	golden(&f->r);
+	golden_more(f);
+	s = render_many(f, "json", 3, 0);
+	assert_golden(f, "many.json");
+	assert_true(!strncmp(s, "{\"schema\": 1, \"reports\": [\n{\"schema\": 1, ", 41));
+	assert_has(s, "]}\n,\n{\"schema\": 1, \"compared\": [\"dev\", \"staging\"]");
+	assert_int_equal(count(s, "\"compared\": "), 3);
+	python_checks(f, "many.json",
+		      "import json,sys; d=json.load(open(sys.argv[1])); "
+		      "assert d[\"schema\"] == 1; r=d[\"reports\"]; "
+		      "assert [x[\"compared\"] for x in r] == [[\"staging\", \"prod\"], "
+		      "[\"dev\", \"staging\"], [\"qa\", \"prod\"]]; "
+		      "assert [len(x[\"drift\"]) for x in r] == [7, 2, 0]");
+}
+
+static void test_reports_several_junit_is_one_document_with_totals(void **state)
+{
+	struct fixture *f = *state;
+	struct ed_strvec names = { NULL, 0, 0 }, cases = { NULL, 0, 0 };
+	const char *s, *p;
+	size_t tests = 0, failures = 0, i;
+
+	golden(&f->r);
+	golden_more(f);
+	s = render_many(f, "junit", 3, 0);
+	assert_golden(f, "many.xml");
+	assert_int_equal(count(s, "<?xml "), 1);
+	assert_int_equal(count(s, "<testsuites "), 1);
+	assert_int_equal(count(s, "</testsuites>"), 1);
+	assert_has(s, "<testsuites name=\"envdrift diff staging..prod, dev..staging, "
+		      "qa..prod\" ");
+	/* the root's counts are the sums of its suites' */
+	for (p = strstr(s, "<testsuite "); p; p = strstr(p + 1, "<testsuite ")) {
+		tests += tag_num(p, "tests=\"");
+		failures += tag_num(p, "failures=\"");
+	}
+	p = strstr(s, "<testsuites ");
+	assert_int_equal(tag_num(p, "tests=\""), tests);
+	assert_int_equal(tag_num(p, "failures=\""), failures);
+	assert_int_equal(count(s, "<testcase "), tests);
+	/*
+	 * testcases are (role, collector) groups. staging..prod: hosts holds
+	 * the pin and the stale host (2, both failing), web files, packages,
+	 * sysctl (failing) and kernel (clean); dev..staging: web packages
+	 * (info, passing) and sysctl (failing); qa..prod: 2 clean.
+	 */
+	assert_int_equal(tests, 2 + 4 + 2 + 2);
+	assert_int_equal(failures, 2 + 3 + 1);
+	/* suite names unique across the reports, each after its pair */
+	attr_values(&names, s, "<testsuite name=\"");
+	assert_int_equal(names.nr, 4);
+	assert_string_equal(names.v[0], "staging..prod: hosts");
+	assert_string_equal(names.v[1], "staging..prod: web");
+	assert_string_equal(names.v[2], "dev..staging: web");
+	assert_string_equal(names.v[3], "qa..prod: web");
+	ed_strvec_release(&names);
+	/* so are testcases (classname and name), classnames named like their suite */
+	attr_values(&cases, s, "<testcase classname=\"");
+	for (i = 0; i < cases.nr; i++)
+		assert_true(!strncmp(cases.v[i], "staging..prod: ", 15) ||
+			    !strncmp(cases.v[i], "dev..staging: ", 14) ||
+			    !strncmp(cases.v[i], "qa..prod: ", 10));
+	ed_strvec_release(&cases);
+	for (p = strstr(s, "<testcase "); p; p = strstr(p + 1, "<testcase "))
+		ed_strvec_take(&cases, ed_xstrndup(p, strcspn(p, ">")));
+	assert_int_equal(cases.nr, tests);
+	assert_true(all_distinct(&cases));
+	ed_strvec_release(&cases);
+	xmllint_validates(f, "many.xml");
+}
+
+static void test_reports_several_html_is_one_page_with_a_section_each(void **state)
+{
+	struct fixture *f = *state;
+	struct ed_strvec ids = { NULL, 0, 0 };
+	const char *s;
+
+	golden(&f->r);
+	golden_more(f);
+	s = render_many(f, "html", 3, 0);
+	assert_golden(f, "many.html");
+	assert_int_equal(count(s, "<!DOCTYPE html>"), 1);
+	assert_int_equal(count(s, "<html"), 1);
+	assert_int_equal(count(s, "<body>"), 1);
+	assert_int_equal(count(s, "</html>\n"), 1);
+	assert_has(s, "<title>envdrift: staging vs prod, dev vs staging, qa vs prod</title>");
+	assert_has(s, "<h1>envdrift: drift in 2 of 3 comparisons</h1>");
+	assert_int_equal(count(s, "<section id=\"report-"), 3);
+	assert_int_equal(count(s, "</section>"), 3);
+	assert_has(s, "<section id=\"report-1\">\n<h2>drift between staging and prod</h2>");
+	assert_has(s, "<section id=\"report-2\">\n<h2>drift between dev and staging</h2>");
+	assert_has(s, "<section id=\"report-3\">\n<h2>no drift between qa and prod</h2>");
+	/* a filter per drifting section, bound to its own matrix */
+	assert_has(s, "<div id=\"filters-2\" class=\"filters\" data-table=\"matrix-2\">");
+	assert_has(s, "<table id=\"matrix-2\">");
+	assert_int_equal(count(s, "<table "), 2);
+	attr_values(&ids, s, " id=\"");
+	assert_int_equal(ids.nr, 3 + 2 * 3);
+	assert_true(all_distinct(&ids));
+	ed_strvec_release(&ids);
+	assert_int_equal(count(s, "<script"), 1);
+	assert_lacks(s, "http");
+	assert_lacks(s, "src=");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +940,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reports_junit_is_well_formed_for_any_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_html_is_self_contained_and_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_html_clean_has_no_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_golden_every_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_write_many_refuses_none_and_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_several_concatenate_text_markdown_patch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_several_json_wraps_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_several_junit_is_one_document_with_totals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_several_html_is_one_page_with_a_section_each, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
