@@ -33,8 +33,9 @@ static const char usage_text[] =
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
 	"stale hosts (2 wins over 1). The verdict line goes to stderr.\n"
 	"FORMAT is text (default), json, markdown, junit, html or patch, :FILE\n"
-	"to write a file; with several parity entries json wraps the reports as\n"
-	"{\"schema\": 1, \"reports\": [...]}.\n";
+	"to write a file; with several parity entries each output holds them all:\n"
+	"json as {\"schema\": 1, \"reports\": [...]}, junit as one <testsuites>,\n"
+	"html as one page, the others one after another.\n";
 
 /* "26h", "90m", "2d", "3600s", "3600" -> seconds; -1 if malformed */
 static long long parse_duration(const char *s)
