@@ -247,17 +247,54 @@ static int spill(struct snapshot *snap, struct ed_err *err)
 	return 0;
 }
 
+/*
+ * Run the collectors on fs (an image; NULL: the real tree at root) into
+ * h->snap, contents into the store. live: the host is running (active
+ * units, sockets), unless envdrift_live is false.
+ */
+static void collect_image(struct scan *s, struct ed_hmac *key,
+			  struct scan_host *h, struct vfs *fs, const char *root,
+			  int live, struct ed_buf *msg)
+{
+	struct snapshot prev = SNAPSHOT_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	struct ed_strvec roles = ED_STRVEC_INIT;
+	const char *lv = inventory_host_var(h->inv, "envdrift_live");
+	struct collect_opts o;
+	size_t i;
+
+	for (i = 0; i < h->inv->nr_roles; i++)
+		ed_strvec_push(&roles, h->inv->roles[i]);
+	pthread_mutex_lock(&s->lock);
+	load_prev(&prev, s, h->inv->name);
+	pthread_mutex_unlock(&s->lock);
+	memset(&o, 0, sizeof(o));
+	o.fs = fs;
+	o.root = root;
+	o.live = live && (!lv || strcmp(lv, "false"));
+	o.cfg = s->cfg;
+	o.key = key;
+	o.roles = &roles;
+	o.prev = &prev;
+	h->snap.sink = &s->sink.base;
+	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
+		ed_buf_addf(msg, "%s: %s", h->inv->name, e.msg);
+		fail(h, SSH_ERROR, msg->ptr);
+	} else {
+		h->collected = 1;
+		h->warnings = h->snap.warnings.nr;
+	}
+	snapshot_release(&prev);
+	ed_strvec_release(&roles);
+}
+
 /* Decode the stream and run the collectors on the image. */
 static void collect_one(struct scan *s, struct ed_hmac *key,
 			struct scan_host *h, struct ssh_result *r)
 {
 	struct vfs *img = vfs_mem_new();
-	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err e = ED_ERR_INIT;
 	struct ed_buf msg = ED_BUF_INIT;
-	struct ed_strvec roles = ED_STRVEC_INIT;
-	struct collect_opts o;
-	size_t i;
 
 	snapshot_init(&h->snap);
 	if (!r->out->len && r->exit_status) {
@@ -283,35 +320,45 @@ static void collect_one(struct scan *s, struct ed_hmac *key,
 	}
 	/* the stream is no longer needed: free it before collecting */
 	ed_buf_release(r->out);
-	for (i = 0; i < h->inv->nr_roles; i++)
-		ed_strvec_push(&roles, h->inv->roles[i]);
-	pthread_mutex_lock(&s->lock);
-	load_prev(&prev, s, h->inv->name);
-	pthread_mutex_unlock(&s->lock);
-	memset(&o, 0, sizeof(o));
-	o.fs = img;
-	o.root = "/";
-	o.live = !inventory_host_var(h->inv, "envdrift_live") ||
-		 strcmp(inventory_host_var(h->inv, "envdrift_live"), "false");
-	o.cfg = s->cfg;
-	o.key = key;
-	o.roles = &roles;
-	o.prev = &prev;
-	h->snap.sink = &s->sink.base;
-	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
-		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
-		fail(h, SSH_ERROR, msg.ptr);
-		goto out;
-	}
-	h->collected = 1;
-	h->warnings = h->snap.warnings.nr;
+	collect_image(s, key, h, img, "/", 1, &msg);
 out:
 	if (!h->collected)
 		snapshot_release(&h->snap);
-	snapshot_release(&prev);
-	ed_strvec_release(&roles);
 	ed_buf_release(&msg);
 	vfs_free(img);
+}
+
+/* ansible_connection local (this machine, live) or chroot (a root dir). */
+static void collect_local(struct scan *s, struct ed_hmac *key,
+			  struct scan_host *h)
+{
+	struct ed_buf msg = ED_BUF_INIT;
+	int chroot = !strcmp(h->inv->connection, "chroot");
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	snapshot_init(&h->snap);
+	h->state = SSH_COLLECTED;
+	if (chroot && access(h->inv->address, F_OK) < 0)
+		ed_buf_addf(&msg, "%s: root directory %s: %s", h->inv->name,
+			    h->inv->address, strerror(errno));
+	if (msg.len)
+		fail(h, SSH_ERROR, msg.ptr);
+	else
+		collect_image(s, key, h, NULL, chroot ? h->inv->address : "/",
+			      !chroot, &msg);
+	if (!h->collected)
+		snapshot_release(&h->snap);
+	s->done++;
+	if (h->failed) {
+		s->failed++;
+		fprintf(stderr, "envdrift: %s: %s\n", ssh_state_name(h->state),
+			h->message);
+	} else if (s->verbose) {
+		fprintf(stderr, "envdrift: %s/%s collected locally in %.2f s (%zu warnings)\n",
+			h->env, h->inv->name, elapsed(&t0), h->warnings);
+	}
+	ed_buf_release(&msg);
 }
 
 static void progress_line(struct scan *s, int final)
@@ -506,7 +553,7 @@ int cmd_scan(int argc, char **argv)
 	/* 0 / NULL / -1: not given, taken from the configuration or defaults */
 	unsigned jobs = 0, connect_timeout = 0, deadline = 0;
 	unsigned lock_timeout = 300, keepalive, threads = 1;
-	size_t max_bytes = 0, nups = 0, i;
+	size_t max_bytes = 0, nups = 0, nt = 0, i;
 	unsigned long max_failed = 0;
 	const char *max_failed_opt = NULL;
 	int max_failed_pct = 0, accept_new = -1, prune = 0, c, have_res = 0;
@@ -659,11 +706,14 @@ int cmd_scan(int argc, char **argv)
 	s.tty = isatty(STDERR_FILENO);
 	for (i = 0; i < s.nr; i++) {
 		const struct inventory_host *ih = inventory_host(inv, i);
-		struct ssh_target *t = &targets[i];
+		struct ssh_target *t = &targets[nt];
 		struct ssh_config_host sc;
 
 		s.hosts[i].inv = ih;
 		s.hosts[i].env = ih->env;
+		if (strcmp(ih->connection, "ssh"))
+			continue; /* local and chroot: collected below */
+		nt++;
 		memset(&sc, 0, sizeof(sc));
 		if (sshcfg)
 			ssh_config_lookup(sshcfg, ih->address, &sc);
@@ -698,10 +748,13 @@ int cmd_scan(int argc, char **argv)
 	so.done = on_done;
 	so.tick = on_tick;
 	clock_gettime(CLOCK_MONOTONIC, &s.start);
-	if (threads > s.nr)
-		threads = s.nr ? (unsigned)s.nr : 1;
-	if (run_workers(&s, targets, s.nr, &so, threads, key, &warnings, &err) < 0)
+	if (threads > nt)
+		threads = nt ? (unsigned)nt : 1;
+	if (nt && run_workers(&s, targets, nt, &so, threads, key, &warnings, &err) < 0)
 		goto out;
+	for (i = 0; i < s.nr; i++)
+		if (strcmp(s.hosts[i].inv->connection, "ssh"))
+			collect_local(&s, key, &s.hosts[i]);
 	progress_line(&s, 1);
 	for (i = 0; i < warnings.nr; i++)
 		if (!s.quiet)

@@ -676,9 +676,31 @@ static int resolve_host(struct inventory *inv, size_t idx,
 	if (out->nr_roles)
 		qsort(out->roles, out->nr_roles, sizeof(*out->roles), cmp_str);
 
-	rc = get_string(&out->address, &vs, "ansible_host", ":", inv, h, err);
+	rc = get_string(&out->connection, &vs, "ansible_connection", "", inv, h, err);
 	if (rc < 0)
 		goto out;
+	if (!out->connection) {
+		out->connection = ed_xstrdup("ssh");
+	} else if (strcmp(out->connection, "ssh") && strcmp(out->connection, "local") &&
+		   strcmp(out->connection, "chroot")) {
+		v = varset_get(&vs, "ansible_connection");
+		rc = ed_err_set(err, ED_EPARSE,
+				"%s:%zu:%zu: host '%s': connection '%s' is not supported (ssh, local or chroot)",
+				inv->name, v->line, v->col, h->name, out->connection);
+		goto out;
+	}
+	/* a chroot's ansible_host is its directory */
+	rc = get_string(&out->address, &vs, "ansible_host",
+			strcmp(out->connection, "chroot") ? ":" : ":/", inv, h, err);
+	if (rc < 0)
+		goto out;
+	if (!strcmp(out->connection, "chroot") &&
+	    (!out->address || out->address[0] != '/')) {
+		rc = ed_err_set(err, ED_EPARSE,
+				"%s:%zu:%zu: host '%s': a chroot connection needs ansible_host set to an absolute directory",
+				inv->name, h->line, h->col, h->name);
+		goto out;
+	}
 	if (!out->address)
 		out->address = ed_xstrdup(h->name);
 	rc = get_string(&out->user, &vs, "ansible_user", "", inv, h, err);
@@ -875,6 +897,7 @@ void inventory_free(struct inventory *inv)
 			free(inv->hosts[i].roles[j]);
 		free(inv->hosts[i].roles);
 		free(inv->hosts[i].address);
+		free(inv->hosts[i].connection);
 		free(inv->hosts[i].user);
 		free(inv->hosts[i].key_file);
 		free(inv->hosts[i].become_method);

@@ -33,6 +33,9 @@ struct inventory_host {
 	char *env;           /* envdrift_env, else its one environment group */
 	char **roles;        /* its other groups, sorted; not all/ungrouped */
 	size_t nr_roles;
+	char *connection;    /* ansible_connection: "ssh" (default), "local"
+			      * (this machine) or "chroot" (address is a root
+			      * directory read as collect --root does) */
 	char *address;       /* ansible_host; the name when unset */
 	unsigned port;       /* ansible_port; 22 when unset */
 	char *user;          /* ansible_user; NULL when unset */

@@ -223,6 +223,29 @@ expect_exit 3 "an unreachable bastion fails the host" "$ENVDRIFT" scan --repo "$
 expect_grep "says unreachable" "unreachable" "$TMP/err"
 expect_exit 0 "forget the jumped alias" "$ENVDRIFT" forget --repo "$R" jumped-h3
 
+# ansible_connection chroot (a root directory, as collect --root) and local
+# (this machine) in the same commit as the SSH hosts
+cat >"$TMP/extra" <<EOF
+    images:
+      hosts:
+        img4: {ansible_connection: chroot, ansible_host: $FL/hosts/h4, envdrift_env: prod}
+        self: {ansible_connection: local, envdrift_env: dev}
+EOF
+inventory <"$TMP/extra" >"$TMP/inv-local.yaml"
+expect_exit 0 "scan with a chroot and a local host" $SCAN -i "$TMP/inv-local.yaml"
+expect_grep "8 hosts collected" "8 hosts, 8 collected" "$TMP/out"
+expect_eq "the chroot's packages equal h4's over SSH" \
+	"$(git -C "$R" rev-parse main:hosts/prod/h4/packages)" "$(git -C "$R" rev-parse main:hosts/prod/img4/packages)"
+# (sysctl differs: root reads the 0600 keys the SSH user cannot)
+expect_eq "the chroot's kernel facts equal h4's over SSH" \
+	"$(git -C "$R" rev-parse main:hosts/prod/h4/kernel)" "$(git -C "$R" rev-parse main:hosts/prod/img4/kernel)"
+git -C "$R" show main:hosts/dev/self/kernel >"$TMP/k"
+expect_grep "the local host's kernel is this machine's" "^release = $(uname -r)$" "$TMP/k"
+printf '    bad:\n      hosts:\n        x1: {ansible_connection: docker, envdrift_env: dev}\n' | inventory >"$TMP/inv-conn.yaml"
+expect_exit 2 "an unsupported connection is refused" $SCAN -i "$TMP/inv-conn.yaml"
+expect_grep "naming it and the line" "inv-conn.yaml:[0-9]+:[0-9]+: host 'x1': connection 'docker' is not supported" "$TMP/err"
+expect_exit 0 "forget them" "$ENVDRIFT" forget --repo "$R" img4 self
+
 # host names that could reach a shell are refused before anything runs
 printf 'all:\n  hosts:\n    "h1;touch /tmp/pwn":\n      envdrift_env: prod\n' >"$TMP/bad.yaml"
 expect_exit 2 "metacharacters in a host name: exit 2" $SCAN -i "$TMP/bad.yaml"
