@@ -79,3 +79,44 @@ set -- $(median_run "$ED" check --repo "$R" --baseline "$T/parity.yaml")
 echo "  check, 1000 hosts after 365 more scans: median $1 ms (before: $before ms; drift age extra $(($1 - before)) ms)"
 echo "fleet_since_before_ms=$before" >> "$RES"
 echo "fleet_since_after_ms=$1" >> "$RES"
+
+# The same 1,000 hosts as a nightly fleet scan writes them: one commit for
+# every host (ansible_connection: chroot reads each root as collect --root
+# does), then a second, unchanged scan. Drift age then walks scan commits,
+# not 1,000 single-host commits.
+R2=$T/scan.git
+"$ED" init --repo "$R2" >/dev/null
+{
+	echo "all:"
+	echo "  children:"
+	for env in prod staging dev; do
+		echo "    $env:"
+		echo "      hosts:"
+		n=0
+		while [ $n -lt 1000 ]; do
+			case $((n % 3)) in 0) e=prod ;; 1) e=staging ;; *) e=dev ;; esac
+			if [ "$e" = "$env" ]; then
+				root=$T/base
+				[ $((n % 47)) -eq 5 ] && root=$T/pkg
+				[ $((n % 71)) -eq 9 ] && root=$T/conf
+				echo "        h$n: {ansible_connection: chroot, ansible_host: $root}"
+			fi
+			n=$((n + 1))
+		done
+	done
+	echo "    web:"
+	echo "      hosts:"
+	n=0
+	while [ $n -lt 1000 ]; do echo "        h$n:"; n=$((n + 1)); done
+} > "$T/inventory.yaml"
+start=$(date +%s)
+"$ED" scan -q --repo "$R2" -i "$T/inventory.yaml"
+echo "  scan of 1,000 chroot hosts into one commit: $(($(date +%s) - start)) s"
+set -- $(median_run "$ED" check --repo "$R2" --baseline "$T/parity.yaml")
+echo "  check, 1000 hosts from one scan commit: median $1 ms, peak RSS $2 KB"
+echo "fleet_scan_check_1000_ms=$1" >> "$RES"
+echo "fleet_scan_check_1000_rss=$2" >> "$RES"
+"$ED" scan -q --repo "$R2" -i "$T/inventory.yaml"
+set -- $(median_run "$ED" check --repo "$R2" --baseline "$T/parity.yaml")
+echo "  check, 1000 hosts after a second (unchanged) scan: median $1 ms"
+echo "fleet_scan_check_1000_2_ms=$1" >> "$RES"

@@ -203,9 +203,27 @@ static const struct fact *cursor_find(const struct differ_host *h, size_t *cur,
 				      const char *collector, const char *key)
 {
 	size_t lo = *cur, hi = h->nr_facts, step = 1;
-	int c;
+	int c, tries;
 
-	/* gallop: keys come in order, so the next one is usually close */
+	/*
+	 * Keys come in order and most hosts hold most keys: the key is
+	 * usually at the cursor or right after it. Everything before the
+	 * cursor is below the previous key, so a fact above this key there
+	 * means the host lacks it.
+	 */
+	for (tries = 0; tries < 2 && lo < hi; tries++) {
+		c = fact_cmp(&h->facts[lo], collector, key);
+		if (!c) {
+			*cur = lo;
+			return &h->facts[lo];
+		}
+		if (c > 0) {
+			*cur = lo;
+			return NULL;
+		}
+		lo++;
+	}
+	/* gallop: the next one is still close */
 	while (lo + step < hi && fact_cmp(&h->facts[lo + step], collector, key) < 0) {
 		lo += step;
 		step *= 2;
