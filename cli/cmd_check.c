@@ -249,7 +249,8 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 		need_hosts = !store_view_file_id(v, h[i].env, h[i].host, "toggles", id);
 	}
 	for (i = 0; i < n; i++) {
-		if (need_hosts) {
+		/* a host only a failed scan names has no facts to load */
+		if (need_hosts && h[i].last_commit[0]) {
 			rc = differ_host_load_view(&dh[loaded], c->cache, v, h[i].env,
 						   h[i].host, err);
 			if (rc < 0)

@@ -67,7 +67,8 @@ int cmd_forget(int argc, char **argv)
 		goto out;
 	ups = ed_xcalloc((size_t)(argc - optind), sizeof(*ups));
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
-		for (j = 0; j < n && strcmp(h[j].host, argv[i]); j++)
+		/* hosts only a failed scan names have no snapshot to remove */
+		for (j = 0; j < n && (strcmp(h[j].host, argv[i]) || !h[j].last_commit[0]); j++)
 			;
 		if (j == n) {
 			ed_err_set(&err, ED_ENOTFOUND, "forget: no host '%s' in the repository",

@@ -94,7 +94,8 @@ int cmd_status(int argc, char **argv)
 		if (!strcmp(format, "json")) {
 			printf("%s\n  {\"env\": \"%s\", \"host\": \"%s\", \"last_success\": \"%s\", \"commit\": \"%s\", \"state\": \"%s\"",
 			       i ? "," : "", h[i].env, h[i].host, when, h[i].last_commit,
-			       h[i].failure ? "stale" : "collected");
+			       !h[i].failure ? "collected" :
+			       h[i].last_commit[0] ? "stale" : "never collected");
 			if (h[i].failure) {
 				printf(", \"last_failure\": \"%s\", \"failure\": \"", failed);
 				json_str(h[i].failure);
@@ -105,7 +106,9 @@ int cmd_status(int argc, char **argv)
 			printf("%-12s %-24s %-21s %.12s", h[i].env, h[i].host, when,
 			       h[i].last_commit);
 			if (h[i].failure)
-				printf("  STALE: failed %s: %s", failed, h[i].failure);
+				printf("  %s: failed %s: %s",
+				       h[i].last_commit[0] ? "STALE" : "NEVER COLLECTED",
+				       failed, h[i].failure);
 			printf("\n");
 		}
 	}

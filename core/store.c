@@ -1456,6 +1456,73 @@ static size_t mark_collected(struct store_host *h, size_t nr,
 	return found;
 }
 
+/*
+ * Hosts the latest scan commit (within the last 100 commits) names in
+ * Envdrift-Failed trailers that have no snapshot at all: appended with
+ * last_success 0, so status can say why a new host is missing.
+ */
+static int add_never_collected(struct store *st, const git_oid *tip,
+			       struct store_host **h, size_t *n,
+			       struct ed_err *err)
+{
+	static const char ko[] = "\nEnvdrift-Failed: ";
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL;
+	size_t steps = 0, alloc = *n;
+	git_oid id;
+	const char *msg = NULL, *p;
+	int rc = 0;
+
+	if (git_revwalk_new(&walk, st->repo) < 0 ||
+	    git_revwalk_push(walk, tip) < 0) {
+		rc = ed_err_git(err, "cannot walk history");
+		goto out;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
+	while (steps++ < 100 && !git_revwalk_next(&id, walk)) {
+		if (git_commit_lookup(&c, st->repo, &id) < 0) {
+			rc = ed_err_git(err, "cannot read commit");
+			goto out;
+		}
+		msg = git_commit_message(c);
+		if (strstr(msg, "\nEnvdrift-Scan: "))
+			break;
+		git_commit_free(c);
+		c = NULL;
+		msg = NULL;
+	}
+	for (p = msg; p && (p = strstr(p, ko));) {
+		const char *v = p + sizeof(ko) - 1;
+		size_t len = strcspn(v, "\n"), i;
+		const char *colon = memchr(v, ':', len);
+		const char *slash = colon ? memchr(v, '/', (size_t)(colon - v)) : NULL;
+		struct store_host *nh;
+
+		p = v;
+		if (!slash)
+			continue;
+		for (i = 0; i < *n; i++)
+			if (strlen((*h)[i].host) == (size_t)(colon - slash - 1) &&
+			    !memcmp((*h)[i].host, slash + 1, (size_t)(colon - slash - 1)))
+				break;
+		if (i < *n)
+			continue;
+		ED_ALLOC_GROW(*h, *n + 1, alloc);
+		nh = &(*h)[(*n)++];
+		memset(nh, 0, sizeof(*nh));
+		nh->env = ed_xstrndup(v, (size_t)(slash - v));
+		nh->host = ed_xstrndup(slash + 1, (size_t)(colon - slash - 1));
+		nh->last_failure = (long long)git_commit_time(c);
+		for (colon++; colon < v + len && *colon == ' '; colon++)
+			;
+		nh->failure = ed_xstrndup(colon, (size_t)(v + len - colon));
+	}
+out:
+	git_commit_free(c);
+	git_revwalk_free(walk);
+	return rc;
+}
+
 int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		struct ed_err *err)
 {
@@ -1497,6 +1564,9 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		missing -= mark_collected(h, n, c);
 		git_commit_free(c);
 	}
+	rc = add_never_collected(st, &tip, &h, &n, err);
+	if (rc < 0)
+		goto out;
 	if (n > 1)
 		qsort(h, n, sizeof(*h), cmp_host);
 	*out = h;

@@ -115,7 +115,9 @@ struct store_host {
 /*
  * Hosts in the branch tip, when each was last collected (from the
  * Envdrift-Collected trailers) and any failure since (Envdrift-Failed:
- * "ENV/HOST: STATE: why", written by scan). The caller frees with store_hosts_free.
+ * "ENV/HOST: STATE: why", written by scan). Hosts the latest scan failed
+ * that were never collected are listed too, with last_success 0 and an
+ * empty last_commit. The caller frees with store_hosts_free.
  */
 int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 		struct ed_err *err);

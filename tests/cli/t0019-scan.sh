@@ -142,8 +142,12 @@ fsck_ok "$R"
 expect_exit 0 "status" "$ENVDRIFT" status --repo "$R"
 expect_grep "status: h2 stale with the reason" "h2 .*STALE: failed .*host key changed" "$TMP/out"
 expect_no_grep "status: h1 not stale" "h1 .*STALE" "$TMP/out"
+expect_grep "status: a new host that failed shows as never collected" \
+	"down1 +never .*NEVER COLLECTED: failed .*unreachable" "$TMP/out"
+expect_exit 2 "forget refuses a host that has no snapshot" "$ENVDRIFT" forget --repo "$R" down1
 expect_exit 0 "status --format json" "$ENVDRIFT" status --repo "$R" --format json
 expect_grep "json: state stale and failure" '"host": "h4".*"state": "stale".*"failure": "auth failed' "$TMP/out"
+expect_grep "json: never collected" '"host": "down1".*"state": "never collected"' "$TMP/out"
 sleep 2
 expect_exit 2 "check --max-age 1s: stale hosts are an error" "$ENVDRIFT" check --repo "$R" --max-age 1s staging prod
 expect_grep "with why the last scan failed" "the last scan failed: host key changed: h2" "$TMP/out"
