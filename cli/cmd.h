@@ -8,6 +8,7 @@
  * cli/main.c. Library calls never print: commands do.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/err.h"
 #include "core/store.h"
@@ -67,7 +68,13 @@ const char *cli_repo_path(const char *opt);
 char *cli_key_path(const char *opt, const char *repo);
 /* 1 if name matches [A-Za-z0-9._-]+ and is not "." or ".." */
 int cli_valid_name(const char *name);
-/* Print "envdrift: msg" to stderr and return EXIT_ERROR. */
+/*
+ * Write s with control bytes (but tab) as \xHH: messages and warnings can
+ * hold names and bytes from hosts and input files, which must not move the
+ * cursor, forge lines or retitle a terminal.
+ */
+void cli_put_safe(FILE *f, const char *s);
+/* Print "envdrift: msg" to stderr (cli_put_safe) and return EXIT_ERROR. */
 int cli_fail(const struct ed_err *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -333,7 +333,11 @@ int cmd_collect(int argc, char **argv)
 	save_cache(st, host.ptr, &cache_out);
 	for (i = 0; i < snap.warnings.nr; i++)
 		if (i < 50 || !quiet)
-			fprintf(stderr, "warning: %s\n", snap.warnings.v[i]);
+		{
+			fputs("warning: ", stderr);
+			cli_put_safe(stderr, snap.warnings.v[i]);
+			fputc('\n', stderr);
+		}
 	if (snap.warnings.nr)
 		fprintf(stderr, "envdrift: %zu warning%s\n", snap.warnings.nr,
 			snap.warnings.nr == 1 ? "" : "s");

@@ -206,12 +206,16 @@ static void fail(struct scan_host *h, enum ssh_state state, const char *msg)
 {
 	char *p;
 
+	struct ed_buf b = ED_BUF_INIT;
+
 	h->state = state;
 	h->failed = 1;
 	free(h->message);
-	h->message = ed_xstrdup(msg);
+	/* one trailer line whatever the host sent: control bytes as \xHH */
+	snapshot_quote_value(&b, msg, strlen(msg));
+	h->message = ed_buf_detach(&b, NULL);
 	for (p = h->message; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
+		if (*p == '\t')
 			*p = ' ';
 }
 
@@ -352,8 +356,9 @@ static void collect_local(struct scan *s, struct ed_hmac *key,
 	s->done++;
 	if (h->failed) {
 		s->failed++;
-		fprintf(stderr, "envdrift: %s: %s\n", ssh_state_name(h->state),
-			h->message);
+		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
+		cli_put_safe(stderr, h->message);
+		fputc('\n', stderr);
 	} else if (s->verbose) {
 		fprintf(stderr, "envdrift: %s/%s collected locally in %.2f s (%zu warnings)\n",
 			h->env, h->inv->name, elapsed(&t0), h->warnings);
@@ -397,8 +402,9 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 		/* failures are errors: printed even with -q */
 		if (s->tty && !s->quiet)
 			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s: %s\n", ssh_state_name(h->state),
-			h->message);
+		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
+		cli_put_safe(stderr, h->message);
+		fputc('\n', stderr);
 	} else if (s->verbose) {
 		size_t i;
 
@@ -407,8 +413,11 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 		fprintf(stderr, "envdrift: %s/%s collected in %.2f s (%zu warnings)\n",
 			h->env, h->inv->name, r->seconds, h->warnings);
 		for (i = 0; i < h->snap.warnings.nr; i++)
-			fprintf(stderr, "warning: %s: %s\n", h->inv->name,
-				h->snap.warnings.v[i]);
+		{
+			fprintf(stderr, "warning: %s: ", h->inv->name);
+			cli_put_safe(stderr, h->snap.warnings.v[i]);
+			fputc('\n', stderr);
+		}
 	}
 	progress_line(s, 0);
 	pthread_mutex_unlock(&s->lock);
@@ -758,7 +767,11 @@ int cmd_scan(int argc, char **argv)
 	progress_line(&s, 1);
 	for (i = 0; i < warnings.nr; i++)
 		if (!s.quiet)
-			fprintf(stderr, "warning: %s\n", warnings.v[i]);
+		{
+			fputs("warning: ", stderr);
+			cli_put_safe(stderr, warnings.v[i]);
+			fputc('\n', stderr);
+		}
 
 	/* one commit: collected hosts replaced, failed ones untouched */
 	ups = ed_xcalloc(s.nr + s.prev_nr + 1, sizeof(*ups));

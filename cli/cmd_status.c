@@ -105,10 +105,12 @@ int cmd_status(int argc, char **argv)
 		} else {
 			printf("%-12s %-24s %-21s %.12s", h[i].env, h[i].host, when,
 			       h[i].last_commit);
-			if (h[i].failure)
-				printf("  %s: failed %s: %s",
+			if (h[i].failure) {
+				printf("  %s: failed %s: ",
 				       h[i].last_commit[0] ? "STALE" : "NEVER COLLECTED",
-				       failed, h[i].failure);
+				       failed);
+				cli_put_safe(stdout, h[i].failure);
+			}
 			printf("\n");
 		}
 	}

@@ -55,9 +55,23 @@ int cli_valid_name(const char *name)
 	return 1;
 }
 
+void cli_put_safe(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
 int cli_fail(const struct ed_err *err)
 {
-	fprintf(stderr, "envdrift: %s\n", err->msg[0] ? err->msg : "unknown error");
+	fputs("envdrift: ", stderr);
+	cli_put_safe(stderr, err->msg[0] ? err->msg : "unknown error");
+	fputc('\n', stderr);
 	return EXIT_ERROR;
 }
 

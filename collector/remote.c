@@ -813,8 +813,28 @@ static int under_symlink(struct decoder *d, const char *path)
 static int build_image(struct decoder *d, struct vfs *fs,
 		       struct ed_strvec *warnings)
 {
-	size_t i;
+	size_t i, wanted = 0, got = 0;
 	int rc;
+
+	/*
+	 * An archive that holds none of the readable files the listing
+	 * names is a broken or hostile tar, not a host whose files all
+	 * became unreadable at once.
+	 */
+	for (i = 0; i < d->nr; i++) {
+		const struct listed *l = &d->v[i];
+
+		if (!S_ISREG(l->st.st_mode) || !l->readable || is_proc(l->path) ||
+		    is_filtered(l->path) || under_symlink(d, l->path))
+			continue;
+		wanted++;
+		got += l->has_data;
+	}
+	if (wanted && !got)
+		return ed_err_set(d->err, ED_EPARSE, d->archive_seen
+				  ? "remote stream: the tar archive holds none of the %zu readable files listed"
+				  : "remote stream: no tar archive for the %zu readable files listed (GNU tar with --recursion/--no-recursion is needed on the host)",
+				  wanted);
 
 	for (i = 0; i < d->nr; i++) {
 		struct listed *l = &d->v[i];

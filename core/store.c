@@ -724,6 +724,34 @@ git_repository *store_repository(struct store *st)
 	return st->repo;
 }
 
+/*
+ * Unlink gitdir/dir/prefix* left by a writer killed mid-write. Only called
+ * under the writer lock: every writer makes these under it, so any found
+ * then are orphans. Failures only cost disk space.
+ */
+static void remove_stale_tmp(const char *gitdir, const char *dir,
+			     const char *prefix)
+{
+	struct ed_buf path = ED_BUF_INIT;
+	size_t plen = strlen(prefix), base;
+	struct dirent *de;
+	DIR *d;
+
+	ed_buf_addf(&path, "%s%s/", gitdir, dir);
+	base = path.len;
+	d = opendir(path.ptr);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, plen))
+			continue;
+		ed_buf_setlen(&path, base);
+		ed_buf_adds(&path, de->d_name);
+		unlink(path.ptr);
+	}
+	if (d)
+		closedir(d);
+	ed_buf_release(&path);
+}
+
 int store_lock(struct store *st, unsigned timeout_ms, struct ed_err *err)
 {
 	struct ed_buf p = ED_BUF_INIT;
@@ -765,6 +793,10 @@ int store_lock(struct store *st, unsigned timeout_ms, struct ed_err *err)
 		rc = ed_err_errno(err, ED_EIO, errno, "%s: stale lock", p.ptr);
 		goto fail;
 	}
+	/* so are the temporary files only a writer makes */
+	remove_stale_tmp(gitdir, "objects", "tmp_object_git2_");
+	remove_stale_tmp(gitdir, "objects/pack", "tmp_pack_");
+	remove_stale_tmp(gitdir, "objects/pack", "tmp_idx_");
 	goto out;
 fail:
 	close(st->lock_fd);
