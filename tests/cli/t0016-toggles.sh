@@ -42,6 +42,23 @@ expect_no_grep "a toggle that differs is not" "toggle /etc/app/features\.yaml:ch
 expect_exit 1 "default: 30 days" "$ENVDRIFT" check --repo "$R" staging prod
 expect_no_grep "none is 30 days old yet" "a candidate for removal" "$TMP/out"
 
+# the same history dated 40 and 35 days ago (stock git commit-tree keeps
+# trees and messages): both hosts have held the toggle for 35 days
+now=$(date +%s)
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
+old1=$((now - 40 * 86400)); old2=$((now - 35 * 86400))
+c1=$(GIT_AUTHOR_DATE="@$old1 +0000" GIT_COMMITTER_DATE="@$old1 +0000" \
+	git -C "$R" commit-tree "main~1^{tree}" -m "$(git -C "$R" log -1 --format=%B main~1)")
+c2=$(GIT_AUTHOR_DATE="@$old2 +0000" GIT_COMMITTER_DATE="@$old2 +0000" \
+	git -C "$R" commit-tree "main^{tree}" -p "$c1" -m "$(git -C "$R" log -1 --format=%B main)")
+check "history re-dated 40 and 35 days back" git -C "$R" update-ref refs/heads/main "$c2"
+expect_exit 1 "--toggle-days 30 on 35-day-old toggles" "$ENVDRIFT" check --repo "$R" --toggle-days 30 staging prod
+expect_grep "uniform since both hosts had it (35 days): a candidate" \
+	"toggle /etc/app/flags\.json:dark_mode has been true on every host since $(date -u -d "@$old2" +%Y-%m-%d) \(35 days\): a candidate for removal" "$TMP/out"
+expect_no_grep "the differing toggle still is not" "checkout\.new_flow has been" "$TMP/out"
+expect_exit 1 "--toggle-days 36: not old enough" "$ENVDRIFT" check --repo "$R" --toggle-days 36 staging prod
+expect_no_grep "nothing listed at 36 days" "a candidate for removal" "$TMP/out"
+
 printf 'toggles:\n  files: [etc/relative]\n' > "$TMP/bad.yaml"
 expect_exit 2 "relative toggle path" "$ENVDRIFT" collect --repo "$R" --root "$TMP/a" --host s1 --config "$TMP/bad.yaml"
 expect_grep "says absolute" "bad\.yaml:2:3: toggles\.files: every path must be absolute" "$TMP/err"
