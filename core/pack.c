@@ -202,7 +202,8 @@ void pack_batch_allow_loose(struct pack_batch *pb)
 }
 
 /* Each object as a loose file (libgit2 fsyncs it and its directory). */
-static int write_loose(struct pack_batch *pb, git_odb *odb, struct ed_err *err)
+static int write_loose(struct pack_batch *pb, git_odb *odb,
+		       const char *objects_dir, struct ed_err *err)
 {
 	size_t i;
 
@@ -211,7 +212,7 @@ static int write_loose(struct pack_batch *pb, git_odb *odb, struct ed_err *err)
 		git_oid id;
 
 		if (git_odb_write(&id, odb, lo->data, lo->len, lo->type) < 0)
-			return ed_err_git(err, "cannot write object");
+			return ed_err_git(err, "%s: cannot write object", objects_dir);
 	}
 	return 0;
 }
@@ -491,7 +492,7 @@ int pack_batch_write(struct pack_batch *pb, git_odb *odb,
 	if (!pb->count)
 		return 0;
 	if (pb->loose_ok)
-		return write_loose(pb, odb, err);
+		return write_loose(pb, odb, objects_dir, err);
 	if (pb->count > 0xffffffffu)
 		return ed_err_set(err, ED_ERROR, "too many objects for one pack");
 	ed_buf_addf(&dir, "%s/pack", objects_dir);
