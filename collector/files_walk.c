@@ -246,7 +246,11 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 			                c->path.len, st, NULL, 0, c->rest.ptr);
 		return record(c, st, c->rest.ptr, err);
 	}
-	if (text && c->secrets.nr) {
+	/*
+	 * Binary files are scanned too: their content is never stored, but a
+	 * plain hash of one holding a password could be guessed offline.
+	 */
+	if (c->secrets.nr) {
 		rc = files_redact(&c->redacted, &found, &c->secrets, c->o->key,
 		                  &c->data, c->quoted.ptr, err);
 		if (rc < 0)

@@ -4,40 +4,77 @@
  * JSON (JSON is YAML to libyaml) are flattened to dotted keys; INI and
  * .env files give "section.key" and "key". One line per flag in the file
  * "toggles": "PATH:KEY = VALUE", compared across environments like any
- * other fact. A file that is missing is skipped; one that does not parse
+ * other fact; secret values (secrets.values, or a file in secrets.files)
+ * are stored as HMAC tokens, as in the files collector. A file that is missing is skipped; one that does not parse
  * is a warning, never a partial set of flags read as removals.
  */
 #include "collector/internal.h"
 
+#include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/glob.h"
+#include "core/hmac.h"
 #include "core/yaml.h"
 
 #define TOGGLES_MAX_FILE ((size_t)4 << 20)
 
-static void add_flag(struct ed_strvec *lines, const char *path, const char *key,
-		     const char *value, size_t vlen)
+/*
+ * One toggle file being read. A value is a secret (stored as its HMAC
+ * token, like the files collector does) when the file matches
+ * secrets.files, or when "KEY = VALUE" matches one of secrets.values.
+ */
+struct toggle_ctx {
+	struct ed_strvec *lines;
+	const char *path;
+	int secret_file;
+	const regex_t *res;
+	size_t nres;
+	struct ed_hmac *key;
+	size_t skipped;     /* secrets dropped for want of a key */
+	struct ed_buf probe;
+};
+
+static void add_flag(struct toggle_ctx *c, const char *key, const char *value,
+		     size_t vlen)
 {
 	struct ed_buf b = ED_BUF_INIT;
+	int secret = c->secret_file;
+	size_t i;
 
-	snapshot_quote(&b, path, strlen(path));
+	if (!secret && c->nres) {
+		ed_buf_reset(&c->probe);
+		ed_buf_adds(&c->probe, key);
+		ed_buf_adds(&c->probe, " = ");
+		ed_buf_add(&c->probe, value, vlen);
+		for (i = 0; i < c->nres && !secret; i++)
+			secret = !regexec(&c->res[i], c->probe.ptr, 0, NULL, 0);
+	}
+	if (secret && !c->key) {
+		c->skipped++;
+		return;
+	}
+	snapshot_quote(&b, c->path, strlen(c->path));
 	ed_buf_addch(&b, ':');
 	snapshot_quote(&b, key, strlen(key));
 	ed_buf_adds(&b, " = ");
-	snapshot_quote_value(&b, value, vlen);
-	ed_strvec_take(lines, ed_buf_detach(&b, NULL));
+	if (secret)
+		ed_hmac_token(c->key, &b, value, vlen);
+	else
+		snapshot_quote_value(&b, value, vlen);
+	ed_strvec_take(c->lines, ed_buf_detach(&b, NULL));
 }
 
 /* Flatten a YAML/JSON tree: maps give "a.b", sequences "a.0". */
-static void flatten(struct ed_strvec *lines, const char *path,
-		    const struct ed_ynode *n, struct ed_buf *key)
+static void flatten(struct toggle_ctx *c, const struct ed_ynode *n,
+		    struct ed_buf *key)
 {
 	size_t i, keep = key->len;
 
 	if (n->type == ED_YSCALAR) {
-		add_flag(lines, path, key->len ? key->ptr : "(root)", n->str, n->len);
+		add_flag(c, key->len ? key->ptr : "(root)", n->str, n->len);
 		return;
 	}
 	for (i = 0; i < n->nr; i += n->type == ED_YMAP ? 2 : 1) {
@@ -47,14 +84,13 @@ static void flatten(struct ed_strvec *lines, const char *path,
 			ed_buf_adds(key, n->kids[i]->str);
 		else
 			ed_buf_addf(key, "%zu", i);
-		flatten(lines, path, n->type == ED_YMAP ? n->kids[i + 1] : n->kids[i], key);
+		flatten(c, n->type == ED_YMAP ? n->kids[i + 1] : n->kids[i], key);
 		ed_buf_setlen(key, keep);
 	}
 }
 
 /* INI and .env: "[section]" headers, "key = value" / "KEY=value" lines. */
-static void parse_kv(struct ed_strvec *lines, const char *path,
-		     const char *buf, size_t len)
+static void parse_kv(struct toggle_ctx *c, const char *buf, size_t len)
 {
 	struct ed_buf section = ED_BUF_INIT, key = ED_BUF_INIT;
 	const char *p = buf, *end = buf + len;
@@ -98,7 +134,7 @@ static void parse_kv(struct ed_strvec *lines, const char *path,
 				e--;
 			}
 			ed_buf_add(&key, s, (size_t)(ke - s));
-			add_flag(lines, path, key.ptr, v, (size_t)(e - v));
+			add_flag(c, key.ptr, v, (size_t)(e - v));
 		}
 	}
 	ed_buf_release(&section);
@@ -117,25 +153,51 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
-	size_t i, read = 0;
+	const struct ed_strvec *vals = &o->cfg->secret_values;
+	regex_t *res = NULL;
+	struct toggle_ctx c;
+	size_t i, j, read = 0, nres = 0;
+	int rc = 0;
 
-	(void)err;
+	if (!o->cfg->toggle_files.nr)
+		return 0; /* nothing configured: no collector, no meta line */
+	res = ed_xcalloc(vals->nr + 1, sizeof(*res));
+	for (; nres < vals->nr; nres++)
+		if (regcomp(&res[nres], vals->v[nres],
+			    REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
+			rc = ed_err_set(err, ED_EPARSE,
+					"secrets.values: bad regular expression '%s'",
+					vals->v[nres]);
+			goto out;
+		}
+	memset(&c, 0, sizeof(c));
+	c.lines = &lines;
+	c.res = res;
+	c.nres = nres;
+	c.key = o->key;
 	for (i = 0; i < o->cfg->toggle_files.nr; i++) {
 		const char *abspath = o->cfg->toggle_files.v[i];
 		struct ed_err e = ED_ERR_INIT;
-		int rc;
 
 		collect_path(&path, o->root, abspath);
 		ed_buf_reset(&data);
 		rc = vfs_read_file(o->fs, &data, path.ptr, TOGGLES_MAX_FILE,
 				   &e);
-		if (rc == ED_ENOTFOUND)
+		if (rc == ED_ENOTFOUND) {
+			rc = 0;
 			continue;
+		}
 		if (rc < 0) {
 			snapshot_warn(snap, "toggles: %s: %s", abspath, e.msg);
+			rc = 0;
 			continue;
 		}
 		read++;
+		c.path = abspath;
+		c.secret_file = 0;
+		for (j = 0; j < o->cfg->secret_files.nr && !c.secret_file; j++)
+			c.secret_file = ed_glob_match(o->cfg->secret_files.v[j],
+						      abspath, '/');
 		if (has_suffix(abspath, ".yaml") || has_suffix(abspath, ".yml") ||
 		    has_suffix(abspath, ".json")) {
 			struct ed_ynode *doc = NULL;
@@ -145,23 +207,26 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 				snapshot_warn(snap, "toggles: %s", e.msg);
 				continue;
 			}
-			flatten(&lines, abspath, doc, &key);
+			flatten(&c, doc, &key);
 			ed_ynode_free(doc);
 			ed_buf_release(&key);
 		} else {
-			parse_kv(&lines, abspath, data.ptr, data.len);
+			parse_kv(&c, data.ptr, data.len);
 		}
 	}
-	if (!o->cfg->toggle_files.nr) {
-		ed_strvec_release(&lines);
-		ed_buf_release(&path);
-		ed_buf_release(&data);
-		return 0; /* nothing configured: no collector, no meta line */
-	}
+	if (c.skipped)
+		snapshot_warn(snap, "toggles: %zu secret value%s not stored: no HMAC key",
+			      c.skipped, c.skipped == 1 ? "" : "s");
 	ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files", read,
 			o->cfg->toggle_files.nr);
 	snapshot_add_lines(snap, "toggles", &lines);
+	ed_buf_release(&c.probe);
+out:
+	for (i = 0; i < nres; i++)
+		regfree(&res[i]);
+	free(res);
+	ed_strvec_release(&lines);
 	ed_buf_release(&path);
 	ed_buf_release(&data);
-	return 0;
+	return rc;
 }

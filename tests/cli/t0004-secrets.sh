@@ -5,6 +5,9 @@
 
 mkroot "$TMP/root"
 ROOT="$TMP/root"
+# a binary file (a NUL byte) with a password line, and an env file
+printf 'BIN\000\001\002\npassword = binary-SECRET-0451\n' > "$ROOT/etc/app/blob.db"
+printf 'export DB_PASSWORD=env-SECRET-0452\n' > "$ROOT/etc/app/app.env"
 new_repo "$TMP/state"
 R="$TMP/state"
 check "collect a root full of secrets" "$ENVDRIFT" collect --repo "$R" --root "$ROOT" --env prod --host sec-01
@@ -15,6 +18,8 @@ git -C "$R" cat-file --batch-all-objects --batch > "$TMP/objects"
 	echo 'AKIAFIXTURESECRET42'
 	echo 'fixturesaltSECRETHASH'
 	echo 'feedc0de-5ec2e7f0-0badcafe-1234abcd'
+	echo 'binary-SECRET-0451'
+	echo 'env-SECRET-0452'
 	# key material: the base64 body lines of the generated private keys
 	grep -hv -- '-----' "$ROOT/etc/ssh/ssh_host_ed25519_key" "$ROOT/etc/ssl/private/app.pem"
 } > "$TMP/secrets"
@@ -25,7 +30,7 @@ while IFS= read -r s; do
 done < "$TMP/secrets"
 expect_eq "no secret occurs in any object" "$leaks" "0"
 # no plain SHA-256 of a secret file either
-for f in etc/shadow etc/ssh/ssh_host_ed25519_key etc/ssl/private/app.pem etc/app/app.conf etc/app/embedded-key.txt; do
+for f in etc/shadow etc/ssh/ssh_host_ed25519_key etc/ssl/private/app.pem etc/app/app.conf etc/app/embedded-key.txt etc/app/blob.db etc/app/app.env; do
 	h=$(sha256sum "$ROOT/$f" | cut -d' ' -f1)
 	if grep -qF "$h" "$TMP/objects"; then fail "plain sha256 of $f stored"; else pass "no plain sha256 of $f"; fi
 done

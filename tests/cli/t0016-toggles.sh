@@ -13,12 +13,13 @@ search: {beta: true}
 YAML
 printf '{"dark_mode": true, "limits": {"rps": 100}}\n' > "$TMP/a/etc/app/flags.json"
 printf '[payments]\nretry = 3\n; comment\n' > "$TMP/a/etc/app/flags.ini"
-printf '# env file\nexport FEATURE_X=on\nFEATURE_Y="quoted value"\n' > "$TMP/a/etc/app/.env"
+printf '# env file\nexport FEATURE_X=on\nFEATURE_Y="quoted value"\nexport DB_PASSWORD=LEAKENV7731\n' > "$TMP/a/etc/app/.env"
+printf 'db:\n  password: LEAKYAML5521\n  host: db1\napi_token: LEAKYAML5522\n' > "$TMP/a/etc/app/secrets.yaml"
 cp -a "$TMP/a" "$TMP/b"
 sed -i 's/new_flow: false/new_flow: true/' "$TMP/b/etc/app/features.yaml"
 cat > "$TMP/cfg.yaml" <<'YAML'
 toggles:
-  files: [/etc/app/features.yaml, /etc/app/flags.json, /etc/app/flags.ini, /etc/app/.env, /etc/app/missing.yaml]
+  files: [/etc/app/features.yaml, /etc/app/flags.json, /etc/app/flags.ini, /etc/app/.env, /etc/app/secrets.yaml, /etc/app/missing.yaml]
 YAML
 new_repo "$TMP/state"
 R="$TMP/state"
@@ -32,7 +33,14 @@ expect_grep "ini section" "^/etc/app/flags\.ini:payments\.retry = 3$" "$TMP/t"
 expect_grep ".env export" "^/etc/app/\.env:FEATURE_X = on$" "$TMP/t"
 expect_grep ".env quotes removed" '^/etc/app/\.env:FEATURE_Y = quoted value$' "$TMP/t"
 git -C "$R" show main:hosts/staging/s1/meta > "$TMP/m"
-expect_grep "meta counts the files read" "^collector toggles collected: 4 of 5 files$" "$TMP/m"
+expect_grep "meta counts the files read" "^collector toggles collected: 5 of 6 files$" "$TMP/m"
+# secret values (secrets.values) are HMAC tokens here too, never plain
+expect_grep "a .env password is a token" "^/etc/app/\.env:DB_PASSWORD = hmac:[0-9a-f]{64}$" "$TMP/t"
+expect_grep "a nested YAML password is a token" "^/etc/app/secrets\.yaml:db\.password = hmac:[0-9a-f]{64}$" "$TMP/t"
+expect_grep "a YAML token is a token" "^/etc/app/secrets\.yaml:api_token = hmac:[0-9a-f]{64}$" "$TMP/t"
+expect_grep "a plain value beside them stays" "^/etc/app/secrets\.yaml:db\.host = db1$" "$TMP/t"
+git -C "$R" cat-file --batch-all-objects --batch >"$TMP/objs"
+expect_no_grep "no toggle secret in any object" "LEAKENV7731|LEAKYAML552" "$TMP/objs"
 expect_exit 1 "a toggle that differs is drift" "$ENVDRIFT" diff --repo "$R" staging prod
 expect_grep "toggle drift" "changed +toggles:/etc/app/features\.yaml:checkout\.new_flow +staging=false +prod=true" "$TMP/out"
 # toggles with one value everywhere for N days: candidates for removal

@@ -1,0 +1,290 @@
+#!/bin/sh
+# Secrets audit of envdrift scan over a real OpenSSH sshd (tests/lib/fleet.sh),
+# issue 5: secrets the SSH user CAN read on h1 (secret values in config
+# files, PEM keys by path and by content, a file matched by the secret
+# globs, a secret sysctl) never reach a git object, a report format,
+# status or scan -v's stderr as bytes, nor as a plain SHA-256 (or a git
+# blob id) of the file; their files lines are hmac: tokens; a change of
+# each secret is drift, seen in git only as a changed token; a 0600 secret
+# is recorded unreadable without content. Repository 0700, key 0600.
+. "$(dirname "$0")/test-lib.sh"
+. "$TESTS_DIR/../lib/fleet.sh"
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
+	echo "# skipped: needs root and /usr/sbin/sshd"
+	check "skipped (not root or no OpenSSH)" true
+	finish
+	exit $?
+fi
+command -v openssl >/dev/null || { echo "# needs openssl"; fail "openssl"; finish; exit 1; }
+
+FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
+trap 'fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+check "fleet of 3 hosts" fleet_setup "$FL" 3
+[ -f "$FL/port" ] || { finish; exit 1; }
+
+R=$TMP/state
+umask 022
+new_repo "$R"
+expect_eq "init: the repository is 0700" 700 "$(stat -c %a "$R")"
+expect_eq "init: the key is 0600" 600 "$(stat -c %a "$R.key")"
+
+# inventory (t0019's): h1 h2 staging, h3 prod, all in role web
+inventory() {
+	echo "all:"
+	echo "  vars:"
+	echo "    ansible_port: $FLEET_PORT"
+	echo "    ansible_user: $FLEET_USER"
+	echo "    ansible_ssh_private_key_file: $FLEET_KEY"
+	echo "  children:"
+	echo "    web:"
+	echo "      hosts:"
+	for k in 1 2 3; do echo "        h$k:"; done
+	echo "    staging:"
+	echo "      hosts:"
+	for k in 1 2; do echo "        h$k: {ansible_host: $(fleet_addr $k)}"; done
+	echo "    prod:"
+	echo "      hosts:"
+	echo "        h3: {ansible_host: $(fleet_addr 3)}"
+	cat
+}
+: | inventory >"$TMP/inv.yaml"
+SCAN="$ENVDRIFT scan --repo $R --known-hosts $FLEET_KNOWN_HOSTS -j 3 -i $TMP/inv.yaml"
+H1=hosts/staging/h1
+
+# Every secret byte string planted goes to $TMP/secrets (one a line), and
+# every planted secret file's plain SHA-256 to $TMP/hashes, its git blob id
+# to $TMP/blobs, other forms of a secret to $TMP/derived; all are searched
+# for in every output at the end.
+: >"$TMP/secrets"
+: >"$TMP/hashes"
+: >"$TMP/blobs"
+: >"$TMP/derived"
+rnd() { od -An -tx1 -N12 /dev/urandom | tr -d ' \n'; }
+marker() { # marker WORD: a new unique marker, remembered with its random core
+	_h=$(rnd)
+	echo "$_h" >>"$TMP/secrets"
+	echo "$1-$_h" >>"$TMP/secrets"
+	echo "$1-$_h"
+}
+fok() { # a tcp_fastopen_key value as the kernel prints it
+	_v=$(od -An -tx4 -N16 /dev/urandom | awk '{ printf "%08s-%08s-%08s-%08s", $1, $2, $3, $4 }')
+	echo "$_v" >>"$TMP/secrets"
+	echo "$_v" | tr -d - >>"$TMP/derived"
+	echo "$_v"
+}
+# remember FILE [pem]: its plain sha256 and git blob id; with pem also its
+# key material (the base64 body lines of the armour, >= 20 bytes)
+remember() {
+	[ "${2:-}" != pem ] ||
+		sed -n '/^-----BEGIN/,/^-----END/p' "$1" | grep -v -- '-----' |
+		awk 'length($0) >= 20' >>"$TMP/secrets"
+	sha256sum <"$1" | cut -d' ' -f1 >>"$TMP/hashes"
+	git hash-object --no-filters "$1" >>"$TMP/blobs"
+}
+# put K PATH MODE [pem]: $TMP/in as host K's PATH (a new inode), remembered
+put() {
+	# (a new inode of host K only: chmod touches no other root)
+	fleet_set_file "$FL" "$1" "$2" <"$TMP/in" && chmod "$3" "$FL/hosts/h$1$2" ||
+		{ fail "fleet_set_file h$1 $2"; return 1; }
+	remember "$FL/hosts/h$1$2" "${4:-}"
+}
+# leaks FILE...: how many secret strings, plain hashes or blob ids occur in
+# FILEs (directories searched recursively); each one found is printed
+leaks() {
+	sort -u "$TMP/secrets" "$TMP/derived" "$TMP/hashes" "$TMP/blobs" >"$TMP/needles"
+	_n=0
+	while IFS= read -r _s; do
+		[ -n "$_s" ] || continue
+		if grep -raqF -- "$_s" "$@"; then
+			_n=$((_n + 1))
+			echo "# found in $(grep -ralF -- "$_s" "$@" | head -3 | tr '\n' ' '): $_s" >&2
+		fi
+	done <"$TMP/needles"
+	echo "$_n"
+}
+# no_secrets DESC FILE...
+no_secrets() {
+	_d=$1; shift
+	expect_eq "$_d: no secret, plain sha256 or blob id ($(sort -u "$TMP/secrets" "$TMP/derived" "$TMP/hashes" "$TMP/blobs" | wc -l) strings)" \
+		0 "$(leaks "$@")"
+}
+
+# plant SUFFIX: (re)write every readable secret of h1 with new markers
+plant() {
+	PW=$(marker "pw$1")
+	TOK=$(marker "tok$1")
+	{ echo "# database of app"; echo "host = db.internal"; echo "password = $PW"; echo "pool = 8"; } >"$TMP/in"
+	put 1 /etc/app/db.conf 0644
+	{ echo "endpoint: https://api.example.org"; echo "api_token: $TOK"; echo "retries: 3"; } >"$TMP/in"
+	put 1 /etc/app/api.yaml 0644
+	# PEM key by path (traditional EC) and by content (OpenSSH format) elsewhere
+	openssl ecparam -name prime256v1 -genkey -noout -out "$TMP/in" 2>/dev/null
+	put 1 /etc/ssl/private/app.pem 0644 pem
+	rm -f "$TMP/k" "$TMP/k.pub"
+	ssh-keygen -q -t ed25519 -N '' -C deploy@example.org -f "$TMP/k" </dev/null
+	{ echo "# deploy key, pasted here $1"; cat "$TMP/k"; } >"$TMP/in"
+	put 1 /etc/app/embedded-key.txt 0644 pem
+	# files matched only by the secret globs, contents without armour
+	marker "hk$1" >"$TMP/in"
+	put 1 /etc/ssh/ssh_host_test_key 0644
+	marker "sk$1" >"$TMP/in"
+	put 1 /etc/app/server.key 0644
+	# fleet_set_sysctl would keep the template's 0600 (unreadable over SSH)
+	FOK=$(fok)
+	fleet_set_file "$FL" 1 /proc/sys/net/ipv4/tcp_fastopen_key "$FOK" 0644
+	printf '%s' "$FOK" | sha256sum | cut -d' ' -f1 >>"$TMP/hashes"
+	printf '%s\n' "$FOK" | sha256sum | cut -d' ' -f1 >>"$TMP/hashes"
+}
+SECRET_FILES="/etc/app/db.conf /etc/app/api.yaml /etc/ssl/private/app.pem /etc/app/embedded-key.txt /etc/ssh/ssh_host_test_key /etc/app/server.key"
+
+plant 1
+# h2 holds the same paths with secrets of its own (diff h1 h2 compares them)
+{ echo "host = db.internal"; echo "password = $(marker pwh2)"; } >"$TMP/in"
+put 2 /etc/app/db.conf 0644
+{ echo "endpoint: https://api.example.org"; echo "api_token: $(marker tokh2)"; } >"$TMP/in"
+put 2 /etc/app/api.yaml 0644
+marker skh2 >"$TMP/in"
+put 2 /etc/app/server.key 0644
+# control: a plain config file that differs between h1 and h2 is shown as
+# a diff in the reports, so the secrets' absence there means something
+echo "colour = blue" >"$TMP/in"; fleet_set_file "$FL" 1 /etc/app/plain.conf <"$TMP/in"
+echo "colour = red" >"$TMP/in"; fleet_set_file "$FL" 2 /etc/app/plain.conf <"$TMP/in"
+n=$(sort -u "$TMP/secrets" "$TMP/blobs" | wc -l)
+find "$FL/hosts/h1/etc/app" "$FL/hosts/h2/etc/app" "$FL/hosts/h1/etc/ssl" "$FL/hosts/h1/etc/ssh/ssh_host_test_key" \
+	"$FL/hosts/h1/proc/sys/net/ipv4/tcp_fastopen_key" -type f -exec cat {} + >"$TMP/planted"
+# shellcheck disable=SC2046 # (paths without spaces)
+git hash-object --no-filters $(find "$FL/hosts/h1/etc/app" "$FL/hosts/h2/etc/app" -type f ! -name plain.conf) \
+	"$FL/hosts/h1/etc/ssl/private/app.pem" "$FL/hosts/h1/etc/ssh/ssh_host_test_key" >>"$TMP/planted"
+expect_eq "control: the audit finds all $n secrets and blob ids in what was planted" \
+	"$n" "$(leaks "$TMP/planted" 2>/dev/null)"
+check "the SSH user can read h1's secrets" fleet_ssh "$FL" 1 \
+	"cat /etc/app/db.conf /etc/ssl/private/app.pem /etc/app/server.key /proc/sys/net/ipv4/tcp_fastopen_key >/dev/null"
+
+t0=$(date +%s)
+expect_exit 0 "scan -v of 3 hosts" $SCAN -v
+cp "$TMP/out" "$TMP/scan1.out"; cp "$TMP/err" "$TMP/scan1.err"
+expect_grep "3 collected, 0 failed" "3 hosts, 3 collected, 0 failed" "$TMP/scan1.out"
+echo "# scan: $(($(date +%s) - t0)) s"
+C1=$(git -C "$R" rev-parse main)
+
+# the files lines are tokens, the contents redacted
+git -C "$R" show "main:$H1/files" >"$TMP/files1"
+for f in $SECRET_FILES; do
+	expect_grep "files line of $f is an hmac token" \
+		"^$f file 0644 root:root 0:0 [0-9]+ hmac:[0-9a-f]{64}$" "$TMP/files1"
+done
+for f in /etc/ssl/private/app.pem /etc/app/embedded-key.txt /etc/ssh/ssh_host_test_key /etc/app/server.key; do
+	expect_eq "no stored content for the secret file $f" "" \
+		"$(git -C "$R" rev-parse -q --verify "main:$H1/content$f" 2>/dev/null)"
+done
+git -C "$R" show "main:$H1/content/etc/app/db.conf" >"$TMP/db"
+expect_grep "db.conf: password value is a token" "^password = hmac:[0-9a-f]{64}$" "$TMP/db"
+expect_grep "db.conf: non-secret line kept" "^pool = 8$" "$TMP/db"
+git -C "$R" show "main:$H1/content/etc/app/api.yaml" >"$TMP/api"
+expect_grep "api.yaml: token value is a token" "^api_token: hmac:[0-9a-f]{64}$" "$TMP/api"
+expect_grep "api.yaml: non-secret line kept" "^endpoint: https://api.example.org$" "$TMP/api"
+git -C "$R" show "main:$H1/sysctl" >"$TMP/sc1"
+expect_grep "tcp_fastopen_key is a token" "^net\.ipv4\.tcp_fastopen_key = hmac:[0-9a-f]{64}$" "$TMP/sc1"
+expect_eq "and not in sysctl-per-host" "" \
+	"$(git -C "$R" show "main:$H1/sysctl-per-host" 2>/dev/null | grep tcp_fastopen_key)"
+git -C "$R" show "main:hosts/staging/h2/files" >"$TMP/files2"
+t1=$(grep '^/etc/app/db.conf ' "$TMP/files1" | awk '{ print $NF }')
+t2=$(grep '^/etc/app/db.conf ' "$TMP/files2" | awk '{ print $NF }')
+expect_eq "h2's db.conf is a token too, another one" "hmac: hmac: different" \
+	"${t1%%:*}: ${t2%%:*}: $([ "$t1" != "$t2" ] && echo different)"
+
+# the secrets changed: every one is drift, and only a changed token in git
+plant 2
+expect_exit 0 "rescan after every secret of h1 changed" $SCAN -v
+cp "$TMP/err" "$TMP/scan2.err"
+C2=$(git -C "$R" rev-parse main)
+expect_eq "one new commit" "$C1" "$(git -C "$R" rev-parse main~1)"
+git -C "$R" diff "$C1" "$C2" >"$TMP/gd"
+git -C "$R" diff --name-only "$C1" "$C2" >"$TMP/gdn"
+expect_eq "git diff: only h1's files, two redacted contents and sysctl" \
+	"$H1/content/etc/app/api.yaml $H1/content/etc/app/db.conf $H1/files $H1/sysctl" \
+	"$(sort "$TMP/gdn" | tr '\n' ' ' | sed 's/ $//')"
+grep -E '^[-+]' "$TMP/gd" | grep -Ev '^(\+\+\+|---) ' >"$TMP/gdl"
+expect_eq "git diff: 2 x (6 files + 2 content + 1 sysctl) changed lines" 18 "$(wc -l <"$TMP/gdl")"
+expect_eq "git diff: every changed line ends in an hmac token" 0 \
+	"$(grep -Evc ' hmac:[0-9a-f]{64}$' "$TMP/gdl")"
+for f in $SECRET_FILES; do
+	expect_grep "git diff: $f token changed" "^\+$f file 0644 .* hmac:" "$TMP/gdl"
+done
+expect_grep "git diff: password token changed" "^\+password = hmac:" "$TMP/gdl"
+expect_grep "git diff: api_token token changed" "^\+api_token: hmac:" "$TMP/gdl"
+expect_grep "git diff: sysctl token changed" "^\+net\.ipv4\.tcp_fastopen_key = hmac:" "$TMP/gdl"
+
+mkdir -p "$TMP/rep"
+expect_exit 1 "envdrift diff h1@C1 h1: drift" "$ENVDRIFT" diff --repo "$R" --color never "h1@$C1" h1
+cp "$TMP/out" "$TMP/rep/diff-time.txt"; cp "$TMP/err" "$TMP/rep/diff-time.err"
+# /etc/ssh/ssh_host_* is ignored by diff-defaults.yaml (host keys differ by design)
+for k in files:/etc/app/db.conf files:/etc/app/api.yaml files:/etc/ssl/private/app.pem \
+	files:/etc/app/embedded-key.txt files:/etc/app/server.key sysctl:net.ipv4.tcp_fastopen_key; do
+	expect_grep "diff over time reports $k" "$(echo "$k" | sed 's/[.]/\\./g; s/^\([a-z]*\):/\1.?/')" "$TMP/rep/diff-time.txt"
+done
+expect_exit 1 "diff --format json over time" "$ENVDRIFT" diff --repo "$R" --format json "h1@$C1" h1
+cp "$TMP/out" "$TMP/rep/diff-time.json"
+# 5 files + 1 sysctl: diff-defaults.yaml ignores files:/etc/ssh/ssh_host_*
+expect_eq "json over time: exactly the 6 changed secrets" 6 \
+	"$(grep -o '"kind": "changed"' "$TMP/rep/diff-time.json" | wc -l)"
+
+for fmt in text json markdown junit html patch; do
+	"$ENVDRIFT" diff --repo "$R" --color never --format "$fmt" h1 h2 >"$TMP/rep/diff-h1h2.$fmt" 2>"$TMP/rep/diff-h1h2.$fmt.err"
+	expect_eq "diff h1 h2 --format $fmt: exit 1 (drift)" 1 $?
+	"$ENVDRIFT" diff --repo "$R" --color never --format "$fmt" "h1@$C1" h1 >"$TMP/rep/diff-t.$fmt" 2>"$TMP/rep/diff-t.$fmt.err"
+	expect_eq "diff h1@C1 h1 --format $fmt: exit 1 (drift)" 1 $?
+done
+expect_grep "diff h1 h2 text names db.conf" "/etc/app/db\.conf" "$TMP/rep/diff-h1h2.text"
+expect_grep "control: the patch shows a plain config file's diff" "^\+colour = red$" "$TMP/rep/diff-h1h2.patch"
+expect_grep "control: so does html" "colour = red" "$TMP/rep/diff-h1h2.html"
+expect_exit 1 "check h1 h2 with every format to files" "$ENVDRIFT" check --repo "$R" h1 h2 \
+	--format text:"$TMP/rep/check.txt" --format json:"$TMP/rep/check.json" \
+	--format markdown:"$TMP/rep/check.md" --format junit:"$TMP/rep/check.xml" \
+	--format html:"$TMP/rep/check.html" --format patch:"$TMP/rep/check.patch"
+cp "$TMP/err" "$TMP/rep/check.err"
+expect_exit 0 "report staging..prod with every format to files" "$ENVDRIFT" report --repo "$R" \
+	--format text:"$TMP/rep/report.txt" --format json:"$TMP/rep/report.json" \
+	--format markdown:"$TMP/rep/report.md" --format junit:"$TMP/rep/report.xml" \
+	--format html:"$TMP/rep/report.html" --format patch:"$TMP/rep/report.patch"
+expect_grep "report lists h1's secret file (token values)" "/etc/app/db\.conf" "$TMP/rep/report.json"
+expect_exit 0 "status" "$ENVDRIFT" status --repo "$R"
+cp "$TMP/out" "$TMP/rep/status.txt"
+expect_exit 0 "status --format json" "$ENVDRIFT" status --repo "$R" --format json
+cp "$TMP/out" "$TMP/rep/status.json"
+
+# a 0600 root secret: unreadable, no content, old content not kept as new
+marker sk3 >"$TMP/in"
+put 1 /etc/app/server.key 0600
+{ echo "user = app"; echo "password = $(marker pwhidden)"; } >"$TMP/in"
+put 1 /etc/app/hidden.conf 0600
+expect_exit 0 "scan with two 0600 secrets on h1" $SCAN -v
+cp "$TMP/err" "$TMP/scan3.err"
+git -C "$R" show "main:$H1/files" >"$TMP/files3"
+expect_grep "server.key recorded unreadable" \
+	"^/etc/app/server.key file 0600 root:root 0:0 [0-9]+ unreadable$" "$TMP/files3"
+expect_grep "new hidden.conf recorded unreadable" \
+	"^/etc/app/hidden.conf file 0600 root:root 0:0 [0-9]+ unreadable$" "$TMP/files3"
+expect_eq "no content for the unreadable hidden.conf" "" \
+	"$(git -C "$R" rev-parse -q --verify "main:$H1/content/etc/app/hidden.conf" 2>/dev/null)"
+expect_eq "no content for the unreadable server.key" "" \
+	"$(git -C "$R" rev-parse -q --verify "main:$H1/content/etc/app/server.key" 2>/dev/null)"
+expect_grep "scan -v warns about them" "hidden\.conf.*unreadable|unreadable.*hidden\.conf" "$TMP/scan3.err"
+expect_exit 0 "report --commit into the repository" "$ENVDRIFT" report --repo "$R" --commit
+
+# the audit: every object, the repository directory, every output
+git -C "$R" cat-file --batch-all-objects --batch >"$TMP/objects"
+echo "# $(git -C "$R" count-objects -v | awk '/^(count|in-pack):/ { n += $2 } END { print n }') objects, $(wc -c <"$TMP/objects") bytes"
+no_secrets "git cat-file --batch-all-objects" "$TMP/objects"
+n=0
+while IFS= read -r b; do
+	git -C "$R" cat-file -e "$b" 2>/dev/null && { n=$((n + 1)); echo "# raw secret file stored as blob $b"; }
+done <"$TMP/blobs"
+expect_eq "no secret file's raw bytes as a blob" 0 "$n"
+no_secrets "the repository directory, files as they are" "$R"
+no_secrets "scan -v stdout and stderr (3 scans)" "$TMP/scan1.out" "$TMP/scan1.err" "$TMP/scan2.err" "$TMP/scan3.err"
+no_secrets "diff, check, report (6 formats), status" "$TMP"/rep/*
+fsck_ok "$R"
+finish
