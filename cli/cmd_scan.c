@@ -185,6 +185,7 @@ static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
 
 	if (!s->prev)
 		return;
+	memset(&key, 0, sizeof(key));
 	key.host = (char *)(uintptr_t)host;
 	ph = bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key), cmp_prev_host);
 	if (!ph)

@@ -393,9 +393,9 @@ static int apply_embedded(struct collect_config *cfg, const char *name,
 {
 	const struct ed_embedded *e = ed_embedded_find(name);
 
-	if (!e)
-		ED_BUG("built-in %s missing", name);
-	return apply_doc(cfg, e->data, e->len, name, classes_only, err);
+	if (e)
+		return apply_doc(cfg, e->data, e->len, name, classes_only, err);
+	ED_BUG("built-in %s missing", name);
 }
 
 int collect_config_load(struct collect_config **out, const char *path,

@@ -704,6 +704,7 @@ static struct listed *find_listed(struct decoder *d, const char *path)
 {
 	struct listed key;
 
+	memset(&key, 0, sizeof(key));
 	key.path = path;
 	return d->nr ? bsearch(&key, d->v, d->nr, sizeof(*d->v), cmp_listed) : NULL;
 }
@@ -853,6 +854,7 @@ static int build_image(struct decoder *d, struct vfs *fs,
 			if (is_proc(l->path)) {
 				struct proc_file key, *f;
 
+				memset(&key, 0, sizeof(key));
 				key.path = (char *)(uintptr_t)l->path;
 				f = !d->proc_nr ? NULL : bsearch(&key, d->proc, d->proc_nr,
 					    sizeof(*d->proc), cmp_proc);

@@ -463,7 +463,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 	}
 	for (k = 0; k < keys.nr; k++) {
 		char *tab = strchr(keys.v[k], '\t');
-		const char *collector = keys.v[k], *key = tab + 1;
+		const char *collector = keys.v[k], *key;
 		const struct ed_strvec *xenvs = NULL;
 		const char *xloc = NULL;
 		enum differ_expect ex;
@@ -472,6 +472,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 		if (!tab)
 			continue; /* every key is "collector\tkey" */
 		*tab = '\0';
+		key = tab + 1;
 		ex = differ_rules_expect(rules, collector, key, &xenvs, &xloc);
 		if (differ_rules_ignored(rules, collector, key) ||
 		    (!strcmp(collector, "sysctl-per-host") && ex != EXPECT_ALWAYS)) {

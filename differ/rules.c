@@ -476,9 +476,10 @@ int differ_rules_load(struct differ_rules **out, const char *baseline,
 	int rc;
 
 	*out = NULL;
+	rc = e ? apply(r, e->data, e->len, "diff-defaults.yaml", 0, err)
+	       : ED_ERROR;
 	if (!e)
 		ED_BUG("built-in diff-defaults.yaml missing");
-	rc = apply(r, e->data, e->len, "diff-defaults.yaml", 0, err);
 	if (!rc && baseline) {
 		rc = ed_buf_read_file(&b, baseline, 4 << 20, err);
 		if (!rc)
