@@ -35,7 +35,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml
 
-.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan install clean lint check-deps
+.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan install clean lint check-deps \
+	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/envdrift
 
 $(BUILD)/%.o: %.c
@@ -72,11 +73,43 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 asan:
 	$(MAKE) BUILD=build/asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' unit cli-test
 
+# libFuzzer targets (tests/fuzz/fuzz_NAME.c), linked against the library
+# built with clang into build/fuzz. `make fuzz` runs each for FUZZ_SECONDS
+# on a copy of its seed corpus; `make fuzz-smoke` for 3 s each, without the
+# targets in FUZZ_SMOKE_SKIP (ones that crash on their seeds: see RELIABILITY.md).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-fsanitize=fuzzer-no-link,address,undefined
+FUZZ_NAMES   ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SMOKE_SKIP ?=
+FUZZ_BIN      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+
+fuzz-bins:
+	$(MAKE) BUILD=$(FUZZ_DIR) CC=clang CFLAGS='$(FUZZ_CFLAGS)' WERROR= $(FUZZ_DIR)/libenvdrift.a
+	$(MAKE) $(FUZZ_BIN)
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libenvdrift.a
+	@echo "  FUZZ    $@"
+	$(Q)clang $(CPPFLAGS) -std=c11 -Wall -Wextra $(FUZZ_CFLAGS) $(PKG_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libenvdrift.a $(LIBS)
+
+fuzz: fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-bins
+	sh tests/fuzz/run.sh $(FUZZ_DIR) 3 $(filter-out $(FUZZ_SMOKE_SKIP),$(FUZZ_NAMES))
+
+# cppcheck, and gcc -fanalyzer against reviewed false positives
+# (tests/lint/fanalyzer.supp), over the project's own sources.
+lint: $(BUILD)/gen/embedded.c
+	sh tests/lint/lint.sh
+
 # Install what the build and the tests need, only when something is missing.
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation and the HTML report in a browser
-TEST_DEPS := libxml2-utils chromium
+TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
@@ -91,6 +124,8 @@ install-debs:
 test: deps-test
 	$(MAKE) all unit cli-test
 	$(MAKE) asan
+	$(MAKE) fuzz-smoke
+	$(MAKE) lint
 	@echo "make test: all passed"
 
 DEMO_REPO ?= $(BUILD)/demo-state

@@ -1,0 +1,28 @@
+/*
+ * libFuzzer target: Ansible YAML inventories (inventory_load_buf), then a
+ * walk over every resolved host and a --limit pattern.
+ */
+#include "collector/inventory.h"
+#include "tests/fuzz/fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct inventory *inv = NULL;
+	struct ed_err err = ED_ERR_INIT;
+	size_t i, n;
+
+	if (inventory_load_buf(&inv, (const char *)data, size, "fuzz.yml", NULL,
+			       &err) < 0)
+		return 0;
+	n = inventory_nr_hosts(inv);
+	for (i = 0; i < n; i++) {
+		const struct inventory_host *h = inventory_host(inv, i);
+
+		if (inventory_find(inv, h->name) != h)
+			abort();
+		(void)inventory_host_var(h, "envdrift_baseline");
+	}
+	(void)inventory_limit(inv, "all,!web*,&prod", &err);
+	inventory_free(inv);
+	return 0;
+}
