@@ -36,7 +36,7 @@ UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml
 
 .PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan install clean lint check-deps \
-	fuzz fuzz-smoke fuzz-bins
+	fuzz fuzz-smoke fuzz-bins valgrind
 all: $(BUILD)/envdrift
 
 $(BUILD)/%.o: %.c
@@ -100,6 +100,11 @@ fuzz: fuzz-bins
 fuzz-smoke: fuzz-bins
 	sh tests/fuzz/run.sh $(FUZZ_DIR) 3 $(filter-out $(FUZZ_SMOKE_SKIP),$(FUZZ_NAMES))
 
+# A subset of the tests under valgrind memcheck: zero errors, zero
+# definite leaks (tests/valgrind/run.sh says which and why).
+valgrind: $(BUILD)/envdrift $(UNIT_BIN)
+	sh tests/valgrind/run.sh $(BUILD)
+
 # cppcheck, and gcc -fanalyzer against reviewed false positives
 # (tests/lint/fanalyzer.supp), over the project's own sources.
 lint: $(BUILD)/gen/embedded.c
@@ -109,7 +114,7 @@ lint: $(BUILD)/gen/embedded.c
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation and the HTML report in a browser
-TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck
+TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck valgrind
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
@@ -126,6 +131,7 @@ test: deps-test
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
 	$(MAKE) lint
+	$(MAKE) valgrind
 	@echo "make test: all passed"
 
 DEMO_REPO ?= $(BUILD)/demo-state
