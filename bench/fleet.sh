@@ -51,14 +51,18 @@ median_run() { # prints "median_ms max_rss_kb" of RUNS runs of "$@"
 		END { printf "%.0f %d\n", t[int((n + 1) / 2)], m }'
 }
 
+# host n: its environment and root (variants every 47th and 71st host)
+env_of() { case $(($1 % 3)) in 0) echo prod ;; 1) echo staging ;; *) echo dev ;; esac; }
+root_of() {
+	if [ $(($1 % 71)) -eq 9 ]; then echo "$T/conf"
+	elif [ $(($1 % 47)) -eq 5 ]; then echo "$T/pkg"
+	else echo "$T/base"; fi
+}
+
 n=0
 for target in 100 300 1000; do
 	while [ $n -lt $target ]; do
-		case $((n % 3)) in 0) env=prod ;; 1) env=staging ;; *) env=dev ;; esac
-		root=$T/base
-		[ $((n % 47)) -eq 5 ] && root=$T/pkg
-		[ $((n % 71)) -eq 9 ] && root=$T/conf
-		"$ED" collect -q --repo "$R" --root "$root" --env "$env" --host "h$n" --role web
+		"$ED" collect -q --repo "$R" --root "$(root_of $n)" --env "$(env_of $n)" --host "h$n" --role web
 		n=$((n + 1))
 	done
 	set -- $(median_run "$ED" check --repo "$R" --baseline "$T/parity.yaml")
@@ -94,13 +98,8 @@ R2=$T/scan.git
 		echo "      hosts:"
 		n=0
 		while [ $n -lt 1000 ]; do
-			case $((n % 3)) in 0) e=prod ;; 1) e=staging ;; *) e=dev ;; esac
-			if [ "$e" = "$env" ]; then
-				root=$T/base
-				[ $((n % 47)) -eq 5 ] && root=$T/pkg
-				[ $((n % 71)) -eq 9 ] && root=$T/conf
-				echo "        h$n: {ansible_connection: chroot, ansible_host: $root}"
-			fi
+			[ "$(env_of $n)" = "$env" ] &&
+				echo "        h$n: {ansible_connection: chroot, ansible_host: $(root_of $n)}"
 			n=$((n + 1))
 		done
 	done

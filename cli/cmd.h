@@ -66,6 +66,18 @@ int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 const char *cli_repo_path(const char *opt);
 /* --key, else $ENVDRIFT_KEY, else "<repo>.key"; caller frees */
 char *cli_key_path(const char *opt, const char *repo);
+/* Seconds 0-86400 (--lock-timeout, --deadline...); -1 if malformed. */
+int cli_parse_seconds(const char *s, unsigned *out);
+/*
+ * Open the repository (--repo) and its HMAC key (--key), and check the key
+ * is the one the repository was made with: what every writer of secrets
+ * needs. A missing key is ED_EKEY. The caller frees *st and *key, also
+ * after a failure.
+ */
+struct ed_hmac;
+int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
+			 const char *repo_opt, const char *key_opt,
+			 struct ed_err *err);
 /* 1 if name matches [A-Za-z0-9._-]+ and is not "." or ".." */
 int cli_valid_name(const char *name);
 /*

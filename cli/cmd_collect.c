@@ -194,8 +194,7 @@ int cmd_collect(int argc, char **argv)
 	struct store_result res;
 	struct store_update up;
 	struct ed_buf cache_out = ED_BUF_INIT;
-	char *key_path = NULL, *end;
-	unsigned long lock_timeout = 300;
+	unsigned lock_timeout = 300;
 	int c, quiet = 0, rc = EXIT_ERROR, have_res = 0;
 	size_t i;
 
@@ -228,9 +227,7 @@ int cmd_collect(int argc, char **argv)
 			key_opt = optarg;
 			break;
 		case 'l':
-			errno = 0;
-			lock_timeout = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || lock_timeout > 86400) {
+			if (cli_parse_seconds(optarg, &lock_timeout) < 0) {
 				rc = cli_usage_error("collect", "--lock-timeout takes seconds (0-86400)");
 				goto done;
 			}
@@ -281,26 +278,12 @@ int cmd_collect(int argc, char **argv)
 
 	if (collect_config_load(&cfg, config, &err) < 0)
 		goto out;
-	{
-		const char *repo = cli_repo_path(repo_opt);
-
-		key_path = cli_key_path(key_opt, repo);
-		if (store_open(&st, repo, &err) < 0)
-			goto out;
-	}
-	if (ed_hmac_load(&key, key_path, &err) < 0) {
-		if (err.code == ED_ENOTFOUND)
-			ed_err_set(&err, ED_EKEY,
-				   "%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
-				   key_path);
-		goto out;
-	}
-	if (store_check_key(st, key, &err) < 0)
+	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
 		goto out;
 	if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
 			   &roles, &err) < 0)
 		goto out;
-	if (store_lock(st, (unsigned)lock_timeout * 1000u, &err) < 0)
+	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
 
 	ed_buf_addf(&subject, "collect %s/%s: %zu packages, %zu files, %zu sysctl keys",
@@ -360,7 +343,6 @@ done:
 	store_free(st);
 	ed_hmac_free(key);
 	collect_config_free(cfg);
-	free(key_path);
 	ed_strvec_release(&roles);
 	ed_strvec_release(&trailers);
 	ed_buf_release(&host);

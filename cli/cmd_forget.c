@@ -36,10 +36,9 @@ int cmd_forget(int argc, char **argv)
 	struct ed_strvec trailers = ED_STRVEC_INIT;
 	struct ed_buf subject = ED_BUF_INIT;
 	struct store_result res;
-	unsigned long lock_timeout = 300;
+	unsigned lock_timeout = 300;
 	size_t n = 0, nups = 0, i, j;
 	int c, rc = EXIT_ERROR, have_res = 0;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -48,8 +47,7 @@ int cmd_forget(int argc, char **argv)
 			repo_opt = optarg;
 			break;
 		case 'l':
-			lock_timeout = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || lock_timeout > 86400)
+			if (cli_parse_seconds(optarg, &lock_timeout) < 0)
 				return cli_usage_error("forget", "--lock-timeout takes seconds (0-86400)");
 			break;
 		case 'h':
@@ -62,7 +60,7 @@ int cmd_forget(int argc, char **argv)
 	if (optind == argc)
 		return cli_usage_error("forget", "name at least one host");
 	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0 ||
-	    store_lock(st, (unsigned)lock_timeout * 1000u, &err) < 0 ||
+	    store_lock(st, lock_timeout * 1000u, &err) < 0 ||
 	    store_hosts(st, &h, &n, &err) < 0)
 		goto out;
 	ups = ed_xcalloc((size_t)(argc - optind), sizeof(*ups));

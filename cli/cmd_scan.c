@@ -125,19 +125,6 @@ static double elapsed(const struct timespec *since)
 	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
-static int parse_seconds(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > 86400 || *s == '-')
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* envdrift_connect_timeout, envdrift_deadline, envdrift_max_bytes */
 static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
 		       int flag_connect, int flag_deadline, int flag_bytes,
@@ -155,7 +142,7 @@ static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
 
 		if (flagged[i] || !(v = inventory_host_var(ih, secs[i])))
 			continue;
-		if (parse_seconds(v, &sec) < 0 || !sec)
+		if (cli_parse_seconds(v, &sec) < 0 || !sec)
 			return ed_err_set(err, ED_EPARSE,
 					  "%s:%zu:%zu: host %s: %s: want seconds (1-86400), not '%s'",
 					  inv_path, ih->line, ih->col, ih->name, secs[i], v);
@@ -333,6 +320,54 @@ out:
 	vfs_free(img);
 }
 
+static void progress_line(struct scan *s, int final)
+{
+	double t = elapsed(&s->start);
+	double rate = t > 0 ? (double)s->done / t : 0;
+	size_t left = s->nr - s->done;
+
+	if (!s->tty || s->quiet)
+		return;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed, %.1f hosts/s", s->done,
+		s->nr, s->failed, rate);
+	if (!final && rate > 0 && left)
+		fprintf(stderr, ", ETA %.0f s", (double)left / rate);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/*
+ * Count a finished host and say so: failures always (they are errors, even
+ * with -q), collected hosts and their warnings with -v. Under s->lock.
+ */
+static void host_done(struct scan *s, struct scan_host *h, const char *how,
+		      double seconds)
+{
+	size_t i;
+
+	s->done++;
+	if (h->failed) {
+		s->failed++;
+		if (s->tty && !s->quiet)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
+		cli_put_safe(stderr, h->message);
+		fputc('\n', stderr);
+	} else if (s->verbose) {
+		if (s->tty)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu warnings)\n",
+			h->env, h->inv->name, how, seconds, h->warnings);
+		for (i = 0; i < h->snap.warnings.nr; i++) {
+			fprintf(stderr, "warning: %s: ", h->inv->name);
+			cli_put_safe(stderr, h->snap.warnings.v[i]);
+			fputc('\n', stderr);
+		}
+	}
+	progress_line(s, 0);
+}
+
 /* ansible_connection local (this machine, live) or chroot (a root dir). */
 static void collect_local(struct scan *s, struct ed_hmac *key,
 			  struct scan_host *h)
@@ -354,34 +389,10 @@ static void collect_local(struct scan *s, struct ed_hmac *key,
 			      !chroot, &msg);
 	if (!h->collected)
 		snapshot_release(&h->snap);
-	s->done++;
-	if (h->failed) {
-		s->failed++;
-		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
-		cli_put_safe(stderr, h->message);
-		fputc('\n', stderr);
-	} else if (s->verbose) {
-		fprintf(stderr, "envdrift: %s/%s collected locally in %.2f s (%zu warnings)\n",
-			h->env, h->inv->name, elapsed(&t0), h->warnings);
-	}
+	pthread_mutex_lock(&s->lock);
+	host_done(s, h, "collected locally", elapsed(&t0));
+	pthread_mutex_unlock(&s->lock);
 	ed_buf_release(&msg);
-}
-
-static void progress_line(struct scan *s, int final)
-{
-	double t = elapsed(&s->start);
-	double rate = t > 0 ? (double)s->done / t : 0;
-	size_t left = s->nr - s->done;
-
-	if (!s->tty || s->quiet)
-		return;
-	fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed, %.1f hosts/s", s->done,
-		s->nr, s->failed, rate);
-	if (!final && rate > 0 && left)
-		fprintf(stderr, ", ETA %.0f s", (double)left / rate);
-	if (final)
-		fputc('\n', stderr);
-	fflush(stderr);
 }
 
 static void on_done(const struct ssh_target *t, struct ssh_result *r,
@@ -397,30 +408,7 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 	else
 		fail(h, r->state, r->message ? r->message : ssh_state_name(r->state));
 	pthread_mutex_lock(&s->lock);
-	s->done++;
-	if (h->failed) {
-		s->failed++;
-		/* failures are errors: printed even with -q */
-		if (s->tty && !s->quiet)
-			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
-		cli_put_safe(stderr, h->message);
-		fputc('\n', stderr);
-	} else if (s->verbose) {
-		size_t i;
-
-		if (s->tty)
-			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s/%s collected in %.2f s (%zu warnings)\n",
-			h->env, h->inv->name, r->seconds, h->warnings);
-		for (i = 0; i < h->snap.warnings.nr; i++)
-		{
-			fprintf(stderr, "warning: %s: ", h->inv->name);
-			cli_put_safe(stderr, h->snap.warnings.v[i]);
-			fputc('\n', stderr);
-		}
-	}
-	progress_line(s, 0);
+	host_done(s, h, "collected", r->seconds);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -559,7 +547,6 @@ int cmd_scan(int argc, char **argv)
 	struct ssh_opts so;
 	struct scan s;
 	struct store_result res;
-	char *key_path = NULL;
 	/* 0 / NULL / -1: not given, taken from the configuration or defaults */
 	unsigned jobs = 0, connect_timeout = 0, deadline = 0;
 	unsigned lock_timeout = 300, keepalive, threads = 1;
@@ -587,25 +574,25 @@ int cmd_scan(int argc, char **argv)
 		case 'q': s.quiet = 1; break;
 		case 'v': s.verbose = 1; break;
 		case 'T':
-			if (parse_seconds(optarg, &threads) < 0 || !threads || threads > 64)
+			if (cli_parse_seconds(optarg, &threads) < 0 || !threads || threads > 64)
 				return cli_usage_error("scan", "--threads takes 1-64");
 			break;
 		case 'j':
-			if (parse_seconds(optarg, &jobs) < 0 || !jobs || jobs > 10000)
+			if (cli_parse_seconds(optarg, &jobs) < 0 || !jobs || jobs > 10000)
 				return cli_usage_error("scan", "-j takes 1-10000");
 			break;
 		case 'C':
-			if (parse_seconds(optarg, &connect_timeout) < 0 || !connect_timeout)
+			if (cli_parse_seconds(optarg, &connect_timeout) < 0 || !connect_timeout)
 				return cli_usage_error("scan", "--connect-timeout takes seconds (1-86400)");
 			flag_connect = 1;
 			break;
 		case 'D':
-			if (parse_seconds(optarg, &deadline) < 0 || !deadline)
+			if (cli_parse_seconds(optarg, &deadline) < 0 || !deadline)
 				return cli_usage_error("scan", "--deadline takes seconds (1-86400)");
 			flag_deadline = 1;
 			break;
 		case 'l':
-			if (parse_seconds(optarg, &lock_timeout) < 0)
+			if (cli_parse_seconds(optarg, &lock_timeout) < 0)
 				return cli_usage_error("scan", "--lock-timeout takes seconds (0-86400)");
 			break;
 		case 'B':
@@ -675,21 +662,7 @@ int cmd_scan(int argc, char **argv)
 	if (ssh_config_path &&
 	    ssh_config_load(&sshcfg, ssh_config_path, &warnings, &err) < 0)
 		goto out;
-	{
-		const char *repo = cli_repo_path(repo_opt);
-
-		key_path = cli_key_path(key_opt, repo);
-		if (store_open(&st, repo, &err) < 0)
-			goto out;
-	}
-	if (ed_hmac_load(&key, key_path, &err) < 0) {
-		if (err.code == ED_ENOTFOUND)
-			ed_err_set(&err, ED_EKEY,
-				   "%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
-				   key_path);
-		goto out;
-	}
-	if (store_check_key(st, key, &err) < 0)
+	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
 		goto out;
 	if (store_view_open(&s.prev, st, NULL, &err) < 0) {
 		if (err.code != ED_ENOTFOUND)
@@ -884,7 +857,6 @@ out:
 	collect_config_free(cfg);
 	inventory_free(inv);
 	ssh_config_free(sshcfg);
-	free(key_path);
 	ed_strvec_release(&trailers);
 	ed_strvec_release(&warnings);
 	ed_strvec_release(&strs);

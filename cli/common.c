@@ -2,6 +2,7 @@
  * Helpers shared by the subcommands: where the repository and key are,
  * name validation, and the one place errors are printed.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "cli/cmd.h"
 #include "core/buf.h"
+#include "core/hmac.h"
 
 const char *cli_repo_path(const char *opt)
 {
@@ -39,6 +41,41 @@ char *cli_key_path(const char *opt, const char *repo)
 		ed_buf_adds(&b, ".key");
 	}
 	return ed_buf_detach(&b, NULL);
+}
+
+int cli_parse_seconds(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > 86400 || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
+			 const char *repo_opt, const char *key_opt,
+			 struct ed_err *err)
+{
+	const char *repo = cli_repo_path(repo_opt);
+	char *key_path = cli_key_path(key_opt, repo);
+	int rc;
+
+	rc = store_open(st, repo, err);
+	if (!rc) {
+		rc = ed_hmac_load(key, key_path, err);
+		if (rc == ED_ENOTFOUND)
+			rc = ed_err_set(err, ED_EKEY,
+					"%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
+					key_path);
+	}
+	if (!rc)
+		rc = store_check_key(*st, *key, err);
+	free(key_path);
+	return rc;
 }
 
 int cli_valid_name(const char *name)

@@ -652,14 +652,16 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
  * glob characters, or the whole path when it has none. A start below
  * another start is dropped, so every path is visited exactly once.
  */
-void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c)
+/* files_start_prefixes over n split patterns. */
+static void starts_of(struct ed_strvec *out, const struct ed_strvec *comps,
+		      size_t n)
 {
 	struct ed_strvec all = ED_STRVEC_INIT;
 	struct ed_buf b = ED_BUF_INIT;
 	size_t i, j, k;
 
-	for (i = 0; i < c->cfg->file_include.nr; i++) {
-		const struct ed_strvec *pc = &c->inc_comps[i];
+	for (i = 0; i < n; i++) {
+		const struct ed_strvec *pc = &comps[i];
 
 		for (k = 0; k < pc->nr && !has_glob_meta(pc->v[k]); k++)
 			;
@@ -675,14 +677,36 @@ void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c)
 		int below = 0;
 
 		for (j = 0; j < out->nr && !below; j++) {
-			size_t n = strlen(out->v[j]);
+			size_t len = strlen(out->v[j]);
 
-			below = !strncmp(all.v[i], out->v[j], n) &&
-			        all.v[i][n] == '/';
+			below = !strncmp(all.v[i], out->v[j], len) &&
+			        all.v[i][len] == '/';
 		}
 		if (!below)
 			ed_strvec_push(out, all.v[i]);
 	}
 	ed_strvec_release(&all);
 	ed_buf_release(&b);
+}
+
+void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c)
+{
+	starts_of(out, c->inc_comps, c->cfg->file_include.nr);
+}
+
+int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
+                         struct ed_err *err)
+{
+	struct ed_strvec *comps = ed_xcalloc(include->nr + 1, sizeof(*comps));
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < include->nr && !rc; i++)
+		rc = files_split_pattern(&comps[i], include->v[i], err);
+	if (!rc)
+		starts_of(out, comps, include->nr);
+	for (i = 0; i < include->nr; i++)
+		ed_strvec_release(&comps[i]);
+	free(comps);
+	return rc;
 }

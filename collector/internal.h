@@ -33,6 +33,15 @@ int collect_run(struct ed_buf *out, struct ed_buf *errline, int *status,
 		char *const argv[], char *const envp[], size_t max_out,
 		int timeout_ms, struct ed_err *err);
 
+/*
+ * Where the files walk starts for these include globs: per pattern its
+ * longest glob-free directory prefix ("" is the root), minus starts below
+ * another. The remote script lists exactly these trees. ED_EPARSE names a
+ * pattern that is relative or holds "." or "..".
+ */
+int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
+			 struct ed_err *err);
+
 /* Join root and an absolute path ("/etc/x") into out (reset first). */
 void collect_path(struct ed_buf *out, const char *root, const char *abspath);
 

@@ -98,11 +98,6 @@ static int is_filtered(const char *path)
 	return 0;
 }
 
-static int has_glob_meta(const char *s)
-{
-	return strpbrk(s, "*?[\\") != NULL;
-}
-
 /* 1 if path equals dir or lies below it ("" and "/" are the root). */
 static int is_under(const char *path, const char *dir)
 {
@@ -116,28 +111,6 @@ static int is_under(const char *path, const char *dir)
 static int is_proc(const char *path)
 {
 	return is_under(path, "/proc");
-}
-
-/* Longest glob-free directory prefix of an absolute include pattern. */
-static void include_start(struct ed_buf *out, const char *pat)
-{
-	const char *p = pat;
-
-	ed_buf_reset(out);
-	while (*p == '/') {
-		const char *end = strchr(p + 1, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char *comp = ed_xstrndup(p + 1, n - 1);
-		int meta = has_glob_meta(comp);
-
-		free(comp);
-		if (meta || n == 1)
-			break;
-		ed_buf_add(out, p, n);
-		p += n;
-	}
-	if (!out->len)
-		ed_buf_addch(out, '/');
 }
 
 /* Drop the entries of v equal to or below an entry of roots (v != roots). */
@@ -189,14 +162,16 @@ static void push_ancestors(struct ed_strvec *out, const char *path)
 static void remote_paths(struct ed_strvec *trees, struct ed_strvec *singles,
 			 const struct collect_config *cfg)
 {
-	struct ed_buf b = ED_BUF_INIT;
+	struct ed_err ignored = ED_ERR_INIT;
 	size_t i;
 
-	if (cfg->files)
-		for (i = 0; i < cfg->file_include.nr; i++) {
-			include_start(&b, cfg->file_include.v[i]);
-			ed_strvec_push(trees, b.ptr);
-		}
+	/* a bad include fails the files collector itself, on the controller */
+	if (cfg->files && !files_include_starts(trees, &cfg->file_include, &ignored))
+		for (i = 0; i < trees->nr; i++)
+			if (!trees->v[i][0]) {
+				free(trees->v[i]);
+				trees->v[i] = ed_xstrdup("/");
+			}
 	if (cfg->services)
 		ed_strvec_push(trees, "/etc/systemd/system");
 	/*
@@ -221,7 +196,6 @@ static void remote_paths(struct ed_strvec *trees, struct ed_strvec *singles,
 		push_ancestors(singles, trees->v[i]);
 	ed_strvec_sort_unique(singles);
 	drop_nested(singles, trees);
-	ed_buf_release(&b);
 }
 
 /* Append s single-quoted for sh. */

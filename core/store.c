@@ -1446,6 +1446,41 @@ static struct store_host *trailer_host(struct store_host *h, size_t nr,
 	return NULL;
 }
 
+/* One "KEY: ENV/HOST" or "KEY: ENV/HOST: why" trailer of a commit message. */
+struct trailer {
+	const char *name; /* "ENV/HOST" */
+	size_t name_len;
+	const char *why;  /* the rest after ':' and spaces; NULL without ':' */
+	size_t why_len;
+};
+
+/*
+ * The next trailer key ("\nEnvdrift-Failed: ") at or after *p, advancing
+ * *p; with_why splits off the text after the first ':'. 0 at the end.
+ */
+static int next_trailer(const char **p, const char *key, int with_why,
+			struct trailer *t)
+{
+	const char *v, *colon;
+	size_t len;
+
+	if (!*p || !(*p = strstr(*p, key)))
+		return 0;
+	v = *p += strlen(key);
+	len = strcspn(v, "\n");
+	colon = with_why ? memchr(v, ':', len) : NULL;
+	t->name = v;
+	t->name_len = colon ? (size_t)(colon - v) : len;
+	t->why = NULL;
+	t->why_len = 0;
+	if (colon) {
+		for (t->why = colon + 1; t->why < v + len && *t->why == ' '; t->why++)
+			;
+		t->why_len = (size_t)(v + len - t->why);
+	}
+	return 1;
+}
+
 /*
  * Mark hosts named in the commit's Envdrift-Collected trailers, and note
  * Envdrift-Failed ones seen before (newer than) their last success.
@@ -1453,17 +1488,13 @@ static struct store_host *trailer_host(struct store_host *h, size_t nr,
 static size_t mark_collected(struct store_host *h, size_t nr,
 			     const git_commit *c)
 {
-	static const char ok[] = "\nEnvdrift-Collected: ";
-	static const char ko[] = "\nEnvdrift-Failed: ";
 	const char *msg = git_commit_message(c), *p;
+	struct trailer t;
 	size_t found = 0;
 
-	for (p = msg; (p = strstr(p, ok));) {
-		const char *v = p + sizeof(ok) - 1;
-		size_t len = strcspn(v, "\n");
-		struct store_host *hh = trailer_host(h, nr, v, len);
+	for (p = msg; next_trailer(&p, "\nEnvdrift-Collected: ", 0, &t);) {
+		struct store_host *hh = trailer_host(h, nr, t.name, t.name_len);
 
-		p = v;
 		if (!hh || hh->last_success)
 			continue;
 		hh->last_success = (long long)git_commit_time(c);
@@ -1471,19 +1502,13 @@ static size_t mark_collected(struct store_host *h, size_t nr,
 			      git_commit_id(c));
 		found++;
 	}
-	for (p = msg; (p = strstr(p, ko));) {
-		const char *v = p + sizeof(ko) - 1;
-		size_t len = strcspn(v, "\n");
-		const char *colon = memchr(v, ':', len);
-		struct store_host *hh = colon ? trailer_host(h, nr, v, (size_t)(colon - v)) : NULL;
+	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {
+		struct store_host *hh = t.why ? trailer_host(h, nr, t.name, t.name_len) : NULL;
 
-		p = v;
 		if (!hh || hh->last_success || hh->failure)
 			continue;
 		hh->last_failure = (long long)git_commit_time(c);
-		for (colon++; colon < v + len && *colon == ' '; colon++)
-			;
-		hh->failure = ed_xstrndup(colon, (size_t)(v + len - colon));
+		hh->failure = ed_xstrndup(t.why, t.why_len);
 	}
 	return found;
 }
@@ -1497,12 +1522,12 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 			       struct store_host **h, size_t *n,
 			       struct ed_err *err)
 {
-	static const char ko[] = "\nEnvdrift-Failed: ";
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	size_t steps = 0, alloc = *n;
 	git_oid id;
 	const char *msg = NULL, *p;
+	struct trailer t;
 	int rc = 0;
 
 	if (git_revwalk_new(&walk, st->repo) < 0 ||
@@ -1523,31 +1548,27 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 		c = NULL;
 		msg = NULL;
 	}
-	for (p = msg; p && (p = strstr(p, ko));) {
-		const char *v = p + sizeof(ko) - 1;
-		size_t len = strcspn(v, "\n"), i;
-		const char *colon = memchr(v, ':', len);
-		const char *slash = colon ? memchr(v, '/', (size_t)(colon - v)) : NULL;
+	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {
+		const char *slash = t.why ? memchr(t.name, '/', t.name_len) : NULL;
+		size_t hl, i;
 		struct store_host *nh;
 
-		p = v;
 		if (!slash)
 			continue;
+		hl = (size_t)(t.name + t.name_len - slash - 1);
 		for (i = 0; i < *n; i++)
-			if (strlen((*h)[i].host) == (size_t)(colon - slash - 1) &&
-			    !memcmp((*h)[i].host, slash + 1, (size_t)(colon - slash - 1)))
+			if (strlen((*h)[i].host) == hl &&
+			    !memcmp((*h)[i].host, slash + 1, hl))
 				break;
 		if (i < *n)
 			continue;
 		ED_ALLOC_GROW(*h, *n + 1, alloc);
 		nh = &(*h)[(*n)++];
 		memset(nh, 0, sizeof(*nh));
-		nh->env = ed_xstrndup(v, (size_t)(slash - v));
-		nh->host = ed_xstrndup(slash + 1, (size_t)(colon - slash - 1));
+		nh->env = ed_xstrndup(t.name, (size_t)(slash - t.name));
+		nh->host = ed_xstrndup(slash + 1, hl);
 		nh->last_failure = (long long)git_commit_time(c);
-		for (colon++; colon < v + len && *colon == ' '; colon++)
-			;
-		nh->failure = ed_xstrndup(colon, (size_t)(v + len - colon));
+		nh->failure = ed_xstrndup(t.why, t.why_len);
 	}
 out:
 	git_commit_free(c);

@@ -42,24 +42,7 @@ new_repo "$R"
 MARK=evil$$
 
 # inventory (as t0019): h1-h3 staging, h4-h6 prod, all in role web
-inventory() {
-	echo "all:"
-	echo "  vars:"
-	echo "    ansible_port: $FLEET_PORT"
-	echo "    ansible_user: $FLEET_USER"
-	echo "    ansible_ssh_private_key_file: $FLEET_KEY"
-	echo "  children:"
-	echo "    web:"
-	echo "      hosts:"
-	for k in 1 2 3 4 5 6; do echo "        h$k:"; done
-	echo "    staging:"
-	echo "      hosts:"
-	for k in 1 2 3; do echo "        h$k: {ansible_host: $(fleet_addr $k)}"; done
-	echo "    prod:"
-	echo "      hosts:"
-	for k in 4 5 6; do echo "        h$k: {ansible_host: $(fleet_addr $k)}"; done
-	cat
-}
+inventory() { fleet_inventory 6 3; }
 : | inventory >"$TMP/inv.yaml"
 SCAN0="$ENVDRIFT scan --repo $R --known-hosts $FLEET_KNOWN_HOSTS -j 6"
 SCAN="$SCAN0 -i $TMP/inv.yaml"

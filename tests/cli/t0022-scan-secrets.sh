@@ -31,24 +31,7 @@ expect_eq "init: the repository is 0700" 700 "$(stat -c %a "$R")"
 expect_eq "init: the key is 0600" 600 "$(stat -c %a "$R.key")"
 
 # inventory (t0019's): h1 h2 staging, h3 prod, all in role web
-inventory() {
-	echo "all:"
-	echo "  vars:"
-	echo "    ansible_port: $FLEET_PORT"
-	echo "    ansible_user: $FLEET_USER"
-	echo "    ansible_ssh_private_key_file: $FLEET_KEY"
-	echo "  children:"
-	echo "    web:"
-	echo "      hosts:"
-	for k in 1 2 3; do echo "        h$k:"; done
-	echo "    staging:"
-	echo "      hosts:"
-	for k in 1 2; do echo "        h$k: {ansible_host: $(fleet_addr $k)}"; done
-	echo "    prod:"
-	echo "      hosts:"
-	echo "        h3: {ansible_host: $(fleet_addr 3)}"
-	cat
-}
+inventory() { fleet_inventory 3 2; }
 : | inventory >"$TMP/inv.yaml"
 SCAN="$ENVDRIFT scan --repo $R --known-hosts $FLEET_KNOWN_HOSTS -j 3 -i $TMP/inv.yaml"
 H1=hosts/staging/h1

@@ -38,6 +38,11 @@
 # fleet_rm_file DIR K PATH      unlink PATH in host K only.
 # fleet_set_sysctl DIR K KEY VALUE
 #     Same for /proc/sys/KEY (net.ipv4.ip_forward or net/ipv4/ip_forward).
+# fleet_inventory N S
+#     Print an Ansible inventory of hosts h1..hN with the connection
+#     settings in all: vars (FLEET_PORT, FLEET_USER, FLEET_KEY: run
+#     fleet_env first), all in group web, h1..hS in staging and the rest in
+#     prod, then whatever stdin holds (more groups, indented as children).
 # fleet_stop DIR
 #     Stop the sshds (by the PIDs recorded at start, checked to still be
 #     this fleet's sshd), their session processes and anything chrooted
@@ -709,4 +714,31 @@ _fl_python_stage() {
 		mkdir -p "$1$(dirname "$_fl_lib")" && cp -L "$_fl_lib" "$1$_fl_lib" || exit 1
 	done || return 1
 	rm -f "$1.so"
+}
+
+fleet_inventory() {
+	echo "all:"
+	echo "  vars:"
+	echo "    ansible_port: $FLEET_PORT"
+	echo "    ansible_user: $FLEET_USER"
+	echo "    ansible_ssh_private_key_file: $FLEET_KEY"
+	echo "  children:"
+	echo "    web:"
+	echo "      hosts:"
+	_fl_k=1
+	while [ "$_fl_k" -le "$1" ]; do echo "        h$_fl_k:"; _fl_k=$((_fl_k + 1)); done
+	echo "    staging:"
+	echo "      hosts:"
+	_fl_k=1
+	while [ "$_fl_k" -le "$2" ]; do
+		echo "        h$_fl_k: {ansible_host: $(fleet_addr "$_fl_k")}"
+		_fl_k=$((_fl_k + 1))
+	done
+	echo "    prod:"
+	echo "      hosts:"
+	while [ "$_fl_k" -le "$1" ]; do
+		echo "        h$_fl_k: {ansible_host: $(fleet_addr "$_fl_k")}"
+		_fl_k=$((_fl_k + 1))
+	done
+	cat
 }
