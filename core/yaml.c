@@ -413,8 +413,11 @@ int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
 			depth--;
 			if (aliases && ev.type == YAML_MAPPING_END_EVENT) {
 				rc = apply_merge(stack[depth], name, err);
-				if (rc < 0)
+				if (rc < 0) {
+					/* popped already: the cleanup below no longer sees it */
+					free(stack_anchor[depth]);
 					goto out;
+				}
 			}
 			if (stack_anchor[depth]) {
 				anchor_set(&ld, stack_anchor[depth],

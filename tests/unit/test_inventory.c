@@ -458,6 +458,8 @@ static void test_yaml_ext_errors_and_default_refusal(void **state)
 	const char *rec = "a: &a [1, *a]\n";
 	const char *bad = "a: &a 1\nb: {<<: *a}\n";
 	const char *anchor = "a: &a 1\n";
+	/* the failing mapping carries an anchor: its name must be freed */
+	const char *anchored = "a: &a 1\nb: &m {<<: *a}\n";
 
 	assert_msg(f, ed_yaml_load_ext(&f->doc, rec, strlen(rec), "r.yml",
 				       ED_YAML_ALIASES, &f->err),
@@ -465,6 +467,9 @@ static void test_yaml_ext_errors_and_default_refusal(void **state)
 	assert_msg(f, ed_yaml_load_ext(&f->doc, bad, strlen(bad), "b.yml",
 				       ED_YAML_ALIASES, &f->err),
 		   ED_EPARSE, "b.yml:2:5: ", "merge key: want a mapping");
+	assert_msg(f, ed_yaml_load_ext(&f->doc, anchored, strlen(anchored), "m.yml",
+				       ED_YAML_ALIASES, &f->err),
+		   ED_EPARSE, "m.yml:2:8: ", "merge key: want a mapping");
 	assert_msg(f, ed_yaml_load(&f->doc, anchor, strlen(anchor), "d.yml",
 				   &f->err),
 		   ED_EPARSE, "d.yml:1:4: ", "anchors are not supported");
