@@ -126,7 +126,6 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 			  const struct collect_config *cfg, struct ed_hmac *key,
 			  const struct ed_strvec *roles, struct ed_err *err)
 {
-	static const char *const prev_paths[] = { "files", "services" };
 	struct ed_buf path = ED_BUF_INIT, cache_in = ED_BUF_INIT;
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
@@ -137,12 +136,12 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	store_cache_path(st, &path, host);
 	if (ed_buf_read_file(&cache_in, path.ptr, (size_t)1 << 30, &ignored) < 0)
 		ed_buf_reset(&cache_in);
-	for (i = 0; i < sizeof(prev_paths) / sizeof(prev_paths[0]); i++) {
+	for (i = 0; collect_prev_paths[i]; i++) {
 		struct ed_buf b = ED_BUF_INIT;
 
-		rc = store_read_host_file(st, &b, host, prev_paths[i], err);
+		rc = store_read_host_file(st, &b, host, collect_prev_paths[i], err);
 		if (!rc)
-			snapshot_add_buf(&prev, prev_paths[i], &b);
+			snapshot_add_buf(&prev, collect_prev_paths[i], &b);
 		ed_buf_release(&b);
 		if (rc < 0 && rc != ED_ENOTFOUND)
 			goto out;

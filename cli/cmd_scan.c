@@ -162,10 +162,9 @@ static int cmp_prev_host(const void *a, const void *b)
 		      ((const struct store_host *)b)->host);
 }
 
-/* This host's previous "files" and "services", from the tip. */
+/* This host's previous collect_prev_paths files, from the tip. */
 static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
 {
-	static const char *const paths[] = { "files", "services" };
 	size_t i, j;
 
 	struct store_host key, *ph;
@@ -178,13 +177,13 @@ static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
 	if (!ph)
 		return;
 	i = (size_t)(ph - s->prev_hosts);
-	for (j = 0; j < ED_ARRAY_SIZE(paths); j++) {
+	for (j = 0; collect_prev_paths[j]; j++) {
 		struct ed_buf b = ED_BUF_INIT;
 		struct ed_err e = ED_ERR_INIT;
 
 		if (!store_view_read_file(s->prev, s->prev_hosts[i].env, host,
-					  paths[j], &b, &e))
-			snapshot_add_buf(prev, paths[j], &b);
+					  collect_prev_paths[j], &b, &e))
+			snapshot_add_buf(prev, collect_prev_paths[j], &b);
 		ed_buf_release(&b);
 	}
 }
@@ -299,8 +298,8 @@ static void collect_one(struct scan *s, struct ed_hmac *key,
 		fail(h, SSH_ERROR, msg.ptr);
 		goto out;
 	}
-	if (remote_decode(img, r->out->ptr, r->out->len, &h->snap.warnings,
-			  &e) < 0) {
+	if (remote_decode(img, r->out->ptr, r->out->len, s->cfg,
+			  &h->snap.warnings, &e) < 0) {
 		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
 		if (r->err && r->err->len) {
 			ed_buf_adds(&msg, " (stderr: ");

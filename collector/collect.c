@@ -29,6 +29,9 @@ void collect_path(struct ed_buf *out, const char *root, const char *abspath)
 	ed_buf_adds(out, abspath);
 }
 
+const char *const collect_prev_paths[] = { "files", "services", "toggles",
+					   NULL };
+
 /*
  * A collector that said "not-collected" keeps its previous files: map its
  * meta line to the snapshot files it owns.

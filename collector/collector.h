@@ -38,6 +38,24 @@ struct scan_settings {
 	int accept_new;                /* -1 unset */
 };
 
+/*
+ * A feature-flag command (toggles.commands): run on the host itself (this
+ * machine, or over SSH), never for a mounted root; no shell.
+ */
+enum toggle_format { TOGGLE_YAML, TOGGLE_KV }; /* YAML/JSON; INI/.env */
+struct toggle_cmd {
+	char *name;             /* its flags are "NAME:KEY = VALUE" */
+	char **argv;            /* NULL-terminated; argv[0] absolute */
+	enum toggle_format format;
+	unsigned timeout_s;
+};
+
+/*
+ * The snapshot files a collector may carry over from the host's previous
+ * scan (collect_opts.prev): NULL-terminated.
+ */
+extern const char *const collect_prev_paths[];
+
 struct collect_config {
 	bool packages, kernel, sysctl, services, files; /* enabled collectors */
 	struct ed_strvec file_include;   /* absolute globs: /etc then two stars */
@@ -45,6 +63,8 @@ struct collect_config {
 	struct ed_strvec secret_files;   /* globs: whole file is a secret */
 	struct ed_strvec secret_values;  /* POSIX EREs, see README */
 	struct ed_strvec toggle_files;   /* absolute paths of feature-flag files */
+	struct toggle_cmd *toggle_cmds;  /* toggles.commands */
+	size_t toggle_cmds_nr;
 	size_t content_max;              /* text files up to this are stored */
 	size_t max_files;                /* safety cap on entries per host */
 	struct sysctl_classes sysctl_classes;
@@ -73,7 +93,8 @@ struct collect_opts {
 	 * (collector/vfs.h; root is then "/"). Borrowed.
 	 */
 	struct vfs *fs;
-	bool live;               /* root is the running system: read /proc/net, active units */
+	bool live;               /* root is the running system: read /proc/net,
+				  * active units, run toggles commands */
 	const struct collect_config *cfg;
 	struct ed_hmac *key;     /* secrets are tokenised with it */
 	const struct ed_strvec *roles; /* "role NAME" lines in meta; NULL or
@@ -88,9 +109,10 @@ struct collect_opts {
 	size_t cache_in_len;
 	struct ed_buf *cache_out;
 	/*
-	 * This host's previous "files" and "services" (NULL: none). What a
+	 * This host's previous collect_prev_paths files (NULL: none). What a
 	 * collector cannot see now (a directory that became unreadable,
-	 * systemctl failing) is carried over from it, never dropped.
+	 * systemctl failing, a toggles file or command failing) is carried
+	 * over from it, never dropped.
 	 */
 	const struct snapshot *prev;
 };

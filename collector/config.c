@@ -231,11 +231,128 @@ static int read_secrets(struct collect_config *cfg, const struct cfg_ctx *c,
 	return rc;
 }
 
-/* toggles: {files: [/etc/app/features.yaml, /etc/app/.env]} */
+#define TOGGLE_NAME_MAX 64
+#define TOGGLE_ARGV_MAX 64
+#define TOGGLE_TIMEOUT_DEFAULT 30
+#define TOGGLE_TIMEOUT_MAX 600
+
+static void free_toggle_cmds(struct collect_config *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
+		free(cfg->toggle_cmds[i].name);
+		for (j = 0; cfg->toggle_cmds[i].argv && cfg->toggle_cmds[i].argv[j]; j++)
+			free(cfg->toggle_cmds[i].argv[j]);
+		free(cfg->toggle_cmds[i].argv);
+	}
+	free(cfg->toggle_cmds);
+	cfg->toggle_cmds = NULL;
+	cfg->toggle_cmds_nr = 0;
+}
+
+/* A name becomes the first part of a fact key: "NAME:KEY". */
+static int toggle_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > TOGGLE_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+		      *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* {name: app, run: [/usr/bin/app, flags], format: json, timeout: 30} */
+static int read_toggle_cmd(struct toggle_cmd *t, const struct cfg_ctx *c,
+			   const struct ed_ynode *n)
+{
+	static const char *const keys[] = { "name", "run", "format", "timeout",
+					    NULL };
+	const struct ed_ynode *name, *run, *fmt, *to;
+	size_t i;
+	int rc;
+
+	rc = want_map(c, n, "toggles.commands entry");
+	if (!rc)
+		rc = check_keys(c, n, keys);
+	if (rc)
+		return rc;
+	name = ed_ymap_get(n, "name");
+	run = ed_ymap_get(n, "run");
+	fmt = ed_ymap_get(n, "format");
+	if (!name || !run || !fmt)
+		return bad(c, n, "toggles.commands: each entry needs name, run and format");
+	if (name->type != ED_YSCALAR || !toggle_name_ok(name->str))
+		return bad(c, name, "toggles.commands: name: want 1-64 of A-Z a-z 0-9 . _ -");
+	if (run->type != ED_YSEQ || !run->nr || run->nr > TOGGLE_ARGV_MAX)
+		return bad(c, run, "toggles.commands: run: want a list of 1-64 arguments (no shell)");
+	for (i = 0; i < run->nr; i++)
+		if (run->kids[i]->type != ED_YSCALAR ||
+		    strlen(run->kids[i]->str) != run->kids[i]->len)
+			return bad(c, run->kids[i], "toggles.commands: run: want strings without NUL bytes");
+	if (run->kids[0]->str[0] != '/')
+		return bad(c, run->kids[0], "toggles.commands: run: the program must be an absolute path");
+	if (fmt->type != ED_YSCALAR)
+		return bad(c, fmt, "toggles.commands: format: want yaml, json, ini or env");
+	if (!strcmp(fmt->str, "yaml") || !strcmp(fmt->str, "json"))
+		t->format = TOGGLE_YAML;
+	else if (!strcmp(fmt->str, "ini") || !strcmp(fmt->str, "env"))
+		t->format = TOGGLE_KV;
+	else
+		return bad(c, fmt, "toggles.commands: format: want yaml, json, ini or env");
+	t->timeout_s = TOGGLE_TIMEOUT_DEFAULT;
+	if ((to = ed_ymap_get(n, "timeout"))) {
+		size_t v;
+
+		rc = ed_ynode_size(&v, to, c->name, "timeout", c->err);
+		if (rc)
+			return rc;
+		if (!v || v > TOGGLE_TIMEOUT_MAX)
+			return bad(c, to, "toggles.commands: timeout: want 1-600 seconds");
+		t->timeout_s = (unsigned)v;
+	}
+	t->name = ed_xstrdup(name->str);
+	t->argv = ed_xcalloc(run->nr + 1, sizeof(*t->argv));
+	for (i = 0; i < run->nr; i++)
+		t->argv[i] = ed_xstrdup(run->kids[i]->str);
+	return 0;
+}
+
+static int read_toggle_cmds(struct collect_config *cfg, const struct cfg_ctx *c,
+			    const struct ed_ynode *n)
+{
+	size_t i, j;
+	int rc = 0;
+
+	if (n->type != ED_YSEQ)
+		return bad(c, n, "toggles.commands: want a list");
+	free_toggle_cmds(cfg);
+	cfg->toggle_cmds = ed_xcalloc(n->nr ? n->nr : 1, sizeof(*cfg->toggle_cmds));
+	for (i = 0; !rc && i < n->nr; i++) {
+		rc = read_toggle_cmd(&cfg->toggle_cmds[i], c, n->kids[i]);
+		if (!rc)
+			cfg->toggle_cmds_nr++;
+		for (j = 0; !rc && j < i; j++)
+			if (!strcmp(cfg->toggle_cmds[j].name, cfg->toggle_cmds[i].name))
+				rc = bad(c, n->kids[i], "toggles.commands: duplicate name");
+	}
+	return rc;
+}
+
+/*
+ * toggles: {files: [/etc/app/features.yaml, /etc/app/.env],
+ *           commands: [{name: app, run: [/usr/bin/app, flags], format: json}]}
+ */
 static int read_toggles(struct collect_config *cfg, const struct cfg_ctx *c,
 			const struct ed_ynode *n)
 {
-	static const char *const keys[] = { "files", "files-extra", NULL };
+	static const char *const keys[] = { "files", "files-extra", "commands",
+					    NULL };
+	const struct ed_ynode *cmds;
 	size_t i;
 	int rc;
 
@@ -247,6 +364,8 @@ static int read_toggles(struct collect_config *cfg, const struct cfg_ctx *c,
 	for (i = 0; !rc && i < cfg->toggle_files.nr; i++)
 		if (cfg->toggle_files.v[i][0] != '/')
 			rc = bad(c, n, "toggles.files: every path must be absolute");
+	if (!rc && (cmds = ed_ymap_get(n, "commands")))
+		rc = read_toggle_cmds(cfg, c, cmds);
 	return rc;
 }
 
@@ -435,6 +554,7 @@ void collect_config_free(struct collect_config *cfg)
 	ed_strvec_release(&cfg->secret_files);
 	ed_strvec_release(&cfg->secret_values);
 	ed_strvec_release(&cfg->toggle_files);
+	free_toggle_cmds(cfg);
 	ed_strvec_release(&cfg->sysctl_classes.volatile_keys);
 	ed_strvec_release(&cfg->sysctl_classes.per_host);
 	ed_strvec_release(&cfg->sysctl_classes.secret);

@@ -197,6 +197,8 @@ int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
 	argv[6] = NULL;
 	rc = vfs_run(fs, &out, &errline, &status, argv, NULL, RPM_OUTPUT_MAX,
 		     RPM_TIMEOUT_MS, err);
+	if (rc == ED_ENOTFOUND) /* the database is there: rpm must answer */
+		rc = err->code = ED_EIO;
 	if (rc < 0)
 		goto out;
 	if (WIFSIGNALED(status)) {

@@ -7,8 +7,9 @@
  *   @list\n   records "R T MODE UID GID SIZE MTIME\0PATH\0LINK\0" where R is
  *             r (readable by the remote user) or u, T find's %y; "@end\0"
  *   @proc\n   grep -r -H -Z lines "PATH\0LINE\n" of /proc files; "@end\n"
- *   @cmd I RC LEN PATH\n LEN bytes   once per command of remote_cmds[]
- *             (PATH "-": not on the host)
+ *   @cmd I RC LEN PATH\n LEN bytes   once per command of remote_cmds[],
+ *             then of the configuration's toggles.commands (PATH "-":
+ *             not on the host)
  *   @file LEN PATH\n LEN bytes   a file filtered on the host (remote_filters)
  *   @tar\n    a GNU tar archive of the other readable regular files
  *   @done\n
@@ -54,6 +55,7 @@ struct remote_cmd {
 	const char *const *args;   /* NULL-terminated */
 	const char *env;           /* assignments prefixed on the host */
 	const char *const *needs;  /* run only if one of these exists */
+	unsigned timeout_s;        /* 0: none; else timeout(1) when there */
 };
 
 static const char *const systemctl_paths[] = { "/usr/bin/systemctl",
@@ -71,8 +73,8 @@ static const char *const systemd_needs[] = { "/run/systemd/system", NULL };
 
 static const struct remote_cmd remote_cmds[] = {
 	{ systemctl_paths, services_active_args,
-	  "LC_ALL=C SYSTEMD_COLORS=0 SYSTEMD_PAGER=", systemd_needs },
-	{ rpm_paths, rpm_args, NULL, rpm_needs },
+	  "LC_ALL=C SYSTEMD_COLORS=0 SYSTEMD_PAGER=", systemd_needs, 0 },
+	{ rpm_paths, rpm_args, NULL, rpm_needs, 0 },
 };
 
 /*
@@ -245,7 +247,12 @@ static void add_cmd(struct ed_buf *s, size_t idx, const struct remote_cmd *c)
 		ed_buf_addch(s, ' ');
 		sh_quote(s, c->paths[i]);
 	}
-	ed_buf_adds(s, "; do if [ -x \"$p\" ]; then c=$p; break; fi; done\n");
+	/*
+	 * A toggles command (timeout_s set) runs whenever its program exists,
+	 * so one that is not executable fails as it does locally (EACCES).
+	 */
+	ed_buf_addf(s, "; do if [ -%c \"$p\" ]; then c=$p; break; fi; done\n",
+		    c->timeout_s ? 'e' : 'x');
 	if (c->needs) {
 		ed_buf_adds(s, "n=\nfor p in");
 		for (i = 0; c->needs[i]; i++) {
@@ -256,6 +263,8 @@ static void add_cmd(struct ed_buf *s, size_t idx, const struct remote_cmd *c)
 			       "[ -n \"$n\" ] || c=\n");
 	}
 	ed_buf_adds(s, "if [ -n \"$c\" ]; then o=$(");
+	if (c->timeout_s) /* unquoted on purpose: empty, or four words */
+		ed_buf_addf(s, "${T:+timeout -k 5 %u} ", c->timeout_s);
 	if (c->env) {
 		ed_buf_adds(s, c->env);
 		ed_buf_addch(s, ' ');
@@ -284,10 +293,14 @@ void remote_command(struct ed_buf *out, const struct collect_config *cfg,
 			"printf 'ENVDRIFT-STREAM 1\\n@list\\n'\n"
 			"find");
 	add_paths(&s, &singles, -1);
-	ed_buf_adds(&s, " -maxdepth 0" LIST_FMT " 2>/dev/null\nfind");
-	add_paths(&s, &trees, -1);
-	ed_buf_adds(&s, LIST_FMT " 2>/dev/null\n"
-			"printf '@end\\0@proc\\n'\n");
+	ed_buf_adds(&s, " -maxdepth 0" LIST_FMT " 2>/dev/null\n");
+	/* no trees (files and services off): find without paths lists "." */
+	if (trees.nr) {
+		ed_buf_adds(&s, "find");
+		add_paths(&s, &trees, -1);
+		ed_buf_adds(&s, LIST_FMT " 2>/dev/null\n");
+	}
+	ed_buf_adds(&s, "printf '@end\\0@proc\\n'\n");
 	/* single paths include directories (/proc, /proc/net): never -r them */
 	if (count_paths(&singles, 1)) {
 		ed_buf_adds(&s, "grep -a -d skip -H -Z ''");
@@ -304,6 +317,16 @@ void remote_command(struct ed_buf *out, const struct collect_config *cfg,
 	ed_buf_adds(&s, "printf '@end\\n'\n");
 	for (i = 0; i < ED_ARRAY_SIZE(remote_cmds); i++)
 		add_cmd(&s, i, &remote_cmds[i]);
+	if (cfg->toggle_cmds_nr)
+		ed_buf_adds(&s, "T=; if command -v timeout >/dev/null 2>&1; then T=1; fi\n");
+	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
+		const struct toggle_cmd *t = &cfg->toggle_cmds[i];
+		const char *const paths[] = { t->argv[0], NULL };
+		struct remote_cmd rc = { paths, (const char *const *)(t->argv + 1),
+					 NULL, NULL, t->timeout_s };
+
+		add_cmd(&s, ED_ARRAY_SIZE(remote_cmds) + i, &rc);
+	}
 	for (i = 0; i < ED_ARRAY_SIZE(remote_filters); i++) {
 		ed_buf_adds(&s, "if [ -f ");
 		sh_quote(&s, remote_filters[i].path);
@@ -572,12 +595,33 @@ static int decode_proc(struct decoder *d)
 	return 0;
 }
 
-static int decode_cmds(struct decoder *d, struct vfs *fs)
+/* The argv a collector passes to vfs_run for @cmd section i. */
+static char **cmd_argv(const char *prog, size_t i,
+		       const struct collect_config *cfg)
 {
-	size_t i, j;
+	const char *const *args;
+	char **argv;
+	size_t n = 0, j;
 
-	for (i = 0; i < ED_ARRAY_SIZE(remote_cmds); i++) {
-		const struct remote_cmd *c = &remote_cmds[i];
+	if (i < ED_ARRAY_SIZE(remote_cmds))
+		args = remote_cmds[i].args;
+	else
+		args = (const char *const *)cfg->toggle_cmds[i - ED_ARRAY_SIZE(remote_cmds)].argv + 1;
+	while (args[n])
+		n++;
+	argv = ed_xcalloc(n + 2, sizeof(*argv));
+	argv[0] = (char *)(uintptr_t)prog;
+	for (j = 0; j < n; j++)
+		argv[j + 1] = (char *)(uintptr_t)args[j];
+	return argv;
+}
+
+static int decode_cmds(struct decoder *d, struct vfs *fs,
+		       const struct collect_config *cfg)
+{
+	size_t i, nr = ED_ARRAY_SIZE(remote_cmds) + (cfg ? cfg->toggle_cmds_nr : 0);
+
+	for (i = 0; i < nr; i++) {
 		unsigned long long idx, rc, len;
 		const char *nl, *s;
 		char *prog;
@@ -593,18 +637,19 @@ static int decode_cmds(struct decoder *d, struct vfs *fs)
 			return bad(d, "cmd", "malformed header");
 		prog = ed_xstrndup(s, (size_t)(nl - s));
 		d->p = nl + 1;
+		if (i >= ED_ARRAY_SIZE(remote_cmds) && strcmp(prog, "-") &&
+		    strcmp(prog, cfg->toggle_cmds[i - ED_ARRAY_SIZE(remote_cmds)].argv[0])) {
+			free(prog);
+			return bad(d, "cmd", "unexpected program");
+		}
 		if (strcmp(prog, "-")) {
-			char *argv[16];
-			size_t n = 0;
+			char **argv = cmd_argv(prog, i, cfg);
 
-			argv[n++] = prog;
-			for (j = 0; c->args[j] && n < ED_ARRAY_SIZE(argv) - 1; j++)
-				argv[n++] = (char *)(uintptr_t)c->args[j];
-			argv[n] = NULL;
 			/* as a wait status: the shell reports 128+N for signal N */
 			vfs_mem_set_output(fs, argv, d->p, (size_t)len,
 					   rc > 128 && rc < 160 ? (int)(rc - 128)
 							       : (int)((rc & 0xff) << 8));
+			free(argv);
 		}
 		free(prog);
 		d->p += len;
@@ -891,7 +936,8 @@ static int build_image(struct decoder *d, struct vfs *fs,
 }
 
 int remote_decode(struct vfs *fs, const char *buf, size_t len,
-		  struct ed_strvec *warnings, struct ed_err *err)
+		  const struct collect_config *cfg, struct ed_strvec *warnings,
+		  struct ed_err *err)
 {
 	struct decoder d;
 	size_t i;
@@ -907,7 +953,7 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 	if (!rc)
 		rc = decode_proc(&d);
 	if (!rc)
-		rc = decode_cmds(&d, fs);
+		rc = decode_cmds(&d, fs, cfg);
 	if (!rc)
 		rc = decode_files(&d);
 	if (!rc) {

@@ -31,13 +31,15 @@ void remote_command(struct ed_buf *out, const struct collect_config *cfg,
 		    int become);
 
 /*
- * Decode the host's stdout (buf, len) into fs (a new vfs_mem image).
+ * Decode the host's stdout (buf, len) into fs (a new vfs_mem image); cfg
+ * is the one remote_command was given (its toggles commands; NULL: none).
  * A truncated or malformed stream is ED_EPARSE naming the section and
  * byte offset: the host is then a collection error, never "all removed".
  * Files the host listed but tar did not deliver become unreadable (their
  * previous lines are kept) with a warning.
  */
 int remote_decode(struct vfs *fs, const char *buf, size_t len,
-		  struct ed_strvec *warnings, struct ed_err *err);
+		  const struct collect_config *cfg, struct ed_strvec *warnings,
+		  struct ed_err *err);
 
 #endif

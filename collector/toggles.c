@@ -1,18 +1,23 @@
 /*
  * Feature toggles: key/value flags from files named in the configuration
- * (toggles.files), read through the root like everything else. YAML and
+ * (toggles.files), read through the root like everything else, and from
+ * commands run on the host (toggles.commands: "NAME:KEY = VALUE"). YAML and
  * JSON (JSON is YAML to libyaml) are flattened to dotted keys; INI and
  * .env files give "section.key" and "key". One line per flag in the file
  * "toggles": "PATH:KEY = VALUE", compared across environments like any
  * other fact; secret values (secrets.values, or a file in secrets.files)
- * are stored as HMAC tokens, as in the files collector. A file that is missing is skipped; one that does not parse
- * is a warning, never a partial set of flags read as removals.
+ * are stored as HMAC tokens, as in the files collector. A file or command
+ * that is missing is skipped; one that cannot be read, fails or does not
+ * parse is a warning and keeps its previous flags, never a partial set of
+ * flags read as removals.
  */
 #include "collector/internal.h"
 
+#include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/alloc.h"
 #include "core/glob.h"
@@ -148,18 +153,171 @@ static int has_suffix(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
+/*
+ * A source (a file path or a command name) whose flags cannot be read now
+ * keeps the lines it had in the previous scan: a file that stops parsing
+ * or a command that fails must not look like every flag was removed.
+ */
+static void carry_previous(struct ed_strvec *lines, const struct snapshot *prev,
+			   const char *source)
+{
+	const struct snapshot_entry *e = prev ? snapshot_find(prev, "toggles") : NULL;
+	struct ed_buf prefix = ED_BUF_INIT;
+	const char *p, *end;
+
+	if (!e || !e->data)
+		return;
+	snapshot_quote(&prefix, source, strlen(source));
+	ed_buf_addch(&prefix, ':');
+	for (p = e->data, end = p + e->len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		if ((size_t)(le - p) > prefix.len && !memcmp(p, prefix.ptr, prefix.len))
+			ed_strvec_take(lines, ed_xstrndup(p, (size_t)(le - p)));
+		p = nl ? nl + 1 : end;
+	}
+	ed_buf_release(&prefix);
+}
+
+/* Add the flags of data (YAML/JSON or INI/.env) under c->path. */
+static int parse_flags(struct toggle_ctx *c, const struct ed_buf *data,
+		       enum toggle_format format, const char *name,
+		       struct ed_err *err)
+{
+	struct ed_ynode *doc = NULL;
+	struct ed_buf key = ED_BUF_INIT;
+
+	if (format == TOGGLE_KV) {
+		parse_kv(c, data->ptr, data->len);
+		return 0;
+	}
+	if (ed_yaml_load(&doc, data->ptr, data->len, name, err) < 0)
+		return err->code;
+	flatten(c, doc, &key);
+	ed_ynode_free(doc);
+	ed_buf_release(&key);
+	return 0;
+}
+
+static int is_secret_file(const struct collect_config *cfg, const char *path)
+{
+	size_t j;
+
+	for (j = 0; j < cfg->secret_files.nr; j++)
+		if (ed_glob_match(cfg->secret_files.v[j], path, '/'))
+			return 1;
+	return 0;
+}
+
+/* 1 read, 0 absent (skipped), -1 not readable now (warned). */
+static int read_toggle_file(struct toggle_ctx *c, struct snapshot *snap,
+			    const struct collect_opts *o, const char *abspath)
+{
+	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	int rc;
+
+	collect_path(&path, o->root, abspath);
+	rc = vfs_read_file(o->fs, &data, path.ptr, TOGGLES_MAX_FILE, &e);
+	if (rc == ED_ENOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		snapshot_warn(snap, "toggles: %s: %s (previous flags kept)",
+			      abspath, e.msg);
+		rc = -1;
+		goto out;
+	}
+	c->path = abspath;
+	c->secret_file = is_secret_file(o->cfg, abspath);
+	if (parse_flags(c, &data,
+			has_suffix(abspath, ".yaml") || has_suffix(abspath, ".yml") ||
+			has_suffix(abspath, ".json") ? TOGGLE_YAML : TOGGLE_KV,
+			abspath, &e) < 0) {
+		snapshot_warn(snap, "toggles: %s (previous flags kept)", e.msg);
+		rc = -1;
+		goto out;
+	}
+	rc = 1;
+out:
+	ed_buf_release(&path);
+	ed_buf_release(&data);
+	return rc;
+}
+
+/*
+ * Run a toggles command where the host runs (this machine, or its recorded
+ * output on a remote image): 1 read, 0 absent on the host, -1 warned.
+ * Never run for a mounted root: its programs are not the host's.
+ */
+static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
+			  const struct collect_opts *o, const struct toggle_cmd *t)
+{
+	/* what the remote script sets (other variables differ there anyway) */
+	static char lc_all[] = "LC_ALL=C";
+	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	char *envp[] = { lc_all, path, NULL };
+	struct ed_buf out = ED_BUF_INIT, errline = ED_BUF_INIT, name = ED_BUF_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	int status = 0, rc;
+
+	if (!o->live) {
+		snapshot_warn(snap, "toggles: command %s not run: not the running "
+			      "system (previous flags kept)", t->name);
+		return -1;
+	}
+	if (!o->fs && vfs_executable(NULL, t->argv[0]) < 0 && errno == ENOENT)
+		return 0;
+	rc = vfs_run(o->fs, &out, &errline, &status, t->argv, envp,
+		     TOGGLES_MAX_FILE, (int)t->timeout_s * 1000, &e);
+	if (rc == ED_ENOTFOUND) {
+		rc = 0;
+		goto done;
+	}
+	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		if (WIFSIGNALED(status))
+			ed_err_set(&e, ED_EIO, "%s: killed by signal %d", t->argv[0],
+				   WTERMSIG(status));
+		else
+			ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s%s",
+				   t->argv[0], WEXITSTATUS(status),
+				   WEXITSTATUS(status) == 124 ? " (timed out)" : "",
+				   errline.len ? ": " : "", errline.len ? errline.ptr : "");
+		rc = ED_EIO;
+	}
+	ed_buf_addf(&name, "command %s", t->name);
+	c->path = t->name;
+	c->secret_file = 0;
+	if (!rc && parse_flags(c, &out, t->format, name.ptr, &e) < 0)
+		rc = e.code;
+	if (rc < 0) {
+		snapshot_warn(snap, "toggles: command %s: %s (previous flags kept)",
+			      t->name, e.msg);
+		rc = -1;
+	} else {
+		rc = 1;
+	}
+done:
+	ed_buf_release(&out);
+	ed_buf_release(&errline);
+	ed_buf_release(&name);
+	return rc;
+}
+
 int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 		    const struct collect_opts *o, struct ed_err *err)
 {
+	const struct collect_config *cfg = o->cfg;
+	const struct ed_strvec *vals = &cfg->secret_values;
 	struct ed_strvec lines = ED_STRVEC_INIT;
-	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
-	const struct ed_strvec *vals = &o->cfg->secret_values;
 	regex_t *res = NULL;
 	struct toggle_ctx c;
-	size_t i, j, read = 0, nres = 0;
+	size_t i, files = 0, cmds = 0, nres = 0;
 	int rc = 0;
 
-	if (!o->cfg->toggle_files.nr)
+	if (!cfg->toggle_files.nr && !cfg->toggle_cmds_nr)
 		return 0; /* nothing configured: no collector, no meta line */
 	res = ed_xcalloc(vals->nr + 1, sizeof(*res));
 	for (; nres < vals->nr; nres++)
@@ -175,50 +333,30 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 	c.res = res;
 	c.nres = nres;
 	c.key = o->key;
-	for (i = 0; i < o->cfg->toggle_files.nr; i++) {
-		const char *abspath = o->cfg->toggle_files.v[i];
-		struct ed_err e = ED_ERR_INIT;
+	for (i = 0; i < cfg->toggle_files.nr; i++) {
+		int r = read_toggle_file(&c, snap, o, cfg->toggle_files.v[i]);
 
-		collect_path(&path, o->root, abspath);
-		ed_buf_reset(&data);
-		rc = vfs_read_file(o->fs, &data, path.ptr, TOGGLES_MAX_FILE,
-				   &e);
-		if (rc == ED_ENOTFOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc < 0) {
-			snapshot_warn(snap, "toggles: %s: %s", abspath, e.msg);
-			rc = 0;
-			continue;
-		}
-		read++;
-		c.path = abspath;
-		c.secret_file = 0;
-		for (j = 0; j < o->cfg->secret_files.nr && !c.secret_file; j++)
-			c.secret_file = ed_glob_match(o->cfg->secret_files.v[j],
-						      abspath, '/');
-		if (has_suffix(abspath, ".yaml") || has_suffix(abspath, ".yml") ||
-		    has_suffix(abspath, ".json")) {
-			struct ed_ynode *doc = NULL;
-			struct ed_buf key = ED_BUF_INIT;
+		if (r < 0)
+			carry_previous(&lines, o->prev, cfg->toggle_files.v[i]);
+		files += r > 0;
+	}
+	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
+		int r = run_toggle_cmd(&c, snap, o, &cfg->toggle_cmds[i]);
 
-			if (ed_yaml_load(&doc, data.ptr, data.len, abspath, &e) < 0) {
-				snapshot_warn(snap, "toggles: %s", e.msg);
-				continue;
-			}
-			flatten(&c, doc, &key);
-			ed_ynode_free(doc);
-			ed_buf_release(&key);
-		} else {
-			parse_kv(&c, data.ptr, data.len);
-		}
+		if (r < 0)
+			carry_previous(&lines, o->prev, cfg->toggle_cmds[i].name);
+		cmds += r > 0;
 	}
 	if (c.skipped)
 		snapshot_warn(snap, "toggles: %zu secret value%s not stored: no HMAC key",
 			      c.skipped, c.skipped == 1 ? "" : "s");
-	ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files", read,
-			o->cfg->toggle_files.nr);
+	if (cfg->toggle_cmds_nr)
+		ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files, "
+				"%zu of %zu commands", files, cfg->toggle_files.nr,
+				cmds, cfg->toggle_cmds_nr);
+	else
+		ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files",
+				files, cfg->toggle_files.nr);
 	snapshot_add_lines(snap, "toggles", &lines);
 	ed_buf_release(&c.probe);
 out:
@@ -226,7 +364,5 @@ out:
 		regfree(&res[i]);
 	free(res);
 	ed_strvec_release(&lines);
-	ed_buf_release(&path);
-	ed_buf_release(&data);
 	return rc;
 }

@@ -659,8 +659,8 @@ int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
 	pthread_mutex_lock(&fs->lock);
 	c = find_cmd(fs, argv);
 	if (!c) {
-		rc = ed_err_set(err, ED_EIO, "%s: not run on the remote host",
-				argv[0]);
+		rc = ed_err_set(err, ED_ENOTFOUND,
+				"%s: not run on the remote host", argv[0]);
 	} else if (c->len > max_out) {
 		ed_buf_add(out, c->out, max_out);
 		/* collect_run kills it: the wait status of SIGKILL on Linux */

@@ -70,7 +70,7 @@ int vfs_read_fd(struct vfs *fs, struct ed_buf *out, int fd, const char *name,
 /*
  * collect_run through fs (see collector/internal.h). On an image the
  * output recorded for the same argv (argv[0] included) is returned;
- * a command that was not recorded fails as one that could not run.
+ * a command that was not recorded (absent on the host) is ED_ENOTFOUND.
  */
 int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
 	    int *status, char *const argv[], char *const envp[],

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Feature toggles from YAML, JSON, INI and .env files, compared across
-# environments like any other fact.
+# Feature toggles from YAML, JSON, INI and .env files and from commands run
+# on the host, compared across environments like any other fact.
 . "$(dirname "$0")/test-lib.sh"
 
 mkroot "$TMP/a"
@@ -66,6 +66,57 @@ expect_grep "uniform since both hosts had it (35 days): a candidate" \
 expect_no_grep "the differing toggle still is not" "checkout\.new_flow has been" "$TMP/out"
 expect_exit 1 "--toggle-days 36: not old enough" "$ENVDRIFT" check --repo "$R" --toggle-days 36 staging prod
 expect_no_grep "nothing listed at 36 days" "a candidate for removal" "$TMP/out"
+
+# toggles from a command's output on the host (collect without --root runs
+# it on this machine; scan runs it on each host): no shell, argv as given
+C=$TMP/cmdstate
+mkdir -p "$TMP/cmd"
+printf 'FEATURE_A=on\nFEATURE_B=off\n' > "$TMP/cmd/app.env"
+printf '{"rollout": {"pct": 10}}\n' > "$TMP/cmd/rollout.json"
+cat > "$TMP/cmdcfg.yaml" <<YAML
+collectors: {packages: false, kernel: false, sysctl: false, services: false, files: false}
+toggles:
+  commands:
+    - {name: app, run: [/bin/cat, $TMP/cmd/app.env], format: env}
+    - {name: rollout, run: [/bin/sh, -c, 'exec cat "\$0"', $TMP/cmd/rollout.json], format: json, timeout: 5}
+    - {name: absent, run: [/nonexistent/bin/flags], format: yaml}
+YAML
+new_repo "$C"
+check "collect: commands run on this machine" "$ENVDRIFT" collect -q --repo "$C" --env staging --host c1 --config "$TMP/cmdcfg.yaml"
+git -C "$C" show main:hosts/staging/c1/toggles > "$TMP/t"
+expect_grep "command flags: NAME:KEY = VALUE" "^app:FEATURE_A = on$" "$TMP/t"
+expect_grep "json command output flattened" "^rollout:rollout\.pct = 10$" "$TMP/t"
+expect_no_grep "an absent program gives no flags" "^absent:" "$TMP/t"
+git -C "$C" show main:hosts/staging/c1/meta > "$TMP/m"
+expect_grep "meta counts commands" "^collector toggles collected: 0 of 0 files, 2 of 3 commands$" "$TMP/m"
+printf 'FEATURE_A=on\nFEATURE_B=on\n' > "$TMP/cmd/app.env"
+check "re-collect after the flag changed" "$ENVDRIFT" collect -q --repo "$C" --env staging --host c1 --config "$TMP/cmdcfg.yaml"
+git -C "$C" log -p -1 main -- hosts/staging/c1/toggles > "$TMP/p"
+expect_grep "git log -p shows the old value" "^-app:FEATURE_B = off$" "$TMP/p"
+expect_grep "and the new one" "^\+app:FEATURE_B = on$" "$TMP/p"
+# a failing command (cat of a missing file exits 1) is a warning and keeps
+# the previous flags: never "every flag of app was removed"
+rm "$TMP/cmd/app.env"
+check "a failing command does not fail the collect" "$ENVDRIFT" collect --repo "$C" --env staging --host c1 --config "$TMP/cmdcfg.yaml"
+expect_grep "it is named with its status" "toggles: command app: /bin/cat: exited with status 1.*previous flags kept" "$TMP/err"
+git -C "$C" show main:hosts/staging/c1/toggles > "$TMP/t"
+expect_grep "its previous flags are kept" "^app:FEATURE_B = on$" "$TMP/t"
+expect_grep "the others still read" "^rollout:rollout\.pct = 10$" "$TMP/t"
+# a mounted root: its programs are not the host's, so never run
+check "collect --root: commands not run" "$ENVDRIFT" collect --repo "$C" --root "$TMP/a" --env staging --host c1 --config "$TMP/cmdcfg.yaml"
+expect_grep "says why" "toggles: command app not run: not the running system" "$TMP/err"
+git -C "$C" show main:hosts/staging/c1/toggles > "$TMP/t"
+expect_grep "and keeps the previous flags" "^app:FEATURE_B = on$" "$TMP/t"
+# the same command with another output on a prod host: drift
+printf 'FEATURE_A=off\nFEATURE_B=on\n' > "$TMP/cmd/app.env"
+check "collect prod" "$ENVDRIFT" collect -q --repo "$C" --env prod --host c2 --config "$TMP/cmdcfg.yaml"
+expect_exit 1 "a command's flag that differs is drift" "$ENVDRIFT" diff --repo "$C" staging prod
+expect_grep "named NAME:KEY" "changed +toggles:app:FEATURE_A +staging=on +prod=off" "$TMP/out"
+expect_no_grep "equal flags are not" "rollout\.pct" "$TMP/out"
+fsck_ok "$C"
+printf 'toggles:\n  commands:\n    - {name: x, run: [cat, /etc/x], format: env}\n' > "$TMP/bad.yaml"
+expect_exit 2 "a relative program" "$ENVDRIFT" collect --repo "$C" --host c1 --config "$TMP/bad.yaml"
+expect_grep "says absolute, with file:line:col" "bad\.yaml:3:23: toggles\.commands: run: the program must be an absolute path" "$TMP/err"
 
 printf 'toggles:\n  files: [etc/relative]\n' > "$TMP/bad.yaml"
 expect_exit 2 "relative toggle path" "$ENVDRIFT" collect --repo "$R" --root "$TMP/a" --host s1 --config "$TMP/bad.yaml"

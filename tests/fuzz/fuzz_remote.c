@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ed_err err = ED_ERR_INIT;
 	struct vfs *fs = vfs_mem_new();
 
-	(void)remote_decode(fs, (const char *)data, size, &warnings, &err);
+	(void)remote_decode(fs, (const char *)data, size, NULL, &warnings, &err);
 	ed_strvec_release(&warnings);
 	vfs_free(fs);
 	return 0;

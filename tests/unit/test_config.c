@@ -490,6 +490,51 @@ static void test_config_scan_bad_values_have_location(void **state)
 	assert_int_equal(collect_parse_size("99999999999999G", &n), -1);
 }
 
+static void test_config_toggle_commands(void **state)
+{
+	struct fixture *f = *state;
+	const struct toggle_cmd *t;
+
+	assert_int_equal(load(f, "toggle-cmds.yaml"), 0);
+	assert_int_equal(f->cfg->toggle_files.nr, 1);
+	assert_int_equal(f->cfg->toggle_cmds_nr, 2);
+	t = &f->cfg->toggle_cmds[0];
+	assert_string_equal(t->name, "app");
+	assert_string_equal(t->argv[0], "/usr/local/bin/app");
+	assert_string_equal(t->argv[2], "--json");
+	assert_null(t->argv[3]);
+	assert_int_equal(t->format, TOGGLE_YAML);
+	assert_int_equal(t->timeout_s, 30);
+	t = &f->cfg->toggle_cmds[1];
+	assert_string_equal(t->name, "legacy.env");
+	assert_null(t->argv[1]);
+	assert_int_equal(t->format, TOGGLE_KV);
+	assert_int_equal(t->timeout_s, 5);
+}
+
+static void test_config_toggle_commands_bad(void **state)
+{
+	static const struct {
+		const char *file, *loc, *what;
+	} bad[] = {
+		{ "toggle-cmd-relative.yaml", "3:25", "absolute path" },
+		{ "toggle-cmd-format.yaml", "3:44", "want yaml, json, ini or env" },
+		{ "toggle-cmd-dup.yaml", "4:7", "duplicate name" },
+		{ "toggle-cmd-name.yaml", "3:14", "name: want" },
+		{ "toggle-cmd-norun.yaml", "3:7", "needs name, run and format" },
+		{ "toggle-cmd-timeout.yaml", "3:56", "1-600 seconds" },
+		{ "toggle-cmd-string.yaml", "3:24", "no shell" },
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_load_error(f, bad[i].file, bad[i].loc, bad[i].what);
+		teardown(state);
+		setup(state);
+	}
+}
+
 static void test_config_free_null_is_noop(void **state)
 {
 	struct fixture *f = *state;
@@ -503,6 +548,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config_defaults_enable_every_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_scan_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_toggle_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_toggle_commands_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_scan_defaults_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_scan_bad_values_have_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_defaults_file_lists, setup, teardown),

@@ -80,8 +80,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void collect(struct snapshot *snap, struct vfs *fs, const char *root,
-		    const struct collect_config *cfg, struct ed_hmac *key)
+static void collect_prev(struct snapshot *snap, struct vfs *fs,
+			 const char *root, int live,
+			 const struct collect_config *cfg, struct ed_hmac *key,
+			 const struct snapshot *prev)
 {
 	struct ed_err err = ED_ERR_INIT;
 	struct collect_opts o;
@@ -89,12 +91,19 @@ static void collect(struct snapshot *snap, struct vfs *fs, const char *root,
 	memset(&o, 0, sizeof(o));
 	o.fs = fs;
 	o.root = root;
-	o.live = 0;
+	o.live = live;
 	o.cfg = cfg;
 	o.key = key;
+	o.prev = prev;
 	snapshot_init(snap);
 	if (collect_host(snap, &o, &err) < 0)
 		fail_msg("collect_host: %s", err.msg);
+}
+
+static void collect(struct snapshot *snap, struct vfs *fs, const char *root,
+		    const struct collect_config *cfg, struct ed_hmac *key)
+{
+	collect_prev(snap, fs, root, 0, cfg, key, NULL);
 }
 
 /* Entries that must be byte-identical; sysctl values move on a live box. */
@@ -211,7 +220,7 @@ static void test_tree_identical(void **state)
 
 	remote_command(&cmd, cfg, 0);
 	run_command(&f->stream, cmd.ptr);
-	if (remote_decode(img, f->stream.ptr, f->stream.len, &warnings, &err) < 0)
+	if (remote_decode(img, f->stream.ptr, f->stream.len, cfg, &warnings, &err) < 0)
 		fail_msg("decode: %s", err.msg);
 	assert_int_equal(warnings.nr, 0);
 	collect(&direct, NULL, "/", cfg, NULL);
@@ -252,7 +261,8 @@ static void test_this_machine_identical(void **state)
 	assert_int_equal(ed_hmac_load(&key, keypath.ptr, &err), 0);
 	remote_command(&cmd, f->cfg, 0);
 	run_command(&f->stream, cmd.ptr);
-	if (remote_decode(img, f->stream.ptr, f->stream.len, &warnings, &err) < 0)
+	if (remote_decode(img, f->stream.ptr, f->stream.len, f->cfg, &warnings,
+			  &err) < 0)
 		fail_msg("decode: %s", err.msg);
 	collect(&direct, NULL, "/", f->cfg, key);
 	collect(&remote, img, "/", f->cfg, key);
@@ -279,7 +289,7 @@ static void test_truncation_is_an_error(void **state)
 		struct ed_strvec w = ED_STRVEC_INIT;
 		struct ed_err err = ED_ERR_INIT;
 
-		assert_true(remote_decode(img, f->stream.ptr, cut, &w, &err) < 0);
+		assert_true(remote_decode(img, f->stream.ptr, cut, f->cfg, &w, &err) < 0);
 		assert_true(err.msg[0] != '\0');
 		ed_strvec_release(&w);
 		vfs_free(img);
@@ -291,7 +301,7 @@ static void test_truncation_is_an_error(void **state)
 		struct ed_strvec w = ED_STRVEC_INIT;
 		struct ed_err err = ED_ERR_INIT;
 
-		assert_true(remote_decode(img, f->stream.ptr, len - 3, &w, &err) < 0);
+		assert_true(remote_decode(img, f->stream.ptr, len - 3, f->cfg, &w, &err) < 0);
 		ed_strvec_release(&w);
 		vfs_free(img);
 	}
@@ -314,16 +324,17 @@ static void test_garbage_and_no_tar(void **state)
 
 	(void)state;
 	/* busybox tar refusing GNU options: no archive, so no "empty /etc" */
-	assert_int_equal(remote_decode(img, no_tar, sizeof(no_tar) - 1, &w, &err),
+	assert_int_equal(remote_decode(img, no_tar, sizeof(no_tar) - 1, NULL, &w, &err),
 			 ED_EPARSE);
 	if (!strstr(err.msg, "GNU tar"))
 		fail_msg("%s", err.msg);
 	ed_err_clear(&err);
-	assert_int_equal(remote_decode(img, bad_attr, sizeof(bad_attr) - 1, &w, &err),
+	assert_int_equal(remote_decode(img, bad_attr, sizeof(bad_attr) - 1, NULL, &w,
+				       &err),
 			 ED_EPARSE);
 	assert_non_null(strstr(err.msg, "list"));
 	ed_err_clear(&err);
-	assert_int_equal(remote_decode(img, "Welcome to host!\n", 17, &w, &err),
+	assert_int_equal(remote_decode(img, "Welcome to host!\n", 17, NULL, &w, &err),
 			 ED_EPARSE);
 	ed_strvec_release(&w);
 	vfs_free(img);
@@ -357,6 +368,122 @@ static void test_paths_are_quoted(void **state)
 	ed_buf_release(&pwned);
 }
 
+static const char *toggles_of(const struct snapshot *s)
+{
+	const struct snapshot_entry *e = snapshot_find(s, "toggles");
+
+	assert_non_null(e);
+	return e->data ? e->data : "";
+}
+
+/* 1 if some warning contains every one of the strings (NULL-terminated) */
+static int warned(const struct snapshot *s, ...)
+{
+	size_t i;
+
+	for (i = 0; i < s->warnings.nr; i++) {
+		const char *w;
+		int all = 1;
+		va_list ap;
+
+		va_start(ap, s);
+		while ((w = va_arg(ap, const char *)))
+			all &= strstr(s->warnings.v[i], w) != NULL;
+		va_end(ap);
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * toggles.commands: run by the script on the "host" (here, for real) and
+ * locally; the flags must be the same, failures warned both ways and
+ * never read as removals: the previous scan's flags of a failing command
+ * are kept, those of a working one are replaced.
+ */
+static void test_toggle_commands(void **state)
+{
+	struct fixture *f = *state;
+	struct collect_config *cfg = NULL;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf cmd = ED_BUF_INIT, yaml = ED_BUF_INIT, path = ED_BUF_INIT;
+	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
+	struct snapshot prev = SNAPSHOT_INIT, mounted = SNAPSHOT_INIT;
+	struct ed_strvec warnings = ED_STRVEC_INIT;
+	struct vfs *img = vfs_mem_new();
+	const char *t;
+
+	ed_buf_addf(&path, "%s/noexec", f->tmp);
+	write_file(path.ptr, "a=1\n", 0644);
+	ed_buf_addf(&yaml,
+		    "collectors: {packages: false, kernel: false, sysctl: false,"
+		    " services: false, files: false}\n"
+		    "toggles:\n  commands:\n"
+		    "    - {name: env, run: [/bin/sh, -c, \"printf 'a=1\\\\nb=two\\\\n'\"], format: env}\n"
+		    "    - {name: json, run: [/bin/echo, '{\"x\": {\"y\": true}, \"l\": [1, 2]}'], format: json}\n"
+		    "    - {name: missing, run: [/nonexistent/flags], format: yaml}\n"
+		    "    - {name: fails, run: [/bin/sh, -c, 'echo a=1; echo oops >&2; exit 3'], format: env}\n"
+		    "    - {name: noexec, run: [%s], format: env}\n"
+		    "    - {name: slow, run: [/bin/sleep, '5'], format: env, timeout: 1}\n"
+		    "    - {name: bad, run: [/bin/echo, '{unclosed'], format: yaml}\n",
+		    path.ptr);
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/toggles.yaml", f->tmp);
+	write_file(path.ptr, yaml.ptr, 0644);
+	if (collect_config_load(&cfg, path.ptr, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg->toggle_cmds_nr, 7);
+
+	remote_command(&cmd, cfg, 0);
+	run_command(&f->stream, cmd.ptr);
+	if (remote_decode(img, f->stream.ptr, f->stream.len, cfg, &warnings,
+			  &err) < 0)
+		fail_msg("decode: %s", err.msg);
+	collect_prev(&direct, NULL, "/", 1, cfg, NULL, NULL);
+	collect_prev(&remote, img, "/", 1, cfg, NULL, NULL);
+	assert_string_equal(toggles_of(&direct), toggles_of(&remote));
+	assert_string_equal(toggles_of(&direct),
+			    "env:a = 1\nenv:b = two\njson:l.0 = 1\njson:l.1 = 2\n"
+			    "json:x.y = true\n");
+	assert_true(warned(&direct, "command fails", "status 3", "oops", (char *)NULL));
+	assert_true(warned(&remote, "command fails", "status 3", (char *)NULL));
+	assert_true(warned(&direct, "command slow", (char *)NULL));
+	assert_true(warned(&remote, "command slow", "timed out", (char *)NULL));
+	assert_true(warned(&direct, "command noexec", (char *)NULL));
+	assert_true(warned(&remote, "command noexec", "126", (char *)NULL));
+	assert_true(warned(&direct, "command bad", (char *)NULL));
+	assert_true(warned(&remote, "command bad", (char *)NULL));
+	assert_false(warned(&direct, "missing", (char *)NULL));
+	assert_false(warned(&remote, "missing", (char *)NULL));
+
+	/* the previous scan's flags: kept for failures, replaced otherwise */
+	snapshot_add(&prev, "toggles",
+		     "bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n",
+		     strlen("bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n"));
+	snapshot_release(&remote);
+	collect_prev(&remote, img, "/", 1, cfg, NULL, &prev);
+	assert_string_equal(toggles_of(&remote),
+			    "bad:k = old\nenv:a = 1\nenv:b = two\nfails:a = 0\n"
+			    "json:l.0 = 1\njson:l.1 = 2\njson:x.y = true\n");
+	/* a mounted root never runs the host's commands: all flags kept */
+	collect_prev(&mounted, NULL, f->tmp, 0, cfg, NULL, &prev);
+	t = toggles_of(&mounted);
+	assert_string_equal(t, "bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n");
+	assert_true(warned(&mounted, "command env not run", (char *)NULL));
+
+	snapshot_release(&direct);
+	snapshot_release(&remote);
+	snapshot_release(&prev);
+	snapshot_release(&mounted);
+	ed_strvec_release(&warnings);
+	vfs_free(img);
+	collect_config_free(cfg);
+	ed_buf_release(&cmd);
+	ed_buf_release(&yaml);
+	ed_buf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_is_an_error),
 		cmocka_unit_test(test_garbage_and_no_tar),
 		cmocka_unit_test(test_paths_are_quoted),
+		cmocka_unit_test(test_toggle_commands),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -720,10 +720,10 @@ static void test_vfs_run_answers_from_recorded_outputs(void **state)
 	                    "/usr/bin/tool: output larger than 5 bytes");
 	assert_int_equal(out.len, 5);
 
-	/* not recorded (argv must match entirely) */
+	/* not recorded (argv must match entirely): absent on the host */
 	assert_int_equal(vfs_run(f->fs, &out, &errline, &status, argv3, NULL,
 	                         100, 1000, &err),
-	                 ED_EIO);
+	                 ED_ENOTFOUND);
 	assert_string_equal(err.msg,
 	                    "/usr/bin/tool: not run on the remote host");
 	assert_int_equal(status, -1);
@@ -1143,7 +1143,7 @@ static void test_vfs_unreadable_nodes_collect_as_unreadable(void **state)
 	                               "/etc/ssh: unreadable: Permission denied"));
 	assert_true(ed_strvec_contains(
 	        &img.warnings,
-	        "toggles: /etc/app/flags.conf: /etc/app/flags.conf: Permission denied"));
+	        "toggles: /etc/app/flags.conf: /etc/app/flags.conf: Permission denied (previous flags kept)"));
 	assert_true(ed_strvec_contains(&img.keep, "content/etc/app/app.conf"));
 	assert_null(snapshot_find(&img, "content/etc/app/app.conf"));
 	assert_null(snapshot_find(&img, "content/etc/ssh/sshd_config"));
