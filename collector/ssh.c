@@ -438,6 +438,14 @@ static enum step step_handshake(struct run *r, struct conn *c)
 	rc = libssh2_session_handshake(h->s, h->fd);
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return conn_wait(c);
+	/*
+	 * Accepted, then closed before a word: sshd throttling (MaxStartups),
+	 * tcp wrappers, a firewall proxy. No SSH server answered: unreachable.
+	 */
+	if ((rc == LIBSSH2_ERROR_BANNER_RECV || rc == LIBSSH2_ERROR_SOCKET_RECV ||
+	     rc == LIBSSH2_ERROR_SOCKET_DISCONNECT) &&
+	    !libssh2_session_banner_get(h->s))
+		return conn_fail(c, SSH_UNREACHABLE, "connection closed before the SSH banner (sshd MaxStartups, tcp wrappers or not an SSH server?)");
 	if (rc == LIBSSH2_ERROR_KEX_FAILURE)
 		return conn_fail(c, SSH_UNSUPPORTED_KEY, "no host key algorithm in common (libssh2: %s): the server seems to offer only RSA host keys; %s", sess_err(h->s), rsa_why);
 	if (rc)

@@ -515,6 +515,45 @@ static void test_ssh_silent_server_hits_connect_timeout(void **state)
 	got_release(&g);
 }
 
+/* accepted, then closed at once: no SSH server answered */
+static void test_ssh_closed_before_banner_is_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct ssh_opts o;
+	const char *keys[2];
+	struct got g = { 0 };
+	struct ed_err err = ED_ERR_INIT;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), st = 0;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		int c;
+
+		alarm(10);
+		c = accept(fd, NULL, NULL);
+		_exit(c < 0 || close(c) < 0);
+	}
+	base_opts(f, &o, keys);
+	o.connect_timeout_ms = 5000;
+	assert_int_equal(run_n(&g, 1, ntohs(sa.sin_port), "true", &o, NULL, &err), 0);
+	expect_all(&g, SSH_UNREACHABLE);
+	assert_non_null(strstr(g.v[0].msg, "closed before the SSH banner"));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+	got_release(&g);
+}
+
 static void test_ssh_unknown_host_key_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -1171,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_twenty_hosts_four_at_a_time),
 		cmocka_unit_test(test_ssh_closed_port_is_unreachable),
 		cmocka_unit_test(test_ssh_silent_server_hits_connect_timeout),
+		cmocka_unit_test(test_ssh_closed_before_banner_is_unreachable),
 		cmocka_unit_test(test_ssh_unknown_host_key_is_refused),
 		cmocka_unit_test(test_ssh_accept_new_appends_one_line),
 		cmocka_unit_test(test_ssh_changed_host_key_is_refused_even_with_accept_new),
