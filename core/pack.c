@@ -433,19 +433,20 @@ static int write_durably(int *made, const char *dir, mode_t dir_mode,
 		goto out;
 	for (i = 0; i < npc; i++) {
 		if (write_all(fd, pc[i].p, pc[i].len) < 0) {
+			/* name the file being made: tmp is gone after this */
 			rc = ed_err_errno(err, ED_EIO, errno, "%s: write",
-					  tmp.ptr);
+					  final);
 			goto out;
 		}
 	}
 	if (fsync(fd) < 0) {
-		rc = ed_err_errno(err, ED_EIO, errno, "%s: fsync", tmp.ptr);
+		rc = ed_err_errno(err, ED_EIO, errno, "%s: fsync", final);
 		goto out;
 	}
 	rc = close(fd);
 	fd = -1;
 	if (rc < 0) {
-		rc = ed_err_errno(err, ED_EIO, errno, "%s: close", tmp.ptr);
+		rc = ed_err_errno(err, ED_EIO, errno, "%s: close", final);
 		goto out;
 	}
 	if (rename(tmp.ptr, final) < 0) {

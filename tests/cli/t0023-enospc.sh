@@ -89,8 +89,8 @@ attempt() {
 			why="$why; stderr does not say No space left on device"
 		case $(cat "$TMP/err") in
 		*refs/heads/main*) STAGE=ref ;;
-		*/tmp_idx_*) STAGE=idx ;;
-		*/tmp_pack_*) STAGE=pack ;;
+		*/pack-*.idx:*) STAGE=idx ;;
+		*/pack-*.pack:*) STAGE=pack ;;
 		*"cannot write object"*) STAGE=loose ;;
 		esac
 		;;
