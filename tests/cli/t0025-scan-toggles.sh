@@ -24,17 +24,18 @@ check "fleet of 3 hosts" fleet_setup "$FL" 3
 R=$TMP/state
 new_repo "$R"
 fleet_inventory 3 2 </dev/null >"$TMP/inv.yaml"   # h1 h2 staging, h3 prod
-cat >"$TMP/cfg.yaml" <<'YAML'
+# config ROLLOUT_SCRIPT TIMEOUT: three commands, the second one varies
+config() {
+	cat <<YAML
 collectors: {packages: false, kernel: false, sysctl: false, services: false, files: false}
 toggles:
   commands:
     - {name: app, run: [/usr/bin/cat, /etc/app/flags.env], format: env}
-    - name: rollout
-      run: [/bin/sh, -c, 'printf "{\"rollout\": {\"pct\": %s}}" "$(cat /etc/app/pct)"']
-      format: json
-      timeout: 5
+    - {name: rollout, run: [/bin/sh, -c, '$1'], format: json, timeout: $2}
     - {name: absent, run: [/opt/none/bin/flags], format: yaml}
 YAML
+}
+config 'printf "{\"rollout\": {\"pct\": %s}}" "$(cat /etc/app/pct)"' 5 >"$TMP/cfg.yaml"
 SCAN="$ENVDRIFT scan --repo $R --known-hosts $FLEET_KNOWN_HOSTS -j 3 -i $TMP/inv.yaml --config $TMP/cfg.yaml"
 for k in 1 2 3; do
 	printf 'FEATURE_A=on\nFEATURE_B=off\n' | fleet_set_file "$FL" "$k" /etc/app/flags.env
@@ -64,17 +65,7 @@ expect_no_grep "equal flags are not drift" "rollout\.pct|FEATURE_B" "$TMP/out"
 # its previous flags are kept, the scan still succeeds.
 fleet_rm_file "$FL" 2 /etc/app/flags.env
 fleet_set_file "$FL" 2 /etc/app/pct '1; sleep 30'
-cat >"$TMP/cfg2.yaml" <<'YAML'
-collectors: {packages: false, kernel: false, sysctl: false, services: false, files: false}
-toggles:
-  commands:
-    - {name: app, run: [/usr/bin/cat, /etc/app/flags.env], format: env}
-    - name: rollout
-      run: [/bin/sh, -c, 'p=$(cat /etc/app/pct); case $p in *sleep*) sleep 30;; esac; printf "{\"rollout\": {\"pct\": %s}}" "$p"']
-      format: json
-      timeout: 2
-    - {name: absent, run: [/opt/none/bin/flags], format: yaml}
-YAML
+config 'p=$(cat /etc/app/pct); case $p in *sleep*) sleep 30;; esac; printf "{\"rollout\": {\"pct\": %s}}" "$p"' 2 >"$TMP/cfg2.yaml"
 fleet_set_file "$FL" 1 /etc/app/pct '10, "x": ['
 t0=$(date +%s)
 check "scan with failing commands succeeds" $ENVDRIFT scan -v --repo "$R" --known-hosts "$FLEET_KNOWN_HOSTS" -j 3 -i "$TMP/inv.yaml" --config "$TMP/cfg2.yaml"

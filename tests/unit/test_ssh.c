@@ -485,6 +485,24 @@ static void test_ssh_closed_port_is_unreachable(void **state)
 	got_release(&g);
 }
 
+/* A TCP socket listening on 127.0.0.1 at a free port (*port). */
+static int listen_loopback(unsigned *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 static void test_ssh_silent_server_hits_connect_timeout(void **state)
 {
 	struct fx *f = *state;
@@ -492,22 +510,15 @@ static void test_ssh_silent_server_hits_connect_timeout(void **state)
 	const char *keys[2];
 	struct got g = { 0 };
 	struct ed_err err = ED_ERR_INIT;
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+	int fd = listen_loopback(&port);
 	long long t0;
 
 	/* it listens but never accepts nor speaks: the banner never comes */
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	base_opts(f, &o, keys);
 	o.connect_timeout_ms = 500;
 	t0 = now_ms();
-	assert_int_equal(run_n(&g, 1, ntohs(sa.sin_port), "true", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 1, port, "true", &o, NULL, &err), 0);
 	assert_true(now_ms() - t0 < 3000);
 	expect_all(&g, SSH_TIMED_OUT);
 	assert_non_null(strstr(g.v[0].msg, "(--connect-timeout 0.5 s)"));
@@ -523,17 +534,10 @@ static void test_ssh_closed_before_banner_is_unreachable(void **state)
 	const char *keys[2];
 	struct got g = { 0 };
 	struct ed_err err = ED_ERR_INIT;
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), st = 0;
+	unsigned port;
+	int fd = listen_loopback(&port), st = 0;
 	pid_t pid;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
@@ -545,7 +549,7 @@ static void test_ssh_closed_before_banner_is_unreachable(void **state)
 	}
 	base_opts(f, &o, keys);
 	o.connect_timeout_ms = 5000;
-	assert_int_equal(run_n(&g, 1, ntohs(sa.sin_port), "true", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 1, port, "true", &o, NULL, &err), 0);
 	expect_all(&g, SSH_UNREACHABLE);
 	assert_non_null(strstr(g.v[0].msg, "closed before the SSH banner"));
 	assert_int_equal(waitpid(pid, &st, 0), pid);
