@@ -114,7 +114,7 @@ lint: $(BUILD)/gen/embedded.c
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation and the HTML report in a browser
-TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck valgrind
+TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck valgrind sudo
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
