@@ -62,6 +62,7 @@ struct collect_config {
 	struct ed_strvec file_exclude;   /* globs; a matching dir is pruned */
 	struct ed_strvec secret_files;   /* globs: whole file is a secret */
 	struct ed_strvec secret_values;  /* POSIX EREs, see README */
+	struct ed_strvec plain_files;    /* globs: secret_values not applied */
 	struct ed_strvec toggle_files;   /* absolute paths of feature-flag files */
 	struct toggle_cmd *toggle_cmds;  /* toggles.commands */
 	size_t toggle_cmds_nr;

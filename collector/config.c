@@ -218,7 +218,8 @@ static int read_secrets(struct collect_config *cfg, const struct cfg_ctx *c,
 			const struct ed_ynode *n)
 {
 	static const char *const keys[] = { "files", "values", "files-extra",
-					    "values-extra", NULL };
+					    "values-extra", "plain-files",
+					    "plain-files-extra", NULL };
 	int rc;
 
 	rc = want_map(c, n, "secrets");
@@ -228,6 +229,8 @@ static int read_secrets(struct collect_config *cfg, const struct cfg_ctx *c,
 		rc = read_list_pair(&cfg->secret_files, c, n, "files");
 	if (!rc)
 		rc = read_list_pair(&cfg->secret_values, c, n, "values");
+	if (!rc)
+		rc = read_list_pair(&cfg->plain_files, c, n, "plain-files");
 	return rc;
 }
 
@@ -553,6 +556,7 @@ void collect_config_free(struct collect_config *cfg)
 	ed_strvec_release(&cfg->file_exclude);
 	ed_strvec_release(&cfg->secret_files);
 	ed_strvec_release(&cfg->secret_values);
+	ed_strvec_release(&cfg->plain_files);
 	ed_strvec_release(&cfg->toggle_files);
 	free_toggle_cmds(cfg);
 	ed_strvec_release(&cfg->sysctl_classes.volatile_keys);

@@ -313,6 +313,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	glob_set_init(&c.include, &c.cfg->file_include);
 	glob_set_init(&c.exclude, &c.cfg->file_exclude);
 	glob_set_init(&c.secret_files, &c.cfg->secret_files);
+	glob_set_init(&c.plain_files, &c.cfg->plain_files);
 	c.inc_comps =
 	        ed_xcalloc(c.cfg->file_include.nr + 1, sizeof(*c.inc_comps));
 
@@ -396,6 +397,7 @@ out:
 	glob_set_release(&c.include);
 	glob_set_release(&c.exclude);
 	glob_set_release(&c.secret_files);
+	glob_set_release(&c.plain_files);
 	for (i = 0; i < c.cfg->file_include.nr; i++)
 		ed_strvec_release(&c.inc_comps[i]);
 	free(c.inc_comps);

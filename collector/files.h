@@ -90,7 +90,7 @@ struct files_ctx {
 	struct snapshot *snap;
 	struct id_map users;
 	struct id_map groups;
-	struct glob_set include, exclude, secret_files;
+	struct glob_set include, exclude, secret_files, plain_files;
 	struct files_secrets secrets;
 	struct ed_strvec *inc_comps; /* '/'-components of each include */
 	struct ed_buf path; /* host path of the current entry */

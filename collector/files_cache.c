@@ -41,6 +41,8 @@ void files_cache_fingerprint(char out[65], const struct collect_config *cfg,
 		ed_buf_addf(&b, "secret-file %s\n", cfg->secret_files.v[i]);
 	for (i = 0; i < cfg->secret_values.nr; i++)
 		ed_buf_addf(&b, "secret-value %s\n", cfg->secret_values.v[i]);
+	for (i = 0; i < cfg->plain_files.nr; i++)
+		ed_buf_addf(&b, "plain-file %s\n", cfg->plain_files.v[i]);
 	ed_sha256_hex(out, b.ptr, b.len);
 	ed_buf_release(&b);
 }

@@ -250,7 +250,7 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 	 * Binary files are scanned too: their content is never stored, but a
 	 * plain hash of one holding a password could be guessed offline.
 	 */
-	if (c->secrets.nr) {
+	if (c->secrets.nr && !files_match_any(&c->plain_files, c->path.ptr)) {
 		rc = files_redact(&c->redacted, &found, &c->secrets, c->o->key,
 		                  &c->data, c->quoted.ptr, err);
 		if (rc < 0)

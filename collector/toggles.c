@@ -36,7 +36,7 @@ struct toggle_ctx {
 	const char *path;
 	int secret_file;
 	const regex_t *res;
-	size_t nres;
+	size_t nres, nres_all; /* patterns applied now; compiled */
 	struct ed_hmac *key;
 	size_t skipped;     /* secrets dropped for want of a key */
 	struct ed_buf probe;
@@ -200,12 +200,12 @@ static int parse_flags(struct toggle_ctx *c, const struct ed_buf *data,
 	return 0;
 }
 
-static int is_secret_file(const struct collect_config *cfg, const char *path)
+static int glob_any(const struct ed_strvec *globs, const char *path)
 {
 	size_t j;
 
-	for (j = 0; j < cfg->secret_files.nr; j++)
-		if (ed_glob_match(cfg->secret_files.v[j], path, '/'))
+	for (j = 0; j < globs->nr; j++)
+		if (ed_glob_match(globs->v[j], path, '/'))
 			return 1;
 	return 0;
 }
@@ -231,7 +231,8 @@ static int read_toggle_file(struct toggle_ctx *c, struct snapshot *snap,
 		goto out;
 	}
 	c->path = abspath;
-	c->secret_file = is_secret_file(o->cfg, abspath);
+	c->secret_file = glob_any(&o->cfg->secret_files, abspath);
+	c->nres = glob_any(&o->cfg->plain_files, abspath) ? 0 : c->nres_all;
 	if (parse_flags(c, &data,
 			has_suffix(abspath, ".yaml") || has_suffix(abspath, ".yml") ||
 			has_suffix(abspath, ".json") ? TOGGLE_YAML : TOGGLE_KV,
@@ -290,6 +291,7 @@ static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
 	ed_buf_addf(&name, "command %s", t->name);
 	c->path = t->name;
 	c->secret_file = 0;
+	c->nres = c->nres_all;
 	if (!rc && parse_flags(c, &out, t->format, name.ptr, &e) < 0)
 		rc = e.code;
 	if (rc < 0) {
@@ -331,7 +333,7 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 	memset(&c, 0, sizeof(c));
 	c.lines = &lines;
 	c.res = res;
-	c.nres = nres;
+	c.nres = c.nres_all = nres;
 	c.key = o->key;
 	for (i = 0; i < cfg->toggle_files.nr; i++) {
 		int r = read_toggle_file(&c, snap, o, cfg->toggle_files.v[i]);

@@ -64,5 +64,22 @@ expect_exit 2 "a missing key is an error" "$ENVDRIFT" collect --repo "$R" --root
 expect_grep "message names the key file" "state\.key: HMAC key missing" "$TMP/err"
 check "key was not regenerated" test ! -e "$R.key"
 mv "$R.key.bak" "$R.key"
+# secrets.plain-files: lines that only look like secret values stay plain
+# (nsswitch's "passwd:" names a database); elsewhere the same line is one
+R2=$TMP/plain
+printf 'passwd:         files systemd\ngroup:          files\n' > "$ROOT/etc/nsswitch.conf"
+printf 'passwd: files-like-SECRET-0453\n' > "$ROOT/etc/app/other.conf"
+new_repo "$R2"
+check "collect with the default plain-files" "$ENVDRIFT" collect -q --repo "$R2" --root "$ROOT" --env prod --host sec-01
+git -C "$R2" show main:hosts/prod/sec-01/content/etc/nsswitch.conf > "$TMP/ns"
+expect_grep "nsswitch.conf's passwd line is plain" "^passwd: +files systemd$" "$TMP/ns"
+git -C "$R2" show main:hosts/prod/sec-01/content/etc/app/other.conf > "$TMP/oc"
+expect_grep "the same line elsewhere is a token" "^passwd: hmac:[0-9a-f]{64}$" "$TMP/oc"
+printf 'secrets:\n  plain-files-extra: [/etc/app/other.conf]\n' > "$TMP/plain.yaml"
+check "collect with plain-files-extra" "$ENVDRIFT" collect -q --repo "$R2" --root "$ROOT" --env prod --host sec-01 --config "$TMP/plain.yaml"
+git -C "$R2" show main:hosts/prod/sec-01/content/etc/app/other.conf > "$TMP/oc"
+expect_grep "plain-files-extra makes it plain (the stat cache was keyed on it)" "^passwd: files-like-SECRET-0453$" "$TMP/oc"
+fsck_ok "$R2"
+
 fsck_ok "$R"
 finish

@@ -179,6 +179,7 @@ static void test_config_defaults_file_lists(void **state)
 	assert_no_empty(&d->file_exclude);
 	assert_no_empty(&d->secret_files);
 	assert_true(d->secret_values.nr >= 1);
+	assert_true(ed_strvec_contains(&d->plain_files, "/etc/nsswitch.conf"));
 }
 
 static void test_config_default_secret_values_compile_and_match(void **state)
