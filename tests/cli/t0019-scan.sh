@@ -8,19 +8,9 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/fleet.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
-	echo "# skipped: needs root and /usr/sbin/sshd"
-	check "skipped (not root or no OpenSSH)" true
-	finish
-	exit $?
-fi
-
-FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
 HANG_PID=
-trap '[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null; fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
-check "fleet of 6 hosts" fleet_setup "$FL" 6
-[ -f "$FL/port" ] || { finish; exit 1; }
+ATEXIT='[ -z "$HANG_PID" ] || kill "$HANG_PID" 2>/dev/null'
+start_fleet 6
 
 R=$TMP/state
 new_repo "$R"

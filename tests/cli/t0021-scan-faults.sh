@@ -19,21 +19,11 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/fleet.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
-	echo "# skipped: needs root and /usr/sbin/sshd"
-	check "skipped (not root or no OpenSSH)" true
-	finish
-	exit $?
-fi
-
 now_ms() { date +%s%3N; }
 T_START=$(now_ms)
-FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
 BG_PIDS=
-trap 'for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null; done; fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
-check "fleet of 6 hosts" fleet_setup "$FL" 6
-[ -f "$FL/port" ] || { finish; exit 1; }
+ATEXIT='for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null; done'
+start_fleet 6
 echo "# fleet up in $(($(now_ms) - T_START)) ms"
 
 R=$TMP/state

@@ -10,19 +10,9 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/fleet.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
-	echo "# skipped: needs root and /usr/sbin/sshd"
-	check "skipped (not root or no OpenSSH)" true
-	finish
-	exit $?
-fi
 command -v openssl >/dev/null || { echo "# needs openssl"; fail "openssl"; finish; exit 1; }
 
-FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
-trap 'fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
-check "fleet of 3 hosts" fleet_setup "$FL" 3
-[ -f "$FL/port" ] || { finish; exit 1; }
+start_fleet 3
 
 R=$TMP/state
 umask 022

@@ -74,3 +74,21 @@ finish() {
 	echo "# $(basename "$0"): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
+
+# start_fleet N: for a test of SSH scans (tests/lib/fleet.sh, sourced by
+# the test). Skips the whole test unless root with OpenSSH's sshd; else
+# sets FL to a new fleet of N hosts, stopped and removed at exit after
+# eval of $ATEXIT (the test's own cleanup, read at exit time).
+start_fleet() {
+	if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
+		echo "# skipped: needs root and /usr/sbin/sshd"
+		check "skipped (not root or no OpenSSH)" true
+		finish
+		exit $?
+	fi
+	FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
+	trap 'eval "${ATEXIT:-}"; fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+	trap 'exit 130' INT TERM
+	check "fleet of $1 hosts" fleet_setup "$FL" "$1"
+	[ -f "$FL/port" ] || { finish; exit 1; }
+}
