@@ -121,7 +121,9 @@ struct hop {
 	struct ssh_known_host known; /* its known_hosts lines */
 	int fd;
 	short events; /* what fd waits for */
-	struct addrinfo *ai_list, *ai;
+	struct addrinfo *ai_list;    /* owned; NULL when from the run's names */
+	const struct addrinfo *ai;   /* the address being tried (port 0) */
+	int resolved;
 	int conn_errno; /* last connect() failure */
 	LIBSSH2_SESSION *s;
 	struct cred *creds;
@@ -185,6 +187,7 @@ struct run {
 	struct conn *conns;
 	struct pollfd *pfd; /* up to three per connection */
 	struct conn **pfd_conn;
+	struct ssh_names *names; /* host names resolved before the loop */
 };
 
 enum step { STEP_NEXT, STEP_WAIT, STEP_END };
@@ -318,26 +321,45 @@ static enum step hop_resolve(struct conn *c)
 {
 	struct hop *h = &c->hop[c->cur];
 	struct addrinfo hints;
-	char port[8];
-	int rc;
+	int rc, sys_errno = 0;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-	snprintf(port, sizeof(port), "%u", h->port);
-	rc = getaddrinfo(h->address, port, &hints, &h->ai_list);
-	if (rc == EAI_NONAME) {
-		/* a name: this blocks the loop for one DNS lookup */
-		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		rc = getaddrinfo(h->address, port, &hints, &h->ai_list);
+	h->resolved = 1;
+	rc = ssh_names_find(c->run->names, h->address, &h->ai, &sys_errno);
+	if (rc < 0) { /* numeric, or a name not listed beforehand */
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST;
+		rc = getaddrinfo(h->address, NULL, &hints, &h->ai_list);
+		if (rc == EAI_NONAME) {
+			/* this blocks the loop for one DNS lookup */
+			hints.ai_flags = AI_ADDRCONFIG;
+			rc = getaddrinfo(h->address, NULL, &hints, &h->ai_list);
+		}
+		sys_errno = errno;
+		h->ai = h->ai_list;
 	}
 	if (rc)
 		return conn_fail(c, SSH_UNREACHABLE, "cannot resolve '%s': %s",
-				 h->address, rc == EAI_SYSTEM ? strerror(errno) :
+				 h->address, rc == EAI_SYSTEM ? strerror(sys_errno) :
 				 gai_strerror(rc));
-	h->ai = h->ai_list;
 	return STEP_NEXT;
+}
+
+/* h->ai's address with h->port (resolved addresses carry port 0). */
+static socklen_t hop_sockaddr(const struct hop *h, struct sockaddr_storage *ss)
+{
+	socklen_t len = h->ai->ai_addrlen;
+
+	if (len > sizeof(*ss))
+		len = sizeof(*ss);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, h->ai->ai_addr, len);
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)h->port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)h->port);
+	return len;
 }
 
 static enum step step_connect(struct run *r, struct conn *c, short revents)
@@ -346,7 +368,7 @@ static enum step step_connect(struct run *r, struct conn *c, short revents)
 	int e = 0, one = 1;
 	socklen_t elen = sizeof(e);
 
-	if (!h->ai_list && hop_resolve(c) == STEP_END)
+	if (!h->resolved && hop_resolve(c) == STEP_END)
 		return STEP_END;
 	if (h->fd >= 0) {
 		if (!revents)
@@ -361,13 +383,16 @@ static enum step step_connect(struct run *r, struct conn *c, short revents)
 		h->ai = h->ai->ai_next;
 	}
 	for (; h->ai; h->ai = h->ai->ai_next) {
+		struct sockaddr_storage ss;
+		socklen_t sslen = hop_sockaddr(h, &ss);
+
 		h->fd = socket(h->ai->ai_family,
 			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (h->fd < 0) /* EMFILE and the like: ours, not the host's */
 			return conn_fail(c, SSH_ERROR, "cannot create a socket: %s", strerror(errno));
 		(void)setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				 sizeof(one));
-		if (connect(h->fd, h->ai->ai_addr, h->ai->ai_addrlen) == 0)
+		if (connect(h->fd, (struct sockaddr *)&ss, sslen) == 0)
 			return session_start(r, c);
 		if (errno == EINPROGRESS) {
 			h->events = POLLOUT;
@@ -919,6 +944,8 @@ static void hop_teardown(struct hop *h, int graceful)
 	if (h->ai_list)
 		freeaddrinfo(h->ai_list);
 	h->ai_list = NULL;
+	h->ai = NULL;
+	h->resolved = 0;
 	ed_buf_release(&h->tried);
 	free(h->creds);
 	h->creds = NULL;
@@ -971,24 +998,25 @@ static void conn_end(struct run *r, struct conn *c)
 }
 
 /*
- * "[user@]host[:port]" (or ssh://...), split in place in c->jump. IPv6
- * addresses need brackets to carry a port. NULL or why it cannot be used.
+ * "[user@]host[:port]" (or ssh://...), split in place: *user NULL when
+ * absent. IPv6 addresses need brackets to carry a port. NULL or why it
+ * cannot be used.
  */
-static const char *parse_jump(struct run *r, struct conn *c)
+static const char *split_jump(char *s, char **user, char **address,
+			      unsigned *port)
 {
-	struct hop *b = &c->hop[0];
-	char *s = c->jump, *at, *colon, *end;
-	unsigned long port = 22;
+	char *at, *colon, *end;
+	unsigned long p = 22;
 
 	if (!strncmp(s, "ssh://", 6))
 		s += 6;
 	if (strchr(s, ','))
 		return "only one ProxyJump host is supported";
 	at = strrchr(s, '@');
-	b->user = r->local_user;
+	*user = NULL;
 	if (at) {
 		*at = '\0';
-		b->user = s;
+		*user = s;
 		s = at + 1;
 	}
 	colon = NULL;
@@ -1004,17 +1032,63 @@ static const char *parse_jump(struct run *r, struct conn *c)
 	}
 	if (colon) {
 		*colon = '\0';
-		port = strtoul(colon + 1, &end, 10);
-		if (*end || port == 0 || port > 65535)
+		p = strtoul(colon + 1, &end, 10);
+		if (*end || p == 0 || p > 65535)
 			return "bad bastion port";
 	}
-	if (!*s || !b->user)
+	if (!*s)
 		return "malformed bastion address";
-	b->address = s;
-	b->port = (unsigned)port;
+	*address = s;
+	*port = (unsigned)p;
+	return NULL;
+}
+
+/* The bastion hop from c->jump (split in place). */
+static const char *parse_jump(struct run *r, struct conn *c)
+{
+	struct hop *b = &c->hop[0];
+	char *user, *address;
+	const char *why = split_jump(c->jump, &user, &address, &b->port);
+
+	if (why)
+		return why;
+	b->user = user ? user : r->local_user;
+	if (!b->user)
+		return "malformed bastion address";
+	b->address = address;
 	/* one fleet key usually opens the bastion too */
 	b->key_file = c->hop[1].key_file;
 	return NULL;
+}
+
+/*
+ * Resolve every name the run connects to directly (targets, or their
+ * bastion) before the loop starts.
+ */
+static void run_resolve(struct run *r)
+{
+	const char **hosts = ed_xcalloc(r->total ? r->total : 1, sizeof(*hosts));
+	char **copies = ed_xcalloc(r->total ? r->total : 1, sizeof(*copies));
+	size_t i;
+
+	for (i = 0; i < r->total; i++) {
+		const struct ssh_target *t = &r->targets[i];
+		char *user, *address;
+		unsigned port;
+
+		if (!t->jump) {
+			hosts[i] = t->address ? t->address : t->name;
+			continue;
+		}
+		copies[i] = ed_xstrdup(t->jump);
+		if (!split_jump(copies[i], &user, &address, &port))
+			hosts[i] = address;
+	}
+	r->names = ssh_names_resolve(hosts, r->total);
+	for (i = 0; i < r->total; i++)
+		free(copies[i]);
+	free(copies);
+	free(hosts);
 }
 
 static void conn_start(struct run *r, struct conn *c,
@@ -1280,11 +1354,13 @@ int ssh_run(const struct ssh_target *targets, size_t nr,
 	r.conns = ed_xcalloc(r.o.jobs, sizeof(*r.conns));
 	r.pfd = ed_xcalloc(ed_st_mult(r.o.jobs, 3), sizeof(*r.pfd));
 	r.pfd_conn = ed_xcalloc(ed_st_mult(r.o.jobs, 3), sizeof(*r.pfd_conn));
+	run_resolve(&r);
 	run_loop(&r);
 out:
 	free(r.conns);
 	free(r.pfd);
 	free(r.pfd_conn);
+	ssh_names_free(r.names);
 	for (i = 0; i < r.nkeys; i++)
 		ssh_key_free(r.keys[i]);
 	free(r.keys);

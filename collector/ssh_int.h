@@ -72,4 +72,20 @@ void ssh_agent_close(struct agent *a, const char *why);
 /* Close and free everything; a is left closed (fd -1) and empty. */
 void ssh_agent_release(struct agent *a);
 
+/*
+ * Host names resolved once each, in parallel threads, before the poll
+ * loop (ssh_resolve.c). NULL and numeric entries of hosts are skipped.
+ */
+struct addrinfo;
+struct ssh_names;
+struct ssh_names *ssh_names_resolve(const char *const *hosts, size_t n);
+/*
+ * -1 when host was not resolved here (numeric, or not in the list); else
+ * getaddrinfo's code, and on 0 *ai (port 0, owned by the cache); on
+ * EAI_SYSTEM *sys_errno.
+ */
+int ssh_names_find(const struct ssh_names *c, const char *host,
+		   const struct addrinfo **ai, int *sys_errno);
+void ssh_names_free(struct ssh_names *c);
+
 #endif

@@ -22,12 +22,14 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netdb.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "collector/ssh.h"
 #include "collector/ssh_config.h"
+#include "collector/ssh_int.h"
 #include "core/alloc.h"
 
 #define SSHD "/usr/sbin/sshd"
@@ -335,6 +337,7 @@ struct got {
 	struct one *v;
 	size_t n, ended;
 	const char *jump; /* ProxyJump for every target */
+	const char *const *addresses; /* cycled through; NULL: 127.0.0.1 */
 };
 
 static void on_done(const struct ssh_target *t, struct ssh_result *r,
@@ -403,6 +406,13 @@ static int run_n(struct got *g, size_t n, unsigned port, const char *cmd,
 	for (i = 0; i < n; i++) {
 		t[i].name = names.v[i];
 		t[i].address = "127.0.0.1";
+		if (g->addresses) {
+			size_t k = 0;
+
+			while (g->addresses[k])
+				k++;
+			t[i].address = g->addresses[i % k];
+		}
 		t[i].port = port;
 		t[i].command = cmd;
 		t[i].jump = g->jump;
@@ -555,6 +565,50 @@ static void test_ssh_closed_before_banner_is_unreachable(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(fd);
+	got_release(&g);
+}
+
+/* Names are looked up once each before the loop, in threads. */
+static void test_ssh_names_resolved_before_the_loop(void **state)
+{
+	static const char *const hosts[] = {
+		"localhost", "127.0.0.1", NULL, "no-such-host.invalid",
+		"localhost", "::1",
+	};
+	static const char *const addrs[] = { "localhost", "no-such-host.invalid",
+					     NULL };
+	struct ssh_names *names = ssh_names_resolve(hosts, 6);
+	const struct addrinfo *ai = NULL;
+	struct fx *f = *state;
+	struct ssh_opts o;
+	const char *keys[2];
+	struct got g = { 0 };
+	struct ed_err err = ED_ERR_INIT;
+	size_t i;
+	int e = 0;
+
+	assert_int_equal(ssh_names_find(names, "localhost", &ai, &e), 0);
+	assert_non_null(ai);
+	assert_int_equal(ssh_names_find(names, "127.0.0.1", &ai, &e), -1);
+	assert_int_equal(ssh_names_find(names, "::1", &ai, &e), -1);
+	assert_true(ssh_names_find(names, "no-such-host.invalid", &ai, &e) > 0 ||
+		    ssh_names_find(names, "no-such-host.invalid", &ai, &e) < -1);
+	ssh_names_free(names);
+
+	/* 12 hosts by name: localhost gets to the host key check (its key is
+	 * known only as 127.0.0.1), the other fails to resolve */
+	base_opts(f, &o, keys);
+	g.addresses = addrs;
+	assert_int_equal(run_n(&g, 12, f->port, "true", &o, NULL, &err), 0);
+	for (i = 0; i < 12; i++) {
+		if (i % 2 == 0) {
+			assert_int_equal(g.v[i].state, SSH_HOSTKEY_UNKNOWN);
+			assert_non_null(strstr(g.v[i].msg, "localhost"));
+		} else {
+			assert_int_equal(g.v[i].state, SSH_UNREACHABLE);
+			assert_non_null(strstr(g.v[i].msg, "cannot resolve 'no-such-host.invalid'"));
+		}
+	}
 	got_release(&g);
 }
 
@@ -1215,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_closed_port_is_unreachable),
 		cmocka_unit_test(test_ssh_silent_server_hits_connect_timeout),
 		cmocka_unit_test(test_ssh_closed_before_banner_is_unreachable),
+		cmocka_unit_test(test_ssh_names_resolved_before_the_loop),
 		cmocka_unit_test(test_ssh_unknown_host_key_is_refused),
 		cmocka_unit_test(test_ssh_accept_new_appends_one_line),
 		cmocka_unit_test(test_ssh_changed_host_key_is_refused_even_with_accept_new),
