@@ -114,11 +114,10 @@ struct ssh_names *ssh_names_resolve(const char *const *hosts, size_t n)
 int ssh_names_find(const struct ssh_names *c, const char *host,
 		   const struct addrinfo **ai, int *sys_errno)
 {
-	struct name key, *n;
+	struct name key = { (char *)(uintptr_t)host, NULL, 0, 0 }, *n;
 
 	if (!c || !c->nr)
 		return -1;
-	key.name = (char *)(uintptr_t)host;
 	n = bsearch(&key, c->v, c->nr, sizeof(*c->v), cmp_name);
 	if (!n)
 		return -1;
