@@ -414,12 +414,15 @@ static void test_toggle_commands(void **state)
 	struct vfs *img = vfs_mem_new();
 	const char *t;
 
+	ed_buf_addf(&path, "%s/broken.yaml", f->tmp);
+	write_file(path.ptr, "{unclosed: [\n", 0644);
+	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/noexec", f->tmp);
 	write_file(path.ptr, "a=1\n", 0644);
 	ed_buf_addf(&yaml,
 		    "collectors: {packages: false, kernel: false, sysctl: false,"
 		    " services: false, files: false}\n"
-		    "toggles:\n  commands:\n"
+		    "toggles:\n  files: [%s/broken.yaml]\n  commands:\n"
 		    "    - {name: env, run: [/bin/sh, -c, \"printf 'a=1\\\\nb=two\\\\n'\"], format: env}\n"
 		    "    - {name: json, run: [/bin/echo, '{\"x\": {\"y\": true}, \"l\": [1, 2]}'], format: json}\n"
 		    "    - {name: missing, run: [/nonexistent/flags], format: yaml}\n"
@@ -427,7 +430,7 @@ static void test_toggle_commands(void **state)
 		    "    - {name: noexec, run: [%s], format: env}\n"
 		    "    - {name: slow, run: [/bin/sleep, '5'], format: env, timeout: 1}\n"
 		    "    - {name: bad, run: [/bin/echo, '{unclosed'], format: yaml}\n",
-		    path.ptr);
+		    f->tmp, path.ptr);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/toggles.yaml", f->tmp);
 	write_file(path.ptr, yaml.ptr, 0644);
@@ -457,19 +460,26 @@ static void test_toggle_commands(void **state)
 	assert_false(warned(&direct, "missing", (char *)NULL));
 	assert_false(warned(&remote, "missing", (char *)NULL));
 
+	assert_true(warned(&direct, "broken.yaml", "previous flags kept", (char *)NULL));
+	assert_true(warned(&remote, "broken.yaml", "previous flags kept", (char *)NULL));
+
 	/* the previous scan's flags: kept for failures, replaced otherwise */
-	snapshot_add(&prev, "toggles",
-		     "bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n",
-		     strlen("bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n"));
+	ed_buf_reset(&yaml);
+	ed_buf_addf(&yaml, "%s/broken.yaml:k = file\nbad:k = old\nenv:gone = 1\n"
+		    "fails:a = 0\nmissing:m = 1\n", f->tmp);
+	snapshot_add(&prev, "toggles", yaml.ptr, yaml.len);
 	snapshot_release(&remote);
 	collect_prev(&remote, img, "/", 1, cfg, NULL, &prev);
-	assert_string_equal(toggles_of(&remote),
-			    "bad:k = old\nenv:a = 1\nenv:b = two\nfails:a = 0\n"
-			    "json:l.0 = 1\njson:l.1 = 2\njson:x.y = true\n");
+	ed_buf_reset(&yaml);
+	ed_buf_addf(&yaml, "%s/broken.yaml:k = file\nbad:k = old\nenv:a = 1\n"
+		    "env:b = two\nfails:a = 0\njson:l.0 = 1\njson:l.1 = 2\n"
+		    "json:x.y = true\n", f->tmp);
+	assert_string_equal(toggles_of(&remote), yaml.ptr);
 	/* a mounted root never runs the host's commands: all flags kept */
 	collect_prev(&mounted, NULL, f->tmp, 0, cfg, NULL, &prev);
 	t = toggles_of(&mounted);
 	assert_string_equal(t, "bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n");
+	/* (the broken file is not under the mounted root f->tmp: absent) */
 	assert_true(warned(&mounted, "command env not run", (char *)NULL));
 
 	snapshot_release(&direct);
