@@ -164,16 +164,21 @@ int store_view_file_id(const struct store_view *v, const char *env,
 		       const char *host, const char *path,
 		       unsigned char oid[20]);
 /*
- * The subtree id of hosts/<env> in env_id (ED_ENOTFOUND if absent), and,
- * when n > 0, the subtree ids of hosts[0..n) in ids (present[i] 0 where a
- * host is absent): one tree read for the whole environment.
+ * The hosts of environment env whose directory differs between views v
+ * and other (changed, added or removed), unescaped and appended to out.
+ * Costs one tree-entry lookup per view when hosts/<env> has the same id in
+ * both, else one pass over both environment trees. An absent environment
+ * counts as empty. ED_EGIT if a tree cannot be read.
  */
-int store_view_env_hosts(const struct store_view *v, const char *env,
-			 unsigned char env_id[20], const char *const *hosts,
-			 size_t n, unsigned char (*ids)[20], int *present,
-			 struct ed_err *err);
-/* 1 if this commit's Envdrift-Collected trailers name host. */
-int store_view_collected(const struct store_view *v, const char *host);
+int store_view_env_moved(const struct store_view *v,
+			 const struct store_view *other, const char *env,
+			 struct ed_strvec *out, struct ed_err *err);
+/*
+ * The host named by each of this commit's Envdrift-Collected trailers
+ * ("ENV/HOST": the part after the first '/'), appended to out in order.
+ */
+void store_view_collected_hosts(const struct store_view *v,
+				struct ed_strvec *out);
 /* One top-level file of a host's snapshot: its (unescaped) name and blob id. */
 struct store_file {
 	char *name;

@@ -280,11 +280,11 @@ int store_view_file_id(const struct store_view *v, const char *env,
 	return rc;
 }
 
-int store_view_collected(const struct store_view *v, const char *host)
+void store_view_collected_hosts(const struct store_view *v,
+				struct ed_strvec *out)
 {
 	static const char key[] = "\nEnvdrift-Collected: ";
 	const char *msg = git_commit_message(v->commit);
-	size_t hl = strlen(host);
 
 	while ((msg = strstr(msg, key))) {
 		const char *val = msg + sizeof(key) - 1;
@@ -293,11 +293,12 @@ int store_view_collected(const struct store_view *v, const char *host)
 		size_t len = eol ? (size_t)(eol - val) : strlen(val);
 
 		msg = val;
-		if (slash && slash < val + len && (size_t)(val + len - slash - 1) == hl &&
-		    !memcmp(slash + 1, host, hl))
-			return 1;
+		if (slash && slash < val + len) {
+			size_t hl = (size_t)(val + len - slash - 1);
+
+			ed_strvec_take(out, ed_xstrndup(slash + 1, hl));
+		}
 	}
-	return 0;
 }
 
 int store_view_host_files(const struct store_view *v, const char *env,
@@ -373,47 +374,78 @@ int store_view_read_blob(const struct store_view *v, const unsigned char oid[20]
 	return 0;
 }
 
-int store_view_env_hosts(const struct store_view *v, const char *env,
-			 unsigned char env_id[20], const char *const *hosts,
-			 size_t n, unsigned char (*ids)[20], int *present,
-			 struct ed_err *err)
+/* hosts/<env> of v as a tree (*out NULL when absent); ED_EGIT. */
+static int env_tree(git_tree **out, const struct store_view *v,
+		    const char *path, struct ed_err *err)
 {
-	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
 	git_tree_entry *te = NULL;
-	git_tree *et = NULL;
-	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < n; i++)
-		present[i] = 0;
+	*out = NULL;
+	if (git_tree_entry_bypath(&te, v->tree, path) < 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_TREE)
+		goto out;
+	if (git_tree_lookup(out, v->repo, git_tree_entry_id(te)) < 0)
+		rc = ed_err_git(err, "%s: cannot read %s", v->hex, path);
+out:
+	git_tree_entry_free(te);
+	return rc;
+}
+
+static size_t tree_count(const git_tree *t)
+{
+	return t ? git_tree_entrycount(t) : 0;
+}
+
+int store_view_env_moved(const struct store_view *v,
+			 const struct store_view *other, const char *env,
+			 struct ed_strvec *out, struct ed_err *err)
+{
+	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
+	git_tree *t[2] = { NULL, NULL };
+	size_t i[2] = { 0, 0 };
+	int rc;
+
 	ed_buf_adds(&p, "hosts/");
 	store_escape_name(&p, env, strlen(env));
-	if (git_tree_entry_bypath(&te, v->tree, p.ptr) < 0 ||
-	    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
-		rc = ED_ENOTFOUND;
+	rc = env_tree(&t[0], other, p.ptr, err);
+	if (!rc)
+		rc = env_tree(&t[1], v, p.ptr, err);
+	if (rc < 0 || (t[0] && t[1] &&
+			git_oid_equal(git_tree_id(t[0]), git_tree_id(t[1]))))
 		goto out;
-	}
-	memcpy(env_id, git_tree_entry_id(te)->id, 20);
-	if (!n)
-		goto out;
-	if (git_tree_lookup(&et, v->repo, git_tree_entry_id(te)) < 0) {
-		rc = ed_err_git(err, "cannot read %s", p.ptr);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const git_tree_entry *he;
+	/* both lists are in git's entry order: one merge finds what moved */
+	while (!rc && (i[0] < tree_count(t[0]) || i[1] < tree_count(t[1]))) {
+		const git_tree_entry *e0 = i[0] < tree_count(t[0]) ?
+			git_tree_entry_byindex(t[0], i[0]) : NULL;
+		const git_tree_entry *e1 = i[1] < tree_count(t[1]) ?
+			git_tree_entry_byindex(t[1], i[1]) : NULL;
+		const git_tree_entry *moved = NULL;
+		int c = !e0 ? 1 : !e1 ? -1 : git_tree_entry_cmp(e0, e1);
 
-		ed_buf_reset(&name);
-		store_escape_name(&name, hosts[i], strlen(hosts[i]));
-		he = git_tree_entry_byname(et, name.ptr);
-		if (he && git_tree_entry_type(he) == GIT_OBJECT_TREE) {
-			memcpy(ids[i], git_tree_entry_id(he)->id, 20);
-			present[i] = 1;
+		if (c < 0) {
+			moved = e0;
+			i[0]++;
+		} else if (c > 0) {
+			moved = e1;
+			i[1]++;
+		} else {
+			if (!git_oid_equal(git_tree_entry_id(e0),
+					   git_tree_entry_id(e1)))
+				moved = e1;
+			i[0]++;
+			i[1]++;
 		}
+		if (!moved)
+			continue;
+		ed_buf_reset(&name);
+		rc = store_unescape_name(&name, git_tree_entry_name(moved), err);
+		if (!rc)
+			ed_strvec_take(out, ed_buf_detach(&name, NULL));
 	}
 out:
-	git_tree_free(et);
-	git_tree_entry_free(te);
+	git_tree_free(t[0]);
+	git_tree_free(t[1]);
 	ed_buf_release(&p);
 	ed_buf_release(&name);
 	return rc;

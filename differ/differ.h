@@ -254,8 +254,11 @@ const char *drift_severity_name(enum drift_severity s);
  * hosts. A run cut by max_scans means "at least". Hosts are found by their
  * env/host names; one absent at a commit has no vote there. A commit where
  * a host's subtree (or collector file and meta) ids are unchanged costs no
- * parsing. On error (ED_EGIT, ED_EPARSE for a malformed old snapshot) no
- * item is changed. st is only read.
+ * parsing, a file many hosts share is parsed once, and an item whose
+ * hosts' votes read the same as at the newer commit is not compared again
+ * (so a commit costs what moved in it, not the size of the groups). On
+ * error (ED_EGIT, ED_EPARSE for a malformed old snapshot) no item is
+ * changed. st is only read.
  */
 struct store;
 int differ_since(struct drift_report *r, struct store *st,

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/store.h"
+#include "differ/internal.h"
 
 struct fact_vec {
 	struct fact *v;
@@ -156,6 +157,40 @@ static int parse_line(struct fact_vec *fv, const char *file, const char *line,
 	return 0;
 }
 
+/*
+ * Parse the lines of one snapshot file into fv: the number of the first
+ * malformed line (where parsing stops), 0 if none.
+ */
+static size_t parse_file(struct fact_vec *fv, const char *name,
+			 const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	size_t lineno = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		lineno++;
+		if (n && parse_line(fv, name, p, n) < 0)
+			return lineno;
+		p += n + 1;
+	}
+	return 0;
+}
+
+size_t differ_parse_file(struct fact **out, size_t *nr, const char *name,
+			 const char *data, size_t len)
+{
+	struct fact_vec fv = { NULL, 0, 0 };
+	size_t bad = parse_file(&fv, name, data, len);
+
+	finish_facts(&fv);
+	*out = fv.v;
+	*nr = fv.nr;
+	return bad;
+}
+
 static void parse_meta(struct differ_host *h, const char *data, size_t len)
 {
 	const char *p = data, *end = data + len;
@@ -202,26 +237,19 @@ int differ_host_load(struct differ_host *out, const char *env,
 	out->host = ed_xstrdup(host);
 	for (i = 0; i < snap->nr && !rc; i++) {
 		const struct snapshot_entry *e = &snap->entries[i];
-		const char *p = e->data, *end;
-		size_t lineno = 0;
+		size_t bad;
 
-		if (!p || strchr(e->path, '/'))
+		if (!e->data || strchr(e->path, '/'))
 			continue; /* contents are diffed, not compared as facts */
 		if (!strcmp(e->path, "meta")) {
 			parse_meta(out, e->data, e->len);
 			continue;
 		}
-		for (end = p + e->len; p < end && !rc;) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-			lineno++;
-			if (n && parse_line(&fv, e->path, p, n) < 0)
-				rc = ed_err_set(err, ED_EPARSE,
-						"hosts/%s/%s/%s:%zu: malformed line",
-						env, host, e->path, lineno);
-			p += n + 1;
-		}
+		bad = parse_file(&fv, e->path, e->data, e->len);
+		if (bad)
+			rc = ed_err_set(err, ED_EPARSE,
+					"hosts/%s/%s/%s:%zu: malformed line",
+					env, host, e->path, bad);
 	}
 	finish_facts(&fv);
 	out->facts = fv.v;
@@ -274,16 +302,21 @@ struct differ_fact_cache *differ_fact_cache_new(void)
 	return c;
 }
 
-static void free_vec(struct fact_vec *fv)
+void differ_facts_free(struct fact *f, size_t nr)
 {
 	size_t i;
 
-	for (i = 0; i < fv->nr; i++) {
-		free(fv->v[i].collector);
-		free(fv->v[i].key);
-		free(fv->v[i].value);
+	for (i = 0; i < nr; i++) {
+		free(f[i].collector);
+		free(f[i].key);
+		free(f[i].value);
 	}
-	free(fv->v);
+	free(f);
+}
+
+static void free_vec(struct fact_vec *fv)
+{
+	differ_facts_free(fv->v, fv->nr);
 }
 
 void differ_fact_cache_free(struct differ_fact_cache *c)
@@ -352,23 +385,8 @@ static int cache_get(struct cached_file **out, struct differ_fact_cache *c,
 	cf = ed_xcalloc(1, sizeof(*cf));
 	memcpy(cf->oid, oid, 20);
 	cf->name = ed_xstrdup(name);
-	{
-		const char *p = data.ptr, *end = data.ptr + data.len;
-		size_t lineno = 0;
-
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-			lineno++;
-			if (n && parse_line(&cf->fv, name, p, n) < 0) {
-				cf->bad = 1;
-				cf->bad_line = lineno;
-				break;
-			}
-			p += n + 1;
-		}
-	}
+	cf->bad_line = parse_file(&cf->fv, name, data.ptr, data.len);
+	cf->bad = cf->bad_line != 0;
 	finish_facts(&cf->fv);
 	ed_buf_release(&data);
 	c->slots[i] = cf;

@@ -1,10 +1,11 @@
 /*
  * Drift age: how long each item of a comparison has held. One walk down the
- * first-parent history serves every item; at each commit a host whose
- * subtree id did not move costs one tree lookup, and a collector whose
- * files did not move on any host costs nothing more. Only a moved blob is
- * read and parsed again, and only then are that collector's items compared
- * anew, with the differ's own code, so "held" means what diff means.
+ * first-parent history serves every item; at each commit only the hosts
+ * whose directory moved are looked at, and a collector whose files did not
+ * move on any host costs nothing more. Only a moved blob is read and parsed
+ * again. Items are then decided from running tallies of the hosts' votes
+ * where that is enough, else compared anew with the differ's own code, so
+ * "held" means what diff means.
  */
 #include "differ/differ.h"
 
@@ -15,15 +16,26 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/store.h"
+#include "differ/internal.h"
 
 /* One host of a or b, as seen at the commit being examined. */
 struct since_host {
 	const struct differ_host *tip; /* the caller's, borrowed */
 	int side;                      /* 0: a, 1: b */
-	int present;                   /* its directory exists here */
-	unsigned char tree[20];        /* hosts/<env>/<host> subtree id */
-	int moved;                     /* subtree differs from the newer commit */
 	int collected;                 /* this commit's trailers name it */
+};
+
+/*
+ * A collector file parsed at some commit, shared by every slot of the
+ * group that holds its blob id: when a change reaches many hosts, it is
+ * parsed once, and freed when the last of them moves on.
+ */
+struct since_blob {
+	unsigned char oid[20];
+	struct fact *facts;
+	size_t nr;
+	size_t bad_line; /* the first malformed line, 0 if none */
+	size_t refs;
 };
 
 /* A host within a group: its collector file and meta at one commit. */
@@ -31,8 +43,10 @@ struct since_slot {
 	int has_file, has_meta;
 	unsigned char file_id[20], meta_id[20];
 	struct differ_host tip_view; /* the tip host cut to the group's facts */
-	struct differ_host own;      /* loaded at an older commit */
+	struct differ_host own;      /* at an older commit; facts borrowed */
+	struct since_blob *blob;     /* own's facts (NULL: no file) */
 	int owned;
+	int stepped;                 /* reloaded at this step */
 	const struct differ_host *cur; /* NULL: absent at this commit */
 };
 
@@ -41,49 +55,66 @@ struct since_group {
 	char *file;
 	struct since_slot *slots; /* one per since_host */
 	size_t alive;             /* items still holding */
+	size_t present[2];        /* slots with a host, per side */
+	int hh;                   /* one host on each side: host vs host */
+	int both;                 /* both sides have hosts */
+	struct tally_set *tallies;   /* for the plain items; NULL: none */
+	struct since_blob **blobs;   /* held by slots, sorted by id */
+	size_t nr_blobs, alloc_blobs;
 };
 
 struct since_item {
 	struct drift_item *it;
 	size_t group;
-	size_t *hosts; /* indexes into the since_host array */
+	size_t *hosts; /* indexes into the since_host array, sorted */
 	size_t nh;
 	int alive;
+	int plain;     /* decided by a tally while its summary holds */
+	size_t tally;  /* plain: its tally in the group */
+	size_t own;    /* plain outlier: its host */
 	char commit[41];
 	long long when;
 	size_t scans;
 };
 
-/* The hosts of one environment, looked up together. */
+/* A host index with its name, for lookups by name. */
+struct name_idx {
+	const char *name; /* borrowed from the tip host */
+	size_t idx;       /* into since_walk.hosts */
+};
+
+/* The hosts of one environment. */
 struct since_env {
 	const char *name;         /* borrowed from a tip host */
-	size_t *idx;              /* indexes into since_walk.hosts */
-	const char **names;       /* their host names, for the batch lookup */
+	struct name_idx *hosts;   /* sorted by name, then index */
 	size_t nr;
-	int present;
-	unsigned char id[20];     /* hosts/<env> subtree id at the last commit */
-	unsigned char (*ids)[20];
-	int *pres;
 };
 
 struct since_walk {
 	struct store_view *v;
 	struct since_host *hosts;
 	size_t nr_hosts;
+	struct name_idx *by_name; /* every host, sorted by name, then index */
 	struct since_env *envs;
 	size_t nr_envs;
+	size_t *moved, nr_moved;  /* hosts that moved at this step, ascending */
+	size_t *coll, nr_coll;    /* hosts this commit collected */
 	struct since_group *groups;
 	size_t nr_groups, alloc_groups;
 	struct since_item *items;
 	size_t nr_items;
 	size_t alive;
+	int *eval;                /* per item: compare it anew at this step */
+	int full;                 /* no tallies: every moved group compared */
 	const struct differ_rules *rules;
 };
 
 static int same_str(const char *a, const char *b)
 {
+	if (a == b)
+		return 1;
 	if (!a || !b)
-		return a == b;
+		return 0;
 	return !strcmp(a, b);
 }
 
@@ -115,16 +146,61 @@ static size_t find_group(struct since_walk *w, const char *file)
 	return i;
 }
 
+/* The first of v[0..n) (sorted by name) named name; n if none. */
+static size_t name_lower(const struct name_idx *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first host named name (the lowest index); 0 if there is none. */
 static int find_host(const struct since_walk *w, const char *name, size_t *out)
 {
-	size_t i;
+	size_t k = name_lower(w->by_name, w->nr_hosts, name);
 
-	for (i = 0; i < w->nr_hosts; i++)
-		if (!strcmp(w->hosts[i].tip->host, name)) {
-			*out = i;
-			return 1;
-		}
-	return 0;
+	if (k == w->nr_hosts || strcmp(w->by_name[k].name, name))
+		return 0;
+	*out = w->by_name[k].idx;
+	return 1;
+}
+
+static int cmp_name_idx(const void *x, const void *y)
+{
+	const struct name_idx *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static int cmp_index(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* Append host i to v (n entries) for a lookup by name. */
+static void name_add(struct name_idx *v, size_t *n, const struct since_walk *w,
+		     size_t i)
+{
+	v[*n].name = w->hosts[i].tip->host;
+	v[*n].idx = i;
+	(*n)++;
+}
+
+static void name_sort(struct name_idx *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_name_idx);
 }
 
 /*
@@ -152,25 +228,117 @@ static void item_hosts(struct since_item *si, const struct since_walk *w)
 		si->hosts[i] = i; /* lists no host: all of them are involved */
 	if (!si->nh)
 		si->nh = w->nr_hosts;
+	if (si->nh > 1)
+		qsort(si->hosts, si->nh, sizeof(*si->hosts), cmp_index);
 }
 
 /* The tip host's facts of one collector: a contiguous run, they are sorted. */
 static void cut_view(struct differ_host *out, const struct differ_host *h,
 		     const char *file)
 {
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = h->nr_facts, end;
 
 	*out = *h;
 	out->nr_facts = 0;
 	out->nspans = 0; /* a slice: spans would point past it */
 	if (!file)
 		return;
-	while (lo < h->nr_facts && strcmp(h->facts[lo].collector, file) < 0)
-		lo++;
-	for (hi = lo; hi < h->nr_facts && !strcmp(h->facts[hi].collector, file); hi++)
-		;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(h->facts[mid].collector, file) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (hi = lo, end = h->nr_facts; hi < end;) {
+		size_t mid = hi + (end - hi) / 2;
+
+		if (strcmp(h->facts[mid].collector, file) <= 0)
+			hi = mid + 1;
+		else
+			end = mid;
+	}
 	out->facts = h->facts + lo;
 	out->nr_facts = hi - lo;
+}
+
+/*
+ * Whether an item can be decided by its tally: a plain key compared per
+ * role (compare_role, no expect rule that changes how it is compared) and,
+ * for an outlier, one host of its name on its side.
+ */
+static int item_plain(const struct since_walk *w, struct since_item *si)
+{
+	const struct drift_item *it = si->it;
+	size_t k, n = 0;
+
+	if (w->full || !it->role || !item_file(it) || it->detail ||
+	    !(it->kind == DRIFT_OUTLIER || is_comparison(it->kind)) ||
+	    !strcmp(it->collector, "sysctl-per-host") ||
+	    differ_rules_ignored(w->rules, it->collector, it->key) ||
+	    differ_rules_expect(w->rules, it->collector, it->key, NULL, NULL) !=
+		    EXPECT_NONE)
+		return 0;
+	if (it->kind != DRIFT_OUTLIER)
+		return 1;
+	if (!it->host)
+		return 0;
+	for (k = name_lower(w->by_name, w->nr_hosts, it->host);
+	     k < w->nr_hosts && !strcmp(w->by_name[k].name, it->host); k++)
+		if (w->hosts[w->by_name[k].idx].side == it->side) {
+			si->own = w->by_name[k].idx;
+			n++;
+		}
+	return n == 1;
+}
+
+/*
+ * Incremental re-checks. Whether a plain item holds depends only on what
+ * compare_role reads of each side's votes on its key and role (see
+ * tally_set_refresh), and for an outlier on its own host's vote too. So a
+ * step that leaves the item's tally, the comparison's shape and the
+ * outlier's host as they were leaves the item holding without a
+ * comparison: in a history of single-host commits, most steps add or take
+ * away one vote for the consensus.
+ */
+static void tallies_start(struct since_walk *w)
+{
+	size_t i, gi;
+
+	for (i = 0; i < w->nr_items; i++) {
+		struct since_item *si = &w->items[i];
+		struct since_group *g = &w->groups[si->group];
+
+		si->plain = item_plain(w, si);
+		if (!si->plain)
+			continue;
+		if (!g->tallies)
+			g->tallies = tally_set_new(g->file);
+		tally_set_add(g->tallies, si->it->key, si->it->role);
+	}
+	for (gi = 0; gi < w->nr_groups; gi++)
+		if (w->groups[gi].tallies)
+			tally_set_seal(w->groups[gi].tallies);
+	for (i = 0; i < w->nr_items; i++) {
+		struct since_item *si = &w->items[i];
+		struct tally_set *ts = w->groups[si->group].tallies;
+
+		if (!si->plain)
+			continue;
+		si->tally = tally_set_find(ts, si->it->key, si->it->role);
+		tally_set_hold(ts, si->tally);
+	}
+	for (gi = 0; gi < w->nr_groups; gi++) {
+		struct since_group *g = &w->groups[gi];
+
+		if (!g->tallies)
+			continue;
+		for (i = 0; i < w->nr_hosts; i++)
+			tally_set_votes(g->tallies, w->hosts[i].side,
+					g->slots[i].cur, 1);
+		tally_set_refresh(g->tallies);
+	}
 }
 
 /* Read the ids of a slot's files at the view; 1 if they differ from before. */
@@ -194,48 +362,128 @@ static int slot_ids(struct since_slot *s, const struct store_view *v,
 	return moved;
 }
 
-static void slot_drop(struct since_slot *s)
+/* The position of oid in g->blobs, or where it would go. */
+static size_t blob_pos(const struct since_group *g, const unsigned char oid[20],
+		       int *found_it)
 {
-	if (s->owned)
+	size_t lo = 0, hi = g->nr_blobs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(g->blobs[mid]->oid, oid, 20);
+
+		if (!c) {
+			*found_it = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found_it = 0;
+	return lo;
+}
+
+/* A reference to the group's file of blob oid, read and parsed if new. */
+static int blob_get(struct since_blob **out, struct since_group *g,
+		    const struct store_view *v, const unsigned char oid[20],
+		    struct ed_err *err)
+{
+	struct ed_buf data = ED_BUF_INIT;
+	struct since_blob *b;
+	int have;
+	size_t at = blob_pos(g, oid, &have);
+	int rc;
+
+	if (have) {
+		g->blobs[at]->refs++;
+		*out = g->blobs[at];
+		return 0;
+	}
+	rc = store_view_read_blob(v, oid, &data, err);
+	if (rc < 0)
+		return rc;
+	b = ed_xcalloc(1, sizeof(*b));
+	memcpy(b->oid, oid, 20);
+	b->bad_line = differ_parse_file(&b->facts, &b->nr, g->file, data.ptr,
+					data.len);
+	b->refs = 1;
+	ed_buf_release(&data);
+	ED_ALLOC_GROW(g->blobs, g->nr_blobs + 1, g->alloc_blobs);
+	memmove(g->blobs + at + 1, g->blobs + at,
+		(g->nr_blobs - at) * sizeof(*g->blobs));
+	g->blobs[at] = b;
+	g->nr_blobs++;
+	*out = b;
+	return 0;
+}
+
+/* Give a reference back; the last one frees the blob. */
+static void blob_put(struct since_group *g, struct since_blob *b)
+{
+	int have;
+	size_t at;
+
+	if (!b)
+		return;
+	b->refs--;
+	if (b->refs)
+		return;
+	at = blob_pos(g, b->oid, &have);
+	memmove(g->blobs + at, g->blobs + at + 1,
+		(g->nr_blobs - at - 1) * sizeof(*g->blobs));
+	g->nr_blobs--;
+	differ_facts_free(b->facts, b->nr);
+	free(b);
+}
+
+static void slot_drop(struct since_slot *s, struct since_group *g)
+{
+	if (s->owned) {
+		s->own.facts = NULL; /* the blob's, not own's to free */
 		differ_host_release(&s->own);
+	}
+	blob_put(g, s->blob);
+	s->blob = NULL;
 	s->owned = 0;
 	s->cur = NULL;
 }
 
-/* Parse a slot's meta and collector file as they are at the view. */
-static int slot_load(struct since_slot *s, const struct store_view *v,
-		     const struct differ_host *h, const char *file,
+/* A slot's meta and collector file as they are at the view. */
+static int slot_load(struct since_slot *s, struct since_group *g,
+		     const struct store_view *v, const struct differ_host *h,
 		     struct ed_err *err)
 {
 	struct snapshot snap = SNAPSHOT_INIT;
 	struct ed_buf b = ED_BUF_INIT;
 	int rc = 0;
 
-	slot_drop(s);
+	slot_drop(s, g);
 	if (!s->has_meta && !s->has_file)
 		return 0;
 	if (s->has_meta) {
-		rc = store_view_read_file(v, h->env, h->host, "meta", &b, err);
+		rc = store_view_read_blob(v, s->meta_id, &b, err);
 		if (!rc)
 			snapshot_add(&snap, "meta", b.ptr, b.len);
 	}
-	ed_buf_reset(&b);
-	if (!rc && s->has_file) {
-		rc = store_view_read_file(v, h->env, h->host, file, &b, err);
-		if (!rc)
-			snapshot_add(&snap, file, b.ptr, b.len);
+	if (!rc && s->has_file)
+		rc = blob_get(&s->blob, g, v, s->file_id, err);
+	if (!rc && s->blob && s->blob->bad_line) {
+		ed_err_set(err, ED_EPARSE, "hosts/%s/%s/%s:%zu: malformed line",
+			   h->env, h->host, g->file, s->blob->bad_line);
+		ed_err_prefix(err, "%s", store_view_commit(v));
+		rc = ED_EPARSE;
 	}
-	if (rc == ED_ENOTFOUND) /* an id was found, so the entry is no blob */
-		rc = ed_err_set(err, ED_EGIT, "%s: hosts/%s/%s/%s is not a file",
-				store_view_commit(v), h->env, h->host,
-				file ? file : "meta");
-	if (!rc) {
+	if (!rc)
 		rc = differ_host_load(&s->own, h->env, h->host, &snap, err);
-		if (rc < 0)
-			ed_err_prefix(err, "%s", store_view_commit(v));
-	}
 	if (!rc) {
 		s->owned = 1;
+		s->own.borrowed = 1;
+		if (s->blob) {
+			s->own.facts = s->blob->facts;
+			s->own.nr_facts = s->blob->nr;
+		}
 		s->cur = &s->own;
 	}
 	snapshot_release(&snap);
@@ -293,9 +541,16 @@ static int found(struct drift_item *const *sorted, size_t n,
 	return 0;
 }
 
+/* Item i is alive, of group gi, and asked for at this step. */
+static int evaluated(const struct since_walk *w, size_t gi, size_t i)
+{
+	return w->items[i].alive && w->items[i].group == gi && w->eval[i];
+}
+
 /*
  * Compare the group's hosts as they are now and let each of its items
- * still alive say whether it holds. A side with no host left holds nothing.
+ * still alive that w->eval asks for say whether it holds. A side with no
+ * host left holds nothing.
  */
 static int group_eval(struct since_walk *w, size_t gi, int *held,
 		      struct ed_err *err)
@@ -321,7 +576,7 @@ static int group_eval(struct since_walk *w, size_t gi, int *held,
 		all[nall++] = h;
 	}
 	for (i = 0; i < w->nr_items; i++) {
-		if (!w->items[i].alive || w->items[i].group != gi)
+		if (!evaluated(w, gi, i))
 			continue;
 		if (w->items[i].it->kind == DRIFT_PIN)
 			want_pin = 1;
@@ -329,12 +584,11 @@ static int group_eval(struct since_walk *w, size_t gi, int *held,
 			want_cmp = 1;
 	}
 	if (want_cmp && n[0] && n[1]) {
-		/* only the keys still open: the rest of the hosts is not needed */
+		/* only the keys asked for: the rest of the hosts is not needed */
 		struct ed_strvec keys = ED_STRVEC_INIT;
 
 		for (i = 0; i < w->nr_items; i++)
-			if (w->items[i].alive && w->items[i].group == gi &&
-			    w->items[i].it->kind != DRIFT_PIN)
+			if (evaluated(w, gi, i) && w->items[i].it->kind != DRIFT_PIN)
 				ed_strvec_pushf(&keys, "%s\t%s", w->items[i].it->collector,
 						w->items[i].it->key);
 		ed_strvec_sort_unique(&keys);
@@ -354,7 +608,7 @@ static int group_eval(struct since_walk *w, size_t gi, int *held,
 	for (i = 0; i < w->nr_items; i++) {
 		const struct since_item *si = &w->items[i];
 
-		if (si->alive && si->group == gi)
+		if (evaluated(w, gi, i))
 			held[i] = (si->it->kind == DRIFT_PIN || (n[0] && n[1])) &&
 				  found(sorted, tmp.nr, si->it);
 	}
@@ -367,7 +621,76 @@ out:
 	return rc;
 }
 
-/* Trees and trailers of every host at the view; moved vs the newer one. */
+/*
+ * After some of the group's slots moved: which of its items to compare
+ * anew. An item the tallies decide is kept while its summary, the shape
+ * of the comparison and (for an outlier) its own host stay as they were;
+ * every other item is compared anew.
+ */
+static int group_refresh(struct since_walk *w, size_t gi, int *held,
+			 struct ed_err *err)
+{
+	struct since_group *g = &w->groups[gi];
+	int hh = g->present[0] == 1 && g->present[1] == 1;
+	int both = g->present[0] && g->present[1];
+	/* host vs host ignores roles, so the tallies do not describe it */
+	int shape = hh || g->hh || both != g->both;
+	size_t i, need = 0;
+
+	if (g->tallies)
+		tally_set_refresh(g->tallies);
+	for (i = 0; i < w->nr_items; i++) {
+		const struct since_item *si = &w->items[i];
+
+		if (!si->alive || si->group != gi)
+			continue;
+		w->eval[i] = shape || !si->plain ||
+			     tally_set_changed(g->tallies, si->tally) ||
+			     (si->it->kind == DRIFT_OUTLIER &&
+			      g->slots[si->own].stepped);
+		need += (size_t)w->eval[i];
+	}
+	g->hh = hh;
+	g->both = both;
+	return need ? group_eval(w, gi, held, err) : 0;
+}
+
+/* One group at an older commit: reload the slots whose files moved. */
+static int group_step(struct since_walk *w, size_t gi, int *held,
+		      struct ed_err *err)
+{
+	struct since_group *g = &w->groups[gi];
+	size_t k;
+	int moved = 0, rc = 0;
+
+	for (k = 0; k < w->nr_moved && !rc; k++) {
+		size_t i = w->moved[k];
+		struct since_slot *s = &g->slots[i];
+		const struct differ_host *h = w->hosts[i].tip;
+		int side = w->hosts[i].side;
+
+		if (!slot_ids(s, w->v, h, g->file))
+			continue;
+		moved = 1;
+		s->stepped = 1;
+		if (g->tallies)
+			tally_set_votes(g->tallies, side, s->cur, -1);
+		if (s->cur)
+			g->present[side]--;
+		rc = slot_load(s, g, w->v, h, err);
+		if (g->tallies)
+			tally_set_votes(g->tallies, side, s->cur, 1);
+		if (s->cur)
+			g->present[side]++;
+	}
+	if (!rc && moved)
+		rc = group_refresh(w, gi, held, err);
+	for (k = 0; k < w->nr_moved; k++)
+		g->slots[w->moved[k]].stepped = 0;
+	return rc;
+}
+
+/* The environments of the hosts, each with its hosts sorted by name. */
 static void envs_init(struct since_walk *w)
 {
 	size_t i, e;
@@ -380,127 +703,144 @@ static void envs_init(struct since_walk *w)
 			;
 		if (e == w->nr_envs) {
 			w->envs[e].name = env;
-			w->envs[e].idx = ed_xcalloc(w->nr_hosts + 1, sizeof(size_t));
-			w->envs[e].names = ed_xcalloc(w->nr_hosts + 1, sizeof(char *));
-			w->envs[e].ids = ed_xcalloc(w->nr_hosts + 1, 20);
-			w->envs[e].pres = ed_xcalloc(w->nr_hosts + 1, sizeof(int));
+			w->envs[e].hosts = ed_xcalloc(w->nr_hosts + 1,
+						      sizeof(*w->envs[e].hosts));
 			w->nr_envs++;
 		}
-		w->envs[e].idx[w->envs[e].nr] = i;
-		w->envs[e].names[w->envs[e].nr++] = w->hosts[i].tip->host;
+		name_add(w->envs[e].hosts, &w->envs[e].nr, w, i);
 	}
+	for (e = 0; e < w->nr_envs; e++)
+		name_sort(w->envs[e].hosts, w->envs[e].nr);
 }
 
 static void envs_release(struct since_walk *w)
 {
 	size_t e;
 
-	for (e = 0; e < w->nr_envs; e++) {
-		free(w->envs[e].idx);
-		free((void *)w->envs[e].names);
-		free(w->envs[e].ids);
-		free(w->envs[e].pres);
-	}
+	for (e = 0; e < w->nr_envs && w->envs; e++)
+		free(w->envs[e].hosts);
 	free(w->envs);
 }
 
-/*
- * Trees and trailers of every host at the view; moved vs the newer one.
- * An environment whose subtree id is unchanged has no host that moved, so
- * only changed environments are read, each with one tree lookup.
- */
-static void hosts_at(struct since_walk *w, int first)
+/* The hosts this commit's trailers name (every host of that name). */
+static void collected_at(struct since_walk *w)
 {
-	struct ed_err ignored = ED_ERR_INIT;
-	size_t e, k;
+	struct ed_strvec names = ED_STRVEC_INIT;
+	size_t i, k;
 
-	if (!w->envs)
-		envs_init(w);
-	for (e = 0; e < w->nr_envs; e++) {
-		struct since_env *se = &w->envs[e];
-		unsigned char id[20];
-		int present = !store_view_env_hosts(w->v, se->name, id, NULL, 0,
-						    NULL, NULL, &ignored);
+	for (k = 0; k < w->nr_coll; k++)
+		w->hosts[w->coll[k]].collected = 0;
+	w->nr_coll = 0;
+	store_view_collected_hosts(w->v, &names);
+	for (i = 0; i < names.nr; i++)
+		for (k = name_lower(w->by_name, w->nr_hosts, names.v[i]);
+		     k < w->nr_hosts && !strcmp(w->by_name[k].name, names.v[i]);
+		     k++) {
+			size_t h = w->by_name[k].idx;
 
-		if (!first && present == se->present &&
-		    (!present || !memcmp(id, se->id, 20))) {
-			for (k = 0; k < se->nr; k++)
-				w->hosts[se->idx[k]].moved = 0;
-			continue;
+			if (w->hosts[h].collected)
+				continue;
+			w->hosts[h].collected = 1;
+			w->coll[w->nr_coll++] = h;
 		}
-		se->present = present;
-		memcpy(se->id, id, 20);
-		if (present)
-			store_view_env_hosts(w->v, se->name, id, se->names, se->nr,
-					     se->ids, se->pres, &ignored);
-		for (k = 0; k < se->nr; k++) {
-			struct since_host *h = &w->hosts[se->idx[k]];
-			int p = present && se->pres[k];
+	ed_strvec_release(&names);
+}
 
-			h->moved = !first && (p != h->present ||
-					      (p && memcmp(se->ids[k], h->tree, 20)));
-			h->present = p;
-			if (p)
-				memcpy(h->tree, se->ids[k], 20);
-		}
+/*
+ * The hosts whose directory differs between newer and w->v: only
+ * environments whose subtree id changed are read, each in one pass.
+ */
+static int hosts_at(struct since_walk *w, const struct store_view *newer,
+		    struct ed_err *err)
+{
+	struct ed_strvec names = ED_STRVEC_INIT;
+	size_t e, i, k;
+	int rc = 0;
+
+	w->nr_moved = 0;
+	for (e = 0; e < w->nr_envs && !rc; e++) {
+		const struct since_env *se = &w->envs[e];
+
+		rc = store_view_env_moved(w->v, newer, se->name, &names, err);
+		for (i = 0; !rc && i < names.nr; i++)
+			for (k = name_lower(se->hosts, se->nr, names.v[i]);
+			     k < se->nr && !strcmp(se->hosts[k].name, names.v[i]);
+			     k++)
+				w->moved[w->nr_moved++] = se->hosts[k].idx;
+		ed_strvec_release(&names);
 	}
-	for (k = 0; k < w->nr_hosts; k++)
-		w->hosts[k].collected = store_view_collected(w->v, w->hosts[k].tip->host);
+	/* slots load in host order, so an error names the first bad host */
+	if (w->nr_moved > 1)
+		qsort(w->moved, w->nr_moved, sizeof(*w->moved), cmp_index);
+	collected_at(w);
+	return rc;
+}
+
+/* Did this commit collect one of the item's hosts? */
+static int item_collected(const struct since_walk *w, const struct since_item *si)
+{
+	size_t j;
+
+	if (!w->nr_coll)
+		return 0;
+	if (w->nr_coll < si->nh / 8) {
+		/* a few hosts collected: look each up among the item's */
+		for (j = 0; j < w->nr_coll; j++)
+			if (bsearch(&w->coll[j], si->hosts, si->nh, sizeof(*si->hosts),
+				    cmp_index))
+				return 1;
+		return 0;
+	}
+	for (j = 0; j < si->nh; j++)
+		if (w->hosts[si->hosts[j]].collected)
+			return 1;
+	return 0;
 }
 
 /* The item held at w->v: move its start back to this commit. */
 static void extend(struct since_walk *w, struct since_item *si)
 {
-	size_t j;
-
 	memcpy(si->commit, store_view_commit(w->v), 41);
 	si->when = store_view_time(w->v);
-	for (j = 0; j < si->nh; j++)
-		if (w->hosts[si->hosts[j]].collected) {
-			si->scans++;
-			break;
-		}
+	if (item_collected(w, si))
+		si->scans++;
+}
+
+static void item_end(struct since_walk *w, struct since_item *si)
+{
+	struct since_group *g = &w->groups[si->group];
+
+	si->alive = 0;
+	g->alive--;
+	if (si->plain)
+		tally_set_drop(g->tallies, si->tally);
+	w->alive--;
 }
 
 /* One older commit: refresh what moved, then keep or end every item. */
-static int step(struct since_walk *w, int *held, struct ed_err *err)
+static int step(struct since_walk *w, const struct store_view *newer,
+		int *held, struct ed_err *err)
 {
 	size_t gi, i;
-	int rc = 0;
+	int rc;
 
-	hosts_at(w, 0);
+	rc = hosts_at(w, newer, err);
 	for (i = 0; i < w->nr_items; i++)
 		held[i] = 1; /* unless a group that moved says otherwise */
 	for (gi = 0; gi < w->nr_groups && !rc; gi++) {
-		struct since_group *g = &w->groups[gi];
-		int moved = 0;
-
-		if (!g->alive)
+		if (!w->groups[gi].alive || !w->nr_moved)
 			continue;
-		for (i = 0; i < w->nr_hosts && !rc; i++) {
-			const struct differ_host *h = w->hosts[i].tip;
-
-			if (!w->hosts[i].moved ||
-			    !slot_ids(&g->slots[i], w->v, h, g->file))
-				continue;
-			moved = 1;
-			rc = slot_load(&g->slots[i], w->v, h, g->file, err);
-		}
-		if (!rc && moved)
-			rc = group_eval(w, gi, held, err);
+		rc = group_step(w, gi, held, err);
 	}
 	for (i = 0; !rc && i < w->nr_items; i++) {
 		struct since_item *si = &w->items[i];
 
 		if (!si->alive)
 			continue;
-		if (held[i]) {
+		if (held[i])
 			extend(w, si);
-			continue;
-		}
-		si->alive = 0;
-		w->groups[si->group].alive--;
-		w->alive--;
+		else
+			item_end(w, si);
 	}
 	return rc;
 }
@@ -510,7 +850,7 @@ static void walk_start(struct since_walk *w, struct drift_report *r,
 		       const struct differ_host *const *a, size_t na,
 		       const struct differ_host *const *b, size_t nb)
 {
-	size_t i, gi;
+	size_t i, gi, k = 0;
 
 	w->hosts = ed_xcalloc(na + nb + 1, sizeof(*w->hosts));
 	for (i = 0; i < na + nb; i++) {
@@ -518,8 +858,16 @@ static void walk_start(struct since_walk *w, struct drift_report *r,
 		w->hosts[i].side = i >= na;
 	}
 	w->nr_hosts = na + nb;
-	hosts_at(w, 1);
+	w->by_name = ed_xcalloc(w->nr_hosts + 1, sizeof(*w->by_name));
+	for (i = 0; i < w->nr_hosts; i++)
+		name_add(w->by_name, &k, w, i);
+	name_sort(w->by_name, w->nr_hosts);
+	w->moved = ed_xcalloc(w->nr_hosts + 1, sizeof(*w->moved));
+	w->coll = ed_xcalloc(w->nr_hosts + 1, sizeof(*w->coll));
+	envs_init(w);
+	collected_at(w);
 	w->items = ed_xcalloc(r->nr + 1, sizeof(*w->items));
+	w->eval = ed_xcalloc(r->nr + 1, sizeof(*w->eval));
 	for (i = 0; i < r->nr; i++) {
 		struct since_item *si = &w->items[w->nr_items];
 
@@ -549,8 +897,12 @@ static void walk_start(struct since_walk *w, struct drift_report *r,
 			slot_ids(s, w->v, w->hosts[i].tip, g->file);
 			cut_view(&s->tip_view, w->hosts[i].tip, g->file);
 			s->cur = &s->tip_view;
+			g->present[w->hosts[i].side]++;
 		}
+		g->hh = g->present[0] == 1 && g->present[1] == 1;
+		g->both = g->present[0] && g->present[1];
 	}
+	tallies_start(w);
 }
 
 static void walk_release(struct since_walk *w)
@@ -560,23 +912,29 @@ static void walk_release(struct since_walk *w)
 	envs_release(w);
 	for (i = 0; i < w->nr_groups; i++) {
 		for (j = 0; j < w->nr_hosts; j++)
-			slot_drop(&w->groups[i].slots[j]);
+			slot_drop(&w->groups[i].slots[j], &w->groups[i]);
+		free(w->groups[i].blobs); /* the slots held the last references */
 		free(w->groups[i].slots);
 		free(w->groups[i].file);
+		tally_set_free(w->groups[i].tallies);
 	}
 	for (i = 0; i < w->nr_items; i++)
 		free(w->items[i].hosts);
 	free(w->groups);
 	free(w->items);
+	free(w->eval);
 	free(w->hosts);
+	free(w->by_name);
+	free(w->moved);
+	free(w->coll);
 	store_view_free(w->v);
 }
 
-int differ_since(struct drift_report *r, struct store *st,
-		 const struct differ_rules *rules,
-		 const struct differ_host *const *a, size_t na,
-		 const struct differ_host *const *b, size_t nb,
-		 size_t max_scans, struct ed_err *err)
+static int since_run(struct drift_report *r, struct store *st,
+		     const struct differ_rules *rules,
+		     const struct differ_host *const *a, size_t na,
+		     const struct differ_host *const *b, size_t nb,
+		     size_t max_scans, int full, struct ed_err *err)
 {
 	struct since_walk w;
 	int *held = NULL;
@@ -585,13 +943,14 @@ int differ_since(struct drift_report *r, struct store *st,
 
 	memset(&w, 0, sizeof(w));
 	w.rules = rules;
+	w.full = full;
 	rc = store_view_open(&w.v, st, r->commits[0], err);
 	if (rc < 0)
 		return rc;
 	walk_start(&w, r, a, na, b, nb);
 	held = ed_xcalloc(w.nr_items + 1, sizeof(*held));
 	while (w.alive && (!max_scans || examined < max_scans)) {
-		struct store_view *parent = NULL;
+		struct store_view *newer = w.v, *parent = NULL;
 
 		rc = store_view_parent(&parent, w.v, err);
 		if (rc == ED_ENOTFOUND) {
@@ -600,10 +959,10 @@ int differ_since(struct drift_report *r, struct store *st,
 		}
 		if (rc < 0)
 			goto out;
-		store_view_free(w.v);
 		w.v = parent;
 		examined++;
-		rc = step(&w, held, err);
+		rc = step(&w, newer, held, err);
+		store_view_free(newer);
 		if (rc < 0)
 			goto out;
 	}
@@ -622,4 +981,22 @@ out:
 	free(held);
 	walk_release(&w);
 	return rc;
+}
+
+int differ_since(struct drift_report *r, struct store *st,
+		 const struct differ_rules *rules,
+		 const struct differ_host *const *a, size_t na,
+		 const struct differ_host *const *b, size_t nb,
+		 size_t max_scans, struct ed_err *err)
+{
+	return since_run(r, st, rules, a, na, b, nb, max_scans, 0, err);
+}
+
+int differ_since_full(struct drift_report *r, struct store *st,
+		      const struct differ_rules *rules,
+		      const struct differ_host *const *a, size_t na,
+		      const struct differ_host *const *b, size_t nb,
+		      size_t max_scans, struct ed_err *err)
+{
+	return since_run(r, st, rules, a, na, b, nb, max_scans, 1, err);
 }

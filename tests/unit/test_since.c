@@ -22,9 +22,11 @@
 #include "core/store.h"
 #include "core/strvec.h"
 #include "differ/differ.h"
+#include "differ/internal.h"
 
 #define MAX_HOSTS 8
 #define MAX_COMMITS 16
+#define RANDOM_HISTORIES 60
 
 struct fixture {
 	char tmp[64];
@@ -43,6 +45,8 @@ struct fixture {
 	char commits[MAX_COMMITS][41]; /* commits[1] is the first */
 	size_t nr_commits;
 	const char *prd_meta;   /* meta of env prd's hosts; NULL: role default */
+	const char *metas[MAX_HOSTS][2]; /* host, its meta: before prd_meta */
+	size_t nr_metas;
 };
 
 /* A host as one commit collects it: sysctl NULL leaves the file out. */
@@ -100,6 +104,7 @@ static int setup(void **state)
 	f->have_report = 0;
 	f->nr_commits = 0;
 	f->prd_meta = NULL;
+	f->nr_metas = 0;
 	if (store_init(f->repo.ptr, 0, &f->err) < 0 ||
 	    store_open(&f->st, f->repo.ptr, &f->err) < 0 ||
 	    store_lock(f->st, 1000, &f->err) < 0)
@@ -107,18 +112,46 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+/* Drop the compared tip and the rules; the repository stays. */
+static void release_tip(struct fixture *f)
 {
-	struct fixture *f = *state;
 	size_t i;
 
 	for (i = 0; i < f->nr_hosts; i++)
 		differ_host_release(&f->hosts[i]);
+	f->nr_hosts = f->na = f->nb = 0;
 	if (f->have_report)
 		drift_report_release(&f->r);
+	f->have_report = 0;
 	differ_rules_free(f->rules);
+	f->rules = NULL;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	release_tip(f);
 	store_free(f->st);
 	return 0;
+}
+
+/* The meta a host's snapshots get from f->metas, NULL if none. */
+static const char *host_meta(const struct fixture *f, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr_metas; i++)
+		if (!strcmp(f->metas[i][0], host))
+			return f->metas[i][1];
+	return NULL;
+}
+
+static void set_meta(struct fixture *f, const char *host, const char *meta)
+{
+	assert_true(f->nr_metas < MAX_HOSTS);
+	f->metas[f->nr_metas][0] = host;
+	f->metas[f->nr_metas++][1] = meta;
 }
 
 /* One scan: every host of hv collected (an Envdrift-Collected trailer each). */
@@ -135,8 +168,12 @@ static void scan(struct fixture *f, const struct hv *hv, size_t n)
 	memset(ups, 0, sizeof(ups));
 	assert_true(n <= MAX_HOSTS);
 	for (i = 0; i < n; i++) {
+		const char *meta = host_meta(f, hv[i].host);
+
 		snapshot_init(&snaps[i]);
-		if (f->prd_meta && !strcmp(hv[i].env, "prd"))
+		if (meta)
+			snapshot_add(&snaps[i], "meta", meta, strlen(meta));
+		else if (f->prd_meta && !strcmp(hv[i].env, "prd"))
 			snapshot_add(&snaps[i], "meta", f->prd_meta,
 				     strlen(f->prd_meta));
 		else
@@ -484,6 +521,322 @@ static void test_since_malformed_old_snapshot_is_an_error(void **state)
 	assert_string_equal(find(f, "vm.x", DRIFT_CHANGED, NULL)->since_commit, "");
 }
 
+/* What differ_since set on one item, to hold two walks side by side. */
+struct since_result {
+	char commit[41];
+	char date[11];
+	size_t scans;
+};
+
+static void save_since(const struct fixture *f, struct since_result *out)
+{
+	size_t i;
+
+	for (i = 0; i < f->r.nr; i++) {
+		memcpy(out[i].commit, f->r.items[i].since_commit, 41);
+		memcpy(out[i].date, f->r.items[i].since_date, 11);
+		out[i].scans = f->r.items[i].since_scans;
+	}
+}
+
+static void clear_since(struct fixture *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->r.nr; i++) {
+		memset(f->r.items[i].since_commit, 0, 41);
+		memset(f->r.items[i].since_date, 0, 11);
+		f->r.items[i].since_scans = 0;
+	}
+}
+
+/*
+ * The walk without the tallies' shortcuts, then differ_since, which must
+ * give every item the same run; differ_since's results stay.
+ */
+static void since_both(struct fixture *f, size_t max_scans)
+{
+	struct since_result *inc = calloc(f->r.nr + 1, sizeof(*inc));
+	struct since_result *full = calloc(f->r.nr + 1, sizeof(*full));
+	size_t i;
+
+	assert_non_null(inc);
+	assert_non_null(full);
+	clear_since(f);
+	if (differ_since_full(&f->r, f->st, f->rules, f->a, f->na, f->b, f->nb,
+			      max_scans, &f->err) < 0)
+		fail_msg("differ_since_full: %s", f->err.msg);
+	save_since(f, full);
+	clear_since(f);
+	since(f, max_scans);
+	save_since(f, inc);
+	for (i = 0; i < f->r.nr; i++) {
+		assert_string_equal(inc[i].commit, full[i].commit);
+		assert_string_equal(inc[i].date, full[i].date);
+		assert_int_equal(inc[i].scans, full[i].scans);
+	}
+	free(inc);
+	free(full);
+}
+
+/*
+ * A host changes, changes back, and another changes in between: the
+ * outlier's run is decided by its own host's moves, and a move of another
+ * host that leaves the consensus alone does not end it.
+ */
+static void test_since_an_outlier_survives_another_hosts_move(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv s1[] = { { "stg", "s1", "vm.x = 1\n", NULL },
+				 { "prd", "p1", "vm.x = 1\n", NULL },
+				 { "prd", "p2", "vm.x = 1\n", NULL },
+				 { "prd", "p3", "vm.x = 1\n", NULL },
+				 { "prd", "p4", "vm.x = 1\n", NULL } };
+	const struct hv p3_odd[] = { { "prd", "p3", "vm.x = 5\n", NULL } };
+	const struct hv p3_back[] = { { "prd", "p3", "vm.x = 1\n", NULL } };
+	const struct hv p2_odd[] = { { "prd", "p2", "vm.x = 7\n", NULL } };
+	const struct hv p2_back[] = { { "prd", "p2", "vm.x = 1\n", NULL } };
+	const struct drift_item *it;
+
+	scan(f, s1, 5);
+	scan(f, p3_odd, 1);  /* commit 2: p3 drifts */
+	scan(f, p3_back, 1); /* commit 3: and comes back */
+	scan(f, p2_odd, 1);  /* commit 4: p2 drifts, 1 keeps the majority */
+	scan(f, p3_odd, 1);  /* commit 5: p3 drifts again */
+	scan(f, p2_back, 1); /* commit 6: p2 comes back */
+	compare_tip(f, "stg", "prd");
+	assert_int_equal(f->r.nr, 1);
+	since_both(f, 0);
+	it = find(f, "vm.x", DRIFT_OUTLIER, "p3");
+	assert_since(f, it, 5, 1);
+}
+
+/*
+ * The same run ends when other hosts' moves take the consensus away: with
+ * p1 = 1, p2 = 7, p3 = 5 no value has a majority, so p3 is no outlier.
+ */
+static void test_since_an_outlier_ends_where_the_consensus_ties(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv s1[] = { { "stg", "s1", "vm.x = 1\n", NULL },
+				 { "prd", "p1", "vm.x = 1\n", NULL },
+				 { "prd", "p2", "vm.x = 1\n", NULL },
+				 { "prd", "p3", "vm.x = 1\n", NULL } };
+	const struct hv p3_odd[] = { { "prd", "p3", "vm.x = 5\n", NULL } };
+	const struct hv p2_odd[] = { { "prd", "p2", "vm.x = 7\n", NULL } };
+	const struct hv p2_back[] = { { "prd", "p2", "vm.x = 1\n", NULL } };
+	const struct hv s1_only[] = { { "stg", "s1", "vm.x = 1\n", NULL } };
+
+	scan(f, s1, 4);
+	scan(f, p3_odd, 1);  /* commit 2 */
+	scan(f, p2_odd, 1);  /* commit 3: a three-way tie */
+	scan(f, p2_back, 1); /* commit 4: 1 is the consensus again */
+	scan(f, s1_only, 1);
+	compare_tip(f, "stg", "prd");
+	since_both(f, 0);
+	assert_since(f, find(f, "vm.x", DRIFT_OUTLIER, "p3"), 4, 0);
+}
+
+/*
+ * With one host left on each side the differ compares them as host against
+ * host, whatever their roles: a move of a host outside the item's role
+ * then decides it (here s1, a db host, meets the web item's p1).
+ */
+static void test_since_host_against_host_ignores_roles(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv s1[] = { { "stg", "s1", "vm.x = 2\n", NULL },
+				 { "prd", "p1", "vm.x = 2\n", NULL } };
+	const struct hv s1_moves[] = { { "stg", "s1", "vm.x = 1\n", NULL } };
+	const struct hv s2[] = { { "stg", "s2", "vm.x = 1\n", NULL } };
+
+	set_meta(f, "s1", "role db\n");
+	set_meta(f, "p1", "role web\n");
+	set_meta(f, "s2", "role web\n");
+	scan(f, s1, 2);
+	scan(f, s1_moves, 1); /* commit 2: s1 and p1 differ */
+	scan(f, s2, 1);       /* commit 3: web against web */
+	compare_tip(f, "stg", "prd");
+	since_both(f, 0);
+	assert_since(f, find(f, "vm.x", DRIFT_CHANGED, NULL), 2, 1);
+}
+
+/* Deterministic pseudo-random numbers for the generated histories. */
+static unsigned next_rand(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fffu;
+}
+
+static const char *const random_hosts[][2] = {
+	{ "stg", "s1" }, { "stg", "s2" }, { "stg", "s3" },
+	{ "prd", "p1" }, { "prd", "p2" }, { "prd", "p3" }, { "prd", "p4" },
+};
+#define RANDOM_HOSTS (sizeof(random_hosts) / sizeof(random_hosts[0]))
+
+/*
+ * One commit of a generated history: each host of active (a bit per host
+ * of random_hosts) is collected anew (roles, values, a collector left out
+ * or not collected), removed, or left alone. present[] tracks which hosts
+ * the branch holds.
+ */
+static void random_commit(struct fixture *f, unsigned *seed, unsigned active,
+			  int *present)
+{
+	static const char *const metas[] = {
+		"role web\n", "role web\n", "role web\n", "role db\n",
+		"role db\nrole web\n",
+		"collector sysctl not-collected: test\nrole web\n",
+	};
+	struct store_update ups[RANDOM_HOSTS];
+	struct snapshot snaps[RANDOM_HOSTS];
+	struct ed_strvec tr = ED_STRVEC_INIT;
+	struct store_result res;
+	size_t i, n = 0;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	memset(ups, 0, sizeof(ups));
+	for (i = 0; i < RANDOM_HOSTS; i++) {
+		unsigned r = next_rand(seed) % 10;
+		struct ed_buf b = ED_BUF_INIT;
+		const char *meta;
+
+		if (!(active & (1u << i)))
+			continue;
+		if (n == 0 && i + 1 == RANDOM_HOSTS)
+			r = 0; /* every commit changes something */
+		if (r == 9 && present[i]) {
+			ups[n].env = random_hosts[i][0];
+			ups[n].host = random_hosts[i][1];
+			ups[n++].snap = NULL;
+			present[i] = 0;
+			continue;
+		}
+		if (r >= 5)
+			continue;
+		meta = metas[next_rand(seed) % 6];
+		snapshot_init(&snaps[n]);
+		snapshot_add(&snaps[n], "meta", meta, strlen(meta));
+		ed_buf_addf(&b, "vm.x = %u\nvm.y = %u\nvm.z = %u\n",
+			    next_rand(seed) % 3 ? 1u : 2u, next_rand(seed) % 3,
+			    next_rand(seed) % 2);
+		if (next_rand(seed) % 8)
+			snapshot_add(&snaps[n], "sysctl", b.ptr, b.len);
+		ed_buf_reset(&b);
+		ed_buf_addf(&b, "p amd64 %u\n", next_rand(seed) % 4 ? 1u : 2u);
+		if (next_rand(seed) % 6)
+			snapshot_add(&snaps[n], "packages", b.ptr, b.len);
+		ed_buf_release(&b);
+		ups[n].env = random_hosts[i][0];
+		ups[n].host = random_hosts[i][1];
+		ups[n].snap = &snaps[n];
+		if (r < 4)
+			ed_strvec_pushf(&tr, "Envdrift-Collected: %s/%s",
+					random_hosts[i][0], random_hosts[i][1]);
+		n++;
+		present[i] = 1;
+	}
+	rc = store_commit(f->st, &res, ups, n, "random", &tr, &f->err);
+	for (i = 0; i < n; i++)
+		if (ups[i].snap)
+			snapshot_release(&snaps[i]);
+	ed_strvec_release(&tr);
+	if (rc < 0) {
+		store_result_release(&res);
+		fail_msg("store_commit: %s", f->err.msg);
+	}
+	assert_true(f->nr_commits + 1 < MAX_COMMITS);
+	memcpy(f->commits[++f->nr_commits], res.commit, 41);
+	store_result_release(&res);
+}
+
+/* Pins and an expectation put items the tallies leave alone in the mix. */
+static void random_rules(struct fixture *f)
+{
+	struct ed_buf path = ED_BUF_INIT;
+	FILE *fp;
+
+	ed_buf_addf(&path, "%s/random%u.yaml", f->tmp, f->seq);
+	fp = fopen(path.ptr, "w");
+	assert_non_null(fp);
+	fputs("pins:\n  - \"sysctl:vm.y = 1\"\n"
+	      "expect:\n  - key: \"sysctl:vm.z\"\n    differs: with-memory\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(differ_rules_load(&f->rules, path.ptr, &f->err), 0);
+	ed_buf_release(&path);
+}
+
+/*
+ * The tallies' shortcuts change nothing: on generated histories (hosts
+ * changing, changing back, leaving, switching roles, not collecting a
+ * collector) every item gets the same run as when every moved group is
+ * compared anew, with and without a scan limit. The histories follow one
+ * another in one repository (creating one costs more than a history), so
+ * later walks also cross earlier histories.
+ */
+static void test_since_tallies_agree_with_full_comparisons(void **state)
+{
+	static const size_t limits[] = { 0, 3, 10 };
+	struct fixture *f = *state;
+	struct since_result *inc = NULL, *full = NULL;
+	int present[RANDOM_HOSTS];
+	unsigned seed, items = 0, walked = 0;
+
+	memset(present, 0, sizeof(present));
+	for (seed = 1; seed <= RANDOM_HISTORIES; seed++) {
+		unsigned rs = seed;
+		size_t commits = 4 + next_rand(&rs) % 10, c, i, l;
+		/* one to three hosts of stg, one to four of prd, p4 always */
+		unsigned active = (next_rand(&rs) % 7 + 1) |
+				  ((next_rand(&rs) % 8) << 3) | (1u << 6);
+
+		release_tip(f);
+		f->nr_commits = 0;
+		if (seed % 3 == 0)
+			random_rules(f);
+		for (c = 0; c < commits; c++)
+			random_commit(f, &rs, active, present);
+		compare_tip(f, "stg", "prd");
+		inc = calloc(f->r.nr + 1, sizeof(*inc));
+		full = calloc(f->r.nr + 1, sizeof(*full));
+		assert_non_null(inc);
+		assert_non_null(full);
+		for (l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+			size_t limit = limits[l];
+
+			clear_since(f);
+			since(f, limit);
+			save_since(f, inc);
+			clear_since(f);
+			if (differ_since_full(&f->r, f->st, f->rules, f->a, f->na,
+					      f->b, f->nb, limit, &f->err) < 0)
+				fail_msg("differ_since_full: %s", f->err.msg);
+			save_since(f, full);
+			for (i = 0; i < f->r.nr; i++) {
+				const struct drift_item *it = &f->r.items[i];
+
+				if (strcmp(inc[i].commit, full[i].commit) ||
+				    inc[i].scans != full[i].scans ||
+				    strcmp(inc[i].date, full[i].date))
+					fail_msg("seed %u limit %zu: %s %s:%s (%s) since %s/%zu, full walk %s/%zu",
+						 seed, limit, drift_kind_name(it->kind),
+						 it->collector, it->key,
+						 it->host ? it->host : "-",
+						 inc[i].commit, inc[i].scans,
+						 full[i].commit, full[i].scans);
+				walked += strcmp(inc[i].commit, f->commits[f->nr_commits]) != 0;
+			}
+		}
+		items += (unsigned)f->r.nr;
+		free(inc);
+		free(full);
+	}
+	/* the histories are worth their time: many items, many dated back */
+	assert_true(items > RANDOM_HISTORIES);
+	assert_true(walked > RANDOM_HISTORIES / 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +851,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_since_dates_a_role_one_side_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_reads_only_the_items_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_malformed_old_snapshot_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_an_outlier_survives_another_hosts_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_an_outlier_ends_where_the_consensus_ties, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_host_against_host_ignores_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_tallies_agree_with_full_comparisons, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
