@@ -38,43 +38,10 @@ printf '    becomers:\n      hosts:\n        h1: {ansible_become: true}\n       
 SCAN="$ENVDRIFT scan --repo $R --known-hosts $FLEET_KNOWN_HOSTS -j 3"
 H1=hosts/staging/h1
 
-# Every secret string planted goes to $TMP/secrets, every secret file's
-# plain SHA-256 to $TMP/hashes, its git blob id to $TMP/blobs, other forms
-# to $TMP/derived: all are searched for in every output (as t0022).
-: >"$TMP/secrets"
-: >"$TMP/hashes"
-: >"$TMP/blobs"
-: >"$TMP/derived"
-rnd() { od -An -tx1 -N12 /dev/urandom | tr -d ' \n'; }
-marker() {
-	_h=$(rnd)
-	echo "$_h" >>"$TMP/secrets"
-	echo "$1-$_h" >>"$TMP/secrets"
-	echo "$1-$_h"
-}
-# remember FILE [pem]: its plain sha256 and blob id; pem: its key body lines
-remember() {
-	[ "${2:-}" != pem ] ||
-		sed -n '/^-----BEGIN/,/^-----END/p' "$1" | grep -v -- '-----' |
-		awk 'length($0) >= 20' >>"$TMP/secrets"
-	sha256sum <"$1" | cut -d' ' -f1 >>"$TMP/hashes"
-	git hash-object --no-filters "$1" >>"$TMP/blobs"
-}
-# put K PATH MODE|- [pem]: $TMP/in as host K's PATH (a new inode: chmod
-# touches no other root; '-' keeps the old file's mode and owner)
-put() {
-	fleet_set_file "$FL" "$1" "$2" <"$TMP/in" || { fail "fleet_set_file h$1 $2"; return 1; }
-	[ "$3" = - ] || chmod "$3" "$FL/hosts/h$1$2" || { fail "chmod h$1 $2"; return 1; }
-	remember "$FL/hosts/h$1$2" "${4:-}"
-}
+. "$TESTS_DIR/../lib/secrets.sh"
 # fok K: a new random tcp_fastopen_key for host K (the template's 0600 kept)
 fok() {
-	_v=$(od -An -tx4 -N16 /dev/urandom | awk '{ printf "%08s-%08s-%08s-%08s", $1, $2, $3, $4 }')
-	echo "$_v" >>"$TMP/secrets"
-	echo "$_v" | tr -d - >>"$TMP/derived"
-	printf '%s' "$_v" | sha256sum | cut -d' ' -f1 >>"$TMP/hashes"
-	printf '%s\n' "$_v" | sha256sum | cut -d' ' -f1 >>"$TMP/hashes"
-	fleet_set_sysctl "$FL" "$1" net.ipv4.tcp_fastopen_key "$_v" || fail "fleet_set_sysctl h$1"
+	fleet_set_sysctl "$FL" "$1" net.ipv4.tcp_fastopen_key "$(fok_value)" || fail "fleet_set_sysctl h$1"
 }
 # stable K: a new IPv6 stable_secret (RFC 7217) for host K, 0600 root
 stable() {
@@ -85,24 +52,6 @@ stable() {
 	fleet_set_file "$FL" "$1" /proc/sys/net/ipv6/conf/default/stable_secret "$_v" 0600 ||
 		fail "stable_secret h$1"
 }
-leaks() {
-	sort -u "$TMP/secrets" "$TMP/derived" "$TMP/hashes" "$TMP/blobs" >"$TMP/needles"
-	_n=0
-	while IFS= read -r _s; do
-		[ -n "$_s" ] || continue
-		if grep -raqF -- "$_s" "$@"; then
-			_n=$((_n + 1))
-			echo "# found in $(grep -ralF -- "$_s" "$@" | head -3 | tr '\n' ' '): $_s" >&2
-		fi
-	done <"$TMP/needles"
-	echo "$_n"
-}
-no_secrets() {
-	_d=$1; shift
-	expect_eq "$_d: no secret, plain sha256 or blob id ($(sort -u "$TMP/secrets" "$TMP/derived" "$TMP/hashes" "$TMP/blobs" | wc -l) strings)" \
-		0 "$(leaks "$@")"
-}
-
 # plant K SUFFIX: (re)write every root-only secret of host K
 plant() {
 	# shadow: marker hashes for root and the login user, 0640 root:shadow kept
@@ -242,30 +191,12 @@ cp "$TMP/out" "$TMP/rep/diff-time.json"
 expect_eq "json over time: exactly the 6 changed secrets" 6 \
 	"$(grep -o '"kind": "changed"' "$TMP/rep/diff-time.json" | wc -l)"
 
-for fmt in text json markdown junit html patch; do
-	"$ENVDRIFT" diff --repo "$R" --color never --format "$fmt" h1 h2 >"$TMP/rep/diff-h1h2.$fmt" 2>"$TMP/rep/diff-h1h2.$fmt.err"
-	expect_eq "diff h1 h2 --format $fmt: exit 1 (drift)" 1 $?
-	"$ENVDRIFT" diff --repo "$R" --color never --format "$fmt" "h1@$C1" h1 >"$TMP/rep/diff-t.$fmt" 2>"$TMP/rep/diff-t.$fmt.err"
-	expect_eq "diff h1@C1 h1 --format $fmt: exit 1 (drift)" 1 $?
-done
+every_report "$C1"
 expect_grep "diff h1 h2 text names db.conf" "/etc/app/db\.conf" "$TMP/rep/diff-h1h2.text"
 expect_grep "diff h1 h2 text names shadow" "/etc/shadow" "$TMP/rep/diff-h1h2.text"
 expect_grep "control: the patch shows a plain config file's diff" "^\+colour = red$" "$TMP/rep/diff-h1h2.patch"
 expect_grep "control: so does html" "colour = red" "$TMP/rep/diff-h1h2.html"
-expect_exit 1 "check h1 h2 with every format to files" "$ENVDRIFT" check --repo "$R" h1 h2 \
-	--format text:"$TMP/rep/check.txt" --format json:"$TMP/rep/check.json" \
-	--format markdown:"$TMP/rep/check.md" --format junit:"$TMP/rep/check.xml" \
-	--format html:"$TMP/rep/check.html" --format patch:"$TMP/rep/check.patch"
-cp "$TMP/err" "$TMP/rep/check.err"
-expect_exit 0 "report staging..prod with every format to files" "$ENVDRIFT" report --repo "$R" \
-	--format text:"$TMP/rep/report.txt" --format json:"$TMP/rep/report.json" \
-	--format markdown:"$TMP/rep/report.md" --format junit:"$TMP/rep/report.xml" \
-	--format html:"$TMP/rep/report.html" --format patch:"$TMP/rep/report.patch"
 expect_grep "report lists a root-only secret file (token values)" "/etc/app/db\.conf" "$TMP/rep/report.json"
-expect_exit 0 "status" "$ENVDRIFT" status --repo "$R"
-cp "$TMP/out" "$TMP/rep/status.txt"
-expect_exit 0 "status --format json" "$ENVDRIFT" status --repo "$R" --format json
-cp "$TMP/out" "$TMP/rep/status.json"
 expect_exit 0 "report --commit into the repository" "$ENVDRIFT" report --repo "$R" --commit
 
 # 4. become dropped again: unreadable; what the become scan saw is kept
