@@ -188,10 +188,6 @@ static void tally_key(struct tally *t, const struct differ_host *const *g,
 	tally_facts(t, g, n, collector, key, NULL);
 }
 
-/*
- * The fact of (collector, key) on h, advancing *cur: keys are visited in
- * sorted order, so one forward pass over each host's facts serves them all.
- */
 static int fact_cmp(const struct fact *f, const char *collector, const char *key)
 {
 	int c = strcmp(f->collector, collector);
@@ -199,8 +195,8 @@ static int fact_cmp(const struct fact *f, const char *collector, const char *key
 	return c ? c : strcmp(f->key, key);
 }
 
-static const struct fact *cursor_find(const struct differ_host *h, size_t *cur,
-				      const char *collector, const char *key)
+const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
+				     const char *collector, const char *key)
 {
 	size_t lo = *cur, hi = h->nr_facts, step = 1;
 	int c, tries;
@@ -486,7 +482,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 		}
 		for (s = 0; s < 2; s++)
 			for (i = 0; i < ng[s]; i++)
-				fv[s][i] = cursor_find(g[s][i], &cur[s][i], collector, key);
+				fv[s][i] = differ_fact_seek(g[s][i], &cur[s][i], collector, key);
 		tally_facts(&t[0], a, na, collector, key, fv[0]);
 		tally_facts(&t[1], b, nb, collector, key, fv[1]);
 		if (ex == EXPECT_BETWEEN && sides_between(xenvs, a, na, b, nb))

@@ -40,6 +40,15 @@ size_t differ_parse_file(struct fact **out, size_t *nr, const char *name,
 void differ_facts_free(struct fact *f, size_t nr);
 
 /*
+ * The fact collector:key of h, searched from *cur on, which it then moves:
+ * asked in key order, one galloping pass over h's facts serves all keys.
+ * NULL when h lacks it.
+ */
+struct differ_host;
+const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
+				    const char *collector, const char *key);
+
+/*
  * Running tallies for drift age (differ/tally.c), for the plain keys of
  * one collector file: per key and role, each side's votes as compare_role
  * counts them (hosts of the role present, those that collected the file,

@@ -149,42 +149,6 @@ int tally_set_changed(const struct tally_set *ts, size_t i)
 	return ts->v[i].changed;
 }
 
-static int fact_cmp(const struct fact *f, const char *collector, const char *key)
-{
-	int c = strcmp(f->collector, collector);
-
-	return c ? c : strcmp(f->key, key);
-}
-
-/*
- * The fact collector:key of h, searched from *cur on, which it then marks:
- * asked in key order, one galloping pass over the facts serves all keys.
- */
-static const struct fact *seek_fact(const struct differ_host *h, size_t *cur,
-				    const char *collector, const char *key)
-{
-	size_t lo = *cur, hi = h->nr_facts, step = 1;
-
-	while (lo + step < hi && fact_cmp(&h->facts[lo + step], collector, key) < 0) {
-		lo += step;
-		step *= 2;
-	}
-	if (lo + step < hi)
-		hi = lo + step + 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (fact_cmp(&h->facts[mid], collector, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*cur = lo;
-	if (lo < h->nr_facts && !fact_cmp(&h->facts[lo], collector, key))
-		return &h->facts[lo];
-	return NULL;
-}
-
 static void bump(size_t *n, int sign)
 {
 	if (sign > 0)
@@ -238,7 +202,7 @@ void tally_set_votes(struct tally_set *ts, int side, const struct differ_host *h
 		bump(&s->members, sign);
 		if (!collected)
 			continue;
-		f = seek_fact(h, &cur, ts->file, ta->key);
+		f = differ_fact_seek(h, &cur, ts->file, ta->key);
 		bump(&s->voters, sign);
 		side_count(s, f ? f->value : NULL, sign);
 	}
