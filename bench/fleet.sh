@@ -2,7 +2,8 @@
 # Issue 4's fleet benchmark: envdrift check against a state repository of
 # 100, 300 and 1,000 hosts in 3 environments (~3,000 facts per host; most
 # hosts of a role share most blob ids, as a real fleet does), then the
-# extra cost of drift age after 365 more scan commits.
+# extra cost of drift age after 365 more scan commits; then the same hosts
+# as scan commits (one unchanged, then 5 that each change every host).
 #
 #   sh bench/fleet.sh path/to/envdrift [RESULTS_FILE]
 #
@@ -119,3 +120,20 @@ echo "fleet_scan_check_1000_rss=$2" >> "$RES"
 set -- $(median_run "$ED" check --repo "$R2" --baseline "$T/parity.yaml")
 echo "  check, 1000 hosts after a second (unchanged) scan: median $1 ms"
 echo "fleet_scan_check_1000_2_ms=$1" >> "$RES"
+
+# Fleet-wide change nights: 5 more scans, each after one package version
+# was bumped in every root (unattended upgrades everywhere), so every host
+# moves at every commit and drift age re-reads every host at each step.
+for round in 1 2 3 4 5; do
+	for root in base pkg conf; do
+		st=$T/$root/var/lib/dpkg/status
+		awk -v r="$round" '/^Package: /{p++} /^Version: /&&p==2{$0="Version: 1." r} {print}' "$st" > "$st.new"
+		rm "$st"
+		mv "$st.new" "$st"
+	done
+	"$ED" scan -q --repo "$R2" -i "$T/inventory.yaml"
+done
+set -- $(median_run "$ED" check --repo "$R2" --baseline "$T/parity.yaml")
+echo "  check, 1000 hosts after 5 scans that each changed every host: median $1 ms, peak RSS $2 KB"
+echo "fleet_scan_check_1000_all_changed_ms=$1" >> "$RES"
+echo "fleet_scan_check_1000_all_changed_rss=$2" >> "$RES"
