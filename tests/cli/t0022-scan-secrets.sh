@@ -132,20 +132,9 @@ expect_grep "git diff: password token changed" "^\+password = hmac:" "$TMP/gdl"
 expect_grep "git diff: api_token token changed" "^\+api_token: hmac:" "$TMP/gdl"
 expect_grep "git diff: sysctl token changed" "^\+net\.ipv4\.tcp_fastopen_key = hmac:" "$TMP/gdl"
 
-mkdir -p "$TMP/rep"
-expect_exit 1 "envdrift diff h1@C1 h1: drift" "$ENVDRIFT" diff --repo "$R" --color never "h1@$C1" h1
-cp "$TMP/out" "$TMP/rep/diff-time.txt"; cp "$TMP/err" "$TMP/rep/diff-time.err"
-# /etc/ssh/ssh_host_* is ignored by diff-defaults.yaml (host keys differ by design)
-for k in files:/etc/app/db.conf files:/etc/app/api.yaml files:/etc/ssl/private/app.pem \
-	files:/etc/app/embedded-key.txt files:/etc/app/server.key sysctl:net.ipv4.tcp_fastopen_key; do
-	expect_grep "diff over time reports $k" "$(echo "$k" | sed 's/[.]/\\./g; s/^\([a-z]*\):/\1.?/')" "$TMP/rep/diff-time.txt"
-done
-expect_exit 1 "diff --format json over time" "$ENVDRIFT" diff --repo "$R" --format json "h1@$C1" h1
-cp "$TMP/out" "$TMP/rep/diff-time.json"
-# 5 files + 1 sysctl: diff-defaults.yaml ignores files:/etc/ssh/ssh_host_*
-expect_eq "json over time: exactly the 6 changed secrets" 6 \
-	"$(grep -o '"kind": "changed"' "$TMP/rep/diff-time.json" | wc -l)"
-
+diff_over_time "$C1" 6 files:/etc/app/db.conf files:/etc/app/api.yaml \
+	files:/etc/ssl/private/app.pem files:/etc/app/embedded-key.txt \
+	files:/etc/app/server.key sysctl:net.ipv4.tcp_fastopen_key
 every_report "$C1"
 expect_grep "diff h1 h2 text names db.conf" "/etc/app/db\.conf" "$TMP/rep/diff-h1h2.text"
 expect_grep "control: the patch shows a plain config file's diff" "^\+colour = red$" "$TMP/rep/diff-h1h2.patch"

@@ -178,19 +178,9 @@ expect_grep "git diff: password token changed" "^\+password = hmac:" "$TMP/gdl"
 expect_grep "git diff: tcp_fastopen_key token changed" "^\+net\.ipv4\.tcp_fastopen_key = hmac:" "$TMP/gdl"
 expect_grep "git diff: stable_secret token changed" "^\+net\.ipv6\.conf\.default\.stable_secret = hmac:" "$TMP/gdl"
 
-mkdir -p "$TMP/rep"
-expect_exit 1 "envdrift diff h1@C1 h1: drift" "$ENVDRIFT" diff --repo "$R" --color never "h1@$C1" h1
-cp "$TMP/out" "$TMP/rep/diff-time.txt"
-# /etc/ssh/ssh_host_* is ignored by diff-defaults.yaml (host keys differ by design)
-for k in files:/etc/shadow files:/etc/ssl/private/app.pem files:/etc/app/db.conf \
-	files:/etc/app/server.key sysctl:net.ipv4.tcp_fastopen_key sysctl:net.ipv6.conf.default.stable_secret; do
-	expect_grep "diff over time reports $k" "$(echo "$k" | sed 's/[.]/\\./g; s/^\([a-z]*\):/\1.?/')" "$TMP/rep/diff-time.txt"
-done
-expect_exit 1 "diff --format json over time" "$ENVDRIFT" diff --repo "$R" --format json "h1@$C1" h1
-cp "$TMP/out" "$TMP/rep/diff-time.json"
-expect_eq "json over time: exactly the 6 changed secrets" 6 \
-	"$(grep -o '"kind": "changed"' "$TMP/rep/diff-time.json" | wc -l)"
-
+diff_over_time "$C1" 6 files:/etc/shadow files:/etc/ssl/private/app.pem \
+	files:/etc/app/db.conf files:/etc/app/server.key \
+	sysctl:net.ipv4.tcp_fastopen_key sysctl:net.ipv6.conf.default.stable_secret
 every_report "$C1"
 expect_grep "diff h1 h2 text names db.conf" "/etc/app/db\.conf" "$TMP/rep/diff-h1h2.text"
 expect_grep "diff h1 h2 text names shadow" "/etc/shadow" "$TMP/rep/diff-h1h2.text"

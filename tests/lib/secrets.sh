@@ -70,6 +70,25 @@ no_secrets() {
 		0 "$(leaks "$@")"
 }
 
+# diff_over_time C1 N KEY...: diff h1@C1 h1 as text and json into
+# $TMP/rep; the text must report each collector:KEY, the json exactly N
+# changed items (SSH host keys are ignored by diff-defaults.yaml)
+diff_over_time() {
+	_c1=$1 _n=$2
+	shift 2
+	mkdir -p "$TMP/rep"
+	expect_exit 1 "envdrift diff h1@C1 h1: drift" "$ENVDRIFT" diff --repo "$R" --color never "h1@$_c1" h1
+	cp "$TMP/out" "$TMP/rep/diff-time.txt"
+	cp "$TMP/err" "$TMP/rep/diff-time.err"
+	for _k; do
+		expect_grep "diff over time reports $_k" "$(echo "$_k" | sed 's/[.]/\\./g; s/^\([a-z]*\):/\1.?/')" "$TMP/rep/diff-time.txt"
+	done
+	expect_exit 1 "diff --format json over time" "$ENVDRIFT" diff --repo "$R" --format json "h1@$_c1" h1
+	cp "$TMP/out" "$TMP/rep/diff-time.json"
+	expect_eq "json over time: exactly the $_n changed secrets" "$_n" \
+		"$(grep -o '"kind": "changed"' "$TMP/rep/diff-time.json" | wc -l)"
+}
+
 # every_report C1: into $TMP/rep, diff h1 h2 and h1@C1 h1 in all six
 # formats (each must exit 1), check h1 h2 and report to files in all six,
 # status and status --format json
