@@ -540,41 +540,27 @@ int vfs_closedir(struct vfs_dir *d)
 	return rc;
 }
 
+struct image_fd {
+	struct vfs *fs;
+	int fd;
+};
+
+static ssize_t read_image(void *ctx, void *buf, size_t len)
+{
+	const struct image_fd *f = ctx;
+
+	return vfs_read(f->fs, f->fd, buf, len);
+}
+
 int vfs_read_fd(struct vfs *fs, struct ed_buf *out, int fd, const char *name,
 		size_t max, struct ed_err *err)
 {
-	size_t got = 0;
+	struct image_fd f = { fs, fd };
 
 	if (!fs)
 		return ed_buf_read_fd(out, fd, name, max, err);
 	/* ed_buf_read_fd's loop, so messages and limits are the same */
-	for (;;) {
-		size_t want = 65536;
-		ssize_t n;
-
-		if (got >= max) {
-			char c;
-
-			n = vfs_read(fs, fd, &c, 1);
-			if (n > 0)
-				return ed_err_set(err, ED_EPARTIAL,
-						  "%s: larger than %zu bytes",
-						  name, max);
-			break;
-		}
-		if (want > max - got)
-			want = max - got;
-		ed_buf_grow(out, want);
-		n = vfs_read(fs, fd, out->ptr + out->len, want);
-		if (n < 0)
-			return ed_err_errno(err, ED_EIO, errno, "%s: read",
-					    name);
-		if (n == 0)
-			break;
-		ed_buf_setlen(out, out->len + (size_t)n);
-		got += (size_t)n;
-	}
-	return 0;
+	return ed_buf_read_from(out, read_image, &f, name, max, err);
 }
 
 int vfs_read_file(struct vfs *fs, struct ed_buf *out, const char *path,

@@ -138,8 +138,8 @@ char *ed_buf_detach(struct ed_buf *b, size_t *len_out)
 	return p;
 }
 
-int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
-		   size_t max_bytes, struct ed_err *err)
+int ed_buf_read_from(struct ed_buf *b, ed_buf_reader *rd, void *ctx,
+		     const char *name, size_t max_bytes, struct ed_err *err)
 {
 	size_t got = 0;
 
@@ -150,7 +150,7 @@ int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
 		if (got >= max_bytes) {
 			char c;
 
-			n = read(fd, &c, 1);
+			n = rd(ctx, &c, 1);
 			if (n > 0)
 				return ed_err_set(err, ED_EPARTIAL,
 						  "%s: larger than %zu bytes",
@@ -160,7 +160,7 @@ int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
 		if (want > max_bytes - got)
 			want = max_bytes - got;
 		ed_buf_grow(b, want);
-		n = read(fd, b->ptr + b->len, want);
+		n = rd(ctx, b->ptr + b->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -173,6 +173,17 @@ int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
 		got += (size_t)n;
 	}
 	return 0;
+}
+
+static ssize_t read_fd(void *ctx, void *buf, size_t len)
+{
+	return read(*(const int *)ctx, buf, len);
+}
+
+int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
+		   size_t max_bytes, struct ed_err *err)
+{
+	return ed_buf_read_from(b, read_fd, &fd, name, max_bytes, err);
 }
 
 int ed_buf_read_file(struct ed_buf *b, const char *path, size_t max_bytes,

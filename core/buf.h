@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 
@@ -48,5 +49,12 @@ int ed_buf_read_file(struct ed_buf *b, const char *path, size_t max_bytes,
 /* Same, from an fd already open (not closed here); name is for messages. */
 int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
 		   size_t max_bytes, struct ed_err *err);
+/*
+ * Same, from any reader behaving as read(2) on ctx: bytes read, 0 at the
+ * end, -1 with errno set (EINTR is retried).
+ */
+typedef ssize_t ed_buf_reader(void *ctx, void *buf, size_t len);
+int ed_buf_read_from(struct ed_buf *b, ed_buf_reader *rd, void *ctx,
+		     const char *name, size_t max_bytes, struct ed_err *err);
 
 #endif
