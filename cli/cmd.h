@@ -57,9 +57,13 @@ struct cli_outputs {
 /* Add one "NAME[:FILE]"; -1 for an unknown format or too many outputs. */
 int cli_output_add(struct cli_outputs *o, const char *spec);
 void cli_outputs_release(struct cli_outputs *o);
-/* Write r to every output (text on stdout when none was given). */
+/*
+ * Write the nr reports r to every output (text on stdout when none was
+ * given) as one document each (report_write_many). A file is written to a
+ * temporary name and renamed, so a reader never sees half a report.
+ */
 int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
-		      const char *color, struct ed_err *err);
+		      size_t nr, const char *color, struct ed_err *err);
 
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */

@@ -359,61 +359,6 @@ static int gate_run(struct check *c, const char *baseline, long long max_age,
 	return rc;
 }
 
-/*
- * Every report into one document of format (report_write_many: several
- * parity pairs are concatenated for text, markdown and patch, wrapped for
- * json, one <testsuites> for junit, one page for html).
- */
-static int gate_write_one(const struct check *c, const char *format, FILE *f,
-			  int color, struct ed_err *err)
-{
-	return report_write_many(f, format, c->reports, c->nreports, color, err);
-}
-
-/*
- * As cli_outputs_write, for several reports: a file is written to a
- * temporary name and renamed, so a reader never sees half a report.
- */
-static int gate_write(const struct check *c, const struct cli_outputs *outs,
-		      const char *color, struct ed_err *err)
-{
-	size_t o;
-	int rc = 0;
-
-	if (c->nreports == 1)
-		return cli_outputs_write(outs, &c->reports[0], color, err);
-	for (o = 0; o < (outs->nr ? outs->nr : 1) && !rc; o++) {
-		const char *format = outs->nr ? outs->v[o].format : "text";
-		const char *path = outs->nr ? outs->v[o].path : NULL;
-		struct ed_buf tmp = ED_BUF_INIT;
-		FILE *f = stdout;
-
-		if (path) {
-			ed_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-			f = fopen(tmp.ptr, "w");
-			if (!f) {
-				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
-				ed_buf_release(&tmp);
-				return rc;
-			}
-		}
-		rc = gate_write_one(c, format, f,
-				    !path && (!strcmp(color, "always") ||
-					      (!strcmp(color, "auto") && isatty(STDOUT_FILENO))),
-				    err);
-		if (path) {
-			if (fclose(f) != 0 && !rc)
-				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
-			if (!rc && rename(tmp.ptr, path) < 0)
-				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
-			if (rc)
-				unlink(tmp.ptr);
-		}
-		ed_buf_release(&tmp);
-	}
-	return rc;
-}
-
 /* Hosts reported stale and not waived. */
 static size_t stale_hosts(const struct check *c)
 {
@@ -570,7 +515,7 @@ int cmd_check(int argc, char **argv)
 	c.rules = rules;
 	c.cache = differ_fact_cache_new();
 	if (gate_run(&c, g.baseline, g.max_age, &err) < 0 ||
-	    gate_write(&c, &g.outs, g.color, &err) < 0)
+	    cli_outputs_write(&g.outs, c.reports, c.nreports, g.color, &err) < 0)
 		goto out;
 	stale = stale_hosts(&c);
 	/* the one-line verdict goes to stderr; stdout is the report */
@@ -723,7 +668,7 @@ int cmd_report(int argc, char **argv)
 	if (gate_run(&c, g.baseline ? g.baseline : "(built-in rules)", g.max_age, &err) < 0)
 		goto out;
 	if (g.commit ? commit_reports(&c, 300000, &err) < 0 :
-		       gate_write(&c, &g.outs, g.color, &err) < 0)
+		       cli_outputs_write(&g.outs, c.reports, c.nreports, g.color, &err) < 0)
 		goto out;
 	rc = EXIT_OK;
 out:

@@ -146,7 +146,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	if (differ_content_diffs(&r, sides[0].view, sides[1].view, ga, sides[0].nr,
 				 gb, sides[1].nr, &err) < 0 ||
-	    cli_outputs_write(&outs, &r, color, &err) < 0)
+	    cli_outputs_write(&outs, &r, 1, color, &err) < 0)
 		goto out;
 	rc = EXIT_OK;
 	for (i = 0; i < r.nr; i++)

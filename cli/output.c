@@ -46,7 +46,7 @@ void cli_outputs_release(struct cli_outputs *o)
 }
 
 int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
-		      const char *color, struct ed_err *err)
+		      size_t nr, const char *color, struct ed_err *err)
 {
 	size_t i;
 
@@ -68,9 +68,10 @@ int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 		} else {
 			tty = isatty(STDOUT_FILENO);
 		}
-		rc = report_write(f, format, r,
-				  !strcmp(color, "always") || (!strcmp(color, "auto") && tty),
-				  err);
+		rc = report_write_many(f, format, r, nr,
+				       !strcmp(color, "always") ||
+				       (!strcmp(color, "auto") && tty),
+				       err);
 		if (path) {
 			if (fclose(f) != 0 && !rc)
 				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);
