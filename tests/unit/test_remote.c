@@ -52,6 +52,24 @@ static void run_command(struct ed_buf *out, const char *cmd)
 	ed_buf_release(&errline);
 }
 
+/*
+ * Run the scan's script for cfg here, keep its answer in f->stream and
+ * decode it into img; warnings get the decoder's.
+ */
+static void scan_here(struct fixture *f, const struct collect_config *cfg,
+		      struct vfs *img, struct ed_strvec *warnings)
+{
+	struct ed_buf cmd = ED_BUF_INIT;
+	struct ed_err err = ED_ERR_INIT;
+
+	remote_command(&cmd, cfg, 0);
+	run_command(&f->stream, cmd.ptr);
+	if (remote_decode(img, f->stream.ptr, f->stream.len, cfg, warnings,
+			  &err) < 0)
+		fail_msg("decode: %s", err.msg);
+	ed_buf_release(&cmd);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = ed_xcalloc(1, sizeof(*f));
@@ -158,7 +176,7 @@ static void test_tree_identical(void **state)
 	struct fixture *f = *state;
 	struct collect_config *cfg = NULL;
 	struct ed_err err = ED_ERR_INIT;
-	struct ed_buf path = ED_BUF_INIT, cmd = ED_BUF_INIT, yaml = ED_BUF_INIT;
+	struct ed_buf path = ED_BUF_INIT, yaml = ED_BUF_INIT;
 	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
 	struct ed_strvec warnings = ED_STRVEC_INIT;
 	struct vfs *img = vfs_mem_new();
@@ -218,10 +236,7 @@ static void test_tree_identical(void **state)
 	write_file(path.ptr, yaml.ptr, 0644);
 	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
 
-	remote_command(&cmd, cfg, 0);
-	run_command(&f->stream, cmd.ptr);
-	if (remote_decode(img, f->stream.ptr, f->stream.len, cfg, &warnings, &err) < 0)
-		fail_msg("decode: %s", err.msg);
+	scan_here(f, cfg, img, &warnings);
 	assert_int_equal(warnings.nr, 0);
 	collect(&direct, NULL, "/", cfg, NULL);
 	collect(&remote, img, "/", cfg, NULL);
@@ -240,7 +255,6 @@ static void test_tree_identical(void **state)
 	vfs_free(img);
 	collect_config_free(cfg);
 	ed_buf_release(&path);
-	ed_buf_release(&cmd);
 	ed_buf_release(&yaml);
 }
 
@@ -249,7 +263,6 @@ static void test_this_machine_identical(void **state)
 {
 	struct fixture *f = *state;
 	struct ed_err err = ED_ERR_INIT;
-	struct ed_buf cmd = ED_BUF_INIT;
 	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
 	struct ed_strvec warnings = ED_STRVEC_INIT;
 	struct ed_hmac *key = NULL;
@@ -259,11 +272,7 @@ static void test_this_machine_identical(void **state)
 	ed_buf_addf(&keypath, "%s/key", f->tmp);
 	assert_int_equal(ed_hmac_generate(keypath.ptr, 0600, &err), 0);
 	assert_int_equal(ed_hmac_load(&key, keypath.ptr, &err), 0);
-	remote_command(&cmd, f->cfg, 0);
-	run_command(&f->stream, cmd.ptr);
-	if (remote_decode(img, f->stream.ptr, f->stream.len, f->cfg, &warnings,
-			  &err) < 0)
-		fail_msg("decode: %s", err.msg);
+	scan_here(f, f->cfg, img, &warnings);
 	collect(&direct, NULL, "/", f->cfg, key);
 	collect(&remote, img, "/", f->cfg, key);
 	assert_same(&direct, &remote, 1);
@@ -272,7 +281,6 @@ static void test_this_machine_identical(void **state)
 	ed_strvec_release(&warnings);
 	ed_hmac_free(key);
 	vfs_free(img);
-	ed_buf_release(&cmd);
 	ed_buf_release(&keypath);
 }
 
@@ -407,7 +415,7 @@ static void test_toggle_commands(void **state)
 	struct fixture *f = *state;
 	struct collect_config *cfg = NULL;
 	struct ed_err err = ED_ERR_INIT;
-	struct ed_buf cmd = ED_BUF_INIT, yaml = ED_BUF_INIT, path = ED_BUF_INIT;
+	struct ed_buf yaml = ED_BUF_INIT, path = ED_BUF_INIT;
 	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
 	struct snapshot prev = SNAPSHOT_INIT, mounted = SNAPSHOT_INIT;
 	struct ed_strvec warnings = ED_STRVEC_INIT;
@@ -438,11 +446,7 @@ static void test_toggle_commands(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg->toggle_cmds_nr, 7);
 
-	remote_command(&cmd, cfg, 0);
-	run_command(&f->stream, cmd.ptr);
-	if (remote_decode(img, f->stream.ptr, f->stream.len, cfg, &warnings,
-			  &err) < 0)
-		fail_msg("decode: %s", err.msg);
+	scan_here(f, cfg, img, &warnings);
 	collect_prev(&direct, NULL, "/", 1, cfg, NULL, NULL);
 	collect_prev(&remote, img, "/", 1, cfg, NULL, NULL);
 	assert_string_equal(toggles_of(&direct), toggles_of(&remote));
@@ -489,7 +493,6 @@ static void test_toggle_commands(void **state)
 	ed_strvec_release(&warnings);
 	vfs_free(img);
 	collect_config_free(cfg);
-	ed_buf_release(&cmd);
 	ed_buf_release(&yaml);
 	ed_buf_release(&path);
 }
