@@ -28,7 +28,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
 LIBS      = $(PKG_LIBS) -lpthread
 
-LIB_SRC  := $(wildcard core/*.c collector/*.c differ/*.c baselines/*.c reports/*.c)
+LIB_SRC  := $(wildcard core/*.c collector/*.c collector/fleet/*.c differ/*.c baselines/*.c reports/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/embedded.o
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

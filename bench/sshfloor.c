@@ -1,6 +1,6 @@
 /*
  * sshfloor: the handshake floor for bench/scan.sh (issue 3). A minimal
- * client of envdrift's own transport (collector/ssh.h, ssh_run: libssh2,
+ * client of envdrift's own transport (collector/fleet/ssh.h, ssh_run: libssh2,
  * one thread multiplexing non-blocking sessions with poll): connect, host
  * key check against known_hosts, public key auth, exec COMMAND, read its
  * output, close. Nothing is parsed or stored, so the wall time of
@@ -10,7 +10,7 @@
  *            -K KNOWN_HOSTS [-v] [-f ADDRESS_FILE] [ADDRESS...]
  *
  * -c COMMAND (default "true") runs COMMAND; -E runs the exact script that
- * `envdrift scan` runs (collector/remote.h, default configuration) and
+ * `envdrift scan` runs (collector/fleet/remote.h, default configuration) and
  * throws its output away: the transport cost of a scan without the
  * controller's decoding, parsing and commit.
  *
@@ -34,8 +34,8 @@
 #include <unistd.h>
 
 #include "collector/collector.h"
-#include "collector/remote.h"
-#include "collector/ssh.h"
+#include "collector/fleet/remote.h"
+#include "collector/fleet/ssh.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strvec.h"

@@ -1,6 +1,6 @@
 /*
  * envdrift scan: snapshot every host of an Ansible inventory over SSH into
- * one commit. Each host runs one script (collector/remote.h); its answer
+ * one commit. Each host runs one script (collector/fleet/remote.h); its answer
  * is decoded into an image and read by the same collectors as a local
  * collect. A host that fails keeps its previous snapshot and is named in
  * the commit's Envdrift-Failed trailers; nothing is ever recorded as
@@ -19,10 +19,10 @@
 
 #include "cli/cmd.h"
 #include "collector/collector.h"
-#include "collector/inventory.h"
-#include "collector/remote.h"
-#include "collector/ssh.h"
-#include "collector/ssh_config.h"
+#include "collector/fleet/inventory.h"
+#include "collector/fleet/remote.h"
+#include "collector/fleet/ssh.h"
+#include "collector/fleet/ssh_config.h"
 #include "collector/vfs.h"
 #include "core/alloc.h"
 #include "core/buf.h"

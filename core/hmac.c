@@ -1,7 +1,7 @@
 /*
  * HMAC-SHA256 tokens for secrets and SHA-256 digests (OpenSSL 3 EVP). The
  * MAC context is initialised with the key once and re-armed per token with
- * EVP_MAC_init(ctx, NULL, 0, NULL), which TECH-NOTES §5 measured at about
+ * EVP_MAC_init(ctx, NULL, 0, NULL), which doc/DESIGN-NOTES.md §5 measured at about
  * half the cost of a full init.
  */
 #include "core/hmac.h"

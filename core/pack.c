@@ -3,7 +3,7 @@
  * small text, and speed matters more than a few percent of size) as they
  * are added, so the pack is a concatenation plus a SHA-1 trailer. Ids are
  * kept in an open-addressing set so an object is never packed twice (git
- * rejects duplicates, TECH-NOTES §1.2). Since each object's id, offset and
+ * rejects duplicates, doc/DESIGN-NOTES.md §1.2). Since each object's id, offset and
  * record CRC are known when it is added, the .idx (v2) is written here too:
  * libgit2's indexer would inflate and re-hash every object to learn them.
  */

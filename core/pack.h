@@ -2,7 +2,7 @@
 #define ENVDRIFT_CORE_PACK_H
 /*
  * A batch of new git objects written as one packfile without deltas
- * (TECH-NOTES §1.3: a hand-written no-delta pack was the fastest way to add
+ * (doc/DESIGN-NOTES.md §1.3: a hand-written no-delta pack was the fastest way to add
  * objects in libgit2 1.5), with its index written directly rather than by
  * libgit2's indexer. Used by the store only.
  */

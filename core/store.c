@@ -4,7 +4,7 @@
  * commit). Trees are edited through an in-memory overlay that loads only
  * the subtrees an update touches, so cost follows the hosts collected, not
  * the size of the fleet. Packs are consolidated when they pile up, since
- * per-object lookup cost grows with the pack count (TECH-NOTES §1.4).
+ * per-object lookup cost grows with the pack count (doc/DESIGN-NOTES.md §1.4).
  */
 #include "core/store.h"
 

@@ -1,7 +1,7 @@
 /*
  * YAML to a node tree via libyaml events. Limits guard against hostile
  * input: libyaml 0.2.5 has no nesting cap and nested flow collections cost
- * quadratic time, so depth and event count are capped here (TECH-NOTES §3).
+ * quadratic time, so depth and event count are capped here (doc/DESIGN-NOTES.md §3).
  */
 #include "core/yaml.h"
 

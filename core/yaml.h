@@ -2,7 +2,7 @@
 #define ENVDRIFT_CORE_YAML_H
 /*
  * A small YAML tree loaded with libyaml's event API (ten times faster than
- * its document API, TECH-NOTES §3), with the limits libyaml 0.2.5 lacks: a
+ * its document API, doc/DESIGN-NOTES.md §3), with the limits libyaml 0.2.5 lacks: a
  * nesting cap, an event cap, duplicate-key detection. Anchors and aliases
  * are refused by default: configuration and baselines have no use for them.
  * Inventories, which real teams write with anchors, opt in with

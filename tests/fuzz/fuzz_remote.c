@@ -5,7 +5,7 @@
  * and once as one with two (their extra @cmd sections 2 and 3).
  */
 #include "collector/collector.h"
-#include "collector/remote.h"
+#include "collector/fleet/remote.h"
 #include "collector/vfs.h"
 #include "tests/fuzz/fuzz.h"
 

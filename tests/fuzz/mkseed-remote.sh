@@ -1,5 +1,5 @@
 #!/bin/sh
-# Print a small but real remote stream (collector/remote.c's format) made
+# Print a small but real remote stream (collector/fleet/remote.c's format) made
 # by this machine's find, grep and GNU tar from a handful of its files:
 # the seed tests/fuzz/corpus/remote/real. Usage: sh mkseed-remote.sh > FILE
 LC_ALL=C; export LC_ALL

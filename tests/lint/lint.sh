@@ -5,7 +5,7 @@
 # not compile fails the lint (its findings would otherwise go unseen).
 set -u
 cd "$(dirname "$0")/../.."
-SRC=$(ls core/*.c collector/*.c differ/*.c reports/*.c cli/*.c baselines/*.c 2>/dev/null)
+SRC=$(ls core/*.c collector/*.c collector/fleet/*.c differ/*.c reports/*.c cli/*.c baselines/*.c 2>/dev/null)
 fail=0
 
 if ! command -v cppcheck >/dev/null; then

@@ -1,5 +1,5 @@
 /*
- * Unit tests for collector/inventory.h and for core/yaml.h's opt-in alias
+ * Unit tests for collector/fleet/inventory.h and for core/yaml.h's opt-in alias
  * expansion it relies on: range expansion, variable inheritance, anchors
  * and merge keys, environment and role resolution, --limit patterns, and
  * every error with its "file:line:col:" location.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector/inventory.h"
+#include "collector/fleet/inventory.h"
 #include "core/err.h"
 #include "core/yaml.h"
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for collector/remote.c: the script a scan runs on each host,
+ * Unit tests for collector/fleet/remote.c: the script a scan runs on each host,
  * run here with the real /bin/sh, find, grep and tar on this machine, and
  * the decoder of its answer. The key property: collecting the decoded
  * image gives the same snapshot as collecting the same tree directly.
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "collector/internal.h"
-#include "collector/remote.h"
+#include "collector/fleet/remote.h"
 #include "collector/vfs.h"
 #include "core/alloc.h"
 #include "core/buf.h"

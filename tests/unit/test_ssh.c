@@ -27,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector/ssh.h"
-#include "collector/ssh_config.h"
-#include "collector/ssh_int.h"
+#include "collector/fleet/ssh.h"
+#include "collector/fleet/ssh_config.h"
+#include "collector/fleet/ssh_int.h"
 #include "core/alloc.h"
 
 #define SSHD "/usr/sbin/sshd"
@@ -208,7 +208,7 @@ static pid_t start_sshd(const char *dir, const char *name, unsigned port,
 			  "PermitRootLogin prohibit-password\n"
 			  "PasswordAuthentication no\n"
 			  "KbdInteractiveAuthentication no\n"
-			  /* bash skips ~/.bashrc: see TECH-NOTES 2.4 */
+			  /* bash skips ~/.bashrc: see doc/DESIGN-NOTES.md §2.4 */
 			  "SetEnv SHLVL=1\n"
 			  "MaxStartups 100:30:200\nLogLevel ERROR\n",
 		    port, hostkeys, dir, name, dir);

@@ -188,7 +188,7 @@ static void test_vercmp_dpkg_matches_upstream_vectors(void **state)
 {
 	struct vercmp_state *st = *state;
 
-	/* 44 from Dpkg_Version.t, 18 from t-version.c, 1 from TECH-NOTES */
+	/* 44 from Dpkg_Version.t, 18 from t-version.c, 1 from a design note (dpkg.txt section 3) */
 	assert_int_equal(st->dpkg.nr, 63);
 	check_vectors(&st->dpkg, "dpkg.txt", vercmp_dpkg);
 }

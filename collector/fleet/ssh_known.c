@@ -7,7 +7,7 @@
  * why a host is unknown. accept_new appends one plain line per new host
  * (O_APPEND, never a rewrite).
  */
-#include "collector/ssh.h"
+#include "collector/fleet/ssh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <libssh2.h>
 #include <openssl/evp.h>
 
-#include "collector/ssh_config.h"
+#include "collector/fleet/ssh_config.h"
 #include "core/alloc.h"
 
 enum kh_kind {

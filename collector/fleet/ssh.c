@@ -7,7 +7,7 @@
  * spoken to directly over one connection (ssh_auth.c), so a host costs the
  * handshake and one signature of CPU here.
  */
-#include "collector/ssh.h"
+#include "collector/fleet/ssh.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -28,7 +28,7 @@
 
 #include <libssh2.h>
 
-#include "collector/ssh_int.h"
+#include "collector/fleet/ssh_int.h"
 #include "core/alloc.h"
 
 #define ERR_KEEP ((size_t)64 << 10)  /* stderr bytes kept per host */

@@ -4,7 +4,7 @@
  * settings). The YAML tree stays alive inside the inventory while hosts are
  * resolved; every error points at the node it comes from.
  */
-#include "collector/inventory.h"
+#include "collector/fleet/inventory.h"
 
 #include <stdint.h>
 #include <stdlib.h>

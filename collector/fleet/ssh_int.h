@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 
-#include "collector/ssh.h"
+#include "collector/fleet/ssh.h"
 #include "core/buf.h"
 
 /* SSH wire format readers (RFC 4251 uint32 and string). */

@@ -4,7 +4,7 @@
  * minimal ssh-agent client over one connection per run. Declarations are
  * in ssh_int.h.
  */
-#include "collector/ssh_int.h"
+#include "collector/fleet/ssh_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * The fleet scan's remote side: one sh script per host and the decoder of
- * its answer into an in-memory image. See collector/remote.h.
+ * its answer into an in-memory image. See collector/fleet/remote.h.
  *
  * Stream (all sections in this order; a missing "@done" means truncated):
  *   ENVDRIFT-STREAM 1\n
@@ -23,7 +23,7 @@
 
 #include "collector/collector.h"
 #include "collector/internal.h"
-#include "collector/remote.h"
+#include "collector/fleet/remote.h"
 #include "collector/vfs.h"
 #include "core/alloc.h"
 
