@@ -26,7 +26,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(PKG_CFLAGS)
-LIBS      = $(PKG_LIBS) -lpthread
+LIBS      = $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC  := $(wildcard core/*.c collector/*.c collector/fleet/*.c differ/*.c baselines/*.c reports/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/embedded.o
