@@ -1,5 +1,5 @@
 /*
- * Unit tests for the secret detectors (collector/secrets.h): every case of
+ * Unit tests for the secret detectors (core/secrets.h): every case of
  * tests/fixtures/detect/cases.txt, where the secret parts of a real config
  * line are marked, must give exactly those spans; then the pieces on their
  * own: key names, random-looking values, armour, user EREs, merging.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector/secrets.h"
+#include "core/secrets.h"
 #include "core/buf.h"
 
 #define OPEN "\xc2\xab"  /* the case files' start mark */
@@ -47,15 +47,15 @@ static size_t unmark(struct ed_buf *plain, struct span *spans, size_t max,
 }
 
 /* 0 if the finder gives exactly the marked spans of case c, else prints. */
-static int check_case(const struct secret_finder *f, const char *c)
+static int check_case(const struct ed_secret_finder *f, const char *c)
 {
 	struct ed_buf plain = ED_BUF_INIT;
-	struct secret_hits hits = { 0 };
+	struct ed_secret_hits hits = { 0 };
 	struct span want[16];
 	size_t n = unmark(&plain, want, 16, c), i;
 	int bad = 0;
 
-	secret_find(f, plain.ptr, plain.len, &hits);
+	ed_secret_find(f, plain.ptr, plain.len, &hits);
 	if (hits.nr != n)
 		bad = 1;
 	for (i = 0; !bad && i < n; i++)
@@ -69,7 +69,7 @@ static int check_case(const struct secret_finder *f, const char *c)
 			        plain.ptr + hits.v[i].start, hits.v[i].rule);
 		fprintf(stderr, "\n");
 	}
-	secret_hits_release(&hits);
+	ed_secret_hits_release(&hits);
 	ed_buf_release(&plain);
 	return bad;
 }
@@ -79,14 +79,14 @@ static void test_secrets_every_case_of_the_fixture(void **state)
 	struct ed_buf file = ED_BUF_INIT, multi = ED_BUF_INIT;
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_strvec none = ED_STRVEC_INIT;
-	struct secret_finder f;
+	struct ed_secret_finder f;
 	char *line, *save = NULL;
 	int bad = 0, cases = 0;
 
 	(void)state;
 	assert_int_equal(ed_buf_read_file(&file, FIXTURE_DIR "/detect/cases.txt",
 	                                  1 << 20, &err), 0);
-	assert_int_equal(secret_finder_init(&f, &none, &err), 0);
+	assert_int_equal(ed_secret_finder_init(&f, &none, &err), 0);
 	for (line = strtok_r(file.ptr, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "@@ ", 3)) {
@@ -113,7 +113,7 @@ static void test_secrets_every_case_of_the_fixture(void **state)
 	}
 	assert_true(cases >= 70);
 	assert_int_equal(bad, 0);
-	secret_finder_release(&f);
+	ed_secret_finder_release(&f);
 	ed_buf_release(&multi);
 	ed_buf_release(&file);
 }
@@ -137,10 +137,10 @@ static void test_secrets_key_names(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(secret) / sizeof(*secret); i++)
-		if (!secret_key_names_secret(secret[i], strlen(secret[i])))
+		if (!ed_secret_key_names_secret(secret[i], strlen(secret[i])))
 			fail_msg("%s should name a secret", secret[i]);
 	for (i = 0; i < sizeof(not_secret) / sizeof(*not_secret); i++)
-		if (secret_key_names_secret(not_secret[i], strlen(not_secret[i])))
+		if (ed_secret_key_names_secret(not_secret[i], strlen(not_secret[i])))
 			fail_msg("%s should not name a secret", not_secret[i]);
 }
 
@@ -164,11 +164,11 @@ static void test_secrets_random_values(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(random) / sizeof(*random); i++)
-		if (!secret_value_looks_random(random[i], strlen(random[i])))
+		if (!ed_secret_value_looks_random(random[i], strlen(random[i])))
 			fail_msg("%s should look random", random[i]);
 	/* the last one looks random alone: its key keeps it plain */
 	for (i = 0; i + 1 < sizeof(plain) / sizeof(*plain); i++)
-		if (secret_value_looks_random(plain[i], strlen(plain[i])))
+		if (ed_secret_value_looks_random(plain[i], strlen(plain[i])))
 			fail_msg("%s should not look random", plain[i]);
 }
 
@@ -176,15 +176,15 @@ static void test_secrets_armour_to_the_end_when_unterminated(void **state)
 {
 	static const char buf[] = "a = 1\n-----BEGIN OpenVPN Static key V1-----\n"
 	                          "0123abcd\n4567ef01\n";
-	struct secret_hits hits = { 0 };
+	struct ed_secret_hits hits = { 0 };
 
 	(void)state;
-	secret_find(NULL, buf, sizeof(buf) - 1, &hits);
+	ed_secret_find(NULL, buf, sizeof(buf) - 1, &hits);
 	assert_int_equal(hits.nr, 1);
 	assert_string_equal(hits.v[0].rule, "armour");
 	assert_int_equal(hits.v[0].start, strstr(buf, "0123") - buf);
 	assert_int_equal(hits.v[0].end, sizeof(buf) - 1);
-	secret_hits_release(&hits);
+	ed_secret_hits_release(&hits);
 }
 
 static void test_secrets_user_regex_adds_to_the_built_ins(void **state)
@@ -192,21 +192,21 @@ static void test_secrets_user_regex_adds_to_the_built_ins(void **state)
 	static const char buf[] = "pin 4711 here\ncode = 0815\npassword = x1y2\n";
 	struct ed_strvec res = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
-	struct secret_hits hits = { 0 };
-	struct secret_finder f;
+	struct ed_secret_hits hits = { 0 };
+	struct ed_secret_finder f;
 
 	(void)state;
 	ed_strvec_push(&res, "^(pin )[0-9]+");
-	assert_int_equal(secret_finder_init(&f, &res, &err), 0);
-	secret_find(&f, buf, sizeof(buf) - 1, &hits);
+	assert_int_equal(ed_secret_finder_init(&f, &res, &err), 0);
+	ed_secret_find(&f, buf, sizeof(buf) - 1, &hits);
 	assert_int_equal(hits.nr, 2);
 	/* a user ERE hides from the end of group 1 to the end of the line */
 	assert_int_equal(hits.v[0].start, 4);
 	assert_int_equal(hits.v[0].end, 13);
 	assert_string_equal(hits.v[0].rule, "user-regex");
 	assert_string_equal(hits.v[1].rule, "keyword");
-	secret_hits_release(&hits);
-	secret_finder_release(&f);
+	ed_secret_hits_release(&hits);
+	ed_secret_finder_release(&f);
 	ed_strvec_release(&res);
 }
 
@@ -214,13 +214,13 @@ static void test_secrets_bad_user_regex_is_refused(void **state)
 {
 	struct ed_strvec res = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
-	struct secret_finder f;
+	struct ed_secret_finder f;
 
 	(void)state;
 	ed_strvec_push(&res, "(unclosed");
-	assert_int_equal(secret_finder_init(&f, &res, &err), ED_EPARSE);
+	assert_int_equal(ed_secret_finder_init(&f, &res, &err), ED_EPARSE);
 	assert_non_null(strstr(err.msg, "(unclosed"));
-	secret_finder_release(&f);
+	ed_secret_finder_release(&f);
 	ed_strvec_release(&res);
 }
 
@@ -228,15 +228,15 @@ static void test_secrets_several_on_one_line_stay_apart(void **state)
 {
 	static const char buf[] =
 	        "{\"user\": \"a\", \"password\": \"p1\", \"token\": \"t2\"}";
-	struct secret_hits hits = { 0 };
+	struct ed_secret_hits hits = { 0 };
 
 	(void)state;
-	secret_find(NULL, buf, sizeof(buf) - 1, &hits);
+	ed_secret_find(NULL, buf, sizeof(buf) - 1, &hits);
 	assert_int_equal(hits.nr, 2);
 	assert_memory_equal(buf + hits.v[0].start, "p1", 2);
 	assert_int_equal(hits.v[0].end - hits.v[0].start, 2);
 	assert_memory_equal(buf + hits.v[1].start, "t2", 2);
-	secret_hits_release(&hits);
+	ed_secret_hits_release(&hits);
 }
 
 static void test_secrets_own_tokens_are_never_hits(void **state)
@@ -244,12 +244,12 @@ static void test_secrets_own_tokens_are_never_hits(void **state)
 	static const char buf[] =
 	        "password = hmac:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 	        "/etc/app.conf file 0644 root:root 0:0 12 sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
-	struct secret_hits hits = { 0 };
+	struct ed_secret_hits hits = { 0 };
 
 	(void)state;
-	secret_find(NULL, buf, sizeof(buf) - 1, &hits);
+	ed_secret_find(NULL, buf, sizeof(buf) - 1, &hits);
 	assert_int_equal(hits.nr, 0);
-	secret_hits_release(&hits);
+	ed_secret_hits_release(&hits);
 }
 
 int main(void)

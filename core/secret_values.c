@@ -2,7 +2,7 @@
  * What keys and values look like to the secret detectors: which key names
  * a secret, which values are plainly not one, and which look random.
  */
-#include "collector/secret_int.h"
+#include "core/secret_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 /* Shortest random-looking value taken as a secret (detect-secrets: 20). */
 #define RANDOM_MIN 20
 
-int secret_has_prefix_ci(const char *p, const char *end, const char *pre)
+int ed_secret_has_prefix_ci(const char *p, const char *end, const char *pre)
 {
 	for (; *pre; pre++, p++)
 		if (p >= end ||
@@ -21,18 +21,18 @@ int secret_has_prefix_ci(const char *p, const char *end, const char *pre)
 	return 1;
 }
 
-int secret_eq_ci(const char *p, size_t n, const char *word)
+int ed_secret_eq_ci(const char *p, size_t n, const char *word)
 {
-	return strlen(word) == n && secret_has_prefix_ci(p, p + n, word);
+	return strlen(word) == n && ed_secret_has_prefix_ci(p, p + n, word);
 }
 
-const char *secret_find_ci(const char *p, const char *end, const char *needle)
+const char *ed_secret_find_ci(const char *p, const char *end, const char *needle)
 {
 	size_t n = strlen(needle);
 
 	for (; p + n <= end; p++)
 		if (lower((unsigned char)*p) == needle[0] &&
-		    secret_has_prefix_ci(p, end, needle))
+		    ed_secret_has_prefix_ci(p, end, needle))
 			return p;
 	return NULL;
 }
@@ -163,7 +163,7 @@ static int may_name_secret(const char *norm, size_t n)
  * Without about, a key holding no secret word is KEY_OTHER at once (its
  * last word is then looked at only for a random-looking value).
  */
-enum key_class secret_key_class(const char *key, size_t len, int about)
+enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 {
 	char norm[KEY_MAX];
 	size_t n = 0, last = 0, i;
@@ -207,12 +207,12 @@ enum key_class secret_key_class(const char *key, size_t len, int about)
 	return KEY_OTHER;
 }
 
-int secret_key_names_secret(const char *key, size_t len)
+int ed_secret_key_names_secret(const char *key, size_t len)
 {
-	return secret_key_class(key, len, 0) == KEY_SECRET;
+	return ed_secret_key_class(key, len, 0) == KEY_SECRET;
 }
 
-int secret_all_hex(const char *v, size_t n)
+int ed_secret_all_hex(const char *v, size_t n)
 {
 	size_t i;
 
@@ -226,9 +226,9 @@ int secret_all_hex(const char *v, size_t n)
 static int is_own_digest(const char *v, size_t n)
 {
 	if (n == 69 && !memcmp(v, "hmac:", 5))
-		return secret_all_hex(v + 5, 64);
+		return ed_secret_all_hex(v + 5, 64);
 	if (n == 71 && !memcmp(v, "sha256:", 7))
-		return secret_all_hex(v + 7, 64);
+		return ed_secret_all_hex(v + 7, 64);
 	return 0;
 }
 
@@ -261,9 +261,9 @@ static int is_prose(const char *v, size_t n)
 			break;
 		nwords++;
 		for (k = 0; k < ED_ARRAY_SIZE(words); k++)
-			if (secret_eq_ci(v + s, i - s, words[k]) ||
+			if (ed_secret_eq_ci(v + s, i - s, words[k]) ||
 			    (i - s > 1 && strchr(".;,", v[i - 1]) &&
-			     secret_eq_ci(v + s, i - s - 1, words[k])))
+			     ed_secret_eq_ci(v + s, i - s - 1, words[k])))
 				about = 1;
 	}
 	return about && nwords >= 3;
@@ -274,7 +274,7 @@ static int is_prose(const char *v, size_t n)
  * paths, references to a variable or a template, postfix-style map names
  * ("hash:/etc/postfix/sasl_passwd"), and envdrift's own tokens.
  */
-int secret_value_is_plain(const char *v, size_t n)
+int ed_secret_value_is_plain(const char *v, size_t n)
 {
 	size_t c;
 	static const char *const words[] = {
@@ -297,13 +297,13 @@ int secret_value_is_plain(const char *v, size_t n)
 
 			while (e > 0 && is_space((unsigned char)v[e - 1]))
 				e--;
-			return secret_value_is_plain(v, e);
+			return ed_secret_value_is_plain(v, e);
 		}
 	for (i = 0; i < ED_ARRAY_SIZE(words); i++)
-		if (secret_eq_ci(v, n, words[i]))
+		if (ed_secret_eq_ci(v, n, words[i]))
 			return 1;
 	for (i = 0; i < ED_ARRAY_SIZE(placeholders); i++)
-		if (secret_eq_ci(v, n, placeholders[i]))
+		if (ed_secret_eq_ci(v, n, placeholders[i]))
 			return 1;
 	for (i = 1; i < n && v[i] == v[0]; i++)
 		;
@@ -316,11 +316,11 @@ int secret_value_is_plain(const char *v, size_t n)
 		const char *p = v, *bar, *end = v + n;
 
 		while ((bar = memchr(p, '|', (size_t)(end - p)))) {
-			if (!secret_value_is_plain(p, (size_t)(bar - p)))
+			if (!ed_secret_value_is_plain(p, (size_t)(bar - p)))
 				return 0;
 			p = bar + 1;
 		}
-		return secret_value_is_plain(p, (size_t)(end - p));
+		return ed_secret_value_is_plain(p, (size_t)(end - p));
 	}
 	if (is_prose(v, n))
 		return 1;
@@ -434,7 +434,7 @@ static int is_word_chain(const char *v, size_t n)
 	return seps >= 1;
 }
 
-int secret_value_looks_random(const char *v, size_t n)
+int ed_secret_value_looks_random(const char *v, size_t n)
 {
 	int up = 0, lo = 0, dg = 0, other = 0;
 	size_t i, pad = n;
@@ -459,7 +459,7 @@ int secret_value_looks_random(const char *v, size_t n)
 	}
 	if (is_uuid(v, n))
 		return 0;
-	if (secret_all_hex(v, pad) && dg && (up || lo) && !(up && lo))
+	if (ed_secret_all_hex(v, pad) && dg && (up || lo) && !(up && lo))
 		return entropy(v, pad) >= 3.0;
 	if (!(up && lo && dg) || is_word_chain(v, pad))
 		return 0;

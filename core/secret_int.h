@@ -1,14 +1,14 @@
-#ifndef ENVDRIFT_COLLECTOR_SECRET_INT_H
-#define ENVDRIFT_COLLECTOR_SECRET_INT_H
+#ifndef ENVDRIFT_CORE_SECRET_INT_H
+#define ENVDRIFT_CORE_SECRET_INT_H
 /*
- * Internals of the secret detectors, shared by collector/secrets.c (the
+ * Internals of the secret detectors, shared by core/secrets.c (the
  * buffer: armour, user EREs, merging), secret_lines.c (the detectors of
  * one line) and secret_values.c (what keys and values look like). Nothing
  * else includes it.
  */
 #include <stddef.h>
 
-#include "collector/secrets.h"
+#include "core/secrets.h"
 
 static inline int is_alpha(int c)
 {
@@ -79,11 +79,11 @@ struct word {
 #define W(s) { s, sizeof(s) - 1 }
 
 /* Case-blind tests on bounded spans; word and needle are lowercase. */
-int secret_has_prefix_ci(const char *p, const char *end, const char *pre);
-int secret_eq_ci(const char *p, size_t n, const char *word);
-const char *secret_find_ci(const char *p, const char *end, const char *needle);
+int ed_secret_has_prefix_ci(const char *p, const char *end, const char *pre);
+int ed_secret_eq_ci(const char *p, size_t n, const char *word);
+const char *ed_secret_find_ci(const char *p, const char *end, const char *needle);
 
-void secret_add_hit(struct secret_hits *h, size_t start, size_t end,
+void ed_secret_add_hit(struct ed_secret_hits *h, size_t start, size_t end,
                     const char *rule);
 
 enum key_class { KEY_OTHER, KEY_SECRET, KEY_ABOUT_SECRET };
@@ -93,20 +93,20 @@ enum key_class { KEY_OTHER, KEY_SECRET, KEY_ABOUT_SECRET };
  * KEY_OTHER otherwise. Without about, a key holding no secret word is
  * KEY_OTHER at once; with it, its last word is looked at too.
  */
-enum key_class secret_key_class(const char *key, size_t len, int about);
+enum key_class ed_secret_key_class(const char *key, size_t len, int about);
 /* 1 if the value is plainly not a secret (yes, 42, /a/path, ${VAR}...). */
-int secret_value_is_plain(const char *v, size_t n);
-int secret_all_hex(const char *v, size_t n);
+int ed_secret_value_is_plain(const char *v, size_t n);
+int ed_secret_all_hex(const char *v, size_t n);
 
 struct line_ctx {
 	const char *buf;  /* the whole buffer: hits are offsets into it */
 	size_t ls, le;    /* the line, without its '\n' or a final '\r' */
 	size_t first;     /* where the first key may start */
 	int comment;      /* the line is commented out */
-	struct secret_hits *hits;
+	struct ed_secret_hits *hits;
 };
 
 /* Run every line detector on l; hits go to l->hits. */
-void secret_scan_line(struct line_ctx *l);
+void ed_secret_scan_line(struct line_ctx *l);
 
 #endif

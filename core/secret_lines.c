@@ -1,10 +1,10 @@
 /*
- * The secret detectors of one line (collector/secrets.c lists them). Each
+ * The secret detectors of one line (core/secrets.c lists them). Each
  * adds the byte spans of the secrets it finds; one pass over the line
  * decides which detectors can hit at all.
  */
 #define _GNU_SOURCE /* memmem */
-#include "collector/secret_int.h"
+#include "core/secret_int.h"
 
 #include <string.h>
 
@@ -97,8 +97,8 @@ static void value_span(const struct line_ctx *l, size_t v, int midline,
 static void take_value(struct line_ctx *l, size_t vs, size_t ve,
                        const char *rule)
 {
-	if (ve > vs && !secret_value_is_plain(l->buf + vs, ve - vs))
-		secret_add_hit(l->hits, vs, ve, rule);
+	if (ve > vs && !ed_secret_value_is_plain(l->buf + vs, ve - vs))
+		ed_secret_add_hit(l->hits, vs, ve, rule);
 }
 
 static size_t word_end(const struct line_ctx *l, size_t i)
@@ -155,7 +155,7 @@ static const struct daemon_kw *daemon_kw(const char *k, size_t n)
 
 	for (i = 0; i < ED_ARRAY_SIZE(daemon_kws); i++)
 		if (daemon_kws[i].w.n == n &&
-		    secret_has_prefix_ci(k, k + n, daemon_kws[i].w.s))
+		    ed_secret_has_prefix_ci(k, k + n, daemon_kws[i].w.s))
 			return &daemon_kws[i];
 	return NULL;
 }
@@ -182,18 +182,18 @@ static int snmp_line(struct line_ctx *l, size_t ks, size_t ke)
 	size_t s, e, i;
 	unsigned w = 0;
 
-	if (secret_eq_ci(l->buf + ks, ke - ks, "com2sec") ||
-	    secret_eq_ci(l->buf + ks, ke - ks, "com2sec6")) {
+	if (ed_secret_eq_ci(l->buf + ks, ke - ks, "com2sec") ||
+	    ed_secret_eq_ci(l->buf + ks, ke - ks, "com2sec6")) {
 		if (nth_word(l, ke, 0, &s, &e) && l->buf[s] == '-')
 			w = 2;
 		if (nth_word(l, ke, w + 2, &s, &e))
 			take_value(l, s, e, "daemon");
 		return 1;
 	}
-	if (!secret_eq_ci(l->buf + ks, ke - ks, "createUser"))
+	if (!ed_secret_eq_ci(l->buf + ks, ke - ks, "createUser"))
 		return 0;
 	/* createUser [-e ENGINEID] USER AUTHPROTO AUTHPASS [PRIVPROTO [PRIVPASS]] */
-	if (nth_word(l, ke, 0, &s, &e) && secret_eq_ci(l->buf + s, e - s, "-e"))
+	if (nth_word(l, ke, 0, &s, &e) && ed_secret_eq_ci(l->buf + s, e - s, "-e"))
 		w = 2;
 	for (i = w + 2; i <= w + 4; i += 2)
 		if (nth_word(l, ke, (unsigned)i, &s, &e)) {
@@ -303,7 +303,7 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	s = skip_space(l, s);
 	/* <password>VALUE</password> */
 	if (before == '<' && s < l->le && b[s] == '>' &&
-	    secret_key_names_secret(b + ks, ke - ks)) {
+	    ed_secret_key_names_secret(b + ks, ke - ks)) {
 		vs = s + 1;
 		ve = vs;
 		while (ve < l->le && b[ve] != '<')
@@ -316,7 +316,7 @@ static size_t key_at(struct line_ctx *l, size_t i)
 		size_t v = skip_space(l, s + 1);
 
 		if (v < l->le && is_quote((unsigned char)b[v]) &&
-		    secret_key_names_secret(b + ks, ke - ks)) {
+		    ed_secret_key_names_secret(b + ks, ke - ks)) {
 			take_value(l, v + 1, quote_end(l, v), "keyword");
 			return quote_end(l, v);
 		}
@@ -326,7 +326,7 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	if (!sep) {
 		if (!midline && s > ke)
 			daemon_line(l, ks, ke);
-		else if (option && s > ke && secret_key_names_secret(b + ks, ke - ks))
+		else if (option && s > ke && ed_secret_key_names_secret(b + ks, ke - ks))
 			return take_word(l, s, "command-line");
 		return ke > i ? ke : i + 1;
 	}
@@ -342,17 +342,17 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	value_span(l, p, midline, closer, &vs, &ve);
 	if (ve <= vs)
 		return ke;
-	kc = secret_key_class(b + ks, ke - ks, 0);
+	kc = ed_secret_key_class(b + ks, ke - ks, 0);
 	if (kc == KEY_SECRET) {
 		take_value(l, vs, ve, option ? "command-line" : "keyword");
 		return ve;
 	}
-	if (secret_value_looks_random(b + vs, ve - vs) &&
-	    secret_key_class(b + ks, ke - ks, 1) == KEY_OTHER &&
-	    !secret_value_is_plain(b + vs, ve - vs) &&
-	    !secret_eq_ci(b + ks, ke - ks, "sha256") && !secret_eq_ci(b + ks, ke - ks, "sha1") &&
-	    !secret_eq_ci(b + ks, ke - ks, "sha512") && !secret_eq_ci(b + ks, ke - ks, "md5")) {
-		secret_add_hit(l->hits, vs, ve, "entropy");
+	if (ed_secret_value_looks_random(b + vs, ve - vs) &&
+	    ed_secret_key_class(b + ks, ke - ks, 1) == KEY_OTHER &&
+	    !ed_secret_value_is_plain(b + vs, ve - vs) &&
+	    !ed_secret_eq_ci(b + ks, ke - ks, "sha256") && !ed_secret_eq_ci(b + ks, ke - ks, "sha1") &&
+	    !ed_secret_eq_ci(b + ks, ke - ks, "sha512") && !ed_secret_eq_ci(b + ks, ke - ks, "md5")) {
+		ed_secret_add_hit(l->hits, vs, ve, "entropy");
 		return ve;
 	}
 	return ke;
@@ -402,7 +402,7 @@ static size_t token_prefix(struct line_ctx *l, size_t i)
 			continue;
 		e = token_end(l, i + n);
 		if (e - i - n >= prefixes[k].min_rest) {
-			secret_add_hit(l->hits, i, e, "token");
+			ed_secret_add_hit(l->hits, i, e, "token");
 			return e;
 		}
 	}
@@ -431,7 +431,7 @@ static size_t jwt_at(struct line_ctx *l, size_t i)
 			j++;
 		}
 	}
-	secret_add_hit(l->hits, i, j, "jwt");
+	ed_secret_add_hit(l->hits, i, j, "jwt");
 	return j;
 }
 
@@ -464,7 +464,7 @@ static size_t crypt_at(struct line_ctx *l, size_t i)
 		e++;
 	if (e - j - 1 < 8)
 		return i;
-	secret_add_hit(l->hits, i, e, "crypt-hash");
+	ed_secret_add_hit(l->hits, i, e, "crypt-hash");
 	return e;
 }
 
@@ -482,8 +482,8 @@ static void smbpasswd_line(struct line_ctx *l)
 	for (i = 2; i <= 3; i++) {
 		size_t s = f[i], e = f[i + 1] - 1;
 
-		if (e - s == 32 && secret_all_hex(l->buf + s, 32))
-			secret_add_hit(l->hits, s, e, "crypt-hash");
+		if (e - s == 32 && ed_secret_all_hex(l->buf + s, 32))
+			ed_secret_add_hit(l->hits, s, e, "crypt-hash");
 	}
 }
 
@@ -511,8 +511,8 @@ static void url_userinfo(struct line_ctx *l, size_t at)
 		}
 	if (colon)
 		take_value(l, colon + 1, last_at, "url-userinfo");
-	else if (secret_value_looks_random(b + u, last_at - u))
-		secret_add_hit(l->hits, u, last_at, "url-userinfo");
+	else if (ed_secret_value_looks_random(b + u, last_at - u))
+		ed_secret_add_hit(l->hits, u, last_at, "url-userinfo");
 }
 
 /* Authorization: Bearer|Basic|Token ... CREDENTIALS */
@@ -566,10 +566,10 @@ static void command_line(struct line_ctx *l)
 		/* -u USER:PASS, --user USER:PASS, -U USER%PASS */
 		if ((b[i + 1] == 'u' || b[i + 1] == 'U') && is_space((unsigned char)b[i + 2]))
 			s = i + 2;
-		else if (secret_has_prefix_ci(b + i, b + l->le, "--user") &&
+		else if (ed_secret_has_prefix_ci(b + i, b + l->le, "--user") &&
 		         i + 6 < l->le && (is_space((unsigned char)b[i + 6]) || b[i + 6] == '='))
 			s = i + 7;
-		else if (secret_has_prefix_ci(b + i, b + l->le, "--proxy-user") &&
+		else if (ed_secret_has_prefix_ci(b + i, b + l->le, "--proxy-user") &&
 		         i + 12 < l->le && (is_space((unsigned char)b[i + 12]) || b[i + 12] == '='))
 			s = i + 13;
 		else
@@ -597,7 +597,7 @@ static void command_line(struct line_ctx *l)
 
 			if (b[i + 1] != opts[k].option[1])
 				continue;
-			prog = secret_find_ci(b + l->ls, b + i, opts[k].program);
+			prog = ed_secret_find_ci(b + l->ls, b + i, opts[k].program);
 			if (!prog)
 				continue;
 			if (opts[k].attached && !is_space((unsigned char)b[i + 2]) &&
@@ -647,7 +647,7 @@ static int has_word(const struct line_ctx *l, const char *word)
 	for (i = l->ls; i + n <= l->le; i++)
 		if ((i == l->ls || is_space((unsigned char)l->buf[i - 1])) &&
 		    (i + n == l->le || is_space((unsigned char)l->buf[i + n])) &&
-		    secret_has_prefix_ci(l->buf + i, l->buf + l->le, word))
+		    ed_secret_has_prefix_ci(l->buf + i, l->buf + l->le, word))
 			return 1;
 	return 0;
 }
@@ -670,7 +670,7 @@ static void password_word(struct line_ctx *l)
 		for (k = 0; k < ED_ARRAY_SIZE(words); k++) {
 			size_t n = strlen(words[k]), v;
 
-			if (i + n >= l->le || !secret_has_prefix_ci(b + i, b + l->le, words[k]) ||
+			if (i + n >= l->le || !ed_secret_has_prefix_ci(b + i, b + l->le, words[k]) ||
 			    !is_space((unsigned char)b[i + n]))
 				continue;
 			v = skip_space(l, i + n);
@@ -733,7 +733,7 @@ static unsigned line_seen(const struct line_ctx *l)
 	return seen;
 }
 
-void secret_scan_line(struct line_ctx *l)
+void ed_secret_scan_line(struct line_ctx *l)
 {
 	const char *b = l->buf;
 	size_t i = skip_space(l, l->ls);
@@ -778,7 +778,7 @@ void secret_scan_line(struct line_ctx *l)
 		     at += 3)
 			url_userinfo(l, (size_t)(at - b));
 	if (seen & SEEN_Z) {
-		at = secret_find_ci(b + l->ls, b + l->le, "authorization");
+		at = ed_secret_find_ci(b + l->ls, b + l->le, "authorization");
 		if (at)
 			authorization(l, at);
 	}
