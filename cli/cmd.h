@@ -26,6 +26,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
+int cmd_audit_secrets(int argc, char **argv);
 
 /* One side of a comparison: the hosts an operand names, loaded. */
 struct cli_side {

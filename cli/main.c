@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "write the drift report, or commit it to refs/heads/reports" },
 	{ "explain", cmd_explain, "say which baseline rules decide a fact, and where" },
 	{ "accept", cmd_accept, "accept a known drift until a date (appends a waiver)" },
+	{ "audit-secrets", cmd_audit_secrets, "list secrets in plain text in any object of a repository" },
 };
 
 static void usage(FILE *out)

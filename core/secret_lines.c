@@ -128,25 +128,30 @@ static size_t take_word(struct line_ctx *l, size_t i, const char *rule)
 }
 
 /*
- * "KEYWORD VALUE" daemons. to_eol: the value is the rest of the line (a
- * password may hold blanks); else the next word (rocommunity's further
- * words name a source and a view).
+ * "KEYWORD VALUE" daemons. How the value ends:
+ *   EOL   the rest of the line (a passphrase may hold blanks);
+ *   WORD  the next word (rocommunity's further words name a source);
+ *   SOLE  the next word, and only when nothing follows it: generic words
+ *         such as "password" or "secret" also start prose and other
+ *         syntaxes ("passwd amd64 1:4.13" in a package list).
  */
+enum daemon_end { EOL, WORD, SOLE };
+
 static const struct daemon_kw {
 	struct word w;
-	int to_eol;
+	enum daemon_end end;
 } daemon_kws[] = {
-	{ W("requirepass"), 1 }, { W("masterauth"), 1 },   /* redis.conf */
-	{ W("rocommunity"), 0 }, { W("rwcommunity"), 0 },  /* snmpd.conf(5) */
-	{ W("rocommunity6"), 0 }, { W("rwcommunity6"), 0 },
-	{ W("wpa-psk"), 1 }, { W("wpa-password"), 1 },     /* ifupdown wpa */
-	{ W("password"), 1 }, { W("passwd"), 1 },          /* msmtp, fetchmail */
-	{ W("pass"), 1 }, { W("secret"), 1 },
-	{ W("bindpw"), 1 }, { W("rootpw"), 1 },            /* ldap.conf, slapd */
-	{ W("auth_pass"), 1 }, { W("authpass"), 1 },       /* keepalived */
-	{ W("psk"), 1 },
-	{ W("wpa_passphrase"), 1 }, { W("sae_password"), 1 }, /* hostapd */
-	{ W("masterpassword"), 1 }, { W("authtoken"), 1 },
+	{ W("requirepass"), WORD }, { W("masterauth"), WORD }, /* redis.conf */
+	{ W("rocommunity"), WORD }, { W("rwcommunity"), WORD }, /* snmpd.conf(5) */
+	{ W("rocommunity6"), WORD }, { W("rwcommunity6"), WORD },
+	{ W("wpa-psk"), EOL }, { W("wpa-password"), EOL },   /* ifupdown wpa */
+	{ W("password"), SOLE }, { W("passwd"), SOLE },      /* msmtp, .netrc */
+	{ W("pass"), SOLE }, { W("secret"), SOLE },
+	{ W("bindpw"), EOL }, { W("rootpw"), WORD },         /* ldap.conf, slapd */
+	{ W("auth_pass"), WORD }, { W("authpass"), WORD },   /* keepalived */
+	{ W("psk"), SOLE },
+	{ W("wpa_passphrase"), EOL }, { W("sae_password"), EOL }, /* hostapd */
+	{ W("masterpassword"), SOLE }, { W("authtoken"), SOLE },
 };
 
 static const struct daemon_kw *daemon_kw(const char *k, size_t n)
@@ -221,14 +226,21 @@ static void daemon_line(struct line_ctx *l, size_t ks, size_t ke)
 	ve = l->le;
 	while (ve > vs && is_space((unsigned char)l->buf[ve - 1]))
 		ve--;
-	/* in a comment, only "# keyword value": prose has more words */
-	if (l->comment && word_end(l, vs) != ve)
-		return;
-	if (is_quote((unsigned char)l->buf[v]) || !kw->to_eol) {
-		take_word(l, v, "daemon");
+	if (is_quote((unsigned char)l->buf[v])) {
+		size_t q = quote_end(l, v);
+
+		if ((kw->end == SOLE || l->comment) && q + 1 < ve)
+			return;
+		take_value(l, v + 1, q, "daemon");
 		return;
 	}
-	take_value(l, vs, ve, "daemon");
+	/* in a comment, only "# keyword value": prose has more words */
+	if ((kw->end == SOLE || l->comment) && word_end(l, vs) != ve)
+		return;
+	if (kw->end == EOL)
+		take_value(l, vs, ve, "daemon");
+	else
+		take_word(l, v, "daemon");
 }
 
 /* The separator after a key: '=', ':', "=>", ":=" (its length), or 0. */
@@ -347,7 +359,7 @@ static size_t key_at(struct line_ctx *l, size_t i)
 		take_value(l, vs, ve, option ? "command-line" : "keyword");
 		return ve;
 	}
-	if (ed_secret_value_looks_random(b + vs, ve - vs) &&
+	if (ke - ks >= 2 && ed_secret_value_looks_random(b + vs, ve - vs) &&
 	    ed_secret_key_class(b + ks, ke - ks, 1) == KEY_OTHER &&
 	    !ed_secret_value_is_plain(b + vs, ve - vs) &&
 	    !ed_secret_eq_ci(b + ks, ke - ks, "sha256") && !ed_secret_eq_ci(b + ks, ke - ks, "sha1") &&
