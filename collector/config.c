@@ -520,6 +520,48 @@ static int apply_embedded(struct collect_config *cfg, const char *name,
 	ED_BUG("built-in %s missing", name);
 }
 
+/*
+ * The shipped credential files (baselines/secret-files.yaml): a list of
+ * {glob, source}; the globs become the default secrets.files.
+ */
+static int apply_secret_files(struct collect_config *cfg, struct ed_err *err)
+{
+	static const char name[] = "secret-files.yaml";
+	const struct ed_embedded *e = ed_embedded_find(name);
+	const struct ed_ynode *list;
+	struct ed_ynode *doc = NULL;
+	struct cfg_ctx c;
+	size_t i;
+	int rc;
+
+	if (!e)
+		ED_BUG("built-in %s missing", name);
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.err = err;
+	rc = ed_yaml_load(&doc, e->data, e->len, name, err);
+	if (rc < 0)
+		return rc;
+	list = ed_ymap_get(doc, "secret-files");
+	if (!list || list->type != ED_YSEQ) {
+		rc = bad(&c, doc, "secret-files: want a list");
+		goto out;
+	}
+	for (i = 0; i < list->nr; i++) {
+		const struct ed_ynode *g = ed_ymap_get(list->kids[i], "glob");
+		const struct ed_ynode *src = ed_ymap_get(list->kids[i], "source");
+
+		if (!g || g->type != ED_YSCALAR || !src || src->type != ED_YSCALAR) {
+			rc = bad(&c, list->kids[i], "want {glob, source}");
+			goto out;
+		}
+		ed_strvec_push(&cfg->secret_files, g->str);
+	}
+out:
+	ed_ynode_free(doc);
+	return rc;
+}
+
 int collect_config_load(struct collect_config **out, const char *path,
 			struct ed_err *err)
 {
@@ -532,6 +574,8 @@ int collect_config_load(struct collect_config **out, const char *path,
 	cfg->max_files = 500000;
 	cfg->scan.accept_new = -1;
 	rc = apply_embedded(cfg, "collect-default.yaml", 0, err);
+	if (!rc)
+		rc = apply_secret_files(cfg, err);
 	if (!rc)
 		rc = apply_embedded(cfg, "sysctl-classes.yaml", 1, err);
 	if (!rc && path) {

@@ -10,9 +10,12 @@
  *   PATH TYPE MODE OWNER:GROUP UID:GID[ REST]
  * TYPE: file dir symlink fifo socket chardev blockdev; MODE: %04o of the
  * permission bits; names from ROOT/etc/passwd and ROOT/etc/group, else the
- * number. REST: files "SIZE sha256:HEX", or "SIZE hmac:HEX" when the file
- * is a secret or had secret values replaced (keyed over the original
- * bytes), "SIZE unreadable", "SIZE unhashed" (over FILES_HASH_MAX); symlinks
+ * number. REST: files "SIZE sha256:HEX" when the content is stored as it
+ * is, else "SIZE hmac:HEX": keyed over the original bytes for a secret file
+ * or one whose secret values were replaced, keyed over their SHA-256 for a
+ * file whose content is not stored (binary, or over content-max), so no
+ * plain digest of anything not stored is ever recorded; "SIZE unreadable",
+ * "SIZE unhashed" (over FILES_HASH_MAX, or no key); symlinks
  * "-> TARGET"; devices "MAJOR:MINOR"; nothing for dirs, FIFOs and sockets.
  */
 #include "collector/files.h"
@@ -334,7 +337,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 		if (rc < 0)
 			goto out;
 	}
-	rc = files_secrets_compile(&c.secrets, &c.cfg->secret_values, err);
+	rc = ed_secret_finder_init(&c.secrets, &c.cfg->secret_values, err);
 	if (rc < 0)
 		goto out;
 
@@ -393,7 +396,8 @@ out:
 	free(c.staged);
 	files_cache_release(&c.cache);
 	ed_strvec_release(&c.unreadable_dirs);
-	files_secrets_release(&c.secrets);
+	ed_secret_finder_release(&c.secrets);
+	ed_secret_hits_release(&c.hits);
 	glob_set_release(&c.include);
 	glob_set_release(&c.exclude);
 	glob_set_release(&c.secret_files);

@@ -6,12 +6,12 @@
  * format) and files_secret.c (secret detection and redaction). Nothing
  * outside these three files and tests/unit/test_files.c includes it.
  */
-#include <regex.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
 #include "collector/internal.h"
 #include "core/buf.h"
+#include "core/secrets.h"
 #include "core/strvec.h"
 
 struct ed_hmac;
@@ -23,8 +23,6 @@ struct ed_hmac;
  * (core/hmac.h has no streaming digest). Nothing under /etc comes close.
  */
 #define FILES_HASH_MAX ((size_t)256 << 20)
-/* Longest required-byte set kept for the secret_values prefilter. */
-#define FILES_REQ_MAX 8
 
 struct id_name {
 	unsigned long id;
@@ -48,14 +46,6 @@ struct id_map {
 struct glob_set {
 	const struct ed_strvec *pats;
 	unsigned char *base_only;
-};
-
-/* secret_values compiled once per collect */
-struct files_secrets {
-	regex_t *res;
-	/* per regex: every match holds one of these bytes ("" = unknown) */
-	char (*req)[FILES_REQ_MAX + 1];
-	size_t nr;
 };
 
 struct staged_content {
@@ -91,7 +81,8 @@ struct files_ctx {
 	struct id_map users;
 	struct id_map groups;
 	struct glob_set include, exclude, secret_files, plain_files;
-	struct files_secrets secrets;
+	struct ed_secret_finder secrets; /* compiled once per collect */
+	struct ed_secret_hits hits;      /* reused for every file */
 	struct ed_strvec *inc_comps; /* '/'-components of each include */
 	struct ed_buf path; /* host path of the current entry */
 	struct ed_buf quoted; /* snapshot_quote(path), for lines and warnings */
@@ -165,29 +156,12 @@ void files_cache_add(struct ed_buf *out, long long scan_start,
 /* files_secret.c */
 
 /*
- * Compile the secret_values EREs (REG_EXTENDED | REG_ICASE, C locale
- * expected) into s. ED_EPARSE on a bad regex or one without a group 1.
- * Release s with files_secrets_release even on failure.
+ * Replace each secret the detectors find in data (core/secrets.h) by its
+ * token under key, into out (reset first). *found says whether anything
+ * was replaced; out is only filled then. ED_EKEY if a secret is found and
+ * key is NULL (qpath names the file in the message).
  */
-int files_secrets_compile(struct files_secrets *s,
-                          const struct ed_strvec *patterns, struct ed_err *err);
-void files_secrets_release(struct files_secrets *s);
-/*
- * The prefilter: bytes one of which every match of the ERE pat contains,
- * or "" when that cannot be shown. Exposed for the tests.
- */
-void files_required_bytes(char out[FILES_REQ_MAX + 1], const char *pat);
-/* 1 if buf holds PEM or PGP armour of a private key. */
-int files_has_private_key(const char *buf, size_t len);
-/*
- * Replace each secret value in data (bytes after group 1 to the end of the
- * line, minus a '\r') by its token under key, into out (reset first).
- * *found says whether anything was replaced; out is only filled then.
- * data is modified during the call and restored. ED_EKEY if a secret is
- * found and key is NULL (qpath names the file in the message).
- */
-int files_redact(struct ed_buf *out, int *found, const struct files_secrets *s,
-                 struct ed_hmac *key, struct ed_buf *data, const char *qpath,
-                 struct ed_err *err);
+int files_redact(struct ed_buf *out, int *found, struct files_ctx *c,
+                 const char *data, size_t len, struct ed_err *err);
 
 #endif

@@ -36,7 +36,9 @@ void files_cache_fingerprint(char out[65], const struct collect_config *cfg,
 
 	if (key)
 		ed_hmac_fingerprint(key, kfp);
-	ed_buf_addf(&b, "content-max %zu\nkey %s\n", cfg->content_max, kfp);
+	/* the detectors' version: new rules must not reuse old lines */
+	ed_buf_addf(&b, "format %d\ncontent-max %zu\nkey %s\n",
+	            ED_SECRET_DETECTORS, cfg->content_max, kfp);
 	for (i = 0; i < cfg->secret_files.nr; i++)
 		ed_buf_addf(&b, "secret-file %s\n", cfg->secret_files.v[i]);
 	for (i = 0; i < cfg->secret_values.nr; i++)

@@ -228,13 +228,14 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 	const char *data = c->data.ptr;
 	size_t len = c->data.len;
 	int text = !memchr(data, '\0', len), found = 0, rc, warn_utf8 = 0;
+	int stored = text && len <= c->cfg->content_max;
 	const unsigned char *oid = NULL;
 	char hex[65];
 
 	ed_buf_reset(&c->rest);
 	ed_buf_addf(&c->rest, "%zu ", len);
 	if (files_match_any(&c->secret_files, c->path.ptr) ||
-	    files_has_private_key(data, len)) {
+	    ed_secret_has_private_key(data, len)) {
 		if (!c->o->key)
 			return ed_err_set(
 			        err, ED_EKEY,
@@ -246,24 +247,27 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 			                c->path.len, st, NULL, 0, c->rest.ptr);
 		return record(c, st, c->rest.ptr, err);
 	}
-	/*
-	 * Binary files are scanned too: their content is never stored, but a
-	 * plain hash of one holding a password could be guessed offline.
-	 */
-	if (c->secrets.nr && !files_match_any(&c->plain_files, c->path.ptr)) {
-		rc = files_redact(&c->redacted, &found, &c->secrets, c->o->key,
-		                  &c->data, c->quoted.ptr, err);
+	if (stored && !files_match_any(&c->plain_files, c->path.ptr)) {
+		rc = files_redact(&c->redacted, &found, c, data, len, err);
 		if (rc < 0)
 			return rc;
 	}
 	if (found) {
 		/* the token covers the original bytes, not the redacted ones */
 		ed_hmac_token(c->o->key, &c->rest, data, len);
-	} else {
+	} else if (stored) {
 		ed_sha256_hex(hex, data, len);
 		ed_buf_addf(&c->rest, "sha256:%s", hex);
+	} else if (c->o->key) {
+		/*
+		 * Content not stored (binary, or too big): a plain digest
+		 * would let anyone confirm a guess of a short secret in it.
+		 */
+		ed_hmac_content_token(c->o->key, &c->rest, data, len);
+	} else {
+		ed_buf_adds(&c->rest, "unhashed");
 	}
-	if (text && len <= c->cfg->content_max) {
+	if (stored) {
 		struct staged_content *s;
 
 		warn_utf8 = !is_ascii(data, len) && !ed_utf8_valid(data, len);
@@ -277,7 +281,7 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 		if (s->has_oid)
 			oid = s->oid;
 	}
-	if (c->cache_out && (oid || !(text && len <= c->cfg->content_max)))
+	if (c->cache_out && (oid || !stored))
 		files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
 		                c->path.len, st, oid, warn_utf8, c->rest.ptr);
 	return record(c, st, c->rest.ptr, err);

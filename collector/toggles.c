@@ -22,6 +22,7 @@
 #include "core/alloc.h"
 #include "core/glob.h"
 #include "core/hmac.h"
+#include "core/secrets.h"
 #include "core/yaml.h"
 
 #define TOGGLES_MAX_FILE ((size_t)4 << 20)
@@ -29,14 +30,16 @@
 /*
  * One toggle file being read. A value is a secret (stored as its HMAC
  * token, like the files collector does) when the file matches
- * secrets.files, or when "KEY = VALUE" matches one of secrets.values.
+ * secrets.files, or when the secret detectors (core/secrets.h, with the
+ * secrets.values EREs) find one in the value of "KEY = VALUE".
  */
 struct toggle_ctx {
 	struct ed_strvec *lines;
 	const char *path;
 	int secret_file;
-	const regex_t *res;
-	size_t nres, nres_all; /* patterns applied now; compiled */
+	const struct ed_secret_finder *finder;
+	int find;           /* look for secret values (not a plain file) */
+	struct ed_secret_hits hits;
 	struct ed_hmac *key;
 	size_t skipped;     /* secrets dropped for want of a key */
 	struct ed_buf probe;
@@ -47,15 +50,19 @@ static void add_flag(struct toggle_ctx *c, const char *key, const char *value,
 {
 	struct ed_buf b = ED_BUF_INIT;
 	int secret = c->secret_file;
-	size_t i;
+	size_t i, at;
 
-	if (!secret && c->nres) {
+	if (!secret && c->find) {
+		/* the detectors judge the flag as the line "KEY = VALUE" */
 		ed_buf_reset(&c->probe);
 		ed_buf_adds(&c->probe, key);
 		ed_buf_adds(&c->probe, " = ");
+		at = c->probe.len;
 		ed_buf_add(&c->probe, value, vlen);
-		for (i = 0; i < c->nres && !secret; i++)
-			secret = !regexec(&c->res[i], c->probe.ptr, 0, NULL, 0);
+		c->hits.nr = 0;
+		ed_secret_find(c->finder, c->probe.ptr, c->probe.len, &c->hits);
+		for (i = 0; i < c->hits.nr && !secret; i++)
+			secret = c->hits.v[i].end > at;
 	}
 	if (secret && !c->key) {
 		c->skipped++;
@@ -232,7 +239,7 @@ static int read_toggle_file(struct toggle_ctx *c, struct snapshot *snap,
 	}
 	c->path = abspath;
 	c->secret_file = glob_any(&o->cfg->secret_files, abspath);
-	c->nres = glob_any(&o->cfg->plain_files, abspath) ? 0 : c->nres_all;
+	c->find = !glob_any(&o->cfg->plain_files, abspath);
 	if (parse_flags(c, &data,
 			has_suffix(abspath, ".yaml") || has_suffix(abspath, ".yml") ||
 			has_suffix(abspath, ".json") ? TOGGLE_YAML : TOGGLE_KV,
@@ -291,7 +298,7 @@ static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
 	ed_buf_addf(&name, "command %s", t->name);
 	c->path = t->name;
 	c->secret_file = 0;
-	c->nres = c->nres_all;
+	c->find = 1;
 	if (!rc && parse_flags(c, &out, t->format, name.ptr, &e) < 0)
 		rc = e.code;
 	if (rc < 0) {
@@ -312,28 +319,21 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 		    const struct collect_opts *o, struct ed_err *err)
 {
 	const struct collect_config *cfg = o->cfg;
-	const struct ed_strvec *vals = &cfg->secret_values;
 	struct ed_strvec lines = ED_STRVEC_INIT;
-	regex_t *res = NULL;
+	struct ed_secret_finder finder;
 	struct toggle_ctx c;
-	size_t i, files = 0, cmds = 0, nres = 0;
+	size_t i, files = 0, cmds = 0;
 	int rc = 0;
 
 	if (!cfg->toggle_files.nr && !cfg->toggle_cmds_nr)
 		return 0; /* nothing configured: no collector, no meta line */
-	res = ed_xcalloc(vals->nr + 1, sizeof(*res));
-	for (; nres < vals->nr; nres++)
-		if (regcomp(&res[nres], vals->v[nres],
-			    REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
-			rc = ed_err_set(err, ED_EPARSE,
-					"secrets.values: bad regular expression '%s'",
-					vals->v[nres]);
-			goto out;
-		}
 	memset(&c, 0, sizeof(c));
+	rc = ed_secret_finder_init(&finder, &cfg->secret_values, err);
+	if (rc < 0)
+		goto out;
 	c.lines = &lines;
-	c.res = res;
-	c.nres = c.nres_all = nres;
+	c.finder = &finder;
+	c.find = 1;
 	c.key = o->key;
 	for (i = 0; i < cfg->toggle_files.nr; i++) {
 		int r = read_toggle_file(&c, snap, o, cfg->toggle_files.v[i]);
@@ -360,11 +360,10 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 		ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files",
 				files, cfg->toggle_files.nr);
 	snapshot_add_lines(snap, "toggles", &lines);
-	ed_buf_release(&c.probe);
 out:
-	for (i = 0; i < nres; i++)
-		regfree(&res[i]);
-	free(res);
+	ed_buf_release(&c.probe);
+	ed_secret_hits_release(&c.hits);
+	ed_secret_finder_release(&finder);
 	ed_strvec_release(&lines);
 	return rc;
 }

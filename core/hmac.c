@@ -198,14 +198,63 @@ static void fetch_sha256(void)
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-void ed_sha256_hex(char out[65], const void *data, size_t len)
+static void sha256(unsigned char md[32], const void *data, size_t len)
 {
-	unsigned char md[32];
 	unsigned int mdlen = 0;
 
 	pthread_once(&sha256_once, fetch_sha256);
 	if (!sha256_md || !EVP_Digest(data, len, md, &mdlen, sha256_md, NULL) ||
 	    mdlen != 32)
 		ED_BUG("SHA-256 failed");
+}
+
+void ed_sha256_hex(char out[65], const void *data, size_t len)
+{
+	unsigned char md[32];
+
+	sha256(md, data, len);
 	to_hex(out, md, sizeof(md));
+}
+
+static void digest_token(struct ed_hmac *k, struct ed_buf *out,
+			 const unsigned char md[32])
+{
+	unsigned char tag[32];
+	char hex[65];
+
+	mac(k, tag, md, 32);
+	to_hex(hex, tag, sizeof(tag));
+	ed_buf_adds(out, "hmac:");
+	ed_buf_add(out, hex, 64);
+}
+
+void ed_hmac_content_token(struct ed_hmac *k, struct ed_buf *out,
+			   const void *data, size_t len)
+{
+	unsigned char md[32];
+
+	sha256(md, data, len);
+	digest_token(k, out, md);
+}
+
+int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
+			 const char *hex)
+{
+	unsigned char md[32];
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		int hi = ed_hexval(hex[2 * i]), lo;
+
+		if (hi < 0)
+			return -1;
+		lo = ed_hexval(hex[2 * i + 1]);
+		if (lo < 0)
+			return -1;
+		md[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (hex[64])
+		return -1;
+	digest_token(k, out, md);
+	return 0;
 }

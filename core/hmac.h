@@ -28,6 +28,17 @@ int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k,
 /* Append "hmac:<64 hex>" for data to out. */
 void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
 		   size_t len);
+/*
+ * Append "hmac:<64 hex>" keyed over the SHA-256 of data: the digest of a
+ * file whose content is not stored (binary, or over the content cap), so
+ * nobody without the key can confirm a guess of it. Being keyed over the
+ * digest, it can also be made from a recorded "sha256:HEX" alone.
+ */
+void ed_hmac_content_token(struct ed_hmac *k, struct ed_buf *out,
+			   const void *data, size_t len);
+/* The same token from hex, 64 hex digits of a SHA-256; -1 if malformed. */
+int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
+			 const char *hex);
 /* 64 hex digits identifying the key without revealing it. */
 void ed_hmac_fingerprint(struct ed_hmac *k, char out[65]);
 

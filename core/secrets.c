@@ -352,11 +352,16 @@ static void user_res(const struct ed_secret_finder *f, const char *b, size_t ls,
 		if (f->req[i][0] && !line_has_any(b + ls, le - ls,
 		                                       f->req[i]))
 			continue;
-		m[0].rm_so = (regoff_t)ls;
-		m[0].rm_eo = (regoff_t)le;
-		if (regexec(&f->res[i], b, 2, m, REG_STARTEND))
+		/*
+		 * The string starts at the line, so '^' matches there: glibc
+		 * takes a REG_STARTEND start after the string's start as the
+		 * middle of a line.
+		 */
+		m[0].rm_so = 0;
+		m[0].rm_eo = (regoff_t)(le - ls);
+		if (regexec(&f->res[i], b + ls, 2, m, REG_STARTEND))
 			continue;
-		keep = m[1].rm_so >= 0 ? (size_t)m[1].rm_eo : ls;
+		keep = ls + (m[1].rm_so >= 0 ? (size_t)m[1].rm_eo : 0);
 		ed_secret_add_hit(hits, keep, le, "user-regex");
 	}
 }

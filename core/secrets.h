@@ -14,6 +14,12 @@
 #include "core/err.h"
 #include "core/strvec.h"
 
+/*
+ * The detectors' version, part of every cache key built on their output:
+ * raised whenever a change to them can change what is stored.
+ */
+#define ED_SECRET_DETECTORS 2
+
 /* Longest required-byte set kept for a user ERE's prefilter. */
 #define ED_SECRET_REQ_MAX 8
 

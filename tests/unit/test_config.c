@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "collector/collector.h"
+#include "core/glob.h"
 #include "core/buf.h"
 #include "core/err.h"
 
@@ -178,35 +179,32 @@ static void test_config_defaults_file_lists(void **state)
 	assert_no_empty(&d->file_include);
 	assert_no_empty(&d->file_exclude);
 	assert_no_empty(&d->secret_files);
-	assert_true(d->secret_values.nr >= 1);
+	/* the credential files of baselines/secret-files.yaml */
+	assert_true(ed_strvec_contains(&d->secret_files, "**/.pgpass"));
+	assert_true(ed_strvec_contains(&d->secret_files, "/etc/postfix/*passwd*"));
+	assert_true(ed_strvec_contains(&d->secret_files, "/etc/ppp/*-secrets"));
+	assert_true(d->secret_files.nr >= 80);
+	/* secret values are the built-in detectors' job: no default ERE */
+	assert_int_equal(d->secret_values.nr, 0);
 	assert_true(ed_strvec_contains(&d->plain_files, "/etc/nsswitch.conf"));
+	assert_true(ed_strvec_contains(&d->plain_files, "/etc/pam.d/**"));
+	assert_true(ed_strvec_contains(&d->plain_files, "/etc/login.defs"));
 }
 
-static void test_config_default_secret_values_compile_and_match(void **state)
+static void test_config_default_secret_files_are_absolute_globs(void **state)
 {
 	struct fixture *f = *state;
 	const struct collect_config *d = f->def;
 	size_t i;
 
-	for (i = 0; i < d->secret_values.nr; i++) {
-		regex_t re;
+	for (i = 0; i < d->secret_files.nr; i++) {
+		const char *g = d->secret_files.v[i];
 
-		if (regcomp(&re, d->secret_values.v[i], REG_EXTENDED | REG_ICASE))
-			fail_msg("secrets.values[%zu] is not an ERE", i);
-		regfree(&re);
+		if (g[0] != '/' && strncmp(g, "**/", 3))
+			fail_msg("secret-files.yaml: \"%s\" is not absolute", g);
 	}
-	{
-		regex_t re;
-		regmatch_t m[2];
-
-		assert_int_equal(regcomp(&re, d->secret_values.v[0],
-					 REG_EXTENDED | REG_ICASE), 0);
-		assert_int_equal(regexec(&re, "  db_password = hunter2", 2, m, 0), 0);
-		assert_int_equal(m[1].rm_so, 0);
-		assert_int_equal(m[1].rm_eo, (regoff_t)strlen("  db_password = "));
-		assert_int_not_equal(regexec(&re, "user = alice", 2, m, 0), 0);
-		regfree(&re);
-	}
+	assert_true(ed_glob_match("**/.pgpass", "/root/.pgpass", '/'));
+	assert_true(ed_glob_match("**/.pgpass", "/home/deploy/.pgpass", '/'));
 }
 
 static void test_config_default_sysctl_classes_are_consistent(void **state)
@@ -554,7 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_scan_defaults_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_scan_bad_values_have_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_defaults_file_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_default_secret_values_compile_and_match, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_default_secret_files_are_absolute_globs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_default_sysctl_classes_are_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_defaults_load_deterministically, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_user_file_replaces_and_extends, setup, teardown),

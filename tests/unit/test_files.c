@@ -1010,9 +1010,9 @@ static void test_files_image_collects_like_the_tree(void **state)
 
 static void assert_required(const char *pattern, const char *expected)
 {
-	char got[FILES_REQ_MAX + 1];
+	char got[ED_SECRET_REQ_MAX + 1];
 
-	files_required_bytes(got, pattern);
+	ed_secret_required_bytes(got, pattern);
 	assert_string_equal(got, expected);
 }
 
@@ -1060,9 +1060,9 @@ static void test_files_detects_private_key_armour(void **state)
 
 	(void)state;
 	for (i = 0; i < ED_ARRAY_SIZE(keys); i++)
-		assert_true(files_has_private_key(keys[i], strlen(keys[i])));
+		assert_true(ed_secret_has_private_key(keys[i], strlen(keys[i])));
 	for (i = 0; i < ED_ARRAY_SIZE(not_keys); i++)
-		assert_false(files_has_private_key(not_keys[i],
+		assert_false(ed_secret_has_private_key(not_keys[i],
 		                                   strlen(not_keys[i])));
 }
 

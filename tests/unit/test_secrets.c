@@ -189,7 +189,8 @@ static void test_secrets_armour_to_the_end_when_unterminated(void **state)
 
 static void test_secrets_user_regex_adds_to_the_built_ins(void **state)
 {
-	static const char buf[] = "pin 4711 here\ncode = 0815\npassword = x1y2\n";
+	static const char buf[] = "pin 4711 here\ncode = 0815\npassword = x1y2\n"
+	                          "pin 42 too\n";
 	struct ed_strvec res = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_secret_hits hits = { 0 };
@@ -199,12 +200,15 @@ static void test_secrets_user_regex_adds_to_the_built_ins(void **state)
 	ed_strvec_push(&res, "^(pin )[0-9]+");
 	assert_int_equal(ed_secret_finder_init(&f, &res, &err), 0);
 	ed_secret_find(&f, buf, sizeof(buf) - 1, &hits);
-	assert_int_equal(hits.nr, 2);
+	assert_int_equal(hits.nr, 3);
 	/* a user ERE hides from the end of group 1 to the end of the line */
 	assert_int_equal(hits.v[0].start, 4);
 	assert_int_equal(hits.v[0].end, 13);
 	assert_string_equal(hits.v[0].rule, "user-regex");
 	assert_string_equal(hits.v[1].rule, "keyword");
+	/* '^' anchors at every line, not only the buffer's first */
+	assert_memory_equal(buf + hits.v[2].start, "42 too", 6);
+	assert_int_equal(hits.v[2].end - hits.v[2].start, 6);
 	ed_secret_hits_release(&hits);
 	ed_secret_finder_release(&f);
 	ed_strvec_release(&res);
