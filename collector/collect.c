@@ -181,6 +181,13 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 	} else {
 		ed_strvec_push(&meta, "role default");
 	}
+	{
+		struct ed_buf fmt = ED_BUF_INIT;
+
+		/* which secret rules stored this host (collector/upgrade.c) */
+		collect_format_line(&fmt);
+		ed_strvec_take(&meta, ed_buf_detach(&fmt, NULL));
+	}
 	keep_uncollected(out, &meta);
 	snapshot_add_lines(out, "meta", &meta);
 	snapshot_sort(out);

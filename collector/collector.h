@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
@@ -126,5 +127,23 @@ struct collect_opts {
  */
 int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		 struct ed_err *err);
+
+/*
+ * Secret-rule upgrades (collector/upgrade.c). A host collected under the
+ * current detectors has collect_format_line ("format N") in its meta.
+ */
+void collect_format_line(struct ed_buf *out);
+/* 1 if snap's meta carries the current format line. */
+int collect_snapshot_is_current(const struct snapshot *snap);
+/*
+ * Rewrite old (every entry loaded with its data) as the current rules
+ * would have stored it, into out (initialised by the caller): contents
+ * through the detectors, credential files without content, plain digests
+ * of contents not stored keyed. 1 if rewritten, 0 if old is current (out
+ * untouched), ED_EKEY without a key.
+ */
+int collect_upgrade_host(struct snapshot *out, const struct snapshot *old,
+			 const struct collect_config *cfg, struct ed_hmac *key,
+			 struct ed_err *err);
 
 #endif

@@ -238,11 +238,13 @@ void ed_hmac_content_token(struct ed_hmac *k, struct ed_buf *out,
 }
 
 int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
-			 const char *hex)
+			 const char *hex, size_t len)
 {
 	unsigned char md[32];
 	size_t i;
 
+	if (len != 64)
+		return -1;
 	for (i = 0; i < 32; i++) {
 		int hi = ed_hexval(hex[2 * i]), lo;
 
@@ -253,8 +255,6 @@ int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
 			return -1;
 		md[i] = (unsigned char)(hi << 4 | lo);
 	}
-	if (hex[64])
-		return -1;
 	digest_token(k, out, md);
 	return 0;
 }

@@ -36,9 +36,9 @@ void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
  */
 void ed_hmac_content_token(struct ed_hmac *k, struct ed_buf *out,
 			   const void *data, size_t len);
-/* The same token from hex, 64 hex digits of a SHA-256; -1 if malformed. */
+/* The same token from hex[0..len), a SHA-256 in hex; -1 if malformed. */
 int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
-			 const char *hex);
+			 const char *hex, size_t len);
 /* 64 hex digits identifying the key without revealing it. */
 void ed_hmac_fingerprint(struct ed_hmac *k, char out[65]);
 
