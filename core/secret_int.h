@@ -50,9 +50,11 @@ static inline int is_hex(int c)
 	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+extern const unsigned char ed_secret_key_chars[256];
+
 static inline int is_key_char(int c)
 {
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+	return ed_secret_key_chars[c & 0xff];
 }
 
 static inline int is_b64_char(int c)
@@ -103,8 +105,25 @@ struct line_ctx {
 	size_t ls, le;    /* the line, without its '\n' or a final '\r' */
 	size_t first;     /* where the first key may start */
 	int comment;      /* the line is commented out */
+	unsigned seen;    /* enum line_seen */
 	struct ed_secret_hits *hits;
 };
+
+/* What one pass over a line saw, so detectors run only where they can hit. */
+enum line_seen {
+	SEEN_COLON = 1 << 0,   /* ':' */
+	SEEN_OPTION = 1 << 1,  /* " -" */
+	SEEN_URL = 1 << 2,     /* "://" */
+	SEEN_Z = 1 << 3,       /* 'z' or 'Z', as in "authorization" */
+	SEEN_PASS = 1 << 4,    /* "pass" in any case */
+};
+
+/*
+ * The end of the line starting at pos (its '\n', or len), with what the
+ * line holds in *seen (enum line_seen): one pass finds both.
+ */
+size_t ed_secret_line_end(const char *buf, size_t pos, size_t len,
+                          unsigned *seen);
 
 /* Run every line detector on l; hits go to l->hits. */
 void ed_secret_scan_line(struct line_ctx *l);

@@ -406,6 +406,10 @@ static size_t token_prefix(struct line_ctx *l, size_t i)
 
 	if (!first[(unsigned char)l->buf[i]])
 		return i;
+	/* the shortest token is 20 bytes: most words stop here */
+	e = token_end(l, i);
+	if (e - i < 20)
+		return i;
 	for (k = 0; k < ED_ARRAY_SIZE(prefixes); k++) {
 		if (prefixes[k].prefix[0] != l->buf[i])
 			continue;
@@ -700,49 +704,63 @@ static const unsigned char delim[256] = {
 	['|'] = 1, ['<'] = 1, ['>'] = 1, [':'] = 1, ['@'] = 1,
 };
 
-/* What one pass over a line saw, so detectors run only where they can hit. */
-enum line_seen {
-	SEEN_COLON = 1 << 0,   /* ':' */
-	SEEN_OPTION = 1 << 1,  /* " -" */
-	SEEN_URL = 1 << 2,     /* "://" */
-	SEEN_Z = 1 << 3,       /* 'z' or 'Z', as in "authorization" */
-	SEEN_PASS = 1 << 4,    /* "pass" in any case */
-};
 
-static unsigned line_seen(const struct line_ctx *l)
+/* 1 if some c in b[0..n) has b[i-1] among prev (blanks, or "ss"/"SS"...). */
+static int byte_after(const char *b, size_t n, char c, int (*ok)(const char *, size_t))
 {
-	const unsigned char *b = (const unsigned char *)l->buf;
-	unsigned seen = 0, last4 = 0;
-	size_t i;
+	const char *p = b, *end = b + n;
 
-	for (i = l->ls; i < l->le; i++) {
-		unsigned c = b[i];
-
-		last4 = (last4 << 8) | (c | 0x20);
-		switch (c) {
-		case ':':
-			seen |= SEEN_COLON;
-			if (i + 2 < l->le && b[i + 1] == '/' && b[i + 2] == '/')
-				seen |= SEEN_URL;
-			break;
-		case '-':
-			if (i > l->ls && (b[i - 1] == ' ' || b[i - 1] == '\t'))
-				seen |= SEEN_OPTION;
-			break;
-		case 'z':
-		case 'Z':
-			seen |= SEEN_Z;
-			break;
-		case 's':
-		case 'S':
-			if (last4 == 0x70617373u) /* "pass" */
-				seen |= SEEN_PASS;
-			break;
-		default:
-			break;
-		}
+	while (p < end && (p = memchr(p, c, (size_t)(end - p)))) {
+		if (ok(b, (size_t)(p - b)))
+			return 1;
+		p++;
 	}
-	return seen;
+	return 0;
+}
+
+/* "-" after a blank: a command-line option */
+static int option_at(const char *b, size_t i)
+{
+	return i > 0 && (b[i - 1] == ' ' || b[i - 1] == '\t');
+}
+
+/* the last 's' of "pass" in any case */
+static int pass_at(const char *b, size_t i)
+{
+	return i >= 3 && (b[i - 1] | 0x20) == 's' && (b[i - 2] | 0x20) == 'a' &&
+	       (b[i - 3] | 0x20) == 'p';
+}
+
+/* ':' followed by "//" */
+static int url_at(const char *b, size_t i)
+{
+	return b[i + 1] == '/' && b[i + 2] == '/';
+}
+
+size_t ed_secret_line_end(const char *buf, size_t pos, size_t len,
+                          unsigned *seen_out)
+{
+	const char *b = buf + pos, *nl = memchr(b, '\n', len - pos);
+	size_t n = nl ? (size_t)(nl - b) : len - pos;
+	unsigned seen = 0;
+
+	/*
+	 * A few vectorised searches (memchr) beat one byte loop: most lines
+	 * hold none of these bytes, or only one or two.
+	 */
+	if (memchr(b, ':', n)) {
+		seen |= SEEN_COLON;
+		if (n >= 3 && byte_after(b, n - 2, ':', url_at))
+			seen |= SEEN_URL;
+	}
+	if (byte_after(b, n, '-', option_at))
+		seen |= SEEN_OPTION;
+	if (memchr(b, 'z', n) || memchr(b, 'Z', n))
+		seen |= SEEN_Z;
+	if (byte_after(b, n, 's', pass_at) || byte_after(b, n, 'S', pass_at))
+		seen |= SEEN_PASS;
+	*seen_out = seen;
+	return pos + n;
 }
 
 void ed_secret_scan_line(struct line_ctx *l)
@@ -783,7 +801,7 @@ void ed_secret_scan_line(struct line_ctx *l)
 			next = key_at(l, i);
 		i = next > i ? next : i + 1;
 	}
-	seen = line_seen(l);
+	seen = l->seen;
 	if (seen & SEEN_URL)
 		for (at = b + l->ls;
 		     (at = memmem(at, (size_t)(b + l->le - at), "://", 3));

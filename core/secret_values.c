@@ -163,6 +163,23 @@ static int may_name_secret(const char *norm, size_t n)
  * Without about, a key holding no secret word is KEY_OTHER at once (its
  * last word is then looked at only for a random-looking value).
  */
+/* [A-Za-z0-9_.-]: the bytes of a key */
+const unsigned char ed_secret_key_chars[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['.'] = 1,
+	['-'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+};
+
 enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 {
 	char norm[KEY_MAX];
@@ -171,6 +188,15 @@ enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 
 	if (len > KEY_MAX)
 		return KEY_OTHER;
+	/* the secret words hold no separator: look for them in the raw key */
+	if (!about) {
+		char low[KEY_MAX];
+
+		for (i = 0; i < len; i++)
+			low[i] = (char)lower((unsigned char)key[i]);
+		if (!may_name_secret(low, len))
+			return KEY_OTHER;
+	}
 	for (i = 0; i < len; i++) {
 		int c = (unsigned char)key[i];
 
@@ -190,8 +216,6 @@ enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 		return KEY_OTHER;
 	if (last >= n)
 		last = 0;
-	if (!about && !may_name_secret(norm, n))
-		return KEY_OTHER;
 	if (word_in(norm + last, n - last, not_secret_last_words,
 	            ED_ARRAY_SIZE(not_secret_last_words)))
 		return KEY_ABOUT_SECRET;

@@ -373,8 +373,8 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 	int in_block = 0;
 
 	while (pos < len) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t eol = nl ? (size_t)(nl - buf) : len, le = eol, s, e;
+		unsigned seen;
+		size_t eol = ed_secret_line_end(buf, pos, len, &seen), le = eol, s, e;
 		struct line_ctx l;
 
 		if (le > pos && buf[le - 1] == '\r')
@@ -399,6 +399,7 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 		l.ls = pos;
 		l.le = le;
 		l.hits = hits;
+		l.seen = seen;
 		ed_secret_scan_line(&l);
 		if (f && f->nr)
 			user_res(f, buf, pos, le, hits);
