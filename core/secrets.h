@@ -52,7 +52,8 @@ void ed_secret_finder_release(struct ed_secret_finder *f);
 /*
  * Append the secrets of buf to hits, sorted by start, overlapping spans
  * merged. f may be NULL (built-in detectors only). Spans never include a
- * line's '\n', except that an armoured block's body is one span.
+ * line's '\n', except that an armoured block's body is one span. buf[len]
+ * must be '\0' (an ed_buf, git object data): regexec wants a string.
  */
 void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t len,
 		 struct ed_secret_hits *hits);
