@@ -146,4 +146,24 @@ int collect_upgrade_host(struct snapshot *out, const struct snapshot *old,
 			 const struct collect_config *cfg, struct ed_hmac *key,
 			 struct ed_err *err);
 
+/* The hosts of a repository's tip that an older release stored. */
+struct collect_upgrades {
+	struct snapshot *snaps; /* rewritten, ready for store_commit */
+	char **envs, **hosts;
+	size_t nr, alloc;
+};
+struct store;
+/*
+ * Every host at st's tip not named in skip (the hosts being collected
+ * now; NULL: none) whose snapshot an older release stored, rewritten by
+ * collect_upgrade_host into out. The caller commits them with its own
+ * hosts and an "Envdrift-Format: N" trailer, and frees out with
+ * collect_upgrades_release (also after a failure).
+ */
+int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
+			  const struct ed_strvec *skip,
+			  const struct collect_config *cfg, struct ed_hmac *key,
+			  struct ed_err *err);
+void collect_upgrades_release(struct collect_upgrades *u);
+
 #endif

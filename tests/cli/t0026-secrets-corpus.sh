@@ -1,0 +1,143 @@
+#!/bin/sh
+# Secrets on the credential formats real servers hold (issue 11): the
+# corpus under tests/fixtures/secrets (70+ formats, each secret with a
+# unique marker, MANIFEST says where) is collected as two hosts, then
+# every secret is changed (change.sh) and collected again. No marker, no
+# sha256 of a marker, of a credential file or of a value-bearing file, and
+# no git blob id of such a file may appear in any object, the stat cache,
+# any command's output or any report format; every change must show as a
+# changed token; every decoy line (DECOYS) must stay readable; and
+# audit-secrets must find the repository clean.
+. "$(dirname "$0")/test-lib.sh"
+
+C=$FIXTURES/secrets
+[ -f "$C/MANIFEST" ] || { fail "corpus missing: $C/MANIFEST"; finish; exit 1; }
+
+ROOT=$TMP/root
+cp -a "$C/root" "$ROOT"
+cat >"$TMP/collect.yaml" <<'EOF'
+files:
+  include: [/etc/**, /root/**, /home/**, /run/**, /var/lib/samba/**]
+EOF
+R=$TMP/state
+new_repo "$R"
+GITDIR=$(git -C "$R" rev-parse --absolute-git-dir)
+COLLECT="$ENVDRIFT collect --repo $R --config $TMP/collect.yaml --root"
+
+# the needles: markers and their sha256; sha256 and blob id of every file
+# that holds a secret (its content must never be stored verbatim)
+: >"$TMP/needles"
+cut -f3 "$C/MANIFEST" | grep -v '^#' | sort -u >"$TMP/markers"
+while IFS= read -r m; do
+	[ -n "$m" ] || continue
+	echo "$m"
+	printf '%s' "$m" | sha256sum | cut -d' ' -f1
+done <"$TMP/markers" >>"$TMP/needles"
+needles_of_files() {
+	cut -f1 "$C/MANIFEST" | grep -v '^#' | sort -u | while IFS= read -r p; do
+		[ -f "$1/$p" ] || continue
+		sha256sum <"$1/$p" | cut -d' ' -f1
+		git hash-object --no-filters "$1/$p"
+	done >>"$TMP/needles"
+}
+needles_of_files "$ROOT"
+n_markers=$(wc -l <"$TMP/markers")
+expect_eq "corpus: at least 70 secrets" 1 "$([ "$n_markers" -ge 70 ] && echo 1)"
+
+# leaks FILE...: needles found in FILEs (recursively); each one printed
+leaks() {
+	sort -u "$TMP/needles" >"$TMP/needles.u"
+	n=0
+	while IFS= read -r s; do
+		[ -n "$s" ] || continue
+		if grep -raqF -- "$s" "$@"; then
+			n=$((n + 1))
+			echo "# leaked: $s in $(grep -ralF -- "$s" "$@" | head -2 | tr '\n' ' ')" >&2
+		fi
+	done <"$TMP/needles.u"
+	echo "$n"
+}
+mkdir -p "$TMP/out.d"
+run() { # run NAME CMD...: keep stdout and stderr of every command
+	_n=$1; shift
+	"$@" >"$TMP/out.d/$_n.out" 2>"$TMP/out.d/$_n.err"
+}
+
+check "control: every marker is in the corpus" test "$(leaks "$ROOT" 2>/dev/null)" -ge "$n_markers"
+run c1 $COLLECT "$ROOT" --env prod --host c1
+expect_eq "collect the corpus as c1" 0 $?
+C1=$(git -C "$R" rev-parse main)
+
+ROOT2=$TMP/root2
+cp -a "$C/root" "$ROOT2"
+check "change.sh changes every secret" sh "$C/change.sh" "$ROOT2"
+while IFS= read -r m; do
+	grep -raqF -- "$m" "$ROOT2" || echo "$m"
+done <"$TMP/markers" >"$TMP/lost"
+expect_eq "change.sh keeps every marker" "" "$(cat "$TMP/lost")"
+needles_of_files "$ROOT2"
+check "changed files differ" sh -c "! diff -r '$ROOT' '$ROOT2' >/dev/null"
+run c2 $COLLECT "$ROOT2" --env staging --host c2
+expect_eq "collect the changed corpus as c2" 0 $?
+run c1b $COLLECT "$ROOT2" --env prod --host c1
+expect_eq "collect the changed corpus as c1 again" 0 $?
+fsck_ok "$R"
+
+# every secret change is drift, as a changed token
+git -C "$R" diff "$C1" main -- hosts/prod/c1 >"$TMP/d"
+missing=0
+cut -f1,4 "$C/MANIFEST" | grep -v '^#' | sort -u | while IFS="$(printf '\t')" read -r p kind; do
+	if ! grep -qF -- "+/$p " "$TMP/d"; then
+		echo "# no change seen for /$p ($kind)"
+		echo x
+	fi
+done >"$TMP/unseen"
+expect_eq "every changed secret shows in git diff as a changed files line" 0 "$(grep -c '^x$' "$TMP/unseen")"
+grep '^#' "$TMP/unseen" | head -10
+expect_no_grep "the diff shows only tokens for secrets (no marker)" "EDM[0-9]{3}[a-z]{2}|ed5ec[0-9]{3}" "$TMP/d"
+
+# decoys stay readable in the stored content
+bad=0
+while IFS="$(printf '\t')" read -r p line; do
+	case "$p" in ''|'#'*) continue ;; esac
+	if ! git -C "$R" show "main:hosts/prod/c1/content/$p" 2>/dev/null | grep -qxF -- "$line"; then
+		bad=$((bad + 1))
+		echo "# decoy not readable in /$p: $line"
+	fi
+done <"$C/DECOYS"
+expect_eq "every decoy line is stored as it is" 0 "$bad"
+
+# every report, every format, and the other readers
+for f in text json markdown junit html patch; do
+	run "diff-hosts.$f" "$ENVDRIFT" diff --repo "$R" --color never --format "$f" c1 c2
+	run "diff-time.$f" "$ENVDRIFT" diff --repo "$R" --color never --format "$f" "c1@$C1" c1
+	run "check.$f" "$ENVDRIFT" check --repo "$R" --format "$f" prod staging
+done
+expect_grep "diff over time reports the changed credential files" "files.*/etc/ppp/chap-secrets" "$TMP/out.d/diff-time.text.out"
+run report "$ENVDRIFT" report --repo "$R" --format text:"$TMP/out.d/report.txt" \
+	--format json:"$TMP/out.d/report.json" --format markdown:"$TMP/out.d/report.md" \
+	--format junit:"$TMP/out.d/report.xml" --format html:"$TMP/out.d/report.html" \
+	--format patch:"$TMP/out.d/report.patch"
+run report-commit "$ENVDRIFT" report --repo "$R" --commit
+run status "$ENVDRIFT" status --repo "$R"
+run status-json "$ENVDRIFT" status --repo "$R" --format json
+run audit "$ENVDRIFT" audit-secrets --repo "$R"
+expect_eq "audit-secrets finds the repository clean" 0 $?
+sed 's/^/#   /' "$TMP/out.d/audit.out" | head -20
+
+git -C "$R" cat-file --batch-all-objects --batch >"$TMP/objects"
+expect_eq "no marker, digest or blob id of a secret in any object" 0 "$(leaks "$TMP/objects")"
+expect_eq "... nor in the stat cache" 0 "$(leaks "$GITDIR/envdrift-cache")"
+expect_eq "... nor in any output or report" 0 "$(leaks "$TMP/out.d")"
+expect_eq "... nor anywhere in the repository directory" 0 "$(leaks "$R")"
+
+# the audit does find planted secrets: a plain copy committed by hand
+cp "$C/root/etc/redis/redis.conf" "$TMP/plain.conf" 2>/dev/null ||
+	find "$C/root/etc" -name '*.conf' -type f | head -1 | xargs -I{} cp {} "$TMP/plain.conf"
+blob=$(git -C "$R" hash-object -w "$TMP/plain.conf")
+expect_exit 1 "audit-secrets finds a secret written by hand (unreachable blob)" \
+	"$ENVDRIFT" audit-secrets --repo "$R"
+expect_grep "... and names it unreachable, never the secret" "^\(unreachable blob ${blob%"${blob#????????????}"}\):[0-9]+: " "$TMP/out"
+expect_eq "... whose output holds no marker" 0 "$(leaks "$TMP/out" "$TMP/err")"
+
+finish
