@@ -125,7 +125,116 @@ enum line_seen {
 size_t ed_secret_line_end(const char *buf, size_t pos, size_t len,
                           unsigned *seen);
 
+/* ---- reading one line (struct line_ctx) ---- */
+
+/* Skip blanks from i; never past le. */
+static inline size_t skip_space(const struct line_ctx *l, size_t i)
+{
+	while (i < l->le && is_space((unsigned char)l->buf[i]))
+		i++;
+	return i;
+}
+
+/* The end of a quoted string opened at q (the quote), or le if unclosed. */
+static inline size_t quote_end(const struct line_ctx *l, size_t q)
+{
+	char c = l->buf[q];
+	size_t i;
+
+	for (i = q + 1; i < l->le; i++) {
+		if (c == '"' && l->buf[i] == '\\' && i + 1 < l->le) {
+			i++;
+			continue;
+		}
+		if (l->buf[i] == c)
+			return i;
+	}
+	return l->le;
+}
+
+/* Add [vs, ve) as a hit unless its text is plainly not a secret. */
+static inline void take_value(struct line_ctx *l, size_t vs, size_t ve,
+                       const char *rule)
+{
+	if (ve > vs && !ed_secret_value_is_plain(l->buf + vs, ve - vs))
+		ed_secret_add_hit(l->hits, vs, ve, rule);
+}
+
+static inline size_t word_end(const struct line_ctx *l, size_t i)
+{
+	while (i < l->le && !is_space((unsigned char)l->buf[i]))
+		i++;
+	return i;
+}
+
+/* Take the word (or quoted string) at i; returns where it ends. */
+static inline size_t take_word(struct line_ctx *l, size_t i, const char *rule)
+{
+	size_t vs, ve;
+
+	i = skip_space(l, i);
+	if (i >= l->le)
+		return i;
+	if (is_quote((unsigned char)l->buf[i])) {
+		vs = i + 1;
+		ve = quote_end(l, i);
+		take_value(l, vs, ve, rule);
+		return ve < l->le ? ve + 1 : ve;
+	}
+	ve = word_end(l, i);
+	take_value(l, i, ve, rule);
+	return ve;
+}
+
+/* Word n (0-based) of the line from i, as [*s, *e); 0 if absent. */
+static inline int nth_word(const struct line_ctx *l, size_t i, unsigned n,
+                    size_t *s, size_t *e)
+{
+	for (;;) {
+		i = skip_space(l, i);
+		if (i >= l->le)
+			return 0;
+		*s = i;
+		*e = word_end(l, i);
+		if (!n--)
+			return 1;
+		i = *e;
+	}
+}
+
+static inline size_t prev_nonspace(const struct line_ctx *l, size_t i)
+{
+	while (i > l->ls && is_space((unsigned char)l->buf[i - 1]))
+		i--;
+	return i;
+}
+
+/* The longest run of token characters from i. */
+static inline size_t token_end(const struct line_ctx *l, size_t i)
+{
+	while (i < l->le && (is_alnum((unsigned char)l->buf[i]) ||
+	                     l->buf[i] == '_' || l->buf[i] == '-' ||
+	                     l->buf[i] == '.'))
+		i++;
+	return i;
+}
+
+/* ---- the detectors (core/secret_lines.c, core/secret_formats.c) ---- */
+
 /* Run every line detector on l; hits go to l->hits. */
 void ed_secret_scan_line(struct line_ctx *l);
+/*
+ * A token starting at i (after a delimiter): a well-known token prefix, a
+ * JWT or a crypt hash. Returns where scanning resumes, i if none.
+ */
+size_t ed_secret_token_at(struct line_ctx *l, size_t i);
+/*
+ * The first word of the line is ks..ke, followed by blanks: the formats
+ * whose secret is a later word (snmpd, redis ACL and sentinel, NUT, ...).
+ * 1 if the line was one of them.
+ */
+int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke);
+/* The detectors of the whole line that l->seen allows. */
+void ed_secret_line_formats(struct line_ctx *l);
 
 #endif
