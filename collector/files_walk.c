@@ -235,7 +235,7 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 	ed_buf_reset(&c->rest);
 	ed_buf_addf(&c->rest, "%zu ", len);
 	if (files_match_any(&c->secret_files, c->path.ptr) ||
-	    ed_secret_has_private_key(data, len)) {
+	    ed_secret_key_file(data, len)) {
 		if (!c->o->key)
 			return ed_err_set(
 			        err, ED_EKEY,

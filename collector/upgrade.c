@@ -122,7 +122,7 @@ static int upgrade_file_line(struct upgrade *u, struct ed_strvec *lines,
 	head = (size_t)(dig - line);
 	ed_buf_add(&nl, line, head);
 	secret_file = any_glob(&u->cfg->secret_files, raw.ptr) ||
-	              (c && ed_secret_has_private_key(c->data, c->len));
+	              (c && ed_secret_key_file(c->data, c->len));
 	if (secret_file) {
 		if (c) {
 			ed_strvec_push(&u->dropped, cpath.ptr);

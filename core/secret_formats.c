@@ -56,6 +56,7 @@ static size_t token_prefix(struct line_ctx *l, size_t i)
 		{ "AKIA", 16 },  { "ASIA", 16 },  { "AIza", 30 },
 		{ "SG.", 30 },   { "npm_", 30 },  { "hf_", 30 },
 		{ "pypi-", 30 }, { "dop_v1_", 30 }, { "shpat_", 20 },
+		{ "grub.pbkdf2.", 30 },
 	};
 	size_t k, n, e;
 
@@ -126,6 +127,9 @@ static size_t crypt_at(struct line_ctx *l, size_t i)
 		if (j == i + 1 || j >= l->le || b[j] != '$')
 			return i;
 	} else if (b[i] == '{') {
+		/* {SSHA}, {CRYPT}, {PBKDF2-SHA256}: not {10}name (LDIF order) */
+		if (j >= l->le || !is_upper((unsigned char)b[j]))
+			return i;
 		while (j < l->le && j - i <= 22 &&
 		       (is_upper((unsigned char)b[j]) || is_digit((unsigned char)b[j]) ||
 		        b[j] == '-'))
@@ -197,17 +201,30 @@ static void authorization(struct line_ctx *l, const char *at)
 {
 	size_t i = (size_t)(at - l->buf) + strlen("authorization"), s, e;
 
+	static const char *const schemes[] = { "basic", "bearer", "token",
+		                               "digest", "negotiate", "ntlm",
+		                               "apikey", "key", "sso-key" };
+	int sep = 0, scheme = 0;
+	size_t k;
+
 	while (i < l->le && is_quote((unsigned char)l->buf[i]))
 		i++;
 	i = skip_space(l, i);
-	if (i >= l->le || (l->buf[i] != ':' && l->buf[i] != '='))
-		return;
-	i = skip_space(l, i + 1);
+	if (i < l->le && (l->buf[i] == ':' || l->buf[i] == '=')) {
+		sep = 1;
+		i++;
+	}
+	i = skip_space(l, i);
 	if (i < l->le && is_quote((unsigned char)l->buf[i]))
 		i++;
 	s = i;
 	while (i < l->le && is_alpha((unsigned char)l->buf[i]))
 		i++;
+	for (k = 0; k < ED_ARRAY_SIZE(schemes); k++)
+		scheme |= ed_secret_eq_ci(l->buf + s, i - s, schemes[k]);
+	/* "RequestHeader set Authorization "Bearer X"": no ':', a scheme */
+	if (!sep && !scheme)
+		return;
 	if (i > s && i < l->le && is_space((unsigned char)l->buf[i]))
 		s = skip_space(l, i);
 	e = s;
@@ -332,7 +349,8 @@ static int has_word(const struct line_ctx *l, const char *word)
 /* fetchmail's "password 'x'" and netrc's "login u password x" mid-line. */
 static void password_word(struct line_ctx *l)
 {
-	static const char *const words[] = { "password", "passwd", "pass" };
+	static const char *const words[] = { "password", "passwd", "pass",
+		                             "insecure-password" };
 	const char *b = l->buf;
 	size_t i, k;
 	int netrc;
@@ -340,7 +358,7 @@ static void password_word(struct line_ctx *l)
 	if (l->comment)
 		return;
 	netrc = has_word(l, "login") || has_word(l, "machine") ||
-	        has_word(l, "user") || has_word(l, "username");
+	        has_word(l, "default");
 	for (i = l->first + 1; i < l->le; i++) {
 		if (!is_space((unsigned char)b[i - 1]))
 			continue;
@@ -370,20 +388,174 @@ size_t ed_secret_token_at(struct line_ctx *l, size_t i)
 	return next;
 }
 
+/* The word after the first one equal to word (any case), from i. */
+static int after_word(const struct line_ctx *l, size_t i, const char *word,
+                      size_t *s, size_t *e)
+{
+	while (nth_word(l, i, 0, s, e)) {
+		i = *e;
+		if (ed_secret_eq_ci(l->buf + *s, *e - *s, word))
+			return nth_word(l, i, 0, s, e);
+	}
+	return 0;
+}
+
+/* Commands that set a named value: "SetEnv DB_PASSWORD x" and friends. */
+static const char *const setters[] = {
+	"setenv", "fastcgi_param", "uwsgi_param", "scgi_param", "env", "set",
+	"passenv", "proxy_set_header", "add_header", "grpc_set_header",
+	"requestheader", "header", "export", "declare", "readonly", "local",
+	"define",
+};
+
 int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 {
-	return snmp_line(l, ks, ke);
+	const char *b = l->buf;
+	const char *k = b + ks;
+	size_t n = ke - ks, s, e, i;
+
+	/*
+	 * Commented-out lines of these formats are mostly documentation
+	 * ("# createUser username (MD5|SHA) passphrase"): not read.
+	 */
+	if (l->comment)
+		return 0;
+	if (snmp_line(l, ks, ke))
+		return 1;
+	/* redis ACL (redis.conf, users.acl): "user NAME ... >password #sha256" */
+	if (ed_secret_eq_ci(k, n, "user") && !l->comment) {
+		for (i = ke; nth_word(l, i, 0, &s, &e); i = e) {
+			if (b[s] == '>' && e > s + 1)
+				take_value(l, s + 1, e, "daemon");
+			else if (b[s] == '#' && e - s == 65 && ed_secret_all_hex(b + s + 1, 64))
+				ed_secret_add_hit(l->hits, s + 1, e, "crypt-hash");
+		}
+		/* haproxy userlist: "user NAME insecure-password X" */
+		if (after_word(l, ke, "insecure-password", &s, &e) ||
+		    after_word(l, ke, "password", &s, &e))
+			take_word(l, s, "daemon");
+		return 1;
+	}
+	/* redis sentinel: "sentinel auth-pass MASTER X", "sentinel sentinel-pass X" */
+	if (ed_secret_eq_ci(k, n, "sentinel")) {
+		if (nth_word(l, ke, 0, &s, &e) && ed_secret_eq_ci(b + s, e - s, "auth-pass") &&
+		    nth_word(l, e, 1, &s, &e))
+			take_word(l, s, "daemon");
+		else if (after_word(l, ke, "sentinel-pass", &s, &e))
+			take_word(l, s, "daemon");
+		return 1;
+	}
+	/*
+	 * snmpd's persistent usmUser lines (/var/lib/snmp/snmpd.conf): the
+	 * localized auth and priv keys are hex words after the engine id.
+	 */
+	if (ed_secret_eq_ci(k, n, "usmUser")) {
+		int seen_engine = 0;
+
+		for (i = ke; nth_word(l, i, 0, &s, &e); i = e) {
+			if (e - s < 18 || b[s] != '0' || (b[s + 1] | 0x20) != 'x' ||
+			    !ed_secret_all_hex(b + s + 2, e - s - 2))
+				continue;
+			if (seen_engine)
+				ed_secret_add_hit(l->hits, s + 2, e, "daemon");
+			seen_engine = 1;
+		}
+		return 1;
+	}
+	/* NUT upsmon.conf(5): MONITOR system powervalue username password type */
+	if (ed_secret_eq_ci(k, n, "MONITOR") && nth_word(l, ke, 3, &s, &e)) {
+		take_value(l, s, e, "daemon");
+		return 1;
+	}
+	/* haproxy: "stats auth USER:PASS" */
+	if (ed_secret_eq_ci(k, n, "stats") && after_word(l, ke, "auth", &s, &e)) {
+		const char *c = memchr(b + s, ':', e - s);
+
+		if (c)
+			take_value(l, (size_t)(c - b) + 1, e, "daemon");
+		return 1;
+	}
+	/* GRUB: "password_pbkdf2 USER HASH", "password USER PLAIN" */
+	if (ed_secret_eq_ci(k, n, "password_pbkdf2") && nth_word(l, ke, 1, &s, &e)) {
+		take_value(l, s, e, "crypt-hash");
+		return 1;
+	}
+	/* SetEnv DB_PASSWORD x; fastcgi_param DB_PASSWORD "x"; */
+	for (i = 0; i < ED_ARRAY_SIZE(setters); i++)
+		if (ed_secret_eq_ci(k, n, setters[i]))
+			break;
+	if (i < ED_ARRAY_SIZE(setters) && nth_word(l, ke, 0, &s, &e)) {
+		size_t ns = s, ne = e;
+
+		/* RequestHeader set NAME VALUE */
+		if (ed_secret_eq_ci(b + s, e - s, "set") || ed_secret_eq_ci(b + s, e - s, "add") ||
+		    ed_secret_eq_ci(b + s, e - s, "append"))
+			if (!nth_word(l, e, 0, &ns, &ne))
+				return 1;
+		if (is_quote((unsigned char)b[ns]))
+			ns++;
+		while (ne > ns && (is_quote((unsigned char)b[ne - 1]) || b[ne - 1] == ':'))
+			ne--;
+		if (ed_secret_key_names_secret(b + ns, ne - ns) &&
+		    nth_word(l, ne, 0, &s, &e)) {
+			while (e > s && b[e - 1] == ';')
+				e--;
+			if (is_quote((unsigned char)b[s]))
+				take_value(l, s + 1, quote_end(l, s), "keyword");
+			else
+				take_value(l, s, e, "keyword");
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* SQL: CREATE USER ... IDENTIFIED BY 'x' (MySQL), ... PASSWORD 'x' (PostgreSQL) */
+static void sql_identified(struct line_ctx *l)
+{
+	const char *b = l->buf, *at = ed_secret_find_ci(b + l->ls, b + l->le, "identified");
+	size_t s, e;
+
+	if (at && after_word(l, (size_t)(at - b), "by", &s, &e) &&
+	    is_quote((unsigned char)b[s]))
+		take_value(l, s + 1, quote_end(l, s), "keyword");
+}
+
+/* Webhook URLs whose path is the secret (Slack, Discord, Teams). */
+static void webhook(struct line_ctx *l)
+{
+	static const char *const hooks[] = { "hooks.slack.com/services/",
+		                             "discord.com/api/webhooks/",
+		                             "discordapp.com/api/webhooks/",
+		                             "webhook.office.com/webhookb2/" };
+	const char *b = l->buf, *at;
+	size_t k, s, e;
+
+	for (k = 0; k < ED_ARRAY_SIZE(hooks); k++) {
+		at = ed_secret_find_ci(b + l->ls, b + l->le, hooks[k]);
+		if (!at)
+			continue;
+		s = (size_t)(at - b) + strlen(hooks[k]);
+		for (e = s; e < l->le && !is_space((unsigned char)b[e]) &&
+		            !is_quote((unsigned char)b[e]); e++)
+			;
+		take_value(l, s, e, "token");
+	}
 }
 
 void ed_secret_line_formats(struct line_ctx *l)
 {
 	const char *b = l->buf, *at;
 
-	if (l->seen & SEEN_URL)
+	if (l->seen & SEEN_URL) {
 		for (at = b + l->ls;
 		     (at = memmem(at, (size_t)(b + l->le - at), "://", 3));
 		     at += 3)
 			url_userinfo(l, (size_t)(at - b));
+		webhook(l);
+	}
+	if (memchr(b + l->ls, '\'', l->le - l->ls))
+		sql_identified(l);
 	if (l->seen & SEEN_Z) {
 		at = ed_secret_find_ci(b + l->ls, b + l->le, "authorization");
 		if (at)

@@ -99,6 +99,11 @@ enum key_class ed_secret_key_class(const char *key, size_t len, int about);
 /* 1 if the value is plainly not a secret (yes, 42, /a/path, ${VAR}...). */
 int ed_secret_value_is_plain(const char *v, size_t n);
 int ed_secret_all_hex(const char *v, size_t n);
+/*
+ * 1 if a value on a commented-out line is documentation, not a secret
+ * someone commented out: several words, or a "<placeholder".
+ */
+int ed_secret_comment_plain(const char *v, size_t n);
 
 struct line_ctx {
 	const char *buf;  /* the whole buffer: hits are offsets into it */
@@ -106,8 +111,20 @@ struct line_ctx {
 	size_t first;     /* where the first key may start */
 	int comment;      /* the line is commented out */
 	unsigned seen;    /* enum line_seen */
+	unsigned flags;   /* enum buffer_flags: what the whole buffer is */
 	struct ed_secret_hits *hits;
 };
+
+/* What the whole buffer is, found once per buffer (core/secrets.c). */
+enum buffer_flags {
+	LINE_JWK = 1 << 0,  /* a JSON Web Key ("kty"): "d", "p", ... are private */
+	LINE_JAAS = 1 << 1, /* a JAAS config (LoginModule): user_NAME= are passwords */
+};
+
+/* 1 if a quoted key is a JWK private parameter (d, p, q, dp, dq, qi, k). */
+int ed_secret_jwk_private(const char *key, size_t len);
+/* 1 if the key's value is "user:password" (login, userpass, curl's user). */
+int ed_secret_user_pass_key(const char *key, size_t len);
 
 /* What one pass over a line saw, so detectors run only where they can hit. */
 enum line_seen {
@@ -156,7 +173,8 @@ static inline size_t quote_end(const struct line_ctx *l, size_t q)
 static inline void take_value(struct line_ctx *l, size_t vs, size_t ve,
                        const char *rule)
 {
-	if (ve > vs && !ed_secret_value_is_plain(l->buf + vs, ve - vs))
+	if (ve > vs && !ed_secret_value_is_plain(l->buf + vs, ve - vs) &&
+	    !(l->comment && ed_secret_comment_plain(l->buf + vs, ve - vs)))
 		ed_secret_add_hit(l->hits, vs, ve, rule);
 }
 

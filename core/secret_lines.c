@@ -42,6 +42,18 @@ static void value_span(const struct line_ctx *l, size_t v, int midline,
 {
 	size_t i;
 
+	if (v + 5 < l->le && is_quote((unsigned char)l->buf[v]) &&
+	    l->buf[v + 1] == l->buf[v] && l->buf[v + 2] == l->buf[v]) {
+		/* """value""" (Python, grafana.ini: may hold # and ;) */
+		const char *e = l->buf + v + 3;
+
+		while (e + 3 <= l->buf + l->le &&
+		       !(e[0] == l->buf[v] && e[1] == l->buf[v] && e[2] == l->buf[v]))
+			e++;
+		*vs = v + 3;
+		*ve = e + 3 <= l->buf + l->le ? (size_t)(e - l->buf) : l->le;
+		return;
+	}
 	if (v < l->le && is_quote((unsigned char)l->buf[v])) {
 		*vs = v + 1;
 		*ve = quote_end(l, v);
@@ -123,9 +135,11 @@ static void daemon_line(struct line_ctx *l, size_t ks, size_t ke)
 	while (ve > vs && is_space((unsigned char)l->buf[ve - 1]))
 		ve--;
 	if (is_quote((unsigned char)l->buf[v])) {
-		size_t q = quote_end(l, v);
+		size_t q = quote_end(l, v), t = q + 1;
 
-		if ((kw->end == SOLE || l->comment) && q + 1 < ve)
+		while (t < ve && (l->buf[t] == ';' || l->buf[t] == ','))
+			t++; /* secret "..."; (bind, dhcpd) */
+		if ((kw->end == SOLE || l->comment) && t < ve)
 			return;
 		take_value(l, v + 1, q, "daemon");
 		return;
@@ -201,6 +215,12 @@ static size_t key_at(struct line_ctx *l, size_t i)
 		closer = before;
 	if (quoted || pre == '{' || pre == ',' || pre == '[')
 		closer = '}';
+	/* cfg['password'] = ..., env[DB_PASSWORD] = ... (PHP, Ruby, php-fpm) */
+	if (s < l->le && b[s] == ']' &&
+	    (quoted ? i > l->ls && b[i - 1] == '[' : before == '[')) {
+		s++;
+		closer = '\0';
+	}
 	s = skip_space(l, s);
 	/* <password>VALUE</password> */
 	if (before == '<' && s < l->le && b[s] == '>' &&
@@ -209,21 +229,29 @@ static size_t key_at(struct line_ctx *l, size_t i)
 		ve = vs;
 		while (ve < l->le && b[ve] != '<')
 			ve++;
-		take_value(l, vs, ve, "keyword");
+		/* an element, closed on the line: "AUTH <password> as ..." is prose */
+		if (ve + 2 + (ke - ks) <= l->le && b[ve + 1] == '/' &&
+		    !memcmp(b + ve + 2, b + ks, ke - ks))
+			take_value(l, vs, ve, "keyword");
 		return ve;
 	}
 	/* define('DB_PASSWORD', 'value') */
 	if (quoted && pre == '(' && s < l->le && b[s] == ',') {
-		size_t v = skip_space(l, s + 1);
+		size_t v = skip_space(l, s + 1), q;
 
-		if (v < l->le && is_quote((unsigned char)b[v]) &&
-		    ed_secret_key_names_secret(b + ks, ke - ks)) {
-			take_value(l, v + 1, quote_end(l, v), "keyword");
-			return quote_end(l, v);
-		}
-		return s;
+		if (v >= l->le || !is_quote((unsigned char)b[v]))
+			return s;
+		q = quote_end(l, v);
+		if (ed_secret_key_names_secret(b + ks, ke - ks))
+			take_value(l, v + 1, q, "keyword");
+		else if (ed_secret_value_looks_random(b + v + 1, q - v - 1))
+			ed_secret_add_hit(l->hits, v + 1, q, "entropy");
+		return q;
 	}
 	sep = separator(l, s);
+	/* LDIF: "attr:: BASE64" at the start of a line */
+	if (!sep && !midline && s + 1 < l->le && b[s] == ':' && b[s + 1] == ':')
+		sep = 2;
 	if (!sep) {
 		if (!midline && s > ke)
 			daemon_line(l, ks, ke);
@@ -244,11 +272,31 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	if (ve <= vs)
 		return ke;
 	kc = ed_secret_key_class(b + ks, ke - ks, 0);
+	if (kc != KEY_SECRET && (l->flags & LINE_JWK) && quoted &&
+	    ed_secret_jwk_private(b + ks, ke - ks))
+		kc = KEY_SECRET; /* a JWK's private parameters */
+	if (kc != KEY_SECRET && (l->flags & LINE_JAAS) && ke - ks > 5 &&
+	    ed_secret_has_prefix_ci(b + ks, b + ke, "user_"))
+		kc = KEY_SECRET; /* JAAS user_NAME="password" */
+	if (kc != KEY_SECRET && ed_secret_user_pass_key(b + ks, ke - ks) &&
+	    memchr(b + vs, ':', ve - vs) &&
+	    (vs > 0 && is_quote((unsigned char)b[vs - 1]) ? 1 :
+	     !ed_secret_eq_ci(b + ks, ke - ks, "user") &&
+	     !ed_secret_eq_ci(b + ks, ke - ks, "auth"))) {
+		/* login=user:password (squid cache_peer, curlrc "user") */
+		const char *c = memchr(b + vs, ':', ve - vs);
+
+		take_value(l, (size_t)(c - b) + 1, ve, "keyword");
+		return ve;
+	}
 	if (kc == KEY_SECRET) {
 		take_value(l, vs, ve, option ? "command-line" : "keyword");
 		return ve;
 	}
-	if (ke - ks >= 2 && ed_secret_value_looks_random(b + vs, ve - vs) &&
+	p = vs;
+	if (ve - vs > 7 && (!memcmp(b + vs, "base64:", 7)))
+		p = vs + 7; /* Laravel APP_KEY=base64:... */
+	if (ke - ks >= 2 && ed_secret_value_looks_random(b + p, ve - p) &&
 	    ed_secret_key_class(b + ks, ke - ks, 1) == KEY_OTHER &&
 	    !ed_secret_value_is_plain(b + vs, ve - vs) &&
 	    !ed_secret_eq_ci(b + ks, ke - ks, "sha256") && !ed_secret_eq_ci(b + ks, ke - ks, "sha1") &&

@@ -52,6 +52,7 @@ static const struct word secret_suffixes[] = {
 	W("signingkey"), W("masterkey"), W("hmackey"), W("bindpw"), W("rootpw"), W("authpass"),
 	W("community"), W("secretkeybase"), W("keypassword"), W("storepass"), W("keypass"),
 	W("authtoken"), W("accesstoken"), W("refreshtoken"), W("clientsecret"),
+	W("salt"), W("keydata"), W("appkey"), W("privkey"), W("cookie"),
 };
 /* ... or whose last word is one of these ... */
 static const struct word secret_last_words[] = { W("pass"), W("pw") };
@@ -77,10 +78,24 @@ static const struct word not_secret_last_words[] = {
 	W("count"), W("limit"), W("attempts"), W("retries"), W("retry"), W("interval"), W("delay"),
 	W("cache"), W("db"), W("database"), W("table"), W("query"), W("header"), W("location"),
 	W("ref"), W("store"), W("storage"), W("len"), W("minlen"), W("maxlen"), W("strength"),
-	W("validity"), W("warnage"), W("inactive"), W("cost"), W("salt"), W("level"), W("style"),
+	W("validity"), W("warnage"), W("inactive"), W("cost"), W("level"), W("style"),
 	W("hint"), W("label"), W("server"), W("host"), W("port"), W("user"), W("username"), W("login"),
 	W("list"), W("dn"), W("uid"), W("group"), W("owner"), W("perms"), W("permissions"), W("regex"),
 	W("pattern"), W("class"), W("handler"), W("endpoint"), W("ou"),
+	W("validators"), W("validator"),
+};
+/* Whole-key endings that name something public about a key or a secret. */
+static const struct word not_secret_suffixes[] = {
+	W("publickey"), W("pubkey"), W("certificate"), W("certificatedata"),
+	W("authoritydata"), W("fingerprint"), W("checksum"), W("thumbprint"),
+	W("uuid"), W("guid"), W("engineid"), W("loadcredential"),
+	W("loadcredentialencrypted"), W("importcredential"),
+};
+/* Words ending in "pass" that are not one. */
+static const struct word pass_words[] = {
+	W("bypass"), W("compass"), W("nopass"), W("encompass"), W("overpass"),
+	W("underpass"), W("surpass"), W("trespass"), W("onepass"),
+	W("firstpass"), W("multipass"),
 };
 
 static int word_in(const char *w, size_t n, const struct word *list,
@@ -219,9 +234,20 @@ enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 	if (word_in(norm + last, n - last, not_secret_last_words,
 	            ED_ARRAY_SIZE(not_secret_last_words)))
 		return KEY_ABOUT_SECRET;
+	for (i = 0; i < ED_ARRAY_SIZE(not_secret_suffixes); i++)
+		if (ends_with(norm, n, &not_secret_suffixes[i]))
+			return KEY_ABOUT_SECRET;
 	for (i = 0; i < ED_ARRAY_SIZE(secret_suffixes); i++)
 		if (ends_with(norm, n, &secret_suffixes[i]))
 			return KEY_SECRET;
+	/* dbpass, smtp_pass, adminpass; not bypass */
+	if (n >= 4 && !memcmp(norm + n - 4, "pass", 4)) {
+		for (i = 0; i < ED_ARRAY_SIZE(pass_words); i++)
+			if (ends_with(norm, n, &pass_words[i]))
+				break;
+		if (i == ED_ARRAY_SIZE(pass_words))
+			return KEY_SECRET;
+	}
 	if (word_in(norm + last, n - last, secret_last_words,
 	            ED_ARRAY_SIZE(secret_last_words)))
 		return KEY_SECRET;
@@ -256,10 +282,24 @@ static int is_own_digest(const char *v, size_t n)
 	return 0;
 }
 
+/* 1 if the lowercase needle occurs in v[0..n). */
+static int memmem_lower(const char *v, size_t n, const char *needle)
+{
+	size_t m = strlen(needle), i;
+
+	for (i = 0; i + m <= n; i++)
+		if (!memcmp(v + i, needle, m))
+			return 1;
+	return 0;
+}
+
 /* Documentation's stand-ins for a secret, never one itself. */
 static const char *const placeholders[] = {
 	"secret", "password", "passwd", "changeme", "change_me", "yourpassword",
 	"your_password", "mypassword", "example", "xxx", "redacted",
+	"public", "private", /* SNMP's well-known default communities */
+	"foobared", /* redis.conf's example */
+	"test", "pass", "passphrase",
 };
 
 /*
@@ -293,6 +333,18 @@ static int is_prose(const char *v, size_t n)
 	return about && nwords >= 3;
 }
 
+/* "new-password", "your_secret": lowercase words naming what belongs there. */
+static int names_itself(const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_lower((unsigned char)v[i]) && v[i] != '-' && v[i] != '_')
+			return 0;
+	return n > 6 && (memmem_lower(v, n, "password") || memmem_lower(v, n, "secret") ||
+	                 memmem_lower(v, n, "passwd"));
+}
+
 /*
  * Values that are never a secret: booleans and the like, numbers, absolute
  * paths, references to a variable or a template, postfix-style map names
@@ -304,7 +356,7 @@ int ed_secret_value_is_plain(const char *v, size_t n)
 	static const char *const words[] = {
 		"yes", "no", "true", "false", "on", "off", "none", "null",
 		"nil", "enabled", "disabled", "required", "optional",
-		"default", "auto", "empty", "undef", "~",
+		"default", "auto", "empty", "undef", "~", "y", "n",
 	};
 	size_t i;
 
@@ -346,7 +398,7 @@ int ed_secret_value_is_plain(const char *v, size_t n)
 		}
 		return ed_secret_value_is_plain(p, (size_t)(end - p));
 	}
-	if (is_prose(v, n))
+	if (is_prose(v, n) || names_itself(v, n))
 		return 1;
 	i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
 	if (i < n && is_digit((unsigned char)v[i])) {
@@ -489,4 +541,50 @@ int ed_secret_value_looks_random(const char *v, size_t n)
 		return 0;
 	(void)other;
 	return entropy(v, pad) >= 3.5;
+}
+
+int ed_secret_jwk_private(const char *key, size_t len)
+{
+	static const char *const params[] = { "d", "p", "q", "dp", "dq",
+		                              "qi", "k", "oth" };
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(params); i++)
+		if (strlen(params[i]) == len && !memcmp(params[i], key, len))
+			return 1;
+	return 0;
+}
+
+int ed_secret_user_pass_key(const char *key, size_t len)
+{
+	static const char *const keys[] = { "login", "userpass", "user",
+		                            "proxy-user", "basic_auth", "auth" };
+	size_t i;
+
+	for (i = 0; i < ED_ARRAY_SIZE(keys); i++)
+		if (ed_secret_eq_ci(key, len, keys[i]))
+			return 1;
+	return 0;
+}
+
+int ed_secret_comment_plain(const char *v, size_t n)
+{
+	size_t i, words = 0;
+	int in = 0;
+
+	if (n && v[0] == '<')
+		return 1;
+	/* an option's value in a commented default: "always-impersonate" */
+	for (i = 0; i < n && (is_lower((unsigned char)v[i]) || v[i] == '-'); i++)
+		;
+	if (i == n && memchr(v, '-', n))
+		return 1;
+	for (i = 0; i < n; i++) {
+		int sp = is_space((unsigned char)v[i]);
+
+		if (!sp && !in)
+			words++;
+		in = !sp;
+	}
+	return words >= 3;
 }

@@ -22,7 +22,7 @@
  *   entropy       a random-looking base64 or hex value on an assignment
  *   user-regex    group-1-suffix of a secrets.values ERE (README)
  */
-#define _GNU_SOURCE /* REG_STARTEND */
+#define _GNU_SOURCE /* REG_STARTEND, memmem */
 #include "core/secret_int.h"
 
 #include <stdlib.h>
@@ -298,6 +298,44 @@ int ed_secret_has_private_key(const char *buf, size_t len)
 	}
 }
 
+/* A line outside armour that a key file may hold (PKCS#12 bag attributes). */
+static int key_file_line(const char *p, size_t n)
+{
+	static const char *const heads[] = { "Bag Attributes", "Key Attributes",
+		                             "subject=", "issuer=", "friendlyName",
+		                             "localKeyID", "Proc-Type", "DEK-Info" };
+	size_t i;
+
+	if (!n || p[0] == '#' || p[0] == ' ' || p[0] == '\t' || p[0] == '\r')
+		return 1;
+	for (i = 0; i < ED_ARRAY_SIZE(heads); i++)
+		if (n >= strlen(heads[i]) && !memcmp(p, heads[i], strlen(heads[i])))
+			return 1;
+	return 0;
+}
+
+int ed_secret_key_file(const char *buf, size_t len)
+{
+	size_t pos = 0, s, e;
+	int in_block = 0;
+
+	if (!ed_secret_has_private_key(buf, len))
+		return 0;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t eol = nl ? (size_t)(nl - buf) : len;
+
+		if (in_block)
+			in_block = !armour_line(buf, pos, eol, "END ", &s, &e);
+		else if (armour_line(buf, pos, eol, "BEGIN ", &s, &e))
+			in_block = 1;
+		else if (!key_file_line(buf + pos, eol - pos))
+			return 0; /* configuration around the key: not a key file */
+		pos = eol + 1;
+	}
+	return 1;
+}
+
 int ed_secret_finder_init(struct ed_secret_finder *f, const struct ed_strvec *res,
                        struct ed_err *err)
 {
@@ -371,7 +409,12 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 {
 	size_t pos = 0, from = hits->nr, body = 0;
 	int in_block = 0;
+	unsigned flags = 0;
 
+	if (memmem(buf, len, "\"kty\"", 5))
+		flags |= LINE_JWK;
+	if (memmem(buf, len, "LoginModule", 11))
+		flags |= LINE_JAAS;
 	while (pos < len) {
 		unsigned seen;
 		size_t eol = ed_secret_line_end(buf, pos, len, &seen), le = eol, s, e;
@@ -400,6 +443,7 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 		l.le = le;
 		l.hits = hits;
 		l.seen = seen;
+		l.flags = flags;
 		ed_secret_scan_line(&l);
 		if (f && f->nr)
 			user_res(f, buf, pos, le, hits);

@@ -66,6 +66,13 @@ void ed_secret_hits_release(struct ed_secret_hits *h);
 void ed_secret_required_bytes(char out[ED_SECRET_REQ_MAX + 1], const char *pat);
 /* 1 if buf holds PEM or PGP armour of a private key. */
 int ed_secret_has_private_key(const char *buf, size_t len);
+/*
+ * 1 if buf is a key file: it holds a private key, and nothing outside its
+ * armoured blocks but blank lines, comments and PEM bag attributes. Such a
+ * file is one secret whatever its name; a configuration with a key inline
+ * (an OpenVPN profile) keeps its other lines, the key body a token.
+ */
+int ed_secret_key_file(const char *buf, size_t len);
 
 /* 1 if a key such as DB_PASSWORD, client-secret or wpa_psk names a secret. */
 int ed_secret_key_names_secret(const char *key, size_t len);
