@@ -106,7 +106,7 @@ int cmd_audit_secrets(int argc, char **argv)
 		goto out;
 	have_finder = 1;
 	if (ed_secret_finder_init(&finder, &cfg->secret_values, &err) < 0 ||
-	    ed_audit_repo(&audit, cli_repo_path(repo_opt), &finder, &err) < 0)
+	    ed_audit_repo(&audit, cli_repo_path(repo_opt), &finder, &cfg->plain_files, &err) < 0)
 		goto out;
 	print_hits(&audit, json);
 	fprintf(stderr, "audit-secrets: %zu objects read (%zu blobs, %zu bytes), %zu hit%s\n",

@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/glob.h"
 
 /* oid -> first path, open addressing on the oid's first bytes */
 struct path_map {
@@ -151,6 +152,7 @@ struct audit_ctx {
 	git_odb *odb;
 	const struct path_map *paths;
 	const struct ed_secret_finder *f;
+	const struct ed_strvec *plain;
 	struct ed_audit *out;
 	struct ed_secret_hits hits;
 	struct ed_err *err;
@@ -176,6 +178,23 @@ static void add_hits(struct audit_ctx *a, const char *where, const git_oid *id,
 		git_oid_tostr(h->oid, sizeof(h->oid), id);
 	}
 	a->hits.nr = 0;
+}
+
+/*
+ * 1 if path is a host's stored copy of a file in plain-files
+ * (hosts/ENV/HOST/content/PATH): lines that only look like secrets.
+ */
+static int plain_content(const struct ed_strvec *plain, const char *path)
+{
+	const char *c = strstr(path, "/content/");
+	size_t i;
+
+	if (!plain || strncmp(path, "hosts/", 6) || !c)
+		return 0;
+	for (i = 0; i < plain->nr; i++)
+		if (ed_glob_match(plain->v[i], c + 8, '/'))
+			return 1;
+	return 0;
 }
 
 static int audit_object(const git_oid *id, void *payload)
@@ -206,7 +225,8 @@ static int audit_object(const git_oid *id, void *payload)
 		else
 			ed_buf_addf(&where, "(unreachable blob %.12s)",
 			            git_oid_tostr_s(id));
-		add_hits(a, where.ptr, id, data, len);
+		if (!plain_content(a->plain, where.ptr))
+			add_hits(a, where.ptr, id, data, len);
 		break;
 	}
 	case GIT_OBJECT_COMMIT:
@@ -236,7 +256,8 @@ static int cmp_audit_hit(const void *x, const void *y)
 }
 
 int ed_audit_repo(struct ed_audit *out, const char *path,
-                  const struct ed_secret_finder *f, struct ed_err *err)
+                  const struct ed_secret_finder *f,
+                  const struct ed_strvec *plain, struct ed_err *err)
 {
 	git_repository *repo = NULL;
 	struct path_map blobs = { 0 };
@@ -257,6 +278,7 @@ int ed_audit_repo(struct ed_audit *out, const char *path,
 	}
 	a.paths = &blobs;
 	a.f = f;
+	a.plain = plain;
 	a.out = out;
 	a.err = err;
 	if (git_odb_foreach(a.odb, audit_object, &a) < 0 && !a.rc)

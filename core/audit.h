@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "core/secrets.h"
+#include "core/strvec.h"
 
 struct ed_audit_hit {
 	char *where;      /* "PATH" or "(unreachable blob ID)" or "(commit ID)" */
@@ -27,11 +28,14 @@ struct ed_audit {
 
 /*
  * Audit the repository at path (bare or not) with finder f into out
- * (zeroed by the caller), hits sorted by where, then line. ED_EGIT (or
+ * (zeroed by the caller), hits sorted by where, then line. Stored copies
+ * of files matching a plain glob (secrets.plain-files; NULL: none) are
+ * not searched, as the collector does not search them. ED_EGIT (or
  * ED_ENOTFOUND for a path that is no repository) with a message.
  */
 int ed_audit_repo(struct ed_audit *out, const char *path,
-		  const struct ed_secret_finder *f, struct ed_err *err);
+		  const struct ed_secret_finder *f,
+		  const struct ed_strvec *plain, struct ed_err *err);
 void ed_audit_release(struct ed_audit *a);
 
 #endif

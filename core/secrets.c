@@ -424,7 +424,13 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 			le--;
 		if (in_block) {
 			if (armour_line(buf, pos, le, "END ", &s, &e)) {
-				ed_secret_add_hit(hits, body, pos ? pos - 1 : 0, "armour");
+				size_t end = pos ? pos - 1 : 0;
+
+				/* a body that is our token already (a stored copy) */
+				if (end < body + 69 || end > body + 70 ||
+				    memcmp(buf + body, "hmac:", 5) ||
+				    !ed_secret_all_hex(buf + body + 5, 64))
+					ed_secret_add_hit(hits, body, end, "armour");
 				in_block = 0;
 			}
 			pos = eol + 1;
