@@ -421,11 +421,18 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 	const char *k = b + ks;
 	size_t n = ke - ks, s, e, i;
 
+	/* the first letters of every name below: most lines stop here */
+	static const unsigned char first[256] = {
+		['c'] = 1, ['u'] = 1, ['m'] = 1, ['s'] = 1, ['p'] = 1, ['f'] = 1,
+		['e'] = 1, ['a'] = 1, ['g'] = 1, ['r'] = 1, ['h'] = 1, ['d'] = 1,
+		['l'] = 1,
+	};
+
 	/*
 	 * Commented-out lines of these formats are mostly documentation
 	 * ("# createUser username (MD5|SHA) passphrase"): not read.
 	 */
-	if (l->comment)
+	if (l->comment || !first[lower((unsigned char)*k)])
 		return 0;
 	if (snmp_line(l, ks, ke))
 		return 1;

@@ -278,8 +278,8 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	if (kc != KEY_SECRET && (l->flags & LINE_JAAS) && ke - ks > 5 &&
 	    ed_secret_has_prefix_ci(b + ks, b + ke, "user_"))
 		kc = KEY_SECRET; /* JAAS user_NAME="password" */
-	if (kc != KEY_SECRET && ed_secret_user_pass_key(b + ks, ke - ks) &&
-	    memchr(b + vs, ':', ve - vs) &&
+	if (kc != KEY_SECRET && memchr(b + vs, ':', ve - vs) &&
+	    ed_secret_user_pass_key(b + ks, ke - ks) &&
 	    (vs > 0 && is_quote((unsigned char)b[vs - 1]) ? 1 :
 	     !ed_secret_eq_ci(b + ks, ke - ks, "user") &&
 	     !ed_secret_eq_ci(b + ks, ke - ks, "auth"))) {

@@ -23,7 +23,14 @@ int ed_secret_has_prefix_ci(const char *p, const char *end, const char *pre)
 
 int ed_secret_eq_ci(const char *p, size_t n, const char *word)
 {
-	return strlen(word) == n && ed_secret_has_prefix_ci(p, p + n, word);
+	size_t i;
+
+	/* no strlen: most calls end at the first byte */
+	for (i = 0; i < n; i++)
+		if (!word[i] ||
+		    lower((unsigned char)p[i]) != lower((unsigned char)word[i]))
+			return 0;
+	return word[n] == '\0';
 }
 
 const char *ed_secret_find_ci(const char *p, const char *end, const char *needle)
