@@ -489,7 +489,7 @@ static void test_store_unescape_name_rejects_bad_escapes(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c store_unescape_name): sscanf("%2X") accepts one hex
+ * Regression (fixed in core/store_name.c store_unescape_name): sscanf("%2X") accepts one hex
  * digit, leading blanks and a sign, so "%4g" becomes byte 0x04 and the 'g'
  * is silently dropped, and "%-1" becomes 0xff. Only exactly two hex digits
  * should be accepted.
@@ -585,7 +585,7 @@ static void test_store_commit_escapes_names_and_passes_fsck(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c store_escape_name): git treats a name as ".git" on HFS+
+ * Regression (fixed in core/store_name.c store_escape_name): git treats a name as ".git" on HFS+
  * when it equals ".git" after dropping ignorable code points anywhere
  * (U+200C-200F, U+202A-202E, U+206A-206F, U+FEFF), but only ignorables
  * before the '.' are handled: ".<U+200C>git" is stored unescaped and
@@ -604,7 +604,7 @@ static void test_store_commit_hfs_ignorable_dotgit_passes_fsck(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c store_escape_name): git also treats NTFS short names of
+ * Regression (fixed in core/store_name.c store_escape_name): git also treats NTFS short names of
  * .gitmodules ("gitmod~1".."gitmod~4", and hash forms like "gi7eba~1") as
  * .gitmodules and validates such a blob as submodule config, so an /etc file
  * named gitmod~1 holding "[submodule "../../x"]" makes `git fsck --strict`
