@@ -805,7 +805,7 @@ static void test_store_commit_null_snapshot_removes_host(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c mtree_write): "empty subtrees vanish" is decided before
+ * Regression (fixed in core/store_tree.c mtree_write): "empty subtrees vanish" is decided before
  * a subtree is written, so when removing the last host of the last
  * environment empties hosts/<env>/, that env is dropped but hosts/ itself
  * is written as an empty tree: the root keeps "hosts" -> 4b825dc6 instead

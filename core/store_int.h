@@ -1,0 +1,80 @@
+#ifndef ENVDRIFT_CORE_STORE_INT_H
+#define ENVDRIFT_CORE_STORE_INT_H
+/*
+ * Internals shared by the files of the state repository (core/store*.c)
+ * and by nothing else: the store handle's fields and the in-memory tree
+ * overlay that commits are built in. Callers outside use core/store.h.
+ */
+#include <git2.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/pack.h"
+#include "core/snapshot.h"
+#include "core/store.h"
+
+#define MODE_TREE 0040000u
+#define MODE_BLOB 0100644u
+
+struct store_sink;
+
+struct store {
+	git_repository *repo;
+	git_odb *odb;
+	char *path;
+	int lock_fd;
+	struct pack_batch *pending; /* contents put through the sink */
+	struct store_sink *sink;
+};
+
+/*
+ * In-memory tree overlay (store_tree.c): a tree whose subtrees are loaded
+ * only when an update descends into them, and written back bottom-up.
+ */
+struct mtree;
+struct mentry {
+	char *name; /* escaped tree-entry name */
+	unsigned mode;
+	git_oid oid;
+	struct mtree *sub; /* loaded subtree, or NULL */
+};
+struct mtree {
+	struct mentry *e;
+	size_t nr, alloc;
+	int dirty;
+};
+
+/* An empty overlay; mtree_free(NULL) is a no-op. */
+struct mtree *mtree_new(void);
+void mtree_free(struct mtree *t);
+/* The overlay of tree id (its entries only, subtrees not loaded); ED_EGIT. */
+int mtree_load(struct mtree **out, git_repository *repo, const git_oid *id,
+	       struct ed_err *err);
+/* The entry named name (escaped), or NULL: a linear search. */
+struct mentry *mtree_find(struct mtree *t, const char *name);
+/* Append a zeroed entry named name (no check for an existing one). */
+struct mentry *mtree_add(struct mtree *t, const char *name);
+/* Remove the entry named name and its subtree, if there is one. */
+void mtree_remove(struct mtree *t, const char *name);
+/*
+ * The subtree named name, loaded or (create) made; *out NULL when absent
+ * and not created. ED_ERROR if a blob is there, ED_EGIT.
+ */
+int mtree_subdir(struct mtree **out, struct mtree *t, git_repository *repo,
+		 const char *name, int create, struct ed_err *err);
+/*
+ * Write t's dirty subtrees bottom-up, then t, into pb; *out gets t's id.
+ * Empty subtrees vanish.
+ */
+int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
+		git_odb *odb, struct ed_err *err);
+/*
+ * The overlay of one host snapshot, its contents added to pb. Contents
+ * already stored through the sink (or a stat cache) must exist:
+ * ED_ENOTFOUND names the first one that does not.
+ */
+int mtree_from_snapshot(struct mtree **out, const struct snapshot *snap,
+			struct pack_batch *pb, git_odb *odb,
+			struct ed_err *err);
+
+#endif
