@@ -12,6 +12,7 @@
 #include "core/pack.h"
 #include "core/snapshot.h"
 #include "core/store.h"
+#include "core/strvec.h"
 
 #define MODE_TREE 0040000u
 #define MODE_BLOB 0100644u
@@ -76,5 +77,36 @@ int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
 int mtree_from_snapshot(struct mtree **out, const struct snapshot *snap,
 			struct pack_batch *pb, git_odb *odb,
 			struct ed_err *err);
+
+/*
+ * Carry-over (store_keep.c): an entry of the previous host tree kept in
+ * the new one, found by kept_carry_over and planted by kept_plant.
+ */
+struct kept {
+	struct ed_strvec comps; /* escaped path components */
+	unsigned mode;
+	git_oid oid;
+};
+
+struct kept_list {
+	struct kept *v;
+	size_t nr, alloc;
+};
+
+/* Free k's entries; k is then empty and can be reused. */
+void kept_release(struct kept_list *k);
+/*
+ * Append to out the entries of oldhost (NULL: none) at the snapshot's keep
+ * paths ("sysctl", "content/etc/ssl/private") that the snapshot lacks.
+ * ED_ERROR or ED_EGIT when oldhost's trees cannot be read.
+ */
+int kept_carry_over(struct kept_list *out, struct mtree *oldhost,
+		    git_repository *repo, const struct snapshot *snap,
+		    struct ed_err *err);
+/*
+ * Put k's entries into the host tree, creating directories; an entry
+ * already there (the new snapshot's) wins.
+ */
+void kept_plant(struct mtree *host, const struct kept_list *k);
 
 #endif
