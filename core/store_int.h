@@ -109,4 +109,12 @@ int kept_carry_over(struct kept_list *out, struct mtree *oldhost,
  */
 void kept_plant(struct mtree *host, const struct kept_list *k);
 
+/*
+ * Repacking (store_repack.c): merge small packs geometrically once more
+ * than 16 exist, and fold loose objects into a pack once about 1,024
+ * exist. Called after a commit has landed, under the writer lock; a
+ * failure loses nothing (retried next time). ED_EIO, ED_EGIT.
+ */
+int store_consolidate(struct store *st, struct ed_err *err);
+
 #endif
