@@ -28,6 +28,10 @@ struct store {
 	struct store_sink *sink;
 };
 
+/* The branch tip; *found 0 (and no error) while the branch does not exist. */
+int store_read_tip(git_repository *repo, git_oid *out, int *found,
+		   struct ed_err *err);
+
 /*
  * In-memory tree overlay (store_tree.c): a tree whose subtrees are loaded
  * only when an update descends into them, and written back bottom-up.

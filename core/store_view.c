@@ -192,6 +192,18 @@ out:
 	return rc;
 }
 
+void store_hosts_free(struct store_host *h, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(h[i].env);
+		free(h[i].host);
+		free(h[i].failure);
+	}
+	free(h);
+}
+
 /* "hosts/<env>/<host>[/<path>]" with every component escaped. */
 static void host_path(struct ed_buf *out, const char *env, const char *host,
 		      const char *path)
