@@ -187,11 +187,6 @@ void store_free(struct store *st)
 	free(st);
 }
 
-git_repository *store_repository(struct store *st)
-{
-	return st->repo;
-}
-
 /*
  * Unlink gitdir/dir/prefix* left by a writer killed mid-write. Only called
  * under the writer lock: every writer makes these under it, so any found

@@ -131,9 +131,6 @@ void store_hosts_free(struct store_host *h, size_t nr);
  */
 struct store_view;
 
-/* The libgit2 repository behind st, borrowed (for core/ only). */
-struct git_repository *store_repository(struct store *st);
-
 int store_view_open(struct store_view **out, struct store *st,
 		    const char *rev, struct ed_err *err);
 void store_view_free(struct store_view *v);

@@ -3,7 +3,7 @@
  * revision or a date to a commit, list its hosts and read a host's
  * snapshot files back (unescaping the tree-entry names).
  */
-#include "core/store.h"
+#include "core/store_int.h"
 
 #include <git2.h>
 #include <stdio.h>
@@ -97,7 +97,7 @@ int store_view_open(struct store_view **out, struct store *st,
 	int rc;
 
 	*out = NULL;
-	v->repo = store_repository(st);
+	v->repo = st->repo;
 	rc = resolve(&v->commit, v->repo, rev, err);
 	if (!rc && git_commit_tree(&v->tree, v->commit) < 0)
 		rc = ed_err_git(err, "cannot read the tree of %s",
