@@ -33,8 +33,8 @@ static int cmp_pack_size(const void *a, const void *b)
 }
 
 /* List objects/pack/ *.idx with the size of each matching .pack. */
-static int list_packs(struct store *st, struct pack_file **out, size_t *nr,
-		      struct ed_err *err)
+static int list_packs(const struct store *st, struct pack_file **out,
+		      size_t *nr, struct ed_err *err)
 {
 	struct ed_buf dir = ED_BUF_INIT, p = ED_BUF_INIT;
 	struct pack_file *v = NULL;
@@ -89,20 +89,61 @@ static void free_packs(struct pack_file *v, size_t n)
 	free(v);
 }
 
-int store_pack_stats(struct store *st, size_t *packs, size_t *bytes,
-		     struct ed_err *err)
+/* Loose objects in the 256 fan-out directories, and their bytes, into out. */
+static void count_loose(const struct store *st, struct store_stats *out)
+{
+	const char *gitdir = git_repository_path(st->repo);
+	struct ed_buf path = ED_BUF_INIT;
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		struct dirent *de;
+		size_t base;
+		DIR *d;
+
+		ed_buf_reset(&path);
+		ed_buf_addf(&path, "%sobjects/%02x/", gitdir, i);
+		base = path.len;
+		d = opendir(path.ptr);
+		while (d && (de = readdir(d))) {
+			struct stat sb;
+
+			if (strlen(de->d_name) != GIT_OID_HEXSZ - 2)
+				continue;
+			ed_buf_setlen(&path, base);
+			ed_buf_adds(&path, de->d_name);
+			/* gone since readdir: a consolidation packed it */
+			if (stat(path.ptr, &sb) < 0)
+				continue;
+			out->loose++;
+			out->loose_bytes += (size_t)sb.st_size;
+		}
+		if (d)
+			closedir(d);
+	}
+	ed_buf_release(&path);
+}
+
+int store_stats(const struct store *st, struct store_stats *out,
+		struct ed_err *err)
 {
 	struct pack_file *v;
 	size_t n, i;
 	int rc = list_packs(st, &v, &n, err);
 
+	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	*packs = n;
-	*bytes = 0;
-	for (i = 0; i < n; i++)
-		*bytes += v[i].size;
+	out->packs = n;
+	for (i = 0; i < n; i++) {
+		struct stat sb;
+
+		out->pack_bytes += v[i].size;
+		if (stat(v[i].idx, &sb) == 0)
+			out->index_bytes += (size_t)sb.st_size;
+	}
 	free_packs(v, n);
+	count_loose(st, out);
 	return 0;
 }
 
