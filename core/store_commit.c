@@ -1,11 +1,8 @@
 /*
- * Commits of the state repository. Each applies its updates to an overlay
- * of the branch tip (moving a host found under another environment and
- * carrying over its kept entries). New objects are hashed in memory and
- * only those the odb lacks are written, as one pack or a few loose objects
- * (an unchanged re-collect writes just the commit); then the branch moves
- * by compare-and-swap, so a kill at any moment leaves the old commit or
- * the new one.
+ * Commits: updates applied to an overlay of the branch tip (a host found
+ * elsewhere is moved, its kept entries carried over); only objects the
+ * odb lacks are written, as one pack or a few loose objects; then the
+ * branch moves by compare-and-swap, so a kill leaves old or new intact.
  */
 #include "core/store_int.h"
 

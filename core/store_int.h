@@ -2,8 +2,10 @@
 #define ENVDRIFT_CORE_STORE_INT_H
 /*
  * Internals shared by the files of the state repository (core/store*.c)
- * and by nothing else: the store handle's fields and the in-memory tree
- * overlay that commits are built in. Callers outside use core/store.h.
+ * and by nothing else: the store handle's fields (store.c), the tree
+ * overlay commits are built in (store_tree.c), the carry-over of kept
+ * entries (store_keep.c) and repacking (store_repack.c), which
+ * store_commit.c puts together. Callers outside use core/store.h.
  */
 #include <git2.h>
 #include <stddef.h>
