@@ -11,6 +11,10 @@
 # included) from rusage. hyperfine, when installed, cross-checks section 1.
 # Peak RSS: /usr/bin/time -f %M when installed, else wait4's ru_maxrss.
 #
+# Object-file figures (packs, sizes, counts) come from the store's own
+# store_stats (core/store.h), printed by bench/store-stats.c, built here
+# against the libenvdrift.a beside the binary (or BENCH_LIB).
+#
 # Knobs (environment): BENCH_RUNS (re-collect runs, default 30),
 # BENCH_SCANS (section 4, default 365), BENCH_NPKG/BENCH_NFILES/BENCH_NSYSCTL
 # (synthetic host, default 5000/20000/1500), BENCH_SEED (42).
@@ -19,6 +23,8 @@ set -eu
 [ $# -ge 1 ] || { echo "usage: sh bench/run.sh PATH/TO/envdrift" >&2; exit 2; }
 [ -x "$1" ] || { echo "bench: $1 is not an executable (run make first)" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
+LIB=${BENCH_LIB:-$(dirname "$1")/libenvdrift.a}
+[ -f "$LIB" ] || { echo "bench: $LIB not found (run make first, or set BENCH_LIB)" >&2; exit 2; }
 RUNS=${BENCH_RUNS:-30}
 SCANS=${BENCH_SCANS:-365}
 NPKG=${BENCH_NPKG:-5000}
@@ -77,10 +83,12 @@ else
 	RSS_HOW="wait4 ru_maxrss from bench/timeit (GNU time not installed)"
 fi
 
+# figure REPO KEY: one figure of store_stats (bench/store-stats.c)
+figure() { "$STATS" "$1" "$2" || die "store-stats $1 $2 failed"; }
 # bytes of the object files (loose objects, packs, indexes); directories
 # are not counted: a new fan-out directory is file-system overhead, not data
-objects_bytes() { find "$1/objects" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
-npacks() { ls "$1/objects/pack" | grep -c '\.pack$' || :; }
+objects_bytes() { figure "$1" object_bytes; }
+npacks() { figure "$1" packs; }
 fresh_repo() { rm -rf "$1" "$1.key" && "$ED" init --repo "$1" >/dev/null; }
 
 # ---------------------------------------------------------------------------
@@ -88,6 +96,12 @@ hdr "machine"
 command -v cc >/dev/null || die "cc not found (apt-get install build-essential)"
 TIMEIT=$T/timeit
 cc -O2 -std=c11 -o "$TIMEIT" "$HERE/timeit.c" || die "cannot build bench/timeit.c"
+STATS=$T/store-stats
+# shellcheck disable=SC2046
+cc -O2 -std=c11 -I"$HERE/.." -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE \
+	$(pkg-config --cflags libgit2) -o "$STATS" "$HERE/store-stats.c" "$LIB" \
+	$(pkg-config --libs libgit2 yaml-0.1 openssl libssh2 zlib) -lpthread ||
+	die "cannot build bench/store-stats.c against $LIB"
 CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 say "  nproc: $(nproc)   cpu: ${CPU:-unknown}   kernel: $(uname -r)"
 say "  date: $(date -u '+%Y-%m-%d %H:%M UTC')   envdrift: $("$ED" --version 2>/dev/null || echo ?)"
@@ -104,13 +118,13 @@ BW=$T/baseline-real
 measure real_first -n 5 -p "rm -rf '$R1' '$R1.key' && '$ED' init --repo '$R1' >/dev/null" \
 	-- "$ED" collect --repo "$R1" --env prod --host web-01
 # growth of one unchanged re-collect, right after a first collect (1 pack)
+# (with one pack nothing is consolidated: the .pack bytes grow by the new pack)
 b0=$(objects_bytes "$R1")
-ls "$R1/objects/pack" > "$T/packs.before"
+p0=$(figure "$R1" pack_bytes)
 "$ED" collect --repo "$R1" --env prod --host web-01 > "$T/out"
 b1=$(objects_bytes "$R1")
-newpack=$(ls "$R1/objects/pack" | grep -vxF -f "$T/packs.before" | grep '\.pack$' || :)
 put real_grow_objects $((b1 - b0))
-put real_grow_pack "$( [ -n "$newpack" ] && stat -c %s "$R1/objects/pack/$newpack" || echo 0)"
+put real_grow_pack $(($(figure "$R1" pack_bytes) - p0))
 put real_grow_newobj "$(sed -n 's/.*(\([0-9]*\) new objects).*/\1/p' "$T/out")"
 say "  $(cat "$T/out")"
 git --git-dir="$R1" diff --stat HEAD~1 HEAD | tail -n 1 | sed 's/^/  changed since the previous collect:/'
@@ -155,14 +169,13 @@ measure synth_first -n 5 -w 1 -p "rm -rf '$R2' '$R2.key' && '$ED' init --repo '$
 	-- "$ED" collect --repo "$R2" --root "$SR"
 # the repository now holds exactly one first collect: measure growth
 b0=$(objects_bytes "$R2")
-ls "$R2/objects/pack" > "$T/packs.before"
+p0=$(figure "$R2" pack_bytes)
+i0=$(figure "$R2" index_bytes)
 "$ED" collect --repo "$R2" --root "$SR" > "$T/out"
 b1=$(objects_bytes "$R2")
-newpack=$(ls "$R2/objects/pack" | grep -vxF -f "$T/packs.before" | grep '\.pack$' || :)
-newidx=$(ls "$R2/objects/pack" | grep -vxF -f "$T/packs.before" | grep '\.idx$' || :)
 put synth_grow_objects $((b1 - b0))
-put synth_grow_pack "$( [ -n "$newpack" ] && stat -c %s "$R2/objects/pack/$newpack" || echo 0)"
-put synth_grow_idx "$( [ -n "$newidx" ] && stat -c %s "$R2/objects/pack/$newidx" || echo 0)"
+put synth_grow_pack $(($(figure "$R2" pack_bytes) - p0))
+put synth_grow_idx $(($(figure "$R2" index_bytes) - i0))
 put synth_grow_newobj "$(sed -n 's/.*(\([0-9]*\) new objects).*/\1/p' "$T/out")"
 say "  $(cat "$T/out")"
 
@@ -212,7 +225,7 @@ fresh_repo "$R4"
 # packs, indexes: consolidation lowers it), then replace one config file
 # the way an editor or config manager does (write a new file, rename over)
 cat > "$T/mutate.sh" <<EOF
-find '$R4/objects' -type f | wc -l >> '$T/packs.txt'
+'$STATS' '$R4' object_files >> '$T/packs.txt'
 printf '# scan %s\nlisten = 127.0.0.1:%s\nworkers = %s\n' "\$TIMEIT_ITER" "\$TIMEIT_ITER" "\$TIMEIT_ITER" > '$SM/etc/app.conf.new'
 mv '$SM/etc/app.conf.new' '$SM/etc/app.conf'
 EOF
@@ -225,7 +238,7 @@ put scan_2_11 "$(win 2 11)"
 put scan_last10 "$(win $((SCANS - 9)) "$SCANS")"
 put scan_packs_end "$(npacks "$R4")"
 put scan_packs_max "$(sort -n "$T/packs.txt" | tail -n 1)"
-put scan_files_end "$(find "$R4/objects" -type f | wc -l)"
+put scan_files_end "$(figure "$R4" object_files)"
 put scan_objects_end "$(objects_bytes "$R4")"
 # consolidating scans: the number of object files drops after them
 awk 'NR > 1 && $1 < prev { n++ } { prev = $1 } END { print n + 0 }' "$T/packs.txt" > "$T/nconsol"

@@ -41,6 +41,27 @@ void store_unlock(struct store *st);
 int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err);
 
 /*
+ * What the repository's object files hold, as the benchmark and the tests
+ * watch its growth and its consolidation: packs (each a .pack with its
+ * .idx) and loose objects, with their sizes on disk.
+ */
+struct store_stats {
+	size_t packs;
+	size_t pack_bytes;  /* the .pack files */
+	size_t index_bytes; /* their .idx files */
+	size_t loose;       /* loose objects */
+	size_t loose_bytes;
+};
+
+/*
+ * Fill *out (zeroed first): one readdir of objects/pack and of each of the
+ * 256 loose-object directories, one stat per file. ED_EIO if objects/pack
+ * exists but cannot be read.
+ */
+int store_stats(const struct store *st, struct store_stats *out,
+		struct ed_err *err);
+
+/*
  * The sink that stores snapshot contents as they are collected; they are
  * packed by the next store_commit (and dropped if there is none). Borrowed,
  * valid while st lives; one thread at a time.
@@ -131,9 +152,6 @@ void store_hosts_free(struct store_host *h, size_t nr);
  */
 struct store_view;
 
-/* The libgit2 repository behind st, borrowed (for core/ only). */
-struct git_repository *store_repository(struct store *st);
-
 int store_view_open(struct store_view **out, struct store *st,
 		    const char *rev, struct ed_err *err);
 void store_view_free(struct store_view *v);
@@ -206,9 +224,5 @@ int store_view_read_file(const struct store_view *v, const char *env,
 void store_escape_name(struct ed_buf *out, const char *name, size_t len);
 int store_unescape_name(struct ed_buf *out, const char *name,
 			struct ed_err *err);
-
-/* Number of packs and their total size, for the benchmark. */
-int store_pack_stats(struct store *st, size_t *packs, size_t *bytes,
-		     struct ed_err *err);
 
 #endif

@@ -3,7 +3,7 @@
  * revision or a date to a commit, list its hosts and read a host's
  * snapshot files back (unescaping the tree-entry names).
  */
-#include "core/store.h"
+#include "core/store_int.h"
 
 #include <git2.h>
 #include <stdio.h>
@@ -97,7 +97,7 @@ int store_view_open(struct store_view **out, struct store *st,
 	int rc;
 
 	*out = NULL;
-	v->repo = store_repository(st);
+	v->repo = st->repo;
 	rc = resolve(&v->commit, v->repo, rev, err);
 	if (!rc && git_commit_tree(&v->tree, v->commit) < 0)
 		rc = ed_err_git(err, "cannot read the tree of %s",
@@ -190,6 +190,18 @@ out:
 	git_tree_free(hosts);
 	git_tree_entry_free(he);
 	return rc;
+}
+
+void store_hosts_free(struct store_host *h, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(h[i].env);
+		free(h[i].host);
+		free(h[i].failure);
+	}
+	free(h);
 }
 
 /* "hosts/<env>/<host>[/<path>]" with every component escaped. */

@@ -489,7 +489,7 @@ static void test_store_unescape_name_rejects_bad_escapes(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c store_unescape_name): sscanf("%2X") accepts one hex
+ * Regression (fixed in core/store_name.c store_unescape_name): sscanf("%2X") accepts one hex
  * digit, leading blanks and a sign, so "%4g" becomes byte 0x04 and the 'g'
  * is silently dropped, and "%-1" becomes 0xff. Only exactly two hex digits
  * should be accepted.
@@ -585,7 +585,7 @@ static void test_store_commit_escapes_names_and_passes_fsck(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c store_escape_name): git treats a name as ".git" on HFS+
+ * Regression (fixed in core/store_name.c store_escape_name): git treats a name as ".git" on HFS+
  * when it equals ".git" after dropping ignorable code points anywhere
  * (U+200C-200F, U+202A-202E, U+206A-206F, U+FEFF), but only ignorables
  * before the '.' are handled: ".<U+200C>git" is stored unescaped and
@@ -604,7 +604,7 @@ static void test_store_commit_hfs_ignorable_dotgit_passes_fsck(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c store_escape_name): git also treats NTFS short names of
+ * Regression (fixed in core/store_name.c store_escape_name): git also treats NTFS short names of
  * .gitmodules ("gitmod~1".."gitmod~4", and hash forms like "gi7eba~1") as
  * .gitmodules and validates such a blob as submodule config, so an /etc file
  * named gitmod~1 holding "[submodule "../../x"]" makes `git fsck --strict`
@@ -805,7 +805,7 @@ static void test_store_commit_null_snapshot_removes_host(void **state)
 }
 
 /*
- * Regression (fixed in core/store.c mtree_write): "empty subtrees vanish" is decided before
+ * Regression (fixed in core/store_tree.c mtree_write): "empty subtrees vanish" is decided before
  * a subtree is written, so when removing the last host of the last
  * environment empties hosts/<env>/, that env is dropped but hosts/ itself
  * is written as an empty tree: the root keeps "hosts" -> 4b825dc6 instead
@@ -1046,22 +1046,26 @@ static void test_store_unchanged_commit_is_one_loose_object(void **state)
 	struct snapshot s;
 	struct store_result r;
 	struct ed_buf out = ED_BUF_INIT, path = ED_BUF_INIT;
-	size_t packs1 = 0, packs2 = 0, bytes = 0;
+	struct store_stats s1, s2;
 	struct stat sb;
 
 	init_open(f);
 	basic_snapshot(&s, "pkg amd64 1.0\n");
 	commit_one(f, &r, "prod", "h1", &s);
 	store_result_release(&r);
-	assert_int_equal(store_pack_stats(f->st, &packs1, &bytes, &f->err), 0);
+	assert_int_equal(store_stats(f->st, &s1, &f->err), 0);
 	commit_one(f, &r, "prod", "h1", &s);
 	assert_int_equal(r.tree_unchanged, 1);
 	assert_int_equal(r.new_objects, 1);
-	assert_int_equal(store_pack_stats(f->st, &packs2, &bytes, &f->err), 0);
-	assert_int_equal(packs2, packs1); /* no pack for one commit */
+	assert_int_equal(store_stats(f->st, &s2, &f->err), 0);
+	assert_int_equal(s2.packs, s1.packs); /* no pack for one commit */
 	ed_buf_addf(&path, "%s/objects/%.2s/%s", f->repo.ptr, r.commit, r.commit + 2);
 	assert_int_equal(stat(path.ptr, &sb), 0);
 	assert_true(sb.st_size < 1024); /* the whole growth of the repository */
+	assert_int_equal(s2.loose, s1.loose + 1);
+	assert_int_equal(s2.loose_bytes, s1.loose_bytes + (size_t)sb.st_size);
+	assert_int_equal(s2.pack_bytes + s2.index_bytes,
+			 s1.pack_bytes + s1.index_bytes);
 	git_ok(f, &out, f->repo.ptr, "cat-file", "-t", r.commit, NULL);
 	assert_string_equal(out.ptr, "commit\n");
 	assert_fsck_clean(f);
@@ -1071,13 +1075,102 @@ static void test_store_unchanged_commit_is_one_loose_object(void **state)
 	ed_buf_release(&path);
 }
 
+/* The object files under objects/, counted the way `find -type f` sees them. */
+static void disk_stats(struct fixture *f, struct store_stats *out)
+{
+	struct ed_buf dir = ED_BUF_INIT, p = ED_BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	size_t other = 0;
+	DIR *d;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = -1; i < 256; i++) {
+		ed_buf_reset(&dir);
+		if (i < 0)
+			ed_buf_addf(&dir, "%s/objects/pack", f->repo.ptr);
+		else
+			ed_buf_addf(&dir, "%s/objects/%02x", f->repo.ptr, i);
+		d = opendir(dir.ptr);
+		while (d && (de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+
+			ed_buf_reset(&p);
+			ed_buf_addf(&p, "%s/%s", dir.ptr, de->d_name);
+			if (stat(p.ptr, &sb) < 0 || !S_ISREG(sb.st_mode))
+				continue;
+			if (i >= 0) {
+				out->loose++;
+				out->loose_bytes += (size_t)sb.st_size;
+			} else if (len > 5 && !strcmp(de->d_name + len - 5, ".pack")) {
+				out->packs++;
+				out->pack_bytes += (size_t)sb.st_size;
+			} else if (len > 4 && !strcmp(de->d_name + len - 4, ".idx")) {
+				out->index_bytes += (size_t)sb.st_size;
+			} else {
+				other++;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	ed_buf_release(&dir);
+	ed_buf_release(&p);
+	assert_int_equal(other, 0); /* nothing but packs, indexes and objects */
+}
+
+static void assert_stats_match_disk(struct fixture *f)
+{
+	struct store_stats got, want;
+
+	assert_int_equal(store_stats(f->st, &got, &f->err), 0);
+	disk_stats(f, &want);
+	assert_int_equal(got.packs, want.packs);
+	assert_int_equal(got.pack_bytes, want.pack_bytes);
+	assert_int_equal(got.index_bytes, want.index_bytes);
+	assert_int_equal(got.loose, want.loose);
+	assert_int_equal(got.loose_bytes, want.loose_bytes);
+}
+
+/* store_stats reports the object files on disk: none, a pack, then a loose commit. */
+static void test_store_stats_match_the_object_files(void **state)
+{
+	struct fixture *f = *state;
+	struct store_stats st;
+	size_t k;
+
+	init_open(f);
+	assert_int_equal(store_stats(f->st, &st, &f->err), 0);
+	assert_int_equal(st.packs + st.pack_bytes + st.index_bytes + st.loose +
+			 st.loose_bytes, 0);
+	basic_snapshot(&f->snap, "pkg amd64 1.0\n");
+	/* over PACK_LOOSE_BYTES, so the first commit writes a pack */
+	for (k = 0; k < 20000; k++)
+		ed_buf_addf(&f->out, "line %zu of a big file\n", k);
+	snapshot_add(&f->snap, "content/etc/big.conf", f->out.ptr, f->out.len);
+	commit_one(f, &f->res[0], "prod", "h1", &f->snap);
+	assert_int_equal(store_stats(f->st, &st, &f->err), 0);
+	assert_int_equal(st.packs, 1);
+	assert_int_equal(st.pack_bytes, f->res[0].pack_bytes);
+	assert_true(st.index_bytes > 0);
+	assert_int_equal(st.loose, 0);
+	assert_stats_match_disk(f);
+	commit_one(f, &f->res[1], "prod", "h1", &f->snap);
+	assert_int_equal(store_stats(f->st, &st, &f->err), 0);
+	assert_int_equal(st.packs, 1);
+	assert_int_equal(st.loose, 1);
+	assert_stats_match_disk(f);
+}
+
 static void test_store_consolidates_packs(void **state)
 {
 	struct fixture *f = *state;
 	struct snapshot s;
 	struct store_result r;
 	struct ed_buf pk = ED_BUF_INIT, out = ED_BUF_INIT;
-	size_t packs = 0, bytes = 0, max_packs = 0, i;
+	struct store_stats stats;
+	size_t max_packs = 0, i;
 
 	init_open(f);
 	for (i = 0; i < 20; i++) {
@@ -1095,14 +1188,14 @@ static void test_store_consolidates_packs(void **state)
 		commit_one(f, &r, "staging", "h1", &s);
 		store_result_release(&r);
 		snapshot_release(&s);
-		assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
-		if (packs > max_packs)
-			max_packs = packs;
+		assert_int_equal(store_stats(f->st, &stats, &f->err), 0);
+		if (stats.packs > max_packs)
+			max_packs = stats.packs;
 	}
 	assert_true(max_packs <= 17);
-	assert_true(packs <= 17);
-	assert_true(packs >= 1);
-	assert_true(bytes > 0);
+	assert_true(stats.packs <= 17);
+	assert_true(stats.packs >= 1);
+	assert_true(stats.pack_bytes > 0);
 	assert_fsck_clean(f);
 	git_ok(f, &out, f->repo.ptr, "rev-list", "--count", "main", NULL);
 	assert_string_equal(out.ptr, "20\n");
@@ -1158,7 +1251,7 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 	git_odb *odb = NULL;
 	struct pack_batch *pb = pack_batch_new();
 	git_oid a, a2, b, want;
-	size_t packs = 0, bytes = 0;
+	struct store_stats stats;
 
 	open_odb(f, &repo, &odb);
 	assert_int_equal(pack_batch_packed_size(pb), 0);
@@ -1174,16 +1267,16 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 
 	/* the written pack is exactly the size announced and its objects known */
 	assert_int_equal(store_open(&f->st, f->repo.ptr, &f->err), 0);
-	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
-	assert_int_equal(packs, 1);
+	assert_int_equal(store_stats(f->st, &stats, &f->err), 0);
+	assert_int_equal(stats.packs, 1);
 	assert_int_equal(git_odb_refresh(odb), 0);
 	pb = pack_batch_new();
 	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB, "hello\n", 6), 0);
 	assert_int_equal(pack_batch_count(pb), 0);
 	/* an empty batch writes nothing */
 	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
-	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
-	assert_int_equal(packs, 1);
+	assert_int_equal(store_stats(f->st, &stats, &f->err), 0);
+	assert_int_equal(stats.packs, 1);
 	pack_batch_free(pb);
 	git_odb_free(odb);
 	git_repository_free(repo);
@@ -1217,7 +1310,8 @@ static void test_pack_batch_size_matches_pack_file(void **state)
 	git_repository *repo = NULL;
 	git_odb *odb = NULL;
 	struct pack_batch *pb = pack_batch_new();
-	size_t packs = 0, bytes = 0, want;
+	struct store_stats stats;
+	size_t want;
 	git_oid id;
 
 	open_odb(f, &repo, &odb);
@@ -1226,9 +1320,9 @@ static void test_pack_batch_size_matches_pack_file(void **state)
 	want = pack_batch_packed_size(pb);
 	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
 	assert_int_equal(store_open(&f->st, f->repo.ptr, &f->err), 0);
-	assert_int_equal(store_pack_stats(f->st, &packs, &bytes, &f->err), 0);
-	assert_int_equal(packs, 1);
-	assert_int_equal(bytes, want);
+	assert_int_equal(store_stats(f->st, &stats, &f->err), 0);
+	assert_int_equal(stats.packs, 1);
+	assert_int_equal(stats.pack_bytes, want);
 	pack_batch_free(pb);
 	git_odb_free(odb);
 	git_repository_free(repo);
@@ -1541,6 +1635,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_check_key_records_then_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_lock_excludes_a_second_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_lock_clears_stale_branch_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_stats_match_the_object_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_consolidates_packs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_unchanged_commit_is_one_loose_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_batch_dedupes_and_skips_known_objects, setup, teardown),
