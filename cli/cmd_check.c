@@ -87,7 +87,7 @@ static void keep_roles(struct drift_report *r, const struct ed_strvec *roles)
 
 struct check {
 	struct store *st;
-	const struct differ_rules *rules;
+	const struct baseline *rules;
 	enum drift_severity fail_on;
 	char today[11];
 	struct drift_report *reports; /* one per parity pair, then the hosts' */
@@ -166,11 +166,11 @@ static int compare_pair(struct check *c, const char *a, const char *b,
 
 static int check_parity(struct check *c, size_t p, struct ed_err *err)
 {
-	const struct ed_strvec *envs = differ_rules_parity_envs(c->rules, p);
-	const struct ed_strvec *roles = differ_rules_parity_roles(c->rules, p);
-	enum drift_severity sev;
-	const char *loc;
-	int has_sev = differ_rules_parity_severity(c->rules, p, &sev, &loc);
+	const struct baseline_rule *pe = &c->rules->parity.v[p];
+	const struct ed_strvec *envs = &pe->envs, *roles = &pe->roles;
+	enum drift_severity sev = pe->sev;
+	const char *loc = pe->loc;
+	int has_sev = pe->has_sev;
 	size_t k;
 	int rc = 0;
 
@@ -242,7 +242,7 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	dh = ed_xcalloc(n + 1, sizeof(*dh));
 	ptrs = ed_xcalloc(n + 1, sizeof(*ptrs));
 	/* every host's facts: for pins, and for toggles unchanged for long */
-	need_hosts = differ_rules_pin_count(c->rules) > 0;
+	need_hosts = c->rules->pins.nr > 0;
 	for (i = 0; !need_hosts && c->toggle_days >= 0 && i < n; i++) {
 		unsigned char id[20];
 
@@ -348,9 +348,9 @@ static int gate_run(struct check *c, const char *baseline, long long max_age,
 		rc = compare_pair(c, c->operands[0], c->operands[1],
 				  c->operands[0], c->operands[1], NULL, 0,
 				  SEV_INFO, NULL, err);
-	else if (!differ_rules_parity_count(c->rules) && c->every_pair)
+	else if (!c->rules->parity.nr && c->every_pair)
 		rc = all_pairs(c, err);
-	for (p = 0; !rc && !c->operands[0] && p < differ_rules_parity_count(c->rules); p++)
+	for (p = 0; !rc && !c->operands[0] && p < c->rules->parity.nr; p++)
 		rc = check_parity(c, p, err);
 	if (!rc)
 		rc = check_hosts(c, baseline, max_age, err);
@@ -378,19 +378,6 @@ static int failed(const struct check *c)
 	for (i = 0; i < c->nreports; i++)
 		if (failing(&c->reports[i], c->fail_on))
 			return 1;
-	return 0;
-}
-
-static int parse_fail_on(enum drift_severity *out, const char *s)
-{
-	if (!strcmp(s, "critical"))
-		*out = SEV_CRITICAL;
-	else if (!strcmp(s, "warning"))
-		*out = SEV_WARNING;
-	else if (!strcmp(s, "info"))
-		*out = SEV_INFO;
-	else
-		return -1;
 	return 0;
 }
 
@@ -429,7 +416,7 @@ static int parse_gate_opts(struct gate_opts *g, struct check *c, int argc,
 			g->baseline = optarg;
 			break;
 		case 'f':
-			if (parse_fail_on(&c->fail_on, optarg) < 0)
+			if (drift_severity_parse(&c->fail_on, optarg) < 0)
 				return cli_usage_error(cmd, "--fail-on takes critical, warning or info");
 			break;
 		case 'm':
@@ -498,7 +485,7 @@ static int gate_begin(struct gate_opts *g, struct check *c, int argc,
 int cmd_check(int argc, char **argv)
 {
 	struct ed_err err = ED_ERR_INIT;
-	struct differ_rules *rules = NULL;
+	struct baseline *rules = NULL;
 	struct gate_opts g;
 	struct check c;
 	int rc = EXIT_ERROR;
@@ -509,7 +496,7 @@ int cmd_check(int argc, char **argv)
 		return rc;
 	rc = EXIT_ERROR;
 	differ_today(c.today);
-	if (differ_rules_load(&rules, g.baseline, &err) < 0 ||
+	if (baseline_load(&rules, g.baseline, &err) < 0 ||
 	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)
 		goto out;
 	c.rules = rules;
@@ -539,7 +526,7 @@ out:
 		rc = EXIT_ERROR;
 	check_release(&c);
 	store_free(c.st);
-	differ_rules_free(rules);
+	baseline_free(rules);
 	cli_outputs_release(&g.outs);
 	return rc;
 }
@@ -647,7 +634,7 @@ static int commit_reports(struct check *c, unsigned lock_ms, struct ed_err *err)
 int cmd_report(int argc, char **argv)
 {
 	struct ed_err err = ED_ERR_INIT;
-	struct differ_rules *rules = NULL;
+	struct baseline *rules = NULL;
 	struct gate_opts g;
 	struct check c;
 	int rc;
@@ -660,7 +647,7 @@ int cmd_report(int argc, char **argv)
 		g.baseline = getenv("ENVDRIFT_BASELINE");
 	c.every_pair = 1;
 	differ_today(c.today);
-	if (differ_rules_load(&rules, g.baseline, &err) < 0 ||
+	if (baseline_load(&rules, g.baseline, &err) < 0 ||
 	    store_open(&c.st, cli_repo_path(g.repo), &err) < 0)
 		goto out;
 	c.rules = rules;
@@ -676,7 +663,7 @@ out:
 		cli_fail(&err);
 	check_release(&c);
 	store_free(c.st);
-	differ_rules_free(rules);
+	baseline_free(rules);
 	cli_outputs_release(&g.outs);
 	return rc;
 }

@@ -53,7 +53,7 @@ int cmd_diff(int argc, char **argv)
 	struct differ_fact_cache *cache = NULL;
 	const char *baseline = NULL;
 	enum drift_severity fail_on = SEV_INFO;
-	struct differ_rules *rules = NULL;
+	struct baseline *rules = NULL;
 	struct cli_side sides[2];
 	const struct differ_host **ga = NULL, **gb = NULL;
 	struct drift_report r;
@@ -79,13 +79,7 @@ int cmd_diff(int argc, char **argv)
 			baseline = optarg;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "critical"))
-				fail_on = SEV_CRITICAL;
-			else if (!strcmp(optarg, "warning"))
-				fail_on = SEV_WARNING;
-			else if (!strcmp(optarg, "info"))
-				fail_on = SEV_INFO;
-			else {
+			if (drift_severity_parse(&fail_on, optarg) < 0) {
 				cli_outputs_release(&outs);
 				return cli_usage_error("diff", "--fail-on takes critical, warning or info");
 			}
@@ -111,7 +105,7 @@ int cmd_diff(int argc, char **argv)
 		return cli_usage_error("diff", "--color takes auto, always or never");
 	}
 	cache = differ_fact_cache_new();
-	if (differ_rules_load(&rules, baseline, &err) < 0 ||
+	if (baseline_load(&rules, baseline, &err) < 0 ||
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
 	for (i = 0; i < 2; i++)
@@ -163,7 +157,7 @@ out:
 	cli_side_release(&sides[1]);
 	differ_fact_cache_free(cache);
 	store_free(st);
-	differ_rules_free(rules);
+	baseline_free(rules);
 	cli_outputs_release(&outs);
 	return rc;
 }

@@ -33,18 +33,6 @@ const char *drift_kind_name(enum drift_kind k)
 	}
 }
 
-const char *drift_severity_name(enum drift_severity s)
-{
-	switch (s) {
-	case SEV_CRITICAL:
-		return "critical";
-	case SEV_WARNING:
-		return "warning";
-	default:
-		return "info";
-	}
-}
-
 void drift_report_init(struct drift_report *r, const char *a, const char *b)
 {
 	memset(r, 0, sizeof(*r));
@@ -422,7 +410,7 @@ static int sides_between(const struct ed_strvec *envs,
 	       ed_strvec_contains(envs, b[0]->env);
 }
 
-static void compare_role(struct drift_report *r, const struct differ_rules *rules,
+static void compare_role(struct drift_report *r, const struct baseline *rules,
 			 const struct ed_strvec *only, const char *role,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb)
@@ -462,7 +450,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 		const char *collector = keys.v[k], *key;
 		const struct ed_strvec *xenvs = NULL;
 		const char *xloc = NULL;
-		enum differ_expect ex;
+		enum baseline_expect ex;
 		int cross = 1;
 
 		if (!tab)
@@ -583,7 +571,7 @@ static void note_uncollected(struct drift_report *r,
 					g[i]->uncollected.v[j], g[i]->host);
 }
 
-int differ_compare(struct drift_report *r, const struct differ_rules *rules,
+int differ_compare(struct drift_report *r, const struct baseline *rules,
 		   const struct differ_host *const *a, size_t na,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err)
@@ -591,7 +579,7 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 	return differ_compare_keys(r, rules, a, na, b, nb, NULL, err);
 }
 
-int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules,
+int differ_compare_keys(struct drift_report *r, const struct baseline *rules,
 			const struct differ_host *const *a, size_t na,
 			const struct differ_host *const *b, size_t nb,
 			const struct ed_strvec *only, struct ed_err *err)

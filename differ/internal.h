@@ -8,7 +8,7 @@
 
 struct drift_report;
 struct store;
-struct differ_rules;
+struct baseline;
 struct differ_host;
 struct ed_err;
 
@@ -85,7 +85,7 @@ int tally_set_changed(const struct tally_set *ts, size_t i);
  * the same results; same arguments, codes and ownership.
  */
 int differ_since_full(struct drift_report *r, struct store *st,
-		      const struct differ_rules *rules,
+		      const struct baseline *rules,
 		      const struct differ_host *const *a, size_t na,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err);

@@ -106,7 +106,7 @@ struct since_walk {
 	size_t alive;
 	int *eval;                /* per item: compare it anew at this step */
 	int full;                 /* no tallies: every moved group compared */
-	const struct differ_rules *rules;
+	const struct baseline *rules;
 };
 
 static int same_str(const char *a, const char *b)
@@ -931,7 +931,7 @@ static void walk_release(struct since_walk *w)
 }
 
 static int since_run(struct drift_report *r, struct store *st,
-		     const struct differ_rules *rules,
+		     const struct baseline *rules,
 		     const struct differ_host *const *a, size_t na,
 		     const struct differ_host *const *b, size_t nb,
 		     size_t max_scans, int full, struct ed_err *err)
@@ -984,7 +984,7 @@ out:
 }
 
 int differ_since(struct drift_report *r, struct store *st,
-		 const struct differ_rules *rules,
+		 const struct baseline *rules,
 		 const struct differ_host *const *a, size_t na,
 		 const struct differ_host *const *b, size_t nb,
 		 size_t max_scans, struct ed_err *err)
@@ -993,7 +993,7 @@ int differ_since(struct drift_report *r, struct store *st,
 }
 
 int differ_since_full(struct drift_report *r, struct store *st,
-		      const struct differ_rules *rules,
+		      const struct baseline *rules,
 		      const struct differ_host *const *a, size_t na,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err)

@@ -34,7 +34,7 @@ struct fixture {
 	struct ed_buf repo;     /* this test's repository */
 	struct ed_err err;
 	struct store *st;
-	struct differ_rules *rules;
+	struct baseline *rules;
 	/* the tip, loaded and compared by compare_tip */
 	struct differ_host hosts[MAX_HOSTS];
 	size_t nr_hosts;
@@ -123,7 +123,7 @@ static void release_tip(struct fixture *f)
 	if (f->have_report)
 		drift_report_release(&f->r);
 	f->have_report = 0;
-	differ_rules_free(f->rules);
+	baseline_free(f->rules);
 	f->rules = NULL;
 }
 
@@ -374,7 +374,7 @@ static void test_since_dates_a_pin_from_its_first_violation(void **state)
 	assert_non_null(fp);
 	fputs("pins:\n  - \"sysctl:vm.x = 1\"\n", fp);
 	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(differ_rules_load(&f->rules, path.ptr, &f->err), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
 
 	scan(f, ok, 2);
@@ -763,7 +763,7 @@ static void random_rules(struct fixture *f)
 	fputs("pins:\n  - \"sysctl:vm.y = 1\"\n"
 	      "expect:\n  - key: \"sysctl:vm.z\"\n    differs: with-memory\n", fp);
 	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(differ_rules_load(&f->rules, path.ptr, &f->err), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
 }
 
