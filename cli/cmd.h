@@ -27,24 +27,6 @@ int cmd_accept(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 
-/* One side of a comparison: the hosts an operand names, loaded. */
-struct cli_side {
-	struct store_view *view;
-	struct differ_host *hosts;
-	size_t nr;
-};
-
-/*
- * Resolve operand ("env", "host", "env:X", "host:X", "X@REV", "X@DATE")
- * in st and load its hosts' facts into sd (zeroed by the caller), parsing
- * shared files once through cache (which must outlive sd). Release with
- * cli_side_release, also after a failure.
- */
-int cli_load_side(struct cli_side *sd, struct store *st,
-		  struct differ_fact_cache *cache, const char *operand,
-		  struct ed_err *err);
-void cli_side_release(struct cli_side *sd);
-
 /* Report outputs (cli/output.c): --format NAME[:FILE], repeatable. */
 struct cli_outputs {
 	struct {

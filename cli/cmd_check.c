@@ -17,8 +17,6 @@
 #include "core/buf.h"
 #include "reports/report.h"
 
-#define SINCE_MAX_SCANS 1000
-
 static const char usage_text[] =
 	"usage: envdrift check [--baseline FILE] [--repo DIR] [--fail-on critical|warning|info]\n"
 	"                      [--max-age DURATION] [--format FORMAT[:FILE]]... [A B]\n"
@@ -56,35 +54,6 @@ static long long parse_duration(const char *s)
 	return -1;
 }
 
-static int failing(const struct drift_report *r, enum drift_severity fail_on)
-{
-	size_t i;
-
-	for (i = 0; i < r->nr; i++)
-		if (!r->items[i].waived && r->items[i].severity >= fail_on)
-			return 1;
-	return 0;
-}
-
-/* Drop items of roles the parity entry does not name (empty: keep all). */
-static void keep_roles(struct drift_report *r, const struct ed_strvec *roles)
-{
-	size_t i, out = 0;
-
-	if (!roles->nr)
-		return;
-	for (i = 0; i < r->nr; i++) {
-		struct drift_item *it = &r->items[i];
-
-		if (!it->role || ed_strvec_contains(roles, it->role)) {
-			r->items[out++] = *it;
-			continue;
-		}
-		drift_item_release(it);
-	}
-	r->nr = out;
-}
-
 struct check {
 	struct store *st;
 	const struct baseline *rules;
@@ -98,10 +67,9 @@ struct check {
 	int every_pair;               /* no parity: compare every pair of environments */
 };
 
-/* Keep r (moved: the caller's r is left empty) after applying the rules. */
+/* Keep r (moved: the caller's r is left empty). */
 static void keep(struct check *c, struct drift_report *r)
 {
-	differ_rules_apply(c->rules, r, c->today);
 	ED_ALLOC_GROW(c->reports, c->nreports + 1, c->alloc);
 	c->reports[c->nreports++] = *r;
 	memset(r, 0, sizeof(*r));
@@ -118,49 +86,21 @@ static int compare_pair(struct check *c, const char *a, const char *b,
 			enum drift_severity sev, const char *loc,
 			struct ed_err *err)
 {
-	struct cli_side sd[2];
-	const struct differ_host **ga = NULL, **gb = NULL;
+	struct differ_run_opts ro;
 	struct drift_report r;
-	size_t i;
 	int rc;
 
-	memset(sd, 0, sizeof(sd));
-	drift_report_init(&r, la, lb);
-	rc = cli_load_side(&sd[0], c->st, c->cache, a, err);
+	memset(&ro, 0, sizeof(ro));
+	ro.labels[0] = la;
+	ro.labels[1] = lb;
+	ro.roles = roles;
+	ro.rule = has_sev ? loc : NULL;
+	ro.severity = sev;
+	ro.today = c->today;
+	ro.cache = c->cache;
+	rc = differ_run(&r, c->st, c->rules, a, b, &ro, err);
 	if (!rc)
-		rc = cli_load_side(&sd[1], c->st, c->cache, b, err);
-	if (!rc) {
-		ga = ed_xcalloc(sd[0].nr + 1, sizeof(*ga));
-		gb = ed_xcalloc(sd[1].nr + 1, sizeof(*gb));
-		for (i = 0; i < sd[0].nr; i++)
-			ga[i] = &sd[0].hosts[i];
-		for (i = 0; i < sd[1].nr; i++)
-			gb[i] = &sd[1].hosts[i];
-		r.commits[0] = ed_xstrdup(store_view_commit(sd[0].view));
-		r.commits[1] = ed_xstrdup(store_view_commit(sd[1].view));
-		rc = differ_compare(&r, c->rules, ga, sd[0].nr, gb, sd[1].nr, err);
-	}
-	if (!rc && !strchr(a, '@') && !strchr(b, '@'))
-		rc = differ_since(&r, c->st, c->rules, ga, sd[0].nr, gb,
-				  sd[1].nr, SINCE_MAX_SCANS, err);
-	if (!rc)
-		rc = differ_content_diffs(&r, sd[0].view, sd[1].view, ga, sd[0].nr,
-					  gb, sd[1].nr, err);
-	if (!rc) {
-		if (roles)
-			keep_roles(&r, roles);
-		for (i = 0; has_sev && i < r.nr; i++) {
-			r.items[i].severity = sev;
-			free(r.items[i].rule);
-			r.items[i].rule = ed_xstrdup(loc);
-		}
 		keep(c, &r);
-	}
-	free(ga);
-	free(gb);
-	cli_side_release(&sd[0]);
-	cli_side_release(&sd[1]);
-	drift_report_release(&r);
 	return rc;
 }
 
@@ -279,12 +219,14 @@ static int check_hosts(struct check *c, const char *baseline, long long max_age,
 	}
 	differ_rules_pins(c->rules, &r, ptrs, loaded);
 	rc = differ_since(&r, c->st, c->rules, ptrs, loaded, NULL, 0,
-			  SINCE_MAX_SCANS, err);
+			  DIFFER_SINCE_MAX_SCANS, err);
 	if (!rc && loaded && c->toggle_days >= 0)
 		rc = differ_stale_toggles(&r, c->st, ptrs, loaded,
 					  (unsigned)c->toggle_days, err);
-	if (!rc)
+	if (!rc) {
+		differ_rules_apply(c->rules, &r, c->today);
 		keep(c, &r);
+	}
 out:
 	for (i = 0; i < loaded; i++)
 		differ_host_release(&dh[i]);
@@ -376,7 +318,7 @@ static int failed(const struct check *c)
 	size_t i;
 
 	for (i = 0; i < c->nreports; i++)
-		if (failing(&c->reports[i], c->fail_on))
+		if (drift_report_failing(&c->reports[i], c->fail_on))
 			return 1;
 	return 0;
 }

@@ -158,6 +158,9 @@ struct drift_item *drift_report_add(struct drift_report *r,
 				    const char *collector, const char *key,
 				    const char *role, enum drift_kind kind);
 void drift_report_release(struct drift_report *r);
+/* 1 if an item of r that is not waived reaches severity fail_on. */
+int drift_report_failing(const struct drift_report *r,
+			 enum drift_severity fail_on);
 
 /*
  * Compare two groups of hosts (one host each for host vs host). Each
@@ -238,5 +241,41 @@ int differ_since(struct drift_report *r, struct store *st,
 		 const struct differ_host *const *a, size_t na,
 		 const struct differ_host *const *b, size_t nb,
 		 size_t max_scans, struct ed_err *err);
+
+/* How far back drift age looks: a year of nightly scans and then some. */
+#define DIFFER_SINCE_MAX_SCANS 1000
+
+/*
+ * The compare pipeline of "envdrift diff", once for every command.
+ * Operands a and b name an environment or a host ("prod", "web-1",
+ * "env:X", "host:X"; environments first), optionally at a commit or a day
+ * ("X@REV", "X@YYYY-MM-DD"). differ_run loads both sides' hosts from st,
+ * compares them (differ_compare), dates every item unless an operand names
+ * a past point (differ_since, DIFFER_SINCE_MAX_SCANS scans back), adds
+ * config file diffs (differ_content_diffs), narrows and overrides as opts
+ * says, and applies rules' severities and waivers last. On success the
+ * caller releases *out (drift_report_release); on failure *out is already
+ * released. ED_ENOTFOUND for an operand naming no host; the store's codes.
+ */
+enum differ_run_flags {
+	DIFFER_RUN_PINS = 1 << 0, /* also check rules' pins on every host */
+};
+
+struct differ_run_opts {
+	const char *labels[2];   /* the report's operands; NULL: a and b */
+	unsigned flags;          /* enum differ_run_flags */
+	const struct ed_strvec *roles; /* keep only items of these roles
+					* (and those of none); NULL or empty: all */
+	const char *rule;        /* not NULL: every item gets severity and
+				  * this rule ("file:line"), before rules */
+	enum drift_severity severity;
+	const char *today;       /* YYYY-MM-DD for waivers; NULL: today, UTC */
+	struct differ_fact_cache *cache; /* shared by runs; NULL: a run's own */
+};
+
+/* opts may be NULL (all defaults). */
+int differ_run(struct drift_report *out, struct store *st,
+	       const struct baseline *rules, const char *a, const char *b,
+	       const struct differ_run_opts *opts, struct ed_err *err);
 
 #endif

@@ -87,3 +87,14 @@ struct drift_item *drift_report_add(struct drift_report *r,
 	ed_strvec_init(&it->hosts);
 	return it;
 }
+
+int drift_report_failing(const struct drift_report *r,
+			 enum drift_severity fail_on)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		if (!r->items[i].waived && r->items[i].severity >= fail_on)
+			return 1;
+	return 0;
+}

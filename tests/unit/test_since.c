@@ -389,6 +389,72 @@ static void test_since_dates_a_pin_from_its_first_violation(void **state)
 	assert_since(f, find(f, "vm.x", DRIFT_CHANGED, NULL), 4, 2);
 }
 
+/*
+ * differ_run is compare_tip, pins, differ_since and the rules in one call:
+ * the same items with the same runs and severities. At an X@REV operand
+ * nothing is dated; an operand naming nothing is ED_ENOTFOUND.
+ */
+static void test_since_differ_run_is_the_whole_pipeline(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv ok[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				 { "prd", "b", "vm.x = 1\n", NULL } };
+	const struct hv broken[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				     { "prd", "b", "vm.x = 2\n", NULL } };
+	struct differ_run_opts ro;
+	struct drift_report run;
+	struct ed_buf path = ED_BUF_INIT, rev = ED_BUF_INIT;
+	char today[11];
+	size_t i;
+	FILE *fp;
+
+	ed_buf_addf(&path, "%s/run%u.yaml", f->tmp, f->seq);
+	fp = fopen(path.ptr, "w");
+	assert_non_null(fp);
+	fputs("severity:\n  sysctl: critical\npins:\n  - \"sysctl:vm.x = 1\"\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
+	ed_buf_release(&path);
+	scan(f, ok, 2);
+	scan(f, broken, 2); /* commit 2 */
+	scan(f, broken, 2);
+	compare_tip(f, "stg", "prd");
+	since(f, DIFFER_SINCE_MAX_SCANS);
+	differ_today(today);
+	differ_rules_apply(f->rules, &f->r, today);
+	assert_int_equal(f->r.nr, 2);
+
+	memset(&ro, 0, sizeof(ro));
+	ro.flags = DIFFER_RUN_PINS;
+	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", "prd", &ro,
+				    &f->err), 0);
+	assert_int_equal(run.nr, f->r.nr);
+	for (i = 0; i < run.nr; i++) {
+		assert_int_equal(run.items[i].kind, f->r.items[i].kind);
+		assert_string_equal(run.items[i].key, f->r.items[i].key);
+		assert_int_equal(run.items[i].severity, f->r.items[i].severity);
+		assert_string_equal(run.items[i].since_commit, f->commits[2]);
+		assert_int_equal(run.items[i].since_scans, f->r.items[i].since_scans);
+	}
+	assert_int_equal(find(f, "vm.x", DRIFT_CHANGED, NULL)->severity,
+			 SEV_CRITICAL);
+	drift_report_release(&run);
+
+	ed_buf_addf(&rev, "prd@%s", f->commits[2]);
+	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", rev.ptr, NULL,
+				    &f->err), 0);
+	assert_string_equal(run.operands[1], rev.ptr);
+	assert_string_equal(run.commits[1], f->commits[2]);
+	assert_int_equal(run.nr, 1); /* no pins without DIFFER_RUN_PINS */
+	assert_string_equal(run.items[0].since_commit, "");
+	drift_report_release(&run);
+	ed_buf_release(&rev);
+
+	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", "nowhere",
+				    NULL, &f->err), ED_ENOTFOUND);
+	assert_string_equal(f->err.msg, "'nowhere' matches no environment or host in the state repository");
+}
+
 static void test_since_a_drift_from_the_first_commit_dates_from_it(void **state)
 {
 	struct fixture *f = *state;
@@ -844,6 +910,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_since_a_drift_whose_value_moved_keeps_its_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_dates_an_outlier_from_when_its_host_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_dates_a_pin_from_its_first_violation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_differ_run_is_the_whole_pipeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_a_drift_from_the_first_commit_dates_from_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_max_scans_stops_the_walk_at_least_that_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_a_side_that_did_not_exist_ends_the_run, setup, teardown),
