@@ -47,6 +47,23 @@ void cli_outputs_release(struct cli_outputs *o);
 int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 		      size_t nr, const char *color, struct ed_err *err);
 
+/*
+ * Options check and report share (cli/cmd_check.c): --repo, --baseline,
+ * --fail-on, --max-age, --toggle-days, --format, --color; --commit for
+ * report, operands A B for check. Returns an exit status to return at
+ * once (help, usage errors), or -1 to go on; then release g->outs.
+ */
+struct cli_gate_opts {
+	const char *repo, *baseline, *color;
+	enum drift_severity fail_on;
+	int commit;
+	struct cli_outputs outs;
+	struct differ_gate_opts gate; /* gate.baseline: baseline as parsed */
+};
+
+int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
+			const char *cmd, const char *usage);
+
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */
 const char *cli_repo_path(const char *opt);

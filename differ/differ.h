@@ -278,4 +278,38 @@ int differ_run(struct drift_report *out, struct store *st,
 	       const struct baseline *rules, const char *a, const char *b,
 	       const struct differ_run_opts *opts, struct ed_err *err);
 
+/*
+ * The pre-deploy gate of "envdrift check" and "envdrift report": one
+ * report per pair compared (opts->operands, else each parity entry's
+ * first environment against each other one, else with every_pair every
+ * two environments), then pins, stale hosts and long-uniform toggles on
+ * every host at the tip, folded into the first report when there is one.
+ * Rules are applied to all. On success the caller releases *out
+ * (differ_gate_release); on failure *out is empty. Codes as differ_run.
+ */
+struct differ_gate_opts {
+	const char *operands[2]; /* compare these two instead; NULL: parity */
+	const char *baseline;    /* the hosts report's second operand (its
+				  * label); NULL: "(built-in rules)" */
+	long long max_age;       /* seconds: hosts not collected within it
+				  * are STALE items; -1: none */
+	long toggle_days;        /* note toggles uniform this long; -1: off */
+	int every_pair;          /* no parity entries: every two environments */
+};
+
+struct differ_gate {
+	struct drift_report *reports;
+	size_t nr, alloc;
+};
+
+int differ_gate_run(struct differ_gate *out, struct store *st,
+		    const struct baseline *rules,
+		    const struct differ_gate_opts *opts, struct ed_err *err);
+void differ_gate_release(struct differ_gate *g);
+/* STALE items not waived, over every report. */
+size_t differ_gate_stale(const struct differ_gate *g);
+/* 1 if a report of g is failing at fail_on (drift_report_failing). */
+int differ_gate_failing(const struct differ_gate *g,
+			enum drift_severity fail_on);
+
 #endif

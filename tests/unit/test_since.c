@@ -455,6 +455,65 @@ static void test_since_differ_run_is_the_whole_pipeline(void **state)
 	assert_string_equal(f->err.msg, "'nowhere' matches no environment or host in the state repository");
 }
 
+/*
+ * differ_gate_run: a report per parity pair with the pins on every host
+ * folded into the first, dated like any; the verdict by severity.
+ */
+static void test_since_gate_folds_the_pins_into_the_parity_report(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv ok[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				 { "prd", "b", "vm.x = 1\n", NULL } };
+	const struct hv broken[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				     { "prd", "b", "vm.x = 2\n", NULL } };
+	struct differ_gate_opts go;
+	struct differ_gate gate;
+	struct ed_buf path = ED_BUF_INIT;
+	FILE *fp;
+
+	ed_buf_addf(&path, "%s/gate%u.yaml", f->tmp, f->seq);
+	fp = fopen(path.ptr, "w");
+	assert_non_null(fp);
+	fputs("parity:\n  - environments: [stg, prd]\n    severity: info\n"
+	      "pins:\n  - \"sysctl:vm.x = 1\"\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
+	ed_buf_release(&path);
+	scan(f, ok, 2);
+	scan(f, broken, 2); /* commit 2 */
+	scan(f, broken, 2);
+
+	memset(&go, 0, sizeof(go));
+	go.max_age = -1;
+	go.toggle_days = -1;
+	assert_int_equal(differ_gate_run(&gate, f->st, f->rules, &go, &f->err), 0);
+	assert_int_equal(gate.nr, 1);
+	assert_string_equal(gate.reports[0].operands[0], "stg");
+	assert_string_equal(gate.reports[0].operands[1], "prd");
+	assert_int_equal(gate.reports[0].nr, 2);
+	assert_int_equal(gate.reports[0].items[0].kind, DRIFT_CHANGED);
+	assert_int_equal(gate.reports[0].items[0].severity, SEV_INFO);
+	assert_int_equal(gate.reports[0].items[1].kind, DRIFT_PIN);
+	assert_string_equal(gate.reports[0].items[1].host, "b");
+	assert_int_equal(gate.reports[0].items[1].severity, SEV_CRITICAL);
+	assert_string_equal(gate.reports[0].items[1].since_commit, f->commits[2]);
+	assert_int_equal(differ_gate_stale(&gate), 0);
+	assert_true(differ_gate_failing(&gate, SEV_CRITICAL));
+	differ_gate_release(&gate);
+
+	/* operands instead of the parity entries: the same pair, as typed */
+	go.operands[0] = "a";
+	go.operands[1] = "b";
+	assert_int_equal(differ_gate_run(&gate, f->st, f->rules, &go, &f->err), 0);
+	assert_int_equal(gate.nr, 1);
+	assert_string_equal(gate.reports[0].operands[0], "a");
+	assert_int_equal(gate.reports[0].nr, 2);
+	/* no parity entry asked: the default severity */
+	assert_int_equal(gate.reports[0].items[0].severity, SEV_WARNING);
+	assert_int_equal(gate.reports[0].items[1].kind, DRIFT_PIN);
+	differ_gate_release(&gate);
+}
+
 static void test_since_a_drift_from_the_first_commit_dates_from_it(void **state)
 {
 	struct fixture *f = *state;
@@ -911,6 +970,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_since_dates_an_outlier_from_when_its_host_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_dates_a_pin_from_its_first_violation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_differ_run_is_the_whole_pipeline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_gate_folds_the_pins_into_the_parity_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_a_drift_from_the_first_commit_dates_from_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_max_scans_stops_the_walk_at_least_that_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_a_side_that_did_not_exist_ends_the_run, setup, teardown),
