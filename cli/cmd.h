@@ -28,24 +28,6 @@ int cmd_scan(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_audit_secrets(int argc, char **argv);
 
-/* One side of a comparison: the hosts an operand names, loaded. */
-struct cli_side {
-	struct store_view *view;
-	struct differ_host *hosts;
-	size_t nr;
-};
-
-/*
- * Resolve operand ("env", "host", "env:X", "host:X", "X@REV", "X@DATE")
- * in st and load its hosts' facts into sd (zeroed by the caller), parsing
- * shared files once through cache (which must outlive sd). Release with
- * cli_side_release, also after a failure.
- */
-int cli_load_side(struct cli_side *sd, struct store *st,
-		  struct differ_fact_cache *cache, const char *operand,
-		  struct ed_err *err);
-void cli_side_release(struct cli_side *sd);
-
 /* Report outputs (cli/output.c): --format NAME[:FILE], repeatable. */
 struct cli_outputs {
 	struct {
@@ -65,6 +47,23 @@ void cli_outputs_release(struct cli_outputs *o);
  */
 int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 		      size_t nr, const char *color, struct ed_err *err);
+
+/*
+ * Options check and report share (cli/cmd_check.c): --repo, --baseline,
+ * --fail-on, --max-age, --toggle-days, --format, --color; --commit for
+ * report, operands A B for check. Returns an exit status to return at
+ * once (help, usage errors), or -1 to go on; then release g->outs.
+ */
+struct cli_gate_opts {
+	const char *repo, *baseline, *color;
+	enum drift_severity fail_on;
+	int commit;
+	struct cli_outputs outs;
+	struct differ_gate_opts gate; /* gate.baseline: baseline as parsed */
+};
+
+int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
+			const char *cmd, const char *usage);
 
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */

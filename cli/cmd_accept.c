@@ -38,15 +38,6 @@ static void yaml_quote(struct ed_buf *b, const char *s)
 	ed_buf_addch(b, '"');
 }
 
-static int valid_date(const char *s)
-{
-	int y, m, d;
-	char tail;
-
-	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
-	       m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
-
 int cmd_accept(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -62,7 +53,7 @@ int cmd_accept(int argc, char **argv)
 	struct ed_buf path = ED_BUF_INIT, text = ED_BUF_INIT;
 	const char *baseline = NULL, *reason = NULL, *expires = NULL;
 	const char *env = NULL, *host = NULL, *fact;
-	struct differ_rules *rules = NULL;
+	struct baseline *rules = NULL;
 	char today[11];
 	struct stat sb;
 	off_t before = 0;
@@ -91,14 +82,14 @@ int cmd_accept(int argc, char **argv)
 	if (!strchr(fact, ':'))
 		return cli_usage_error("accept", "'%s' is not COLLECTOR:KEY", fact);
 	differ_today(today);
-	if (!valid_date(expires) || strcmp(expires, today) < 0)
+	if (!baseline_valid_date(expires) || strcmp(expires, today) < 0)
 		return cli_usage_error("accept", "--expires takes a date from today on (YYYY-MM-DD)");
 	if ((env && !cli_valid_name(env)) || (host && !cli_valid_name(host)))
 		return cli_usage_error("accept", "--env and --host take names [A-Za-z0-9._-]+");
 	/* the baseline itself must load before anything is appended */
-	if (differ_rules_load(&rules, baseline, &err) < 0)
+	if (baseline_load(&rules, baseline, &err) < 0)
 		goto out;
-	differ_waivers_path(&path, baseline);
+	baseline_waivers_path(&path, baseline);
 	existed = !stat(path.ptr, &sb);
 	before = existed ? sb.st_size : 0;
 	if (!existed)
@@ -120,9 +111,9 @@ int cmd_accept(int argc, char **argv)
 		ed_err_errno(&err, ED_EIO, errno, "%s", path.ptr);
 		goto undo;
 	}
-	differ_rules_free(rules);
+	baseline_free(rules);
 	rules = NULL;
-	if (differ_rules_load(&rules, baseline, &err) < 0) {
+	if (baseline_load(&rules, baseline, &err) < 0) {
 		ed_err_prefix(&err, "%s: the waiver would not load, not added", path.ptr);
 		goto undo;
 	}
@@ -137,7 +128,7 @@ out:
 		close(fd);
 	if (rc != EXIT_OK)
 		cli_fail(&err);
-	differ_rules_free(rules);
+	baseline_free(rules);
 	ed_buf_release(&path);
 	ed_buf_release(&text);
 	return rc;

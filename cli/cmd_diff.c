@@ -10,13 +10,9 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "core/alloc.h"
 #include "core/store.h"
 #include "differ/differ.h"
 #include "reports/report.h"
-
-/* how far back drift age looks: a year of nightly scans and then some */
-#define SINCE_MAX_SCANS 1000
 
 static const char usage_text[] =
 	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--fail-on critical|warning|info]\n"
@@ -50,18 +46,15 @@ int cmd_diff(int argc, char **argv)
 	struct ed_err err = ED_ERR_INIT;
 	const char *repo_opt = NULL, *color = "auto";
 	struct cli_outputs outs;
-	struct differ_fact_cache *cache = NULL;
 	const char *baseline = NULL;
 	enum drift_severity fail_on = SEV_INFO;
-	struct differ_rules *rules = NULL;
-	struct cli_side sides[2];
-	const struct differ_host **ga = NULL, **gb = NULL;
+	struct baseline *rules = NULL;
+	struct differ_run_opts ro;
 	struct drift_report r;
 	struct store *st = NULL;
 	int c, rc = EXIT_ERROR, have_report = 0;
-	size_t i;
 
-	memset(sides, 0, sizeof(sides));
+	memset(&ro, 0, sizeof(ro));
 	memset(&outs, 0, sizeof(outs));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -79,13 +72,7 @@ int cmd_diff(int argc, char **argv)
 			baseline = optarg;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "critical"))
-				fail_on = SEV_CRITICAL;
-			else if (!strcmp(optarg, "warning"))
-				fail_on = SEV_WARNING;
-			else if (!strcmp(optarg, "info"))
-				fail_on = SEV_INFO;
-			else {
+			if (drift_severity_parse(&fail_on, optarg) < 0) {
 				cli_outputs_release(&outs);
 				return cli_usage_error("diff", "--fail-on takes critical, warning or info");
 			}
@@ -110,60 +97,24 @@ int cmd_diff(int argc, char **argv)
 		cli_outputs_release(&outs);
 		return cli_usage_error("diff", "--color takes auto, always or never");
 	}
-	cache = differ_fact_cache_new();
-	if (differ_rules_load(&rules, baseline, &err) < 0 ||
+	if (baseline_load(&rules, baseline, &err) < 0 ||
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
 		goto out;
-	for (i = 0; i < 2; i++)
-		if (cli_load_side(&sides[i], st, cache, argv[optind + (int)i], &err) < 0)
-			goto out;
-	drift_report_init(&r, argv[optind], argv[optind + 1]);
+	ro.flags = baseline ? DIFFER_RUN_PINS : 0;
+	if (differ_run(&r, st, rules, argv[optind], argv[optind + 1], &ro,
+		       &err) < 0)
+		goto out;
 	have_report = 1;
-	r.commits[0] = ed_xstrdup(store_view_commit(sides[0].view));
-	r.commits[1] = ed_xstrdup(store_view_commit(sides[1].view));
-	ga = ed_xcalloc(sides[0].nr + 1, sizeof(*ga));
-	gb = ed_xcalloc(sides[1].nr + 1, sizeof(*gb));
-	for (i = 0; i < sides[0].nr; i++)
-		ga[i] = &sides[0].hosts[i];
-	for (i = 0; i < sides[1].nr; i++)
-		gb[i] = &sides[1].hosts[i];
-	if (differ_compare(&r, rules, ga, sides[0].nr, gb, sides[1].nr, &err) < 0)
+	if (cli_outputs_write(&outs, &r, 1, color, &err) < 0)
 		goto out;
-	if (baseline) {
-		differ_rules_pins(rules, &r, ga, sides[0].nr);
-		differ_rules_pins(rules, &r, gb, sides[1].nr);
-	}
-	{
-		char today[11];
-
-		differ_today(today);
-		differ_rules_apply(rules, &r, today);
-	}
-	/* drift age: only when both sides are the present, not X@REV */
-	if (!strchr(argv[optind], '@') && !strchr(argv[optind + 1], '@') &&
-	    differ_since(&r, st, rules, ga, sides[0].nr, gb, sides[1].nr,
-			 SINCE_MAX_SCANS, &err) < 0)
-		goto out;
-	if (differ_content_diffs(&r, sides[0].view, sides[1].view, ga, sides[0].nr,
-				 gb, sides[1].nr, &err) < 0 ||
-	    cli_outputs_write(&outs, &r, 1, color, &err) < 0)
-		goto out;
-	rc = EXIT_OK;
-	for (i = 0; i < r.nr; i++)
-		if (!r.items[i].waived && r.items[i].severity >= fail_on)
-			rc = EXIT_DRIFT;
+	rc = drift_report_failing(&r, fail_on) ? EXIT_DRIFT : EXIT_OK;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
 	if (have_report)
 		drift_report_release(&r);
-	free(ga);
-	free(gb);
-	cli_side_release(&sides[0]);
-	cli_side_release(&sides[1]);
-	differ_fact_cache_free(cache);
 	store_free(st);
-	differ_rules_free(rules);
+	baseline_free(rules);
 	cli_outputs_release(&outs);
 	return rc;
 }

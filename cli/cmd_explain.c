@@ -25,7 +25,7 @@ int cmd_explain(int argc, char **argv)
 	};
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_strvec lines = ED_STRVEC_INIT;
-	struct differ_rules *rules = NULL;
+	struct baseline *rules = NULL;
 	const char *baseline = NULL;
 	char today[11], *fact, *colon;
 	size_t i;
@@ -50,7 +50,7 @@ int cmd_explain(int argc, char **argv)
 	colon = strchr(fact, ':');
 	if (!colon || colon == fact || !colon[1])
 		return cli_usage_error("explain", "'%s' is not COLLECTOR:KEY", fact);
-	if (differ_rules_load(&rules, baseline, &err) < 0)
+	if (baseline_load(&rules, baseline, &err) < 0)
 		return cli_fail(&err);
 	differ_today(today);
 	*colon = '\0';
@@ -60,6 +60,6 @@ int cmd_explain(int argc, char **argv)
 	for (i = 0; i < lines.nr; i++)
 		printf("  %s\n", lines.v[i]);
 	ed_strvec_release(&lines);
-	differ_rules_free(rules);
+	baseline_free(rules);
 	return EXIT_OK;
 }

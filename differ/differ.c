@@ -15,77 +15,6 @@
 #include "core/buf.h"
 #include "differ/internal.h"
 
-const char *drift_kind_name(enum drift_kind k)
-{
-	switch (k) {
-	case DRIFT_CHANGED:
-		return "changed";
-	case DRIFT_MISSING:
-		return "missing";
-	case DRIFT_EXTRA:
-		return "extra";
-	case DRIFT_OUTLIER:
-		return "outlier";
-	case DRIFT_PIN:
-		return "pin";
-	default:
-		return "stale";
-	}
-}
-
-const char *drift_severity_name(enum drift_severity s)
-{
-	switch (s) {
-	case SEV_CRITICAL:
-		return "critical";
-	case SEV_WARNING:
-		return "warning";
-	default:
-		return "info";
-	}
-}
-
-void drift_report_init(struct drift_report *r, const char *a, const char *b)
-{
-	memset(r, 0, sizeof(*r));
-	r->operands[0] = ed_xstrdup(a);
-	r->operands[1] = ed_xstrdup(b);
-	ed_strvec_init(&r->notes);
-	ed_strvec_init(&r->compared);
-}
-
-void drift_item_release(struct drift_item *it)
-{
-	free(it->collector);
-	free(it->key);
-	free(it->role);
-	free(it->values[0]);
-	free(it->values[1]);
-	free(it->host);
-	free(it->host_value);
-	free(it->rule);
-	free(it->detail);
-	free(it->waiver);
-	free(it->patch);
-	ed_strvec_release(&it->hosts);
-}
-
-void drift_report_release(struct drift_report *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nr; i++)
-		drift_item_release(&r->items[i]);
-	free(r->items);
-	free(r->operands[0]);
-	free(r->operands[1]);
-	free(r->commits[0]);
-	free(r->commits[1]);
-	ed_strvec_release(&r->notes);
-	ed_strvec_release(&r->compared);
-	memset(r, 0, sizeof(*r));
-}
-
 /* The value of collector:key on h, or NULL; binary search. */
 static const struct fact *find_fact(const struct differ_host *h,
 				    const char *collector, const char *key)
@@ -260,25 +189,6 @@ static void add_hosts(const struct drift_report *r, struct drift_item *it,
 	}
 }
 
-struct drift_item *drift_report_add(struct drift_report *r,
-				    const char *collector, const char *key,
-				    const char *role, enum drift_kind kind)
-{
-	struct drift_item *it;
-
-	ED_ALLOC_GROW(r->items, r->nr + 1, r->alloc);
-	it = &r->items[r->nr++];
-	memset(it, 0, sizeof(*it));
-	it->collector = ed_xstrdup(collector);
-	it->key = ed_xstrdup(key);
-	it->role = role ? ed_xstrdup(role) : NULL;
-	it->kind = kind;
-	it->newer = -1;
-	it->severity = SEV_WARNING;
-	ed_strvec_init(&it->hosts);
-	return it;
-}
-
 static enum pkg_manager manager_of(const char *name)
 {
 	if (name && !strcmp(name, "rpm"))
@@ -422,7 +332,7 @@ static int sides_between(const struct ed_strvec *envs,
 	       ed_strvec_contains(envs, b[0]->env);
 }
 
-static void compare_role(struct drift_report *r, const struct differ_rules *rules,
+static void compare_role(struct drift_report *r, const struct baseline *rules,
 			 const struct ed_strvec *only, const char *role,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb)
@@ -462,7 +372,7 @@ static void compare_role(struct drift_report *r, const struct differ_rules *rule
 		const char *collector = keys.v[k], *key;
 		const struct ed_strvec *xenvs = NULL;
 		const char *xloc = NULL;
-		enum differ_expect ex;
+		enum baseline_expect ex;
 		int cross = 1;
 
 		if (!tab)
@@ -583,7 +493,7 @@ static void note_uncollected(struct drift_report *r,
 					g[i]->uncollected.v[j], g[i]->host);
 }
 
-int differ_compare(struct drift_report *r, const struct differ_rules *rules,
+int differ_compare(struct drift_report *r, const struct baseline *rules,
 		   const struct differ_host *const *a, size_t na,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err)
@@ -591,7 +501,7 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
 	return differ_compare_keys(r, rules, a, na, b, nb, NULL, err);
 }
 
-int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules,
+int differ_compare_keys(struct drift_report *r, const struct baseline *rules,
 			const struct differ_host *const *a, size_t na,
 			const struct differ_host *const *b, size_t nb,
 			const struct ed_strvec *only, struct ed_err *err)

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "baselines/baseline.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/snapshot.h"
@@ -66,58 +67,30 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 			  const struct store_view *v, const char *env,
 			  const char *host, struct ed_err *err);
 
-enum drift_severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
-
 /*
- * Comparison rules (a baseline): the built-in baselines/diff-defaults.yaml,
- * then the baseline file (NULL: none), then its waivers file beside it
- * (BASE.waivers.yaml). Keys: ignore, severity, pins, parity, waivers (see
- * README "Baselines"). Errors name file:line:col. Free with
- * differ_rules_free.
+ * Rules (a struct baseline, baselines/baseline.h) as the differ applies
+ * them. Every function here takes NULL rules as "no rules".
  */
-struct differ_rules;
-
-int differ_rules_load(struct differ_rules **out, const char *baseline,
-		      struct ed_err *err);
-void differ_rules_free(struct differ_rules *r);
 /* 1 if the fact collector:key is ignored by the rules. */
-int differ_rules_ignored(const struct differ_rules *r, const char *collector,
+int differ_rules_ignored(const struct baseline *r, const char *collector,
 			 const char *key);
-/* BASE.waivers.yaml for BASE.yaml, appended to out. */
-void differ_waivers_path(struct ed_buf *out, const char *baseline);
-/* Where "accept" appends (NULL without a baseline file), borrowed. */
-const char *differ_rules_waivers_path(const struct differ_rules *r);
 /* Today's date in UTC as YYYY-MM-DD, for waiver expiry. */
 void differ_today(char out[11]);
 /*
  * The rules that decide collector:key, one line each ("file:line: what"),
  * appended to out: for "envdrift explain".
  */
-void differ_rules_explain(const struct differ_rules *r, const char *collector,
+void differ_rules_explain(const struct baseline *r, const char *collector,
 			  const char *key, const char *today,
 			  struct ed_strvec *out);
-/* Expected differences ("expect:" in a baseline). */
-enum differ_expect { EXPECT_NONE, EXPECT_ALWAYS, EXPECT_MEMORY, EXPECT_BETWEEN };
-
 /*
  * The expectation deciding collector:key (the last matching rule); for
  * EXPECT_BETWEEN *envs gets its environments. envs and loc may be NULL.
  */
-enum differ_expect differ_rules_expect(const struct differ_rules *r,
-				       const char *collector, const char *key,
-				       const struct ed_strvec **envs,
-				       const char **loc);
-/* How many pins the rules hold. */
-size_t differ_rules_pin_count(const struct differ_rules *r);
-/* parity entries: which environments (and roles; empty = all) must match */
-size_t differ_rules_parity_count(const struct differ_rules *r);
-const struct ed_strvec *differ_rules_parity_envs(const struct differ_rules *r,
-						 size_t i);
-const struct ed_strvec *differ_rules_parity_roles(const struct differ_rules *r,
-						  size_t i);
-/* 1 if entry i sets a severity (then *out), *loc its file:line. */
-int differ_rules_parity_severity(const struct differ_rules *r, size_t i,
-				 enum drift_severity *out, const char **loc);
+enum baseline_expect differ_rules_expect(const struct baseline *r,
+					 const char *collector, const char *key,
+					 const struct ed_strvec **envs,
+					 const char **loc);
 
 enum drift_kind {
 	DRIFT_CHANGED,
@@ -185,6 +158,9 @@ struct drift_item *drift_report_add(struct drift_report *r,
 				    const char *collector, const char *key,
 				    const char *role, enum drift_kind kind);
 void drift_report_release(struct drift_report *r);
+/* 1 if an item of r that is not waived reaches severity fail_on. */
+int drift_report_failing(const struct drift_report *r,
+			 enum drift_severity fail_on);
 
 /*
  * Compare two groups of hosts (one host each for host vs host). Each
@@ -193,7 +169,7 @@ void drift_report_release(struct drift_report *r);
  * host did not collect are left out for that host; sysctl-per-host facts
  * are never compared. Appends to r.
  */
-int differ_compare(struct drift_report *r, const struct differ_rules *rules,
+int differ_compare(struct drift_report *r, const struct baseline *rules,
 		   const struct differ_host *const *a, size_t na,
 		   const struct differ_host *const *b, size_t nb,
 		   struct ed_err *err);
@@ -202,10 +178,10 @@ int differ_compare(struct drift_report *r, const struct differ_rules *rules,
  * Apply severities and waivers to every item of rep (today: YYYY-MM-DD; an
  * expired waiver adds a note and leaves the item failing).
  */
-void differ_rules_apply(const struct differ_rules *r, struct drift_report *rep,
+void differ_rules_apply(const struct baseline *r, struct drift_report *rep,
 			const char *today);
 /* Check the pins on every host; a violation is a PIN item naming the host. */
-void differ_rules_pins(const struct differ_rules *r, struct drift_report *rep,
+void differ_rules_pins(const struct baseline *r, struct drift_report *rep,
 		       const struct differ_host *const *hosts, size_t n);
 
 struct store_view;
@@ -224,7 +200,7 @@ int differ_content_diffs(struct drift_report *r,
  * differ_compare limited to the keys in only ("collector\tkey" lines,
  * sorted): re-checking a few items costs what they do, not the whole host.
  */
-int differ_compare_keys(struct drift_report *r, const struct differ_rules *rules,
+int differ_compare_keys(struct drift_report *r, const struct baseline *rules,
 			const struct differ_host *const *a, size_t na,
 			const struct differ_host *const *b, size_t nb,
 			const struct ed_strvec *only, struct ed_err *err);
@@ -240,7 +216,6 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 			 unsigned days, struct ed_err *err);
 
 const char *drift_kind_name(enum drift_kind k);
-const char *drift_severity_name(enum drift_severity s);
 
 /*
  * Drift age. For every item of r but STALE (a comparison of a and b, or
@@ -262,9 +237,79 @@ const char *drift_severity_name(enum drift_severity s);
  */
 struct store;
 int differ_since(struct drift_report *r, struct store *st,
-		 const struct differ_rules *rules,
+		 const struct baseline *rules,
 		 const struct differ_host *const *a, size_t na,
 		 const struct differ_host *const *b, size_t nb,
 		 size_t max_scans, struct ed_err *err);
+
+/* How far back drift age looks: a year of nightly scans and then some. */
+#define DIFFER_SINCE_MAX_SCANS 1000
+
+/*
+ * The compare pipeline of "envdrift diff", once for every command.
+ * Operands a and b name an environment or a host ("prod", "web-1",
+ * "env:X", "host:X"; environments first), optionally at a commit or a day
+ * ("X@REV", "X@YYYY-MM-DD"). differ_run loads both sides' hosts from st,
+ * compares them (differ_compare), dates every item unless an operand names
+ * a past point (differ_since, DIFFER_SINCE_MAX_SCANS scans back), adds
+ * config file diffs (differ_content_diffs), narrows and overrides as opts
+ * says, and applies rules' severities and waivers last. On success the
+ * caller releases *out (drift_report_release); on failure *out is already
+ * released. ED_ENOTFOUND for an operand naming no host; the store's codes.
+ */
+enum differ_run_flags {
+	DIFFER_RUN_PINS = 1 << 0, /* also check rules' pins on every host */
+};
+
+struct differ_run_opts {
+	const char *labels[2];   /* the report's operands; NULL: a and b */
+	unsigned flags;          /* enum differ_run_flags */
+	const struct ed_strvec *roles; /* keep only items of these roles
+					* (and those of none); NULL or empty: all */
+	const char *rule;        /* not NULL: every item gets severity and
+				  * this rule ("file:line"), before rules */
+	enum drift_severity severity;
+	const char *today;       /* YYYY-MM-DD for waivers; NULL: today, UTC */
+	struct differ_fact_cache *cache; /* shared by runs; NULL: a run's own */
+};
+
+/* opts may be NULL (all defaults). */
+int differ_run(struct drift_report *out, struct store *st,
+	       const struct baseline *rules, const char *a, const char *b,
+	       const struct differ_run_opts *opts, struct ed_err *err);
+
+/*
+ * The pre-deploy gate of "envdrift check" and "envdrift report": one
+ * report per pair compared (opts->operands, else each parity entry's
+ * first environment against each other one, else with every_pair every
+ * two environments), then pins, stale hosts and long-uniform toggles on
+ * every host at the tip, folded into the first report when there is one.
+ * Rules are applied to all. On success the caller releases *out
+ * (differ_gate_release); on failure *out is empty. Codes as differ_run.
+ */
+struct differ_gate_opts {
+	const char *operands[2]; /* compare these two instead; NULL: parity */
+	const char *baseline;    /* the hosts report's second operand (its
+				  * label); NULL: "(built-in rules)" */
+	long long max_age;       /* seconds: hosts not collected within it
+				  * are STALE items; -1: none */
+	long toggle_days;        /* note toggles uniform this long; -1: off */
+	int every_pair;          /* no parity entries: every two environments */
+};
+
+struct differ_gate {
+	struct drift_report *reports;
+	size_t nr, alloc;
+};
+
+int differ_gate_run(struct differ_gate *out, struct store *st,
+		    const struct baseline *rules,
+		    const struct differ_gate_opts *opts, struct ed_err *err);
+void differ_gate_release(struct differ_gate *g);
+/* STALE items not waived, over every report. */
+size_t differ_gate_stale(const struct differ_gate *g);
+/* 1 if a report of g is failing at fail_on (drift_report_failing). */
+int differ_gate_failing(const struct differ_gate *g,
+			enum drift_severity fail_on);
 
 #endif

@@ -2,15 +2,12 @@
 #define ENVDRIFT_DIFFER_INTERNAL_H
 /*
  * Differ internals shared by the differ sources and the unit tests: version
- * ordering per package manager, and drift age without its shortcuts.
+ * ordering per package manager, fact parsing, drift age's tallies and
+ * file reads, and drift age without its shortcuts.
  */
 #include <stddef.h>
 
-struct drift_report;
-struct store;
-struct differ_rules;
-struct differ_host;
-struct ed_err;
+#include "differ/differ.h"
 
 enum pkg_manager { PKG_DPKG, PKG_RPM, PKG_APK };
 
@@ -34,7 +31,6 @@ int vercmp(enum pkg_manager m, const char *a, const char *b);
  * them with differ_facts_free). Returns the number of the first malformed
  * line, where parsing stopped, or 0.
  */
-struct fact;
 size_t differ_parse_file(struct fact **out, size_t *nr, const char *name,
 			 const char *data, size_t len);
 void differ_facts_free(struct fact *f, size_t nr);
@@ -44,7 +40,6 @@ void differ_facts_free(struct fact *f, size_t nr);
  * asked in key order, one galloping pass over h's facts serves all keys.
  * NULL when h lacks it.
  */
-struct differ_host;
 const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 				    const char *collector, const char *key);
 
@@ -80,12 +75,65 @@ void tally_set_refresh(struct tally_set *ts);
 int tally_set_changed(const struct tally_set *ts, size_t i);
 
 /*
+ * What drift age reads at each commit (differ/since_files.c). A slot is
+ * one host within a group of items: its meta and the group's collector
+ * file at one commit. A file parsed at some commit is a since_blob,
+ * shared by every slot of the group that holds its blob id (the group's
+ * since_files): when a change reaches many hosts, it is parsed once, and
+ * freed when the last of them moves on.
+ */
+struct since_blob {
+	unsigned char oid[20];
+	struct fact *facts;
+	size_t nr;
+	size_t bad_line; /* the first malformed line, 0 if none */
+	size_t refs;
+};
+
+struct since_files {
+	char *file;                /* the collector file; NULL: meta only */
+	struct since_blob **blobs; /* held by slots, sorted by id */
+	size_t nr, alloc;
+};
+
+/* A host within a group: its collector file and meta at one commit. */
+struct since_slot {
+	int has_file, has_meta;
+	unsigned char file_id[20], meta_id[20];
+	struct differ_host tip_view; /* the tip host cut to the group's facts */
+	struct differ_host own;      /* at an older commit; facts borrowed */
+	struct since_blob *blob;     /* own's facts (NULL: no file) */
+	int owned;
+	int stepped;                 /* reloaded at this step */
+	const struct differ_host *cur; /* NULL: absent at this commit */
+};
+
+/* Read the ids of s's files at v; 1 if they differ from before. */
+int since_slot_ids(struct since_slot *s, const struct store_view *v,
+		   const struct differ_host *h, const char *file);
+/* s at the starting commit: the ids, and h (the tip) cut to file's facts. */
+void since_slot_start(struct since_slot *s, const struct store_view *v,
+		      const struct differ_host *h, const char *file);
+/*
+ * s's meta and fc's file as they are at v (after since_slot_ids said they
+ * moved); s->cur is NULL where the host has neither. ED_EPARSE names the
+ * commit and the malformed line.
+ */
+int since_slot_load(struct since_slot *s, struct since_files *fc,
+		    const struct store_view *v, const struct differ_host *h,
+		    struct ed_err *err);
+/* Drop what s holds at an older commit (its blob reference back to fc). */
+void since_slot_drop(struct since_slot *s, struct since_files *fc);
+/* After every slot is dropped. */
+void since_files_release(struct since_files *fc);
+
+/*
  * differ_since as it was before the tallies: every item of a group whose
  * files moved at a commit is compared anew. The unit tests hold the two to
  * the same results; same arguments, codes and ownership.
  */
 int differ_since_full(struct drift_report *r, struct store *st,
-		      const struct differ_rules *rules,
+		      const struct baseline *rules,
 		      const struct differ_host *const *a, size_t na,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err);

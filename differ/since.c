@@ -3,7 +3,7 @@
  * first-parent history serves every item; at each commit only the hosts
  * whose directory moved are looked at, and a collector whose files did not
  * move on any host costs nothing more. Only a moved blob is read and parsed
- * again. Items are then decided from running tallies of the hosts' votes
+ * again (differ/since_files.c). Items are then decided from running tallies of the hosts' votes
  * where that is enough, else compared anew with the differ's own code, so
  * "held" means what diff means.
  */
@@ -25,42 +25,15 @@ struct since_host {
 	int collected;                 /* this commit's trailers name it */
 };
 
-/*
- * A collector file parsed at some commit, shared by every slot of the
- * group that holds its blob id: when a change reaches many hosts, it is
- * parsed once, and freed when the last of them moves on.
- */
-struct since_blob {
-	unsigned char oid[20];
-	struct fact *facts;
-	size_t nr;
-	size_t bad_line; /* the first malformed line, 0 if none */
-	size_t refs;
-};
-
-/* A host within a group: its collector file and meta at one commit. */
-struct since_slot {
-	int has_file, has_meta;
-	unsigned char file_id[20], meta_id[20];
-	struct differ_host tip_view; /* the tip host cut to the group's facts */
-	struct differ_host own;      /* at an older commit; facts borrowed */
-	struct since_blob *blob;     /* own's facts (NULL: no file) */
-	int owned;
-	int stepped;                 /* reloaded at this step */
-	const struct differ_host *cur; /* NULL: absent at this commit */
-};
-
 /* The items of one collector file (NULL: meta only, for role items). */
 struct since_group {
-	char *file;
+	struct since_files files; /* its collector file (NULL: meta only) */
 	struct since_slot *slots; /* one per since_host */
 	size_t alive;             /* items still holding */
 	size_t present[2];        /* slots with a host, per side */
 	int hh;                   /* one host on each side: host vs host */
 	int both;                 /* both sides have hosts */
-	struct tally_set *tallies;   /* for the plain items; NULL: none */
-	struct since_blob **blobs;   /* held by slots, sorted by id */
-	size_t nr_blobs, alloc_blobs;
+	struct tally_set *tallies; /* for the plain items; NULL: none */
 };
 
 struct since_item {
@@ -106,7 +79,7 @@ struct since_walk {
 	size_t alive;
 	int *eval;                /* per item: compare it anew at this step */
 	int full;                 /* no tallies: every moved group compared */
-	const struct differ_rules *rules;
+	const struct baseline *rules;
 };
 
 static int same_str(const char *a, const char *b)
@@ -136,11 +109,11 @@ static size_t find_group(struct since_walk *w, const char *file)
 	size_t i;
 
 	for (i = 0; i < w->nr_groups; i++)
-		if (same_str(w->groups[i].file, file))
+		if (same_str(w->groups[i].files.file, file))
 			return i;
 	ED_ALLOC_GROW(w->groups, w->nr_groups + 1, w->alloc_groups);
 	memset(&w->groups[i], 0, sizeof(w->groups[i]));
-	w->groups[i].file = file ? ed_xstrdup(file) : NULL;
+	w->groups[i].files.file = file ? ed_xstrdup(file) : NULL;
 	w->groups[i].slots = ed_xcalloc(w->nr_hosts + 1, sizeof(struct since_slot));
 	w->nr_groups++;
 	return i;
@@ -232,37 +205,6 @@ static void item_hosts(struct since_item *si, const struct since_walk *w)
 		qsort(si->hosts, si->nh, sizeof(*si->hosts), cmp_index);
 }
 
-/* The tip host's facts of one collector: a contiguous run, they are sorted. */
-static void cut_view(struct differ_host *out, const struct differ_host *h,
-		     const char *file)
-{
-	size_t lo = 0, hi = h->nr_facts, end;
-
-	*out = *h;
-	out->nr_facts = 0;
-	out->nspans = 0; /* a slice: spans would point past it */
-	if (!file)
-		return;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(h->facts[mid].collector, file) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (hi = lo, end = h->nr_facts; hi < end;) {
-		size_t mid = hi + (end - hi) / 2;
-
-		if (strcmp(h->facts[mid].collector, file) <= 0)
-			hi = mid + 1;
-		else
-			end = mid;
-	}
-	out->facts = h->facts + lo;
-	out->nr_facts = hi - lo;
-}
-
 /*
  * Whether an item can be decided by its tally: a plain key compared per
  * role (compare_role, no expect rule that changes how it is compared) and,
@@ -314,7 +256,7 @@ static void tallies_start(struct since_walk *w)
 		if (!si->plain)
 			continue;
 		if (!g->tallies)
-			g->tallies = tally_set_new(g->file);
+			g->tallies = tally_set_new(g->files.file);
 		tally_set_add(g->tallies, si->it->key, si->it->role);
 	}
 	for (gi = 0; gi < w->nr_groups; gi++)
@@ -339,156 +281,6 @@ static void tallies_start(struct since_walk *w)
 					g->slots[i].cur, 1);
 		tally_set_refresh(g->tallies);
 	}
-}
-
-/* Read the ids of a slot's files at the view; 1 if they differ from before. */
-static int slot_ids(struct since_slot *s, const struct store_view *v,
-		    const struct differ_host *h, const char *file)
-{
-	unsigned char fid[20], mid[20];
-	int has_file = 0, has_meta, moved;
-
-	memset(fid, 0, sizeof(fid));
-	memset(mid, 0, sizeof(mid));
-	has_meta = !store_view_file_id(v, h->env, h->host, "meta", mid);
-	if (file)
-		has_file = !store_view_file_id(v, h->env, h->host, file, fid);
-	moved = has_meta != s->has_meta || has_file != s->has_file ||
-		memcmp(mid, s->meta_id, 20) || memcmp(fid, s->file_id, 20);
-	s->has_meta = has_meta;
-	s->has_file = has_file;
-	memcpy(s->meta_id, mid, 20);
-	memcpy(s->file_id, fid, 20);
-	return moved;
-}
-
-/* The position of oid in g->blobs, or where it would go. */
-static size_t blob_pos(const struct since_group *g, const unsigned char oid[20],
-		       int *found_it)
-{
-	size_t lo = 0, hi = g->nr_blobs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(g->blobs[mid]->oid, oid, 20);
-
-		if (!c) {
-			*found_it = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found_it = 0;
-	return lo;
-}
-
-/* A reference to the group's file of blob oid, read and parsed if new. */
-static int blob_get(struct since_blob **out, struct since_group *g,
-		    const struct store_view *v, const unsigned char oid[20],
-		    struct ed_err *err)
-{
-	struct ed_buf data = ED_BUF_INIT;
-	struct since_blob *b;
-	int have;
-	size_t at = blob_pos(g, oid, &have);
-	int rc;
-
-	if (have) {
-		g->blobs[at]->refs++;
-		*out = g->blobs[at];
-		return 0;
-	}
-	rc = store_view_read_blob(v, oid, &data, err);
-	if (rc < 0)
-		return rc;
-	b = ed_xcalloc(1, sizeof(*b));
-	memcpy(b->oid, oid, 20);
-	b->bad_line = differ_parse_file(&b->facts, &b->nr, g->file, data.ptr,
-					data.len);
-	b->refs = 1;
-	ed_buf_release(&data);
-	ED_ALLOC_GROW(g->blobs, g->nr_blobs + 1, g->alloc_blobs);
-	memmove(g->blobs + at + 1, g->blobs + at,
-		(g->nr_blobs - at) * sizeof(*g->blobs));
-	g->blobs[at] = b;
-	g->nr_blobs++;
-	*out = b;
-	return 0;
-}
-
-/* Give a reference back; the last one frees the blob. */
-static void blob_put(struct since_group *g, struct since_blob *b)
-{
-	int have;
-	size_t at;
-
-	if (!b)
-		return;
-	b->refs--;
-	if (b->refs)
-		return;
-	at = blob_pos(g, b->oid, &have);
-	memmove(g->blobs + at, g->blobs + at + 1,
-		(g->nr_blobs - at - 1) * sizeof(*g->blobs));
-	g->nr_blobs--;
-	differ_facts_free(b->facts, b->nr);
-	free(b);
-}
-
-static void slot_drop(struct since_slot *s, struct since_group *g)
-{
-	if (s->owned) {
-		s->own.facts = NULL; /* the blob's, not own's to free */
-		differ_host_release(&s->own);
-	}
-	blob_put(g, s->blob);
-	s->blob = NULL;
-	s->owned = 0;
-	s->cur = NULL;
-}
-
-/* A slot's meta and collector file as they are at the view. */
-static int slot_load(struct since_slot *s, struct since_group *g,
-		     const struct store_view *v, const struct differ_host *h,
-		     struct ed_err *err)
-{
-	struct snapshot snap = SNAPSHOT_INIT;
-	struct ed_buf b = ED_BUF_INIT;
-	int rc = 0;
-
-	slot_drop(s, g);
-	if (!s->has_meta && !s->has_file)
-		return 0;
-	if (s->has_meta) {
-		rc = store_view_read_blob(v, s->meta_id, &b, err);
-		if (!rc)
-			snapshot_add(&snap, "meta", b.ptr, b.len);
-	}
-	if (!rc && s->has_file)
-		rc = blob_get(&s->blob, g, v, s->file_id, err);
-	if (!rc && s->blob && s->blob->bad_line) {
-		ed_err_set(err, ED_EPARSE, "hosts/%s/%s/%s:%zu: malformed line",
-			   h->env, h->host, g->file, s->blob->bad_line);
-		ed_err_prefix(err, "%s", store_view_commit(v));
-		rc = ED_EPARSE;
-	}
-	if (!rc)
-		rc = differ_host_load(&s->own, h->env, h->host, &snap, err);
-	if (!rc) {
-		s->owned = 1;
-		s->own.borrowed = 1;
-		if (s->blob) {
-			s->own.facts = s->blob->facts;
-			s->own.nr_facts = s->blob->nr;
-		}
-		s->cur = &s->own;
-	}
-	snapshot_release(&snap);
-	ed_buf_release(&b);
-	return rc;
 }
 
 static int cmp_item_key(const void *x, const void *y)
@@ -669,7 +461,7 @@ static int group_step(struct since_walk *w, size_t gi, int *held,
 		const struct differ_host *h = w->hosts[i].tip;
 		int side = w->hosts[i].side;
 
-		if (!slot_ids(s, w->v, h, g->file))
+		if (!since_slot_ids(s, w->v, h, g->files.file))
 			continue;
 		moved = 1;
 		s->stepped = 1;
@@ -677,7 +469,7 @@ static int group_step(struct since_walk *w, size_t gi, int *held,
 			tally_set_votes(g->tallies, side, s->cur, -1);
 		if (s->cur)
 			g->present[side]--;
-		rc = slot_load(s, g, w->v, h, err);
+		rc = since_slot_load(s, &g->files, w->v, h, err);
 		if (g->tallies)
 			tally_set_votes(g->tallies, side, s->cur, 1);
 		if (s->cur)
@@ -894,9 +686,7 @@ static void walk_start(struct since_walk *w, struct drift_report *r,
 		for (i = 0; i < w->nr_hosts; i++) {
 			struct since_slot *s = &g->slots[i];
 
-			slot_ids(s, w->v, w->hosts[i].tip, g->file);
-			cut_view(&s->tip_view, w->hosts[i].tip, g->file);
-			s->cur = &s->tip_view;
+			since_slot_start(s, w->v, w->hosts[i].tip, g->files.file);
 			g->present[w->hosts[i].side]++;
 		}
 		g->hh = g->present[0] == 1 && g->present[1] == 1;
@@ -912,10 +702,9 @@ static void walk_release(struct since_walk *w)
 	envs_release(w);
 	for (i = 0; i < w->nr_groups; i++) {
 		for (j = 0; j < w->nr_hosts; j++)
-			slot_drop(&w->groups[i].slots[j], &w->groups[i]);
-		free(w->groups[i].blobs); /* the slots held the last references */
+			since_slot_drop(&w->groups[i].slots[j], &w->groups[i].files);
+		since_files_release(&w->groups[i].files);
 		free(w->groups[i].slots);
-		free(w->groups[i].file);
 		tally_set_free(w->groups[i].tallies);
 	}
 	for (i = 0; i < w->nr_items; i++)
@@ -931,7 +720,7 @@ static void walk_release(struct since_walk *w)
 }
 
 static int since_run(struct drift_report *r, struct store *st,
-		     const struct differ_rules *rules,
+		     const struct baseline *rules,
 		     const struct differ_host *const *a, size_t na,
 		     const struct differ_host *const *b, size_t nb,
 		     size_t max_scans, int full, struct ed_err *err)
@@ -984,7 +773,7 @@ out:
 }
 
 int differ_since(struct drift_report *r, struct store *st,
-		 const struct differ_rules *rules,
+		 const struct baseline *rules,
 		 const struct differ_host *const *a, size_t na,
 		 const struct differ_host *const *b, size_t nb,
 		 size_t max_scans, struct ed_err *err)
@@ -993,7 +782,7 @@ int differ_since(struct drift_report *r, struct store *st,
 }
 
 int differ_since_full(struct drift_report *r, struct store *st,
-		      const struct differ_rules *rules,
+		      const struct baseline *rules,
 		      const struct differ_host *const *a, size_t na,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err)

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "differ/differ.h"
 
@@ -34,5 +35,19 @@ int report_write_many(FILE *out, const char *format,
 
 /* 1 if format names a known format. */
 int report_known(const char *format);
+
+/*
+ * Commit the n reports r to st's state repository, each as
+ * reports/A..B.md and reports/A..B.json (operands outside [A-Za-z0-9._-]
+ * made '_'), rendered without commit ids or scan counts, in a commit of
+ * their own: subject "report: N drift items, failing" (or "passing", as
+ * failing says), appended to subject too, and trailer Envdrift-Kind:
+ * report. Takes and releases st's lock, waiting lock_ms. *unchanged when
+ * the files are as last committed: no commit, commit_out the tip.
+ */
+struct store;
+int report_commit(char commit_out[41], int *unchanged, struct ed_buf *subject,
+		  struct store *st, const struct drift_report *r, size_t n,
+		  int failing, unsigned lock_ms, struct ed_err *err);
 
 #endif

@@ -34,7 +34,7 @@ struct fixture {
 	struct ed_buf repo;     /* this test's repository */
 	struct ed_err err;
 	struct store *st;
-	struct differ_rules *rules;
+	struct baseline *rules;
 	/* the tip, loaded and compared by compare_tip */
 	struct differ_host hosts[MAX_HOSTS];
 	size_t nr_hosts;
@@ -123,7 +123,7 @@ static void release_tip(struct fixture *f)
 	if (f->have_report)
 		drift_report_release(&f->r);
 	f->have_report = 0;
-	differ_rules_free(f->rules);
+	baseline_free(f->rules);
 	f->rules = NULL;
 }
 
@@ -374,7 +374,7 @@ static void test_since_dates_a_pin_from_its_first_violation(void **state)
 	assert_non_null(fp);
 	fputs("pins:\n  - \"sysctl:vm.x = 1\"\n", fp);
 	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(differ_rules_load(&f->rules, path.ptr, &f->err), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
 
 	scan(f, ok, 2);
@@ -387,6 +387,131 @@ static void test_since_dates_a_pin_from_its_first_violation(void **state)
 	since(f, 0);
 	assert_since(f, find(f, "vm.x", DRIFT_PIN, "b"), 4, 2);
 	assert_since(f, find(f, "vm.x", DRIFT_CHANGED, NULL), 4, 2);
+}
+
+/*
+ * differ_run is compare_tip, pins, differ_since and the rules in one call:
+ * the same items with the same runs and severities. At an X@REV operand
+ * nothing is dated; an operand naming nothing is ED_ENOTFOUND.
+ */
+static void test_since_differ_run_is_the_whole_pipeline(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv ok[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				 { "prd", "b", "vm.x = 1\n", NULL } };
+	const struct hv broken[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				     { "prd", "b", "vm.x = 2\n", NULL } };
+	struct differ_run_opts ro;
+	struct drift_report run;
+	struct ed_buf path = ED_BUF_INIT, rev = ED_BUF_INIT;
+	char today[11];
+	size_t i;
+	FILE *fp;
+
+	ed_buf_addf(&path, "%s/run%u.yaml", f->tmp, f->seq);
+	fp = fopen(path.ptr, "w");
+	assert_non_null(fp);
+	fputs("severity:\n  sysctl: critical\npins:\n  - \"sysctl:vm.x = 1\"\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
+	ed_buf_release(&path);
+	scan(f, ok, 2);
+	scan(f, broken, 2); /* commit 2 */
+	scan(f, broken, 2);
+	compare_tip(f, "stg", "prd");
+	since(f, DIFFER_SINCE_MAX_SCANS);
+	differ_today(today);
+	differ_rules_apply(f->rules, &f->r, today);
+	assert_int_equal(f->r.nr, 2);
+
+	memset(&ro, 0, sizeof(ro));
+	ro.flags = DIFFER_RUN_PINS;
+	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", "prd", &ro,
+				    &f->err), 0);
+	assert_int_equal(run.nr, f->r.nr);
+	for (i = 0; i < run.nr; i++) {
+		assert_int_equal(run.items[i].kind, f->r.items[i].kind);
+		assert_string_equal(run.items[i].key, f->r.items[i].key);
+		assert_int_equal(run.items[i].severity, f->r.items[i].severity);
+		assert_string_equal(run.items[i].since_commit, f->commits[2]);
+		assert_int_equal(run.items[i].since_scans, f->r.items[i].since_scans);
+	}
+	assert_int_equal(find(f, "vm.x", DRIFT_CHANGED, NULL)->severity,
+			 SEV_CRITICAL);
+	drift_report_release(&run);
+
+	ed_buf_addf(&rev, "prd@%s", f->commits[2]);
+	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", rev.ptr, NULL,
+				    &f->err), 0);
+	assert_string_equal(run.operands[1], rev.ptr);
+	assert_string_equal(run.commits[1], f->commits[2]);
+	assert_int_equal(run.nr, 1); /* no pins without DIFFER_RUN_PINS */
+	assert_string_equal(run.items[0].since_commit, "");
+	drift_report_release(&run);
+	ed_buf_release(&rev);
+
+	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", "nowhere",
+				    NULL, &f->err), ED_ENOTFOUND);
+	assert_string_equal(f->err.msg, "'nowhere' matches no environment or host in the state repository");
+}
+
+/*
+ * differ_gate_run: a report per parity pair with the pins on every host
+ * folded into the first, dated like any; the verdict by severity.
+ */
+static void test_since_gate_folds_the_pins_into_the_parity_report(void **state)
+{
+	struct fixture *f = *state;
+	const struct hv ok[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				 { "prd", "b", "vm.x = 1\n", NULL } };
+	const struct hv broken[] = { { "stg", "a", "vm.x = 1\n", NULL },
+				     { "prd", "b", "vm.x = 2\n", NULL } };
+	struct differ_gate_opts go;
+	struct differ_gate gate;
+	struct ed_buf path = ED_BUF_INIT;
+	FILE *fp;
+
+	ed_buf_addf(&path, "%s/gate%u.yaml", f->tmp, f->seq);
+	fp = fopen(path.ptr, "w");
+	assert_non_null(fp);
+	fputs("parity:\n  - environments: [stg, prd]\n    severity: info\n"
+	      "pins:\n  - \"sysctl:vm.x = 1\"\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
+	ed_buf_release(&path);
+	scan(f, ok, 2);
+	scan(f, broken, 2); /* commit 2 */
+	scan(f, broken, 2);
+
+	memset(&go, 0, sizeof(go));
+	go.max_age = -1;
+	go.toggle_days = -1;
+	assert_int_equal(differ_gate_run(&gate, f->st, f->rules, &go, &f->err), 0);
+	assert_int_equal(gate.nr, 1);
+	assert_string_equal(gate.reports[0].operands[0], "stg");
+	assert_string_equal(gate.reports[0].operands[1], "prd");
+	assert_int_equal(gate.reports[0].nr, 2);
+	assert_int_equal(gate.reports[0].items[0].kind, DRIFT_CHANGED);
+	assert_int_equal(gate.reports[0].items[0].severity, SEV_INFO);
+	assert_int_equal(gate.reports[0].items[1].kind, DRIFT_PIN);
+	assert_string_equal(gate.reports[0].items[1].host, "b");
+	assert_int_equal(gate.reports[0].items[1].severity, SEV_CRITICAL);
+	assert_string_equal(gate.reports[0].items[1].since_commit, f->commits[2]);
+	assert_int_equal(differ_gate_stale(&gate), 0);
+	assert_true(differ_gate_failing(&gate, SEV_CRITICAL));
+	differ_gate_release(&gate);
+
+	/* operands instead of the parity entries: the same pair, as typed */
+	go.operands[0] = "a";
+	go.operands[1] = "b";
+	assert_int_equal(differ_gate_run(&gate, f->st, f->rules, &go, &f->err), 0);
+	assert_int_equal(gate.nr, 1);
+	assert_string_equal(gate.reports[0].operands[0], "a");
+	assert_int_equal(gate.reports[0].nr, 2);
+	/* no parity entry asked: the default severity */
+	assert_int_equal(gate.reports[0].items[0].severity, SEV_WARNING);
+	assert_int_equal(gate.reports[0].items[1].kind, DRIFT_PIN);
+	differ_gate_release(&gate);
 }
 
 static void test_since_a_drift_from_the_first_commit_dates_from_it(void **state)
@@ -763,7 +888,7 @@ static void random_rules(struct fixture *f)
 	fputs("pins:\n  - \"sysctl:vm.y = 1\"\n"
 	      "expect:\n  - key: \"sysctl:vm.z\"\n    differs: with-memory\n", fp);
 	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(differ_rules_load(&f->rules, path.ptr, &f->err), 0);
+	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
 }
 
@@ -844,6 +969,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_since_a_drift_whose_value_moved_keeps_its_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_dates_an_outlier_from_when_its_host_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_dates_a_pin_from_its_first_violation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_differ_run_is_the_whole_pipeline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_gate_folds_the_pins_into_the_parity_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_a_drift_from_the_first_commit_dates_from_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_max_scans_stops_the_walk_at_least_that_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_since_a_side_that_did_not_exist_ends_the_run, setup, teardown),

@@ -1,0 +1,86 @@
+/*
+ * envdrift report: what check compares, as a report that never fails:
+ * printed in the formats asked for, or with --commit kept in the state
+ * repository under reports/ (report_commit). Exit 0, or 2 on error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/buf.h"
+#include "core/store.h"
+#include "differ/differ.h"
+#include "reports/report.h"
+
+/* how long --commit waits for another writer (a scan) to finish */
+#define REPORT_LOCK_MS 300000
+
+static const char usage_text[] =
+	"usage: envdrift report [--baseline FILE] [--repo DIR] [--max-age DURATION]\n"
+	"                       [--commit] [--format FORMAT[:FILE]]...\n"
+	"\n"
+	"What check compares (the baseline's parity entries, or every pair of\n"
+	"environments when it declares none; pins; stale hosts) as a report that\n"
+	"never fails: exit 0 unless an error (2). With --commit, a Markdown and a\n"
+	"JSON report per pair go to reports/A..B.{md,json} in the state repository\n"
+	"as a commit of their own (trailer Envdrift-Kind: report, not a scan),\n"
+	"rendered without run ids or scan counts, so `git log -p -- reports/` shows\n"
+	"drift appearing and being fixed. The baseline is --baseline, else\n"
+	"$ENVDRIFT_BASELINE.\n";
+
+/* --commit: the reports into the repository, and one line saying so. */
+static int commit(struct store *st, const struct differ_gate *gate,
+		  enum drift_severity fail_on, struct ed_err *err)
+{
+	struct ed_buf subject = ED_BUF_INIT;
+	char id[41];
+	int unchanged, rc;
+
+	rc = report_commit(id, &unchanged, &subject, st, gate->reports,
+			   gate->nr, differ_gate_failing(gate, fail_on),
+			   REPORT_LOCK_MS, err);
+	if (!rc && unchanged)
+		printf("%s; unchanged since the last report (no commit)\n", subject.ptr);
+	else if (!rc)
+		printf("%s; committed %.12s (reports/)\n", subject.ptr, id);
+	ed_buf_release(&subject);
+	return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct baseline *rules = NULL;
+	struct store *st = NULL;
+	struct differ_gate gate;
+	struct cli_gate_opts g;
+	int rc;
+
+	memset(&gate, 0, sizeof(gate));
+	rc = cli_gate_opts_parse(&g, argc, argv, "report", usage_text);
+	if (rc >= 0)
+		return rc;
+	rc = EXIT_ERROR;
+	if (!g.baseline)
+		g.baseline = getenv("ENVDRIFT_BASELINE");
+	g.gate.baseline = g.baseline;
+	g.gate.every_pair = 1;
+	if (baseline_load(&rules, g.baseline, &err) < 0 ||
+	    store_open(&st, cli_repo_path(g.repo), &err) < 0 ||
+	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
+		goto out;
+	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :
+		       cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color,
+					 &err) < 0)
+		goto out;
+	rc = EXIT_OK;
+out:
+	if (rc == EXIT_ERROR)
+		cli_fail(&err);
+	differ_gate_release(&gate);
+	store_free(st);
+	baseline_free(rules);
+	cli_outputs_release(&g.outs);
+	return rc;
+}

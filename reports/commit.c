@@ -1,0 +1,98 @@
+/*
+ * Reports kept in the state repository ("envdrift report --commit"): a
+ * Markdown and a JSON rendering per compared pair under reports/, without
+ * per-run values, so an unchanged drift makes no commit and
+ * `git log -p -- reports/` shows drift appear and go.
+ */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/buf.h"
+#include "core/snapshot.h"
+#include "core/store.h"
+#include "core/strvec.h"
+
+/* "staging..prod" with characters outside [A-Za-z0-9._-] made '_'. */
+static void pair_name(struct ed_buf *out, const struct drift_report *r)
+{
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		const char *p = r->operands[k];
+
+		if (k)
+			ed_buf_adds(out, "..");
+		for (i = 0; p[i]; i++) {
+			char ch = p[i];
+			int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+				 ch == '-';
+
+			ed_buf_addch(out, ok ? ch : '_');
+		}
+	}
+}
+
+/* r rendered stable in format, as the file name of its pair + ext in snap. */
+static int render(struct snapshot *snap, const struct drift_report *r,
+		  const char *format, const char *ext, struct ed_err *err)
+{
+	struct drift_report stable = *r; /* a shallow copy: r stays as it is */
+	struct ed_buf b = ED_BUF_INIT, name = ED_BUF_INIT;
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+	int rc;
+
+	if (!f)
+		return ed_err_errno(err, ED_EIO, errno, "open_memstream");
+	stable.stable = 1;
+	rc = report_write(f, format, &stable, 0, err);
+	if (fclose(f) != 0 && !rc)
+		rc = ed_err_errno(err, ED_EIO, errno, "rendering");
+	if (!rc) {
+		ed_buf_add(&b, mem, len);
+		pair_name(&name, r);
+		ed_buf_adds(&name, ext);
+		snapshot_add_buf(snap, name.ptr, &b);
+	}
+	free(mem);
+	ed_buf_release(&b);
+	ed_buf_release(&name);
+	return rc;
+}
+
+int report_commit(char commit_out[41], int *unchanged, struct ed_buf *subject,
+		  struct store *st, const struct drift_report *r, size_t n,
+		  int failing, unsigned lock_ms, struct ed_err *err)
+{
+	struct snapshot snap = SNAPSHOT_INIT;
+	struct ed_strvec trailers = ED_STRVEC_INIT;
+	size_t i, items = 0;
+	int rc = 0;
+
+	*unchanged = 0;
+	for (i = 0; i < n && !rc; i++) {
+		items += r[i].nr;
+		rc = render(&snap, &r[i], "markdown", ".md", err);
+		if (!rc)
+			rc = render(&snap, &r[i], "json", ".json", err);
+	}
+	if (!rc)
+		rc = store_lock(st, lock_ms, err);
+	ed_buf_addf(subject, "report: %zu drift items, %s", items,
+		    failing ? "failing" : "passing");
+	ed_strvec_push(&trailers, "Envdrift-Kind: report");
+	if (!rc) {
+		snapshot_sort(&snap);
+		rc = store_commit_dir(st, commit_out, "reports", &snap,
+				      subject->ptr, &trailers, unchanged, err);
+		store_unlock(st);
+	}
+	snapshot_release(&snap);
+	ed_strvec_release(&trailers);
+	return rc;
+}
