@@ -19,10 +19,8 @@
 
 #include "cli/cmd.h"
 #include "collector/collector.h"
-#include "collector/fleet/inventory.h"
+#include "collector/fleet/fleet.h"
 #include "collector/fleet/remote.h"
-#include "collector/fleet/ssh.h"
-#include "collector/fleet/ssh_config.h"
 #include "collector/vfs.h"
 #include "core/alloc.h"
 #include "core/buf.h"

@@ -27,9 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector/fleet/ssh.h"
-#include "collector/fleet/ssh_config.h"
-#include "collector/fleet/ssh_int.h"
+#include "collector/fleet/internal.h"
 #include "core/alloc.h"
 
 #define SSHD "/usr/sbin/sshd"

@@ -1,0 +1,213 @@
+#ifndef ENVDRIFT_COLLECTOR_FLEET_FLEET_H
+#define ENVDRIFT_COLLECTOR_FLEET_FLEET_H
+/*
+ * The fleet transport: which hosts (an Ansible YAML inventory, narrowed by
+ * --limit), where each goes (~/.ssh/config), one command run on all of
+ * them at once over SSH. The one header of collector/fleet/ that other
+ * folders include; internals are in internal.h.
+ */
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/strvec.h"
+
+/*
+ * Inventory (inventory*.c): Ansible YAML inventories, so teams reuse what
+ * they have: groups with hosts, children and vars (anchors and merge keys
+ * expanded under a cap), host ranges, inherited variables. Each host
+ * resolves to one environment, its roles and the connection settings a
+ * fleet scan needs. Host names and connection values are checked here so
+ * shell metacharacters never pass.
+ */
+struct inventory;
+
+struct inventory_opts {
+	/* environment group names; NULL means dev, development, test, qa,
+	 * staging, stage, preprod, prod, production */
+	const char *const *envs;
+	size_t nr_envs;
+};
+
+/* An envdrift_* variable. A "!vault" value is opaque: value NULL, vault 1. */
+struct inventory_var {
+	char *key;
+	char *value;
+	int vault;
+};
+
+/* One host after range expansion and variable inheritance; all borrowed. */
+struct inventory_host {
+	char *name;          /* [A-Za-z0-9._-]+ */
+	char *env;           /* envdrift_env, else its one environment group */
+	char **roles;        /* its other groups, sorted; not all/ungrouped */
+	size_t nr_roles;
+	char *connection;    /* ansible_connection: "ssh" (default), "local"
+			      * (this machine) or "chroot" (address is a root
+			      * directory read as collect --root does) */
+	char *address;       /* ansible_host; the name when unset */
+	unsigned port;       /* ansible_port; 22 when unset */
+	char *user;          /* ansible_user; NULL when unset */
+	char *key_file;      /* ansible_ssh_private_key_file; NULL when unset */
+	int become;          /* ansible_become */
+	char *become_method; /* always "sudo" */
+	struct inventory_var *vars; /* envdrift_* variables, sorted by key */
+	size_t nr_vars;
+	size_t line, col;    /* where the host is first listed */
+};
+
+/*
+ * Read and resolve the inventory at path (or in buf; name is for messages).
+ * opts may be NULL. The caller frees *out with inventory_free. Returns
+ * ED_EIO/ED_ENOTFOUND for the file, ED_EPARSE with "path:line:col: what".
+ */
+int inventory_load(struct inventory **out, const char *path,
+		   const struct inventory_opts *opts, struct ed_err *err);
+int inventory_load_buf(struct inventory **out, const char *buf, size_t len,
+		       const char *name, const struct inventory_opts *opts,
+		       struct ed_err *err);
+void inventory_free(struct inventory *inv);
+
+/*
+ * Narrow the selected hosts (initially all) to pattern, as --limit:
+ * comma-separated terms, each a group name, a host name or a glob over
+ * both ('*', '?', '[...]'); "!term" excludes, "&term" intersects; "all"
+ * is every host. Plain terms are united first, then intersections, then
+ * exclusions (Ansible's order). Limits compose. ED_ENOTFOUND names a term
+ * that matches nothing, ED_EPARSE a malformed pattern.
+ */
+int inventory_limit(struct inventory *inv, const char *pattern,
+		    struct ed_err *err);
+
+/* Selected hosts, sorted by name; pointers valid until inventory_free. */
+size_t inventory_nr_hosts(const struct inventory *inv);
+const struct inventory_host *inventory_host(const struct inventory *inv,
+					    size_t i);
+/* Selected host by exact name, or NULL. */
+const struct inventory_host *inventory_find(const struct inventory *inv,
+					    const char *name);
+/* Value of an envdrift_* variable of h, or NULL if unset or vault. */
+const char *inventory_host_var(const struct inventory_host *h,
+			       const char *key);
+
+/*
+ * ssh_config (ssh_config.c): the subset of ~/.ssh/config that says where
+ * a connection goes: Host blocks with OpenSSH's patterns (* ? !, several
+ * per line), and HostName, User, Port, IdentityFile and ProxyJump, the
+ * first value winning as in ssh(1). Every other keyword is ignored;
+ * Include and Match are skipped with a warning, so nothing is ever half
+ * understood.
+ */
+struct ssh_config;
+
+/*
+ * The settings for one host name; every field may be unset. The strings
+ * are borrowed from the struct ssh_config, valid until ssh_config_free.
+ */
+struct ssh_config_host {
+	const char *hostname;      /* HostName, %h and %% expanded; NULL: unset */
+	const char *user;          /* User; NULL: unset */
+	unsigned port;             /* Port; 0: unset */
+	const char *identity_file; /* first IdentityFile, ~ %d %h %l %n %p %r %u %% expanded */
+	const char *proxy_jump;    /* ProxyJump; NULL: unset or "none" */
+};
+
+/*
+ * Parse the file at path. ED_ENOTFOUND if it does not exist (callers
+ * reading the default path treat that as empty), ED_EIO if unreadable,
+ * ED_EPARSE ("path:line: what") on a bad value of a keyword we use.
+ * Skipped Include/Match lines add warnings "path:line: ...". The caller
+ * frees *out with ssh_config_free.
+ */
+int ssh_config_load(struct ssh_config **out, const char *path,
+		    struct ed_strvec *warnings, struct ed_err *err);
+/* Same from a buffer; name is used in messages. */
+int ssh_config_parse(struct ssh_config **out, const char *buf, size_t len,
+		     const char *name, struct ed_strvec *warnings,
+		     struct ed_err *err);
+/*
+ * Fill out with the settings for name (as typed, before HostName); cfg
+ * may be NULL (nothing set). Expanded values are kept in cfg, so the
+ * strings stay valid until ssh_config_free; cost: a walk over the blocks.
+ */
+void ssh_config_lookup(struct ssh_config *cfg, const char *name,
+		       struct ssh_config_host *out);
+void ssh_config_free(struct ssh_config *cfg);
+
+/*
+ * SSH runs (ssh*.c): one command on many hosts at once (libssh2 on
+ * OpenSSL), from one thread multiplexing non-blocking sessions with
+ * poll(). Host keys are checked against known_hosts as OpenSSH does; user
+ * keys come from ssh-agent, then key files loaded once for the whole run.
+ * Every host ends in exactly one state.
+ */
+enum ssh_state {
+	SSH_COLLECTED,       /* command ran and exited (any exit status) */
+	SSH_UNREACHABLE,     /* resolve/connect failed or refused */
+	SSH_AUTH_FAILED,     /* no key was accepted */
+	SSH_UNSUPPORTED_KEY, /* RSA-only host or RSA user key (no rsa-sha2 in libssh2 1.10) */
+	SSH_HOSTKEY_UNKNOWN, /* not in known_hosts (and not accepting new ones) */
+	SSH_HOSTKEY_CHANGED, /* known_hosts holds another key for the host */
+	SSH_TIMED_OUT,       /* --connect-timeout or --deadline */
+	SSH_TOO_MUCH,        /* stdout over max_bytes */
+	SSH_ERROR,           /* "collection error": anything else (message says what) */
+};
+
+/* "collected", "unreachable", "auth failed", ... as in the README */
+const char *ssh_state_name(enum ssh_state s);
+
+struct ssh_target {
+	const char *name;     /* for messages */
+	const char *address;  /* host name or IP to connect to (NULL: name) */
+	unsigned port;        /* 0 means 22 */
+	const char *user;     /* NULL: the local user name */
+	const char *key_file; /* replaces the run's key files; NULL: those */
+	const char *command;  /* run through the remote user's shell */
+	const char *jump;     /* "[user@]host[:port]" bastion or NULL */
+	/* per-host limits (inventory variables); 0: the run's */
+	unsigned connect_timeout_ms, deadline_ms;
+	size_t max_bytes;
+	void *data;           /* for the callback */
+};
+
+struct ssh_result {
+	enum ssh_state state;
+	const char *message;  /* one line starting with the target name */
+	int exit_status;      /* of the command when SSH_COLLECTED; -1 if
+			       * killed by a signal (message names it) */
+	struct ed_buf *out;   /* stdout (the callback may take its bytes) */
+	struct ed_buf *err;   /* first 64 KiB of stderr */
+	double seconds;       /* wall time for this host */
+};
+
+/* A zero field means the default given in its comment. */
+struct ssh_opts {
+	unsigned jobs;               /* sessions at once (default 50) */
+	unsigned connect_timeout_ms; /* TCP connect + handshake (10 s) */
+	unsigned deadline_ms;        /* whole host (120 s) */
+	size_t max_bytes;            /* stdout cap per host (256 MiB) */
+	unsigned keepalive_s;        /* 0 = off */
+	const char *known_hosts;     /* NULL: ~/.ssh/known_hosts */
+	int accept_new;              /* append unknown host keys */
+	const char *const *key_files; /* NULL-terminated; NULL: ~/.ssh/id_ed25519, id_ecdsa */
+	int use_agent;               /* try SSH_AUTH_SOCK first */
+	/* Called once per host as it ends, from the polling thread. */
+	void (*done)(const struct ssh_target *t, struct ssh_result *r,
+		     void *arg);
+	void *arg;
+	/* Called about every 200 ms for progress output (may be NULL). */
+	void (*tick)(size_t done, size_t total, void *arg);
+};
+
+/*
+ * Run every target; returns 0 when the run itself worked (per-host
+ * failures go to done()), or an error that stopped everything before any
+ * connection (ED_EKEY: no usable key at all or a named key file missing;
+ * ED_EIO: known_hosts unreadable). Warnings (a known_hosts line skipped,
+ * a host key added) are appended to warnings, which may be NULL.
+ */
+int ssh_run(const struct ssh_target *targets, size_t nr,
+	    const struct ssh_opts *opts, struct ed_strvec *warnings,
+	    struct ed_err *err);
+
+#endif
