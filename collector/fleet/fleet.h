@@ -163,6 +163,16 @@ struct ssh_target {
 	const char *user;     /* NULL: the local user name */
 	const char *key_file; /* replaces the run's key files; NULL: those */
 	const char *command;  /* run through the remote user's shell */
+	/*
+	 * The command's standard input, borrowed until ssh_run returns.
+	 * NULL: none, EOF right after the exec. Else the input_len bytes
+	 * are written as the channel's window allows, interleaved with
+	 * reading the output (a command answering while it reads never
+	 * stalls), then EOF. Writing stops early when the command's output
+	 * ends. max_bytes caps the output only.
+	 */
+	const char *input;
+	size_t input_len;
 	const char *jump;     /* "[user@]host[:port]" bastion or NULL */
 	/* per-host limits (inventory variables); 0: the run's */
 	unsigned connect_timeout_ms, deadline_ms;

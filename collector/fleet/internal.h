@@ -251,7 +251,7 @@ struct hop {
  * channel read may send a window adjustment. "pending" says which call
  * comes first.
  */
-enum { PEND_NONE, PEND_READ, PEND_WRITE };
+enum { PEND_NONE, PEND_READ, PEND_WRITE, PEND_EOF };
 
 /*
  * ProxyJump: the target's session runs over a socketpair whose other end
@@ -283,6 +283,9 @@ struct conn {
 	long long t0, connect_by, deadline, keepalive_at;
 	int connected;     /* the target's handshake is done */
 	size_t max_bytes;  /* stdout cap for this host */
+	size_t in_off;     /* t->input bytes the channel took */
+	int in_done;       /* EOF sent, or the output ended first */
+	int pending;       /* PEND_*: the channel call to repeat first */
 	struct ed_buf out, err, msg;
 	enum ssh_state state;
 	int exit_status;

@@ -65,7 +65,7 @@ static enum step conn_limits(struct run *r, struct conn *c, long long now)
 
 	if (now >= c->deadline) {
 		fmt_secs(lim, sizeof(lim), (unsigned)(c->deadline - c->t0));
-		return ssh_conn_fail(c, SSH_TIMED_OUT, "timed out %s (--deadline %s)", phase_what[c->phase], lim);
+		return ssh_conn_fail(c, SSH_TIMED_OUT, "timed out %s (--deadline %s)", c->phase == PH_READ && !c->in_done ? "sending input" : phase_what[c->phase], lim);
 	}
 	if (!c->connected && now >= c->connect_by) {
 		fmt_secs(lim, sizeof(lim), (unsigned)(c->connect_by - c->t0));

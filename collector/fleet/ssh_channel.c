@@ -51,14 +51,58 @@ enum step ssh_step_exec(struct conn *c)
 			return ssh_conn_wait(c);
 		if (rc)
 			return ssh_conn_fail(c, SSH_ERROR, "cannot run the command: %s", ssh_sess_err(c->hop[1].s));
-		c->phase = PH_EOF;
+		/* with input, EOF follows it (ssh_step_read) */
+		c->phase = c->t->input ? PH_READ : PH_EOF;
+		if (c->t->input)
+			return STEP_NEXT;
 	}
 	/* nothing on stdin: a command reading it sees EOF, not a hang */
 	rc = libssh2_channel_send_eof(c->ch);
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return ssh_conn_wait(c);
+	c->in_done = 1;
 	c->phase = PH_READ;
 	return STEP_NEXT;
+}
+
+/*
+ * Send the command more of its input (t->input) as the window allows,
+ * then EOF: 1 when something was sent, 0 when nothing could be, -1 on an
+ * error. A send that returned EAGAIN with a packet half out is marked
+ * pending (struct tunnel says why): it is repeated, with the same bytes
+ * at the same address (doc/DESIGN-NOTES.md §2.5), before anything else.
+ */
+static int feed_input(struct conn *c)
+{
+	LIBSSH2_SESSION *s = c->hop[1].s;
+	const struct ssh_target *t = c->t;
+	ssize_t n;
+	int rc;
+
+	if (c->in_off < t->input_len) {
+		n = libssh2_channel_write(c->ch, t->input + c->in_off,
+					  t->input_len - c->in_off);
+		c->pending = PEND_NONE;
+		if (n > 0) {
+			c->in_off += (size_t)n;
+			return 1;
+		}
+		/* 0 or EAGAIN without a direction out: the window is shut */
+		if (n == LIBSSH2_ERROR_EAGAIN && (ssh_directions(s) & POLLOUT))
+			c->pending = PEND_WRITE;
+		return n == 0 || n == LIBSSH2_ERROR_EAGAIN ? 0 : -1;
+	}
+	rc = libssh2_channel_send_eof(c->ch);
+	c->pending = PEND_NONE;
+	if (rc == LIBSSH2_ERROR_EAGAIN) {
+		if (ssh_directions(s) & POLLOUT)
+			c->pending = PEND_EOF;
+		return 0;
+	}
+	if (rc)
+		return -1;
+	c->in_done = 1;
+	return 1;
 }
 
 enum step ssh_step_read(struct conn *c)
@@ -67,8 +111,18 @@ enum step ssh_step_read(struct conn *c)
 	size_t room;
 	ssize_t n, m;
 	char lim[32];
+	int w;
 
 	for (;;) {
+		/* input and output take turns: neither waits on the other */
+		w = 0;
+		if (!c->in_done && c->pending != PEND_READ) {
+			w = feed_input(c);
+			if (w < 0)
+				return ssh_conn_fail(c, SSH_ERROR, "sending input: %s", ssh_sess_err(c->hop[1].s));
+			if (c->pending != PEND_NONE)
+				return ssh_conn_wait(c);
+		}
 		/* never hold more than the cap and one byte */
 		room = c->max_bytes - c->out.len;
 		room = room >= READ_CHUNK ? READ_CHUNK : room + 1;
@@ -92,11 +146,17 @@ enum step ssh_step_read(struct conn *c)
 					   (size_t)m : ERR_KEEP - c->err.len);
 		else if (m < 0 && m != LIBSSH2_ERROR_EAGAIN)
 			return ssh_conn_fail(c, SSH_ERROR, "reading errors: %s",
-					 ssh_sess_err(c->hop[1].s));
-		if (n <= 0 && m <= 0)
+					     ssh_sess_err(c->hop[1].s));
+		/* a window adjustment half sent: the reads go first */
+		c->pending = m == LIBSSH2_ERROR_EAGAIN &&
+			     (ssh_directions(c->hop[1].s) & POLLOUT) ?
+				     PEND_READ : PEND_NONE;
+		if (n <= 0 && m <= 0 && w <= 0)
 			break;
 	}
 	if (libssh2_channel_eof(c->ch) == 1) {
+		/* the command's output ended: it takes no more input */
+		c->in_done = 1;
 		c->phase = PH_WAIT_CLOSED;
 		return STEP_NEXT;
 	}
