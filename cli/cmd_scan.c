@@ -163,9 +163,8 @@ static int cmp_prev_host(const void *a, const void *b)
 /* This host's previous collect_prev_paths files, from the tip. */
 static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
 {
-	size_t i, j;
-
 	struct store_host key, *ph;
+	struct ed_err e = ED_ERR_INIT;
 
 	if (!s->prev)
 		return;
@@ -174,16 +173,9 @@ static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
 	ph = bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key), cmp_prev_host);
 	if (!ph)
 		return;
-	i = (size_t)(ph - s->prev_hosts);
-	for (j = 0; collect_prev_paths[j]; j++) {
-		struct ed_buf b = ED_BUF_INIT;
-		struct ed_err e = ED_ERR_INIT;
-
-		if (!store_view_read_file(s->prev, s->prev_hosts[i].env, host,
-					  collect_prev_paths[j], &b, &e))
-			snapshot_add_buf(prev, collect_prev_paths[j], &b);
-		ed_buf_release(&b);
-	}
+	/* a file that cannot be read is left out, as if it were absent */
+	(void)store_read_prev_files(prev, s->st, s->prev, ph->env, host,
+				    collect_prev_paths, &e);
 }
 
 /* Record a failure; the message becomes one trailer line. */
