@@ -300,7 +300,7 @@ static int parse_hosts(struct inventory *inv, size_t g,
 			}
 			h = host_get(inv, names.v[j], key);
 			inv_add_index(&h->groups, &h->nr_groups, &h->alloc_groups,
-				  g);
+				      g);
 			if (!inv_is_null(val)) {
 				ED_ALLOC_GROW(h->vars, h->nr_vars + 1,
 					      h->alloc_vars);
@@ -332,7 +332,7 @@ static int parse_group(struct inventory *inv, const struct ed_ynode *key,
 					  inv->name, key->line, key->col,
 					  key->str, inv->groups[parent].name);
 		inv_add_index(&inv->groups[g].parents, &inv->groups[g].nr_parents,
-			  &inv->groups[g].alloc_parents, parent);
+			      &inv->groups[g].alloc_parents, parent);
 	}
 	if (inv_is_null(val))
 		return 0;

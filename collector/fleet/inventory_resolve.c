@@ -364,7 +364,7 @@ int inv_resolve(struct inventory *inv, struct ed_err *err)
 				other = 1;
 		if (!other)
 			inv_add_index(&h->groups, &h->nr_groups, &h->alloc_groups,
-				  ungrouped);
+				      ungrouped);
 	}
 	for (i = 0; i < inv->nr_groups; i++) {
 		rc = group_depth(inv, i, err);

@@ -35,7 +35,7 @@ enum step ssh_step_open(struct conn *c)
 		if (libssh2_session_last_errno(s) == LIBSSH2_ERROR_EAGAIN)
 			return ssh_conn_wait(c);
 		return ssh_conn_fail(c, SSH_ERROR, "cannot open a channel: %s",
-				 ssh_sess_err(s));
+				     ssh_sess_err(s));
 	}
 	c->phase = PH_EXEC;
 	return STEP_NEXT;
@@ -136,7 +136,7 @@ enum step ssh_step_read(struct conn *c)
 			}
 		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
 			return ssh_conn_fail(c, SSH_ERROR, "reading output: %s",
-					 ssh_sess_err(c->hop[1].s));
+					     ssh_sess_err(c->hop[1].s));
 		}
 		/* stderr is drained too, or its window stalls the channel */
 		m = libssh2_channel_read_stderr(c->ch, sink, sizeof(sink));

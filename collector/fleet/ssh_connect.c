@@ -95,8 +95,8 @@ static enum step hop_resolve(struct conn *c)
 	}
 	if (rc)
 		return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot resolve '%s': %s",
-				 h->address, rc == EAI_SYSTEM ? strerror(sys_errno) :
-				 gai_strerror(rc));
+				     h->address, rc == EAI_SYSTEM ? strerror(sys_errno) :
+				     gai_strerror(rc));
 	return STEP_NEXT;
 }
 
@@ -158,9 +158,9 @@ enum step ssh_step_connect(struct run *r, struct conn *c, short revents)
 	}
 	if (c->cur == 0) /* ssh_conn_fail names the bastion's address */
 		return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot connect: %s",
-				 strerror(h->conn_errno));
+				     strerror(h->conn_errno));
 	return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot connect to %s port %u: %s",
-			 h->address, h->port, strerror(h->conn_errno));
+			     h->address, h->port, strerror(h->conn_errno));
 }
 
 enum step ssh_step_handshake(struct run *r, struct conn *c)
@@ -187,11 +187,11 @@ enum step ssh_step_handshake(struct run *r, struct conn *c)
 		return ssh_conn_fail(c, SSH_UNSUPPORTED_KEY, "no host key algorithm in common (libssh2: %s): the server seems to offer only RSA host keys; %s", ssh_sess_err(h->s), ssh_rsa_why);
 	if (rc)
 		return ssh_conn_fail(c, SSH_ERROR, "SSH handshake failed: %s",
-				 ssh_sess_err(h->s));
+				     ssh_sess_err(h->s));
 	key = libssh2_session_hostkey(h->s, &len, &type);
 	if (!key)
 		return ssh_conn_fail(c, SSH_ERROR, "no host key: %s",
-				 ssh_sess_err(h->s));
+				     ssh_sess_err(h->s));
 	res = ssh_known_check_host(r->known, &h->known,
 				   (const unsigned char *)key, len,
 				   r->o.accept_new, &why);

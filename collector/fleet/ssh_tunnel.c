@@ -23,7 +23,7 @@
  * cannot be used.
  */
 const char *ssh_split_jump(char *s, char **user, char **address,
-			      unsigned *port)
+			   unsigned *port)
 {
 	char *at, *colon, *end;
 	unsigned long p = 22;
