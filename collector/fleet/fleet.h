@@ -3,14 +3,19 @@
 /*
  * The fleet transport: which hosts (an Ansible YAML inventory, narrowed by
  * --limit), where each goes (~/.ssh/config), one command run on all of
- * them at once over SSH. The one header of collector/fleet/ that other
- * folders include; internals are in internal.h.
+ * them at once over SSH, and the scan that collects every host's image
+ * and commits the fleet in one commit. The one header of collector/fleet/
+ * that other folders include; internals are in internal.h.
  */
 #include <stddef.h>
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/store.h"
 #include "core/strvec.h"
+
+struct collect_config;
+struct ed_hmac;
 
 /*
  * Inventory (inventory*.c): Ansible YAML inventories, so teams reuse what
@@ -219,5 +224,126 @@ struct ssh_opts {
 int ssh_run(const struct ssh_target *targets, size_t nr,
 	    const struct ssh_opts *opts, struct ed_strvec *warnings,
 	    struct ed_err *err);
+
+/*
+ * Fleet scan (scan*.c): every selected host of an inventory collected
+ * (over SSH, or here for ansible_connection local and chroot) and
+ * committed in one commit. A host that fails keeps its previous snapshot
+ * and is named in the commit's Envdrift-Failed trailers; nothing is ever
+ * recorded as removed because a host could not be read. The library never
+ * prints: progress reaches the caller through struct fleet_progress.
+ *
+ * Each setting comes from the first of: its field below (a command-line
+ * flag), the host's envdrift_* inventory variable (connect_timeout,
+ * deadline, max_bytes only), the configuration's scan: key, the default.
+ */
+struct fleet_scan_opts {
+	const char *inventory;       /* path of the inventory (required) */
+	const char *limit;           /* --limit pattern; NULL: every host */
+	const struct collect_config *cfg; /* what to collect, scan: settings */
+	/* 0 or NULL: not given */
+	unsigned jobs;               /* sessions at once (default 50) */
+	unsigned connect_timeout_s;  /* default 10 */
+	unsigned deadline_s;         /* default 120 */
+	size_t max_bytes;            /* output per host (default 256 MiB) */
+	const char *max_failed;      /* "N" or "P%" (default 0) */
+	const char *known_hosts;     /* default ~/.ssh/known_hosts */
+	const char *ssh_config;      /* default ~/.ssh/config if readable */
+	int accept_new;              /* append unknown host keys (default no) */
+	int prune;                   /* remove hosts that left the inventory
+				      * (ignored with limit) */
+	unsigned threads;            /* polling threads sharing jobs (0: 1) */
+	unsigned lock_timeout_ms;    /* wait for another writer (store_lock) */
+};
+
+/*
+ * "N" or "P%" (--max-failed, scan.max-failed): the largest failure count,
+ * or percentage of the hosts, that still succeeds. -1 when malformed;
+ * *n and *percent may be set even then.
+ */
+int fleet_parse_max_failed(const char *s, unsigned long *n, int *percent);
+
+/*
+ * What a scan will do: the selected hosts and their settings. Loading
+ * reads the inventory (applying limit) and the ssh_config; errors are
+ * those of inventory_load, inventory_limit and ssh_config_load. opts is
+ * copied (its strings and cfg are borrowed until fleet_plan_free).
+ */
+struct fleet_plan;
+
+int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
+		    struct ed_err *err);
+void fleet_plan_free(struct fleet_plan *plan);
+
+/*
+ * One host's outcome: name and env are borrowed from the plan, message
+ * belongs to the result.
+ */
+struct fleet_host {
+	const char *name;       /* inventory name */
+	const char *env;        /* its environment: where it is stored */
+	enum ssh_state state;   /* SSH_COLLECTED unless failed says otherwise */
+	int failed;
+	char *message;          /* when failed: one line, control bytes quoted */
+	int local;              /* read here (connection local or chroot) */
+	double seconds;         /* wall time for this host */
+	size_t nr_warnings;     /* of its snapshot */
+	/* the snapshot's warnings: valid during the host_done call only */
+	const struct ed_strvec *warnings;
+};
+
+/* Where the scan stands when a callback is called. */
+struct fleet_counts {
+	size_t done, failed, total;
+	double seconds;         /* since the first host started */
+};
+
+struct fleet_result;
+
+/*
+ * Callbacks (each may be NULL), never called at the same time: worker
+ * threads take the scan's lock around them.
+ */
+struct fleet_progress {
+	/* a host ended, collected or failed */
+	void (*host_done)(const struct fleet_host *h,
+			  const struct fleet_counts *c, void *arg);
+	/* about every 200 ms while SSH sessions run */
+	void (*tick)(const struct fleet_counts *c, void *arg);
+	/*
+	 * every host ended, before the commit is taken: r holds everything
+	 * but commit and seconds
+	 */
+	void (*collected)(const struct fleet_result *r,
+			  const struct fleet_counts *c, void *arg);
+	void *arg;
+};
+
+struct fleet_result {
+	struct fleet_host *hosts;  /* the selected hosts, sorted by name */
+	size_t nr, failed;
+	size_t nr_warnings;        /* all hosts' snapshot warnings */
+	/* ssh_config, known_hosts, keys, --jobs lowered ... one line each */
+	struct ed_strvec warnings;
+	int prune_ignored;         /* prune was asked for with a limit */
+	int too_many_failed;       /* more failures than max_failed allows */
+	struct store_result commit;
+	double seconds;            /* from the first host to the commit */
+};
+
+/*
+ * Scan plan's hosts into st: each host's snapshot contents go into st as
+ * it is collected (key tokenises secrets), then one commit under the
+ * repository lock with subject "scan INVENTORY: N of M hosts collected"
+ * and the Envdrift-Collected/-Failed/-Pruned/-Scan trailers. Host failures
+ * are in out, not errors. Errors: the repository's, ED_EPARSE for a bad
+ * envdrift_* inventory variable, ED_EKEY/ED_EIO from ssh_run, ED_ELOCKED.
+ * The caller releases out with fleet_result_release, before freeing plan;
+ * after a failure out is already released (a second release is harmless).
+ */
+int fleet_scan(struct fleet_result *out, struct fleet_plan *plan,
+	       struct store *st, struct ed_hmac *key,
+	       const struct fleet_progress *progress, struct ed_err *err);
+void fleet_result_release(struct fleet_result *r);
 
 #endif

@@ -5,15 +5,18 @@
  * collector/fleet/ and their unit tests; no other folder includes this.
  * Sections follow the files, leaves first: SSH wire helpers, known_hosts,
  * user keys and ssh-agent, name resolution, the session state machine,
- * the inventory's parts.
+ * the inventory's parts, the scan's parts.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <libssh2.h>
 
 #include "collector/fleet/fleet.h"
 #include "core/buf.h"
+#include "core/snapshot.h"
 #include "core/strvec.h"
 
 /*
@@ -425,5 +428,68 @@ void inv_add_index(size_t **v, size_t *nr, size_t *alloc, size_t x);
 
 /* inventory_resolve.c: every host definition into inv->hosts, all selected. */
 int inv_resolve(struct inventory *inv, struct ed_err *err);
+
+/*
+ * The scan's parts: scan.c (the plan, targets, commit) calls scan_host.c
+ * (the worker pool and each host's collection).
+ */
+struct fleet_plan {
+	struct fleet_scan_opts o;  /* flags, then scan:, then the defaults */
+	int flag_connect, flag_deadline, flag_bytes; /* given: variables do not apply */
+	unsigned long max_failed;
+	int max_failed_pct;
+	unsigned keepalive_s;
+	struct inventory *inv;
+	struct ssh_config *sshcfg; /* NULL: none */
+	struct ed_strvec warnings; /* from reading the ssh_config */
+};
+
+struct scan_host {
+	const struct inventory_host *inv;
+	struct fleet_host *pub;   /* in the result */
+	struct snapshot snap;     /* when collected */
+	int collected;
+};
+
+/* The store's sink behind a mutex, for several polling threads. */
+struct locked_sink {
+	struct snapshot_sink base;
+	struct snapshot_sink *inner;
+	pthread_mutex_t *lock;
+};
+
+struct scan {
+	struct scan_host *hosts;
+	size_t nr;
+	const struct collect_config *cfg;
+	struct store *st;
+	pthread_mutex_t lock;      /* store reads, counters, callbacks */
+	struct locked_sink sink;
+	struct store_view *prev;   /* the tip before the scan, or NULL */
+	struct store_host *prev_hosts; /* sorted by host name */
+	size_t prev_nr;
+	size_t done, failed;
+	const struct fleet_progress *progress;
+	struct timespec start;
+};
+
+/* scan_host.c */
+/* Set up s's content sink over st's (several threads share it). */
+void scan_sink_init(struct scan *s, struct store *st);
+/* The tip before the scan and its hosts, sorted (none: s->prev NULL). */
+int scan_load_prev(struct scan *s, struct ed_err *err);
+/*
+ * Run the targets on nthreads polling threads (1: this thread). Each gets
+ * a contiguous share and jobs/nthreads sessions. Returns the first error.
+ */
+int scan_run_workers(struct scan *s, const struct ssh_target *targets,
+		     size_t nr, const struct ssh_opts *so, unsigned nthreads,
+		     struct ed_hmac *key, struct ed_strvec *warnings,
+		     struct ed_err *err);
+/* Where s stands now, for a callback. */
+void scan_counts(struct fleet_counts *c, const struct scan *s);
+/* Collect a host of connection local (this machine) or chroot (a root dir). */
+void scan_collect_local(struct scan *s, struct ed_hmac *key,
+			struct scan_host *h);
 
 #endif
