@@ -275,9 +275,7 @@ static int parse_hosts(struct inventory *inv, size_t g,
 					key->str, ed_ynode_kind(val));
 			goto out;
 		}
-		for (j = 0; j < names.nr; j++)
-			free(names.v[j]);
-		names.nr = 0;
+		ed_strvec_release(&names);
 		rc = expand_pattern(&names, key->str, inv, key, err);
 		if (rc < 0)
 			goto out;

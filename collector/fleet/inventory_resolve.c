@@ -255,14 +255,16 @@ static int resolve_host(struct inventory *inv, size_t idx,
 	if (out->nr_roles)
 		qsort(out->roles, out->nr_roles, sizeof(*out->roles), cmp_str);
 
+	/* the node a connection comes from (set whenever it is), for messages */
+	v = varset_get(&vs, "ansible_connection");
 	rc = get_string(&out->connection, &vs, "ansible_connection", "", inv, h, err);
 	if (rc < 0)
 		goto out;
 	if (!out->connection) {
 		out->connection = ed_xstrdup("ssh");
-	} else if (strcmp(out->connection, "ssh") && strcmp(out->connection, "local") &&
+	} else if (v && strcmp(out->connection, "ssh") &&
+		   strcmp(out->connection, "local") &&
 		   strcmp(out->connection, "chroot")) {
-		v = varset_get(&vs, "ansible_connection");
 		rc = ed_err_set(err, ED_EPARSE,
 				"%s:%zu:%zu: host '%s': connection '%s' is not supported (ssh, local or chroot)",
 				inv->name, v->line, v->col, h->name, out->connection);

@@ -247,7 +247,6 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	struct store_update *ups = ed_xcalloc(s->nr + s->prev_nr + 1, sizeof(*ups));
 	struct ed_strvec trailers = ED_STRVEC_INIT;
 	struct ed_buf subject = ED_BUF_INIT;
-	struct store_result res;
 	size_t nups = 0, i;
 	int rc;
 
@@ -287,9 +286,8 @@ static int commit(struct fleet_result *out, const struct scan *s,
 		    p->o.inventory, s->nr - s->failed, s->nr);
 	rc = store_lock(st, p->o.lock_timeout_ms, err);
 	if (!rc)
-		rc = store_commit(st, &res, ups, nups, subject.ptr, &trailers, err);
-	if (!rc)
-		out->commit = res;
+		rc = store_commit(st, &out->commit, ups, nups, subject.ptr,
+				  &trailers, err);
 	free(ups);
 	ed_strvec_release(&trailers);
 	ed_buf_release(&subject);

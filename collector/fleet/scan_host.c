@@ -151,18 +151,19 @@ static int spill(struct snapshot *snap, struct ed_err *err)
 }
 
 /*
- * Run the collectors with o, whose target (root, fs, live) the caller
- * set, into h->snap, contents into the store. live holds unless the
- * host's envdrift_live is false.
+ * Run the collectors on target (its root, fs and live set by the caller)
+ * into h->snap, contents into the store. live holds unless the host's
+ * envdrift_live is false.
  */
 static void collect_with(struct scan *s, struct ed_hmac *key,
-			 struct scan_host *h, struct collect_opts *o,
+			 struct scan_host *h, const struct collect_opts *target,
 			 struct ed_buf *msg)
 {
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err e = ED_ERR_INIT;
 	struct ed_strvec roles = ED_STRVEC_INIT;
 	const char *lv = inventory_host_var(h->inv, "envdrift_live");
+	struct collect_opts o = *target;
 	size_t i;
 
 	for (i = 0; i < h->inv->nr_roles; i++)
@@ -170,13 +171,13 @@ static void collect_with(struct scan *s, struct ed_hmac *key,
 	pthread_mutex_lock(&s->lock);
 	load_prev(&prev, s, h->inv->name);
 	pthread_mutex_unlock(&s->lock);
-	o->live = o->live && (!lv || strcmp(lv, "false"));
-	o->cfg = s->cfg;
-	o->key = key;
-	o->roles = &roles;
-	o->prev = &prev;
+	o.live = o.live && (!lv || strcmp(lv, "false"));
+	o.cfg = s->cfg;
+	o.key = key;
+	o.roles = &roles;
+	o.prev = &prev;
 	h->snap.sink = &s->sink.base;
-	if (collect_host(&h->snap, o, &e) < 0 || spill(&h->snap, &e) < 0) {
+	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
 		ed_buf_addf(msg, "%s: %s", h->inv->name, e.msg);
 		fail(h, SSH_ERROR, msg->ptr);
 	} else {
