@@ -12,7 +12,7 @@
 #      nightly re-scan with nothing changed, nightly re-scan with 2 hosts
 #      changed (fleet_set_file: a config file on h1, a sysctl on h2);
 #   2. the handshake floor: bench/sshfloor.c (envdrift's own transport,
-#      collector/fleet/ssh.h ssh_run, same -j, key and known_hosts) running
+#      collector/fleet/fleet.h ssh_run, same -j, key and known_hosts) running
 #      `true`; also running the pssh pipeline below, and running envdrift's
 #      own remote script with its output thrown away (transport only);
 #   3. parallel-ssh -p 32 (Debian's pssh) running an equivalent pipeline;

@@ -1,7 +1,7 @@
 /*
  * sshfloor: the handshake floor for bench/scan.sh (issue 3). A minimal
- * client of envdrift's own transport (collector/fleet/ssh.h, ssh_run: libssh2,
- * one thread multiplexing non-blocking sessions with poll): connect, host
+ * client of envdrift's own transport (collector/fleet/fleet.h, ssh_run:
+ * libssh2, one thread multiplexing non-blocking sessions with poll): connect, host
  * key check against known_hosts, public key auth, exec COMMAND, read its
  * output, close. Nothing is parsed or stored, so the wall time of
  * `sshfloor -c true` is what any client of this transport pays at least.
@@ -35,7 +35,7 @@
 
 #include "collector/collector.h"
 #include "collector/fleet/remote.h"
-#include "collector/fleet/ssh.h"
+#include "collector/fleet/fleet.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/strvec.h"

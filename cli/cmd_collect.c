@@ -4,12 +4,10 @@
  * repository lock is taken; only the commit is serialised.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
@@ -80,72 +78,22 @@ static size_t count_lines(const struct snapshot *snap, const char *path)
 	return n;
 }
 
-static void drop_cache(struct store *st, const char *host)
-{
-	struct ed_buf path = ED_BUF_INIT;
-
-	store_cache_path(st, &path, host);
-	unlink(path.ptr);
-	ed_buf_release(&path);
-}
-
-/*
- * Persist the files stat cache after the commit landed: write a temporary
- * file and rename it. No fsync: a lost or torn cache only costs speed (a
- * damaged one is ignored), never correctness.
- */
-static void save_cache(struct store *st, const char *host,
-		       const struct ed_buf *cache)
-{
-	struct ed_buf path = ED_BUF_INIT, tmp = ED_BUF_INIT;
-	char *slash;
-	int fd;
-
-	if (!cache->len)
-		return;
-	store_cache_path(st, &path, host);
-	slash = strrchr(path.ptr, '/');
-	*slash = '\0';
-	mkdir(path.ptr, 0700);
-	*slash = '/';
-	ed_buf_addf(&tmp, "%s.tmp.%ld", path.ptr, (long)getpid());
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		int ok = write(fd, cache->ptr, cache->len) == (ssize_t)cache->len;
-
-		if (close(fd) < 0 || !ok || rename(tmp.ptr, path.ptr) < 0)
-			unlink(tmp.ptr);
-	}
-	ed_buf_release(&path);
-	ed_buf_release(&tmp);
-}
-
 /* Collect with contents going straight into the store and the stat cache. */
 static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 			  struct store *st, const char *host, const char *root,
 			  const struct collect_config *cfg, struct ed_hmac *key,
 			  const struct ed_strvec *roles, struct ed_err *err)
 {
-	struct ed_buf path = ED_BUF_INIT, cache_in = ED_BUF_INIT;
+	struct ed_buf cache_in = ED_BUF_INIT;
 	struct snapshot prev = SNAPSHOT_INIT;
-	struct ed_err ignored = ED_ERR_INIT;
 	struct collect_opts o;
-	size_t i;
-	int rc = 0;
+	int rc;
 
-	store_cache_path(st, &path, host);
-	if (ed_buf_read_file(&cache_in, path.ptr, (size_t)1 << 30, &ignored) < 0)
-		ed_buf_reset(&cache_in);
-	for (i = 0; collect_prev_paths[i]; i++) {
-		struct ed_buf b = ED_BUF_INIT;
-
-		rc = store_read_host_file(st, &b, host, collect_prev_paths[i], err);
-		if (!rc)
-			snapshot_add_buf(&prev, collect_prev_paths[i], &b);
-		ed_buf_release(&b);
-		if (rc < 0 && rc != ED_ENOTFOUND)
-			goto out;
-	}
+	store_cache_read(st, host, &cache_in);
+	rc = store_read_prev_files(&prev, st, NULL, NULL, host,
+				   collect_prev_paths, err);
+	if (rc < 0)
+		goto out;
 	memset(&o, 0, sizeof(o));
 	o.root = root;
 	o.live = !strcmp(root, "/");
@@ -160,7 +108,6 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	snap->sink = store_content_sink(st);
 	rc = collect_host(snap, &o, err);
 out:
-	ed_buf_release(&path);
 	ed_buf_release(&cache_in);
 	snapshot_release(&prev);
 	return rc;
@@ -304,7 +251,7 @@ int cmd_collect(int argc, char **argv)
 			goto out;
 		snapshot_release(&snap);
 		ed_buf_reset(&cache_out);
-		drop_cache(st, host.ptr);
+		store_cache_drop(st, host.ptr);
 		ed_err_clear(&err);
 		if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
 				   &roles, &err) < 0 ||
@@ -312,7 +259,7 @@ int cmd_collect(int argc, char **argv)
 			goto out;
 	}
 	have_res = 1;
-	save_cache(st, host.ptr, &cache_out);
+	store_cache_save(st, host.ptr, &cache_out);
 	for (i = 0; i < snap.warnings.nr; i++)
 		if (i < 50 || !quiet)
 		{

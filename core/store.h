@@ -225,4 +225,34 @@ void store_escape_name(struct ed_buf *out, const char *name, size_t len);
 int store_unescape_name(struct ed_buf *out, const char *name,
 			struct ed_err *err);
 
+/*
+ * A host's state from its previous collection (core/store_prev.c): the
+ * files stat cache, kept beside the repository and never in history
+ * (losing it costs only speed), and chosen files of its last snapshot.
+ */
+
+/* host's stat cache into out (reset first); empty when missing or unreadable. */
+void store_cache_read(const struct store *st, const char *host,
+		      struct ed_buf *out);
+/*
+ * Persist cache (nothing when empty) as host's stat cache once the commit
+ * landed: a temporary file renamed over it. No fsync: a lost or torn cache
+ * only costs speed (a damaged one is ignored), never correctness.
+ */
+void store_cache_save(const struct store *st, const char *host,
+		      const struct ed_buf *cache);
+/* Remove host's stat cache. */
+void store_cache_drop(const struct store *st, const char *host);
+/*
+ * Add to out each of paths (NULL-terminated) that host's snapshot holds:
+ * in view v under env, or with v NULL at the branch tip under whatever
+ * environment holds host (env unused). Absent files, host or tip are
+ * skipped; another error is returned, after every file that could be read
+ * was added.
+ */
+int store_read_prev_files(struct snapshot *out, struct store *st,
+			  const struct store_view *v, const char *env,
+			  const char *host, const char *const *paths,
+			  struct ed_err *err);
+
 #endif

@@ -4,7 +4,7 @@
  * each Host block keeps the first value of the five keywords we use, and
  * a lookup walks the blocks in order so the first value wins, as in ssh(1).
  */
-#include "collector/fleet/ssh_config.h"
+#include "collector/fleet/internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * time. Here each distinct name is looked up once, by a few threads at
  * once. Numeric addresses are not cached: they resolve without I/O.
  */
-#include "collector/fleet/ssh_int.h"
+#include "collector/fleet/internal.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -2,7 +2,7 @@
  * libFuzzer target: Ansible YAML inventories (inventory_load_buf), then a
  * walk over every resolved host and a --limit pattern.
  */
-#include "collector/fleet/inventory.h"
+#include "collector/fleet/fleet.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,7 +4,7 @@
  * fixed ed25519 key against two host names. accept_new is off: the file is
  * never appended to.
  */
-#include "collector/fleet/ssh.h"
+#include "collector/fleet/internal.h"
 #include "core/buf.h"
 #include "core/strvec.h"
 #include "tests/fuzz/fuzz.h"

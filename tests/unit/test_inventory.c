@@ -1,8 +1,9 @@
 /*
- * Unit tests for collector/fleet/inventory.h and for core/yaml.h's opt-in alias
- * expansion it relies on: range expansion, variable inheritance, anchors
- * and merge keys, environment and role resolution, --limit patterns, and
- * every error with its "file:line:col:" location.
+ * Unit tests for the inventory of collector/fleet/fleet.h and for
+ * core/yaml.h's opt-in alias expansion it relies on: range expansion,
+ * variable inheritance, anchors and merge keys, environment and role
+ * resolution, --limit patterns, and every error with its "file:line:col:"
+ * location.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector/fleet/inventory.h"
+#include "collector/fleet/fleet.h"
 #include "core/err.h"
 #include "core/yaml.h"
 

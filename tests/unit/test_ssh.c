@@ -27,10 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector/fleet/ssh.h"
-#include "collector/fleet/ssh_config.h"
-#include "collector/fleet/ssh_int.h"
+#include "collector/fleet/internal.h"
 #include "core/alloc.h"
+
+#include <openssl/evp.h>
 
 #define SSHD "/usr/sbin/sshd"
 
@@ -337,6 +337,8 @@ struct got {
 	struct one *v;
 	size_t n, ended;
 	const char *jump; /* ProxyJump for every target */
+	const char *input; /* standard input for every target (NULL: none) */
+	size_t input_len;
 	const char *const *addresses; /* cycled through; NULL: 127.0.0.1 */
 };
 
@@ -416,6 +418,8 @@ static int run_n(struct got *g, size_t n, unsigned port, const char *cmd,
 		t[i].port = port;
 		t[i].command = cmd;
 		t[i].jump = g->jump;
+		t[i].input = g->input;
+		t[i].input_len = g->input_len;
 		t[i].data = (void *)(uintptr_t)i;
 	}
 	o->arg = g;
@@ -888,6 +892,83 @@ static void test_ssh_signals_stdin_and_keepalive(void **state)
 	got_release(&g);
 }
 
+/* sha256sum's line for p: "HEX  -\n". */
+static void sha256_line(struct ed_buf *out, const void *p, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+
+	assert_int_equal(EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (i = 0; i < mdlen; i++)
+		ed_buf_addf(out, "%02x", md[i]);
+	ed_buf_adds(out, "  -\n");
+}
+
+static void test_ssh_input_goes_to_stdin_while_output_is_read(void **state)
+{
+	struct fx *f = *state;
+	struct ssh_opts o;
+	const char *keys[2];
+	struct got g = { 0 };
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf in = ED_BUF_INIT, want = ED_BUF_INIT, jump = ED_BUF_INIT;
+	size_t i, len = (size_t)3 << 20; /* beyond any channel window */
+	unsigned x = 12345;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		ed_buf_addch(&in, (char)(x >> 16));
+	}
+	sha256_line(&want, in.ptr, in.len);
+	base_opts(f, &o, keys);
+	o.jobs = 4;
+	g.input = in.ptr;
+	g.input_len = in.len;
+	/* every byte arrives, on several hosts at once */
+	assert_int_equal(run_n(&g, 4, f->port, "sha256sum", &o, NULL, &err), 0);
+	expect_all(&g, SSH_COLLECTED);
+	for (i = 0; i < 4; i++)
+		assert_string_equal(g.v[i].out, want.ptr);
+	got_release(&g);
+	/* the command answers while it reads: both windows fill */
+	o.max_bytes = 4u << 20;
+	assert_int_equal(run_n(&g, 2, f->port, "cat", &o, NULL, &err), 0);
+	expect_all(&g, SSH_COLLECTED);
+	for (i = 0; i < 2; i++)
+		assert_memory_equal(g.v[i].out, in.ptr, in.len);
+	got_release(&g);
+	/* the same through a bastion */
+	ed_buf_addf(&jump, "127.0.0.1:%u", f->port);
+	g.jump = jump.ptr;
+	assert_int_equal(run_n(&g, 2, f->port, "cat", &o, NULL, &err), 0);
+	expect_all(&g, SSH_COLLECTED);
+	for (i = 0; i < 2; i++)
+		assert_memory_equal(g.v[i].out, in.ptr, in.len);
+	got_release(&g);
+	g.jump = NULL;
+	/* --max-bytes caps the output only */
+	o.max_bytes = 1u << 20;
+	assert_int_equal(run_n(&g, 1, f->port, "wc -c", &o, NULL, &err), 0);
+	expect_all(&g, SSH_COLLECTED);
+	assert_string_equal(g.v[0].out, "3145728\n");
+	got_release(&g);
+	/* a command that reads none of it still ends */
+	assert_int_equal(run_n(&g, 1, f->port, "echo early", &o, NULL, &err), 0);
+	expect_all(&g, SSH_COLLECTED);
+	assert_string_equal(g.v[0].out, "early\n");
+	got_release(&g);
+	/* empty input: EOF at once */
+	g.input = "";
+	g.input_len = 0;
+	assert_int_equal(run_n(&g, 1, f->port, "cat; echo done", &o, NULL, &err), 0);
+	expect_all(&g, SSH_COLLECTED);
+	assert_string_equal(g.v[0].out, "done\n");
+	got_release(&g);
+	ed_buf_release(&in);
+	ed_buf_release(&want);
+	ed_buf_release(&jump);
+}
+
 static void test_ssh_agent_auth_works(void **state)
 {
 	struct fx *f = *state;
@@ -1281,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_deadline_stops_a_slow_command),
 		cmocka_unit_test(test_ssh_max_bytes_stops_a_flood),
 		cmocka_unit_test(test_ssh_signals_stdin_and_keepalive),
+		cmocka_unit_test(test_ssh_input_goes_to_stdin_while_output_is_read),
 		cmocka_unit_test(test_ssh_agent_auth_works),
 		cmocka_unit_test(test_ssh_key_formats_and_per_target_keys),
 		cmocka_unit_test(test_ssh_missing_key_file_stops_the_run),

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collector/fleet/ssh.h"
+#include "collector/fleet/internal.h"
 #include "core/alloc.h"
 
 #define ED_A "AAAAC3NzaC1lZDI1NTE5AAAAIIoHXeQ90PlOp1b0QEwDaPWIDiii0SSKcwoUehCPsczt"

@@ -1,0 +1,495 @@
+#ifndef ENVDRIFT_COLLECTOR_FLEET_INTERNAL_H
+#define ENVDRIFT_COLLECTOR_FLEET_INTERNAL_H
+/*
+ * Internals of the fleet transport, shared by the files of
+ * collector/fleet/ and their unit tests; no other folder includes this.
+ * Sections follow the files, leaves first: SSH wire helpers, known_hosts,
+ * user keys and ssh-agent, name resolution, the session state machine,
+ * the inventory's parts, the scan's parts.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <libssh2.h>
+
+#include "collector/fleet/fleet.h"
+#include "core/buf.h"
+#include "core/snapshot.h"
+#include "core/strvec.h"
+
+/*
+ * SSH wire format and key types (ssh_wire.c): the leaves every other
+ * ssh*.c file uses.
+ */
+
+/* libssh2_init, exactly once per process (thread-safe through pthread_once). */
+void ssh_lib_init(void);
+
+/* Key algorithms, as bits so a set of them fits in an unsigned. */
+enum ssh_key_type {
+	SSH_KEY_ED25519 = 1 << 0,
+	SSH_KEY_ECDSA256 = 1 << 1,
+	SSH_KEY_ECDSA384 = 1 << 2,
+	SSH_KEY_ECDSA521 = 1 << 3,
+	SSH_KEY_RSA = 1 << 4,
+	SSH_KEY_DSS = 1 << 5,
+};
+#define SSH_KEY_LEGACY (SSH_KEY_RSA | SSH_KEY_DSS)
+
+/* "ssh-ed25519" and so on; NULL for 0 or several bits. */
+const char *ssh_key_type_name(unsigned type);
+/* The bit for an algorithm name of len bytes, 0 if not one of ours. */
+unsigned ssh_key_type_parse(const char *name, size_t len);
+/* The bit for a public key blob (its leading name string), 0 if unknown. */
+unsigned ssh_key_blob_type(const unsigned char *blob, size_t len);
+/* Append "SHA256:<unpadded base64>", as ssh-keygen -l prints it. */
+void ssh_key_fingerprint(struct ed_buf *out, const unsigned char *blob,
+			 size_t len);
+/* Base64 (RFC 4648) encode, with or without '=' padding. */
+void ssh_b64_encode(struct ed_buf *out, const void *p, size_t len, int pad);
+/* Decode base64 (whitespace skipped, padding optional); -1 if malformed. */
+int ssh_b64_decode(struct ed_buf *out, const char *s, size_t len);
+
+/* SSH wire format readers (RFC 4251 uint32 and string). */
+struct rd {
+	const unsigned char *p;
+	size_t left;
+};
+
+/* Read a uint32 / a string from r and advance it; -1 if r is too short. */
+int ssh_rd_u32(struct rd *r, size_t *out);
+int ssh_rd_str(struct rd *r, const unsigned char **s, size_t *len);
+/* Append a uint32 / a length-prefixed string to b. */
+void ssh_put_u32(struct ed_buf *b, size_t v);
+void ssh_put_str(struct ed_buf *b, const void *s, size_t len);
+
+/*
+ * OpenSSH's pattern matching (ssh_config.c), case-insensitive: '*' any
+ * run, '?' one character. ssh_pattern_match_list takes a comma-separated
+ * list whose entries may start with '!': 1 if s matches, -1 if a negated
+ * entry matches (which overrides), 0 otherwise.
+ */
+int ssh_pattern_match(const char *s, const char *pattern, size_t len);
+int ssh_pattern_match_list(const char *s, const char *list, size_t len);
+
+/*
+ * known_hosts (ssh_known.c): read once per run; lookups as OpenSSH does
+ * them ("[address]:port" unless the port is 22, hashed names, comma
+ * lists), plus the lines libssh2 1.10 cannot use, kept aside to explain.
+ */
+struct ssh_known;
+
+enum ssh_known_result {
+	SSH_KNOWN_MATCH,   /* trusted */
+	SSH_KNOWN_ADDED,   /* unknown, appended (accept_new); why says what */
+	SSH_KNOWN_NEW,     /* unknown, refused; why says what */
+	SSH_KNOWN_CHANGED, /* another key or a revoked one; why says what */
+	SSH_KNOWN_FAILED,  /* could not append; why says why */
+};
+
+/*
+ * Read path (NULL: ~/.ssh/known_hosts of the running user). A missing
+ * file is empty (created on the first append). Unusable lines become
+ * warnings "path:line: skipped: why". ED_EIO if unreadable. The caller
+ * frees *out with ssh_known_free.
+ */
+int ssh_known_load(struct ssh_known **out, const char *path,
+		   struct ed_strvec *warnings, struct ed_err *err);
+void ssh_known_free(struct ssh_known *kh);
+
+/*
+ * What known_hosts holds for one host, found in one pass over it (one
+ * HMAC per hashed line, about 0.3 us): the key types, for the algorithm
+ * preference before the handshake, and the lines, for the check after it.
+ */
+struct ssh_known_host {
+	char *spec;     /* "[address]:port", or "address" for port 22 */
+	unsigned types; /* SSH_KEY_* bits */
+	size_t *lines;  /* the lines naming the host (internal) */
+	size_t nr, alloc, upto;
+};
+
+/* Fill out for address:port (port 0 means 22); release it after. */
+void ssh_known_lookup(struct ssh_known_host *out, const struct ssh_known *kh,
+		      const char *address, unsigned port);
+void ssh_known_host_release(struct ssh_known_host *h);
+/*
+ * Check the host key blob the host presented. With accept_new an
+ * unknown key is appended to the file as one plain line, unless another
+ * key type or an unusable line applies to the host. why (reset first) gets
+ * one line without the host name, for anything but SSH_KNOWN_MATCH.
+ */
+enum ssh_known_result ssh_known_check_host(struct ssh_known *kh,
+					   struct ssh_known_host *h,
+					   const unsigned char *key,
+					   size_t len, int accept_new,
+					   struct ed_buf *why);
+/* The two above in one call, and the types alone (for tests and tools). */
+enum ssh_known_result ssh_known_check(struct ssh_known *kh,
+				      const char *address, unsigned port,
+				      const unsigned char *key, size_t len,
+				      int accept_new, struct ed_buf *why);
+unsigned ssh_known_types(const struct ssh_known *kh, const char *address,
+			 unsigned port);
+
+/*
+ * User keys (ssh_key.c): each file is read once per run. The public half
+ * goes to libssh2 as "type base64" text, taken from the OpenSSH key header
+ * or from KEY.pub, so libssh2 does not derive it again for every host.
+ */
+struct ssh_key {
+	char *path;
+	char *why;            /* NULL when usable */
+	int missing;          /* the file does not exist */
+	struct ed_buf priv;
+	struct ed_buf pub;    /* "type base64"; empty: libssh2 derives it */
+	struct ed_buf blob;   /* decoded public key, when known */
+	unsigned type;        /* SSH_KEY_* bit; 0: not known (ECDSA PEM...) */
+};
+
+/* Read the key file at path; never NULL (k->why says why it is unusable). */
+struct ssh_key *ssh_key_load(const char *path);
+/* Free k, wiping the private key text; NULL is a no-op. */
+void ssh_key_free(struct ssh_key *k);
+
+/*
+ * ssh-agent (ssh_agent.c), spoken to directly (draft-miller-ssh-agent):
+ * one connection per run, identities listed once, and a signature per
+ * host. Agent I/O is blocking on a local socket, bounded by
+ * AGENT_TIMEOUT_S; after any error the agent is dropped for the rest of
+ * the run.
+ */
+struct agent_id {
+	struct ed_buf blob;
+	char *comment;
+	unsigned type;
+};
+
+struct agent {
+	int fd;
+	struct agent_id *ids;
+	size_t nr, alloc;
+	char *status; /* why it is not used, for messages */
+};
+
+/* Connect to path and list the identities; on failure a->status says why. */
+void ssh_agent_open(struct agent *a, const char *path);
+/* Send req, read the reply into resp; -1 (and the agent closed) on error. */
+int ssh_agent_call(struct agent *a, const struct ed_buf *req,
+		   struct ed_buf *resp);
+/* Stop using the agent; why is kept in a->status unless one is set already. */
+void ssh_agent_close(struct agent *a, const char *why);
+/* Close and free everything; a is left closed (fd -1) and empty. */
+void ssh_agent_release(struct agent *a);
+
+/*
+ * Host names resolved once each, in parallel threads, before the poll
+ * loop (ssh_resolve.c). NULL and numeric entries of hosts are skipped.
+ */
+struct addrinfo;
+struct ssh_names;
+struct ssh_names *ssh_names_resolve(const char *const *hosts, size_t n);
+/*
+ * -1 when host was not resolved here (numeric, or not in the list); else
+ * getaddrinfo's code, and on 0 *ai (port 0, owned by the cache); on
+ * EAI_SYSTEM *sys_errno.
+ */
+int ssh_names_find(const struct ssh_names *c, const char *host,
+		   const struct addrinfo **ai, int *sys_errno);
+void ssh_names_free(struct ssh_names *c);
+
+/*
+ * The session state machine. ssh.c runs the poll loop and calls one step
+ * function per phase: ssh_connect.c (connect, handshake, host key),
+ * ssh_auth.c (user authentication), ssh_tunnel.c (ProxyJump),
+ * ssh_channel.c (exec, input, output, exit status). Steps report through
+ * the leaves of ssh_conn.c; none calls back into ssh.c.
+ */
+
+/* One credential to offer: an agent identity or a key file. */
+struct cred {
+	const struct agent_id *id;
+	const struct ssh_key *key;
+};
+
+enum phase {
+	PH_IDLE,
+	PH_CONNECT,
+	PH_HANDSHAKE,
+	PH_AUTH,
+	PH_TUNNEL, /* bastion only: the direct-tcpip channel to the target */
+	PH_OPEN,
+	PH_EXEC,
+	PH_EOF,
+	PH_READ,
+	PH_WAIT_CLOSED,
+	PH_CLOSE,
+};
+
+/* One SSH connection: to the target, or to the bastion in front of it. */
+struct hop {
+	const char *address, *user;
+	unsigned port;
+	const char *key_file; /* the target's own key, else the run's */
+	struct ssh_known_host known; /* its known_hosts lines */
+	int fd;
+	short events; /* what fd waits for */
+	struct addrinfo *ai_list;    /* owned; NULL when from the run's names */
+	const struct addrinfo *ai;   /* the address being tried (port 0) */
+	int resolved;
+	int conn_errno; /* last connect() failure */
+	LIBSSH2_SESSION *s;
+	struct cred *creds;
+	size_t ncreds, acreds, cred;
+	unsigned tried_legacy, tried_modern;
+	struct ed_buf tried; /* key names, for messages */
+};
+
+/*
+ * libssh2 1.10 must see the call that returned EAGAIN while a packet was
+ * half sent repeated before any other send on that session (else it
+ * drops or repeats a packet, or fails with LIBSSH2_ERROR_BAD_USE); a
+ * channel read may send a window adjustment. "pending" says which call
+ * comes first.
+ */
+enum { PEND_NONE, PEND_READ, PEND_WRITE, PEND_EOF };
+
+/*
+ * ProxyJump: the target's session runs over a socketpair whose other end
+ * is pumped to and from a direct-tcpip channel of the bastion's session.
+ */
+struct tunnel {
+	LIBSSH2_CHANNEL *ch;
+	int pair; /* our end; the target's session has the other */
+	short events;
+	struct ed_buf up, down; /* to the bastion channel, to the pair */
+	size_t up_off, down_off;
+	int pending;
+	int up_eof, down_eof;
+};
+
+struct run;
+
+struct conn {
+	struct run *run;
+	const struct ssh_target *t;
+	enum phase phase;
+	struct hop hop[2]; /* [0] the bastion, [1] the target */
+	int cur;           /* the hop being set up */
+	struct tunnel tun;
+	char *jump;        /* copy of t->jump, split in place */
+	int spin;          /* EAGAIN without a direction: retry after SPIN_MS */
+	LIBSSH2_CHANNEL *ch;
+	void *abstract;    /* for the agent sign callback: this conn */
+	long long t0, connect_by, deadline, keepalive_at;
+	int connected;     /* the target's handshake is done */
+	size_t max_bytes;  /* stdout cap for this host */
+	size_t in_off;     /* t->input bytes the channel took */
+	int in_done;       /* EOF sent, or the output ended first */
+	int pending;       /* PEND_*: the channel call to repeat first */
+	struct ed_buf out, err, msg;
+	enum ssh_state state;
+	int exit_status;
+};
+
+struct run {
+	struct ssh_opts o; /* defaults filled in */
+	const struct ssh_target *targets;
+	size_t total, started, finished;
+	struct ed_strvec *warnings;
+	struct ssh_known *known;
+	struct agent agent;
+	struct ssh_key **keys; /* the run's key files, then targets' */
+	size_t nkeys, akeys, ndefault;
+	char *local_user, *home;
+	struct conn *conns;
+	struct pollfd *pfd; /* up to three per connection */
+	struct conn **pfd_conn;
+	struct ssh_names *names; /* host names resolved before the loop */
+};
+
+/* What a step tells the loop: go on with the next phase, wait, or end. */
+enum step { STEP_NEXT, STEP_WAIT, STEP_END };
+
+/* Why RSA fails with libssh2 1.10, for messages. */
+extern const char ssh_rsa_why[];
+
+/* ssh_conn.c: the leaves every step uses. */
+long long ssh_now_ms(void);
+/* Set the host's final state and its one-line message; STEP_END. */
+enum step ssh_conn_fail(struct conn *c, enum ssh_state st,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* libssh2's last error message for s, never NULL. */
+const char *ssh_sess_err(LIBSSH2_SESSION *s);
+/* The poll events libssh2 says s blocked on. */
+short ssh_directions(LIBSSH2_SESSION *s);
+/* After EAGAIN: wait for what libssh2 says it blocked on; STEP_WAIT. */
+enum step ssh_conn_wait(struct conn *c);
+
+/* ssh_connect.c */
+enum step ssh_step_connect(struct run *r, struct conn *c, short revents);
+/* A session on the current hop's connected fd; then the handshake. */
+enum step ssh_session_start(struct run *r, struct conn *c);
+enum step ssh_step_handshake(struct run *r, struct conn *c);
+
+/* ssh_auth.c */
+/* The credentials to offer on hop h: agent identities, then key files. */
+void ssh_hop_creds(struct run *r, struct hop *h);
+enum step ssh_step_auth(struct run *r, struct conn *c);
+/* The key at path (~ expanded), read on first use and kept for the run. */
+struct ssh_key *ssh_run_key(struct run *r, const char *path);
+/* Read the run's key files; ED_EKEY when none can be used at all. */
+int ssh_run_keys(struct run *r, struct ed_err *err);
+
+/* ssh_tunnel.c */
+/*
+ * "[user@]host[:port]" (or ssh://...), split in place: *user NULL when
+ * absent. NULL or why it cannot be used.
+ */
+const char *ssh_split_jump(char *s, char **user, char **address,
+			   unsigned *port);
+/* The bastion hop from c->jump (split in place); NULL or why not. */
+const char *ssh_parse_jump(struct run *r, struct conn *c);
+enum step ssh_step_tunnel(struct run *r, struct conn *c);
+/* Move bytes both ways between the pair and the bastion's channel. */
+enum step ssh_tunnel_pump(struct conn *c);
+
+/* ssh_channel.c */
+enum step ssh_step_open(struct conn *c);
+enum step ssh_step_exec(struct conn *c);
+enum step ssh_step_read(struct conn *c);
+enum step ssh_step_close(struct conn *c);
+
+/*
+ * The inventory's parts: inventory.c (the API, --limit) calls
+ * inventory_parse.c (YAML to groups and host definitions) and
+ * inventory_resolve.c (inheritance, environment, connection settings),
+ * which uses the group table of inventory_parse.c.
+ */
+#define INV_NONE SIZE_MAX
+#define INV_MAX_HOSTS 100000
+
+struct ed_ynode;
+
+struct inv_group {
+	char *name;
+	size_t *parents;
+	size_t nr_parents, alloc_parents;
+	const struct ed_ynode **vars; /* "vars:" mappings, in file order */
+	size_t nr_vars, alloc_vars;
+	size_t depth;
+	int state; /* depth: 0 not computed, 1 in progress, 2 done */
+	int is_env;
+	size_t mark;
+};
+
+struct inv_hostdef {
+	char *name;
+	size_t line, col;
+	size_t *groups; /* direct, then (after resolve) every ancestor too */
+	size_t nr_groups, alloc_groups;
+	const struct ed_ynode **vars;
+	size_t nr_vars, alloc_vars;
+};
+
+struct inventory {
+	char *name;
+	struct ed_ynode *doc;
+	const char *const *envs;
+	size_t nr_envs;
+	struct inv_group *groups;
+	size_t nr_groups, alloc_groups;
+	struct inv_hostdef *defs;
+	size_t nr_defs, alloc_defs;
+	size_t *hash; /* index + 1 into defs, open addressing */
+	size_t hash_size;
+	struct inventory_host *hosts; /* parallel to defs, sorted by name */
+	unsigned char *selected;
+	size_t *sel;
+	size_t nr_sel;
+};
+
+/* inventory_parse.c */
+/* Every group of the document (a mapping) into inv's groups and defs. */
+int inv_parse(struct inventory *inv, const struct ed_ynode *doc,
+	      struct ed_err *err);
+/* [A-Za-z0-9._-]+, plus the characters of extra (NULL: none). */
+int inv_valid_name(const char *s, const char *extra);
+/* A YAML null (~, null, empty), or a "!vault" value. */
+int inv_is_null(const struct ed_ynode *n);
+int inv_is_vault(const struct ed_ynode *n);
+/* The index of group name, created when new. */
+size_t inv_group_get(struct inventory *inv, const char *name);
+/* Append x to the index list v unless it holds x already. */
+void inv_add_index(size_t **v, size_t *nr, size_t *alloc, size_t x);
+
+/* inventory_resolve.c: every host definition into inv->hosts, all selected. */
+int inv_resolve(struct inventory *inv, struct ed_err *err);
+
+/*
+ * The scan's parts: scan.c (the plan, targets, commit) calls scan_host.c
+ * (the worker pool and each host's collection).
+ */
+struct fleet_plan {
+	struct fleet_scan_opts o;  /* flags, then scan:, then the defaults */
+	int flag_connect, flag_deadline, flag_bytes; /* given: variables do not apply */
+	unsigned long max_failed;
+	int max_failed_pct;
+	unsigned keepalive_s;
+	struct inventory *inv;
+	struct ssh_config *sshcfg; /* NULL: none */
+	struct ed_strvec warnings; /* from reading the ssh_config */
+};
+
+struct scan_host {
+	const struct inventory_host *inv;
+	struct fleet_host *pub;   /* in the result */
+	struct snapshot snap;     /* when collected */
+	int collected;
+};
+
+/* The store's sink behind a mutex, for several polling threads. */
+struct locked_sink {
+	struct snapshot_sink base;
+	struct snapshot_sink *inner;
+	pthread_mutex_t *lock;
+};
+
+struct scan {
+	struct scan_host *hosts;
+	size_t nr;
+	const struct collect_config *cfg;
+	struct store *st;
+	pthread_mutex_t lock;      /* store reads, counters, callbacks */
+	struct locked_sink sink;
+	struct store_view *prev;   /* the tip before the scan, or NULL */
+	struct store_host *prev_hosts; /* sorted by host name */
+	size_t prev_nr;
+	size_t done, failed;
+	const struct fleet_progress *progress;
+	struct timespec start;
+};
+
+/* scan_host.c */
+/* Set up s's content sink over st's (several threads share it). */
+void scan_sink_init(struct scan *s, struct store *st);
+/* The tip before the scan and its hosts, sorted (none: s->prev NULL). */
+int scan_load_prev(struct scan *s, struct ed_err *err);
+/*
+ * Run the targets on nthreads polling threads (1: this thread). Each gets
+ * a contiguous share and jobs/nthreads sessions. Returns the first error.
+ */
+int scan_run_workers(struct scan *s, const struct ssh_target *targets,
+		     size_t nr, const struct ssh_opts *so, unsigned nthreads,
+		     struct ed_hmac *key, struct ed_strvec *warnings,
+		     struct ed_err *err);
+/* Where s stands now, for a callback. */
+void scan_counts(struct fleet_counts *c, const struct scan *s);
+/* Collect a host of connection local (this machine) or chroot (a root dir). */
+void scan_collect_local(struct scan *s, struct ed_hmac *key,
+			struct scan_host *h);
+
+#endif

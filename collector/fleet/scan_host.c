@@ -1,0 +1,418 @@
+/*
+ * Each host of a fleet scan, from its SSH answer (or this machine, or a
+ * root directory) to a snapshot whose contents are already in the store:
+ * the polling threads, the store sink they share, and the collectors run
+ * on each host's image. Every host ends exactly once, reported through
+ * the scan's progress callbacks under its lock.
+ */
+#include "collector/fleet/internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector/collector.h"
+#include "collector/fleet/remote.h"
+#include "collector/vfs.h"
+#include "core/alloc.h"
+#include "core/hmac.h"
+
+/* One polling thread: its share of the hosts and its own HMAC handle. */
+struct worker {
+	struct scan *s;
+	struct ed_hmac *key;
+	const struct ssh_target *targets;
+	size_t nr;
+	struct ssh_opts so;
+	struct ed_strvec warnings;
+	struct ed_err err;
+	int rc;
+	pthread_t tid;
+};
+
+static double elapsed(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) +
+	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static int locked_put(struct snapshot_sink *sink, const void *data,
+		      size_t len, unsigned char oid[20], struct ed_err *err)
+{
+	struct locked_sink *ls = (struct locked_sink *)sink;
+	int rc;
+
+	pthread_mutex_lock(ls->lock);
+	rc = ls->inner->put(ls->inner, data, len, oid, err);
+	pthread_mutex_unlock(ls->lock);
+	return rc;
+}
+
+void scan_sink_init(struct scan *s, struct store *st)
+{
+	s->sink.base.put = locked_put;
+	s->sink.inner = store_content_sink(st);
+	s->sink.lock = &s->lock;
+}
+
+static int cmp_prev_host(const void *a, const void *b)
+{
+	return strcmp(((const struct store_host *)a)->host,
+		      ((const struct store_host *)b)->host);
+}
+
+int scan_load_prev(struct scan *s, struct ed_err *err)
+{
+	int rc = store_view_open(&s->prev, s->st, NULL, err);
+
+	if (rc < 0 && err->code == ED_ENOTFOUND) { /* nothing committed yet */
+		ed_err_clear(err);
+		s->prev = NULL;
+		return 0;
+	}
+	if (!rc)
+		rc = store_view_hosts(s->prev, &s->prev_hosts, &s->prev_nr, err);
+	if (!rc)
+		qsort(s->prev_hosts, s->prev_nr, sizeof(*s->prev_hosts),
+		      cmp_prev_host);
+	return rc;
+}
+
+/* This host's previous collect_prev_paths files, from the tip. */
+static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
+{
+	struct store_host key, *ph;
+	struct ed_err e = ED_ERR_INIT;
+
+	if (!s->prev)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.host = (char *)(uintptr_t)host;
+	ph = bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key), cmp_prev_host);
+	if (!ph)
+		return;
+	/* a file that cannot be read is left out, as if it were absent */
+	(void)store_read_prev_files(prev, s->st, s->prev, ph->env, host,
+				    collect_prev_paths, &e);
+}
+
+/* Record a failure; the message becomes one trailer line. */
+static void fail(struct scan_host *h, enum ssh_state state, const char *msg)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	char *p;
+
+	h->pub->state = state;
+	h->pub->failed = 1;
+	free(h->pub->message);
+	/* one trailer line whatever the host sent: control bytes as \xHH */
+	snapshot_quote_value(&b, msg, strlen(msg));
+	h->pub->message = ed_buf_detach(&b, NULL);
+	for (p = h->pub->message; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+}
+
+static void first_line(struct ed_buf *out, const struct ed_buf *in)
+{
+	size_t n = in && in->len ? strcspn(in->ptr, "\n") : 0;
+
+	if (n > 300)
+		n = 300;
+	if (in && n)
+		ed_buf_add(out, in->ptr, n);
+}
+
+/*
+ * Store every file of a collected snapshot as a blob now and keep only
+ * ids: a thousand hosts' lines must not wait in memory for the commit.
+ */
+static int spill(struct snapshot *snap, struct ed_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr; i++) {
+		struct snapshot_entry *e = &snap->entries[i];
+
+		if (e->has_oid)
+			continue;
+		if (snap->sink->put(snap->sink, e->data, e->len, e->oid, err) < 0)
+			return err->code;
+		free(e->data);
+		e->data = NULL;
+		e->has_oid = 1;
+	}
+	return 0;
+}
+
+/*
+ * Run the collectors on target (its root, fs and live set by the caller)
+ * into h->snap, contents into the store. live holds unless the host's
+ * envdrift_live is false.
+ */
+static void collect_with(struct scan *s, struct ed_hmac *key,
+			 struct scan_host *h, const struct collect_opts *target,
+			 struct ed_buf *msg)
+{
+	struct snapshot prev = SNAPSHOT_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	struct ed_strvec roles = ED_STRVEC_INIT;
+	const char *lv = inventory_host_var(h->inv, "envdrift_live");
+	struct collect_opts o = *target;
+	size_t i;
+
+	for (i = 0; i < h->inv->nr_roles; i++)
+		ed_strvec_push(&roles, h->inv->roles[i]);
+	pthread_mutex_lock(&s->lock);
+	load_prev(&prev, s, h->inv->name);
+	pthread_mutex_unlock(&s->lock);
+	o.live = o.live && (!lv || strcmp(lv, "false"));
+	o.cfg = s->cfg;
+	o.key = key;
+	o.roles = &roles;
+	o.prev = &prev;
+	h->snap.sink = &s->sink.base;
+	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
+		ed_buf_addf(msg, "%s: %s", h->inv->name, e.msg);
+		fail(h, SSH_ERROR, msg->ptr);
+	} else {
+		h->collected = 1;
+	}
+	snapshot_release(&prev);
+	ed_strvec_release(&roles);
+}
+
+/*
+ * The three things a host can be read from, one function each: the image
+ * decoded from its SSH answer, this machine (connection local), and a
+ * root directory (connection chroot).
+ */
+static void collect_image(struct scan *s, struct ed_hmac *key,
+			  struct scan_host *h, struct vfs *img,
+			  struct ed_buf *msg)
+{
+	struct collect_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.fs = img;
+	o.root = "/";
+	o.live = 1;
+	collect_with(s, key, h, &o, msg);
+}
+
+static void collect_this_machine(struct scan *s, struct ed_hmac *key,
+				 struct scan_host *h, struct ed_buf *msg)
+{
+	struct collect_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.root = "/";
+	o.live = 1;
+	collect_with(s, key, h, &o, msg);
+}
+
+static void collect_chroot(struct scan *s, struct ed_hmac *key,
+			   struct scan_host *h, struct ed_buf *msg)
+{
+	struct collect_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.root = h->inv->address;
+	o.live = 0;
+	collect_with(s, key, h, &o, msg);
+}
+
+/* Decode the stream and run the collectors on the image. */
+static void collect_one(struct scan *s, struct ed_hmac *key,
+			struct scan_host *h, struct ssh_result *r)
+{
+	struct vfs *img = vfs_mem_new();
+	struct ed_err e = ED_ERR_INIT;
+	struct ed_buf msg = ED_BUF_INIT;
+
+	snapshot_init(&h->snap);
+	if (!r->out->len && r->exit_status) {
+		ed_buf_addf(&msg, "%s: remote script exited with status %d",
+			    h->inv->name, r->exit_status);
+		if (r->err && r->err->len) {
+			ed_buf_adds(&msg, ": ");
+			first_line(&msg, r->err);
+		}
+		fail(h, SSH_ERROR, msg.ptr);
+		goto out;
+	}
+	if (remote_decode(img, r->out->ptr, r->out->len, s->cfg,
+			  &h->snap.warnings, &e) < 0) {
+		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
+		if (r->err && r->err->len) {
+			ed_buf_adds(&msg, " (stderr: ");
+			first_line(&msg, r->err);
+			ed_buf_addch(&msg, ')');
+		}
+		fail(h, SSH_ERROR, msg.ptr);
+		goto out;
+	}
+	/* the stream is no longer needed: free it before collecting */
+	ed_buf_release(r->out);
+	collect_image(s, key, h, img, &msg);
+out:
+	if (!h->collected)
+		snapshot_release(&h->snap);
+	ed_buf_release(&msg);
+	vfs_free(img);
+}
+
+void scan_counts(struct fleet_counts *c, const struct scan *s)
+{
+	c->done = s->done;
+	c->failed = s->failed;
+	c->total = s->nr;
+	c->seconds = elapsed(&s->start);
+}
+
+/* Count a finished host and report it. Under s->lock. */
+static void host_done(struct scan *s, struct scan_host *h, double seconds)
+{
+	const struct fleet_progress *pr = s->progress;
+	struct fleet_counts c;
+
+	s->done++;
+	if (h->pub->failed)
+		s->failed++;
+	h->pub->seconds = seconds;
+	if (h->collected) {
+		h->pub->nr_warnings = h->snap.warnings.nr;
+		h->pub->warnings = &h->snap.warnings;
+	}
+	scan_counts(&c, s);
+	if (pr && pr->host_done)
+		pr->host_done(h->pub, &c, pr->arg);
+	h->pub->warnings = NULL;
+}
+
+void scan_collect_local(struct scan *s, struct ed_hmac *key,
+			struct scan_host *h)
+{
+	struct ed_buf msg = ED_BUF_INIT;
+	int chroot = !strcmp(h->inv->connection, "chroot");
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	snapshot_init(&h->snap);
+	h->pub->state = SSH_COLLECTED;
+	h->pub->local = 1;
+	if (chroot && access(h->inv->address, F_OK) < 0)
+		ed_buf_addf(&msg, "%s: root directory %s: %s", h->inv->name,
+			    h->inv->address, strerror(errno));
+	if (msg.len)
+		fail(h, SSH_ERROR, msg.ptr);
+	else if (chroot)
+		collect_chroot(s, key, h, &msg);
+	else
+		collect_this_machine(s, key, h, &msg);
+	if (!h->collected)
+		snapshot_release(&h->snap);
+	pthread_mutex_lock(&s->lock);
+	host_done(s, h, elapsed(&t0));
+	pthread_mutex_unlock(&s->lock);
+	ed_buf_release(&msg);
+}
+
+static void on_done(const struct ssh_target *t, struct ssh_result *r,
+		    void *arg)
+{
+	struct worker *w = arg;
+	struct scan *s = w->s;
+	struct scan_host *h = t->data;
+
+	h->pub->state = r->state;
+	if (r->state == SSH_COLLECTED)
+		collect_one(s, w->key, h, r);
+	else
+		fail(h, r->state, r->message ? r->message : ssh_state_name(r->state));
+	pthread_mutex_lock(&s->lock);
+	host_done(s, h, r->seconds);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void on_tick(size_t done, size_t total, void *arg)
+{
+	struct scan *s = ((struct worker *)arg)->s;
+	struct fleet_counts c;
+
+	(void)done;
+	(void)total;
+	pthread_mutex_lock(&s->lock);
+	scan_counts(&c, s);
+	if (s->progress && s->progress->tick)
+		s->progress->tick(&c, s->progress->arg);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	w->rc = ssh_run(w->targets, w->nr, &w->so, &w->warnings, &w->err);
+	return NULL;
+}
+
+int scan_run_workers(struct scan *s, const struct ssh_target *targets,
+		     size_t nr, const struct ssh_opts *so, unsigned nthreads,
+		     struct ed_hmac *key, struct ed_strvec *warnings,
+		     struct ed_err *err)
+{
+	struct worker *w = ed_xcalloc(nthreads, sizeof(*w));
+	size_t i, j, from = 0;
+	int rc = 0;
+
+	for (i = 0; i < nthreads; i++) {
+		size_t share = nr / nthreads + (i < nr % nthreads);
+
+		w[i].s = s;
+		w[i].targets = targets + from;
+		w[i].nr = share;
+		from += share;
+		w[i].so = *so;
+		w[i].so.done = on_done;
+		w[i].so.tick = on_tick;
+		w[i].so.arg = &w[i];
+		w[i].so.jobs = (so->jobs + nthreads - 1) / nthreads;
+		if (i == 0)
+			w[i].key = key;
+		else if (ed_hmac_dup(&w[i].key, key, err) < 0)
+			rc = err->code;
+	}
+	if (rc < 0)
+		goto out;
+	if (nthreads == 1) {
+		worker_main(&w[0]);
+	} else {
+		for (i = 0; i < nthreads; i++)
+			if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
+				ED_BUG("pthread_create failed");
+		for (i = 0; i < nthreads; i++)
+			pthread_join(w[i].tid, NULL);
+	}
+	for (i = 0; i < nthreads; i++) {
+		for (j = 0; j < w[i].warnings.nr; j++)
+			ed_strvec_push(warnings, w[i].warnings.v[j]);
+		if (w[i].rc < 0 && !rc) {
+			*err = w[i].err;
+			rc = w[i].rc;
+		}
+	}
+out:
+	for (i = 0; i < nthreads; i++) {
+		if (i)
+			ed_hmac_free(w[i].key);
+		ed_strvec_release(&w[i].warnings);
+	}
+	free(w);
+	return rc;
+}
