@@ -138,12 +138,15 @@ int cmd_collect(int argc, char **argv)
 	struct ed_hmac *key = NULL;
 	struct snapshot snap = SNAPSHOT_INIT;
 	struct store_result res;
-	struct store_update up;
+	struct store_update up, *all = NULL;
+	struct collect_upgrades upg;
+	size_t nall = 0;
 	struct ed_buf cache_out = ED_BUF_INIT;
 	unsigned lock_timeout = 300;
 	int c, quiet = 0, rc = EXIT_ERROR, have_res = 0;
 	size_t i;
 
+	memset(&upg, 0, sizeof(upg));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -242,7 +245,10 @@ int cmd_collect(int argc, char **argv)
 	up.env = env;
 	up.host = host.ptr;
 	up.snap = &snap;
-	if (store_commit(st, &res, &up, 1, subject.ptr, &trailers, &err) < 0) {
+	if (collect_upgrade_updates(&upg, &all, &nall, &up, 1, &trailers, st,
+				    cfg, key, &err) < 0)
+		goto out;
+	if (store_commit(st, &res, all, nall, subject.ptr, &trailers, &err) < 0) {
 		/*
 		 * A stat cache naming content the repository lacks (someone
 		 * pruned it): drop the cache and collect once more in full.
@@ -255,7 +261,7 @@ int cmd_collect(int argc, char **argv)
 		ed_err_clear(&err);
 		if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
 				   &roles, &err) < 0 ||
-		    store_commit(st, &res, &up, 1, subject.ptr, &trailers, &err) < 0)
+		    store_commit(st, &res, all, nall, subject.ptr, &trailers, &err) < 0)
 			goto out;
 	}
 	have_res = 1;
@@ -285,6 +291,8 @@ out:
 done:
 	if (have_res)
 		store_result_release(&res);
+	free(all);
+	collect_upgrades_release(&upg);
 	snapshot_release(&snap);
 	store_free(st);
 	ed_hmac_free(key);

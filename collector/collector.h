@@ -151,6 +151,7 @@ struct collect_upgrades {
 	struct snapshot *snaps; /* rewritten, ready for store_commit */
 	char **envs, **hosts;
 	size_t nr, alloc;
+	size_t collected_old;   /* hosts in skip whose stored snapshot was old */
 };
 struct store;
 /*
@@ -165,5 +166,20 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 			  const struct collect_config *cfg, struct ed_hmac *key,
 			  struct ed_err *err);
 void collect_upgrades_release(struct collect_upgrades *u);
+struct store_update;
+/*
+ * What a writer calls under the store lock, just before store_commit: *all
+ * (nall entries; the caller frees the array, and upg with
+ * collect_upgrades_release) is ups plus every other host of the tip an
+ * older release stored, rewritten; when any host changes format (those or
+ * one of ups whose stored snapshot was old) "Envdrift-Format: N" is added
+ * to trailers, so drift age reads the commit as no change.
+ */
+int collect_upgrade_updates(struct collect_upgrades *upg,
+			    struct store_update **all, size_t *nall,
+			    const struct store_update *ups, size_t nups,
+			    struct ed_strvec *trailers, struct store *st,
+			    const struct collect_config *cfg, struct ed_hmac *key,
+			    struct ed_err *err);
 
 #endif

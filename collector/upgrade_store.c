@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/secrets.h"
 #include "core/store.h"
 
 void collect_upgrades_release(struct collect_upgrades *u)
@@ -77,11 +78,14 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
                           const struct collect_config *cfg,
                           struct ed_hmac *key, struct ed_err *err)
 {
+	static const struct ed_strvec none = ED_STRVEC_INIT;
 	struct store_view *v = NULL;
 	struct store_host *h = NULL;
 	size_t nh = 0, i;
 	int rc;
 
+	if (!skip)
+		skip = &none;
 	memset(out, 0, sizeof(*out));
 	rc = store_view_open(&v, st, NULL, err);
 	if (rc == ED_ENOTFOUND)
@@ -92,10 +96,14 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 	for (i = 0; !rc && i < nh; i++) {
 		struct snapshot old = SNAPSHOT_INIT, neu = SNAPSHOT_INIT;
 
-		if (skip && ed_strvec_contains(skip, h[i].host))
-			continue;
 		rc = store_view_read_host(v, h[i].env, h[i].host, &old, err);
 		if (!rc && collect_snapshot_is_current(&old)) {
+			snapshot_release(&old);
+			continue;
+		}
+		if (!rc && ed_strvec_contains(skip, h[i].host)) {
+			/* collected now: its new snapshot is the upgrade */
+			out->collected_old++;
 			snapshot_release(&old);
 			continue;
 		}
@@ -123,4 +131,37 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 	if (rc < 0)
 		collect_upgrades_release(out);
 	return rc;
+}
+
+int collect_upgrade_updates(struct collect_upgrades *upg,
+                            struct store_update **all, size_t *nall,
+                            const struct store_update *ups, size_t nups,
+                            struct ed_strvec *trailers, struct store *st,
+                            const struct collect_config *cfg,
+                            struct ed_hmac *key, struct ed_err *err)
+{
+	struct ed_strvec skip = ED_STRVEC_INIT;
+	size_t i;
+	int rc;
+
+	*all = NULL;
+	*nall = 0;
+	for (i = 0; i < nups; i++)
+		ed_strvec_push(&skip, ups[i].host);
+	rc = collect_upgrades_find(upg, st, &skip, cfg, key, err);
+	ed_strvec_release(&skip);
+	if (rc < 0)
+		return rc;
+	*all = ed_xcalloc(nups + upg->nr + 1, sizeof(**all));
+	for (i = 0; i < nups; i++)
+		(*all)[(*nall)++] = ups[i];
+	for (i = 0; i < upg->nr; i++) {
+		(*all)[*nall].env = upg->envs[i];
+		(*all)[*nall].host = upg->hosts[i];
+		(*all)[*nall].snap = &upg->snaps[i];
+		(*nall)++;
+	}
+	if (upg->nr || upg->collected_old)
+		ed_strvec_pushf(trailers, "Envdrift-Format: %d", ED_SECRET_DETECTORS);
+	return 0;
 }

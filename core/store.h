@@ -197,6 +197,8 @@ int store_view_env_moved(const struct store_view *v,
  */
 void store_view_collected_hosts(const struct store_view *v,
 				struct ed_strvec *out);
+/* 1 if the commit's message has a trailer line "KEY: ..." (key without ':'). */
+int store_view_has_trailer(const struct store_view *v, const char *key);
 /* One top-level file of a host's snapshot: its (unescaped) name and blob id. */
 struct store_file {
 	char *name;

@@ -313,6 +313,17 @@ void store_view_collected_hosts(const struct store_view *v,
 	}
 }
 
+int store_view_has_trailer(const struct store_view *v, const char *key)
+{
+	const char *msg = git_commit_message(v->commit), *p;
+	size_t n = strlen(key);
+
+	for (p = msg; (p = strstr(p, key)); p += n)
+		if ((p == msg || p[-1] == '\n') && p[n] == ':')
+			return 1;
+	return 0;
+}
+
 int store_view_host_files(const struct store_view *v, const char *env,
 			  const char *host, struct store_file **out,
 			  size_t *nr, struct ed_err *err)

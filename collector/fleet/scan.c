@@ -242,9 +242,12 @@ static int run_hosts(struct scan *s, const struct fleet_plan *p,
 /* One commit: collected hosts replaced, failed ones untouched. */
 static int commit(struct fleet_result *out, const struct scan *s,
 		  const struct fleet_plan *p, struct store *st,
-		  struct ed_err *err)
+		  struct ed_hmac *key, struct ed_err *err)
 {
 	struct store_update *ups = ed_xcalloc(s->nr + s->prev_nr + 1, sizeof(*ups));
+	struct store_update *all = NULL;
+	struct collect_upgrades upg;
+	size_t nall = 0;
 	struct ed_strvec trailers = ED_STRVEC_INIT;
 	struct ed_buf subject = ED_BUF_INIT;
 	size_t nups = 0, i;
@@ -284,10 +287,16 @@ static int commit(struct fleet_result *out, const struct scan *s,
 			s->nr - s->failed, s->failed);
 	ed_buf_addf(&subject, "scan %s: %zu of %zu hosts collected",
 		    p->o.inventory, s->nr - s->failed, s->nr);
+	memset(&upg, 0, sizeof(upg));
 	rc = store_lock(st, p->o.lock_timeout_ms, err);
 	if (!rc)
-		rc = store_commit(st, &out->commit, ups, nups, subject.ptr,
+		rc = collect_upgrade_updates(&upg, &all, &nall, ups, nups,
+					     &trailers, st, p->o.cfg, key, err);
+	if (!rc)
+		rc = store_commit(st, &out->commit, all, nall, subject.ptr,
 				  &trailers, err);
+	free(all);
+	collect_upgrades_release(&upg);
 	free(ups);
 	ed_strvec_release(&trailers);
 	ed_buf_release(&subject);
@@ -354,7 +363,7 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p,
 	scan_counts(&c, &s);
 	if (progress && progress->collected)
 		progress->collected(out, &c, progress->arg);
-	rc = commit(out, &s, p, st, err);
+	rc = commit(out, &s, p, st, key, err);
 	scan_counts(&c, &s);
 	out->seconds = c.seconds;
 out:
