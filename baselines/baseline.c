@@ -119,19 +119,21 @@ static int want_seq(const char *file, const struct ed_ynode *n, const char *what
 	return rc;
 }
 
-static int read_ignore(struct baseline *bl, const char *file,
-		       const struct ed_ynode *n, struct ed_err *err)
+/* ignore and per-host: a list of "collector:key" globs, "!" re-includes */
+static int read_ignore(struct baseline_rule_list *list, const char *what,
+		       const char *file, const struct ed_ynode *n,
+		       struct ed_err *err)
 {
 	size_t i;
-	int rc = want_seq(file, n, "ignore", err);
+	int rc = want_seq(file, n, what, err);
 
 	for (i = 0; !rc && i < n->nr; i++) {
 		struct baseline_rule *ru;
 
-		rc = want_fact_pattern(file, n->kids[i], "ignore", err);
+		rc = want_fact_pattern(file, n->kids[i], what, err);
 		if (rc)
 			break;
-		ru = add_rule(&bl->ignore, file, n->kids[i]);
+		ru = add_rule(list, file, n->kids[i]);
 		ru->negate = n->kids[i]->str[0] == '!';
 		ru->pattern = ed_xstrdup(n->kids[i]->str + ru->negate);
 	}
@@ -383,7 +385,8 @@ static int apply(struct baseline *bl, const char *buf, size_t len,
 		 const char *file, int waivers_only, struct ed_err *err)
 {
 	static const char *const known[] = { "ignore", "severity", "pins",
-					     "parity", "waivers", "expect", NULL };
+					     "parity", "waivers", "expect",
+					     "per-host", NULL };
 	struct ed_ynode *doc = NULL;
 	size_t i, j;
 	int rc;
@@ -405,7 +408,7 @@ static int apply(struct baseline *bl, const char *buf, size_t len,
 
 			ed_buf_addf(&b, "'%s' is not a baseline key (want %s)", k->str,
 				    waivers_only ? "waivers" :
-				    "ignore, severity, pins, parity, waivers, expect");
+				    "ignore, per-host, severity, pins, parity, waivers, expect");
 			rc = bad(err, file, k, b.ptr);
 			ed_buf_release(&b);
 			break;
@@ -414,7 +417,7 @@ static int apply(struct baseline *bl, const char *buf, size_t len,
 			continue; /* "waivers:" with nothing yet */
 		switch (j) {
 		case 0:
-			rc = read_ignore(bl, file, v, err);
+			rc = read_ignore(&bl->ignore, "ignore", file, v, err);
 			break;
 		case 1:
 			rc = read_severity(bl, file, v, err);
@@ -428,8 +431,11 @@ static int apply(struct baseline *bl, const char *buf, size_t len,
 		case 4:
 			rc = read_waivers(bl, file, v, err);
 			break;
-		default:
+		case 5:
 			rc = read_expect(bl, file, v, err);
+			break;
+		default:
+			rc = read_ignore(&bl->per_host, "per-host", file, v, err);
 			break;
 		}
 	}
@@ -492,6 +498,7 @@ void baseline_free(struct baseline *bl)
 	if (!bl)
 		return;
 	free_list(&bl->ignore);
+	free_list(&bl->per_host);
 	free_list(&bl->severity);
 	free_list(&bl->pins);
 	free_list(&bl->parity);

@@ -5,7 +5,7 @@
  * struct baseline. The built-in baselines/diff-defaults.yaml comes first,
  * then a --baseline file, then its waivers file beside it
  * (BASE.waivers.yaml, which "envdrift accept" appends to). Keys: ignore,
- * severity, pins, parity, waivers, expect (README "Baselines"). Every rule
+ * per-host, severity, pins, parity, waivers, expect (README "Baselines"). Every rule
  * keeps its file:line. This module only loads; the differ applies them.
  */
 #include <stddef.h>
@@ -46,6 +46,12 @@ struct baseline_rule_list {
 /* In file order: where several rules match, the differ takes the last. */
 struct baseline {
 	struct baseline_rule_list ignore, severity, pins, parity, waivers, expect;
+	/*
+	 * per-host: facts that differ between hosts by design (host keys, a
+	 * host's own name): never compared between two different hosts, but
+	 * compared for the same host over time (host@A host, env@A env).
+	 */
+	struct baseline_rule_list per_host;
 };
 
 /*

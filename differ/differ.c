@@ -332,6 +332,51 @@ static int sides_between(const struct ed_strvec *envs,
 	       ed_strvec_contains(envs, b[0]->env);
 }
 
+/*
+ * A per-host fact (differ_rules_per_host): each host against the host of
+ * the same name on the other side (itself at another time); hosts without
+ * a namesake there, and every pair of different hosts, are not compared.
+ */
+static void compare_per_host(struct drift_report *r, const char *role,
+			     const char *collector, const char *key,
+			     const struct differ_host *const *g[2],
+			     const size_t ng[2], const struct fact **fv[2])
+{
+	size_t i, j;
+
+	for (i = 0; i < ng[0]; i++) {
+		const struct fact *fa = fv[0][i], *fb;
+		struct drift_item *it;
+		enum drift_kind kind = DRIFT_CHANGED;
+
+		for (j = 0; j < ng[1] && strcmp(g[0][i]->host, g[1][j]->host); j++)
+			;
+		if (j == ng[1] || !collected(g[0][i], collector) ||
+		    !collected(g[1][j], collector))
+			continue;
+		fb = fv[1][j];
+		if (same(fa ? fa->value : NULL, fb ? fb->value : NULL))
+			continue;
+		if (!fb)
+			kind = DRIFT_MISSING;
+		else if (!fa)
+			kind = DRIFT_EXTRA;
+		it = drift_report_add(r, collector, key, role, kind);
+		it->host = ed_xstrdup(g[0][i]->host);
+		if (fa)
+			it->values[0] = ed_xstrdup(fa->value);
+		if (fb)
+			it->values[1] = ed_xstrdup(fb->value);
+		if (!r->no_hosts) {
+			ed_strvec_pushf(&it->hosts, "%s\t%s", fa ? fa->value : "(absent)",
+					g[0][i]->host);
+			ed_strvec_pushf(&it->hosts, "%s\t%s", fb ? fb->value : "(absent)",
+					g[1][j]->host);
+			ed_strvec_sort_unique(&it->hosts);
+		}
+	}
+}
+
 static void compare_role(struct drift_report *r, const struct baseline *rules,
 			 const struct ed_strvec *only, const char *role,
 			 const struct differ_host *const *a, size_t na,
@@ -393,6 +438,11 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		for (s = 0; s < 2; s++)
 			for (i = 0; i < ng[s]; i++)
 				fv[s][i] = differ_fact_seek(g[s][i], &cur[s][i], collector, key);
+		if (differ_rules_per_host(rules, collector, key)) {
+			compare_per_host(r, role, collector, key, g, ng, fv);
+			*tab = '\t';
+			continue;
+		}
 		tally_facts(&t[0], a, na, collector, key, fv[0]);
 		tally_facts(&t[1], b, nb, collector, key, fv[1]);
 		if (ex == EXPECT_BETWEEN && sides_between(xenvs, a, na, b, nb))

@@ -74,6 +74,12 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 /* 1 if the fact collector:key is ignored by the rules. */
 int differ_rules_ignored(const struct baseline *r, const char *collector,
 			 const char *key);
+/*
+ * 1 if collector:key is of the per-host class: compared only when the same
+ * host name is on both sides, never between two different hosts.
+ */
+int differ_rules_per_host(const struct baseline *r, const char *collector,
+			  const char *key);
 /* Today's date in UTC as YYYY-MM-DD, for waiver expiry. */
 void differ_today(char out[11]);
 /*

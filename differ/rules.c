@@ -44,6 +44,18 @@ static const struct baseline_rule *ignore_rule(const struct baseline *r,
 	return last;
 }
 
+int differ_rules_per_host(const struct baseline *r, const char *collector,
+			  const char *key)
+{
+	int per_host = 0;
+	size_t i;
+
+	for (i = 0; r && i < r->per_host.nr; i++)
+		if (matches(r->per_host.v[i].pattern, collector, key))
+			per_host = !r->per_host.v[i].negate;
+	return per_host;
+}
+
 int differ_rules_ignored(const struct baseline *r, const char *collector,
 			 const char *key)
 {
@@ -280,6 +292,13 @@ void differ_rules_explain(const struct baseline *r, const char *collector,
 				ru->negate ? "!" : "", ru->pattern);
 	else
 		ed_strvec_pushf(out, "compared: no ignore rule matches %s:%s", collector, key);
+	for (i = 0; r && i < r->per_host.nr; i++)
+		if (matches(r->per_host.v[i].pattern, collector, key))
+			ed_strvec_pushf(out, "%s: %s %s:%s (%s%s)", r->per_host.v[i].loc,
+					r->per_host.v[i].negate ? "not per host:" :
+					"per host, compared only with the same host over time:",
+					collector, key, r->per_host.v[i].negate ? "!" : "",
+					r->per_host.v[i].pattern);
 	ru = severity_rule(r, collector, key);
 	if (ru)
 		ed_strvec_pushf(out, "%s: severity %s (%s)", ru->loc,

@@ -219,6 +219,7 @@ static int item_plain(const struct since_walk *w, struct since_item *si)
 	    !(it->kind == DRIFT_OUTLIER || is_comparison(it->kind)) ||
 	    !strcmp(it->collector, "sysctl-per-host") ||
 	    differ_rules_ignored(w->rules, it->collector, it->key) ||
+	    differ_rules_per_host(w->rules, it->collector, it->key) ||
 	    differ_rules_expect(w->rules, it->collector, it->key, NULL, NULL) !=
 		    EXPECT_NONE)
 		return 0;

@@ -48,18 +48,29 @@ expect_grep "past value and present value" "changed +sysctl:vm\.swappiness +prd-
 expect_exit 0 "NAME@DATE resolves to the last commit of that day" "$ENVDRIFT" diff --repo "$R" "prd-3@$today" prd-3
 expect_exit 2 "a date before any collection" "$ENVDRIFT" diff --repo "$R" "prd-3@2000-01-01" prd-3
 expect_grep "says so" "no collection at or before 2000-01-01" "$TMP/err"
-# per-host facts (SSH host keys) are ignored by the built-in rules; a
-# baseline adds rules, "!" re-includes
+# per-host facts (SSH host keys) are never compared between two hosts by
+# the built-in rules; a baseline adds rules, "!" re-includes
 mkroot "$TMP/d"
 col "$TMP/d" other oth-1
 expect_exit 1 "hosts with different keys" "$ENVDRIFT" diff --repo "$R" stg-1 oth-1
 expect_no_grep "SSH host keys are not drift" "ssh_host_" "$TMP/out"
 expect_grep "another private key is" "files:/etc/ssl/private/app\.pem" "$TMP/out"
-printf 'ignore:\n  - "files:/etc/ssl/**"\n  - "files:/etc/app/embedded-key.txt"\n  - "!files:/etc/ssh/ssh_host_ed25519_key"\n' > "$TMP/bl.yaml"
+printf 'ignore:\n  - "files:/etc/ssl/**"\n  - "files:/etc/app/embedded-key.txt"\nper-host:\n  - "!files:/etc/ssh/ssh_host_ed25519_key"\n' > "$TMP/bl.yaml"
 expect_exit 1 "with a baseline" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bl.yaml" stg-1 oth-1
 expect_no_grep "baseline ignores /etc/ssl" "files:/etc/ssl/" "$TMP/out"
 expect_grep "! re-includes one host key" "files:/etc/ssh/ssh_host_ed25519_key " "$TMP/out"
 expect_no_grep "the .pub stays ignored" "ssh_host_ed25519_key\.pub" "$TMP/out"
+# ... but compared for the same host over time: a host key that changes
+# on one host is reported, critical by the built-in rules (issue 11)
+c0=$(git -C "$R" rev-parse main)
+rm -f "$TMP/d/etc/ssh/ssh_host_ed25519_key" "$TMP/d/etc/ssh/ssh_host_ed25519_key.pub"
+ssh-keygen -q -t ed25519 -N '' -C rekeyed -f "$TMP/d/etc/ssh/ssh_host_ed25519_key" </dev/null
+col "$TMP/d" other oth-1
+expect_exit 1 "a host's own key changed over time is drift" "$ENVDRIFT" diff --repo "$R" --color never "oth-1@$c0" oth-1
+expect_grep "the private key, critical" "files:/etc/ssh/ssh_host_ed25519_key .*\[critical\]" "$TMP/out"
+expect_grep "and the public key" "files:/etc/ssh/ssh_host_ed25519_key\.pub " "$TMP/out"
+expect_exit 1 "two different hosts still differ only by what is not per host" "$ENVDRIFT" diff --repo "$R" stg-1 oth-1
+expect_no_grep "their host keys are not compared" "ssh_host_" "$TMP/out"
 printf 'pins:\n  - x\n' > "$TMP/bad.yaml"
 expect_exit 2 "malformed pin" "$ENVDRIFT" diff --repo "$R" --baseline "$TMP/bad.yaml" stg-1 oth-1
 expect_grep "says where and what" "bad\.yaml:2:5: pins: want" "$TMP/err"

@@ -48,8 +48,8 @@ expect_grep "html written" "<html" "$TMP/gate.html"
 check "explain names the rules" "$ENVDRIFT" explain --baseline "$B" packages:openssl:amd64
 expect_grep "severity rule with its line" "parity\.yaml:6: severity critical" "$TMP/out"
 expect_grep "pin with its line" "parity\.yaml:9: pinned: packages:openssl:amd64 >= 3\.0\.15" "$TMP/out"
-check "explain a built-in ignore" "$ENVDRIFT" explain files:/etc/machine-id
-expect_grep "built-in rule" "diff-defaults\.yaml:[0-9]+: ignores files:/etc/machine-id" "$TMP/out"
+check "explain a built-in per-host rule" "$ENVDRIFT" explain files:/etc/machine-id
+expect_grep "built-in rule" "diff-defaults\.yaml:[0-9]+: per host, compared only with the same host over time: files:/etc/machine-id" "$TMP/out"
 
 next=$(( $(date -u +%Y) + 1 ))-01-31
 check "accept the parity drift in prod" "$ENVDRIFT" accept --baseline "$B" --reason "openssl rollout in progress" --expires "$next" --env prod packages:openssl:amd64

@@ -238,9 +238,11 @@ static void test_differ_rules_ignore_with_reinclude(void **state)
 	close(fd);
 	assert_int_equal(baseline_load(&f->rules, path, &f->err), 0);
 	unlink(path);
-	/* built-in defaults */
-	assert_true(differ_rules_ignored(f->rules, "files", "/etc/ssh/ssh_host_ed25519_key.pub"));
-	assert_true(differ_rules_ignored(f->rules, "files", "/etc/machine-id"));
+	/* built-in defaults: host keys and ids are per host, not ignored */
+	assert_true(differ_rules_per_host(f->rules, "files", "/etc/ssh/ssh_host_ed25519_key.pub"));
+	assert_true(differ_rules_per_host(f->rules, "files", "/etc/machine-id"));
+	assert_false(differ_rules_ignored(f->rules, "files", "/etc/ssh/ssh_host_ed25519_key.pub"));
+	assert_false(differ_rules_per_host(f->rules, "files", "/etc/ssh/sshd_config"));
 	assert_false(differ_rules_ignored(f->rules, "files", "/etc/ssh/sshd_config"));
 	/* the baseline's, in order */
 	assert_true(differ_rules_ignored(f->rules, "sysctl", "vm.swappiness"));
@@ -250,6 +252,51 @@ static void test_differ_rules_ignore_with_reinclude(void **state)
 	compare(f, 1);
 	assert_int_equal(f->r.nr, 1);
 	assert_string_equal(f->r.items[0].key, "vm.keep");
+}
+
+/* A host whose only collector is files, with this "files" file. */
+static void files_host(struct fx *f, const char *env, const char *name,
+		       const char *files)
+{
+	struct snapshot s = SNAPSHOT_INIT;
+
+	snapshot_add(&s, "meta", "collector files collected\nrole web\n", 36);
+	snapshot_add(&s, "files", files, strlen(files));
+	assert_int_equal(differ_host_load(&f->h[f->nr], env, name, &s, &f->err), 0);
+	snapshot_release(&s);
+	f->nr++;
+}
+
+/* per-host facts: the same host over time, never two different hosts */
+static void test_differ_per_host_facts_compare_only_the_same_host(void **state)
+{
+	struct fx *f = *state;
+	static const char id_a[] = "/etc/machine-id file 0444 root:root 0:0 33 sha256:aa\n";
+	static const char id_c[] = "/etc/machine-id file 0444 root:root 0:0 33 sha256:cc\n";
+
+	assert_int_equal(baseline_load(&f->rules, NULL, &f->err), 0);
+	/* two different hosts: their ids are not compared */
+	files_host(f, "a", "h1", id_a);
+	files_host(f, "b", "h2", id_c);
+	compare(f, 1);
+	assert_int_equal(f->r.nr, 0);
+	/* h1 and h2 against themselves at another time: h1's id changed */
+	files_host(f, "a", "h2", id_c);
+	files_host(f, "b", "h1", id_c);
+	drift_report_release(&f->r);
+	drift_report_init(&f->r, "A", "B");
+	{
+		const struct differ_host *a[2] = { &f->h[0], &f->h[2] };
+		const struct differ_host *b[2] = { &f->h[3], &f->h[1] };
+
+		assert_int_equal(differ_compare(&f->r, f->rules, a, 2, b, 2, &f->err), 0);
+	}
+	assert_int_equal(f->r.nr, 1);
+	assert_string_equal(f->r.items[0].key, "/etc/machine-id");
+	assert_int_equal(f->r.items[0].kind, DRIFT_CHANGED);
+	assert_string_equal(f->r.items[0].host, "h1");
+	assert_non_null(strstr(f->r.items[0].values[0], "sha256:aa"));
+	assert_non_null(strstr(f->r.items[0].values[1], "sha256:cc"));
 }
 
 static void load_rules(struct fx *f, const char *text)
@@ -352,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_differ_uncollected_is_never_drift, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_role_missing_on_one_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_rules_ignore_with_reinclude, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_per_host_facts_compare_only_the_same_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_always_flags_shared_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_between_environments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory, setup, teardown),
