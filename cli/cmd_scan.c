@@ -55,8 +55,6 @@ static const char usage_text[] =
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
 	"failures than that (the rest committed), 2 nothing could be done.\n";
 
-enum { EXIT_FAILED_HOSTS = 3 };
-
 /* A host's outcome beyond ssh_state: the collectors can fail too. */
 struct scan_host {
 	const struct inventory_host *inv;
