@@ -262,7 +262,7 @@ say "  scans 2-11 median $(get scan_2_11) ms; scans $((SCANS - 9))-$SCANS median
 # ---------------------------------------------------------------------------
 hdr "5. fleet: envdrift check on 100 / 300 / 1,000 hosts in 3 environments, then drift age after 365 more scans"
 if [ "${BENCH_FLEET:-1}" = 1 ]; then
-	FLEET_RUNS=${FLEET_RUNS:-3} sh "$HERE/fleet.sh" "$ED" "$RES"
+	FLEET_RUNS=${FLEET_RUNS:-3} sh "$HERE/check-fleet.sh" "$ED" "$RES"
 fi
 
 END=$(date +%s)

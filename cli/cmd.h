@@ -4,8 +4,9 @@
  * Subcommands. To add one: write cli/cmd_NAME.c exporting
  * int cmd_NAME(int argc, char **argv), which parses its options with
  * getopt_long, calls the library, prints, and returns an exit code
- * (EXIT_OK, EXIT_DRIFT, EXIT_ERROR); then add a row to the table in
- * cli/main.c. Library calls never print: commands do.
+ * (EXIT_OK, EXIT_DRIFT, EXIT_ERROR, or for scan EXIT_FAILED_HOSTS); then
+ * add a row to the table in cli/main.c. Library calls never print:
+ * commands do.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@
 #include "core/store.h"
 #include "differ/differ.h"
 
-enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_ERROR = 2 };
+/* EXIT_FAILED_HOSTS: a scan had more failed hosts than --max-failed */
+enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_ERROR = 2, EXIT_FAILED_HOSTS = 3 };
 
 int cmd_init(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

@@ -43,8 +43,6 @@ static const char usage_text[] =
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
 	"failures than that (the rest committed), 2 nothing could be done.\n";
 
-enum { EXIT_FAILED_HOSTS = 3 };
-
 struct ui {
 	int quiet, verbose, tty;
 };

@@ -1,6 +1,7 @@
 /*
  * envdrift's entry point: global options, the command table, dispatch.
- * Exit codes: 0 no drift / success, 1 drift, 2 error.
+ * Exit codes: 0 no drift / success, 1 drift, 2 error, 3 a scan with more
+ * failed hosts than --max-failed.
  */
 #include <git2.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ static void usage(FILE *out)
 	for (i = 0; i < ED_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\nRun 'envdrift COMMAND --help' for a command's options.\n"
-		     "Exit status: 0 success (no drift), 1 drift, 2 error.\n");
+		     "Exit status: 0 success (no drift), 1 drift, 2 error, 3 a scan\n"
+		     "with more failed hosts than --max-failed.\n");
 }
 
 int main(int argc, char **argv)

@@ -46,6 +46,24 @@ int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
 void collect_path(struct ed_buf *out, const char *root, const char *abspath);
 
 /*
+ * The package parsers' line reader (collector/pkg_lines.c) over a buffer
+ * that must outlive it. pkg_lines_next sets *line and *len to the next
+ * line without its '\n' (nor a '\r' before that) and returns 1, or 0 past
+ * the last line; ED_EPARSE ("NAME:LINE: NUL byte") for a line holding a
+ * NUL byte. lineno is the number of the line last returned, from 1.
+ */
+struct pkg_lines {
+	const char *p, *end;
+	const char *nul; /* the buffer's first NUL byte, or NULL */
+	const char *name;
+	size_t lineno;
+};
+void pkg_lines_init(struct pkg_lines *it, const char *buf, size_t len,
+		    const char *name);
+int pkg_lines_next(struct pkg_lines *it, const char **line, size_t *len,
+		   struct ed_err *err);
+
+/*
  * Parsers: buffer in, sorted-later lines out. name is used in messages
  * ("var/lib/dpkg/status:120: ..."). ED_EPARSE on malformed input.
  */

@@ -61,45 +61,33 @@ int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
 			const char *name, struct ed_err *err)
 {
 	struct ed_buf tmp = ED_BUF_INIT;
+	struct pkg_lines it;
 	struct apk_block bl;
-	const char *p = buf, *end = buf + len;
-	const char *nul = memchr(buf, '\0', len);
-	size_t lineno = 0, nr0 = lines->nr;
+	const char *p;
+	size_t n, nr0 = lines->nr;
 	int rc = 0;
 
 	memset(&bl, 0, sizeof(bl));
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol ? eol + 1 : end;
+	pkg_lines_init(&it, buf, len, name);
+	while ((rc = pkg_lines_next(&it, &p, &n, err)) > 0) {
+		const char *eol = p + n;
 		struct apk_field *f;
-
-		if (!eol)
-			eol = end;
-		lineno++;
-		if (nul && nul < next) {
-			rc = ed_err_set(err, ED_EPARSE, "%s:%zu: NUL byte",
-					name, lineno);
-			goto out;
-		}
-		if (eol > p && eol[-1] == '\r')
-			eol--;
 
 		if (eol == p) {
 			rc = end_block(lines, &tmp, &bl, name, err);
 			if (rc < 0)
 				goto out;
 			memset(&bl, 0, sizeof(bl));
-			p = next;
 			continue;
 		}
 		if (eol - p < 2 || p[1] != ':' || p[0] == ' ' || p[0] == '\t') {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu: expected an 'X:value' line",
-					name, lineno);
+					name, it.lineno);
 			goto out;
 		}
 		if (!bl.line)
-			bl.line = lineno;
+			bl.line = it.lineno;
 
 		switch (p[0]) {
 		case 'P':
@@ -119,15 +107,16 @@ int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
 			if (f->line) {
 				rc = ed_err_set(err, ED_EPARSE,
 						"%s:%zu: duplicate '%c:' line",
-						name, lineno, p[0]);
+						name, it.lineno, p[0]);
 				goto out;
 			}
 			f->p = p + 2;
 			f->len = (size_t)(eol - (p + 2));
-			f->line = lineno;
+			f->line = it.lineno;
 		}
-		p = next;
 	}
+	if (rc < 0)
+		goto out;
 	rc = end_block(lines, &tmp, &bl, name, err);
 
 out:

@@ -205,31 +205,20 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 		      const char *name, struct ed_err *err)
 {
 	struct ed_buf tmp = ED_BUF_INIT;
+	struct pkg_lines it;
 	struct dpkg_para pa;
 	const struct dpkg_field *last = NULL; /* tracked field just read */
-	const char *p = buf, *end = buf + len;
-	const char *nul = memchr(buf, '\0', len);
-	size_t lineno = 0;
+	const char *p;
+	size_t n;
 	size_t nr0 = lines->nr;
 	int rc = 0;
 
 	memset(&pa, 0, sizeof(pa));
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol ? eol + 1 : end;
+	pkg_lines_init(&it, buf, len, name);
+	while ((rc = pkg_lines_next(&it, &p, &n, err)) > 0) {
+		const char *eol = p + n;
 		const char *colon, *v, *ve;
 		struct dpkg_field *f;
-
-		if (!eol)
-			eol = end;
-		lineno++;
-		if (nul && nul < next) {
-			rc = ed_err_set(err, ED_EPARSE, "%s:%zu: NUL byte",
-					name, lineno);
-			goto out;
-		}
-		if (eol > p && eol[-1] == '\r')
-			eol--;
 
 		if (eol == p) {
 			rc = end_paragraph(lines, &tmp, &pa, name, err);
@@ -237,7 +226,6 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 				goto out;
 			memset(&pa, 0, sizeof(pa));
 			last = NULL;
-			p = next;
 			continue;
 		}
 
@@ -251,23 +239,20 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 			v = p;
 			while (v < eol && is_blank(*v))
 				v++;
-			if (v == eol) {
-				p = next;
+			if (v == eol)
 				continue;
-			}
 			if (!pa.line) {
 				rc = ed_err_set(err, ED_EPARSE,
 						"%s:%zu: continuation line outside a field",
-						name, lineno);
+						name, it.lineno);
 				goto out;
 			}
 			if (last) {
 				rc = ed_err_set(err, ED_EPARSE,
 						"%s:%zu: continuation of single-line field",
-						name, lineno);
+						name, it.lineno);
 				goto out;
 			}
-			p = next;
 			continue;
 		}
 
@@ -275,7 +260,7 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 		if (!colon || colon == p) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu: expected 'Field: value' or a continuation line",
-					name, lineno);
+					name, it.lineno);
 			goto out;
 		}
 		for (v = p; v < colon; v++)
@@ -284,11 +269,11 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 		if (v < colon) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu: field name '%.*s' contains whitespace",
-					name, lineno, (int)(colon - p), p);
+					name, it.lineno, (int)(colon - p), p);
 			goto out;
 		}
 		if (!pa.line)
-			pa.line = lineno;
+			pa.line = it.lineno;
 
 		f = tracked_field(&pa, p, (size_t)(colon - p));
 		last = f;
@@ -296,8 +281,8 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 			if (f->line) {
 				rc = ed_err_set(err, ED_EPARSE,
 						"%s:%zu: duplicate '%.*s' field",
-						name, lineno, (int)(colon - p),
-						p);
+						name, it.lineno,
+						(int)(colon - p), p);
 				goto out;
 			}
 			v = colon + 1;
@@ -308,10 +293,11 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 				ve--;
 			f->p = v;
 			f->len = (size_t)(ve - v);
-			f->line = lineno;
+			f->line = it.lineno;
 		}
-		p = next;
 	}
+	if (rc < 0)
+		goto out;
 	rc = end_paragraph(lines, &tmp, &pa, name, err);
 
 out:

@@ -42,31 +42,19 @@ int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		    const char *name, struct ed_err *err)
 {
 	struct ed_buf tmp = ED_BUF_INIT;
-	const char *p = buf, *end = buf + len;
-	const char *nul = memchr(buf, '\0', len);
-	size_t lineno = 0, nr0 = lines->nr;
+	struct pkg_lines it;
+	const char *p;
+	size_t n0, nr0 = lines->nr;
 	int rc = 0;
 
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol ? eol + 1 : end;
+	pkg_lines_init(&it, buf, len, name);
+	while ((rc = pkg_lines_next(&it, &p, &n0, err)) > 0) {
+		const char *eol = p + n0;
 		const char *f[5], *q;
 		size_t flen[5], n = 0, i;
 
-		if (!eol)
-			eol = end;
-		lineno++;
-		if (nul && nul < next) {
-			rc = ed_err_set(err, ED_EPARSE, "%s:%zu: NUL byte",
-					name, lineno);
-			goto out;
-		}
-		if (eol > p && eol[-1] == '\r')
-			eol--;
-		if (eol == p) {
-			p = next;
+		if (eol == p)
 			continue;
-		}
 
 		q = p;
 		for (;;) {
@@ -87,28 +75,26 @@ int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		if (n != 5) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu: expected 5 tab-separated fields",
-					name, lineno);
+					name, it.lineno);
 			goto out;
 		}
 		for (i = 0; i < 5; i++) {
 			if (i != 1 && !flen[i]) {
 				rc = ed_err_set(err, ED_EPARSE,
 						"%s:%zu: empty field %zu", name,
-						lineno, i + 1);
+						it.lineno, i + 1);
 				goto out;
 			}
 		}
 		if (!all_digits(f[1], flen[1])) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu: epoch '%.*s' is not a number",
-					name, lineno, (int)flen[1], f[1]);
+					name, it.lineno, (int)flen[1], f[1]);
 			goto out;
 		}
 		/* Imported signing keys, not software. */
-		if (flen[0] == 10 && !memcmp(f[0], "gpg-pubkey", 10)) {
-			p = next;
+		if (flen[0] == 10 && !memcmp(f[0], "gpg-pubkey", 10))
 			continue;
-		}
 
 		ed_buf_reset(&tmp);
 		snapshot_quote(&tmp, f[0], flen[0]);
@@ -127,7 +113,6 @@ int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		ed_buf_addch(&tmp, '-');
 		snapshot_quote(&tmp, f[3], flen[3]);
 		ed_strvec_take(lines, ed_xmemdup(tmp.ptr, tmp.len));
-		p = next;
 	}
 
 out:

@@ -21,6 +21,7 @@ expect_exit 0 "--version" "$ENVDRIFT" --version
 expect_grep "--version prints a version" "^envdrift [0-9]+\.[0-9]+" "$TMP/out"
 expect_exit 0 "--help" "$ENVDRIFT" --help
 expect_grep "--help lists collect" "collect" "$TMP/out"
+expect_grep "--help lists exit status 3 (scan)" "3 a scan$" "$TMP/out"
 expect_exit 0 "collect --help" "$ENVDRIFT" collect --help
 expect_grep "collect --help lists --root" "--root" "$TMP/out"
 expect_exit 2 "unknown command" "$ENVDRIFT" frobnicate

@@ -1,5 +1,6 @@
 #!/bin/sh
-# make lint: cppcheck and gcc -fanalyzer over the project's own sources.
+# make lint: cppcheck and gcc -fanalyzer over the project's own sources,
+# and the structure checks of tests/lint/structure.sh.
 # cppcheck must report nothing; -fanalyzer findings must all be listed in
 # tests/lint/fanalyzer.supp (reviewed false positives). A file that does
 # not compile fails the lint (its findings would otherwise go unseen).
@@ -7,6 +8,10 @@ set -u
 cd "$(dirname "$0")/../.."
 SRC=$(ls core/*.c collector/*.c collector/fleet/*.c differ/*.c reports/*.c cli/*.c baselines/*.c 2>/dev/null)
 fail=0
+
+# structure: file sizes and file-level call cycles (tests/lint/structure.sh,
+# over BUILD's objects, which make lint builds first)
+sh tests/lint/structure.sh || fail=1
 
 if ! command -v cppcheck >/dev/null; then
 	echo "lint: cppcheck is not installed (make deps-test installs it)" >&2

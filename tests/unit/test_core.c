@@ -23,6 +23,7 @@
 #include "core/hmac.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
+#include "tests/unit/helpers.h"
 
 struct fixture {
 	char tmp[64];
@@ -83,20 +84,6 @@ static const char *sandbox_path(struct fixture *f, const char *name)
 	return f->path.ptr;
 }
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static int starts_with(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
 /* ---- ed_buf ---- */
 
 static void test_buf_starts_empty_and_nul_terminated(void **state)
@@ -152,7 +139,7 @@ static void test_buf_addf_formats_long_strings(void **state)
 	ed_buf_adds(&b, "head:");
 	ed_buf_addf(&b, "%d-%s-%s", 42, "mid", big);
 	assert_int_equal(b.len, strlen("head:") + strlen("42-mid-") + 999);
-	assert_true(starts_with(b.ptr, "head:42-mid-xxx"));
+	assert_true(ut_starts_with(b.ptr, "head:42-mid-xxx"));
 	assert_int_equal(b.ptr[b.len - 1], 'x');
 	assert_int_equal(b.ptr[b.len], '\0');
 	ed_buf_release(&b);
@@ -187,7 +174,7 @@ static void test_buf_read_file_reads_whole_file(void **state)
 	struct ed_buf b = ED_BUF_INIT;
 	const char *p = sandbox_path(f, "small");
 
-	write_file(p, "one\ntwo\n", 8);
+	ut_write_file(p, "one\ntwo\n", 8, 0644);
 	ed_buf_adds(&b, ">");
 	assert_int_equal(ed_buf_read_file(&b, p, 100, &f->err), 0);
 	assert_string_equal(b.ptr, ">one\ntwo\n");
@@ -200,7 +187,7 @@ static void test_buf_read_file_at_exact_cap_is_complete(void **state)
 	struct ed_buf b = ED_BUF_INIT;
 	const char *p = sandbox_path(f, "exact");
 
-	write_file(p, "12345678", 8);
+	ut_write_file(p, "12345678", 8, 0644);
 	assert_int_equal(ed_buf_read_file(&b, p, 8, &f->err), 0);
 	assert_int_equal(b.len, 8);
 	ed_buf_release(&b);
@@ -213,11 +200,11 @@ static void test_buf_read_file_over_cap_is_partial(void **state)
 	const char *p = sandbox_path(f, "big");
 	int rc;
 
-	write_file(p, "0123456789", 10);
+	ut_write_file(p, "0123456789", 10, 0644);
 	rc = ed_buf_read_file(&b, p, 4, &f->err);
 	assert_int_equal(rc, ED_EPARTIAL);
 	assert_int_equal(f->err.code, ED_EPARTIAL);
-	assert_true(starts_with(f->err.msg, p));
+	assert_true(ut_starts_with(f->err.msg, p));
 	assert_non_null(strstr(f->err.msg, "larger than 4 bytes"));
 	assert_int_equal(b.len, 4);
 	assert_string_equal(b.ptr, "0123");
@@ -235,7 +222,7 @@ static void test_buf_read_file_missing_is_notfound(void **state)
 	assert_int_equal(rc, ED_ENOTFOUND);
 	assert_int_equal(f->err.code, ED_ENOTFOUND);
 	assert_int_equal(errno, ENOENT);
-	assert_true(starts_with(f->err.msg, p));
+	assert_true(ut_starts_with(f->err.msg, p));
 	assert_int_equal(b.len, 0);
 	ed_buf_release(&b);
 }
@@ -246,7 +233,7 @@ static void test_buf_read_file_directory_is_eio(void **state)
 	struct ed_buf b = ED_BUF_INIT;
 
 	assert_int_equal(ed_buf_read_file(&b, f->tmp, 100, &f->err), ED_EIO);
-	assert_true(starts_with(f->err.msg, f->tmp));
+	assert_true(ut_starts_with(f->err.msg, f->tmp));
 	ed_buf_release(&b);
 }
 
@@ -337,7 +324,7 @@ static void test_err_truncates_with_ellipsis(void **state)
 	ed_err_errno(&err, ED_EIO, EACCES, "%s", big);
 	assert_string_equal(err.msg + strlen(err.msg) - 3, "...");
 	ed_err_prefix(&err, "%s", "ctx");
-	assert_true(starts_with(err.msg, "ctx: yyy"));
+	assert_true(ut_starts_with(err.msg, "ctx: yyy"));
 	assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
 	assert_string_equal(err.msg + strlen(err.msg) - 3, "...");
 }
@@ -593,10 +580,10 @@ static void test_hmac_generate_refuses_existing_file(void **state)
 	const char *p = sandbox_path(f, "existing.key");
 	struct ed_buf b = ED_BUF_INIT;
 
-	write_file(p, "keep me\n", 8);
+	ut_write_file(p, "keep me\n", 8, 0644);
 	assert_int_equal(ed_hmac_generate(p, 0600, &f->err), ED_EIO);
 	assert_int_equal(f->err.code, ED_EIO);
-	assert_true(starts_with(f->err.msg, p));
+	assert_true(ut_starts_with(f->err.msg, p));
 	assert_non_null(strstr(f->err.msg, "File exists"));
 	/* the existing file is neither overwritten nor removed */
 	assert_int_equal(ed_buf_read_file(&b, p, 100, &f->err), 0);
@@ -613,7 +600,7 @@ static void test_hmac_load_missing_is_notfound(void **state)
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_ENOTFOUND);
 	assert_null(k);
 	assert_int_equal(f->err.code, ED_ENOTFOUND);
-	assert_true(starts_with(f->err.msg, p));
+	assert_true(ut_starts_with(f->err.msg, p));
 	assert_non_null(strstr(f->err.msg, "not found"));
 }
 
@@ -623,18 +610,18 @@ static void test_hmac_load_rejects_bad_length(void **state)
 	const char *p = sandbox_path(f, "short.key");
 	struct ed_hmac *k = NULL;
 
-	write_file(p, "abcdef\n", 7);
+	ut_write_file(p, "abcdef\n", 7, 0644);
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_EKEY);
 	assert_null(k);
 	assert_int_equal(f->err.code, ED_EKEY);
-	assert_true(starts_with(f->err.msg, p));
+	assert_true(ut_starts_with(f->err.msg, p));
 	assert_non_null(strstr(f->err.msg, "64 hex digits"));
 	/* 65 digits */
-	write_file(p, "00000000000000000000000000000000000000000000000000000000000000000\n", 66);
+	ut_write_file(p, "00000000000000000000000000000000000000000000000000000000000000000\n", 66, 0644);
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_EKEY);
 	assert_null(k);
 	/* empty */
-	write_file(p, "", 0);
+	ut_write_file(p, "", 0, 0644);
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_EKEY);
 	assert_null(k);
 }
@@ -645,11 +632,11 @@ static void test_hmac_load_rejects_bad_hex(void **state)
 	const char *p = sandbox_path(f, "badhex.key");
 	struct ed_hmac *k = NULL;
 
-	write_file(p, "000000000000000000000000000000000000000000000000000000000000000g\n", 65);
+	ut_write_file(p, "000000000000000000000000000000000000000000000000000000000000000g\n", 65, 0644);
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_EKEY);
 	assert_null(k);
 	assert_int_equal(f->err.code, ED_EKEY);
-	assert_true(starts_with(f->err.msg, p));
+	assert_true(ut_starts_with(f->err.msg, p));
 	assert_non_null(strstr(f->err.msg, "bad hex"));
 }
 
@@ -658,7 +645,7 @@ static void load_key(struct fixture *f, struct ed_hmac **k, const char *name,
 {
 	const char *p = sandbox_path(f, name);
 
-	write_file(p, hex, strlen(hex));
+	ut_write_file(p, hex, strlen(hex), 0644);
 	assert_int_equal(ed_hmac_load(k, p, &f->err), 0);
 	assert_non_null(*k);
 }
@@ -683,7 +670,7 @@ static void test_hmac_token_is_deterministic_per_key(void **state)
 	ed_hmac_token(k1, &other, "s3cres", 6);
 
 	assert_int_equal(t1.len, 5 + 64);
-	assert_true(starts_with(t1.ptr, "hmac:"));
+	assert_true(ut_starts_with(t1.ptr, "hmac:"));
 	for (i = 5; i < t1.len; i++)
 		assert_non_null(strchr("0123456789abcdef", t1.ptr[i]));
 	assert_string_equal(t1.ptr, t1again.ptr);
@@ -721,7 +708,7 @@ static void test_hmac_token_matches_reference_vector(void **state)
 	 */
 	load_key(f, &k, "rfc", "4a6566654a6566654a6566654a6566654a6566654a6566654a6566654a656665\n");
 	ed_hmac_token(k, &t, "what do ya want for nothing?", 28);
-	assert_true(starts_with(t.ptr, "hmac:"));
+	assert_true(ut_starts_with(t.ptr, "hmac:"));
 	assert_int_equal(t.len, 69);
 	assert_string_equal(t.ptr, "hmac:167f928588c5cc2eef8e3093caa0e87c9ff566a14794aa61648d81621a2a40c6");
 	ed_buf_release(&t);

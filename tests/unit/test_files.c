@@ -30,6 +30,7 @@
 #include "collector/vfs.h"
 #include "core/alloc.h"
 #include "core/hmac.h"
+#include "tests/unit/helpers.h"
 
 #define FILES_FIXTURES FIXTURE_DIR "/files"
 
@@ -73,25 +74,10 @@ static void path_in(struct ed_buf *out, const struct fx *f, const char *rel)
 	ed_buf_addf(out, "%s/%s", f->root, rel);
 }
 
-static void write_file(const struct fx *f, const char *rel, const void *data,
-                       size_t len, mode_t mode)
-{
-	struct ed_buf p = ED_BUF_INIT;
-	int fd;
-
-	path_in(&p, f, rel);
-	fd = open(p.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
-	assert_int_equal(chmod(p.ptr, mode), 0);
-	ed_buf_release(&p);
-}
-
 static void write_str(const struct fx *f, const char *rel, const char *s,
                       mode_t mode)
 {
-	write_file(f, rel, s, strlen(s), mode);
+	ut_write_text_in(f->root, rel, s, mode);
 }
 
 static void copy_fixture(const struct fx *f, const char *rel, mode_t mode)
@@ -101,7 +87,7 @@ static void copy_fixture(const struct fx *f, const char *rel, mode_t mode)
 
 	ed_buf_addf(&src, "%s/%s", FILES_FIXTURES, rel);
 	assert_int_equal(ed_buf_read_file(&data, src.ptr, 1 << 20, &err), 0);
-	write_file(f, rel, data.ptr, data.len, mode);
+	ut_write_file_in(f->root, rel, data.ptr, data.len, mode);
 	ed_buf_release(&src);
 	ed_buf_release(&data);
 }
@@ -164,7 +150,7 @@ static void write_private_key(struct fx *f, const char *rel, mode_t mode)
 	        1);
 	n = BIO_get_mem_data(bio, &pem);
 	assert_true(n > 0);
-	write_file(f, rel, pem, (size_t)n, mode);
+	ut_write_file_in(f->root, rel, pem, (size_t)n, mode);
 	body = strchr(pem, '\n') + 1;
 	eol = memchr(body, '\n', (size_t)(pem + n - body));
 	ed_buf_reset(&f->pem_body);
@@ -205,7 +191,7 @@ static void build_tree(struct fx *f)
 	write_str(f, "etc/app/orphan.conf", "owned = by nobody known\n", 0644);
 	chown_in(f, "etc/app/orphan.conf", 4242, 4343);
 	write_str(f, "etc/setuid-tool", "#!/bin/sh\n", 04755);
-	write_file(f, "etc/blob.bin", blob, sizeof(blob), 0644);
+	ut_write_file_in(f->root, "etc/blob.bin", blob, sizeof(blob), 0644);
 	write_str(f, "etc/caf\xe9.conf", "x = 1\n", 0644);
 	write_str(f, "etc/latin1.conf", "name = caf\xe9\n", 0644);
 	make_symlink(f, "/", "etc/root-link");

@@ -18,6 +18,7 @@
 #include "collector/internal.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "tests/unit/helpers.h"
 
 #define KDIR FIXTURE_DIR "/kernel"
 
@@ -106,19 +107,6 @@ static void read_fixture(struct ed_buf *b, const char *path)
 	struct ed_err err = ED_ERR_INIT;
 
 	assert_int_equal(ed_buf_read_file(b, path, 1 << 20, &err), 0);
-}
-
-static void write_file(const char *dir, const char *rel, const char *text)
-{
-	struct ed_buf path = ED_BUF_INIT;
-	FILE *fp;
-
-	ed_buf_addf(&path, "%s/%s", dir, rel);
-	fp = fopen(path.ptr, "w");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-	ed_buf_release(&path);
 }
 
 static void make_dir(const char *dir, const char *rel)
@@ -260,7 +248,7 @@ static void test_kernel_bad_os_release_fails_the_collector(void **state)
 	struct fixture *f = *state;
 
 	make_dir(f->tmp, "etc");
-	write_file(f->tmp, "etc/os-release", "ID=debian\nNAME=\"Debian\n");
+	ut_write_text_in(f->tmp, "etc/os-release", "ID=debian\nNAME=\"Debian\n", 0644);
 	assert_int_equal(run(f, f->tmp), ED_EPARSE);
 	assert_string_equal(f->err.msg,
 	                    "etc/os-release:2: unterminated double quote");
@@ -308,7 +296,7 @@ static void test_kernel_absolute_link_resolves_inside_root(void **state)
 	make_dir(f->tmp, "etc");
 	make_dir(f->tmp, "usr");
 	make_dir(f->tmp, "usr/lib");
-	write_file(f->tmp, "usr/lib/os-release", "ID=inside-the-image\n");
+	ut_write_text_in(f->tmp, "usr/lib/os-release", "ID=inside-the-image\n", 0644);
 	ed_buf_addf(&link, "%s/etc/os-release", f->tmp);
 	assert_int_equal(symlink("/usr/lib/os-release", link.ptr), 0);
 	assert_int_equal(run(f, f->tmp), 0);
@@ -337,8 +325,9 @@ static void test_kernel_records_installed_memory(void **state)
 	struct fixture *f = *state;
 
 	make_dir(f->tmp, "proc");
-	write_file(f->tmp, "proc/meminfo",
-	           "MemTotal:        2030320 kB\nMemFree:          123456 kB\n");
+	ut_write_text_in(f->tmp, "proc/meminfo",
+	                 "MemTotal:        2030320 kB\nMemFree:          123456 kB\n",
+	                 0644);
 	assert_int_equal(run(f, f->tmp), 0);
 	file_lines(f, "kernel");
 	assert_int_equal(f->lines.nr, 1);

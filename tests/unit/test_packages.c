@@ -483,6 +483,70 @@ static void test_packages_collect_fails_on_malformed_status(void **state)
 	assert_int_equal(st->meta.nr, 0);
 }
 
+/* ---- the parsers' line reader ---- */
+
+static void test_packages_lines_strip_crlf_and_count(void **state)
+{
+	struct pkg_state *st = *state;
+	static const char in[] = "one\r\n\ntwo\n\r\nlast";
+	static const char *const want[] = { "one", "", "two", "", "last" };
+	struct pkg_lines it;
+	const char *p;
+	size_t n, i = 0;
+	int rc;
+
+	pkg_lines_init(&it, in, sizeof(in) - 1, "t");
+	while ((rc = pkg_lines_next(&it, &p, &n, &st->err)) > 0) {
+		assert_true(i < ED_ARRAY_SIZE(want));
+		assert_int_equal(n, strlen(want[i]));
+		assert_memory_equal(p, want[i], n);
+		assert_int_equal(it.lineno, i + 1);
+		i++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(i, ED_ARRAY_SIZE(want));
+	/* past the end it stays at the end */
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), 0);
+	assert_int_equal(st->err.code, 0);
+}
+
+static void test_packages_lines_empty_buffer_has_no_line(void **state)
+{
+	struct pkg_state *st = *state;
+	struct pkg_lines it;
+	const char *p = NULL;
+	size_t n = 0;
+
+	pkg_lines_init(&it, "", 0, "t");
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), 0);
+	assert_null(p);
+	assert_int_equal(it.lineno, 0);
+	pkg_lines_init(&it, "\n", 1, "t");
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), 0);
+}
+
+static void test_packages_lines_refuse_nul_with_its_line(void **state)
+{
+	struct pkg_state *st = *state;
+	static const char in[] = "a\nb\0c\nd\n";
+	struct pkg_lines it;
+	const char *p;
+	size_t n;
+
+	pkg_lines_init(&it, in, sizeof(in) - 1, "db");
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), 1);
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), ED_EPARSE);
+	assert_int_equal(st->err.code, ED_EPARSE);
+	assert_string_equal(st->err.msg, "db:2: NUL byte");
+	/* a NUL just before the newline is in that line too */
+	ed_err_clear(&st->err);
+	pkg_lines_init(&it, "x\0\n", 3, "db");
+	assert_int_equal(pkg_lines_next(&it, &p, &n, &st->err), ED_EPARSE);
+	assert_string_equal(st->err.msg, "db:1: NUL byte");
+}
+
 #define PKG_TEST(f) cmocka_unit_test_setup_teardown(f, pkg_setup, pkg_teardown)
 
 int main(void)
@@ -499,6 +563,9 @@ int main(void)
 		PKG_TEST(test_packages_rpm_parses_query_and_drops_gpg_pubkey),
 		PKG_TEST(test_packages_rpm_normalises_epoch),
 		PKG_TEST(test_packages_rpm_rejects_malformed_input),
+		PKG_TEST(test_packages_lines_strip_crlf_and_count),
+		PKG_TEST(test_packages_lines_empty_buffer_has_no_line),
+		PKG_TEST(test_packages_lines_refuse_nul_with_its_line),
 		PKG_TEST(test_packages_collect_dpkg_root),
 		PKG_TEST(test_packages_collect_empty_root_is_not_collected),
 		PKG_TEST(test_packages_collect_apk_root),

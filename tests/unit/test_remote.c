@@ -25,6 +25,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hmac.h"
+#include "tests/unit/helpers.h"
 
 struct fixture {
 	struct collect_config *cfg;
@@ -157,16 +158,6 @@ static void assert_same(const struct snapshot *a, const struct snapshot *b,
 	assert_true(compared > 3);
 }
 
-static void write_file(const char *path, const char *data, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
-	assert_int_equal(close(fd), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 /*
  * A fixture config whose include is a temporary tree: the script runs on
  * this machine and reads that tree, the direct collect reads it too.
@@ -190,18 +181,18 @@ static void test_tree_identical(void **state)
 	assert_int_equal(mkdir(path.ptr, 0750), 0);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/conf/a.conf", f->tmp);
-	write_file(path.ptr, "key = value\nno newline at end", 0644);
+	ut_write_text(path.ptr, "key = value\nno newline at end", 0644);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/conf/sub dir/it's \"quoted\" $(x).conf", f->tmp);
-	write_file(path.ptr, "x=1\n", 0600);
+	ut_write_text(path.ptr, "x=1\n", 0600);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/conf/sub dir/", f->tmp);
 	for (i = 0; i < 12; i++)
 		ed_buf_adds(&path, "long-component-name-");
-	write_file(path.ptr, "long\n", 0644);
+	ut_write_text(path.ptr, "long\n", 0644);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/conf/empty", f->tmp);
-	write_file(path.ptr, "", 0644);
+	ut_write_text(path.ptr, "", 0644);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/conf/binary", f->tmp);
 	memset(big, 0, sizeof(big));
@@ -233,7 +224,7 @@ static void test_tree_identical(void **state)
 	ed_buf_addf(&yaml, "files:\n  include:\n    - %s/conf/**\n", f->tmp);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/config.yaml", f->tmp);
-	write_file(path.ptr, yaml.ptr, 0644);
+	ut_write_text(path.ptr, yaml.ptr, 0644);
 	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
 
 	scan_here(f, cfg, img, &warnings);
@@ -361,7 +352,7 @@ static void test_paths_are_quoted(void **state)
 	ed_buf_addf(&yaml, "files:\n  include:\n    - \"%s/x'; touch %s; '/**\"\n",
 		    f->tmp, pwned.ptr);
 	ed_buf_addf(&path, "%s/q.yaml", f->tmp);
-	write_file(path.ptr, yaml.ptr, 0644);
+	ut_write_text(path.ptr, yaml.ptr, 0644);
 	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
 	remote_command(&cmd, cfg, 1);
 	assert_int_equal(strncmp(cmd.ptr, "sudo -n /bin/sh -c '", 20), 0);
@@ -423,10 +414,10 @@ static void test_toggle_commands(void **state)
 	const char *t;
 
 	ed_buf_addf(&path, "%s/broken.yaml", f->tmp);
-	write_file(path.ptr, "{unclosed: [\n", 0644);
+	ut_write_text(path.ptr, "{unclosed: [\n", 0644);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/noexec", f->tmp);
-	write_file(path.ptr, "a=1\n", 0644);
+	ut_write_text(path.ptr, "a=1\n", 0644);
 	ed_buf_addf(&yaml,
 		    "collectors: {packages: false, kernel: false, sysctl: false,"
 		    " services: false, files: false}\n"
@@ -441,7 +432,7 @@ static void test_toggle_commands(void **state)
 		    f->tmp, path.ptr);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/toggles.yaml", f->tmp);
-	write_file(path.ptr, yaml.ptr, 0644);
+	ut_write_text(path.ptr, yaml.ptr, 0644);
 	if (collect_config_load(&cfg, path.ptr, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(cfg->toggle_cmds_nr, 7);

@@ -16,6 +16,7 @@
 
 #include "collector/internal.h"
 #include "core/alloc.h"
+#include "tests/unit/helpers.h"
 
 struct fx {
 	struct ed_buf out, errline;
@@ -41,14 +42,6 @@ static int teardown(void **state)
 	ed_buf_release(&f->errline);
 	free(f);
 	return 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int run(struct fx *f, const char *script, size_t max, int timeout_ms)
@@ -88,11 +81,11 @@ static void test_run_stdin_is_dev_null(void **state)
 static void test_run_kills_a_hung_child_at_the_deadline(void **state)
 {
 	struct fx *f = *state;
-	long long t0 = now_ms();
+	long long t0 = ut_now_ms();
 
 	assert_int_equal(run(f, "echo started; exec sleep 30", 1024, 300), ED_EIO);
 	assert_non_null(strstr(f->err.msg, "no answer within 300 ms"));
-	assert_true(now_ms() - t0 < 5000);
+	assert_true(ut_now_ms() - t0 < 5000);
 	assert_true(WIFSIGNALED(f->status));
 }
 

@@ -29,6 +29,7 @@
 
 #include "collector/fleet/internal.h"
 #include "core/alloc.h"
+#include "tests/unit/helpers.h"
 
 #include <openssl/evp.h>
 
@@ -43,14 +44,6 @@ struct fx {
 	struct ed_buf key_rsa; /* authorized RSA user key */
 	struct ed_buf key_bad; /* ed25519 key not in authorized_keys */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -68,15 +61,6 @@ static int sh(const char *fmt, ...)
 		fprintf(stderr, "test_ssh: failed (%d): %s\n", rc, cmd.ptr);
 	ed_buf_release(&cmd);
 	return rc;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
 }
 
 static char *read_text(const char *path)
@@ -214,7 +198,7 @@ static pid_t start_sshd(const char *dir, const char *name, unsigned port,
 		    port, hostkeys, dir, name, dir);
 	ed_buf_addf(&path, "%s/%s_config", dir, name);
 	ed_buf_addf(&log, "%s/%s.log", dir, name);
-	write_file(path.ptr, cfg.ptr);
+	ut_write_text(path.ptr, cfg.ptr, 0644);
 	pid = fork();
 	if (pid == 0) {
 		execl(SSHD, SSHD, "-D", "-f", path.ptr, "-E", log.ptr,
@@ -299,7 +283,7 @@ static int group_setup(void **state)
 		struct ed_buf line = ED_BUF_INIT;
 
 		ed_buf_addf(&line, "[127.0.0.1]:%u %s\n", f->port, pub);
-		write_file(f->known.ptr, line.ptr);
+		ut_write_text(f->known.ptr, line.ptr, 0644);
 		ed_buf_release(&line);
 	}
 	free(pub);
@@ -531,9 +515,9 @@ static void test_ssh_silent_server_hits_connect_timeout(void **state)
 	/* it listens but never accepts nor speaks: the banner never comes */
 	base_opts(f, &o, keys);
 	o.connect_timeout_ms = 500;
-	t0 = now_ms();
+	t0 = ut_now_ms();
 	assert_int_equal(run_n(&g, 1, port, "true", &o, NULL, &err), 0);
-	assert_true(now_ms() - t0 < 3000);
+	assert_true(ut_now_ms() - t0 < 3000);
 	expect_all(&g, SSH_TIMED_OUT);
 	assert_non_null(strstr(g.v[0].msg, "(--connect-timeout 0.5 s)"));
 	close(fd);
@@ -627,7 +611,7 @@ static void test_ssh_unknown_host_key_is_refused(void **state)
 	char *text;
 
 	ed_buf_addf(&path, "%s/known_empty", f->dir);
-	write_file(path.ptr, "");
+	ut_write_text(path.ptr, "", 0644);
 	base_opts(f, &o, keys);
 	o.known_hosts = path.ptr;
 	assert_int_equal(run_n(&g, 1, f->port, "true", &o, NULL, &err), 0);
@@ -703,7 +687,7 @@ static void test_ssh_changed_host_key_is_refused_even_with_accept_new(void **sta
 
 	ed_buf_addf(&path, "%s/known_changed", f->dir);
 	ed_buf_addf(&line, "[127.0.0.1]:%u %s\n", f->port, pub);
-	write_file(path.ptr, line.ptr);
+	ut_write_text(path.ptr, line.ptr, 0644);
 	base_opts(f, &o, keys);
 	o.known_hosts = path.ptr;
 	o.accept_new = 1;
@@ -784,7 +768,7 @@ static void test_ssh_bad_known_hosts_lines_only_warn(void **state)
 	ed_buf_addf(&path, "%s/known_messy", f->dir);
 	ed_buf_addf(&text, "this is garbage\n@cert-authority *.example %s\n%s",
 		    ca, good);
-	write_file(path.ptr, text.ptr);
+	ut_write_text(path.ptr, text.ptr, 0644);
 	base_opts(f, &o, keys);
 	o.known_hosts = path.ptr;
 	assert_int_equal(run_n(&g, 1, f->port, "true", &o, &w, &err), 0);
@@ -811,7 +795,7 @@ static void test_ssh_hashed_known_hosts_match(void **state)
 	char *text = read_text(f->known.ptr);
 
 	ed_buf_addf(&path, "%s/known_hashed", f->dir);
-	write_file(path.ptr, text);
+	ut_write_text(path.ptr, text, 0644);
 	free(text);
 	assert_int_equal(sh("ssh-keygen -H -f %s >/dev/null 2>&1", path.ptr), 0);
 	text = read_text(path.ptr);
@@ -832,12 +816,12 @@ static void test_ssh_deadline_stops_a_slow_command(void **state)
 	const char *keys[2];
 	struct got g = { 0 };
 	struct ed_err err = ED_ERR_INIT;
-	long long t0 = now_ms();
+	long long t0 = ut_now_ms();
 
 	base_opts(f, &o, keys);
 	o.deadline_ms = 1000;
 	assert_int_equal(run_n(&g, 1, f->port, "sleep 30", &o, NULL, &err), 0);
-	assert_true(now_ms() - t0 < 3000);
+	assert_true(ut_now_ms() - t0 < 3000);
 	expect_all(&g, SSH_TIMED_OUT);
 	assert_non_null(strstr(g.v[0].msg, "(--deadline 1 s)"));
 	got_release(&g);
@@ -1194,7 +1178,7 @@ static void test_ssh_throughput(void **state)
 	base_opts(f, &o, keys);
 	o.jobs = 10;
 	getrusage(RUSAGE_SELF, &a);
-	t0 = now_ms();
+	t0 = ut_now_ms();
 	assert_int_equal(run_n(&g, 50, f->port, "true", &o, NULL, &err), 0);
 	getrusage(RUSAGE_SELF, &b);
 	expect_all(&g, SSH_COLLECTED);
@@ -1203,7 +1187,7 @@ static void test_ssh_throughput(void **state)
 	      (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec +
 		       b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1000.0;
 	printf("test_ssh: 50 hosts at jobs 10: %lld ms wall, %.2f ms client CPU per host\n",
-	       now_ms() - t0, cpu / 50);
+	       ut_now_ms() - t0, cpu / 50);
 	got_release(&g);
 }
 

@@ -19,6 +19,7 @@
 
 #include "collector/fleet/internal.h"
 #include "core/alloc.h"
+#include "tests/unit/helpers.h"
 
 #define ED_A "AAAAC3NzaC1lZDI1NTE5AAAAIIoHXeQ90PlOp1b0QEwDaPWIDiii0SSKcwoUehCPsczt"
 #define ED_A_FP "SHA256:T9GkVY63jivv5bI/Ax3LLHfFLLf7j0lNxwzzydnUeyg"
@@ -69,15 +70,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
-
 static char *read_text(const char *path)
 {
 	struct ed_buf b = ED_BUF_INIT;
@@ -91,7 +83,7 @@ static void load(struct fx *f, const char *text)
 {
 	ssh_known_free(f->kh);
 	f->kh = NULL;
-	write_file(f->path, text);
+	ut_write_text(f->path, text, 0644);
 	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err), 0);
 }
 

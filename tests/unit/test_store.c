@@ -29,6 +29,7 @@
 #include "core/snapshot.h"
 #include "core/store.h"
 #include "core/strvec.h"
+#include "tests/unit/helpers.h"
 
 #define MAX_GIT_ARGS 16
 
@@ -229,11 +230,6 @@ static void assert_fsck_clean(struct fixture *f)
 		fail_msg("git fsck --strict complained: %s", f->git_err.ptr);
 }
 
-static int starts_with(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
 /* Split NUL- or newline-terminated records of b into a sorted vector. */
 static void split_records(struct ed_strvec *out, const struct ed_buf *b,
 			  char term)
@@ -363,7 +359,7 @@ static void test_store_init_refuses_non_empty_dir(void **state)
 	close(fd);
 	assert_int_equal(store_init(f->repo.ptr, 0, &f->err), ED_ERROR);
 	assert_int_equal(f->err.code, ED_ERROR);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "not empty"));
 	assert_int_equal(access(p.ptr, F_OK), 0);
 	ed_buf_release(&p);
@@ -378,7 +374,7 @@ static void test_store_open_plain_git_repo_is_notfound(void **state)
 	assert_int_equal(store_open(&st, f->repo.ptr, &f->err), ED_ENOTFOUND);
 	assert_null(st);
 	assert_int_equal(f->err.code, ED_ENOTFOUND);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "not an envdrift state repository"));
 }
 
@@ -390,7 +386,7 @@ static void test_store_open_plain_bare_repo_is_notfound(void **state)
 	git_ok(f, NULL, NULL, "init", "-q", "--bare", f->repo.ptr, NULL);
 	assert_int_equal(store_open(&st, f->repo.ptr, &f->err), ED_ENOTFOUND);
 	assert_null(st);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "no envdrift.version"));
 }
 
@@ -402,7 +398,7 @@ static void test_store_open_missing_dir_is_notfound(void **state)
 	assert_int_equal(store_open(&st, f->repo.ptr, &f->err), ED_ENOTFOUND);
 	assert_null(st);
 	assert_int_equal(f->err.code, ED_ENOTFOUND);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "envdrift init"));
 }
 
@@ -415,7 +411,7 @@ static void test_store_open_unknown_version_is_an_error(void **state)
 	git_ok(f, NULL, f->repo.ptr, "config", "envdrift.version", "2", NULL);
 	assert_int_equal(store_open(&st, f->repo.ptr, &f->err), ED_ERROR);
 	assert_null(st);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "version '2'"));
 }
 
@@ -959,7 +955,7 @@ static void test_store_check_key_records_then_verifies(void **state)
 	assert_int_equal(store_check_key(f->st, k1, &f->err), 0);
 	assert_int_equal(store_check_key(f->st, k2, &f->err), ED_EKEY);
 	assert_int_equal(f->err.code, ED_EKEY);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "does not match"));
 	/* a fresh open reads the recorded fingerprint */
 	assert_int_equal(store_open(&f->st2, f->repo.ptr, &f->err), 0);
@@ -991,7 +987,7 @@ static void test_store_lock_excludes_a_second_writer(void **state)
 	assert_int_equal(store_lock(f->st2, 100, &f->err), ED_ELOCKED);
 	dt = now_s() - t0;
 	assert_int_equal(f->err.code, ED_ELOCKED);
-	assert_true(starts_with(f->err.msg, f->repo.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
 	assert_non_null(strstr(f->err.msg, "another envdrift is writing"));
 	assert_true(dt >= 0.09);
 	assert_true(dt < 2.0);
@@ -1447,7 +1443,7 @@ static void only_idx(struct ed_buf *idx, const char *dir)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (starts_with(de->d_name, "tmp_"))
+		if (ut_starts_with(de->d_name, "tmp_"))
 			fail_msg("temporary file left: %s", de->d_name);
 		if (len > 4 && !strcmp(de->d_name + len - 4, ".idx")) {
 			ed_buf_reset(idx);
@@ -1601,7 +1597,7 @@ static void test_pack_batch_write_error_names_the_directory(void **state)
 	ed_buf_addf(&f->u, "%s/missing/objects", f->tmp);
 	assert_int_equal(pack_batch_write(f->pb, f->odb, f->u.ptr, NULL, &f->err), ED_EIO);
 	assert_int_equal(f->err.code, ED_EIO);
-	assert_true(starts_with(f->err.msg, f->u.ptr));
+	assert_true(ut_starts_with(f->err.msg, f->u.ptr));
 	assert_non_null(strstr(f->err.msg, "/pack: No such file or directory"));
 }
 

@@ -5,7 +5,7 @@
 # extra cost of drift age after 365 more scan commits; then the same hosts
 # as scan commits (one unchanged, then 5 that each change every host).
 #
-#   sh bench/fleet.sh path/to/envdrift [RESULTS_FILE]
+#   sh bench/check-fleet.sh path/to/envdrift [RESULTS_FILE]
 #
 # Prints one line per measurement; with RESULTS_FILE also appends
 # key=value lines for bench/run.sh's summary.
