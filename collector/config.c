@@ -524,22 +524,19 @@ static int apply_embedded(struct collect_config *cfg, const char *name,
  * The shipped credential files (baselines/secret-files.yaml): a list of
  * {glob, source}; the globs become the default secrets.files.
  */
-static int apply_secret_files(struct collect_config *cfg, struct ed_err *err)
+static int read_secret_files(struct collect_config *cfg, const char *data,
+			     size_t len, const char *name, struct ed_err *err)
 {
-	static const char name[] = "secret-files.yaml";
-	const struct ed_embedded *e = ed_embedded_find(name);
 	const struct ed_ynode *list;
 	struct ed_ynode *doc = NULL;
 	struct cfg_ctx c;
 	size_t i;
 	int rc;
 
-	if (!e)
-		ED_BUG("built-in %s missing", name);
 	memset(&c, 0, sizeof(c));
 	c.name = name;
 	c.err = err;
-	rc = ed_yaml_load(&doc, e->data, e->len, name, err);
+	rc = ed_yaml_load(&doc, data, len, name, err);
 	if (rc < 0)
 		return rc;
 	list = ed_ymap_get(doc, "secret-files");
@@ -560,6 +557,16 @@ static int apply_secret_files(struct collect_config *cfg, struct ed_err *err)
 out:
 	ed_ynode_free(doc);
 	return rc;
+}
+
+static int apply_secret_files(struct collect_config *cfg, struct ed_err *err)
+{
+	static const char name[] = "secret-files.yaml";
+	const struct ed_embedded *e = ed_embedded_find(name);
+
+	if (e)
+		return read_secret_files(cfg, e->data, e->len, name, err);
+	ED_BUG("built-in %s missing", name);
 }
 
 int collect_config_load(struct collect_config **out, const char *path,

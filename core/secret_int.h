@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 
+#include "core/alloc.h"
 #include "core/secrets.h"
 
 static inline int is_alpha(int c)
@@ -85,8 +86,18 @@ int ed_secret_has_prefix_ci(const char *p, const char *end, const char *pre);
 int ed_secret_eq_ci(const char *p, size_t n, const char *word);
 const char *ed_secret_find_ci(const char *p, const char *end, const char *needle);
 
-void ed_secret_add_hit(struct ed_secret_hits *h, size_t start, size_t end,
-                    const char *rule);
+/* Record bytes [start, end) as a secret found by rule (nothing if empty). */
+static inline void ed_secret_add_hit(struct ed_secret_hits *h, size_t start,
+                                     size_t end, const char *rule)
+{
+	if (end <= start)
+		return;
+	ED_ALLOC_GROW(h->v, h->nr + 1, h->alloc);
+	h->v[h->nr].start = start;
+	h->v[h->nr].end = end;
+	h->v[h->nr].rule = rule;
+	h->nr++;
+}
 
 enum key_class { KEY_OTHER, KEY_SECRET, KEY_ABOUT_SECRET };
 /*

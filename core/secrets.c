@@ -37,17 +37,6 @@ void ed_secret_hits_release(struct ed_secret_hits *h)
 	h->nr = h->alloc = 0;
 }
 
-void ed_secret_add_hit(struct ed_secret_hits *h, size_t start, size_t end,
-                    const char *rule)
-{
-	if (end <= start)
-		return;
-	ED_ALLOC_GROW(h->v, h->nr + 1, h->alloc);
-	h->v[h->nr].start = start;
-	h->v[h->nr].end = end;
-	h->v[h->nr].rule = rule;
-	h->nr++;
-}
 
 /* Labels of armoured blocks that hold nothing secret. */
 static int public_label(const char *p, size_t n)

@@ -1,0 +1,115 @@
+/*
+ * Helpers every report format shares: severity and kind indexes, whether
+ * an item is about one host, byte-safe output, and reading the "VALUE\tHOST"
+ * host lines. report.c drives the formats; the formats call these, so
+ * they sit apart and no file calls back into the one that called it.
+ */
+#include "reports/internal.h"
+
+#include <string.h>
+
+size_t report_sev(const struct drift_item *it)
+{
+	return it->severity > SEV_CRITICAL ? (size_t)SEV_CRITICAL : (size_t)it->severity;
+}
+
+size_t report_kind(const struct drift_item *it)
+{
+	return (size_t)it->kind >= DRIFT_KINDS ? (size_t)DRIFT_STALE : (size_t)it->kind;
+}
+
+int report_fails(const struct drift_item *it)
+{
+	return !it->waived && report_sev(it) != SEV_INFO;
+}
+
+int report_host_only(const struct drift_item *it)
+{
+	return it->kind != DRIFT_OUTLIER && it->host && !it->values[0] &&
+	       !it->values[1];
+}
+
+int report_shows_host_value(const struct drift_item *it)
+{
+	return it->kind != DRIFT_STALE || it->host_value;
+}
+
+size_t report_utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0; /* continuation byte, overlong lead or past U+10FFFF */
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	cp = p[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void report_put(FILE *out, const char *s, const char *(*special)(unsigned char c))
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	if (!s)
+		return;
+	while (*p) {
+		const char *rep = *p < 0x80 && special ? special(*p) : NULL;
+
+		if (rep) {
+			fputs(rep, out);
+			p++;
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\x%02X", *p++);
+			continue;
+		}
+		n = report_utf8_len(p);
+		/* U+FFFE and U+FFFF: EF BF BE/BF, not allowed in XML 1.0 */
+		if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
+			n = 0;
+		if (!n) {
+			fprintf(out, "\\x%02X", *p++);
+			continue;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
+const char *report_host_name(const char *line)
+{
+	const char *tab = strrchr(line, '\t');
+
+	return tab ? tab + 1 : "";
+}
+
+size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
+			struct ed_buf *value)
+{
+	const char *line = hosts->v[i];
+	const char *tab = strrchr(line, '\t');
+	size_t vlen = tab ? (size_t)(tab - line) : strlen(line);
+
+	ed_buf_reset(value);
+	ed_buf_add(value, line, vlen);
+	for (i++; i < hosts->nr; i++) {
+		tab = strrchr(hosts->v[i], '\t');
+		if (!tab || (size_t)(tab - hosts->v[i]) != vlen ||
+		    memcmp(hosts->v[i], line, vlen))
+			break;
+	}
+	return i;
+}
+
