@@ -14,6 +14,7 @@
 
 #include "cli/cmd.h"
 #include "collector/collector.h"
+#include "collector/vfs.h"
 #include "core/buf.h"
 #include "core/hmac.h"
 #include "core/store.h"
@@ -130,6 +131,7 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
 	struct collect_opts o;
+	struct vfs *fs = NULL;
 	size_t i;
 	int rc = 0;
 
@@ -147,8 +149,6 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 			goto out;
 	}
 	memset(&o, 0, sizeof(o));
-	o.root = root;
-	o.live = !strcmp(root, "/");
 	o.cfg = cfg;
 	o.key = key;
 	o.roles = roles;
@@ -158,8 +158,10 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	o.prev = &prev;
 	snapshot_init(snap);
 	snap->sink = store_content_sink(st);
-	rc = collect_host(snap, &o, err);
+	fs = vfs_root_new(root);
+	rc = collect_host(snap, fs, &o, err);
 out:
+	vfs_free(fs);
 	ed_buf_release(&path);
 	ed_buf_release(&cache_in);
 	snapshot_release(&prev);

@@ -239,13 +239,13 @@ static int spill(struct snapshot *snap, struct ed_err *err)
 }
 
 /*
- * Run the collectors on fs (an image; NULL: the real tree at root) into
- * h->snap, contents into the store. live: the host is running (active
+ * Run the collectors on fs (an image, or this machine's tree at a root)
+ * into h->snap, contents into the store. live: the host is running (active
  * units, sockets), unless envdrift_live is false.
  */
 static void collect_image(struct scan *s, struct ed_hmac *key,
-			  struct scan_host *h, struct vfs *fs, const char *root,
-			  int live, struct ed_buf *msg)
+			  struct scan_host *h, struct vfs *fs, int live,
+			  struct ed_buf *msg)
 {
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err e = ED_ERR_INIT;
@@ -260,15 +260,13 @@ static void collect_image(struct scan *s, struct ed_hmac *key,
 	load_prev(&prev, s, h->inv->name);
 	pthread_mutex_unlock(&s->lock);
 	memset(&o, 0, sizeof(o));
-	o.fs = fs;
-	o.root = root;
-	o.live = live && (!lv || strcmp(lv, "false"));
+	vfs_set_live(fs, live && (!lv || strcmp(lv, "false")));
 	o.cfg = s->cfg;
 	o.key = key;
 	o.roles = &roles;
 	o.prev = &prev;
 	h->snap.sink = &s->sink.base;
-	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
+	if (collect_host(&h->snap, fs, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
 		ed_buf_addf(msg, "%s: %s", h->inv->name, e.msg);
 		fail(h, SSH_ERROR, msg->ptr);
 	} else {
@@ -311,7 +309,7 @@ static void collect_one(struct scan *s, struct ed_hmac *key,
 	}
 	/* the stream is no longer needed: free it before collecting */
 	ed_buf_release(r->out);
-	collect_image(s, key, h, img, "/", 1, &msg);
+	collect_image(s, key, h, img, 1, &msg);
 out:
 	if (!h->collected)
 		snapshot_release(&h->snap);
@@ -373,6 +371,7 @@ static void collect_local(struct scan *s, struct ed_hmac *key,
 {
 	struct ed_buf msg = ED_BUF_INIT;
 	int chroot = !strcmp(h->inv->connection, "chroot");
+	struct vfs *fs = vfs_root_new(chroot ? h->inv->address : "/");
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -384,13 +383,13 @@ static void collect_local(struct scan *s, struct ed_hmac *key,
 	if (msg.len)
 		fail(h, SSH_ERROR, msg.ptr);
 	else
-		collect_image(s, key, h, NULL, chroot ? h->inv->address : "/",
-			      !chroot, &msg);
+		collect_image(s, key, h, fs, !chroot, &msg);
 	if (!h->collected)
 		snapshot_release(&h->snap);
 	pthread_mutex_lock(&s->lock);
 	host_done(s, h, "collected locally", elapsed(&t0));
 	pthread_mutex_unlock(&s->lock);
+	vfs_free(fs);
 	ed_buf_release(&msg);
 }
 

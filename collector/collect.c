@@ -1,7 +1,8 @@
 /*
- * collect_host: run every enabled collector against one root and assemble
- * the host snapshot, including the "meta" file that says which collectors
- * ran and which could not (so a missing /proc is never read as removal).
+ * collect_host: run every enabled collector against one target and
+ * assemble the host snapshot, including the "meta" file that says which
+ * collectors ran and which could not (so a missing /proc is never read as
+ * removal).
  */
 #include "collector/collector.h"
 
@@ -14,20 +15,6 @@
 
 #include "collector/internal.h"
 #include "core/hmac.h"
-
-void collect_path(struct ed_buf *out, const char *root, const char *abspath)
-{
-	size_t rlen = strlen(root);
-
-	ed_buf_reset(out);
-	while (rlen > 1 && root[rlen - 1] == '/')
-		rlen--;
-	if (!(rlen == 1 && root[0] == '/'))
-		ed_buf_add(out, root, rlen);
-	if (abspath[0] != '/')
-		ed_buf_addch(out, '/');
-	ed_buf_adds(out, abspath);
-}
 
 const char *const collect_prev_paths[] = { "files", "services", "toggles",
 					   NULL };
@@ -74,10 +61,11 @@ static void keep_uncollected(struct snapshot *out, const struct ed_strvec *meta)
  * The files walk is the largest collector and shares nothing with the
  * others but the (read-only) options, so it runs on its own thread with
  * its own snapshot, meta and HMAC context, merged afterwards in a fixed
- * order so the result never depends on scheduling. An image (opts->fs)
- * is shared by both threads: its own mutex makes that safe.
+ * order so the result never depends on scheduling. An image is shared by
+ * both threads: its own mutex makes that safe.
  */
 struct files_job {
+	struct vfs *fs;
 	struct collect_opts opts;
 	struct snapshot snap;
 	struct ed_strvec meta;
@@ -89,7 +77,8 @@ static void *files_thread(void *arg)
 {
 	struct files_job *job = arg;
 
-	job->rc = collect_files(&job->snap, &job->meta, &job->opts, &job->err);
+	job->rc = collect_files(&job->snap, &job->meta, job->fs, &job->opts,
+				&job->err);
 	return NULL;
 }
 
@@ -103,8 +92,8 @@ static void merge_job(struct snapshot *out, struct ed_strvec *meta,
 		ed_strvec_push(meta, job->meta.v[i]);
 }
 
-int collect_host(struct snapshot *out, const struct collect_opts *opts,
-		 struct ed_err *err)
+int collect_host(struct snapshot *out, struct vfs *fs,
+		 const struct collect_opts *opts, struct ed_err *err)
 {
 	struct ed_strvec meta = ED_STRVEC_INIT;
 	const struct collect_config *cfg = opts->cfg;
@@ -115,18 +104,19 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 	struct stat st;
 	int rc = 0;
 
-	if (vfs_fstatat(opts->fs, AT_FDCWD, opts->root, &st, 0) < 0)
+	if (vfs_fstatat(fs, AT_FDCWD, "/", &st, 0) < 0)
 		return ed_err_errno(err, ED_ENOTFOUND, errno, "root '%s'",
-				    opts->root);
+				    vfs_root(fs));
 	if (!S_ISDIR(st.st_mode))
 		return ed_err_set(err, ED_ENOTFOUND,
-				  "root '%s': not a directory", opts->root);
+				  "root '%s': not a directory", vfs_root(fs));
 
 	memset(&job, 0, sizeof(job));
 	snapshot_init(&job.snap);
 	job.snap.sink = out->sink; /* only the files thread stores contents */
 	ed_strvec_init(&job.meta);
 	if (cfg->files) {
+		job.fs = fs;
 		job.opts = *opts;
 		if (opts->key) {
 			rc = ed_hmac_dup(&key2, opts->key, err);
@@ -139,26 +129,26 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 			files_thread(&job);
 	}
 	if (cfg->packages) {
-		rc = collect_packages(out, &meta, opts, err);
+		rc = collect_packages(out, &meta, fs, opts, err);
 		if (rc < 0)
 			goto out;
 	}
 	if (cfg->kernel) {
-		rc = collect_kernel(out, &meta, opts, err);
+		rc = collect_kernel(out, &meta, fs, opts, err);
 		if (rc < 0)
 			goto out;
 	}
 	if (cfg->sysctl) {
-		rc = collect_sysctl(out, &meta, opts, err);
+		rc = collect_sysctl(out, &meta, fs, opts, err);
 		if (rc < 0)
 			goto out;
 	}
 	if (cfg->services) {
-		rc = collect_services(out, &meta, opts, err);
+		rc = collect_services(out, &meta, fs, opts, err);
 		if (rc < 0)
 			goto out;
 	}
-	rc = collect_toggles(out, &meta, opts, err);
+	rc = collect_toggles(out, &meta, fs, opts, err);
 	if (rc < 0)
 		goto out;
 	if (threaded) {

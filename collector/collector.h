@@ -1,10 +1,11 @@
 #ifndef ENVDRIFT_COLLECTOR_COLLECTOR_H
 #define ENVDRIFT_COLLECTOR_COLLECTOR_H
 /*
- * Collectors: snapshot one host (this machine or a mounted root) into a
- * struct snapshot. What to collect comes from a YAML configuration whose
- * defaults are built in (baselines/collect-default.yaml, sysctl-classes.yaml).
- * Parsers take buffers, not paths, so a remote stream can feed them too.
+ * Collectors: snapshot one target (this machine, a mounted root or a
+ * remote host's image: collector/vfs.h) into a struct snapshot. What to
+ * collect comes from a YAML configuration whose defaults are built in
+ * (baselines/collect-default.yaml, sysctl-classes.yaml). Parsers take
+ * buffers, not paths, so a remote stream can feed them too.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,15 +88,6 @@ void collect_config_free(struct collect_config *cfg);
 int collect_parse_size(const char *s, size_t *out);
 
 struct collect_opts {
-	const char *root;        /* "/" for this machine */
-	/*
-	 * What root is looked up in: NULL for this machine's file system
-	 * (and commands run here), or an image of a remote host
-	 * (collector/vfs.h; root is then "/"). Borrowed.
-	 */
-	struct vfs *fs;
-	bool live;               /* root is the running system: read /proc/net,
-				  * active units, run toggles commands */
 	const struct collect_config *cfg;
 	struct ed_hmac *key;     /* secrets are tokenised with it */
 	const struct ed_strvec *roles; /* "role NAME" lines in meta; NULL or
@@ -119,12 +111,13 @@ struct collect_opts {
 };
 
 /*
- * Collect every enabled collector into out (initialised by the caller).
- * Unreadable entries become warnings in out->warnings and return 0; a
- * missing root or a malformed package database returns an error and the
- * snapshot must not be committed.
+ * Collect every enabled collector from the target fs (collector/vfs.h:
+ * this machine, a mounted root or a remote host's image) into out
+ * (initialised by the caller). Unreadable entries become warnings in
+ * out->warnings and return 0; a missing root or a malformed package
+ * database returns an error and the snapshot must not be committed.
  */
-int collect_host(struct snapshot *out, const struct collect_opts *opts,
-		 struct ed_err *err);
+int collect_host(struct snapshot *out, struct vfs *fs,
+		 const struct collect_opts *opts, struct ed_err *err);
 
 #endif

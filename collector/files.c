@@ -1,7 +1,7 @@
 /*
  * The files collector: snapshots the file_include globs (minus
- * file_exclude) below o->root, never following a symlink, as one line per
- * entry in "files" plus the contents of small text files in
+ * file_exclude) below the target's root, never following a symlink, as
+ * one line per entry in "files" plus the contents of small text files in
  * "content/<path>". This file sets up a collect (globs, owner names, the
  * secret regexes, the C locale) and commits it only when it is complete;
  * files_walk.c walks and formats, files_secret.c finds and hides secrets.
@@ -153,7 +153,7 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
                      const char *rel)
 {
 	struct ed_err e = ED_ERR_INIT;
-	struct vfs *fs = c->o->fs;
+	struct vfs *fs = c->fs;
 	struct stat st;
 	int fd = open_beneath(fs, rootfd, rel);
 
@@ -290,7 +290,8 @@ static void carry_unreadable_lines(struct files_ctx *c)
 }
 
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
-                  const struct collect_opts *o, struct ed_err *err)
+                  struct vfs *fs, const struct collect_opts *o,
+                  struct ed_err *err)
 {
 	struct files_ctx c;
 	struct ed_strvec starts = ED_STRVEC_INIT;
@@ -299,6 +300,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	size_t i;
 
 	memset(&c, 0, sizeof(c));
+	c.fs = fs;
 	c.o = o;
 	c.cfg = o->cfg;
 	c.snap = snap;
@@ -338,11 +340,11 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	if (rc < 0)
 		goto out;
 
-	rootfd = vfs_openat(o->fs, AT_FDCWD, o->root,
+	rootfd = vfs_openat(fs, AT_FDCWD, "/",
 	                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		rc = ed_err_errno(err, errno == ENOENT ? ED_ENOTFOUND : ED_EIO,
-		                  errno, "root %s", o->root);
+		                  errno, "root %s", vfs_root(fs));
 		goto out;
 	}
 	load_ids(&c, &c.users, rootfd, "etc/passwd");
@@ -385,7 +387,7 @@ out:
 	if (cloc != (locale_t)0)
 		freelocale(cloc);
 	if (rootfd >= 0)
-		vfs_close(o->fs, rootfd);
+		vfs_close(fs, rootfd);
 	for (i = 0; i < c.staged_nr; i++) {
 		free(c.staged[i].path);
 		ed_buf_release(&c.staged[i].data);

@@ -85,6 +85,7 @@ struct files_cache {
 };
 
 struct files_ctx {
+	struct vfs *fs;
 	const struct collect_opts *o;
 	const struct collect_config *cfg;
 	struct snapshot *snap;

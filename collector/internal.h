@@ -8,19 +8,25 @@
 #include "collector/vfs.h"
 #include "core/buf.h"
 
-/* Each adds its files (and "collector X ..." lines to meta) to snap. */
+/* Each adds its files (and "collector X ..." lines to meta) to snap from fs. */
 int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
-		     const struct collect_opts *o, struct ed_err *err);
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err);
 int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
-		   const struct collect_opts *o, struct ed_err *err);
+		   struct vfs *fs, const struct collect_opts *o,
+		   struct ed_err *err);
 int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
-		   const struct collect_opts *o, struct ed_err *err);
+		   struct vfs *fs, const struct collect_opts *o,
+		   struct ed_err *err);
 int collect_services(struct snapshot *snap, struct ed_strvec *meta,
-		     const struct collect_opts *o, struct ed_err *err);
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err);
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
-		  const struct collect_opts *o, struct ed_err *err);
+		  struct vfs *fs, const struct collect_opts *o,
+		  struct ed_err *err);
 int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
-		    const struct collect_opts *o, struct ed_err *err);
+		    struct vfs *fs, const struct collect_opts *o,
+		    struct ed_err *err);
 
 /*
  * Run argv (argv[0] an absolute path; no shell) with stdin from /dev/null,
@@ -42,9 +48,6 @@ int collect_run(struct ed_buf *out, struct ed_buf *errline, int *status,
 int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
 			 struct ed_err *err);
 
-/* Join root and an absolute path ("/etc/x") into out (reset first). */
-void collect_path(struct ed_buf *out, const char *root, const char *abspath);
-
 /*
  * Parsers: buffer in, sorted-later lines out. name is used in messages
  * ("var/lib/dpkg/status:120: ..."). ED_EPARSE on malformed input.
@@ -57,12 +60,12 @@ int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
  * The commands collectors run, exported so a remote script runs exactly
  * the same argv and the outputs it records (vfs_mem_set_output) match.
  *
- * rpm is run as `PATH -qa --root ROOT --qf RPM_QF` (on an image ROOT is
- * "/"), PATH being the first executable "rpm" in $PATH on this machine,
- * or in RPM_IMAGE_PATH on an image. No environment change.
+ * rpm is run as `PATH -qa --root ROOT --qf RPM_QF` (ROOT is vfs_root, "/"
+ * on an image), PATH being the first executable "rpm" in $PATH on this
+ * machine (vfs_getenv), or in /usr/bin:/bin on an image or without a
+ * PATH. No environment change.
  */
 #define RPM_QF "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
-#define RPM_IMAGE_PATH "/usr/bin:/bin"
 /*
  * systemctl (on a live host whose /run/systemd/system is a directory) is
  * run as the first executable of services_systemctl_paths followed by
@@ -77,12 +80,12 @@ extern const char *const services_active_env[];
 int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		    const char *name, struct ed_err *err);
 /*
- * Run "rpm -qa --root root" (through fs) and append its packages to
- * lines. ED_ENOTFOUND when no rpm tool is found, ED_ERROR when rpm fails,
+ * Run "rpm -qa --root ROOT" on fs and append its packages to lines.
+ * ED_ENOTFOUND when no rpm tool is found, ED_ERROR when rpm fails,
  * ED_EPARSE on bad output.
  */
 int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
-			const char *root, struct ed_err *err);
+			struct ed_err *err);
 /* /proc/modules: module names only */
 int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 			 const char *name, struct ed_err *err);

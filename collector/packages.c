@@ -41,13 +41,13 @@ static const char *const rpm_files[] = {
  * absent, or a negative code.
  */
 static int read_db(struct ed_strvec *lines, const struct pkg_db *db,
-		   const struct collect_opts *o, struct ed_err *err)
+		   struct vfs *fs, struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
 	int rc;
 
-	collect_path(&path, o->root, db->path);
-	rc = vfs_read_file(o->fs, &data, path.ptr, PKG_DB_MAX, err);
+	vfs_path(&path, fs, db->path);
+	rc = vfs_read_file(fs, &data, db->path, PKG_DB_MAX, err);
 	if (rc == ED_ENOTFOUND) {
 		ed_err_clear(err);
 		rc = 0;
@@ -66,8 +66,8 @@ out:
 	return rc;
 }
 
-/* Set dir (reset first) to the rpm database directory under root, if any. */
-static int find_rpm_db(struct ed_buf *dir, struct vfs *fs, const char *root)
+/* Set dir (reset first) to the name of fs's rpm database directory, if any. */
+static int find_rpm_db(struct ed_buf *dir, struct vfs *fs)
 {
 	struct ed_buf path = ED_BUF_INIT;
 	size_t i, j;
@@ -77,12 +77,13 @@ static int find_rpm_db(struct ed_buf *dir, struct vfs *fs, const char *root)
 		for (j = 0; j < ED_ARRAY_SIZE(rpm_files) && !found; j++) {
 			struct stat st;
 
-			collect_path(&path, root, rpm_dirs[i]);
+			ed_buf_reset(&path);
+			ed_buf_adds(&path, rpm_dirs[i]);
 			ed_buf_addch(&path, '/');
 			ed_buf_adds(&path, rpm_files[j]);
 			if (!vfs_fstatat(fs, AT_FDCWD, path.ptr, &st, 0) &&
 			    S_ISREG(st.st_mode)) {
-				collect_path(dir, root, rpm_dirs[i]);
+				vfs_path(dir, fs, rpm_dirs[i]);
 				found = 1;
 			}
 		}
@@ -92,7 +93,8 @@ static int find_rpm_db(struct ed_buf *dir, struct vfs *fs, const char *root)
 }
 
 int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
-		     const struct collect_opts *o, struct ed_err *err)
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct ed_buf managers = ED_BUF_INIT, rpmdir = ED_BUF_INIT;
@@ -100,8 +102,9 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 	size_t i;
 	int rc = 0;
 
+	(void)o; /* no secrets here, nothing carried over */
 	for (i = 0; i < ED_ARRAY_SIZE(pkg_dbs); i++) {
-		rc = read_db(&lines, &pkg_dbs[i], o, err);
+		rc = read_db(&lines, &pkg_dbs[i], fs, err);
 		if (rc < 0)
 			goto out;
 		if (rc) {
@@ -111,8 +114,8 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 		}
 	}
 
-	if (find_rpm_db(&rpmdir, o->fs, o->root)) {
-		rc = rpm_query_installed(&lines, o->fs, o->root, err);
+	if (find_rpm_db(&rpmdir, fs)) {
+		rc = rpm_query_installed(&lines, fs, err);
 		if (rc == ED_ENOTFOUND) {
 			ed_err_clear(err);
 			snapshot_warn(snap,

@@ -138,13 +138,14 @@ out:
 }
 
 /*
- * Find an executable prog in PATH (RPM_IMAGE_PATH on an image, whose
- * PATH we do not know). Empty and relative entries are skipped: running
- * "./rpm" from wherever we happen to be is never what was meant.
+ * Find an executable prog in fs's PATH (vfs_getenv: none on an image,
+ * whose PATH we do not know; then /usr/bin:/bin). Empty and relative
+ * entries are skipped: running "./rpm" from wherever we happen to be is
+ * never what was meant.
  */
 static int find_in_path(struct ed_buf *out, struct vfs *fs, const char *prog)
 {
-	const char *path = fs ? RPM_IMAGE_PATH : getenv("PATH");
+	const char *path = vfs_getenv(fs, "PATH");
 	const char *p;
 
 	if (!path)
@@ -171,8 +172,9 @@ static int find_in_path(struct ed_buf *out, struct vfs *fs, const char *prog)
 }
 
 int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
-			const char *root, struct ed_err *err)
+			struct ed_err *err)
 {
+	const char *root = vfs_root(fs);
 	struct ed_buf tool = ED_BUF_INIT, out = ED_BUF_INIT;
 	struct ed_buf errline = ED_BUF_INIT;
 	/* argv is char *const[], hence writable copies of the arguments */

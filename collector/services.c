@@ -131,16 +131,14 @@ out:
 
 /* Unit lines from ROOT/etc/systemd/system; 0 if it does not exist. */
 static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
-                         struct vfs *fs, const char *root)
+                         struct vfs *fs)
 {
-	struct ed_buf path = ED_BUF_INIT;
 	struct vfs_dir *d = NULL;
 	const char *name;
 	unsigned char type;
 	int fd, found = 0;
 
-	collect_path(&path, root, "/etc/systemd/system");
-	fd = vfs_openat(fs, AT_FDCWD, path.ptr,
+	fd = vfs_openat(fs, AT_FDCWD, "/etc/systemd/system",
 	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
@@ -166,7 +164,6 @@ static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
 	}
 	vfs_closedir(d);
 out:
-	ed_buf_release(&path);
 	return found;
 }
 
@@ -223,7 +220,7 @@ static void free_strings(char **v)
 }
 
 static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
-                           const struct collect_opts *o)
+                           struct vfs *fs, const struct collect_opts *o)
 {
 	struct ed_buf errline = ED_BUF_INIT;
 	int status;
@@ -235,7 +232,7 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
 	size_t i;
 
 	for (i = 0; services_systemctl_paths[i]; i++)
-		if (!vfs_executable(o->fs, services_systemctl_paths[i]))
+		if (!vfs_executable(fs, services_systemctl_paths[i]))
 			break;
 	prog = services_systemctl_paths[i];
 	if (!prog) {
@@ -246,7 +243,7 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
 	}
 	argv = dup_strings(prog, services_active_args);
 	envp = dup_strings(NULL, services_active_env);
-	if (vfs_run(o->fs, &out, &errline, &status, argv, envp,
+	if (vfs_run(fs, &out, &errline, &status, argv, envp,
 	            SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status)))
 		ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s", prog,
@@ -407,7 +404,7 @@ int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
 
 /* "listen ..." lines from ROOT/proc/net; a missing table (no IPv6) is fine */
 static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
-                          const struct collect_opts *o, struct ed_err *err)
+                          struct vfs *fs, struct ed_err *err)
 {
 	static const char *const protos[] = { "tcp", "tcp6", "udp", "udp6" };
 	struct ed_buf path = ED_BUF_INIT, b = ED_BUF_INIT;
@@ -416,10 +413,11 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 	int rc = 0;
 
 	for (i = 0; i < ED_ARRAY_SIZE(protos); i++) {
-		collect_path(&path, o->root, "/proc/net/");
+		ed_buf_reset(&path);
+		ed_buf_adds(&path, "/proc/net/");
 		ed_buf_adds(&path, protos[i]);
 		ed_buf_reset(&b);
-		rc = vfs_read_file(o->fs, &b, path.ptr, SERVICES_MAX_OUTPUT, &e);
+		rc = vfs_read_file(fs, &b, path.ptr, SERVICES_MAX_OUTPUT, &e);
 		if (rc == ED_ENOTFOUND) {
 			rc = 0;
 			continue;
@@ -440,23 +438,22 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 }
 
 int collect_services(struct snapshot *snap, struct ed_strvec *meta,
-                     const struct collect_opts *o, struct ed_err *err)
+                     struct vfs *fs, const struct collect_opts *o,
+                     struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
-	struct ed_buf path = ED_BUF_INIT;
 	struct stat st;
 	int rc = 0, units;
 
-	units = collect_units(&lines, snap, o->fs, o->root);
-	if (o->live) {
-		collect_path(&path, o->root, "/run/systemd/system");
+	units = collect_units(&lines, snap, fs);
+	if (vfs_live(fs)) {
 		/* systemd is running: the documented sd_booted() test */
 		if (units &&
-		    !vfs_fstatat(o->fs, AT_FDCWD, path.ptr, &st,
+		    !vfs_fstatat(fs, AT_FDCWD, "/run/systemd/system", &st,
 		                 AT_SYMLINK_NOFOLLOW) &&
 		    S_ISDIR(st.st_mode))
-			collect_active(&lines, snap, o);
-		rc = collect_listen(&lines, snap, o, err);
+			collect_active(&lines, snap, fs, o);
+		rc = collect_listen(&lines, snap, fs, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -477,6 +474,5 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 	snapshot_add_lines(snap, "services", &lines);
 out:
 	ed_strvec_release(&lines);
-	ed_buf_release(&path);
 	return rc;
 }

@@ -98,24 +98,27 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Collect fs, or this machine's tree at root when fs is NULL. */
 static void collect_prev(struct snapshot *snap, struct vfs *fs,
 			 const char *root, int live,
 			 const struct collect_config *cfg, struct ed_hmac *key,
 			 const struct snapshot *prev)
 {
 	struct ed_err err = ED_ERR_INIT;
+	struct vfs *own = fs ? NULL : vfs_root_new(root);
 	struct collect_opts o;
 
+	if (!fs)
+		fs = own;
+	vfs_set_live(fs, live);
 	memset(&o, 0, sizeof(o));
-	o.fs = fs;
-	o.root = root;
-	o.live = live;
 	o.cfg = cfg;
 	o.key = key;
 	o.prev = prev;
 	snapshot_init(snap);
-	if (collect_host(snap, &o, &err) < 0)
+	if (collect_host(snap, fs, &o, &err) < 0)
 		fail_msg("collect_host: %s", err.msg);
+	vfs_free(own);
 }
 
 static void collect(struct snapshot *snap, struct vfs *fs, const char *root,

@@ -598,6 +598,7 @@ static void test_vfs_readdir_lists_children(void **state)
 {
 	struct fx *f = *state;
 	struct vfs_dir *d;
+	struct vfs *real;
 	struct ed_buf names = ED_BUF_INIT;
 	const char *name;
 	unsigned char type;
@@ -634,8 +635,9 @@ static void test_vfs_readdir_lists_children(void **state)
 
 	/* the real file system skips "." and ".." too */
 	ed_buf_reset(&names);
-	fd = vfs_openat(NULL, AT_FDCWD, f->tmp, O_RDONLY | O_DIRECTORY);
-	d = vfs_fdopendir(NULL, fd);
+	real = vfs_root_new("/");
+	fd = vfs_openat(real, AT_FDCWD, f->tmp, O_RDONLY | O_DIRECTORY);
+	d = vfs_fdopendir(real, fd);
 	assert_non_null(d);
 	while ((name = vfs_readdir(d, &type)))
 		ed_buf_addf(&names, "%s:%d ", name, type);
@@ -643,6 +645,7 @@ static void test_vfs_readdir_lists_children(void **state)
 	assert_string_equal(names.ptr, "key:8 ");
 	assert_int_equal(vfs_closedir(d), 0);
 	assert_int_equal(vfs_closedir(NULL), 0);
+	vfs_free(real);
 	ed_buf_release(&names);
 }
 
@@ -742,6 +745,7 @@ static void test_vfs_run_answers_from_recorded_outputs(void **state)
 static void test_vfs_executable_needs_a_regular_file_with_x(void **state)
 {
 	struct fx *f = *state;
+	struct vfs *real;
 
 	build_image(f->fs);
 	add_link(f->fs, "/bin", "usr/bin");
@@ -752,10 +756,12 @@ static void test_vfs_executable_needs_a_regular_file_with_x(void **state)
 	assert_int_equal(vfs_executable(f->fs, "/usr/bin"), -1);
 	assert_int_equal(vfs_executable(f->fs, "/usr/bin/none"), -1);
 	assert_int_equal(errno, ENOENT);
-	/* the real file system */
-	assert_int_equal(vfs_executable(NULL, "/bin/sh"), 0);
-	assert_int_equal(vfs_executable(NULL, "/etc/passwd"), -1);
-	assert_int_equal(vfs_executable(NULL, "/usr/bin"), -1);
+	/* the real file system: this machine's programs whatever the root */
+	real = vfs_root_new(f->tmp);
+	assert_int_equal(vfs_executable(real, "/bin/sh"), 0);
+	assert_int_equal(vfs_executable(real, "/etc/passwd"), -1);
+	assert_int_equal(vfs_executable(real, "/usr/bin"), -1);
+	vfs_free(real);
 }
 
 /* ---- building ---- */
@@ -889,20 +895,25 @@ static void assert_same_snapshot(const struct snapshot *a,
 	assert_same_vec("keep", &a->keep, &b->keep, root);
 }
 
+/* Collect fs, or this machine's tree at root when fs is NULL. */
 static int collect(struct snapshot *out, const struct fx *f, struct vfs *fs,
                    const char *root, bool live, struct ed_err *err)
 {
+	struct vfs *own = fs ? NULL : vfs_root_new(root);
 	struct collect_opts o;
+	int rc;
 
+	if (!fs)
+		fs = own;
+	vfs_set_live(fs, live);
 	memset(&o, 0, sizeof(o));
-	o.root = root;
-	o.fs = fs;
-	o.live = live;
 	o.cfg = f->cfg;
 	o.key = f->key;
 	snapshot_init(out);
 	ed_err_clear(err);
-	return collect_host(out, &o, err);
+	rc = collect_host(out, fs, &o, err);
+	vfs_free(own);
+	return rc;
 }
 
 /*
