@@ -155,7 +155,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sshfloor: %s\n", err.msg);
 			return 2;
 		}
-		remote_command(&script, cfg, 0);
+		remote_command(&script, 0);
+		/*
+		 * stdin: remote_request_build(&request, cfg), joined at merge
+		 * with helper fleet's input field
+		 */
 		collect_config_free(cfg);
 		cmd = script.ptr;
 	}

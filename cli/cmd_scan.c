@@ -541,6 +541,7 @@ int cmd_scan(int argc, char **argv)
 	struct ed_strvec trailers = ED_STRVEC_INIT, warnings = ED_STRVEC_INIT;
 	struct ed_strvec strs = ED_STRVEC_INIT; /* owns strings targets borrow */
 	struct ed_buf cmd_plain = ED_BUF_INIT, cmd_become = ED_BUF_INIT;
+	struct ed_buf request = ED_BUF_INIT;
 	struct ed_buf subject = ED_BUF_INIT, home_ssh = ED_BUF_INIT;
 	struct ssh_opts so;
 	struct scan s;
@@ -674,8 +675,9 @@ int cmd_scan(int argc, char **argv)
 		qsort(s.prev_hosts, s.prev_nr, sizeof(*s.prev_hosts), cmp_prev_host);
 	}
 
-	remote_command(&cmd_plain, cfg, 0);
-	remote_command(&cmd_become, cfg, 1);
+	remote_command(&cmd_plain, 0);
+	remote_command(&cmd_become, 1);
+	remote_request_build(&request, cfg);
 	s.nr = inventory_nr_hosts(inv);
 	s.hosts = ed_xcalloc(s.nr ? s.nr : 1, sizeof(*s.hosts));
 	targets = ed_xcalloc(s.nr ? s.nr : 1, sizeof(*targets));
@@ -710,6 +712,7 @@ int cmd_scan(int argc, char **argv)
 		t->key_file = ih->key_file ? ih->key_file : sc.identity_file;
 		t->jump = sc.proxy_jump;
 		t->command = ih->become ? cmd_become.ptr : cmd_plain.ptr;
+		/* stdin: request, joined at merge with helper fleet's input field */
 		t->data = &s.hosts[i];
 		/* per-host limits; a flag on the command line wins */
 		if (host_limits(t, ih, flag_connect, flag_deadline, flag_bytes,
@@ -860,6 +863,7 @@ out:
 	ed_strvec_release(&strs);
 	ed_buf_release(&cmd_plain);
 	ed_buf_release(&cmd_become);
+	ed_buf_release(&request);
 	ed_buf_release(&subject);
 	ed_buf_release(&home_ssh);
 	pthread_mutex_destroy(&s.lock);

@@ -2,7 +2,7 @@
  * collect_host: run every enabled collector against one target and
  * assemble the host snapshot, including the "meta" file that says which
  * collectors ran and which could not (so a missing /proc is never read as
- * removal).
+ * removal); collect_needs: the union of what they read.
  */
 #include "collector/collector.h"
 
@@ -14,10 +14,44 @@
 #include <sys/stat.h>
 
 #include "collector/internal.h"
+#include "core/alloc.h"
 #include "core/hmac.h"
 
 const char *const collect_prev_paths[] = { "files", "services", "toggles",
 					   NULL };
+
+/*
+ * The collectors after the files walk (which runs on its own thread, see
+ * files_job), in the order they run. A new collector is one row here.
+ */
+static const struct collector *const collectors[] = {
+	&collector_packages, &collector_kernel, &collector_sysctl,
+	&collector_services, &collector_toggles,
+};
+
+static void needs_of(struct collect_needs *out, const struct collector *c,
+		     const struct collect_config *cfg)
+{
+	size_t i;
+
+	if (cfg && c->enabled && !c->enabled(cfg))
+		return;
+	for (i = 0; i < c->needs_nr; i++) {
+		if (c->needs[i].kind != NEED_CONFIG)
+			collect_needs_add(out, &c->needs[i]);
+		else if (cfg)
+			c->needs[i].add(out, cfg);
+	}
+}
+
+void collect_needs(struct collect_needs *out, const struct collect_config *cfg)
+{
+	size_t i;
+
+	needs_of(out, &collector_files, cfg);
+	for (i = 0; i < ED_ARRAY_SIZE(collectors); i++)
+		needs_of(out, collectors[i], cfg);
+}
 
 /*
  * A collector that said "not-collected" keeps its previous files: map its
@@ -77,8 +111,8 @@ static void *files_thread(void *arg)
 {
 	struct files_job *job = arg;
 
-	job->rc = collect_files(&job->snap, &job->meta, job->fs, &job->opts,
-				&job->err);
+	job->rc = collector_files.collect(&job->snap, &job->meta, job->fs,
+					  &job->opts, &job->err);
 	return NULL;
 }
 
@@ -102,6 +136,7 @@ int collect_host(struct snapshot *out, struct vfs *fs,
 	pthread_t tid;
 	int threaded = 0;
 	struct stat st;
+	size_t i;
 	int rc = 0;
 
 	if (vfs_fstatat(fs, AT_FDCWD, "/", &st, 0) < 0)
@@ -115,7 +150,7 @@ int collect_host(struct snapshot *out, struct vfs *fs,
 	snapshot_init(&job.snap);
 	job.snap.sink = out->sink; /* only the files thread stores contents */
 	ed_strvec_init(&job.meta);
-	if (cfg->files) {
+	if (collector_files.enabled(cfg)) {
 		job.fs = fs;
 		job.opts = *opts;
 		if (opts->key) {
@@ -128,34 +163,20 @@ int collect_host(struct snapshot *out, struct vfs *fs,
 		if (!threaded)
 			files_thread(&job);
 	}
-	if (cfg->packages) {
-		rc = collect_packages(out, &meta, fs, opts, err);
+	for (i = 0; i < ED_ARRAY_SIZE(collectors); i++) {
+		const struct collector *c = collectors[i];
+
+		if (c->enabled && !c->enabled(cfg))
+			continue;
+		rc = c->collect(out, &meta, fs, opts, err);
 		if (rc < 0)
 			goto out;
 	}
-	if (cfg->kernel) {
-		rc = collect_kernel(out, &meta, fs, opts, err);
-		if (rc < 0)
-			goto out;
-	}
-	if (cfg->sysctl) {
-		rc = collect_sysctl(out, &meta, fs, opts, err);
-		if (rc < 0)
-			goto out;
-	}
-	if (cfg->services) {
-		rc = collect_services(out, &meta, fs, opts, err);
-		if (rc < 0)
-			goto out;
-	}
-	rc = collect_toggles(out, &meta, fs, opts, err);
-	if (rc < 0)
-		goto out;
 	if (threaded) {
 		pthread_join(tid, NULL);
 		threaded = 0;
 	}
-	if (cfg->files) {
+	if (collector_files.enabled(cfg)) {
 		if (job.rc < 0) {
 			*err = job.err;
 			rc = job.rc;
@@ -164,8 +185,6 @@ int collect_host(struct snapshot *out, struct vfs *fs,
 		merge_job(out, &meta, &job);
 	}
 	if (opts->roles && opts->roles->nr) {
-		size_t i;
-
 		for (i = 0; i < opts->roles->nr; i++)
 			ed_strvec_pushf(&meta, "role %s", opts->roles->v[i]);
 	} else {

@@ -32,6 +32,33 @@
 /* passwd and group are parsed whole; anything bigger is not a passwd file */
 #define FILES_IDS_MAX ((size_t)64 << 20)
 
+static const char etc_passwd[] = "/etc/passwd", etc_group[] = "/etc/group";
+
+/*
+ * Where the walks of cfg's include globs start. A bad include is not the
+ * request's business: it fails the files collector itself.
+ */
+static void include_trees(struct collect_needs *out,
+                          const struct collect_config *cfg)
+{
+	struct ed_strvec starts = ED_STRVEC_INIT;
+	struct ed_err ignored = ED_ERR_INIT;
+	size_t i;
+
+	if (!files_include_starts(&starts, &cfg->file_include, &ignored))
+		for (i = 0; i < starts.nr; i++)
+			ed_strvec_push(&out->trees,
+			               starts.v[i][0] ? starts.v[i] : "/");
+	ed_strvec_release(&starts);
+}
+
+/* What the files collector reads: the walked trees and the owner names. */
+static const struct collect_need files_needs[] = {
+	{ NEED_PATH, etc_passwd, NULL, NULL, NULL },
+	{ NEED_PATH, etc_group, NULL, NULL, NULL },
+	{ NEED_CONFIG, NULL, NULL, NULL, include_trees },
+};
+
 /* ---- owner and group names from ROOT/etc/passwd and ROOT/etc/group ---- */
 
 /*
@@ -195,8 +222,8 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 		                  errno, "root %s", vfs_root(fs));
 		goto out;
 	}
-	load_ids(&c, &c.users, rootfd, "etc/passwd");
-	load_ids(&c, &c.groups, rootfd, "etc/group");
+	load_ids(&c, &c.users, rootfd, etc_passwd + 1);
+	load_ids(&c, &c.groups, rootfd, etc_group + 1);
 	if (snap->sink && (o->cache_in || o->cache_out)) {
 		char fp[65];
 
@@ -264,3 +291,13 @@ out:
 	ed_buf_release(&c.tmp);
 	return rc;
 }
+
+static bool files_enabled(const struct collect_config *cfg)
+{
+	return cfg->files;
+}
+
+const struct collector collector_files = {
+	"files", files_enabled, collect_files, files_needs,
+	ED_ARRAY_SIZE(files_needs),
+};

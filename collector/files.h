@@ -147,6 +147,13 @@ void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c);
  */
 int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
                      struct ed_err *err);
+/*
+ * files_start_prefixes for these include globs, before any walk: where a
+ * remote host must list. ED_EPARSE names a pattern that is relative or
+ * holds "." or "..".
+ */
+int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
+                         struct ed_err *err);
 
 /* files_cache.c */
 

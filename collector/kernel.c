@@ -27,6 +27,21 @@ static const char modules[] = "/proc/modules";
 static const char etc_os_release[] = "/etc/os-release";
 static const char usr_os_release[] = "/usr/lib/os-release";
 
+/*
+ * What the kernel collector reads. An absolute os-release link is followed
+ * inside the target (read_os_release): on a remote host only to these.
+ */
+static const struct collect_need kernel_needs[] = {
+	{ NEED_PATH, proc, NULL, NULL, NULL },
+	{ NEED_PATH, osrelease, NULL, NULL, NULL },
+	{ NEED_PATH, version, NULL, NULL, NULL },
+	{ NEED_PATH, cmdline, NULL, NULL, NULL },
+	{ NEED_PATH, meminfo, NULL, NULL, NULL },
+	{ NEED_PATH, modules, NULL, NULL, NULL },
+	{ NEED_PATH, etc_os_release, NULL, NULL, NULL },
+	{ NEED_PATH, usr_os_release, NULL, NULL, NULL },
+};
+
 /* 1 if dir exists and holds at least one entry besides "." and "..". */
 static int dir_has_entries(struct vfs *fs, const char *dir)
 {
@@ -381,3 +396,13 @@ out:
 	ed_buf_release(&name);
 	return rc;
 }
+
+static bool kernel_enabled(const struct collect_config *cfg)
+{
+	return cfg->kernel;
+}
+
+const struct collector collector_kernel = {
+	"kernel", kernel_enabled, collect_kernel, kernel_needs,
+	ED_ARRAY_SIZE(kernel_needs),
+};

@@ -35,6 +35,15 @@ enum sysctl_class {
 /* A class's globs plus each glob's literal prefix, a cheap pre-filter. */
 static const char proc_sys[] = "/proc/sys";
 
+/*
+ * What the sysctl collector reads: the values under /proc/sys. An
+ * unreadable, empty or absent key is treated alike (walk_dir), so a remote
+ * host sends the values without listing each file.
+ */
+static const struct collect_need sysctl_needs[] = {
+	{ NEED_VALUES, proc_sys, NULL, NULL, NULL },
+};
+
 struct class_globs {
 	const struct ed_strvec *globs;
 	size_t *prefix;
@@ -380,3 +389,13 @@ out:
 	ed_buf_release(&path);
 	return rc;
 }
+
+static bool sysctl_enabled(const struct collect_config *cfg)
+{
+	return cfg->sysctl;
+}
+
+const struct collector collector_sysctl = {
+	"sysctl", sysctl_enabled, collect_sysctl, sysctl_needs,
+	ED_ARRAY_SIZE(sysctl_needs),
+};

@@ -35,6 +35,34 @@ static const char *const toggle_env[] = {
 };
 
 /*
+ * What the toggles collector reads: the configured files, and the
+ * configured commands, run whenever their program exists (so one that is
+ * not executable fails as it does here, EACCES) under timeout(1) on a host.
+ */
+static void toggle_needs(struct collect_needs *out,
+			 const struct collect_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->toggle_files.nr; i++)
+		ed_strvec_push(&out->paths, cfg->toggle_files.v[i]);
+	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
+		const struct toggle_cmd *t = &cfg->toggle_cmds[i];
+		const char *const paths[] = { t->argv[0], NULL };
+		struct collect_cmd cmd = {
+			paths, (const char *const *)(t->argv + 1), toggle_env,
+			NULL, t->timeout_s, true,
+		};
+
+		collect_needs_add_cmd(out, &cmd);
+	}
+}
+
+static const struct collect_need toggles_needs[] = {
+	{ NEED_CONFIG, NULL, NULL, NULL, toggle_needs },
+};
+
+/*
  * One toggle file being read. A value is a secret (stored as its HMAC
  * token, like the files collector does) when the file matches
  * secrets.files, or when "KEY = VALUE" matches one of secrets.values.
@@ -374,3 +402,9 @@ out:
 	ed_strvec_release(&lines);
 	return rc;
 }
+
+/* It runs always, and says nothing when nothing is configured. */
+const struct collector collector_toggles = {
+	"toggles", NULL, collect_toggles, toggles_needs,
+	ED_ARRAY_SIZE(toggles_needs),
+};

@@ -1171,9 +1171,8 @@ static void test_vfs_unreadable_nodes_collect_as_unreadable(void **state)
 static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 {
 	struct fx *f = *state;
-	char a0[] = FIXTURE_DIR "/packages/bin/rpm", a1[] = "-qa",
-	     a2[] = "--root", a3[] = "/", a4[] = "--qf", a5[] = RPM_QF;
-	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+	char a0[] = FIXTURE_DIR "/packages/bin/rpm";
+	char *argv[16];
 	char img0[] = "/usr/bin/rpm";
 	struct ed_buf out = ED_BUF_INIT, errline = ED_BUF_INIT;
 	struct ed_buf root = ED_BUF_INIT;
@@ -1182,7 +1181,14 @@ static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 	const char *path = getenv("PATH");
 	char *saved = ed_xstrdup(path ? path : "/usr/bin:/bin");
 	int status;
+	size_t i;
 
+	/* the argv the packages collector runs (its root "/" on a host) */
+	argv[0] = a0;
+	for (i = 0; rpm_query_cmd.args[i]; i++)
+		argv[i + 1] = (char *)(uintptr_t)rpm_query_cmd.args[i];
+	argv[i + 1] = NULL;
+	assert_string_equal(argv[3], "/");
 	/* what the remote host would have answered to the same argv */
 	assert_int_equal(collect_run(&out, &errline, &status, argv, NULL,
 	                             1 << 20, 10000, &err),
@@ -1255,8 +1261,8 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	add_node(f->fs, "/bin/systemctl", S_IFREG | 0755, 0, "", 0);
 	add_file(f->fs, "/proc/net/tcp", tcp);
 	argv[n++] = prog;
-	for (i = 0; services_active_args[i]; i++)
-		argv[n++] = (char *)(uintptr_t)services_active_args[i];
+	for (i = 0; services_systemctl_cmd.args[i]; i++)
+		argv[n++] = (char *)(uintptr_t)services_systemctl_cmd.args[i];
 	argv[n] = NULL;
 	vfs_mem_set_output(f->fs, argv, listing, sizeof(listing) - 1, 0);
 
@@ -1280,7 +1286,7 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	snapshot_release(&img);
 
 	/* systemctl failing on the host */
-	argv[0] = (char *)(uintptr_t)services_systemctl_paths[0];
+	argv[0] = (char *)(uintptr_t)services_systemctl_cmd.paths[0];
 	vfs_mem_set_output(f->fs, argv, "", 0, 1 << 8);
 	vfs_mem_set_stderr(f->fs, argv, "Failed to connect to bus\n", 25);
 	assert_int_equal(collect(&img, f, f->fs, "/", true, &err), 0);
