@@ -27,9 +27,11 @@ struct collect_config;
 struct vfs;
 
 /*
- * The command line for the host's login shell (out is reset first): the
- * script, quoted, run by xargs over the request on standard input, through
- * "sudo -n" when become is set. The same for every host and configuration.
+ * The command line for the host's login shell (out is reset first):
+ * /bin/sh running xargs over the request on standard input, which runs
+ * the script (quoted here) with the request's records as its arguments;
+ * through "sudo -n" when become is set. The same for every host and
+ * configuration.
  */
 void remote_command(struct ed_buf *out, int become);
 

@@ -1,6 +1,7 @@
 # envdrift's remote script: what a fleet scan runs on every host
-# (collector/fleet/remote.h). It never changes; the controller runs it as
-#     [sudo -n] xargs -0 -s 2000000 /bin/sh -c 'THIS SCRIPT' envdrift
+# (collector/fleet/remote.h). It never changes; the controller runs
+#     [sudo -n] /bin/sh -c 'exec xargs -0 -s 2000000 /bin/sh -c "$1" envdrift'
+#         envdrift 'THIS SCRIPT'
 # and writes the request on standard input, where xargs turns its
 # NUL-terminated records into this script's arguments: no path or argument
 # of the request is ever read as shell code or split into words, and its

@@ -34,6 +34,10 @@ static void sh_quote(struct ed_buf *out, const char *s)
 	ed_buf_addch(out, '\'');
 }
 
+/*
+ * /bin/sh first, as a sudoers rule for envdrift may name it; it hands the
+ * script ($1, so its messages start "envdrift:") to xargs.
+ */
 void remote_command(struct ed_buf *out, int become)
 {
 	const struct ed_embedded *script = ed_embedded_find("remote.sh");
@@ -43,9 +47,9 @@ void remote_command(struct ed_buf *out, int become)
 	ed_buf_reset(out);
 	if (become)
 		ed_buf_adds(out, "sudo -n ");
-	ed_buf_adds(out, "xargs -0 -s " REMOTE_XARGS_SIZE " /bin/sh -c ");
+	ed_buf_adds(out, "/bin/sh -c 'exec xargs -0 -s " REMOTE_XARGS_SIZE
+			 " /bin/sh -c \"$1\" envdrift' envdrift ");
 	sh_quote(out, script->data);
-	ed_buf_adds(out, " envdrift");
 }
 
 int remote_is_under(const char *path, const char *dir)

@@ -442,7 +442,7 @@ static void test_paths_are_quoted(void **state)
 	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
 	remote_command(&become, 1);
 	remote_command(&cmd, 0);
-	assert_int_equal(strncmp(become.ptr, "sudo -n ", 8), 0);
+	assert_int_equal(strncmp(become.ptr, "sudo -n /bin/sh -c '", 20), 0);
 	assert_string_equal(become.ptr + 8, cmd.ptr);
 	/* the path travels in the request only, never in a command line */
 	remote_request_build(&request, cfg);
