@@ -33,8 +33,10 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/embedded.o
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
-EMBED    := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml \
+EMBED_SHARE := baselines/collect-default.yaml baselines/sysctl-classes.yaml baselines/diff-defaults.yaml \
 	baselines/secret-files.yaml
+# the fleet scan's remote script rides along, so its command line is constant
+EMBED    := $(EMBED_SHARE) collector/fleet/remote.sh
 
 .PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan install clean lint check-deps \
 	fuzz fuzz-smoke fuzz-bins valgrind
@@ -45,8 +47,8 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-# Shipped YAML defaults are compiled in, so an installed binary needs no
-# data directory to work.
+# Shipped YAML defaults and the remote script are compiled in, so an
+# installed binary needs no data directory to work.
 $(BUILD)/gen/embedded.c: $(EMBED) tests/lib/embed.sh
 	@mkdir -p $(@D)
 	sh tests/lib/embed.sh $(EMBED) > $@
@@ -115,8 +117,9 @@ lint: $(BUILD)/gen/embedded.c $(LIB_OBJ) $(CLI_OBJ)
 # Install what the build and the tests need, only when something is missing.
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
-# only the tests need these: JUnit validation and the HTML report in a browser
-TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck valgrind sudo
+# only the tests need these: JUnit validation, the HTML report in a browser,
+# shellcheck of the remote script (make lint)
+TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
@@ -156,7 +159,7 @@ install: $(BUILD)/envdrift
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/envdrift
 	install -m 0755 $(BUILD)/envdrift $(DESTDIR)$(PREFIX)/bin/envdrift
 	install -m 0644 doc/envdrift.1 $(DESTDIR)$(PREFIX)/share/man/man1/envdrift.1
-	install -m 0644 $(EMBED) $(DESTDIR)$(PREFIX)/share/envdrift/
+	install -m 0644 $(EMBED_SHARE) $(DESTDIR)$(PREFIX)/share/envdrift/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	for u in envdrift-scan.service envdrift-scan.timer; do \
 		sed 's|@BINDIR@|$(PREFIX)/bin|g' doc/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \

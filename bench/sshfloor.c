@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	unsigned jobs = 32, port = 22;
 	struct ed_strvec addrs = ED_STRVEC_INIT, warnings = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
-	struct ed_buf script;
+	struct ed_buf script, request;
 	struct ssh_target *targets;
 	struct ssh_opts so;
 	struct tally ty;
@@ -148,6 +148,7 @@ int main(int argc, char **argv)
 		usage();
 
 	ed_buf_init(&script);
+	ed_buf_init(&request);
 	if (envdrift_script) {
 		struct collect_config *cfg;
 
@@ -155,7 +156,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sshfloor: %s\n", err.msg);
 			return 2;
 		}
-		remote_command(&script, cfg, 0);
+		remote_command(&script, 0);
+		remote_request_build(&request, cfg);
 		collect_config_free(cfg);
 		cmd = script.ptr;
 	}
@@ -168,6 +170,10 @@ int main(int argc, char **argv)
 		targets[i].port = port;
 		targets[i].user = user;
 		targets[i].command = cmd;
+		if (request.len) {
+			targets[i].input = request.ptr;
+			targets[i].input_len = request.len;
+		}
 	}
 	keys[0] = key;
 	keys[1] = NULL;
@@ -196,6 +202,7 @@ int main(int argc, char **argv)
 	       (c1 - c0) / (double)addrs.nr, ty.bytes, ty.lines);
 	free(targets);
 	ed_buf_release(&script);
+	ed_buf_release(&request);
 	ed_strvec_release(&addrs);
 	ed_strvec_release(&warnings);
 	return ty.failed ? 1 : 0;

@@ -12,6 +12,7 @@
 
 #include "cli/cmd.h"
 #include "collector/collector.h"
+#include "collector/vfs.h"
 #include "core/buf.h"
 #include "core/hmac.h"
 #include "core/store.h"
@@ -87,6 +88,7 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	struct ed_buf cache_in = ED_BUF_INIT;
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct collect_opts o;
+	struct vfs *fs = NULL;
 	int rc;
 
 	store_cache_read(st, host, &cache_in);
@@ -95,8 +97,6 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	if (rc < 0)
 		goto out;
 	memset(&o, 0, sizeof(o));
-	o.root = root;
-	o.live = !strcmp(root, "/");
 	o.cfg = cfg;
 	o.key = key;
 	o.roles = roles;
@@ -106,8 +106,10 @@ static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
 	o.prev = &prev;
 	snapshot_init(snap);
 	snap->sink = store_content_sink(st);
-	rc = collect_host(snap, &o, err);
+	fs = vfs_root_new(root);
+	rc = collect_host(snap, fs, &o, err);
 out:
+	vfs_free(fs);
 	ed_buf_release(&cache_in);
 	snapshot_release(&prev);
 	return rc;

@@ -1,7 +1,8 @@
 /*
- * collect_host: run every enabled collector against one root and assemble
- * the host snapshot, including the "meta" file that says which collectors
- * ran and which could not (so a missing /proc is never read as removal).
+ * collect_host: run every enabled collector against one target and
+ * assemble the host snapshot, including the "meta" file that says which
+ * collectors ran and which could not (so a missing /proc is never read as
+ * removal); collect_needs: the union of what they read.
  */
 #include "collector/collector.h"
 
@@ -13,24 +14,44 @@
 #include <sys/stat.h>
 
 #include "collector/internal.h"
+#include "core/alloc.h"
 #include "core/hmac.h"
-
-void collect_path(struct ed_buf *out, const char *root, const char *abspath)
-{
-	size_t rlen = strlen(root);
-
-	ed_buf_reset(out);
-	while (rlen > 1 && root[rlen - 1] == '/')
-		rlen--;
-	if (!(rlen == 1 && root[0] == '/'))
-		ed_buf_add(out, root, rlen);
-	if (abspath[0] != '/')
-		ed_buf_addch(out, '/');
-	ed_buf_adds(out, abspath);
-}
 
 const char *const collect_prev_paths[] = { "files", "services", "toggles",
 					   NULL };
+
+/*
+ * The collectors after the files walk (which runs on its own thread, see
+ * files_job), in the order they run. A new collector is one row here.
+ */
+static const struct collector *const collectors[] = {
+	&collector_packages, &collector_kernel, &collector_sysctl,
+	&collector_services, &collector_toggles,
+};
+
+static void needs_of(struct collect_needs *out, const struct collector *c,
+		     const struct collect_config *cfg)
+{
+	size_t i;
+
+	if (cfg && c->enabled && !c->enabled(cfg))
+		return;
+	for (i = 0; i < c->needs_nr; i++) {
+		if (c->needs[i].kind != NEED_CONFIG)
+			collect_needs_add(out, &c->needs[i]);
+		else if (cfg)
+			c->needs[i].add(out, cfg);
+	}
+}
+
+void collect_needs(struct collect_needs *out, const struct collect_config *cfg)
+{
+	size_t i;
+
+	needs_of(out, &collector_files, cfg);
+	for (i = 0; i < ED_ARRAY_SIZE(collectors); i++)
+		needs_of(out, collectors[i], cfg);
+}
 
 /*
  * A collector that said "not-collected" keeps its previous files: map its
@@ -74,10 +95,11 @@ static void keep_uncollected(struct snapshot *out, const struct ed_strvec *meta)
  * The files walk is the largest collector and shares nothing with the
  * others but the (read-only) options, so it runs on its own thread with
  * its own snapshot, meta and HMAC context, merged afterwards in a fixed
- * order so the result never depends on scheduling. An image (opts->fs)
- * is shared by both threads: its own mutex makes that safe.
+ * order so the result never depends on scheduling. An image is shared by
+ * both threads: its own mutex makes that safe.
  */
 struct files_job {
+	struct vfs *fs;
 	struct collect_opts opts;
 	struct snapshot snap;
 	struct ed_strvec meta;
@@ -89,7 +111,8 @@ static void *files_thread(void *arg)
 {
 	struct files_job *job = arg;
 
-	job->rc = collect_files(&job->snap, &job->meta, &job->opts, &job->err);
+	job->rc = collector_files.collect(&job->snap, &job->meta, job->fs,
+					  &job->opts, &job->err);
 	return NULL;
 }
 
@@ -103,8 +126,8 @@ static void merge_job(struct snapshot *out, struct ed_strvec *meta,
 		ed_strvec_push(meta, job->meta.v[i]);
 }
 
-int collect_host(struct snapshot *out, const struct collect_opts *opts,
-		 struct ed_err *err)
+int collect_host(struct snapshot *out, struct vfs *fs,
+		 const struct collect_opts *opts, struct ed_err *err)
 {
 	struct ed_strvec meta = ED_STRVEC_INIT;
 	const struct collect_config *cfg = opts->cfg;
@@ -113,20 +136,22 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 	pthread_t tid;
 	int threaded = 0;
 	struct stat st;
+	size_t i;
 	int rc = 0;
 
-	if (vfs_fstatat(opts->fs, AT_FDCWD, opts->root, &st, 0) < 0)
+	if (vfs_fstatat(fs, AT_FDCWD, "/", &st, 0) < 0)
 		return ed_err_errno(err, ED_ENOTFOUND, errno, "root '%s'",
-				    opts->root);
+				    vfs_root(fs));
 	if (!S_ISDIR(st.st_mode))
 		return ed_err_set(err, ED_ENOTFOUND,
-				  "root '%s': not a directory", opts->root);
+				  "root '%s': not a directory", vfs_root(fs));
 
 	memset(&job, 0, sizeof(job));
 	snapshot_init(&job.snap);
 	job.snap.sink = out->sink; /* only the files thread stores contents */
 	ed_strvec_init(&job.meta);
-	if (cfg->files) {
+	if (collector_files.enabled(cfg)) {
+		job.fs = fs;
 		job.opts = *opts;
 		if (opts->key) {
 			rc = ed_hmac_dup(&key2, opts->key, err);
@@ -138,34 +163,20 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		if (!threaded)
 			files_thread(&job);
 	}
-	if (cfg->packages) {
-		rc = collect_packages(out, &meta, opts, err);
+	for (i = 0; i < ED_ARRAY_SIZE(collectors); i++) {
+		const struct collector *c = collectors[i];
+
+		if (c->enabled && !c->enabled(cfg))
+			continue;
+		rc = c->collect(out, &meta, fs, opts, err);
 		if (rc < 0)
 			goto out;
 	}
-	if (cfg->kernel) {
-		rc = collect_kernel(out, &meta, opts, err);
-		if (rc < 0)
-			goto out;
-	}
-	if (cfg->sysctl) {
-		rc = collect_sysctl(out, &meta, opts, err);
-		if (rc < 0)
-			goto out;
-	}
-	if (cfg->services) {
-		rc = collect_services(out, &meta, opts, err);
-		if (rc < 0)
-			goto out;
-	}
-	rc = collect_toggles(out, &meta, opts, err);
-	if (rc < 0)
-		goto out;
 	if (threaded) {
 		pthread_join(tid, NULL);
 		threaded = 0;
 	}
-	if (cfg->files) {
+	if (collector_files.enabled(cfg)) {
 		if (job.rc < 0) {
 			*err = job.err;
 			rc = job.rc;
@@ -174,8 +185,6 @@ int collect_host(struct snapshot *out, const struct collect_opts *opts,
 		merge_job(out, &meta, &job);
 	}
 	if (opts->roles && opts->roles->nr) {
-		size_t i;
-
 		for (i = 0; i < opts->roles->nr; i++)
 			ed_strvec_pushf(&meta, "role %s", opts->roles->v[i]);
 	} else {

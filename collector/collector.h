@@ -1,10 +1,11 @@
 #ifndef ENVDRIFT_COLLECTOR_COLLECTOR_H
 #define ENVDRIFT_COLLECTOR_COLLECTOR_H
 /*
- * Collectors: snapshot one host (this machine or a mounted root) into a
- * struct snapshot. What to collect comes from a YAML configuration whose
- * defaults are built in (baselines/collect-default.yaml, sysctl-classes.yaml).
- * Parsers take buffers, not paths, so a remote stream can feed them too.
+ * Collectors: snapshot one target (this machine, a mounted root or a
+ * remote host's image: collector/vfs.h) into a struct snapshot. What to
+ * collect comes from a YAML configuration whose defaults are built in
+ * (baselines/collect-default.yaml, sysctl-classes.yaml). Parsers take
+ * buffers, not paths, so a remote stream can feed them too.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,15 +89,6 @@ void collect_config_free(struct collect_config *cfg);
 int collect_parse_size(const char *s, size_t *out);
 
 struct collect_opts {
-	const char *root;        /* "/" for this machine */
-	/*
-	 * What root is looked up in: NULL for this machine's file system
-	 * (and commands run here), or an image of a remote host
-	 * (collector/vfs.h; root is then "/"). Borrowed.
-	 */
-	struct vfs *fs;
-	bool live;               /* root is the running system: read /proc/net,
-				  * active units, run toggles commands */
 	const struct collect_config *cfg;
 	struct ed_hmac *key;     /* secrets are tokenised with it */
 	const struct ed_strvec *roles; /* "role NAME" lines in meta; NULL or
@@ -120,13 +112,77 @@ struct collect_opts {
 };
 
 /*
- * Collect every enabled collector into out (initialised by the caller).
- * Unreadable entries become warnings in out->warnings and return 0; a
- * missing root or a malformed package database returns an error and the
- * snapshot must not be committed.
+ * Collect every enabled collector from the target fs (collector/vfs.h:
+ * this machine, a mounted root or a remote host's image) into out
+ * (initialised by the caller). Unreadable entries become warnings in
+ * out->warnings and return 0; a missing root or a malformed package
+ * database returns an error and the snapshot must not be committed.
  */
-int collect_host(struct snapshot *out, const struct collect_opts *opts,
-		 struct ed_err *err);
+int collect_host(struct snapshot *out, struct vfs *fs,
+		 const struct collect_opts *opts, struct ed_err *err);
+
+/*
+ * What the collectors read, declared by each in one table
+ * (collector/internal.h) so a target that must be asked for everything at
+ * once (a fleet scan's request, collector/fleet/remote.h) is built from
+ * the same entries the collectors use.
+ *
+ * A command: argv[0] is the first of paths that is executable (or, with
+ * if_exists, that exists), then args; COLLECT_ARG_ROOT in args stands for
+ * the target's root ("/" on a host). env is the whole environment of a
+ * local run (NULL: this process's), and is exported on top of the remote
+ * script's own. It runs only if one of when exists (NULL: always);
+ * host_timeout_s puts timeout(1) around it on a host (0: never). The
+ * lists are NULL-terminated.
+ */
+struct collect_cmd {
+	const char *const *paths;
+	const char *const *args;
+	const char *const *env;
+	const char *const *when;
+	unsigned host_timeout_s;
+	bool if_exists;
+};
+extern const char collect_arg_root[];
+#define COLLECT_ARG_ROOT collect_arg_root
+
+/* A command of struct collect_needs, its lists copied. */
+struct collect_needs_cmd {
+	struct ed_strvec paths, args, env, when;
+	unsigned host_timeout_s;
+	bool if_exists;
+};
+
+/* A file only the lines matching ere (extended, any case) are needed of. */
+struct collect_filter {
+	char *path;
+	char *ere;
+};
+
+/*
+ * The union of what the enabled collectors read, in collector order,
+ * unsorted, duplicates kept. Paths are absolute.
+ */
+struct collect_needs {
+	/* a path's own entry, and its content when it is a file */
+	struct ed_strvec paths;
+	/* a directory and everything below it */
+	struct ed_strvec trees;
+	/* a directory's entry, and the contents of the files below it alone */
+	struct ed_strvec values;
+	struct collect_filter *filters;
+	size_t filters_nr, filters_alloc;
+	struct collect_needs_cmd *cmds;
+	size_t cmds_nr, cmds_alloc;
+};
+
+/*
+ * Fill out (zeroed by the caller) with what cfg's enabled collectors read;
+ * cfg NULL: every collector's fixed entries, none from a configuration.
+ * Free with collect_needs_release.
+ */
+void collect_needs(struct collect_needs *out, const struct collect_config *cfg);
+void collect_needs_release(struct collect_needs *n);
 
 /*
  * Secret-rule upgrades (collector/upgrade.c). A host collected under the

@@ -1,10 +1,11 @@
 /*
  * The files collector: snapshots the file_include globs (minus
- * file_exclude) below o->root, never following a symlink, as one line per
- * entry in "files" plus the contents of small text files in
+ * file_exclude) below the target's root, never following a symlink, as
+ * one line per entry in "files" plus the contents of small text files in
  * "content/<path>". This file sets up a collect (globs, owner names, the
  * secret regexes, the C locale) and commits it only when it is complete;
- * files_walk.c walks and formats, files_secret.c finds and hides secrets.
+ * files_match.c holds the names and globs, files_walk.c walks and
+ * formats, files_secret.c finds and hides secrets.
  *
  * A "files" line is space-separated fields, each through snapshot_quote:
  *   PATH TYPE MODE OWNER:GROUP UID:GID[ REST]
@@ -22,7 +23,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,95 +31,38 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "core/glob.h"
 
 /* passwd and group are parsed whole; anything bigger is not a passwd file */
 #define FILES_IDS_MAX ((size_t)64 << 20)
 
-/* ---- owner and group names from ROOT/etc/passwd and ROOT/etc/group ---- */
+static const char etc_passwd[] = "/etc/passwd", etc_group[] = "/etc/group";
 
-static int cmp_id_name(const void *a, const void *b)
+/*
+ * Where the walks of cfg's include globs start. A bad include is not the
+ * request's business: it fails the files collector itself.
+ */
+static void include_trees(struct collect_needs *out,
+                          const struct collect_config *cfg)
 {
-	const struct id_name *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static void id_map_release(struct id_map *m)
-{
+	struct ed_strvec starts = ED_STRVEC_INIT;
+	struct ed_err ignored = ED_ERR_INIT;
 	size_t i;
 
-	for (i = 0; i < m->nr; i++)
-		free(m->v[i].name);
-	free(m->v);
-	m->v = NULL;
-	m->nr = m->alloc = 0;
+	if (!files_include_starts(&starts, &cfg->file_include, &ignored))
+		for (i = 0; i < starts.nr; i++)
+			ed_strvec_push(&out->trees,
+			               starts.v[i][0] ? starts.v[i] : "/");
+	ed_strvec_release(&starts);
 }
 
-/* "name:x:id:..." lines; NIS "+"/"-" lines and comments are skipped. */
-static void id_map_parse(struct id_map *m, const char *buf, size_t len)
-{
-	const char *p = buf, *end = buf + len;
-	size_t order = 0, i, out;
+/* What the files collector reads: the walked trees and the owner names. */
+static const struct collect_need files_needs[] = {
+	{ NEED_PATH, etc_passwd, NULL, NULL, NULL },
+	{ NEED_PATH, etc_group, NULL, NULL, NULL },
+	{ NEED_CONFIG, NULL, NULL, NULL, include_trees },
+};
 
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *c1, *c2, *q;
-		unsigned long id = 0;
-		int ok = 1;
-
-		if (!eol)
-			eol = end;
-		c1 = memchr(p, ':', (size_t)(eol - p));
-		c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
-		if (!c2 || c1 == p || *p == '+' || *p == '-' || *p == '#')
-			ok = 0;
-		for (q = c2 ? c2 + 1 : eol; ok && q < eol && *q != ':'; q++) {
-			if (*q < '0' || *q > '9' || id > (ULONG_MAX - 9) / 10)
-				ok = 0;
-			else
-				id = id * 10 + (unsigned long)(*q - '0');
-		}
-		if (ok && q > c2 + 1) {
-			ED_ALLOC_GROW(m->v, m->nr + 1, m->alloc);
-			m->v[m->nr].id = id;
-			m->v[m->nr].order = order;
-			m->v[m->nr].name = ed_xmemdup(p, (size_t)(c1 - p));
-			m->nr++;
-		}
-		order++;
-		p = eol + 1;
-	}
-	if (!m->nr)
-		return;
-	qsort(m->v, m->nr, sizeof(*m->v), cmp_id_name);
-	for (i = out = 1; i < m->nr; i++) {
-		if (m->v[i].id == m->v[out - 1].id)
-			free(m->v[i].name);
-		else
-			m->v[out++] = m->v[i];
-	}
-	m->nr = out;
-}
-
-const char *files_id_name(const struct id_map *m, unsigned long id)
-{
-	size_t lo = 0, hi = m->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->v[mid].id == id)
-			return m->v[mid].name;
-		if (m->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
+/* ---- owner and group names from ROOT/etc/passwd and ROOT/etc/group ---- */
 
 /*
  * Open rel ("etc/passwd") below rootfd, refusing symlinks in every
@@ -156,7 +99,7 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
                      const char *rel)
 {
 	struct ed_err e = ED_ERR_INIT;
-	struct vfs *fs = c->o->fs;
+	struct vfs *fs = c->fs;
 	struct stat st;
 	int fd = open_beneath(fs, rootfd, rel);
 
@@ -177,76 +120,8 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
 		snapshot_warn(c->snap, "/%s: ids shown as numbers: %s", rel,
 		              e.msg);
 	else
-		id_map_parse(m, c->data.ptr, c->data.len);
+		files_id_map_parse(m, c->data.ptr, c->data.len);
 	vfs_close(fs, fd);
-}
-
-/* ---- patterns ---- */
-
-static void glob_set_init(struct glob_set *g, const struct ed_strvec *pats)
-{
-	size_t i;
-
-	g->pats = pats;
-	g->base_only = ed_xcalloc(pats->nr + 1, 1);
-	for (i = 0; i < pats->nr; i++) {
-		const char *p = pats->v[i];
-
-		g->base_only[i] = !strncmp(p, "**/", 3) &&
-		                  !strpbrk(p + 3, "/\\") &&
-		                  !strstr(p + 3, "**");
-	}
-}
-
-static void glob_set_release(struct glob_set *g)
-{
-	free(g->base_only);
-	g->base_only = NULL;
-}
-
-/* path is absolute ("/" for the root itself) */
-int files_match_any(const struct glob_set *g, const char *path)
-{
-	const char *base = strrchr(path, '/');
-	size_t i;
-
-	base = base ? base + 1 : path;
-	for (i = 0; i < g->pats->nr; i++) {
-		if (g->base_only[i] ?
-		            ed_glob_match(g->pats->v[i] + 3, base, '/') :
-		            ed_glob_match(g->pats->v[i], path, '/'))
-			return 1;
-	}
-	return 0;
-}
-
-/* Split "/etc/ssh/x" into its components; ED_EPARSE on "." or "..". */
-int files_split_pattern(struct ed_strvec *out, const char *pat,
-                        struct ed_err *err)
-{
-	const char *p = pat;
-
-	if (*pat != '/')
-		return ed_err_set(err, ED_EPARSE,
-		                  "file_include: \"%s\": not an absolute path",
-		                  pat);
-	while (*p) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		if ((n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return ed_err_set(
-			        err, ED_EPARSE,
-			        "file_include: \"%s\": \".\" and \"..\" are not allowed",
-			        pat);
-		if (n)
-			ed_strvec_take(out, ed_xmemdup(p, n));
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 0;
 }
 
 /*
@@ -293,7 +168,8 @@ static void carry_unreadable_lines(struct files_ctx *c)
 }
 
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
-                  const struct collect_opts *o, struct ed_err *err)
+                  struct vfs *fs, const struct collect_opts *o,
+                  struct ed_err *err)
 {
 	struct files_ctx c;
 	struct ed_strvec starts = ED_STRVEC_INIT;
@@ -302,6 +178,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	size_t i;
 
 	memset(&c, 0, sizeof(c));
+	c.fs = fs;
 	c.o = o;
 	c.cfg = o->cfg;
 	c.snap = snap;
@@ -313,10 +190,10 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	ed_buf_init(&c.rest);
 	ed_buf_init(&c.tmp);
 	ed_strvec_init(&c.lines);
-	glob_set_init(&c.include, &c.cfg->file_include);
-	glob_set_init(&c.exclude, &c.cfg->file_exclude);
-	glob_set_init(&c.secret_files, &c.cfg->secret_files);
-	glob_set_init(&c.plain_files, &c.cfg->plain_files);
+	files_glob_set_init(&c.include, &c.cfg->file_include);
+	files_glob_set_init(&c.exclude, &c.cfg->file_exclude);
+	files_glob_set_init(&c.secret_files, &c.cfg->secret_files);
+	files_glob_set_init(&c.plain_files, &c.cfg->plain_files);
 	c.inc_comps =
 	        ed_xcalloc(c.cfg->file_include.nr + 1, sizeof(*c.inc_comps));
 
@@ -341,15 +218,15 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	if (rc < 0)
 		goto out;
 
-	rootfd = vfs_openat(o->fs, AT_FDCWD, o->root,
+	rootfd = vfs_openat(fs, AT_FDCWD, "/",
 	                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		rc = ed_err_errno(err, errno == ENOENT ? ED_ENOTFOUND : ED_EIO,
-		                  errno, "root %s", o->root);
+		                  errno, "root %s", vfs_root(fs));
 		goto out;
 	}
-	load_ids(&c, &c.users, rootfd, "etc/passwd");
-	load_ids(&c, &c.groups, rootfd, "etc/group");
+	load_ids(&c, &c.users, rootfd, etc_passwd + 1);
+	load_ids(&c, &c.groups, rootfd, etc_group + 1);
 	if (snap->sink && (o->cache_in || o->cache_out)) {
 		char fp[65];
 
@@ -388,7 +265,7 @@ out:
 	if (cloc != (locale_t)0)
 		freelocale(cloc);
 	if (rootfd >= 0)
-		vfs_close(o->fs, rootfd);
+		vfs_close(fs, rootfd);
 	for (i = 0; i < c.staged_nr; i++) {
 		free(c.staged[i].path);
 		ed_buf_release(&c.staged[i].data);
@@ -398,15 +275,15 @@ out:
 	ed_strvec_release(&c.unreadable_dirs);
 	ed_secret_finder_release(&c.secrets);
 	ed_secret_hits_release(&c.hits);
-	glob_set_release(&c.include);
-	glob_set_release(&c.exclude);
-	glob_set_release(&c.secret_files);
-	glob_set_release(&c.plain_files);
+	files_glob_set_release(&c.include);
+	files_glob_set_release(&c.exclude);
+	files_glob_set_release(&c.secret_files);
+	files_glob_set_release(&c.plain_files);
 	for (i = 0; i < c.cfg->file_include.nr; i++)
 		ed_strvec_release(&c.inc_comps[i]);
 	free(c.inc_comps);
-	id_map_release(&c.users);
-	id_map_release(&c.groups);
+	files_id_map_release(&c.users);
+	files_id_map_release(&c.groups);
 	ed_strvec_release(&starts);
 	ed_strvec_release(&c.lines);
 	ed_buf_release(&c.path);
@@ -418,3 +295,13 @@ out:
 	ed_buf_release(&c.tmp);
 	return rc;
 }
+
+static bool files_enabled(const struct collect_config *cfg)
+{
+	return cfg->files;
+}
+
+const struct collector collector_files = {
+	"files", files_enabled, collect_files, files_needs,
+	ED_ARRAY_SIZE(files_needs),
+};

@@ -1,10 +1,11 @@
 #ifndef ENVDRIFT_COLLECTOR_FILES_H
 #define ENVDRIFT_COLLECTOR_FILES_H
 /*
- * Internals of the files collector, shared by collector/files.c (setup,
- * owner names, globs), files_walk.c (the symlink-safe walk and the line
- * format) and files_secret.c (secret detection and redaction). Nothing
- * outside these three files and tests/unit/test_files.c includes it.
+ * Internals of the files collector, shared by collector/files.c (setup),
+ * files_match.c (owner names, globs), files_walk.c (the symlink-safe walk
+ * and the line format) and files_secret.c (secret detection and
+ * redaction). Nothing outside these files and tests/unit/test_files.c
+ * includes it.
  */
 #include <stddef.h>
 #include <sys/stat.h>
@@ -75,6 +76,7 @@ struct files_cache {
 };
 
 struct files_ctx {
+	struct vfs *fs;
 	const struct collect_opts *o;
 	const struct collect_config *cfg;
 	struct snapshot *snap;
@@ -105,12 +107,18 @@ struct files_ctx {
 	struct ed_strvec unreadable_dirs;
 };
 
-/* files.c */
+/* files_match.c */
 
-/* 1 if the absolute path ("/" for the root) matches a glob of g. */
-int files_match_any(const struct glob_set *g, const char *path);
+/* Parse passwd or group lines into m (appended); release frees its names. */
+void files_id_map_parse(struct id_map *m, const char *buf, size_t len);
+void files_id_map_release(struct id_map *m);
 /* The name for id, borrowed from m, or NULL. */
 const char *files_id_name(const struct id_map *m, unsigned long id);
+/* g matches pats (borrowed); release frees what init allocated. */
+void files_glob_set_init(struct glob_set *g, const struct ed_strvec *pats);
+void files_glob_set_release(struct glob_set *g);
+/* 1 if the absolute path ("/" for the root) matches a glob of g. */
+int files_match_any(const struct glob_set *g, const char *path);
 /* Split absolute pat into components; ED_EPARSE if relative or "."/"..". */
 int files_split_pattern(struct ed_strvec *out, const char *pat,
                         struct ed_err *err);
@@ -130,6 +138,13 @@ void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c);
  */
 int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
                      struct ed_err *err);
+/*
+ * files_start_prefixes for these include globs, before any walk: where a
+ * remote host must list. ED_EPARSE names a pattern that is relative or
+ * holds "." or "..".
+ */
+int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
+                         struct ed_err *err);
 
 /* files_cache.c */
 

@@ -1,6 +1,6 @@
 /*
  * The walk of the files collector: opens every directory relative to its
- * parent's fd with O_NOFOLLOW, so nothing below o->root is reached through
+ * parent's fd with O_NOFOLLOW, so nothing below the root is reached through
  * a symlink, and formats one "files" line per entry (see files.h and
  * collect_files in files.c for the format).
  */
@@ -327,7 +327,7 @@ static int record_other(struct files_ctx *c, int dirfd, const char *name,
 		for (;;) {
 			ed_buf_reset(&c->tmp);
 			ed_buf_grow(&c->tmp, cap);
-			n = vfs_readlinkat(c->o->fs, dirfd, name, c->tmp.ptr,
+			n = vfs_readlinkat(c->fs, dirfd, name, c->tmp.ptr,
 			                   cap);
 			if (n < 0 || (size_t)n < cap)
 				break;
@@ -372,7 +372,7 @@ static int stat_failed(struct files_ctx *c, int errnum)
 static int walk_dir(struct files_ctx *c, int fd, int depth, struct ed_err *err)
 {
 	size_t base = c->path.len;
-	struct vfs_dir *d = vfs_fdopendir(c->o->fs, fd);
+	struct vfs_dir *d = vfs_fdopendir(c->fs, fd);
 	const char *name;
 	unsigned char type;
 	int rc = 0;
@@ -413,7 +413,7 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
                      int matched, int depth, struct ed_err *err)
 {
 	int descend = could_match_below(c);
-	struct vfs *fs = c->o->fs;
+	struct vfs *fs = c->fs;
 	struct stat st;
 	int fd, rc, saved;
 
@@ -472,7 +472,7 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
                       int depth, struct ed_err *err)
 {
 	struct ed_err rerr = ED_ERR_INIT;
-	struct vfs *fs = c->o->fs;
+	struct vfs *fs = c->fs;
 	struct stat st;
 	int fd, rc, saved;
 
@@ -552,7 +552,7 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
 	matched = files_match_any(&c->include, c->path.ptr);
 	quote_path(c);
 	if (d_type == DT_UNKNOWN) {
-		if (vfs_fstatat(c->o->fs, dirfd, name, &st,
+		if (vfs_fstatat(c->fs, dirfd, name, &st,
 		                AT_SYMLINK_NOFOLLOW) < 0)
 			return stat_failed(c, errno);
 		have_st = 1;
@@ -571,7 +571,7 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
 	if (d_type == DT_REG)
 		return visit_file(c, dirfd, name, depth, err);
 	if (!have_st &&
-	    vfs_fstatat(c->o->fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	    vfs_fstatat(c->fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return stat_failed(c, errno);
 	if (S_ISDIR(st.st_mode))
 		return visit_dir(c, dirfd, name, matched, depth, err);
@@ -588,7 +588,7 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
                      struct ed_err *err)
 {
 	struct ed_strvec comps = ED_STRVEC_INIT;
-	struct vfs *fs = c->o->fs;
+	struct vfs *fs = c->fs;
 	int cur = rootfd, fd, rc = 0, saved;
 	struct stat st;
 	size_t i;
@@ -600,7 +600,7 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 			quote_path(c);
 			if (vfs_fstat(fs, rootfd, &st) < 0)
 				return ed_err_errno(err, ED_EIO, errno,
-				                    "root %s", c->o->root);
+				                    "root %s", vfs_root(c->fs));
 			rc = record(c, &st, NULL, err);
 			if (rc < 0)
 				return rc;
@@ -610,7 +610,7 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 		                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return ed_err_errno(err, ED_EIO, errno, "root %s",
-			                    c->o->root);
+			                    vfs_root(c->fs));
 		return walk_dir(c, fd, 0, err);
 	}
 	rc = files_split_pattern(&comps, start, err);

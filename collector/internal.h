@@ -1,26 +1,79 @@
 #ifndef ENVDRIFT_COLLECTOR_INTERNAL_H
 #define ENVDRIFT_COLLECTOR_INTERNAL_H
 /*
- * Collector internals: one function per collector and the parsers they use,
- * exposed for the collector sources and the unit tests only.
+ * Collector internals: one descriptor per collector, the table of what it
+ * reads, and the parsers they use, exposed for the collector sources and
+ * the unit tests only.
  */
 #include "collector/collector.h"
 #include "collector/vfs.h"
 #include "core/buf.h"
 
-/* Each adds its files (and "collector X ..." lines to meta) to snap. */
+/*
+ * One thing a collector reads (struct collect_needs says what each kind
+ * means). NEED_CONFIG entries add what depends on the configuration.
+ */
+enum collect_need_kind {
+	NEED_PATH,
+	NEED_TREE,
+	NEED_VALUES,
+	NEED_CMD,
+	NEED_CONFIG,
+};
+
+struct collect_need {
+	enum collect_need_kind kind;
+	const char *path;              /* PATH, TREE, VALUES */
+	const char *filter;            /* PATH: only lines matching this ERE */
+	const struct collect_cmd *cmd; /* CMD */
+	void (*add)(struct collect_needs *out,
+		    const struct collect_config *cfg); /* CONFIG */
+};
+
+/*
+ * A collector: adds its files (and "collector NAME ..." lines to meta)
+ * to snap from fs. enabled NULL: it always runs (and decides itself).
+ * needs lists every path and command it may read, so a remote host is
+ * asked for exactly that (collect_needs).
+ */
+struct collector {
+	const char *name;
+	bool (*enabled)(const struct collect_config *cfg);
+	int (*collect)(struct snapshot *snap, struct ed_strvec *meta,
+		       struct vfs *fs, const struct collect_opts *o,
+		       struct ed_err *err);
+	const struct collect_need *needs;
+	size_t needs_nr;
+};
+
+extern const struct collector collector_files, collector_packages,
+	collector_kernel, collector_sysctl, collector_services,
+	collector_toggles;
+/* Their collect functions, for the tests. */
 int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
-		     const struct collect_opts *o, struct ed_err *err);
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err);
 int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
-		   const struct collect_opts *o, struct ed_err *err);
+		   struct vfs *fs, const struct collect_opts *o,
+		   struct ed_err *err);
 int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
-		   const struct collect_opts *o, struct ed_err *err);
+		   struct vfs *fs, const struct collect_opts *o,
+		   struct ed_err *err);
 int collect_services(struct snapshot *snap, struct ed_strvec *meta,
-		     const struct collect_opts *o, struct ed_err *err);
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err);
 int collect_files(struct snapshot *snap, struct ed_strvec *meta,
-		  const struct collect_opts *o, struct ed_err *err);
+		  struct vfs *fs, const struct collect_opts *o,
+		  struct ed_err *err);
 int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
-		    const struct collect_opts *o, struct ed_err *err);
+		    struct vfs *fs, const struct collect_opts *o,
+		    struct ed_err *err);
+
+/* Add to a struct collect_needs (copies; collector/needs.c). */
+void collect_needs_add(struct collect_needs *out,
+		       const struct collect_need *need);
+void collect_needs_add_cmd(struct collect_needs *out,
+			   const struct collect_cmd *cmd);
 
 /*
  * Run argv (argv[0] an absolute path; no shell) with stdin from /dev/null,
@@ -32,18 +85,6 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 int collect_run(struct ed_buf *out, struct ed_buf *errline, int *status,
 		char *const argv[], char *const envp[], size_t max_out,
 		int timeout_ms, struct ed_err *err);
-
-/*
- * Where the files walk starts for these include globs: per pattern its
- * longest glob-free directory prefix ("" is the root), minus starts below
- * another. The remote script lists exactly these trees. ED_EPARSE names a
- * pattern that is relative or holds "." or "..".
- */
-int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
-			 struct ed_err *err);
-
-/* Join root and an absolute path ("/etc/x") into out (reset first). */
-void collect_path(struct ed_buf *out, const char *root, const char *abspath);
 
 /*
  * The package parsers' line reader (collector/pkg_lines.c) over a buffer
@@ -72,35 +113,30 @@ int dpkg_parse_status(struct ed_strvec *lines, const char *buf, size_t len,
 int apk_parse_installed(struct ed_strvec *lines, const char *buf, size_t len,
 			const char *name, struct ed_err *err);
 /*
- * The commands collectors run, exported so a remote script runs exactly
- * the same argv and the outputs it records (vfs_mem_set_output) match.
+ * The commands collectors run, so a test can record their outputs on an
+ * image (vfs_mem_set_output) with the very argv a collector asks for.
  *
- * rpm is run as `PATH -qa --root ROOT --qf RPM_QF` (on an image ROOT is
- * "/"), PATH being the first executable "rpm" in $PATH on this machine,
- * or in RPM_IMAGE_PATH on an image. No environment change.
+ * rpm (pkg_rpm.c, for packages.c when its database exists): the first
+ * executable "rpm" in $PATH on this machine (of paths on an image), its
+ * args with the target's root for COLLECT_ARG_ROOT. No environment change.
  */
-#define RPM_QF "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
-#define RPM_IMAGE_PATH "/usr/bin:/bin"
+extern const struct collect_cmd rpm_query_cmd;
 /*
- * systemctl (on a live host whose /run/systemd/system is a directory) is
- * run as the first executable of services_systemctl_paths followed by
- * services_active_args, with services_active_env as its whole environment.
- * All three are NULL-terminated.
+ * systemctl (services.c, on a live host whose /run/systemd/system is a
+ * directory): its env as the whole environment.
  */
-extern const char *const services_systemctl_paths[];
-extern const char *const services_active_args[];
-extern const char *const services_active_env[];
+extern const struct collect_cmd services_systemctl_cmd;
 
-/* rpm -qa --qf RPM_QF: NAME EPOCHNUM VERSION RELEASE ARCH, tab-separated */
+/* rpm -qa --qf: NAME EPOCHNUM VERSION RELEASE ARCH, tab-separated */
 int rpm_parse_query(struct ed_strvec *lines, const char *buf, size_t len,
 		    const char *name, struct ed_err *err);
 /*
- * Run "rpm -qa --root root" (through fs) and append its packages to
- * lines. ED_ENOTFOUND when no rpm tool is found, ED_ERROR when rpm fails,
+ * Run rpm_query_cmd on fs and append its packages to lines.
+ * ED_ENOTFOUND when no rpm tool is found, ED_ERROR when rpm fails,
  * ED_EPARSE on bad output.
  */
 int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
-			const char *root, struct ed_err *err);
+			struct ed_err *err);
 /* /proc/modules: module names only */
 int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 			 const char *name, struct ed_err *err);

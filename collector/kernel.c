@@ -18,6 +18,30 @@
 /* /proc/cmdline is at most a page or so; modules about 100 B per module */
 #define KERNEL_MAX_FILE (1024 * 1024)
 
+static const char proc[] = "/proc";
+static const char osrelease[] = "/proc/sys/kernel/osrelease";
+static const char version[] = "/proc/sys/kernel/version";
+static const char cmdline[] = "/proc/cmdline";
+static const char meminfo[] = "/proc/meminfo";
+static const char modules[] = "/proc/modules";
+static const char etc_os_release[] = "/etc/os-release";
+static const char usr_os_release[] = "/usr/lib/os-release";
+
+/*
+ * What the kernel collector reads. An absolute os-release link is followed
+ * inside the target (read_os_release): on a remote host only to these.
+ */
+static const struct collect_need kernel_needs[] = {
+	{ NEED_PATH, proc, NULL, NULL, NULL },
+	{ NEED_PATH, osrelease, NULL, NULL, NULL },
+	{ NEED_PATH, version, NULL, NULL, NULL },
+	{ NEED_PATH, cmdline, NULL, NULL, NULL },
+	{ NEED_PATH, meminfo, NULL, NULL, NULL },
+	{ NEED_PATH, modules, NULL, NULL, NULL },
+	{ NEED_PATH, etc_os_release, NULL, NULL, NULL },
+	{ NEED_PATH, usr_os_release, NULL, NULL, NULL },
+};
+
 /* 1 if dir exists and holds at least one entry besides "." and "..". */
 static int dir_has_entries(struct vfs *fs, const char *dir)
 {
@@ -41,16 +65,13 @@ static int dir_has_entries(struct vfs *fs, const char *dir)
  * unreadable (a warning unless missing): one absent value is not fatal.
  */
 static int read_optional(struct ed_buf *b, struct snapshot *snap,
-                         const struct collect_opts *o, const char *abspath)
+                         struct vfs *fs, const char *abspath)
 {
 	struct ed_err e = ED_ERR_INIT;
-	struct ed_buf path = ED_BUF_INIT;
 	int rc;
 
 	ed_buf_reset(b);
-	collect_path(&path, o->root, abspath);
-	rc = vfs_read_file(o->fs, b, path.ptr, KERNEL_MAX_FILE, &e);
-	ed_buf_release(&path);
+	rc = vfs_read_file(fs, b, abspath, KERNEL_MAX_FILE, &e);
 	if (rc == ED_ENOTFOUND)
 		return 0;
 	if (rc < 0) {
@@ -256,12 +277,11 @@ out:
  * gets the path read, for messages. 1 if found, 0 if not.
  */
 static int read_os_release(struct ed_buf *b, struct ed_buf *name,
-                           struct snapshot *snap,
-                           const struct collect_opts *o)
+                           struct snapshot *snap, struct vfs *fs)
 {
-	static const char *const candidates[] = { "/etc/os-release",
-		                                  "/usr/lib/os-release" };
-	struct ed_buf path = ED_BUF_INIT, target = ED_BUF_INIT;
+	static const char *const candidates[] = { etc_os_release,
+		                                  usr_os_release };
+	struct ed_buf target = ED_BUF_INIT;
 	size_t i;
 	int found = 0;
 
@@ -269,50 +289,48 @@ static int read_os_release(struct ed_buf *b, struct ed_buf *name,
 		const char *abspath = candidates[i];
 		ssize_t n;
 
-		collect_path(&path, o->root, abspath);
 		ed_buf_reset(&target);
 		ed_buf_grow(&target, 4096);
-		n = vfs_readlinkat(o->fs, AT_FDCWD, path.ptr, target.ptr,
+		n = vfs_readlinkat(fs, AT_FDCWD, abspath, target.ptr,
 		                   target.cap - 1);
 		if (n > 0 && (size_t)n < target.cap - 1) {
 			ed_buf_setlen(&target, (size_t)n);
 			if (target.ptr[0] == '/')
 				abspath = target.ptr;
 		}
-		found = read_optional(b, snap, o, abspath);
+		found = read_optional(b, snap, fs, abspath);
 		if (found) {
 			ed_buf_reset(name);
 			ed_buf_adds(name, abspath + 1);
 		}
 	}
-	ed_buf_release(&path);
 	ed_buf_release(&target);
 	return found;
 }
 
 /* release, version, cmdline and modules from ROOT/proc; count added */
 static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
-                        const struct collect_opts *o, struct ed_err *err)
+                        struct vfs *fs, struct ed_err *err)
 {
 	static const struct {
 		const char *key, *path;
 	} values[] = {
-		{ "release", "/proc/sys/kernel/osrelease" },
-		{ "version", "/proc/sys/kernel/version" },
-		{ "cmdline", "/proc/cmdline" },
+		{ "release", osrelease },
+		{ "version", version },
+		{ "cmdline", cmdline },
 	};
 	struct ed_buf b = ED_BUF_INIT;
 	size_t i, before = lines->nr;
 	int rc = 0;
 
 	for (i = 0; i < ED_ARRAY_SIZE(values); i++)
-		if (read_optional(&b, snap, o, values[i].path))
+		if (read_optional(&b, snap, fs, values[i].path))
 			add_value_line(lines, values[i].key, &b);
 	/*
 	 * Installed memory (MemTotal), so a baseline can say some values may
 	 * differ when hosts differ in memory (kernel.threads-max, tcp_mem).
 	 */
-	if (read_optional(&b, snap, o, "/proc/meminfo")) {
+	if (read_optional(&b, snap, fs, meminfo)) {
 		const char *m = strstr(b.ptr, "MemTotal:");
 		unsigned long long kb;
 
@@ -320,7 +338,7 @@ static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
 			ed_strvec_pushf(lines, "memory = %llu kB", kb);
 	}
 	/* no /proc/modules: a kernel built without module support */
-	if (read_optional(&b, snap, o, "/proc/modules")) {
+	if (read_optional(&b, snap, fs, modules)) {
 		rc = kernel_parse_modules(lines, b.ptr, b.len, "proc/modules",
 		                          err);
 		if (rc < 0)
@@ -333,21 +351,22 @@ out:
 }
 
 int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
-                   const struct collect_opts *o, struct ed_err *err)
+                   struct vfs *fs, const struct collect_opts *o,
+                   struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT, os = ED_STRVEC_INIT;
 	struct ed_buf b = ED_BUF_INIT, name = ED_BUF_INIT;
 	int rc = 0, nproc = 0;
 
-	collect_path(&b, o->root, "/proc");
-	if (dir_has_entries(o->fs, b.ptr)) {
-		nproc = collect_proc(&lines, snap, o, err);
+	(void)o; /* no secrets here, nothing carried over */
+	if (dir_has_entries(fs, proc)) {
+		nproc = collect_proc(&lines, snap, fs, err);
 		if (nproc < 0) {
 			rc = nproc;
 			goto out;
 		}
 	}
-	if (read_os_release(&b, &name, snap, o)) {
+	if (read_os_release(&b, &name, snap, fs)) {
 		rc = kernel_parse_os_release(&os, b.ptr, b.len, name.ptr, err);
 		if (rc < 0)
 			goto out;
@@ -377,3 +396,13 @@ out:
 	ed_buf_release(&name);
 	return rc;
 }
+
+static bool kernel_enabled(const struct collect_config *cfg)
+{
+	return cfg->kernel;
+}
+
+const struct collector collector_kernel = {
+	"kernel", kernel_enabled, collect_kernel, kernel_needs,
+	ED_ARRAY_SIZE(kernel_needs),
+};

@@ -7,13 +7,16 @@
 #include "collector/internal.h"
 
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "core/alloc.h"
 
-
 /* A status database past this is not one we want to hold in memory. */
 #define PKG_DB_MAX ((size_t)256 << 20)
+
+static const char dpkg_status[] = "/var/lib/dpkg/status";
+static const char apk_installed[] = "/lib/apk/db/installed";
 
 static const struct pkg_db {
 	const char *manager;
@@ -21,19 +24,22 @@ static const struct pkg_db {
 	int (*parse)(struct ed_strvec *lines, const char *buf, size_t len,
 		     const char *name, struct ed_err *err);
 } pkg_dbs[] = {
-	{ "dpkg", "/var/lib/dpkg/status", dpkg_parse_status },
-	{ "apk", "/lib/apk/db/installed", apk_parse_installed },
+	{ "dpkg", dpkg_status, dpkg_parse_status },
+	{ "apk", apk_installed, apk_parse_installed },
 };
 
-/* Where rpm may keep its database (Fedora 36+ moved it under /usr). */
-static const char *const rpm_dirs[] = {
-	"/var/lib/rpm",
-	"/usr/lib/sysimage/rpm",
-};
-static const char *const rpm_files[] = {
-	"Packages",      /* BerkeleyDB */
-	"Packages.db",   /* NDB */
-	"rpmdb.sqlite",  /* SQLite */
+/*
+ * What the packages collector reads. dpkg's status database is ~90 %
+ * descriptions and conffile lists, and pkg_dpkg.c reads only these four
+ * fields (names are case-insensitive there too): a remote host sends the
+ * matching lines only. The snapshot is the same; a malformed line outside
+ * them goes unnoticed.
+ */
+static const struct collect_need packages_needs[] = {
+	{ NEED_PATH, dpkg_status, "^(package|status|architecture|version):|^$",
+	  NULL, NULL },
+	{ NEED_PATH, apk_installed, NULL, NULL, NULL },
+	{ NEED_CMD, NULL, NULL, &rpm_query_cmd, NULL },
 };
 
 /*
@@ -41,13 +47,13 @@ static const char *const rpm_files[] = {
  * absent, or a negative code.
  */
 static int read_db(struct ed_strvec *lines, const struct pkg_db *db,
-		   const struct collect_opts *o, struct ed_err *err)
+		   struct vfs *fs, struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
 	int rc;
 
-	collect_path(&path, o->root, db->path);
-	rc = vfs_read_file(o->fs, &data, path.ptr, PKG_DB_MAX, err);
+	vfs_path(&path, fs, db->path);
+	rc = vfs_read_file(fs, &data, db->path, PKG_DB_MAX, err);
 	if (rc == ED_ENOTFOUND) {
 		ed_err_clear(err);
 		rc = 0;
@@ -66,33 +72,32 @@ out:
 	return rc;
 }
 
-/* Set dir (reset first) to the rpm database directory under root, if any. */
-static int find_rpm_db(struct ed_buf *dir, struct vfs *fs, const char *root)
+/*
+ * Set dir (reset first) to the name of fs's rpm database directory, if
+ * any: where one of the files rpm_query_cmd runs for is a regular file.
+ */
+static int find_rpm_db(struct ed_buf *dir, struct vfs *fs)
 {
-	struct ed_buf path = ED_BUF_INIT;
-	size_t i, j;
-	int found = 0;
+	const char *const *dbs = rpm_query_cmd.when;
+	size_t i;
 
-	for (i = 0; i < ED_ARRAY_SIZE(rpm_dirs) && !found; i++) {
-		for (j = 0; j < ED_ARRAY_SIZE(rpm_files) && !found; j++) {
-			struct stat st;
+	for (i = 0; dbs[i]; i++) {
+		const char *slash = strrchr(dbs[i], '/');
+		struct stat st;
 
-			collect_path(&path, root, rpm_dirs[i]);
-			ed_buf_addch(&path, '/');
-			ed_buf_adds(&path, rpm_files[j]);
-			if (!vfs_fstatat(fs, AT_FDCWD, path.ptr, &st, 0) &&
-			    S_ISREG(st.st_mode)) {
-				collect_path(dir, root, rpm_dirs[i]);
-				found = 1;
-			}
-		}
+		if (vfs_fstatat(fs, AT_FDCWD, dbs[i], &st, 0) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		vfs_path(dir, fs, dbs[i]);
+		ed_buf_setlen(dir, dir->len - strlen(slash));
+		return 1;
 	}
-	ed_buf_release(&path);
-	return found;
+	return 0;
 }
 
 int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
-		     const struct collect_opts *o, struct ed_err *err)
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct ed_buf managers = ED_BUF_INIT, rpmdir = ED_BUF_INIT;
@@ -100,8 +105,9 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 	size_t i;
 	int rc = 0;
 
+	(void)o; /* no secrets here, nothing carried over */
 	for (i = 0; i < ED_ARRAY_SIZE(pkg_dbs); i++) {
-		rc = read_db(&lines, &pkg_dbs[i], o, err);
+		rc = read_db(&lines, &pkg_dbs[i], fs, err);
 		if (rc < 0)
 			goto out;
 		if (rc) {
@@ -111,8 +117,8 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 		}
 	}
 
-	if (find_rpm_db(&rpmdir, o->fs, o->root)) {
-		rc = rpm_query_installed(&lines, o->fs, o->root, err);
+	if (find_rpm_db(&rpmdir, fs)) {
+		rc = rpm_query_installed(&lines, fs, err);
 		if (rc == ED_ENOTFOUND) {
 			ed_err_clear(err);
 			snapshot_warn(snap,
@@ -146,3 +152,13 @@ out:
 	ed_buf_release(&rpmdir);
 	return rc;
 }
+
+static bool packages_enabled(const struct collect_config *cfg)
+{
+	return cfg->packages;
+}
+
+const struct collector collector_packages = {
+	"packages", packages_enabled, collect_packages, packages_needs,
+	ED_ARRAY_SIZE(packages_needs),
+};

@@ -19,6 +19,28 @@
 /* rpm -qa takes seconds on a large database; a hung one must not hang us */
 #define RPM_TIMEOUT_MS 120000
 
+/*
+ * Where rpm may keep its database (Fedora 36+ moved it under /usr): one
+ * of these files, BerkeleyDB, NDB or SQLite, says rpm must be asked.
+ */
+static const char *const rpm_dbs[] = {
+	"/var/lib/rpm/Packages",
+	"/var/lib/rpm/Packages.db",
+	"/var/lib/rpm/rpmdb.sqlite",
+	"/usr/lib/sysimage/rpm/Packages",
+	"/usr/lib/sysimage/rpm/Packages.db",
+	"/usr/lib/sysimage/rpm/rpmdb.sqlite",
+	NULL,
+};
+static const char *const rpm_paths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
+static const char *const rpm_args[] = {
+	"-qa", "--root", COLLECT_ARG_ROOT, "--qf",
+	"%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n", NULL,
+};
+const struct collect_cmd rpm_query_cmd = {
+	rpm_paths, rpm_args, NULL, rpm_dbs, 0, false,
+};
+
 /* On failure a parser leaves lines as it found them. */
 static void truncate_lines(struct ed_strvec *lines, size_t nr)
 {
@@ -123,27 +145,34 @@ out:
 }
 
 /*
- * Find an executable prog in PATH (RPM_IMAGE_PATH on an image, whose
- * PATH we do not know). Empty and relative entries are skipped: running
- * "./rpm" from wherever we happen to be is never what was meant.
+ * The rpm tool of fs: the first executable "rpm" in $PATH on this machine
+ * (empty and relative entries skipped: running "./rpm" from wherever we
+ * happen to be is never what was meant; /usr/bin:/bin without a PATH),
+ * the first of rpm_query_cmd.paths on an image, whose PATH we do not
+ * know.
  */
-static int find_in_path(struct ed_buf *out, struct vfs *fs, const char *prog)
+static int find_rpm(struct ed_buf *out, struct vfs *fs)
 {
-	const char *path = fs ? RPM_IMAGE_PATH : getenv("PATH");
+	const char *path = vfs_getenv(fs, "PATH");
+	const char *const *cands = rpm_query_cmd.paths;
 	const char *p;
+	size_t i;
 
-	if (!path)
-		path = "/usr/bin:/bin";
-	p = path;
-	while (*p) {
+	for (i = 0; !path && cands[i]; i++) {
+		if (!vfs_executable(fs, cands[i])) {
+			ed_buf_reset(out);
+			ed_buf_adds(out, cands[i]);
+			return 0;
+		}
+	}
+	for (p = path; p && *p;) {
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
 
 		if (n && p[0] == '/') {
 			ed_buf_reset(out);
 			ed_buf_add(out, p, n);
-			ed_buf_addch(out, '/');
-			ed_buf_adds(out, prog);
+			ed_buf_adds(out, "/rpm");
 			if (!vfs_executable(fs, out->ptr))
 				return 0;
 		}
@@ -156,31 +185,28 @@ static int find_in_path(struct ed_buf *out, struct vfs *fs, const char *prog)
 }
 
 int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
-			const char *root, struct ed_err *err)
+			struct ed_err *err)
 {
+	const char *const *args = rpm_query_cmd.args;
+	const char *root = vfs_root(fs);
 	struct ed_buf tool = ED_BUF_INIT, out = ED_BUF_INIT;
 	struct ed_buf errline = ED_BUF_INIT;
-	/* argv is char *const[], hence writable copies of the arguments */
-	char arg1[] = "-qa", arg2[] = "--root", arg4[] = "--qf";
-	char arg5[] = RPM_QF;
-	char *root_arg = NULL;
-	char *argv[7];
+	struct ed_strvec argv = ED_STRVEC_INIT;
 	int status, rc;
+	size_t i;
 
-	rc = find_in_path(&tool, fs, "rpm");
+	rc = find_rpm(&tool, fs);
 	if (rc < 0) {
 		rc = ed_err_set(err, ED_ENOTFOUND, "rpm: not found in PATH");
 		goto out;
 	}
-	root_arg = ed_xstrdup(root);
-	argv[0] = tool.ptr;
-	argv[1] = arg1;
-	argv[2] = arg2;
-	argv[3] = root_arg;
-	argv[4] = arg4;
-	argv[5] = arg5;
-	argv[6] = NULL;
-	rc = vfs_run(fs, &out, &errline, &status, argv, NULL, RPM_OUTPUT_MAX,
+	/* argv is char *const[]: owned copies, NULL-terminated */
+	ed_strvec_push(&argv, tool.ptr);
+	for (i = 0; args[i]; i++)
+		ed_strvec_push(&argv,
+			       args[i] == COLLECT_ARG_ROOT ? root : args[i]);
+	ed_strvec_take(&argv, NULL);
+	rc = vfs_run(fs, &out, &errline, &status, argv.v, NULL, RPM_OUTPUT_MAX,
 		     RPM_TIMEOUT_MS, err);
 	if (rc == ED_ENOTFOUND) /* the database is there: rpm must answer */
 		rc = err->code = ED_EIO;
@@ -204,6 +230,6 @@ out:
 	ed_buf_release(&tool);
 	ed_buf_release(&out);
 	ed_buf_release(&errline);
-	free(root_arg);
+	ed_strvec_release(&argv);
 	return rc;
 }

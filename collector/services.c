@@ -24,15 +24,42 @@
 /* a systemctl listing or /proc/net table larger than this is not sane */
 #define SERVICES_MAX_OUTPUT (16 * 1024 * 1024)
 
-const char *const services_systemctl_paths[] = { "/usr/bin/systemctl",
-	                                         "/bin/systemctl", NULL };
-const char *const services_active_args[] = {
+static const char etc_systemd[] = "/etc/systemd/system";
+/* a directory while systemd runs: the documented sd_booted() test */
+static const char *const run_systemd[] = { "/run/systemd/system", NULL };
+/* listening sockets: protocol and table, a missing one (no IPv6) is fine */
+static const char net_tcp[] = "/proc/net/tcp", net_tcp6[] = "/proc/net/tcp6",
+		  net_udp[] = "/proc/net/udp", net_udp6[] = "/proc/net/udp6";
+static const struct {
+	const char *proto, *path;
+} proc_net[] = {
+	{ "tcp", net_tcp },
+	{ "tcp6", net_tcp6 },
+	{ "udp", net_udp },
+	{ "udp6", net_udp6 },
+};
+
+static const char *const systemctl_paths[] = { "/usr/bin/systemctl",
+	                                       "/bin/systemctl", NULL };
+static const char *const systemctl_args[] = {
 	"list-units", "--type=service", "--state=active", "--no-legend",
 	"--plain",    "--no-pager",     NULL,
 };
 /* fixed: no user locale, colour or pager settings leak into output */
-const char *const services_active_env[] = { "LC_ALL=C", "SYSTEMD_COLORS=0",
-	                                    "SYSTEMD_PAGER=", NULL };
+static const char *const systemctl_env[] = { "LC_ALL=C", "SYSTEMD_COLORS=0",
+	                                     "SYSTEMD_PAGER=", NULL };
+const struct collect_cmd services_systemctl_cmd = {
+	systemctl_paths, systemctl_args, systemctl_env, run_systemd, 0, false,
+};
+
+static const struct collect_need services_needs[] = {
+	{ NEED_TREE, etc_systemd, NULL, NULL, NULL },
+	{ NEED_PATH, net_tcp, NULL, NULL, NULL },
+	{ NEED_PATH, net_tcp6, NULL, NULL, NULL },
+	{ NEED_PATH, net_udp, NULL, NULL, NULL },
+	{ NEED_PATH, net_udp6, NULL, NULL, NULL },
+	{ NEED_CMD, NULL, NULL, &services_systemctl_cmd, NULL },
+};
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -131,16 +158,14 @@ out:
 
 /* Unit lines from ROOT/etc/systemd/system; 0 if it does not exist. */
 static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
-                         struct vfs *fs, const char *root)
+                         struct vfs *fs)
 {
-	struct ed_buf path = ED_BUF_INIT;
 	struct vfs_dir *d = NULL;
 	const char *name;
 	unsigned char type;
 	int fd, found = 0;
 
-	collect_path(&path, root, "/etc/systemd/system");
-	fd = vfs_openat(fs, AT_FDCWD, path.ptr,
+	fd = vfs_openat(fs, AT_FDCWD, etc_systemd,
 	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
@@ -166,7 +191,6 @@ static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
 	}
 	vfs_closedir(d);
 out:
-	ed_buf_release(&path);
 	return found;
 }
 
@@ -223,7 +247,7 @@ static void free_strings(char **v)
 }
 
 static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
-                           const struct collect_opts *o)
+                           struct vfs *fs, const struct collect_opts *o)
 {
 	struct ed_buf errline = ED_BUF_INIT;
 	int status;
@@ -234,19 +258,19 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
 	const char *p, *end;
 	size_t i;
 
-	for (i = 0; services_systemctl_paths[i]; i++)
-		if (!vfs_executable(o->fs, services_systemctl_paths[i]))
+	for (i = 0; systemctl_paths[i]; i++)
+		if (!vfs_executable(fs, systemctl_paths[i]))
 			break;
-	prog = services_systemctl_paths[i];
+	prog = systemctl_paths[i];
 	if (!prog) {
 		snapshot_warn(snap, "services: systemctl not found, active "
 		                    "units not collected (previous ones kept)");
 		keep_previous_active(lines, o);
 		goto out;
 	}
-	argv = dup_strings(prog, services_active_args);
-	envp = dup_strings(NULL, services_active_env);
-	if (vfs_run(o->fs, &out, &errline, &status, argv, envp,
+	argv = dup_strings(prog, systemctl_args);
+	envp = dup_strings(NULL, systemctl_env);
+	if (vfs_run(fs, &out, &errline, &status, argv, envp,
 	            SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status)))
 		ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s", prog,
@@ -405,21 +429,19 @@ int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
 	return 0;
 }
 
-/* "listen ..." lines from ROOT/proc/net; a missing table (no IPv6) is fine */
+/* "listen ..." lines from ROOT/proc/net */
 static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
-                          const struct collect_opts *o, struct ed_err *err)
+                          struct vfs *fs, struct ed_err *err)
 {
-	static const char *const protos[] = { "tcp", "tcp6", "udp", "udp6" };
-	struct ed_buf path = ED_BUF_INIT, b = ED_BUF_INIT;
+	struct ed_buf b = ED_BUF_INIT;
 	struct ed_err e = ED_ERR_INIT;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < ED_ARRAY_SIZE(protos); i++) {
-		collect_path(&path, o->root, "/proc/net/");
-		ed_buf_adds(&path, protos[i]);
+	for (i = 0; i < ED_ARRAY_SIZE(proc_net); i++) {
 		ed_buf_reset(&b);
-		rc = vfs_read_file(o->fs, &b, path.ptr, SERVICES_MAX_OUTPUT, &e);
+		rc = vfs_read_file(fs, &b, proc_net[i].path, SERVICES_MAX_OUTPUT,
+		                   &e);
 		if (rc == ED_ENOTFOUND) {
 			rc = 0;
 			continue;
@@ -429,34 +451,31 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 			rc = 0;
 			continue;
 		}
-		rc = services_parse_proc_net(lines, b.ptr, b.len, protos[i],
-		                             err);
+		rc = services_parse_proc_net(lines, b.ptr, b.len,
+		                             proc_net[i].proto, err);
 		if (rc < 0)
 			break;
 	}
-	ed_buf_release(&path);
 	ed_buf_release(&b);
 	return rc;
 }
 
 int collect_services(struct snapshot *snap, struct ed_strvec *meta,
-                     const struct collect_opts *o, struct ed_err *err)
+                     struct vfs *fs, const struct collect_opts *o,
+                     struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
-	struct ed_buf path = ED_BUF_INIT;
 	struct stat st;
 	int rc = 0, units;
 
-	units = collect_units(&lines, snap, o->fs, o->root);
-	if (o->live) {
-		collect_path(&path, o->root, "/run/systemd/system");
-		/* systemd is running: the documented sd_booted() test */
+	units = collect_units(&lines, snap, fs);
+	if (vfs_live(fs)) {
 		if (units &&
-		    !vfs_fstatat(o->fs, AT_FDCWD, path.ptr, &st,
+		    !vfs_fstatat(fs, AT_FDCWD, run_systemd[0], &st,
 		                 AT_SYMLINK_NOFOLLOW) &&
 		    S_ISDIR(st.st_mode))
-			collect_active(&lines, snap, o);
-		rc = collect_listen(&lines, snap, o, err);
+			collect_active(&lines, snap, fs, o);
+		rc = collect_listen(&lines, snap, fs, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -477,6 +496,15 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 	snapshot_add_lines(snap, "services", &lines);
 out:
 	ed_strvec_release(&lines);
-	ed_buf_release(&path);
 	return rc;
 }
+
+static bool services_enabled(const struct collect_config *cfg)
+{
+	return cfg->services;
+}
+
+const struct collector collector_services = {
+	"services", services_enabled, collect_services, services_needs,
+	ED_ARRAY_SIZE(services_needs),
+};

@@ -33,12 +33,24 @@ enum sysctl_class {
 };
 
 /* A class's globs plus each glob's literal prefix, a cheap pre-filter. */
+static const char proc_sys[] = "/proc/sys";
+
+/*
+ * What the sysctl collector reads: the values under /proc/sys. An
+ * unreadable, empty or absent key is treated alike (walk_dir), so a remote
+ * host sends the values without listing each file.
+ */
+static const struct collect_need sysctl_needs[] = {
+	{ NEED_VALUES, proc_sys, NULL, NULL, NULL },
+};
+
 struct class_globs {
 	const struct ed_strvec *globs;
 	size_t *prefix;
 };
 
 struct sysctl_walk {
+	struct vfs *fs;
 	const struct collect_opts *o;
 	struct snapshot *snap;
 	struct class_globs cls[CLASS_NR];
@@ -162,7 +174,7 @@ static void collect_file(struct sysctl_walk *w, int dfd, const char *name)
 	if (class_match(&w->cls[CLASS_WRITE_ONLY], w->key.ptr) ||
 	    class_match(&w->cls[CLASS_VOLATILE], w->key.ptr))
 		return;
-	fd = vfs_openat(w->o->fs, dfd, name,
+	fd = vfs_openat(w->fs, dfd, name,
 	                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 	                        O_NONBLOCK);
 	if (fd < 0) {
@@ -172,8 +184,8 @@ static void collect_file(struct sysctl_walk *w, int dfd, const char *name)
 			              w->key.ptr, strerror(e));
 		return;
 	}
-	e = read_value(w->o->fs, &w->val, fd);
-	vfs_close(w->o->fs, fd);
+	e = read_value(w->fs, &w->val, fd);
+	vfs_close(w->fs, fd);
 	if (e == EFBIG) {
 		snapshot_warn(w->snap,
 		              "sysctl %s: larger than %d bytes, skipped",
@@ -238,7 +250,7 @@ static int walk_dir(struct sysctl_walk *w, struct vfs_dir *d, int dfd,
 		if (type == DT_UNKNOWN) {
 			struct stat st;
 
-			if (vfs_fstatat(w->o->fs, dfd, name, &st,
+			if (vfs_fstatat(w->fs, dfd, name, &st,
 			                AT_SYMLINK_NOFOLLOW))
 				continue;
 			type = S_ISDIR(st.st_mode) ? DT_DIR :
@@ -272,7 +284,7 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
 		              w->key.ptr, SYSCTL_MAX_DEPTH);
 		return 0;
 	}
-	fd = vfs_openat(w->o->fs, dfd, name,
+	fd = vfs_openat(w->fs, dfd, name,
 	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		/* an interface or a netns vanished while we walked */
@@ -281,7 +293,7 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
 		return ed_err_errno(err, ED_EIO, errno, "sysctl %s: open",
 		                    w->key.ptr);
 	}
-	d = vfs_fdopendir(w->o->fs, fd);
+	d = vfs_fdopendir(w->fs, fd);
 	if (!d)
 		return ed_err_errno(err, ED_EIO, errno, "sysctl %s: opendir",
 		                    w->key.ptr);
@@ -289,11 +301,12 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
 }
 
 static void walk_init(struct sysctl_walk *w, struct snapshot *snap,
-                      const struct collect_opts *o)
+                      struct vfs *fs, const struct collect_opts *o)
 {
 	const struct sysctl_classes *c = &o->cfg->sysctl_classes;
 
 	memset(w, 0, sizeof(*w));
+	w->fs = fs;
 	w->o = o;
 	w->snap = snap;
 	class_init(&w->cls[CLASS_WRITE_ONLY], &c->write_only);
@@ -321,7 +334,8 @@ static void walk_release(struct sysctl_walk *w)
 }
 
 int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
-                   const struct collect_opts *o, struct ed_err *err)
+                   struct vfs *fs, const struct collect_opts *o,
+                   struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT;
 	struct sysctl_walk w;
@@ -329,9 +343,9 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
 	struct vfs_dir *d = NULL;
 	int fd, rc = 0;
 
-	walk_init(&w, snap, o);
-	collect_path(&path, o->root, "/proc/sys");
-	fd = vfs_openat(o->fs, AT_FDCWD, path.ptr,
+	walk_init(&w, snap, fs, o);
+	vfs_path(&path, fs, proc_sys);
+	fd = vfs_openat(fs, AT_FDCWD, proc_sys,
 	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
@@ -342,7 +356,7 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
 		                     "/proc/sys is empty");
 		goto out;
 	}
-	d = vfs_fdopendir(o->fs, fd);
+	d = vfs_fdopendir(fs, fd);
 	if (!d) {
 		rc = ed_err_errno(err, ED_EIO, errno, "%s", path.ptr);
 		goto out;
@@ -375,3 +389,13 @@ out:
 	ed_buf_release(&path);
 	return rc;
 }
+
+static bool sysctl_enabled(const struct collect_config *cfg)
+{
+	return cfg->sysctl;
+}
+
+const struct collector collector_sysctl = {
+	"sysctl", sysctl_enabled, collect_sysctl, sysctl_needs,
+	ED_ARRAY_SIZE(sysctl_needs),
+};

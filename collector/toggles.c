@@ -13,8 +13,8 @@
  */
 #include "collector/internal.h"
 
-#include <errno.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -26,6 +26,42 @@
 #include "core/yaml.h"
 
 #define TOGGLES_MAX_FILE ((size_t)4 << 20)
+
+/*
+ * A command's whole environment here; on a host it is what the remote
+ * script sets anyway (other variables differ there).
+ */
+static const char *const toggle_env[] = {
+	"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL,
+};
+
+/*
+ * What the toggles collector reads: the configured files, and the
+ * configured commands, run whenever their program exists (so one that is
+ * not executable fails as it does here, EACCES) under timeout(1) on a host.
+ */
+static void toggle_needs(struct collect_needs *out,
+			 const struct collect_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->toggle_files.nr; i++)
+		ed_strvec_push(&out->paths, cfg->toggle_files.v[i]);
+	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
+		const struct toggle_cmd *t = &cfg->toggle_cmds[i];
+		const char *const paths[] = { t->argv[0], NULL };
+		struct collect_cmd cmd = {
+			paths, (const char *const *)(t->argv + 1), toggle_env,
+			NULL, t->timeout_s, true,
+		};
+
+		collect_needs_add_cmd(out, &cmd);
+	}
+}
+
+static const struct collect_need toggles_needs[] = {
+	{ NEED_CONFIG, NULL, NULL, NULL, toggle_needs },
+};
 
 /*
  * One toggle file being read. A value is a secret (stored as its HMAC
@@ -219,14 +255,14 @@ static int glob_any(const struct ed_strvec *globs, const char *path)
 
 /* 1 read, 0 absent (skipped), -1 not readable now (warned). */
 static int read_toggle_file(struct toggle_ctx *c, struct snapshot *snap,
-			    const struct collect_opts *o, const char *abspath)
+			    struct vfs *fs, const struct collect_opts *o,
+			    const char *abspath)
 {
-	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
+	struct ed_buf data = ED_BUF_INIT;
 	struct ed_err e = ED_ERR_INIT;
 	int rc;
 
-	collect_path(&path, o->root, abspath);
-	rc = vfs_read_file(o->fs, &data, path.ptr, TOGGLES_MAX_FILE, &e);
+	rc = vfs_read_file(fs, &data, abspath, TOGGLES_MAX_FILE, &e);
 	if (rc == ED_ENOTFOUND) {
 		rc = 0;
 		goto out;
@@ -250,7 +286,6 @@ static int read_toggle_file(struct toggle_ctx *c, struct snapshot *snap,
 	}
 	rc = 1;
 out:
-	ed_buf_release(&path);
 	ed_buf_release(&data);
 	return rc;
 }
@@ -261,24 +296,21 @@ out:
  * Never run for a mounted root: its programs are not the host's.
  */
 static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
-			  const struct collect_opts *o, const struct toggle_cmd *t)
+			  struct vfs *fs, const struct toggle_cmd *t)
 {
-	/* what the remote script sets (other variables differ there anyway) */
-	static char lc_all[] = "LC_ALL=C";
-	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	char *envp[] = { lc_all, path, NULL };
+	/* execve's type: vfs_run never writes through it */
+	char *const *envp = (char *const *)(uintptr_t)toggle_env;
 	struct ed_buf out = ED_BUF_INIT, errline = ED_BUF_INIT, name = ED_BUF_INIT;
 	struct ed_err e = ED_ERR_INIT;
 	int status = 0, rc;
 
-	if (!o->live) {
+	if (!vfs_live(fs)) {
 		snapshot_warn(snap, "toggles: command %s not run: not the running "
 			      "system (previous flags kept)", t->name);
 		return -1;
 	}
-	if (!o->fs && vfs_executable(NULL, t->argv[0]) < 0 && errno == ENOENT)
-		return 0;
-	rc = vfs_run(o->fs, &out, &errline, &status, t->argv, envp,
+	/* ED_ENOTFOUND: the program is not on the host */
+	rc = vfs_run(fs, &out, &errline, &status, t->argv, envp,
 		     TOGGLES_MAX_FILE, (int)t->timeout_s * 1000, &e);
 	if (rc == ED_ENOTFOUND) {
 		rc = 0;
@@ -316,7 +348,8 @@ done:
 }
 
 int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
-		    const struct collect_opts *o, struct ed_err *err)
+		    struct vfs *fs, const struct collect_opts *o,
+		    struct ed_err *err)
 {
 	const struct collect_config *cfg = o->cfg;
 	struct ed_strvec lines = ED_STRVEC_INIT;
@@ -336,14 +369,15 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 	c.find = 1;
 	c.key = o->key;
 	for (i = 0; i < cfg->toggle_files.nr; i++) {
-		int r = read_toggle_file(&c, snap, o, cfg->toggle_files.v[i]);
+		int r = read_toggle_file(&c, snap, fs, o,
+					 cfg->toggle_files.v[i]);
 
 		if (r < 0)
 			carry_previous(&lines, o->prev, cfg->toggle_files.v[i]);
 		files += r > 0;
 	}
 	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
-		int r = run_toggle_cmd(&c, snap, o, &cfg->toggle_cmds[i]);
+		int r = run_toggle_cmd(&c, snap, fs, &cfg->toggle_cmds[i]);
 
 		if (r < 0)
 			carry_previous(&lines, o->prev, cfg->toggle_cmds[i].name);
@@ -367,3 +401,9 @@ out:
 	ed_strvec_release(&lines);
 	return rc;
 }
+
+/* It runs always, and says nothing when nothing is configured. */
+const struct collector collector_toggles = {
+	"toggles", NULL, collect_toggles, toggles_needs,
+	ED_ARRAY_SIZE(toggles_needs),
+};

@@ -1,22 +1,28 @@
 #ifndef ENVDRIFT_COLLECTOR_VFS_H
 #define ENVDRIFT_COLLECTOR_VFS_H
 /*
- * The file system the collectors read: the real one (a NULL struct vfs *:
- * plain syscalls, zero cost) or an in-memory image of a remote host,
- * decoded from the one stream a fleet scan reads over SSH. Same calls,
- * same errno values, so one collector code path serves both and a remote
- * snapshot is byte-identical to `collect --root` of the same tree.
+ * The target the collectors read, whole: this machine's file system seen
+ * from a root directory (vfs_root_new: "/" is the running system, another
+ * path a mounted root) or an in-memory image of a remote host, decoded
+ * from the one stream a fleet scan reads over SSH (vfs_mem_new). Same
+ * calls, same errno values, so one collector code path serves every
+ * target and a remote snapshot is byte-identical to `collect --root` of
+ * the same tree.
  *
- * The calls mirror POSIX: they return -1 (NULL) and set errno. Handles of
- * an image are small ints private to it; AT_FDCWD with an absolute path
- * starts at the image's root (and so does AT_FDCWD with a relative one:
- * an image's working directory is its root). Symlinks resolve inside the
- * image ("/.." is "/"). Commands (systemctl, rpm) are run for real, or
- * answered from outputs recorded on the remote host.
+ * The calls mirror POSIX: they return -1 (NULL) and set errno. An absolute
+ * path, or any path from AT_FDCWD, starts at the target's root; a relative
+ * one from a handle starts there. On a mounted root that is the root's
+ * path put in front (symlinks resolve as the kernel resolves them); on an
+ * image, handles are small ints private to it and symlinks resolve inside
+ * it ("/.." is "/"). Commands (systemctl, rpm, toggles commands) are this
+ * machine's on a real file system, whatever its root, and the remote
+ * host's on an image, answered from the outputs it recorded.
  *
  * An image may be read from several threads at once (a mutex guards it);
- * it must not be changed (vfs_mem_*) while anyone reads it.
+ * it must not be changed (vfs_mem_*) while anyone reads it. A real file
+ * system keeps no state but its root and live flag.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -26,6 +32,37 @@
 
 struct vfs;
 struct vfs_dir;
+
+/*
+ * This machine's file system seen from root (kept as given, for messages).
+ * Live (vfs_live) when root is exactly "/". Never fails; nothing is
+ * checked until it is read. The caller frees it with vfs_free.
+ */
+struct vfs *vfs_root_new(const char *root);
+/* An in-memory image: an empty root directory, live. vfs_free frees it. */
+struct vfs *vfs_mem_new(void);
+/* Frees the target (an image with its recorded outputs); NULL is a no-op. */
+void vfs_free(struct vfs *fs);
+
+/* The root as vfs_root_new was given it; "/" for an image. Borrowed. */
+const char *vfs_root(const struct vfs *fs);
+/*
+ * The name of abspath on fs, for messages: the root's path put in front
+ * on a mounted root, abspath itself elsewhere (out is reset first).
+ */
+void vfs_path(struct ed_buf *out, const struct vfs *fs, const char *abspath);
+/*
+ * Whether fs is a running system: its active units, listening sockets and
+ * toggles commands are read. vfs_set_live overrides the default (a remote
+ * host whose inventory says envdrift_live: false, a chroot of "/").
+ */
+bool vfs_live(const struct vfs *fs);
+void vfs_set_live(struct vfs *fs, bool live);
+/*
+ * The environment commands run with: this process's variable on a real
+ * file system, NULL on an image (a remote host's is not known).
+ */
+const char *vfs_getenv(const struct vfs *fs, const char *name);
 
 /*
  * flags: O_RDONLY plus O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_NONBLOCK,
@@ -42,8 +79,9 @@ ssize_t vfs_readlinkat(struct vfs *fs, int dirfd, const char *path, char *buf,
 ssize_t vfs_read(struct vfs *fs, int fd, void *buf, size_t len);
 int vfs_close(struct vfs *fs, int fd);
 /*
- * 0 if path (absolute) exists and is an executable regular file, else -1
- * with errno set. On an image any execute bit will do (as for root).
+ * 0 if the program path (absolute) exists and is an executable regular
+ * file, else -1 with errno set. On an image any execute bit will do (as
+ * for root); on a real file system path is this machine's.
  */
 int vfs_executable(struct vfs *fs, const char *path);
 
@@ -59,7 +97,7 @@ int vfs_closedir(struct vfs_dir *d);
 
 /*
  * ed_buf_read_file through fs: ED_ENOTFOUND when path is absent, ED_EIO
- * when unreadable, ED_EPARTIAL past max bytes.
+ * when unreadable, ED_EPARTIAL past max bytes. Messages name vfs_path.
  */
 int vfs_read_file(struct vfs *fs, struct ed_buf *out, const char *path,
 		  size_t max, struct ed_err *err);
@@ -68,30 +106,26 @@ int vfs_read_fd(struct vfs *fs, struct ed_buf *out, int fd, const char *name,
 		size_t max, struct ed_err *err);
 
 /*
- * collect_run through fs (see collector/internal.h). On an image the
- * output recorded for the same argv (argv[0] included) is returned;
- * a command that was not recorded (absent on the host) is ED_ENOTFOUND.
+ * collect_run through fs (see collector/internal.h). ED_ENOTFOUND when
+ * the program is not there: argv[0] does not exist on this machine, or
+ * on an image the same argv (argv[0] included) was not recorded (absent
+ * on the host); otherwise the recorded output and status.
  */
 int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
 	    int *status, char *const argv[], char *const envp[],
 	    size_t max_out, int timeout_ms, struct ed_err *err);
 
-/* In-memory images: an empty root directory; the caller frees it. */
-struct vfs *vfs_mem_new(void);
-/* Frees the image and its recorded outputs; NULL is a no-op. */
-void vfs_free(struct vfs *fs);
-
 /*
- * Add path (absolute, '/'-separated, no "." or ".." components) with the
- * type, permission bits, uid, gid, rdev, mtime and ctime of st. Missing
- * parents are created as root-owned 0755 directories; adding an existing
- * path replaces its attributes and content (a directory keeps its
- * children). data is the content of a regular file or the target of a
- * symlink (copied; NULL is empty). The size is len for symlinks and
- * readable files, st_size otherwise. VFS_MEM_UNREADABLE: opening it fails
- * with EACCES (the remote user could not read it); stat still works.
- * ED_ERROR for a relative path, an unknown type or a parent that is not
- * a directory.
+ * Add path to an image (absolute, '/'-separated, no "." or ".."
+ * components) with the type, permission bits, uid, gid, rdev, mtime and
+ * ctime of st. Missing parents are created as root-owned 0755
+ * directories; adding an existing path replaces its attributes and
+ * content (a directory keeps its children). data is the content of a
+ * regular file or the target of a symlink (copied; NULL is empty). The
+ * size is len for symlinks and readable files, st_size otherwise.
+ * VFS_MEM_UNREADABLE: opening it fails with EACCES (the remote user could
+ * not read it); stat still works. ED_ERROR for a relative path, an
+ * unknown type or a parent that is not a directory.
  */
 #define VFS_MEM_UNREADABLE 1
 int vfs_mem_add(struct vfs *fs, const char *path, const struct stat *st,
@@ -103,10 +137,10 @@ void vfs_mem_set_output(struct vfs *fs, char *const argv[], const char *out,
 void vfs_mem_set_stderr(struct vfs *fs, char *const argv[], const char *line,
 			size_t len);
 /*
- * Copy the real tree at dir (for tests and debugging) into fs under
- * prefix ("" for the image root), as the current user sees it: lstat,
- * never following a symlink; a file or directory that cannot be opened
- * or read is VFS_MEM_UNREADABLE. dir may also be a single file.
+ * Copy the real tree at dir (for tests and debugging) into the image fs
+ * under prefix ("" for the image root), as the current user sees it:
+ * lstat, never following a symlink; a file or directory that cannot be
+ * opened or read is VFS_MEM_UNREADABLE. dir may also be a single file.
  */
 int vfs_mem_load_dir(struct vfs *fs, const char *dir, const char *prefix,
 		     struct ed_err *err);

@@ -163,17 +163,20 @@ static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
 /*
  * The SSH hosts' targets, in inventory order, into targets (*nr of them):
  * inventory variables first, then ~/.ssh/config, per-host limits where no
- * flag says otherwise. Commands are kept in cmds (plain, with sudo).
+ * flag says otherwise. Commands are kept in cmds (plain, with sudo), and
+ * the request every host's script reads on its standard input in cmds[2].
  */
 static int build_targets(struct ssh_target *targets, size_t *nr,
 			 struct scan *s, struct fleet_plan *p,
-			 struct ed_buf cmds[2], struct ed_err *err)
+			 struct ed_buf cmds[3], struct ed_err *err)
 {
 	size_t i;
 	int rc;
 
-	remote_command(&cmds[0], s->cfg, 0);
-	remote_command(&cmds[1], s->cfg, 1);
+	remote_command(&cmds[0], 0);
+	remote_command(&cmds[1], 1);
+	/* everything variable goes on the script's standard input */
+	remote_request_build(&cmds[2], s->cfg);
 	for (i = 0; i < s->nr; i++) {
 		const struct inventory_host *ih = s->hosts[i].inv;
 		struct ssh_target *t = &targets[*nr];
@@ -196,6 +199,8 @@ static int build_targets(struct ssh_target *targets, size_t *nr,
 		t->key_file = ih->key_file ? ih->key_file : sc.identity_file;
 		t->jump = sc.proxy_jump;
 		t->command = cmds[ih->become != 0].ptr;
+		t->input = cmds[2].ptr;
+		t->input_len = cmds[2].len;
 		t->data = &s->hosts[i];
 		rc = host_limits(t, ih, p, err);
 		if (rc < 0)
@@ -323,7 +328,7 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p,
 	       struct store *st, struct ed_hmac *key,
 	       const struct fleet_progress *progress, struct ed_err *err)
 {
-	struct ed_buf cmds[2] = { ED_BUF_INIT, ED_BUF_INIT };
+	struct ed_buf cmds[3] = { ED_BUF_INIT, ED_BUF_INIT, ED_BUF_INIT };
 	struct ssh_target *targets = NULL;
 	struct fleet_counts c;
 	struct scan s;
@@ -376,6 +381,7 @@ out:
 	store_view_free(s.prev);
 	ed_buf_release(&cmds[0]);
 	ed_buf_release(&cmds[1]);
+	ed_buf_release(&cmds[2]);
 	pthread_mutex_destroy(&s.lock);
 	if (rc < 0)
 		fleet_result_release(out);

@@ -151,19 +151,19 @@ static int spill(struct snapshot *snap, struct ed_err *err)
 }
 
 /*
- * Run the collectors on target (its root, fs and live set by the caller)
- * into h->snap, contents into the store. live holds unless the host's
- * envdrift_live is false.
+ * Run the collectors on fs (an image, this machine or a root directory,
+ * its live flag set by the caller) into h->snap, contents into the store.
+ * live holds unless the host's envdrift_live is false.
  */
 static void collect_with(struct scan *s, struct ed_hmac *key,
-			 struct scan_host *h, const struct collect_opts *target,
+			 struct scan_host *h, struct vfs *fs,
 			 struct ed_buf *msg)
 {
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err e = ED_ERR_INIT;
 	struct ed_strvec roles = ED_STRVEC_INIT;
 	const char *lv = inventory_host_var(h->inv, "envdrift_live");
-	struct collect_opts o = *target;
+	struct collect_opts o;
 	size_t i;
 
 	for (i = 0; i < h->inv->nr_roles; i++)
@@ -171,13 +171,14 @@ static void collect_with(struct scan *s, struct ed_hmac *key,
 	pthread_mutex_lock(&s->lock);
 	load_prev(&prev, s, h->inv->name);
 	pthread_mutex_unlock(&s->lock);
-	o.live = o.live && (!lv || strcmp(lv, "false"));
+	vfs_set_live(fs, vfs_live(fs) && (!lv || strcmp(lv, "false")));
+	memset(&o, 0, sizeof(o));
 	o.cfg = s->cfg;
 	o.key = key;
 	o.roles = &roles;
 	o.prev = &prev;
 	h->snap.sink = &s->sink.base;
-	if (collect_host(&h->snap, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
+	if (collect_host(&h->snap, fs, &o, &e) < 0 || spill(&h->snap, &e) < 0) {
 		ed_buf_addf(msg, "%s: %s", h->inv->name, e.msg);
 		fail(h, SSH_ERROR, msg->ptr);
 	} else {
@@ -196,35 +197,27 @@ static void collect_image(struct scan *s, struct ed_hmac *key,
 			  struct scan_host *h, struct vfs *img,
 			  struct ed_buf *msg)
 {
-	struct collect_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.fs = img;
-	o.root = "/";
-	o.live = 1;
-	collect_with(s, key, h, &o, msg);
+	vfs_set_live(img, 1);
+	collect_with(s, key, h, img, msg);
 }
 
 static void collect_this_machine(struct scan *s, struct ed_hmac *key,
 				 struct scan_host *h, struct ed_buf *msg)
 {
-	struct collect_opts o;
+	struct vfs *fs = vfs_root_new("/");
 
-	memset(&o, 0, sizeof(o));
-	o.root = "/";
-	o.live = 1;
-	collect_with(s, key, h, &o, msg);
+	collect_with(s, key, h, fs, msg);
+	vfs_free(fs);
 }
 
 static void collect_chroot(struct scan *s, struct ed_hmac *key,
 			   struct scan_host *h, struct ed_buf *msg)
 {
-	struct collect_opts o;
+	struct vfs *fs = vfs_root_new(h->inv->address);
 
-	memset(&o, 0, sizeof(o));
-	o.root = h->inv->address;
-	o.live = 0;
-	collect_with(s, key, h, &o, msg);
+	vfs_set_live(fs, 0);
+	collect_with(s, key, h, fs, msg);
+	vfs_free(fs);
 }
 
 /* Decode the stream and run the collectors on the image. */

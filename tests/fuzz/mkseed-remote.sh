@@ -1,7 +1,8 @@
 #!/bin/sh
-# Print a small but real remote stream (collector/fleet/remote.c's format) made
-# by this machine's find, grep and GNU tar from a handful of its files:
-# the seed tests/fuzz/corpus/remote/real. Usage: sh mkseed-remote.sh > FILE
+# Print a small but real remote stream (the format collector/fleet/
+# remote_decode.c reads) made by this machine's find, grep and GNU tar
+# from a handful of its files: the seed tests/fuzz/corpus/remote/real.
+# Usage: sh mkseed-remote.sh > FILE
 LC_ALL=C; export LC_ALL
 L=' ( -readable -printf r -o -printf u ) -printf %y %m %U %G %s %T@\0%p\0%l\0'
 printf 'ENVDRIFT-STREAM 1\n@list\n'

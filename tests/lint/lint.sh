@@ -47,5 +47,16 @@ while IFS= read -r line; do
 	fi
 done <"$out"
 [ "$n" -eq 0 ] || fail=1
+
+# The fleet scan's remote script runs on every host under plain sh: it
+# must pass shellcheck with no check disabled (shellcheck is a test
+# dependency: make deps-test installs it; missing is a failure, not a skip).
+if ! command -v shellcheck >/dev/null; then
+	echo "lint: shellcheck is not installed (make deps-test installs it)" >&2
+	fail=1
+elif ! shellcheck -s sh collector/fleet/remote.sh; then
+	echo "lint: shellcheck: collector/fleet/remote.sh"
+	fail=1
+fi
 echo "lint: cppcheck and -fanalyzer over $(echo "$SRC" | wc -w) files: $([ "$fail" -eq 0 ] && echo clean || echo FAILED)"
 exit "$fail"

@@ -61,6 +61,7 @@ struct fx {
 	struct ed_hmac *key;
 	struct collect_config cfg;
 	struct collect_opts o;
+	const char *collect_root; /* what collect() reads: root, unless changed */
 	struct snapshot snap;
 	struct ed_strvec meta;
 	struct ed_err err;
@@ -270,8 +271,7 @@ static int setup(void **state)
 	f->cfg.content_max = 1 << 20;
 	f->cfg.max_files = 100000;
 
-	f->o.root = f->root;
-	f->o.live = false;
+	f->collect_root = f->root;
 	f->o.cfg = &f->cfg;
 	f->o.key = f->key;
 	snapshot_init(&f->snap);
@@ -302,10 +302,16 @@ static int teardown(void **state)
 
 static int collect(struct fx *f)
 {
+	struct vfs *fs = vfs_root_new(f->collect_root);
+	int rc;
+
 	snapshot_release(&f->snap);
 	ed_strvec_release(&f->meta);
 	ed_err_clear(&f->err);
-	return collect_files(&f->snap, &f->meta, &f->o, &f->err);
+	vfs_set_live(fs, false);
+	rc = collect_files(&f->snap, &f->meta, fs, &f->o, &f->err);
+	vfs_free(fs);
+	return rc;
 }
 
 static const char *entry(const struct fx *f, const char *path)
@@ -802,7 +808,7 @@ static void test_files_missing_root_is_an_error(void **state)
 {
 	struct fx *f = *state;
 
-	f->o.root = "/nonexistent/envdrift-root";
+	f->collect_root = "/nonexistent/envdrift-root";
 	assert_int_equal(collect(f), ED_ENOTFOUND);
 	assert_int_equal(
 	        strncmp(f->err.msg, "root /nonexistent/envdrift-root: ", 33),
@@ -964,7 +970,6 @@ static void test_files_image_collects_like_the_tree(void **state)
 	path_in(&p, f, "etc/null");
 	if (mknod(p.ptr, S_IFCHR | 0666, makedev(1, 3)) == 0)
 		assert_int_equal(chmod(p.ptr, 0666), 0);
-	o.root = "/";
 	for (pass = 0; pass < 2; pass++) {
 		struct vfs *fs = vfs_mem_new();
 
@@ -973,10 +978,10 @@ static void test_files_image_collects_like_the_tree(void **state)
 			break;
 		}
 		snapshot_init(&img);
-		o.fs = fs;
+		vfs_set_live(fs, false);
 		lrc = vfs_mem_load_dir(fs, f->root, "", &err);
 		rrc = collect(f);
-		irc = collect_files(&img, &meta, &o, &err);
+		irc = collect_files(&img, &meta, fs, &o, &err);
 		if (pass)
 			assert_int_equal(seteuid(0), 0);
 		assert_int_equal(lrc, 0);

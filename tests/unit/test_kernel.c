@@ -80,10 +80,14 @@ static int teardown(void **state)
 static int run(struct fixture *f, const char *root)
 {
 	struct collect_opts o = { 0 };
+	struct vfs *fs = vfs_root_new(root);
+	int rc;
 
-	o.root = root;
+	vfs_set_live(fs, false);
 	o.cfg = &f->cfg;
-	return collect_kernel(&f->snap, &f->meta, &o, &f->err);
+	rc = collect_kernel(&f->snap, &f->meta, fs, &o, &f->err);
+	vfs_free(fs);
+	return rc;
 }
 
 /* Split the snapshot file path into f->lines. */

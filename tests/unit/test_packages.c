@@ -365,10 +365,14 @@ static const char *packages_file(const struct pkg_state *st)
 static int run_collect(struct pkg_state *st, const char *root)
 {
 	struct collect_opts o;
+	struct vfs *fs = vfs_root_new(root);
+	int rc;
 
 	memset(&o, 0, sizeof(o));
-	o.root = root;
-	return collect_packages(&st->snap, &st->meta, &o, &st->err);
+	vfs_set_live(fs, false);
+	rc = collect_packages(&st->snap, &st->meta, fs, &o, &st->err);
+	vfs_free(fs);
+	return rc;
 }
 
 static void test_packages_collect_dpkg_root(void **state)

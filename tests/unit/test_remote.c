@@ -1,7 +1,8 @@
 /*
- * Unit tests for collector/fleet/remote.c: the script a scan runs on each host,
- * run here with the real /bin/sh, find, grep and tar on this machine, and
- * the decoder of its answer. The key property: collecting the decoded
+ * Unit tests for collector/fleet/remote*.c: the script a scan runs on each
+ * host, run here with the real /bin/sh, xargs, find, grep and tar on this
+ * machine over the request on its standard input, and the decoder of its
+ * answer. The key property: collecting the decoded
  * image gives the same snapshot as collecting the same tree directly.
  * Any truncation of the stream is an error, never a smaller snapshot.
  */
@@ -12,6 +13,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +36,80 @@ struct fixture {
 	char tmp[64];
 };
 
-/* Run the scan's command line with the local /bin/sh, as sshd would. */
-static void run_command(struct ed_buf *out, const char *cmd)
+extern char **environ;
+
+/*
+ * Run the scan's command line with the local /bin/sh, as sshd would, the
+ * request on its standard input (written, then closed); its stdout into
+ * out, its stderr into the file errpath (NULL: ours). Returns the exit
+ * status.
+ */
+static int run_command_status(struct ed_buf *out, const char *cmd,
+			      const struct ed_buf *request, const char *errpath)
 {
-	struct ed_buf errline = ED_BUF_INIT;
-	struct ed_err err = ED_ERR_INIT;
+	posix_spawn_file_actions_t fa;
 	char a0[] = "/bin/sh", a1[] = "-c";
 	char *argv[4];
-	int status = -1;
+	int in[2], outp[2], status = -1;
+	size_t off = 0;
+	pid_t pid;
 
 	argv[0] = a0;
 	argv[1] = a1;
 	argv[2] = (char *)(uintptr_t)cmd;
 	argv[3] = NULL;
 	ed_buf_reset(out);
-	assert_int_equal(collect_run(out, &errline, &status, argv, NULL,
-				     (size_t)512 << 20, 60000, &err), 0);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(outp), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	posix_spawn_file_actions_addclose(&fa, in[1]);
+	posix_spawn_file_actions_addclose(&fa, outp[0]);
+	if (errpath)
+		posix_spawn_file_actions_addopen(&fa, 2, errpath,
+						 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(outp[1]);
+	/* write and read at once: neither pipe may fill up and stall */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[2] = { { outp[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+		ssize_t n;
+
+		assert_true(poll(p, in[1] >= 0 ? 2 : 1, 60000) > 0);
+		if (in[1] >= 0 && p[1].revents) {
+			n = write(in[1], request->ptr + off, request->len - off);
+			if (n > 0)
+				off += (size_t)n;
+			if (n < 0 || off == request->len) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		if (p[0].revents) {
+			ed_buf_grow(out, 65536);
+			n = read(outp[0], out->ptr + out->len, 65536);
+			assert_true(n >= 0);
+			if (!n)
+				break;
+			ed_buf_setlen(out, out->len + (size_t)n);
+		}
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	close(outp[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	ed_buf_release(&errline);
+	return WEXITSTATUS(status);
+}
+
+static void run_command(struct ed_buf *out, const char *cmd,
+			const struct ed_buf *request)
+{
+	assert_int_equal(run_command_status(out, cmd, request, NULL), 0);
 }
 
 /*
@@ -60,15 +119,17 @@ static void run_command(struct ed_buf *out, const char *cmd)
 static void scan_here(struct fixture *f, const struct collect_config *cfg,
 		      struct vfs *img, struct ed_strvec *warnings)
 {
-	struct ed_buf cmd = ED_BUF_INIT;
+	struct ed_buf cmd = ED_BUF_INIT, request = ED_BUF_INIT;
 	struct ed_err err = ED_ERR_INIT;
 
-	remote_command(&cmd, cfg, 0);
-	run_command(&f->stream, cmd.ptr);
+	remote_command(&cmd, 0);
+	remote_request_build(&request, cfg);
+	run_command(&f->stream, cmd.ptr, &request);
 	if (remote_decode(img, f->stream.ptr, f->stream.len, cfg, warnings,
 			  &err) < 0)
 		fail_msg("decode: %s", err.msg);
 	ed_buf_release(&cmd);
+	ed_buf_release(&request);
 }
 
 static int setup(void **state)
@@ -99,24 +160,27 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Collect fs, or this machine's tree at root when fs is NULL. */
 static void collect_prev(struct snapshot *snap, struct vfs *fs,
 			 const char *root, int live,
 			 const struct collect_config *cfg, struct ed_hmac *key,
 			 const struct snapshot *prev)
 {
 	struct ed_err err = ED_ERR_INIT;
+	struct vfs *own = fs ? NULL : vfs_root_new(root);
 	struct collect_opts o;
 
+	if (!fs)
+		fs = own;
+	vfs_set_live(fs, live);
 	memset(&o, 0, sizeof(o));
-	o.fs = fs;
-	o.root = root;
-	o.live = live;
 	o.cfg = cfg;
 	o.key = key;
 	o.prev = prev;
 	snapshot_init(snap);
-	if (collect_host(snap, &o, &err) < 0)
+	if (collect_host(snap, fs, &o, &err) < 0)
 		fail_msg("collect_host: %s", err.msg);
+	vfs_free(own);
 }
 
 static void collect(struct snapshot *snap, struct vfs *fs, const char *root,
@@ -339,14 +403,27 @@ static void test_garbage_and_no_tar(void **state)
 	vfs_free(img);
 }
 
+/* 1 if b holds the bytes of s somewhere. */
+static int has_bytes(const struct ed_buf *b, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i + n <= b->len; i++)
+		if (!memcmp(b->ptr + i, s, n))
+			return 1;
+	return 0;
+}
+
 /* A quote in a configured path must never reach the shell unquoted. */
 static void test_paths_are_quoted(void **state)
 {
 	struct fixture *f = *state;
 	struct collect_config *cfg = NULL;
 	struct ed_err err = ED_ERR_INIT;
-	struct ed_buf cmd = ED_BUF_INIT, yaml = ED_BUF_INIT, path = ED_BUF_INIT;
+	struct ed_buf cmd = ED_BUF_INIT, become = ED_BUF_INIT;
+	struct ed_buf yaml = ED_BUF_INIT, path = ED_BUF_INIT;
 	struct ed_buf out = ED_BUF_INIT, pwned = ED_BUF_INIT;
+	struct ed_buf request = ED_BUF_INIT;
 
 	ed_buf_addf(&pwned, "%s/pwned", f->tmp);
 	ed_buf_addf(&yaml, "files:\n  include:\n    - \"%s/x'; touch %s; '/**\"\n",
@@ -354,13 +431,20 @@ static void test_paths_are_quoted(void **state)
 	ed_buf_addf(&path, "%s/q.yaml", f->tmp);
 	ut_write_text(path.ptr, yaml.ptr, 0644);
 	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
-	remote_command(&cmd, cfg, 1);
-	assert_int_equal(strncmp(cmd.ptr, "sudo -n /bin/sh -c '", 20), 0);
-	remote_command(&cmd, cfg, 0);
-	run_command(&out, cmd.ptr);
+	remote_command(&become, 1);
+	remote_command(&cmd, 0);
+	assert_int_equal(strncmp(become.ptr, "sudo -n /bin/sh -c '", 20), 0);
+	assert_string_equal(become.ptr + 8, cmd.ptr);
+	/* the path travels in the request only, never in a command line */
+	remote_request_build(&request, cfg);
+	assert_true(has_bytes(&request, pwned.ptr));
+	assert_null(strstr(cmd.ptr, pwned.ptr));
+	run_command(&out, cmd.ptr, &request);
 	assert_int_equal(access(pwned.ptr, F_OK), -1);
 	collect_config_free(cfg);
 	ed_buf_release(&cmd);
+	ed_buf_release(&become);
+	ed_buf_release(&request);
 	ed_buf_release(&yaml);
 	ed_buf_release(&path);
 	ed_buf_release(&out);
@@ -488,6 +572,201 @@ static void test_toggle_commands(void **state)
 	ed_buf_release(&path);
 }
 
+/* Load a configuration written to f->tmp/name. */
+static struct collect_config *config(struct fixture *f, const char *name,
+				     const char *yaml)
+{
+	struct collect_config *cfg = NULL;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf path = ED_BUF_INIT;
+
+	ed_buf_addf(&path, "%s/%s", f->tmp, name);
+	ut_write_text(path.ptr, yaml, 0644);
+	if (collect_config_load(&cfg, path.ptr, &err) < 0)
+		fail_msg("%s", err.msg);
+	ed_buf_release(&path);
+	return cfg;
+}
+
+/* 1 if the request holds the record s (NUL before and after it). */
+static int has_record(const struct ed_buf *req, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 1; i + n < req->len; i++)
+		if (!req->ptr[i - 1] && !memcmp(req->ptr + i, s, n) &&
+		    !req->ptr[i + n])
+			return 1;
+	return 0;
+}
+
+/*
+ * The request is the union of the collectors' tables: what an enabled
+ * collector reads is in it (paths, trees, filters, commands with their
+ * argv), what a disabled one reads is not.
+ */
+static void test_request_is_what_the_collectors_read(void **state)
+{
+	static const char *const wanted[] = {
+		"/var/lib/dpkg/status",
+		"^(package|status|architecture|version):|^$",
+		"/lib/apk/db/installed", "/usr/bin/rpm", "--qf",
+		"/var/lib/rpm/Packages", "/proc/cmdline", "/usr/lib/os-release",
+		"/proc/sys", "/proc/net/tcp6",
+		"/usr/bin/systemctl", "--state=active", "SYSTEMD_PAGER=",
+		"/run/systemd/system", "/etc", "/proc",
+	};
+	struct fixture *f = *state;
+	struct collect_config *none = config(f, "none.yaml",
+		"collectors: {packages: false, kernel: false, sysctl: false,"
+		" services: false, files: false}\n");
+	struct collect_config *services = config(f, "services.yaml",
+		"collectors: {packages: false, kernel: false, sysctl: false,"
+		" services: true, files: false}\n");
+	struct ed_buf all = ED_BUF_INIT, empty = ED_BUF_INIT;
+	size_t i;
+
+	/* a tree below another is walked once: /etc/systemd/system in /etc */
+	remote_request_build(&all, services);
+	assert_true(has_record(&all, "/etc/systemd/system"));
+	assert_false(has_record(&all, "/etc/passwd"));
+	assert_false(has_record(&all, "/var/lib/dpkg/status"));
+	remote_request_build(&all, f->cfg);
+	assert_false(has_record(&all, "/etc/systemd/system"));
+	remote_request_build(&empty, none);
+	assert_int_equal(memcmp(all.ptr, "envdrift-request-1", 19), 0);
+	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+		if (!has_record(&all, wanted[i]))
+			fail_msg("not requested: %s", wanted[i]);
+		if (has_record(&empty, wanted[i]))
+			fail_msg("requested with every collector off: %s",
+				 wanted[i]);
+	}
+	collect_config_free(none);
+	collect_config_free(services);
+	ed_buf_release(&all);
+	ed_buf_release(&empty);
+}
+
+/*
+ * Nothing on standard input (a transport that lost the request), or a
+ * request xargs had to split: the script says so on stderr and writes no
+ * stream at all, so the host fails instead of looking empty.
+ */
+static void test_missing_or_split_request_writes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct ed_buf cmd = ED_BUF_INIT, request = ED_BUF_INIT, out = ED_BUF_INIT;
+	struct ed_buf errpath = ED_BUF_INIT, msg = ED_BUF_INIT;
+	struct ed_err err = ED_ERR_INIT;
+	size_t i;
+	int round;
+
+	remote_command(&cmd, 0);
+	ed_buf_addf(&errpath, "%s/stderr", f->tmp);
+	for (round = 0; round < 3; round++) {
+		remote_request_build(&request, f->cfg);
+		if (round == 0) {
+			ed_buf_reset(&request);
+		} else if (round == 1) {
+			/* a record more than the count says: as if xargs split it */
+			ed_buf_add(&request, "extra", 6);
+		} else {
+			/* the count itself, off by one */
+			for (i = 0; request.ptr[i]; i++)
+				;
+			request.ptr[i + 1]++;
+		}
+		assert_int_not_equal(run_command_status(&out, cmd.ptr, &request,
+							errpath.ptr), 0);
+		assert_int_equal(out.len, 0);
+		ed_buf_reset(&msg);
+		assert_int_equal(ed_buf_read_file(&msg, errpath.ptr, 4096, &err), 0);
+		assert_string_equal(msg.ptr, "envdrift: no request on standard input, "
+				    "or one too large for xargs\n");
+	}
+	ed_buf_release(&cmd);
+	ed_buf_release(&request);
+	ed_buf_release(&out);
+	ed_buf_release(&errpath);
+	ed_buf_release(&msg);
+}
+
+/*
+ * A request past 128 KiB, the most one exec argument may hold (where the
+ * whole script once lived), still reaches the host whole: 1,500 toggles
+ * files, the last one there.
+ */
+static void test_request_larger_than_one_argument(void **state)
+{
+	struct fixture *f = *state;
+	struct collect_config *cfg;
+	struct ed_buf yaml = ED_BUF_INIT, path = ED_BUF_INIT;
+	struct ed_buf request = ED_BUF_INIT;
+	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
+	struct ed_strvec warnings = ED_STRVEC_INIT;
+	struct vfs *img = vfs_mem_new();
+	size_t i;
+
+	ed_buf_addf(&path, "%s/flags.env", f->tmp);
+	ut_write_text(path.ptr, "last=yes\n", 0644);
+	ed_buf_adds(&yaml, "collectors: {packages: false, kernel: false,"
+		    " sysctl: false, services: false, files: false}\n"
+		    "toggles:\n  files:\n");
+	for (i = 0; i < 1500; i++)
+		ed_buf_addf(&yaml, "    - %s/no-such-directory-with-a-long-name-%04zu/flags.env\n",
+			    f->tmp, i);
+	ed_buf_addf(&yaml, "    - %s\n", path.ptr);
+	cfg = config(f, "big.yaml", yaml.ptr);
+	remote_request_build(&request, cfg);
+	assert_true(request.len > (size_t)128 << 10);
+	scan_here(f, cfg, img, &warnings);
+	collect(&direct, NULL, "/", cfg, NULL);
+	collect(&remote, img, "/", cfg, NULL);
+	assert_string_equal(toggles_of(&direct), toggles_of(&remote));
+	assert_non_null(strstr(toggles_of(&remote), "/flags.env:last = yes\n"));
+	snapshot_release(&direct);
+	snapshot_release(&remote);
+	ed_strvec_release(&warnings);
+	vfs_free(img);
+	collect_config_free(cfg);
+	ed_buf_release(&yaml);
+	ed_buf_release(&path);
+	ed_buf_release(&request);
+}
+
+/*
+ * The kernel collector reads /proc/sys/kernel/osrelease and version
+ * itself, so a host sends them with the sysctl collector off too.
+ */
+static void test_kernel_without_sysctl_identical(void **state)
+{
+	struct fixture *f = *state;
+	struct collect_config *cfg = config(f, "kernel.yaml",
+		"collectors: {packages: false, kernel: true, sysctl: false,"
+		" services: false, files: false}\n");
+	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
+	struct ed_strvec warnings = ED_STRVEC_INIT;
+	struct vfs *img = vfs_mem_new();
+	const struct snapshot_entry *a, *b;
+
+	scan_here(f, cfg, img, &warnings);
+	collect(&direct, NULL, "/", cfg, NULL);
+	collect(&remote, img, "/", cfg, NULL);
+	a = snapshot_find(&direct, "kernel");
+	b = snapshot_find(&remote, "kernel");
+	if (!a)
+		skip(); /* no /proc here */
+	assert_non_null(b);
+	assert_non_null(strstr(b->data, "release = "));
+	assert_string_equal(a->data, b->data);
+	snapshot_release(&direct);
+	snapshot_release(&remote);
+	ed_strvec_release(&warnings);
+	vfs_free(img);
+	collect_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +776,10 @@ int main(void)
 		cmocka_unit_test(test_garbage_and_no_tar),
 		cmocka_unit_test(test_paths_are_quoted),
 		cmocka_unit_test(test_toggle_commands),
+		cmocka_unit_test(test_request_is_what_the_collectors_read),
+		cmocka_unit_test(test_missing_or_split_request_writes_nothing),
+		cmocka_unit_test(test_request_larger_than_one_argument),
+		cmocka_unit_test(test_kernel_without_sysctl_identical),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -98,11 +98,14 @@ static int teardown(void **state)
 static int run(struct fixture *f, const char *root, bool live)
 {
 	struct collect_opts o = { 0 };
+	struct vfs *fs = vfs_root_new(root);
+	int rc;
 
-	o.root = root;
-	o.live = live;
+	vfs_set_live(fs, live);
 	o.cfg = &f->cfg;
-	return collect_services(&f->snap, &f->meta, &o, &f->err);
+	rc = collect_services(&f->snap, &f->meta, fs, &o, &f->err);
+	vfs_free(fs);
+	return rc;
 }
 
 static void file_lines(struct fixture *f, const char *path)

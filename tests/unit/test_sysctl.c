@@ -116,12 +116,15 @@ static void fill_classes(struct sysctl_classes *c)
 static int run(struct fixture *f, const char *root, struct ed_hmac *key)
 {
 	struct collect_opts o = { 0 };
+	struct vfs *fs = vfs_root_new(root);
+	int rc;
 
-	o.root = root;
-	o.live = false;
+	vfs_set_live(fs, false);
 	o.cfg = &f->cfg;
 	o.key = key;
-	return collect_sysctl(&f->snap, &f->meta, &o, &f->err);
+	rc = collect_sysctl(&f->snap, &f->meta, fs, &o, &f->err);
+	vfs_free(fs);
+	return rc;
 }
 
 static const struct snapshot_entry *entry(const struct fixture *f,
@@ -348,13 +351,15 @@ static void test_sysctl_shipped_classes_load_and_apply(void **state)
 	struct fixture *f = *state;
 	struct collect_config *cfg = NULL;
 	struct collect_opts o = { 0 };
+	struct vfs *fs = vfs_root_new(ROOT);
 	const struct snapshot_entry *e, *ph;
 
 	assert_int_equal(collect_config_load(&cfg, NULL, &f->err), 0);
-	o.root = ROOT;
+	vfs_set_live(fs, false);
 	o.cfg = cfg;
 	o.key = f->key;
-	assert_int_equal(collect_sysctl(&f->snap, &f->meta, &o, &f->err), 0);
+	assert_int_equal(collect_sysctl(&f->snap, &f->meta, fs, &o, &f->err), 0);
+	vfs_free(fs);
 	e = entry(f, "sysctl");
 	ph = entry(f, "sysctl-per-host");
 	assert_non_null(e);

@@ -598,6 +598,7 @@ static void test_vfs_readdir_lists_children(void **state)
 {
 	struct fx *f = *state;
 	struct vfs_dir *d;
+	struct vfs *real;
 	struct ed_buf names = ED_BUF_INIT;
 	const char *name;
 	unsigned char type;
@@ -634,8 +635,9 @@ static void test_vfs_readdir_lists_children(void **state)
 
 	/* the real file system skips "." and ".." too */
 	ed_buf_reset(&names);
-	fd = vfs_openat(NULL, AT_FDCWD, f->tmp, O_RDONLY | O_DIRECTORY);
-	d = vfs_fdopendir(NULL, fd);
+	real = vfs_root_new("/");
+	fd = vfs_openat(real, AT_FDCWD, f->tmp, O_RDONLY | O_DIRECTORY);
+	d = vfs_fdopendir(real, fd);
 	assert_non_null(d);
 	while ((name = vfs_readdir(d, &type)))
 		ed_buf_addf(&names, "%s:%d ", name, type);
@@ -643,6 +645,7 @@ static void test_vfs_readdir_lists_children(void **state)
 	assert_string_equal(names.ptr, "key:8 ");
 	assert_int_equal(vfs_closedir(d), 0);
 	assert_int_equal(vfs_closedir(NULL), 0);
+	vfs_free(real);
 	ed_buf_release(&names);
 }
 
@@ -742,6 +745,7 @@ static void test_vfs_run_answers_from_recorded_outputs(void **state)
 static void test_vfs_executable_needs_a_regular_file_with_x(void **state)
 {
 	struct fx *f = *state;
+	struct vfs *real;
 
 	build_image(f->fs);
 	add_link(f->fs, "/bin", "usr/bin");
@@ -752,10 +756,12 @@ static void test_vfs_executable_needs_a_regular_file_with_x(void **state)
 	assert_int_equal(vfs_executable(f->fs, "/usr/bin"), -1);
 	assert_int_equal(vfs_executable(f->fs, "/usr/bin/none"), -1);
 	assert_int_equal(errno, ENOENT);
-	/* the real file system */
-	assert_int_equal(vfs_executable(NULL, "/bin/sh"), 0);
-	assert_int_equal(vfs_executable(NULL, "/etc/passwd"), -1);
-	assert_int_equal(vfs_executable(NULL, "/usr/bin"), -1);
+	/* the real file system: this machine's programs whatever the root */
+	real = vfs_root_new(f->tmp);
+	assert_int_equal(vfs_executable(real, "/bin/sh"), 0);
+	assert_int_equal(vfs_executable(real, "/etc/passwd"), -1);
+	assert_int_equal(vfs_executable(real, "/usr/bin"), -1);
+	vfs_free(real);
 }
 
 /* ---- building ---- */
@@ -889,20 +895,25 @@ static void assert_same_snapshot(const struct snapshot *a,
 	assert_same_vec("keep", &a->keep, &b->keep, root);
 }
 
+/* Collect fs, or this machine's tree at root when fs is NULL. */
 static int collect(struct snapshot *out, const struct fx *f, struct vfs *fs,
                    const char *root, bool live, struct ed_err *err)
 {
+	struct vfs *own = fs ? NULL : vfs_root_new(root);
 	struct collect_opts o;
+	int rc;
 
+	if (!fs)
+		fs = own;
+	vfs_set_live(fs, live);
 	memset(&o, 0, sizeof(o));
-	o.root = root;
-	o.fs = fs;
-	o.live = live;
 	o.cfg = f->cfg;
 	o.key = f->key;
 	snapshot_init(out);
 	ed_err_clear(err);
-	return collect_host(out, &o, err);
+	rc = collect_host(out, fs, &o, err);
+	vfs_free(own);
+	return rc;
 }
 
 /*
@@ -1160,9 +1171,8 @@ static void test_vfs_unreadable_nodes_collect_as_unreadable(void **state)
 static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 {
 	struct fx *f = *state;
-	char a0[] = FIXTURE_DIR "/packages/bin/rpm", a1[] = "-qa",
-	     a2[] = "--root", a3[] = "/", a4[] = "--qf", a5[] = RPM_QF;
-	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+	char a0[] = FIXTURE_DIR "/packages/bin/rpm";
+	char *argv[16];
 	char img0[] = "/usr/bin/rpm";
 	struct ed_buf out = ED_BUF_INIT, errline = ED_BUF_INIT;
 	struct ed_buf root = ED_BUF_INIT;
@@ -1171,7 +1181,14 @@ static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 	const char *path = getenv("PATH");
 	char *saved = ed_xstrdup(path ? path : "/usr/bin:/bin");
 	int status;
+	size_t i;
 
+	/* the argv the packages collector runs (its root "/" on a host) */
+	argv[0] = a0;
+	for (i = 0; rpm_query_cmd.args[i]; i++)
+		argv[i + 1] = (char *)(uintptr_t)rpm_query_cmd.args[i];
+	argv[i + 1] = NULL;
+	assert_string_equal(argv[3], "/");
 	/* what the remote host would have answered to the same argv */
 	assert_int_equal(collect_run(&out, &errline, &status, argv, NULL,
 	                             1 << 20, 10000, &err),
@@ -1244,8 +1261,8 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	add_node(f->fs, "/bin/systemctl", S_IFREG | 0755, 0, "", 0);
 	add_file(f->fs, "/proc/net/tcp", tcp);
 	argv[n++] = prog;
-	for (i = 0; services_active_args[i]; i++)
-		argv[n++] = (char *)(uintptr_t)services_active_args[i];
+	for (i = 0; services_systemctl_cmd.args[i]; i++)
+		argv[n++] = (char *)(uintptr_t)services_systemctl_cmd.args[i];
 	argv[n] = NULL;
 	vfs_mem_set_output(f->fs, argv, listing, sizeof(listing) - 1, 0);
 
@@ -1269,7 +1286,7 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	snapshot_release(&img);
 
 	/* systemctl failing on the host */
-	argv[0] = (char *)(uintptr_t)services_systemctl_paths[0];
+	argv[0] = (char *)(uintptr_t)services_systemctl_cmd.paths[0];
 	vfs_mem_set_output(f->fs, argv, "", 0, 1 << 8);
 	vfs_mem_set_stderr(f->fs, argv, "Failed to connect to bus\n", 25);
 	assert_int_equal(collect(&img, f, f->fs, "/", true, &err), 0);

@@ -1,377 +1,31 @@
 /*
- * The fleet scan's remote side: one sh script per host and the decoder of
- * its answer into an in-memory image. See collector/fleet/remote.h.
+ * The decoder of a host's answer to the fleet scan's request
+ * (collector/fleet/remote.h) into an in-memory image.
  *
  * Stream (all sections in this order; a missing "@done" means truncated):
  *   ENVDRIFT-STREAM 1\n
  *   @list\n   records "R T MODE UID GID SIZE MTIME\0PATH\0LINK\0" where R is
  *             r (readable by the remote user) or u, T find's %y; "@end\0"
  *   @proc\n   grep -r -H -Z lines "PATH\0LINE\n" of /proc files; "@end\n"
- *   @cmd I RC LEN PATH\n LEN bytes   once per command of remote_cmds[],
- *             then of the configuration's toggles.commands (PATH "-":
- *             not on the host)
- *   @file LEN PATH\n LEN bytes   a file filtered on the host (remote_filters)
+ *   @cmd I RC LEN PATH\n LEN bytes   once per command of the request, in
+ *             its order (PATH "-": not run on the host)
+ *   @file LEN PATH\n LEN bytes   a file filtered on the host
  *   @tar\n    a GNU tar archive of the other readable regular files
  *   @done\n
  */
-#include <errno.h>
+#include "collector/fleet/remote.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "collector/collector.h"
-#include "collector/internal.h"
-#include "collector/fleet/remote.h"
+#include "collector/fleet/remote_int.h"
 #include "collector/vfs.h"
 #include "core/alloc.h"
 
 #define STREAM_MAGIC "ENVDRIFT-STREAM 1\n"
-
-/* Files the collectors open outside the walked trees (packages.c, kernel.c,
- * services.c, files.c owner names). Missing ones are simply not listed. */
-static const char *const fixed_singles[] = {
-	"/etc/passwd", "/etc/group", "/etc/hostname",
-	"/etc/os-release", "/usr/lib/os-release",
-	"/var/lib/dpkg/status", "/lib/apk/db/installed",
-	"/var/lib/rpm", "/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db",
-	"/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm",
-	"/usr/lib/sysimage/rpm/Packages", "/usr/lib/sysimage/rpm/Packages.db",
-	"/usr/lib/sysimage/rpm/rpmdb.sqlite",
-	"/proc", "/proc/cmdline", "/proc/meminfo", "/proc/modules",
-	"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6",
-	"/run/systemd/system", "/usr/bin/systemctl", "/bin/systemctl",
-	"/usr/bin/rpm", "/bin/rpm",
-};
-
-/*
- * Commands collectors run (vfs_run), in the order of the @cmd sections.
- * argv after argv[0]; argv[0] is the first candidate that is executable
- * on the host. Must stay the argv collector/services.c and pkg_rpm.c build.
- */
-struct remote_cmd {
-	const char *const *paths;  /* candidates for argv[0] */
-	const char *const *args;   /* NULL-terminated */
-	const char *env;           /* assignments prefixed on the host */
-	const char *const *needs;  /* run only if one of these exists */
-	unsigned timeout_s;        /* 0: none; else timeout(1) when there */
-};
-
-static const char *const systemctl_paths[] = { "/usr/bin/systemctl",
-					       "/bin/systemctl", NULL };
-static const char *const rpm_paths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
-static const char *const rpm_args[] = { "-qa", "--root", "/", "--qf", RPM_QF,
-					NULL };
-static const char *const rpm_needs[] = {
-	"/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db",
-	"/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/Packages",
-	"/usr/lib/sysimage/rpm/Packages.db",
-	"/usr/lib/sysimage/rpm/rpmdb.sqlite", NULL,
-};
-static const char *const systemd_needs[] = { "/run/systemd/system", NULL };
-
-static const struct remote_cmd remote_cmds[] = {
-	{ systemctl_paths, services_active_args,
-	  "LC_ALL=C SYSTEMD_COLORS=0 SYSTEMD_PAGER=", systemd_needs, 0 },
-	{ rpm_paths, rpm_args, NULL, rpm_needs, 0 },
-};
-
-/*
- * Files the host sends filtered to what their parser reads: dpkg's status
- * database is ~90 % descriptions and conffile lists, and pkg_dpkg.c reads
- * only these four fields (names are case-insensitive there too). The
- * snapshot is the same; a malformed line outside them goes unnoticed.
- */
-static const struct remote_filter {
-	const char *path;
-	const char *ere;
-} remote_filters[] = {
-	{ "/var/lib/dpkg/status", "^(package|status|architecture|version):|^$" },
-};
-
-static int is_filtered(const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < ED_ARRAY_SIZE(remote_filters); i++)
-		if (!strcmp(path, remote_filters[i].path))
-			return 1;
-	return 0;
-}
-
-/* 1 if path equals dir or lies below it ("" and "/" are the root). */
-static int is_under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (!n || (n == 1 && dir[0] == '/'))
-		return 1;
-	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n]);
-}
-
-static int is_proc(const char *path)
-{
-	return is_under(path, "/proc");
-}
-
-/* Drop the entries of v equal to or below an entry of roots (v != roots). */
-static void drop_nested(struct ed_strvec *v, const struct ed_strvec *roots)
-{
-	size_t i, j, k = 0;
-
-	for (i = 0; i < v->nr; i++) {
-		int nested = 0;
-
-		for (j = 0; j < roots->nr && !nested; j++)
-			nested = is_under(v->v[i], roots->v[j]);
-		if (nested)
-			free(v->v[i]);
-		else
-			v->v[k++] = v->v[i];
-	}
-	v->nr = k;
-}
-
-/* Drop the entries of a sorted v below another entry of v. */
-static void drop_self_nested(struct ed_strvec *v)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < v->nr; i++) {
-		size_t j;
-		int nested = 0;
-
-		for (j = 0; j < k && !nested; j++)
-			nested = is_under(v->v[i], v->v[j]);
-		if (nested)
-			free(v->v[i]);
-		else
-			v->v[k++] = v->v[i];
-	}
-	v->nr = k;
-}
-
-static void push_ancestors(struct ed_strvec *out, const char *path)
-{
-	const char *p = path;
-
-	while ((p = strchr(p + 1, '/')))
-		ed_strvec_take(out, ed_xstrndup(path, (size_t)(p - path)));
-}
-
-/* What to list: walked trees and single paths (with their ancestors). */
-static void remote_paths(struct ed_strvec *trees, struct ed_strvec *singles,
-			 const struct collect_config *cfg)
-{
-	struct ed_err ignored = ED_ERR_INIT;
-	size_t i;
-
-	/* a bad include fails the files collector itself, on the controller */
-	if (cfg->files && !files_include_starts(trees, &cfg->file_include, &ignored))
-		for (i = 0; i < trees->nr; i++)
-			if (!trees->v[i][0]) {
-				free(trees->v[i]);
-				trees->v[i] = ed_xstrdup("/");
-			}
-	if (cfg->services)
-		ed_strvec_push(trees, "/etc/systemd/system");
-	/*
-	 * /proc/sys is not listed, only grep'd: the sysctl collector treats an
-	 * unreadable, empty or absent key alike, so grep's output is all it
-	 * needs, and walking those ~1,300 files twice was half the host's work.
-	 */
-	if (cfg->sysctl)
-		ed_strvec_push(singles, "/proc/sys");
-	ed_strvec_sort_unique(trees);
-	drop_self_nested(trees);
-
-	for (i = 0; i < ED_ARRAY_SIZE(fixed_singles); i++)
-		ed_strvec_push(singles, fixed_singles[i]);
-	for (i = 0; i < cfg->toggle_files.nr; i++)
-		ed_strvec_push(singles, cfg->toggle_files.v[i]);
-	for (i = 0; i < cfg->toggle_files.nr; i++)
-		push_ancestors(singles, cfg->toggle_files.v[i]);
-	for (i = 0; i < ED_ARRAY_SIZE(fixed_singles); i++)
-		push_ancestors(singles, fixed_singles[i]);
-	for (i = 0; i < trees->nr; i++)
-		push_ancestors(singles, trees->v[i]);
-	ed_strvec_sort_unique(singles);
-	drop_nested(singles, trees);
-}
-
-/* Append s single-quoted for sh. */
-static void sh_quote(struct ed_buf *out, const char *s)
-{
-	ed_buf_addch(out, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			ed_buf_adds(out, "'\\''");
-		else
-			ed_buf_addch(out, *s);
-	}
-	ed_buf_addch(out, '\'');
-}
-
-static void add_paths(struct ed_buf *out, const struct ed_strvec *v,
-		      int proc)
-{
-	size_t i;
-
-	for (i = 0; i < v->nr; i++)
-		if (proc < 0 || (is_proc(v->v[i]) == proc &&
-				 !(proc == 0 && is_filtered(v->v[i])))) {
-			ed_buf_addch(out, ' ');
-			sh_quote(out, v->v[i]);
-		}
-}
-
-static size_t count_paths(const struct ed_strvec *v, int proc)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < v->nr; i++)
-		n += is_proc(v->v[i]) == proc;
-	return n;
-}
-
-#define LIST_FMT " \\( -readable -printf r -o -printf u \\)" \
-	" -printf '%y %m %U %G %s %T@\\0%p\\0%l\\0'"
-
-static void add_cmd(struct ed_buf *s, size_t idx, const struct remote_cmd *c)
-{
-	size_t i;
-
-	ed_buf_adds(s, "c=\nfor p in");
-	for (i = 0; c->paths[i]; i++) {
-		ed_buf_addch(s, ' ');
-		sh_quote(s, c->paths[i]);
-	}
-	/*
-	 * A toggles command (timeout_s set) runs whenever its program exists,
-	 * so one that is not executable fails as it does locally (EACCES).
-	 */
-	ed_buf_addf(s, "; do if [ -%c \"$p\" ]; then c=$p; break; fi; done\n",
-		    c->timeout_s ? 'e' : 'x');
-	if (c->needs) {
-		ed_buf_adds(s, "n=\nfor p in");
-		for (i = 0; c->needs[i]; i++) {
-			ed_buf_addch(s, ' ');
-			sh_quote(s, c->needs[i]);
-		}
-		ed_buf_adds(s, "; do if [ -e \"$p\" ]; then n=1; fi; done\n"
-			       "[ -n \"$n\" ] || c=\n");
-	}
-	ed_buf_adds(s, "if [ -n \"$c\" ]; then o=$(");
-	if (c->timeout_s) /* unquoted on purpose: empty, or four words */
-		ed_buf_addf(s, "${T:+timeout -k 5 %u} ", c->timeout_s);
-	if (c->env) {
-		ed_buf_adds(s, c->env);
-		ed_buf_addch(s, ' ');
-	}
-	ed_buf_adds(s, "\"$c\"");
-	for (i = 0; c->args[i]; i++) {
-		ed_buf_addch(s, ' ');
-		sh_quote(s, c->args[i]);
-	}
-	/* "x$?" after the output keeps its trailing newlines and gives the status */
-	ed_buf_addf(s, " </dev/null 2>/dev/null; echo \"x$?\"); r=${o##*x}; o=${o%%x*}\n"
-		       "printf '@cmd %zu %%s %%s %%s\\n' \"$r\" \"${#o}\" \"$c\"; printf '%%s' \"$o\"\n"
-		       "else printf '@cmd %zu 0 0 -\\n'; fi\n", idx, idx);
-}
-
-void remote_command(struct ed_buf *out, const struct collect_config *cfg,
-		    int become)
-{
-	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
-	struct ed_buf s = ED_BUF_INIT;
-	size_t i;
-
-	remote_paths(&trees, &singles, cfg);
-	ed_buf_adds(&s, "LC_ALL=C; export LC_ALL\n"
-			"PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n"
-			"printf 'ENVDRIFT-STREAM 1\\n@list\\n'\n"
-			"find");
-	add_paths(&s, &singles, -1);
-	ed_buf_adds(&s, " -maxdepth 0" LIST_FMT " 2>/dev/null\n");
-	/* no trees (files and services off): find without paths lists "." */
-	if (trees.nr) {
-		ed_buf_adds(&s, "find");
-		add_paths(&s, &trees, -1);
-		ed_buf_adds(&s, LIST_FMT " 2>/dev/null\n");
-	}
-	ed_buf_adds(&s, "printf '@end\\0@proc\\n'\n");
-	/* single paths include directories (/proc, /proc/net): never -r them */
-	if (count_paths(&singles, 1)) {
-		ed_buf_adds(&s, "grep -a -d skip -H -Z ''");
-		add_paths(&s, &singles, 1);
-		ed_buf_adds(&s, " 2>/dev/null\n");
-	}
-	if (count_paths(&trees, 1) || cfg->sysctl) {
-		ed_buf_adds(&s, "grep -a -r -H -Z ''");
-		add_paths(&s, &trees, 1);
-		if (cfg->sysctl)
-			ed_buf_adds(&s, " '/proc/sys'");
-		ed_buf_adds(&s, " 2>/dev/null\n");
-	}
-	ed_buf_adds(&s, "printf '@end\\n'\n");
-	for (i = 0; i < ED_ARRAY_SIZE(remote_cmds); i++)
-		add_cmd(&s, i, &remote_cmds[i]);
-	if (cfg->toggle_cmds_nr)
-		ed_buf_adds(&s, "T=; if command -v timeout >/dev/null 2>&1; then T=1; fi\n");
-	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
-		const struct toggle_cmd *t = &cfg->toggle_cmds[i];
-		const char *const paths[] = { t->argv[0], NULL };
-		struct remote_cmd rc = { paths, (const char *const *)(t->argv + 1),
-					 NULL, NULL, t->timeout_s };
-
-		add_cmd(&s, ED_ARRAY_SIZE(remote_cmds) + i, &rc);
-	}
-	for (i = 0; i < ED_ARRAY_SIZE(remote_filters); i++) {
-		ed_buf_adds(&s, "if [ -f ");
-		sh_quote(&s, remote_filters[i].path);
-		ed_buf_adds(&s, " ] && [ -r ");
-		sh_quote(&s, remote_filters[i].path);
-		ed_buf_adds(&s, " ]; then o=$(grep -a -i -E ");
-		sh_quote(&s, remote_filters[i].ere);
-		ed_buf_addch(&s, ' ');
-		sh_quote(&s, remote_filters[i].path);
-		/* grep says 1 for no line at all, 2 for an error: then no @file */
-		ed_buf_adds(&s, " 2>/dev/null; echo \"x$?\"); r=${o##*x}; o=${o%x*}\n"
-			       "if [ \"$r\" -lt 2 ]; then printf '@file %s %s\\n' \"${#o}\" ");
-		sh_quote(&s, remote_filters[i].path);
-		ed_buf_adds(&s, "; printf '%s' \"$o\"; fi; fi\n");
-	}
-	/*
-	 * tar walks the trees itself (one walk of /etc, no find feeding it);
-	 * --no-recursion/--recursion apply to the names after them, so a
-	 * single that is a directory is one header. Unreadable files are
-	 * skipped with a message (discarded): the listing already says so.
-	 */
-	ed_buf_adds(&s, "printf '@tar\\n'\n"
-			"tar --format=gnu --hard-dereference -cf -");
-	if (count_paths(&singles, 0)) {
-		ed_buf_adds(&s, " --no-recursion");
-		add_paths(&s, &singles, 0);
-	}
-	if (count_paths(&trees, 0)) {
-		ed_buf_adds(&s, " --recursion");
-		add_paths(&s, &trees, 0);
-	}
-	ed_buf_adds(&s, " 2>/dev/null\n"
-			"printf '@done\\n'\n");
-
-	ed_buf_reset(out);
-	if (become)
-		ed_buf_adds(out, "sudo -n ");
-	ed_buf_adds(out, "/bin/sh -c ");
-	sh_quote(out, s.ptr);
-	ed_buf_release(&s);
-	ed_strvec_release(&trees);
-	ed_strvec_release(&singles);
-}
-
-/* ---- decoding ---- */
 
 struct listed {
 	const char *path;
@@ -397,7 +51,8 @@ struct filtered {
 
 struct decoder {
 	const char *buf, *p, *end;
-	struct filtered filtered[ED_ARRAY_SIZE(remote_filters)];
+	const struct collect_needs *needs; /* the request's */
+	struct filtered *filtered;         /* one per filter of the request */
 	size_t filtered_nr;
 	struct listed *v;
 	size_t nr, alloc;
@@ -595,33 +250,25 @@ static int decode_proc(struct decoder *d)
 	return 0;
 }
 
-/* The argv a collector passes to vfs_run for @cmd section i. */
-static char **cmd_argv(const char *prog, size_t i,
-		       const struct collect_config *cfg)
+/* The argv a collector passes to vfs_run for command c run as prog. */
+static char **cmd_argv(const char *prog, const struct collect_needs_cmd *c)
 {
-	const char *const *args;
-	char **argv;
-	size_t n = 0, j;
+	char **argv = ed_xcalloc(c->args.nr + 2, sizeof(*argv));
+	size_t j;
 
-	if (i < ED_ARRAY_SIZE(remote_cmds))
-		args = remote_cmds[i].args;
-	else
-		args = (const char *const *)cfg->toggle_cmds[i - ED_ARRAY_SIZE(remote_cmds)].argv + 1;
-	while (args[n])
-		n++;
-	argv = ed_xcalloc(n + 2, sizeof(*argv));
+	/* execve's type; nothing writes through it */
 	argv[0] = (char *)(uintptr_t)prog;
-	for (j = 0; j < n; j++)
-		argv[j + 1] = (char *)(uintptr_t)args[j];
+	for (j = 0; j < c->args.nr; j++)
+		argv[j + 1] = c->args.v[j];
 	return argv;
 }
 
-static int decode_cmds(struct decoder *d, struct vfs *fs,
-		       const struct collect_config *cfg)
+static int decode_cmds(struct decoder *d, struct vfs *fs)
 {
-	size_t i, nr = ED_ARRAY_SIZE(remote_cmds) + (cfg ? cfg->toggle_cmds_nr : 0);
+	size_t i;
 
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < d->needs->cmds_nr; i++) {
+		const struct collect_needs_cmd *c = &d->needs->cmds[i];
 		unsigned long long idx, rc, len;
 		const char *nl, *s;
 		char *prog;
@@ -637,13 +284,12 @@ static int decode_cmds(struct decoder *d, struct vfs *fs,
 			return bad(d, "cmd", "malformed header");
 		prog = ed_xstrndup(s, (size_t)(nl - s));
 		d->p = nl + 1;
-		if (i >= ED_ARRAY_SIZE(remote_cmds) && strcmp(prog, "-") &&
-		    strcmp(prog, cfg->toggle_cmds[i - ED_ARRAY_SIZE(remote_cmds)].argv[0])) {
+		if (strcmp(prog, "-") && !ed_strvec_contains(&c->paths, prog)) {
 			free(prog);
 			return bad(d, "cmd", "unexpected program");
 		}
 		if (strcmp(prog, "-")) {
-			char **argv = cmd_argv(prog, i, cfg);
+			char **argv = cmd_argv(prog, c);
 
 			/* as a wait status: the shell reports 128+N for signal N */
 			vfs_mem_set_output(fs, argv, d->p, (size_t)len,
@@ -670,7 +316,8 @@ static int decode_files(struct decoder *d)
 		    len > (size_t)(d->end - nl - 1))
 			return bad(d, "file", "malformed header or truncated");
 		path = ed_xstrndup(s, (size_t)(nl - s));
-		if (!is_filtered(path) || d->filtered_nr == ED_ARRAY_SIZE(d->filtered)) {
+		if (!remote_is_filtered(d->needs, path) ||
+		    d->filtered_nr == d->needs->filters_nr) {
 			free(path);
 			return bad(d, "file", "unexpected file");
 		}
@@ -830,6 +477,17 @@ static int under_symlink(struct decoder *d, const char *path)
 	return found;
 }
 
+/* 1 if path lies below a value tree of the request (sent unlisted). */
+static int under_values(const struct decoder *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->needs->values.nr; i++)
+		if (remote_is_under(path, d->needs->values.v[i]))
+			return 1;
+	return 0;
+}
+
 static int build_image(struct decoder *d, struct vfs *fs,
 		       struct ed_strvec *warnings)
 {
@@ -844,8 +502,8 @@ static int build_image(struct decoder *d, struct vfs *fs,
 	for (i = 0; i < d->nr; i++) {
 		const struct listed *l = &d->v[i];
 
-		if (!S_ISREG(l->st.st_mode) || !l->readable || is_proc(l->path) ||
-		    is_filtered(l->path) || under_symlink(d, l->path))
+		if (!S_ISREG(l->st.st_mode) || !l->readable || remote_is_proc(l->path) ||
+		    remote_is_filtered(d->needs, l->path) || under_symlink(d, l->path))
 			continue;
 		wanted++;
 		got += l->has_data;
@@ -870,7 +528,7 @@ static int build_image(struct decoder *d, struct vfs *fs,
 			data = l->link;
 			len = l->link_len;
 		} else if (S_ISREG(l->st.st_mode) && l->readable) {
-			if (is_proc(l->path)) {
+			if (remote_is_proc(l->path)) {
 				struct proc_file key, *f;
 
 				memset(&key, 0, sizeof(key));
@@ -881,7 +539,7 @@ static int build_image(struct decoder *d, struct vfs *fs,
 					data = f->data.ptr;
 					len = f->data.len;
 				}
-			} else if (is_filtered(l->path)) {
+			} else if (remote_is_filtered(d->needs, l->path)) {
 				size_t j;
 
 				for (j = 0; j < d->filtered_nr; j++)
@@ -916,12 +574,12 @@ static int build_image(struct decoder *d, struct vfs *fs,
 		if (rc < 0)
 			return rc;
 	}
-	/* /proc/sys values known from grep alone: readable regular files */
+	/* values known from grep alone (/proc/sys): readable regular files */
 	for (i = 0; i < d->proc_nr; i++) {
 		struct stat st;
 
 		if (find_listed(d, d->proc[i].path) ||
-		    !is_under(d->proc[i].path, "/proc/sys"))
+		    !under_values(d, d->proc[i].path))
 			continue;
 		memset(&st, 0, sizeof(st));
 		st.st_mode = S_IFREG | 0444;
@@ -939,13 +597,18 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 		  const struct collect_config *cfg, struct ed_strvec *warnings,
 		  struct ed_err *err)
 {
+	struct collect_needs needs;
 	struct decoder d;
 	size_t i;
 	int rc;
 
+	memset(&needs, 0, sizeof(needs));
+	collect_needs(&needs, cfg);
 	memset(&d, 0, sizeof(d));
 	d.buf = d.p = buf;
 	d.end = buf + len;
+	d.needs = &needs;
+	d.filtered = ed_xcalloc(needs.filters_nr + 1, sizeof(*d.filtered));
 	d.err = err;
 	rc = expect(&d, STREAM_MAGIC, "header");
 	if (!rc)
@@ -953,7 +616,7 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 	if (!rc)
 		rc = decode_proc(&d);
 	if (!rc)
-		rc = decode_cmds(&d, fs, cfg);
+		rc = decode_cmds(&d, fs);
 	if (!rc)
 		rc = decode_files(&d);
 	if (!rc) {
@@ -973,5 +636,7 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 	free(d.v);
 	for (i = 0; i < d.filtered_nr; i++)
 		free(d.filtered[i].path);
+	free(d.filtered);
+	collect_needs_release(&needs);
 	return rc;
 }
