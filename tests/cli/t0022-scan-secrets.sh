@@ -132,9 +132,10 @@ expect_grep "git diff: password token changed" "^\+password = hmac:" "$TMP/gdl"
 expect_grep "git diff: api_token token changed" "^\+api_token: hmac:" "$TMP/gdl"
 expect_grep "git diff: sysctl token changed" "^\+net\.ipv4\.tcp_fastopen_key = hmac:" "$TMP/gdl"
 
-diff_over_time "$C1" 6 files:/etc/app/db.conf files:/etc/app/api.yaml \
+diff_over_time "$C1" 7 files:/etc/app/db.conf files:/etc/app/api.yaml \
 	files:/etc/ssl/private/app.pem files:/etc/app/embedded-key.txt \
-	files:/etc/app/server.key sysctl:net.ipv4.tcp_fastopen_key
+	files:/etc/app/server.key sysctl:net.ipv4.tcp_fastopen_key \
+	files:/etc/ssh/ssh_host_test_key
 every_report "$C1"
 expect_grep "diff h1 h2 text names db.conf" "/etc/app/db\.conf" "$TMP/rep/diff-h1h2.text"
 expect_grep "control: the patch shows a plain config file's diff" "^\+colour = red$" "$TMP/rep/diff-h1h2.patch"

@@ -178,9 +178,10 @@ expect_grep "git diff: password token changed" "^\+password = hmac:" "$TMP/gdl"
 expect_grep "git diff: tcp_fastopen_key token changed" "^\+net\.ipv4\.tcp_fastopen_key = hmac:" "$TMP/gdl"
 expect_grep "git diff: stable_secret token changed" "^\+net\.ipv6\.conf\.default\.stable_secret = hmac:" "$TMP/gdl"
 
-diff_over_time "$C1" 6 files:/etc/shadow files:/etc/ssl/private/app.pem \
+diff_over_time "$C1" 8 files:/etc/shadow files:/etc/ssl/private/app.pem \
 	files:/etc/app/db.conf files:/etc/app/server.key \
-	sysctl:net.ipv4.tcp_fastopen_key sysctl:net.ipv6.conf.default.stable_secret
+	sysctl:net.ipv4.tcp_fastopen_key sysctl:net.ipv6.conf.default.stable_secret \
+	files:/etc/ssh/ssh_host_ed25519_key files:/etc/ssh/ssh_host_ecdsa_key
 every_report "$C1"
 expect_grep "diff h1 h2 text names db.conf" "/etc/app/db\.conf" "$TMP/rep/diff-h1h2.text"
 expect_grep "diff h1 h2 text names shadow" "/etc/shadow" "$TMP/rep/diff-h1h2.text"

@@ -72,7 +72,8 @@ no_secrets() {
 
 # diff_over_time C1 N KEY...: diff h1@C1 h1 as text and json into
 # $TMP/rep; the text must report each collector:KEY, the json exactly N
-# changed items (SSH host keys are ignored by diff-defaults.yaml)
+# changed items (a host's own SSH host keys count: per-host facts are
+# compared for the same host over time)
 diff_over_time() {
 	_c1=$1 _n=$2
 	shift 2
