@@ -12,7 +12,6 @@
 
 #include "cli/cmd.h"
 #include "collector/collector.h"
-#include "collector/vfs.h"
 #include "core/buf.h"
 #include "core/hmac.h"
 #include "core/store.h"
@@ -35,38 +34,6 @@ static const char usage_text[] =
 	"  -q, --quiet         print only errors and warnings\n"
 	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 2 error.\n";
 
-/* First line of ROOT/etc/hostname, trimmed. */
-static int root_hostname(struct ed_buf *out, const char *root, struct ed_err *err)
-{
-	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
-	size_t s = 0, e;
-	int rc;
-
-	ed_buf_addf(&path, "%s/etc/hostname", root);
-	rc = ed_buf_read_file(&data, path.ptr, 4096, err);
-	if (rc == ED_ENOTFOUND || rc == ED_EPARTIAL)
-		rc = ed_err_set(err, ED_ERROR,
-				"%s: no usable host name; give --host", path.ptr);
-	if (rc < 0)
-		goto out;
-	while (s < data.len && (data.ptr[s] == ' ' || data.ptr[s] == '\t' ||
-				data.ptr[s] == '\n'))
-		s++;
-	e = s;
-	while (e < data.len && data.ptr[e] != '\n' && data.ptr[e] != ' ' &&
-	       data.ptr[e] != '\t' && data.ptr[e] != '\r')
-		e++;
-	if (e == s) {
-		rc = ed_err_set(err, ED_ERROR, "%s: empty; give --host", path.ptr);
-		goto out;
-	}
-	ed_buf_add(out, data.ptr + s, e - s);
-out:
-	ed_buf_release(&path);
-	ed_buf_release(&data);
-	return rc;
-}
-
 static size_t count_lines(const struct snapshot *snap, const char *path)
 {
 	const struct snapshot_entry *e = snapshot_find(snap, path);
@@ -77,42 +44,6 @@ static size_t count_lines(const struct snapshot *snap, const char *path)
 	for (i = 0; i < e->len; i++)
 		n += e->data[i] == '\n';
 	return n;
-}
-
-/* Collect with contents going straight into the store and the stat cache. */
-static int collect_cached(struct snapshot *snap, struct ed_buf *cache_out,
-			  struct store *st, const char *host, const char *root,
-			  const struct collect_config *cfg, struct ed_hmac *key,
-			  const struct ed_strvec *roles, struct ed_err *err)
-{
-	struct ed_buf cache_in = ED_BUF_INIT;
-	struct snapshot prev = SNAPSHOT_INIT;
-	struct collect_opts o;
-	struct vfs *fs = NULL;
-	int rc;
-
-	store_cache_read(st, host, &cache_in);
-	rc = store_read_prev_files(&prev, st, NULL, NULL, host,
-				   collect_prev_paths, err);
-	if (rc < 0)
-		goto out;
-	memset(&o, 0, sizeof(o));
-	o.cfg = cfg;
-	o.key = key;
-	o.roles = roles;
-	o.cache_in = cache_in.len ? cache_in.ptr : NULL;
-	o.cache_in_len = cache_in.len;
-	o.cache_out = cache_out;
-	o.prev = &prev;
-	snapshot_init(snap);
-	snap->sink = store_content_sink(st);
-	fs = vfs_root_new(root);
-	rc = collect_host(snap, fs, &o, err);
-out:
-	vfs_free(fs);
-	ed_buf_release(&cache_in);
-	snapshot_release(&prev);
-	return rc;
 }
 
 int cmd_collect(int argc, char **argv)
@@ -210,7 +141,7 @@ int cmd_collect(int argc, char **argv)
 	if (host_opt) {
 		ed_buf_adds(&host, host_opt);
 	} else if (strcmp(root, "/")) {
-		if (root_hostname(&host, root, &err) < 0)
+		if (collect_root_hostname(&host, root, &err) < 0)
 			goto out;
 	} else {
 		char hn[256]; /* HOST_NAME_MAX is 64 on Linux */
@@ -231,7 +162,7 @@ int cmd_collect(int argc, char **argv)
 		goto out;
 	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
 		goto out;
-	if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
+	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
 			   &roles, &err) < 0)
 		goto out;
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
@@ -261,7 +192,7 @@ int cmd_collect(int argc, char **argv)
 		ed_buf_reset(&cache_out);
 		store_cache_drop(st, host.ptr);
 		ed_err_clear(&err);
-		if (collect_cached(&snap, &cache_out, st, host.ptr, root, cfg, key,
+		if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
 				   &roles, &err) < 0 ||
 		    store_commit(st, &res, all, nall, subject.ptr, &trailers, &err) < 0)
 			goto out;

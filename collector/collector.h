@@ -184,6 +184,22 @@ struct collect_needs {
 void collect_needs(struct collect_needs *out, const struct collect_config *cfg);
 void collect_needs_release(struct collect_needs *n);
 
+/* The first word of ROOT/etc/hostname; ED_ERROR naming the file if none. */
+int collect_root_hostname(struct ed_buf *out, const char *root,
+			  struct ed_err *err);
+struct store;
+/*
+ * collect_host of the tree at root ("/": this machine, live) for host,
+ * contents through st's content sink, with host's stat cache (written to
+ * cache_out, which the caller saves with store_cache_save once the commit
+ * landed) and previous collect_prev_paths files from st's tip. snap is
+ * initialised here; the caller releases it.
+ */
+int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
+		       struct store *st, const char *host, const char *root,
+		       const struct collect_config *cfg, struct ed_hmac *key,
+		       const struct ed_strvec *roles, struct ed_err *err);
+
 /*
  * Secret-rule upgrades (collector/upgrade.c). A host collected under the
  * current detectors has collect_format_line ("format N") in its meta.
@@ -209,7 +225,6 @@ struct collect_upgrades {
 	size_t nr, alloc;
 	size_t collected_old;   /* hosts in skip whose stored snapshot was old */
 };
-struct store;
 /*
  * Every host at st's tip not named in skip (the hosts being collected
  * now; NULL: none) whose snapshot an older release stored, rewritten by
