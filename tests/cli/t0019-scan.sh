@@ -160,9 +160,16 @@ if command -v python3 >/dev/null; then
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.249", '"$FLEET_PORT"')); s.listen(8)
+open("'"$TMP/hang.ready"'", "w").close()
 c = [s.accept() for _ in range(4)]; time.sleep(60)' &
 	HANG_PID=$!
-	sleep 0.5
+	# python takes a second or more to start on a loaded machine: wait
+	# (at most 20 s) until it listens
+	i=0
+	while [ ! -f "$TMP/hang.ready" ] && [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	cat >"$TMP/extra" <<EOF
     hang:
       hosts:

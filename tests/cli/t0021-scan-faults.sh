@@ -139,8 +139,8 @@ while [ $n -lt 25 ]; do
 	# 0 .. 1.2x the last scan's time (the load on this machine varies),
 	# stepped as 1.2 * sqrt(n / 24): denser near the end, where the commit is
 	kill_round delay "$(awk -v t="$SCAN_MS" -v n="$n" 'BEGIN { printf "%d", t * 1.2 * sqrt(n / 24) }')"
-	if [ $(($(now_ms) - kill_start)) -gt 60000 ]; then
-		echo "round $n: kill loop over its 60 s budget, stopped" >>"$TMP/kill.log"
+	if [ $(($(now_ms) - kill_start)) -gt 150000 ]; then
+		echo "round $n: kill loop over its 150 s budget, stopped" >>"$TMP/kill.log"
 		bad=$((bad + 1))
 		break
 	fi
@@ -413,12 +413,19 @@ if command -v python3 >/dev/null; then
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.250", int(sys.argv[1]))); s.listen(8); s.settimeout(120)
+open(sys.argv[2] + ".ready", "w").close()
 while True:
     c, a = s.accept()
     open(sys.argv[2], "a").write("connection\n"); c.close()' "$FLEET_PORT" "$TMP/probe.log" &
 	PROBE_PID=$!
 	BG_PIDS=$PROBE_PID
-	sleep 0.3
+	# python takes a second or more to start on a loaded machine: wait
+	# (at most 20 s) until it listens
+	i=0
+	while [ ! -f "$TMP/probe.log.ready" ] && [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	# positive control: a valid inventory does reach the probe
 	printf 'all:\n  vars: {ansible_port: %s, ansible_user: %s, ansible_ssh_private_key_file: %s}\n  children:\n    prod:\n      hosts:\n        probe: {ansible_host: 127.0.0.250}\n' \
 		"$FLEET_PORT" "$FLEET_USER" "$FLEET_KEY" >"$TMP/inv-probe.yaml"
