@@ -57,6 +57,7 @@ $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libenvdrift.a: $(LIB_OBJ)
+	@rm -f $@ # a stale member (a source since removed) must not survive
 	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/envdrift: $(CLI_OBJ) $(BUILD)/libenvdrift.a

@@ -284,7 +284,7 @@ int ed_audit_repo(struct ed_audit *out, const char *path,
 	if (git_odb_foreach(a.odb, audit_object, &a) < 0 && !a.rc)
 		a.rc = ed_err_git(err, "%s: cannot list objects", path);
 	rc = a.rc;
-	if (!rc)
+	if (!rc && out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), cmp_audit_hit);
 out:
 	ed_secret_hits_release(&a.hits);
