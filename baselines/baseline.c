@@ -39,8 +39,7 @@ int drift_severity_parse(enum drift_severity *out, const char *s)
 }
 
 static struct baseline_rule *add_rule(struct baseline_rule_list *l,
-				      const char *file,
-				      const struct ed_ynode *at)
+				      const char *file, const struct ed_ynode *at)
 {
 	struct baseline_rule *r;
 	struct ed_buf loc = ED_BUF_INIT;
@@ -96,7 +95,8 @@ static int want_fact_pattern(const char *file, const struct ed_ynode *n,
 	} else {
 		p = n->str[0] == '!' ? n->str + 1 : n->str;
 		if (!strchr(p, ':')) {
-			ed_buf_addf(&b, "%s: '%s' names no collector (want \"collector:key\")",
+			ed_buf_addf(&b,
+				    "%s: '%s' names no collector (want \"collector:key\")",
 				    what, n->str);
 			rc = bad(err, file, n, b.ptr);
 		}
@@ -105,8 +105,8 @@ static int want_fact_pattern(const char *file, const struct ed_ynode *n,
 	return rc;
 }
 
-static int want_seq(const char *file, const struct ed_ynode *n, const char *what,
-		    struct ed_err *err)
+static int want_seq(const char *file, const struct ed_ynode *n,
+		    const char *what, struct ed_err *err)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	int rc;
@@ -147,14 +147,16 @@ static int read_severity(struct baseline *bl, const char *file,
 	size_t i;
 
 	if (n->type != ED_YMAP)
-		return bad(err, file, n, "severity: want a mapping of collector or \"collector:key\" glob to critical, warning or info");
+		return bad(err, file, n,
+			   "severity: want a mapping of collector or \"collector:key\" glob to critical, warning or info");
 	for (i = 0; i + 1 < n->nr; i += 2) {
 		const struct ed_ynode *k = n->kids[i], *v = n->kids[i + 1];
 		struct baseline_rule *ru;
 		enum drift_severity sev;
 
 		if (v->type != ED_YSCALAR || drift_severity_parse(&sev, v->str) < 0)
-			return bad(err, file, v, "severity: want critical, warning or info");
+			return bad(err, file, v,
+				   "severity: want critical, warning or info");
 		ru = add_rule(&bl->severity, file, k);
 		ru->sev = sev;
 		/* a bare collector name covers all its keys */
@@ -190,14 +192,17 @@ static int read_pins(struct baseline *bl, const char *file,
 			text = ed_ymap_get(it, "pin");
 			sev = ed_ymap_get(it, "severity");
 			if (!text)
-				return bad(err, file, it, "pins: an entry written as a mapping needs 'pin'");
+				return bad(err, file, it,
+					   "pins: an entry written as a mapping needs 'pin'");
 		}
 		if (text->type != ED_YSCALAR)
-			return bad(err, file, text, "pins: want \"collector:key OP VALUE\", \"... present\" or \"... absent\"");
+			return bad(err, file, text,
+				   "pins: want \"collector:key OP VALUE\", \"... present\" or \"... absent\"");
 		s = text->str;
 		sp = strchr(s, ' ');
 		if (!sp || !memchr(s, ':', (size_t)(sp - s)))
-			return bad(err, file, text, "pins: want \"collector:key OP VALUE\", \"... present\" or \"... absent\"");
+			return bad(err, file, text,
+				   "pins: want \"collector:key OP VALUE\", \"... present\" or \"... absent\"");
 		ru = add_rule(&bl->pins, file, text);
 		ru->pattern = ed_xstrndup(s, (size_t)(sp - s));
 		while (*sp == ' ')
@@ -209,18 +214,22 @@ static int read_pins(struct baseline *bl, const char *file,
 				if (!strncmp(sp, pin_ops[j], strlen(pin_ops[j])))
 					break;
 			if (!pin_ops[j])
-				return bad(err, file, text, "pins: the operator must be one of = != >= > <= < present absent");
+				return bad(err, file, text,
+					   "pins: the operator must be one of = != >= > <= < present absent");
 			ru->op = ed_xstrdup(pin_ops[j]);
 			sp += strlen(pin_ops[j]);
 			while (*sp == ' ')
 				sp++;
 			if (!*sp)
-				return bad(err, file, text, "pins: the value is missing");
+				return bad(err, file, text,
+					   "pins: the value is missing");
 			ru->value = ed_xstrdup(sp);
 		}
 		ru->sev = SEV_CRITICAL; /* a broken pin is what gates a deploy */
-		if (sev && (sev->type != ED_YSCALAR || drift_severity_parse(&ru->sev, sev->str) < 0))
-			return bad(err, file, sev, "pins: severity: want critical, warning or info");
+		if (sev && (sev->type != ED_YSCALAR ||
+			    drift_severity_parse(&ru->sev, sev->str) < 0))
+			return bad(err, file, sev,
+				   "pins: severity: want critical, warning or info");
 	}
 	return rc;
 }
@@ -257,21 +266,27 @@ static int read_parity(struct baseline *bl, const char *file,
 		struct baseline_rule *ru;
 
 		if (it->type != ED_YMAP)
-			return bad(err, file, it, "parity: want {environments: [...], roles: [...]}");
+			return bad(err, file, it,
+				   "parity: want {environments: [...], roles: [...]}");
 		ru = add_rule(&bl->parity, file, it);
 		v = ed_ymap_get(it, "environments");
 		if (!v)
-			return bad(err, file, it, "parity: 'environments' is missing");
+			return bad(err, file, it,
+				   "parity: 'environments' is missing");
 		rc = read_strlist(&ru->envs, file, v, "parity: environments", err);
 		if (!rc && ru->envs.nr < 2)
-			rc = bad(err, file, v, "parity: name at least two environments");
+			rc = bad(err, file, v,
+				 "parity: name at least two environments");
 		v = ed_ymap_get(it, "roles");
 		if (!rc && v)
-			rc = read_strlist(&ru->roles, file, v, "parity: roles", err);
+			rc = read_strlist(&ru->roles, file, v, "parity: roles",
+					  err);
 		v = ed_ymap_get(it, "severity");
-		if (!rc && v && (v->type != ED_YSCALAR ||
-				 drift_severity_parse(&ru->sev, v->str) < 0))
-			rc = bad(err, file, v, "parity: severity: want critical, warning or info");
+		if (!rc && v &&
+		    (v->type != ED_YSCALAR ||
+		     drift_severity_parse(&ru->sev, v->str) < 0))
+			rc = bad(err, file, v,
+				 "parity: severity: want critical, warning or info");
 		ru->has_sev = v != NULL;
 	}
 	return rc;
@@ -294,11 +309,13 @@ static int read_expect(struct baseline *bl, const char *file,
 		struct baseline_rule *ru;
 
 		if (it->type != ED_YMAP)
-			return bad(err, file, it, "expect: want {key, differs[, environments]}");
+			return bad(err, file, it,
+				   "expect: want {key, differs[, environments]}");
 		k = ed_ymap_get(it, "key");
 		d = ed_ymap_get(it, "differs");
 		if (!k || !d)
-			return bad(err, file, it, "expect: every entry needs key and differs");
+			return bad(err, file, it,
+				   "expect: every entry needs key and differs");
 		rc = want_fact_pattern(file, k, "expect: key", err);
 		if (rc)
 			break;
@@ -311,14 +328,18 @@ static int read_expect(struct baseline *bl, const char *file,
 		else if (d->type == ED_YSCALAR && !strcmp(d->str, "between"))
 			ru->mode = EXPECT_BETWEEN;
 		else
-			return bad(err, file, d, "expect: differs: want always, with-memory or between");
+			return bad(err, file, d,
+				   "expect: differs: want always, with-memory or between");
 		e = ed_ymap_get(it, "environments");
 		if (ru->mode == EXPECT_BETWEEN) {
 			if (!e)
-				return bad(err, file, it, "expect: differs: between needs environments: [A, B]");
-			rc = read_strlist(&ru->envs, file, e, "expect: environments", err);
+				return bad(err, file, it,
+					   "expect: differs: between needs environments: [A, B]");
+			rc = read_strlist(&ru->envs, file, e,
+					  "expect: environments", err);
 			if (!rc && ru->envs.nr < 2)
-				rc = bad(err, file, e, "expect: name at least two environments");
+				rc = bad(err, file, e,
+					 "expect: name at least two environments");
 		}
 	}
 	return rc;
@@ -329,15 +350,17 @@ int baseline_valid_date(const char *s)
 	int y, m, d;
 	char tail;
 
-	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
-	       m >= 1 && m <= 12 && d >= 1 && d <= 31;
+	return strlen(s) == 10 &&
+	       sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
+	       m <= 12 && d >= 1 && d <= 31;
 }
 
 /* waivers: [{key: "sysctl:vm.swappiness", reason: "...", expires: 2027-01-31, env: prod, host: h}] */
 static int read_waivers(struct baseline *bl, const char *file,
 			const struct ed_ynode *n, struct ed_err *err)
 {
-	static const char *const keys[] = { "key", "reason", "expires", "env", "host", NULL };
+	static const char *const keys[] = { "key", "reason", "expires",
+					    "env", "host",   NULL };
 	size_t i, j;
 	int rc = want_seq(file, n, "waivers", err);
 
@@ -346,27 +369,33 @@ static int read_waivers(struct baseline *bl, const char *file,
 		struct baseline_rule *ru;
 
 		if (it->type != ED_YMAP)
-			return bad(err, file, it, "waivers: want {key, reason, expires[, env][, host]}");
+			return bad(err, file, it,
+				   "waivers: want {key, reason, expires[, env][, host]}");
 		for (j = 0; j + 1 < it->nr; j += 2) {
 			size_t x;
 
-			for (x = 0; keys[x] && strcmp(keys[x], it->kids[j]->str); x++)
+			for (x = 0;
+			     keys[x] && strcmp(keys[x], it->kids[j]->str); x++)
 				;
 			if (!keys[x])
-				return bad(err, file, it->kids[j], "waivers: unknown key (want key, reason, expires, env, host)");
+				return bad(err, file, it->kids[j],
+					   "waivers: unknown key (want key, reason, expires, env, host)");
 		}
 		k = ed_ymap_get(it, "key");
 		reason = ed_ymap_get(it, "reason");
 		exp = ed_ymap_get(it, "expires");
 		if (!k || !reason || !exp)
-			return bad(err, file, it, "waivers: every waiver needs key, reason and expires");
+			return bad(err, file, it,
+				   "waivers: every waiver needs key, reason and expires");
 		rc = want_fact_pattern(file, k, "waivers: key", err);
 		if (rc)
 			break;
 		if (exp->type != ED_YSCALAR || !baseline_valid_date(exp->str))
-			return bad(err, file, exp, "waivers: expires: want a date YYYY-MM-DD");
+			return bad(err, file, exp,
+				   "waivers: expires: want a date YYYY-MM-DD");
 		if (reason->type != ED_YSCALAR || !reason->len)
-			return bad(err, file, reason, "waivers: reason: say why this drift is accepted");
+			return bad(err, file, reason,
+				   "waivers: reason: say why this drift is accepted");
 		ru = add_rule(&bl->waivers, file, it);
 		ru->pattern = ed_xstrdup(k->str);
 		ru->reason = ed_xstrdup(reason->str);
@@ -384,8 +413,8 @@ static int read_waivers(struct baseline *bl, const char *file,
 static int apply(struct baseline *bl, const char *buf, size_t len,
 		 const char *file, int waivers_only, struct ed_err *err)
 {
-	static const char *const known[] = { "ignore", "severity", "pins",
-					     "parity", "waivers", "expect",
+	static const char *const known[] = { "ignore",   "severity", "pins",
+					     "parity",   "waivers",  "expect",
 					     "per-host", NULL };
 	struct ed_ynode *doc = NULL;
 	size_t i, j;
@@ -406,9 +435,11 @@ static int apply(struct baseline *bl, const char *buf, size_t len,
 		if (!known[j] || (waivers_only && j != 4)) {
 			struct ed_buf b = ED_BUF_INIT;
 
-			ed_buf_addf(&b, "'%s' is not a baseline key (want %s)", k->str,
-				    waivers_only ? "waivers" :
-				    "ignore, per-host, severity, pins, parity, waivers, expect");
+			ed_buf_addf(&b, "'%s' is not a baseline key (want %s)",
+				    k->str,
+				    waivers_only ?
+					    "waivers" :
+					    "ignore, per-host, severity, pins, parity, waivers, expect");
 			rc = bad(err, file, k, b.ptr);
 			ed_buf_release(&b);
 			break;
@@ -456,8 +487,7 @@ void baseline_waivers_path(struct ed_buf *out, const char *path)
 	ed_buf_adds(out, ".waivers.yaml");
 }
 
-int baseline_load(struct baseline **out, const char *path,
-		  struct ed_err *err)
+int baseline_load(struct baseline **out, const char *path, struct ed_err *err)
 {
 	struct baseline *bl = ed_xcalloc(1, sizeof(*bl));
 	const struct ed_embedded *e = ed_embedded_find("diff-defaults.yaml");
@@ -465,8 +495,8 @@ int baseline_load(struct baseline **out, const char *path,
 	int rc;
 
 	*out = NULL;
-	rc = e ? apply(bl, e->data, e->len, "diff-defaults.yaml", 0, err)
-	       : ED_ERROR;
+	rc = e ? apply(bl, e->data, e->len, "diff-defaults.yaml", 0, err) :
+		 ED_ERROR;
 	if (!e)
 		ED_BUG("built-in diff-defaults.yaml missing");
 	if (!rc && path) {

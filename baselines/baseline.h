@@ -23,19 +23,24 @@ const char *drift_severity_name(enum drift_severity s);
 int drift_severity_parse(enum drift_severity *out, const char *s);
 
 /* Expected differences ("expect:" in a baseline). */
-enum baseline_expect { EXPECT_NONE, EXPECT_ALWAYS, EXPECT_MEMORY, EXPECT_BETWEEN };
+enum baseline_expect {
+	EXPECT_NONE,
+	EXPECT_ALWAYS,
+	EXPECT_MEMORY,
+	EXPECT_BETWEEN
+};
 
 /* One rule; which fields mean something depends on its list. */
 struct baseline_rule {
-	char *pattern;          /* "collector:key" glob */
-	int negate;             /* ignore: "!pattern" */
+	char *pattern;           /* "collector:key" glob */
+	int negate;              /* ignore: "!pattern" */
 	enum drift_severity sev; /* severity, pins, parity (SEV_WARNING unless given) */
-	char *op, *value;       /* pins: "=", ">=", ..., "present", "absent" */
+	char *op, *value; /* pins: "=", ">=", ..., "present", "absent" */
 	char *reason, *expires, *env, *host; /* waivers */
-	struct ed_strvec roles, envs;        /* parity (roles empty: all); expect */
-	int has_sev;            /* parity: severity given */
-	enum baseline_expect mode; /* expect */
-	char *loc;              /* "file:line" */
+	struct ed_strvec roles, envs; /* parity (roles empty: all); expect */
+	int has_sev;                  /* parity: severity given */
+	enum baseline_expect mode;    /* expect */
+	char *loc;                    /* "file:line" */
 };
 
 struct baseline_rule_list {

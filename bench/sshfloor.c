@@ -89,8 +89,9 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r, void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sshfloor [-j JOBS] [-c COMMAND | -E] [-p PORT] [-u USER] "
-			"-k KEY -K KNOWN_HOSTS [-v] [-f ADDRESS_FILE] [ADDRESS...]\n");
+	fprintf(stderr,
+		"usage: sshfloor [-j JOBS] [-c COMMAND | -E] [-p PORT] [-u USER] "
+		"-k KEY -K KNOWN_HOSTS [-v] [-f ADDRESS_FILE] [ADDRESS...]\n");
 	exit(2);
 }
 
@@ -113,16 +114,35 @@ int main(int argc, char **argv)
 	memset(&ty, 0, sizeof(ty));
 	while ((c = getopt(argc, argv, "j:c:p:u:k:K:f:vE")) != -1) {
 		switch (c) {
-		case 'j': jobs = (unsigned)atoi(optarg); break;
-		case 'c': cmd = optarg; break;
-		case 'p': port = (unsigned)atoi(optarg); break;
-		case 'u': user = optarg; break;
-		case 'k': key = optarg; break;
-		case 'K': known = optarg; break;
-		case 'f': file = optarg; break;
-		case 'v': ty.verbose = 1; break;
-		case 'E': envdrift_script = 1; break;
-		default: usage();
+		case 'j':
+			jobs = (unsigned)atoi(optarg);
+			break;
+		case 'c':
+			cmd = optarg;
+			break;
+		case 'p':
+			port = (unsigned)atoi(optarg);
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'K':
+			known = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'v':
+			ty.verbose = 1;
+			break;
+		case 'E':
+			envdrift_script = 1;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!key || !known || jobs < 1 || port < 1 || port > 65535)

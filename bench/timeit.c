@@ -80,7 +80,8 @@ static double pct(const double *v, int n, double p)
 
 static void redirect(int fd, const char *path)
 {
-	int f = open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int f = open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
+		     0644);
 
 	if (f >= 0) {
 		dup2(f, fd);
@@ -118,18 +119,33 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "+n:w:p:o:O:E:")) != -1) {
 		switch (c) {
-		case 'n': runs = atoi(optarg); break;
-		case 'w': warm = atoi(optarg); break;
-		case 'p': prep = optarg; break;
-		case 'o': perrun = optarg; break;
-		case 'O': out = optarg; break;
-		case 'E': errf = optarg; break;
-		default: return 2;
+		case 'n':
+			runs = atoi(optarg);
+			break;
+		case 'w':
+			warm = atoi(optarg);
+			break;
+		case 'p':
+			prep = optarg;
+			break;
+		case 'o':
+			perrun = optarg;
+			break;
+		case 'O':
+			out = optarg;
+			break;
+		case 'E':
+			errf = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
-	if (optind >= argc || runs < 1 || runs > MAX_RUNS || warm < 0 || warm > 100) {
-		fprintf(stderr, "usage: timeit [-n RUNS] [-w WARMUP] [-p PREPARE] "
-				"[-o PERRUN] [-O OUT] [-E ERR] -- CMD [ARGS...]\n");
+	if (optind >= argc || runs < 1 || runs > MAX_RUNS || warm < 0 ||
+	    warm > 100) {
+		fprintf(stderr,
+			"usage: timeit [-n RUNS] [-w WARMUP] [-p PREPARE] "
+			"[-o PERRUN] [-O OUT] [-E ERR] -- CMD [ARGS...]\n");
 		return 2;
 	}
 	if (perrun && !(pf = fopen(perrun, "w"))) {
@@ -172,7 +188,8 @@ int main(int argc, char **argv)
 		t1 = now_ms();
 		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 			fprintf(stderr, "timeit: %s failed (status %d)%s%s\n",
-				argv[optind], WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+				argv[optind],
+				WIFEXITED(st) ? WEXITSTATUS(st) : -1,
 				errf ? ", see " : "", errf ? errf : "");
 			return 1;
 		}
@@ -185,8 +202,8 @@ int main(int argc, char **argv)
 		if (ru.ru_maxrss > rss_max)
 			rss_max = ru.ru_maxrss;
 		if (pf)
-			fprintf(pf, "%d %.3f %.3f %ld\n", k + 1, wall[k], cpu[k],
-				ru.ru_maxrss);
+			fprintf(pf, "%d %.3f %.3f %ld\n", k + 1, wall[k],
+				cpu[k], ru.ru_maxrss);
 	}
 	if (pf)
 		fclose(pf);

@@ -62,11 +62,21 @@ int cmd_accept(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': baseline = optarg; break;
-		case 'r': reason = optarg; break;
-		case 'e': expires = optarg; break;
-		case 'E': env = optarg; break;
-		case 'H': host = optarg; break;
+		case 'b':
+			baseline = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		case 'e':
+			expires = optarg;
+			break;
+		case 'E':
+			env = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -78,14 +88,20 @@ int cmd_accept(int argc, char **argv)
 		return cli_usage_error("accept", "want one COLLECTOR:KEY");
 	fact = argv[optind];
 	if (!baseline || !reason || !*reason || !expires)
-		return cli_usage_error("accept", "--baseline, --reason and --expires are required");
+		return cli_usage_error(
+			"accept",
+			"--baseline, --reason and --expires are required");
 	if (!strchr(fact, ':'))
-		return cli_usage_error("accept", "'%s' is not COLLECTOR:KEY", fact);
+		return cli_usage_error("accept", "'%s' is not COLLECTOR:KEY",
+				       fact);
 	differ_today(today);
 	if (!baseline_valid_date(expires) || strcmp(expires, today) < 0)
-		return cli_usage_error("accept", "--expires takes a date from today on (YYYY-MM-DD)");
+		return cli_usage_error(
+			"accept",
+			"--expires takes a date from today on (YYYY-MM-DD)");
 	if ((env && !cli_valid_name(env)) || (host && !cli_valid_name(host)))
-		return cli_usage_error("accept", "--env and --host take names [A-Za-z0-9._-]+");
+		return cli_usage_error("accept",
+				       "--env and --host take names [A-Za-z0-9._-]+");
 	/* the baseline itself must load before anything is appended */
 	if (baseline_load(&rules, baseline, &err) < 0)
 		goto out;
@@ -93,9 +109,10 @@ int cmd_accept(int argc, char **argv)
 	existed = !stat(path.ptr, &sb);
 	before = existed ? sb.st_size : 0;
 	if (!existed)
-		ed_buf_adds(&text, "# Accepted drift: envdrift accept appends here; each waiver\n"
-				   "# expires, and the drift counts again after that date.\n"
-				   "waivers:\n");
+		ed_buf_adds(&text,
+			    "# Accepted drift: envdrift accept appends here; each waiver\n"
+			    "# expires, and the drift counts again after that date.\n"
+			    "waivers:\n");
 	ed_buf_addf(&text, "  # accepted %s\n  - key: ", today);
 	yaml_quote(&text, fact);
 	ed_buf_adds(&text, "\n    reason: ");
@@ -114,7 +131,8 @@ int cmd_accept(int argc, char **argv)
 	baseline_free(rules);
 	rules = NULL;
 	if (baseline_load(&rules, baseline, &err) < 0) {
-		ed_err_prefix(&err, "%s: the waiver would not load, not added", path.ptr);
+		ed_err_prefix(&err, "%s: the waiver would not load, not added",
+			      path.ptr);
 		goto undo;
 	}
 	printf("accepted %s until %s in %s\n", fact, expires, path.ptr);

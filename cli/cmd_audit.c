@@ -43,8 +43,8 @@ static void print_hits(const struct ed_audit *a, int json)
 	size_t i;
 
 	if (json)
-		printf("{\"objects\": %zu, \"blobs\": %zu, \"hits\": [", a->objects,
-		       a->blobs);
+		printf("{\"objects\": %zu, \"blobs\": %zu, \"hits\": [",
+		       a->objects, a->blobs);
 	for (i = 0; i < a->nr; i++) {
 		const struct ed_audit_hit *h = &a->v[i];
 
@@ -90,7 +90,8 @@ int cmd_audit_secrets(int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return cli_usage_error("audit-secrets", "--format is text or json");
+				return cli_usage_error("audit-secrets",
+						       "--format is text or json");
 			json = !strcmp(optarg, "json");
 			break;
 		case 'h':
@@ -106,10 +107,12 @@ int cmd_audit_secrets(int argc, char **argv)
 		goto out;
 	have_finder = 1;
 	if (ed_secret_finder_init(&finder, &cfg->secret_values, &err) < 0 ||
-	    ed_audit_repo(&audit, cli_repo_path(repo_opt), &finder, &cfg->plain_files, &err) < 0)
+	    ed_audit_repo(&audit, cli_repo_path(repo_opt), &finder,
+			  &cfg->plain_files, &err) < 0)
 		goto out;
 	print_hits(&audit, json);
-	fprintf(stderr, "audit-secrets: %zu objects read (%zu blobs, %zu bytes), %zu hit%s\n",
+	fprintf(stderr,
+		"audit-secrets: %zu objects read (%zu blobs, %zu bytes), %zu hit%s\n",
 		audit.objects, audit.blobs, audit.bytes, audit.nr,
 		audit.nr == 1 ? "" : "s");
 	rc = audit.nr ? EXIT_DRIFT : EXIT_OK;

@@ -79,16 +79,22 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			break;
 		case 'f':
 			if (drift_severity_parse(&g->fail_on, optarg) < 0)
-				return cli_usage_error(cmd, "--fail-on takes critical, warning or info");
+				return cli_usage_error(
+					cmd,
+					"--fail-on takes critical, warning or info");
 			break;
 		case 'm':
 			g->gate.max_age = parse_duration(optarg);
 			if (g->gate.max_age < 0)
-				return cli_usage_error(cmd, "--max-age takes a duration such as 26h, 90m, 2d");
+				return cli_usage_error(
+					cmd,
+					"--max-age takes a duration such as 26h, 90m, 2d");
 			break;
 		case 'F':
 			if (cli_output_add(&g->outs, optarg) < 0)
-				return cli_usage_error(cmd, "--format takes text, json, markdown, junit, html or patch, optionally :FILE");
+				return cli_usage_error(
+					cmd,
+					"--format takes text, json, markdown, junit, html or patch, optionally :FILE");
 			break;
 		case 'c':
 			g->color = optarg;
@@ -98,12 +104,15 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 
 			g->gate.toggle_days = strtol(optarg, &end, 10);
 			if (!*optarg || *end || g->gate.toggle_days < 0)
-				return cli_usage_error(cmd, "--toggle-days takes a number of days");
+				return cli_usage_error(
+					cmd,
+					"--toggle-days takes a number of days");
 			break;
 		}
 		case 'C':
 			if (strcmp(cmd, "report"))
-				return cli_usage_error(cmd, "bad option '--commit'");
+				return cli_usage_error(cmd,
+						       "bad option '--commit'");
 			g->commit = 1;
 			break;
 		case 'h':
@@ -117,10 +126,13 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		g->gate.operands[0] = argv[optind];
 		g->gate.operands[1] = argv[optind + 1];
 	} else if (optind < argc) {
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
 	}
 	if (!g->baseline && !g->gate.operands[0] && !strcmp(cmd, "check"))
-		return cli_usage_error(cmd, "give two operands (A B), or --baseline FILE with parity entries");
+		return cli_usage_error(
+			cmd,
+			"give two operands (A B), or --baseline FILE with parity entries");
 	return -1;
 }
 
@@ -167,7 +179,8 @@ int cmd_check(int argc, char **argv)
 	failing = differ_gate_failing(&gate, g.fail_on);
 	/* the one-line verdict goes to stderr; stdout is the report */
 	if (stale)
-		fprintf(stderr, "check: ERROR: %zu host%s not collected within --max-age\n",
+		fprintf(stderr,
+			"check: ERROR: %zu host%s not collected within --max-age\n",
 			stale, stale == 1 ? "" : "s");
 	else
 		fprintf(stderr, "check: %s (fail on %s)\n",

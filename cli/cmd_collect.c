@@ -97,7 +97,10 @@ int cmd_collect(int argc, char **argv)
 			break;
 		case 'o':
 			if (!cli_valid_name(optarg)) {
-				rc = cli_usage_error("collect", "bad role name '%s' (want [A-Za-z0-9._-]+)", optarg);
+				rc = cli_usage_error(
+					"collect",
+					"bad role name '%s' (want [A-Za-z0-9._-]+)",
+					optarg);
 				goto done;
 			}
 			ed_strvec_push(&roles, optarg);
@@ -110,7 +113,9 @@ int cmd_collect(int argc, char **argv)
 			break;
 		case 'l':
 			if (cli_parse_seconds(optarg, &lock_timeout) < 0) {
-				rc = cli_usage_error("collect", "--lock-timeout takes seconds (0-86400)");
+				rc = cli_usage_error(
+					"collect",
+					"--lock-timeout takes seconds (0-86400)");
 				goto done;
 			}
 			break;
@@ -127,11 +132,14 @@ int cmd_collect(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		rc = cli_usage_error("collect", "unexpected argument '%s'", argv[optind]);
+		rc = cli_usage_error("collect", "unexpected argument '%s'",
+				     argv[optind]);
 		goto done;
 	}
 	if (!cli_valid_name(env)) {
-		rc = cli_usage_error("collect", "bad environment name '%s' (want [A-Za-z0-9._-]+)", env);
+		rc = cli_usage_error("collect",
+				     "bad environment name '%s' (want [A-Za-z0-9._-]+)",
+				     env);
 		goto done;
 	}
 	if (access(root, F_OK) < 0) {
@@ -154,7 +162,9 @@ int cmd_collect(int argc, char **argv)
 		ed_buf_adds(&host, hn);
 	}
 	if (!cli_valid_name(host.ptr)) {
-		rc = cli_usage_error("collect", "bad host name '%s' (want [A-Za-z0-9._-]+)", host.ptr);
+		rc = cli_usage_error("collect",
+				     "bad host name '%s' (want [A-Za-z0-9._-]+)",
+				     host.ptr);
 		goto done;
 	}
 
@@ -163,12 +173,13 @@ int cmd_collect(int argc, char **argv)
 	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
 		goto out;
 	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
-			   &roles, &err) < 0)
+			       &roles, &err) < 0)
 		goto out;
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
 
-	ed_buf_addf(&subject, "collect %s/%s: %zu packages, %zu files, %zu sysctl keys",
+	ed_buf_addf(&subject,
+		    "collect %s/%s: %zu packages, %zu files, %zu sysctl keys",
 		    env, host.ptr, count_lines(&snap, "packages"),
 		    count_lines(&snap, "files"), count_lines(&snap, "sysctl"));
 	ed_strvec_pushf(&trailers, "Envdrift-Collected: %s/%s", env, host.ptr);
@@ -192,16 +203,16 @@ int cmd_collect(int argc, char **argv)
 		ed_buf_reset(&cache_out);
 		store_cache_drop(st, host.ptr);
 		ed_err_clear(&err);
-		if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
-				   &roles, &err) < 0 ||
-		    store_commit(st, &res, all, nall, subject.ptr, &trailers, &err) < 0)
+		if (collect_into_store(&snap, &cache_out, st, host.ptr, root,
+				       cfg, key, &roles, &err) < 0 ||
+		    store_commit(st, &res, all, nall, subject.ptr, &trailers,
+				 &err) < 0)
 			goto out;
 	}
 	have_res = 1;
 	store_cache_save(st, host.ptr, &cache_out);
 	for (i = 0; i < snap.warnings.nr; i++)
-		if (i < 50 || !quiet)
-		{
+		if (i < 50 || !quiet) {
 			fputs("warning: ", stderr);
 			cli_put_safe(stderr, snap.warnings.v[i]);
 			fputc('\n', stderr);

@@ -65,7 +65,9 @@ int cmd_diff(int argc, char **argv)
 		case 'f':
 			if (cli_output_add(&outs, optarg) < 0) {
 				cli_outputs_release(&outs);
-				return cli_usage_error("diff", "--format takes text, json, markdown, junit, html or patch, optionally :FILE (at most 8)");
+				return cli_usage_error(
+					"diff",
+					"--format takes text, json, markdown, junit, html or patch, optionally :FILE (at most 8)");
 			}
 			break;
 		case 'b':
@@ -74,7 +76,9 @@ int cmd_diff(int argc, char **argv)
 		case 'F':
 			if (drift_severity_parse(&fail_on, optarg) < 0) {
 				cli_outputs_release(&outs);
-				return cli_usage_error("diff", "--fail-on takes critical, warning or info");
+				return cli_usage_error(
+					"diff",
+					"--fail-on takes critical, warning or info");
 			}
 			break;
 		case 'c':
@@ -93,9 +97,11 @@ int cmd_diff(int argc, char **argv)
 		cli_outputs_release(&outs);
 		return cli_usage_error("diff", "want two operands, A and B");
 	}
-	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+	if (strcmp(color, "auto") && strcmp(color, "always") &&
+	    strcmp(color, "never")) {
 		cli_outputs_release(&outs);
-		return cli_usage_error("diff", "--color takes auto, always or never");
+		return cli_usage_error("diff",
+				       "--color takes auto, always or never");
 	}
 	if (baseline_load(&rules, baseline, &err) < 0 ||
 	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)

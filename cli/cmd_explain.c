@@ -49,7 +49,8 @@ int cmd_explain(int argc, char **argv)
 	fact = argv[optind];
 	colon = strchr(fact, ':');
 	if (!colon || colon == fact || !colon[1])
-		return cli_usage_error("explain", "'%s' is not COLLECTOR:KEY", fact);
+		return cli_usage_error("explain", "'%s' is not COLLECTOR:KEY",
+				       fact);
 	if (baseline_load(&rules, baseline, &err) < 0)
 		return cli_fail(&err);
 	differ_today(today);

@@ -48,7 +48,9 @@ int cmd_forget(int argc, char **argv)
 			break;
 		case 'l':
 			if (cli_parse_seconds(optarg, &lock_timeout) < 0)
-				return cli_usage_error("forget", "--lock-timeout takes seconds (0-86400)");
+				return cli_usage_error(
+					"forget",
+					"--lock-timeout takes seconds (0-86400)");
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -66,10 +68,13 @@ int cmd_forget(int argc, char **argv)
 	ups = ed_xcalloc((size_t)(argc - optind), sizeof(*ups));
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		/* hosts only a failed scan names have no snapshot to remove */
-		for (j = 0; j < n && (strcmp(h[j].host, argv[i]) || !h[j].last_commit[0]); j++)
+		for (j = 0; j < n &&
+			    (strcmp(h[j].host, argv[i]) || !h[j].last_commit[0]);
+		     j++)
 			;
 		if (j == n) {
-			ed_err_set(&err, ED_ENOTFOUND, "forget: no host '%s' in the repository",
+			ed_err_set(&err, ED_ENOTFOUND,
+				   "forget: no host '%s' in the repository",
 				   argv[i]);
 			goto out;
 		}
@@ -77,8 +82,8 @@ int cmd_forget(int argc, char **argv)
 		ups[nups].host = h[j].host;
 		ups[nups].snap = NULL;
 		nups++;
-		ed_strvec_pushf(&trailers, "Envdrift-Forgotten: %s/%s", h[j].env,
-				h[j].host);
+		ed_strvec_pushf(&trailers, "Envdrift-Forgotten: %s/%s",
+				h[j].env, h[j].host);
 	}
 	ed_buf_addf(&subject, "forget %zu host%s", nups, nups == 1 ? "" : "s");
 	if (store_commit(st, &res, ups, nups, subject.ptr, &trailers, &err) < 0)

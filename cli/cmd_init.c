@@ -37,7 +37,8 @@ static int make_parents(const char *path, struct ed_err *err)
 			continue;
 		b.ptr[i] = '\0';
 		if (mkdir(b.ptr, 0755) < 0 && errno != EEXIST)
-			rc = ed_err_errno(err, ED_EIO, errno, "%s: cannot create", b.ptr);
+			rc = ed_err_errno(err, ED_EIO, errno,
+					  "%s: cannot create", b.ptr);
 		b.ptr[i] = '/';
 	}
 	ed_buf_release(&b);
@@ -72,7 +73,8 @@ int cmd_init(int argc, char **argv)
 			break;
 		case 's':
 			if (strcmp(optarg, "group"))
-				return cli_usage_error("init", "--shared takes 'group'");
+				return cli_usage_error("init",
+						       "--shared takes 'group'");
 			shared = 1;
 			break;
 		case 'h':
@@ -83,7 +85,8 @@ int cmd_init(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("init", "unexpected argument '%s'",
+				       argv[optind]);
 	repo = cli_repo_path(repo_opt);
 	key_path = cli_key_path(key_opt, repo);
 	if (make_parents(repo, &err) < 0 || make_parents(key_path, &err) < 0)
@@ -95,8 +98,8 @@ int cmd_init(int argc, char **argv)
 	}
 	if (ed_hmac_load(&key, key_path, &err) < 0)
 		goto out;
-	if (store_init(repo, shared, &err) < 0 || store_open(&st, repo, &err) < 0 ||
-	    store_check_key(st, key, &err) < 0)
+	if (store_init(repo, shared, &err) < 0 ||
+	    store_open(&st, repo, &err) < 0 || store_check_key(st, key, &err) < 0)
 		goto out;
 	printf("initialised %s (key %s%s)\n", repo, key_path,
 	       created_key ? ", new" : ", existing");

@@ -41,7 +41,8 @@ static int commit(struct store *st, const struct differ_gate *gate,
 			   gate->nr, differ_gate_failing(gate, fail_on),
 			   REPORT_LOCK_MS, err);
 	if (!rc && unchanged)
-		printf("%s; unchanged since the last report (no commit)\n", subject.ptr);
+		printf("%s; unchanged since the last report (no commit)\n",
+		       subject.ptr);
 	else if (!rc)
 		printf("%s; committed %.12s (reports/)\n", subject.ptr, id);
 	ed_buf_release(&subject);
@@ -71,8 +72,8 @@ int cmd_report(int argc, char **argv)
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
 	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :
-		       cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color,
-					 &err) < 0)
+		       cli_outputs_write(&g.outs, gate.reports, gate.nr,
+					 g.color, &err) < 0)
 		goto out;
 	rc = EXIT_OK;
 out:

@@ -84,7 +84,8 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 		if (ui->tty)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu warnings)\n",
-			h->env, h->name, h->local ? "collected locally" : "collected",
+			h->env, h->name,
+			h->local ? "collected locally" : "collected",
 			h->seconds, h->nr_warnings);
 		for (i = 0; h->warnings && i < h->warnings->nr; i++) {
 			fprintf(stderr, "warning: %s: ", h->name);
@@ -132,7 +133,8 @@ static void print_summary(const struct ui *ui, const struct fleet_result *r)
 			by_state[r->hosts[i].state]++;
 	if (!getrusage(RUSAGE_SELF, &ru))
 		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-		      ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+		      ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
+			      1e6;
 	if (!ui->quiet || r->failed) {
 		printf("scan: %zu hosts, %zu collected, %zu failed", r->nr,
 		       r->nr - r->failed, r->failed);
@@ -200,44 +202,82 @@ int cmd_scan(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:j:qvh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': repo_opt = optarg; break;
-		case 'i': so.inventory = optarg; break;
-		case 'L': so.limit = optarg; break;
-		case 'c': config = optarg; break;
-		case 'k': key_opt = optarg; break;
-		case 'K': so.known_hosts = optarg; break;
-		case 'S': so.ssh_config = optarg; break;
-		case 'A': so.accept_new = 1; break;
-		case 'P': so.prune = 1; break;
-		case 'q': ui.quiet = 1; break;
-		case 'v': ui.verbose = 1; break;
+		case 'r':
+			repo_opt = optarg;
+			break;
+		case 'i':
+			so.inventory = optarg;
+			break;
+		case 'L':
+			so.limit = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			key_opt = optarg;
+			break;
+		case 'K':
+			so.known_hosts = optarg;
+			break;
+		case 'S':
+			so.ssh_config = optarg;
+			break;
+		case 'A':
+			so.accept_new = 1;
+			break;
+		case 'P':
+			so.prune = 1;
+			break;
+		case 'q':
+			ui.quiet = 1;
+			break;
+		case 'v':
+			ui.verbose = 1;
+			break;
 		case 'T':
-			if (cli_parse_seconds(optarg, &so.threads) < 0 || !so.threads || so.threads > 64)
-				return cli_usage_error("scan", "--threads takes 1-64");
+			if (cli_parse_seconds(optarg, &so.threads) < 0 ||
+			    !so.threads || so.threads > 64)
+				return cli_usage_error("scan",
+						       "--threads takes 1-64");
 			break;
 		case 'j':
-			if (cli_parse_seconds(optarg, &so.jobs) < 0 || !so.jobs || so.jobs > 10000)
+			if (cli_parse_seconds(optarg, &so.jobs) < 0 ||
+			    !so.jobs || so.jobs > 10000)
 				return cli_usage_error("scan", "-j takes 1-10000");
 			break;
 		case 'C':
-			if (cli_parse_seconds(optarg, &so.connect_timeout_s) < 0 || !so.connect_timeout_s)
-				return cli_usage_error("scan", "--connect-timeout takes seconds (1-86400)");
+			if (cli_parse_seconds(optarg, &so.connect_timeout_s) < 0 ||
+			    !so.connect_timeout_s)
+				return cli_usage_error(
+					"scan",
+					"--connect-timeout takes seconds (1-86400)");
 			break;
 		case 'D':
-			if (cli_parse_seconds(optarg, &so.deadline_s) < 0 || !so.deadline_s)
-				return cli_usage_error("scan", "--deadline takes seconds (1-86400)");
+			if (cli_parse_seconds(optarg, &so.deadline_s) < 0 ||
+			    !so.deadline_s)
+				return cli_usage_error(
+					"scan",
+					"--deadline takes seconds (1-86400)");
 			break;
 		case 'l':
 			if (cli_parse_seconds(optarg, &lock_timeout) < 0)
-				return cli_usage_error("scan", "--lock-timeout takes seconds (0-86400)");
+				return cli_usage_error(
+					"scan",
+					"--lock-timeout takes seconds (0-86400)");
 			break;
 		case 'B':
 			if (collect_parse_size(optarg, &so.max_bytes) < 0)
-				return cli_usage_error("scan", "--max-bytes takes a size such as 64M");
+				return cli_usage_error(
+					"scan",
+					"--max-bytes takes a size such as 64M");
 			break;
 		case 'F':
-			if (fleet_parse_max_failed(optarg, &max_failed, &max_failed_pct) < 0)
-				return cli_usage_error("scan", "--max-failed takes N or P%% (0-100)");
+			if (fleet_parse_max_failed(optarg, &max_failed,
+						   &max_failed_pct) < 0)
+				return cli_usage_error(
+					"scan",
+					"--max-failed takes N or P%% (0-100)");
 			so.max_failed = optarg;
 			break;
 		case 'h':
@@ -248,7 +288,8 @@ int cmd_scan(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("scan", "unexpected argument '%s'",
+				       argv[optind]);
 	if (!so.inventory)
 		return cli_usage_error("scan", "give the inventory with -i FILE");
 

@@ -37,7 +37,8 @@ static void iso_time(char *out, size_t n, long long t)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (!t || !gmtime_r(&tt, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!t || !gmtime_r(&tt, &tm) ||
+	    !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(out, n, "never");
 }
 
@@ -73,7 +74,8 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error("status", "unexpected argument '%s'",
+				       argv[optind]);
 	if (strcmp(format, "text") && strcmp(format, "json"))
 		return cli_usage_error("status", "--format takes text or json");
 	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0 ||
@@ -84,7 +86,8 @@ int cmd_status(int argc, char **argv)
 	if (!strcmp(format, "json"))
 		printf("{\"schema\": 1, \"hosts\": [");
 	else if (n)
-		printf("%-12s %-24s %-21s %s\n", "ENV", "HOST", "LAST SUCCESS", "COMMIT");
+		printf("%-12s %-24s %-21s %s\n", "ENV", "HOST", "LAST SUCCESS",
+		       "COMMIT");
 	for (i = 0; i < n; i++) {
 		char when[32], failed[32];
 
@@ -93,21 +96,25 @@ int cmd_status(int argc, char **argv)
 		/* names are restricted to [A-Za-z0-9._-]: no JSON escaping needed */
 		if (!strcmp(format, "json")) {
 			printf("%s\n  {\"env\": \"%s\", \"host\": \"%s\", \"last_success\": \"%s\", \"commit\": \"%s\", \"state\": \"%s\"",
-			       i ? "," : "", h[i].env, h[i].host, when, h[i].last_commit,
-			       !h[i].failure ? "collected" :
-			       h[i].last_commit[0] ? "stale" : "never collected");
+			       i ? "," : "", h[i].env, h[i].host, when,
+			       h[i].last_commit,
+			       !h[i].failure       ? "collected" :
+			       h[i].last_commit[0] ? "stale" :
+						     "never collected");
 			if (h[i].failure) {
-				printf(", \"last_failure\": \"%s\", \"failure\": \"", failed);
+				printf(", \"last_failure\": \"%s\", \"failure\": \"",
+				       failed);
 				json_str(h[i].failure);
 				printf("\"");
 			}
 			printf("}");
 		} else {
-			printf("%-12s %-24s %-21s %.12s", h[i].env, h[i].host, when,
-			       h[i].last_commit);
+			printf("%-12s %-24s %-21s %.12s", h[i].env, h[i].host,
+			       when, h[i].last_commit);
 			if (h[i].failure) {
 				printf("  %s: failed %s: ",
-				       h[i].last_commit[0] ? "STALE" : "NEVER COLLECTED",
+				       h[i].last_commit[0] ? "STALE" :
+							     "NEVER COLLECTED",
 				       failed);
 				cli_put_safe(stdout, h[i].failure);
 			}

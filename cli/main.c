@@ -18,16 +18,25 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a state repository and its HMAC key" },
-	{ "collect", cmd_collect, "snapshot this machine or a mounted root into one commit" },
-	{ "scan", cmd_scan, "snapshot every host of an Ansible inventory over SSH into one commit" },
-	{ "forget", cmd_forget, "remove hosts that left the fleet from the state repository" },
+	{ "collect", cmd_collect,
+	  "snapshot this machine or a mounted root into one commit" },
+	{ "scan", cmd_scan,
+	  "snapshot every host of an Ansible inventory over SSH into one commit" },
+	{ "forget", cmd_forget,
+	  "remove hosts that left the fleet from the state repository" },
 	{ "status", cmd_status, "list hosts and when each was last collected" },
-	{ "diff", cmd_diff, "compare environments or hosts, now or at a date (exit 1 on drift)" },
-	{ "check", cmd_check, "pre-deploy gate: parity, pins and freshness from a baseline" },
-	{ "report", cmd_report, "write the drift report, or commit it to refs/heads/reports" },
-	{ "explain", cmd_explain, "say which baseline rules decide a fact, and where" },
-	{ "accept", cmd_accept, "accept a known drift until a date (appends a waiver)" },
-	{ "audit-secrets", cmd_audit_secrets, "list secrets in plain text in any object of a repository" },
+	{ "diff", cmd_diff,
+	  "compare environments or hosts, now or at a date (exit 1 on drift)" },
+	{ "check", cmd_check,
+	  "pre-deploy gate: parity, pins and freshness from a baseline" },
+	{ "report", cmd_report,
+	  "write the drift report, or commit it to refs/heads/reports" },
+	{ "explain", cmd_explain,
+	  "say which baseline rules decide a fact, and where" },
+	{ "accept", cmd_accept,
+	  "accept a known drift until a date (appends a waiver)" },
+	{ "audit-secrets", cmd_audit_secrets,
+	  "list secrets in plain text in any object of a repository" },
 };
 
 static void usage(FILE *out)
@@ -38,9 +47,10 @@ static void usage(FILE *out)
 		     "Commands:\n");
 	for (i = 0; i < ED_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\nRun 'envdrift COMMAND --help' for a command's options.\n"
-		     "Exit status: 0 success (no drift), 1 drift, 2 error, 3 a scan\n"
-		     "with more failed hosts than --max-failed.\n");
+	fprintf(out,
+		"\nRun 'envdrift COMMAND --help' for a command's options.\n"
+		"Exit status: 0 success (no drift), 1 drift, 2 error, 3 a scan\n"
+		"with more failed hosts than --max-failed.\n");
 }
 
 int main(int argc, char **argv)
@@ -78,8 +88,8 @@ int main(int argc, char **argv)
 		 * environment's tree of a thousand hosts is ~60 KiB: without
 		 * this every host lookup inflates it again.
 		 */
-		git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
-				 (size_t)1 << 20);
+		git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT,
+				 GIT_OBJECT_TREE, (size_t)1 << 20);
 		rc = commands[i].fn(argc - 1, argv + 1);
 		git_libgit2_shutdown();
 		return rc;

@@ -70,7 +70,7 @@ int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 		}
 		rc = report_write_many(f, format, r, nr,
 				       !strcmp(color, "always") ||
-				       (!strcmp(color, "auto") && tty),
+					       (!strcmp(color, "auto") && tty),
 				       err);
 		if (path) {
 			if (fclose(f) != 0 && !rc)

@@ -17,15 +17,14 @@
 #include "core/alloc.h"
 #include "core/hmac.h"
 
-const char *const collect_prev_paths[] = { "files", "services", "toggles",
-					   NULL };
+const char *const collect_prev_paths[] = { "files", "services", "toggles", NULL };
 
 /*
  * The collectors after the files walk (which runs on its own thread, see
  * files_job), in the order they run. A new collector is one row here.
  */
 static const struct collector *const collectors[] = {
-	&collector_packages, &collector_kernel, &collector_sysctl,
+	&collector_packages, &collector_kernel,  &collector_sysctl,
 	&collector_services, &collector_toggles,
 };
 

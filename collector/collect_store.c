@@ -11,8 +11,7 @@
 #include "collector/vfs.h"
 #include "core/store.h"
 
-int collect_root_hostname(struct ed_buf *out, const char *root,
-                          struct ed_err *err)
+int collect_root_hostname(struct ed_buf *out, const char *root, struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
 	size_t s = 0, e;
@@ -44,9 +43,9 @@ out:
 }
 
 int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
-                       struct store *st, const char *host, const char *root,
-                       const struct collect_config *cfg, struct ed_hmac *key,
-                       const struct ed_strvec *roles, struct ed_err *err)
+		       struct store *st, const char *host, const char *root,
+		       const struct collect_config *cfg, struct ed_hmac *key,
+		       const struct ed_strvec *roles, struct ed_err *err)
 {
 	struct ed_buf cache_in = ED_BUF_INIT;
 	struct snapshot prev = SNAPSHOT_INIT;
@@ -77,4 +76,3 @@ out:
 	snapshot_release(&prev);
 	return rc;
 }
-

@@ -35,9 +35,9 @@ struct scan_settings {
 	struct ed_strvec environments; /* group names that are environments */
 	size_t jobs, connect_timeout, deadline, keepalive; /* seconds */
 	size_t max_bytes;
-	char *max_failed;              /* "N" or "P%" */
+	char *max_failed; /* "N" or "P%" */
 	char *known_hosts, *ssh_config;
-	int accept_new;                /* -1 unset */
+	int accept_new; /* -1 unset */
 };
 
 /*
@@ -46,8 +46,8 @@ struct scan_settings {
  */
 enum toggle_format { TOGGLE_YAML, TOGGLE_KV }; /* YAML/JSON; INI/.env */
 struct toggle_cmd {
-	char *name;             /* its flags are "NAME:KEY = VALUE" */
-	char **argv;            /* NULL-terminated; argv[0] absolute */
+	char *name;  /* its flags are "NAME:KEY = VALUE" */
+	char **argv; /* NULL-terminated; argv[0] absolute */
 	enum toggle_format format;
 	unsigned timeout_s;
 };
@@ -60,16 +60,16 @@ extern const char *const collect_prev_paths[];
 
 struct collect_config {
 	bool packages, kernel, sysctl, services, files; /* enabled collectors */
-	struct ed_strvec file_include;   /* absolute globs: /etc then two stars */
-	struct ed_strvec file_exclude;   /* globs; a matching dir is pruned */
-	struct ed_strvec secret_files;   /* globs: whole file is a secret */
-	struct ed_strvec secret_values;  /* POSIX EREs, see README */
-	struct ed_strvec plain_files;    /* globs: secret_values not applied */
-	struct ed_strvec toggle_files;   /* absolute paths of feature-flag files */
-	struct toggle_cmd *toggle_cmds;  /* toggles.commands */
+	struct ed_strvec file_include; /* absolute globs: /etc then two stars */
+	struct ed_strvec file_exclude; /* globs; a matching dir is pruned */
+	struct ed_strvec secret_files; /* globs: whole file is a secret */
+	struct ed_strvec secret_values; /* POSIX EREs, see README */
+	struct ed_strvec plain_files;   /* globs: secret_values not applied */
+	struct ed_strvec toggle_files; /* absolute paths of feature-flag files */
+	struct toggle_cmd *toggle_cmds; /* toggles.commands */
 	size_t toggle_cmds_nr;
-	size_t content_max;              /* text files up to this are stored */
-	size_t max_files;                /* safety cap on entries per host */
+	size_t content_max; /* text files up to this are stored */
+	size_t max_files;   /* safety cap on entries per host */
 	struct sysctl_classes sysctl_classes;
 	struct scan_settings scan;
 };
@@ -90,7 +90,7 @@ int collect_parse_size(const char *s, size_t *out);
 
 struct collect_opts {
 	const struct collect_config *cfg;
-	struct ed_hmac *key;     /* secrets are tokenised with it */
+	struct ed_hmac *key;           /* secrets are tokenised with it */
 	const struct ed_strvec *roles; /* "role NAME" lines in meta; NULL or
 					* empty means the role "default" */
 	/*
@@ -223,7 +223,7 @@ struct collect_upgrades {
 	struct snapshot *snaps; /* rewritten, ready for store_commit */
 	char **envs, **hosts;
 	size_t nr, alloc;
-	size_t collected_old;   /* hosts in skip whose stored snapshot was old */
+	size_t collected_old; /* hosts in skip whose stored snapshot was old */
 };
 /*
  * Every host at st's tip not named in skip (the hosts being collected
@@ -250,7 +250,7 @@ int collect_upgrade_updates(struct collect_upgrades *upg,
 			    struct store_update **all, size_t *nall,
 			    const struct store_update *ups, size_t nups,
 			    struct ed_strvec *trailers, struct store *st,
-			    const struct collect_config *cfg, struct ed_hmac *key,
-			    struct ed_err *err);
+			    const struct collect_config *cfg,
+			    struct ed_hmac *key, struct ed_err *err);
 
 #endif

@@ -19,11 +19,10 @@ struct cfg_ctx {
 	struct ed_err *err;
 };
 
-static int bad(const struct cfg_ctx *c, const struct ed_ynode *n,
-	       const char *what)
+static int bad(const struct cfg_ctx *c, const struct ed_ynode *n, const char *what)
 {
-	return ed_err_set(c->err, ED_EPARSE, "%s:%zu:%zu: %s", c->name,
-			  n->line, n->col, what);
+	return ed_err_set(c->err, ED_EPARSE, "%s:%zu:%zu: %s", c->name, n->line,
+			  n->col, what);
 }
 
 static int want_map(const struct cfg_ctx *c, const struct ed_ynode *n,
@@ -34,8 +33,7 @@ static int want_map(const struct cfg_ctx *c, const struct ed_ynode *n,
 
 	if (n->type == ED_YMAP)
 		return 0;
-	ed_buf_addf(&b, "%s: want a mapping, found a %s", key,
-		    ed_ynode_kind(n));
+	ed_buf_addf(&b, "%s: want a mapping, found a %s", key, ed_ynode_kind(n));
 	rc = bad(c, n, b.ptr);
 	ed_buf_release(&b);
 	return rc;
@@ -115,9 +113,9 @@ static int read_classes(struct sysctl_classes *cl, const struct cfg_ctx *c,
 			const struct ed_ynode *n)
 {
 	static const char *const keys[] = {
-		"volatile", "per-host", "secret", "write-only",
-		"volatile-extra", "per-host-extra", "secret-extra",
-		"write-only-extra", NULL
+		"volatile",     "per-host",         "secret",
+		"write-only",   "volatile-extra",   "per-host-extra",
+		"secret-extra", "write-only-extra", NULL
 	};
 	int rc;
 
@@ -135,11 +133,11 @@ static int read_classes(struct sysctl_classes *cl, const struct cfg_ctx *c,
 	return rc;
 }
 
-static int read_collectors(struct collect_config *cfg,
-			   const struct cfg_ctx *c, const struct ed_ynode *n)
+static int read_collectors(struct collect_config *cfg, const struct cfg_ctx *c,
+			   const struct ed_ynode *n)
 {
 	static const char *const keys[] = { "packages", "kernel", "sysctl",
-					    "services", "files", NULL };
+					    "services", "files",  NULL };
 	bool *flags[] = { &cfg->packages, &cfg->kernel, &cfg->sysctl,
 			  &cfg->services, &cfg->files };
 	size_t i;
@@ -173,7 +171,8 @@ static int check_absolute(const struct cfg_ctx *c, const struct ed_ynode *list)
 			struct ed_buf b = ED_BUF_INIT;
 			int rc;
 
-			ed_buf_addf(&b, "files.include: '%s': paths must be absolute",
+			ed_buf_addf(&b,
+				    "files.include: '%s': paths must be absolute",
 				    item->str);
 			rc = bad(c, item, b.ptr);
 			ed_buf_release(&b);
@@ -186,9 +185,13 @@ static int check_absolute(const struct cfg_ctx *c, const struct ed_ynode *list)
 static int read_files(struct collect_config *cfg, const struct cfg_ctx *c,
 		      const struct ed_ynode *n)
 {
-	static const char *const keys[] = { "include", "exclude",
-					    "include-extra", "exclude-extra",
-					    "content-max", "max-files", NULL };
+	static const char *const keys[] = { "include",
+					    "exclude",
+					    "include-extra",
+					    "exclude-extra",
+					    "content-max",
+					    "max-files",
+					    NULL };
 	const struct ed_ynode *v;
 	int rc;
 
@@ -201,8 +204,8 @@ static int read_files(struct collect_config *cfg, const struct cfg_ctx *c,
 		rc = read_list_pair(&cfg->file_exclude, c, n, "exclude");
 	v = ed_ymap_get(n, "content-max");
 	if (!rc && v)
-		rc = ed_ynode_size(&cfg->content_max, v, c->name,
-				   "content-max", c->err);
+		rc = ed_ynode_size(&cfg->content_max, v, c->name, "content-max",
+				   c->err);
 	v = ed_ymap_get(n, "max-files");
 	if (!rc && v)
 		rc = ed_ynode_size(&cfg->max_files, v, c->name, "max-files",
@@ -217,9 +220,10 @@ static int read_files(struct collect_config *cfg, const struct cfg_ctx *c,
 static int read_secrets(struct collect_config *cfg, const struct cfg_ctx *c,
 			const struct ed_ynode *n)
 {
-	static const char *const keys[] = { "files", "values", "files-extra",
-					    "values-extra", "plain-files",
-					    "plain-files-extra", NULL };
+	static const char *const keys[] = { "files",       "values",
+					    "files-extra", "values-extra",
+					    "plain-files", "plain-files-extra",
+					    NULL };
 	int rc;
 
 	rc = want_map(c, n, "secrets");
@@ -245,7 +249,8 @@ static void free_toggle_cmds(struct collect_config *cfg)
 
 	for (i = 0; i < cfg->toggle_cmds_nr; i++) {
 		free(cfg->toggle_cmds[i].name);
-		for (j = 0; cfg->toggle_cmds[i].argv && cfg->toggle_cmds[i].argv[j]; j++)
+		for (j = 0;
+		     cfg->toggle_cmds[i].argv && cfg->toggle_cmds[i].argv[j]; j++)
 			free(cfg->toggle_cmds[i].argv[j]);
 		free(cfg->toggle_cmds[i].argv);
 	}
@@ -288,25 +293,32 @@ static int read_toggle_cmd(struct toggle_cmd *t, const struct cfg_ctx *c,
 	run = ed_ymap_get(n, "run");
 	fmt = ed_ymap_get(n, "format");
 	if (!name || !run || !fmt)
-		return bad(c, n, "toggles.commands: each entry needs name, run and format");
+		return bad(c, n,
+			   "toggles.commands: each entry needs name, run and format");
 	if (name->type != ED_YSCALAR || !toggle_name_ok(name->str))
-		return bad(c, name, "toggles.commands: name: want 1-64 of A-Z a-z 0-9 . _ -");
+		return bad(c, name,
+			   "toggles.commands: name: want 1-64 of A-Z a-z 0-9 . _ -");
 	if (run->type != ED_YSEQ || !run->nr || run->nr > TOGGLE_ARGV_MAX)
-		return bad(c, run, "toggles.commands: run: want a list of 1-64 arguments (no shell)");
+		return bad(c, run,
+			   "toggles.commands: run: want a list of 1-64 arguments (no shell)");
 	for (i = 0; i < run->nr; i++)
 		if (run->kids[i]->type != ED_YSCALAR ||
 		    strlen(run->kids[i]->str) != run->kids[i]->len)
-			return bad(c, run->kids[i], "toggles.commands: run: want strings without NUL bytes");
+			return bad(c, run->kids[i],
+				   "toggles.commands: run: want strings without NUL bytes");
 	if (run->kids[0]->str[0] != '/')
-		return bad(c, run->kids[0], "toggles.commands: run: the program must be an absolute path");
+		return bad(c, run->kids[0],
+			   "toggles.commands: run: the program must be an absolute path");
 	if (fmt->type != ED_YSCALAR)
-		return bad(c, fmt, "toggles.commands: format: want yaml, json, ini or env");
+		return bad(c, fmt,
+			   "toggles.commands: format: want yaml, json, ini or env");
 	if (!strcmp(fmt->str, "yaml") || !strcmp(fmt->str, "json"))
 		t->format = TOGGLE_YAML;
 	else if (!strcmp(fmt->str, "ini") || !strcmp(fmt->str, "env"))
 		t->format = TOGGLE_KV;
 	else
-		return bad(c, fmt, "toggles.commands: format: want yaml, json, ini or env");
+		return bad(c, fmt,
+			   "toggles.commands: format: want yaml, json, ini or env");
 	t->timeout_s = TOGGLE_TIMEOUT_DEFAULT;
 	if ((to = ed_ymap_get(n, "timeout"))) {
 		size_t v;
@@ -315,7 +327,8 @@ static int read_toggle_cmd(struct toggle_cmd *t, const struct cfg_ctx *c,
 		if (rc)
 			return rc;
 		if (!v || v > TOGGLE_TIMEOUT_MAX)
-			return bad(c, to, "toggles.commands: timeout: want 1-600 seconds");
+			return bad(c, to,
+				   "toggles.commands: timeout: want 1-600 seconds");
 		t->timeout_s = (unsigned)v;
 	}
 	t->name = ed_xstrdup(name->str);
@@ -334,14 +347,17 @@ static int read_toggle_cmds(struct collect_config *cfg, const struct cfg_ctx *c,
 	if (n->type != ED_YSEQ)
 		return bad(c, n, "toggles.commands: want a list");
 	free_toggle_cmds(cfg);
-	cfg->toggle_cmds = ed_xcalloc(n->nr ? n->nr : 1, sizeof(*cfg->toggle_cmds));
+	cfg->toggle_cmds =
+		ed_xcalloc(n->nr ? n->nr : 1, sizeof(*cfg->toggle_cmds));
 	for (i = 0; !rc && i < n->nr; i++) {
 		rc = read_toggle_cmd(&cfg->toggle_cmds[i], c, n->kids[i]);
 		if (!rc)
 			cfg->toggle_cmds_nr++;
 		for (j = 0; !rc && j < i; j++)
-			if (!strcmp(cfg->toggle_cmds[j].name, cfg->toggle_cmds[i].name))
-				rc = bad(c, n->kids[i], "toggles.commands: duplicate name");
+			if (!strcmp(cfg->toggle_cmds[j].name,
+				    cfg->toggle_cmds[i].name))
+				rc = bad(c, n->kids[i],
+					 "toggles.commands: duplicate name");
 	}
 	return rc;
 }
@@ -366,7 +382,8 @@ static int read_toggles(struct collect_config *cfg, const struct cfg_ctx *c,
 		rc = read_list_pair(&cfg->toggle_files, c, n, "files");
 	for (i = 0; !rc && i < cfg->toggle_files.nr; i++)
 		if (cfg->toggle_files.v[i][0] != '/')
-			rc = bad(c, n, "toggles.files: every path must be absolute");
+			rc = bad(c, n,
+				 "toggles.files: every path must be absolute");
 	if (!rc && (cmds = ed_ymap_get(n, "commands")))
 		rc = read_toggle_cmds(cfg, c, cmds);
 	return rc;
@@ -415,9 +432,17 @@ static int read_scan(struct scan_settings *sc, const struct cfg_ctx *c,
 		     const struct ed_ynode *n)
 {
 	static const char *const keys[] = {
-		"environments", "jobs", "connect-timeout", "deadline",
-		"keepalive", "max-bytes", "max-failed", "known-hosts",
-		"ssh-config", "accept-new-host-keys", NULL,
+		"environments",
+		"jobs",
+		"connect-timeout",
+		"deadline",
+		"keepalive",
+		"max-bytes",
+		"max-failed",
+		"known-hosts",
+		"ssh-config",
+		"accept-new-host-keys",
+		NULL,
 	};
 	static const char *const secs[] = { "jobs", "connect-timeout",
 					    "deadline", "keepalive" };
@@ -442,7 +467,8 @@ static int read_scan(struct scan_settings *sc, const struct cfg_ctx *c,
 			rc = bad(c, v, "want 1 to 86400");
 	}
 	if (!rc && (v = ed_ymap_get(n, "max-bytes"))) {
-		if (v->type != ED_YSCALAR || collect_parse_size(v->str, &sc->max_bytes) < 0)
+		if (v->type != ED_YSCALAR ||
+		    collect_parse_size(v->str, &sc->max_bytes) < 0)
 			rc = bad(c, v, "max-bytes: want a size such as 256M");
 	}
 	if (!rc && (v = ed_ymap_get(n, "max-failed"))) {
@@ -468,8 +494,9 @@ static int read_scan(struct scan_settings *sc, const struct cfg_ctx *c,
 static int apply_doc(struct collect_config *cfg, const char *buf, size_t len,
 		     const char *name, int classes_only, struct ed_err *err)
 {
-	static const char *const keys[] = { "collectors", "files", "secrets",
-					    "sysctl-classes", "toggles", "scan",
+	static const char *const keys[] = { "collectors", "files",
+					    "secrets",    "sysctl-classes",
+					    "toggles",    "scan",
 					    NULL };
 	struct cfg_ctx c = { name, err };
 	struct ed_ynode *doc = NULL;
@@ -548,7 +575,8 @@ static int read_secret_files(struct collect_config *cfg, const char *data,
 		const struct ed_ynode *g = ed_ymap_get(list->kids[i], "glob");
 		const struct ed_ynode *src = ed_ymap_get(list->kids[i], "source");
 
-		if (!g || g->type != ED_YSCALAR || !src || src->type != ED_YSCALAR) {
+		if (!g || g->type != ED_YSCALAR || !src ||
+		    src->type != ED_YSCALAR) {
 			rc = bad(&c, list->kids[i], "want {glob, source}");
 			goto out;
 		}

@@ -42,7 +42,7 @@ static const char etc_passwd[] = "/etc/passwd", etc_group[] = "/etc/group";
  * request's business: it fails the files collector itself.
  */
 static void include_trees(struct collect_needs *out,
-                          const struct collect_config *cfg)
+			  const struct collect_config *cfg)
 {
 	struct ed_strvec starts = ED_STRVEC_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
@@ -51,7 +51,7 @@ static void include_trees(struct collect_needs *out,
 	if (!files_include_starts(&starts, &cfg->file_include, &ignored))
 		for (i = 0; i < starts.nr; i++)
 			ed_strvec_push(&out->trees,
-			               starts.v[i][0] ? starts.v[i] : "/");
+				       starts.v[i][0] ? starts.v[i] : "/");
 	ed_strvec_release(&starts);
 }
 
@@ -80,8 +80,8 @@ static int open_beneath(struct vfs *fs, int rootfd, const char *rel)
 		if (slash)
 			*slash = '\0';
 		fd = vfs_openat(fs, cur, comp,
-		                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-		                        (slash ? O_DIRECTORY : O_NONBLOCK));
+				O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+					(slash ? O_DIRECTORY : O_NONBLOCK));
 		saved = errno;
 		if (cur != rootfd)
 			vfs_close(fs, cur);
@@ -96,7 +96,7 @@ static int open_beneath(struct vfs *fs, int rootfd, const char *rel)
 }
 
 static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
-                     const char *rel)
+		     const char *rel)
 {
 	struct ed_err e = ED_ERR_INIT;
 	struct vfs *fs = c->fs;
@@ -105,20 +105,19 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
 
 	if (fd < 0) {
 		if (errno != ENOENT)
-			snapshot_warn(
-			        c->snap,
-			        "/%s: unreadable, ids shown as numbers: %s",
-			        rel, strerror(errno));
+			snapshot_warn(c->snap,
+				      "/%s: unreadable, ids shown as numbers: %s",
+				      rel, strerror(errno));
 		return;
 	}
 	ed_buf_reset(&c->data);
 	if (vfs_fstat(fs, fd, &st) < 0 || !S_ISREG(st.st_mode))
 		snapshot_warn(c->snap,
-		              "/%s: not a regular file, ids shown as numbers",
-		              rel);
+			      "/%s: not a regular file, ids shown as numbers",
+			      rel);
 	else if (vfs_read_fd(fs, &c->data, fd, rel, FILES_IDS_MAX, &e) < 0)
 		snapshot_warn(c->snap, "/%s: ids shown as numbers: %s", rel,
-		              e.msg);
+			      e.msg);
 	else
 		files_id_map_parse(m, c->data.ptr, c->data.len);
 	vfs_close(fs, fd);
@@ -131,7 +130,7 @@ static void load_ids(struct files_ctx *c, struct id_map *m, int rootfd,
 static void carry_unreadable_lines(struct files_ctx *c)
 {
 	const struct snapshot_entry *prev =
-	        c->o->prev ? snapshot_find(c->o->prev, "files") : NULL;
+		c->o->prev ? snapshot_find(c->o->prev, "files") : NULL;
 	struct ed_buf path = ED_BUF_INIT, line = ED_BUF_INIT;
 	struct ed_err ignored = ED_ERR_INIT;
 	const char *p, *end;
@@ -167,9 +166,8 @@ static void carry_unreadable_lines(struct files_ctx *c)
 	ed_buf_release(&line);
 }
 
-int collect_files(struct snapshot *snap, struct ed_strvec *meta,
-                  struct vfs *fs, const struct collect_opts *o,
-                  struct ed_err *err)
+int collect_files(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		  const struct collect_opts *o, struct ed_err *err)
 {
 	struct files_ctx c;
 	struct ed_strvec starts = ED_STRVEC_INIT;
@@ -195,7 +193,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	files_glob_set_init(&c.secret_files, &c.cfg->secret_files);
 	files_glob_set_init(&c.plain_files, &c.cfg->plain_files);
 	c.inc_comps =
-	        ed_xcalloc(c.cfg->file_include.nr + 1, sizeof(*c.inc_comps));
+		ed_xcalloc(c.cfg->file_include.nr + 1, sizeof(*c.inc_comps));
 
 	/*
 	 * Secret regexes are compiled and run in the C locale: under a UTF-8
@@ -210,7 +208,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 
 	for (i = 0; i < c.cfg->file_include.nr; i++) {
 		rc = files_split_pattern(&c.inc_comps[i],
-		                         c.cfg->file_include.v[i], err);
+					 c.cfg->file_include.v[i], err);
 		if (rc < 0)
 			goto out;
 	}
@@ -218,11 +216,10 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 	if (rc < 0)
 		goto out;
 
-	rootfd = vfs_openat(fs, AT_FDCWD, "/",
-	                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rootfd = vfs_openat(fs, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
 		rc = ed_err_errno(err, errno == ENOENT ? ED_ENOTFOUND : ED_EIO,
-		                  errno, "root %s", vfs_root(fs));
+				  errno, "root %s", vfs_root(fs));
 		goto out;
 	}
 	load_ids(&c, &c.users, rootfd, etc_passwd + 1);
@@ -254,7 +251,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta,
 			snapshot_add_oid(snap, c.staged[i].path, c.staged[i].oid);
 		else
 			snapshot_add_buf(snap, c.staged[i].path,
-			                 &c.staged[i].data);
+					 &c.staged[i].data);
 	}
 	snapshot_add_lines(snap, "files", &c.lines);
 	ed_strvec_push(meta, "collector files collected");
@@ -302,6 +299,9 @@ static bool files_enabled(const struct collect_config *cfg)
 }
 
 const struct collector collector_files = {
-	"files", files_enabled, collect_files, files_needs,
+	"files",
+	files_enabled,
+	collect_files,
+	files_needs,
 	ED_ARRAY_SIZE(files_needs),
 };

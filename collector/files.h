@@ -60,12 +60,12 @@ struct staged_content {
 struct files_cache_entry {
 	char *path; /* raw host path */
 	size_t plen;
-	unsigned long long dev, ino, size, mtime_s, mtime_ns, ctime_s,
-	        ctime_ns, mode, uid, gid;
+	unsigned long long dev, ino, size, mtime_s, mtime_ns, ctime_s, ctime_ns,
+		mode, uid, gid;
 	int has_oid;   /* content stored as blob oid */
 	int warn_utf8; /* content is not valid UTF-8 (warned again) */
 	unsigned char oid[20];
-	char *rest;    /* the files line after UID:GID */
+	char *rest; /* the files line after UID:GID */
 };
 
 struct files_cache {
@@ -85,10 +85,10 @@ struct files_ctx {
 	struct glob_set include, exclude, secret_files, plain_files;
 	struct ed_secret_finder secrets; /* compiled once per collect */
 	struct ed_secret_hits hits;      /* reused for every file */
-	struct ed_strvec *inc_comps; /* '/'-components of each include */
-	struct ed_buf path; /* host path of the current entry */
+	struct ed_strvec *inc_comps;     /* '/'-components of each include */
+	struct ed_buf path;              /* host path of the current entry */
 	struct ed_buf quoted; /* snapshot_quote(path), for lines and warnings */
-	struct ed_buf data; /* the one reused read buffer */
+	struct ed_buf data;   /* the one reused read buffer */
 	struct ed_buf redacted; /* content with secret values replaced */
 	struct ed_buf line;
 	struct ed_buf rest;
@@ -121,7 +121,7 @@ void files_glob_set_release(struct glob_set *g);
 int files_match_any(const struct glob_set *g, const char *path);
 /* Split absolute pat into components; ED_EPARSE if relative or "."/"..". */
 int files_split_pattern(struct ed_strvec *out, const char *pat,
-                        struct ed_err *err);
+			struct ed_err *err);
 
 /* files_walk.c */
 
@@ -137,36 +137,36 @@ void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c);
  * a secret without a key; unreadable entries are warnings.
  */
 int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
-                     struct ed_err *err);
+		     struct ed_err *err);
 /*
  * files_start_prefixes for these include globs, before any walk: where a
  * remote host must list. ED_EPARSE names a pattern that is relative or
  * holds "." or "..".
  */
 int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
-                         struct ed_err *err);
+			 struct ed_err *err);
 
 /* files_cache.c */
 
 /* Digest of every setting that shapes cached values (64 hex + NUL). */
 void files_cache_fingerprint(char out[65], const struct collect_config *cfg,
-                             struct ed_hmac *key);
+			     struct ed_hmac *key);
 /*
  * Parse a cache written by files_cache_begin/add. A missing, damaged or
  * differently-fingerprinted cache loads empty (it only costs speed).
  */
 void files_cache_load(struct files_cache *fc, const char *buf, size_t len,
-                      const char *fingerprint);
+		      const char *fingerprint);
 void files_cache_release(struct files_cache *fc);
 /* The entry for path if its stat data still equals st, else NULL. */
-const struct files_cache_entry *
-files_cache_lookup(const struct files_cache *fc, const char *path, size_t len,
-                   const struct stat *st);
+const struct files_cache_entry *files_cache_lookup(const struct files_cache *fc,
+						   const char *path, size_t len,
+						   const struct stat *st);
 void files_cache_begin(struct ed_buf *out, const char *fingerprint);
 /* Append one entry unless it changed too close to scan_start (racy). */
-void files_cache_add(struct ed_buf *out, long long scan_start,
-                     const char *path, size_t len, const struct stat *st,
-                     const unsigned char *oid, int warn_utf8, const char *rest);
+void files_cache_add(struct ed_buf *out, long long scan_start, const char *path,
+		     size_t len, const struct stat *st,
+		     const unsigned char *oid, int warn_utf8, const char *rest);
 
 /* files_secret.c */
 
@@ -177,6 +177,6 @@ void files_cache_add(struct ed_buf *out, long long scan_start,
  * key is NULL (qpath names the file in the message).
  */
 int files_redact(struct ed_buf *out, int *found, struct files_ctx *c,
-                 const char *data, size_t len, struct ed_err *err);
+		 const char *data, size_t len, struct ed_err *err);
 
 #endif

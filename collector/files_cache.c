@@ -28,7 +28,7 @@ static size_t hash_path(const char *p, size_t len)
 }
 
 void files_cache_fingerprint(char out[65], const struct collect_config *cfg,
-                             struct ed_hmac *key)
+			     struct ed_hmac *key)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	char kfp[65] = "nokey";
@@ -38,7 +38,7 @@ void files_cache_fingerprint(char out[65], const struct collect_config *cfg,
 		ed_hmac_fingerprint(key, kfp);
 	/* the detectors' version: new rules must not reuse old lines */
 	ed_buf_addf(&b, "format %d\ncontent-max %zu\nkey %s\n",
-	            ED_SECRET_DETECTORS, cfg->content_max, kfp);
+		    ED_SECRET_DETECTORS, cfg->content_max, kfp);
 	for (i = 0; i < cfg->secret_files.nr; i++)
 		ed_buf_addf(&b, "secret-file %s\n", cfg->secret_files.v[i]);
 	for (i = 0; i < cfg->secret_values.nr; i++)
@@ -66,8 +66,7 @@ static int parse_u64(const char **p, const char *end, unsigned long long *out)
 }
 
 /* One line (without '\n'); 0 if it parsed. */
-static int parse_line(struct files_cache_entry *e, const char *p,
-                      const char *end)
+static int parse_line(struct files_cache_entry *e, const char *p, const char *end)
 {
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_buf path = ED_BUF_INIT;
@@ -83,7 +82,8 @@ static int parse_line(struct files_cache_entry *e, const char *p,
 			goto bad;
 	if (end - p >= 41 && p[40] == ' ') {
 		for (i = 0; i < 20; i++) {
-			int hi = ed_hexval(p[2 * i]), lo = ed_hexval(p[2 * i + 1]);
+			int hi = ed_hexval(p[2 * i]),
+			    lo = ed_hexval(p[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				goto bad;
@@ -120,7 +120,7 @@ bad:
 }
 
 void files_cache_load(struct files_cache *fc, const char *buf, size_t len,
-                      const char *fingerprint)
+		      const char *fingerprint)
 {
 	const char *p = buf, *end = buf + len, *nl;
 	size_t i;
@@ -151,7 +151,8 @@ void files_cache_load(struct files_cache *fc, const char *buf, size_t len,
 		fc->cap *= 2;
 	fc->slots = ed_xcalloc(fc->cap, sizeof(*fc->slots));
 	for (i = 0; i < fc->nr; i++) {
-		size_t s = hash_path(fc->v[i].path, fc->v[i].plen) & (fc->cap - 1);
+		size_t s =
+			hash_path(fc->v[i].path, fc->v[i].plen) & (fc->cap - 1);
 
 		while (fc->slots[s])
 			s = (s + 1) & (fc->cap - 1);
@@ -172,9 +173,9 @@ void files_cache_release(struct files_cache *fc)
 	memset(fc, 0, sizeof(*fc));
 }
 
-const struct files_cache_entry *
-files_cache_lookup(const struct files_cache *fc, const char *path, size_t len,
-                   const struct stat *st)
+const struct files_cache_entry *files_cache_lookup(const struct files_cache *fc,
+						   const char *path, size_t len,
+						   const struct stat *st)
 {
 	const struct files_cache_entry *e = NULL;
 	size_t s;
@@ -212,9 +213,9 @@ void files_cache_begin(struct ed_buf *out, const char *fingerprint)
 	ed_buf_addch(out, '\n');
 }
 
-void files_cache_add(struct ed_buf *out, long long scan_start,
-                     const char *path, size_t len, const struct stat *st,
-                     const unsigned char *oid, int warn_utf8, const char *rest)
+void files_cache_add(struct ed_buf *out, long long scan_start, const char *path,
+		     size_t len, const struct stat *st,
+		     const unsigned char *oid, int warn_utf8, const char *rest)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
@@ -225,16 +226,15 @@ void files_cache_add(struct ed_buf *out, long long scan_start,
 		return;
 	snapshot_quote(out, path, len);
 	ed_buf_addf(out, " %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu ",
-	            (unsigned long long)st->st_dev,
-	            (unsigned long long)st->st_ino,
-	            (unsigned long long)st->st_size,
-	            (unsigned long long)st->st_mtim.tv_sec,
-	            (unsigned long long)st->st_mtim.tv_nsec,
-	            (unsigned long long)st->st_ctim.tv_sec,
-	            (unsigned long long)st->st_ctim.tv_nsec,
-	            (unsigned long long)st->st_mode,
-	            (unsigned long long)st->st_uid,
-	            (unsigned long long)st->st_gid);
+		    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		    (unsigned long long)st->st_size,
+		    (unsigned long long)st->st_mtim.tv_sec,
+		    (unsigned long long)st->st_mtim.tv_nsec,
+		    (unsigned long long)st->st_ctim.tv_sec,
+		    (unsigned long long)st->st_ctim.tv_nsec,
+		    (unsigned long long)st->st_mode,
+		    (unsigned long long)st->st_uid,
+		    (unsigned long long)st->st_gid);
 	if (oid) {
 		for (i = 0; i < 20; i++) {
 			ed_buf_addch(out, hex[oid[i] >> 4]);

@@ -110,8 +110,7 @@ void files_glob_set_init(struct glob_set *g, const struct ed_strvec *pats)
 		const char *p = pats->v[i];
 
 		g->base_only[i] = !strncmp(p, "**/", 3) &&
-		                  !strpbrk(p + 3, "/\\") &&
-		                  !strstr(p + 3, "**");
+				  !strpbrk(p + 3, "/\\") && !strstr(p + 3, "**");
 	}
 }
 
@@ -129,34 +128,31 @@ int files_match_any(const struct glob_set *g, const char *path)
 
 	base = base ? base + 1 : path;
 	for (i = 0; i < g->pats->nr; i++) {
-		if (g->base_only[i] ?
-		            ed_glob_match(g->pats->v[i] + 3, base, '/') :
-		            ed_glob_match(g->pats->v[i], path, '/'))
+		if (g->base_only[i] ? ed_glob_match(g->pats->v[i] + 3, base, '/') :
+				      ed_glob_match(g->pats->v[i], path, '/'))
 			return 1;
 	}
 	return 0;
 }
 
 /* Split "/etc/ssh/x" into its components; ED_EPARSE on "." or "..". */
-int files_split_pattern(struct ed_strvec *out, const char *pat,
-                        struct ed_err *err)
+int files_split_pattern(struct ed_strvec *out, const char *pat, struct ed_err *err)
 {
 	const char *p = pat;
 
 	if (*pat != '/')
 		return ed_err_set(err, ED_EPARSE,
-		                  "file_include: \"%s\": not an absolute path",
-		                  pat);
+				  "file_include: \"%s\": not an absolute path",
+				  pat);
 	while (*p) {
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 
 		if ((n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return ed_err_set(
-			        err, ED_EPARSE,
-			        "file_include: \"%s\": \".\" and \"..\" are not allowed",
-			        pat);
+			return ed_err_set(err, ED_EPARSE,
+					  "file_include: \"%s\": \".\" and \"..\" are not allowed",
+					  pat);
 		if (n)
 			ed_strvec_take(out, ed_xmemdup(p, n));
 		p += n;

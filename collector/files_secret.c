@@ -9,7 +9,7 @@
 #include "core/hmac.h"
 
 int files_redact(struct ed_buf *out, int *found, struct files_ctx *c,
-                 const char *data, size_t len, struct ed_err *err)
+		 const char *data, size_t len, struct ed_err *err)
 {
 	struct ed_secret_hits *h = &c->hits;
 	size_t i, pos = 0;
@@ -21,13 +21,13 @@ int files_redact(struct ed_buf *out, int *found, struct files_ctx *c,
 		return 0;
 	if (!c->o->key)
 		return ed_err_set(err, ED_EKEY,
-		                  "secret found in %s but no HMAC key loaded",
-		                  c->quoted.ptr);
+				  "secret found in %s but no HMAC key loaded",
+				  c->quoted.ptr);
 	ed_buf_reset(out);
 	for (i = 0; i < h->nr; i++) {
 		ed_buf_add(out, data + pos, h->v[i].start - pos);
 		ed_hmac_token(c->o->key, out, data + h->v[i].start,
-		              h->v[i].end - h->v[i].start);
+			      h->v[i].end - h->v[i].start);
 		pos = h->v[i].end;
 	}
 	ed_buf_add(out, data + pos, len - pos);

@@ -102,21 +102,19 @@ static const char *quote_path(struct files_ctx *c)
 
 /* "PATH TYPE MODE OWNER:GROUP UID:GID[ rest]" into c->lines. */
 static int record(struct files_ctx *c, const struct stat *st, const char *rest,
-                  struct ed_err *err)
+		  struct ed_err *err)
 {
 	const char *user = files_id_name(&c->users, (unsigned long)st->st_uid);
-	const char *group =
-	        files_id_name(&c->groups, (unsigned long)st->st_gid);
+	const char *group = files_id_name(&c->groups, (unsigned long)st->st_gid);
 
 	if (c->nr_entries >= c->cfg->max_files)
-		return ed_err_set(
-		        err, ED_EPARTIAL,
-		        "files: more than %zu entries under file_include (max_files); narrow file_include or raise max_files",
-		        c->cfg->max_files);
+		return ed_err_set(err, ED_EPARTIAL,
+				  "files: more than %zu entries under file_include (max_files); narrow file_include or raise max_files",
+				  c->cfg->max_files);
 	c->nr_entries++;
 	if (!ed_utf8_valid(c->path.ptr, c->path.len))
 		snapshot_warn(c->snap, "%s: file name is not valid UTF-8",
-		              c->quoted.ptr);
+			      c->quoted.ptr);
 	ed_buf_reset(&c->tmp);
 	if (user)
 		ed_buf_adds(&c->tmp, user);
@@ -131,10 +129,10 @@ static int record(struct files_ctx *c, const struct stat *st, const char *rest,
 	ed_buf_reset(&c->line);
 	ed_buf_add(&c->line, c->quoted.ptr, c->quoted.len);
 	ed_buf_addf(&c->line, " %s %04o ", type_name(st->st_mode),
-	            (unsigned)(st->st_mode & 07777));
+		    (unsigned)(st->st_mode & 07777));
 	snapshot_quote(&c->line, c->tmp.ptr, c->tmp.len);
 	ed_buf_addf(&c->line, " %lu:%lu", (unsigned long)st->st_uid,
-	            (unsigned long)st->st_gid);
+		    (unsigned long)st->st_gid);
 	if (rest && *rest) {
 		ed_buf_addch(&c->line, ' ');
 		ed_buf_adds(&c->line, rest);
@@ -164,7 +162,7 @@ static struct staged_content *new_staged(struct files_ctx *c)
  * memory), else as a copy. Returns the staged entry.
  */
 static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
-                         struct staged_content **out, struct ed_err *err)
+			 struct staged_content **out, struct ed_err *err)
 {
 	struct staged_content *s = new_staged(c);
 	int rc;
@@ -172,7 +170,7 @@ static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
 	*out = s;
 	if (c->snap->sink) {
 		rc = c->snap->sink->put(c->snap->sink, from->ptr, from->len,
-		                        s->oid, err);
+					s->oid, err);
 		if (rc < 0)
 			return rc;
 		s->has_oid = 1;
@@ -187,7 +185,7 @@ static int stage_content(struct files_ctx *c, struct ed_buf *from, int take,
 
 /* A file unchanged since the cached scan: its line and content id again. */
 static int record_cached(struct files_ctx *c, const struct stat *st,
-                         const struct files_cache_entry *e, struct ed_err *err)
+			 const struct files_cache_entry *e, struct ed_err *err)
 {
 	struct staged_content *s;
 
@@ -198,11 +196,11 @@ static int record_cached(struct files_ctx *c, const struct stat *st,
 	}
 	if (e->warn_utf8)
 		snapshot_warn(c->snap, "%s: content is not valid UTF-8",
-		              c->quoted.ptr);
+			      c->quoted.ptr);
 	if (c->cache_out)
 		files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
-		                c->path.len, st, e->has_oid ? e->oid : NULL,
-		                e->warn_utf8, e->rest);
+				c->path.len, st, e->has_oid ? e->oid : NULL,
+				e->warn_utf8, e->rest);
 	return record(c, st, e->rest, err);
 }
 
@@ -223,7 +221,7 @@ static int is_ascii(const char *s, size_t len)
 
 /* A regular file whose bytes are in c->data. */
 static int record_contents(struct files_ctx *c, const struct stat *st,
-                           struct ed_err *err)
+			   struct ed_err *err)
 {
 	const char *data = c->data.ptr;
 	size_t len = c->data.len;
@@ -237,14 +235,13 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 	if (files_match_any(&c->secret_files, c->path.ptr) ||
 	    ed_secret_key_file(data, len)) {
 		if (!c->o->key)
-			return ed_err_set(
-			        err, ED_EKEY,
-			        "secret found in %s but no HMAC key loaded",
-			        c->quoted.ptr);
+			return ed_err_set(err, ED_EKEY,
+					  "secret found in %s but no HMAC key loaded",
+					  c->quoted.ptr);
 		ed_hmac_token(c->o->key, &c->rest, data, len);
 		if (c->cache_out)
 			files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
-			                c->path.len, st, NULL, 0, c->rest.ptr);
+					c->path.len, st, NULL, 0, c->rest.ptr);
 		return record(c, st, c->rest.ptr, err);
 	}
 	if (stored && !files_match_any(&c->plain_files, c->path.ptr)) {
@@ -273,9 +270,9 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 		warn_utf8 = !is_ascii(data, len) && !ed_utf8_valid(data, len);
 		if (warn_utf8)
 			snapshot_warn(c->snap, "%s: content is not valid UTF-8",
-			              c->quoted.ptr);
+				      c->quoted.ptr);
 		rc = stage_content(c, found ? &c->redacted : &c->data, found,
-		                   &s, err);
+				   &s, err);
 		if (rc < 0)
 			return rc;
 		if (s->has_oid)
@@ -283,7 +280,7 @@ static int record_contents(struct files_ctx *c, const struct stat *st,
 	}
 	if (c->cache_out && (oid || !stored))
 		files_cache_add(c->cache_out, c->scan_start, c->path.ptr,
-		                c->path.len, st, oid, warn_utf8, c->rest.ptr);
+				c->path.len, st, oid, warn_utf8, c->rest.ptr);
 	return record(c, st, c->rest.ptr, err);
 }
 
@@ -305,10 +302,10 @@ static void keep_previous(struct files_ctx *c, int is_dir)
 }
 
 static int record_unreadable(struct files_ctx *c, const struct stat *st,
-                             int errnum, struct ed_err *err)
+			     int errnum, struct ed_err *err)
 {
 	snapshot_warn(c->snap, "%s: unreadable: %s", c->quoted.ptr,
-	              strerror(errnum));
+		      strerror(errnum));
 	keep_previous(c, 0);
 	ed_buf_reset(&c->rest);
 	ed_buf_addf(&c->rest, "%jd unreadable", (intmax_t)st->st_size);
@@ -317,7 +314,7 @@ static int record_unreadable(struct files_ctx *c, const struct stat *st,
 
 /* Symlinks and special files: recorded from st, never opened. */
 static int record_other(struct files_ctx *c, int dirfd, const char *name,
-                        const struct stat *st, struct ed_err *err)
+			const struct stat *st, struct ed_err *err)
 {
 	ed_buf_reset(&c->rest);
 	if (S_ISLNK(st->st_mode)) {
@@ -327,8 +324,7 @@ static int record_other(struct files_ctx *c, int dirfd, const char *name,
 		for (;;) {
 			ed_buf_reset(&c->tmp);
 			ed_buf_grow(&c->tmp, cap);
-			n = vfs_readlinkat(c->fs, dirfd, name, c->tmp.ptr,
-			                   cap);
+			n = vfs_readlinkat(c->fs, dirfd, name, c->tmp.ptr, cap);
 			if (n < 0 || (size_t)n < cap)
 				break;
 			cap = ed_st_mult(cap, 2);
@@ -342,29 +338,28 @@ static int record_other(struct files_ctx *c, int dirfd, const char *name,
 		snapshot_quote(&c->rest, c->tmp.ptr, (size_t)n);
 	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
 		ed_buf_addf(&c->rest, "%u:%u", major(st->st_rdev),
-		            minor(st->st_rdev));
+			    minor(st->st_rdev));
 	}
 	if (!S_ISLNK(st->st_mode) && !S_ISDIR(st->st_mode))
 		snapshot_warn(c->snap, "%s: special file (%s), not read",
-		              c->quoted.ptr, type_name(st->st_mode));
+			      c->quoted.ptr, type_name(st->st_mode));
 	return record(c, st, c->rest.ptr, err);
 }
 
 /* ---- the walk ---- */
 
 static int visit(struct files_ctx *c, int dirfd, const char *name,
-                 unsigned char d_type, int depth, int start,
-                 struct ed_err *err);
+		 unsigned char d_type, int depth, int start, struct ed_err *err);
 
 static int visit_file(struct files_ctx *c, int dirfd, const char *name,
-                      int depth, struct ed_err *err);
+		      int depth, struct ed_err *err);
 
 /* fstatat failed: gone since readdir is fine, anything else is a warning */
 static int stat_failed(struct files_ctx *c, int errnum)
 {
 	if (errnum != ENOENT)
 		snapshot_warn(c->snap, "%s: unreadable: %s", c->quoted.ptr,
-		              strerror(errnum));
+			      strerror(errnum));
 	return 0;
 }
 
@@ -381,7 +376,7 @@ static int walk_dir(struct files_ctx *c, int fd, int depth, struct ed_err *err)
 		rc = errno;
 		quote_path(c);
 		snapshot_warn(c->snap, "%s: unreadable: %s", c->quoted.ptr,
-		              strerror(rc));
+			      strerror(rc));
 		return 0;
 	}
 	for (;;) {
@@ -392,7 +387,7 @@ static int walk_dir(struct files_ctx *c, int fd, int depth, struct ed_err *err)
 				ed_buf_setlen(&c->path, base);
 				quote_path(c);
 				snapshot_warn(c->snap, "%s: unreadable: %s",
-				              c->quoted.ptr, strerror(rc));
+					      c->quoted.ptr, strerror(rc));
 				rc = 0;
 			}
 			break;
@@ -410,7 +405,7 @@ static int walk_dir(struct files_ctx *c, int fd, int depth, struct ed_err *err)
 }
 
 static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
-                     int matched, int depth, struct ed_err *err)
+		     int matched, int depth, struct ed_err *err)
 {
 	int descend = could_match_below(c);
 	struct vfs *fs = c->fs;
@@ -430,7 +425,7 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 		return record_other(c, dirfd, name, &st, err);
 	}
 	fd = vfs_openat(fs, dirfd, name,
-	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		saved = errno;
 		if (vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -444,7 +439,7 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 		rc = record(c, &st, "unreadable", err);
 		if (rc == 0) {
 			snapshot_warn(c->snap, "%s: unreadable: %s",
-			              c->quoted.ptr, strerror(saved));
+				      c->quoted.ptr, strerror(saved));
 			keep_previous(c, 1);
 		}
 		return rc;
@@ -462,14 +457,14 @@ static int visit_dir(struct files_ctx *c, int dirfd, const char *name,
 	if (depth >= FILES_MAX_DEPTH) {
 		vfs_close(fs, fd);
 		return ed_err_set(err, ED_EPARTIAL,
-		                  "%s: more than %d directory levels deep",
-		                  c->quoted.ptr, FILES_MAX_DEPTH);
+				  "%s: more than %d directory levels deep",
+				  c->quoted.ptr, FILES_MAX_DEPTH);
 	}
 	return walk_dir(c, fd, depth, err);
 }
 
 static int visit_file(struct files_ctx *c, int dirfd, const char *name,
-                      int depth, struct ed_err *err)
+		      int depth, struct ed_err *err)
 {
 	struct ed_err rerr = ED_ERR_INIT;
 	struct vfs *fs = c->fs;
@@ -480,16 +475,16 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 	if (c->cache.cap &&
 	    !vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
 	    S_ISREG(st.st_mode)) {
-		const struct files_cache_entry *e = files_cache_lookup(
-		        &c->cache, c->path.ptr, c->path.len, &st);
+		const struct files_cache_entry *e =
+			files_cache_lookup(&c->cache, c->path.ptr, c->path.len,
+					   &st);
 
 		if (e)
 			return record_cached(c, &st, e, err);
 	}
 	/* O_NONBLOCK: a FIFO swapped in since readdir must not hang us */
 	fd = vfs_openat(fs, dirfd, name,
-	                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	                        O_CLOEXEC);
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		saved = errno;
 		if (vfs_fstatat(fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -514,19 +509,18 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 	if ((uintmax_t)st.st_size > FILES_HASH_MAX) {
 		vfs_close(fs, fd);
 		snapshot_warn(c->snap, "%s: larger than %zu bytes, not hashed",
-		              c->quoted.ptr, FILES_HASH_MAX);
+			      c->quoted.ptr, FILES_HASH_MAX);
 		ed_buf_reset(&c->rest);
 		ed_buf_addf(&c->rest, "%jd unhashed", (intmax_t)st.st_size);
 		return record(c, &st, c->rest.ptr, err);
 	}
 	ed_buf_reset(&c->data);
-	rc = vfs_read_fd(fs, &c->data, fd, c->quoted.ptr, FILES_HASH_MAX,
-	                 &rerr);
+	rc = vfs_read_fd(fs, &c->data, fd, c->quoted.ptr, FILES_HASH_MAX, &rerr);
 	saved = errno;
 	vfs_close(fs, fd);
 	if (rc == ED_EPARTIAL) {
 		snapshot_warn(c->snap, "%s: larger than %zu bytes, not hashed",
-		              c->quoted.ptr, FILES_HASH_MAX);
+			      c->quoted.ptr, FILES_HASH_MAX);
 		ed_buf_reset(&c->rest);
 		ed_buf_addf(&c->rest, "%jd unhashed", (intmax_t)st.st_size);
 		return record(c, &st, c->rest.ptr, err);
@@ -542,7 +536,7 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
  * nothing below it is collected.
  */
 static int visit(struct files_ctx *c, int dirfd, const char *name,
-                 unsigned char d_type, int depth, int start, struct ed_err *err)
+		 unsigned char d_type, int depth, int start, struct ed_err *err)
 {
 	struct stat st;
 	int matched, have_st = 0;
@@ -552,8 +546,7 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
 	matched = files_match_any(&c->include, c->path.ptr);
 	quote_path(c);
 	if (d_type == DT_UNKNOWN) {
-		if (vfs_fstatat(c->fs, dirfd, name, &st,
-		                AT_SYMLINK_NOFOLLOW) < 0)
+		if (vfs_fstatat(c->fs, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return stat_failed(c, errno);
 		have_st = 1;
 		d_type = (unsigned char)IFTODT(st.st_mode);
@@ -562,10 +555,9 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
 		return visit_dir(c, dirfd, name, matched, depth, err);
 	if (!matched) {
 		if (start && d_type == DT_LNK && could_match_below(c))
-			snapshot_warn(
-			        c->snap,
-			        "%s: is a symlink, not followed: nothing collected below it",
-			        c->quoted.ptr);
+			snapshot_warn(c->snap,
+				      "%s: is a symlink, not followed: nothing collected below it",
+				      c->quoted.ptr);
 		return 0;
 	}
 	if (d_type == DT_REG)
@@ -585,7 +577,7 @@ static int visit(struct files_ctx *c, int dirfd, const char *name,
  * one component at a time with O_NOFOLLOW, then visit the last one.
  */
 int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
-                     struct ed_err *err)
+		     struct ed_err *err)
 {
 	struct ed_strvec comps = ED_STRVEC_INIT;
 	struct vfs *fs = c->fs;
@@ -600,17 +592,17 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 			quote_path(c);
 			if (vfs_fstat(fs, rootfd, &st) < 0)
 				return ed_err_errno(err, ED_EIO, errno,
-				                    "root %s", vfs_root(c->fs));
+						    "root %s", vfs_root(c->fs));
 			rc = record(c, &st, NULL, err);
 			if (rc < 0)
 				return rc;
 		}
 		/* a second fd of the root: walk_dir closes the one it gets */
 		fd = vfs_openat(fs, rootfd, ".",
-		                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return ed_err_errno(err, ED_EIO, errno, "root %s",
-			                    vfs_root(c->fs));
+					    vfs_root(c->fs));
 		return walk_dir(c, fd, 0, err);
 	}
 	rc = files_split_pattern(&comps, start, err);
@@ -619,26 +611,25 @@ int files_walk_start(struct files_ctx *c, int rootfd, const char *start,
 		ed_buf_adds(&c->path, comps.v[i]);
 		if (i + 1 == comps.nr) {
 			rc = visit(c, cur, comps.v[i], DT_UNKNOWN, (int)i + 1,
-			           1, err);
+				   1, err);
 			break;
 		}
 		if (files_match_any(&c->exclude, c->path.ptr))
 			break;
 		fd = vfs_openat(fs, cur, comps.v[i],
-		                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			saved = errno;
 			quote_path(c);
 			if (vfs_fstatat(fs, cur, comps.v[i], &st,
-			                AT_SYMLINK_NOFOLLOW) == 0 &&
+					AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISLNK(st.st_mode))
-				snapshot_warn(
-				        c->snap,
-				        "%s: is a symlink, not followed: nothing collected below it",
-				        c->quoted.ptr);
+				snapshot_warn(c->snap,
+					      "%s: is a symlink, not followed: nothing collected below it",
+					      c->quoted.ptr);
 			else if (saved != ENOENT && saved != ENOTDIR)
 				snapshot_warn(c->snap, "%s: unreadable: %s",
-				              c->quoted.ptr, strerror(saved));
+					      c->quoted.ptr, strerror(saved));
 			break;
 		}
 		if (cur != rootfd)
@@ -684,7 +675,7 @@ static void starts_of(struct ed_strvec *out, const struct ed_strvec *comps,
 			size_t len = strlen(out->v[j]);
 
 			below = !strncmp(all.v[i], out->v[j], len) &&
-			        all.v[i][len] == '/';
+				all.v[i][len] == '/';
 		}
 		if (!below)
 			ed_strvec_push(out, all.v[i]);
@@ -699,7 +690,7 @@ void files_start_prefixes(struct ed_strvec *out, const struct files_ctx *c)
 }
 
 int files_include_starts(struct ed_strvec *out, const struct ed_strvec *include,
-                         struct ed_err *err)
+			 struct ed_err *err)
 {
 	struct ed_strvec *comps = ed_xcalloc(include->nr + 1, sizeof(*comps));
 	size_t i;

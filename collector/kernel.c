@@ -65,7 +65,7 @@ static int dir_has_entries(struct vfs *fs, const char *dir)
  * unreadable (a warning unless missing): one absent value is not fatal.
  */
 static int read_optional(struct ed_buf *b, struct snapshot *snap,
-                         struct vfs *fs, const char *abspath)
+			 struct vfs *fs, const char *abspath)
 {
 	struct ed_err e = ED_ERR_INIT;
 	int rc;
@@ -82,7 +82,7 @@ static int read_optional(struct ed_buf *b, struct snapshot *snap,
 }
 
 static void add_value_line(struct ed_strvec *lines, const char *key,
-                           const struct ed_buf *v)
+			   const struct ed_buf *v)
 {
 	struct ed_buf line = ED_BUF_INIT;
 	size_t len = v->len;
@@ -111,7 +111,7 @@ static int is_module_char(char c)
 }
 
 int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
-                         const char *name, struct ed_err *err)
+			 const char *name, struct ed_err *err)
 {
 	const char *p = buf, *end = buf + len;
 	size_t lineno = 0;
@@ -126,14 +126,13 @@ int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 			continue;
 		for (i = 0; i < n && line[i] != ' '; i++)
 			if (!is_module_char(line[i]))
-				return ed_err_set(
-				        err, ED_EPARSE,
-				        "%s:%zu: invalid byte in module name",
-				        name, lineno);
+				return ed_err_set(err, ED_EPARSE,
+						  "%s:%zu: invalid byte in module name",
+						  name, lineno);
 		if (!i)
 			return ed_err_set(err, ED_EPARSE,
-			                  "%s:%zu: missing module name", name,
-			                  lineno);
+					  "%s:%zu: missing module name", name,
+					  lineno);
 		/* "name size refcount deps state address": size must follow */
 		while (i + 1 + size_digits < n &&
 		       line[i + 1 + size_digits] >= '0' &&
@@ -141,8 +140,8 @@ int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 			size_digits++;
 		if (i >= n || !size_digits)
 			return ed_err_set(err, ED_EPARSE,
-			                  "%s:%zu: missing module size", name,
-			                  lineno);
+					  "%s:%zu: missing module size", name,
+					  lineno);
 		ed_strvec_pushf(lines, "module %.*s", (int)i, line);
 	}
 	return 0;
@@ -213,7 +212,7 @@ static void drop_key(struct ed_strvec *lines, size_t from, const char *prefix)
 		if (!strncmp(lines->v[i], prefix, plen)) {
 			free(lines->v[i]);
 			memmove(lines->v + i, lines->v + i + 1,
-			        (lines->nr - i - 1) * sizeof(*lines->v));
+				(lines->nr - i - 1) * sizeof(*lines->v));
 			lines->nr--;
 			return;
 		}
@@ -221,7 +220,7 @@ static void drop_key(struct ed_strvec *lines, size_t from, const char *prefix)
 }
 
 int kernel_parse_os_release(struct ed_strvec *lines, const char *buf,
-                            size_t len, const char *name, struct ed_err *err)
+			    size_t len, const char *name, struct ed_err *err)
 {
 	struct ed_buf val = ED_BUF_INIT, line = ED_BUF_INIT;
 	const char *p = buf, *end = buf + len;
@@ -234,8 +233,8 @@ int kernel_parse_os_release(struct ed_strvec *lines, const char *buf,
 
 		p = next_line(p, end, &n);
 		lineno++;
-		while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' ||
-		             s[n - 1] == '\t'))
+		while (n &&
+		       (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 			n--;
 		while (n && (*s == ' ' || *s == '\t')) {
 			s++;
@@ -247,8 +246,8 @@ int kernel_parse_os_release(struct ed_strvec *lines, const char *buf,
 			;
 		if (!klen || klen >= n || s[klen] != '=') {
 			rc = ed_err_set(err, ED_EPARSE,
-			                "%s:%zu: expected KEY=VALUE", name,
-			                lineno);
+					"%s:%zu: expected KEY=VALUE", name,
+					lineno);
 			goto out;
 		}
 		i = klen + 1;
@@ -256,7 +255,7 @@ int kernel_parse_os_release(struct ed_strvec *lines, const char *buf,
 		why = unquote_value(&val, s + i, n - i);
 		if (why) {
 			rc = ed_err_set(err, ED_EPARSE, "%s:%zu: %s", name,
-			                lineno, why);
+					lineno, why);
 			goto out;
 		}
 		ed_buf_reset(&line);
@@ -277,10 +276,9 @@ out:
  * gets the path read, for messages. 1 if found, 0 if not.
  */
 static int read_os_release(struct ed_buf *b, struct ed_buf *name,
-                           struct snapshot *snap, struct vfs *fs)
+			   struct snapshot *snap, struct vfs *fs)
 {
-	static const char *const candidates[] = { etc_os_release,
-		                                  usr_os_release };
+	static const char *const candidates[] = { etc_os_release, usr_os_release };
 	struct ed_buf target = ED_BUF_INIT;
 	size_t i;
 	int found = 0;
@@ -292,7 +290,7 @@ static int read_os_release(struct ed_buf *b, struct ed_buf *name,
 		ed_buf_reset(&target);
 		ed_buf_grow(&target, 4096);
 		n = vfs_readlinkat(fs, AT_FDCWD, abspath, target.ptr,
-		                   target.cap - 1);
+				   target.cap - 1);
 		if (n > 0 && (size_t)n < target.cap - 1) {
 			ed_buf_setlen(&target, (size_t)n);
 			if (target.ptr[0] == '/')
@@ -310,7 +308,7 @@ static int read_os_release(struct ed_buf *b, struct ed_buf *name,
 
 /* release, version, cmdline and modules from ROOT/proc; count added */
 static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
-                        struct vfs *fs, struct ed_err *err)
+			struct vfs *fs, struct ed_err *err)
 {
 	static const struct {
 		const char *key, *path;
@@ -340,7 +338,7 @@ static int collect_proc(struct ed_strvec *lines, struct snapshot *snap,
 	/* no /proc/modules: a kernel built without module support */
 	if (read_optional(&b, snap, fs, modules)) {
 		rc = kernel_parse_modules(lines, b.ptr, b.len, "proc/modules",
-		                          err);
+					  err);
 		if (rc < 0)
 			goto out;
 	}
@@ -350,9 +348,8 @@ out:
 	return rc;
 }
 
-int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
-                   struct vfs *fs, const struct collect_opts *o,
-                   struct ed_err *err)
+int collect_kernel(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		   const struct collect_opts *o, struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT, os = ED_STRVEC_INIT;
 	struct ed_buf b = ED_BUF_INIT, name = ED_BUF_INIT;
@@ -380,14 +377,14 @@ int collect_kernel(struct snapshot *snap, struct ed_strvec *meta,
 		snapshot_add_lines(snap, "kernel", &lines);
 	} else {
 		ed_strvec_push(meta, "collector kernel not-collected: "
-		                     "/proc is empty");
+				     "/proc is empty");
 	}
 	if (os.nr) {
 		ed_strvec_push(meta, "collector os-release collected");
 		snapshot_add_lines(snap, "os-release", &os);
 	} else {
 		ed_strvec_push(meta, "collector os-release not-collected: "
-		                     "no etc/os-release or usr/lib/os-release");
+				     "no etc/os-release or usr/lib/os-release");
 	}
 out:
 	ed_strvec_release(&lines);
@@ -403,6 +400,9 @@ static bool kernel_enabled(const struct collect_config *cfg)
 }
 
 const struct collector collector_kernel = {
-	"kernel", kernel_enabled, collect_kernel, kernel_needs,
+	"kernel",
+	kernel_enabled,
+	collect_kernel,
+	kernel_needs,
 	ED_ARRAY_SIZE(kernel_needs),
 };

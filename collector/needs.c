@@ -21,8 +21,7 @@ static void push_list(struct ed_strvec *out, const char *const *list)
 		ed_strvec_push(out, list[i]);
 }
 
-void collect_needs_add_cmd(struct collect_needs *out,
-			   const struct collect_cmd *cmd)
+void collect_needs_add_cmd(struct collect_needs *out, const struct collect_cmd *cmd)
 {
 	struct collect_needs_cmd *c;
 
@@ -40,8 +39,7 @@ void collect_needs_add_cmd(struct collect_needs *out,
 	c->if_exists = cmd->if_exists;
 }
 
-void collect_needs_add(struct collect_needs *out,
-		       const struct collect_need *need)
+void collect_needs_add(struct collect_needs *out, const struct collect_need *need)
 {
 	struct collect_filter *f;
 

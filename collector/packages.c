@@ -95,9 +95,8 @@ static int find_rpm_db(struct ed_buf *dir, struct vfs *fs)
 	return 0;
 }
 
-int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
-		     struct vfs *fs, const struct collect_opts *o,
-		     struct ed_err *err)
+int collect_packages(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		     const struct collect_opts *o, struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct ed_buf managers = ED_BUF_INIT, rpmdir = ED_BUF_INIT;
@@ -136,13 +135,14 @@ int collect_packages(struct snapshot *snap, struct ed_strvec *meta,
 	rc = 0;
 
 	if (!managers.len) {
-		ed_strvec_push(meta,
-			       rpm_skipped ? "collector packages not-collected: rpm database found but rpm tool missing"
-					   : "collector packages not-collected: no package database found");
+		ed_strvec_push(
+			meta,
+			rpm_skipped ?
+				"collector packages not-collected: rpm database found but rpm tool missing" :
+				"collector packages not-collected: no package database found");
 		goto out;
 	}
-	ed_strvec_pushf(meta, "collector packages collected: %s%s",
-			managers.ptr,
+	ed_strvec_pushf(meta, "collector packages collected: %s%s", managers.ptr,
 			rpm_skipped ? " (rpm skipped: rpm tool missing)" : "");
 	snapshot_add_lines(snap, "packages", &lines);
 
@@ -159,6 +159,9 @@ static bool packages_enabled(const struct collect_config *cfg)
 }
 
 const struct collector collector_packages = {
-	"packages", packages_enabled, collect_packages, packages_needs,
+	"packages",
+	packages_enabled,
+	collect_packages,
+	packages_needs,
 	ED_ARRAY_SIZE(packages_needs),
 };

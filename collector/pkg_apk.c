@@ -36,13 +36,12 @@ static int end_block(struct ed_strvec *lines, struct ed_buf *tmp,
 		return 0;
 	if (!bl->name.line || !bl->name.len)
 		return ed_err_set(err, ED_EPARSE,
-				  "%s:%zu: package block has no 'P:' line", name,
-				  bl->line);
+				  "%s:%zu: package block has no 'P:' line",
+				  name, bl->line);
 	if (!bl->version.line || !bl->version.len)
 		return ed_err_set(err, ED_EPARSE,
 				  "%s:%zu: package '%.*s' has no 'V:' line",
-				  name, bl->line, (int)bl->name.len,
-				  bl->name.p);
+				  name, bl->line, (int)bl->name.len, bl->name.p);
 
 	ed_buf_reset(tmp);
 	snapshot_quote(tmp, bl->name.p, bl->name.len);

@@ -27,12 +27,12 @@ static const char *const dpkg_wants[] = {
 	"unknown", "install", "hold", "deinstall", "purge",
 };
 static const char *const dpkg_flags[] = {
-	"ok", "reinstreq",
+	"ok",
+	"reinstreq",
 };
 static const char *const dpkg_states[] = {
-	"not-installed",    "config-files",     "half-installed",
-	"unpacked",         "half-configured",  "triggers-awaited",
-	"triggers-pending", "installed",
+	"not-installed",   "config-files",     "half-installed",   "unpacked",
+	"half-configured", "triggers-awaited", "triggers-pending", "installed",
 };
 
 static int ascii_lower(int c)
@@ -57,8 +57,7 @@ static int word_is(const char *p, size_t len, const char *lit)
 	return strlen(lit) == len && !memcmp(p, lit, len);
 }
 
-static int word_in(const char *p, size_t len, const char *const *set,
-		   size_t nr)
+static int word_in(const char *p, size_t len, const char *const *set, size_t nr)
 {
 	size_t i;
 

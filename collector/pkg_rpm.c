@@ -34,8 +34,12 @@ static const char *const rpm_dbs[] = {
 };
 static const char *const rpm_paths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
 static const char *const rpm_args[] = {
-	"-qa", "--root", COLLECT_ARG_ROOT, "--qf",
-	"%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n", NULL,
+	"-qa",
+	"--root",
+	COLLECT_ARG_ROOT,
+	"--qf",
+	"%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n",
+	NULL,
 };
 const struct collect_cmd rpm_query_cmd = {
 	rpm_paths, rpm_args, NULL, rpm_dbs, 0, false,
@@ -184,8 +188,7 @@ static int find_rpm(struct ed_buf *out, struct vfs *fs)
 	return ED_ENOTFOUND;
 }
 
-int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
-			struct ed_err *err)
+int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs, struct ed_err *err)
 {
 	const char *const *args = rpm_query_cmd.args;
 	const char *root = vfs_root(fs);
@@ -213,7 +216,8 @@ int rpm_query_installed(struct ed_strvec *lines, struct vfs *fs,
 	if (rc < 0)
 		goto out;
 	if (WIFSIGNALED(status)) {
-		rc = ed_err_set(err, ED_ERROR, "%s -qa --root %s: killed by signal %d",
+		rc = ed_err_set(err, ED_ERROR,
+				"%s -qa --root %s: killed by signal %d",
 				tool.ptr, root, WTERMSIG(status));
 		goto out;
 	}

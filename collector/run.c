@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #define STDERR_KEEP 200
 
 static long long now_ms(void)
@@ -141,8 +140,8 @@ int collect_run(struct ed_buf *out, struct ed_buf *errline, int *status,
 		rc = ed_err_errno(err, ED_EIO, e, "%s: cannot run", argv[0]);
 		goto out;
 	}
-	rc = drain(out, errline, &outp[0], &errp[0], argv[0], max_out,
-		   deadline, timeout_ms, err);
+	rc = drain(out, errline, &outp[0], &errp[0], argv[0], max_out, deadline,
+		   timeout_ms, err);
 	if (rc < 0)
 		kill(pid, SIGKILL);
 out:

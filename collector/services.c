@@ -40,14 +40,15 @@ static const struct {
 };
 
 static const char *const systemctl_paths[] = { "/usr/bin/systemctl",
-	                                       "/bin/systemctl", NULL };
+					       "/bin/systemctl", NULL };
 static const char *const systemctl_args[] = {
-	"list-units", "--type=service", "--state=active", "--no-legend",
-	"--plain",    "--no-pager",     NULL,
+	"list-units",  "--type=service", "--state=active",
+	"--no-legend", "--plain",        "--no-pager",
+	NULL,
 };
 /* fixed: no user locale, colour or pager settings leak into output */
 static const char *const systemctl_env[] = { "LC_ALL=C", "SYSTEMD_COLORS=0",
-	                                     "SYSTEMD_PAGER=", NULL };
+					     "SYSTEMD_PAGER=", NULL };
 const struct collect_cmd services_systemctl_cmd = {
 	systemctl_paths, systemctl_args, systemctl_env, run_systemd, 0, false,
 };
@@ -70,7 +71,7 @@ static int has_suffix(const char *s, const char *suffix)
 
 /* d_type, or the lstat type when the file system does not report it */
 static unsigned char entry_type(struct vfs *fs, int dfd, const char *name,
-                                unsigned char type)
+				unsigned char type)
 {
 	struct stat st;
 
@@ -87,7 +88,7 @@ static unsigned char entry_type(struct vfs *fs, int dfd, const char *name,
 
 /* Append "word word ..." fields, each quoted, to a new line in lines. */
 static void push_fields(struct ed_strvec *lines, const char *kind,
-                        const char *a, const char *b)
+			const char *a, const char *b)
 {
 	struct ed_buf line = ED_BUF_INIT;
 
@@ -103,7 +104,7 @@ static void push_fields(struct ed_strvec *lines, const char *kind,
 
 /* "enabled UNIT DIR" for each symlink in DIR (a *.wants or *.requires). */
 static void collect_wants(struct ed_strvec *lines, struct snapshot *snap,
-                          struct vfs *fs, int sysfd, const char *dir)
+			  struct vfs *fs, int sysfd, const char *dir)
 {
 	struct vfs_dir *d;
 	const char *name;
@@ -111,16 +112,16 @@ static void collect_wants(struct ed_strvec *lines, struct snapshot *snap,
 	int fd;
 
 	fd = vfs_openat(fs, sysfd, dir,
-	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snapshot_warn(snap, "etc/systemd/system/%s: %s", dir,
-		              strerror(errno));
+			      strerror(errno));
 		return;
 	}
 	d = vfs_fdopendir(fs, fd);
 	if (!d) {
 		snapshot_warn(snap, "etc/systemd/system/%s: %s", dir,
-		              strerror(errno));
+			      strerror(errno));
 		return;
 	}
 	/* systemd only honours symlinks here; other files are ignored */
@@ -135,7 +136,7 @@ static void collect_wants(struct ed_strvec *lines, struct snapshot *snap,
  * at /dev/null, else "alias NAME UNIT" (an Alias= or a linked unit file).
  */
 static void collect_link(struct ed_strvec *lines, struct vfs *fs, int sysfd,
-                         const char *name)
+			 const char *name)
 {
 	struct ed_buf target = ED_BUF_INIT;
 	const char *base;
@@ -158,7 +159,7 @@ out:
 
 /* Unit lines from ROOT/etc/systemd/system; 0 if it does not exist. */
 static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
-                         struct vfs *fs)
+			 struct vfs *fs)
 {
 	struct vfs_dir *d = NULL;
 	const char *name;
@@ -166,11 +167,11 @@ static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
 	int fd, found = 0;
 
 	fd = vfs_openat(fs, AT_FDCWD, etc_systemd,
-	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			snapshot_warn(snap, "etc/systemd/system: %s",
-			              strerror(errno));
+				      strerror(errno));
 		goto out;
 	}
 	d = vfs_fdopendir(fs, fd);
@@ -184,7 +185,7 @@ static int collect_units(struct ed_strvec *lines, struct snapshot *snap,
 		if (name[0] == '.')
 			continue;
 		if (type == DT_DIR && (has_suffix(name, ".wants") ||
-		                       has_suffix(name, ".requires")))
+				       has_suffix(name, ".requires")))
 			collect_wants(lines, snap, fs, fd, name);
 		else if (type == DT_LNK)
 			collect_link(lines, fs, fd, name);
@@ -200,10 +201,10 @@ out:
  * so a broken D-Bus is not read as every service stopped.
  */
 static void keep_previous_active(struct ed_strvec *lines,
-                                 const struct collect_opts *o)
+				 const struct collect_opts *o)
 {
 	const struct snapshot_entry *prev =
-	        o->prev ? snapshot_find(o->prev, "services") : NULL;
+		o->prev ? snapshot_find(o->prev, "services") : NULL;
 	const char *p, *end;
 
 	if (!prev || !prev->data)
@@ -247,7 +248,7 @@ static void free_strings(char **v)
 }
 
 static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
-                           struct vfs *fs, const struct collect_opts *o)
+			   struct vfs *fs, const struct collect_opts *o)
 {
 	struct ed_buf errline = ED_BUF_INIT;
 	int status;
@@ -264,21 +265,23 @@ static void collect_active(struct ed_strvec *lines, struct snapshot *snap,
 	prog = systemctl_paths[i];
 	if (!prog) {
 		snapshot_warn(snap, "services: systemctl not found, active "
-		                    "units not collected (previous ones kept)");
+				    "units not collected (previous ones kept)");
 		keep_previous_active(lines, o);
 		goto out;
 	}
 	argv = dup_strings(prog, systemctl_args);
 	envp = dup_strings(NULL, systemctl_env);
 	if (vfs_run(fs, &out, &errline, &status, argv, envp,
-	            SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
+		    SERVICES_MAX_OUTPUT, SYSTEMCTL_TIMEOUT_MS, &e) == 0 &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status)))
 		ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s", prog,
-		           WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-		           errline.len ? ": " : "", errline.ptr);
+			   WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			   errline.len ? ": " : "", errline.ptr);
 	if (e.code) {
-		snapshot_warn(snap, "services: %s; active units not "
-		                    "collected (previous ones kept)", e.msg);
+		snapshot_warn(snap,
+			      "services: %s; active units not "
+			      "collected (previous ones kept)",
+			      e.msg);
 		keep_previous_active(lines, o);
 		goto out;
 	}
@@ -329,7 +332,7 @@ static int parse_hex(const char *s, size_t n, unsigned long *out)
  * little-endian integer. 0 on success, -1 if malformed.
  */
 static int parse_endpoint(const char *s, size_t n, int v6,
-                          unsigned char addr[16], unsigned *port)
+			  unsigned char addr[16], unsigned *port)
 {
 	size_t words = v6 ? 4 : 1, w, j;
 	unsigned long v;
@@ -365,7 +368,7 @@ static const char *next_field(const char **p, const char *end, size_t *n)
 }
 
 int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
-                            size_t len, const char *proto, struct ed_err *err)
+			    size_t len, const char *proto, struct ed_err *err)
 {
 	int v6 = has_suffix(proto, "6");
 	int udp = !strncmp(proto, "udp", 3);
@@ -394,44 +397,41 @@ int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
 		if (lineno == 1 && fn[0] == 2 && !memcmp(f[0], "sl", 2))
 			continue; /* the header */
 		if (i < 4 || f[0][fn[0] - 1] != ':')
-			return ed_err_set(
-			        err, ED_EPARSE,
-			        "%s:%zu: expected \"sl: local remote st\"",
-			        proto, lineno);
+			return ed_err_set(err, ED_EPARSE,
+					  "%s:%zu: expected \"sl: local remote st\"",
+					  proto, lineno);
 		if (parse_endpoint(f[1], fn[1], v6, laddr, &lport))
 			return ed_err_set(err, ED_EPARSE,
-			                  "%s:%zu: malformed local address",
-			                  proto, lineno);
+					  "%s:%zu: malformed local address",
+					  proto, lineno);
 		if (parse_endpoint(f[2], fn[2], v6, raddr, &rport))
 			return ed_err_set(err, ED_EPARSE,
-			                  "%s:%zu: malformed remote address",
-			                  proto, lineno);
+					  "%s:%zu: malformed remote address",
+					  proto, lineno);
 		if (fn[3] != 2 || parse_hex(f[3], 2, &st))
 			return ed_err_set(err, ED_EPARSE,
-			                  "%s:%zu: malformed state", proto,
-			                  lineno);
+					  "%s:%zu: malformed state", proto,
+					  lineno);
 		/* TCP_LISTEN; for UDP TCP_CLOSE and no peer: a bound socket */
-		if (udp ? (st != 0x07 || rport ||
-		           memcmp(raddr, zero, v6 ? 16 : 4)) :
-		          st != 0x0A)
+		if (udp ? (st != 0x07 || rport || memcmp(raddr, zero, v6 ? 16 : 4)) :
+			  st != 0x0A)
 			continue;
-		if (!inet_ntop(v6 ? AF_INET6 : AF_INET, laddr, text,
-		               sizeof(text)))
+		if (!inet_ntop(v6 ? AF_INET6 : AF_INET, laddr, text, sizeof(text)))
 			return ed_err_errno(err, ED_EPARSE, errno,
-			                    "%s:%zu: address", proto, lineno);
+					    "%s:%zu: address", proto, lineno);
 		if (v6)
 			ed_strvec_pushf(lines, "listen %s [%s]:%u", proto, text,
-			                lport);
+					lport);
 		else
 			ed_strvec_pushf(lines, "listen %s %s:%u", proto, text,
-			                lport);
+					lport);
 	}
 	return 0;
 }
 
 /* "listen ..." lines from ROOT/proc/net */
 static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
-                          struct vfs *fs, struct ed_err *err)
+			  struct vfs *fs, struct ed_err *err)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	struct ed_err e = ED_ERR_INIT;
@@ -440,8 +440,8 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 
 	for (i = 0; i < ED_ARRAY_SIZE(proc_net); i++) {
 		ed_buf_reset(&b);
-		rc = vfs_read_file(fs, &b, proc_net[i].path, SERVICES_MAX_OUTPUT,
-		                   &e);
+		rc = vfs_read_file(fs, &b, proc_net[i].path,
+				   SERVICES_MAX_OUTPUT, &e);
 		if (rc == ED_ENOTFOUND) {
 			rc = 0;
 			continue;
@@ -452,7 +452,7 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 			continue;
 		}
 		rc = services_parse_proc_net(lines, b.ptr, b.len,
-		                             proc_net[i].proto, err);
+					     proc_net[i].proto, err);
 		if (rc < 0)
 			break;
 	}
@@ -460,9 +460,8 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 	return rc;
 }
 
-int collect_services(struct snapshot *snap, struct ed_strvec *meta,
-                     struct vfs *fs, const struct collect_opts *o,
-                     struct ed_err *err)
+int collect_services(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		     const struct collect_opts *o, struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct stat st;
@@ -472,7 +471,7 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 	if (vfs_live(fs)) {
 		if (units &&
 		    !vfs_fstatat(fs, AT_FDCWD, run_systemd[0], &st,
-		                 AT_SYMLINK_NOFOLLOW) &&
+				 AT_SYMLINK_NOFOLLOW) &&
 		    S_ISDIR(st.st_mode))
 			collect_active(&lines, snap, fs, o);
 		rc = collect_listen(&lines, snap, fs, err);
@@ -482,13 +481,12 @@ int collect_services(struct snapshot *snap, struct ed_strvec *meta,
 	if (!units || !lines.nr) {
 		if (lines.nr) {
 			ed_strvec_push(meta, "collector services partial: "
-			                     "no systemd units found, "
-			                     "listening sockets only");
+					     "no systemd units found, "
+					     "listening sockets only");
 			snapshot_add_lines(snap, "services", &lines);
 		} else {
-			ed_strvec_push(meta,
-			               "collector services not-collected: "
-			               "no systemd units found");
+			ed_strvec_push(meta, "collector services not-collected: "
+					     "no systemd units found");
 		}
 		goto out;
 	}
@@ -505,6 +503,9 @@ static bool services_enabled(const struct collect_config *cfg)
 }
 
 const struct collector collector_services = {
-	"services", services_enabled, collect_services, services_needs,
+	"services",
+	services_enabled,
+	collect_services,
+	services_needs,
 	ED_ARRAY_SIZE(services_needs),
 };

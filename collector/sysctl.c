@@ -54,8 +54,8 @@ struct sysctl_walk {
 	const struct collect_opts *o;
 	struct snapshot *snap;
 	struct class_globs cls[CLASS_NR];
-	struct ed_buf key; /* dotted key of the current entry */
-	struct ed_buf val; /* raw value, reused for every file */
+	struct ed_buf key;  /* dotted key of the current entry */
+	struct ed_buf val;  /* raw value, reused for every file */
 	struct ed_buf line; /* line being built */
 	struct ed_strvec lines;
 	struct ed_strvec per_host;
@@ -175,27 +175,25 @@ static void collect_file(struct sysctl_walk *w, int dfd, const char *name)
 	    class_match(&w->cls[CLASS_VOLATILE], w->key.ptr))
 		return;
 	fd = vfs_openat(w->fs, dfd, name,
-	                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	                        O_NONBLOCK);
+			O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
 		if (!silent_errno(e))
 			snapshot_warn(w->snap, "sysctl %s: open: %s",
-			              w->key.ptr, strerror(e));
+				      w->key.ptr, strerror(e));
 		return;
 	}
 	e = read_value(w->fs, &w->val, fd);
 	vfs_close(w->fs, fd);
 	if (e == EFBIG) {
-		snapshot_warn(w->snap,
-		              "sysctl %s: larger than %d bytes, skipped",
-		              w->key.ptr, SYSCTL_MAX_VALUE);
+		snapshot_warn(w->snap, "sysctl %s: larger than %d bytes, skipped",
+			      w->key.ptr, SYSCTL_MAX_VALUE);
 		return;
 	}
 	if (e) {
 		if (!silent_errno(e))
 			snapshot_warn(w->snap, "sysctl %s: read: %s",
-			              w->key.ptr, strerror(e));
+				      w->key.ptr, strerror(e));
 		return;
 	}
 	/* an empty read (vm.stat_refresh) has no value; sysctl -a skips it */
@@ -220,7 +218,7 @@ static void key_push(struct ed_buf *key, const char *name)
 }
 
 static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
-                       int depth, struct ed_err *err);
+		       int depth, struct ed_err *err);
 
 /*
  * Walk the directory d, open at dfd (both closed here); *nentries counts
@@ -228,7 +226,7 @@ static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
  * must not pass as a complete one where keys were removed.
  */
 static int walk_dir(struct sysctl_walk *w, struct vfs_dir *d, int dfd,
-                    int depth, size_t *nentries, struct ed_err *err)
+		    int depth, size_t *nentries, struct ed_err *err)
 {
 	const char *name;
 	int rc = 0;
@@ -241,21 +239,19 @@ static int walk_dir(struct sysctl_walk *w, struct vfs_dir *d, int dfd,
 		if (!name) {
 			if (errno)
 				rc = ed_err_errno(err, ED_EIO, errno,
-				                  "sysctl %s: readdir",
-				                  w->key.len ? w->key.ptr :
-				                               ".");
+						  "sysctl %s: readdir",
+						  w->key.len ? w->key.ptr : ".");
 			break;
 		}
 		(*nentries)++;
 		if (type == DT_UNKNOWN) {
 			struct stat st;
 
-			if (vfs_fstatat(w->fs, dfd, name, &st,
-			                AT_SYMLINK_NOFOLLOW))
+			if (vfs_fstatat(w->fs, dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 				continue;
 			type = S_ISDIR(st.st_mode) ? DT_DIR :
 			       S_ISREG(st.st_mode) ? DT_REG :
-			                             DT_UNKNOWN;
+						     DT_UNKNOWN;
 		}
 		key_push(&w->key, name);
 		if (type == DT_REG) {
@@ -272,36 +268,35 @@ static int walk_dir(struct sysctl_walk *w, struct vfs_dir *d, int dfd,
 }
 
 static int walk_subdir(struct sysctl_walk *w, int dfd, const char *name,
-                       int depth, struct ed_err *err)
+		       int depth, struct ed_err *err)
 {
 	size_t nentries = 0;
 	struct vfs_dir *d;
 	int fd;
 
 	if (depth > SYSCTL_MAX_DEPTH) {
-		snapshot_warn(w->snap,
-		              "sysctl %s: deeper than %d levels, skipped",
-		              w->key.ptr, SYSCTL_MAX_DEPTH);
+		snapshot_warn(w->snap, "sysctl %s: deeper than %d levels, skipped",
+			      w->key.ptr, SYSCTL_MAX_DEPTH);
 		return 0;
 	}
 	fd = vfs_openat(w->fs, dfd, name,
-	                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		/* an interface or a netns vanished while we walked */
 		if (errno == ENOENT)
 			return 0;
 		return ed_err_errno(err, ED_EIO, errno, "sysctl %s: open",
-		                    w->key.ptr);
+				    w->key.ptr);
 	}
 	d = vfs_fdopendir(w->fs, fd);
 	if (!d)
 		return ed_err_errno(err, ED_EIO, errno, "sysctl %s: opendir",
-		                    w->key.ptr);
+				    w->key.ptr);
 	return walk_dir(w, d, fd, depth, &nentries, err);
 }
 
 static void walk_init(struct sysctl_walk *w, struct snapshot *snap,
-                      struct vfs *fs, const struct collect_opts *o)
+		      struct vfs *fs, const struct collect_opts *o)
 {
 	const struct sysctl_classes *c = &o->cfg->sysctl_classes;
 
@@ -333,9 +328,8 @@ static void walk_release(struct sysctl_walk *w)
 	ed_strvec_release(&w->per_host);
 }
 
-int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
-                   struct vfs *fs, const struct collect_opts *o,
-                   struct ed_err *err)
+int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		   const struct collect_opts *o, struct ed_err *err)
 {
 	struct ed_buf path = ED_BUF_INIT;
 	struct sysctl_walk w;
@@ -346,14 +340,14 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
 	walk_init(&w, snap, fs, o);
 	vfs_path(&path, fs, proc_sys);
 	fd = vfs_openat(fs, AT_FDCWD, proc_sys,
-	                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			rc = ed_err_errno(err, ED_EIO, errno, "%s", path.ptr);
 			goto out;
 		}
 		ed_strvec_push(meta, "collector sysctl not-collected: "
-		                     "/proc/sys is empty");
+				     "/proc/sys is empty");
 		goto out;
 	}
 	d = vfs_fdopendir(fs, fd);
@@ -366,17 +360,17 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta,
 		goto out;
 	if (w.secrets_skipped)
 		snapshot_warn(snap,
-		              "sysctl: %zu secret values not collected: "
-		              "no key to tokenise them",
-		              w.secrets_skipped);
+			      "sysctl: %zu secret values not collected: "
+			      "no key to tokenise them",
+			      w.secrets_skipped);
 	if (!nentries) {
 		ed_strvec_push(meta, "collector sysctl not-collected: "
-		                     "/proc/sys is empty");
+				     "/proc/sys is empty");
 		goto out;
 	}
 	if (!w.lines.nr && !w.per_host.nr) {
 		ed_strvec_push(meta, "collector sysctl not-collected: "
-		                     "no readable value under /proc/sys");
+				     "no readable value under /proc/sys");
 		goto out;
 	}
 	if (w.lines.nr)
@@ -396,6 +390,9 @@ static bool sysctl_enabled(const struct collect_config *cfg)
 }
 
 const struct collector collector_sysctl = {
-	"sysctl", sysctl_enabled, collect_sysctl, sysctl_needs,
+	"sysctl",
+	sysctl_enabled,
+	collect_sysctl,
+	sysctl_needs,
 	ED_ARRAY_SIZE(sysctl_needs),
 };

@@ -32,7 +32,9 @@
  * script sets anyway (other variables differ there).
  */
 static const char *const toggle_env[] = {
-	"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL,
+	"LC_ALL=C",
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	NULL,
 };
 
 /*
@@ -51,8 +53,9 @@ static void toggle_needs(struct collect_needs *out,
 		const struct toggle_cmd *t = &cfg->toggle_cmds[i];
 		const char *const paths[] = { t->argv[0], NULL };
 		struct collect_cmd cmd = {
-			paths, (const char *const *)(t->argv + 1), toggle_env,
-			NULL, t->timeout_s, true,
+			paths,        (const char *const *)(t->argv + 1),
+			toggle_env,   NULL,
+			t->timeout_s, true,
 		};
 
 		collect_needs_add_cmd(out, &cmd);
@@ -74,10 +77,10 @@ struct toggle_ctx {
 	const char *path;
 	int secret_file;
 	const struct ed_secret_finder *finder;
-	int find;           /* look for secret values (not a plain file) */
+	int find; /* look for secret values (not a plain file) */
 	struct ed_secret_hits hits;
 	struct ed_hmac *key;
-	size_t skipped;     /* secrets dropped for want of a key */
+	size_t skipped; /* secrets dropped for want of a key */
 	struct ed_buf probe;
 };
 
@@ -177,7 +180,8 @@ static void parse_kv(struct toggle_ctx *c, const char *buf, size_t len)
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
 			/* .env quoting: "value" or 'value' */
-			if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) {
+			if (e - v >= 2 && (*v == '"' || *v == '\'') &&
+			    e[-1] == *v) {
 				v++;
 				e--;
 			}
@@ -204,7 +208,8 @@ static int has_suffix(const char *s, const char *suf)
 static void carry_previous(struct ed_strvec *lines, const struct snapshot *prev,
 			   const char *source)
 {
-	const struct snapshot_entry *e = prev ? snapshot_find(prev, "toggles") : NULL;
+	const struct snapshot_entry *e =
+		prev ? snapshot_find(prev, "toggles") : NULL;
 	struct ed_buf prefix = ED_BUF_INIT;
 	const char *p, *end;
 
@@ -216,7 +221,8 @@ static void carry_previous(struct ed_strvec *lines, const struct snapshot *prev,
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 
-		if ((size_t)(le - p) > prefix.len && !memcmp(p, prefix.ptr, prefix.len))
+		if ((size_t)(le - p) > prefix.len &&
+		    !memcmp(p, prefix.ptr, prefix.len))
 			ed_strvec_take(lines, ed_xstrndup(p, (size_t)(le - p)));
 		p = nl ? nl + 1 : end;
 	}
@@ -277,8 +283,11 @@ static int read_toggle_file(struct toggle_ctx *c, struct snapshot *snap,
 	c->secret_file = glob_any(&o->cfg->secret_files, abspath);
 	c->find = !glob_any(&o->cfg->plain_files, abspath);
 	if (parse_flags(c, &data,
-			has_suffix(abspath, ".yaml") || has_suffix(abspath, ".yml") ||
-			has_suffix(abspath, ".json") ? TOGGLE_YAML : TOGGLE_KV,
+			has_suffix(abspath, ".yaml") ||
+					has_suffix(abspath, ".yml") ||
+					has_suffix(abspath, ".json") ?
+				TOGGLE_YAML :
+				TOGGLE_KV,
 			abspath, &e) < 0) {
 		snapshot_warn(snap, "toggles: %s (previous flags kept)", e.msg);
 		rc = -1;
@@ -305,8 +314,10 @@ static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
 	int status = 0, rc;
 
 	if (!vfs_live(fs)) {
-		snapshot_warn(snap, "toggles: command %s not run: not the running "
-			      "system (previous flags kept)", t->name);
+		snapshot_warn(snap,
+			      "toggles: command %s not run: not the running "
+			      "system (previous flags kept)",
+			      t->name);
 		return -1;
 	}
 	/* ED_ENOTFOUND: the program is not on the host */
@@ -318,13 +329,14 @@ static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
 	}
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		if (WIFSIGNALED(status))
-			ed_err_set(&e, ED_EIO, "%s: killed by signal %d", t->argv[0],
-				   WTERMSIG(status));
+			ed_err_set(&e, ED_EIO, "%s: killed by signal %d",
+				   t->argv[0], WTERMSIG(status));
 		else
 			ed_err_set(&e, ED_EIO, "%s: exited with status %d%s%s%s",
 				   t->argv[0], WEXITSTATUS(status),
 				   WEXITSTATUS(status) == 124 ? " (timed out)" : "",
-				   errline.len ? ": " : "", errline.len ? errline.ptr : "");
+				   errline.len ? ": " : "",
+				   errline.len ? errline.ptr : "");
 		rc = ED_EIO;
 	}
 	ed_buf_addf(&name, "command %s", t->name);
@@ -334,7 +346,8 @@ static int run_toggle_cmd(struct toggle_ctx *c, struct snapshot *snap,
 	if (!rc && parse_flags(c, &out, t->format, name.ptr, &e) < 0)
 		rc = e.code;
 	if (rc < 0) {
-		snapshot_warn(snap, "toggles: command %s: %s (previous flags kept)",
+		snapshot_warn(snap,
+			      "toggles: command %s: %s (previous flags kept)",
 			      t->name, e.msg);
 		rc = -1;
 	} else {
@@ -347,9 +360,8 @@ done:
 	return rc;
 }
 
-int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
-		    struct vfs *fs, const struct collect_opts *o,
-		    struct ed_err *err)
+int collect_toggles(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		    const struct collect_opts *o, struct ed_err *err)
 {
 	const struct collect_config *cfg = o->cfg;
 	struct ed_strvec lines = ED_STRVEC_INIT;
@@ -369,8 +381,7 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 	c.find = 1;
 	c.key = o->key;
 	for (i = 0; i < cfg->toggle_files.nr; i++) {
-		int r = read_toggle_file(&c, snap, fs, o,
-					 cfg->toggle_files.v[i]);
+		int r = read_toggle_file(&c, snap, fs, o, cfg->toggle_files.v[i]);
 
 		if (r < 0)
 			carry_previous(&lines, o->prev, cfg->toggle_files.v[i]);
@@ -384,14 +395,18 @@ int collect_toggles(struct snapshot *snap, struct ed_strvec *meta,
 		cmds += r > 0;
 	}
 	if (c.skipped)
-		snapshot_warn(snap, "toggles: %zu secret value%s not stored: no HMAC key",
+		snapshot_warn(snap,
+			      "toggles: %zu secret value%s not stored: no HMAC key",
 			      c.skipped, c.skipped == 1 ? "" : "s");
 	if (cfg->toggle_cmds_nr)
-		ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files, "
-				"%zu of %zu commands", files, cfg->toggle_files.nr,
-				cmds, cfg->toggle_cmds_nr);
+		ed_strvec_pushf(meta,
+				"collector toggles collected: %zu of %zu files, "
+				"%zu of %zu commands",
+				files, cfg->toggle_files.nr, cmds,
+				cfg->toggle_cmds_nr);
 	else
-		ed_strvec_pushf(meta, "collector toggles collected: %zu of %zu files",
+		ed_strvec_pushf(meta,
+				"collector toggles collected: %zu of %zu files",
 				files, cfg->toggle_files.nr);
 	snapshot_add_lines(snap, "toggles", &lines);
 out:
@@ -404,6 +419,9 @@ out:
 
 /* It runs always, and says nothing when nothing is configured. */
 const struct collector collector_toggles = {
-	"toggles", NULL, collect_toggles, toggles_needs,
+	"toggles",
+	NULL,
+	collect_toggles,
+	toggles_needs,
 	ED_ARRAY_SIZE(toggles_needs),
 };

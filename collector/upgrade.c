@@ -66,7 +66,7 @@ struct upgrade {
 
 /* data with its secrets replaced by tokens into out; 1 if any. */
 static int redact(struct upgrade *u, struct ed_buf *out, const char *data,
-                  size_t len)
+		  size_t len)
 {
 	size_t i, pos = 0;
 
@@ -78,7 +78,7 @@ static int redact(struct upgrade *u, struct ed_buf *out, const char *data,
 	for (i = 0; i < u->hits.nr; i++) {
 		ed_buf_add(out, data + pos, u->hits.v[i].start - pos);
 		ed_hmac_token(u->key, out, data + u->hits.v[i].start,
-		              u->hits.v[i].end - u->hits.v[i].start);
+			      u->hits.v[i].end - u->hits.v[i].start);
 		pos = u->hits.v[i].end;
 	}
 	ed_buf_add(out, data + pos, len - pos);
@@ -90,7 +90,7 @@ static int redact(struct upgrade *u, struct ed_buf *out, const char *data,
  * files. Appends the line as it is now to lines.
  */
 static int upgrade_file_line(struct upgrade *u, struct ed_strvec *lines,
-                             const char *line, size_t len, struct ed_err *err)
+			     const char *line, size_t len, struct ed_err *err)
 {
 	struct ed_buf raw = ED_BUF_INIT, cpath = ED_BUF_INIT, nl = ED_BUF_INIT;
 	struct ed_buf red = ED_BUF_INIT;
@@ -122,7 +122,7 @@ static int upgrade_file_line(struct upgrade *u, struct ed_strvec *lines,
 	head = (size_t)(dig - line);
 	ed_buf_add(&nl, line, head);
 	secret_file = any_glob(&u->cfg->secret_files, raw.ptr) ||
-	              (c && ed_secret_key_file(c->data, c->len));
+		      (c && ed_secret_key_file(c->data, c->len));
 	if (secret_file) {
 		if (c) {
 			ed_strvec_push(&u->dropped, cpath.ptr);
@@ -131,7 +131,8 @@ static int upgrade_file_line(struct upgrade *u, struct ed_strvec *lines,
 			else
 				ed_buf_add(&nl, dig, len - head);
 		} else if (!strncmp(dig, "sha256:", 7)) {
-			if (ed_hmac_digest_token(u->key, &nl, dig + 7, len - head - 7) < 0)
+			if (ed_hmac_digest_token(u->key, &nl, dig + 7,
+						 len - head - 7) < 0)
 				ed_buf_add(&nl, dig, len - head);
 		} else {
 			ed_buf_add(&nl, dig, len - head);
@@ -151,7 +152,7 @@ static int upgrade_file_line(struct upgrade *u, struct ed_strvec *lines,
 			ed_buf_add(&nl, dig, len - head);
 		}
 	} else if (!strncmp(dig, "sha256:", 7) &&
-	           !ed_hmac_digest_token(u->key, &nl, dig + 7, len - head - 7)) {
+		   !ed_hmac_digest_token(u->key, &nl, dig + 7, len - head - 7)) {
 		; /* content never stored: its plain digest becomes keyed */
 	} else {
 		ed_buf_add(&nl, dig, len - head);
@@ -167,9 +168,9 @@ out:
 
 /* Apply f to every line of e, collecting the new lines as path in out. */
 static int each_line(struct upgrade *u, const struct snapshot_entry *e,
-                     int (*f)(struct upgrade *, struct ed_strvec *,
-                              const char *, size_t, struct ed_err *),
-                     struct ed_err *err)
+		     int (*f)(struct upgrade *, struct ed_strvec *,
+			      const char *, size_t, struct ed_err *),
+		     struct ed_err *err)
 {
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	const char *p = e->data, *end = e->data + e->len;
@@ -190,8 +191,7 @@ static int each_line(struct upgrade *u, const struct snapshot_entry *e,
 
 /* "PATH:KEY = VALUE": the value becomes a token if it holds a secret. */
 static int upgrade_toggle_line(struct upgrade *u, struct ed_strvec *lines,
-                               const char *line, size_t len,
-                               struct ed_err *err)
+			       const char *line, size_t len, struct ed_err *err)
 {
 	const char *colon = memchr(line, ':', len), *eq;
 	struct ed_buf b = ED_BUF_INIT;
@@ -207,7 +207,7 @@ static int upgrade_toggle_line(struct upgrade *u, struct ed_strvec *lines,
 	at = (size_t)(eq - colon) + 2;
 	u->hits.nr = 0;
 	ed_secret_find(&u->finder, colon + 1, (size_t)(line + len - colon - 1),
-	               &u->hits);
+		       &u->hits);
 	for (i = 0; i < u->hits.nr; i++)
 		secret |= u->hits.v[i].end > at;
 	ed_buf_add(&b, line, (size_t)(eq - line) + 3);
@@ -220,7 +220,7 @@ static int upgrade_toggle_line(struct upgrade *u, struct ed_strvec *lines,
 }
 
 static int upgrade_meta_line(struct upgrade *u, struct ed_strvec *lines,
-                             const char *line, size_t len, struct ed_err *err)
+			     const char *line, size_t len, struct ed_err *err)
 {
 	(void)u;
 	(void)err;
@@ -230,8 +230,8 @@ static int upgrade_meta_line(struct upgrade *u, struct ed_strvec *lines,
 }
 
 int collect_upgrade_host(struct snapshot *out, const struct snapshot *old,
-                         const struct collect_config *cfg,
-                         struct ed_hmac *key, struct ed_err *err)
+			 const struct collect_config *cfg, struct ed_hmac *key,
+			 struct ed_err *err)
 {
 	struct upgrade u;
 	struct ed_buf fmt = ED_BUF_INIT;
@@ -242,7 +242,7 @@ int collect_upgrade_host(struct snapshot *out, const struct snapshot *old,
 		return 0;
 	if (!key)
 		return ed_err_set(err, ED_EKEY,
-		                  "upgrading a host's secrets needs the HMAC key");
+				  "upgrading a host's secrets needs the HMAC key");
 	memset(&u, 0, sizeof(u));
 	u.old = old;
 	u.cfg = cfg;
@@ -263,7 +263,8 @@ int collect_upgrade_host(struct snapshot *out, const struct snapshot *old,
 			const char *p = e->data, *end = e->data + e->len;
 
 			while (p < end) {
-				const char *nl = memchr(p, '\n', (size_t)(end - p));
+				const char *nl =
+					memchr(p, '\n', (size_t)(end - p));
 				size_t n = (size_t)((nl ? nl : end) - p);
 
 				upgrade_meta_line(&u, &lines, p, n, err);

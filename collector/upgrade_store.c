@@ -31,8 +31,7 @@ void collect_upgrades_release(struct collect_upgrades *u)
 
 /* Load the content/ files the "files" lines of snap name into snap. */
 static int load_contents(struct snapshot *snap, const struct store_view *v,
-                         const char *env, const char *host,
-                         struct ed_err *err)
+			 const char *env, const char *host, struct ed_err *err)
 {
 	const struct snapshot_entry *files = snapshot_find(snap, "files");
 	struct ed_buf raw = ED_BUF_INIT, path = ED_BUF_INIT, data = ED_BUF_INIT;
@@ -45,7 +44,8 @@ static int load_contents(struct snapshot *snap, const struct store_view *v,
 		return 0;
 	for (p = files->data, end = p + files->len; p < end && !rc;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *sp = memchr(p, ' ', (size_t)(e - p));
+		const char *e = nl ? nl : end,
+			   *sp = memchr(p, ' ', (size_t)(e - p));
 
 		if (sp && (size_t)(e - sp) > 6 && !memcmp(sp, " file ", 6)) {
 			ed_buf_reset(&raw);
@@ -74,9 +74,9 @@ static int load_contents(struct snapshot *snap, const struct store_view *v,
 }
 
 int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
-                          const struct ed_strvec *skip,
-                          const struct collect_config *cfg,
-                          struct ed_hmac *key, struct ed_err *err)
+			  const struct ed_strvec *skip,
+			  const struct collect_config *cfg, struct ed_hmac *key,
+			  struct ed_err *err)
 {
 	static const struct ed_strvec none = ED_STRVEC_INIT;
 	struct store_view *v = NULL;
@@ -113,8 +113,11 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 			rc = collect_upgrade_host(&neu, &old, cfg, key, err);
 		if (rc > 0) {
 			ED_ALLOC_GROW(out->snaps, out->nr + 1, out->alloc);
-			out->envs = ed_xrealloc(out->envs, out->alloc * sizeof(*out->envs));
-			out->hosts = ed_xrealloc(out->hosts, out->alloc * sizeof(*out->hosts));
+			out->envs = ed_xrealloc(out->envs,
+						out->alloc * sizeof(*out->envs));
+			out->hosts =
+				ed_xrealloc(out->hosts,
+					    out->alloc * sizeof(*out->hosts));
 			snapshot_sort(&neu);
 			out->snaps[out->nr] = neu;
 			out->envs[out->nr] = ed_xstrdup(h[i].env);
@@ -134,11 +137,11 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 }
 
 int collect_upgrade_updates(struct collect_upgrades *upg,
-                            struct store_update **all, size_t *nall,
-                            const struct store_update *ups, size_t nups,
-                            struct ed_strvec *trailers, struct store *st,
-                            const struct collect_config *cfg,
-                            struct ed_hmac *key, struct ed_err *err)
+			    struct store_update **all, size_t *nall,
+			    const struct store_update *ups, size_t nups,
+			    struct ed_strvec *trailers, struct store *st,
+			    const struct collect_config *cfg,
+			    struct ed_hmac *key, struct ed_err *err)
 {
 	struct ed_strvec skip = ED_STRVEC_INIT;
 	size_t i;
@@ -162,6 +165,7 @@ int collect_upgrade_updates(struct collect_upgrades *upg,
 		(*nall)++;
 	}
 	if (upg->nr || upg->collected_old)
-		ed_strvec_pushf(trailers, "Envdrift-Format: %d", ED_SECRET_DETECTORS);
+		ed_strvec_pushf(trailers, "Envdrift-Format: %d",
+				ED_SECRET_DETECTORS);
 	return 0;
 }

@@ -218,8 +218,7 @@ const char *vfs_readdir(struct vfs_dir *d, unsigned char *type)
 		if (!de)
 			return NULL;
 		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] ||
-		     (de->d_name[1] == '.' && !de->d_name[2])))
+		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
 		*type = de->d_type;
 		return de->d_name;
@@ -292,8 +291,8 @@ int vfs_read_file(struct vfs *fs, struct ed_buf *out, const char *path,
 }
 
 int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
-	    int *status, char *const argv[], char *const envp[],
-	    size_t max_out, int timeout_ms, struct ed_err *err)
+	    int *status, char *const argv[], char *const envp[], size_t max_out,
+	    int timeout_ms, struct ed_err *err)
 {
 	struct stat st;
 

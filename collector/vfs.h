@@ -112,8 +112,8 @@ int vfs_read_fd(struct vfs *fs, struct ed_buf *out, int fd, const char *name,
  * on the host); otherwise the recorded output and status.
  */
 int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
-	    int *status, char *const argv[], char *const envp[],
-	    size_t max_out, int timeout_ms, struct ed_err *err);
+	    int *status, char *const argv[], char *const envp[], size_t max_out,
+	    int timeout_ms, struct ed_err *err);
 
 /*
  * Add path to an image (absolute, '/'-separated, no "." or ".."

@@ -15,8 +15,8 @@
 struct vfs_image;
 
 struct vfs {
-	char *root;         /* as given, for messages ("/" for an image) */
-	size_t prefix_len;  /* bytes of root put before an absolute path */
+	char *root;        /* as given, for messages ("/" for an image) */
+	size_t prefix_len; /* bytes of root put before an absolute path */
 	bool live;
 	struct vfs_image *img; /* NULL: this machine's file system */
 };
@@ -26,8 +26,7 @@ struct vfs {
  * contract, on fs->img.
  */
 void image_free(struct vfs_image *im);
-int image_openat(struct vfs_image *im, int dirfd, const char *path,
-		 int flags);
+int image_openat(struct vfs_image *im, int dirfd, const char *path, int flags);
 int image_fstatat(struct vfs_image *im, int dirfd, const char *path,
 		  struct stat *st, int flags);
 int image_fstat(struct vfs_image *im, int fd, struct stat *st);
@@ -41,8 +40,8 @@ int image_dir_node(struct vfs_image *im, int fd, size_t *node);
 /* Child *pos of directory node (then *pos + 1), or NULL past the last. */
 const char *image_dir_next(struct vfs_image *im, size_t node, size_t *pos,
 			   unsigned char *type);
-int image_run(struct vfs_image *im, struct ed_buf *out,
-	      struct ed_buf *errline, int *status, char *const argv[],
-	      size_t max_out, struct ed_err *err);
+int image_run(struct vfs_image *im, struct ed_buf *out, struct ed_buf *errline,
+	      int *status, char *const argv[], size_t max_out,
+	      struct ed_err *err);
 
 #endif

@@ -73,9 +73,8 @@ static int load_entry(struct vfs *fs, struct ed_buf *real, struct ed_buf *img,
 		if (!d)
 			flags = VFS_MEM_UNREADABLE;
 	} else if (S_ISREG(st->st_mode)) {
-		fd = open(real->ptr,
-			  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-				  O_CLOEXEC);
+		fd = open(real->ptr, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					     O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 ||
 		    ed_buf_read_fd(&data, fd, real->ptr, SIZE_MAX, &ignored) < 0)
 			flags = VFS_MEM_UNREADABLE;
@@ -118,8 +117,7 @@ int vfs_mem_load_dir(struct vfs *fs, const char *dir, const char *prefix,
 	int rc;
 
 	if (lstat(dir, &st) < 0)
-		return ed_err_errno(err,
-				    errno == ENOENT ? ED_ENOTFOUND : ED_EIO,
+		return ed_err_errno(err, errno == ENOENT ? ED_ENOTFOUND : ED_EIO,
 				    errno, "%s", dir);
 	ed_buf_adds(&real, dir);
 	while (real.len > 1 && real.ptr[real.len - 1] == '/')
@@ -128,8 +126,8 @@ int vfs_mem_load_dir(struct vfs *fs, const char *dir, const char *prefix,
 	while (img.len && img.ptr[img.len - 1] == '/')
 		ed_buf_setlen(&img, img.len - 1);
 	if (img.len && img.ptr[0] != '/') {
-		rc = ed_err_set(err, ED_ERROR,
-				"'%s': not an absolute path", prefix);
+		rc = ed_err_set(err, ED_ERROR, "'%s': not an absolute path",
+				prefix);
 		goto out;
 	}
 	rc = load_entry(fs, &real, &img, &st, err);

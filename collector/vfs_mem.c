@@ -31,17 +31,17 @@
 
 struct vnode {
 	char *name;
-	size_t parent;       /* the root is its own parent */
-	mode_t mode;         /* type and permission bits */
+	size_t parent; /* the root is its own parent */
+	mode_t mode;   /* type and permission bits */
 	uid_t uid;
 	gid_t gid;
 	dev_t rdev;
 	off_t size;
 	struct timespec mtime, ctime;
-	char *data;          /* file content or symlink target, NUL-ended */
+	char *data; /* file content or symlink target, NUL-ended */
 	size_t len;
-	int flags;           /* VFS_MEM_* */
-	size_t *kids;        /* in the order added (readdir order) */
+	int flags;    /* VFS_MEM_* */
+	size_t *kids; /* in the order added (readdir order) */
 	size_t nkids, kalloc;
 };
 
@@ -504,9 +504,8 @@ static struct vcmd *get_cmd(struct vfs_image *im, char *const argv[])
 	return c;
 }
 
-int image_run(struct vfs_image *im, struct ed_buf *out,
-	      struct ed_buf *errline, int *status, char *const argv[],
-	      size_t max_out, struct ed_err *err)
+int image_run(struct vfs_image *im, struct ed_buf *out, struct ed_buf *errline,
+	      int *status, char *const argv[], size_t max_out, struct ed_err *err)
 {
 	const struct vcmd *c;
 	int rc = 0;
@@ -584,8 +583,7 @@ static struct vfs_image *image_of(struct vfs *fs)
 static int valid_type(mode_t mode)
 {
 	return S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode) ||
-	       S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISCHR(mode) ||
-	       S_ISBLK(mode);
+	       S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISCHR(mode) || S_ISBLK(mode);
 }
 
 static void set_node(struct vnode *n, const struct stat *st, const char *data,
@@ -648,8 +646,8 @@ int vfs_mem_add(struct vfs *fs, const char *path, const struct stat *st,
 		}
 		if (!S_ISDIR(im->nodes[cur].mode)) {
 			rc = ed_err_set(err, ED_ERROR,
-					"'%s': '%.*s' is not a directory",
-					path, (int)(s - path - 1), path);
+					"'%s': '%.*s' is not a directory", path,
+					(int)(s - path - 1), path);
 			goto out;
 		}
 		child = lookup(im, cur, s, n);
@@ -658,8 +656,8 @@ int vfs_mem_add(struct vfs *fs, const char *path, const struct stat *st,
 		cur = child;
 	}
 	if (!cur && !S_ISDIR(st->st_mode)) {
-		rc = ed_err_set(err, ED_ERROR, "'%s': the root must be a directory",
-				path);
+		rc = ed_err_set(err, ED_ERROR,
+				"'%s': the root must be a directory", path);
 		goto out;
 	}
 	set_node(&im->nodes[cur], st, data, len, flags);

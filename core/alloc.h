@@ -20,17 +20,16 @@ size_t ed_st_mult(size_t a, size_t b);
 #define ED_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Grow array ptr (nr used, alloc allocated) so that it holds at least n. */
-#define ED_ALLOC_GROW(ptr, n, alloc)                                          \
-	do {                                                                  \
-		if ((n) > (alloc)) {                                          \
-			size_t ed_ag_new_ = (alloc) < 16 ? 16 : (alloc) * 2;  \
-			if (ed_ag_new_ < (n))                                 \
-				ed_ag_new_ = (n);                             \
-			(ptr) = ed_xrealloc((ptr), ed_st_mult(ed_ag_new_,     \
-						sizeof(*(ptr))));     \
-			(alloc) = ed_ag_new_;                                 \
-		}                                                             \
-	} while (0)
+#define ED_ALLOC_GROW(ptr, n, alloc)                                   \
+ do {                                                                  \
+  if ((n) > (alloc)) {                                                 \
+   size_t ed_ag_new_ = (alloc) < 16 ? 16 : (alloc)*2;                  \
+   if (ed_ag_new_ < (n))                                               \
+    ed_ag_new_ = (n);                                                  \
+   (ptr) = ed_xrealloc((ptr), ed_st_mult(ed_ag_new_, sizeof(*(ptr)))); \
+   (alloc) = ed_ag_new_;                                               \
+  }                                                                    \
+ } while (0)
 
 /* A programming error: print file and line, then abort. Never returns. */
 #define ED_BUG(...) ed_bug_at(__FILE__, __LINE__, __VA_ARGS__)

@@ -20,7 +20,7 @@ struct path_map {
 	struct path_slot {
 		git_oid id;
 		char *path; /* NULL: empty slot */
-	} *slots;
+	} * slots;
 	size_t nr, cap; /* cap is a power of two */
 };
 
@@ -82,8 +82,8 @@ static void map_release(struct path_map *m)
 
 /* Record the blobs and subtrees of tree id below prefix ("" at the root). */
 static int walk_tree(git_repository *repo, struct path_map *blobs,
-                     struct path_map *trees, const git_oid *id,
-                     struct ed_buf *prefix, struct ed_err *err)
+		     struct path_map *trees, const git_oid *id,
+		     struct ed_buf *prefix, struct ed_err *err)
 {
 	git_tree *t = NULL;
 	size_t i, n, len = prefix->len;
@@ -103,7 +103,7 @@ static int walk_tree(git_repository *repo, struct path_map *blobs,
 		ed_buf_adds(prefix, git_tree_entry_name(e));
 		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
 			rc = walk_tree(repo, blobs, trees, git_tree_entry_id(e),
-			               prefix, err);
+				       prefix, err);
 		else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
 			map_add(blobs, git_tree_entry_id(e), prefix->ptr);
 	}
@@ -114,7 +114,7 @@ static int walk_tree(git_repository *repo, struct path_map *blobs,
 
 /* Every commit reachable from any ref, its tree walked. */
 static int map_paths(git_repository *repo, struct path_map *blobs,
-                     struct ed_err *err)
+		     struct ed_err *err)
 {
 	struct path_map trees = { 0 };
 	struct ed_buf prefix = ED_BUF_INIT;
@@ -133,12 +133,12 @@ static int map_paths(git_repository *repo, struct path_map *blobs,
 
 		if (git_commit_lookup(&c, repo, &id) < 0) {
 			rc = ed_err_git(err, "cannot read commit %s",
-			                git_oid_tostr_s(&id));
+					git_oid_tostr_s(&id));
 			break;
 		}
 		ed_buf_reset(&prefix);
 		rc = walk_tree(repo, blobs, &trees, git_commit_tree_id(c),
-		               &prefix, err);
+			       &prefix, err);
 		git_commit_free(c);
 	}
 out:
@@ -160,7 +160,7 @@ struct audit_ctx {
 };
 
 static void add_hits(struct audit_ctx *a, const char *where, const git_oid *id,
-                     const char *data, size_t len)
+		     const char *data, size_t len)
 {
 	size_t i, line = 1, pos = 0;
 
@@ -207,7 +207,7 @@ static int audit_object(const git_oid *id, void *payload)
 
 	if (git_odb_read(&o, a->odb, id) < 0) {
 		a->rc = ed_err_git(a->err, "cannot read object %s",
-		                   git_oid_tostr_s(id));
+				   git_oid_tostr_s(id));
 		return -1;
 	}
 	a->out->objects++;
@@ -216,7 +216,7 @@ static int audit_object(const git_oid *id, void *payload)
 	switch (git_odb_object_type(o)) {
 	case GIT_OBJECT_BLOB: {
 		const struct path_slot *s =
-		        a->paths->cap ? map_slot(a->paths, id) : NULL;
+			a->paths->cap ? map_slot(a->paths, id) : NULL;
 
 		a->out->blobs++;
 		a->out->bytes += len;
@@ -224,7 +224,7 @@ static int audit_object(const git_oid *id, void *payload)
 			ed_buf_adds(&where, s->path);
 		else
 			ed_buf_addf(&where, "(unreachable blob %.12s)",
-			            git_oid_tostr_s(id));
+				    git_oid_tostr_s(id));
 		if (!plain_content(a->plain, where.ptr))
 			add_hits(a, where.ptr, id, data, len);
 		break;
@@ -233,8 +233,9 @@ static int audit_object(const git_oid *id, void *payload)
 	case GIT_OBJECT_TAG:
 		/* the message and trailers; the header holds only ids and names */
 		ed_buf_addf(&where, "(%s %.12s)",
-		            git_odb_object_type(o) == GIT_OBJECT_TAG ? "tag" : "commit",
-		            git_oid_tostr_s(id));
+			    git_odb_object_type(o) == GIT_OBJECT_TAG ? "tag" :
+								       "commit",
+			    git_oid_tostr_s(id));
 		add_hits(a, where.ptr, id, data, len);
 		break;
 	default:
@@ -256,8 +257,8 @@ static int cmp_audit_hit(const void *x, const void *y)
 }
 
 int ed_audit_repo(struct ed_audit *out, const char *path,
-                  const struct ed_secret_finder *f,
-                  const struct ed_strvec *plain, struct ed_err *err)
+		  const struct ed_secret_finder *f,
+		  const struct ed_strvec *plain, struct ed_err *err)
 {
 	git_repository *repo = NULL;
 	struct path_map blobs = { 0 };
@@ -266,9 +267,9 @@ int ed_audit_repo(struct ed_audit *out, const char *path,
 
 	memset(&a, 0, sizeof(a));
 	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
-	                            NULL) < 0)
+				    NULL) < 0)
 		return ed_err_set(err, ED_ENOTFOUND, "%s: not a git repository",
-		                  path);
+				  path);
 	rc = map_paths(repo, &blobs, err);
 	if (rc < 0)
 		goto out;

@@ -14,8 +14,8 @@
 #include "core/strvec.h"
 
 struct ed_audit_hit {
-	char *where;      /* "PATH" or "(unreachable blob ID)" or "(commit ID)" */
-	size_t line;      /* 1-based line of the hit in that object */
+	char *where; /* "PATH" or "(unreachable blob ID)" or "(commit ID)" */
+	size_t line; /* 1-based line of the hit in that object */
 	const char *rule; /* the detector, static */
 	char oid[41];
 };

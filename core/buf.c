@@ -164,8 +164,7 @@ int ed_buf_read_from(struct ed_buf *b, ed_buf_reader *rd, void *ctx,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return ed_err_errno(err, ED_EIO, errno, "%s: read",
-					    name);
+			return ed_err_errno(err, ED_EIO, errno, "%s: read", name);
 		}
 		if (n == 0)
 			break;
@@ -180,8 +179,8 @@ static ssize_t read_fd(void *ctx, void *buf, size_t len)
 	return read(*(const int *)ctx, buf, len);
 }
 
-int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
-		   size_t max_bytes, struct ed_err *err)
+int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name, size_t max_bytes,
+		   struct ed_err *err)
 {
 	return ed_buf_read_from(b, read_fd, &fd, name, max_bytes, err);
 }

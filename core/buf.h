@@ -18,7 +18,10 @@ struct ed_buf {
 };
 
 extern char ed_buf_empty[];
-#define ED_BUF_INIT { ed_buf_empty, 0, 0 }
+#define ED_BUF_INIT  \
+ {                   \
+  ed_buf_empty, 0, 0 \
+ }
 
 void ed_buf_init(struct ed_buf *b);
 /* Free the storage; b may be initialised or used again afterwards. */
@@ -47,8 +50,8 @@ char *ed_buf_detach(struct ed_buf *b, size_t *len_out);
 int ed_buf_read_file(struct ed_buf *b, const char *path, size_t max_bytes,
 		     struct ed_err *err);
 /* Same, from an fd already open (not closed here); name is for messages. */
-int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name,
-		   size_t max_bytes, struct ed_err *err);
+int ed_buf_read_fd(struct ed_buf *b, int fd, const char *name, size_t max_bytes,
+		   struct ed_err *err);
 /*
  * Same, from any reader behaving as read(2) on ctx: bytes read, 0 at the
  * end, -1 with errno set (EINTR is retried).

@@ -11,7 +11,13 @@ struct ed_err {
 	char msg[512]; /* one diagnostic line; truncated with "..." */
 };
 
-#define ED_ERR_INIT { 0, { 0 } }
+#define ED_ERR_INIT \
+ {                  \
+  0,                \
+  {                 \
+   0                \
+  }                 \
+ }
 
 enum {
 	ED_OK = 0,

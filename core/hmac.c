@@ -83,8 +83,7 @@ static int init_ctx(struct ed_hmac *k, struct ed_err *err)
 	return 0;
 }
 
-int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k,
-		struct ed_err *err)
+int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k, struct ed_err *err)
 {
 	struct ed_hmac *d = ed_xcalloc(1, sizeof(*d));
 	int rc;
@@ -126,7 +125,8 @@ int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err)
 	}
 	k = ed_xcalloc(1, sizeof(*k));
 	for (i = 0; i < ED_KEY_BYTES; i++) {
-		int hi = ed_hexval(b.ptr[2 * i]), lo = ed_hexval(b.ptr[2 * i + 1]);
+		int hi = ed_hexval(b.ptr[2 * i]),
+		    lo = ed_hexval(b.ptr[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			rc = ed_err_set(err, ED_EKEY,
@@ -237,8 +237,8 @@ void ed_hmac_content_token(struct ed_hmac *k, struct ed_buf *out,
 	digest_token(k, out, md);
 }
 
-int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
-			 const char *hex, size_t len)
+int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out, const char *hex,
+			 size_t len)
 {
 	unsigned char md[32];
 	size_t i;

@@ -23,8 +23,7 @@ int ed_hmac_load(struct ed_hmac **out, const char *path, struct ed_err *err);
 void ed_hmac_free(struct ed_hmac *k);
 /* A second handle on the same key, for another thread (the MAC context is
  * not shareable). The caller frees *out. */
-int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k,
-		struct ed_err *err);
+int ed_hmac_dup(struct ed_hmac **out, const struct ed_hmac *k, struct ed_err *err);
 /* Append "hmac:<64 hex>" for data to out. */
 void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
 		   size_t len);
@@ -37,8 +36,8 @@ void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
 void ed_hmac_content_token(struct ed_hmac *k, struct ed_buf *out,
 			   const void *data, size_t len);
 /* The same token from hex[0..len), a SHA-256 in hex; -1 if malformed. */
-int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out,
-			 const char *hex, size_t len);
+int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out, const char *hex,
+			 size_t len);
 /* 64 hex digits identifying the key without revealing it. */
 void ed_hmac_fingerprint(struct ed_hmac *k, char out[65]);
 

@@ -26,8 +26,8 @@
 /* What the .idx needs of one object. */
 struct pack_entry {
 	git_oid id;
-	uint32_t crc;  /* zlib crc32 of the whole record: header + deflate */
-	uint64_t off;  /* of the record, from the start of the pack file */
+	uint32_t crc; /* zlib crc32 of the whole record: header + deflate */
+	uint64_t off; /* of the record, from the start of the pack file */
 };
 
 struct loose_obj {
@@ -37,8 +37,8 @@ struct loose_obj {
 };
 
 struct pack_batch {
-	struct ed_buf body;   /* object records, without header and trailer */
-	git_oid *set;         /* open addressing; zero id = empty slot */
+	struct ed_buf body; /* object records, without header and trailer */
+	git_oid *set;       /* open addressing; zero id = empty slot */
 	size_t set_cap, count;
 	struct pack_entry *ents; /* count of them, in pack order */
 	size_t ents_alloc;
@@ -212,7 +212,8 @@ static int write_loose(struct pack_batch *pb, git_odb *odb,
 		git_oid id;
 
 		if (git_odb_write(&id, odb, lo->data, lo->len, lo->type) < 0)
-			return ed_err_git(err, "%s: cannot write object", objects_dir);
+			return ed_err_git(err, "%s: cannot write object",
+					  objects_dir);
 	}
 	return 0;
 }
@@ -285,8 +286,7 @@ static int sha1_of(EVP_MD_CTX *md, unsigned char out[20], const void *a,
 static void build_idx(struct ed_buf *idx, struct pack_entry *ents, size_t n,
 		      const unsigned char pack_sum[20])
 {
-	static const unsigned char magic[8] = { 0xff, 't', 'O', 'c',
-						0, 0, 0, 2 };
+	static const unsigned char magic[8] = { 0xff, 't', 'O', 'c', 0, 0, 0, 2 };
 	uint32_t fan[256] = { 0 };
 	unsigned char b[8];
 	uint32_t nlarge = 0;
@@ -376,8 +376,7 @@ static int create_tmp(int *out, struct ed_buf *path, const char *dir,
 		ed_buf_addf(path, "%s/%s", dir, prefix);
 		for (i = 0; i < sizeof(rnd); i++)
 			ed_buf_addch(path, chars[rnd[i] % (sizeof(chars) - 1)]);
-		fd = open(path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			  0444);
+		fd = open(path->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 		if (fd < 0 && errno != EEXIST) {
 			rc = ed_err_errno(err, ED_EIO, errno, "%s", path->ptr);
 			goto out;
@@ -434,8 +433,7 @@ static int write_durably(int *made, const char *dir, mode_t dir_mode,
 	for (i = 0; i < npc; i++) {
 		if (write_all(fd, pc[i].p, pc[i].len) < 0) {
 			/* name the file being made: tmp is gone after this */
-			rc = ed_err_errno(err, ED_EIO, errno, "%s: write",
-					  final);
+			rc = ed_err_errno(err, ED_EIO, errno, "%s: write", final);
 			goto out;
 		}
 	}
@@ -475,9 +473,8 @@ static int exists(const char *path, struct ed_err *err)
 	return ed_err_errno(err, ED_EIO, errno, "%s", path);
 }
 
-int pack_batch_write(struct pack_batch *pb, git_odb *odb,
-		     const char *objects_dir, struct ed_buf *idx_out,
-		     struct ed_err *err)
+int pack_batch_write(struct pack_batch *pb, git_odb *odb, const char *objects_dir,
+		     struct ed_buf *idx_out, struct ed_err *err)
 {
 	unsigned char head[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
 	unsigned char pack_sum[20], idx_sum[20];

@@ -51,8 +51,7 @@ size_t pack_batch_packed_size(const struct pack_batch *pb);
  * idx_out is not NULL it gets the path of the .idx (which may have existed
  * already: the same name means the same content).
  */
-int pack_batch_write(struct pack_batch *pb, git_odb *odb,
-		     const char *objects_dir, struct ed_buf *idx_out,
-		     struct ed_err *err);
+int pack_batch_write(struct pack_batch *pb, git_odb *odb, const char *objects_dir,
+		     struct ed_buf *idx_out, struct ed_err *err);
 
 #endif

@@ -48,14 +48,18 @@ static size_t token_prefix(struct line_ctx *l, size_t i)
 		const char *prefix;
 		size_t min_rest;
 	} prefixes[] = {
-		{ "ghp_", 30 },  { "gho_", 30 },  { "ghu_", 30 },
-		{ "ghs_", 30 },  { "ghr_", 30 },  { "github_pat_", 30 },
-		{ "glpat-", 16 }, { "xoxb-", 16 }, { "xoxp-", 16 },
-		{ "xoxa-", 16 }, { "xoxr-", 16 }, { "xoxs-", 16 },
-		{ "sk_live_", 16 }, { "rk_live_", 16 }, { "sk_test_", 16 },
-		{ "AKIA", 16 },  { "ASIA", 16 },  { "AIza", 30 },
-		{ "SG.", 30 },   { "npm_", 30 },  { "hf_", 30 },
-		{ "pypi-", 30 }, { "dop_v1_", 30 }, { "shpat_", 20 },
+		{ "ghp_", 30 },         { "gho_", 30 },
+		{ "ghu_", 30 },         { "ghs_", 30 },
+		{ "ghr_", 30 },         { "github_pat_", 30 },
+		{ "glpat-", 16 },       { "xoxb-", 16 },
+		{ "xoxp-", 16 },        { "xoxa-", 16 },
+		{ "xoxr-", 16 },        { "xoxs-", 16 },
+		{ "sk_live_", 16 },     { "rk_live_", 16 },
+		{ "sk_test_", 16 },     { "AKIA", 16 },
+		{ "ASIA", 16 },         { "AIza", 30 },
+		{ "SG.", 30 },          { "npm_", 30 },
+		{ "hf_", 30 },          { "pypi-", 30 },
+		{ "dop_v1_", 30 },      { "shpat_", 20 },
 		{ "grub.pbkdf2.", 30 },
 	};
 	size_t k, n, e;
@@ -98,7 +102,7 @@ static size_t jwt_at(struct line_ctx *l, size_t i)
 	while (parts < 3) {
 		s = j;
 		while (j < l->le && (is_alnum((unsigned char)l->buf[j]) ||
-		                     l->buf[j] == '_' || l->buf[j] == '-'))
+				     l->buf[j] == '_' || l->buf[j] == '-'))
 			j++;
 		if (j - s < (parts < 2 ? 10u : 0u))
 			return i;
@@ -121,8 +125,8 @@ static size_t crypt_at(struct line_ctx *l, size_t i)
 
 	if (b[i] == '$') {
 		while (j < l->le && j - i <= 17 &&
-		       (is_lower((unsigned char)b[j]) || is_digit((unsigned char)b[j]) ||
-		        b[j] == '-'))
+		       (is_lower((unsigned char)b[j]) ||
+			is_digit((unsigned char)b[j]) || b[j] == '-'))
 			j++;
 		if (j == i + 1 || j >= l->le || b[j] != '$')
 			return i;
@@ -131,8 +135,8 @@ static size_t crypt_at(struct line_ctx *l, size_t i)
 		if (j >= l->le || !is_upper((unsigned char)b[j]))
 			return i;
 		while (j < l->le && j - i <= 22 &&
-		       (is_upper((unsigned char)b[j]) || is_digit((unsigned char)b[j]) ||
-		        b[j] == '-'))
+		       (is_upper((unsigned char)b[j]) ||
+			is_digit((unsigned char)b[j]) || b[j] == '-'))
 			j++;
 		if (j - i < 3 || j >= l->le || b[j] != '}')
 			return i;
@@ -140,8 +144,8 @@ static size_t crypt_at(struct line_ctx *l, size_t i)
 		return i;
 	}
 	e = j + 1;
-	while (e < l->le && (is_alnum((unsigned char)b[e]) ||
-	                     strchr("./$=,+-", b[e])))
+	while (e < l->le &&
+	       (is_alnum((unsigned char)b[e]) || strchr("./$=,+-", b[e])))
 		e++;
 	if (e - j - 1 < 8)
 		return i;
@@ -177,8 +181,9 @@ static void url_userinfo(struct line_ctx *l, size_t at)
 	for (j = u; j < l->le; j++) {
 		char c = b[j];
 
-		if (c == '/' || c == '?' || c == '#' || is_space((unsigned char)c) ||
-		    is_quote((unsigned char)c) || c == '<' || c == '>')
+		if (c == '/' || c == '?' || c == '#' ||
+		    is_space((unsigned char)c) || is_quote((unsigned char)c) ||
+		    c == '<' || c == '>')
 			break;
 		if (c == '@')
 			last_at = j;
@@ -201,9 +206,9 @@ static void authorization(struct line_ctx *l, const char *at)
 {
 	size_t i = (size_t)(at - l->buf) + strlen("authorization"), s, e;
 
-	static const char *const schemes[] = { "basic", "bearer", "token",
-		                               "digest", "negotiate", "ntlm",
-		                               "apikey", "key", "sso-key" };
+	static const char *const schemes[] = { "basic",  "bearer",    "token",
+					       "digest", "negotiate", "ntlm",
+					       "apikey", "key",       "sso-key" };
 	int sep = 0, scheme = 0;
 	size_t k;
 
@@ -244,8 +249,8 @@ static void command_line(struct line_ctx *l)
 		const char *program, *option;
 		int attached;
 	} opts[] = {
-		{ "mysql", "-p", 1 },    { "sshpass", "-p", 0 },
-		{ "redis-cli", "-a", 0 }, { "ldapsearch", "-w", 0 },
+		{ "mysql", "-p", 1 },      { "sshpass", "-p", 0 },
+		{ "redis-cli", "-a", 0 },  { "ldapsearch", "-w", 0 },
 		{ "ldapmodify", "-w", 0 }, { "ldapadd", "-w", 0 },
 		{ "ldapdelete", "-w", 0 }, { "mosquitto_", "-P", 0 },
 	};
@@ -255,16 +260,20 @@ static void command_line(struct line_ctx *l)
 	for (i = l->ls; i + 2 < l->le; i++) {
 		size_t s, e;
 
-		if (b[i] != '-' || (i > l->ls && !is_space((unsigned char)b[i - 1])))
+		if (b[i] != '-' ||
+		    (i > l->ls && !is_space((unsigned char)b[i - 1])))
 			continue;
 		/* -u USER:PASS, --user USER:PASS, -U USER%PASS */
-		if ((b[i + 1] == 'u' || b[i + 1] == 'U') && is_space((unsigned char)b[i + 2]))
+		if ((b[i + 1] == 'u' || b[i + 1] == 'U') &&
+		    is_space((unsigned char)b[i + 2]))
 			s = i + 2;
 		else if (ed_secret_has_prefix_ci(b + i, b + l->le, "--user") &&
-		         i + 6 < l->le && (is_space((unsigned char)b[i + 6]) || b[i + 6] == '='))
+			 i + 6 < l->le &&
+			 (is_space((unsigned char)b[i + 6]) || b[i + 6] == '='))
 			s = i + 7;
 		else if (ed_secret_has_prefix_ci(b + i, b + l->le, "--proxy-user") &&
-		         i + 12 < l->le && (is_space((unsigned char)b[i + 12]) || b[i + 12] == '='))
+			 i + 12 < l->le &&
+			 (is_space((unsigned char)b[i + 12]) || b[i + 12] == '='))
 			s = i + 13;
 		else
 			s = 0;
@@ -277,7 +286,8 @@ static void command_line(struct line_ctx *l)
 			if (q)
 				s++;
 			for (k = s; k < e; k++)
-				if (b[k] == ':' || (b[i + 1] == 'U' && b[k] == '%')) {
+				if (b[k] == ':' ||
+				    (b[i + 1] == 'U' && b[k] == '%')) {
 					take_value(l, k + 1, e, "command-line");
 					break;
 				}
@@ -291,13 +301,15 @@ static void command_line(struct line_ctx *l)
 
 			if (b[i + 1] != opts[k].option[1])
 				continue;
-			prog = ed_secret_find_ci(b + l->ls, b + i, opts[k].program);
+			prog = ed_secret_find_ci(b + l->ls, b + i,
+						 opts[k].program);
 			if (!prog)
 				continue;
-			if (opts[k].attached && !is_space((unsigned char)b[i + 2]) &&
-			    b[i + 2] != '-')
+			if (opts[k].attached &&
+			    !is_space((unsigned char)b[i + 2]) && b[i + 2] != '-')
 				take_word(l, i + 2, "command-line");
-			else if (!opts[k].attached && is_space((unsigned char)b[i + 2]))
+			else if (!opts[k].attached &&
+				 is_space((unsigned char)b[i + 2]))
 				take_word(l, i + 2, "command-line");
 			break;
 		}
@@ -307,13 +319,14 @@ static void command_line(struct line_ctx *l)
 /* ipsec.secrets(5): [selectors] : PSK|EAP|XAUTH|NTLM|PIN "secret" */
 static void ipsec_line(struct line_ctx *l)
 {
-	static const char *const kinds[] = { "PSK", "EAP", "XAUTH", "NTLM",
-		                             "PIN", "BIG5" };
+	static const char *const kinds[] = { "PSK",  "EAP", "XAUTH",
+					     "NTLM", "PIN", "BIG5" };
 	const char *b = l->buf;
 	size_t i, k;
 
 	for (i = l->ls; i < l->le; i++) {
-		if (b[i] != ':' || (i + 1 < l->le && !is_space((unsigned char)b[i + 1])))
+		if (b[i] != ':' ||
+		    (i + 1 < l->le && !is_space((unsigned char)b[i + 1])))
 			continue;
 		i = skip_space(l, i + 1);
 		for (k = 0; k < ED_ARRAY_SIZE(kinds); k++) {
@@ -324,7 +337,8 @@ static void ipsec_line(struct line_ctx *l)
 				size_t v = skip_space(l, i + n);
 
 				if (v < l->le && is_quote((unsigned char)b[v]))
-					take_value(l, v + 1, quote_end(l, v), "ipsec");
+					take_value(l, v + 1, quote_end(l, v),
+						   "ipsec");
 				else
 					take_value(l, v, word_end(l, v), "ipsec");
 				return;
@@ -350,7 +364,7 @@ static int has_word(const struct line_ctx *l, const char *word)
 static void password_word(struct line_ctx *l)
 {
 	static const char *const words[] = { "password", "passwd", "pass",
-		                             "insecure-password" };
+					     "insecure-password" };
 	const char *b = l->buf;
 	size_t i, k;
 	int netrc;
@@ -358,14 +372,15 @@ static void password_word(struct line_ctx *l)
 	if (l->comment)
 		return;
 	netrc = has_word(l, "login") || has_word(l, "machine") ||
-	        has_word(l, "default");
+		has_word(l, "default");
 	for (i = l->first + 1; i < l->le; i++) {
 		if (!is_space((unsigned char)b[i - 1]))
 			continue;
 		for (k = 0; k < ED_ARRAY_SIZE(words); k++) {
 			size_t n = strlen(words[k]), v;
 
-			if (i + n >= l->le || !ed_secret_has_prefix_ci(b + i, b + l->le, words[k]) ||
+			if (i + n >= l->le ||
+			    !ed_secret_has_prefix_ci(b + i, b + l->le, words[k]) ||
 			    !is_space((unsigned char)b[i + n]))
 				continue;
 			v = skip_space(l, i + n);
@@ -376,13 +391,13 @@ static void password_word(struct line_ctx *l)
 	}
 }
 
-
 size_t ed_secret_token_at(struct line_ctx *l, size_t i)
 {
 	size_t next;
 
 	/* envdrift's own token, in a stored copy read back (audit-secrets) */
-	if (l->buf[i] == 'h' && i + 69 <= l->le && !memcmp(l->buf + i, "hmac:", 5) &&
+	if (l->buf[i] == 'h' && i + 69 <= l->le &&
+	    !memcmp(l->buf + i, "hmac:", 5) &&
 	    ed_secret_all_hex(l->buf + i + 5, 64) &&
 	    (i + 69 == l->le || !is_hex((unsigned char)l->buf[i + 69])))
 		return i + 69;
@@ -397,7 +412,7 @@ size_t ed_secret_token_at(struct line_ctx *l, size_t i)
 
 /* The word after the first one equal to word (any case), from i. */
 static int after_word(const struct line_ctx *l, size_t i, const char *word,
-                      size_t *s, size_t *e)
+		      size_t *s, size_t *e)
 {
 	while (nth_word(l, i, 0, s, e)) {
 		i = *e;
@@ -409,9 +424,14 @@ static int after_word(const struct line_ctx *l, size_t i, const char *word,
 
 /* Commands that set a named value: "SetEnv DB_PASSWORD x" and friends. */
 static const char *const setters[] = {
-	"setenv", "fastcgi_param", "uwsgi_param", "scgi_param", "env", "set",
-	"passenv", "proxy_set_header", "add_header", "grpc_set_header",
-	"requestheader", "header", "export", "declare", "readonly", "local",
+	"setenv",        "fastcgi_param",
+	"uwsgi_param",   "scgi_param",
+	"env",           "set",
+	"passenv",       "proxy_set_header",
+	"add_header",    "grpc_set_header",
+	"requestheader", "header",
+	"export",        "declare",
+	"readonly",      "local",
 	"define",
 };
 
@@ -423,9 +443,9 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 
 	/* the first letters of every name below: most lines stop here */
 	static const unsigned char first[256] = {
-		['c'] = 1, ['u'] = 1, ['m'] = 1, ['s'] = 1, ['p'] = 1, ['f'] = 1,
-		['e'] = 1, ['a'] = 1, ['g'] = 1, ['r'] = 1, ['h'] = 1, ['d'] = 1,
-		['l'] = 1,
+		['c'] = 1, ['u'] = 1, ['m'] = 1, ['s'] = 1, ['p'] = 1,
+		['f'] = 1, ['e'] = 1, ['a'] = 1, ['g'] = 1, ['r'] = 1,
+		['h'] = 1, ['d'] = 1, ['l'] = 1,
 	};
 
 	/*
@@ -441,7 +461,8 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 		for (i = ke; nth_word(l, i, 0, &s, &e); i = e) {
 			if (b[s] == '>' && e > s + 1)
 				take_value(l, s + 1, e, "daemon");
-			else if (b[s] == '#' && e - s == 65 && ed_secret_all_hex(b + s + 1, 64))
+			else if (b[s] == '#' && e - s == 65 &&
+				 ed_secret_all_hex(b + s + 1, 64))
 				ed_secret_add_hit(l->hits, s + 1, e, "crypt-hash");
 		}
 		/* haproxy userlist: "user NAME insecure-password X" */
@@ -452,7 +473,8 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 	}
 	/* redis sentinel: "sentinel auth-pass MASTER X", "sentinel sentinel-pass X" */
 	if (ed_secret_eq_ci(k, n, "sentinel")) {
-		if (nth_word(l, ke, 0, &s, &e) && ed_secret_eq_ci(b + s, e - s, "auth-pass") &&
+		if (nth_word(l, ke, 0, &s, &e) &&
+		    ed_secret_eq_ci(b + s, e - s, "auth-pass") &&
 		    nth_word(l, e, 1, &s, &e))
 			take_word(l, s, "daemon");
 		else if (after_word(l, ke, "sentinel-pass", &s, &e))
@@ -490,7 +512,8 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 		return 1;
 	}
 	/* GRUB: "password_pbkdf2 USER HASH", "password USER PLAIN" */
-	if (ed_secret_eq_ci(k, n, "password_pbkdf2") && nth_word(l, ke, 1, &s, &e)) {
+	if (ed_secret_eq_ci(k, n, "password_pbkdf2") &&
+	    nth_word(l, ke, 1, &s, &e)) {
 		take_value(l, s, e, "crypt-hash");
 		return 1;
 	}
@@ -502,13 +525,15 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 		size_t ns = s, ne = e;
 
 		/* RequestHeader set NAME VALUE */
-		if (ed_secret_eq_ci(b + s, e - s, "set") || ed_secret_eq_ci(b + s, e - s, "add") ||
+		if (ed_secret_eq_ci(b + s, e - s, "set") ||
+		    ed_secret_eq_ci(b + s, e - s, "add") ||
 		    ed_secret_eq_ci(b + s, e - s, "append"))
 			if (!nth_word(l, e, 0, &ns, &ne))
 				return 1;
 		if (is_quote((unsigned char)b[ns]))
 			ns++;
-		while (ne > ns && (is_quote((unsigned char)b[ne - 1]) || b[ne - 1] == ':'))
+		while (ne > ns &&
+		       (is_quote((unsigned char)b[ne - 1]) || b[ne - 1] == ':'))
 			ne--;
 		if (ed_secret_key_names_secret(b + ns, ne - ns) &&
 		    nth_word(l, ne, 0, &s, &e)) {
@@ -527,7 +552,8 @@ int ed_secret_positional(struct line_ctx *l, size_t ks, size_t ke)
 /* SQL: CREATE USER ... IDENTIFIED BY 'x' (MySQL), ... PASSWORD 'x' (PostgreSQL) */
 static void sql_identified(struct line_ctx *l)
 {
-	const char *b = l->buf, *at = ed_secret_find_ci(b + l->ls, b + l->le, "identified");
+	const char *b = l->buf,
+		   *at = ed_secret_find_ci(b + l->ls, b + l->le, "identified");
 	size_t s, e;
 
 	if (at && after_word(l, (size_t)(at - b), "by", &s, &e) &&
@@ -539,9 +565,9 @@ static void sql_identified(struct line_ctx *l)
 static void webhook(struct line_ctx *l)
 {
 	static const char *const hooks[] = { "hooks.slack.com/services/",
-		                             "discord.com/api/webhooks/",
-		                             "discordapp.com/api/webhooks/",
-		                             "webhook.office.com/webhookb2/" };
+					     "discord.com/api/webhooks/",
+					     "discordapp.com/api/webhooks/",
+					     "webhook.office.com/webhookb2/" };
 	const char *b = l->buf, *at;
 	size_t k, s, e;
 
@@ -551,7 +577,8 @@ static void webhook(struct line_ctx *l)
 			continue;
 		s = (size_t)(at - b) + strlen(hooks[k]);
 		for (e = s; e < l->le && !is_space((unsigned char)b[e]) &&
-		            !is_quote((unsigned char)b[e]); e++)
+			    !is_quote((unsigned char)b[e]);
+		     e++)
 			;
 		take_value(l, s, e, "token");
 	}

@@ -79,7 +79,10 @@ struct word {
 	const char *s;
 	size_t n;
 };
-#define W(s) { s, sizeof(s) - 1 }
+#define W(s)       \
+ {                 \
+  s, sizeof(s) - 1 \
+ }
 
 /* Case-blind tests on bounded spans; word and needle are lowercase. */
 int ed_secret_has_prefix_ci(const char *p, const char *end, const char *pre);
@@ -88,7 +91,7 @@ const char *ed_secret_find_ci(const char *p, const char *end, const char *needle
 
 /* Record bytes [start, end) as a secret found by rule (nothing if empty). */
 static inline void ed_secret_add_hit(struct ed_secret_hits *h, size_t start,
-                                     size_t end, const char *rule)
+				     size_t end, const char *rule)
 {
 	if (end <= start)
 		return;
@@ -117,18 +120,18 @@ int ed_secret_all_hex(const char *v, size_t n);
 int ed_secret_comment_plain(const char *v, size_t n);
 
 struct line_ctx {
-	const char *buf;  /* the whole buffer: hits are offsets into it */
-	size_t ls, le;    /* the line, without its '\n' or a final '\r' */
-	size_t first;     /* where the first key may start */
-	int comment;      /* the line is commented out */
-	unsigned seen;    /* enum line_seen */
-	unsigned flags;   /* enum buffer_flags: what the whole buffer is */
+	const char *buf; /* the whole buffer: hits are offsets into it */
+	size_t ls, le;   /* the line, without its '\n' or a final '\r' */
+	size_t first;    /* where the first key may start */
+	int comment;     /* the line is commented out */
+	unsigned seen;   /* enum line_seen */
+	unsigned flags;  /* enum buffer_flags: what the whole buffer is */
 	struct ed_secret_hits *hits;
 };
 
 /* What the whole buffer is, found once per buffer (core/secrets.c). */
 enum buffer_flags {
-	LINE_JWK = 1 << 0,  /* a JSON Web Key ("kty"): "d", "p", ... are private */
+	LINE_JWK = 1 << 0, /* a JSON Web Key ("kty"): "d", "p", ... are private */
 	LINE_JAAS = 1 << 1, /* a JAAS config (LoginModule): user_NAME= are passwords */
 };
 
@@ -139,19 +142,18 @@ int ed_secret_user_pass_key(const char *key, size_t len);
 
 /* What one pass over a line saw, so detectors run only where they can hit. */
 enum line_seen {
-	SEEN_COLON = 1 << 0,   /* ':' */
-	SEEN_OPTION = 1 << 1,  /* " -" */
-	SEEN_URL = 1 << 2,     /* "://" */
-	SEEN_Z = 1 << 3,       /* 'z' or 'Z', as in "authorization" */
-	SEEN_PASS = 1 << 4,    /* "pass" in any case */
+	SEEN_COLON = 1 << 0,  /* ':' */
+	SEEN_OPTION = 1 << 1, /* " -" */
+	SEEN_URL = 1 << 2,    /* "://" */
+	SEEN_Z = 1 << 3,      /* 'z' or 'Z', as in "authorization" */
+	SEEN_PASS = 1 << 4,   /* "pass" in any case */
 };
 
 /*
  * The end of the line starting at pos (its '\n', or len), with what the
  * line holds in *seen (enum line_seen): one pass finds both.
  */
-size_t ed_secret_line_end(const char *buf, size_t pos, size_t len,
-                          unsigned *seen);
+size_t ed_secret_line_end(const char *buf, size_t pos, size_t len, unsigned *seen);
 
 /* ---- reading one line (struct line_ctx) ---- */
 
@@ -182,7 +184,7 @@ static inline size_t quote_end(const struct line_ctx *l, size_t q)
 
 /* Add [vs, ve) as a hit unless its text is plainly not a secret. */
 static inline void take_value(struct line_ctx *l, size_t vs, size_t ve,
-                       const char *rule)
+			      const char *rule)
 {
 	if (ve > vs && !ed_secret_value_is_plain(l->buf + vs, ve - vs) &&
 	    !(l->comment && ed_secret_comment_plain(l->buf + vs, ve - vs)))
@@ -217,7 +219,7 @@ static inline size_t take_word(struct line_ctx *l, size_t i, const char *rule)
 
 /* Word n (0-based) of the line from i, as [*s, *e); 0 if absent. */
 static inline int nth_word(const struct line_ctx *l, size_t i, unsigned n,
-                    size_t *s, size_t *e)
+			   size_t *s, size_t *e)
 {
 	for (;;) {
 		i = skip_space(l, i);
@@ -241,9 +243,9 @@ static inline size_t prev_nonspace(const struct line_ctx *l, size_t i)
 /* The longest run of token characters from i. */
 static inline size_t token_end(const struct line_ctx *l, size_t i)
 {
-	while (i < l->le && (is_alnum((unsigned char)l->buf[i]) ||
-	                     l->buf[i] == '_' || l->buf[i] == '-' ||
-	                     l->buf[i] == '.'))
+	while (i < l->le &&
+	       (is_alnum((unsigned char)l->buf[i]) || l->buf[i] == '_' ||
+		l->buf[i] == '-' || l->buf[i] == '.'))
 		i++;
 	return i;
 }

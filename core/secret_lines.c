@@ -10,7 +10,6 @@
 
 #include "core/alloc.h"
 
-
 /* The key-looking word at i, if it is followed by '=' or ':'. */
 static int pair_follows(const struct line_ctx *l, size_t i)
 {
@@ -38,7 +37,7 @@ static int pair_follows(const struct line_ctx *l, size_t i)
  * stops at the closing character.
  */
 static void value_span(const struct line_ctx *l, size_t v, int midline,
-                       char closer, size_t *vs, size_t *ve)
+		       char closer, size_t *vs, size_t *ve)
 {
 	size_t i;
 
@@ -48,7 +47,8 @@ static void value_span(const struct line_ctx *l, size_t v, int midline,
 		const char *e = l->buf + v + 3;
 
 		while (e + 3 <= l->buf + l->le &&
-		       !(e[0] == l->buf[v] && e[1] == l->buf[v] && e[2] == l->buf[v]))
+		       !(e[0] == l->buf[v] && e[1] == l->buf[v] &&
+			 e[2] == l->buf[v]))
 			e++;
 		*vs = v + 3;
 		*ve = e + 3 <= l->buf + l->le ? (size_t)(e - l->buf) : l->le;
@@ -70,12 +70,13 @@ static void value_span(const struct line_ctx *l, size_t v, int midline,
 		if (midline && !is_quote((unsigned char)closer) &&
 		    (is_space((unsigned char)c) || is_quote((unsigned char)c)))
 			break;
-		if ((c == ',' || c == ';' || c == '&' || is_space((unsigned char)c)) &&
+		if ((c == ',' || c == ';' || c == '&' ||
+		     is_space((unsigned char)c)) &&
 		    pair_follows(l, skip_space(l, i + 1)))
 			break;
 	}
 	while (i > v && (is_space((unsigned char)l->buf[i - 1]) ||
-	                 (l->buf[i - 1] == ';' && i - 1 > v)))
+			 (l->buf[i - 1] == ';' && i - 1 > v)))
 		i--;
 	*ve = i;
 }
@@ -94,17 +95,27 @@ static const struct daemon_kw {
 	struct word w;
 	enum daemon_end end;
 } daemon_kws[] = {
-	{ W("requirepass"), WORD }, { W("masterauth"), WORD }, /* redis.conf */
-	{ W("rocommunity"), WORD }, { W("rwcommunity"), WORD }, /* snmpd.conf(5) */
-	{ W("rocommunity6"), WORD }, { W("rwcommunity6"), WORD },
-	{ W("wpa-psk"), EOL }, { W("wpa-password"), EOL },   /* ifupdown wpa */
-	{ W("password"), SOLE }, { W("passwd"), SOLE },      /* msmtp, .netrc */
-	{ W("pass"), SOLE }, { W("secret"), SOLE },
-	{ W("bindpw"), EOL }, { W("rootpw"), WORD },         /* ldap.conf, slapd */
-	{ W("auth_pass"), WORD }, { W("authpass"), WORD },   /* keepalived */
+	{ W("requirepass"), WORD },
+	{ W("masterauth"), WORD }, /* redis.conf */
+	{ W("rocommunity"), WORD },
+	{ W("rwcommunity"), WORD }, /* snmpd.conf(5) */
+	{ W("rocommunity6"), WORD },
+	{ W("rwcommunity6"), WORD },
+	{ W("wpa-psk"), EOL },
+	{ W("wpa-password"), EOL }, /* ifupdown wpa */
+	{ W("password"), SOLE },
+	{ W("passwd"), SOLE }, /* msmtp, .netrc */
+	{ W("pass"), SOLE },
+	{ W("secret"), SOLE },
+	{ W("bindpw"), EOL },
+	{ W("rootpw"), WORD }, /* ldap.conf, slapd */
+	{ W("auth_pass"), WORD },
+	{ W("authpass"), WORD }, /* keepalived */
 	{ W("psk"), SOLE },
-	{ W("wpa_passphrase"), EOL }, { W("sae_password"), EOL }, /* hostapd */
-	{ W("masterpassword"), SOLE }, { W("authtoken"), SOLE },
+	{ W("wpa_passphrase"), EOL },
+	{ W("sae_password"), EOL }, /* hostapd */
+	{ W("masterpassword"), SOLE },
+	{ W("authtoken"), SOLE },
 };
 
 static const struct daemon_kw *daemon_kw(const char *k, size_t n)
@@ -255,7 +266,8 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	if (!sep) {
 		if (!midline && s > ke)
 			daemon_line(l, ks, ke);
-		else if (option && s > ke && ed_secret_key_names_secret(b + ks, ke - ks))
+		else if (option && s > ke &&
+			 ed_secret_key_names_secret(b + ks, ke - ks))
 			return take_word(l, s, "command-line");
 		return ke > i ? ke : i + 1;
 	}
@@ -280,9 +292,10 @@ static size_t key_at(struct line_ctx *l, size_t i)
 		kc = KEY_SECRET; /* JAAS user_NAME="password" */
 	if (kc != KEY_SECRET && memchr(b + vs, ':', ve - vs) &&
 	    ed_secret_user_pass_key(b + ks, ke - ks) &&
-	    (vs > 0 && is_quote((unsigned char)b[vs - 1]) ? 1 :
-	     !ed_secret_eq_ci(b + ks, ke - ks, "user") &&
-	     !ed_secret_eq_ci(b + ks, ke - ks, "auth"))) {
+	    (vs > 0 && is_quote((unsigned char)b[vs - 1]) ?
+		     1 :
+		     !ed_secret_eq_ci(b + ks, ke - ks, "user") &&
+			     !ed_secret_eq_ci(b + ks, ke - ks, "auth"))) {
 		/* login=user:password (squid cache_peer, curlrc "user") */
 		const char *c = memchr(b + vs, ':', ve - vs);
 
@@ -299,8 +312,10 @@ static size_t key_at(struct line_ctx *l, size_t i)
 	if (ke - ks >= 2 && ed_secret_value_looks_random(b + p, ve - p) &&
 	    ed_secret_key_class(b + ks, ke - ks, 1) == KEY_OTHER &&
 	    !ed_secret_value_is_plain(b + vs, ve - vs) &&
-	    !ed_secret_eq_ci(b + ks, ke - ks, "sha256") && !ed_secret_eq_ci(b + ks, ke - ks, "sha1") &&
-	    !ed_secret_eq_ci(b + ks, ke - ks, "sha512") && !ed_secret_eq_ci(b + ks, ke - ks, "md5")) {
+	    !ed_secret_eq_ci(b + ks, ke - ks, "sha256") &&
+	    !ed_secret_eq_ci(b + ks, ke - ks, "sha1") &&
+	    !ed_secret_eq_ci(b + ks, ke - ks, "sha512") &&
+	    !ed_secret_eq_ci(b + ks, ke - ks, "md5")) {
 		ed_secret_add_hit(l->hits, vs, ve, "entropy");
 		return ve;
 	}
@@ -309,14 +324,14 @@ static size_t key_at(struct line_ctx *l, size_t i)
 
 /* Bytes after which a key or a token may start. */
 static const unsigned char delim[256] = {
-	[' '] = 1, ['\t'] = 1, [','] = 1, [';'] = 1, ['{'] = 1, ['('] = 1,
-	['['] = 1, ['&'] = 1, ['?'] = 1, ['"'] = 1, ['\''] = 1, ['='] = 1,
-	['|'] = 1, ['<'] = 1, ['>'] = 1, [':'] = 1, ['@'] = 1,
+	[' '] = 1, ['\t'] = 1, [','] = 1, [';'] = 1, ['{'] = 1,  ['('] = 1,
+	['['] = 1, ['&'] = 1,  ['?'] = 1, ['"'] = 1, ['\''] = 1, ['='] = 1,
+	['|'] = 1, ['<'] = 1,  ['>'] = 1, [':'] = 1, ['@'] = 1,
 };
 
-
 /* 1 if some c in b[0..n) has b[i-1] among prev (blanks, or "ss"/"SS"...). */
-static int byte_after(const char *b, size_t n, char c, int (*ok)(const char *, size_t))
+static int byte_after(const char *b, size_t n, char c,
+		      int (*ok)(const char *, size_t))
 {
 	const char *p = b, *end = b + n;
 
@@ -348,7 +363,7 @@ static int url_at(const char *b, size_t i)
 }
 
 size_t ed_secret_line_end(const char *buf, size_t pos, size_t len,
-                          unsigned *seen_out)
+			  unsigned *seen_out)
 {
 	const char *b = buf + pos, *nl = memchr(b, '\n', len - pos);
 	size_t n = nl ? (size_t)(nl - b) : len - pos;
@@ -379,10 +394,10 @@ void ed_secret_scan_line(struct line_ctx *l)
 	size_t i = skip_space(l, l->ls);
 
 	if (i < l->le && (b[i] == '#' || b[i] == ';' || b[i] == '!' ||
-	                  (b[i] == '/' && i + 1 < l->le && b[i + 1] == '/'))) {
+			  (b[i] == '/' && i + 1 < l->le && b[i + 1] == '/'))) {
 		l->comment = 1;
-		while (i < l->le && (b[i] == '#' || b[i] == ';' || b[i] == '!' ||
-		                     b[i] == '/'))
+		while (i < l->le && (b[i] == '#' || b[i] == ';' ||
+				     b[i] == '!' || b[i] == '/'))
 			i++;
 		i = skip_space(l, i);
 	}
@@ -400,8 +415,8 @@ void ed_secret_scan_line(struct line_ctx *l)
 			continue;
 		}
 		next = ed_secret_token_at(l, i);
-		if (next == i && (is_key_char((unsigned char)b[i]) || b[i] == '$' ||
-		                  is_quote((unsigned char)b[i])))
+		if (next == i && (is_key_char((unsigned char)b[i]) ||
+				  b[i] == '$' || is_quote((unsigned char)b[i])))
 			next = key_at(l, i);
 		i = next > i ? next : i + 1;
 	}

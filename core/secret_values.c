@@ -46,20 +46,25 @@ const char *ed_secret_find_ci(const char *p, const char *end, const char *needle
 
 /* ---- what a key and a value look like ---- */
 
-
 /*
  * Normalised key words: lowercase letters and digits only, so DB_PASSWORD,
  * db-password, dbPassword and "db.password" all read "dbpassword". A key
  * names a secret when it ends in one of these...
  */
 static const struct word secret_suffixes[] = {
-	W("password"), W("passwd"), W("passphrase"), W("secret"), W("token"), W("credential"),
-	W("credentials"), W("apikey"), W("privatekey"), W("secretkey"), W("presharedkey"),
-	W("psk"), W("pwd"), W("authtok"), W("accesskey"), W("authkey"), W("encryptionkey"),
-	W("signingkey"), W("masterkey"), W("hmackey"), W("bindpw"), W("rootpw"), W("authpass"),
-	W("community"), W("secretkeybase"), W("keypassword"), W("storepass"), W("keypass"),
-	W("authtoken"), W("accesstoken"), W("refreshtoken"), W("clientsecret"),
-	W("salt"), W("keydata"), W("appkey"), W("privkey"), W("cookie"),
+	W("password"),      W("passwd"),        W("passphrase"),
+	W("secret"),        W("token"),         W("credential"),
+	W("credentials"),   W("apikey"),        W("privatekey"),
+	W("secretkey"),     W("presharedkey"),  W("psk"),
+	W("pwd"),           W("authtok"),       W("accesskey"),
+	W("authkey"),       W("encryptionkey"), W("signingkey"),
+	W("masterkey"),     W("hmackey"),       W("bindpw"),
+	W("rootpw"),        W("authpass"),      W("community"),
+	W("secretkeybase"), W("keypassword"),   W("storepass"),
+	W("keypass"),       W("authtoken"),     W("accesstoken"),
+	W("refreshtoken"),  W("clientsecret"),  W("salt"),
+	W("keydata"),       W("appkey"),        W("privkey"),
+	W("cookie"),
 };
 /* ... or whose last word is one of these ... */
 static const struct word secret_last_words[] = { W("pass"), W("pw") };
@@ -68,45 +73,77 @@ static const struct word secret_last_words[] = { W("pass"), W("pw") };
  * value is about the secret rather than the secret itself.
  */
 static const struct word secret_infixes[] = {
-	W("password"), W("passwd"), W("passphrase"), W("secret"), W("credential"), W("apikey"),
-	W("privatekey"), W("authtoken"), W("accesstoken"),
+	W("password"),   W("passwd"),     W("passphrase"),
+	W("secret"),     W("credential"), W("apikey"),
+	W("privatekey"), W("authtoken"),  W("accesstoken"),
 };
 static const struct word not_secret_last_words[] = {
-	W("file"), W("files"), W("path"), W("dir"), W("directory"), W("command"), W("cmd"),
-	W("program"), W("min"), W("max"), W("length"), W("len"), W("size"), W("lifetime"), W("ttl"),
-	W("timeout"), W("expiry"), W("expire"), W("expires"), W("expiration"), W("age"), W("days"),
-	W("type"), W("method"), W("methods"), W("mode"), W("policy"), W("hash"), W("hashing"),
-	W("algorithm"), W("algo"), W("scheme"), W("format"), W("enabled"), W("enable"),
-	W("disabled"), W("disable"), W("required"), W("require"), W("prompt"), W("maps"), W("map"),
-	W("url"), W("uri"), W("authentication"), W("chars"), W("rounds"), W("complexity"),
-	W("history"), W("change"), W("reset"), W("field"), W("name"), W("id"), W("env"), W("source"),
-	W("backend"), W("provider"), W("helper"), W("plugin"), W("module"), W("manager"),
-	W("quality"), W("check"), W("warn"), W("warning"), W("encryption"), W("version"),
-	W("count"), W("limit"), W("attempts"), W("retries"), W("retry"), W("interval"), W("delay"),
-	W("cache"), W("db"), W("database"), W("table"), W("query"), W("header"), W("location"),
-	W("ref"), W("store"), W("storage"), W("len"), W("minlen"), W("maxlen"), W("strength"),
-	W("validity"), W("warnage"), W("inactive"), W("cost"), W("level"), W("style"),
-	W("hint"), W("label"), W("server"), W("host"), W("port"), W("user"), W("username"), W("login"),
-	W("list"), W("dn"), W("uid"), W("group"), W("owner"), W("perms"), W("permissions"), W("regex"),
-	W("pattern"), W("class"), W("handler"), W("endpoint"), W("ou"),
-	W("validators"), W("validator"),
+	W("file"),       W("files"),       W("path"),
+	W("dir"),        W("directory"),   W("command"),
+	W("cmd"),        W("program"),     W("min"),
+	W("max"),        W("length"),      W("len"),
+	W("size"),       W("lifetime"),    W("ttl"),
+	W("timeout"),    W("expiry"),      W("expire"),
+	W("expires"),    W("expiration"),  W("age"),
+	W("days"),       W("type"),        W("method"),
+	W("methods"),    W("mode"),        W("policy"),
+	W("hash"),       W("hashing"),     W("algorithm"),
+	W("algo"),       W("scheme"),      W("format"),
+	W("enabled"),    W("enable"),      W("disabled"),
+	W("disable"),    W("required"),    W("require"),
+	W("prompt"),     W("maps"),        W("map"),
+	W("url"),        W("uri"),         W("authentication"),
+	W("chars"),      W("rounds"),      W("complexity"),
+	W("history"),    W("change"),      W("reset"),
+	W("field"),      W("name"),        W("id"),
+	W("env"),        W("source"),      W("backend"),
+	W("provider"),   W("helper"),      W("plugin"),
+	W("module"),     W("manager"),     W("quality"),
+	W("check"),      W("warn"),        W("warning"),
+	W("encryption"), W("version"),     W("count"),
+	W("limit"),      W("attempts"),    W("retries"),
+	W("retry"),      W("interval"),    W("delay"),
+	W("cache"),      W("db"),          W("database"),
+	W("table"),      W("query"),       W("header"),
+	W("location"),   W("ref"),         W("store"),
+	W("storage"),    W("len"),         W("minlen"),
+	W("maxlen"),     W("strength"),    W("validity"),
+	W("warnage"),    W("inactive"),    W("cost"),
+	W("level"),      W("style"),       W("hint"),
+	W("label"),      W("server"),      W("host"),
+	W("port"),       W("user"),        W("username"),
+	W("login"),      W("list"),        W("dn"),
+	W("uid"),        W("group"),       W("owner"),
+	W("perms"),      W("permissions"), W("regex"),
+	W("pattern"),    W("class"),       W("handler"),
+	W("endpoint"),   W("ou"),          W("validators"),
+	W("validator"),
 };
 /* Whole-key endings that name something public about a key or a secret. */
 static const struct word not_secret_suffixes[] = {
-	W("publickey"), W("pubkey"), W("certificate"), W("certificatedata"),
-	W("authoritydata"), W("fingerprint"), W("checksum"), W("thumbprint"),
-	W("uuid"), W("guid"), W("engineid"), W("loadcredential"),
-	W("loadcredentialencrypted"), W("importcredential"),
+	W("publickey"),
+	W("pubkey"),
+	W("certificate"),
+	W("certificatedata"),
+	W("authoritydata"),
+	W("fingerprint"),
+	W("checksum"),
+	W("thumbprint"),
+	W("uuid"),
+	W("guid"),
+	W("engineid"),
+	W("loadcredential"),
+	W("loadcredentialencrypted"),
+	W("importcredential"),
 };
 /* Words ending in "pass" that are not one. */
 static const struct word pass_words[] = {
-	W("bypass"), W("compass"), W("nopass"), W("encompass"), W("overpass"),
-	W("underpass"), W("surpass"), W("trespass"), W("onepass"),
-	W("firstpass"), W("multipass"),
+	W("bypass"),   W("compass"),   W("nopass"),    W("encompass"),
+	W("overpass"), W("underpass"), W("surpass"),   W("trespass"),
+	W("onepass"),  W("firstpass"), W("multipass"),
 };
 
-static int word_in(const char *w, size_t n, const struct word *list,
-                   size_t nr)
+static int word_in(const char *w, size_t n, const struct word *list, size_t nr)
 {
 	size_t i;
 
@@ -145,8 +182,9 @@ static int may_name_secret(const char *norm, size_t n)
 
 		switch (*p) {
 		case 'p': /* pass, pw, psk */
-			if (p[1] == 'w' || (three && ((p[1] == 'a' && p[2] == 's') ||
-			                              (p[1] == 's' && p[2] == 'k'))))
+			if (p[1] == 'w' ||
+			    (three && ((p[1] == 'a' && p[2] == 's') ||
+				       (p[1] == 's' && p[2] == 'k'))))
 				return 1;
 			break;
 		case 's': /* secret */
@@ -159,7 +197,7 @@ static int may_name_secret(const char *norm, size_t n)
 			break;
 		case 'c': /* credential, community */
 			if (three && ((p[1] == 'r' && p[2] == 'e') ||
-			              (p[1] == 'o' && p[2] == 'm')))
+				      (p[1] == 'o' && p[2] == 'm')))
 				return 1;
 			break;
 		case 'k': /* ...key */
@@ -177,7 +215,6 @@ static int may_name_secret(const char *norm, size_t n)
 	return 0;
 }
 
-
 /*
  * KEY_SECRET if the key names a secret; KEY_ABOUT_SECRET if its last word
  * says the value is about something else (a file, a length, an algorithm),
@@ -189,17 +226,15 @@ static int may_name_secret(const char *norm, size_t n)
 const unsigned char ed_secret_key_chars[256] = {
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
 	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['.'] = 1,
-	['-'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
+	['-'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+	['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1,
+	['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+	['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+	['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+	['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+	['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+	['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
 };
 
 enum key_class ed_secret_key_class(const char *key, size_t len, int about)
@@ -239,7 +274,7 @@ enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 	if (last >= n)
 		last = 0;
 	if (word_in(norm + last, n - last, not_secret_last_words,
-	            ED_ARRAY_SIZE(not_secret_last_words)))
+		    ED_ARRAY_SIZE(not_secret_last_words)))
 		return KEY_ABOUT_SECRET;
 	for (i = 0; i < ED_ARRAY_SIZE(not_secret_suffixes); i++)
 		if (ends_with(norm, n, &not_secret_suffixes[i]))
@@ -256,7 +291,7 @@ enum key_class ed_secret_key_class(const char *key, size_t len, int about)
 			return KEY_SECRET;
 	}
 	if (word_in(norm + last, n - last, secret_last_words,
-	            ED_ARRAY_SIZE(secret_last_words)))
+		    ED_ARRAY_SIZE(secret_last_words)))
 		return KEY_SECRET;
 	for (i = 0; i < ED_ARRAY_SIZE(secret_infixes); i++)
 		if (contains(norm, n, &secret_infixes[i]))
@@ -302,11 +337,11 @@ static int memmem_lower(const char *v, size_t n, const char *needle)
 
 /* Documentation's stand-ins for a secret, never one itself. */
 static const char *const placeholders[] = {
-	"secret", "password", "passwd", "changeme", "change_me", "yourpassword",
-	"your_password", "mypassword", "example", "xxx", "redacted",
-	"public", "private", /* SNMP's well-known default communities */
-	"foobared", /* redis.conf's example */
-	"test", "pass", "passphrase",
+	"secret",       "password",      "passwd",     "changeme", "change_me",
+	"yourpassword", "your_password", "mypassword", "example",  "xxx",
+	"redacted",     "public",        "private", /* SNMP's well-known default communities */
+	"foobared",                                 /* redis.conf's example */
+	"test",         "pass",          "passphrase",
 };
 
 /*
@@ -316,7 +351,8 @@ static const char *const placeholders[] = {
 static int is_prose(const char *v, size_t n)
 {
 	static const char *const words[] = { "password", "passphrase", "secret",
-		                             "token", "key", "used", "empty" };
+					     "token",    "key",        "used",
+					     "empty" };
 	size_t i = 0, nwords = 0, k;
 	int about = 0;
 
@@ -348,8 +384,9 @@ static int names_itself(const char *v, size_t n)
 	for (i = 0; i < n; i++)
 		if (!is_lower((unsigned char)v[i]) && v[i] != '-' && v[i] != '_')
 			return 0;
-	return n > 6 && (memmem_lower(v, n, "password") || memmem_lower(v, n, "secret") ||
-	                 memmem_lower(v, n, "passwd"));
+	return n > 6 &&
+	       (memmem_lower(v, n, "password") ||
+		memmem_lower(v, n, "secret") || memmem_lower(v, n, "passwd"));
 }
 
 /*
@@ -361,9 +398,10 @@ int ed_secret_value_is_plain(const char *v, size_t n)
 {
 	size_t c;
 	static const char *const words[] = {
-		"yes", "no", "true", "false", "on", "off", "none", "null",
-		"nil", "enabled", "disabled", "required", "optional",
-		"default", "auto", "empty", "undef", "~", "y", "n",
+		"yes",      "no",       "true",     "false",   "on",
+		"off",      "none",     "null",     "nil",     "enabled",
+		"disabled", "required", "optional", "default", "auto",
+		"empty",    "undef",    "~",        "y",       "n",
 	};
 	size_t i;
 
@@ -430,12 +468,13 @@ int ed_secret_value_is_plain(const char *v, size_t n)
 			return 1;
 	}
 	/* ${VAR} $(cmd) {{ x }} %(x)s <%= x %> $VAR */
-	if (n >= 2 && ((v[0] == '$' && (v[1] == '{' || v[1] == '(')) ||
-	               (v[0] == '{' && v[1] == '{') ||
-	               (v[0] == '%' && v[1] == '(') ||
-	               (v[0] == '<' && v[1] == '%')))
+	if (n >= 2 &&
+	    ((v[0] == '$' && (v[1] == '{' || v[1] == '(')) ||
+	     (v[0] == '{' && v[1] == '{') || (v[0] == '%' && v[1] == '(') ||
+	     (v[0] == '<' && v[1] == '%')))
 		return 1;
-	if (v[0] == '$' && n > 1 && (is_alpha((unsigned char)v[1]) || v[1] == '_')) {
+	if (v[0] == '$' && n > 1 &&
+	    (is_alpha((unsigned char)v[1]) || v[1] == '_')) {
 		for (i = 1; i < n; i++)
 			if (!is_alnum((unsigned char)v[i]) && v[i] != '_')
 				break;
@@ -444,7 +483,8 @@ int ed_secret_value_is_plain(const char *v, size_t n)
 			return 1;
 	}
 	for (i = 0; i < n && (is_lower((unsigned char)v[i]) ||
-	                      is_digit((unsigned char)v[i])); i++)
+			      is_digit((unsigned char)v[i]));
+	     i++)
 		;
 	if (i > 0 && i + 1 < n && v[i] == ':' && v[i + 1] == '/' &&
 	    (i + 2 >= n || v[i + 2] != '/'))
@@ -552,8 +592,8 @@ int ed_secret_value_looks_random(const char *v, size_t n)
 
 int ed_secret_jwk_private(const char *key, size_t len)
 {
-	static const char *const params[] = { "d", "p", "q", "dp", "dq",
-		                              "qi", "k", "oth" };
+	static const char *const params[] = { "d",  "p",  "q", "dp",
+					      "dq", "qi", "k", "oth" };
 	size_t i;
 
 	for (i = 0; i < ED_ARRAY_SIZE(params); i++)
@@ -564,8 +604,8 @@ int ed_secret_jwk_private(const char *key, size_t len)
 
 int ed_secret_user_pass_key(const char *key, size_t len)
 {
-	static const char *const keys[] = { "login", "userpass", "user",
-		                            "proxy-user", "basic_auth", "auth" };
+	static const char *const keys[] = { "login",      "userpass",   "user",
+					    "proxy-user", "basic_auth", "auth" };
 	size_t i;
 
 	for (i = 0; i < ED_ARRAY_SIZE(keys); i++)

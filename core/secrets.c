@@ -37,18 +37,32 @@ void ed_secret_hits_release(struct ed_secret_hits *h)
 	h->nr = h->alloc = 0;
 }
 
-
 /* Labels of armoured blocks that hold nothing secret. */
 static int public_label(const char *p, size_t n)
 {
 	static const char *const labels[] = {
-		"CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE",
-		"X509 CRL", "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST",
-		"PUBLIC KEY", "RSA PUBLIC KEY", "DSA PUBLIC KEY",
-		"EC PUBLIC KEY", "PGP PUBLIC KEY BLOCK", "PGP SIGNATURE",
-		"PGP SIGNED MESSAGE", "PGP MESSAGE", "DH PARAMETERS",
-		"X9.42 DH PARAMETERS", "EC PARAMETERS", "DSA PARAMETERS",
-		"SSH2 PUBLIC KEY", "PKCS7", "CMS", "OPENSSH PUBLIC KEY",
+		"CERTIFICATE",
+		"TRUSTED CERTIFICATE",
+		"X509 CERTIFICATE",
+		"X509 CRL",
+		"CERTIFICATE REQUEST",
+		"NEW CERTIFICATE REQUEST",
+		"PUBLIC KEY",
+		"RSA PUBLIC KEY",
+		"DSA PUBLIC KEY",
+		"EC PUBLIC KEY",
+		"PGP PUBLIC KEY BLOCK",
+		"PGP SIGNATURE",
+		"PGP SIGNED MESSAGE",
+		"PGP MESSAGE",
+		"DH PARAMETERS",
+		"X9.42 DH PARAMETERS",
+		"EC PARAMETERS",
+		"DSA PARAMETERS",
+		"SSH2 PUBLIC KEY",
+		"PKCS7",
+		"CMS",
+		"OPENSSH PUBLIC KEY",
 	};
 	size_t i;
 
@@ -63,7 +77,7 @@ static int public_label(const char *p, size_t n)
  * Leading blanks are allowed; anything may follow the closing dashes.
  */
 static int armour_line(const char *b, size_t ls, size_t le, const char *what,
-                       size_t *lab_s, size_t *lab_e)
+		       size_t *lab_s, size_t *lab_e)
 {
 	size_t n = strlen(what), i = ls, s;
 
@@ -145,8 +159,7 @@ void ed_secret_required_bytes(char out[ED_SECRET_REQ_MAX + 1], const char *pat)
 			while (pat[j] && pat[j] != ']') {
 				if (pat[j] == '[' && pat[j + 1] &&
 				    strchr(":.=", pat[j + 1])) {
-					const char *e =
-					        strchr(pat + j + 2, ']');
+					const char *e = strchr(pat + j + 2, ']');
 
 					if (!e)
 						goto none;
@@ -159,7 +172,7 @@ void ed_secret_required_bytes(char out[ED_SECRET_REQ_MAX + 1], const char *pat)
 					plain = 0;
 				if (n < ED_SECRET_REQ_MAX &&
 				    strchr("!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~",
-				           pat[j]))
+					   pat[j]))
 					set[n++] = pat[j];
 				else
 					plain = 0;
@@ -202,7 +215,7 @@ static int line_has_any(const char *line, size_t len, const char *set)
 }
 
 static int compile_res(struct ed_secret_finder *s, const struct ed_strvec *pats,
-                       struct ed_err *err)
+		       struct ed_err *err)
 {
 	size_t i;
 
@@ -212,22 +225,20 @@ static int compile_res(struct ed_secret_finder *s, const struct ed_strvec *pats,
 	for (i = 0; i < pats->nr; i++) {
 		/* regerror text is a one-line diagnostic; truncation is fine */
 		char msg[256];
-		int rc = regcomp(&s->res[i], pats->v[i],
-		                 REG_EXTENDED | REG_ICASE);
+		int rc = regcomp(&s->res[i], pats->v[i], REG_EXTENDED | REG_ICASE);
 
 		if (rc) {
 			regerror(rc, &s->res[i], msg, sizeof(msg));
 			return ed_err_set(err, ED_EPARSE,
-			                  "secret_values: \"%s\": %s",
-			                  pats->v[i], msg);
+					  "secret_values: \"%s\": %s",
+					  pats->v[i], msg);
 		}
 		s->nr++;
 		ed_secret_required_bytes(s->req[i], pats->v[i]);
 		if (s->res[i].re_nsub < 1)
-			return ed_err_set(
-			        err, ED_EPARSE,
-			        "secret_values: \"%s\": needs a group around the part kept verbatim",
-			        pats->v[i]);
+			return ed_err_set(err, ED_EPARSE,
+					  "secret_values: \"%s\": needs a group around the part kept verbatim",
+					  pats->v[i]);
 	}
 	return 0;
 }
@@ -246,13 +257,13 @@ static void release_res(struct ed_secret_finder *s)
 }
 
 static const char *find_bytes(const char *hay, size_t n, const char *needle,
-                              size_t m)
+			      size_t m)
 {
 	const char *end = hay + n;
 
 	while (m && (size_t)(end - hay) >= m) {
 		const char *p =
-		        memchr(hay, needle[0], (size_t)(end - hay) - m + 1);
+			memchr(hay, needle[0], (size_t)(end - hay) - m + 1);
 
 		if (!p)
 			return NULL;
@@ -272,7 +283,7 @@ int ed_secret_has_private_key(const char *buf, size_t len)
 
 	for (;;) {
 		const char *q = find_bytes(p, (size_t)(end - p), begin,
-		                           sizeof(begin) - 1);
+					   sizeof(begin) - 1);
 		const char *eol;
 
 		if (!q)
@@ -291,14 +302,16 @@ int ed_secret_has_private_key(const char *buf, size_t len)
 static int key_file_line(const char *p, size_t n)
 {
 	static const char *const heads[] = { "Bag Attributes", "Key Attributes",
-		                             "subject=", "issuer=", "friendlyName",
-		                             "localKeyID", "Proc-Type", "DEK-Info" };
+					     "subject=",       "issuer=",
+					     "friendlyName",   "localKeyID",
+					     "Proc-Type",      "DEK-Info" };
 	size_t i;
 
 	if (!n || p[0] == '#' || p[0] == ' ' || p[0] == '\t' || p[0] == '\r')
 		return 1;
 	for (i = 0; i < ED_ARRAY_SIZE(heads); i++)
-		if (n >= strlen(heads[i]) && !memcmp(p, heads[i], strlen(heads[i])))
+		if (n >= strlen(heads[i]) &&
+		    !memcmp(p, heads[i], strlen(heads[i])))
 			return 1;
 	return 0;
 }
@@ -325,8 +338,8 @@ int ed_secret_key_file(const char *buf, size_t len)
 	return 1;
 }
 
-int ed_secret_finder_init(struct ed_secret_finder *f, const struct ed_strvec *res,
-                       struct ed_err *err)
+int ed_secret_finder_init(struct ed_secret_finder *f,
+			  const struct ed_strvec *res, struct ed_err *err)
 {
 	memset(f, 0, sizeof(*f));
 	return compile_res(f, res, err);
@@ -366,9 +379,8 @@ static void merge_hits(struct ed_secret_hits *h, size_t from)
 	h->nr = n;
 }
 
-
 static void user_res(const struct ed_secret_finder *f, const char *b, size_t ls,
-                     size_t le, struct ed_secret_hits *hits)
+		     size_t le, struct ed_secret_hits *hits)
 {
 	size_t i;
 
@@ -376,8 +388,7 @@ static void user_res(const struct ed_secret_finder *f, const char *b, size_t ls,
 		regmatch_t m[2];
 		size_t keep;
 
-		if (f->req[i][0] && !line_has_any(b + ls, le - ls,
-		                                       f->req[i]))
+		if (f->req[i][0] && !line_has_any(b + ls, le - ls, f->req[i]))
 			continue;
 		/*
 		 * The string starts at the line, so '^' matches there: glibc
@@ -410,8 +421,8 @@ static int has_after(const char *buf, size_t len, char c, const char *rest)
 	return 0;
 }
 
-void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t len,
-                 struct ed_secret_hits *hits)
+void ed_secret_find(const struct ed_secret_finder *f, const char *buf,
+		    size_t len, struct ed_secret_hits *hits)
 {
 	size_t pos = 0, from = hits->nr, body = 0;
 	int in_block = 0;
@@ -423,7 +434,8 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 		flags |= LINE_JAAS;
 	while (pos < len) {
 		unsigned seen;
-		size_t eol = ed_secret_line_end(buf, pos, len, &seen), le = eol, s, e;
+		size_t eol = ed_secret_line_end(buf, pos, len, &seen), le = eol,
+		       s, e;
 		struct line_ctx l;
 
 		if (le > pos && buf[le - 1] == '\r')
@@ -436,7 +448,8 @@ void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t le
 				if (end < body + 69 || end > body + 70 ||
 				    memcmp(buf + body, "hmac:", 5) ||
 				    !ed_secret_all_hex(buf + body + 5, 64))
-					ed_secret_add_hit(hits, body, end, "armour");
+					ed_secret_add_hit(hits, body, end,
+							  "armour");
 				in_block = 0;
 			}
 			pos = eol + 1;

@@ -46,8 +46,8 @@ struct ed_secret_hits {
  * with a group 1 kept verbatim). ED_EPARSE on a bad one. Release f with
  * ed_secret_finder_release even on failure.
  */
-int ed_secret_finder_init(struct ed_secret_finder *f, const struct ed_strvec *res,
-		       struct ed_err *err);
+int ed_secret_finder_init(struct ed_secret_finder *f,
+			  const struct ed_strvec *res, struct ed_err *err);
 void ed_secret_finder_release(struct ed_secret_finder *f);
 /*
  * Append the secrets of buf to hits, sorted by start, overlapping spans
@@ -55,8 +55,8 @@ void ed_secret_finder_release(struct ed_secret_finder *f);
  * line's '\n', except that an armoured block's body is one span. buf[len]
  * must be '\0' (an ed_buf, git object data): regexec wants a string.
  */
-void ed_secret_find(const struct ed_secret_finder *f, const char *buf, size_t len,
-		 struct ed_secret_hits *hits);
+void ed_secret_find(const struct ed_secret_finder *f, const char *buf,
+		    size_t len, struct ed_secret_hits *hits);
 void ed_secret_hits_release(struct ed_secret_hits *h);
 
 /*

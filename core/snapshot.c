@@ -34,8 +34,7 @@ void snapshot_release(struct snapshot *s)
 	snapshot_init(s);
 }
 
-static void add_owned(struct snapshot *s, const char *path, char *data,
-		      size_t len)
+static void add_owned(struct snapshot *s, const char *path, char *data, size_t len)
 {
 	struct snapshot_entry *e;
 
@@ -47,8 +46,8 @@ static void add_owned(struct snapshot *s, const char *path, char *data,
 	e->len = len;
 }
 
-int snapshot_add_content(struct snapshot *s, const char *path,
-			 const void *data, size_t len, struct ed_err *err)
+int snapshot_add_content(struct snapshot *s, const char *path, const void *data,
+			 size_t len, struct ed_err *err)
 {
 	unsigned char oid[20];
 	int rc;

@@ -24,8 +24,8 @@
 #include "core/strvec.h"
 
 struct snapshot_entry {
-	char *path;  /* e.g. "packages", "content/etc/ssh/sshd_config" */
-	char *data;  /* owned, NUL-terminated; NULL when has_oid */
+	char *path; /* e.g. "packages", "content/etc/ssh/sshd_config" */
+	char *data; /* owned, NUL-terminated; NULL when has_oid */
 	size_t len;
 	int has_oid; /* the bytes are already stored as this git blob */
 	unsigned char oid[20];
@@ -55,7 +55,10 @@ struct snapshot {
 	struct snapshot_sink *sink; /* borrowed; NULL keeps contents in memory */
 };
 
-#define SNAPSHOT_INIT { NULL, 0, 0, ED_STRVEC_INIT, ED_STRVEC_INIT, NULL }
+#define SNAPSHOT_INIT                              \
+ {                                                 \
+  NULL, 0, 0, ED_STRVEC_INIT, ED_STRVEC_INIT, NULL \
+ }
 
 void snapshot_init(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
@@ -68,8 +71,8 @@ void snapshot_add_buf(struct snapshot *s, const char *path, struct ed_buf *b);
  * Add a content file: through s->sink when there is one (only the id is
  * kept), else as a copy. Errors come from the sink.
  */
-int snapshot_add_content(struct snapshot *s, const char *path,
-			 const void *data, size_t len, struct ed_err *err);
+int snapshot_add_content(struct snapshot *s, const char *path, const void *data,
+			 size_t len, struct ed_err *err);
 /* Add a file whose bytes are already stored as blob oid. */
 void snapshot_add_oid(struct snapshot *s, const char *path,
 		      const unsigned char oid[20]);

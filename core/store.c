@@ -38,8 +38,7 @@ static int sink_put(struct snapshot_sink *sink, const void *data, size_t len,
 	return 0;
 }
 
-void store_cache_path(const struct store *st, struct ed_buf *out,
-		      const char *host)
+void store_cache_path(const struct store *st, struct ed_buf *out, const char *host)
 {
 	ed_buf_addf(out, "%senvdrift-cache/", git_repository_path(st->repo));
 	store_escape_name(out, host, strlen(host));
@@ -72,8 +71,7 @@ static int set_config(git_repository *repo, const char *key, const char *val,
 	return rc;
 }
 
-static int get_config(struct ed_buf *out, git_repository *repo,
-		      const char *key)
+static int get_config(struct ed_buf *out, git_repository *repo, const char *key)
 {
 	git_config *cfg = NULL;
 	git_buf b = { NULL, 0, 0 };
@@ -96,7 +94,8 @@ int store_init(const char *path, int shared_group, struct ed_err *err)
 	DIR *d;
 	int rc = 0;
 
-	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	git_repository_init_options_init(&opts,
+					 GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 
 	d = opendir(path);
 	if (d) {
@@ -113,8 +112,7 @@ int store_init(const char *path, int shared_group, struct ed_err *err)
 	} else if (errno != ENOENT) {
 		return ed_err_errno(err, ED_EIO, errno, "%s", path);
 	} else if (mkdir(path, shared_group ? 02750 : 0700) < 0) {
-		return ed_err_errno(err, ED_EIO, errno, "%s: cannot create",
-				    path);
+		return ed_err_errno(err, ED_EIO, errno, "%s: cannot create", path);
 	}
 	if (chmod(path, shared_group ? 02750 : 0700) < 0)
 		return ed_err_errno(err, ED_EIO, errno, "%s: chmod", path);
@@ -141,13 +139,16 @@ int store_open(struct store **out, const char *path, struct ed_err *err)
 	*out = NULL;
 	st->lock_fd = -1;
 	st->path = ed_xstrdup(path);
-	if (git_repository_open_ext(&st->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH |
-				    GIT_REPOSITORY_OPEN_BARE, NULL) < 0) {
+	if (git_repository_open_ext(&st->repo, path,
+				    GIT_REPOSITORY_OPEN_NO_SEARCH |
+					    GIT_REPOSITORY_OPEN_BARE,
+				    NULL) < 0) {
 		const git_error *ge = git_error_last();
 
-		rc = ed_err_set(err, ED_ENOTFOUND,
-				"%s: not an envdrift state repository (%s); create one with 'envdrift init'",
-				path, ge && ge->message ? ge->message : "cannot open");
+		rc = ed_err_set(
+			err, ED_ENOTFOUND,
+			"%s: not an envdrift state repository (%s); create one with 'envdrift init'",
+			path, ge && ge->message ? ge->message : "cannot open");
 		goto out;
 	}
 	if (get_config(&v, st->repo, "envdrift.version") < 0) {

@@ -80,9 +80,8 @@ void store_cache_path(const struct store *st, struct ed_buf *out,
  * branch tip, whatever its environment, appended to out. ED_ENOTFOUND when
  * the host or the file is not there.
  */
-int store_read_host_file(struct store *st, struct ed_buf *out,
-			 const char *host, const char *path,
-			 struct ed_err *err);
+int store_read_host_file(struct store *st, struct ed_buf *out, const char *host,
+			 const char *path, struct ed_err *err);
 
 struct store_update {
 	const char *env;
@@ -108,9 +107,8 @@ void store_result_release(struct store_result *res);
  * moved (and a Envdrift-Moved trailer added). Requires store_lock.
  */
 int store_commit(struct store *st, struct store_result *res,
-		 const struct store_update *ups, size_t nr,
-		 const char *subject, const struct ed_strvec *trailers,
-		 struct ed_err *err);
+		 const struct store_update *ups, size_t nr, const char *subject,
+		 const struct ed_strvec *trailers, struct ed_err *err);
 
 /*
  * Replace the top-level directory dir ("reports") of the branch tip with
@@ -152,8 +150,8 @@ void store_hosts_free(struct store_host *h, size_t nr);
  */
 struct store_view;
 
-int store_view_open(struct store_view **out, struct store *st,
-		    const char *rev, struct ed_err *err);
+int store_view_open(struct store_view **out, struct store *st, const char *rev,
+		    struct ed_err *err);
 void store_view_free(struct store_view *v);
 /* The commit's id (40 hex) and time, borrowed / by value. */
 const char *store_view_commit(const struct store_view *v);
@@ -179,8 +177,7 @@ int store_view_parent(struct store_view **out, const struct store_view *v,
  * directory tree; ED_ENOTFOUND if absent.
  */
 int store_view_file_id(const struct store_view *v, const char *env,
-		       const char *host, const char *path,
-		       unsigned char oid[20]);
+		       const char *host, const char *path, unsigned char oid[20]);
 /*
  * The hosts of environment env whose directory differs between views v
  * and other (changed, added or removed), unescaped and appended to out.
@@ -195,8 +192,7 @@ int store_view_env_moved(const struct store_view *v,
  * The host named by each of this commit's Envdrift-Collected trailers
  * ("ENV/HOST": the part after the first '/'), appended to out in order.
  */
-void store_view_collected_hosts(const struct store_view *v,
-				struct ed_strvec *out);
+void store_view_collected_hosts(const struct store_view *v, struct ed_strvec *out);
 /* 1 if the commit's message has a trailer line "KEY: ..." (key without ':'). */
 int store_view_has_trailer(const struct store_view *v, const char *key);
 /* One top-level file of a host's snapshot: its (unescaped) name and blob id. */
@@ -211,21 +207,20 @@ struct store_file {
  * once. Free with store_files_free. ED_ENOTFOUND if the host is absent.
  */
 int store_view_host_files(const struct store_view *v, const char *env,
-			  const char *host, struct store_file **out,
-			  size_t *nr, struct ed_err *err);
+			  const char *host, struct store_file **out, size_t *nr,
+			  struct ed_err *err);
 void store_files_free(struct store_file *f, size_t nr);
 /* Append the blob oid to out. */
 int store_view_read_blob(const struct store_view *v, const unsigned char oid[20],
 			 struct ed_buf *out, struct ed_err *err);
 /* Append one file of a host ("content/etc/hosts") to out; ED_ENOTFOUND. */
 int store_view_read_file(const struct store_view *v, const char *env,
-			 const char *host, const char *path,
-			 struct ed_buf *out, struct ed_err *err);
+			 const char *host, const char *path, struct ed_buf *out,
+			 struct ed_err *err);
 
 /* Tree-entry name escaping (reversible; see README "Snapshot format"). */
 void store_escape_name(struct ed_buf *out, const char *name, size_t len);
-int store_unescape_name(struct ed_buf *out, const char *name,
-			struct ed_err *err);
+int store_unescape_name(struct ed_buf *out, const char *name, struct ed_err *err);
 
 /*
  * A host's state from its previous collection (core/store_prev.c): the

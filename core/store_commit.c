@@ -58,7 +58,8 @@ static void format_commit(struct ed_buf *b, const git_oid *tree,
 		ed_buf_addf(b, "parent %s\n",
 			    git_oid_tostr(hex, sizeof(hex), parent));
 	ed_buf_addf(b, "author envdrift <envdrift@localhost> %lld +0000\n", now);
-	ed_buf_addf(b, "committer envdrift <envdrift@localhost> %lld +0000\n", now);
+	ed_buf_addf(b, "committer envdrift <envdrift@localhost> %lld +0000\n",
+		    now);
 	ed_buf_addf(b, "\n%s\n", subject);
 	if ((trailers && trailers->nr) || moved->nr)
 		ed_buf_addch(b, '\n');
@@ -124,8 +125,8 @@ static int publish(struct store *st, struct pack_batch *pb, const char *branch,
 		rc = git_reference_create_matching(&ref, st->repo, branch,
 						   commit_out, 1, tip, subject);
 	else
-		rc = git_reference_create(&ref, st->repo, branch, commit_out,
-					  0, subject);
+		rc = git_reference_create(&ref, st->repo, branch, commit_out, 0,
+					  subject);
 	if (rc < 0)
 		rc = ed_err_git(err, "%s: cannot update %s", st->path, branch);
 out:
@@ -136,9 +137,8 @@ out:
 }
 
 int store_commit(struct store *st, struct store_result *res,
-		 const struct store_update *ups, size_t nr,
-		 const char *subject, const struct ed_strvec *trailers,
-		 struct ed_err *err)
+		 const struct store_update *ups, size_t nr, const char *subject,
+		 const struct ed_strvec *trailers, struct ed_err *err)
 {
 	struct pack_batch *pb = st->pending ? st->pending : pack_batch_new();
 	struct mtree *root = NULL, *hosts = NULL, *env = NULL;
@@ -148,7 +148,7 @@ int store_commit(struct store *st, struct store_result *res,
 	int have_tip, rc;
 	size_t i;
 
-	st->pending = NULL; /* this commit owns (and frees) the batch */
+	st->pending = NULL;         /* this commit owns (and frees) the batch */
 	pack_batch_allow_loose(pb); /* no-op unless still empty */
 	if (st->lock_fd < 0)
 		ED_BUG("store_commit without store_lock");
@@ -178,7 +178,8 @@ int store_commit(struct store *st, struct store_result *res,
 
 			rc = mtree_subdir(&oe, hosts, st->repo, old_env, 0, err);
 			if (!rc)
-				rc = mtree_subdir(&oldhost, oe, st->repo, hname.ptr, 0, err);
+				rc = mtree_subdir(&oldhost, oe, st->repo,
+						  hname.ptr, 0, err);
 			if (rc < 0) {
 				free(old_env);
 				goto out;
@@ -233,7 +234,8 @@ int store_commit(struct store *st, struct store_result *res,
 		struct ed_err cerr = ED_ERR_INIT;
 
 		if (store_consolidate(st, &cerr) < 0)
-			ed_strvec_pushf(&res->notes, "pack consolidation failed: %s",
+			ed_strvec_pushf(&res->notes,
+					"pack consolidation failed: %s",
 					cerr.msg);
 	}
 out:

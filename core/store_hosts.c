@@ -12,9 +12,8 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 
-int store_read_host_file(struct store *st, struct ed_buf *out,
-			 const char *host, const char *path,
-			 struct ed_err *err)
+int store_read_host_file(struct store *st, struct ed_buf *out, const char *host,
+			 const char *path, struct ed_err *err)
 {
 	struct store_view *v = NULL;
 	struct store_host *h = NULL;
@@ -30,8 +29,9 @@ int store_read_host_file(struct store *st, struct ed_buf *out,
 	for (i = 0; !rc && i < n && strcmp(h[i].host, host); i++)
 		;
 	if (!rc)
-		rc = i < n ? store_view_read_file(v, h[i].env, host, path, out, err)
-			   : ED_ENOTFOUND;
+		rc = i < n ? store_view_read_file(v, h[i].env, host, path, out,
+						  err) :
+			     ED_ENOTFOUND;
 	store_hosts_free(h, n);
 	store_view_free(v);
 	return rc;
@@ -71,8 +71,10 @@ static struct store_host *trailer_host(struct store_host *h, size_t nr,
 		if (!c) {
 			size_t el = (size_t)(slash - v);
 
-			return strlen(h[mid].env) == el && !memcmp(h[mid].env, v, el)
-				? &h[mid] : NULL;
+			return strlen(h[mid].env) == el &&
+					       !memcmp(h[mid].env, v, el) ?
+				       &h[mid] :
+				       NULL;
 		}
 		if (c < 0)
 			lo = mid + 1;
@@ -86,7 +88,7 @@ static struct store_host *trailer_host(struct store_host *h, size_t nr,
 struct trailer {
 	const char *name; /* "ENV/HOST" */
 	size_t name_len;
-	const char *why;  /* the rest after ':' and spaces; NULL without ':' */
+	const char *why; /* the rest after ':' and spaces; NULL without ':' */
 	size_t why_len;
 };
 
@@ -110,7 +112,8 @@ static int next_trailer(const char **p, const char *key, int with_why,
 	t->why = NULL;
 	t->why_len = 0;
 	if (colon) {
-		for (t->why = colon + 1; t->why < v + len && *t->why == ' '; t->why++)
+		for (t->why = colon + 1; t->why < v + len && *t->why == ' ';
+		     t->why++)
 			;
 		t->why_len = (size_t)(v + len - t->why);
 	}
@@ -121,8 +124,7 @@ static int next_trailer(const char **p, const char *key, int with_why,
  * Mark hosts named in the commit's Envdrift-Collected trailers, and note
  * Envdrift-Failed ones seen before (newer than) their last success.
  */
-static size_t mark_collected(struct store_host *h, size_t nr,
-			     const git_commit *c)
+static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *c)
 {
 	const char *msg = git_commit_message(c), *p;
 	struct trailer t;
@@ -139,7 +141,8 @@ static size_t mark_collected(struct store_host *h, size_t nr,
 		found++;
 	}
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {
-		struct store_host *hh = t.why ? trailer_host(h, nr, t.name, t.name_len) : NULL;
+		struct store_host *hh =
+			t.why ? trailer_host(h, nr, t.name, t.name_len) : NULL;
 
 		if (!hh || hh->last_success || hh->failure)
 			continue;

@@ -81,8 +81,7 @@ int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
  * ED_ENOTFOUND names the first one that does not.
  */
 int mtree_from_snapshot(struct mtree **out, const struct snapshot *snap,
-			struct pack_batch *pb, git_odb *odb,
-			struct ed_err *err);
+			struct pack_batch *pb, git_odb *odb, struct ed_err *err);
 
 /*
  * Carry-over (store_keep.c): an entry of the previous host tree kept in

@@ -108,8 +108,7 @@ void kept_plant(struct mtree *host, const struct kept_list *k)
 			t = me->sub;
 			t->dirty = 1;
 		}
-		if (c + 1 < k->v[i].comps.nr ||
-		    mtree_find(t, k->v[i].comps.v[c]))
+		if (c + 1 < k->v[i].comps.nr || mtree_find(t, k->v[i].comps.v[c]))
 			continue;
 		me = mtree_add(t, k->v[i].comps.v[c]);
 		me->mode = k->v[i].mode;

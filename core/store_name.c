@@ -77,7 +77,8 @@ void store_escape_name(struct ed_buf *out, const char *name, size_t len)
 		if (!esc && p[i] >= 0x80) {
 			size_t n = 2;
 
-			while (n <= 4 && (i + n > len || !ed_utf8_valid(name + i, n)))
+			while (n <= 4 &&
+			       (i + n > len || !ed_utf8_valid(name + i, n)))
 				n++;
 			if (n <= 4) {
 				ed_buf_add(out, name + i, n);
@@ -93,8 +94,7 @@ void store_escape_name(struct ed_buf *out, const char *name, size_t len)
 	}
 }
 
-int store_unescape_name(struct ed_buf *out, const char *name,
-			struct ed_err *err)
+int store_unescape_name(struct ed_buf *out, const char *name, struct ed_err *err)
 {
 	size_t i, len = strlen(name);
 
@@ -109,10 +109,10 @@ int store_unescape_name(struct ed_buf *out, const char *name,
 		    ed_hexval(name[i + 2]) < 0)
 			return ed_err_set(err, ED_EPARSE,
 					  "bad escape in tree entry '%s'", name);
-		v = (unsigned)(ed_hexval(name[i + 1]) << 4 | ed_hexval(name[i + 2]));
+		v = (unsigned)(ed_hexval(name[i + 1]) << 4 |
+			       ed_hexval(name[i + 2]));
 		ed_buf_addch(out, (char)v);
 		i += 2;
 	}
 	return 0;
 }
-

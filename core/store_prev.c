@@ -17,8 +17,7 @@
 
 #define CACHE_MAX ((size_t)1 << 30)
 
-void store_cache_read(const struct store *st, const char *host,
-		      struct ed_buf *out)
+void store_cache_read(const struct store *st, const char *host, struct ed_buf *out)
 {
 	struct ed_buf path = ED_BUF_INIT;
 	struct ed_err ignored = ED_ERR_INIT;

@@ -47,8 +47,9 @@ static int list_packs(const struct store *st, struct pack_file **out,
 	ed_buf_addf(&dir, "%sobjects/pack", git_repository_path(st->repo));
 	d = opendir(dir.ptr);
 	if (!d) {
-		int rc = errno == ENOENT ? 0 :
-			 ed_err_errno(err, ED_EIO, errno, "%s", dir.ptr);
+		int rc = errno == ENOENT ?
+				 0 :
+				 ed_err_errno(err, ED_EIO, errno, "%s", dir.ptr);
 
 		ed_buf_release(&dir);
 		return rc;
@@ -124,8 +125,7 @@ static void count_loose(const struct store *st, struct store_stats *out)
 	ed_buf_release(&path);
 }
 
-int store_stats(const struct store *st, struct store_stats *out,
-		struct ed_err *err)
+int store_stats(const struct store *st, struct store_stats *out, struct ed_err *err)
 {
 	struct pack_file *v;
 	size_t n, i;
@@ -210,7 +210,8 @@ static int gather_loose(struct store *st, struct pack_batch *pb,
 			if (git_oid_fromstr(&id, hex.ptr) < 0)
 				continue; /* not an object file */
 			if (git_odb_read(&obj, st->odb, &id) < 0) {
-				rc = ed_err_git(err, "cannot read object %s", hex.ptr);
+				rc = ed_err_git(err, "cannot read object %s",
+						hex.ptr);
 				break;
 			}
 			pack_batch_add_raw(pb, &id, git_odb_object_type(obj),
@@ -292,7 +293,8 @@ int store_consolidate(struct store *st, struct ed_err *err)
 				rc = ed_err_git(err, "cannot read object");
 				goto out;
 			}
-			pack_batch_add_raw(pb, &oids.v[j], git_odb_object_type(obj),
+			pack_batch_add_raw(pb, &oids.v[j],
+					   git_odb_object_type(obj),
 					   git_odb_object_data(obj),
 					   git_odb_object_size(obj));
 			git_odb_object_free(obj);

@@ -135,8 +135,10 @@ static int entry_cmp(const void *a, const void *b)
 
 	if (c)
 		return c;
-	cx = (unsigned char)(n < lx ? x->name[n] : (x->mode == MODE_TREE ? '/' : 0));
-	cy = (unsigned char)(n < ly ? y->name[n] : (y->mode == MODE_TREE ? '/' : 0));
+	cx = (unsigned char)(n < lx ? x->name[n] :
+				      (x->mode == MODE_TREE ? '/' : 0));
+	cy = (unsigned char)(n < ly ? y->name[n] :
+				      (y->mode == MODE_TREE ? '/' : 0));
 	return (int)cx - (int)cy;
 }
 
@@ -183,8 +185,7 @@ out:
  * ED_ENOTFOUND names the first one that does not.
  */
 int mtree_from_snapshot(struct mtree **out, const struct snapshot *snap,
-			struct pack_batch *pb, git_odb *odb,
-			struct ed_err *err)
+			struct pack_batch *pb, git_odb *odb, struct ed_err *err)
 {
 	struct mtree *root = mtree_new(), *prev_t = root;
 	struct ed_buf name = ED_BUF_INIT;
@@ -255,4 +256,3 @@ int mtree_from_snapshot(struct mtree **out, const struct snapshot *snap,
 	*out = root;
 	return 0;
 }
-

@@ -64,7 +64,8 @@ static int resolve(git_commit **out, git_repository *repo, const char *rev,
 			    git_commit_parent(&parent, c, 0) < 0) {
 				git_commit_free(c);
 				return ed_err_set(err, ED_ENOTFOUND,
-						  "no collection at or before %s", rev);
+						  "no collection at or before %s",
+						  rev);
 			}
 			git_commit_free(c);
 			c = parent;
@@ -90,8 +91,8 @@ static int resolve(git_commit **out, git_repository *repo, const char *rev,
 	return 0;
 }
 
-int store_view_open(struct store_view **out, struct store *st,
-		    const char *rev, struct ed_err *err)
+int store_view_open(struct store_view **out, struct store *st, const char *rev,
+		    struct ed_err *err)
 {
 	struct store_view *v = ed_xcalloc(1, sizeof(*v));
 	int rc;
@@ -166,11 +167,13 @@ int store_view_hosts(const struct store_view *v, struct store_host **out,
 			ED_ALLOC_GROW(h, n + 1, alloc);
 			memset(&h[n], 0, sizeof(h[n]));
 			ed_buf_reset(&name);
-			rc = store_unescape_name(&name, git_tree_entry_name(ee), err);
+			rc = store_unescape_name(&name, git_tree_entry_name(ee),
+						 err);
 			if (rc < 0)
 				goto out;
 			h[n].env = ed_buf_detach(&name, NULL);
-			rc = store_unescape_name(&name, git_tree_entry_name(te), err);
+			rc = store_unescape_name(&name, git_tree_entry_name(te),
+						 err);
 			if (rc < 0) {
 				free(h[n].env);
 				goto out;
@@ -223,8 +226,8 @@ static void host_path(struct ed_buf *out, const char *env, const char *host,
 }
 
 int store_view_read_file(const struct store_view *v, const char *env,
-			 const char *host, const char *path,
-			 struct ed_buf *out, struct ed_err *err)
+			 const char *host, const char *path, struct ed_buf *out,
+			 struct ed_err *err)
 {
 	unsigned char oid[20];
 	int rc = store_view_file_id(v, env, host, path, oid);
@@ -273,8 +276,7 @@ int store_view_parent(struct store_view **out, const struct store_view *v,
 }
 
 int store_view_file_id(const struct store_view *v, const char *env,
-		       const char *host, const char *path,
-		       unsigned char oid[20])
+		       const char *host, const char *path, unsigned char oid[20])
 {
 	struct ed_buf p = ED_BUF_INIT;
 	git_tree_entry *te = NULL;
@@ -292,8 +294,7 @@ int store_view_file_id(const struct store_view *v, const char *env,
 	return rc;
 }
 
-void store_view_collected_hosts(const struct store_view *v,
-				struct ed_strvec *out)
+void store_view_collected_hosts(const struct store_view *v, struct ed_strvec *out)
 {
 	static const char key[] = "\nEnvdrift-Collected: ";
 	const char *msg = git_commit_message(v->commit);
@@ -325,8 +326,8 @@ int store_view_has_trailer(const struct store_view *v, const char *key)
 }
 
 int store_view_host_files(const struct store_view *v, const char *env,
-			  const char *host, struct store_file **out,
-			  size_t *nr, struct ed_err *err)
+			  const char *host, struct store_file **out, size_t *nr,
+			  struct ed_err *err)
 {
 	struct ed_buf p = ED_BUF_INIT, name = ED_BUF_INIT;
 	struct store_file *f = NULL;
@@ -391,7 +392,8 @@ int store_view_read_blob(const struct store_view *v, const unsigned char oid[20]
 
 	git_oid_fromraw(&id, oid);
 	if (git_blob_lookup(&blob, v->repo, &id) < 0)
-		return ed_err_git(err, "cannot read blob %s", git_oid_tostr_s(&id));
+		return ed_err_git(err, "cannot read blob %s",
+				  git_oid_tostr_s(&id));
 	ed_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	return 0;
@@ -434,15 +436,19 @@ int store_view_env_moved(const struct store_view *v,
 	rc = env_tree(&t[0], other, p.ptr, err);
 	if (!rc)
 		rc = env_tree(&t[1], v, p.ptr, err);
-	if (rc < 0 || (t[0] && t[1] &&
-			git_oid_equal(git_tree_id(t[0]), git_tree_id(t[1]))))
+	if (rc < 0 ||
+	    (t[0] && t[1] && git_oid_equal(git_tree_id(t[0]), git_tree_id(t[1]))))
 		goto out;
 	/* both lists are in git's entry order: one merge finds what moved */
 	while (!rc && (i[0] < tree_count(t[0]) || i[1] < tree_count(t[1]))) {
-		const git_tree_entry *e0 = i[0] < tree_count(t[0]) ?
-			git_tree_entry_byindex(t[0], i[0]) : NULL;
-		const git_tree_entry *e1 = i[1] < tree_count(t[1]) ?
-			git_tree_entry_byindex(t[1], i[1]) : NULL;
+		const git_tree_entry *e0 =
+			i[0] < tree_count(t[0]) ?
+				git_tree_entry_byindex(t[0], i[0]) :
+				NULL;
+		const git_tree_entry *e1 =
+			i[1] < tree_count(t[1]) ?
+				git_tree_entry_byindex(t[1], i[1]) :
+				NULL;
 		const git_tree_entry *moved = NULL;
 		int c = !e0 ? 1 : !e1 ? -1 : git_tree_entry_cmp(e0, e1);
 

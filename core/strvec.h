@@ -14,7 +14,10 @@ struct ed_strvec {
 	size_t alloc;
 };
 
-#define ED_STRVEC_INIT { NULL, 0, 0 }
+#define ED_STRVEC_INIT \
+ {                     \
+  NULL, 0, 0           \
+ }
 
 void ed_strvec_init(struct ed_strvec *sv);
 /* Frees every string and the array. */

@@ -62,9 +62,8 @@ static int parser_error(const yaml_parser_t *p, const char *name,
 }
 
 /* In a mapping whose key count is odd the next node is a value. */
-static int check_duplicate(const struct ed_ynode *map,
-			   const struct ed_ynode *key, const char *name,
-			   struct ed_err *err)
+static int check_duplicate(const struct ed_ynode *map, const struct ed_ynode *key,
+			   const char *name, struct ed_err *err)
 {
 	size_t i;
 
@@ -147,8 +146,7 @@ static void anchor_set(struct loader *ld, const char *name,
 		if (!strcmp(ld->anchors[i].name, name))
 			a = &ld->anchors[i];
 	if (!a) {
-		ED_ALLOC_GROW(ld->anchors, ld->nr_anchors + 1,
-			      ld->alloc_anchors);
+		ED_ALLOC_GROW(ld->anchors, ld->nr_anchors + 1, ld->alloc_anchors);
 		a = &ld->anchors[ld->nr_anchors++];
 		a->name = ed_xstrdup(name);
 	} else {
@@ -161,8 +159,7 @@ static void anchor_set(struct loader *ld, const char *name,
 }
 
 static int expand_alias(struct ed_ynode **out, struct loader *ld,
-			const yaml_event_t *ev, size_t depth,
-			struct ed_err *err)
+			const yaml_event_t *ev, size_t depth, struct ed_err *err)
 {
 	const char *alias = (const char *)ev->data.alias.anchor;
 	const struct anchor *a = NULL;
@@ -214,8 +211,7 @@ static int map_has_key(struct ed_ynode *const *keys, size_t nr,
  * then each source's pairs not already present follow (YAML merge spec:
  * explicit keys win, earlier sources win over later ones).
  */
-static int apply_merge(struct ed_ynode *map, const char *name,
-		       struct ed_err *err)
+static int apply_merge(struct ed_ynode *map, const char *name, struct ed_err *err)
 {
 	struct ed_ynode *src = NULL, *mkey = NULL, **kids = NULL;
 	struct ed_ynode **sources = NULL;
@@ -316,8 +312,8 @@ int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
 
 	*out = NULL;
 	if (!yaml_parser_initialize(&parser))
-		return ed_err_set(err, ED_ERROR, "%s: cannot initialise libyaml",
-				  name);
+		return ed_err_set(err, ED_ERROR,
+				  "%s: cannot initialise libyaml", name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!done) {
 		struct ed_ynode *n = NULL;
@@ -400,11 +396,13 @@ int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
 				rc = ed_err_set(err, ED_EPARSE,
 						"%s:%zu:%zu: nested deeper than %d levels",
 						name, ev.start_mark.line + 1,
-						ev.start_mark.column + 1, MAX_DEPTH);
+						ev.start_mark.column + 1,
+						MAX_DEPTH);
 				goto out;
 			}
 			n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ?
-					     ED_YSEQ : ED_YMAP,
+					     ED_YSEQ :
+					     ED_YMAP,
 				     ev.start_mark);
 			open = 1;
 			break;
@@ -420,8 +418,7 @@ int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
 				}
 			}
 			if (stack_anchor[depth]) {
-				anchor_set(&ld, stack_anchor[depth],
-					   stack[depth]);
+				anchor_set(&ld, stack_anchor[depth], stack[depth]);
 				free(stack_anchor[depth]);
 				stack_anchor[depth] = NULL;
 			}
@@ -438,7 +435,8 @@ int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
 			} else {
 				struct ed_ynode *parent = stack[depth - 1];
 
-				if (parent->type == ED_YMAP && parent->nr % 2 == 0) {
+				if (parent->type == ED_YMAP &&
+				    parent->nr % 2 == 0) {
 					rc = check_duplicate(parent, n, name, err);
 					if (rc < 0) {
 						ed_ynode_free(n);
@@ -448,7 +446,8 @@ int ed_yaml_load_ext(struct ed_ynode **out, const char *buf, size_t len,
 				add_kid(parent, n);
 			}
 			if (open) {
-				stack_anchor[depth] = anchor ? ed_xstrdup(anchor) : NULL;
+				stack_anchor[depth] =
+					anchor ? ed_xstrdup(anchor) : NULL;
 				stack[depth++] = n;
 			} else if (anchor) {
 				anchor_set(&ld, anchor, n);
@@ -517,8 +516,10 @@ const char *ed_ynode_kind(const struct ed_ynode *n)
 int ed_ynode_bool(int *out, const struct ed_ynode *n, const char *name,
 		  const char *key, struct ed_err *err)
 {
-	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on" };
-	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off" };
+	static const char *const yes[] = { "true", "True", "TRUE",
+					   "yes",  "Yes",  "on" };
+	static const char *const no[] = { "false", "False", "FALSE",
+					  "no",    "No",    "off" };
 	size_t i;
 
 	if (n->type == ED_YSCALAR && n->plain) {

@@ -17,11 +17,11 @@ enum ed_ynode_type { ED_YSCALAR, ED_YSEQ, ED_YMAP };
 
 struct ed_ynode {
 	enum ed_ynode_type type;
-	size_t line, col;       /* 1-based position of the node */
-	char *str;              /* scalar value (NUL-terminated), else NULL */
+	size_t line, col; /* 1-based position of the node */
+	char *str;        /* scalar value (NUL-terminated), else NULL */
 	size_t len;
-	int plain;              /* scalar written without quotes */
-	char *tag;              /* explicit tag as written ("!vault"), or NULL */
+	int plain; /* scalar written without quotes */
+	char *tag; /* explicit tag as written ("!vault"), or NULL */
 	struct ed_ynode **kids; /* seq: items; map: key, value, key, value... */
 	size_t nr, alloc;
 };

@@ -46,8 +46,8 @@ static int shows_content(const char *v)
 	       !strstr(v, "hmac:");
 }
 
-int differ_content_diffs(struct drift_report *r,
-			 const struct store_view *va, const struct store_view *vb,
+int differ_content_diffs(struct drift_report *r, const struct store_view *va,
+			 const struct store_view *vb,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb,
 			 struct ed_err *err)
@@ -103,8 +103,8 @@ int differ_content_diffs(struct drift_report *r,
 			struct ed_buf bname = ED_BUF_INIT;
 
 			ed_buf_addf(&bname, "%s%s", hb, it->key);
-			rc = ed_unified_diff(&diff, ca.ptr, ca.len, raw.ptr, cb.ptr,
-					     cb.len, bname.ptr, err);
+			rc = ed_unified_diff(&diff, ca.ptr, ca.len, raw.ptr,
+					     cb.ptr, cb.len, bname.ptr, err);
 			ed_buf_release(&bname);
 		}
 		if (!rc && diff.len) {

@@ -54,10 +54,10 @@ static int same(const char *a, const char *b)
 
 /* A side's votes for one key. */
 struct tally {
-	const char **values;    /* distinct values seen (NULL = absent) */
+	const char **values; /* distinct values seen (NULL = absent) */
 	size_t *counts;
 	size_t nv, alloc, voters;
-	const char *consensus;  /* valid when has_consensus */
+	const char *consensus; /* valid when has_consensus */
 	int has_consensus;
 };
 
@@ -91,8 +91,12 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 		if (j == t->nv) {
 			if (t->nv == t->alloc) {
 				t->alloc = t->alloc ? 2 * t->alloc : 8;
-				t->values = ed_xrealloc(t->values, t->alloc * sizeof(*t->values));
-				t->counts = ed_xrealloc(t->counts, t->alloc * sizeof(*t->counts));
+				t->values =
+					ed_xrealloc(t->values,
+						    t->alloc * sizeof(*t->values));
+				t->counts =
+					ed_xrealloc(t->counts,
+						    t->alloc * sizeof(*t->counts));
 			}
 			t->values[t->nv] = v;
 			t->counts[t->nv++] = 0;
@@ -125,7 +129,7 @@ static int fact_cmp(const struct fact *f, const char *collector, const char *key
 }
 
 const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
-				     const char *collector, const char *key)
+				    const char *collector, const char *key)
 {
 	size_t lo = *cur, hi = h->nr_facts, step = 1;
 	int c, tries;
@@ -149,7 +153,8 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 		lo++;
 	}
 	/* gallop: the next one is still close */
-	while (lo + step < hi && fact_cmp(&h->facts[lo + step], collector, key) < 0) {
+	while (lo + step < hi &&
+	       fact_cmp(&h->facts[lo + step], collector, key) < 0) {
 		lo += step;
 		step *= 2;
 	}
@@ -233,7 +238,8 @@ static void key_universe(struct ed_strvec *out,
 
 		if (!h->nspans) {
 			for (j = 0; j < h->nr_facts; j++)
-				ed_strvec_pushf(out, "%s\t%s", h->facts[j].collector,
+				ed_strvec_pushf(out, "%s\t%s",
+						h->facts[j].collector,
 						h->facts[j].key);
 			continue;
 		}
@@ -245,8 +251,10 @@ static void key_universe(struct ed_strvec *out,
 				continue;
 			ED_ALLOC_GROW(seen, nseen + 1, aseen);
 			seen[nseen++] = h->spans[s].table;
-			for (j = h->spans[s].start; j < h->spans[s].start + h->spans[s].len; j++)
-				ed_strvec_pushf(out, "%s\t%s", h->facts[j].collector,
+			for (j = h->spans[s].start;
+			     j < h->spans[s].start + h->spans[s].len; j++)
+				ed_strvec_pushf(out, "%s\t%s",
+						h->facts[j].collector,
 						h->facts[j].key);
 		}
 	}
@@ -278,13 +286,16 @@ static void check_unique(struct drift_report *r, const char *role,
 		struct ed_buf d = ED_BUF_INIT;
 
 		for (j = i + 1; j < seen.nr && !strncmp(seen.v[j], seen.v[i], vl) &&
-				seen.v[j][vl] == '\t'; j++)
+				seen.v[j][vl] == '\t';
+		     j++)
 			;
 		if (j - i < 2)
 			continue;
 		it = drift_report_add(r, collector, key, role, DRIFT_CHANGED);
 		it->values[0] = ed_xstrndup(seen.v[i], vl);
-		ed_buf_addf(&d, "must differ on every host, but %zu hosts share this value", j - i);
+		ed_buf_addf(&d,
+			    "must differ on every host, but %zu hosts share this value",
+			    j - i);
 		it->detail = ed_buf_detach(&d, NULL);
 		it->rule = loc ? ed_xstrdup(loc) : NULL;
 		for (; i < j; i++)
@@ -368,9 +379,11 @@ static void compare_per_host(struct drift_report *r, const char *role,
 		if (fb)
 			it->values[1] = ed_xstrdup(fb->value);
 		if (!r->no_hosts) {
-			ed_strvec_pushf(&it->hosts, "%s\t%s", fa ? fa->value : "(absent)",
+			ed_strvec_pushf(&it->hosts, "%s\t%s",
+					fa ? fa->value : "(absent)",
 					g[0][i]->host);
-			ed_strvec_pushf(&it->hosts, "%s\t%s", fb ? fb->value : "(absent)",
+			ed_strvec_pushf(&it->hosts, "%s\t%s",
+					fb ? fb->value : "(absent)",
 					g[1][j]->host);
 			ed_strvec_sort_unique(&it->hosts);
 		}
@@ -408,7 +421,8 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	for (k = 0; !only && k < keys.nr; k++) {
 		const char *tab = strchr(keys.v[k], '\t');
 
-		if (!k || strncmp(keys.v[k - 1], keys.v[k], (size_t)(tab - keys.v[k]) + 1))
+		if (!k || strncmp(keys.v[k - 1], keys.v[k],
+				  (size_t)(tab - keys.v[k]) + 1))
 			ed_strvec_pushf(&r->compared, "%s\t%.*s", role ? role : "",
 					(int)(tab - keys.v[k]), keys.v[k]);
 	}
@@ -437,7 +451,8 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		}
 		for (s = 0; s < 2; s++)
 			for (i = 0; i < ng[s]; i++)
-				fv[s][i] = differ_fact_seek(g[s][i], &cur[s][i], collector, key);
+				fv[s][i] = differ_fact_seek(g[s][i], &cur[s][i],
+							    collector, key);
 		if (differ_rules_per_host(rules, collector, key)) {
 			compare_per_host(r, role, collector, key, g, ng, fv);
 			*tab = '\t';
@@ -475,11 +490,14 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			it = drift_report_add(r, collector, key, role, kind);
 			for (s = 0; s < 2; s++)
 				if (t[s].has_consensus && t[s].consensus)
-					it->values[s] = ed_xstrdup(t[s].consensus);
+					it->values[s] =
+						ed_xstrdup(t[s].consensus);
 				else if (!t[s].has_consensus)
-					it->values[s] = ed_xstrdup("(no consensus)");
-			if (!strcmp(collector, "packages") && kind == DRIFT_CHANGED &&
-			    t[0].has_consensus && t[1].has_consensus) {
+					it->values[s] =
+						ed_xstrdup("(no consensus)");
+			if (!strcmp(collector, "packages") &&
+			    kind == DRIFT_CHANGED && t[0].has_consensus &&
+			    t[1].has_consensus) {
 				int c = compare_versions(mgr, t[0].consensus,
 							 t[1].consensus);
 
@@ -503,15 +521,18 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				if (same(f ? f->value : NULL, t[s].consensus))
 					continue;
 				if (ex == EXPECT_MEMORY &&
-				    !same(memory_of(g[s][i]), group_memory(g[s], ng[s])))
+				    !same(memory_of(g[s][i]),
+					  group_memory(g[s], ng[s])))
 					continue; /* differently sized: expected */
-				it = drift_report_add(r, collector, key, role, DRIFT_OUTLIER);
+				it = drift_report_add(r, collector, key, role,
+						      DRIFT_OUTLIER);
 				it->side = (int)s;
 				it->host = ed_xstrdup(g[s][i]->host);
 				it->host_value = f ? ed_xstrdup(f->value) : NULL;
 				it->group_size = t[s].voters;
 				if (t[s].consensus)
-					it->values[s] = ed_xstrdup(t[s].consensus);
+					it->values[s] =
+						ed_xstrdup(t[s].consensus);
 				add_hosts(r, it, g[s], ng[s], collector, fv[s]);
 				ed_strvec_sort_unique(&it->hosts);
 			}
@@ -590,16 +611,19 @@ int differ_compare_keys(struct drift_report *r, const struct baseline *rules,
 			if (has_role(b[j], roles.v[i]))
 				gb[cb++] = b[j];
 		if (!ca || !cb) {
-			struct drift_item *it = drift_report_add(r, "hosts", roles.v[i],
-							 roles.v[i],
-							 ca ? DRIFT_MISSING : DRIFT_EXTRA);
+			struct drift_item *it =
+				drift_report_add(r, "hosts", roles.v[i],
+						 roles.v[i],
+						 ca ? DRIFT_MISSING : DRIFT_EXTRA);
 
 			it->values[0] = ca ? ed_xmemdup("present", 7) : NULL;
 			it->values[1] = cb ? ed_xmemdup("present", 7) : NULL;
 			for (j = 0; j < ca; j++)
-				ed_strvec_pushf(&it->hosts, "present\t%s", ga[j]->host);
+				ed_strvec_pushf(&it->hosts, "present\t%s",
+						ga[j]->host);
 			for (j = 0; j < cb; j++)
-				ed_strvec_pushf(&it->hosts, "present\t%s", gb[j]->host);
+				ed_strvec_pushf(&it->hosts, "present\t%s",
+						gb[j]->host);
 			continue;
 		}
 		compare_role(r, rules, only, roles.v[i], ga, ca, gb, cb);

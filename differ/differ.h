@@ -25,13 +25,13 @@ struct fact_span {
 struct differ_host {
 	char *env;
 	char *host;
-	struct ed_strvec roles;        /* from meta; "default" when none */
-	struct ed_strvec uncollected;  /* collectors meta says were not collected */
-	char *pkg_manager;             /* "dpkg", "rpm", "apk" or NULL */
-	struct fact *facts;            /* sorted by collector, then key */
+	struct ed_strvec roles;       /* from meta; "default" when none */
+	struct ed_strvec uncollected; /* collectors meta says were not collected */
+	char *pkg_manager;            /* "dpkg", "rpm", "apk" or NULL */
+	struct fact *facts;           /* sorted by collector, then key */
 	size_t nr_facts;
-	int borrowed;                  /* fact strings belong to a fact cache */
-	struct fact_span spans[16];    /* where facts came from (cached loads) */
+	int borrowed;               /* fact strings belong to a fact cache */
+	struct fact_span spans[16]; /* where facts came from (cached loads) */
 	size_t nspans;
 };
 
@@ -46,9 +46,8 @@ struct fact {
  * copies). Lines that do not parse are ED_EPARSE with "file:line: what".
  * Release with differ_host_release.
  */
-int differ_host_load(struct differ_host *out, const char *env,
-		     const char *host, const struct snapshot *snap,
-		     struct ed_err *err);
+int differ_host_load(struct differ_host *out, const char *env, const char *host,
+		     const struct snapshot *snap, struct ed_err *err);
 void differ_host_release(struct differ_host *h);
 
 /*
@@ -108,7 +107,6 @@ enum drift_kind {
 };
 #define DRIFT_KINDS 6
 
-
 /*
  * One difference. values[0] and values[1] are the two sides' values (NULL
  * where absent: missing on side 1 means kind MISSING, on side 0 EXTRA).
@@ -119,32 +117,32 @@ enum drift_kind {
 struct drift_item {
 	char *collector;
 	char *key;
-	char *role;             /* the role compared, NULL for host vs host */
+	char *role; /* the role compared, NULL for host vs host */
 	enum drift_kind kind;
 	char *values[2];
-	int newer;              /* packages: 0 or 1 for the newer side, -1 none */
-	int side;               /* OUTLIER: which operand's group */
-	char *host;             /* OUTLIER: the host that differs */
-	char *host_value;       /* OUTLIER: its value (NULL: absent) */
-	size_t group_size;      /* OUTLIER: hosts in the group */
+	int newer;         /* packages: 0 or 1 for the newer side, -1 none */
+	int side;          /* OUTLIER: which operand's group */
+	char *host;        /* OUTLIER: the host that differs */
+	char *host_value;  /* OUTLIER: its value (NULL: absent) */
+	size_t group_size; /* OUTLIER: hosts in the group */
 	struct ed_strvec hosts; /* "VALUE\tHOST", sorted */
 	enum drift_severity severity;
-	char *rule;             /* "file:line" of the deciding rule, or NULL */
-	char *detail;           /* PIN: the constraint ("openssl >= 3.0.15");
+	char *rule;   /* "file:line" of the deciding rule, or NULL */
+	char *detail; /* PIN: the constraint ("openssl >= 3.0.15");
 				 * STALE: "last collected 2026-11-20T01:00:00Z" */
-	int waived;             /* accepted by a waiver: reported, not failing */
-	char *waiver;           /* WAIVED: "file:line: reason (until DATE)" */
+	int waived;   /* accepted by a waiver: reported, not failing */
+	char *waiver; /* WAIVED: "file:line: reason (until DATE)" */
 	/* drift age: the first scan in which this item held, "" if unknown */
-	char since_date[11];    /* YYYY-MM-DD (UTC) */
+	char since_date[11]; /* YYYY-MM-DD (UTC) */
 	char since_commit[41];
-	size_t since_scans;     /* scans of the involved hosts since then */
-	char *patch;            /* files items: unified diff of the contents */
+	size_t since_scans; /* scans of the involved hosts since then */
+	char *patch;        /* files items: unified diff of the contents */
 };
 
 struct drift_report {
-	char *operands[2];      /* as the user typed them */
-	char *commits[2];       /* commit ids of each side */
-	size_t hosts;           /* hosts compared */
+	char *operands[2]; /* as the user typed them */
+	char *commits[2];  /* commit ids of each side */
+	size_t hosts;      /* hosts compared */
 	struct drift_item *items;
 	size_t nr;
 	size_t alloc;
@@ -196,8 +194,8 @@ struct store_view;
  * contents of a host holding each side's value (va/vb: the sides' views).
  * Secret files and files with secret values are never shown.
  */
-int differ_content_diffs(struct drift_report *r,
-			 const struct store_view *va, const struct store_view *vb,
+int differ_content_diffs(struct drift_report *r, const struct store_view *va,
+			 const struct store_view *vb,
 			 const struct differ_host *const *a, size_t na,
 			 const struct differ_host *const *b, size_t nb,
 			 struct ed_err *err);
@@ -243,9 +241,8 @@ const char *drift_kind_name(enum drift_kind k);
  */
 struct store;
 int differ_since(struct drift_report *r, struct store *st,
-		 const struct baseline *rules,
-		 const struct differ_host *const *a, size_t na,
-		 const struct differ_host *const *b, size_t nb,
+		 const struct baseline *rules, const struct differ_host *const *a,
+		 size_t na, const struct differ_host *const *b, size_t nb,
 		 size_t max_scans, struct ed_err *err);
 
 /* How far back drift age looks: a year of nightly scans and then some. */
@@ -268,14 +265,14 @@ enum differ_run_flags {
 };
 
 struct differ_run_opts {
-	const char *labels[2];   /* the report's operands; NULL: a and b */
-	unsigned flags;          /* enum differ_run_flags */
+	const char *labels[2]; /* the report's operands; NULL: a and b */
+	unsigned flags;        /* enum differ_run_flags */
 	const struct ed_strvec *roles; /* keep only items of these roles
 					* (and those of none); NULL or empty: all */
-	const char *rule;        /* not NULL: every item gets severity and
+	const char *rule;              /* not NULL: every item gets severity and
 				  * this rule ("file:line"), before rules */
 	enum drift_severity severity;
-	const char *today;       /* YYYY-MM-DD for waivers; NULL: today, UTC */
+	const char *today; /* YYYY-MM-DD for waivers; NULL: today, UTC */
 	struct differ_fact_cache *cache; /* shared by runs; NULL: a run's own */
 };
 
@@ -315,7 +312,6 @@ void differ_gate_release(struct differ_gate *g);
 /* STALE items not waived, over every report. */
 size_t differ_gate_stale(const struct differ_gate *g);
 /* 1 if a report of g is failing at fail_on (drift_report_failing). */
-int differ_gate_failing(const struct differ_gate *g,
-			enum drift_severity fail_on);
+int differ_gate_failing(const struct differ_gate *g, enum drift_severity fail_on);
 
 #endif

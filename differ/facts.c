@@ -19,9 +19,8 @@ struct fact_vec {
 	size_t nr, alloc;
 };
 
-static void push_fact(struct fact_vec *fv, const char *collector,
-		      const char *key, size_t klen, const char *value,
-		      size_t vlen)
+static void push_fact(struct fact_vec *fv, const char *collector, const char *key,
+		      size_t klen, const char *value, size_t vlen)
 {
 	struct fact *f;
 
@@ -113,7 +112,9 @@ static int parse_line(struct fact_vec *fv, const char *file, const char *line,
 	}
 	if (!strcmp(file, "packages")) {
 		/* "name arch version[ state]": key name:arch */
-		const char *sp2 = sp ? first_space(sp + 1, (size_t)(line + len - sp - 1)) : NULL;
+		const char *sp2 =
+			sp ? first_space(sp + 1, (size_t)(line + len - sp - 1)) :
+			     NULL;
 		struct ed_buf key = ED_BUF_INIT;
 
 		if (!sp || !sp2)
@@ -224,9 +225,8 @@ static void parse_meta(struct differ_host *h, const char *data, size_t len)
 	ed_strvec_sort_unique(&h->roles);
 }
 
-int differ_host_load(struct differ_host *out, const char *env,
-		     const char *host, const struct snapshot *snap,
-		     struct ed_err *err)
+int differ_host_load(struct differ_host *out, const char *env, const char *host,
+		     const struct snapshot *snap, struct ed_err *err)
 {
 	struct fact_vec fv = { NULL, 0, 0 };
 	size_t i;
@@ -284,7 +284,7 @@ struct cached_file {
 	unsigned char oid[20];
 	char *name;
 	struct fact_vec fv;
-	int bad;             /* did not parse: the error is re-raised per host */
+	int bad; /* did not parse: the error is re-raised per host */
 	size_t bad_line;
 };
 
@@ -374,8 +374,10 @@ static int cache_get(struct cached_file **out, struct differ_fact_cache *c,
 		}
 		free(old);
 	}
-	for (i = slot_of(oid, name, c->cap); c->slots[i]; i = (i + 1) & (c->cap - 1))
-		if (!memcmp(c->slots[i]->oid, oid, 20) && !strcmp(c->slots[i]->name, name)) {
+	for (i = slot_of(oid, name, c->cap); c->slots[i];
+	     i = (i + 1) & (c->cap - 1))
+		if (!memcmp(c->slots[i]->oid, oid, 20) &&
+		    !strcmp(c->slots[i]->name, name)) {
 			*out = c->slots[i];
 			return 0;
 		}
@@ -429,8 +431,8 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 			goto out;
 		if (parts[i]->bad) {
 			rc = ed_err_set(err, ED_EPARSE,
-					"hosts/%s/%s/%s:%zu: malformed line", env, host,
-					files[i].name, parts[i]->bad_line);
+					"hosts/%s/%s/%s:%zu: malformed line", env,
+					host, files[i].name, parts[i]->bad_line);
 			goto out;
 		}
 		total += parts[i]->fv.nr;

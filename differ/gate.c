@@ -119,8 +119,8 @@ static int all_pairs(struct gate *g, struct ed_err *err)
 /* A STALE item for h, not collected within max_age. */
 static void add_stale(struct drift_report *r, const struct store_host *h)
 {
-	struct drift_item *it = drift_report_add(r, "hosts", h->host, NULL,
-						 DRIFT_STALE);
+	struct drift_item *it =
+		drift_report_add(r, "hosts", h->host, NULL, DRIFT_STALE);
 	char when[32];
 	time_t t = (time_t)h->last_success;
 	struct tm tm;
@@ -218,8 +218,8 @@ static void fold_hosts_report(struct differ_gate *o)
 	first = &o->reports[0];
 	last = &o->reports[o->nr - 1];
 	for (i = 0; i < last->nr; i++) {
-		struct drift_item *it = drift_report_add(first, "", "", NULL,
-							 DRIFT_PIN);
+		struct drift_item *it =
+			drift_report_add(first, "", "", NULL, DRIFT_PIN);
 
 		drift_item_release(it);
 		*it = last->items[i];
@@ -286,8 +286,7 @@ size_t differ_gate_stale(const struct differ_gate *g)
 	return n;
 }
 
-int differ_gate_failing(const struct differ_gate *g,
-			enum drift_severity fail_on)
+int differ_gate_failing(const struct differ_gate *g, enum drift_severity fail_on)
 {
 	size_t i;
 

@@ -104,7 +104,7 @@ struct since_slot {
 	struct differ_host own;      /* at an older commit; facts borrowed */
 	struct since_blob *blob;     /* own's facts (NULL: no file) */
 	int owned;
-	int stepped;                 /* reloaded at this step */
+	int stepped;                   /* reloaded at this step */
 	const struct differ_host *cur; /* NULL: absent at this commit */
 };
 

@@ -88,8 +88,7 @@ struct drift_item *drift_report_add(struct drift_report *r,
 	return it;
 }
 
-int drift_report_failing(const struct drift_report *r,
-			 enum drift_severity fail_on)
+int drift_report_failing(const struct drift_report *r, enum drift_severity fail_on)
 {
 	size_t i;
 

@@ -65,9 +65,8 @@ int differ_rules_ignored(const struct baseline *r, const char *collector,
 	return ignored;
 }
 
-static const struct baseline_rule *severity_rule(const struct baseline *r,
-						 const char *collector,
-						 const char *key)
+static const struct baseline_rule *
+severity_rule(const struct baseline *r, const char *collector, const char *key)
 {
 	const struct baseline_rule *last = NULL;
 	size_t i;
@@ -115,7 +114,8 @@ void differ_rules_apply(const struct baseline *r, struct drift_report *rep,
 
 	for (i = 0; i < rep->nr; i++) {
 		struct drift_item *it = &rep->items[i];
-		const struct baseline_rule *s = severity_rule(r, it->collector, it->key);
+		const struct baseline_rule *s =
+			severity_rule(r, it->collector, it->key);
 
 		if (s && it->kind != DRIFT_PIN) {
 			it->severity = s->sev;
@@ -132,12 +132,14 @@ void differ_rules_apply(const struct baseline *r, struct drift_report *rep,
 			if (strcmp(w->expires, today) < 0) {
 				ed_strvec_pushf(&rep->notes,
 						"waiver %s for %s:%s expired on %s: the drift counts again",
-						w->loc, it->collector, it->key, w->expires);
+						w->loc, it->collector, it->key,
+						w->expires);
 				continue;
 			}
 			it->waived = 1;
 			free(it->waiver);
-			ed_buf_addf(&b, "%s: %s (until %s)", w->loc, w->reason, w->expires);
+			ed_buf_addf(&b, "%s: %s (until %s)", w->loc, w->reason,
+				    w->expires);
 			it->waiver = ed_buf_detach(&b, NULL);
 		}
 	}
@@ -160,7 +162,8 @@ static int pin_compare(const char *collector, const char *mgr, const char *have,
 	if (!strcmp(collector, "packages")) {
 		char *v = ed_xstrndup(have, strcspn(have, " "));
 		enum pkg_manager m = mgr && !strcmp(mgr, "rpm") ? PKG_RPM :
-				     mgr && !strcmp(mgr, "apk") ? PKG_APK : PKG_DPKG;
+				     mgr && !strcmp(mgr, "apk") ? PKG_APK :
+								  PKG_DPKG;
 		int c = vercmp(m, v, want);
 
 		free(v);
@@ -206,7 +209,8 @@ void differ_rules_pins(const struct baseline *r, struct drift_report *rep,
 	for (p = 0; r && p < r->pins.nr; p++) {
 		const struct baseline_rule *pin = &r->pins.v[p];
 		const char *colon = strchr(pin->pattern, ':');
-		char *collector = ed_xstrndup(pin->pattern, (size_t)(colon - pin->pattern));
+		char *collector = ed_xstrndup(pin->pattern,
+					      (size_t)(colon - pin->pattern));
 		int has_glob = strpbrk(colon + 1, "*?[") != NULL;
 
 		for (i = 0; i < n; i++) {
@@ -222,15 +226,21 @@ void differ_rules_pins(const struct baseline *r, struct drift_report *rep,
 				    !matches(pin->pattern, fa->collector, fa->key))
 					continue;
 				seen = 1;
-				if (!pin_holds(pin, collector, h->pkg_manager, fa->value))
-					differ_pin_violation(rep, pin->pattern, pin->op,
-							     pin->value, pin->sev, pin->loc,
-							     h, fa->key, fa->value);
+				if (!pin_holds(pin, collector, h->pkg_manager,
+					       fa->value))
+					differ_pin_violation(rep, pin->pattern,
+							     pin->op, pin->value,
+							     pin->sev, pin->loc,
+							     h, fa->key,
+							     fa->value);
 			}
 			/* nothing matched: only "absent" holds (a glob with no match is absence) */
-			if (!seen && strcmp(pin->op, "absent") && (!has_glob || !strcmp(pin->op, "present")))
-				differ_pin_violation(rep, pin->pattern, pin->op, pin->value,
-						     pin->sev, pin->loc, h, colon + 1, NULL);
+			if (!seen && strcmp(pin->op, "absent") &&
+			    (!has_glob || !strcmp(pin->op, "present")))
+				differ_pin_violation(rep, pin->pattern, pin->op,
+						     pin->value, pin->sev,
+						     pin->loc, h, colon + 1,
+						     NULL);
 		}
 		free(collector);
 	}
@@ -244,10 +254,12 @@ static void differ_pin_violation(struct drift_report *rep, const char *pattern,
 {
 	const char *colon = strchr(pattern, ':');
 	char *collector = ed_xstrndup(pattern, (size_t)(colon - pattern));
-	struct drift_item *it = drift_report_add(rep, collector, key, NULL, DRIFT_PIN);
+	struct drift_item *it =
+		drift_report_add(rep, collector, key, NULL, DRIFT_PIN);
 	struct ed_buf d = ED_BUF_INIT;
 
-	ed_buf_addf(&d, "%s %s%s%s", pattern, op, value ? " " : "", value ? value : "");
+	ed_buf_addf(&d, "%s %s%s%s", pattern, op, value ? " " : "",
+		    value ? value : "");
 	it->detail = ed_buf_detach(&d, NULL);
 	it->severity = sev;
 	it->rule = ed_xstrdup(loc);
@@ -288,47 +300,58 @@ void differ_rules_explain(const struct baseline *r, const char *collector,
 	ru = ignore_rule(r, collector, key, &ignored);
 	if (ru)
 		ed_strvec_pushf(out, "%s: %s %s:%s (%s%s)", ru->loc,
-				ignored ? "ignores" : "re-includes", collector, key,
-				ru->negate ? "!" : "", ru->pattern);
+				ignored ? "ignores" : "re-includes", collector,
+				key, ru->negate ? "!" : "", ru->pattern);
 	else
-		ed_strvec_pushf(out, "compared: no ignore rule matches %s:%s", collector, key);
+		ed_strvec_pushf(out, "compared: no ignore rule matches %s:%s",
+				collector, key);
 	for (i = 0; r && i < r->per_host.nr; i++)
 		if (matches(r->per_host.v[i].pattern, collector, key))
-			ed_strvec_pushf(out, "%s: %s %s:%s (%s%s)", r->per_host.v[i].loc,
-					r->per_host.v[i].negate ? "not per host:" :
-					"per host, compared only with the same host over time:",
-					collector, key, r->per_host.v[i].negate ? "!" : "",
+			ed_strvec_pushf(out, "%s: %s %s:%s (%s%s)",
+					r->per_host.v[i].loc,
+					r->per_host.v[i].negate ?
+						"not per host:" :
+						"per host, compared only with the same host over time:",
+					collector, key,
+					r->per_host.v[i].negate ? "!" : "",
 					r->per_host.v[i].pattern);
 	ru = severity_rule(r, collector, key);
 	if (ru)
 		ed_strvec_pushf(out, "%s: severity %s (%s)", ru->loc,
 				drift_severity_name(ru->sev), ru->pattern);
 	else
-		ed_strvec_pushf(out, "severity warning (the default: no severity rule matches)");
+		ed_strvec_pushf(
+			out,
+			"severity warning (the default: no severity rule matches)");
 	for (i = 0; r && i < r->pins.nr; i++)
 		if (matches(r->pins.v[i].pattern, collector, key))
-			ed_strvec_pushf(out, "%s: pinned: %s %s%s%s (%s)", r->pins.v[i].loc,
-					r->pins.v[i].pattern, r->pins.v[i].op,
+			ed_strvec_pushf(out, "%s: pinned: %s %s%s%s (%s)",
+					r->pins.v[i].loc, r->pins.v[i].pattern,
+					r->pins.v[i].op,
 					r->pins.v[i].value ? " " : "",
-					r->pins.v[i].value ? r->pins.v[i].value : "",
+					r->pins.v[i].value ? r->pins.v[i].value :
+							     "",
 					drift_severity_name(r->pins.v[i].sev));
 	for (i = 0; r && i < r->expect.nr; i++)
 		if (matches(r->expect.v[i].pattern, collector, key))
 			ed_strvec_pushf(out, "%s: expected to differ %s (%s)",
 					r->expect.v[i].loc,
-					r->expect.v[i].mode == EXPECT_ALWAYS ? "on every host" :
-					r->expect.v[i].mode == EXPECT_MEMORY ? "where memory differs" :
-					"between the environments named",
+					r->expect.v[i].mode == EXPECT_ALWAYS ?
+						"on every host" :
+					r->expect.v[i].mode == EXPECT_MEMORY ?
+						"where memory differs" :
+						"between the environments named",
 					r->expect.v[i].pattern);
 	for (i = 0; r && i < r->waivers.nr; i++) {
 		const struct baseline_rule *w = &r->waivers.v[i];
 
 		if (!matches(w->pattern, collector, key))
 			continue;
-		ed_strvec_pushf(out, "%s: waived%s%s%s%s until %s%s: %s", w->loc,
-				w->env ? " in " : "", w->env ? w->env : "",
-				w->host ? " on " : "", w->host ? w->host : "",
-				w->expires, strcmp(w->expires, today) < 0 ? " (expired)" : "",
+		ed_strvec_pushf(out, "%s: waived%s%s%s%s until %s%s: %s",
+				w->loc, w->env ? " in " : "",
+				w->env ? w->env : "", w->host ? " on " : "",
+				w->host ? w->host : "", w->expires,
+				strcmp(w->expires, today) < 0 ? " (expired)" : "",
 				w->reason);
 	}
 }

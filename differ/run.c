@@ -72,8 +72,10 @@ static int side_load(struct side *sd, struct store *st,
 	if (!matches)
 		rc = ed_err_set(err, ED_ENOTFOUND,
 				"'%s' matches no %s in the state repository%s%s",
-				operand, force_env ? "environment" :
-				force_host ? "host" : "environment or host",
+				operand,
+				force_env  ? "environment" :
+				force_host ? "host" :
+					     "environment or host",
 				rev ? " at " : "", rev ? rev : "");
 out:
 	store_hosts_free(all, n);
@@ -133,8 +135,8 @@ static int run_sides(struct drift_report *r, struct store *st,
 	}
 	/* drift age: only when both sides are the present, not X@REV */
 	if (!strchr(a, '@') && !strchr(b, '@'))
-		rc = differ_since(r, st, rules, sd[0].group, sd[0].nr,
-				  sd[1].group, sd[1].nr, DIFFER_SINCE_MAX_SCANS, err);
+		rc = differ_since(r, st, rules, sd[0].group, sd[0].nr, sd[1].group,
+				  sd[1].nr, DIFFER_SINCE_MAX_SCANS, err);
 	if (!rc)
 		rc = differ_content_diffs(r, sd[0].view, sd[1].view, sd[0].group,
 					  sd[0].nr, sd[1].group, sd[1].nr, err);

@@ -27,12 +27,12 @@ struct since_host {
 
 /* The items of one collector file (NULL: meta only, for role items). */
 struct since_group {
-	struct since_files files; /* its collector file (NULL: meta only) */
-	struct since_slot *slots; /* one per since_host */
-	size_t alive;             /* items still holding */
-	size_t present[2];        /* slots with a host, per side */
-	int hh;                   /* one host on each side: host vs host */
-	int both;                 /* both sides have hosts */
+	struct since_files files;  /* its collector file (NULL: meta only) */
+	struct since_slot *slots;  /* one per since_host */
+	size_t alive;              /* items still holding */
+	size_t present[2];         /* slots with a host, per side */
+	int hh;                    /* one host on each side: host vs host */
+	int both;                  /* both sides have hosts */
 	struct tally_set *tallies; /* for the plain items; NULL: none */
 };
 
@@ -42,9 +42,9 @@ struct since_item {
 	size_t *hosts; /* indexes into the since_host array, sorted */
 	size_t nh;
 	int alive;
-	int plain;     /* decided by a tally while its summary holds */
-	size_t tally;  /* plain: its tally in the group */
-	size_t own;    /* plain outlier: its host */
+	int plain;    /* decided by a tally while its summary holds */
+	size_t tally; /* plain: its tally in the group */
+	size_t own;   /* plain outlier: its host */
 	char commit[41];
 	long long when;
 	size_t scans;
@@ -58,8 +58,8 @@ struct name_idx {
 
 /* The hosts of one environment. */
 struct since_env {
-	const char *name;         /* borrowed from a tip host */
-	struct name_idx *hosts;   /* sorted by name, then index */
+	const char *name;       /* borrowed from a tip host */
+	struct name_idx *hosts; /* sorted by name, then index */
 	size_t nr;
 };
 
@@ -70,15 +70,15 @@ struct since_walk {
 	struct name_idx *by_name; /* every host, sorted by name, then index */
 	struct since_env *envs;
 	size_t nr_envs;
-	size_t *moved, nr_moved;  /* hosts that moved at this step, ascending */
-	size_t *coll, nr_coll;    /* hosts this commit collected */
+	size_t *moved, nr_moved; /* hosts that moved at this step, ascending */
+	size_t *coll, nr_coll;   /* hosts this commit collected */
 	struct since_group *groups;
 	size_t nr_groups, alloc_groups;
 	struct since_item *items;
 	size_t nr_items;
 	size_t alive;
-	int *eval;                /* per item: compare it anew at this step */
-	int full;                 /* no tallies: every moved group compared */
+	int *eval; /* per item: compare it anew at this step */
+	int full;  /* no tallies: every moved group compared */
 	const struct baseline *rules;
 };
 
@@ -114,7 +114,8 @@ static size_t find_group(struct since_walk *w, const char *file)
 	ED_ALLOC_GROW(w->groups, w->nr_groups + 1, w->alloc_groups);
 	memset(&w->groups[i], 0, sizeof(w->groups[i]));
 	w->groups[i].files.file = file ? ed_xstrdup(file) : NULL;
-	w->groups[i].slots = ed_xcalloc(w->nr_hosts + 1, sizeof(struct since_slot));
+	w->groups[i].slots =
+		ed_xcalloc(w->nr_hosts + 1, sizeof(struct since_slot));
 	w->nr_groups++;
 	return i;
 }
@@ -185,7 +186,8 @@ static void item_hosts(struct since_item *si, const struct since_walk *w)
 	const struct drift_item *it = si->it;
 	size_t i, idx;
 
-	si->hosts = ed_xcalloc(it->hosts.nr + w->nr_hosts + 1, sizeof(*si->hosts));
+	si->hosts =
+		ed_xcalloc(it->hosts.nr + w->nr_hosts + 1, sizeof(*si->hosts));
 	if (it->kind == DRIFT_OUTLIER || it->kind == DRIFT_PIN) {
 		if (it->host && find_host(w, it->host, &idx))
 			si->hosts[si->nh++] = idx;
@@ -292,14 +294,14 @@ static int cmp_item_key(const void *x, const void *y)
 }
 
 /* Does fresh (a re-run at an older commit) show the same item as want? */
-static int same_item(const struct drift_item *want,
-		     const struct drift_item *fresh)
+static int same_item(const struct drift_item *want, const struct drift_item *fresh)
 {
 	if (strcmp(want->collector, fresh->collector))
 		return 0;
 	switch (want->kind) {
 	case DRIFT_PIN:
-		return fresh->kind == DRIFT_PIN && same_str(want->host, fresh->host) &&
+		return fresh->kind == DRIFT_PIN &&
+		       same_str(want->host, fresh->host) &&
 		       same_str(want->detail, fresh->detail);
 	case DRIFT_OUTLIER:
 		return fresh->kind == DRIFT_OUTLIER && fresh->side == want->side &&
@@ -381,8 +383,10 @@ static int group_eval(struct since_walk *w, size_t gi, int *held,
 		struct ed_strvec keys = ED_STRVEC_INIT;
 
 		for (i = 0; i < w->nr_items; i++)
-			if (evaluated(w, gi, i) && w->items[i].it->kind != DRIFT_PIN)
-				ed_strvec_pushf(&keys, "%s\t%s", w->items[i].it->collector,
+			if (evaluated(w, gi, i) &&
+			    w->items[i].it->kind != DRIFT_PIN)
+				ed_strvec_pushf(&keys, "%s\t%s",
+						w->items[i].it->collector,
 						w->items[i].it->key);
 		ed_strvec_sort_unique(&keys);
 		rc = differ_compare_keys(&tmp, w->rules, side[0], n[0], side[1],
@@ -579,8 +583,8 @@ static int item_collected(const struct since_walk *w, const struct since_item *s
 	if (w->nr_coll < si->nh / 8) {
 		/* a few hosts collected: look each up among the item's */
 		for (j = 0; j < w->nr_coll; j++)
-			if (bsearch(&w->coll[j], si->hosts, si->nh, sizeof(*si->hosts),
-				    cmp_index))
+			if (bsearch(&w->coll[j], si->hosts, si->nh,
+				    sizeof(*si->hosts), cmp_index))
 				return 1;
 		return 0;
 	}
@@ -611,8 +615,8 @@ static void item_end(struct since_walk *w, struct since_item *si)
 }
 
 /* One older commit: refresh what moved, then keep or end every item. */
-static int step(struct since_walk *w, const struct store_view *newer,
-		int *held, struct ed_err *err)
+static int step(struct since_walk *w, const struct store_view *newer, int *held,
+		struct ed_err *err)
 {
 	size_t gi, i;
 	int rc;
@@ -703,7 +707,8 @@ static void walk_release(struct since_walk *w)
 	envs_release(w);
 	for (i = 0; i < w->nr_groups; i++) {
 		for (j = 0; j < w->nr_hosts; j++)
-			since_slot_drop(&w->groups[i].slots[j], &w->groups[i].files);
+			since_slot_drop(&w->groups[i].slots[j],
+					&w->groups[i].files);
 		since_files_release(&w->groups[i].files);
 		free(w->groups[i].slots);
 		tally_set_free(w->groups[i].tallies);
@@ -769,10 +774,12 @@ static int since_run(struct drift_report *r, struct store *st,
 		time_t t = (time_t)w.items[i].when;
 		struct tm tm;
 
-		memcpy(it->since_commit, w.items[i].commit, sizeof(it->since_commit));
+		memcpy(it->since_commit, w.items[i].commit,
+		       sizeof(it->since_commit));
 		it->since_scans = w.items[i].scans;
 		if (!gmtime_r(&t, &tm) ||
-		    !strftime(it->since_date, sizeof(it->since_date), "%Y-%m-%d", &tm))
+		    !strftime(it->since_date, sizeof(it->since_date),
+			      "%Y-%m-%d", &tm))
 			it->since_date[0] = '\0';
 	}
 out:
@@ -782,9 +789,8 @@ out:
 }
 
 int differ_since(struct drift_report *r, struct store *st,
-		 const struct baseline *rules,
-		 const struct differ_host *const *a, size_t na,
-		 const struct differ_host *const *b, size_t nb,
+		 const struct baseline *rules, const struct differ_host *const *a,
+		 size_t na, const struct differ_host *const *b, size_t nb,
 		 size_t max_scans, struct ed_err *err)
 {
 	return since_run(r, st, rules, a, na, b, nb, max_scans, 0, err);

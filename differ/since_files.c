@@ -45,7 +45,6 @@ static void cut_view(struct differ_host *out, const struct differ_host *h,
 	out->nr_facts = hi - lo;
 }
 
-
 int since_slot_ids(struct since_slot *s, const struct store_view *v,
 		   const struct differ_host *h, const char *file)
 {

@@ -15,15 +15,15 @@
 #include "differ/differ.h"
 
 struct tally_entry {
-	char *value;  /* NULL: the key is absent */
+	char *value; /* NULL: the key is absent */
 	size_t count;
 };
 
 struct side_tally {
 	struct tally_entry *e; /* never shrinks: an index names one value */
 	size_t nr, alloc;
-	size_t members;        /* present hosts with the role */
-	size_t voters;         /* those that collected the collector */
+	size_t members; /* present hosts with the role */
+	size_t voters;  /* those that collected the collector */
 };
 
 /* What compare_role reads of one side's votes on one key. */
@@ -115,8 +115,7 @@ void tally_set_seal(struct tally_set *ts)
 	ts->nr = out;
 }
 
-size_t tally_set_find(const struct tally_set *ts, const char *key,
-		      const char *role)
+size_t tally_set_find(const struct tally_set *ts, const char *key, const char *role)
 {
 	size_t lo = 0, hi = ts->nr;
 
@@ -182,8 +181,8 @@ static void side_count(struct side_tally *s, const char *value, int sign)
 	bump(&s->e[j].count, sign);
 }
 
-void tally_set_votes(struct tally_set *ts, int side, const struct differ_host *h,
-		     int sign)
+void tally_set_votes(struct tally_set *ts, int side,
+		     const struct differ_host *h, int sign)
 {
 	size_t cur = 0, t;
 	int collected;

@@ -17,10 +17,10 @@
 #include "core/store.h"
 
 struct candidate {
-	const char *key;     /* borrowed from a tip host's fact */
+	const char *key; /* borrowed from a tip host's fact */
 	const char *value;
-	int open;            /* still uniform at the commits walked so far */
-	long long since;     /* time of the oldest commit where it held */
+	int open;        /* still uniform at the commits walked so far */
+	long long since; /* time of the oldest commit where it held */
 };
 
 /* The value of toggles:key in a "toggles" file body, NULL if absent. */
@@ -73,7 +73,7 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 	struct candidate *c = NULL;
 	size_t nc = 0, alloc = 0, i, j, open = 0;
 	struct store_view *v = NULL, *p = NULL;
-	unsigned char (*ids)[20] = NULL;
+	unsigned char(*ids)[20] = NULL;
 	int *have = NULL, rc = 0;
 	struct ed_buf file = ED_BUF_INIT, scratch = ED_BUF_INIT;
 	long long now = (long long)time(NULL);
@@ -110,8 +110,9 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 
 		for (i = 0; i < n; i++) {
 			unsigned char id[20];
-			int h = !store_view_file_id(v, hosts[i]->env, hosts[i]->host,
-						    "toggles", id);
+			int h = !store_view_file_id(v, hosts[i]->env,
+						    hosts[i]->host, "toggles",
+						    id);
 
 			if (h != have[i] || (h && memcmp(id, ids[i], 20)))
 				changed = 1;
@@ -123,7 +124,8 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 			for (i = 0; i < n && open; i++) {
 				ed_buf_reset(&file);
 				if (!have[i] ||
-				    store_view_read_blob(v, ids[i], &file, err) < 0) {
+				    store_view_read_blob(v, ids[i], &file, err) <
+					    0) {
 					/* no toggles here: nothing was uniform before this */
 					for (j = 0; j < nc; j++)
 						if (c[j].open) {

@@ -39,8 +39,7 @@ static int is_blank(int c)
 }
 
 /* strcmp() order on two spans that hold no NUL: memcmp, then length. */
-static int span_cmp(const char *a, const char *ae, const char *b,
-                    const char *be)
+static int span_cmp(const char *a, const char *ae, const char *b, const char *be)
 {
 	size_t al = (size_t)(ae - a);
 	size_t bl = (size_t)(be - b);
@@ -96,7 +95,7 @@ static int dpkg_order(int c)
 
 /* lib/dpkg/version.c verrevcmp() on spans; returns a signed difference. */
 static int dpkg_verrevcmp(const char *a, const char *ae, const char *b,
-                          const char *be)
+			  const char *be)
 {
 	while (a < ae || b < be) {
 		int first_diff = 0;
@@ -242,7 +241,7 @@ static int rpm_at(const char *p, const char *end)
 
 /* rpmio/rpmvercmp.cc rpmvercmp() on spans. */
 static int rpm_vercmp(const char *one, const char *oe, const char *two,
-                      const char *te)
+		      const char *te)
 {
 	if (oe - one == te - two && !memcmp(one, two, (size_t)(oe - one)))
 		return 0;
@@ -251,11 +250,9 @@ static int rpm_vercmp(const char *one, const char *oe, const char *two,
 		const char *s1, *s2;
 		int c1, c2, isnum, rc;
 
-		while (one < oe && !rpm_isalnum(*one) && *one != '~' &&
-		       *one != '^')
+		while (one < oe && !rpm_isalnum(*one) && *one != '~' && *one != '^')
 			one++;
-		while (two < te && !rpm_isalnum(*two) && *two != '~' &&
-		       *two != '^')
+		while (two < te && !rpm_isalnum(*two) && *two != '~' && *two != '^')
 			two++;
 		c1 = rpm_at(one, oe);
 		c2 = rpm_at(two, te);
@@ -452,7 +449,7 @@ static enum apk_suffix apk_suffix_value(const char *p, const char *end)
 }
 
 static const char *apk_parse_digits(struct apk_tok *t, const char *p,
-                                    const char *end)
+				    const char *end)
 {
 	uint64_t n = 0;
 
@@ -469,8 +466,7 @@ static const char *apk_parse_digits(struct apk_tok *t, const char *p,
 }
 
 /* token_next(): the next token, valid only where the previous allows it. */
-static const char *apk_token_next(struct apk_tok *t, const char *p,
-                                  const char *end)
+static const char *apk_token_next(struct apk_tok *t, const char *p, const char *end)
 {
 	unsigned char c;
 
@@ -574,7 +570,7 @@ static int apk_token_cmp(const struct apk_tok *a, const struct apk_tok *b)
 int vercmp_apk(const char *a, const char *b)
 {
 	struct apk_tok ta = { APK_TOKEN_INITIAL_DIGIT, APK_SUFFIX_INVALID, 0,
-		              NULL, NULL };
+			      NULL, NULL };
 	struct apk_tok tb = ta;
 	const char *pa, *pb, *ea, *eb;
 	int rc;

@@ -27,9 +27,10 @@ static void pair_name(struct ed_buf *out, const struct drift_report *r)
 			ed_buf_adds(out, "..");
 		for (i = 0; p[i]; i++) {
 			char ch = p[i];
-			int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-				 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-				 ch == '-';
+			int ok = (ch >= 'a' && ch <= 'z') ||
+				 (ch >= 'A' && ch <= 'Z') ||
+				 (ch >= '0' && ch <= '9') || ch == '.' ||
+				 ch == '_' || ch == '-';
 
 			ed_buf_addch(out, ok ? ch : '_');
 		}

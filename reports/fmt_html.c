@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const html_escapes[128] = {
-	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['&'] = "&amp;",  ['<'] = "&lt;",  ['>'] = "&gt;", ['"'] = "&quot;",
 	['\''] = "&#39;", ['\n'] = "<br>", ['\t'] = "\t",
 };
 
@@ -64,8 +64,10 @@ static const char script[] =
 static void checkbox(FILE *out, const char *name, const char *value,
 		     const char *label, size_t n)
 {
-	fprintf(out, "<label><input type=\"checkbox\" name=\"%s\" value=\"%s\" checked> "
-		     "%s (%zu)</label>\n", name, value, label, n);
+	fprintf(out,
+		"<label><input type=\"checkbox\" name=\"%s\" value=\"%s\" checked> "
+		"%s (%zu)</label>\n",
+		name, value, label, n);
 }
 
 /* ids stay unique on a page of several reports: "-N" after each */
@@ -86,7 +88,8 @@ static void html_filters(struct report_ctx *c)
 	id_suffix(c);
 	fputs("\">\n<input id=\"q", c->out);
 	id_suffix(c);
-	fputs("\" type=\"search\" placeholder=\"filter rows\" size=\"30\">\n", c->out);
+	fputs("\" type=\"search\" placeholder=\"filter rows\" size=\"30\">\n",
+	      c->out);
 	for (i = 3; i-- > 0;) {
 		const char *s = drift_severity_name((enum drift_severity)i);
 
@@ -108,7 +111,8 @@ static void html_head(FILE *out, const struct report_ctx *c, size_t n)
 	size_t i;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<title>envdrift: ", out);
+	      "<title>envdrift: ",
+	      out);
 	for (i = 0; i < n; i++) {
 		if (i)
 			fputs(", ", out);
@@ -127,31 +131,37 @@ static void html_begin(struct report_ctx *c)
 	const char *hn = c->nreports > 1 ? "h2" : "h1";
 
 	if (c->nreports > 1) {
-		fprintf(c->out, "<section id=\"report-%zu\">\n", c->report_index + 1);
+		fprintf(c->out, "<section id=\"report-%zu\">\n",
+			c->report_index + 1);
 	} else {
 		html_head(c->out, c, 1);
 		fputs("<header>\n", c->out);
 	}
-	fprintf(c->out, "<%s>%s", hn, r->nr ? "drift between " : "no drift between ");
+	fprintf(c->out, "<%s>%s", hn,
+		r->nr ? "drift between " : "no drift between ");
 	h(c->out, r->operands[0]);
 	fputs(" and ", c->out);
 	h(c->out, r->operands[1]);
-	fprintf(c->out, "</%s>\n<p class=\"summary\">%zu items on %zu hosts: "
-			"%zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
+	fprintf(c->out,
+		"</%s>\n<p class=\"summary\">%zu items on %zu hosts: "
+		"%zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
 		hn, r->nr, r->hosts, k->sev[SEV_CRITICAL], k->sev[SEV_WARNING],
-		k->sev[SEV_INFO], k->waived, c->nreports > 1 ? "" : "</header>\n");
+		k->sev[SEV_INFO], k->waived,
+		c->nreports > 1 ? "" : "</header>\n");
 	if (!r->nr)
 		return;
 	html_filters(c);
 	fputs("<table id=\"matrix", c->out);
 	id_suffix(c);
 	fputs("\">\n<thead><tr><th>severity</th><th>kind</th>"
-	      "<th>role</th><th>item</th><th>", c->out);
+	      "<th>role</th><th>item</th><th>",
+	      c->out);
 	h(c->out, r->operands[0]);
 	fputs("</th><th>", c->out);
 	h(c->out, r->operands[1]);
 	fputs("</th><th>hosts</th><th>outlier / host</th><th>detail</th></tr></thead>\n"
-	      "<tbody>\n", c->out);
+	      "<tbody>\n",
+	      c->out);
 }
 
 static void html_value(FILE *out, const struct drift_item *it, int side)
@@ -186,11 +196,13 @@ static void html_hosts(struct report_ctx *c, const struct drift_item *it)
 static void html_item(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
-	const char *sev = drift_severity_name((enum drift_severity)report_sev(it));
+	const char *sev =
+		drift_severity_name((enum drift_severity)report_sev(it));
 	const char *kind = drift_kind_name(it->kind);
 
-	fprintf(out, "<tr class=\"%s%s\" data-sev=\"%s\" data-kind=\"%s\" "
-		     "data-waived=\"%d\"><td class=\"sev\">%s</td><td>%s</td><td>",
+	fprintf(out,
+		"<tr class=\"%s%s\" data-sev=\"%s\" data-kind=\"%s\" "
+		"data-waived=\"%d\"><td class=\"sev\">%s</td><td>%s</td><td>",
 		sev, it->waived ? " waived" : "", sev, kind, it->waived ? 1 : 0,
 		sev, kind);
 	h(out, it->role ? it->role : "(hosts)");
@@ -284,13 +296,18 @@ static void html_many_begin(FILE *out, const struct report_ctx *c, size_t n)
 		waived += c[i].total.waived;
 	}
 	if (drifting)
-		fprintf(out, "<header>\n<h1>envdrift: drift in %zu of %zu comparisons</h1>\n",
+		fprintf(out,
+			"<header>\n<h1>envdrift: drift in %zu of %zu comparisons</h1>\n",
 			drifting, n);
 	else
-		fprintf(out, "<header>\n<h1>envdrift: no drift in %zu comparisons</h1>\n", n);
-	fprintf(out, "<p class=\"summary\">%zu items: %zu critical, %zu warning, "
-		     "%zu info, %zu waived</p>\n</header>\n",
-		items, sev[SEV_CRITICAL], sev[SEV_WARNING], sev[SEV_INFO], waived);
+		fprintf(out,
+			"<header>\n<h1>envdrift: no drift in %zu comparisons</h1>\n",
+			n);
+	fprintf(out,
+		"<p class=\"summary\">%zu items: %zu critical, %zu warning, "
+		"%zu info, %zu waived</p>\n</header>\n",
+		items, sev[SEV_CRITICAL], sev[SEV_WARNING], sev[SEV_INFO],
+		waived);
 }
 
 static void html_many_end(FILE *out, const struct report_ctx *c, size_t n)

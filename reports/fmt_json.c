@@ -90,15 +90,16 @@ static void json_begin(struct report_ctx *c)
 		json_str(c->out, r->commits[1]);
 		fputs("]", c->out);
 	}
-	fprintf(c->out, ", \"summary\": {\"hosts\": %zu, \"drift\": %zu, "
-			"\"changed\": %zu, \"missing\": %zu, \"extra\": %zu, "
-			"\"outlier\": %zu, \"pin\": %zu, \"stale\": %zu, "
-			"\"critical\": %zu, \"warning\": %zu, \"info\": %zu, "
-			"\"waived\": %zu}, \"drift\": [",
+	fprintf(c->out,
+		", \"summary\": {\"hosts\": %zu, \"drift\": %zu, "
+		"\"changed\": %zu, \"missing\": %zu, \"extra\": %zu, "
+		"\"outlier\": %zu, \"pin\": %zu, \"stale\": %zu, "
+		"\"critical\": %zu, \"warning\": %zu, \"info\": %zu, "
+		"\"waived\": %zu}, \"drift\": [",
 		r->hosts, r->nr, k->kind[DRIFT_CHANGED], k->kind[DRIFT_MISSING],
-		k->kind[DRIFT_EXTRA], k->kind[DRIFT_OUTLIER], k->kind[DRIFT_PIN],
-		k->kind[DRIFT_STALE], k->sev[SEV_CRITICAL], k->sev[SEV_WARNING],
-		k->sev[SEV_INFO], k->waived);
+		k->kind[DRIFT_EXTRA], k->kind[DRIFT_OUTLIER],
+		k->kind[DRIFT_PIN], k->kind[DRIFT_STALE], k->sev[SEV_CRITICAL],
+		k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived);
 }
 
 static void json_field(FILE *out, const char *name, const char *value)

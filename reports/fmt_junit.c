@@ -16,13 +16,13 @@
 #include <string.h>
 
 static const char *const xml_text_escapes[128] = {
-	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
-	['\''] = "&apos;", ['\n'] = "\n", ['\t'] = "\t", ['\r'] = "&#13;",
+	['&'] = "&amp;",   ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['\''] = "&apos;", ['\n'] = "\n",  ['\t'] = "\t",  ['\r'] = "&#13;",
 };
 
 /* attribute values: whitespace as references so parsers keep it */
 static const char *const xml_attr_escapes[128] = {
-	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+	['&'] = "&amp;",   ['<'] = "&lt;",   ['>'] = "&gt;",  ['"'] = "&quot;",
 	['\''] = "&apos;", ['\n'] = "&#10;", ['\t'] = "&#9;", ['\r'] = "&#13;",
 };
 
@@ -71,7 +71,8 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 			    r->operands[side]);
 		put_value(b, it->host_value);
 		ed_buf_addf(b, ", the other %zu of %zu have ",
-			    it->group_size ? it->group_size - 1 : 0, it->group_size);
+			    it->group_size ? it->group_size - 1 : 0,
+			    it->group_size);
 		put_value(b, it->values[side]);
 		ed_buf_addch(b, '\n');
 	} else if (report_host_only(it) && !report_shows_host_value(it)) {
@@ -169,8 +170,7 @@ static int role_has_items(const struct drift_report *r, const char *role,
  * Compared groups without drift of one role (role NULL: every role),
  * written as passing testcases when out is set; returns how many.
  */
-static size_t clean_groups(const struct report_ctx *c, const char *role,
-			   FILE *out)
+static size_t clean_groups(const struct report_ctx *c, const char *role, FILE *out)
 {
 	const struct ed_strvec *cmp = &c->r->compared;
 	size_t i, n = 0;
@@ -220,7 +220,8 @@ static void junit_begin(struct report_ctx *c)
 		report_put(c->out, r->operands[0], xml_attr);
 		fputc(' ', c->out);
 		report_put(c->out, r->operands[1], xml_attr);
-		fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
+		fprintf(c->out,
+			"\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
 			junit_tests(c), c->total.failed_groups);
 	}
 	if (r->nr || clean_groups(c, NULL, NULL))
@@ -228,7 +229,8 @@ static void junit_begin(struct report_ctx *c)
 	fputs("  <testsuite name=\"", c->out);
 	put_name(c, c->out, "hosts");
 	fputs("\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\">\n"
-	      "    <testcase classname=\"", c->out);
+	      "    <testcase classname=\"",
+	      c->out);
 	put_name(c, c->out, "hosts");
 	fputs("\" name=\"drift\">\n      <system-out>no drift between ", c->out);
 	report_put(c->out, r->operands[0], xml_text);
@@ -243,7 +245,8 @@ static void junit_section_begin(struct report_ctx *c, const char *role)
 {
 	fputs("  <testsuite name=\"", c->out);
 	put_name(c, c->out, suite_name(role));
-	fprintf(c->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
+	fprintf(c->out,
+		"\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
 		c->section.groups + clean_groups(c, role ? role : "", NULL),
 		c->section.failed_groups);
 }
@@ -261,13 +264,15 @@ static void junit_group_begin(struct report_ctx *c, const char *role,
 static void junit_item(struct report_ctx *c, const struct drift_item *it)
 {
 	struct ed_buf body = ED_BUF_INIT;
-	const char *sev = drift_severity_name((enum drift_severity)report_sev(it));
+	const char *sev =
+		drift_severity_name((enum drift_severity)report_sev(it));
 
 	describe(&body, c->r, it);
 	if (!report_fails(it)) {
 		/* kept for group_end's single <system-out> */
-		ed_buf_addf(&c->scratch, "%s %s:%s %s\n", it->waived ? "waived" : sev,
-			    it->collector, it->key, drift_kind_name(it->kind));
+		ed_buf_addf(&c->scratch, "%s %s:%s %s\n",
+			    it->waived ? "waived" : sev, it->collector, it->key,
+			    drift_kind_name(it->kind));
 		ed_buf_add(&c->scratch, body.ptr, body.len);
 		ed_buf_release(&body);
 		return;
@@ -323,7 +328,8 @@ static void junit_end(struct report_ctx *c)
 			continue;
 		fputs("  <testsuite name=\"", c->out);
 		put_name(c, c->out, rlen ? role : "hosts");
-		fprintf(c->out, "\" tests=\"%zu\" failures=\"0\" errors=\"0\" skipped=\"0\">\n",
+		fprintf(c->out,
+			"\" tests=\"%zu\" failures=\"0\" errors=\"0\" skipped=\"0\">\n",
 			clean_groups(c, role, NULL));
 		clean_groups(c, role, c->out);
 		if (first)
@@ -350,8 +356,8 @@ static void junit_many_begin(FILE *out, const struct report_ctx *c, size_t n)
 		tests += junit_tests(&c[i]);
 		failures += c[i].total.failed_groups;
 	}
-	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
-		tests, failures);
+	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", tests,
+		failures);
 }
 
 static void junit_many_end(FILE *out, const struct report_ctx *c, size_t n)

@@ -11,9 +11,9 @@
 
 /* for table cells: backslash escapes for markup, entities for HTML */
 static const char *const md_escapes[128] = {
-	['|'] = "\\|", ['`'] = "\\`", ['\\'] = "\\\\", ['*'] = "\\*",
-	['_'] = "\\_", ['['] = "\\[", [']'] = "\\]", ['~'] = "\\~",
-	['#'] = "\\#", ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;",
+	['|'] = "\\|",   ['`'] = "\\`",  ['\\'] = "\\\\", ['*'] = "\\*",
+	['_'] = "\\_",   ['['] = "\\[",  [']'] = "\\]",   ['~'] = "\\~",
+	['#'] = "\\#",   ['<'] = "&lt;", ['>'] = "&gt;",  ['&'] = "&amp;",
 	['\n'] = "<br>", ['\t'] = "\\t",
 };
 
@@ -33,7 +33,8 @@ static void md_begin(struct report_ctx *c)
 	const struct report_counts *k = &c->total;
 	const char *bold;
 
-	fputs(r->nr ? "### envdrift: drift between " : "**envdrift**: no drift between ",
+	fputs(r->nr ? "### envdrift: drift between " :
+		      "**envdrift**: no drift between ",
 	      c->out);
 	md(c->out, r->operands[0]);
 	fputs(" and ", c->out);
@@ -43,8 +44,9 @@ static void md_begin(struct report_ctx *c)
 		return;
 	}
 	bold = k->sev[SEV_CRITICAL] ? "**" : "";
-	fprintf(c->out, "\n\n%zu items on %zu hosts: %s%zu critical%s, %zu warning, "
-			"%zu info, %zu waived\n",
+	fprintf(c->out,
+		"\n\n%zu items on %zu hosts: %s%zu critical%s, %zu warning, "
+		"%zu info, %zu waived\n",
 		r->nr, r->hosts, bold, k->sev[SEV_CRITICAL], bold,
 		k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived);
 }
@@ -92,7 +94,8 @@ static void md_hosts(struct report_ctx *c, const struct drift_item *it)
 static void md_item(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
-	const char *sev = drift_severity_name((enum drift_severity)report_sev(it));
+	const char *sev =
+		drift_severity_name((enum drift_severity)report_sev(it));
 
 	if (it->waived)
 		fprintf(out, "| ~~%s~~ waived | ", sev);
@@ -134,7 +137,8 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 		md(out, it->waiver);
 	}
 	if (it->since_date[0])
-		fprintf(out, c->r->stable ? "<br>since %s" : "<br>since %s (%zu scans)",
+		fprintf(out,
+			c->r->stable ? "<br>since %s" : "<br>since %s (%zu scans)",
 			it->since_date, it->since_scans);
 	if (it->patch) {
 		/* a table cell cannot hold a fenced block: lines joined by <br> */

@@ -42,21 +42,24 @@ static void patch_end(struct report_ctx *c)
 
 			/* an outlier differs from its own side: shown on that side */
 			if (it->values[it->side])
-				side_line(it->side ? &b : &a, it, it->values[it->side]);
+				side_line(it->side ? &b : &a, it,
+					  it->values[it->side]);
 			ed_buf_addf(&key, "%s (%s)", it->key, it->host);
 			{
 				struct drift_item tmp = *it;
 
 				tmp.key = key.ptr;
 				if (it->host_value)
-					side_line(it->side ? &b : &a, &tmp, it->host_value);
+					side_line(it->side ? &b : &a, &tmp,
+						  it->host_value);
 			}
 			ed_buf_release(&key);
 			continue;
 		}
 		if (it->kind == DRIFT_PIN || it->kind == DRIFT_STALE) {
-			fprintf(c->out, "# %s %s:%s on %s: %s\n", drift_kind_name(it->kind),
-				it->collector, it->key, it->host ? it->host : "?",
+			fprintf(c->out, "# %s %s:%s on %s: %s\n",
+				drift_kind_name(it->kind), it->collector,
+				it->key, it->host ? it->host : "?",
 				it->detail ? it->detail : "");
 			continue;
 		}

@@ -48,8 +48,8 @@ static void text_begin(struct report_ctx *c)
 	if (!r->nr)
 		fprintf(c->out, " (%zu hosts)\n", r->hosts);
 	else
-		fprintf(c->out, "%s: %zu items, %zu hosts\n", paint(c, "\033[0m"),
-			r->nr, r->hosts);
+		fprintf(c->out, "%s: %zu items, %zu hosts\n",
+			paint(c, "\033[0m"), r->nr, r->hosts);
 }
 
 static void text_section(struct report_ctx *c, const char *role)
@@ -124,12 +124,14 @@ static void text_item(struct report_ctx *c, const struct drift_item *it)
 		text_outlier(c, it);
 	else
 		text_pair(c, it);
-	fprintf(out, " %s[%s]%s", paint(c, it->waived ? "\033[2m" : sev_color[report_sev(it)]),
+	fprintf(out, " %s[%s]%s",
+		paint(c, it->waived ? "\033[2m" : sev_color[report_sev(it)]),
 		drift_severity_name((enum drift_severity)report_sev(it)),
 		paint(c, "\033[0m"));
 	if (it->waived) {
 		fputs(" (waived: ", out);
-		report_put(out, it->waiver ? it->waiver : "no reason given", text_special);
+		report_put(out, it->waiver ? it->waiver : "no reason given",
+			   text_special);
 		fputc(')', out);
 	}
 	if (it->since_date[0])
@@ -172,7 +174,8 @@ static void text_end(struct report_ctx *c)
 
 	if (!c->r->nr)
 		return;
-	fprintf(c->out, "\nsummary: %zu critical, %zu warning, %zu info, %zu waived\n",
+	fprintf(c->out,
+		"\nsummary: %zu critical, %zu warning, %zu info, %zu waived\n",
 		k->sev[SEV_CRITICAL], k->sev[SEV_WARNING], k->sev[SEV_INFO],
 		k->waived);
 	for (i = 0; i < c->r->notes.nr; i++) {

@@ -10,12 +10,14 @@
 
 size_t report_sev(const struct drift_item *it)
 {
-	return it->severity > SEV_CRITICAL ? (size_t)SEV_CRITICAL : (size_t)it->severity;
+	return it->severity > SEV_CRITICAL ? (size_t)SEV_CRITICAL :
+					     (size_t)it->severity;
 }
 
 size_t report_kind(const struct drift_item *it)
 {
-	return (size_t)it->kind >= DRIFT_KINDS ? (size_t)DRIFT_STALE : (size_t)it->kind;
+	return (size_t)it->kind >= DRIFT_KINDS ? (size_t)DRIFT_STALE :
+						 (size_t)it->kind;
 }
 
 int report_fails(const struct drift_item *it)
@@ -112,4 +114,3 @@ size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
 	}
 	return i;
 }
-

@@ -12,12 +12,12 @@
 
 struct report_counts {
 	size_t items;
-	size_t sev[3];               /* items not waived, by drift_severity */
+	size_t sev[3]; /* items not waived, by drift_severity */
 	size_t waived;
 	size_t kind[DRIFT_KINDS];
-	size_t failures;             /* not waived, warning or critical */
-	size_t groups;               /* (role, collector) groups */
-	size_t failed_groups;        /* groups holding a failure */
+	size_t failures;      /* not waived, warning or critical */
+	size_t groups;        /* (role, collector) groups */
+	size_t failed_groups; /* groups holding a failure */
 };
 
 /*
@@ -28,13 +28,13 @@ struct report_counts {
 struct report_ctx {
 	FILE *out;
 	const struct drift_report *r;
-	int color;                   /* ANSI colours wanted (text only) */
+	int color; /* ANSI colours wanted (text only) */
 	struct report_counts total;
 	struct report_counts section; /* the current role's items */
 	struct report_counts group;   /* the current collector's items */
 	size_t section_index;         /* 0 for the first role */
 	size_t item_index;            /* 0 for the first item visited */
-	struct ed_buf scratch;        /* a format's own; emptied at group start */
+	struct ed_buf scratch; /* a format's own; emptied at group start */
 	/*
 	 * report_write_many: r is report report_index (0-based) of nreports
 	 * written into one document; 0 of 1 for report_write.

@@ -13,8 +13,8 @@
 #include "reports/internal.h"
 
 static const struct report_format *const formats[] = {
-	&report_text, &report_json, &report_markdown, &report_junit, &report_html,
-	&report_patch,
+	&report_text,  &report_json, &report_markdown,
+	&report_junit, &report_html, &report_patch,
 };
 
 static int cmp_str(const char *a, const char *b)
@@ -167,9 +167,8 @@ static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
 	*out = v;
 }
 
-int report_write_many(FILE *out, const char *format,
-		      const struct drift_report *r, size_t n, int color,
-		      struct ed_err *err)
+int report_write_many(FILE *out, const char *format, const struct drift_report *r,
+		      size_t n, int color, struct ed_err *err)
 {
 	const struct report_format *f = find_format(format);
 	struct report_ctx *c = NULL;
@@ -203,7 +202,8 @@ int report_write_many(FILE *out, const char *format,
 	free(v);
 	free(c);
 	if (ferror(out))
-		return ed_err_set(err, ED_EIO, "cannot write the %s report", format);
+		return ed_err_set(err, ED_EIO, "cannot write the %s report",
+				  format);
 	return 0;
 }
 

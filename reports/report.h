@@ -29,9 +29,8 @@ int report_write(FILE *out, const char *format, const struct drift_report *r,
  * prefixed with the pair ("staging..prod: web"); html is one page with a
  * section per pair. Codes as report_write; ED_ERROR also for n == 0.
  */
-int report_write_many(FILE *out, const char *format,
-		      const struct drift_report *r, size_t n, int color,
-		      struct ed_err *err);
+int report_write_many(FILE *out, const char *format, const struct drift_report *r,
+		      size_t n, int color, struct ed_err *err);
 
 /* 1 if format names a known format. */
 int report_known(const char *format);

@@ -43,9 +43,9 @@ struct inventory_var {
 
 /* One host after range expansion and variable inheritance; all borrowed. */
 struct inventory_host {
-	char *name;          /* [A-Za-z0-9._-]+ */
-	char *env;           /* envdrift_env, else its one environment group */
-	char **roles;        /* its other groups, sorted; not all/ungrouped */
+	char *name;   /* [A-Za-z0-9._-]+ */
+	char *env;    /* envdrift_env, else its one environment group */
+	char **roles; /* its other groups, sorted; not all/ungrouped */
 	size_t nr_roles;
 	char *connection;    /* ansible_connection: "ssh" (default), "local"
 			      * (this machine) or "chroot" (address is a root
@@ -58,7 +58,7 @@ struct inventory_host {
 	char *become_method; /* always "sudo" */
 	struct inventory_var *vars; /* envdrift_* variables, sorted by key */
 	size_t nr_vars;
-	size_t line, col;    /* where the host is first listed */
+	size_t line, col; /* where the host is first listed */
 };
 
 /*
@@ -86,14 +86,12 @@ int inventory_limit(struct inventory *inv, const char *pattern,
 
 /* Selected hosts, sorted by name; pointers valid until inventory_free. */
 size_t inventory_nr_hosts(const struct inventory *inv);
-const struct inventory_host *inventory_host(const struct inventory *inv,
-					    size_t i);
+const struct inventory_host *inventory_host(const struct inventory *inv, size_t i);
 /* Selected host by exact name, or NULL. */
 const struct inventory_host *inventory_find(const struct inventory *inv,
 					    const char *name);
 /* Value of an envdrift_* variable of h, or NULL if unset or vault. */
-const char *inventory_host_var(const struct inventory_host *h,
-			       const char *key);
+const char *inventory_host_var(const struct inventory_host *h, const char *key);
 
 /*
  * ssh_config (ssh_config.c): the subset of ~/.ssh/config that says where
@@ -110,11 +108,11 @@ struct ssh_config;
  * are borrowed from the struct ssh_config, valid until ssh_config_free.
  */
 struct ssh_config_host {
-	const char *hostname;      /* HostName, %h and %% expanded; NULL: unset */
-	const char *user;          /* User; NULL: unset */
-	unsigned port;             /* Port; 0: unset */
+	const char *hostname; /* HostName, %h and %% expanded; NULL: unset */
+	const char *user;     /* User; NULL: unset */
+	unsigned port;        /* Port; 0: unset */
 	const char *identity_file; /* first IdentityFile, ~ %d %h %l %n %p %r %u %% expanded */
-	const char *proxy_jump;    /* ProxyJump; NULL: unset or "none" */
+	const char *proxy_jump; /* ProxyJump; NULL: unset or "none" */
 };
 
 /*
@@ -147,15 +145,15 @@ void ssh_config_free(struct ssh_config *cfg);
  * Every host ends in exactly one state.
  */
 enum ssh_state {
-	SSH_COLLECTED,       /* command ran and exited (any exit status) */
-	SSH_UNREACHABLE,     /* resolve/connect failed or refused */
-	SSH_AUTH_FAILED,     /* no key was accepted */
+	SSH_COLLECTED,   /* command ran and exited (any exit status) */
+	SSH_UNREACHABLE, /* resolve/connect failed or refused */
+	SSH_AUTH_FAILED, /* no key was accepted */
 	SSH_UNSUPPORTED_KEY, /* RSA-only host or RSA user key (no rsa-sha2 in libssh2 1.10) */
 	SSH_HOSTKEY_UNKNOWN, /* not in known_hosts (and not accepting new ones) */
 	SSH_HOSTKEY_CHANGED, /* known_hosts holds another key for the host */
 	SSH_TIMED_OUT,       /* --connect-timeout or --deadline */
 	SSH_TOO_MUCH,        /* stdout over max_bytes */
-	SSH_ERROR,           /* "collection error": anything else (message says what) */
+	SSH_ERROR, /* "collection error": anything else (message says what) */
 };
 
 /* "collected", "unreachable", "auth failed", ... as in the README */
@@ -178,21 +176,21 @@ struct ssh_target {
 	 */
 	const char *input;
 	size_t input_len;
-	const char *jump;     /* "[user@]host[:port]" bastion or NULL */
+	const char *jump; /* "[user@]host[:port]" bastion or NULL */
 	/* per-host limits (inventory variables); 0: the run's */
 	unsigned connect_timeout_ms, deadline_ms;
 	size_t max_bytes;
-	void *data;           /* for the callback */
+	void *data; /* for the callback */
 };
 
 struct ssh_result {
 	enum ssh_state state;
-	const char *message;  /* one line starting with the target name */
-	int exit_status;      /* of the command when SSH_COLLECTED; -1 if
+	const char *message; /* one line starting with the target name */
+	int exit_status;     /* of the command when SSH_COLLECTED; -1 if
 			       * killed by a signal (message names it) */
-	struct ed_buf *out;   /* stdout (the callback may take its bytes) */
-	struct ed_buf *err;   /* first 64 KiB of stderr */
-	double seconds;       /* wall time for this host */
+	struct ed_buf *out;  /* stdout (the callback may take its bytes) */
+	struct ed_buf *err;  /* first 64 KiB of stderr */
+	double seconds;      /* wall time for this host */
 };
 
 /* A zero field means the default given in its comment. */
@@ -205,10 +203,9 @@ struct ssh_opts {
 	const char *known_hosts;     /* NULL: ~/.ssh/known_hosts */
 	int accept_new;              /* append unknown host keys */
 	const char *const *key_files; /* NULL-terminated; NULL: ~/.ssh/id_ed25519, id_ecdsa */
-	int use_agent;               /* try SSH_AUTH_SOCK first */
+	int use_agent;                /* try SSH_AUTH_SOCK first */
 	/* Called once per host as it ends, from the polling thread. */
-	void (*done)(const struct ssh_target *t, struct ssh_result *r,
-		     void *arg);
+	void (*done)(const struct ssh_target *t, struct ssh_result *r, void *arg);
 	void *arg;
 	/* Called about every 200 ms for progress output (may be NULL). */
 	void (*tick)(size_t done, size_t total, void *arg);
@@ -238,22 +235,22 @@ int ssh_run(const struct ssh_target *targets, size_t nr,
  * deadline, max_bytes only), the configuration's scan: key, the default.
  */
 struct fleet_scan_opts {
-	const char *inventory;       /* path of the inventory (required) */
-	const char *limit;           /* --limit pattern; NULL: every host */
+	const char *inventory; /* path of the inventory (required) */
+	const char *limit;     /* --limit pattern; NULL: every host */
 	const struct collect_config *cfg; /* what to collect, scan: settings */
 	/* 0 or NULL: not given */
-	unsigned jobs;               /* sessions at once (default 50) */
-	unsigned connect_timeout_s;  /* default 10 */
-	unsigned deadline_s;         /* default 120 */
-	size_t max_bytes;            /* output per host (default 256 MiB) */
-	const char *max_failed;      /* "N" or "P%" (default 0) */
-	const char *known_hosts;     /* default ~/.ssh/known_hosts */
-	const char *ssh_config;      /* default ~/.ssh/config if readable */
-	int accept_new;              /* append unknown host keys (default no) */
-	int prune;                   /* remove hosts that left the inventory
+	unsigned jobs;              /* sessions at once (default 50) */
+	unsigned connect_timeout_s; /* default 10 */
+	unsigned deadline_s;        /* default 120 */
+	size_t max_bytes;           /* output per host (default 256 MiB) */
+	const char *max_failed;     /* "N" or "P%" (default 0) */
+	const char *known_hosts;    /* default ~/.ssh/known_hosts */
+	const char *ssh_config;     /* default ~/.ssh/config if readable */
+	int accept_new;             /* append unknown host keys (default no) */
+	int prune;                  /* remove hosts that left the inventory
 				      * (ignored with limit) */
-	unsigned threads;            /* polling threads sharing jobs (0: 1) */
-	unsigned lock_timeout_ms;    /* wait for another writer (store_lock) */
+	unsigned threads;           /* polling threads sharing jobs (0: 1) */
+	unsigned lock_timeout_ms;   /* wait for another writer (store_lock) */
 };
 
 /*
@@ -280,14 +277,14 @@ void fleet_plan_free(struct fleet_plan *plan);
  * belongs to the result.
  */
 struct fleet_host {
-	const char *name;       /* inventory name */
-	const char *env;        /* its environment: where it is stored */
-	enum ssh_state state;   /* SSH_COLLECTED unless failed says otherwise */
+	const char *name;     /* inventory name */
+	const char *env;      /* its environment: where it is stored */
+	enum ssh_state state; /* SSH_COLLECTED unless failed says otherwise */
 	int failed;
-	char *message;          /* when failed: one line, control bytes quoted */
-	int local;              /* read here (connection local or chroot) */
-	double seconds;         /* wall time for this host */
-	size_t nr_warnings;     /* of its snapshot */
+	char *message;      /* when failed: one line, control bytes quoted */
+	int local;          /* read here (connection local or chroot) */
+	double seconds;     /* wall time for this host */
+	size_t nr_warnings; /* of its snapshot */
 	/* the snapshot's warnings: valid during the host_done call only */
 	const struct ed_strvec *warnings;
 };
@@ -295,7 +292,7 @@ struct fleet_host {
 /* Where the scan stands when a callback is called. */
 struct fleet_counts {
 	size_t done, failed, total;
-	double seconds;         /* since the first host started */
+	double seconds; /* since the first host started */
 };
 
 struct fleet_result;
@@ -320,15 +317,15 @@ struct fleet_progress {
 };
 
 struct fleet_result {
-	struct fleet_host *hosts;  /* the selected hosts, sorted by name */
+	struct fleet_host *hosts; /* the selected hosts, sorted by name */
 	size_t nr, failed;
-	size_t nr_warnings;        /* all hosts' snapshot warnings */
+	size_t nr_warnings; /* all hosts' snapshot warnings */
 	/* ssh_config, known_hosts, keys, --jobs lowered ... one line each */
 	struct ed_strvec warnings;
-	int prune_ignored;         /* prune was asked for with a limit */
-	int too_many_failed;       /* more failures than max_failed allows */
+	int prune_ignored;   /* prune was asked for with a limit */
+	int too_many_failed; /* more failures than max_failed allows */
 	struct store_result commit;
-	double seconds;            /* from the first host to the commit */
+	double seconds; /* from the first host to the commit */
 };
 
 /*

@@ -123,14 +123,13 @@ void ssh_known_host_release(struct ssh_known_host *h);
  */
 enum ssh_known_result ssh_known_check_host(struct ssh_known *kh,
 					   struct ssh_known_host *h,
-					   const unsigned char *key,
-					   size_t len, int accept_new,
-					   struct ed_buf *why);
+					   const unsigned char *key, size_t len,
+					   int accept_new, struct ed_buf *why);
 /* The two above in one call, and the types alone (for tests and tools). */
-enum ssh_known_result ssh_known_check(struct ssh_known *kh,
-				      const char *address, unsigned port,
-				      const unsigned char *key, size_t len,
-				      int accept_new, struct ed_buf *why);
+enum ssh_known_result ssh_known_check(struct ssh_known *kh, const char *address,
+				      unsigned port, const unsigned char *key,
+				      size_t len, int accept_new,
+				      struct ed_buf *why);
 unsigned ssh_known_types(const struct ssh_known *kh, const char *address,
 			 unsigned port);
 
@@ -141,12 +140,12 @@ unsigned ssh_known_types(const struct ssh_known *kh, const char *address,
  */
 struct ssh_key {
 	char *path;
-	char *why;            /* NULL when usable */
-	int missing;          /* the file does not exist */
+	char *why;   /* NULL when usable */
+	int missing; /* the file does not exist */
 	struct ed_buf priv;
-	struct ed_buf pub;    /* "type base64"; empty: libssh2 derives it */
-	struct ed_buf blob;   /* decoded public key, when known */
-	unsigned type;        /* SSH_KEY_* bit; 0: not known (ECDSA PEM...) */
+	struct ed_buf pub;  /* "type base64"; empty: libssh2 derives it */
+	struct ed_buf blob; /* decoded public key, when known */
+	unsigned type;      /* SSH_KEY_* bit; 0: not known (ECDSA PEM...) */
 };
 
 /* Read the key file at path; never NULL (k->why says why it is unusable). */
@@ -177,8 +176,7 @@ struct agent {
 /* Connect to path and list the identities; on failure a->status says why. */
 void ssh_agent_open(struct agent *a, const char *path);
 /* Send req, read the reply into resp; -1 (and the agent closed) on error. */
-int ssh_agent_call(struct agent *a, const struct ed_buf *req,
-		   struct ed_buf *resp);
+int ssh_agent_call(struct agent *a, const struct ed_buf *req, struct ed_buf *resp);
 /* Stop using the agent; why is kept in a->status unless one is set already. */
 void ssh_agent_close(struct agent *a, const char *why);
 /* Close and free everything; a is left closed (fd -1) and empty. */
@@ -232,12 +230,12 @@ enum phase {
 struct hop {
 	const char *address, *user;
 	unsigned port;
-	const char *key_file; /* the target's own key, else the run's */
+	const char *key_file;        /* the target's own key, else the run's */
 	struct ssh_known_host known; /* its known_hosts lines */
 	int fd;
-	short events; /* what fd waits for */
-	struct addrinfo *ai_list;    /* owned; NULL when from the run's names */
-	const struct addrinfo *ai;   /* the address being tried (port 0) */
+	short events;              /* what fd waits for */
+	struct addrinfo *ai_list;  /* owned; NULL when from the run's names */
+	const struct addrinfo *ai; /* the address being tried (port 0) */
 	int resolved;
 	int conn_errno; /* last connect() failure */
 	LIBSSH2_SESSION *s;
@@ -279,16 +277,16 @@ struct conn {
 	struct hop hop[2]; /* [0] the bastion, [1] the target */
 	int cur;           /* the hop being set up */
 	struct tunnel tun;
-	char *jump;        /* copy of t->jump, split in place */
-	int spin;          /* EAGAIN without a direction: retry after SPIN_MS */
+	char *jump; /* copy of t->jump, split in place */
+	int spin;   /* EAGAIN without a direction: retry after SPIN_MS */
 	LIBSSH2_CHANNEL *ch;
-	void *abstract;    /* for the agent sign callback: this conn */
+	void *abstract; /* for the agent sign callback: this conn */
 	long long t0, connect_by, deadline, keepalive_at;
-	int connected;     /* the target's handshake is done */
-	size_t max_bytes;  /* stdout cap for this host */
-	size_t in_off;     /* t->input bytes the channel took */
-	int in_done;       /* EOF sent, or the output ended first */
-	int pending;       /* PEND_*: the channel call to repeat first */
+	int connected;    /* the target's handshake is done */
+	size_t max_bytes; /* stdout cap for this host */
+	size_t in_off;    /* t->input bytes the channel took */
+	int in_done;      /* EOF sent, or the output ended first */
+	int pending;      /* PEND_*: the channel call to repeat first */
 	struct ed_buf out, err, msg;
 	enum ssh_state state;
 	int exit_status;
@@ -319,8 +317,7 @@ extern const char ssh_rsa_why[];
 /* ssh_conn.c: the leaves every step uses. */
 long long ssh_now_ms(void);
 /* Set the host's final state and its one-line message; STEP_END. */
-enum step ssh_conn_fail(struct conn *c, enum ssh_state st,
-			const char *fmt, ...)
+enum step ssh_conn_fail(struct conn *c, enum ssh_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* libssh2's last error message for s, never NULL. */
 const char *ssh_sess_err(LIBSSH2_SESSION *s);
@@ -349,8 +346,7 @@ int ssh_run_keys(struct run *r, struct ed_err *err);
  * "[user@]host[:port]" (or ssh://...), split in place: *user NULL when
  * absent. NULL or why it cannot be used.
  */
-const char *ssh_split_jump(char *s, char **user, char **address,
-			   unsigned *port);
+const char *ssh_split_jump(char *s, char **user, char **address, unsigned *port);
 /* The bastion hop from c->jump (split in place); NULL or why not. */
 const char *ssh_parse_jump(struct run *r, struct conn *c);
 enum step ssh_step_tunnel(struct run *r, struct conn *c);
@@ -434,8 +430,9 @@ int inv_resolve(struct inventory *inv, struct ed_err *err);
  * (the worker pool and each host's collection).
  */
 struct fleet_plan {
-	struct fleet_scan_opts o;  /* flags, then scan:, then the defaults */
-	int flag_connect, flag_deadline, flag_bytes; /* given: variables do not apply */
+	struct fleet_scan_opts o; /* flags, then scan:, then the defaults */
+	int flag_connect, flag_deadline,
+		flag_bytes; /* given: variables do not apply */
 	unsigned long max_failed;
 	int max_failed_pct;
 	unsigned keepalive_s;
@@ -446,8 +443,8 @@ struct fleet_plan {
 
 struct scan_host {
 	const struct inventory_host *inv;
-	struct fleet_host *pub;   /* in the result */
-	struct snapshot snap;     /* when collected */
+	struct fleet_host *pub; /* in the result */
+	struct snapshot snap;   /* when collected */
 	int collected;
 };
 
@@ -463,9 +460,9 @@ struct scan {
 	size_t nr;
 	const struct collect_config *cfg;
 	struct store *st;
-	pthread_mutex_t lock;      /* store reads, counters, callbacks */
+	pthread_mutex_t lock; /* store reads, counters, callbacks */
 	struct locked_sink sink;
-	struct store_view *prev;   /* the tip before the scan, or NULL */
+	struct store_view *prev;       /* the tip before the scan, or NULL */
 	struct store_host *prev_hosts; /* sorted by host name */
 	size_t prev_nr;
 	size_t done, failed;
@@ -489,7 +486,6 @@ int scan_run_workers(struct scan *s, const struct ssh_target *targets,
 /* Where s stands now, for a callback. */
 void scan_counts(struct fleet_counts *c, const struct scan *s);
 /* Collect a host of connection local (this machine) or chroot (a root dir). */
-void scan_collect_local(struct scan *s, struct ed_hmac *key,
-			struct scan_host *h);
+void scan_collect_local(struct scan *s, struct ed_hmac *key, struct scan_host *h);
 
 #endif

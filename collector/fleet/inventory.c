@@ -18,8 +18,8 @@
 #define MAX_FILE_BYTES (64u << 20)
 
 static const char *const default_envs[] = {
-	"dev", "development", "test", "qa", "staging", "stage", "preprod",
-	"prod", "production",
+	"dev",   "development", "test", "qa",         "staging",
+	"stage", "preprod",     "prod", "production",
 };
 
 int inventory_load_buf(struct inventory **out, const char *buf, size_t len,
@@ -59,8 +59,9 @@ int inventory_load(struct inventory **out, const char *path,
 	*out = NULL;
 	rc = ed_buf_read_file(&b, path, MAX_FILE_BYTES, err);
 	if (rc == ED_EPARTIAL)
-		rc = ed_err_set(err, ED_EPARSE, "%s: inventory larger than %u bytes",
-				path, MAX_FILE_BYTES);
+		rc = ed_err_set(err, ED_EPARSE,
+				"%s: inventory larger than %u bytes", path,
+				MAX_FILE_BYTES);
 	if (rc < 0)
 		goto out;
 	rc = inventory_load_buf(out, b.ptr, b.len, path, opts, err);
@@ -143,8 +144,7 @@ static size_t match_term(const struct inventory *inv, const char *term,
 	return matched;
 }
 
-int inventory_limit(struct inventory *inv, const char *pattern,
-		    struct ed_err *err)
+int inventory_limit(struct inventory *inv, const char *pattern, struct ed_err *err)
 {
 	unsigned char *plus = ed_xcalloc(inv->nr_defs + 1, 1);
 	unsigned char *and = ed_xcalloc(inv->nr_defs + 1, 1);
@@ -170,8 +170,7 @@ int inventory_limit(struct inventory *inv, const char *pattern,
 		if (*term == '!' || *term == '&')
 			kind = *term++;
 		if (!*term || *term == '~') {
-			rc = ed_err_set(err, ED_EPARSE,
-					"limit '%s': %s", pattern,
+			rc = ed_err_set(err, ED_EPARSE, "limit '%s': %s", pattern,
 					*term ? "regular expressions are not supported" :
 						"empty term");
 			goto out;
@@ -195,9 +194,8 @@ int inventory_limit(struct inventory *inv, const char *pattern,
 	}
 	inv->nr_sel = 0;
 	for (i = 0; i < inv->nr_defs; i++) {
-		inv->selected[i] = inv->selected[i] &&
-				   (!have_plus || plus[i]) && and[i] &&
-				   !minus[i];
+		inv->selected[i] = inv->selected[i] && (!have_plus || plus[i]) &&
+				   and[i] && !minus[i];
 		if (inv->selected[i])
 			inv->sel[inv->nr_sel++] = i;
 	}
@@ -215,8 +213,7 @@ size_t inventory_nr_hosts(const struct inventory *inv)
 	return inv->nr_sel;
 }
 
-const struct inventory_host *inventory_host(const struct inventory *inv,
-					    size_t i)
+const struct inventory_host *inventory_host(const struct inventory *inv, size_t i)
 {
 	if (i >= inv->nr_sel)
 		ED_BUG("inventory_host: index %zu of %zu", i, inv->nr_sel);
@@ -242,8 +239,7 @@ const struct inventory_host *inventory_find(const struct inventory *inv,
 	return NULL;
 }
 
-const char *inventory_host_var(const struct inventory_host *h,
-			       const char *key)
+const char *inventory_host_var(const struct inventory_host *h, const char *key)
 {
 	size_t i;
 

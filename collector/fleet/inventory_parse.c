@@ -55,8 +55,7 @@ static size_t *hash_slot(const struct inventory *inv, const char *name)
 {
 	size_t i = (size_t)hash_str(name) & (inv->hash_size - 1);
 
-	while (inv->hash[i] &&
-	       strcmp(inv->defs[inv->hash[i] - 1].name, name))
+	while (inv->hash[i] && strcmp(inv->defs[inv->hash[i] - 1].name, name))
 		i = (i + 1) & (inv->hash_size - 1);
 	return &inv->hash[i];
 }
@@ -111,7 +110,7 @@ void inv_add_index(size_t **v, size_t *nr, size_t *alloc, size_t x)
 }
 
 static struct inv_hostdef *host_get(struct inventory *inv, const char *name,
-				const struct ed_ynode *at)
+				    const struct ed_ynode *at)
 {
 	size_t *slot;
 	struct inv_hostdef *h;
@@ -149,10 +148,10 @@ static int expand_pattern(struct ed_strvec *out, const char *pat,
 
 	if (!open) {
 		if (out->nr >= INV_MAX_HOSTS)
-			return ed_err_set(err, ED_EPARSE,
-					  "%s:%zu:%zu: host pattern expands to more than %d hosts",
-					  inv->name, at->line, at->col,
-					  INV_MAX_HOSTS);
+			return ed_err_set(
+				err, ED_EPARSE,
+				"%s:%zu:%zu: host pattern expands to more than %d hosts",
+				inv->name, at->line, at->col, INV_MAX_HOSTS);
 		ed_strvec_push(out, pat);
 		return 0;
 	}
@@ -263,8 +262,8 @@ static int parse_hosts(struct inventory *inv, size_t g,
 	if (n->type != ED_YMAP)
 		return ed_err_set(err, ED_EPARSE,
 				  "%s:%zu:%zu: hosts of group '%s': want a mapping, not a %s",
-				  inv->name, n->line, n->col, inv->groups[g].name,
-				  ed_ynode_kind(n));
+				  inv->name, n->line, n->col,
+				  inv->groups[g].name, ed_ynode_kind(n));
 	for (i = 0; i + 1 < n->nr; i += 2) {
 		const struct ed_ynode *key = n->kids[i], *val = n->kids[i + 1];
 
@@ -297,8 +296,8 @@ static int parse_hosts(struct inventory *inv, size_t g,
 				goto out;
 			}
 			h = host_get(inv, names.v[j], key);
-			inv_add_index(&h->groups, &h->nr_groups, &h->alloc_groups,
-				      g);
+			inv_add_index(&h->groups, &h->nr_groups,
+				      &h->alloc_groups, g);
 			if (!inv_is_null(val)) {
 				ED_ALLOC_GROW(h->vars, h->nr_vars + 1,
 					      h->alloc_vars);
@@ -374,25 +373,25 @@ static int parse_group(struct inventory *inv, const struct ed_ynode *key,
 				      inv->groups[g].alloc_vars);
 			inv->groups[g].vars[inv->groups[g].nr_vars++] = v;
 		} else {
-			return ed_err_set(err, ED_EPARSE,
-					  "%s:%zu:%zu: group '%s': unknown key '%s' (want hosts, children or vars)",
-					  inv->name, k->line, k->col, key->str,
-					  k->str);
+			return ed_err_set(
+				err, ED_EPARSE,
+				"%s:%zu:%zu: group '%s': unknown key '%s' (want hosts, children or vars)",
+				inv->name, k->line, k->col, key->str, k->str);
 		}
 	}
 	return 0;
 }
 
-int inv_parse(struct inventory *inv, const struct ed_ynode *doc,
-	      struct ed_err *err)
+int inv_parse(struct inventory *inv, const struct ed_ynode *doc, struct ed_err *err)
 {
 	size_t i;
 	int rc;
 
 	if (doc->type != ED_YMAP)
-		return ed_err_set(err, ED_EPARSE,
-				  "%s:%zu:%zu: inventory: want a mapping of groups, not a %s",
-				  inv->name, doc->line, doc->col, ed_ynode_kind(doc));
+		return ed_err_set(
+			err, ED_EPARSE,
+			"%s:%zu:%zu: inventory: want a mapping of groups, not a %s",
+			inv->name, doc->line, doc->col, ed_ynode_kind(doc));
 	inv_group_get(inv, "all");
 	for (i = 0; i + 1 < doc->nr; i += 2) {
 		rc = parse_group(inv, doc->kids[i], doc->kids[i + 1], INV_NONE,

@@ -58,8 +58,8 @@ static void varset_set(struct varset *vs, const struct ed_ynode *k,
 			return;
 		}
 	ED_ALLOC_GROW(vs->keys, vs->nr + 1, vs->alloc);
-	vs->vals = ed_xrealloc(vs->vals, ed_st_mult(vs->alloc,
-						    sizeof(*vs->vals)));
+	vs->vals =
+		ed_xrealloc(vs->vals, ed_st_mult(vs->alloc, sizeof(*vs->vals)));
 	vs->keys[vs->nr] = k;
 	vs->vals[vs->nr++] = v;
 }
@@ -72,8 +72,7 @@ static void varset_add_map(struct varset *vs, const struct ed_ynode *map)
 		varset_set(vs, map->kids[i], map->kids[i + 1]);
 }
 
-static const struct ed_ynode *varset_get(const struct varset *vs,
-					 const char *key)
+static const struct ed_ynode *varset_get(const struct varset *vs, const char *key)
 {
 	size_t i;
 
@@ -188,8 +187,7 @@ static void host_ancestors(struct inventory *inv, struct inv_hostdef *h,
 	}
 }
 
-static int resolve_host(struct inventory *inv, size_t idx,
-			struct ed_err *err)
+static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 {
 	struct inv_hostdef *h = &inv->defs[idx];
 	struct inventory_host *out = &inv->hosts[idx];
@@ -257,7 +255,8 @@ static int resolve_host(struct inventory *inv, size_t idx,
 
 	/* the node a connection comes from (set whenever it is), for messages */
 	v = varset_get(&vs, "ansible_connection");
-	rc = get_string(&out->connection, &vs, "ansible_connection", "", inv, h, err);
+	rc = get_string(&out->connection, &vs, "ansible_connection", "", inv, h,
+			err);
 	if (rc < 0)
 		goto out;
 	if (!out->connection) {
@@ -267,12 +266,14 @@ static int resolve_host(struct inventory *inv, size_t idx,
 		   strcmp(out->connection, "chroot")) {
 		rc = ed_err_set(err, ED_EPARSE,
 				"%s:%zu:%zu: host '%s': connection '%s' is not supported (ssh, local or chroot)",
-				inv->name, v->line, v->col, h->name, out->connection);
+				inv->name, v->line, v->col, h->name,
+				out->connection);
 		goto out;
 	}
 	/* a chroot's ansible_host is its directory */
 	rc = get_string(&out->address, &vs, "ansible_host",
-			strcmp(out->connection, "chroot") ? ":" : ":/", inv, h, err);
+			strcmp(out->connection, "chroot") ? ":" : ":/", inv, h,
+			err);
 	if (rc < 0)
 		goto out;
 	if (!strcmp(out->connection, "chroot") &&
@@ -306,8 +307,8 @@ static int resolve_host(struct inventory *inv, size_t idx,
 	}
 	v = varset_get(&vs, "ansible_become");
 	if (v && !inv_is_null(v)) {
-		rc = ed_ynode_bool(&out->become, v, inv->name,
-				   "ansible_become", err);
+		rc = ed_ynode_bool(&out->become, v, inv->name, "ansible_become",
+				   err);
 		if (rc < 0)
 			goto out;
 	}
@@ -334,9 +335,9 @@ static int resolve_host(struct inventory *inv, size_t idx,
 					ed_ynode_kind(val), h->name);
 			goto out;
 		}
-		out->vars = ed_xrealloc(out->vars,
-					ed_st_mult(out->nr_vars + 1,
-						   sizeof(*out->vars)));
+		out->vars =
+			ed_xrealloc(out->vars, ed_st_mult(out->nr_vars + 1,
+							  sizeof(*out->vars)));
 		iv = &out->vars[out->nr_vars++];
 		iv->key = ed_xstrdup(k->str);
 		iv->vault = inv_is_vault(val);
@@ -365,8 +366,8 @@ int inv_resolve(struct inventory *inv, struct ed_err *err)
 			if (h->groups[j] != all)
 				other = 1;
 		if (!other)
-			inv_add_index(&h->groups, &h->nr_groups, &h->alloc_groups,
-				      ungrouped);
+			inv_add_index(&h->groups, &h->nr_groups,
+				      &h->alloc_groups, ungrouped);
 	}
 	for (i = 0; i < inv->nr_groups; i++) {
 		rc = group_depth(inv, i, err);

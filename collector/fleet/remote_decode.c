@@ -75,8 +75,9 @@ static int expect(struct decoder *d, const char *lit, const char *section)
 	size_t n = strlen(lit);
 
 	if ((size_t)(d->end - d->p) < n || memcmp(d->p, lit, n))
-		return bad(d, section, d->p >= d->end ? "stream ends early (truncated)"
-					     : "unexpected bytes");
+		return bad(d, section,
+			   d->p >= d->end ? "stream ends early (truncated)" :
+					    "unexpected bytes");
 	d->p += n;
 	return 0;
 }
@@ -117,14 +118,22 @@ static int parse_ull(const char **s, const char *end, int base,
 static mode_t type_bits(char c)
 {
 	switch (c) {
-	case 'f': return S_IFREG;
-	case 'd': return S_IFDIR;
-	case 'l': return S_IFLNK;
-	case 'p': return S_IFIFO;
-	case 's': return S_IFSOCK;
-	case 'c': return S_IFCHR;
-	case 'b': return S_IFBLK;
-	default: return 0;
+	case 'f':
+		return S_IFREG;
+	case 'd':
+		return S_IFDIR;
+	case 'l':
+		return S_IFLNK;
+	case 'p':
+		return S_IFIFO;
+	case 's':
+		return S_IFSOCK;
+	case 'c':
+		return S_IFCHR;
+	case 'b':
+		return S_IFBLK;
+	default:
+		return 0;
 	}
 }
 
@@ -142,11 +151,11 @@ static int parse_attrs(struct listed *l, const char *s, size_t n)
 	if (!type || s[2] != ' ')
 		return -1;
 	s += 3;
-	if (parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e || *s++ != ' ' ||
-	    parse_ull(&s, e, 10, &uid) || s >= e || *s++ != ' ' ||
-	    parse_ull(&s, e, 10, &gid) || s >= e || *s++ != ' ' ||
-	    parse_ull(&s, e, 10, &size) || s >= e || *s++ != ' ' ||
-	    parse_ull(&s, e, 10, &sec))
+	if (parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e ||
+	    *s++ != ' ' || parse_ull(&s, e, 10, &uid) || s >= e ||
+	    *s++ != ' ' || parse_ull(&s, e, 10, &gid) || s >= e ||
+	    *s++ != ' ' || parse_ull(&s, e, 10, &size) || s >= e ||
+	    *s++ != ' ' || parse_ull(&s, e, 10, &sec))
 		return -1;
 	if (s < e && *s == '.') {
 		const char *f = ++s;
@@ -195,7 +204,8 @@ static int decode_list(struct decoder *d)
 		l = &d->v[d->nr];
 		memset(l, 0, sizeof(*l));
 		if (parse_attrs(l, attrs, alen) < 0)
-			return bad(d, "list", "malformed attributes (not GNU find?)");
+			return bad(d, "list",
+				   "malformed attributes (not GNU find?)");
 		l->path = path;
 		l->link = link;
 		l->link_len = llen;
@@ -277,8 +287,8 @@ static int decode_cmds(struct decoder *d, struct vfs *fs)
 			return d->err->code;
 		nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
 		s = d->p;
-		if (!nl || parse_ull(&s, nl, 10, &idx) || idx != i || *s++ != ' ' ||
-		    parse_ull(&s, nl, 10, &rc) || *s++ != ' ' ||
+		if (!nl || parse_ull(&s, nl, 10, &idx) || idx != i ||
+		    *s++ != ' ' || parse_ull(&s, nl, 10, &rc) || *s++ != ' ' ||
 		    parse_ull(&s, nl, 10, &len) || *s++ != ' ' || s >= nl ||
 		    len > (size_t)(d->end - nl - 1))
 			return bad(d, "cmd", "malformed header");
@@ -293,8 +303,9 @@ static int decode_cmds(struct decoder *d, struct vfs *fs)
 
 			/* as a wait status: the shell reports 128+N for signal N */
 			vfs_mem_set_output(fs, argv, d->p, (size_t)len,
-					   rc > 128 && rc < 160 ? (int)(rc - 128)
-							       : (int)((rc & 0xff) << 8));
+					   rc > 128 && rc < 160 ?
+						   (int)(rc - 128) :
+						   (int)((rc & 0xff) << 8));
 			free(argv);
 		}
 		free(prog);
@@ -312,8 +323,8 @@ static int decode_files(struct decoder *d)
 		struct filtered *f;
 		char *path;
 
-		if (!nl || parse_ull(&s, nl, 10, &len) || *s++ != ' ' || s >= nl ||
-		    len > (size_t)(d->end - nl - 1))
+		if (!nl || parse_ull(&s, nl, 10, &len) || *s++ != ' ' ||
+		    s >= nl || len > (size_t)(d->end - nl - 1))
 			return bad(d, "file", "malformed header or truncated");
 		path = ed_xstrndup(s, (size_t)(nl - s));
 		if (!remote_is_filtered(d->needs, path) ||
@@ -372,7 +383,8 @@ static struct listed *find_listed(struct decoder *d, const char *path)
 
 	memset(&key, 0, sizeof(key));
 	key.path = path;
-	return d->nr ? bsearch(&key, d->v, d->nr, sizeof(*d->v), cmp_listed) : NULL;
+	return d->nr ? bsearch(&key, d->v, d->nr, sizeof(*d->v), cmp_listed) :
+		       NULL;
 }
 
 static int decode_tar(struct decoder *d, struct ed_strvec *warnings)
@@ -419,7 +431,8 @@ static int decode_tar(struct decoder *d, struct ed_strvec *warnings)
 		if (type == 'L') {
 			ed_buf_reset(&longname);
 			ed_buf_add(&longname, d->p + 512, (size_t)size);
-			ed_buf_setlen(&longname, strnlen(longname.ptr, longname.len));
+			ed_buf_setlen(&longname,
+				      strnlen(longname.ptr, longname.len));
 			have_long = 1;
 			d->p += 512 + padded;
 			continue;
@@ -445,7 +458,8 @@ static int decode_tar(struct decoder *d, struct ed_strvec *warnings)
 				l->len = (size_t)size;
 				l->has_data = 1;
 			} else {
-				ed_strvec_pushf(warnings, "remote: %s: in the archive but not listed",
+				ed_strvec_pushf(warnings,
+						"remote: %s: in the archive but not listed",
 						name.ptr);
 			}
 		}
@@ -502,17 +516,21 @@ static int build_image(struct decoder *d, struct vfs *fs,
 	for (i = 0; i < d->nr; i++) {
 		const struct listed *l = &d->v[i];
 
-		if (!S_ISREG(l->st.st_mode) || !l->readable || remote_is_proc(l->path) ||
-		    remote_is_filtered(d->needs, l->path) || under_symlink(d, l->path))
+		if (!S_ISREG(l->st.st_mode) || !l->readable ||
+		    remote_is_proc(l->path) ||
+		    remote_is_filtered(d->needs, l->path) ||
+		    under_symlink(d, l->path))
 			continue;
 		wanted++;
 		got += l->has_data;
 	}
 	if (wanted && !got)
-		return ed_err_set(d->err, ED_EPARSE, d->archive_seen
-				  ? "remote stream: the tar archive holds none of the %zu readable files listed"
-				  : "remote stream: no tar archive for the %zu readable files listed (GNU tar with --recursion/--no-recursion is needed on the host)",
-				  wanted);
+		return ed_err_set(
+			d->err, ED_EPARSE,
+			d->archive_seen ?
+				"remote stream: the tar archive holds none of the %zu readable files listed" :
+				"remote stream: no tar archive for the %zu readable files listed (GNU tar with --recursion/--no-recursion is needed on the host)",
+			wanted);
 
 	for (i = 0; i < d->nr; i++) {
 		struct listed *l = &d->v[i];
@@ -533,8 +551,10 @@ static int build_image(struct decoder *d, struct vfs *fs,
 
 				memset(&key, 0, sizeof(key));
 				key.path = (char *)(uintptr_t)l->path;
-				f = !d->proc_nr ? NULL : bsearch(&key, d->proc, d->proc_nr,
-					    sizeof(*d->proc), cmp_proc);
+				f = !d->proc_nr ?
+					    NULL :
+					    bsearch(&key, d->proc, d->proc_nr,
+						    sizeof(*d->proc), cmp_proc);
 				if (f) {
 					data = f->data.ptr;
 					len = f->data.len;
@@ -556,8 +576,9 @@ static int build_image(struct decoder *d, struct vfs *fs,
 					flags = VFS_MEM_UNREADABLE;
 				}
 			} else if (!d->archive_seen) {
-				return ed_err_set(d->err, ED_EPARSE,
-						  "remote stream: no tar archive (GNU tar with --null -T is needed on the host)");
+				return ed_err_set(
+					d->err, ED_EPARSE,
+					"remote stream: no tar archive (GNU tar with --null -T is needed on the host)");
 			} else if (l->has_data) {
 				data = l->data;
 				len = l->len;

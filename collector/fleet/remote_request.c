@@ -77,8 +77,7 @@ int remote_is_filtered(const struct collect_needs *n, const char *path)
 }
 
 /* Drop the entries of v below an entry of roots (or equal, with self). */
-static void drop_under(struct ed_strvec *v, const struct ed_strvec *roots,
-		       int self)
+static void drop_under(struct ed_strvec *v, const struct ed_strvec *roots, int self)
 {
 	size_t i, j, k = 0;
 
@@ -185,8 +184,7 @@ static void rec_num(struct records *r, size_t n)
 
 enum pick { ALL, PROC, NOT_PROC, NOT_PROC_NOR_FILTERED };
 
-static int picked(const struct collect_needs *n, const char *path,
-		  enum pick pick)
+static int picked(const struct collect_needs *n, const char *path, enum pick pick)
 {
 	int proc = remote_is_proc(path);
 

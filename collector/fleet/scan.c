@@ -92,7 +92,8 @@ int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
 	if (!p->o.jobs)
 		p->o.jobs = sc->jobs ? (unsigned)sc->jobs : 50;
 	if (!p->o.connect_timeout_s)
-		p->o.connect_timeout_s = sc->connect_timeout ? (unsigned)sc->connect_timeout : 10;
+		p->o.connect_timeout_s =
+			sc->connect_timeout ? (unsigned)sc->connect_timeout : 10;
 	if (!p->o.deadline_s)
 		p->o.deadline_s = sc->deadline ? (unsigned)sc->deadline : 120;
 	if (!p->o.max_bytes)
@@ -149,14 +150,16 @@ static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
 		if (parse_seconds(v, &sec) < 0 || !sec)
 			return ed_err_set(err, ED_EPARSE,
 					  "%s:%zu:%zu: host %s: %s: want seconds (1-86400), not '%s'",
-					  p->o.inventory, ih->line, ih->col, ih->name, secs[i], v);
+					  p->o.inventory, ih->line, ih->col,
+					  ih->name, secs[i], v);
 		*out[i] = sec * 1000u;
 	}
 	if (!p->flag_bytes && (v = inventory_host_var(ih, "envdrift_max_bytes")) &&
 	    collect_parse_size(v, &t->max_bytes) < 0)
-		return ed_err_set(err, ED_EPARSE,
-				  "%s:%zu:%zu: host %s: envdrift_max_bytes: want a size such as 64M, not '%s'",
-				  p->o.inventory, ih->line, ih->col, ih->name, v);
+		return ed_err_set(
+			err, ED_EPARSE,
+			"%s:%zu:%zu: host %s: envdrift_max_bytes: want a size such as 64M, not '%s'",
+			p->o.inventory, ih->line, ih->col, ih->name, v);
 	return 0;
 }
 
@@ -166,9 +169,9 @@ static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
  * flag says otherwise. Commands are kept in cmds (plain, with sudo), and
  * the request every host's script reads on its standard input in cmds[2].
  */
-static int build_targets(struct ssh_target *targets, size_t *nr,
-			 struct scan *s, struct fleet_plan *p,
-			 struct ed_buf cmds[3], struct ed_err *err)
+static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
+			 struct fleet_plan *p, struct ed_buf cmds[3],
+			 struct ed_err *err)
 {
 	size_t i;
 	int rc;
@@ -249,7 +252,8 @@ static int commit(struct fleet_result *out, const struct scan *s,
 		  const struct fleet_plan *p, struct store *st,
 		  struct ed_hmac *key, struct ed_err *err)
 {
-	struct store_update *ups = ed_xcalloc(s->nr + s->prev_nr + 1, sizeof(*ups));
+	struct store_update *ups =
+		ed_xcalloc(s->nr + s->prev_nr + 1, sizeof(*ups));
 	struct store_update *all = NULL;
 	struct collect_upgrades upg;
 	size_t nall = 0;
@@ -274,9 +278,10 @@ static int commit(struct fleet_result *out, const struct scan *s,
 		const struct fleet_host *h = s->hosts[i].pub;
 
 		if (h->failed)
-			ed_strvec_pushf(&trailers, "Envdrift-Failed: %s/%s: %s: %s",
-					h->env, h->name, ssh_state_name(h->state),
-					h->message);
+			ed_strvec_pushf(&trailers,
+					"Envdrift-Failed: %s/%s: %s: %s",
+					h->env, h->name,
+					ssh_state_name(h->state), h->message);
 	}
 	for (i = 0; p->o.prune && !p->o.limit && i < s->prev_nr; i++) {
 		if (inventory_find(p->inv, s->prev_hosts[i].host))
@@ -312,9 +317,11 @@ static int commit(struct fleet_result *out, const struct scan *s,
 static void summarise(struct fleet_result *out, const struct scan *s,
 		      const struct fleet_plan *p)
 {
-	unsigned long allowed = p->max_failed_pct ?
-		(unsigned long)((double)s->nr * (double)p->max_failed / 100.0) :
-		p->max_failed;
+	unsigned long allowed =
+		p->max_failed_pct ?
+			(unsigned long)((double)s->nr * (double)p->max_failed /
+					100.0) :
+			p->max_failed;
 	size_t i;
 
 	out->failed = s->failed;
@@ -324,9 +331,9 @@ static void summarise(struct fleet_result *out, const struct scan *s,
 	out->too_many_failed = s->failed > allowed;
 }
 
-int fleet_scan(struct fleet_result *out, struct fleet_plan *p,
-	       struct store *st, struct ed_hmac *key,
-	       const struct fleet_progress *progress, struct ed_err *err)
+int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
+	       struct ed_hmac *key, const struct fleet_progress *progress,
+	       struct ed_err *err)
 {
 	struct ed_buf cmds[3] = { ED_BUF_INIT, ED_BUF_INIT, ED_BUF_INIT };
 	struct ssh_target *targets = NULL;

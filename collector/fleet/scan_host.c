@@ -41,8 +41,8 @@ static double elapsed(const struct timespec *since)
 	       (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
-static int locked_put(struct snapshot_sink *sink, const void *data,
-		      size_t len, unsigned char oid[20], struct ed_err *err)
+static int locked_put(struct snapshot_sink *sink, const void *data, size_t len,
+		      unsigned char oid[20], struct ed_err *err)
 {
 	struct locked_sink *ls = (struct locked_sink *)sink;
 	int rc;
@@ -156,8 +156,7 @@ static int spill(struct snapshot *snap, struct ed_err *err)
  * live holds unless the host's envdrift_live is false.
  */
 static void collect_with(struct scan *s, struct ed_hmac *key,
-			 struct scan_host *h, struct vfs *fs,
-			 struct ed_buf *msg)
+			 struct scan_host *h, struct vfs *fs, struct ed_buf *msg)
 {
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err e = ED_ERR_INIT;
@@ -194,8 +193,7 @@ static void collect_with(struct scan *s, struct ed_hmac *key,
  * root directory (connection chroot).
  */
 static void collect_image(struct scan *s, struct ed_hmac *key,
-			  struct scan_host *h, struct vfs *img,
-			  struct ed_buf *msg)
+			  struct scan_host *h, struct vfs *img, struct ed_buf *msg)
 {
 	vfs_set_live(img, 1);
 	collect_with(s, key, h, img, msg);
@@ -288,8 +286,7 @@ static void host_done(struct scan *s, struct scan_host *h, double seconds)
 	h->pub->warnings = NULL;
 }
 
-void scan_collect_local(struct scan *s, struct ed_hmac *key,
-			struct scan_host *h)
+void scan_collect_local(struct scan *s, struct ed_hmac *key, struct scan_host *h)
 {
 	struct ed_buf msg = ED_BUF_INIT;
 	int chroot = !strcmp(h->inv->connection, "chroot");
@@ -316,8 +313,7 @@ void scan_collect_local(struct scan *s, struct ed_hmac *key,
 	ed_buf_release(&msg);
 }
 
-static void on_done(const struct ssh_target *t, struct ssh_result *r,
-		    void *arg)
+static void on_done(const struct ssh_target *t, struct ssh_result *r, void *arg)
 {
 	struct worker *w = arg;
 	struct scan *s = w->s;
@@ -327,7 +323,8 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r,
 	if (r->state == SSH_COLLECTED)
 		collect_one(s, w->key, h, r);
 	else
-		fail(h, r->state, r->message ? r->message : ssh_state_name(r->state));
+		fail(h, r->state,
+		     r->message ? r->message : ssh_state_name(r->state));
 	pthread_mutex_lock(&s->lock);
 	host_done(s, h, r->seconds);
 	pthread_mutex_unlock(&s->lock);

@@ -27,24 +27,29 @@
 #include "core/alloc.h"
 
 #define TICK_MS 200
-#define SPIN_MS 10 /* retry delay when libssh2 says EAGAIN but names no direction */
+#define SPIN_MS \
+ 10 /* retry delay when libssh2 says EAGAIN but names no direction */
 
 static const char *const phase_what[] = {
-	"", "connecting", "in the SSH handshake", "authenticating",
-	"opening the tunnel", "opening a channel", "starting the command",
-	"starting the command", "reading output",
-	"waiting for the command to exit", "closing the channel",
+	"",
+	"connecting",
+	"in the SSH handshake",
+	"authenticating",
+	"opening the tunnel",
+	"opening a channel",
+	"starting the command",
+	"starting the command",
+	"reading output",
+	"waiting for the command to exit",
+	"closing the channel",
 };
-
 
 static void fmt_secs(char *buf, size_t size, unsigned ms)
 {
 	snprintf(buf, size, "%g s", ms / 1000.0);
 }
 
-
-static long long conn_due(const struct run *r, const struct conn *c,
-			  long long now)
+static long long conn_due(const struct run *r, const struct conn *c, long long now)
 {
 	long long due = c->deadline;
 
@@ -65,13 +70,23 @@ static enum step conn_limits(struct run *r, struct conn *c, long long now)
 
 	if (now >= c->deadline) {
 		fmt_secs(lim, sizeof(lim), (unsigned)(c->deadline - c->t0));
-		return ssh_conn_fail(c, SSH_TIMED_OUT, "timed out %s (--deadline %s)", c->phase == PH_READ && !c->in_done ? "sending input" : phase_what[c->phase], lim);
+		return ssh_conn_fail(c, SSH_TIMED_OUT,
+				     "timed out %s (--deadline %s)",
+				     c->phase == PH_READ && !c->in_done ?
+					     "sending input" :
+					     phase_what[c->phase],
+				     lim);
 	}
 	if (!c->connected && now >= c->connect_by) {
 		fmt_secs(lim, sizeof(lim), (unsigned)(c->connect_by - c->t0));
 		if (c->phase == PH_CONNECT)
-			return ssh_conn_fail(c, SSH_TIMED_OUT, "timed out connecting to %s port %u (--connect-timeout %s)", h->address, h->port, lim);
-		return ssh_conn_fail(c, SSH_TIMED_OUT, "timed out %s (--connect-timeout %s)", phase_what[c->phase], lim);
+			return ssh_conn_fail(
+				c, SSH_TIMED_OUT,
+				"timed out connecting to %s port %u (--connect-timeout %s)",
+				h->address, h->port, lim);
+		return ssh_conn_fail(c, SSH_TIMED_OUT,
+				     "timed out %s (--connect-timeout %s)",
+				     phase_what[c->phase], lim);
 	}
 	/* not while a send is half done: 1.10 would drop or repeat a packet */
 	if (r->o.keepalive_s && c->phase >= PH_READ && now >= c->keepalive_at &&
@@ -232,8 +247,7 @@ static void run_resolve(struct run *r)
 	free(hosts);
 }
 
-static void conn_start(struct run *r, struct conn *c,
-		       const struct ssh_target *t)
+static void conn_start(struct run *r, struct conn *c, const struct ssh_target *t)
 {
 	struct hop *h = &c->hop[1];
 	const char *why;
@@ -257,23 +271,26 @@ static void conn_start(struct run *r, struct conn *c,
 	h->user = t->user ? t->user : r->local_user;
 	h->key_file = t->key_file;
 	c->t0 = ssh_now_ms();
-	c->connect_by = c->t0 + (t->connect_timeout_ms ? t->connect_timeout_ms
-						       : r->o.connect_timeout_ms);
-	c->deadline = c->t0 + (t->deadline_ms ? t->deadline_ms : r->o.deadline_ms);
+	c->connect_by = c->t0 + (t->connect_timeout_ms ? t->connect_timeout_ms :
+							 r->o.connect_timeout_ms);
+	c->deadline =
+		c->t0 + (t->deadline_ms ? t->deadline_ms : r->o.deadline_ms);
 	c->max_bytes = t->max_bytes ? t->max_bytes : r->o.max_bytes;
 	c->keepalive_at = c->t0 + r->o.keepalive_s * 1000LL;
 	if (t->jump) {
 		c->jump = ed_xstrdup(t->jump);
 		why = ssh_parse_jump(r, c);
 		if (why) {
-			ssh_conn_fail(c, SSH_ERROR, "ProxyJump '%s': %s", t->jump, why);
+			ssh_conn_fail(c, SSH_ERROR, "ProxyJump '%s': %s",
+				      t->jump, why);
 			conn_end(r, c);
 			return;
 		}
 		c->cur = 0;
 	}
 	if (!h->user) {
-		ssh_conn_fail(c, SSH_ERROR, "no user name (the local user has none)");
+		ssh_conn_fail(c, SSH_ERROR,
+			      "no user name (the local user has none)");
 		conn_end(r, c);
 	} else if (!t->command) {
 		ssh_conn_fail(c, SSH_ERROR, "no command to run");
@@ -283,8 +300,7 @@ static void conn_start(struct run *r, struct conn *c,
 	}
 }
 
-static void add_pfd(struct run *r, size_t *n, struct conn *c, int fd,
-		    short events)
+static void add_pfd(struct run *r, size_t *n, struct conn *c, int fd, short events)
 {
 	r->pfd[*n].fd = fd;
 	r->pfd[*n].events = events;
@@ -358,8 +374,9 @@ static int run_prepare(struct run *r, struct ed_err *err)
 	int rc;
 
 	r->local_user = user ? ed_xstrdup(user) : NULL;
-	r->home = ed_xstrdup(pw ? pw->pw_dir :
-			     getenv("HOME") ? getenv("HOME") : "/");
+	r->home = ed_xstrdup(pw             ? pw->pw_dir :
+			     getenv("HOME") ? getenv("HOME") :
+					      "/");
 	rc = ssh_known_load(&r->known, r->o.known_hosts, r->warnings, err);
 	if (rc < 0)
 		return rc;
@@ -389,7 +406,10 @@ static void cap_jobs(struct run *r)
 	max = rl.rlim_cur > 64 ? (size_t)(rl.rlim_cur - 64) / per : 1;
 	if (r->o.jobs > max) {
 		if (r->warnings)
-			ed_strvec_pushf(r->warnings, "--jobs lowered from %u to %zu (open file limit %llu)", r->o.jobs, max, (unsigned long long)rl.rlim_cur);
+			ed_strvec_pushf(r->warnings,
+					"--jobs lowered from %u to %zu (open file limit %llu)",
+					r->o.jobs, max,
+					(unsigned long long)rl.rlim_cur);
 		r->o.jobs = (unsigned)max;
 	}
 }
@@ -442,4 +462,3 @@ out:
 	free(r.home);
 	return rc;
 }
-

@@ -16,7 +16,7 @@
 #include "core/alloc.h"
 
 #define AGENT_MAX ((size_t)256 << 10) /* largest ssh-agent reply taken */
-#define AGENT_TIMEOUT_S 10           /* a wedged agent stalls the loop this long */
+#define AGENT_TIMEOUT_S 10 /* a wedged agent stalls the loop this long */
 
 void ssh_agent_close(struct agent *a, const char *why)
 {
@@ -45,8 +45,7 @@ static int io_all(int fd, void *buf, size_t len, int out)
 	return 0;
 }
 
-int ssh_agent_call(struct agent *a, const struct ed_buf *req,
-		   struct ed_buf *resp)
+int ssh_agent_call(struct agent *a, const struct ed_buf *req, struct ed_buf *resp)
 {
 	struct ed_buf msg = ED_BUF_INIT;
 	unsigned char hdr[4];
@@ -56,8 +55,7 @@ int ssh_agent_call(struct agent *a, const struct ed_buf *req,
 	if (a->fd < 0)
 		return -1;
 	ssh_put_str(&msg, req->ptr, req->len);
-	if (io_all(a->fd, msg.ptr, msg.len, 1) < 0 ||
-	    io_all(a->fd, hdr, 4, 0) < 0)
+	if (io_all(a->fd, msg.ptr, msg.len, 1) < 0 || io_all(a->fd, hdr, 4, 0) < 0)
 		goto out;
 	len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
 	      (size_t)hdr[2] << 8 | hdr[3];
@@ -114,7 +112,8 @@ void ssh_agent_open(struct agent *a, const char *path)
 
 		if (ssh_rd_str(&r, &blob, &blen) < 0 ||
 		    ssh_rd_str(&r, &comment, &clen) < 0) {
-			ssh_agent_close(a, "ssh-agent sent a malformed identity list");
+			ssh_agent_close(a,
+					"ssh-agent sent a malformed identity list");
 			break;
 		}
 		ED_ALLOC_GROW(a->ids, a->nr + 1, a->alloc);

@@ -45,7 +45,8 @@ void ssh_hop_creds(struct run *r, struct hop *h)
 			if (k->why || !!(k->type & SSH_KEY_LEGACY) != legacy)
 				continue;
 			/* the agent already offered this key */
-			for (j = 0, dup = 0; r->agent.fd >= 0 && j < r->agent.nr; j++)
+			for (j = 0, dup = 0;
+			     r->agent.fd >= 0 && j < r->agent.nr; j++)
 				dup |= same_key(k, &r->agent.ids[j]);
 			if (!dup)
 				add_cred(h, NULL, k);
@@ -106,16 +107,23 @@ static enum step auth_exhausted(struct run *r, struct conn *c)
 	struct hop *h = &c->hop[c->cur];
 
 	if (!h->ncreds) {
-		const struct ssh_key *own = h->key_file ?
-			ssh_run_key(r, h->key_file) : NULL;
+		const struct ssh_key *own =
+			h->key_file ? ssh_run_key(r, h->key_file) : NULL;
 
 		if (own && own->why)
-			return ssh_conn_fail(c, SSH_AUTH_FAILED, "key %s: %s", own->path, own->why);
-		return ssh_conn_fail(c, SSH_AUTH_FAILED, "no usable key for user '%s'", h->user);
+			return ssh_conn_fail(c, SSH_AUTH_FAILED, "key %s: %s",
+					     own->path, own->why);
+		return ssh_conn_fail(c, SSH_AUTH_FAILED,
+				     "no usable key for user '%s'", h->user);
 	}
 	if (h->tried_legacy && !h->tried_modern)
-		return ssh_conn_fail(c, SSH_UNSUPPORTED_KEY, "RSA/DSA key rejected for user '%s' (%s): %s", h->user, h->tried.ptr, ssh_rsa_why);
-	return ssh_conn_fail(c, SSH_AUTH_FAILED, "authentication failed for user '%s' (tried %s)%s%s", h->user, h->tried.ptr, h->tried_legacy ? "; " : "", h->tried_legacy ? ssh_rsa_why : "");
+		return ssh_conn_fail(c, SSH_UNSUPPORTED_KEY,
+				     "RSA/DSA key rejected for user '%s' (%s): %s",
+				     h->user, h->tried.ptr, ssh_rsa_why);
+	return ssh_conn_fail(c, SSH_AUTH_FAILED,
+			     "authentication failed for user '%s' (tried %s)%s%s",
+			     h->user, h->tried.ptr, h->tried_legacy ? "; " : "",
+			     h->tried_legacy ? ssh_rsa_why : "");
 }
 
 enum step ssh_step_auth(struct run *r, struct conn *c)
@@ -160,7 +168,10 @@ enum step ssh_step_auth(struct run *r, struct conn *c)
 			ed_buf_addf(&h->tried, " (%s)", ssh_sess_err(h->s));
 			continue;
 		}
-		return ssh_conn_fail(c, SSH_AUTH_FAILED, "authentication failed for user '%s' after trying %s: %s", h->user, h->tried.ptr, ssh_sess_err(h->s));
+		return ssh_conn_fail(
+			c, SSH_AUTH_FAILED,
+			"authentication failed for user '%s' after trying %s: %s",
+			h->user, h->tried.ptr, ssh_sess_err(h->s));
 	}
 	return auth_exhausted(r, c);
 }
@@ -207,26 +218,33 @@ int ssh_run_keys(struct run *r, struct ed_err *err)
 		struct ssh_key *k = ssh_run_key(r, list[i]);
 
 		if (k->why && r->o.key_files && !k->missing && k->priv.len == 0) {
-			rc = ed_err_set(err, ED_EKEY, "key file %s: %s", k->path, k->why);
+			rc = ed_err_set(err, ED_EKEY, "key file %s: %s",
+					k->path, k->why);
 			goto out;
 		}
 		if (k->missing && r->o.key_files) {
-			rc = ed_err_set(err, ED_EKEY, "key file %s: no such file", k->path);
+			rc = ed_err_set(err, ED_EKEY,
+					"key file %s: no such file", k->path);
 			goto out;
 		}
 		if (k->why && !k->missing && r->warnings)
-			ed_strvec_pushf(r->warnings, "key %s skipped: %s", k->path, k->why);
+			ed_strvec_pushf(r->warnings, "key %s skipped: %s",
+					k->path, k->why);
 	}
 	r->ndefault = r->nkeys;
 	for (i = 0; i < r->ndefault; i++) {
 		if (!r->keys[i]->why)
 			usable++;
-		ed_buf_addf(&tried, "%s%s (%s)", i ? ", " : "",
-			    r->keys[i]->path, r->keys[i]->why ? r->keys[i]->why : "ok");
+		ed_buf_addf(&tried, "%s%s (%s)", i ? ", " : "", r->keys[i]->path,
+			    r->keys[i]->why ? r->keys[i]->why : "ok");
 	}
 	for (i = 0; !usable && i < r->total; i++)
 		if (!r->targets[i].key_file) {
-			rc = ed_err_set(err, ED_EKEY, "no usable SSH key: %s; key files: %s", r->agent.status ? r->agent.status : "ssh-agent unused", r->ndefault ? tried.ptr : "none");
+			rc = ed_err_set(err, ED_EKEY,
+					"no usable SSH key: %s; key files: %s",
+					r->agent.status ? r->agent.status :
+							  "ssh-agent unused",
+					r->ndefault ? tried.ptr : "none");
 			break;
 		}
 out:

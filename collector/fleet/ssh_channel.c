@@ -13,7 +13,7 @@
 
 #include "core/alloc.h"
 
-#define ERR_KEEP ((size_t)64 << 10)  /* stderr bytes kept per host */
+#define ERR_KEEP ((size_t)64 << 10) /* stderr bytes kept per host */
 #define READ_CHUNK ((size_t)64 << 10)
 
 static void fmt_size(char *buf, size_t size, size_t n)
@@ -50,7 +50,9 @@ enum step ssh_step_exec(struct conn *c)
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return ssh_conn_wait(c);
 		if (rc)
-			return ssh_conn_fail(c, SSH_ERROR, "cannot run the command: %s", ssh_sess_err(c->hop[1].s));
+			return ssh_conn_fail(c, SSH_ERROR,
+					     "cannot run the command: %s",
+					     ssh_sess_err(c->hop[1].s));
 		/* with input, EOF follows it (ssh_step_read) */
 		c->phase = c->t->input ? PH_READ : PH_EOF;
 		if (c->t->input)
@@ -119,7 +121,9 @@ enum step ssh_step_read(struct conn *c)
 		if (!c->in_done && c->pending != PEND_READ) {
 			w = feed_input(c);
 			if (w < 0)
-				return ssh_conn_fail(c, SSH_ERROR, "sending input: %s", ssh_sess_err(c->hop[1].s));
+				return ssh_conn_fail(c, SSH_ERROR,
+						     "sending input: %s",
+						     ssh_sess_err(c->hop[1].s));
 			if (c->pending != PEND_NONE)
 				return ssh_conn_wait(c);
 		}
@@ -132,7 +136,10 @@ enum step ssh_step_read(struct conn *c)
 			ed_buf_setlen(&c->out, c->out.len + (size_t)n);
 			if (c->out.len > c->max_bytes) {
 				fmt_size(lim, sizeof(lim), c->max_bytes);
-				return ssh_conn_fail(c, SSH_TOO_MUCH, "more than %s of output (--max-bytes)", lim);
+				return ssh_conn_fail(
+					c, SSH_TOO_MUCH,
+					"more than %s of output (--max-bytes)",
+					lim);
 			}
 		} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
 			return ssh_conn_fail(c, SSH_ERROR, "reading output: %s",
@@ -143,14 +150,17 @@ enum step ssh_step_read(struct conn *c)
 		if (m > 0 && c->err.len < ERR_KEEP)
 			ed_buf_add(&c->err, sink,
 				   (size_t)m < ERR_KEEP - c->err.len ?
-					   (size_t)m : ERR_KEEP - c->err.len);
+					   (size_t)m :
+					   ERR_KEEP - c->err.len);
 		else if (m < 0 && m != LIBSSH2_ERROR_EAGAIN)
 			return ssh_conn_fail(c, SSH_ERROR, "reading errors: %s",
 					     ssh_sess_err(c->hop[1].s));
 		/* a window adjustment half sent: the reads go first */
-		c->pending = m == LIBSSH2_ERROR_EAGAIN &&
-			     (ssh_directions(c->hop[1].s) & POLLOUT) ?
-				     PEND_READ : PEND_NONE;
+		c->pending =
+			m == LIBSSH2_ERROR_EAGAIN &&
+					(ssh_directions(c->hop[1].s) & POLLOUT) ?
+				PEND_READ :
+				PEND_NONE;
 		if (n <= 0 && m <= 0 && w <= 0)
 			break;
 	}
@@ -175,7 +185,9 @@ enum step ssh_step_close(struct conn *c)
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return ssh_conn_wait(c);
 		if (rc)
-			return ssh_conn_fail(c, SSH_ERROR, "connection lost before the exit status: %s", ssh_sess_err(c->hop[1].s));
+			return ssh_conn_fail(c, SSH_ERROR,
+					     "connection lost before the exit status: %s",
+					     ssh_sess_err(c->hop[1].s));
 		c->phase = PH_CLOSE;
 	}
 	rc = libssh2_channel_close(c->ch);

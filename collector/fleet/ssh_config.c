@@ -114,9 +114,8 @@ static int next_arg(const char **pp, struct ed_buf *out)
 	for (; *p; p++) {
 		if (!quote && (*p == ' ' || *p == '\t'))
 			break;
-		if (*p == '\\' &&
-		    (p[1] == '"' || p[1] == '\'' || p[1] == '\\' ||
-		     (!quote && (p[1] == ' ' || p[1] == '\t')))) {
+		if (*p == '\\' && (p[1] == '"' || p[1] == '\'' || p[1] == '\\' ||
+				   (!quote && (p[1] == ' ' || p[1] == '\t')))) {
 			ed_buf_addch(out, p[1]);
 			p++;
 		} else if (!quote && (*p == '"' || *p == '\'')) {
@@ -215,9 +214,9 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 		while ((got = next_arg(&p, &arg)) > 0)
 			ed_strvec_push(&b->patterns, arg.ptr);
 		if (got < 0 || !b->patterns.nr) {
-			rc = ed_err_set(err, ED_EPARSE, "%s:%u: %s", name,
-					lineno, got < 0 ? "unterminated quote" :
-					"Host needs at least one pattern");
+			rc = ed_err_set(err, ED_EPARSE, "%s:%u: %s", name, lineno,
+					got < 0 ? "unterminated quote" :
+						  "Host needs at least one pattern");
 		}
 		goto out;
 	}
@@ -225,12 +224,16 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 		b = add_block(cfg);
 		b->never = 1;
 		if (warnings)
-			ed_strvec_pushf(warnings, "%s:%u: Match is not supported; the settings of its block are ignored", name, lineno);
+			ed_strvec_pushf(warnings,
+					"%s:%u: Match is not supported; the settings of its block are ignored",
+					name, lineno);
 		goto out;
 	}
 	if (!strcasecmp(kw.ptr, "Include")) {
 		if (warnings)
-			ed_strvec_pushf(warnings, "%s:%u: Include is not supported; ignored", name, lineno);
+			ed_strvec_pushf(warnings,
+					"%s:%u: Include is not supported; ignored",
+					name, lineno);
 		goto out;
 	}
 	for (k = 0; k < K_NR; k++)
@@ -242,8 +245,7 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 	got = next_arg(&p, &arg);
 	if (got <= 0) {
 		rc = ed_err_set(err, ED_EPARSE, "%s:%u: %s", name, lineno,
-				got < 0 ? "unterminated quote" :
-				"missing value");
+				got < 0 ? "unterminated quote" : "missing value");
 		goto out;
 	}
 	if (next_arg(&p, &kw) != 0) {
@@ -260,9 +262,13 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 	why = value_problem((enum cfg_key)k, arg.ptr, &tok);
 	if (why) {
 		if (warnings && !strcmp(why, "token"))
-			ed_strvec_pushf(warnings, "%s:%u: %s: token %%%c is not supported; line ignored", name, lineno, key_names[k], tok ? tok : ' ');
+			ed_strvec_pushf(warnings,
+					"%s:%u: %s: token %%%c is not supported; line ignored",
+					name, lineno, key_names[k],
+					tok ? tok : ' ');
 		else if (warnings)
-			ed_strvec_pushf(warnings, "%s:%u: %s: %s; line ignored", name, lineno, key_names[k], why);
+			ed_strvec_pushf(warnings, "%s:%u: %s: %s; line ignored",
+					name, lineno, key_names[k], why);
 		goto out;
 	}
 	if (!b->val[k])
@@ -299,8 +305,8 @@ int ssh_config_parse(struct ssh_config **out, const char *buf, size_t len,
 				    line.ptr[line.len - 1] == '\t'))
 			ed_buf_setlen(&line, line.len - 1);
 		if (memchr(line.ptr, '\0', line.len)) {
-			rc = ed_err_set(err, ED_EPARSE, "%s:%u: NUL byte",
-					name, lineno);
+			rc = ed_err_set(err, ED_EPARSE, "%s:%u: NUL byte", name,
+					lineno);
 			goto out;
 		}
 		rc = parse_line(cfg, line.ptr, name, lineno, warnings, err);
@@ -455,8 +461,8 @@ void ssh_config_lookup(struct ssh_config *cfg, const char *name,
 	if (val[K_HOSTNAME])
 		out->hostname = expanded(cfg, val[K_HOSTNAME], out, lname.ptr);
 	if (val[K_IDENTITY])
-		out->identity_file = expanded(cfg, val[K_IDENTITY], out,
-					      lname.ptr);
+		out->identity_file =
+			expanded(cfg, val[K_IDENTITY], out, lname.ptr);
 	if (val[K_PROXYJUMP] && strcasecmp(val[K_PROXYJUMP], "none"))
 		out->proxy_jump = val[K_PROXYJUMP];
 	ed_buf_release(&lname);

@@ -47,8 +47,7 @@ long long ssh_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum step ssh_conn_fail(struct conn *c, enum ssh_state st,
-			const char *fmt, ...)
+enum step ssh_conn_fail(struct conn *c, enum ssh_state st, const char *fmt, ...)
 {
 	va_list ap;
 	size_t i;
@@ -57,8 +56,8 @@ enum step ssh_conn_fail(struct conn *c, enum ssh_state st,
 	ed_buf_reset(&c->msg);
 	ed_buf_addf(&c->msg, "%s: ", c->t->name);
 	if (c->cur == 0)
-		ed_buf_addf(&c->msg, "bastion %s port %u: ",
-			    c->hop[0].address, c->hop[0].port);
+		ed_buf_addf(&c->msg, "bastion %s port %u: ", c->hop[0].address,
+			    c->hop[0].port);
 	va_start(ap, fmt);
 	ed_buf_vaddf(&c->msg, fmt, ap);
 	va_end(ap);

@@ -28,8 +28,7 @@
 static void hostkey_prefs(struct ed_buf *out, unsigned known)
 {
 	static const unsigned modern[] = { SSH_KEY_ED25519, SSH_KEY_ECDSA256,
-					   SSH_KEY_ECDSA384,
-					   SSH_KEY_ECDSA521 };
+					   SSH_KEY_ECDSA384, SSH_KEY_ECDSA521 };
 	size_t i;
 
 	ed_buf_reset(out);
@@ -56,15 +55,17 @@ enum step ssh_session_start(struct run *r, struct conn *c)
 
 	h->s = libssh2_session_init_ex(NULL, NULL, NULL, c);
 	if (!h->s)
-		return ssh_conn_fail(c, SSH_ERROR, "libssh2 cannot create a session");
+		return ssh_conn_fail(c, SSH_ERROR,
+				     "libssh2 cannot create a session");
 	libssh2_session_set_blocking(h->s, 0);
 	ssh_known_lookup(&h->known, r->known, h->address, h->port);
 	hostkey_prefs(&prefs, h->known.types);
-	rc = libssh2_session_method_pref(h->s, LIBSSH2_METHOD_HOSTKEY,
-					 prefs.ptr);
+	rc = libssh2_session_method_pref(h->s, LIBSSH2_METHOD_HOSTKEY, prefs.ptr);
 	ed_buf_release(&prefs);
 	if (rc)
-		return ssh_conn_fail(c, SSH_ERROR, "cannot set host key algorithms: %s", ssh_sess_err(h->s));
+		return ssh_conn_fail(c, SSH_ERROR,
+				     "cannot set host key algorithms: %s",
+				     ssh_sess_err(h->s));
 	if (r->o.keepalive_s && c->cur == 1)
 		libssh2_keepalive_config(h->s, 1, r->o.keepalive_s);
 	c->phase = PH_HANDSHAKE;
@@ -94,9 +95,10 @@ static enum step hop_resolve(struct conn *c)
 		h->ai = h->ai_list;
 	}
 	if (rc)
-		return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot resolve '%s': %s",
-				     h->address, rc == EAI_SYSTEM ? strerror(sys_errno) :
-				     gai_strerror(rc));
+		return ssh_conn_fail(c, SSH_UNREACHABLE,
+				     "cannot resolve '%s': %s", h->address,
+				     rc == EAI_SYSTEM ? strerror(sys_errno) :
+							gai_strerror(rc));
 	return STEP_NEXT;
 }
 
@@ -143,7 +145,9 @@ enum step ssh_step_connect(struct run *r, struct conn *c, short revents)
 		h->fd = socket(h->ai->ai_family,
 			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (h->fd < 0) /* EMFILE and the like: ours, not the host's */
-			return ssh_conn_fail(c, SSH_ERROR, "cannot create a socket: %s", strerror(errno));
+			return ssh_conn_fail(c, SSH_ERROR,
+					     "cannot create a socket: %s",
+					     strerror(errno));
 		(void)setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				 sizeof(one));
 		if (connect(h->fd, (struct sockaddr *)&ss, sslen) == 0)
@@ -159,8 +163,9 @@ enum step ssh_step_connect(struct run *r, struct conn *c, short revents)
 	if (c->cur == 0) /* ssh_conn_fail names the bastion's address */
 		return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot connect: %s",
 				     strerror(h->conn_errno));
-	return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot connect to %s port %u: %s",
-			     h->address, h->port, strerror(h->conn_errno));
+	return ssh_conn_fail(c, SSH_UNREACHABLE,
+			     "cannot connect to %s port %u: %s", h->address,
+			     h->port, strerror(h->conn_errno));
 }
 
 enum step ssh_step_handshake(struct run *r, struct conn *c)
@@ -182,9 +187,14 @@ enum step ssh_step_handshake(struct run *r, struct conn *c)
 	if ((rc == LIBSSH2_ERROR_BANNER_RECV || rc == LIBSSH2_ERROR_SOCKET_RECV ||
 	     rc == LIBSSH2_ERROR_SOCKET_DISCONNECT) &&
 	    !libssh2_session_banner_get(h->s))
-		return ssh_conn_fail(c, SSH_UNREACHABLE, "connection closed before the SSH banner (sshd MaxStartups, tcp wrappers or not an SSH server?)");
+		return ssh_conn_fail(
+			c, SSH_UNREACHABLE,
+			"connection closed before the SSH banner (sshd MaxStartups, tcp wrappers or not an SSH server?)");
 	if (rc == LIBSSH2_ERROR_KEX_FAILURE)
-		return ssh_conn_fail(c, SSH_UNSUPPORTED_KEY, "no host key algorithm in common (libssh2: %s): the server seems to offer only RSA host keys; %s", ssh_sess_err(h->s), ssh_rsa_why);
+		return ssh_conn_fail(
+			c, SSH_UNSUPPORTED_KEY,
+			"no host key algorithm in common (libssh2: %s): the server seems to offer only RSA host keys; %s",
+			ssh_sess_err(h->s), ssh_rsa_why);
 	if (rc)
 		return ssh_conn_fail(c, SSH_ERROR, "SSH handshake failed: %s",
 				     ssh_sess_err(h->s));
@@ -192,9 +202,8 @@ enum step ssh_step_handshake(struct run *r, struct conn *c)
 	if (!key)
 		return ssh_conn_fail(c, SSH_ERROR, "no host key: %s",
 				     ssh_sess_err(h->s));
-	res = ssh_known_check_host(r->known, &h->known,
-				   (const unsigned char *)key, len,
-				   r->o.accept_new, &why);
+	res = ssh_known_check_host(r->known, &h->known, (const unsigned char *)key,
+				   len, r->o.accept_new, &why);
 	switch (res) {
 	case SSH_KNOWN_MATCH:
 		break;

@@ -20,7 +20,7 @@
 
 #include "core/alloc.h"
 
-#define KEY_MAX ((size_t)64 << 10)   /* no private key file is larger */
+#define KEY_MAX ((size_t)64 << 10) /* no private key file is larger */
 
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -31,8 +31,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static void key_set_pub(struct ssh_key *k, const unsigned char *blob,
-			size_t len)
+static void key_set_pub(struct ssh_key *k, const unsigned char *blob, size_t len)
 {
 	struct rd r = { blob, len };
 	const unsigned char *name;
@@ -56,8 +55,8 @@ static void key_set_pem(struct ssh_key *k, EVP_PKEY *pk)
 	char *pem = NULL;
 	long len;
 
-	if (mem && PEM_write_bio_PrivateKey(mem, pk, NULL, NULL, 0, NULL,
-					    NULL) == 1) {
+	if (mem &&
+	    PEM_write_bio_PrivateKey(mem, pk, NULL, NULL, 0, NULL, NULL) == 1) {
 		len = BIO_get_mem_data(mem, &pem);
 		if (len > 0) {
 			OPENSSL_cleanse(k->priv.ptr, k->priv.len);
@@ -138,9 +137,9 @@ static const char *key_openssh(struct ssh_key *k, const char *begin)
 	}
 	r.p = (const unsigned char *)raw.ptr + sizeof(magic);
 	r.left = raw.len - sizeof(magic);
-	if (ssh_rd_str(&r, &cipher, &clen) < 0 || ssh_rd_str(&r, &kdf, &klen) < 0 ||
-	    ssh_rd_str(&r, &opts, &olen) < 0 || ssh_rd_u32(&r, &n) < 0 || n < 1 ||
-	    ssh_rd_str(&r, &pub, &plen) < 0) {
+	if (ssh_rd_str(&r, &cipher, &clen) < 0 ||
+	    ssh_rd_str(&r, &kdf, &klen) < 0 || ssh_rd_str(&r, &opts, &olen) < 0 ||
+	    ssh_rd_u32(&r, &n) < 0 || n < 1 || ssh_rd_str(&r, &pub, &plen) < 0) {
 		why = "malformed OpenSSH private key";
 		goto out;
 	}
@@ -152,8 +151,8 @@ static const char *key_openssh(struct ssh_key *k, const char *begin)
 	if (!k->type)
 		why = "key type not supported by libssh2 1.10";
 	else if (n == 1 && ssh_rd_str(&r, &pub, &plen) == 0 &&
-		 (k->type & (SSH_KEY_ECDSA256 | SSH_KEY_ECDSA384 |
-			     SSH_KEY_ECDSA521))) {
+		 (k->type &
+		  (SSH_KEY_ECDSA256 | SSH_KEY_ECDSA384 | SSH_KEY_ECDSA521))) {
 		r.p = pub; /* the private section */
 		r.left = plen;
 		key_ecdsa_to_pem(k, &r);
@@ -168,8 +167,9 @@ out:
 static unsigned key_pkcs8_type(const struct ssh_key *k)
 {
 	BIO *bio = BIO_new_mem_buf(k->priv.ptr, (int)k->priv.len);
-	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
-						     NULL) : NULL;
+	EVP_PKEY *pk =
+		bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) :
+		      NULL;
 	unsigned type = 0;
 
 	if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
@@ -220,8 +220,8 @@ struct ssh_key *ssh_key_load(const char *path)
 		k->missing = rc == ED_ENOTFOUND;
 		k->why = ed_xstrdup(rc == ED_EPARTIAL ?
 					    "larger than 64 KiB, not a key" :
-					    k->missing ? "no such file" :
-					    strerror(errno));
+				    k->missing ? "no such file" :
+						 strerror(errno));
 		return k;
 	}
 	s = k->priv.ptr;

@@ -32,8 +32,8 @@ enum kh_kind {
 struct kh_line {
 	unsigned lineno;
 	enum kh_kind kind;
-	unsigned type;     /* SSH_KEY_* bit, 0 for another algorithm */
-	char *hosts;       /* the host field as written */
+	unsigned type; /* SSH_KEY_* bit, 0 for another algorithm */
+	char *hosts;   /* the host field as written */
 	/* hashed (|1|salt|hash): HMAC-SHA1 states after the padded salt */
 	EVP_MD_CTX *inner, *outer;
 	unsigned char hash[20];
@@ -45,8 +45,8 @@ struct ssh_known {
 	struct kh_line *lines;
 	size_t nr, alloc;
 	EVP_MD *sha1;
-	EVP_MD_CTX *tmp;  /* scratch for the HMACs */
-	int need_newline; /* the file does not end in '\n' */
+	EVP_MD_CTX *tmp;    /* scratch for the HMACs */
+	int need_newline;   /* the file does not end in '\n' */
 	unsigned last_line; /* lines in the file, counting our appends */
 };
 
@@ -59,8 +59,7 @@ static void host_spec(struct ed_buf *out, const char *address, unsigned port)
 	if (port && port != 22)
 		ed_buf_addch(out, '[');
 	for (p = address; *p; p++)
-		ed_buf_addch(out, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) :
-				  *p);
+		ed_buf_addch(out, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
 	if (port && port != 22)
 		ed_buf_addf(out, "]:%u", port);
 }
@@ -202,13 +201,13 @@ static const char *add_line(struct ssh_known *k, LIBSSH2_KNOWNHOSTS *kh,
 
 	if (!why && ssh_b64_decode(&l.blob, key, klen) < 0)
 		why = "the key is not valid base64";
-	else if (!why && l.type && ssh_key_blob_type((unsigned char *)l.blob.ptr,
-						     l.blob.len) != l.type)
+	else if (!why && l.type &&
+		 ssh_key_blob_type((unsigned char *)l.blob.ptr, l.blob.len) !=
+			 l.type)
 		why = "the key does not match its type";
 	else if (!why && hashed && parse_hashed(k, &l) < 0)
 		why = "malformed hashed host name";
-	else if (!why && !l.type && (l.kind == KH_PLAIN ||
-				     l.kind == KH_WILDCARD))
+	else if (!why && !l.type && (l.kind == KH_PLAIN || l.kind == KH_WILDCARD))
 		why = "key type not supported by libssh2 1.10";
 	if (!why && l.kind == KH_PLAIN && kh) {
 		/* libssh2 gets the fields alone: 1.10 misreads some comments */
@@ -237,7 +236,8 @@ static char *default_path(void)
 	struct ed_buf b = ED_BUF_INIT;
 
 	ed_buf_adds(&b, pw && pw->pw_dir ? pw->pw_dir :
-			getenv("HOME") ? getenv("HOME") : "/");
+			getenv("HOME")   ? getenv("HOME") :
+					   "/");
 	ed_buf_adds(&b, "/.ssh/known_hosts");
 	return ed_buf_detach(&b, NULL);
 }
@@ -267,8 +267,7 @@ int ssh_known_load(struct ssh_known **out, const char *path,
 	if (rc == ED_ENOTFOUND) {
 		rc = 0;
 	} else if (rc == ED_EPARTIAL) {
-		rc = ed_err_set(err, ED_EIO, "%s: larger than 64 MiB",
-				k->path);
+		rc = ed_err_set(err, ED_EIO, "%s: larger than 64 MiB", k->path);
 		goto out;
 	} else if (rc < 0) {
 		goto out;
@@ -293,14 +292,17 @@ int ssh_known_load(struct ssh_known **out, const char *path,
 		ed_buf_add(&line, file.ptr + i, j - i);
 		if (line.len && line.ptr[line.len - 1] == '\r')
 			ed_buf_setlen(&line, line.len - 1);
-		why = memchr(line.ptr, '\0', line.len) ? "NUL byte" :
-			add_line(k, kh, ks, line.ptr, lineno, &norm);
+		why = memchr(line.ptr, '\0', line.len) ?
+			      "NUL byte" :
+			      add_line(k, kh, ks, line.ptr, lineno, &norm);
 		if (why && warnings)
 			ed_strvec_pushf(warnings, "%s:%u: skipped: %s", k->path,
 					lineno, why);
 		if (!why && k->nr && k->lines[k->nr - 1].lineno == lineno &&
 		    k->lines[k->nr - 1].kind == KH_CA && warnings)
-			ed_strvec_pushf(warnings, "%s:%u: @cert-authority lines are not supported by libssh2 1.10; hosts they cover will be reported unknown", k->path, lineno);
+			ed_strvec_pushf(warnings,
+					"%s:%u: @cert-authority lines are not supported by libssh2 1.10; hosts they cover will be reported unknown",
+					k->path, lineno);
 		i = j + 1;
 	}
 	k->last_line = lineno;
@@ -334,8 +336,7 @@ void ssh_known_free(struct ssh_known *k)
 }
 
 /* Lines [from, k->nr) that name spec (plain, hashed or pattern). */
-static void scan(struct ssh_known_host *h, const struct ssh_known *k,
-		 size_t from)
+static void scan(struct ssh_known_host *h, const struct ssh_known *k, size_t from)
 {
 	size_t i;
 
@@ -434,8 +435,7 @@ out:
 }
 
 /* Why an unknown key is not simply new: a line we cannot use applies. */
-static const struct kh_line *aside_line(const struct ssh_known *k,
-					const char *spec)
+static const struct kh_line *aside_line(const struct ssh_known *k, const char *spec)
 {
 	size_t i;
 
@@ -448,9 +448,8 @@ static const struct kh_line *aside_line(const struct ssh_known *k,
 
 enum ssh_known_result ssh_known_check_host(struct ssh_known *k,
 					   struct ssh_known_host *h,
-					   const unsigned char *key,
-					   size_t len, int accept_new,
-					   struct ed_buf *why)
+					   const unsigned char *key, size_t len,
+					   int accept_new, struct ed_buf *why)
 {
 	struct ed_buf fp = ED_BUF_INIT;
 	const struct kh_line *other = NULL, *aside = NULL, *same = NULL;
@@ -466,7 +465,9 @@ enum ssh_known_result ssh_known_check_host(struct ssh_known *k,
 
 		if (l->kind == KH_REVOKED && l->blob.len == len &&
 		    !memcmp(l->blob.ptr, key, len)) {
-			ed_buf_addf(why, "host key revoked: %s %s is marked @revoked at %s:%u", tname, fp.ptr, k->path, l->lineno);
+			ed_buf_addf(why,
+				    "host key revoked: %s %s is marked @revoked at %s:%u",
+				    tname, fp.ptr, k->path, l->lineno);
 			res = SSH_KNOWN_CHANGED;
 			goto out;
 		}
@@ -489,12 +490,17 @@ enum ssh_known_result ssh_known_check_host(struct ssh_known *k,
 		}
 	}
 	if (same) {
-		ed_buf_addf(why, "host key changed: the server sent %s %s but %s:%u holds another %s key for %s (possible man-in-the-middle); refusing", tname, fp.ptr, k->path, same->lineno, tname, h->spec);
+		ed_buf_addf(why,
+			    "host key changed: the server sent %s %s but %s:%u holds another %s key for %s (possible man-in-the-middle); refusing",
+			    tname, fp.ptr, k->path, same->lineno, tname, h->spec);
 		res = SSH_KNOWN_CHANGED;
 		goto out;
 	}
 	if (other && !(other->type & SSH_KEY_LEGACY)) {
-		ed_buf_addf(why, "host key changed: the server sent %s %s but %s:%u holds a %s key for %s, which it no longer offers; refusing", tname, fp.ptr, k->path, other->lineno, ssh_key_type_name(other->type), h->spec);
+		ed_buf_addf(why,
+			    "host key changed: the server sent %s %s but %s:%u holds a %s key for %s, which it no longer offers; refusing",
+			    tname, fp.ptr, k->path, other->lineno,
+			    ssh_key_type_name(other->type), h->spec);
 		res = SSH_KNOWN_CHANGED;
 		goto out;
 	}
@@ -503,7 +509,8 @@ enum ssh_known_result ssh_known_check_host(struct ssh_known *k,
 		if (append(k, h->spec, tname, key, len, why) < 0) {
 			res = SSH_KNOWN_FAILED;
 		} else {
-			ed_buf_addf(why, "added %s %s %s to %s", h->spec, tname, fp.ptr, k->path);
+			ed_buf_addf(why, "added %s %s %s to %s", h->spec, tname,
+				    fp.ptr, k->path);
 			res = SSH_KNOWN_ADDED;
 		}
 		goto out;
@@ -511,11 +518,18 @@ enum ssh_known_result ssh_known_check_host(struct ssh_known *k,
 	ed_buf_addf(why, "host key unknown: %s %s for %s is not in %s", tname,
 		    fp.ptr, h->spec, k->path);
 	if (other)
-		ed_buf_addf(why, "; %s:%u holds only an %s key for it, which libssh2 1.10 cannot verify (no rsa-sha2)", k->path, other->lineno, ssh_key_type_name(other->type));
+		ed_buf_addf(why,
+			    "; %s:%u holds only an %s key for it, which libssh2 1.10 cannot verify (no rsa-sha2)",
+			    k->path, other->lineno,
+			    ssh_key_type_name(other->type));
 	else if (aside && aside->kind == KH_CA)
-		ed_buf_addf(why, "; %s:%u is a @cert-authority line, which libssh2 1.10 does not support", k->path, aside->lineno);
+		ed_buf_addf(why,
+			    "; %s:%u is a @cert-authority line, which libssh2 1.10 does not support",
+			    k->path, aside->lineno);
 	else if (aside)
-		ed_buf_addf(why, "; %s:%u holds a security-key (sk-*) key, which libssh2 1.10 does not support", k->path, aside->lineno);
+		ed_buf_addf(why,
+			    "; %s:%u holds a security-key (sk-*) key, which libssh2 1.10 does not support",
+			    k->path, aside->lineno);
 	else if (accept_new)
 		ed_buf_adds(why, "; not accepting a key of an unknown type");
 out:
@@ -523,10 +537,10 @@ out:
 	return res;
 }
 
-enum ssh_known_result ssh_known_check(struct ssh_known *k,
-				      const char *address, unsigned port,
-				      const unsigned char *key, size_t len,
-				      int accept_new, struct ed_buf *why)
+enum ssh_known_result ssh_known_check(struct ssh_known *k, const char *address,
+				      unsigned port, const unsigned char *key,
+				      size_t len, int accept_new,
+				      struct ed_buf *why)
 {
 	struct ssh_known_host h;
 	enum ssh_known_result res;

@@ -28,7 +28,7 @@ struct name {
 struct ssh_names {
 	struct name *v;
 	size_t nr;
-	size_t next;          /* the next one a thread takes */
+	size_t next; /* the next one a thread takes */
 	pthread_mutex_t lock;
 };
 

@@ -22,8 +22,7 @@
  * absent. IPv6 addresses need brackets to carry a port. NULL or why it
  * cannot be used.
  */
-const char *ssh_split_jump(char *s, char **user, char **address,
-			   unsigned *port)
+const char *ssh_split_jump(char *s, char **user, char **address, unsigned *port)
 {
 	char *at, *colon, *end;
 	unsigned long p = 22;
@@ -99,7 +98,8 @@ enum step ssh_tunnel_pump(struct conn *c)
 				n = recv(tn->pair, tn->up.ptr, TUNNEL_BUF, 0);
 				if (n > 0)
 					ed_buf_setlen(&tn->up, (size_t)n);
-				else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				else if (n == 0 ||
+					 (errno != EAGAIN && errno != EINTR))
 					tn->up_eof = 1;
 			}
 			if (tn->up.len > tn->up_off) {
@@ -114,7 +114,11 @@ enum step ssh_tunnel_pump(struct conn *c)
 					if (ssh_directions(bs) & POLLOUT)
 						tn->pending = PEND_WRITE;
 				} else {
-					return ssh_conn_fail(c, SSH_ERROR, "tunnel through bastion %s: %s", c->hop[0].address, ssh_sess_err(bs));
+					return ssh_conn_fail(
+						c, SSH_ERROR,
+						"tunnel through bastion %s: %s",
+						c->hop[0].address,
+						ssh_sess_err(bs));
 				}
 			}
 		}
@@ -136,7 +140,11 @@ enum step ssh_tunnel_pump(struct conn *c)
 					tn->down_eof = 1;
 					shutdown(tn->pair, SHUT_WR);
 				} else {
-					return ssh_conn_fail(c, SSH_ERROR, "tunnel through bastion %s: %s", c->hop[0].address, ssh_sess_err(bs));
+					return ssh_conn_fail(
+						c, SSH_ERROR,
+						"tunnel through bastion %s: %s",
+						c->hop[0].address,
+						ssh_sess_err(bs));
 				}
 			}
 			if (tn->down.len > tn->down_off) {
@@ -173,11 +181,15 @@ enum step ssh_step_tunnel(struct run *r, struct conn *c)
 	if (!c->tun.ch) {
 		if (libssh2_session_last_errno(b->s) == LIBSSH2_ERROR_EAGAIN)
 			return ssh_conn_wait(c);
-		return ssh_conn_fail(c, SSH_UNREACHABLE, "cannot reach %s port %u: %s", c->hop[1].address, c->hop[1].port, ssh_sess_err(b->s));
+		return ssh_conn_fail(c, SSH_UNREACHABLE,
+				     "cannot reach %s port %u: %s",
+				     c->hop[1].address, c->hop[1].port,
+				     ssh_sess_err(b->s));
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 		       sv) < 0)
-		return ssh_conn_fail(c, SSH_ERROR, "socketpair: %s", strerror(errno));
+		return ssh_conn_fail(c, SSH_ERROR, "socketpair: %s",
+				     strerror(errno));
 	c->tun.pair = sv[1];
 	c->cur = 1;
 	c->hop[1].fd = sv[0];

@@ -110,8 +110,7 @@ int ssh_b64_decode(struct ed_buf *out, const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		const char *c;
 
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-		    s[i] == '\r')
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
 			continue;
 		if (s[i] == '=') {
 			pad++;
@@ -133,8 +132,7 @@ int ssh_b64_decode(struct ed_buf *out, const char *s, size_t len)
 	return 0;
 }
 
-void ssh_key_fingerprint(struct ed_buf *out, const unsigned char *blob,
-			 size_t len)
+void ssh_key_fingerprint(struct ed_buf *out, const unsigned char *blob, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;

@@ -19,13 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sel = data[0] % 6u;
 	size--;
 	if (sel == 0)
-		(void)kernel_parse_modules(&lines, buf, size, "proc/modules", &err);
+		(void)kernel_parse_modules(&lines, buf, size, "proc/modules",
+					   &err);
 	else if (sel == 1)
-		(void)kernel_parse_os_release(&lines, buf, size, "etc/os-release",
-					      &err);
+		(void)kernel_parse_os_release(&lines, buf, size,
+					      "etc/os-release", &err);
 	else
-		(void)services_parse_proc_net(&lines, buf, size, protos[sel - 2],
-					      &err);
+		(void)services_parse_proc_net(&lines, buf, size,
+					      protos[sel - 2], &err);
 	ed_strvec_release(&lines);
 	return 0;
 }

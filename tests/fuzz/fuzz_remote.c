@@ -20,9 +20,9 @@ static const struct collect_config *with_commands(void)
 	struct ed_err err = ED_ERR_INIT;
 
 	if (!cfg &&
-	    collect_config_load(&cfg, fuzz_tmp_write((const uint8_t *)toggles_yaml,
-						     sizeof(toggles_yaml) - 1,
-						     ".yaml"),
+	    collect_config_load(&cfg,
+				fuzz_tmp_write((const uint8_t *)toggles_yaml,
+					       sizeof(toggles_yaml) - 1, ".yaml"),
 				&err) < 0) {
 		fprintf(stderr, "fuzz_remote: %s\n", err.msg);
 		abort();

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ed_strvec res = ED_STRVEC_INIT;
 		struct ed_err err = ED_ERR_INIT;
 
-		ed_strvec_push(&res, "^([[:space:]]*dsn[[:space:]]*=[[:space:]]*).*$");
+		ed_strvec_push(&res,
+			       "^([[:space:]]*dsn[[:space:]]*=[[:space:]]*).*$");
 		if (ed_secret_finder_init(&finder, &res, &err) < 0)
 			abort();
 		ed_strvec_release(&res);

@@ -13,8 +13,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const files[] = {
-		"meta", "packages", "kernel", "sysctl", "sysctl-per-host",
-		"services", "files", "os-release", "toggles", "future-thing",
+		"meta",         "packages",        "kernel",
+		"sysctl",       "sysctl-per-host", "services",
+		"files",        "os-release",      "toggles",
+		"future-thing",
 	};
 	struct snapshot snap = SNAPSHOT_INIT;
 	struct differ_host h;

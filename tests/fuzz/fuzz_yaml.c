@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	flags = (data[0] & 1) ? ED_YAML_ALIASES : 0;
-	if (ed_yaml_load_ext(&doc, (const char *)data + 1, size - 1, "fuzz.yaml",
-			     flags, &err) == 0)
+	if (ed_yaml_load_ext(&doc, (const char *)data + 1, size - 1,
+			     "fuzz.yaml", flags, &err) == 0)
 		ed_ynode_free(doc);
 	return 0;
 }

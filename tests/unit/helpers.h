@@ -27,8 +27,8 @@
  * Create or truncate path and write the len bytes of data, then chmod it
  * to mode, so the file has exactly that mode whatever the umask.
  */
-static inline void ut_write_file(const char *path, const void *data,
-				 size_t len, mode_t mode)
+static inline void ut_write_file(const char *path, const void *data, size_t len,
+				 mode_t mode)
 {
 	const char *p = data;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -48,8 +48,7 @@ static inline void ut_write_file(const char *path, const void *data,
 }
 
 /* ut_write_file of the string text. */
-static inline void ut_write_text(const char *path, const char *text,
-				 mode_t mode)
+static inline void ut_write_text(const char *path, const char *text, mode_t mode)
 {
 	ut_write_file(path, text, strlen(text), mode);
 }

@@ -91,19 +91,19 @@ static void test_baseline_every_key_loads_with_its_line(void **state)
 	struct ed_buf loc = ED_BUF_INIT;
 
 	put(f->path.ptr,
-	    "ignore:\n"                                      /* 1 */
-	    "  - \"!files:/etc/hostname\"\n"                 /* 2 */
-	    "severity:\n"                                    /* 3 */
-	    "  packages: critical\n"                         /* 4 */
-	    "  \"files:/etc/ssh/**\": info\n"                /* 5 */
-	    "pins:\n"                                        /* 6 */
-	    "  - \"packages:openssl:amd64 >= 3.0.15\"\n"     /* 7 */
+	    "ignore:\n"                                  /* 1 */
+	    "  - \"!files:/etc/hostname\"\n"             /* 2 */
+	    "severity:\n"                                /* 3 */
+	    "  packages: critical\n"                     /* 4 */
+	    "  \"files:/etc/ssh/**\": info\n"            /* 5 */
+	    "pins:\n"                                    /* 6 */
+	    "  - \"packages:openssl:amd64 >= 3.0.15\"\n" /* 7 */
 	    "  - {pin: \"packages:telnetd:* absent\", severity: warning}\n"
-	    "parity:\n"                                      /* 9 */
-	    "  - environments: [staging, prod]\n"            /* 10 */
+	    "parity:\n"                           /* 9 */
+	    "  - environments: [staging, prod]\n" /* 10 */
 	    "    roles: web\n"
 	    "    severity: info\n"
-	    "expect:\n"                                      /* 13 */
+	    "expect:\n" /* 13 */
 	    "  - {key: \"sysctl:kernel.threads-max\", differs: with-memory}\n");
 	assert_int_equal(baseline_load(&defaults, NULL, &f->err), 0);
 	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err), 0);
@@ -118,9 +118,12 @@ static void test_baseline_every_key_loads_with_its_line(void **state)
 	/* after the built-in severities (host keys critical) */
 	assert_int_equal(f->bl->severity.nr, defaults->severity.nr + 2);
 	/* a bare collector covers all its keys */
-	assert_string_equal(f->bl->severity.v[defaults->severity.nr].pattern, "packages:**");
-	assert_int_equal(f->bl->severity.v[defaults->severity.nr].sev, SEV_CRITICAL);
-	assert_int_equal(f->bl->severity.v[defaults->severity.nr + 1].sev, SEV_INFO);
+	assert_string_equal(f->bl->severity.v[defaults->severity.nr].pattern,
+			    "packages:**");
+	assert_int_equal(f->bl->severity.v[defaults->severity.nr].sev,
+			 SEV_CRITICAL);
+	assert_int_equal(f->bl->severity.v[defaults->severity.nr + 1].sev,
+			 SEV_INFO);
 	assert_true(defaults->per_host.nr >= 4);
 
 	assert_int_equal(f->bl->pins.nr, 2);
@@ -158,15 +161,15 @@ static void test_baseline_waivers_file_beside_it_loads_waivers_only(void **state
 	struct fixture *f = *state;
 	const struct baseline_rule *w;
 
-	assert_string_equal(f->wpath.ptr + f->wpath.len - strlen("/parity.waivers.yaml"),
+	assert_string_equal(f->wpath.ptr + f->wpath.len -
+				    strlen("/parity.waivers.yaml"),
 			    "/parity.waivers.yaml");
 	put(f->path.ptr, "pins:\n  - \"sysctl:vm.x = 1\"\n");
-	put(f->wpath.ptr,
-	    "waivers:\n"
-	    "  - key: \"sysctl:vm.x\"\n"
-	    "    reason: tuning in progress\n"
-	    "    expires: 2099-01-31\n"
-	    "    host: web-1\n");
+	put(f->wpath.ptr, "waivers:\n"
+			  "  - key: \"sysctl:vm.x\"\n"
+			  "    reason: tuning in progress\n"
+			  "    expires: 2099-01-31\n"
+			  "    host: web-1\n");
 	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err), 0);
 	assert_int_equal(f->bl->waivers.nr, 1);
 	w = &f->bl->waivers.v[0];
@@ -180,7 +183,9 @@ static void test_baseline_waivers_file_beside_it_loads_waivers_only(void **state
 	put(f->wpath.ptr, "pins:\n  - \"sysctl:vm.y = 1\"\n");
 	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err), ED_EPARSE);
 	assert_null(f->bl);
-	assert_non_null(strstr(f->err.msg, "parity.waivers.yaml:1:1: 'pins' is not a baseline key (want waivers)"));
+	assert_non_null(strstr(
+		f->err.msg,
+		"parity.waivers.yaml:1:1: 'pins' is not a baseline key (want waivers)"));
 }
 
 static void test_baseline_errors_name_the_place(void **state)
@@ -190,15 +195,19 @@ static void test_baseline_errors_name_the_place(void **state)
 	put(f->path.ptr, "ignore:\n  - no-colon-here\n");
 	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err), ED_EPARSE);
 	assert_null(f->bl);
-	assert_non_null(strstr(f->err.msg, ":2:5: ignore: 'no-colon-here' names no collector"));
+	assert_non_null(strstr(f->err.msg,
+			       ":2:5: ignore: 'no-colon-here' names no collector"));
 
-	put(f->path.ptr, "waivers:\n  - {key: \"a:b\", reason: x, expires: 2099-13-01}\n");
+	put(f->path.ptr,
+	    "waivers:\n  - {key: \"a:b\", reason: x, expires: 2099-13-01}\n");
 	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err), ED_EPARSE);
 	assert_non_null(strstr(f->err.msg, "parity.yaml:2:"));
-	assert_non_null(strstr(f->err.msg, ": waivers: expires: want a date YYYY-MM-DD"));
+	assert_non_null(strstr(f->err.msg,
+			       ": waivers: expires: want a date YYYY-MM-DD"));
 
 	unlink(f->path.ptr);
-	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err), ED_ENOTFOUND);
+	assert_int_equal(baseline_load(&f->bl, f->path.ptr, &f->err),
+			 ED_ENOTFOUND);
 	assert_null(f->bl);
 }
 
@@ -230,10 +239,15 @@ static void test_baseline_severity_words_and_dates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_baseline_every_key_loads_with_its_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_baseline_waivers_file_beside_it_loads_waivers_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_baseline_errors_name_the_place, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_baseline_severity_words_and_dates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline_every_key_loads_with_its_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_baseline_waivers_file_beside_it_loads_waivers_only,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline_errors_name_the_place,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline_severity_words_and_dates,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

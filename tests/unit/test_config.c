@@ -26,7 +26,7 @@ struct fixture {
 	struct ed_err err;
 	struct collect_config *cfg;
 	struct collect_config *def; /* defaults, loaded once */
-	struct ed_buf prefix;       /* kept here so a failed assertion leaks nothing */
+	struct ed_buf prefix; /* kept here so a failed assertion leaks nothing */
 };
 
 static int group_setup(void **state)
@@ -100,8 +100,8 @@ static void assert_load_error(struct fixture *f, const char *name,
 	ed_buf_reset(&f->prefix);
 	ed_buf_addf(&f->prefix, "%s%s:%s: ", CONFIG_DIR, name, loc);
 	if (strncmp(f->err.msg, f->prefix.ptr, f->prefix.len))
-		fail_msg("message \"%s\" does not start with \"%s\"", f->err.msg,
-			 f->prefix.ptr);
+		fail_msg("message \"%s\" does not start with \"%s\"",
+			 f->err.msg, f->prefix.ptr);
 	if (!strstr(f->err.msg, what))
 		fail_msg("message \"%s\" does not say \"%s\"", f->err.msg, what);
 }
@@ -259,8 +259,10 @@ static void test_config_user_file_replaces_and_extends(void **state)
 	assert_string_equal(c->file_include.v[0], "/srv/app/**");
 	assert_string_equal(c->file_include.v[1], "/etc/ssh/sshd_config");
 	/* exclude-extra appends to the default list */
-	assert_strvec_extended(&c->file_exclude, &d->file_exclude, "/srv/app/cache");
-	assert_strvec_extended(&c->secret_files, &d->secret_files, "/srv/app/*.pem");
+	assert_strvec_extended(&c->file_exclude, &d->file_exclude,
+			       "/srv/app/cache");
+	assert_strvec_extended(&c->secret_files, &d->secret_files,
+			       "/srv/app/*.pem");
 	assert_strvec_equal(&c->secret_values, &d->secret_values);
 	assert_int_equal(c->content_max, 4096);
 	assert_int_equal(c->max_files, 500000);
@@ -306,7 +308,8 @@ static void test_config_unknown_key_is_rejected(void **state)
 	struct ed_buf want = ED_BUF_INIT;
 
 	assert_load_error(f, "unknown-key.yaml", "3:3", "unknown key 'bogus'");
-	ed_buf_addf(&want, "%sunknown-key.yaml:3:3: unknown key 'bogus'", CONFIG_DIR);
+	ed_buf_addf(&want, "%sunknown-key.yaml:3:3: unknown key 'bogus'",
+		    CONFIG_DIR);
 	assert_string_equal(f->err.msg, want.ptr);
 	ed_buf_release(&want);
 }
@@ -322,14 +325,16 @@ static void test_config_unknown_sysctl_class_is_rejected(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_load_error(f, "classes-unknown.yaml", "3:3", "unknown key 'hidden'");
+	assert_load_error(f, "classes-unknown.yaml", "3:3",
+			  "unknown key 'hidden'");
 }
 
 static void test_config_wrong_bool_has_location(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_load_error(f, "wrong-bool.yaml", "2:11", "kernel: want true or false");
+	assert_load_error(f, "wrong-bool.yaml", "2:11",
+			  "kernel: want true or false");
 }
 
 static void test_config_scalar_for_list_has_location(void **state)
@@ -545,34 +550,68 @@ static void test_config_free_null_is_noop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_config_defaults_enable_every_collector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_scan_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_toggle_commands, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_toggle_commands_bad, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_scan_defaults_unset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_scan_bad_values_have_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_defaults_file_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_default_secret_files_are_absolute_globs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_default_sysctl_classes_are_consistent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_defaults_load_deterministically, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_user_file_replaces_and_extends, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_empty_user_file_keeps_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_document_start_only_keeps_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_unknown_key_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_unknown_top_level_key_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_unknown_sysctl_class_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_wrong_bool_has_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_scalar_for_list_has_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_sequence_for_map_has_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_wrong_size_has_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_empty_list_item_has_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_top_level_sequence_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_duplicate_key_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_relative_include_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_relative_include_points_at_the_entry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_missing_file_is_notfound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_directory_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_free_null_is_noop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_defaults_enable_every_collector,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scan_settings,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_toggle_commands,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_toggle_commands_bad,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scan_defaults_unset,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scan_bad_values_have_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_defaults_file_lists,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_config_default_secret_files_are_absolute_globs,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_config_default_sysctl_classes_are_consistent,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_defaults_load_deterministically,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_user_file_replaces_and_extends,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_empty_user_file_keeps_defaults,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_config_document_start_only_keeps_defaults, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_config_unknown_key_is_rejected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_config_unknown_top_level_key_is_rejected, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_config_unknown_sysctl_class_is_rejected, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_config_wrong_bool_has_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_scalar_for_list_has_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_sequence_for_map_has_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_wrong_size_has_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_empty_list_item_has_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_top_level_sequence_is_rejected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_duplicate_key_is_rejected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_relative_include_is_rejected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_config_relative_include_points_at_the_entry, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_config_missing_file_is_notfound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_directory_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_free_null_is_noop,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

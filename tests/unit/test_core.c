@@ -246,7 +246,7 @@ static void test_strvec_sort_unique_is_byte_order(void **state)
 
 	(void)state;
 	ed_strvec_push(&sv, "b");
-	ed_strvec_push(&sv, "\xc3\xa9");  /* é sorts after every ASCII byte */
+	ed_strvec_push(&sv, "\xc3\xa9"); /* é sorts after every ASCII byte */
 	ed_strvec_push(&sv, "B");
 	ed_strvec_push(&sv, "a");
 	ed_strvec_push(&sv, "b");
@@ -533,7 +533,8 @@ static void test_glob_character_classes(void **state)
 	assert_false(ed_glob_match("x[a-c]y", "xdy", '/'));
 	assert_true(ed_glob_match("[]]", "]", '/'));
 	assert_true(ed_glob_match("[!]]", "x", '/'));
-	assert_true(ed_glob_match("/etc/ssl/certs/*.[01]", "/etc/ssl/certs/ab.1", '/'));
+	assert_true(ed_glob_match("/etc/ssl/certs/*.[01]",
+				  "/etc/ssl/certs/ab.1", '/'));
 	/* unterminated class: '[' is literal */
 	assert_true(ed_glob_match("a[b", "a[b", '/'));
 	assert_false(ed_glob_match("a[b", "ab", '/'));
@@ -550,9 +551,13 @@ static void test_sha256_known_vectors(void **state)
 
 	(void)state;
 	ed_sha256_hex(hex, "abc", 3);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(
+		hex,
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	ed_sha256_hex(hex, "", 0);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(
+		hex,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_hmac_generate_creates_mode_0600_file(void **state)
@@ -617,7 +622,9 @@ static void test_hmac_load_rejects_bad_length(void **state)
 	assert_true(ut_starts_with(f->err.msg, p));
 	assert_non_null(strstr(f->err.msg, "64 hex digits"));
 	/* 65 digits */
-	ut_write_file(p, "00000000000000000000000000000000000000000000000000000000000000000\n", 66, 0644);
+	ut_write_file(p,
+		      "00000000000000000000000000000000000000000000000000000000000000000\n",
+		      66, 0644);
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_EKEY);
 	assert_null(k);
 	/* empty */
@@ -632,7 +639,9 @@ static void test_hmac_load_rejects_bad_hex(void **state)
 	const char *p = sandbox_path(f, "badhex.key");
 	struct ed_hmac *k = NULL;
 
-	ut_write_file(p, "000000000000000000000000000000000000000000000000000000000000000g\n", 65, 0644);
+	ut_write_file(p,
+		      "000000000000000000000000000000000000000000000000000000000000000g\n",
+		      65, 0644);
 	assert_int_equal(ed_hmac_load(&k, p, &f->err), ED_EKEY);
 	assert_null(k);
 	assert_int_equal(f->err.code, ED_EKEY);
@@ -658,10 +667,13 @@ static void test_hmac_token_is_deterministic_per_key(void **state)
 		      t1b = ED_BUF_INIT, t2 = ED_BUF_INIT, other = ED_BUF_INIT;
 	size_t i;
 
-	load_key(f, &k1, "k1", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+	load_key(f, &k1, "k1",
+		 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
 	/* the same key, uppercase and CRLF: the same token */
-	load_key(f, &k1b, "k1b", "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F\r\n");
-	load_key(f, &k2, "k2", "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+	load_key(f, &k1b, "k1b",
+		 "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F\r\n");
+	load_key(f, &k2, "k2",
+		 "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 
 	ed_hmac_token(k1, &t1, "s3cret", 6);
 	ed_hmac_token(k1, &t1again, "s3cret", 6);
@@ -706,11 +718,14 @@ static void test_hmac_token_matches_reference_vector(void **state)
 	 * independently with `openssl dgst -sha256 -mac HMAC -macopt hexkey:...`
 	 * and Python's hmac module.
 	 */
-	load_key(f, &k, "rfc", "4a6566654a6566654a6566654a6566654a6566654a6566654a6566654a656665\n");
+	load_key(f, &k, "rfc",
+		 "4a6566654a6566654a6566654a6566654a6566654a6566654a6566654a656665\n");
 	ed_hmac_token(k, &t, "what do ya want for nothing?", 28);
 	assert_true(ut_starts_with(t.ptr, "hmac:"));
 	assert_int_equal(t.len, 69);
-	assert_string_equal(t.ptr, "hmac:167f928588c5cc2eef8e3093caa0e87c9ff566a14794aa61648d81621a2a40c6");
+	assert_string_equal(
+		t.ptr,
+		"hmac:167f928588c5cc2eef8e3093caa0e87c9ff566a14794aa61648d81621a2a40c6");
 	ed_buf_release(&t);
 	ed_hmac_free(k);
 }
@@ -722,9 +737,12 @@ static void test_hmac_fingerprint_is_stable_per_key(void **state)
 	char a[65], b[65], c[65], d[65];
 	struct ed_buf tok = ED_BUF_INIT;
 
-	load_key(f, &k1, "f1", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
-	load_key(f, &k1b, "f1b", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
-	load_key(f, &k2, "f2", "100102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+	load_key(f, &k1, "f1",
+		 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+	load_key(f, &k1b, "f1b",
+		 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+	load_key(f, &k2, "f2",
+		 "100102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
 	ed_hmac_fingerprint(k1, a);
 	/* tokens in between must not disturb the re-armed context */
 	ed_hmac_token(k1, &tok, "x", 1);
@@ -736,7 +754,9 @@ static void test_hmac_fingerprint_is_stable_per_key(void **state)
 	assert_string_equal(a, c);
 	assert_string_not_equal(a, d);
 	/* the fingerprint is not the key */
-	assert_string_not_equal(a, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+	assert_string_not_equal(
+		a,
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 	ed_buf_release(&tok);
 	ed_hmac_free(k1);
 	ed_hmac_free(k1b);
@@ -755,45 +775,92 @@ static void test_hmac_free_null_is_noop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_buf_starts_empty_and_nul_terminated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_grows_past_many_doublings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_holds_nul_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_addf_formats_long_strings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_detach_gives_malloced_string_and_resets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_read_file_reads_whole_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_read_file_at_exact_cap_is_complete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_read_file_over_cap_is_partial, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_read_file_missing_is_notfound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buf_read_file_directory_is_eio, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_strvec_sort_unique_is_byte_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_strvec_take_owns_string, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_err_set_returns_code_and_formats, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_err_errno_appends_strerror, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_err_truncates_with_ellipsis, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_quote_plain_is_unchanged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_quote_spaces_and_backslashes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_quote_newlines_and_control_chars, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_quote_invalid_utf8_is_escaped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_quote_keeps_valid_multibyte_utf8, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_unquote_rejects_malformed_escapes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_quote_value_escapes_only_controls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_utf8_valid_accepts_and_rejects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glob_doublestar_matches_below_and_the_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glob_trailing_doublestar_matches_the_dir_itself, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glob_star_does_not_cross_separator, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glob_doublestar_prefix_matches_at_any_depth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glob_sysctl_keys_use_dot_separator, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_glob_character_classes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sha256_known_vectors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_generate_creates_mode_0600_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_generate_refuses_existing_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_load_missing_is_notfound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_load_rejects_bad_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_load_rejects_bad_hex, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_token_is_deterministic_per_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_token_matches_reference_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_fingerprint_is_stable_per_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hmac_free_null_is_noop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_starts_empty_and_nul_terminated,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_grows_past_many_doublings,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_holds_nul_bytes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_buf_addf_formats_long_strings,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_buf_detach_gives_malloced_string_and_resets, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_buf_read_file_reads_whole_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_read_file_at_exact_cap_is_complete,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_read_file_over_cap_is_partial,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_read_file_missing_is_notfound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buf_read_file_directory_is_eio,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strvec_sort_unique_is_byte_order,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strvec_take_owns_string,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_err_set_returns_code_and_formats,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_err_errno_appends_strerror,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_err_truncates_with_ellipsis,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_quote_plain_is_unchanged,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_quote_spaces_and_backslashes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_snapshot_quote_newlines_and_control_chars, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_quote_invalid_utf8_is_escaped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_snapshot_quote_keeps_valid_multibyte_utf8, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_snapshot_unquote_rejects_malformed_escapes, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_snapshot_quote_value_escapes_only_controls, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_valid_accepts_and_rejects,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_glob_doublestar_matches_below_and_the_dir, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_glob_trailing_doublestar_matches_the_dir_itself,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glob_star_does_not_cross_separator,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_glob_doublestar_prefix_matches_at_any_depth, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_glob_sysctl_keys_use_dot_separator,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glob_character_classes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sha256_known_vectors,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_generate_creates_mode_0600_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_generate_refuses_existing_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_load_missing_is_notfound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_load_rejects_bad_length,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_load_rejects_bad_hex,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_token_is_deterministic_per_key,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_token_matches_reference_vector,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_fingerprint_is_stable_per_key,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hmac_free_null_is_noop,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

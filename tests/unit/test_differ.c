@@ -75,7 +75,9 @@ static void compare(struct fx *f, size_t na)
 		a[i] = &f->h[i];
 	for (i = na; i < f->nr; i++)
 		b[i - na] = &f->h[i];
-	assert_int_equal(differ_compare(&f->r, f->rules, a, na, b, f->nr - na, &f->err), 0);
+	assert_int_equal(differ_compare(&f->r, f->rules, a, na, b, f->nr - na,
+					&f->err),
+			 0);
 }
 
 static const struct drift_item *find(const struct fx *f, const char *collector,
@@ -95,9 +97,10 @@ static const struct drift_item *find(const struct fx *f, const char *collector,
 static void test_differ_facts_are_keyed_by_collector_and_key(void **state)
 {
 	struct fx *f = *state;
-	struct differ_host *h = host(f, "prod", "h1", META,
-				     "openssl amd64 3.0.15-1\nlibfoo i386 1.0 config-files\n",
-				     "net.core.rmem = 4096\tx\nkernel.printk = 4\nkernel.printk = 5\n");
+	struct differ_host *h =
+		host(f, "prod", "h1", META,
+		     "openssl amd64 3.0.15-1\nlibfoo i386 1.0 config-files\n",
+		     "net.core.rmem = 4096\tx\nkernel.printk = 4\nkernel.printk = 5\n");
 
 	assert_int_equal(h->nr_facts, 5);
 	/* per-host values are facts too, compared only by "must differ" rules */
@@ -122,8 +125,10 @@ static void test_differ_malformed_line_names_file_and_line(void **state)
 	struct differ_host h;
 
 	snapshot_add(&s, "packages", "ok amd64 1\nbroken\n", 18);
-	assert_int_equal(differ_host_load(&h, "prod", "h1", &s, &f->err), ED_EPARSE);
-	assert_string_equal(f->err.msg, "hosts/prod/h1/packages:2: malformed line");
+	assert_int_equal(differ_host_load(&h, "prod", "h1", &s, &f->err),
+			 ED_EPARSE);
+	assert_string_equal(f->err.msg,
+			    "hosts/prod/h1/packages:2: malformed line");
 	snapshot_release(&s);
 }
 
@@ -142,7 +147,8 @@ static void test_differ_changed_missing_extra_and_newer(void **state)
 	struct fx *f = *state;
 	const struct drift_item *it;
 
-	host(f, "a", "h1", META, "p amd64 1:2.0-1\nonly-a amd64 1\n", "vm.x = 1\n");
+	host(f, "a", "h1", META, "p amd64 1:2.0-1\nonly-a amd64 1\n",
+	     "vm.x = 1\n");
 	host(f, "b", "h2", META, "p amd64 1.9-1\nonly-b amd64 1\n", "vm.x = 2\n");
 	compare(f, 1);
 	it = find(f, "packages", "p:amd64", DRIFT_CHANGED);
@@ -201,7 +207,8 @@ static void test_differ_uncollected_is_never_drift(void **state)
 	struct fx *f = *state;
 
 	host(f, "a", "h1", META, NULL, "vm.x = 1\n");
-	host(f, "b", "img", "collector sysctl not-collected: /proc/sys is empty\nrole web\n",
+	host(f, "b", "img",
+	     "collector sysctl not-collected: /proc/sys is empty\nrole web\n",
 	     NULL, NULL);
 	compare(f, 1);
 	assert_int_equal(f->r.nr, 0);
@@ -234,16 +241,21 @@ static void test_differ_rules_ignore_with_reinclude(void **state)
 		"ignore:\n  - \"sysctl:vm.*\"\n  - \"!sysctl:vm.keep\"\n";
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	assert_int_equal(write(fd, text, sizeof(text) - 1),
+			 (ssize_t)(sizeof(text) - 1));
 	close(fd);
 	assert_int_equal(baseline_load(&f->rules, path, &f->err), 0);
 	unlink(path);
 	/* built-in defaults: host keys and ids are per host, not ignored */
-	assert_true(differ_rules_per_host(f->rules, "files", "/etc/ssh/ssh_host_ed25519_key.pub"));
+	assert_true(differ_rules_per_host(f->rules, "files",
+					  "/etc/ssh/ssh_host_ed25519_key.pub"));
 	assert_true(differ_rules_per_host(f->rules, "files", "/etc/machine-id"));
-	assert_false(differ_rules_ignored(f->rules, "files", "/etc/ssh/ssh_host_ed25519_key.pub"));
-	assert_false(differ_rules_per_host(f->rules, "files", "/etc/ssh/sshd_config"));
-	assert_false(differ_rules_ignored(f->rules, "files", "/etc/ssh/sshd_config"));
+	assert_false(differ_rules_ignored(f->rules, "files",
+					  "/etc/ssh/ssh_host_ed25519_key.pub"));
+	assert_false(differ_rules_per_host(f->rules, "files",
+					   "/etc/ssh/sshd_config"));
+	assert_false(differ_rules_ignored(f->rules, "files",
+					  "/etc/ssh/sshd_config"));
 	/* the baseline's, in order */
 	assert_true(differ_rules_ignored(f->rules, "sysctl", "vm.swappiness"));
 	assert_false(differ_rules_ignored(f->rules, "sysctl", "vm.keep"));
@@ -262,7 +274,8 @@ static void files_host(struct fx *f, const char *env, const char *name,
 
 	snapshot_add(&s, "meta", "collector files collected\nrole web\n", 36);
 	snapshot_add(&s, "files", files, strlen(files));
-	assert_int_equal(differ_host_load(&f->h[f->nr], env, name, &s, &f->err), 0);
+	assert_int_equal(differ_host_load(&f->h[f->nr], env, name, &s, &f->err),
+			 0);
 	snapshot_release(&s);
 	f->nr++;
 }
@@ -271,8 +284,10 @@ static void files_host(struct fx *f, const char *env, const char *name,
 static void test_differ_per_host_facts_compare_only_the_same_host(void **state)
 {
 	struct fx *f = *state;
-	static const char id_a[] = "/etc/machine-id file 0444 root:root 0:0 33 sha256:aa\n";
-	static const char id_c[] = "/etc/machine-id file 0444 root:root 0:0 33 sha256:cc\n";
+	static const char id_a[] =
+		"/etc/machine-id file 0444 root:root 0:0 33 sha256:aa\n";
+	static const char id_c[] =
+		"/etc/machine-id file 0444 root:root 0:0 33 sha256:cc\n";
 
 	assert_int_equal(baseline_load(&f->rules, NULL, &f->err), 0);
 	/* two different hosts: their ids are not compared */
@@ -289,7 +304,9 @@ static void test_differ_per_host_facts_compare_only_the_same_host(void **state)
 		const struct differ_host *a[2] = { &f->h[0], &f->h[2] };
 		const struct differ_host *b[2] = { &f->h[3], &f->h[1] };
 
-		assert_int_equal(differ_compare(&f->r, f->rules, a, 2, b, 2, &f->err), 0);
+		assert_int_equal(differ_compare(&f->r, f->rules, a, 2, b, 2,
+						&f->err),
+				 0);
 	}
 	assert_int_equal(f->r.nr, 1);
 	assert_string_equal(f->r.items[0].key, "/etc/machine-id");
@@ -316,7 +333,8 @@ static void test_differ_expect_always_flags_shared_values(void **state)
 	struct fx *f = *state;
 	const struct drift_item *it;
 
-	load_rules(f, "expect:\n  - key: \"sysctl-per-host:kernel.hostname\"\n    differs: always\n");
+	load_rules(f,
+		   "expect:\n  - key: \"sysctl-per-host:kernel.hostname\"\n    differs: always\n");
 	/* host() gives every host kernel.hostname = x: a cloned VM */
 	host(f, "stg", "s1", META, NULL, "vm.x = 1\n");
 	host(f, "prd", "p1", META, NULL, "vm.x = 1\n");
@@ -334,14 +352,16 @@ static void test_differ_expect_between_environments(void **state)
 {
 	struct fx *f = *state;
 
-	load_rules(f, "expect:\n  - key: \"sysctl:vm.*\"\n    differs: between\n    environments: [dev, prd]\n");
+	load_rules(f,
+		   "expect:\n  - key: \"sysctl:vm.*\"\n    differs: between\n    environments: [dev, prd]\n");
 	host(f, "dev", "d1", META, NULL, "vm.x = 1\n");
 	host(f, "prd", "p1", META, NULL, "vm.x = 2\n");
 	host(f, "prd", "p2", META, NULL, "vm.x = 2\n");
 	host(f, "prd", "p3", META, NULL, "vm.x = 3\n");
 	compare(f, 1);
 	assert_null(find(f, "sysctl", "vm.x", DRIFT_CHANGED)); /* dev may lag */
-	assert_non_null(find(f, "sysctl", "vm.x", DRIFT_OUTLIER)); /* inside prd it may not */
+	assert_non_null(find(f, "sysctl", "vm.x",
+			     DRIFT_OUTLIER)); /* inside prd it may not */
 	assert_int_equal(f->r.nr, 1);
 }
 
@@ -360,7 +380,8 @@ static void test_differ_expect_with_memory(void **state)
 	};
 	size_t i;
 
-	load_rules(f, "expect:\n  - key: \"sysctl:kernel.threads-max\"\n    differs: with-memory\n");
+	load_rules(f,
+		   "expect:\n  - key: \"sysctl:kernel.threads-max\"\n    differs: with-memory\n");
 	for (i = 0; i < 5; i++) {
 		struct ed_buf k = ED_BUF_INIT, c = ED_BUF_INIT;
 
@@ -370,8 +391,9 @@ static void test_differ_expect_with_memory(void **state)
 		ed_buf_addf(&c, "kernel.threads-max = %s\n", hs[i].tm);
 		snapshot_add(&s, "kernel", k.ptr, k.len);
 		snapshot_add(&s, "sysctl", c.ptr, c.len);
-		assert_int_equal(differ_host_load(&f->h[f->nr], hs[i].env, hs[i].host,
-						  &s, &f->err), 0);
+		assert_int_equal(differ_host_load(&f->h[f->nr], hs[i].env,
+						  hs[i].host, &s, &f->err),
+				 0);
 		f->nr++;
 		snapshot_release(&s);
 		ed_buf_release(&k);
@@ -380,7 +402,8 @@ static void test_differ_expect_with_memory(void **state)
 	compare(f, 1);
 	assert_null(find(f, "sysctl", "kernel.threads-max", DRIFT_CHANGED));
 	{
-		const struct drift_item *it = find(f, "sysctl", "kernel.threads-max", DRIFT_OUTLIER);
+		const struct drift_item *it =
+			find(f, "sysctl", "kernel.threads-max", DRIFT_OUTLIER);
 
 		assert_non_null(it);
 		assert_string_equal(it->host, "p4");
@@ -390,19 +413,36 @@ static void test_differ_expect_with_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_differ_facts_are_keyed_by_collector_and_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_malformed_line_names_file_and_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_identical_hosts_have_no_drift, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_changed_missing_extra_and_newer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_consensus_and_outlier, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_tie_means_no_consensus, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_uncollected_is_never_drift, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_role_missing_on_one_side, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_rules_ignore_with_reinclude, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_per_host_facts_compare_only_the_same_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_expect_always_flags_shared_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_expect_between_environments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_differ_facts_are_keyed_by_collector_and_key, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_differ_malformed_line_names_file_and_line, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_differ_identical_hosts_have_no_drift,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_changed_missing_extra_and_newer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_consensus_and_outlier,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_tie_means_no_consensus,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_uncollected_is_never_drift,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_role_missing_on_one_side,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_rules_ignore_with_reinclude,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_differ_per_host_facts_compare_only_the_same_host,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_differ_expect_always_flags_shared_values, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_differ_expect_between_environments,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@
 #define FILES_FIXTURES FIXTURE_DIR "/files"
 
 static const char default_secret_value[] =
-        "^([[:space:]]*[#;]?[[:space:]]*[A-Za-z0-9_.-]*(password|passwd|passphrase|secret|token|api[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*[[:space:]]*[:=][[:space:]]*)[^[:space:]].*$";
+	"^([[:space:]]*[#;]?[[:space:]]*[A-Za-z0-9_.-]*(password|passwd|passphrase|secret|token|api[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*[[:space:]]*[:=][[:space:]]*)[^[:space:]].*$";
 
 static const char *const default_excludes[] = {
 	"/etc/mtab",      "/etc/ld.so.cache", "/etc/adjtime", "**/*.dpkg-old",
@@ -51,7 +51,7 @@ static const char *const default_secret_files[] = {
 };
 
 static const char openssh_body[] =
-        "b3BlbnNzaC1rZXktdjEAAAAAFixtureOpenSSHBodyDoNotLeak";
+	"b3BlbnNzaC1rZXktdjEAAAAAFixtureOpenSSHBodyDoNotLeak";
 
 struct fx {
 	/* mkdtemp template: a fixed, known length */
@@ -76,7 +76,7 @@ static void path_in(struct ed_buf *out, const struct fx *f, const char *rel)
 }
 
 static void write_str(const struct fx *f, const char *rel, const char *s,
-                      mode_t mode)
+		      mode_t mode)
 {
 	ut_write_text_in(f->root, rel, s, mode);
 }
@@ -114,8 +114,7 @@ static void make_dir(const struct fx *f, const char *rel, mode_t mode)
 	ed_buf_release(&p);
 }
 
-static void make_symlink(const struct fx *f, const char *target,
-                         const char *rel)
+static void make_symlink(const struct fx *f, const char *target, const char *rel)
 {
 	struct ed_buf p = ED_BUF_INIT;
 
@@ -146,9 +145,9 @@ static void write_private_key(struct fx *f, const char *rel, mode_t mode)
 
 	assert_non_null(pkey);
 	assert_non_null(bio);
-	assert_int_equal(
-	        PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL),
-	        1);
+	assert_int_equal(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0,
+						  NULL, NULL),
+			 1);
 	n = BIO_get_mem_data(bio, &pem);
 	assert_true(n > 0);
 	ut_write_file_in(f->root, rel, pem, (size_t)n, mode);
@@ -185,10 +184,10 @@ static void build_tree(struct fx *f)
 	copy_fixture(f, "etc/app/app.conf", 0640);
 	chown_in(f, "etc/app/app.conf", 1234, 1234);
 	write_str(f, "etc/app/deploy_key",
-	          "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-	          "b3BlbnNzaC1rZXktdjEAAAAAFixtureOpenSSHBodyDoNotLeak\n"
-	          "-----END OPENSSH PRIVATE KEY-----\n",
-	          0600);
+		  "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+		  "b3BlbnNzaC1rZXktdjEAAAAAFixtureOpenSSHBodyDoNotLeak\n"
+		  "-----END OPENSSH PRIVATE KEY-----\n",
+		  0600);
 	write_str(f, "etc/app/orphan.conf", "owned = by nobody known\n", 0644);
 	chown_in(f, "etc/app/orphan.conf", 4242, 4343);
 	write_str(f, "etc/setuid-tool", "#!/bin/sh\n", 04755);
@@ -232,7 +231,7 @@ static void build_tree(struct fx *f)
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
+		    struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -371,7 +370,7 @@ static void assert_line(const struct fx *f, const char *expected_root)
 		ed_buf_addch(&exp, ':');
 		add_fixture_name(&exp, (unsigned long)getegid(), 1);
 		ed_buf_addf(&exp, " %lu:%lu%s", (unsigned long)geteuid(),
-		            (unsigned long)getegid(), at + strlen(as_root));
+			    (unsigned long)getegid(), at + strlen(as_root));
 		expected = exp.ptr;
 	}
 
@@ -427,13 +426,13 @@ static void assert_nowhere(const struct fx *f, const char *needle)
 	}
 	for (i = 0; i < f->snap.warnings.nr; i++)
 		if (has_bytes(f->snap.warnings.v[i],
-		              strlen(f->snap.warnings.v[i]), needle))
+			      strlen(f->snap.warnings.v[i]), needle))
 			fail_msg("\"%s\" leaked into a warning", needle);
 }
 
 /* "SIZE hmac:<64 hex>" ends the line for qpath; the token goes to tok */
 static void assert_hmac_line(struct ed_buf *tok, const struct fx *f,
-                             const char *qpath)
+			     const char *qpath)
 {
 	struct ed_buf got = ED_BUF_INIT;
 	const char *h;
@@ -441,8 +440,7 @@ static void assert_hmac_line(struct ed_buf *tok, const struct fx *f,
 	if (!files_line(&got, f, qpath))
 		fail_msg("no line for %s", qpath);
 	h = strstr(got.ptr, " hmac:");
-	if (!h || strlen(h) != 6 + 64 ||
-	    strspn(h + 6, "0123456789abcdef") != 64)
+	if (!h || strlen(h) != 6 + 64 || strspn(h + 6, "0123456789abcdef") != 64)
 		fail_msg("not an hmac line: %s", got.ptr);
 	if (tok) {
 		ed_buf_reset(tok);
@@ -452,8 +450,8 @@ static void assert_hmac_line(struct ed_buf *tok, const struct fx *f,
 }
 
 static void expected_file_line(struct ed_buf *out, const char *qpath,
-                               const char *owner, const char *fixture,
-                               const char *mode)
+			       const char *owner, const char *fixture,
+			       const char *mode)
 {
 	struct ed_buf data = ED_BUF_INIT;
 	char hex[65];
@@ -462,7 +460,7 @@ static void expected_file_line(struct ed_buf *out, const char *qpath,
 	ed_sha256_hex(hex, data.ptr, data.len);
 	ed_buf_reset(out);
 	ed_buf_addf(out, "%s file %s %s %zu sha256:%s", qpath, mode, owner,
-	            data.len, hex);
+		    data.len, hex);
 	ed_buf_release(&data);
 }
 
@@ -476,43 +474,37 @@ static void test_files_records_exact_lines(void **state)
 
 	assert_int_equal(collect(f), 0);
 	expected_file_line(&exp, "/etc/hosts", "root:root 0:0", "etc/hosts",
-	                   "0644");
+			   "0644");
 	assert_line(f, exp.ptr);
 	expected_file_line(&exp, "/etc/ssh/sshd_config", "root:root 0:0",
-	                   "etc/ssh/sshd_config", "0644");
+			   "etc/ssh/sshd_config", "0644");
 	assert_line(f, exp.ptr);
 	assert_line(f, "/etc/ssh dir 0755 root:root 0:0");
 	assert_line(f, "/etc/root-link symlink 0777 root:root 0:0 -> /");
+	assert_line(f, "/etc/up-link symlink 0777 root:root 0:0 -> ../../../..");
 	assert_line(f,
-	            "/etc/up-link symlink 0777 root:root 0:0 -> ../../../..");
-	assert_line(
-	        f,
-	        "/etc/sysctl.d/local.conf symlink 0777 root:root 0:0 -> 99-protect-links.conf");
+		    "/etc/sysctl.d/local.conf symlink 0777 root:root 0:0 -> 99-protect-links.conf");
 	assert_line(f, "/etc/fifo fifo 0644 root:root 0:0");
 	assert_line(f, "/etc/sock socket 0755 root:root 0:0");
-	assert_line(
-	        f,
-	        "/etc/empty.conf file 0644 root:root 0:0 0 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_line(f,
+		    "/etc/empty.conf file 0644 root:root 0:0 0 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	ed_sha256_hex(hex, "#!/bin/sh\n", 10);
 	ed_buf_reset(&exp);
 	ed_buf_addf(&exp,
-	            "/etc/setuid-tool file 4755 root:root 0:0 10 sha256:%s",
-	            hex);
+		    "/etc/setuid-tool file 4755 root:root 0:0 10 sha256:%s", hex);
 	assert_line(f, exp.ptr);
 	ed_sha256_hex(hex, "x = 1\n", 6);
 	ed_buf_reset(&exp);
-	ed_buf_addf(&exp,
-	            "/etc/caf\\xe9.conf file 0644 root:root 0:0 6 sha256:%s",
-	            hex);
+	ed_buf_addf(&exp, "/etc/caf\\xe9.conf file 0644 root:root 0:0 6 sha256:%s",
+		    hex);
 	assert_line(f, exp.ptr);
 	if (geteuid() == 0) {
 		assert_line(f, "/etc/app dir 0750 envdrift:envdrift 1234:1234");
 		ed_sha256_hex(hex, "owned = by nobody known\n", 24);
 		ed_buf_reset(&exp);
-		ed_buf_addf(
-		        &exp,
-		        "/etc/app/orphan.conf file 0644 4242:4343 4242:4343 24 sha256:%s",
-		        hex);
+		ed_buf_addf(&exp,
+			    "/etc/app/orphan.conf file 0644 4242:4343 4242:4343 24 sha256:%s",
+			    hex);
 		assert_line(f, exp.ptr);
 	}
 	assert_non_null(strstr(f->meta.v[0], "collector files collected"));
@@ -532,13 +524,12 @@ static void test_files_stores_text_content_only(void **state)
 	assert_string_equal(entry(f, "content/etc/ssh/sshd_config"), exp.ptr);
 	/* the raw name, not the quoted one, names the content */
 	assert_string_equal(entry(f, "content/etc/caf\xe9.conf"), "x = 1\n");
-	assert_true(has_warning(
-	        f, "/etc/caf\\xe9.conf: file name is not valid UTF-8"));
+	assert_true(
+		has_warning(f, "/etc/caf\\xe9.conf: file name is not valid UTF-8"));
 	/* not UTF-8 inside: stored anyway, with a warning */
 	assert_string_equal(entry(f, "content/etc/latin1.conf"),
-	                    "name = caf\xe9\n");
-	assert_true(
-	        has_warning(f, "/etc/latin1.conf: content is not valid UTF-8"));
+			    "name = caf\xe9\n");
+	assert_true(has_warning(f, "/etc/latin1.conf: content is not valid UTF-8"));
 	e = snapshot_find(&f->snap, "content/etc/empty.conf");
 	assert_non_null(e);
 	assert_int_equal(e->len, 0);
@@ -547,8 +538,7 @@ static void test_files_stores_text_content_only(void **state)
 	assert_null(entry(f, "content/etc/root-link"));
 	assert_null(entry(f, "content/etc/fifo"));
 	assert_true(has_warning(f, "/etc/fifo: special file (fifo), not read"));
-	assert_true(
-	        has_warning(f, "/etc/sock: special file (socket), not read"));
+	assert_true(has_warning(f, "/etc/sock: special file (socket), not read"));
 	ed_buf_release(&exp);
 }
 
@@ -569,7 +559,7 @@ static void test_files_skips_excluded_paths(void **state)
 	/* "/etc/.git" is anchored: a .git file deeper down is config */
 	ed_sha256_hex(hex, "gitdir: elsewhere\n", 18);
 	ed_buf_addf(&exp, "/etc/sub/.git file 0644 root:root 0:0 18 sha256:%s",
-	            hex);
+		    hex);
 	assert_line(f, exp.ptr);
 	for (i = 0; i < f->snap.nr; i++)
 		assert_null(strstr(f->snap.entries[i].path, "dpkg-old"));
@@ -587,7 +577,8 @@ static void test_files_does_not_follow_symlinks(void **state)
 	assert_non_null(files);
 	for (p = files; *p; p = strchr(p, '\n') + 1) {
 		/* "/etc/STARSTAR" records /etc itself too */
-		assert_true(!strncmp(p, "/etc/", 5) || !strncmp(p, "/etc dir ", 9));
+		assert_true(!strncmp(p, "/etc/", 5) ||
+			    !strncmp(p, "/etc dir ", 9));
 		assert_int_not_equal(strncmp(p, "/etc/root-link/", 15), 0);
 		assert_int_not_equal(strncmp(p, "/etc/up-link/", 13), 0);
 		assert_int_not_equal(strncmp(p, "/etc/linked/", 12), 0);
@@ -596,7 +587,7 @@ static void test_files_does_not_follow_symlinks(void **state)
 		const char *path = f->snap.entries[i].path;
 
 		assert_true(!strcmp(path, "files") ||
-		            !strncmp(path, "content/etc/", 12));
+			    !strncmp(path, "content/etc/", 12));
 	}
 	/* the sandbox path never leaks into the snapshot */
 	assert_nowhere(f, f->root);
@@ -613,15 +604,15 @@ static void test_files_warns_on_symlinked_prefix(void **state)
 	assert_int_equal(collect(f), 0);
 	/* the link itself is recorded (it matches "/etc/linked/STARSTAR"), never entered */
 	assert_string_equal(entry(f, "files"),
-	                    "/etc/linked symlink 0777 root:root 0:0 -> /etc\n");
+			    "/etc/linked symlink 0777 root:root 0:0 -> /etc\n");
 	assert_int_equal(f->snap.nr, 1);
 	/* recorded as a symlink entry, so no warning is needed for it */
 	assert_false(has_warning(
-	        f,
-	        "/etc/linked: is a symlink, not followed: nothing collected below it"));
+		f,
+		"/etc/linked: is a symlink, not followed: nothing collected below it"));
 	assert_true(has_warning(
-	        f,
-	        "/etc/root-link: is a symlink, not followed: nothing collected below it"));
+		f,
+		"/etc/root-link: is a symlink, not followed: nothing collected below it"));
 }
 
 static void test_files_narrow_and_overlapping_includes(void **state)
@@ -679,14 +670,15 @@ static void test_files_never_stores_secrets(void **state)
 	assert_hmac_line(NULL, f, "/etc/app/app.conf");
 	app = entry(f, "content/etc/app/app.conf");
 	assert_non_null(app);
-	assert_non_null(strstr(
-	        app, "\nhost = db.example.com\nport = 5432\npassword = hmac:"));
+	assert_non_null(
+		strstr(app,
+		       "\nhost = db.example.com\nport = 5432\npassword = hmac:"));
 	assert_non_null(strstr(app, "\n  api_key: hmac:"));
 	assert_non_null(strstr(app, "\nuser = app\n"));
 	assert_int_equal(
-	        strlen(app),
-	        strlen("# test application config\n[db]\nhost = db.example.com\nport = 5432\npassword = \n  api_key: \nuser = app\n") +
-	                2 * (5 + 64));
+		strlen(app),
+		strlen("# test application config\n[db]\nhost = db.example.com\nport = 5432\npassword = \n  api_key: \nuser = app\n") +
+			2 * (5 + 64));
 }
 
 static void test_files_tokens_are_stable_per_key(void **state)
@@ -707,10 +699,9 @@ static void test_files_tokens_are_stable_per_key(void **state)
 	assert_string_equal(entry(f, "content/etc/app/app.conf"), app1.ptr);
 
 	/* a changed password changes its token and the file's, not the rest */
-	write_str(
-	        f, "etc/app/app.conf",
-	        "# test application config\n[db]\nhost = db.example.com\nport = 5432\npassword = hunter3\n  api_key: sk_live_hunter2key\nuser = app\n",
-	        0640);
+	write_str(f, "etc/app/app.conf",
+		  "# test application config\n[db]\nhost = db.example.com\nport = 5432\npassword = hunter3\n  api_key: sk_live_hunter2key\nuser = app\n",
+		  0640);
 	chown_in(f, "etc/app/app.conf", 1234, 1234);
 	assert_int_equal(collect(f), 0);
 	assert_nowhere(f, "hunter3");
@@ -738,9 +729,8 @@ static void test_files_requires_key_for_secrets(void **state)
 	ed_strvec_release(&f->cfg.file_include);
 	ed_strvec_push(&f->cfg.file_include, "/etc/app/app.conf");
 	assert_int_equal(collect(f), ED_EKEY);
-	assert_string_equal(
-	        f->err.msg,
-	        "secret found in /etc/app/app.conf but no HMAC key loaded");
+	assert_string_equal(f->err.msg,
+			    "secret found in /etc/app/app.conf but no HMAC key loaded");
 
 	/* no secret in scope: no key needed */
 	ed_strvec_release(&f->cfg.file_include);
@@ -755,12 +745,11 @@ static void test_files_custom_secret_patterns(void **state)
 	const char *c;
 
 	write_str(f, "etc/custom.conf",
-	          "apikey s3cr3tvalue\ntoken\tt0k3nvalue\r\nplain line\n",
-	          0644);
+		  "apikey s3cr3tvalue\ntoken\tt0k3nvalue\r\nplain line\n", 0644);
 	ed_strvec_release(&f->cfg.secret_values);
 	/* neither needs ':' or '=', so the prefilter must not skip them */
 	ed_strvec_push(&f->cfg.secret_values,
-	               "^(apikey[[:space:]]+)[^[:space:]]+");
+		       "^(apikey[[:space:]]+)[^[:space:]]+");
 	ed_strvec_push(&f->cfg.secret_values, "^(token(=|[[:space:]]))");
 	ed_strvec_release(&f->cfg.file_include);
 	ed_strvec_push(&f->cfg.file_include, "/etc/custom.conf");
@@ -782,9 +771,8 @@ static void test_files_rejects_bad_config(void **state)
 
 	ed_strvec_push(&f->cfg.file_include, "etc/relative/**");
 	assert_int_equal(collect(f), ED_EPARSE);
-	assert_string_equal(
-	        f->err.msg,
-	        "file_include: \"etc/relative/**\": not an absolute path");
+	assert_string_equal(f->err.msg,
+			    "file_include: \"etc/relative/**\": not an absolute path");
 	ed_strvec_release(&f->cfg.file_include);
 	ed_strvec_push(&f->cfg.file_include, "/etc/../root/**");
 	assert_int_equal(collect(f), ED_EPARSE);
@@ -794,13 +782,13 @@ static void test_files_rejects_bad_config(void **state)
 	ed_strvec_push(&f->cfg.secret_values, "^password=.*$");
 	assert_int_equal(collect(f), ED_EPARSE);
 	assert_string_equal(
-	        f->err.msg,
-	        "secret_values: \"^password=.*$\": needs a group around the part kept verbatim");
+		f->err.msg,
+		"secret_values: \"^password=.*$\": needs a group around the part kept verbatim");
 	ed_strvec_release(&f->cfg.secret_values);
 	ed_strvec_push(&f->cfg.secret_values, "^(unclosed");
 	assert_int_equal(collect(f), ED_EPARSE);
-	assert_int_equal(
-	        strncmp(f->err.msg, "secret_values: \"^(unclosed\": ", 29), 0);
+	assert_int_equal(strncmp(f->err.msg, "secret_values: \"^(unclosed\": ", 29),
+			 0);
 	assert_int_equal(f->snap.nr, 0);
 }
 
@@ -810,9 +798,9 @@ static void test_files_missing_root_is_an_error(void **state)
 
 	f->collect_root = "/nonexistent/envdrift-root";
 	assert_int_equal(collect(f), ED_ENOTFOUND);
-	assert_int_equal(
-	        strncmp(f->err.msg, "root /nonexistent/envdrift-root: ", 33),
-	        0);
+	assert_int_equal(strncmp(f->err.msg,
+				 "root /nonexistent/envdrift-root: ", 33),
+			 0);
 }
 
 static void test_files_max_files_overflow_is_partial(void **state)
@@ -839,8 +827,7 @@ static void test_files_depth_is_bounded(void **state)
 		ed_buf_adds(&rel, "/d");
 	}
 	assert_int_equal(collect(f), ED_EPARTIAL);
-	assert_non_null(
-	        strstr(f->err.msg, "more than 64 directory levels deep"));
+	assert_non_null(strstr(f->err.msg, "more than 64 directory levels deep"));
 	assert_int_equal(f->snap.nr, 0);
 	ed_buf_release(&rel);
 }
@@ -858,8 +845,7 @@ static void test_files_records_device_nodes(void **state)
 	assert_int_equal(chmod(p.ptr, 0666), 0);
 	assert_int_equal(collect(f), 0);
 	assert_line(f, "/etc/null chardev 0666 root:root 0:0 1:3");
-	assert_true(
-	        has_warning(f, "/etc/null: special file (chardev), not read"));
+	assert_true(has_warning(f, "/etc/null: special file (chardev), not read"));
 	ed_buf_release(&p);
 }
 
@@ -879,19 +865,17 @@ static void test_files_records_unreadable_files(void **state)
 	if (euid == 0)
 		assert_int_equal(seteuid(0), 0);
 	assert_int_equal(rc, 0);
-	assert_line(f,
-	            "/etc/private.conf file 0000 root:root 0:0 14 unreadable");
-	assert_true(has_warning(
-	        f, "/etc/private.conf: unreadable: Permission denied"));
+	assert_line(f, "/etc/private.conf file 0000 root:root 0:0 14 unreadable");
+	assert_true(
+		has_warning(f, "/etc/private.conf: unreadable: Permission denied"));
 	assert_null(entry(f, "content/etc/private.conf"));
 	if (euid == 0) {
 		/* an unreadable directory is kept, and says so */
 		assert_line(f, "/etc/locked dir 0700 root:root 0:0 unreadable");
 		assert_true(has_warning(
-		        f, "/etc/locked: unreadable: Permission denied"));
-		assert_line(
-		        f,
-		        "/etc/shadow file 0640 root:envdrift 0:1234 251 unreadable");
+			f, "/etc/locked: unreadable: Permission denied"));
+		assert_line(f,
+			    "/etc/shadow file 0640 root:envdrift 0:1234 251 unreadable");
 	}
 }
 
@@ -921,17 +905,16 @@ static void test_files_huge_files_are_not_hashed(void **state)
 	write_str(f, "etc/huge.img", "", 0644);
 	assert_int_equal(truncate(p.ptr, (off_t)FILES_HASH_MAX + 1), 0);
 	assert_int_equal(collect(f), 0);
-	assert_line(f,
-	            "/etc/huge.img file 0644 root:root 0:0 268435457 unhashed");
+	assert_line(f, "/etc/huge.img file 0644 root:root 0:0 268435457 unhashed");
 	assert_true(has_warning(
-	        f, "/etc/huge.img: larger than 268435456 bytes, not hashed"));
+		f, "/etc/huge.img: larger than 268435456 bytes, not hashed"));
 	assert_null(entry(f, "content/etc/huge.img"));
 	ed_buf_release(&p);
 }
 
 /* Both snapshots hold the same entries, bytes, warnings and keep paths. */
 static void assert_same_snapshot(const struct snapshot *a,
-                                 const struct snapshot *b)
+				 const struct snapshot *b)
 {
 	size_t i;
 
@@ -940,7 +923,7 @@ static void assert_same_snapshot(const struct snapshot *a,
 		assert_string_equal(a->entries[i].path, b->entries[i].path);
 		assert_int_equal(a->entries[i].len, b->entries[i].len);
 		assert_memory_equal(a->entries[i].data, b->entries[i].data,
-		                    a->entries[i].len);
+				    a->entries[i].len);
 	}
 	assert_int_equal(a->warnings.nr, b->warnings.nr);
 	for (i = 0; i < a->warnings.nr; i++)
@@ -991,7 +974,7 @@ static void test_files_image_collects_like_the_tree(void **state)
 		assert_int_equal(meta.nr, f->meta.nr);
 		if (pass)
 			assert_true(has_warning(
-			        f, "/etc/locked: unreadable: Permission denied"));
+				f, "/etc/locked: unreadable: Permission denied"));
 		snapshot_release(&img);
 		ed_strvec_release(&meta);
 		vfs_free(fs);
@@ -1054,52 +1037,50 @@ static void test_files_detects_private_key_armour(void **state)
 		assert_true(ed_secret_has_private_key(keys[i], strlen(keys[i])));
 	for (i = 0; i < ED_ARRAY_SIZE(not_keys); i++)
 		assert_false(ed_secret_has_private_key(not_keys[i],
-		                                   strlen(not_keys[i])));
+						       strlen(not_keys[i])));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_files_records_exact_lines,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_stores_text_content_only, setup, teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_stores_text_content_only,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_skips_excluded_paths,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_does_not_follow_symlinks, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_warns_on_symlinked_prefix, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_narrow_and_overlapping_includes, setup,
-		        teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_does_not_follow_symlinks,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_warns_on_symlinked_prefix,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_narrow_and_overlapping_includes,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_never_stores_secrets,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_tokens_are_stable_per_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_requires_key_for_secrets, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_custom_secret_patterns, setup, teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_tokens_are_stable_per_key,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_requires_key_for_secrets,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_custom_secret_patterns,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_rejects_bad_config,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_missing_root_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_max_files_overflow_is_partial, setup,
-		        teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_missing_root_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_max_files_overflow_is_partial,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_depth_is_bounded,
-		                                setup, teardown),
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_records_device_nodes,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_records_unreadable_files, setup, teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_records_unreadable_files,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_walks_from_the_root,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_huge_files_are_not_hashed, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_files_image_collects_like_the_tree, setup, teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_huge_files_are_not_hashed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_image_collects_like_the_tree,
+						setup, teardown),
 		cmocka_unit_test(test_files_prefilter_is_conservative),
 		cmocka_unit_test(test_files_detects_private_key_armour),
 	};

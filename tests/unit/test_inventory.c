@@ -92,8 +92,7 @@ static void assert_msg(const struct fixture *f, int rc, int code,
 		fail_msg("message \"%s\" does not say \"%s\"", f->err.msg, what);
 }
 
-static const struct inventory_host *host(const struct fixture *f,
-					 const char *name)
+static const struct inventory_host *host(const struct fixture *f, const char *name)
 {
 	const struct inventory_host *h = inventory_find(f->inv, name);
 
@@ -106,18 +105,19 @@ static void test_inventory_expands_ranges_and_counts_hosts(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const want[] = {
-		"bastion.prod.example.com", "db01.staging.example.com",
-		"dba.prod.example.com", "dbb.prod.example.com",
-		"dbc.prod.example.com", "devbox.example.com",
-		"mon01.example.com", "web01.prod.example.com",
+		"bastion.prod.example.com",  "db01.staging.example.com",
+		"dba.prod.example.com",      "dbb.prod.example.com",
+		"dbc.prod.example.com",      "devbox.example.com",
+		"mon01.example.com",         "web01.prod.example.com",
 		"web01.staging.example.com", "web02.prod.example.com",
-		"web03.prod.example.com", "web03.staging.example.com",
-		"web04.prod.example.com", "web05.staging.example.com",
+		"web03.prod.example.com",    "web03.staging.example.com",
+		"web04.prod.example.com",    "web05.staging.example.com",
 	};
 	size_t i;
 
 	assert_int_equal(load(f, "site.yml"), 0);
-	assert_int_equal(inventory_nr_hosts(f->inv), sizeof(want) / sizeof(want[0]));
+	assert_int_equal(inventory_nr_hosts(f->inv),
+			 sizeof(want) / sizeof(want[0]));
 	for (i = 0; i < inventory_nr_hosts(f->inv); i++)
 		assert_string_equal(inventory_host(f->inv, i)->name, want[i]);
 	assert_null(inventory_find(f->inv, "web02.staging.example.com"));
@@ -130,8 +130,8 @@ static void test_inventory_range_forms(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(load_str(f, "prod:\n  hosts:\n"
-				  "    n[8:11]:\n    p[098:100:2]x:\n"
-				  "    '[A:B]z[1:2]':\n"),
+				     "    n[8:11]:\n    p[098:100:2]x:\n"
+				     "    '[A:B]z[1:2]':\n"),
 			 0);
 	assert_int_equal(inventory_nr_hosts(f->inv), 4 + 2 + 4);
 	host(f, "n8");
@@ -160,8 +160,8 @@ static void test_inventory_bad_ranges_are_errors(void **state)
 	assert_msg(f, load_str(f, "prod:\n  hosts:\n    w[1:5:\n"), ED_EPARSE,
 		   "inv.yml:3:5: ", "unterminated range");
 	teardown(state);
-	assert_msg(f, load_str(f, "prod:\n  hosts:\n    w[a:9]:\n"),
-		   ED_EPARSE, "inv.yml:3:5: ", "bad range");
+	assert_msg(f, load_str(f, "prod:\n  hosts:\n    w[a:9]:\n"), ED_EPARSE,
+		   "inv.yml:3:5: ", "bad range");
 	teardown(state);
 	assert_msg(f, load_str(f, "prod:\n  hosts:\n    w[0:99999999]:\n"),
 		   ED_EPARSE, "inv.yml:3:5: ", "more than 100000 hosts");
@@ -173,17 +173,18 @@ static void test_inventory_inheritance_all_parent_child_host(void **state)
 	const struct inventory_host *h;
 
 	assert_int_equal(
-		load_str(f, "all:\n"
-			    "  vars: {envdrift_a: all, envdrift_b: all, envdrift_c: all, envdrift_d: all}\n"
-			    "  children:\n"
-			    "    europe:\n"
-			    "      vars: {envdrift_b: europe, envdrift_c: europe, envdrift_d: europe}\n"
-			    "      children:\n"
-			    "        prod:\n"
-			    "          vars: {envdrift_c: prod, envdrift_d: prod}\n"
-			    "          hosts:\n"
-			    "            h1: {envdrift_d: host}\n"
-			    "            h2:\n"),
+		load_str(f,
+			 "all:\n"
+			 "  vars: {envdrift_a: all, envdrift_b: all, envdrift_c: all, envdrift_d: all}\n"
+			 "  children:\n"
+			 "    europe:\n"
+			 "      vars: {envdrift_b: europe, envdrift_c: europe, envdrift_d: europe}\n"
+			 "      children:\n"
+			 "        prod:\n"
+			 "          vars: {envdrift_c: prod, envdrift_d: prod}\n"
+			 "          hosts:\n"
+			 "            h1: {envdrift_d: host}\n"
+			 "            h2:\n"),
 		0);
 	h = host(f, "h1");
 	assert_string_equal(inventory_host_var(h, "envdrift_a"), "all");
@@ -281,9 +282,10 @@ static void test_inventory_vault_values_are_opaque(void **state)
 	assert_true(h->vars[0].vault);
 	assert_null(h->vars[0].value);
 	teardown(state);
-	assert_msg(f, load_str(f, "prod:\n  hosts:\n    h1:\n"
-				  "      ansible_user: !vault |\n"
-				  "        $ANSIBLE_VAULT;1.1;AES256\n"),
+	assert_msg(f,
+		   load_str(f, "prod:\n  hosts:\n    h1:\n"
+			       "      ansible_user: !vault |\n"
+			       "        $ANSIBLE_VAULT;1.1;AES256\n"),
 		   ED_EPARSE, "inv.yml:4:21: ", "vault-encrypted");
 }
 
@@ -305,8 +307,7 @@ static void test_inventory_host_in_two_envs_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_msg(f, load(f, "two_envs.yml"), ED_EPARSE,
-		   "two_envs.yml:5:9: ",
+	assert_msg(f, load(f, "two_envs.yml"), ED_EPARSE, "two_envs.yml:5:9: ",
 		   "host 'a.example.com' is in two environments, 'prod' and 'staging'");
 	assert_null(f->inv);
 }
@@ -332,18 +333,20 @@ static void test_inventory_shell_metacharacters_never_pass(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_msg(f, load(f, "bad_name.yml"), ED_EPARSE, "bad_name.yml:4:5: ",
-		   "bad host name 'evil;rm -rf /'");
+	assert_msg(f, load(f, "bad_name.yml"), ED_EPARSE,
+		   "bad_name.yml:4:5: ", "bad host name 'evil;rm -rf /'");
 	teardown(state);
 	assert_msg(f, load_str(f, "prod:\n  hosts:\n    w[1:2]$(id):\n"),
 		   ED_EPARSE, "inv.yml:3:5: ", "bad host name 'w1$(id)'");
 	teardown(state);
-	assert_msg(f, load_str(f, "prod:\n  hosts:\n    a:\n"
-				  "      ansible_host: 'x;reboot'\n"),
+	assert_msg(f,
+		   load_str(f, "prod:\n  hosts:\n    a:\n"
+			       "      ansible_host: 'x;reboot'\n"),
 		   ED_EPARSE, "inv.yml:4:21: ", "ansible_host: bad value");
 	teardown(state);
-	assert_msg(f, load_str(f, "prod:\n  hosts:\n    a:\n"
-				  "      ansible_user: '{{ user }}'\n"),
+	assert_msg(f,
+		   load_str(f, "prod:\n  hosts:\n    a:\n"
+			       "      ansible_user: '{{ user }}'\n"),
 		   ED_EPARSE, "inv.yml:4:21: ", "templates are not supported");
 	teardown(state);
 	assert_msg(f, load_str(f, "'pr od':\n  hosts: {a: }\n"), ED_EPARSE,
@@ -354,18 +357,20 @@ static void test_inventory_malformed_yaml_names_location(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_msg(f, load(f, "malformed.yml"), ED_EPARSE, "malformed.yml:5:",
-		   "did not find expected ',' or ']'");
+	assert_msg(f, load(f, "malformed.yml"), ED_EPARSE,
+		   "malformed.yml:5:", "did not find expected ',' or ']'");
 	teardown(state);
-	assert_msg(f, load_str(f, "prod:\n  hosts:\n    a:\n"
-				  "      ansible_port: 70000\n"),
+	assert_msg(f,
+		   load_str(f, "prod:\n  hosts:\n    a:\n"
+			       "      ansible_port: 70000\n"),
 		   ED_EPARSE, "inv.yml:4:21: ", "want 1 to 65535");
 	teardown(state);
 	assert_msg(f, load_str(f, "prod:\n  host:\n    a:\n"), ED_EPARSE,
 		   "inv.yml:2:3: ", "unknown key 'host'");
 	teardown(state);
-	assert_msg(f, load_str(f, "a:\n  children:\n    b:\n"
-				  "b:\n  children:\n    a:\n"),
+	assert_msg(f,
+		   load_str(f, "a:\n  children:\n    b:\n"
+			       "b:\n  children:\n    a:\n"),
 		   ED_EPARSE, "inv.yml: ", "is its own ancestor");
 	teardown(state);
 	assert_msg(f, load(f, "missing.yml"), ED_ENOTFOUND, "missing.yml",
@@ -380,8 +385,8 @@ static void test_inventory_billion_laughs_hits_the_cap_quickly(void **state)
 	clock_t limit = 5 * CLOCKS_PER_SEC * (clock_t)(slow ? atoi(slow) : 1);
 	clock_t t0 = clock();
 
-	assert_msg(f, load(f, "laughs.yml"), ED_EPARSE, "laughs.yml:",
-		   "alias expansion exceeds 1000000 nodes");
+	assert_msg(f, load(f, "laughs.yml"), ED_EPARSE,
+		   "laughs.yml:", "alias expansion exceeds 1000000 nodes");
 	assert_true(clock() - t0 < limit);
 }
 
@@ -398,8 +403,7 @@ static void test_inventory_limit_patterns(void **state)
 	teardown(state);
 
 	assert_int_equal(load(f, "site.yml"), 0);
-	assert_int_equal(inventory_limit(f->inv, "db, mon01.example.com",
-					 &f->err),
+	assert_int_equal(inventory_limit(f->inv, "db, mon01.example.com", &f->err),
 			 0);
 	assert_int_equal(inventory_nr_hosts(f->inv), 5);
 	teardown(state);
@@ -419,8 +423,8 @@ static void test_inventory_limit_patterns(void **state)
 	assert_int_equal(load(f, "site.yml"), 0);
 	assert_int_equal(inventory_limit(f->inv, "!prod", &f->err), 0);
 	assert_int_equal(inventory_nr_hosts(f->inv), 6);
-	assert_msg(f, inventory_limit(f->inv, "nosuch", &f->err),
-		   ED_ENOTFOUND, "limit: ", "'nosuch' matches no host or group");
+	assert_msg(f, inventory_limit(f->inv, "nosuch", &f->err), ED_ENOTFOUND,
+		   "limit: ", "'nosuch' matches no host or group");
 	assert_msg(f, inventory_limit(f->inv, "web,,db", &f->err), ED_EPARSE,
 		   "limit ", "empty term");
 	assert_msg(f, inventory_limit(f->inv, "~web.*", &f->err), ED_EPARSE,
@@ -465,20 +469,25 @@ static void test_yaml_ext_errors_and_default_refusal(void **state)
 	/* the failing mapping carries an anchor: its name must be freed */
 	const char *anchored = "a: &a 1\nb: &m {<<: *a}\n";
 
-	assert_msg(f, ed_yaml_load_ext(&f->doc, rec, strlen(rec), "r.yml",
-				       ED_YAML_ALIASES, &f->err),
-		   ED_EPARSE, "r.yml:1:11: ", "alias 'a' names no finished anchor");
-	assert_msg(f, ed_yaml_load_ext(&f->doc, bad, strlen(bad), "b.yml",
-				       ED_YAML_ALIASES, &f->err),
+	assert_msg(f,
+		   ed_yaml_load_ext(&f->doc, rec, strlen(rec), "r.yml",
+				    ED_YAML_ALIASES, &f->err),
+		   ED_EPARSE,
+		   "r.yml:1:11: ", "alias 'a' names no finished anchor");
+	assert_msg(f,
+		   ed_yaml_load_ext(&f->doc, bad, strlen(bad), "b.yml",
+				    ED_YAML_ALIASES, &f->err),
 		   ED_EPARSE, "b.yml:2:5: ", "merge key: want a mapping");
-	assert_msg(f, ed_yaml_load_ext(&f->doc, anchored, strlen(anchored), "m.yml",
-				       ED_YAML_ALIASES, &f->err),
+	assert_msg(f,
+		   ed_yaml_load_ext(&f->doc, anchored, strlen(anchored),
+				    "m.yml", ED_YAML_ALIASES, &f->err),
 		   ED_EPARSE, "m.yml:2:8: ", "merge key: want a mapping");
-	assert_msg(f, ed_yaml_load(&f->doc, anchor, strlen(anchor), "d.yml",
-				   &f->err),
+	assert_msg(f,
+		   ed_yaml_load(&f->doc, anchor, strlen(anchor), "d.yml", &f->err),
 		   ED_EPARSE, "d.yml:1:4: ", "anchors are not supported");
-	assert_msg(f, ed_yaml_load_ext(&f->doc, anchor, strlen(anchor), "d.yml",
-				       0, &f->err),
+	assert_msg(f,
+		   ed_yaml_load_ext(&f->doc, anchor, strlen(anchor), "d.yml", 0,
+				    &f->err),
 		   ED_EPARSE, "d.yml:1:4: ", "anchors are not supported");
 	assert_null(f->doc);
 }
@@ -486,24 +495,50 @@ static void test_yaml_ext_errors_and_default_refusal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_inventory_expands_ranges_and_counts_hosts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_range_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_bad_ranges_are_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_inheritance_all_parent_child_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_sibling_groups_apply_alphabetically, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_site_inheritance_and_merge_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_env_and_roles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_vault_values_are_opaque, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_custom_env_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_host_in_two_envs_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_host_in_no_env_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_become_method_other_than_sudo_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_shell_metacharacters_never_pass, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_malformed_yaml_names_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_billion_laughs_hits_the_cap_quickly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_limit_patterns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_ext_aliases_copy_and_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_ext_errors_and_default_refusal, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_expands_ranges_and_counts_hosts, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_range_forms,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_bad_ranges_are_errors,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_inheritance_all_parent_child_host, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_sibling_groups_apply_alphabetically,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_site_inheritance_and_merge_keys, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_env_and_roles,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_vault_values_are_opaque,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_custom_env_list,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_host_in_two_envs_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_host_in_no_env_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_become_method_other_than_sudo_fails,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_shell_metacharacters_never_pass, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_malformed_yaml_names_location, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_inventory_billion_laughs_hits_the_cap_quickly,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_limit_patterns,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_ext_aliases_copy_and_merge,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_ext_errors_and_default_refusal,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -175,13 +175,13 @@ static void test_kernel_modules_keep_names_only(void **state)
 {
 	struct fixture *f = *state;
 	static const char text[] =
-	        "nf_conntrack 180224 1 nf_conntrack_netlink, Live 0xffffffffc0a2d000\n"
-	        "kagent 12288 0 - Live 0x0000000000000000 (OE)\n"
-	        "vfat 20480 1 - Loading 0x0000000000000000\n";
+		"nf_conntrack 180224 1 nf_conntrack_netlink, Live 0xffffffffc0a2d000\n"
+		"kagent 12288 0 - Live 0x0000000000000000 (OE)\n"
+		"vfat 20480 1 - Loading 0x0000000000000000\n";
 
 	assert_int_equal(kernel_parse_modules(&f->lines, text, strlen(text),
-	                                      "proc/modules", &f->err),
-	                 0);
+					      "proc/modules", &f->err),
+			 0);
 	assert_int_equal(f->lines.nr, 3);
 	assert_string_equal(f->lines.v[0], "module nf_conntrack");
 	assert_string_equal(f->lines.v[1], "module kagent");
@@ -195,8 +195,8 @@ static void test_kernel_malformed_modules_name_the_line(void **state)
 
 	read_fixture(&b, KDIR "/bad-modules");
 	assert_int_equal(kernel_parse_modules(&f->lines, b.ptr, b.len,
-	                                      "bad-modules", &f->err),
-	                 ED_EPARSE);
+					      "bad-modules", &f->err),
+			 ED_EPARSE);
 	assert_int_equal(f->err.code, ED_EPARSE);
 	assert_string_equal(f->err.msg, "bad-modules:3: missing module size");
 	ed_buf_release(&b);
@@ -220,8 +220,8 @@ static void test_kernel_os_release_quoting_is_removed(void **state)
 
 	read_fixture(&b, KDIR "/quoting-os-release");
 	assert_int_equal(kernel_parse_os_release(&f->lines, b.ptr, b.len,
-	                                         "quoting-os-release", &f->err),
-	                 0);
+						 "quoting-os-release", &f->err),
+			 0);
 	assert_int_equal(f->lines.nr, ED_ARRAY_SIZE(want));
 	for (i = 0; i < ED_ARRAY_SIZE(want); i++)
 		assert_string_equal(f->lines.v[i], want[i]);
@@ -236,13 +236,13 @@ static void test_kernel_bad_os_release_names_file_and_line(void **state)
 
 	read_fixture(&b, KDIR "/bad-os-release");
 	assert_int_equal(kernel_parse_os_release(&f->lines, b.ptr, b.len,
-	                                         "bad-os-release", &f->err),
-	                 ED_EPARSE);
+						 "bad-os-release", &f->err),
+			 ED_EPARSE);
 	assert_string_equal(f->err.msg,
-	                    "bad-os-release:3: unterminated double quote");
+			    "bad-os-release:3: unterminated double quote");
 	assert_int_equal(kernel_parse_os_release(&f->lines, nokey,
-	                                         strlen(nokey), "x", &f->err),
-	                 ED_EPARSE);
+						 strlen(nokey), "x", &f->err),
+			 ED_EPARSE);
 	assert_string_equal(f->err.msg, "x:3: expected KEY=VALUE");
 	ed_buf_release(&b);
 }
@@ -252,10 +252,11 @@ static void test_kernel_bad_os_release_fails_the_collector(void **state)
 	struct fixture *f = *state;
 
 	make_dir(f->tmp, "etc");
-	ut_write_text_in(f->tmp, "etc/os-release", "ID=debian\nNAME=\"Debian\n", 0644);
+	ut_write_text_in(f->tmp, "etc/os-release", "ID=debian\nNAME=\"Debian\n",
+			 0644);
 	assert_int_equal(run(f, f->tmp), ED_EPARSE);
 	assert_string_equal(f->err.msg,
-	                    "etc/os-release:2: unterminated double quote");
+			    "etc/os-release:2: unterminated double quote");
 	assert_null(snapshot_find(&f->snap, "kernel"));
 }
 
@@ -270,7 +271,7 @@ static void test_kernel_without_proc_keeps_os_release_only(void **state)
 	assert_string_equal(f->lines.v[2], "ID = debian");
 	assert_int_equal(f->meta.nr, 2);
 	assert_string_equal(f->meta.v[0], "collector kernel not-collected: "
-	                                  "/proc is empty");
+					  "/proc is empty");
 	assert_string_equal(f->meta.v[1], "collector os-release collected");
 }
 
@@ -288,7 +289,7 @@ static void test_kernel_empty_proc_falls_back_to_usr_lib(void **state)
 	assert_int_equal(f->lines.nr, 9);
 	assert_string_equal(f->lines.v[8], "VERSION_ID = 12");
 	assert_string_equal(f->meta.v[0], "collector kernel not-collected: "
-	                                  "/proc is empty");
+					  "/proc is empty");
 	ed_buf_release(&cmd);
 }
 
@@ -300,7 +301,8 @@ static void test_kernel_absolute_link_resolves_inside_root(void **state)
 	make_dir(f->tmp, "etc");
 	make_dir(f->tmp, "usr");
 	make_dir(f->tmp, "usr/lib");
-	ut_write_text_in(f->tmp, "usr/lib/os-release", "ID=inside-the-image\n", 0644);
+	ut_write_text_in(f->tmp, "usr/lib/os-release", "ID=inside-the-image\n",
+			 0644);
 	ed_buf_addf(&link, "%s/etc/os-release", f->tmp);
 	assert_int_equal(symlink("/usr/lib/os-release", link.ptr), 0);
 	assert_int_equal(run(f, f->tmp), 0);
@@ -319,9 +321,10 @@ static void test_kernel_nothing_to_read_writes_no_file(void **state)
 	assert_int_equal(f->snap.nr, 0);
 	assert_int_equal(f->meta.nr, 2);
 	assert_string_equal(f->meta.v[0], "collector kernel not-collected: "
-	                                  "/proc is empty");
-	assert_string_equal(f->meta.v[1], "collector os-release not-collected: "
-	                                  "no etc/os-release or usr/lib/os-release");
+					  "/proc is empty");
+	assert_string_equal(f->meta.v[1],
+			    "collector os-release not-collected: "
+			    "no etc/os-release or usr/lib/os-release");
 }
 
 static void test_kernel_records_installed_memory(void **state)
@@ -330,8 +333,8 @@ static void test_kernel_records_installed_memory(void **state)
 
 	make_dir(f->tmp, "proc");
 	ut_write_text_in(f->tmp, "proc/meminfo",
-	                 "MemTotal:        2030320 kB\nMemFree:          123456 kB\n",
-	                 0644);
+			 "MemTotal:        2030320 kB\nMemFree:          123456 kB\n",
+			 0644);
 	assert_int_equal(run(f, f->tmp), 0);
 	file_lines(f, "kernel");
 	assert_int_equal(f->lines.nr, 1);
@@ -343,36 +346,32 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kernel_records_installed_memory,
-		                                setup, teardown),
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_fixture_root_gives_every_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_modules_keep_names_only,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_malformed_modules_name_the_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_os_release_quoting_is_removed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_kernel_fixture_root_gives_every_line, setup,
-		        teardown),
+			test_kernel_bad_os_release_names_file_and_line, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_kernel_modules_keep_names_only, setup, teardown),
+			test_kernel_bad_os_release_fails_the_collector, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_kernel_malformed_modules_name_the_line, setup,
-		        teardown),
+			test_kernel_without_proc_keeps_os_release_only, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_kernel_os_release_quoting_is_removed, setup,
-		        teardown),
+			test_kernel_empty_proc_falls_back_to_usr_lib, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_kernel_bad_os_release_names_file_and_line, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_kernel_bad_os_release_fails_the_collector, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_kernel_without_proc_keeps_os_release_only, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_kernel_empty_proc_falls_back_to_usr_lib, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_kernel_absolute_link_resolves_inside_root, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_kernel_nothing_to_read_writes_no_file, setup,
-		        teardown),
+			test_kernel_absolute_link_resolves_inside_root, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_nothing_to_read_writes_no_file,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

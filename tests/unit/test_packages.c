@@ -96,7 +96,7 @@ static void assert_msg_prefix(const struct ed_err *err, const char *prefix)
 
 struct bad_case {
 	const char *in;
-	size_t len; /* 0: strlen(in) */
+	size_t len;         /* 0: strlen(in) */
 	const char *prefix; /* "t:LINE: what" */
 };
 
@@ -201,8 +201,7 @@ static void test_packages_dpkg_skips_not_installed(void **state)
 					   &st->err),
 			 0);
 	assert_int_equal(st->lines.nr, 0);
-	assert_int_equal(dpkg_parse_status(&st->lines, "", 0, "t", &st->err),
-			 0);
+	assert_int_equal(dpkg_parse_status(&st->lines, "", 0, "t", &st->err), 0);
 	assert_int_equal(st->lines.nr, 0);
 }
 
@@ -219,8 +218,7 @@ static void test_packages_dpkg_rejects_malformed_input(void **state)
 		  "t:1: field name 'Bad Field' contains whitespace" },
 		{ " stray continuation\n", 0,
 		  "t:1: continuation line outside a field" },
-		{ P " more name\n", 0,
-		  "t:2: continuation of single-line field" },
+		{ P " more name\n", 0, "t:2: continuation of single-line field" },
 		{ S "Version: 1\n", 0, "t:1: paragraph has no 'Package' field" },
 		{ "Package:\n" S "Version: 1\n", 0,
 		  "t:1: paragraph has no 'Package' field" },
@@ -347,8 +345,8 @@ static void test_packages_rpm_rejects_malformed_input(void **state)
 		{ "a\t(none)\t1\t2\tx86_64\n", 0,
 		  "t:1: epoch '(none)' is not a number" },
 		{ "a\t\t1\t2\tx86_64\n", 0, "t:1: epoch '' is not a number" },
-		{ "a\t0\t1\t2\tx86\0_64\n", sizeof("a\t0\t1\t2\tx86\0_64\n") - 1,
-		  "t:1: NUL byte" },
+		{ "a\t0\t1\t2\tx86\0_64\n",
+		  sizeof("a\t0\t1\t2\tx86\0_64\n") - 1, "t:1: NUL byte" },
 	};
 
 	(void)state;
@@ -381,8 +379,7 @@ static void test_packages_collect_dpkg_root(void **state)
 
 	assert_int_equal(run_collect(st, PKG_FIXTURES "/root"), 0);
 	assert_int_equal(st->meta.nr, 1);
-	assert_string_equal(st->meta.v[0],
-			    "collector packages collected: dpkg");
+	assert_string_equal(st->meta.v[0], "collector packages collected: dpkg");
 	assert_non_null(packages_file(st));
 	assert_string_equal(packages_file(st), dpkg_fixture_lines);
 	assert_int_equal(st->snap.warnings.nr, 0);
@@ -438,9 +435,8 @@ static void test_packages_collect_warns_when_rpm_tool_missing(void **state)
 
 	setenv("PATH", st->tmpdir, 1);
 	assert_int_equal(run_collect(st, PKG_FIXTURES "/rpmroot"), 0);
-	assert_string_equal(st->meta.v[0],
-			    "collector packages collected: dpkg "
-			    "(rpm skipped: rpm tool missing)");
+	assert_string_equal(st->meta.v[0], "collector packages collected: dpkg "
+					   "(rpm skipped: rpm tool missing)");
 	assert_string_equal(packages_file(st), "diffutils amd64 1:3.8-4\n");
 	assert_int_equal(st->snap.warnings.nr, 1);
 	assert_string_equal(st->snap.warnings.v[0],
@@ -468,9 +464,10 @@ static void test_packages_collect_fails_when_rpm_fails(void **state)
 
 	setenv("PATH", PKG_FIXTURES "/bin", 1);
 	assert_int_equal(run_collect(st, PKG_FIXTURES "/rpmfail"), ED_ERROR);
-	assert_msg_prefix(&st->err, PKG_FIXTURES "/bin/rpm -qa --root "
-				    PKG_FIXTURES "/rpmfail: exited with status "
-				    "1: error: cannot open Packages database");
+	assert_msg_prefix(&st->err, PKG_FIXTURES
+			  "/bin/rpm -qa --root " PKG_FIXTURES
+			  "/rpmfail: exited with status "
+			  "1: error: cannot open Packages database");
 	assert_null(packages_file(st));
 	assert_int_equal(st->meta.nr, 0);
 }
@@ -480,9 +477,10 @@ static void test_packages_collect_fails_on_malformed_status(void **state)
 	struct pkg_state *st = *state;
 
 	assert_int_equal(run_collect(st, PKG_FIXTURES "/badroot"), ED_EPARSE);
-	assert_msg_prefix(&st->err, PKG_FIXTURES "/badroot/var/lib/dpkg/"
-				    "status:2: 'Status' field 'install ok' "
-				    "is not 3 words");
+	assert_msg_prefix(&st->err,
+			  PKG_FIXTURES "/badroot/var/lib/dpkg/"
+				       "status:2: 'Status' field 'install ok' "
+				       "is not 3 words");
 	assert_null(packages_file(st));
 	assert_int_equal(st->meta.nr, 0);
 }

@@ -68,7 +68,8 @@ static int run_command_status(struct ed_buf *out, const char *cmd,
 	posix_spawn_file_actions_addclose(&fa, outp[0]);
 	if (errpath)
 		posix_spawn_file_actions_addopen(&fa, 2, errpath,
-						 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+						 O_WRONLY | O_CREAT | O_TRUNC,
+						 0644);
 	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
@@ -76,7 +77,8 @@ static int run_command_status(struct ed_buf *out, const char *cmd,
 	/* write and read at once: neither pipe may fill up and stall */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	for (;;) {
-		struct pollfd p[2] = { { outp[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+		struct pollfd p[2] = { { outp[0], POLLIN, 0 },
+				       { in[1], POLLOUT, 0 } };
 		ssize_t n;
 
 		assert_true(poll(p, in[1] >= 0 ? 2 : 1, 60000) > 0);
@@ -161,10 +163,9 @@ static int teardown(void **state)
 }
 
 /* Collect fs, or this machine's tree at root when fs is NULL. */
-static void collect_prev(struct snapshot *snap, struct vfs *fs,
-			 const char *root, int live,
-			 const struct collect_config *cfg, struct ed_hmac *key,
-			 const struct snapshot *prev)
+static void collect_prev(struct snapshot *snap, struct vfs *fs, const char *root,
+			 int live, const struct collect_config *cfg,
+			 struct ed_hmac *key, const struct snapshot *prev)
 {
 	struct ed_err err = ED_ERR_INIT;
 	struct vfs *own = fs ? NULL : vfs_root_new(root);
@@ -207,12 +208,14 @@ static void assert_same(const struct snapshot *a, const struct snapshot *b,
 			/* show the first differing line */
 			size_t k = 0;
 
-			while (k < x->len && k < y->len && x->data[k] == y->data[k])
+			while (k < x->len && k < y->len &&
+			       x->data[k] == y->data[k])
 				k++;
 			while (k && x->data[k - 1] != '\n')
 				k--;
 			fail_msg("%s differs at byte %zu:\n direct: %.120s\n remote: %.120s",
-				 x->path, k, x->data + k, k < y->len ? y->data + k : "");
+				 x->path, k, x->data + k,
+				 k < y->len ? y->data + k : "");
 		}
 		compared++;
 	}
@@ -263,7 +266,8 @@ static void test_tree_identical(void **state)
 	{
 		int fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-		assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+		assert_int_equal(write(fd, big, sizeof(big)),
+				 (ssize_t)sizeof(big));
 		close(fd);
 	}
 	ed_buf_reset(&path);
@@ -352,7 +356,8 @@ static void test_truncation_is_an_error(void **state)
 		struct ed_strvec w = ED_STRVEC_INIT;
 		struct ed_err err = ED_ERR_INIT;
 
-		assert_true(remote_decode(img, f->stream.ptr, cut, f->cfg, &w, &err) < 0);
+		assert_true(remote_decode(img, f->stream.ptr, cut, f->cfg, &w,
+					  &err) < 0);
 		assert_true(err.msg[0] != '\0');
 		ed_strvec_release(&w);
 		vfs_free(img);
@@ -364,7 +369,8 @@ static void test_truncation_is_an_error(void **state)
 		struct ed_strvec w = ED_STRVEC_INIT;
 		struct ed_err err = ED_ERR_INIT;
 
-		assert_true(remote_decode(img, f->stream.ptr, len - 3, f->cfg, &w, &err) < 0);
+		assert_true(remote_decode(img, f->stream.ptr, len - 3, f->cfg,
+					  &w, &err) < 0);
 		ed_strvec_release(&w);
 		vfs_free(img);
 	}
@@ -373,31 +379,31 @@ static void test_truncation_is_an_error(void **state)
 
 static void test_garbage_and_no_tar(void **state)
 {
-	static const char no_tar[] =
-		"ENVDRIFT-STREAM 1\n@list\n"
-		"rf 644 0 0 3 1.5\0/etc/x\0\0"
-		"@end\0@proc\n@end\n"
-		"@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
-	static const char bad_attr[] =
-		"ENVDRIFT-STREAM 1\n@list\n"
-		"rf 999 0 0 3 1.5\0/etc/x\0\0@end\0";
+	static const char no_tar[] = "ENVDRIFT-STREAM 1\n@list\n"
+				     "rf 644 0 0 3 1.5\0/etc/x\0\0"
+				     "@end\0@proc\n@end\n"
+				     "@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
+	static const char bad_attr[] = "ENVDRIFT-STREAM 1\n@list\n"
+				       "rf 999 0 0 3 1.5\0/etc/x\0\0@end\0";
 	struct vfs *img = vfs_mem_new();
 	struct ed_strvec w = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
 
 	(void)state;
 	/* busybox tar refusing GNU options: no archive, so no "empty /etc" */
-	assert_int_equal(remote_decode(img, no_tar, sizeof(no_tar) - 1, NULL, &w, &err),
+	assert_int_equal(remote_decode(img, no_tar, sizeof(no_tar) - 1, NULL,
+				       &w, &err),
 			 ED_EPARSE);
 	if (!strstr(err.msg, "GNU tar"))
 		fail_msg("%s", err.msg);
 	ed_err_clear(&err);
-	assert_int_equal(remote_decode(img, bad_attr, sizeof(bad_attr) - 1, NULL, &w,
-				       &err),
+	assert_int_equal(remote_decode(img, bad_attr, sizeof(bad_attr) - 1,
+				       NULL, &w, &err),
 			 ED_EPARSE);
 	assert_non_null(strstr(err.msg, "list"));
 	ed_err_clear(&err);
-	assert_int_equal(remote_decode(img, "Welcome to host!\n", 17, NULL, &w, &err),
+	assert_int_equal(remote_decode(img, "Welcome to host!\n", 17, NULL, &w,
+				       &err),
 			 ED_EPARSE);
 	ed_strvec_release(&w);
 	vfs_free(img);
@@ -502,18 +508,19 @@ static void test_toggle_commands(void **state)
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/noexec", f->tmp);
 	ut_write_text(path.ptr, "a=1\n", 0644);
-	ed_buf_addf(&yaml,
-		    "collectors: {packages: false, kernel: false, sysctl: false,"
-		    " services: false, files: false}\n"
-		    "toggles:\n  files: [%s/broken.yaml]\n  commands:\n"
-		    "    - {name: env, run: [/bin/sh, -c, \"printf 'a=1\\\\nb=two\\\\n'\"], format: env}\n"
-		    "    - {name: json, run: [/bin/echo, '{\"x\": {\"y\": true}, \"l\": [1, 2]}'], format: json}\n"
-		    "    - {name: missing, run: [/nonexistent/flags], format: yaml}\n"
-		    "    - {name: fails, run: [/bin/sh, -c, 'echo a=1; echo oops >&2; exit 3'], format: env}\n"
-		    "    - {name: noexec, run: [%s], format: env}\n"
-		    "    - {name: slow, run: [/bin/sleep, '5'], format: env, timeout: 1}\n"
-		    "    - {name: bad, run: [/bin/echo, '{unclosed'], format: yaml}\n",
-		    f->tmp, path.ptr);
+	ed_buf_addf(
+		&yaml,
+		"collectors: {packages: false, kernel: false, sysctl: false,"
+		" services: false, files: false}\n"
+		"toggles:\n  files: [%s/broken.yaml]\n  commands:\n"
+		"    - {name: env, run: [/bin/sh, -c, \"printf 'a=1\\\\nb=two\\\\n'\"], format: env}\n"
+		"    - {name: json, run: [/bin/echo, '{\"x\": {\"y\": true}, \"l\": [1, 2]}'], format: json}\n"
+		"    - {name: missing, run: [/nonexistent/flags], format: yaml}\n"
+		"    - {name: fails, run: [/bin/sh, -c, 'echo a=1; echo oops >&2; exit 3'], format: env}\n"
+		"    - {name: noexec, run: [%s], format: env}\n"
+		"    - {name: slow, run: [/bin/sleep, '5'], format: env, timeout: 1}\n"
+		"    - {name: bad, run: [/bin/echo, '{unclosed'], format: yaml}\n",
+		f->tmp, path.ptr);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/toggles.yaml", f->tmp);
 	ut_write_text(path.ptr, yaml.ptr, 0644);
@@ -528,7 +535,8 @@ static void test_toggle_commands(void **state)
 	assert_string_equal(toggles_of(&direct),
 			    "env:a = 1\nenv:b = two\njson:l.0 = 1\njson:l.1 = 2\n"
 			    "json:x.y = true\n");
-	assert_true(warned(&direct, "command fails", "status 3", "oops", (char *)NULL));
+	assert_true(warned(&direct, "command fails", "status 3", "oops",
+			   (char *)NULL));
 	assert_true(warned(&remote, "command fails", "status 3", (char *)NULL));
 	assert_true(warned(&direct, "command slow", (char *)NULL));
 	assert_true(warned(&remote, "command slow", "timed out", (char *)NULL));
@@ -539,25 +547,32 @@ static void test_toggle_commands(void **state)
 	assert_false(warned(&direct, "missing", (char *)NULL));
 	assert_false(warned(&remote, "missing", (char *)NULL));
 
-	assert_true(warned(&direct, "broken.yaml", "previous flags kept", (char *)NULL));
-	assert_true(warned(&remote, "broken.yaml", "previous flags kept", (char *)NULL));
+	assert_true(warned(&direct, "broken.yaml", "previous flags kept",
+			   (char *)NULL));
+	assert_true(warned(&remote, "broken.yaml", "previous flags kept",
+			   (char *)NULL));
 
 	/* the previous scan's flags: kept for failures, replaced otherwise */
 	ed_buf_reset(&yaml);
-	ed_buf_addf(&yaml, "%s/broken.yaml:k = file\nbad:k = old\nenv:gone = 1\n"
-		    "fails:a = 0\nmissing:m = 1\n", f->tmp);
+	ed_buf_addf(&yaml,
+		    "%s/broken.yaml:k = file\nbad:k = old\nenv:gone = 1\n"
+		    "fails:a = 0\nmissing:m = 1\n",
+		    f->tmp);
 	snapshot_add(&prev, "toggles", yaml.ptr, yaml.len);
 	snapshot_release(&remote);
 	collect_prev(&remote, img, "/", 1, cfg, NULL, &prev);
 	ed_buf_reset(&yaml);
-	ed_buf_addf(&yaml, "%s/broken.yaml:k = file\nbad:k = old\nenv:a = 1\n"
+	ed_buf_addf(&yaml,
+		    "%s/broken.yaml:k = file\nbad:k = old\nenv:a = 1\n"
 		    "env:b = two\nfails:a = 0\njson:l.0 = 1\njson:l.1 = 2\n"
-		    "json:x.y = true\n", f->tmp);
+		    "json:x.y = true\n",
+		    f->tmp);
 	assert_string_equal(toggles_of(&remote), yaml.ptr);
 	/* a mounted root never runs the host's commands: all flags kept */
 	collect_prev(&mounted, NULL, f->tmp, 0, cfg, NULL, &prev);
 	t = toggles_of(&mounted);
-	assert_string_equal(t, "bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n");
+	assert_string_equal(
+		t, "bad:k = old\nenv:gone = 1\nfails:a = 0\nmissing:m = 1\n");
 	/* (the broken file is not under the mounted root f->tmp: absent) */
 	assert_true(warned(&mounted, "command env not run", (char *)NULL));
 
@@ -610,19 +625,30 @@ static void test_request_is_what_the_collectors_read(void **state)
 	static const char *const wanted[] = {
 		"/var/lib/dpkg/status",
 		"^(package|status|architecture|version):|^$",
-		"/lib/apk/db/installed", "/usr/bin/rpm", "--qf",
-		"/var/lib/rpm/Packages", "/proc/cmdline", "/usr/lib/os-release",
-		"/proc/sys", "/proc/net/tcp6",
-		"/usr/bin/systemctl", "--state=active", "SYSTEMD_PAGER=",
-		"/run/systemd/system", "/etc", "/proc",
+		"/lib/apk/db/installed",
+		"/usr/bin/rpm",
+		"--qf",
+		"/var/lib/rpm/Packages",
+		"/proc/cmdline",
+		"/usr/lib/os-release",
+		"/proc/sys",
+		"/proc/net/tcp6",
+		"/usr/bin/systemctl",
+		"--state=active",
+		"SYSTEMD_PAGER=",
+		"/run/systemd/system",
+		"/etc",
+		"/proc",
 	};
 	struct fixture *f = *state;
-	struct collect_config *none = config(f, "none.yaml",
-		"collectors: {packages: false, kernel: false, sysctl: false,"
-		" services: false, files: false}\n");
-	struct collect_config *services = config(f, "services.yaml",
-		"collectors: {packages: false, kernel: false, sysctl: false,"
-		" services: true, files: false}\n");
+	struct collect_config *none =
+		config(f, "none.yaml",
+		       "collectors: {packages: false, kernel: false, sysctl: false,"
+		       " services: false, files: false}\n");
+	struct collect_config *services =
+		config(f, "services.yaml",
+		       "collectors: {packages: false, kernel: false, sysctl: false,"
+		       " services: true, files: false}\n");
 	struct ed_buf all = ED_BUF_INIT, empty = ED_BUF_INIT;
 	size_t i;
 
@@ -678,11 +704,14 @@ static void test_missing_or_split_request_writes_nothing(void **state)
 			request.ptr[i + 1]++;
 		}
 		assert_int_not_equal(run_command_status(&out, cmd.ptr, &request,
-							errpath.ptr), 0);
+							errpath.ptr),
+				     0);
 		assert_int_equal(out.len, 0);
 		ed_buf_reset(&msg);
-		assert_int_equal(ed_buf_read_file(&msg, errpath.ptr, 4096, &err), 0);
-		assert_string_equal(msg.ptr, "envdrift: no request on standard input, "
+		assert_int_equal(ed_buf_read_file(&msg, errpath.ptr, 4096, &err),
+				 0);
+		assert_string_equal(msg.ptr,
+				    "envdrift: no request on standard input, "
 				    "or one too large for xargs\n");
 	}
 	ed_buf_release(&cmd);
@@ -711,10 +740,11 @@ static void test_request_larger_than_one_argument(void **state)
 	ed_buf_addf(&path, "%s/flags.env", f->tmp);
 	ut_write_text(path.ptr, "last=yes\n", 0644);
 	ed_buf_adds(&yaml, "collectors: {packages: false, kernel: false,"
-		    " sysctl: false, services: false, files: false}\n"
-		    "toggles:\n  files:\n");
+			   " sysctl: false, services: false, files: false}\n"
+			   "toggles:\n  files:\n");
 	for (i = 0; i < 1500; i++)
-		ed_buf_addf(&yaml, "    - %s/no-such-directory-with-a-long-name-%04zu/flags.env\n",
+		ed_buf_addf(&yaml,
+			    "    - %s/no-such-directory-with-a-long-name-%04zu/flags.env\n",
 			    f->tmp, i);
 	ed_buf_addf(&yaml, "    - %s\n", path.ptr);
 	cfg = config(f, "big.yaml", yaml.ptr);
@@ -742,9 +772,10 @@ static void test_request_larger_than_one_argument(void **state)
 static void test_kernel_without_sysctl_identical(void **state)
 {
 	struct fixture *f = *state;
-	struct collect_config *cfg = config(f, "kernel.yaml",
-		"collectors: {packages: false, kernel: true, sysctl: false,"
-		" services: false, files: false}\n");
+	struct collect_config *cfg =
+		config(f, "kernel.yaml",
+		       "collectors: {packages: false, kernel: true, sysctl: false,"
+		       " services: false, files: false}\n");
 	struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
 	struct ed_strvec warnings = ED_STRVEC_INIT;
 	struct vfs *img = vfs_mem_new();

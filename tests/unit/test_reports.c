@@ -28,15 +28,16 @@
 #define GOLDEN_DIR FIXTURE_DIR "/reports/golden"
 
 struct fixture {
-	char tmp[64];      /* mkdtemp template: a fixed, known length */
+	char tmp[64]; /* mkdtemp template: a fixed, known length */
 	struct drift_report r;
 	struct drift_report more[2]; /* after r in report_write_many tests */
 	struct ed_err err;
-	char *out;         /* the last rendering */
+	char *out; /* the last rendering */
 };
 
 static const char hostile_value[] =
-	"a\"b\\c\nd\x01" "e\x1b[31m\xff\xfe<script>alert(1)</script>]]>&amp;' "
+	"a\"b\\c\nd\x01"
+	"e\x1b[31m\xff\xfe<script>alert(1)</script>]]>&amp;' "
 	"\xc0\xaf \xed\xa0\x80 \xef\xbf\xbf \xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80 \x7f\t\r";
 
 static int group_setup(void **state)
@@ -108,7 +109,8 @@ static void sample(struct drift_report *r)
 	ed_strvec_push(&it->hosts, "5\tprd-3");
 	ed_strvec_push(&it->hosts, "60\tprd-1");
 	ed_strvec_push(&it->hosts, "60\tprd-2");
-	it = drift_report_add(r, "packages", "openssl:amd64", "web", DRIFT_CHANGED);
+	it = drift_report_add(r, "packages", "openssl:amd64", "web",
+			      DRIFT_CHANGED);
 	it->values[0] = strdup("3.0.15-1~deb12u1");
 	it->values[1] = strdup("3.0.13-1~deb12u1");
 	it->newer = 0;
@@ -149,7 +151,8 @@ static void hostile(struct drift_report *r)
 	r->operands[1] = strdup("pr\xff&d'");
 	for (k = 0; k < 2; k++) {
 		it = drift_report_add(r, "files", "/etc/<script>alert(1)</script>",
-				      k ? NULL : "we|b`x", k ? DRIFT_OUTLIER : DRIFT_CHANGED);
+				      k ? NULL : "we|b`x",
+				      k ? DRIFT_OUTLIER : DRIFT_CHANGED);
 		it->values[0] = strdup(hostile_value);
 		it->values[1] = strdup("x\ty");
 		it->host = strdup("h\"1<\x02");
@@ -186,7 +189,8 @@ static void golden(struct drift_report *r)
 	r->hosts = 5;
 	r->commits[0] = strdup("1111111111111111111111111111111111111111");
 	r->commits[1] = strdup("2222222222222222222222222222222222222222");
-	it = drift_report_add(r, "sysctl", "net.core.somaxconn", "web", DRIFT_CHANGED);
+	it = drift_report_add(r, "sysctl", "net.core.somaxconn", "web",
+			      DRIFT_CHANGED);
 	it->values[0] = strdup("4096");
 	it->values[1] = strdup("128");
 	ed_strvec_push(&it->hosts, "128\tprd-1");
@@ -220,15 +224,18 @@ static void golden(struct drift_report *r)
 	it = drift_report_add(r, "files", "/etc/motd", "web", DRIFT_MISSING);
 	it->values[0] = strdup("file 0644 root root 20 3f2a");
 	it->waived = 1;
-	it->waiver = strdup("parity.waivers.yaml:3: banner rollout (until 2027-01-31)");
+	it->waiver = strdup(
+		"parity.waivers.yaml:3: banner rollout (until 2027-01-31)");
 	ed_strvec_push(&it->hosts, "file 0644 root root 20 3f2a\tstg-1");
 	ed_strvec_push(&it->hosts, "file 0644 root root 20 3f2a\tstg-2");
-	it = drift_report_add(r, "files", "/etc/app/app.conf", "web", DRIFT_CHANGED);
+	it = drift_report_add(r, "files", "/etc/app/app.conf", "web",
+			      DRIFT_CHANGED);
 	it->values[0] = strdup("file 0644 root root 31 aa01");
 	it->values[1] = strdup("file 0644 root root 31 bb02");
-	it->patch = strdup("--- a/stg-1/etc/app/app.conf\n+++ b/prd-1/etc/app/app.conf\n"
-			   "@@ -1,3 +1,3 @@\n workers: 4\n-timeout: 30\n+timeout: 60\n"
-			   " log: <stderr> & \"file\"\n");
+	it->patch = strdup(
+		"--- a/stg-1/etc/app/app.conf\n+++ b/prd-1/etc/app/app.conf\n"
+		"@@ -1,3 +1,3 @@\n workers: 4\n-timeout: 30\n+timeout: 60\n"
+		" log: <stderr> & \"file\"\n");
 	ed_strvec_push(&it->hosts, "file 0644 root root 31 aa01\tstg-1");
 	ed_strvec_push(&it->hosts, "file 0644 root root 31 aa01\tstg-2");
 	ed_strvec_push(&it->hosts, "file 0644 root root 31 bb02\tprd-1");
@@ -243,7 +250,8 @@ static void golden(struct drift_report *r)
 	ed_strvec_push(&it->hosts, "3.0.13-1~deb12u1\tprd-1");
 	it = drift_report_add(r, "hosts", "prd-2", NULL, DRIFT_STALE);
 	it->host = strdup("prd-2");
-	it->detail = strdup("last collected 2026-11-19T02:30:00Z, older than --max-age");
+	it->detail = strdup(
+		"last collected 2026-11-19T02:30:00Z, older than --max-age");
 	it->severity = SEV_CRITICAL;
 	ed_strvec_push(&r->compared, "web\tfiles");
 	ed_strvec_push(&r->compared, "web\tkernel");
@@ -287,8 +295,8 @@ static void golden_more(struct fixture *f)
 }
 
 /* Render the n reports from f->r on (f->r, f->more[0], f->more[1]). */
-static const char *render_many(struct fixture *f, const char *format,
-			       size_t n, int color)
+static const char *render_many(struct fixture *f, const char *format, size_t n,
+			       int color)
 {
 	/* shallow copies, only read: f still owns what they point to */
 	struct drift_report v[3];
@@ -418,7 +426,8 @@ static void assert_golden(struct fixture *f, const char *name)
 	ed_buf_addf(&cmd, "diff -u '%s' 1>&2", path.ptr);
 	(void)run_on_output(f, name, cmd.ptr);
 	fail_msg("%s: the output differs from the golden file from line %zu "
-		 "(diff -u above; ENVDRIFT_UPDATE_GOLDEN=1 rewrites it)", name, line);
+		 "(diff -u above; ENVDRIFT_UPDATE_GOLDEN=1 rewrites it)",
+		 name, line);
 }
 
 /*
@@ -486,15 +495,18 @@ static void python_checks(struct fixture *f, const char *name, const char *scrip
 static void test_reports_known_formats_and_unknown_lists_them(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const names[] = { "text", "json", "markdown", "junit", "html", "patch" };
+	static const char *const names[] = { "text",  "json", "markdown",
+					     "junit", "html", "patch" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_true(report_known(names[i]));
 	assert_false(report_known("yaml"));
-	assert_int_equal(report_write(stdout, "yaml", &f->r, 0, &f->err), ED_ERROR);
-	assert_string_equal(f->err.msg, "unknown report format 'yaml' "
-					"(known: text, json, markdown, junit, html, patch)");
+	assert_int_equal(report_write(stdout, "yaml", &f->r, 0, &f->err),
+			 ED_ERROR);
+	assert_string_equal(f->err.msg,
+			    "unknown report format 'yaml' "
+			    "(known: text, json, markdown, junit, html, patch)");
 }
 
 static void test_reports_text_clean_is_one_line(void **state)
@@ -521,16 +533,20 @@ static void test_reports_text_has_severity_waiver_detail_and_summary(void **stat
 	assert_has(s, "  missing  files:/etc/app.conf  staging=file 0644 root root 12 abc  "
 		      "prod=(absent) [warning] (waived: bl.waivers.yaml:2: known "
 		      "(until 2026-12-31))\n");
-	assert_has(s, "  pin      packages:openssl:amd64  prd-1 has 3.0.13 [critical]\n"
-		      "           packages:openssl:amd64 >= 3.0.15  (rule bl.yaml:7)\n");
-	assert_has(s, "  changed  kernel:release  staging=6.1.0-18  prod=6.1.0-21 [info]\n");
+	assert_has(s,
+		   "  pin      packages:openssl:amd64  prd-1 has 3.0.13 [critical]\n"
+		   "           packages:openssl:amd64 >= 3.0.15  (rule bl.yaml:7)\n");
+	assert_has(s,
+		   "  changed  kernel:release  staging=6.1.0-18  prod=6.1.0-21 [info]\n");
 	assert_has(s, "\nsummary: 2 critical, 1 warning, 1 info, 1 waived\n"
 		      "note: kernel not collected on img-1\n");
 	/* roles in order, the pin (no role) first, collectors grouped */
 	assert_true(strstr(s, "pin ") < strstr(s, "\nrole db\n"));
 	assert_true(strstr(s, "\nrole db\n") < strstr(s, "\nrole web\n"));
-	assert_true(strstr(s, "files:/etc") < strstr(s, "packages:openssl:amd64  staging"));
-	assert_true(strstr(s, "packages:openssl:amd64  staging") < strstr(s, "sysctl:"));
+	assert_true(strstr(s, "files:/etc") <
+		    strstr(s, "packages:openssl:amd64  staging"));
+	assert_true(strstr(s, "packages:openssl:amd64  staging") <
+		    strstr(s, "sysctl:"));
 	assert_null(strchr(s, '\033'));
 	s = render(f, "text", 1);
 	assert_has(s, "\033[1;31m[critical]\033[0m");
@@ -546,7 +562,8 @@ static void test_reports_text_shows_control_bytes_escaped(void **state)
 	assert_null(strchr(s, '\033'));
 	assert_null(strchr(s, '\001'));
 	assert_has(s, "c\\nd\\x01e\\x1B[31m\\xFF\\xFE<script>");
-	assert_has(s, "\\xC0\\xAF \\xED\\xA0\\x80 \\xEF\\xBF\\xBF \xc3\xa9 \xe2\x9c\x93");
+	assert_has(s,
+		   "\\xC0\\xAF \\xED\\xA0\\x80 \\xEF\\xBF\\xBF \xc3\xa9 \xe2\x9c\x93");
 }
 
 static void test_reports_json_items_have_severity_rule_and_waiver(void **state)
@@ -556,32 +573,38 @@ static void test_reports_json_items_have_severity_rule_and_waiver(void **state)
 
 	sample(&f->r);
 	s = render(f, "json", 1);
-	assert_has(s, "{\"schema\": 1, \"compared\": [\"staging\", \"prod\"], "
-		      "\"commit\": null, \"commits\": [null, null], \"summary\": {\"hosts\": 6, "
-		      "\"drift\": 5, \"changed\": 2, \"missing\": 1, \"extra\": 0, "
-		      "\"outlier\": 1, \"pin\": 1, \"stale\": 0, \"critical\": 2, "
-		      "\"warning\": 1, \"info\": 1, \"waived\": 1}, \"drift\": [\n  {");
-	assert_has(s, "{\"collector\": \"packages\", \"key\": \"openssl:amd64\", "
-		      "\"kind\": \"changed\", \"role\": \"web\", \"values\": "
-		      "{\"staging\": \"3.0.15-1~deb12u1\", \"prod\": \"3.0.13-1~deb12u1\"}, "
-		      "\"newer\": \"staging\", \"severity\": \"critical\", "
-		      "\"rule\": \"bl.yaml:4\", \"hosts\": {\"3.0.13-1~deb12u1\": "
-		      "[\"prd-1\", \"prd-2\"], \"3.0.15-1~deb12u1\": [\"stg-1\"]}}");
-	assert_has(s, "\"kind\": \"outlier\", \"role\": \"web\", \"values\": "
-		      "{\"staging\": null, \"prod\": \"60\"}, \"host\": \"prd-3\", "
-		      "\"host_value\": \"5\", \"group_size\": 3, \"severity\": \"warning\", "
-		      "\"rule\": null, \"hosts\": {\"5\": [\"prd-3\"], \"60\": [\"prd-1\", \"prd-2\"]}}");
-	assert_has(s, "\"severity\": \"warning\", \"rule\": null, \"waived\": true, "
-		      "\"waiver\": \"bl.waivers.yaml:2: known (until 2026-12-31)\"");
-	assert_has(s, "\"kind\": \"pin\", \"values\": {\"staging\": null, \"prod\": null}, "
-		      "\"host\": \"prd-1\", \"host_value\": \"3.0.13\", \"severity\": "
-		      "\"critical\", \"rule\": \"bl.yaml:7\", \"detail\": "
-		      "\"packages:openssl:amd64 >= 3.0.15\"");
+	assert_has(s,
+		   "{\"schema\": 1, \"compared\": [\"staging\", \"prod\"], "
+		   "\"commit\": null, \"commits\": [null, null], \"summary\": {\"hosts\": 6, "
+		   "\"drift\": 5, \"changed\": 2, \"missing\": 1, \"extra\": 0, "
+		   "\"outlier\": 1, \"pin\": 1, \"stale\": 0, \"critical\": 2, "
+		   "\"warning\": 1, \"info\": 1, \"waived\": 1}, \"drift\": [\n  {");
+	assert_has(s,
+		   "{\"collector\": \"packages\", \"key\": \"openssl:amd64\", "
+		   "\"kind\": \"changed\", \"role\": \"web\", \"values\": "
+		   "{\"staging\": \"3.0.15-1~deb12u1\", \"prod\": \"3.0.13-1~deb12u1\"}, "
+		   "\"newer\": \"staging\", \"severity\": \"critical\", "
+		   "\"rule\": \"bl.yaml:4\", \"hosts\": {\"3.0.13-1~deb12u1\": "
+		   "[\"prd-1\", \"prd-2\"], \"3.0.15-1~deb12u1\": [\"stg-1\"]}}");
+	assert_has(s,
+		   "\"kind\": \"outlier\", \"role\": \"web\", \"values\": "
+		   "{\"staging\": null, \"prod\": \"60\"}, \"host\": \"prd-3\", "
+		   "\"host_value\": \"5\", \"group_size\": 3, \"severity\": \"warning\", "
+		   "\"rule\": null, \"hosts\": {\"5\": [\"prd-3\"], \"60\": [\"prd-1\", \"prd-2\"]}}");
+	assert_has(s,
+		   "\"severity\": \"warning\", \"rule\": null, \"waived\": true, "
+		   "\"waiver\": \"bl.waivers.yaml:2: known (until 2026-12-31)\"");
+	assert_has(s,
+		   "\"kind\": \"pin\", \"values\": {\"staging\": null, \"prod\": null}, "
+		   "\"host\": \"prd-1\", \"host_value\": \"3.0.13\", \"severity\": "
+		   "\"critical\", \"rule\": \"bl.yaml:7\", \"detail\": "
+		   "\"packages:openssl:amd64 >= 3.0.15\"");
 	assert_has(s, "\n], \"notes\": [\"kernel not collected on img-1\"]}\n");
-	python_checks(f, "sample.json",
-		      "import json,sys; d=json.load(open(sys.argv[1])); "
-		      "s=d[\"summary\"]; assert s[\"drift\"] == len(d[\"drift\"]) == 5; "
-		      "assert (s[\"critical\"], s[\"warning\"], s[\"info\"], s[\"waived\"]) == (2, 1, 1, 1)");
+	python_checks(
+		f, "sample.json",
+		"import json,sys; d=json.load(open(sys.argv[1])); "
+		"s=d[\"summary\"]; assert s[\"drift\"] == len(d[\"drift\"]) == 5; "
+		"assert (s[\"critical\"], s[\"warning\"], s[\"info\"], s[\"waived\"]) == (2, 1, 1, 1)");
 }
 
 static void test_reports_json_clean(void **state)
@@ -589,7 +612,8 @@ static void test_reports_json_clean(void **state)
 	struct fixture *f = *state;
 
 	assert_has(render(f, "json", 0), "\"drift\": [], \"notes\": []}\n");
-	python_checks(f, "clean.json", "import json,sys; assert json.load(open(sys.argv[1]))[\"drift\"] == []");
+	python_checks(f, "clean.json",
+		      "import json,sys; assert json.load(open(sys.argv[1]))[\"drift\"] == []");
 }
 
 static void test_reports_json_is_valid_for_any_bytes(void **state)
@@ -615,8 +639,9 @@ static void test_reports_markdown_clean_is_one_line(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_string_equal(render(f, "markdown", 0),
-			    "**envdrift**: no drift between staging and prod (4 hosts)\n");
+	assert_string_equal(
+		render(f, "markdown", 0),
+		"**envdrift**: no drift between staging and prod (4 hosts)\n");
 }
 
 static void test_reports_markdown_has_heading_and_table_per_role(void **state)
@@ -628,15 +653,18 @@ static void test_reports_markdown_has_heading_and_table_per_role(void **state)
 	s = render(f, "markdown", 0);
 	assert_has(s, "### envdrift: drift between staging and prod\n\n5 items on 6 hosts: "
 		      "**2 critical**, 1 warning, 1 info, 1 waived\n");
-	assert_has(s, "\n#### role web\n\n| severity | item | staging | prod | hosts |\n"
-		      "| --- | --- | --- | --- | --- |\n| ~~warning~~ waived | files:/etc/app.conf missing");
-	assert_has(s, "| **critical** | packages:openssl:amd64 changed (newer: staging)"
-		      "<br>rule bl.yaml:4 | 3.0.15-1\\~deb12u1 | 3.0.13-1\\~deb12u1 | "
-		      "3.0.13-1\\~deb12u1: prd-1, prd-2<br>3.0.15-1\\~deb12u1: stg-1 |\n");
+	assert_has(s,
+		   "\n#### role web\n\n| severity | item | staging | prod | hosts |\n"
+		   "| --- | --- | --- | --- | --- |\n| ~~warning~~ waived | files:/etc/app.conf missing");
+	assert_has(s,
+		   "| **critical** | packages:openssl:amd64 changed (newer: staging)"
+		   "<br>rule bl.yaml:4 | 3.0.15-1\\~deb12u1 | 3.0.13-1\\~deb12u1 | "
+		   "3.0.13-1\\~deb12u1: prd-1, prd-2<br>3.0.15-1\\~deb12u1: stg-1 |\n");
 	assert_has(s, "| warning | sysctl:vm.swappiness outlier: prd-3 has 5 |  | 60 | "
 		      "5: prd-3<br>60: prd-1, prd-2 |\n");
 	assert_has(s, "\n#### hosts\n");
-	assert_has(s, "| info | kernel:release changed | 6.1.0-18 | 6.1.0-21 |  |\n");
+	assert_has(s,
+		   "| info | kernel:release changed | 6.1.0-18 | 6.1.0-21 |  |\n");
 	assert_has(s, "\nnotes:\n- kernel not collected on img-1\n");
 }
 
@@ -662,22 +690,27 @@ static void test_reports_junit_validates_and_fails_per_collector(void **state)
 
 	sample(&f->r);
 	s = render(f, "junit", 0);
-	assert_has(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"envdrift "
-		      "diff staging prod\" tests=\"5\" failures=\"3\" errors=\"0\">\n");
-	assert_has(s, "  <testsuite name=\"hosts\" tests=\"1\" failures=\"1\" errors=\"0\" "
-		      "skipped=\"0\">\n    <testcase classname=\"hosts\" name=\"packages\">\n"
-		      "      <failure message=\"packages:openssl:amd64 pin\" type=\"critical\">"
-		      "prd-1 has 3.0.13\ndetail: packages:openssl:amd64 &gt;= 3.0.15\n");
-	assert_has(s, "  <testsuite name=\"db\" tests=\"1\" failures=\"0\" errors=\"0\" "
-		      "skipped=\"0\">\n    <testcase classname=\"db\" name=\"kernel\">\n"
-		      "      <system-out>info kernel:release changed\nstaging: 6.1.0-18\n");
+	assert_has(s,
+		   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"envdrift "
+		   "diff staging prod\" tests=\"5\" failures=\"3\" errors=\"0\">\n");
+	assert_has(s,
+		   "  <testsuite name=\"hosts\" tests=\"1\" failures=\"1\" errors=\"0\" "
+		   "skipped=\"0\">\n    <testcase classname=\"hosts\" name=\"packages\">\n"
+		   "      <failure message=\"packages:openssl:amd64 pin\" type=\"critical\">"
+		   "prd-1 has 3.0.13\ndetail: packages:openssl:amd64 &gt;= 3.0.15\n");
+	assert_has(s,
+		   "  <testsuite name=\"db\" tests=\"1\" failures=\"0\" errors=\"0\" "
+		   "skipped=\"0\">\n    <testcase classname=\"db\" name=\"kernel\">\n"
+		   "      <system-out>info kernel:release changed\nstaging: 6.1.0-18\n");
 	assert_has(s, "  <testsuite name=\"web\" tests=\"3\" failures=\"2\"");
 	assert_has(s, "<testcase classname=\"web\" name=\"files\">\n      <system-out>waived "
 		      "files:/etc/app.conf missing\n");
-	assert_has(s, "<failure message=\"sysctl:vm.swappiness outlier\" type=\"warning\">"
-		      "prd-3 (prod) has 5, the other 2 of 3 have 60\nhosts:\n  5: prd-3\n"
-		      "  60: prd-1 prd-2\n</failure>");
-	assert_has(s, "<system-out>note: kernel not collected on img-1\n</system-out>");
+	assert_has(s,
+		   "<failure message=\"sysctl:vm.swappiness outlier\" type=\"warning\">"
+		   "prd-3 (prod) has 5, the other 2 of 3 have 60\nhosts:\n  5: prd-3\n"
+		   "  60: prd-1 prd-2\n</failure>");
+	assert_has(s,
+		   "<system-out>note: kernel not collected on img-1\n</system-out>");
 	xmllint_validates(f, "sample.xml");
 }
 
@@ -688,8 +721,9 @@ static void test_reports_junit_clean_is_one_passing_testcase(void **state)
 
 	s = render(f, "junit", 0);
 	assert_has(s, "tests=\"1\" failures=\"0\"");
-	assert_has(s, "<testcase classname=\"hosts\" name=\"drift\">\n      <system-out>"
-		      "no drift between staging and prod (4 hosts)</system-out>\n");
+	assert_has(s,
+		   "<testcase classname=\"hosts\" name=\"drift\">\n      <system-out>"
+		   "no drift between staging and prod (4 hosts)</system-out>\n");
 	assert_lacks(s, "<failure");
 	xmllint_validates(f, "clean.xml");
 }
@@ -704,7 +738,8 @@ static void test_reports_junit_is_well_formed_for_any_bytes(void **state)
 	assert_lacks(s, "<script>");
 	assert_lacks(s, "\xff");
 	assert_null(strchr(s, '\001'));
-	assert_has(s, "name=\"envdrift diff st&quot;g\\&lt;x&gt; pr\\xFF&amp;d&apos;\"");
+	assert_has(s,
+		   "name=\"envdrift diff st&quot;g\\&lt;x&gt; pr\\xFF&amp;d&apos;\"");
 	assert_has(s, "classname=\"we|b`x\"");
 	xmllint_validates(f, "hostile.xml");
 }
@@ -750,8 +785,9 @@ static void test_reports_html_clean_has_no_table(void **state)
 static const struct {
 	const char *format, *golden;
 } golden_files[] = {
-	{ "text", "one.txt" }, { "json", "one.json" }, { "markdown", "one.md" },
-	{ "junit", "one.xml" }, { "html", "one.html" }, { "patch", "one.patch" },
+	{ "text", "one.txt" },    { "json", "one.json" },
+	{ "markdown", "one.md" }, { "junit", "one.xml" },
+	{ "html", "one.html" },   { "patch", "one.patch" },
 };
 
 static void test_reports_golden_every_format(void **state)
@@ -773,9 +809,10 @@ static void test_reports_golden_every_format(void **state)
 		if (!strcmp(golden_files[i].format, "junit"))
 			xmllint_validates(f, "one.xml");
 		if (!strcmp(golden_files[i].format, "json"))
-			python_checks(f, "one.json",
-				      "import json,sys; d=json.load(open(sys.argv[1])); "
-				      "assert d[\"summary\"][\"drift\"] == len(d[\"drift\"]) == 7");
+			python_checks(
+				f, "one.json",
+				"import json,sys; d=json.load(open(sys.argv[1])); "
+				"assert d[\"summary\"][\"drift\"] == len(d[\"drift\"]) == 7");
 	}
 }
 
@@ -783,9 +820,11 @@ static void test_reports_write_many_refuses_none_and_unknown(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(report_write_many(stdout, "text", &f->r, 0, 0, &f->err), ED_ERROR);
+	assert_int_equal(report_write_many(stdout, "text", &f->r, 0, 0, &f->err),
+			 ED_ERROR);
 	assert_string_equal(f->err.msg, "no text report to write");
-	assert_int_equal(report_write_many(stdout, "yaml", &f->r, 2, 0, &f->err), ED_ERROR);
+	assert_int_equal(report_write_many(stdout, "yaml", &f->r, 2, 0, &f->err),
+			 ED_ERROR);
 	assert_has(f->err.msg, "unknown report format 'yaml'");
 }
 
@@ -804,8 +843,9 @@ static void test_reports_several_concatenate_text_markdown_patch(void **state)
 		for (k = 0; k < 3; k++) {
 			if (k)
 				ed_buf_addch(&want, '\n');
-			ed_buf_adds(&want, render_report(f, formats[i],
-							 k ? &f->more[k - 1] : &f->r, 0));
+			ed_buf_adds(&want,
+				    render_report(f, formats[i],
+						  k ? &f->more[k - 1] : &f->r, 0));
 		}
 		assert_string_equal(render_many(f, formats[i], 3, 0), want.ptr);
 	}
@@ -821,8 +861,10 @@ static void test_reports_several_json_wraps_them(void **state)
 	golden_more(f);
 	s = render_many(f, "json", 3, 0);
 	assert_golden(f, "many.json");
-	assert_true(!strncmp(s, "{\"schema\": 1, \"reports\": [\n{\"schema\": 1, ", 41));
-	assert_has(s, "]}\n,\n{\"schema\": 1, \"compared\": [\"dev\", \"staging\"]");
+	assert_true(!strncmp(s, "{\"schema\": 1, \"reports\": [\n{\"schema\": 1, ",
+			     41));
+	assert_has(s,
+		   "]}\n,\n{\"schema\": 1, \"compared\": [\"dev\", \"staging\"]");
 	assert_int_equal(count(s, "\"compared\": "), 3);
 	python_checks(f, "many.json",
 		      "import json,sys; d=json.load(open(sys.argv[1])); "
@@ -902,15 +944,20 @@ static void test_reports_several_html_is_one_page_with_a_section_each(void **sta
 	assert_int_equal(count(s, "<html"), 1);
 	assert_int_equal(count(s, "<body>"), 1);
 	assert_int_equal(count(s, "</html>\n"), 1);
-	assert_has(s, "<title>envdrift: staging vs prod, dev vs staging, qa vs prod</title>");
+	assert_has(s,
+		   "<title>envdrift: staging vs prod, dev vs staging, qa vs prod</title>");
 	assert_has(s, "<h1>envdrift: drift in 2 of 3 comparisons</h1>");
 	assert_int_equal(count(s, "<section id=\"report-"), 3);
 	assert_int_equal(count(s, "</section>"), 3);
-	assert_has(s, "<section id=\"report-1\">\n<h2>drift between staging and prod</h2>");
-	assert_has(s, "<section id=\"report-2\">\n<h2>drift between dev and staging</h2>");
-	assert_has(s, "<section id=\"report-3\">\n<h2>no drift between qa and prod</h2>");
+	assert_has(s,
+		   "<section id=\"report-1\">\n<h2>drift between staging and prod</h2>");
+	assert_has(s,
+		   "<section id=\"report-2\">\n<h2>drift between dev and staging</h2>");
+	assert_has(s,
+		   "<section id=\"report-3\">\n<h2>no drift between qa and prod</h2>");
 	/* a filter per drifting section, bound to its own matrix */
-	assert_has(s, "<div id=\"filters-2\" class=\"filters\" data-table=\"matrix-2\">");
+	assert_has(s,
+		   "<div id=\"filters-2\" class=\"filters\" data-table=\"matrix-2\">");
 	assert_has(s, "<table id=\"matrix-2\">");
 	assert_int_equal(count(s, "<table "), 2);
 	attr_values(&ids, s, " id=\"");
@@ -925,27 +972,61 @@ static void test_reports_several_html_is_one_page_with_a_section_each(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reports_known_formats_and_unknown_lists_them, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_text_clean_is_one_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_text_has_severity_waiver_detail_and_summary, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_text_shows_control_bytes_escaped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_json_items_have_severity_rule_and_waiver, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_json_clean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_json_is_valid_for_any_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_markdown_clean_is_one_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_markdown_has_heading_and_table_per_role, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_markdown_escapes_cells, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_junit_validates_and_fails_per_collector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_junit_clean_is_one_passing_testcase, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_junit_is_well_formed_for_any_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_html_is_self_contained_and_escaped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_html_clean_has_no_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_golden_every_format, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_write_many_refuses_none_and_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_several_concatenate_text_markdown_patch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_several_json_wraps_them, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_several_junit_is_one_document_with_totals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports_several_html_is_one_page_with_a_section_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_known_formats_and_unknown_lists_them,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_text_clean_is_one_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_text_has_severity_waiver_detail_and_summary,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_text_shows_control_bytes_escaped, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_json_items_have_severity_rule_and_waiver,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_json_clean, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reports_json_is_valid_for_any_bytes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_markdown_clean_is_one_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_markdown_has_heading_and_table_per_role,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_markdown_escapes_cells,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_junit_validates_and_fails_per_collector,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_junit_clean_is_one_passing_testcase, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_junit_is_well_formed_for_any_bytes, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_html_is_self_contained_and_escaped, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_reports_html_clean_has_no_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_golden_every_format,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_write_many_refuses_none_and_unknown, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_several_concatenate_text_markdown_patch,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_several_json_wraps_them,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_several_junit_is_one_document_with_totals,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reports_several_html_is_one_page_with_a_section_each,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

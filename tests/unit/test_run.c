@@ -63,7 +63,8 @@ static void test_run_captures_stdout_and_first_stderr_line(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(run(f, "echo out; printf 'bad\\tthing\\nmore\\n' >&2; exit 3",
-			     1024, 5000), 0);
+			     1024, 5000),
+			 0);
 	assert_string_equal(f->out.ptr, "out\n");
 	assert_string_equal(f->errline.ptr, "bad thing");
 	assert_true(WIFEXITED(f->status));
@@ -94,7 +95,8 @@ static void test_run_caps_the_output(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(run(f, "while :; do echo yyyyyyyyyyyyyyyyyyyyyyyy; done",
-			     100000, 10000), ED_EIO);
+			     100000, 10000),
+			 ED_EIO);
 	assert_non_null(strstr(f->err.msg, "output larger than 100000 bytes"));
 	assert_true(WIFSIGNALED(f->status));
 }
@@ -106,19 +108,27 @@ static void test_run_missing_program_is_an_error(void **state)
 	char *argv[] = { prog, NULL };
 
 	assert_int_equal(collect_run(&f->out, &f->errline, &f->status, argv,
-				     NULL, 1024, 1000, &f->err), ED_EIO);
-	assert_true(!strncmp(f->err.msg, "/nonexistent/envdrift-no-such-tool: cannot run",
-			     strlen("/nonexistent/envdrift-no-such-tool: cannot run")));
+				     NULL, 1024, 1000, &f->err),
+			 ED_EIO);
+	assert_true(!strncmp(
+		f->err.msg, "/nonexistent/envdrift-no-such-tool: cannot run",
+		strlen("/nonexistent/envdrift-no-such-tool: cannot run")));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_run_captures_stdout_and_first_stderr_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_stdin_is_dev_null, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_kills_a_hung_child_at_the_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_caps_the_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_missing_program_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_run_captures_stdout_and_first_stderr_line, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_run_stdin_is_dev_null,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_kills_a_hung_child_at_the_deadline,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_caps_the_output, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_run_missing_program_is_an_error,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@ struct span {
 
 /* Strip the marks from a case into plain, recording the marked spans. */
 static size_t unmark(struct ed_buf *plain, struct span *spans, size_t max,
-                     const char *c)
+		     const char *c)
 {
 	size_t n = 0;
 
@@ -59,14 +59,15 @@ static int check_case(const struct ed_secret_finder *f, const char *c)
 	if (hits.nr != n)
 		bad = 1;
 	for (i = 0; !bad && i < n; i++)
-		if (hits.v[i].start != want[i].start || hits.v[i].end != want[i].end)
+		if (hits.v[i].start != want[i].start ||
+		    hits.v[i].end != want[i].end)
 			bad = 1;
 	if (bad) {
 		fprintf(stderr, "case: %s\n  want %zu span(s), got:", c, n);
 		for (i = 0; i < hits.nr; i++)
 			fprintf(stderr, " [%.*s](%s)",
-			        (int)(hits.v[i].end - hits.v[i].start),
-			        plain.ptr + hits.v[i].start, hits.v[i].rule);
+				(int)(hits.v[i].end - hits.v[i].start),
+				plain.ptr + hits.v[i].start, hits.v[i].rule);
 		fprintf(stderr, "\n");
 	}
 	ed_secret_hits_release(&hits);
@@ -85,7 +86,8 @@ static void test_secrets_every_case_of_the_fixture(void **state)
 
 	(void)state;
 	assert_int_equal(ed_buf_read_file(&file, FIXTURE_DIR "/detect/cases.txt",
-	                                  1 << 20, &err), 0);
+					  1 << 20, &err),
+			 0);
 	assert_int_equal(ed_secret_finder_init(&f, &none, &err), 0);
 	for (line = strtok_r(file.ptr, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -121,17 +123,31 @@ static void test_secrets_every_case_of_the_fixture(void **state)
 static void test_secrets_key_names(void **state)
 {
 	static const char *const secret[] = {
-		"password", "DB_PASSWORD", "client-secret", "dbPassword",
-		"db.password", "wpa_psk", "api_key", "apiKey", "X-Auth-Token",
-		"aws_secret_access_key", "secret_key_base", "PrivateKey",
-		"PresharedKey", "smtp_pass", "bindpw", "ldap_default_authtok",
+		"password",         "DB_PASSWORD",
+		"client-secret",    "dbPassword",
+		"db.password",      "wpa_psk",
+		"api_key",          "apiKey",
+		"X-Auth-Token",     "aws_secret_access_key",
+		"secret_key_base",  "PrivateKey",
+		"PresharedKey",     "smtp_pass",
+		"bindpw",           "ldap_default_authtok",
 		"keyStorePassword", "rocommunity",
 	};
 	static const char *const not_secret[] = {
-		"PasswordAuthentication", "password_file", "token_lifetime",
-		"smtp_sasl_password_maps", "password_encryption", "PASS_MAX_DAYS",
-		"passwd_path", "user", "host", "keyboard", "bypass",
-		"max_tokens", "tokenizer", "transparentAuth",
+		"PasswordAuthentication",
+		"password_file",
+		"token_lifetime",
+		"smtp_sasl_password_maps",
+		"password_encryption",
+		"PASS_MAX_DAYS",
+		"passwd_path",
+		"user",
+		"host",
+		"keyboard",
+		"bypass",
+		"max_tokens",
+		"tokenizer",
+		"transparentAuth",
 	};
 	size_t i;
 
@@ -140,7 +156,8 @@ static void test_secrets_key_names(void **state)
 		if (!ed_secret_key_names_secret(secret[i], strlen(secret[i])))
 			fail_msg("%s should name a secret", secret[i]);
 	for (i = 0; i < sizeof(not_secret) / sizeof(*not_secret); i++)
-		if (ed_secret_key_names_secret(not_secret[i], strlen(not_secret[i])))
+		if (ed_secret_key_names_secret(not_secret[i],
+					       strlen(not_secret[i])))
 			fail_msg("%s should not name a secret", not_secret[i]);
 }
 
@@ -153,10 +170,10 @@ static void test_secrets_random_values(void **state)
 		"Zk8pQ2vR7nX4mT9bW3cY6hJ1",
 	};
 	static const char *const plain[] = {
-		"3f2a1b4c-5d6e-7f80-91a2-b3c4d5e6f708",  /* a UUID */
+		"3f2a1b4c-5d6e-7f80-91a2-b3c4d5e6f708", /* a UUID */
 		"Debian-GNU-Linux-twelve-bookworm",     /* words */
 		"usr/lib/x86_64-linux-gnu/something",   /* a path */
-		"aaaaaaaaaaaaaaaaaaaaaaaaaa",            /* no entropy */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaa",           /* no entropy */
 		"short1A",                              /* too short */
 		"PBEWithHmacSHA256AndAES_256",          /* caught by its key */
 	};
@@ -175,7 +192,7 @@ static void test_secrets_random_values(void **state)
 static void test_secrets_armour_to_the_end_when_unterminated(void **state)
 {
 	static const char buf[] = "a = 1\n-----BEGIN OpenVPN Static key V1-----\n"
-	                          "0123abcd\n4567ef01\n";
+				  "0123abcd\n4567ef01\n";
 	struct ed_secret_hits hits = { 0 };
 
 	(void)state;
@@ -190,7 +207,7 @@ static void test_secrets_armour_to_the_end_when_unterminated(void **state)
 static void test_secrets_user_regex_adds_to_the_built_ins(void **state)
 {
 	static const char buf[] = "pin 4711 here\ncode = 0815\npassword = x1y2\n"
-	                          "pin 42 too\n";
+				  "pin 42 too\n";
 	struct ed_strvec res = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_secret_hits hits = { 0 };
@@ -231,7 +248,7 @@ static void test_secrets_bad_user_regex_is_refused(void **state)
 static void test_secrets_several_on_one_line_stay_apart(void **state)
 {
 	static const char buf[] =
-	        "{\"user\": \"a\", \"password\": \"p1\", \"token\": \"t2\"}";
+		"{\"user\": \"a\", \"password\": \"p1\", \"token\": \"t2\"}";
 	struct ed_secret_hits hits = { 0 };
 
 	(void)state;
@@ -246,8 +263,8 @@ static void test_secrets_several_on_one_line_stay_apart(void **state)
 static void test_secrets_own_tokens_are_never_hits(void **state)
 {
 	static const char buf[] =
-	        "password = hmac:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
-	        "/etc/app.conf file 0644 root:root 0:0 12 sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+		"password = hmac:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		"/etc/app.conf file 0644 root:root 0:0 12 sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
 	struct ed_secret_hits hits = { 0 };
 
 	(void)state;

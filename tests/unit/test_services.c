@@ -124,15 +124,15 @@ static void file_lines(struct fixture *f, const char *path)
 }
 
 static void parse_fixture(struct fixture *f, const char *path,
-                          const char *proto, int want_rc)
+			  const char *proto, int want_rc)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	struct ed_err err = ED_ERR_INIT;
 
 	assert_int_equal(ed_buf_read_file(&b, path, 1 << 20, &err), 0);
 	assert_int_equal(services_parse_proc_net(&f->lines, b.ptr, b.len, proto,
-	                                         &f->err),
-	                 want_rc);
+						 &f->err),
+			 want_rc);
 	ed_buf_release(&b);
 }
 
@@ -166,11 +166,10 @@ static void test_services_live_adds_listening_sockets(void **state)
 	assert_int_equal(run(f, SDIR "/root", true), 0);
 	file_lines(f, "services");
 	assert_int_equal(f->lines.nr,
-	                 ED_ARRAY_SIZE(unit_lines) + ED_ARRAY_SIZE(listen));
+			 ED_ARRAY_SIZE(unit_lines) + ED_ARRAY_SIZE(listen));
 	for (i = 0; i < ED_ARRAY_SIZE(listen); i++)
-		assert_string_equal(
-		        f->lines.v[ED_ARRAY_SIZE(unit_lines) - 1 + i],
-		        listen[i]);
+		assert_string_equal(f->lines.v[ED_ARRAY_SIZE(unit_lines) - 1 + i],
+				    listen[i]);
 	assert_string_equal(f->lines.v[f->lines.nr - 1], unit_lines[15]);
 }
 
@@ -199,12 +198,12 @@ static void test_services_header_only_table_is_empty(void **state)
 {
 	struct fixture *f = *state;
 	static const char text[] =
-	        "  sl  local_address rem_address   st tx_queue rx_queue tr "
-	        "tm->when retrnsmt   uid  timeout inode\n";
+		"  sl  local_address rem_address   st tx_queue rx_queue tr "
+		"tm->when retrnsmt   uid  timeout inode\n";
 
 	assert_int_equal(services_parse_proc_net(&f->lines, text, strlen(text),
-	                                         "tcp", &f->err),
-	                 0);
+						 "tcp", &f->err),
+			 0);
 	assert_int_equal(f->lines.nr, 0);
 }
 
@@ -212,23 +211,22 @@ static void test_services_malformed_proc_net_names_proto_and_line(void **state)
 {
 	struct fixture *f = *state;
 	static const char shortrow[] =
-	        "  sl  local_address\n   0: 00000000:0016\n";
+		"  sl  local_address\n   0: 00000000:0016\n";
 	static const char badstate[] =
-	        "   0: 00000000:0016 00000000:0000 0Z 00000000:00000000\n";
+		"   0: 00000000:0016 00000000:0000 0Z 00000000:00000000\n";
 
 	parse_fixture(f, SDIR "/bad/tcp", "tcp", ED_EPARSE);
 	assert_int_equal(f->err.code, ED_EPARSE);
 	assert_string_equal(f->err.msg, "tcp:3: malformed local address");
 	assert_int_equal(services_parse_proc_net(&f->lines, shortrow,
-	                                         strlen(shortrow), "tcp6",
-	                                         &f->err),
-	                 ED_EPARSE);
+						 strlen(shortrow), "tcp6",
+						 &f->err),
+			 ED_EPARSE);
 	assert_string_equal(f->err.msg,
-	                    "tcp6:2: expected \"sl: local remote st\"");
+			    "tcp6:2: expected \"sl: local remote st\"");
 	assert_int_equal(services_parse_proc_net(&f->lines, badstate,
-	                                         strlen(badstate), "udp",
-	                                         &f->err),
-	                 ED_EPARSE);
+						 strlen(badstate), "udp", &f->err),
+			 ED_EPARSE);
 	assert_string_equal(f->err.msg, "udp:1: malformed state");
 }
 
@@ -240,32 +238,27 @@ static void test_services_no_systemd_is_not_collected(void **state)
 	assert_int_equal(f->snap.nr, 0);
 	assert_int_equal(f->meta.nr, 1);
 	assert_string_equal(f->meta.v[0], "collector services not-collected: "
-	                                  "no systemd units found");
+					  "no systemd units found");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_services_units_from_symlinks,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services_live_adds_listening_sockets,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services_tcp_keeps_listen_state_only,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services_udp_skips_connected_sockets,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services_header_only_table_is_empty,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_services_units_from_symlinks, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_services_live_adds_listening_sockets, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_services_tcp_keeps_listen_state_only, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_services_udp_skips_connected_sockets, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_services_header_only_table_is_empty, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_services_malformed_proc_net_names_proto_and_line,
-		        setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_services_no_systemd_is_not_collected, setup,
-		        teardown),
+			test_services_malformed_proc_net_names_proto_and_line,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services_no_systemd_is_not_collected,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

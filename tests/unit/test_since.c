@@ -30,8 +30,8 @@
 
 struct fixture {
 	char tmp[64];
-	unsigned seq;           /* numbers the repositories of one run */
-	struct ed_buf repo;     /* this test's repository */
+	unsigned seq;       /* numbers the repositories of one run */
+	struct ed_buf repo; /* this test's repository */
 	struct ed_err err;
 	struct store *st;
 	struct baseline *rules;
@@ -44,7 +44,7 @@ struct fixture {
 	int have_report;
 	char commits[MAX_COMMITS][41]; /* commits[1] is the first */
 	size_t nr_commits;
-	const char *prd_meta;   /* meta of env prd's hosts; NULL: role default */
+	const char *prd_meta; /* meta of env prd's hosts; NULL: role default */
 	const char *metas[MAX_HOSTS][2]; /* host, its meta: before prd_meta */
 	size_t nr_metas;
 };
@@ -223,9 +223,11 @@ static void compare_tip(struct fixture *f, const char *env_a, const char *env_b)
 		if (strcmp(all[i].env, env_a) && strcmp(all[i].env, env_b))
 			continue;
 		assert_int_equal(store_view_read_host(v, all[i].env, all[i].host,
-						      &snap, &f->err), 0);
+						      &snap, &f->err),
+				 0);
 		assert_int_equal(differ_host_load(h, all[i].env, all[i].host,
-						  &snap, &f->err), 0);
+						  &snap, &f->err),
+				 0);
 		snapshot_release(&snap);
 		f->nr_hosts++;
 		if (!strcmp(all[i].env, env_a))
@@ -240,7 +242,8 @@ static void compare_tip(struct fixture *f, const char *env_a, const char *env_b)
 	store_hosts_free(all, n);
 	store_view_free(v);
 	assert_int_equal(differ_compare(&f->r, f->rules, f->a, f->na, f->b,
-					 f->nb, &f->err), 0);
+					f->nb, &f->err),
+			 0);
 	if (f->rules) {
 		differ_rules_pins(f->rules, &f->r, f->a, f->na);
 		differ_rules_pins(f->rules, &f->r, f->b, f->nb);
@@ -254,9 +257,8 @@ static void since(struct fixture *f, size_t max_scans)
 		fail_msg("differ_since: %s", f->err.msg);
 }
 
-static const struct drift_item *find(const struct fixture *f,
-				     const char *key, enum drift_kind kind,
-				     const char *host)
+static const struct drift_item *find(const struct fixture *f, const char *key,
+				     enum drift_kind kind, const char *host)
 {
 	size_t i;
 
@@ -411,7 +413,8 @@ static void test_since_differ_run_is_the_whole_pipeline(void **state)
 	ed_buf_addf(&path, "%s/run%u.yaml", f->tmp, f->seq);
 	fp = fopen(path.ptr, "w");
 	assert_non_null(fp);
-	fputs("severity:\n  sysctl: critical\npins:\n  - \"sysctl:vm.x = 1\"\n", fp);
+	fputs("severity:\n  sysctl: critical\npins:\n  - \"sysctl:vm.x = 1\"\n",
+	      fp);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
@@ -427,14 +430,16 @@ static void test_since_differ_run_is_the_whole_pipeline(void **state)
 	memset(&ro, 0, sizeof(ro));
 	ro.flags = DIFFER_RUN_PINS;
 	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", "prd", &ro,
-				    &f->err), 0);
+				    &f->err),
+			 0);
 	assert_int_equal(run.nr, f->r.nr);
 	for (i = 0; i < run.nr; i++) {
 		assert_int_equal(run.items[i].kind, f->r.items[i].kind);
 		assert_string_equal(run.items[i].key, f->r.items[i].key);
 		assert_int_equal(run.items[i].severity, f->r.items[i].severity);
 		assert_string_equal(run.items[i].since_commit, f->commits[2]);
-		assert_int_equal(run.items[i].since_scans, f->r.items[i].since_scans);
+		assert_int_equal(run.items[i].since_scans,
+				 f->r.items[i].since_scans);
 	}
 	assert_int_equal(find(f, "vm.x", DRIFT_CHANGED, NULL)->severity,
 			 SEV_CRITICAL);
@@ -442,7 +447,8 @@ static void test_since_differ_run_is_the_whole_pipeline(void **state)
 
 	ed_buf_addf(&rev, "prd@%s", f->commits[2]);
 	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", rev.ptr, NULL,
-				    &f->err), 0);
+				    &f->err),
+			 0);
 	assert_string_equal(run.operands[1], rev.ptr);
 	assert_string_equal(run.commits[1], f->commits[2]);
 	assert_int_equal(run.nr, 1); /* no pins without DIFFER_RUN_PINS */
@@ -451,8 +457,11 @@ static void test_since_differ_run_is_the_whole_pipeline(void **state)
 	ed_buf_release(&rev);
 
 	assert_int_equal(differ_run(&run, f->st, f->rules, "stg", "nowhere",
-				    NULL, &f->err), ED_ENOTFOUND);
-	assert_string_equal(f->err.msg, "'nowhere' matches no environment or host in the state repository");
+				    NULL, &f->err),
+			 ED_ENOTFOUND);
+	assert_string_equal(
+		f->err.msg,
+		"'nowhere' matches no environment or host in the state repository");
 }
 
 /*
@@ -475,7 +484,8 @@ static void test_since_gate_folds_the_pins_into_the_parity_report(void **state)
 	fp = fopen(path.ptr, "w");
 	assert_non_null(fp);
 	fputs("parity:\n  - environments: [stg, prd]\n    severity: info\n"
-	      "pins:\n  - \"sysctl:vm.x = 1\"\n", fp);
+	      "pins:\n  - \"sysctl:vm.x = 1\"\n",
+	      fp);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
@@ -552,8 +562,8 @@ static void test_since_a_side_that_did_not_exist_ends_the_run(void **state)
 				 { "prd", "b", "vm.x = 2\n", NULL } };
 
 	scan(f, a, 1);
-	scan(f, b, 1);  /* commit 2: prd appears */
-	scan(f, z, 1);  /* neither host collected: held, not a scan of them */
+	scan(f, b, 1); /* commit 2: prd appears */
+	scan(f, z, 1); /* neither host collected: held, not a scan of them */
 	scan(f, ab, 2);
 	compare_tip(f, "stg", "prd");
 	since(f, 0);
@@ -563,12 +573,18 @@ static void test_since_a_side_that_did_not_exist_ends_the_run(void **state)
 static void test_since_items_of_several_collectors_each_get_their_own(void **state)
 {
 	struct fixture *f = *state;
-	const struct hv s1[] = { { "stg", "a", "vm.x = 1\nvm.y = 1\n", "p amd64 1\n" },
-				 { "prd", "b", "vm.x = 1\nvm.y = 2\n", "p amd64 1\n" } };
-	const struct hv s2[] = { { "stg", "a", "vm.x = 1\nvm.y = 1\n", "p amd64 1\n" },
-				 { "prd", "b", "vm.x = 3\nvm.y = 2\n", "p amd64 1\n" } };
-	const struct hv s3[] = { { "stg", "a", "vm.x = 1\nvm.y = 1\n", "p amd64 2\n" },
-				 { "prd", "b", "vm.x = 3\nvm.y = 2\n", "p amd64 1\n" } };
+	const struct hv s1[] = {
+		{ "stg", "a", "vm.x = 1\nvm.y = 1\n", "p amd64 1\n" },
+		{ "prd", "b", "vm.x = 1\nvm.y = 2\n", "p amd64 1\n" }
+	};
+	const struct hv s2[] = {
+		{ "stg", "a", "vm.x = 1\nvm.y = 1\n", "p amd64 1\n" },
+		{ "prd", "b", "vm.x = 3\nvm.y = 2\n", "p amd64 1\n" }
+	};
+	const struct hv s3[] = {
+		{ "stg", "a", "vm.x = 1\nvm.y = 1\n", "p amd64 2\n" },
+		{ "prd", "b", "vm.x = 3\nvm.y = 2\n", "p amd64 1\n" }
+	};
 
 	scan(f, s1, 2);
 	scan(f, s2, 2);
@@ -637,13 +653,15 @@ static void test_since_malformed_old_snapshot_is_an_error(void **state)
 	scan(f, bad, 2);
 	scan(f, good, 2);
 	compare_tip(f, "stg", "prd");
-	assert_int_equal(differ_since(&f->r, f->st, f->rules, f->a, f->na,
-				      f->b, f->nb, 0, &f->err), ED_EPARSE);
+	assert_int_equal(differ_since(&f->r, f->st, f->rules, f->a, f->na, f->b,
+				      f->nb, 0, &f->err),
+			 ED_EPARSE);
 	ed_buf_addf(&want, "%s: hosts/prd/b/sysctl:1: malformed line",
 		    f->commits[1]);
 	assert_string_equal(f->err.msg, want.ptr);
 	ed_buf_release(&want);
-	assert_string_equal(find(f, "vm.x", DRIFT_CHANGED, NULL)->since_commit, "");
+	assert_string_equal(find(f, "vm.x", DRIFT_CHANGED, NULL)->since_commit,
+			    "");
 }
 
 /* What differ_since set on one item, to hold two walks side by side. */
@@ -794,8 +812,8 @@ static unsigned next_rand(unsigned *seed)
 }
 
 static const char *const random_hosts[][2] = {
-	{ "stg", "s1" }, { "stg", "s2" }, { "stg", "s3" },
-	{ "prd", "p1" }, { "prd", "p2" }, { "prd", "p3" }, { "prd", "p4" },
+	{ "stg", "s1" }, { "stg", "s2" }, { "stg", "s3" }, { "prd", "p1" },
+	{ "prd", "p2" }, { "prd", "p3" }, { "prd", "p4" },
 };
 #define RANDOM_HOSTS (sizeof(random_hosts) / sizeof(random_hosts[0]))
 
@@ -809,7 +827,10 @@ static void random_commit(struct fixture *f, unsigned *seed, unsigned active,
 			  int *present)
 {
 	static const char *const metas[] = {
-		"role web\n", "role web\n", "role web\n", "role db\n",
+		"role web\n",
+		"role web\n",
+		"role web\n",
+		"role db\n",
 		"role db\nrole web\n",
 		"collector sysctl not-collected: test\nrole web\n",
 	};
@@ -886,7 +907,8 @@ static void random_rules(struct fixture *f)
 	fp = fopen(path.ptr, "w");
 	assert_non_null(fp);
 	fputs("pins:\n  - \"sysctl:vm.y = 1\"\n"
-	      "expect:\n  - key: \"sysctl:vm.z\"\n    differs: with-memory\n", fp);
+	      "expect:\n  - key: \"sysctl:vm.z\"\n    differs: with-memory\n",
+	      fp);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(baseline_load(&f->rules, path.ptr, &f->err), 0);
 	ed_buf_release(&path);
@@ -945,12 +967,14 @@ static void test_since_tallies_agree_with_full_comparisons(void **state)
 				    inc[i].scans != full[i].scans ||
 				    strcmp(inc[i].date, full[i].date))
 					fail_msg("seed %u limit %zu: %s %s:%s (%s) since %s/%zu, full walk %s/%zu",
-						 seed, limit, drift_kind_name(it->kind),
+						 seed, limit,
+						 drift_kind_name(it->kind),
 						 it->collector, it->key,
 						 it->host ? it->host : "-",
 						 inc[i].commit, inc[i].scans,
 						 full[i].commit, full[i].scans);
-				walked += strcmp(inc[i].commit, f->commits[f->nr_commits]) != 0;
+				walked += strcmp(inc[i].commit,
+						 f->commits[f->nr_commits]) != 0;
 			}
 		}
 		items += (unsigned)f->r.nr;
@@ -965,23 +989,53 @@ static void test_since_tallies_agree_with_full_comparisons(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_since_dates_a_drift_from_the_scan_that_made_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_a_drift_whose_value_moved_keeps_its_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_dates_an_outlier_from_when_its_host_left, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_dates_a_pin_from_its_first_violation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_differ_run_is_the_whole_pipeline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_gate_folds_the_pins_into_the_parity_report, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_a_drift_from_the_first_commit_dates_from_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_max_scans_stops_the_walk_at_least_that_old, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_a_side_that_did_not_exist_ends_the_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_items_of_several_collectors_each_get_their_own, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_dates_a_role_one_side_lacks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_reads_only_the_items_collector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_malformed_old_snapshot_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_an_outlier_survives_another_hosts_move, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_an_outlier_ends_where_the_consensus_ties, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_host_against_host_ignores_roles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_since_tallies_agree_with_full_comparisons, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_dates_a_drift_from_the_scan_that_made_it,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_a_drift_whose_value_moved_keeps_its_start,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_dates_an_outlier_from_when_its_host_left,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_dates_a_pin_from_its_first_violation, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_since_differ_run_is_the_whole_pipeline,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_gate_folds_the_pins_into_the_parity_report,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_a_drift_from_the_first_commit_dates_from_it,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_max_scans_stops_the_walk_at_least_that_old,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_a_side_that_did_not_exist_ends_the_run,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_items_of_several_collectors_each_get_their_own,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_dates_a_role_one_side_lacks,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_reads_only_the_items_collector,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_malformed_old_snapshot_is_an_error, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_an_outlier_survives_another_hosts_move,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_an_outlier_ends_where_the_consensus_ties,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_since_host_against_host_ignores_roles,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_since_tallies_agree_with_full_comparisons, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

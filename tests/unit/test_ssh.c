@@ -185,16 +185,17 @@ static pid_t start_sshd(const char *dir, const char *name, unsigned port,
 	int i, status;
 	char *text;
 
-	ed_buf_addf(&cfg, "ListenAddress 127.0.0.1:%u\n%s"
-			  "PidFile %s/%s.pid\n"
-			  "AuthorizedKeysFile %s/authorized_keys\n"
-			  "StrictModes no\nUsePAM no\n"
-			  "PermitRootLogin prohibit-password\n"
-			  "PasswordAuthentication no\n"
-			  "KbdInteractiveAuthentication no\n"
-			  /* bash skips ~/.bashrc: see doc/DESIGN-NOTES.md §2.4 */
-			  "SetEnv SHLVL=1\n"
-			  "MaxStartups 100:30:200\nLogLevel ERROR\n",
+	ed_buf_addf(&cfg,
+		    "ListenAddress 127.0.0.1:%u\n%s"
+		    "PidFile %s/%s.pid\n"
+		    "AuthorizedKeysFile %s/authorized_keys\n"
+		    "StrictModes no\nUsePAM no\n"
+		    "PermitRootLogin prohibit-password\n"
+		    "PasswordAuthentication no\n"
+		    "KbdInteractiveAuthentication no\n"
+		    /* bash skips ~/.bashrc: see doc/DESIGN-NOTES.md §2.4 */
+		    "SetEnv SHLVL=1\n"
+		    "MaxStartups 100:30:200\nLogLevel ERROR\n",
 		    port, hostkeys, dir, name, dir);
 	ed_buf_addf(&path, "%s/%s_config", dir, name);
 	ed_buf_addf(&log, "%s/%s.log", dir, name);
@@ -241,7 +242,9 @@ static int group_setup(void **state)
 	ed_buf_init(&f->key_rsa);
 	ed_buf_init(&f->key_bad);
 	if (access(SSHD, X_OK) != 0) {
-		fprintf(stderr, "test_ssh: %s is missing: install openssh-server (make deps)\n", SSHD);
+		fprintf(stderr,
+			"test_ssh: %s is missing: install openssh-server (make deps)\n",
+			SSHD);
 		return -1;
 	}
 	strcpy(f->dir, "/tmp/envdrift-ssh-XXXXXX");
@@ -320,14 +323,13 @@ struct one {
 struct got {
 	struct one *v;
 	size_t n, ended;
-	const char *jump; /* ProxyJump for every target */
+	const char *jump;  /* ProxyJump for every target */
 	const char *input; /* standard input for every target (NULL: none) */
 	size_t input_len;
 	const char *const *addresses; /* cycled through; NULL: 127.0.0.1 */
 };
 
-static void on_done(const struct ssh_target *t, struct ssh_result *r,
-		    void *arg)
+static void on_done(const struct ssh_target *t, struct ssh_result *r, void *arg)
 {
 	struct got *g = arg;
 	struct one *o = &g->v[(uintptr_t)t->data];
@@ -361,8 +363,7 @@ static void got_release(struct got *g)
 	g->n = g->ended = 0;
 }
 
-static void base_opts(const struct fx *f, struct ssh_opts *o,
-		      const char **keys)
+static void base_opts(const struct fx *f, struct ssh_opts *o, const char **keys)
 {
 	memset(o, 0, sizeof(*o));
 	keys[0] = f->key.ptr;
@@ -438,7 +439,8 @@ static void test_ssh_runs_a_command_on_several_hosts(void **state)
 
 	base_opts(f, &o, keys);
 	assert_int_equal(run_n(&g, 3, f->port, "echo hi; echo err >&2; exit 3",
-			       &o, NULL, &err), 0);
+			       &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	for (i = 0; i < 3; i++) {
 		assert_string_equal(g.v[i].out, "hi\n");
@@ -460,7 +462,8 @@ static void test_ssh_twenty_hosts_four_at_a_time(void **state)
 
 	base_opts(f, &o, keys);
 	o.jobs = 4;
-	assert_int_equal(run_n(&g, 20, f->port, "echo $((6*7))", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 20, f->port, "echo $((6*7))", &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	for (i = 0; i < 20; i++)
 		assert_string_equal(g.v[i].out, "42\n");
@@ -478,7 +481,8 @@ static void test_ssh_closed_port_is_unreachable(void **state)
 	base_opts(f, &o, keys);
 	assert_int_equal(run_n(&g, 1, free_port(), "true", &o, NULL, &err), 0);
 	expect_all(&g, SSH_UNREACHABLE);
-	assert_non_null(strstr(g.v[0].msg, "h0: cannot connect to 127.0.0.1 port "));
+	assert_non_null(
+		strstr(g.v[0].msg, "h0: cannot connect to 127.0.0.1 port "));
 	assert_non_null(strstr(g.v[0].msg, "refused"));
 	got_release(&g);
 }
@@ -563,8 +567,8 @@ static void test_ssh_names_resolved_before_the_loop(void **state)
 		"localhost", "127.0.0.1", NULL, "no-such-host.invalid",
 		"localhost", "::1",
 	};
-	static const char *const addrs[] = { "localhost", "no-such-host.invalid",
-					     NULL };
+	static const char *const addrs[] = { "localhost",
+					     "no-such-host.invalid", NULL };
 	struct ssh_names *names = ssh_names_resolve(hosts, 6);
 	const struct addrinfo *ai = NULL;
 	struct fx *f = *state;
@@ -594,7 +598,9 @@ static void test_ssh_names_resolved_before_the_loop(void **state)
 			assert_non_null(strstr(g.v[i].msg, "localhost"));
 		} else {
 			assert_int_equal(g.v[i].state, SSH_UNREACHABLE);
-			assert_non_null(strstr(g.v[i].msg, "cannot resolve 'no-such-host.invalid'"));
+			assert_non_null(
+				strstr(g.v[i].msg,
+				       "cannot resolve 'no-such-host.invalid'"));
 		}
 	}
 	got_release(&g);
@@ -617,7 +623,9 @@ static void test_ssh_unknown_host_key_is_refused(void **state)
 	assert_int_equal(run_n(&g, 1, f->port, "true", &o, NULL, &err), 0);
 	expect_all(&g, SSH_HOSTKEY_UNKNOWN);
 	/* ed25519 first, and the fingerprint ssh-keygen -l prints */
-	ed_buf_addf(&fp, "cd %s && ssh-keygen -lf host_ed25519.pub | cut -d' ' -f2 > fp", f->dir);
+	ed_buf_addf(&fp,
+		    "cd %s && ssh-keygen -lf host_ed25519.pub | cut -d' ' -f2 > fp",
+		    f->dir);
 	assert_int_equal(system(fp.ptr), 0);
 	ed_buf_reset(&fp);
 	ed_buf_addf(&fp, "%s/fp", f->dir);
@@ -838,14 +846,17 @@ static void test_ssh_max_bytes_stops_a_flood(void **state)
 	base_opts(f, &o, keys);
 	o.max_bytes = 1000000;
 	assert_int_equal(run_n(&g, 1, f->port, "head -c 3000000 /dev/zero", &o,
-			       NULL, &err), 0);
+			       NULL, &err),
+			 0);
 	expect_all(&g, SSH_TOO_MUCH);
-	assert_non_null(strstr(g.v[0].msg, "more than 1000000 bytes of output (--max-bytes)"));
+	assert_non_null(strstr(g.v[0].msg,
+			       "more than 1000000 bytes of output (--max-bytes)"));
 	got_release(&g);
 	/* under the cap: every byte, across several window adjustments */
 	o.max_bytes = 4u << 20;
 	assert_int_equal(run_n(&g, 2, f->port, "head -c 3000000 /dev/zero", &o,
-			       NULL, &err), 0);
+			       NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	got_release(&g);
 }
@@ -859,18 +870,22 @@ static void test_ssh_signals_stdin_and_keepalive(void **state)
 	struct ed_err err = ED_ERR_INIT;
 
 	base_opts(f, &o, keys);
-	assert_int_equal(run_n(&g, 1, f->port, "kill -TERM $$", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 1, f->port, "kill -TERM $$", &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	assert_int_equal(g.v[0].exit_status, -1);
 	assert_non_null(strstr(g.v[0].msg, "killed by signal TERM"));
 	got_release(&g);
 	/* stdin is at EOF: cat ends at once */
-	assert_int_equal(run_n(&g, 1, f->port, "cat; echo done", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 1, f->port, "cat; echo done", &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	assert_string_equal(g.v[0].out, "done\n");
 	got_release(&g);
 	o.keepalive_s = 1;
-	assert_int_equal(run_n(&g, 1, f->port, "sleep 2.2; echo late", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 1, f->port, "sleep 2.2; echo late", &o, NULL,
+			       &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	assert_string_equal(g.v[0].out, "late\n");
 	got_release(&g);
@@ -944,7 +959,8 @@ static void test_ssh_input_goes_to_stdin_while_output_is_read(void **state)
 	/* empty input: EOF at once */
 	g.input = "";
 	g.input_len = 0;
-	assert_int_equal(run_n(&g, 1, f->port, "cat; echo done", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 1, f->port, "cat; echo done", &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	assert_string_equal(g.v[0].out, "done\n");
 	got_release(&g);
@@ -962,7 +978,9 @@ static void test_ssh_agent_auth_works(void **state)
 	struct got g = { 0 };
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_buf sock = ED_BUF_INIT;
-	char *old = getenv("SSH_AUTH_SOCK") ? ed_xstrdup(getenv("SSH_AUTH_SOCK")) : NULL;
+	char *old = getenv("SSH_AUTH_SOCK") ?
+			    ed_xstrdup(getenv("SSH_AUTH_SOCK")) :
+			    NULL;
 	pid_t agent;
 	int i;
 
@@ -980,7 +998,8 @@ static void test_ssh_agent_auth_works(void **state)
 	for (i = 0; i < 100 && access(sock.ptr, F_OK) != 0; i++)
 		usleep(50 * 1000);
 	assert_int_equal(sh("SSH_AUTH_SOCK=%s ssh-add -q %s %s 2>/dev/null",
-			    sock.ptr, f->key_rsa.ptr, f->key.ptr), 0);
+			    sock.ptr, f->key_rsa.ptr, f->key.ptr),
+			 0);
 	setenv("SSH_AUTH_SOCK", sock.ptr, 1);
 	base_opts(f, &o, keys);
 	o.key_files = none;
@@ -1062,7 +1081,9 @@ static void test_ssh_key_formats_and_per_target_keys(void **state)
 	list[1] = NULL;
 	o.key_files = list;
 	assert_int_equal(run_n(&g, 1, f->port, "true", &o, NULL, &err), ED_EKEY);
-	assert_non_null(strstr(err.msg, "no usable SSH key: ssh-agent not used; key files: "));
+	assert_non_null(
+		strstr(err.msg,
+		       "no usable SSH key: ssh-agent not used; key files: "));
 	assert_non_null(strstr(err.msg, "id_enc (encrypted"));
 	got_release(&g);
 	ed_strvec_release(&w);
@@ -1082,7 +1103,8 @@ static void test_ssh_missing_key_file_stops_the_run(void **state)
 	base_opts(f, &o, keys);
 	keys[0] = "/nonexistent/id_ed25519";
 	assert_int_equal(run_n(&g, 1, f->port, "true", &o, NULL, &err), ED_EKEY);
-	assert_string_equal(err.msg, "key file /nonexistent/id_ed25519: no such file");
+	assert_string_equal(err.msg,
+			    "key file /nonexistent/id_ed25519: no such file");
 	got_release(&g);
 }
 
@@ -1102,7 +1124,8 @@ static void test_ssh_proxy_jump_through_a_bastion(void **state)
 	base_opts(f, &o, keys);
 	o.jobs = 4;
 	assert_int_equal(run_n(&g, 6, f->port, "echo via; echo e >&2; exit 4",
-			       &o, NULL, &err), 0);
+			       &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	for (i = 0; i < 6; i++) {
 		assert_string_equal(g.v[i].out, "via\n");
@@ -1112,7 +1135,10 @@ static void test_ssh_proxy_jump_through_a_bastion(void **state)
 	got_release(&g);
 	/* megabytes through the pump: windows on both sessions */
 	o.max_bytes = 4u << 20;
-	assert_int_equal(run_n(&g, 2, f->port, "head -c 3000000 /dev/urandom | od -An -tx1 | head -c 3000000", &o, NULL, &err), 0);
+	assert_int_equal(run_n(&g, 2, f->port,
+			       "head -c 3000000 /dev/urandom | od -An -tx1 | head -c 3000000",
+			       &o, NULL, &err),
+			 0);
 	expect_all(&g, SSH_COLLECTED);
 	assert_int_equal(strlen(g.v[0].out), 3000000);
 	got_release(&g);
@@ -1159,7 +1185,8 @@ static void test_ssh_jobs_stay_under_the_fd_limit(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	expect_all(&g, SSH_COLLECTED);
 	assert_int_equal(w.nr, 1);
-	assert_string_equal(w.v[0], "--jobs lowered from 30 to 16 (open file limit 80)");
+	assert_string_equal(w.v[0],
+			    "--jobs lowered from 30 to 16 (open file limit 80)");
 	ed_strvec_release(&w);
 	got_release(&g);
 }
@@ -1183,9 +1210,11 @@ static void test_ssh_throughput(void **state)
 	getrusage(RUSAGE_SELF, &b);
 	expect_all(&g, SSH_COLLECTED);
 	cpu = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec +
-		       b.ru_stime.tv_sec - a.ru_stime.tv_sec) * 1000.0 +
+		       b.ru_stime.tv_sec - a.ru_stime.tv_sec) *
+		      1000.0 +
 	      (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec +
-		       b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1000.0;
+		       b.ru_stime.tv_usec - a.ru_stime.tv_usec) /
+		      1000.0;
 	printf("test_ssh: 50 hosts at jobs 10: %lld ms wall, %.2f ms client CPU per host\n",
 	       ut_now_ms() - t0, cpu / 50);
 	got_release(&g);
@@ -1197,7 +1226,9 @@ static struct ssh_config *cfg_parse(const char *text, struct ed_strvec *w)
 	struct ssh_config *cfg = NULL;
 	struct ed_err err = ED_ERR_INIT;
 
-	assert_int_equal(ssh_config_parse(&cfg, text, strlen(text), "config", w, &err), 0);
+	assert_int_equal(ssh_config_parse(&cfg, text, strlen(text), "config", w,
+					  &err),
+			 0);
 	return cfg;
 }
 
@@ -1218,7 +1249,8 @@ static void test_ssh_config_first_value_wins(void **state)
 			"Host *\n"
 			"  User nobody\n"
 			"  ProxyJump bastion:2022\n"
-			"  SendEnv LANG LC_*\n", NULL);
+			"  SendEnv LANG LC_*\n",
+			NULL);
 	ssh_config_lookup(cfg, "WEB1", &h);
 	assert_string_equal(h.hostname, "web1.internal");
 	assert_string_equal(h.user, "deploy");
@@ -1298,11 +1330,15 @@ static void test_ssh_config_bad_values_are_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(ssh_config_parse(&cfg, bad[i][0], strlen(bad[i][0]), "config", NULL, &err), ED_EPARSE);
+		assert_int_equal(ssh_config_parse(&cfg, bad[i][0],
+						  strlen(bad[i][0]), "config",
+						  NULL, &err),
+				 ED_EPARSE);
 		assert_null(cfg);
 		assert_string_equal(err.msg, bad[i][1]);
 	}
-	assert_int_equal(ssh_config_load(&cfg, "/nonexistent/config", NULL, &err), ED_ENOTFOUND);
+	assert_int_equal(ssh_config_load(&cfg, "/nonexistent/config", NULL, &err),
+			 ED_ENOTFOUND);
 }
 
 static void test_ssh_config_patterns(void **state)
@@ -1337,7 +1373,8 @@ int main(void)
 		cmocka_unit_test(test_ssh_names_resolved_before_the_loop),
 		cmocka_unit_test(test_ssh_unknown_host_key_is_refused),
 		cmocka_unit_test(test_ssh_accept_new_appends_one_line),
-		cmocka_unit_test(test_ssh_changed_host_key_is_refused_even_with_accept_new),
+		cmocka_unit_test(
+			test_ssh_changed_host_key_is_refused_even_with_accept_new),
 		cmocka_unit_test(test_ssh_rejected_user_key_fails_auth),
 		cmocka_unit_test(test_ssh_rsa_user_key_is_unsupported),
 		cmocka_unit_test(test_ssh_rsa_only_server_is_unsupported),
@@ -1354,7 +1391,8 @@ int main(void)
 		cmocka_unit_test(test_ssh_jobs_stay_under_the_fd_limit),
 		cmocka_unit_test(test_ssh_throughput),
 	};
-	int failed = cmocka_run_group_tests_name("ssh_config", config, NULL, NULL);
+	int failed =
+		cmocka_run_group_tests_name("ssh_config", config, NULL, NULL);
 
 	failed += cmocka_run_group_tests_name("ssh", sshd, group_setup,
 					      group_teardown);

@@ -21,12 +21,16 @@
 #include "core/alloc.h"
 #include "tests/unit/helpers.h"
 
-#define ED_A "AAAAC3NzaC1lZDI1NTE5AAAAIIoHXeQ90PlOp1b0QEwDaPWIDiii0SSKcwoUehCPsczt"
+#define ED_A \
+ "AAAAC3NzaC1lZDI1NTE5AAAAIIoHXeQ90PlOp1b0QEwDaPWIDiii0SSKcwoUehCPsczt"
 #define ED_A_FP "SHA256:T9GkVY63jivv5bI/Ax3LLHfFLLf7j0lNxwzzydnUeyg"
-#define ED_B "AAAAC3NzaC1lZDI1NTE5AAAAIJRdvSEG5hZRn61o2xae2cXhI1d9U4jLr/pIda+SqK5Y"
-#define EC_C "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBJLMlb5y3+64IAdETXzaqQYEyu2rLFs/iQHGeka+x60U8l3sThxPrY3sG51X28cjoffMt78b9+3CMbtd0M0o5ps="
+#define ED_B \
+ "AAAAC3NzaC1lZDI1NTE5AAAAIJRdvSEG5hZRn61o2xae2cXhI1d9U4jLr/pIda+SqK5Y"
+#define EC_C \
+ "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBJLMlb5y3+64IAdETXzaqQYEyu2rLFs/iQHGeka+x60U8l3sThxPrY3sG51X28cjoffMt78b9+3CMbtd0M0o5ps="
 #define EC_C_FP "SHA256:WG18S7IZgOpPOXRpQ0bH3o/rBxXe4NtGGC8fq7icGYs"
-#define RSA_D "AAAAB3NzaC1yc2EAAAADAQABAAAAgQC8vyLE2utJlbr+UvawQRMR+ve06rjrjEQtDWOLHazwRbKIyZdkBsbkA+UR6MxjN3+kOWWjd25TzDu6ss2z4CYtz08VfeWQaiNAEZhiURtKrN0pK/zzdZX/Zb011+sYYa9N6i/NhBGEUneV6gPTSKFzcd0f6ypsKal1xoRreIkxqQ=="
+#define RSA_D \
+ "AAAAB3NzaC1yc2EAAAADAQABAAAAgQC8vyLE2utJlbr+UvawQRMR+ve06rjrjEQtDWOLHazwRbKIyZdkBsbkA+UR6MxjN3+kOWWjd25TzDu6ss2z4CYtz08VfeWQaiNAEZhiURtKrN0pK/zzdZX/Zb011+sYYa9N6i/NhBGEUneV6gPTSKFzcd0f6ypsKal1xoRreIkxqQ=="
 #define RSA_D_FP "SHA256:X7Yy1XvoZHr8Pe/WjG3ZJaWM4W2laHAX8TUI17Beruo"
 /* `ssh-keygen -H` of "[web1.example]:2222 ED_A" and "web2.example EC_C" */
 #define HASHED_1 "|1|96bR9rEL49YjTEz5X+FqbWIFTiY=|nhd9eZfYA8QwRqWLS9isYiql67s="
@@ -84,12 +88,12 @@ static void load(struct fx *f, const char *text)
 	ssh_known_free(f->kh);
 	f->kh = NULL;
 	ut_write_text(f->path, text, 0644);
-	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err), 0);
+	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err),
+			 0);
 }
 
-static enum ssh_known_result check(struct fx *f, const char *host,
-				   unsigned port, const char *b64key,
-				   int accept_new)
+static enum ssh_known_result check(struct fx *f, const char *host, unsigned port,
+				   const char *b64key, int accept_new)
 {
 	ed_buf_reset(&f->key);
 	assert_int_equal(ssh_b64_decode(&f->key, b64key, strlen(b64key)), 0);
@@ -127,8 +131,8 @@ static void test_ssh_known_fingerprints_match_ssh_keygen(void **state)
 	assert_int_equal(ssh_b64_decode(&f->key, ED_A, strlen(ED_A)), 0);
 	ssh_key_fingerprint(&fp, (unsigned char *)f->key.ptr, f->key.len);
 	assert_string_equal(fp.ptr, ED_A_FP);
-	assert_int_equal(ssh_key_blob_type((unsigned char *)f->key.ptr,
-					   f->key.len), SSH_KEY_ED25519);
+	assert_int_equal(ssh_key_blob_type((unsigned char *)f->key.ptr, f->key.len),
+			 SSH_KEY_ED25519);
 	ed_buf_reset(&f->key);
 	ed_buf_reset(&fp);
 	assert_int_equal(ssh_b64_decode(&f->key, RSA_D, strlen(RSA_D)), 0);
@@ -153,7 +157,9 @@ static void test_ssh_known_bad_lines_are_skipped_with_a_warning(void **state)
 	assert_non_null(strstr(f->warnings.v[0], "known_hosts:3: skipped: "));
 	assert_non_null(strstr(f->warnings.v[1], "known_hosts:4: skipped: "));
 	assert_non_null(strstr(f->warnings.v[2], "known_hosts:5: skipped: "));
-	assert_non_null(strstr(f->warnings.v[3], "known_hosts:6: skipped: the key does not match its type"));
+	assert_non_null(
+		strstr(f->warnings.v[3],
+		       "known_hosts:6: skipped: the key does not match its type"));
 	assert_non_null(strstr(f->warnings.v[4], "known_hosts:7: @cert-authority"));
 	/* the line after the bad ones still works, comment and all */
 	assert_int_equal(check(f, "host4", 22, ED_A, 0), SSH_KNOWN_MATCH);
@@ -173,23 +179,25 @@ static void test_ssh_known_ports_use_the_bracket_form(void **state)
 	/* OpenSSH does not fall back to the port-22 entry; libssh2 would */
 	assert_int_equal(check(f, "web1", 2222, EC_C, 0), SSH_KNOWN_CHANGED);
 	assert_int_equal(check(f, "web1", 2223, ED_A, 0), SSH_KNOWN_NEW);
-	assert_non_null(strstr(f->why.ptr, "host key unknown: ssh-ed25519 " ED_A_FP " for [web1]:2223 is not in "));
+	assert_non_null(strstr(f->why.ptr, "host key unknown: ssh-ed25519 " ED_A_FP
+					   " for [web1]:2223 is not in "));
 }
 
 static void test_ssh_known_comma_lists_and_hashes_match(void **state)
 {
 	struct fx *f = *state;
 
-	load(f, "web3,10.0.0.3 ssh-ed25519 " ED_B "\n"
-		HASHED_1 " ssh-ed25519 " ED_A "\n"
-		HASHED_2 " ecdsa-sha2-nistp256 " EC_C "\n");
+	load(f, "web3,10.0.0.3 ssh-ed25519 " ED_B "\n" HASHED_1 " ssh-ed25519 " ED_A
+		"\n" HASHED_2 " ecdsa-sha2-nistp256 " EC_C "\n");
 	assert_int_equal(f->warnings.nr, 0);
 	assert_int_equal(check(f, "10.0.0.3", 22, ED_B, 0), SSH_KNOWN_MATCH);
 	assert_int_equal(check(f, "web3", 22, ED_B, 0), SSH_KNOWN_MATCH);
 	assert_int_equal(check(f, "web1.example", 2222, ED_A, 0), SSH_KNOWN_MATCH);
 	assert_int_equal(check(f, "web2.example", 22, EC_C, 0), SSH_KNOWN_MATCH);
-	assert_int_equal(ssh_known_types(f->kh, "web1.example", 2222), SSH_KEY_ED25519);
-	assert_int_equal(ssh_known_types(f->kh, "web2.example", 22), SSH_KEY_ECDSA256);
+	assert_int_equal(ssh_known_types(f->kh, "web1.example", 2222),
+			 SSH_KEY_ED25519);
+	assert_int_equal(ssh_known_types(f->kh, "web2.example", 22),
+			 SSH_KEY_ECDSA256);
 	assert_int_equal(ssh_known_types(f->kh, "web1.example", 22), 0);
 }
 
@@ -201,7 +209,9 @@ static void test_ssh_known_changed_key_names_the_line(void **state)
 	load(f, "# one\nweb1 ssh-ed25519 " ED_A "\n");
 	assert_int_equal(check(f, "web1", 22, ED_B, 1), SSH_KNOWN_CHANGED);
 	assert_non_null(strstr(f->why.ptr, "host key changed: "));
-	assert_non_null(strstr(f->why.ptr, "known_hosts:2 holds another ssh-ed25519 key for web1"));
+	assert_non_null(
+		strstr(f->why.ptr,
+		       "known_hosts:2 holds another ssh-ed25519 key for web1"));
 	/* accept_new never adds a changed key */
 	text = read_text(f->path);
 	assert_string_equal(text, "# one\nweb1 ssh-ed25519 " ED_A "\n");
@@ -218,9 +228,11 @@ static void test_ssh_known_accept_new_appends_one_line(void **state)
 
 	load(f, "web1 ssh-ed25519 " ED_A); /* no final newline */
 	assert_int_equal(check(f, "new.example", 2200, ED_B, 1), SSH_KNOWN_ADDED);
-	assert_non_null(strstr(f->why.ptr, "added [new.example]:2200 ssh-ed25519 "));
+	assert_non_null(
+		strstr(f->why.ptr, "added [new.example]:2200 ssh-ed25519 "));
 	assert_int_equal(check(f, "new.example", 2200, ED_B, 1), SSH_KNOWN_MATCH);
-	assert_int_equal(ssh_known_types(f->kh, "new.example", 2200), SSH_KEY_ED25519);
+	assert_int_equal(ssh_known_types(f->kh, "new.example", 2200),
+			 SSH_KEY_ED25519);
 	assert_int_equal(check(f, "Plain", 22, EC_C, 1), SSH_KNOWN_ADDED);
 	text = read_text(f->path);
 	assert_string_equal(text, "web1 ssh-ed25519 " ED_A "\n"
@@ -230,7 +242,8 @@ static void test_ssh_known_accept_new_appends_one_line(void **state)
 	/* and a fresh load matches it */
 	ssh_known_free(f->kh);
 	f->kh = NULL;
-	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err), 0);
+	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err),
+			 0);
 	assert_int_equal(check(f, "new.example", 2200, ED_B, 0), SSH_KNOWN_MATCH);
 	assert_int_equal(check(f, "plain", 22, EC_C, 0), SSH_KNOWN_MATCH);
 	assert_int_equal(f->warnings.nr, 0);
@@ -241,7 +254,8 @@ static void test_ssh_known_missing_file_is_created(void **state)
 	struct fx *f = *state;
 	char *text;
 
-	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err), 0);
+	assert_int_equal(ssh_known_load(&f->kh, f->path, &f->warnings, &f->err),
+			 0);
 	assert_int_equal(check(f, "h", 22, ED_A, 0), SSH_KNOWN_NEW);
 	assert_int_equal(check(f, "h", 22, ED_A, 1), SSH_KNOWN_ADDED);
 	text = read_text(f->path);
@@ -257,11 +271,15 @@ static void test_ssh_known_unusable_lines_explain_unknown(void **state)
 		"sk.other sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==\n"
 		"old.corp ssh-rsa " RSA_D "\n");
 	assert_int_equal(check(f, "web.corp", 22, ED_A, 1), SSH_KNOWN_NEW);
-	assert_non_null(strstr(f->why.ptr, "known_hosts:1 is a @cert-authority line, which libssh2 1.10 does not support"));
+	assert_non_null(strstr(
+		f->why.ptr,
+		"known_hosts:1 is a @cert-authority line, which libssh2 1.10 does not support"));
 	assert_int_equal(check(f, "sk.other", 22, ED_A, 1), SSH_KNOWN_NEW);
 	assert_non_null(strstr(f->why.ptr, "known_hosts:2 holds a security-key"));
 	assert_int_equal(check(f, "old.corp", 22, ED_A, 1), SSH_KNOWN_NEW);
-	assert_non_null(strstr(f->why.ptr, "known_hosts:3 holds only an ssh-rsa key for it, which libssh2 1.10 cannot verify"));
+	assert_non_null(strstr(
+		f->why.ptr,
+		"known_hosts:3 holds only an ssh-rsa key for it, which libssh2 1.10 cannot verify"));
 	assert_int_equal(ssh_known_types(f->kh, "old.corp", 22), SSH_KEY_RSA);
 	/* nothing was appended for any of them */
 	assert_int_equal(check(f, "web.corp", 22, ED_A, 0), SSH_KNOWN_NEW);
@@ -282,7 +300,8 @@ static void test_ssh_known_wildcards_and_revoked_keys(void **state)
 	assert_int_equal(check(f, "web12.test", 22, EC_C, 0), SSH_KNOWN_NEW);
 	/* a pattern holding another key of that type: changed, not new */
 	assert_int_equal(f->warnings.nr, 0);
-	load(f, "*.example ssh-ed25519 " ED_A "\n@revoked * ssh-ed25519 " ED_B "\n");
+	load(f, "*.example ssh-ed25519 " ED_A "\n@revoked * ssh-ed25519 " ED_B
+		"\n");
 	assert_int_equal(check(f, "c.example", 22, ED_B, 1), SSH_KNOWN_CHANGED);
 	assert_non_null(strstr(f->why.ptr, "@revoked"));
 }
@@ -293,23 +312,38 @@ static void test_ssh_known_wildcard_with_another_key_is_changed(void **state)
 
 	load(f, "*.example ssh-ed25519 " ED_A "\n");
 	assert_int_equal(check(f, "c.example", 22, ED_B, 1), SSH_KNOWN_CHANGED);
-	assert_non_null(strstr(f->why.ptr, "known_hosts:1 holds another ssh-ed25519 key"));
+	assert_non_null(strstr(f->why.ptr,
+			       "known_hosts:1 holds another ssh-ed25519 key"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ssh_known_base64_round_trips),
-		cmocka_unit_test_setup_teardown(test_ssh_known_fingerprints_match_ssh_keygen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_bad_lines_are_skipped_with_a_warning, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_ports_use_the_bracket_form, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_comma_lists_and_hashes_match, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_changed_key_names_the_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_accept_new_appends_one_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_missing_file_is_created, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_unusable_lines_explain_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_wildcards_and_revoked_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ssh_known_wildcard_with_another_key_is_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ssh_known_fingerprints_match_ssh_keygen, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ssh_known_bad_lines_are_skipped_with_a_warning,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_known_ports_use_the_bracket_form,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_known_comma_lists_and_hashes_match,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_known_changed_key_names_the_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_known_accept_new_appends_one_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_known_missing_file_is_created,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ssh_known_unusable_lines_explain_unknown, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_known_wildcards_and_revoked_keys,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ssh_known_wildcard_with_another_key_is_changed,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,9 +35,9 @@
 
 struct fixture {
 	char tmp[64];
-	unsigned seq;           /* numbers the repositories of one run */
-	struct ed_buf repo;     /* path of this test's repository */
-	struct ed_buf git_err;  /* stderr of the last git run */
+	unsigned seq;          /* numbers the repositories of one run */
+	struct ed_buf repo;    /* path of this test's repository */
+	struct ed_buf git_err; /* stderr of the last git run */
 	struct ed_err err;
 	struct store *st;
 	struct store *st2;
@@ -53,7 +53,7 @@ struct fixture {
 	struct pack_batch *pb;
 	git_repository *grepo;
 	git_odb *odb;
-	struct ed_buf objdir;   /* objects directory of the open_odb repository */
+	struct ed_buf objdir; /* objects directory of the open_odb repository */
 };
 
 static int group_setup(void **state)
@@ -149,8 +149,7 @@ static int teardown(void **state)
  * repo is given); stdout goes to out (if not NULL), stderr to f->git_err.
  * Returns git's exit status, or -1 if it did not exit normally.
  */
-static int vgit(struct fixture *f, struct ed_buf *out, const char *repo,
-		va_list ap)
+static int vgit(struct fixture *f, struct ed_buf *out, const char *repo, va_list ap)
 {
 	const char *argv[MAX_GIT_ARGS + 3];
 	struct ed_buf gitdir = ED_BUF_INIT, errpath = ED_BUF_INIT;
@@ -187,7 +186,8 @@ static int vgit(struct fixture *f, struct ed_buf *out, const char *repo,
 	}
 	close(fds[1]);
 	assert_int_equal(ed_buf_read_fd(out ? out : &sink, fds[0], "git",
-					(size_t)256 << 20, &rerr), 0);
+					(size_t)256 << 20, &rerr),
+			 0);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		assert_int_equal(errno, EINTR);
@@ -231,8 +231,7 @@ static void assert_fsck_clean(struct fixture *f)
 }
 
 /* Split NUL- or newline-terminated records of b into a sorted vector. */
-static void split_records(struct ed_strvec *out, const struct ed_buf *b,
-			  char term)
+static void split_records(struct ed_strvec *out, const struct ed_buf *b, char term)
 {
 	const char *p = b->ptr, *end = b->ptr + b->len;
 
@@ -527,17 +526,20 @@ static void test_store_commit_escapes_names_and_passes_fsck(void **state)
 	struct store_result res;
 	struct ed_strvec names = ED_STRVEC_INIT, want = ED_STRVEC_INIT;
 	struct ed_buf out = ED_BUF_INIT;
-	static const char gm[] = "[submodule \"../../x\"]\n\tpath = x\n\turl = ../evil\n";
+	static const char gm[] =
+		"[submodule \"../../x\"]\n\tpath = x\n\turl = ../evil\n";
 	size_t i;
 
 	init_open(f);
 	snapshot_init(&s);
 	for (i = 0; i < sizeof(odd_paths) / sizeof(odd_paths[0]); i++) {
-		const char *data = strstr(odd_paths[i].path, "gitmodules") ? gm
-									 : odd_paths[i].path;
+		const char *data = strstr(odd_paths[i].path, "gitmodules") ?
+					   gm :
+					   odd_paths[i].path;
 
 		snapshot_add(&s, odd_paths[i].path, data, strlen(data));
-		ed_strvec_pushf(&want, "hosts/staging/h1/%s", odd_paths[i].escaped);
+		ed_strvec_pushf(&want, "hosts/staging/h1/%s",
+				odd_paths[i].escaped);
 	}
 	ed_strvec_sort_unique(&want);
 	commit_one(f, &res, "staging", "h1", &s);
@@ -611,7 +613,8 @@ static void test_store_commit_hfs_ignorable_dotgit_passes_fsck(void **state)
 static void test_store_commit_ntfs_gitmodules_short_name_passes_fsck(void **state)
 {
 	struct fixture *f = *state;
-	static const char gm[] = "[submodule \"../../x\"]\n\tpath = x\n\turl = https://e/x\n";
+	static const char gm[] =
+		"[submodule \"../../x\"]\n\tpath = x\n\turl = https://e/x\n";
 
 	init_open(f);
 	snapshot_add(&f->snap, "content/etc/gitmod~1", gm, sizeof(gm) - 1);
@@ -635,7 +638,8 @@ static void test_store_commit_same_snapshot_writes_only_the_commit(void **state)
 	assert_int_equal(r2.new_objects, 1);
 	assert_string_equal(r2.parent, r1.commit);
 	assert_string_not_equal(r2.commit, r1.commit);
-	git_ok(f, &out, f->repo.ptr, "diff", "--exit-code", "main~1", "main", NULL);
+	git_ok(f, &out, f->repo.ptr, "diff", "--exit-code", "main~1", "main",
+	       NULL);
 	assert_int_equal(out.len, 0);
 	ed_buf_reset(&out);
 	git_ok(f, &out, f->repo.ptr, "rev-list", "--count", "main", NULL);
@@ -663,13 +667,16 @@ static void test_store_commit_one_change_is_one_path(void **state)
 	/* the blob, the trees h1 staging hosts root, and the commit */
 	assert_int_equal(r2.new_objects, 6);
 	assert_int_equal(git(f, &out, f->repo.ptr, "diff", "--exit-code",
-			     "--name-only", "main~1", "main", NULL), 1);
+			     "--name-only", "main~1", "main", NULL),
+			 1);
 	assert_string_equal(out.ptr, "hosts/staging/h1/packages\n");
 	ed_buf_reset(&out);
-	git_ok(f, &out, f->repo.ptr, "show", "main:hosts/staging/h1/packages", NULL);
+	git_ok(f, &out, f->repo.ptr, "show", "main:hosts/staging/h1/packages",
+	       NULL);
 	assert_string_equal(out.ptr, "bash amd64 5.2.1\n");
 	ed_buf_reset(&out);
-	git_ok(f, &out, f->repo.ptr, "show", "main~1:hosts/staging/h1/packages", NULL);
+	git_ok(f, &out, f->repo.ptr, "show", "main~1:hosts/staging/h1/packages",
+	       NULL);
 	assert_string_equal(out.ptr, "bash amd64 5.2\n");
 	assert_fsck_clean(f);
 	store_result_release(&r1);
@@ -689,8 +696,11 @@ static void test_store_commit_message_has_subject_and_trailers(void **state)
 	init_open(f);
 	basic_snapshot(&s, "x\n");
 	commit_one(f, &res, "staging", "h1", &s);
-	git_ok(f, &out, f->repo.ptr, "log", "-1", "--format=%s%n%b%an <%ae>", "main", NULL);
-	assert_string_equal(out.ptr, "collect\nEnvdrift-Collected: staging/h1\nenvdrift <envdrift@localhost>\n");
+	git_ok(f, &out, f->repo.ptr, "log", "-1", "--format=%s%n%b%an <%ae>",
+	       "main", NULL);
+	assert_string_equal(
+		out.ptr,
+		"collect\nEnvdrift-Collected: staging/h1\nenvdrift <envdrift@localhost>\n");
 	store_result_release(&res);
 	snapshot_release(&s);
 	ed_buf_release(&out);
@@ -714,11 +724,15 @@ static void test_store_commit_moves_host_between_envs(void **state)
 	assert_int_equal(names.nr, 1);
 	assert_string_equal(names.v[0], "hosts/prod");
 	git_ok(f, &out, f->repo.ptr, "log", "-1", "--format=%B", "main", NULL);
-	assert_non_null(strstr(out.ptr, "\nEnvdrift-Moved: staging/h1 -> prod/h1\n"));
+	assert_non_null(
+		strstr(out.ptr, "\nEnvdrift-Moved: staging/h1 -> prod/h1\n"));
 	/* moving changes only where the files are: the host tree is reused */
 	ed_buf_reset(&out);
-	git_ok(f, &out, f->repo.ptr, "diff", "-M", "--name-status", "main~1", "main", NULL);
-	assert_non_null(strstr(out.ptr, "R100\thosts/staging/h1/packages\thosts/prod/h1/packages\n"));
+	git_ok(f, &out, f->repo.ptr, "diff", "-M", "--name-status", "main~1",
+	       "main", NULL);
+	assert_non_null(
+		strstr(out.ptr,
+		       "R100\thosts/staging/h1/packages\thosts/prod/h1/packages\n"));
 	assert_fsck_clean(f);
 	store_result_release(&r1);
 	store_result_release(&r2);
@@ -775,7 +789,9 @@ static void test_store_commit_null_snapshot_removes_host(void **state)
 	assert_int_equal(store_commit(f->st, &r, ups, 2, "two", NULL, &f->err), 0);
 	store_result_release(&r);
 	ups[0].snap = NULL;
-	assert_int_equal(store_commit(f->st, &r, ups, 1, "remove h1", NULL, &f->err), 0);
+	assert_int_equal(store_commit(f->st, &r, ups, 1, "remove h1", NULL,
+				      &f->err),
+			 0);
 	assert_int_equal(r.moved.nr, 0);
 	store_result_release(&r);
 	ls_tree(f, &names, "main", "hosts/staging/");
@@ -784,14 +800,18 @@ static void test_store_commit_null_snapshot_removes_host(void **state)
 	ed_strvec_release(&names);
 	/* removing the last host of the last env leaves no file */
 	ups[1].snap = NULL;
-	assert_int_equal(store_commit(f->st, &r, &ups[1], 1, "remove h2", NULL, &f->err), 0);
+	assert_int_equal(store_commit(f->st, &r, &ups[1], 1, "remove h2", NULL,
+				      &f->err),
+			 0);
 	store_result_release(&r);
 	ls_tree(f, &names, "main", NULL);
 	assert_int_equal(names.nr, 0);
 	git_ok(f, &out, f->repo.ptr, "log", "--format=%s", "main", NULL);
 	assert_string_equal(out.ptr, "remove h2\nremove h1\ntwo\n");
 	/* removing a host that is not there changes nothing */
-	assert_int_equal(store_commit(f->st, &r, &ups[1], 1, "again", NULL, &f->err), 0);
+	assert_int_equal(store_commit(f->st, &r, &ups[1], 1, "again", NULL,
+				      &f->err),
+			 0);
 	assert_true(r.tree_unchanged);
 	store_result_release(&r);
 	assert_fsck_clean(f);
@@ -815,14 +835,19 @@ static void test_store_commit_removing_last_host_leaves_no_empty_tree(void **sta
 	init_open(f);
 	basic_snapshot(&f->snap, "p\n");
 	up.snap = &f->snap;
-	assert_int_equal(store_commit(f->st, &f->res[0], &up, 1, "add", NULL, &f->err), 0);
+	assert_int_equal(store_commit(f->st, &f->res[0], &up, 1, "add", NULL,
+				      &f->err),
+			 0);
 	up.snap = NULL;
-	assert_int_equal(store_commit(f->st, &f->res[1], &up, 1, "remove", NULL, &f->err), 0);
+	assert_int_equal(store_commit(f->st, &f->res[1], &up, 1, "remove", NULL,
+				      &f->err),
+			 0);
 	git_ok(f, &f->out, f->repo.ptr, "ls-tree", "main", NULL);
 	assert_string_equal(f->out.ptr, "");
 	ed_buf_reset(&f->out);
 	git_ok(f, &f->out, f->repo.ptr, "rev-parse", "main^{tree}", NULL);
-	assert_string_equal(f->out.ptr, "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n");
+	assert_string_equal(f->out.ptr,
+			    "4b825dc642cb6eb9a060e54bf8d69288fbee4904\n");
 }
 
 /* Sleep until time(NULL) moves on, so commits get distinct timestamps. */
@@ -867,7 +892,8 @@ static void check_hosts_scenario(struct fixture *f, int spaced)
 	/* B: only .git-host */
 	ups[1].snap = &f->snap2;
 	ed_strvec_push(&tr, "Envdrift-Collected: staging/.git-host");
-	assert_int_equal(store_commit(f->st, rb, &ups[1], 1, "b", &tr, &f->err), 0);
+	assert_int_equal(store_commit(f->st, rb, &ups[1], 1, "b", &tr, &f->err),
+			 0);
 	ed_strvec_release(&tr);
 	if (spaced)
 		wait_next_second();
@@ -1018,7 +1044,9 @@ static void test_store_lock_clears_stale_branch_lock(void **state)
 	ed_buf_addf(&p, "%s/refs/heads/main.lock", f->repo.ptr);
 	fd = open(p.ptr, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "0000000000000000000000000000000000000000\n", 41), 41);
+	assert_int_equal(write(fd, "0000000000000000000000000000000000000000\n",
+			       41),
+			 41);
 	close(fd);
 	assert_int_equal(store_lock(f->st, 100, &f->err), 0);
 	assert_int_equal(access(p.ptr, F_OK), -1);
@@ -1055,7 +1083,8 @@ static void test_store_unchanged_commit_is_one_loose_object(void **state)
 	assert_int_equal(r.new_objects, 1);
 	assert_int_equal(store_stats(f->st, &s2, &f->err), 0);
 	assert_int_equal(s2.packs, s1.packs); /* no pack for one commit */
-	ed_buf_addf(&path, "%s/objects/%.2s/%s", f->repo.ptr, r.commit, r.commit + 2);
+	ed_buf_addf(&path, "%s/objects/%.2s/%s", f->repo.ptr, r.commit,
+		    r.commit + 2);
 	assert_int_equal(stat(path.ptr, &sb), 0);
 	assert_true(sb.st_size < 1024); /* the whole growth of the repository */
 	assert_int_equal(s2.loose, s1.loose + 1);
@@ -1099,10 +1128,12 @@ static void disk_stats(struct fixture *f, struct store_stats *out)
 			if (i >= 0) {
 				out->loose++;
 				out->loose_bytes += (size_t)sb.st_size;
-			} else if (len > 5 && !strcmp(de->d_name + len - 5, ".pack")) {
+			} else if (len > 5 &&
+				   !strcmp(de->d_name + len - 5, ".pack")) {
 				out->packs++;
 				out->pack_bytes += (size_t)sb.st_size;
-			} else if (len > 4 && !strcmp(de->d_name + len - 4, ".idx")) {
+			} else if (len > 4 &&
+				   !strcmp(de->d_name + len - 4, ".idx")) {
 				out->index_bytes += (size_t)sb.st_size;
 			} else {
 				other++;
@@ -1139,7 +1170,8 @@ static void test_store_stats_match_the_object_files(void **state)
 	init_open(f);
 	assert_int_equal(store_stats(f->st, &st, &f->err), 0);
 	assert_int_equal(st.packs + st.pack_bytes + st.index_bytes + st.loose +
-			 st.loose_bytes, 0);
+				 st.loose_bytes,
+			 0);
 	basic_snapshot(&f->snap, "pkg amd64 1.0\n");
 	/* over PACK_LOOSE_BYTES, so the first commit writes a pack */
 	for (k = 0; k < 20000; k++)
@@ -1251,14 +1283,20 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 
 	open_odb(f, &repo, &odb);
 	assert_int_equal(pack_batch_packed_size(pb), 0);
-	assert_int_equal(pack_batch_add(pb, &a, odb, GIT_OBJECT_BLOB, "hello\n", 6), 1);
-	assert_int_equal(git_oid_fromstr(&want, "ce013625030ba8dba906f756967f9e9ca394464a"), 0);
+	assert_int_equal(pack_batch_add(pb, &a, odb, GIT_OBJECT_BLOB, "hello\n", 6),
+			 1);
+	assert_int_equal(git_oid_fromstr(&want,
+					 "ce013625030ba8dba906f756967f9e9ca394464a"),
+			 0);
 	assert_true(git_oid_equal(&a, &want));
-	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB, "hello\n", 6), 0);
+	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB,
+					"hello\n", 6),
+			 0);
 	assert_true(git_oid_equal(&a, &a2));
 	assert_int_equal(pack_batch_add(pb, &b, odb, GIT_OBJECT_BLOB, "", 0), 1);
 	assert_int_equal(pack_batch_count(pb), 2);
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err),
+			 0);
 	pack_batch_free(pb);
 
 	/* the written pack is exactly the size announced and its objects known */
@@ -1267,10 +1305,13 @@ static void test_pack_batch_dedupes_and_skips_known_objects(void **state)
 	assert_int_equal(stats.packs, 1);
 	assert_int_equal(git_odb_refresh(odb), 0);
 	pb = pack_batch_new();
-	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB, "hello\n", 6), 0);
+	assert_int_equal(pack_batch_add(pb, &a2, odb, GIT_OBJECT_BLOB,
+					"hello\n", 6),
+			 0);
 	assert_int_equal(pack_batch_count(pb), 0);
 	/* an empty batch writes nothing */
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err),
+			 0);
 	assert_int_equal(store_stats(f->st, &stats, &f->err), 0);
 	assert_int_equal(stats.packs, 1);
 	pack_batch_free(pb);
@@ -1292,11 +1333,17 @@ static void test_pack_batch_written_objects_are_known_at_once(void **state)
 
 	open_odb(f, &f->grepo, &f->odb);
 	f->pb = pack_batch_new();
-	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB,
+					"x\n", 2),
+			 1);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL,
+					  &f->err),
+			 0);
 	pack_batch_free(f->pb);
 	f->pb = pack_batch_new();
-	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 0);
+	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB,
+					"x\n", 2),
+			 0);
 	assert_int_equal(pack_batch_count(f->pb), 0);
 }
 
@@ -1314,7 +1361,8 @@ static void test_pack_batch_size_matches_pack_file(void **state)
 	pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, "one\n", 4);
 	pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, "two\n", 4);
 	want = pack_batch_packed_size(pb);
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err),
+			 0);
 	assert_int_equal(store_open(&f->st, f->repo.ptr, &f->err), 0);
 	assert_int_equal(store_stats(f->st, &stats, &f->err), 0);
 	assert_int_equal(stats.packs, 1);
@@ -1328,8 +1376,8 @@ static void test_pack_batch_size_matches_pack_file(void **state)
 static void test_pack_batch_object_sizes_read_back(void **state)
 {
 	struct fixture *f = *state;
-	static const size_t sizes[] = { 0, 1, 15, 16, 17, 2047, 2048, 2049,
-					262143, 262144 };
+	static const size_t sizes[] = { 0,    1,    15,   16,     17,
+					2047, 2048, 2049, 262143, 262144 };
 	git_repository *repo = NULL;
 	git_odb *odb = NULL;
 	struct pack_batch *pb = pack_batch_new();
@@ -1343,9 +1391,11 @@ static void test_pack_batch_object_sizes_read_back(void **state)
 		for (j = 0; j < sizes[i]; j++)
 			ed_buf_addch(&data, (char)('a' + (i + j * 7) % 26));
 		assert_int_equal(pack_batch_add(pb, &ids[i], odb, GIT_OBJECT_BLOB,
-						data.ptr, data.len), 1);
+						data.ptr, data.len),
+				 1);
 	}
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err),
+			 0);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char hex[GIT_OID_HEXSZ + 1];
 		git_odb_object *obj = NULL;
@@ -1390,9 +1440,11 @@ static void test_pack_batch_large_object_spans_appends(void **state)
 		data.ptr[i] = (char)(x & 0xff);
 	}
 	ed_buf_setlen(&data, n);
-	assert_int_equal(pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, data.ptr, n), 1);
+	assert_int_equal(pack_batch_add(pb, &id, odb, GIT_OBJECT_BLOB, data.ptr, n),
+			 1);
 	assert_true(pack_batch_packed_size(pb) > (8u << 20));
-	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(pb, odb, f->objdir.ptr, NULL, &f->err),
+			 0);
 	assert_int_equal(git_odb_read(&obj, odb, &id), 0);
 	assert_int_equal(git_odb_object_size(obj), n);
 	assert_memory_equal(git_odb_object_data(obj), data.ptr, n);
@@ -1481,8 +1533,10 @@ static void test_pack_batch_many_objects_pass_verify_pack(void **state)
 	f->pb = pack_batch_new();
 	for (i = 0; i < MANY_BLOBS; i++) {
 		many_blob(&data, i);
-		assert_int_equal(pack_batch_add(f->pb, &ids[i], f->odb, GIT_OBJECT_BLOB,
-						data.ptr, data.len), 1);
+		assert_int_equal(pack_batch_add(f->pb, &ids[i], f->odb,
+						GIT_OBJECT_BLOB, data.ptr,
+						data.len),
+				 1);
 	}
 	ed_buf_reset(&data);
 	for (i = 0; i < MANY_BLOBS; i++) {
@@ -1491,18 +1545,26 @@ static void test_pack_batch_many_objects_pass_verify_pack(void **state)
 		ed_buf_add(&data, ids[i].id, GIT_OID_RAWSZ);
 	}
 	assert_int_equal(pack_batch_add(f->pb, &tree, f->odb, GIT_OBJECT_TREE,
-					data.ptr, data.len), 1);
+					data.ptr, data.len),
+			 1);
 	git_oid_tostr(hex, sizeof(hex), &tree);
 	ed_buf_reset(&data);
-	ed_buf_addf(&data, "tree %s\n"
+	ed_buf_addf(&data,
+		    "tree %s\n"
 		    "author T <t@example.com> 1700000000 +0000\n"
-		    "committer T <t@example.com> 1700000000 +0000\n\nmany\n", hex);
-	assert_int_equal(pack_batch_add(f->pb, &commit, f->odb, GIT_OBJECT_COMMIT,
-					data.ptr, data.len), 1);
+		    "committer T <t@example.com> 1700000000 +0000\n\nmany\n",
+		    hex);
+	assert_int_equal(pack_batch_add(f->pb, &commit, f->odb,
+					GIT_OBJECT_COMMIT, data.ptr, data.len),
+			 1);
 	assert_int_equal(pack_batch_count(f->pb), MANY_BLOBS + 2);
 	size = pack_batch_packed_size(f->pb);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err), 0);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err), 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL,
+					  &f->err),
+			 0);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL,
+					  &f->err),
+			 0);
 
 	ed_buf_addf(&dir, "%s/pack", f->objdir.ptr);
 	only_idx(&idx, dir.ptr);
@@ -1525,7 +1587,8 @@ static void test_pack_batch_many_objects_pass_verify_pack(void **state)
 	git_ok(f, NULL, f->repo.ptr, "fsck", "--strict", "--full", NULL);
 	if (strstr(f->git_err.ptr, "error") || strstr(f->git_err.ptr, "warning") ||
 	    strstr(f->git_err.ptr, "dangling"))
-		fail_msg("git fsck --strict --full complained: %s", f->git_err.ptr);
+		fail_msg("git fsck --strict --full complained: %s",
+			 f->git_err.ptr);
 
 	for (i = 0; i < sizeof(check) / sizeof(check[0]); i++) {
 		many_blob(&data, check[i]);
@@ -1567,7 +1630,9 @@ static void test_pack_batch_shared_repo_packs_are_group_readable(void **state)
 	assert_int_equal(git_repository_odb(&f->odb, f->grepo), 0);
 	ed_buf_addf(&f->objdir, "%sobjects", git_repository_path(f->grepo));
 	f->pb = pack_batch_new();
-	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
+	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB,
+					"x\n", 2),
+			 1);
 	umask(077);
 	rc = pack_batch_write(f->pb, f->odb, f->objdir.ptr, NULL, &f->err);
 	umask(mask);
@@ -1593,9 +1658,12 @@ static void test_pack_batch_write_error_names_the_directory(void **state)
 
 	open_odb(f, &f->grepo, &f->odb);
 	f->pb = pack_batch_new();
-	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB, "x\n", 2), 1);
+	assert_int_equal(pack_batch_add(f->pb, &id, f->odb, GIT_OBJECT_BLOB,
+					"x\n", 2),
+			 1);
 	ed_buf_addf(&f->u, "%s/missing/objects", f->tmp);
-	assert_int_equal(pack_batch_write(f->pb, f->odb, f->u.ptr, NULL, &f->err), ED_EIO);
+	assert_int_equal(pack_batch_write(f->pb, f->odb, f->u.ptr, NULL, &f->err),
+			 ED_EIO);
 	assert_int_equal(f->err.code, ED_EIO);
 	assert_true(ut_starts_with(f->err.msg, f->u.ptr));
 	assert_non_null(strstr(f->err.msg, "/pack: No such file or directory"));
@@ -1604,44 +1672,99 @@ static void test_pack_batch_write_error_names_the_directory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_store_init_creates_private_bare_repo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_init_shared_group_is_group_readable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_init_accepts_existing_empty_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_init_refuses_non_empty_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_open_plain_git_repo_is_notfound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_open_plain_bare_repo_is_notfound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_open_missing_dir_is_notfound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_open_unknown_version_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_escape_name_round_trips, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_unescape_name_rejects_bad_escapes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_unescape_name_needs_two_hex_digits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_escapes_names_and_passes_fsck, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_hfs_ignorable_dotgit_passes_fsck, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_ntfs_gitmodules_short_name_passes_fsck, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_same_snapshot_writes_only_the_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_one_change_is_one_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_message_has_subject_and_trailers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_moves_host_between_envs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_move_keeps_other_hosts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_null_snapshot_removes_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_commit_removing_last_host_leaves_no_empty_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_hosts_lists_last_success, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_hosts_same_second_commits_pick_the_newest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_hosts_on_empty_repo_is_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_check_key_records_then_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_lock_excludes_a_second_writer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_lock_clears_stale_branch_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_stats_match_the_object_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_consolidates_packs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_unchanged_commit_is_one_loose_object, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_dedupes_and_skips_known_objects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_written_objects_are_known_at_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_size_matches_pack_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_object_sizes_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_large_object_spans_appends, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_many_objects_pass_verify_pack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_shared_repo_packs_are_group_readable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pack_batch_write_error_names_the_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_init_creates_private_bare_repo,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_init_shared_group_is_group_readable, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_store_init_accepts_existing_empty_dir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_init_refuses_non_empty_dir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_plain_git_repo_is_notfound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_plain_bare_repo_is_notfound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_missing_dir_is_notfound,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_open_unknown_version_is_an_error,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_escape_name_round_trips,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_unescape_name_rejects_bad_escapes, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_unescape_name_needs_two_hex_digits, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_escapes_names_and_passes_fsck, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_hfs_ignorable_dotgit_passes_fsck,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_ntfs_gitmodules_short_name_passes_fsck,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_same_snapshot_writes_only_the_commit,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_commit_one_change_is_one_path,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_message_has_subject_and_trailers,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_commit_moves_host_between_envs,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_commit_move_keeps_other_hosts,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_null_snapshot_removes_host, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_commit_removing_last_host_leaves_no_empty_tree,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_hosts_lists_last_success,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_hosts_same_second_commits_pick_the_newest,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_hosts_on_empty_repo_is_empty,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_check_key_records_then_verifies,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_lock_excludes_a_second_writer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_lock_clears_stale_branch_lock,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_stats_match_the_object_files,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_consolidates_packs,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_unchanged_commit_is_one_loose_object, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pack_batch_dedupes_and_skips_known_objects, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pack_batch_written_objects_are_known_at_once,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_batch_size_matches_pack_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_batch_object_sizes_read_back,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_batch_large_object_spans_appends,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pack_batch_many_objects_pass_verify_pack, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pack_batch_shared_repo_packs_are_group_readable,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pack_batch_write_error_names_the_directory, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

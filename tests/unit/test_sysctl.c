@@ -127,8 +127,7 @@ static int run(struct fixture *f, const char *root, struct ed_hmac *key)
 	return rc;
 }
 
-static const struct snapshot_entry *entry(const struct fixture *f,
-                                          const char *path)
+static const struct snapshot_entry *entry(const struct fixture *f, const char *path)
 {
 	return snapshot_find(&f->snap, path);
 }
@@ -197,9 +196,9 @@ static void test_sysctl_matches_grep_of_the_fixture_tree(void **state)
 	/* expected-sysctl was made with grep -r '' and awk, not with envdrift
 	 */
 	assert_int_equal(ed_buf_read_file(&want,
-	                                  FIXTURE_DIR "/sysctl/expected-sysctl",
-	                                  1 << 20, &f->err),
-	                 0);
+					  FIXTURE_DIR "/sysctl/expected-sysctl",
+					  1 << 20, &f->err),
+			 0);
 	assert_int_equal(e->len, want.len);
 	assert_memory_equal(e->data, want.ptr, want.len);
 	assert_null(entry(f, "sysctl-per-host"));
@@ -285,8 +284,7 @@ static void test_sysctl_classes_drop_split_and_tokenise(void **state)
 	ed_buf_release(&tok);
 }
 
-static void
-test_sysctl_secret_without_key_is_skipped_with_a_warning(void **state)
+static void test_sysctl_secret_without_key_is_skipped_with_a_warning(void **state)
 {
 	struct fixture *f = *state;
 	const struct snapshot_entry *e;
@@ -317,9 +315,8 @@ static void test_sysctl_empty_proc_sys_is_not_collected(void **state)
 	assert_int_equal(run(f, dir.ptr, f->key), 0);
 	assert_int_equal(f->snap.nr, 0);
 	assert_int_equal(f->meta.nr, 1);
-	assert_string_equal(
-	        f->meta.v[0],
-	        "collector sysctl not-collected: /proc/sys is empty");
+	assert_string_equal(f->meta.v[0],
+			    "collector sysctl not-collected: /proc/sys is empty");
 	ed_buf_release(&dir);
 }
 
@@ -330,9 +327,8 @@ static void test_sysctl_missing_proc_is_not_collected(void **state)
 	assert_int_equal(run(f, f->tmp, f->key), 0);
 	assert_int_equal(f->snap.nr, 0);
 	assert_int_equal(f->meta.nr, 1);
-	assert_string_equal(
-	        f->meta.v[0],
-	        "collector sysctl not-collected: /proc/sys is empty");
+	assert_string_equal(f->meta.v[0],
+			    "collector sysctl not-collected: /proc/sys is empty");
 }
 
 static void test_sysctl_only_volatile_keys_is_not_collected(void **state)
@@ -343,7 +339,7 @@ static void test_sysctl_only_volatile_keys_is_not_collected(void **state)
 	assert_int_equal(run(f, ROOT, f->key), 0);
 	assert_int_equal(f->snap.nr, 0);
 	assert_string_equal(f->meta.v[0], "collector sysctl not-collected: "
-	                                  "no readable value under /proc/sys");
+					  "no readable value under /proc/sys");
 }
 
 static void test_sysctl_shipped_classes_load_and_apply(void **state)
@@ -372,8 +368,8 @@ static void test_sysctl_shipped_classes_load_and_apply(void **state)
 	assert_true(has_line(e, "kernel.random.poolsize = 256"));
 	assert_true(has_line(ph, "kernel.hostname = vm"));
 	assert_true(has_prefix_line(e, "net.ipv4.tcp_fastopen_key = hmac:"));
-	assert_true(has_prefix_line(
-	        e, "net.ipv6.conf.eth0/100.stable_secret = hmac:"));
+	assert_true(
+		has_prefix_line(e, "net.ipv6.conf.eth0/100.stable_secret = hmac:"));
 	assert_false(has_prefix_line(e, "vm.drop_caches "));
 	assert_false(has_prefix_line(e, "net.ipv4.route.flush "));
 	collect_config_free(cfg);
@@ -406,32 +402,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		        test_sysctl_matches_grep_of_the_fixture_tree, setup,
-		        teardown),
+			test_sysctl_matches_grep_of_the_fixture_tree, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_sysctl_keys_and_values_look_like_sysctl_a, setup,
-		        teardown),
+			test_sysctl_keys_and_values_look_like_sysctl_a, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl_classes_drop_split_and_tokenise,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_sysctl_classes_drop_split_and_tokenise, setup,
-		        teardown),
+			test_sysctl_secret_without_key_is_skipped_with_a_warning,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl_empty_proc_sys_is_not_collected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl_missing_proc_is_not_collected,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_sysctl_secret_without_key_is_skipped_with_a_warning,
-		        setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_sysctl_empty_proc_sys_is_not_collected, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_sysctl_missing_proc_is_not_collected, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_sysctl_only_volatile_keys_is_not_collected, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_sysctl_shipped_classes_load_and_apply, setup,
-		        teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_sysctl_live_proc_sys_reads_cleanly, setup,
-		        teardown),
+			test_sysctl_only_volatile_keys_is_not_collected, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl_shipped_classes_load_and_apply,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl_live_proc_sys_reads_cleanly,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -77,7 +77,7 @@ static void add_str(struct snapshot *s, const char *path, const char *data)
 static const char redis_conf[] = "bind 127.0.0.1\nrequirepass Sup3rSecr3t\n";
 static const char pgpass[] = "db1:5432:app:app:PgS3cret\n";
 static const char blob_hex[] =
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 static void old_host(struct fx *f)
 {
@@ -86,21 +86,26 @@ static void old_host(struct fx *f)
 
 	add_str(&f->old, "meta", "collector files collected\nrole default\n");
 	ed_sha256_hex(hex, redis_conf, strlen(redis_conf));
-	ed_buf_addf(&files, "/etc/redis/redis.conf file 0640 redis:redis 0:0 %zu sha256:%s\n",
-	            strlen(redis_conf), hex);
+	ed_buf_addf(&files,
+		    "/etc/redis/redis.conf file 0640 redis:redis 0:0 %zu sha256:%s\n",
+		    strlen(redis_conf), hex);
 	ed_sha256_hex(hex, pgpass, strlen(pgpass));
-	ed_buf_addf(&files, "/root/.pgpass file 0600 root:root 0:0 %zu sha256:%s\n",
-	            strlen(pgpass), hex);
-	ed_buf_addf(&files, "/etc/app/cache.db file 0644 root:root 0:0 4096 sha256:%s\n",
-	            blob_hex);
-	ed_buf_adds(&files, "/etc/motd file 0644 root:root 0:0 6 sha256:"
-	                    "1111111111111111111111111111111111111111111111111111111111111111\n");
+	ed_buf_addf(&files,
+		    "/root/.pgpass file 0600 root:root 0:0 %zu sha256:%s\n",
+		    strlen(pgpass), hex);
+	ed_buf_addf(&files,
+		    "/etc/app/cache.db file 0644 root:root 0:0 4096 sha256:%s\n",
+		    blob_hex);
+	ed_buf_adds(&files,
+		    "/etc/motd file 0644 root:root 0:0 6 sha256:"
+		    "1111111111111111111111111111111111111111111111111111111111111111\n");
 	add_str(&f->old, "files", files.ptr);
 	add_str(&f->old, "content/etc/redis/redis.conf", redis_conf);
 	add_str(&f->old, "content/root/.pgpass", pgpass);
 	add_str(&f->old, "content/etc/motd", "hello\n");
-	add_str(&f->old, "toggles", "/etc/app/flags.env:FEATURE_X = on\n"
-	                            "/etc/app/flags.env:STRIPE_KEY = sk_live_51HxEDM2aBcDeFgHiJkLmN\n");
+	add_str(&f->old, "toggles",
+		"/etc/app/flags.env:FEATURE_X = on\n"
+		"/etc/app/flags.env:STRIPE_KEY = sk_live_51HxEDM2aBcDeFgHiJkLmN\n");
 	add_str(&f->old, "packages", "bash amd64 5.2.15-2+b2\n");
 	ed_buf_release(&files);
 }
@@ -114,19 +119,22 @@ static void test_upgrade_old_host_keeps_nothing_secret(void **state)
 	old_host(f);
 	assert_int_equal(collect_snapshot_is_current(&f->old), 0);
 	assert_int_equal(collect_upgrade_host(&f->out, &f->old, f->cfg, f->key,
-	                                      &f->err), 1);
+					      &f->err),
+			 1);
 	assert_int_equal(collect_snapshot_is_current(&f->out), 1);
 	/* a value the old rules missed becomes a token, the rest stays */
 	assert_non_null(entry(f, "content/etc/redis/redis.conf"));
-	assert_null(strstr(entry(f, "content/etc/redis/redis.conf"), "Sup3rSecr3t"));
+	assert_null(strstr(entry(f, "content/etc/redis/redis.conf"),
+			   "Sup3rSecr3t"));
 	assert_non_null(strstr(entry(f, "content/etc/redis/redis.conf"),
-	                       "bind 127.0.0.1\nrequirepass hmac:"));
+			       "bind 127.0.0.1\nrequirepass hmac:"));
 	/* a credential file by path loses its content */
 	assert_null(entry(f, "content/root/.pgpass"));
 	/* digests: the redacted file keyed over its bytes, as a collect does */
 	ed_hmac_token(f->key, &tok, redis_conf, strlen(redis_conf));
-	ed_buf_addf(&want, "/etc/redis/redis.conf file 0640 redis:redis 0:0 %zu %s\n",
-	            strlen(redis_conf), tok.ptr);
+	ed_buf_addf(&want,
+		    "/etc/redis/redis.conf file 0640 redis:redis 0:0 %zu %s\n",
+		    strlen(redis_conf), tok.ptr);
 	assert_non_null(strstr(entry(f, "files"), want.ptr));
 	/* a binary's plain digest becomes the keyed one made from it */
 	ed_buf_reset(&tok);
@@ -134,7 +142,8 @@ static void test_upgrade_old_host_keeps_nothing_secret(void **state)
 	assert_non_null(strstr(entry(f, "files"), tok.ptr));
 	assert_null(strstr(entry(f, "files"), blob_hex));
 	/* stored plain content keeps its plain digest and content */
-	assert_non_null(strstr(entry(f, "files"), "/etc/motd file 0644 root:root 0:0 6 sha256:1111"));
+	assert_non_null(strstr(entry(f, "files"),
+			       "/etc/motd file 0644 root:root 0:0 6 sha256:1111"));
 	assert_string_equal(entry(f, "content/etc/motd"), "hello\n");
 	/* toggles: the secret value only */
 	assert_non_null(strstr(entry(f, "toggles"), "FEATURE_X = on\n"));
@@ -160,7 +169,8 @@ static void test_upgrade_current_host_is_left_alone(void **state)
 	add_str(&f->old, "meta", meta.ptr);
 	add_str(&f->old, "content/etc/redis/redis.conf", redis_conf);
 	assert_int_equal(collect_upgrade_host(&f->out, &f->old, f->cfg, f->key,
-	                                      &f->err), 0);
+					      &f->err),
+			 0);
 	assert_int_equal(f->out.nr, 0);
 	ed_buf_release(&meta);
 }
@@ -171,14 +181,16 @@ static void test_upgrade_needs_the_key(void **state)
 
 	old_host(f);
 	assert_int_equal(collect_upgrade_host(&f->out, &f->old, f->cfg, NULL,
-	                                      &f->err), ED_EKEY);
+					      &f->err),
+			 ED_EKEY);
 }
 
 static void test_upgrade_keyed_digest_matches_a_collect(void **state)
 {
 	struct fx *f = *state;
 	struct ed_buf a = ED_BUF_INIT, b = ED_BUF_INIT;
-	static const char data[] = "\x7f" "ELF binary \0 with a pass";
+	static const char data[] = "\x7f"
+				   "ELF binary \0 with a pass";
 	char hex[65];
 
 	/* what a collect records for content it does not store ... */
@@ -197,14 +209,14 @@ static void test_upgrade_keyed_digest_matches_a_collect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		        test_upgrade_old_host_keeps_nothing_secret, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_upgrade_current_host_is_left_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upgrade_needs_the_key, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(
-		        test_upgrade_keyed_digest_matches_a_collect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_old_host_keeps_nothing_secret,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_current_host_is_left_alone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_needs_the_key,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_keyed_digest_matches_a_collect,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

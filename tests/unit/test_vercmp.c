@@ -24,7 +24,7 @@
 #include "differ/internal.h"
 
 #define VERCMP_FIXTURES FIXTURE_DIR "/vercmp"
-#define DPKG_PATH       "/usr/bin/dpkg"
+#define DPKG_PATH "/usr/bin/dpkg"
 
 struct vector {
 	char *a;
@@ -91,7 +91,7 @@ static int vector_set_load(struct vector_set *set, const char *name)
 	n = snprintf(path, sizeof(path), "%s/%s", VERCMP_FIXTURES, name);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		print_error("fixture path too long: %s/%s\n", VERCMP_FIXTURES,
-		            name);
+			    name);
 		goto out;
 	}
 	f = fopen(path, "r");
@@ -164,7 +164,7 @@ static int group_teardown(void **state)
  * against itself; report all mismatches before failing.
  */
 static void check_vectors(const struct vector_set *set, const char *name,
-                          int (*cmp)(const char *, const char *))
+			  int (*cmp)(const char *, const char *))
 {
 	size_t i, bad = 0;
 
@@ -176,8 +176,8 @@ static void check_vectors(const struct vector_set *set, const char *name,
 		if (ab != v->want || ba != -v->want || cmp(v->a, v->a) ||
 		    cmp(v->b, v->b)) {
 			print_error("%s:%u: %s %c %s: got %d, reversed %d\n",
-			            name, v->line, v->a, op_char(v->want), v->b,
-			            ab, ba);
+				    name, v->line, v->a, op_char(v->want), v->b,
+				    ab, ba);
 			bad++;
 		}
 	}
@@ -274,7 +274,7 @@ static int dpkg_binary_cmp(int *out, const char *a, const char *b)
  * Returns 1 on disagreement (after printing it), else 0.
  */
 static int cross_check(const char *a, const char *b, int want, size_t *checked,
-                       size_t *rejected)
+		       size_t *rejected)
 {
 	int bin = 0;
 	int ours = vercmp_dpkg(a, b);
@@ -287,7 +287,7 @@ static int cross_check(const char *a, const char *b, int want, size_t *checked,
 	if (bin == ours && bin == want)
 		return 0;
 	print_error("'%s' vs '%s': dpkg %c, vercmp_dpkg %c, expected %c\n", a,
-	            b, op_char(bin), op_char(ours), op_char(want));
+		    b, op_char(bin), op_char(ours), op_char(want));
 	return 1;
 }
 
@@ -302,11 +302,11 @@ static void test_vercmp_dpkg_agrees_with_dpkg_binary(void **state)
 		const struct vector *v = &st->dpkg.v[i];
 
 		bad += (size_t)cross_check(v->a, v->b, v->want, &checked,
-		                           &rejected);
+					   &rejected);
 	}
 	print_message("dpkg binary: %zu vectors compared, %zu rejected by this "
-	              "dpkg (skipped)\n",
-	              checked, rejected);
+		      "dpkg (skipped)\n",
+		      checked, rejected);
 	assert_int_equal(bad, 0);
 	/* only "-0.6.5" and the empty revisions may be refused */
 	assert_true(checked + 8 >= st->dpkg.nr);
@@ -317,8 +317,7 @@ static void test_vercmp_dpkg_agrees_with_dpkg_binary(void **state)
  * including a byte >= 0x80, compared with the real dpkg. A fixed seed
  * keeps the run reproducible.
  */
-static void
-test_vercmp_dpkg_agrees_with_dpkg_binary_on_generated_pairs(void **state)
+static void test_vercmp_dpkg_agrees_with_dpkg_binary_on_generated_pairs(void **state)
 {
 	static const char alphabet[] = "0019aAzZ~~+.-:\xe9";
 	uint32_t seed = 20240601u;
@@ -338,8 +337,8 @@ test_vercmp_dpkg_agrees_with_dpkg_binary_on_generated_pairs(void **state)
 			len = 1 + (seed >> 16) % 9;
 			for (j = 0; j < len; j++) {
 				seed = seed * 1103515245u + 12345u;
-				s[k][j] = alphabet[(seed >> 16) %
-				                   (sizeof(alphabet) - 1)];
+				s[k][j] =
+					alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
 			}
 			/* mostly start with a digit, as real versions do */
 			if ((seed >> 8) % 4)
@@ -347,11 +346,10 @@ test_vercmp_dpkg_agrees_with_dpkg_binary_on_generated_pairs(void **state)
 			s[k][len] = '\0';
 		}
 		bad += (size_t)cross_check(s[0], s[1], vercmp_dpkg(s[0], s[1]),
-		                           &checked, &rejected);
+					   &checked, &rejected);
 	}
-	print_message(
-	        "dpkg binary: %zu generated pairs compared, %zu rejected\n",
-	        checked, rejected);
+	print_message("dpkg binary: %zu generated pairs compared, %zu rejected\n",
+		      checked, rejected);
 	assert_int_equal(bad, 0);
 	assert_true(checked >= 50);
 }
@@ -409,10 +407,10 @@ static void test_vercmp_dpkg_trims_blanks_and_reads_epochs(void **state)
 	assert_int_equal(vercmp_dpkg("1\xe9", "1+"), -1);
 	/* digit runs are compared as numbers of any length */
 	assert_int_equal(vercmp_dpkg("1.000000000000000000000000000002", "1.2"),
-	                 0);
+			 0);
 	assert_int_equal(vercmp_dpkg("1.99999999999999999999999999999",
-	                             "1.100000000000000000000000000000"),
-	                 -1);
+				     "1.100000000000000000000000000000"),
+			 -1);
 }
 
 static void test_vercmp_rpm_splits_epoch_version_release(void **state)
@@ -439,8 +437,7 @@ static void test_vercmp_rpm_splits_epoch_version_release(void **state)
 	assert_int_equal(vercmp_rpm("1.0-1~rc1", "1.0-1"), -1);
 	assert_int_equal(vercmp_rpm("1.0-1^1", "1.0-1"), 1);
 	/* digit runs of any length */
-	assert_int_equal(vercmp_rpm("1.000000000000000000000000000002", "1.2"),
-	                 0);
+	assert_int_equal(vercmp_rpm("1.000000000000000000000000000002", "1.2"), 0);
 	assert_int_equal(vercmp_rpm("", ""), 0);
 	assert_int_equal(vercmp_rpm("", "0"), -1);
 }
@@ -473,8 +470,8 @@ static void test_vercmp_apk_orders_invalid_versions_like_apk(void **state)
 	assert_int_equal(vercmp_apk("1.010", "1.01"), 1);
 	/* huge numbers do not crash; they wrap as apk_blob_pull_uint does */
 	assert_int_equal(vercmp_apk("1.99999999999999999999999999",
-	                            "1.99999999999999999999999999"),
-	                 0);
+				    "1.99999999999999999999999999"),
+			 0);
 	/* bytes >= 0x80 are inside a suffix span, making it invalid */
 	assert_int_equal(vercmp_apk("1.0_p\xe9", "1.0_p"), -1);
 }
@@ -533,14 +530,12 @@ int main(void)
 		cmocka_unit_test(test_vercmp_apk_matches_upstream_vectors),
 		cmocka_unit_test(test_vercmp_dpkg_agrees_with_dpkg_binary),
 		cmocka_unit_test(
-		        test_vercmp_dpkg_agrees_with_dpkg_binary_on_generated_pairs),
+			test_vercmp_dpkg_agrees_with_dpkg_binary_on_generated_pairs),
 		cmocka_unit_test(
-		        test_vercmp_dpkg_rejected_input_falls_back_to_strcmp),
-		cmocka_unit_test(
-		        test_vercmp_dpkg_trims_blanks_and_reads_epochs),
+			test_vercmp_dpkg_rejected_input_falls_back_to_strcmp),
+		cmocka_unit_test(test_vercmp_dpkg_trims_blanks_and_reads_epochs),
 		cmocka_unit_test(test_vercmp_rpm_splits_epoch_version_release),
-		cmocka_unit_test(
-		        test_vercmp_apk_orders_invalid_versions_like_apk),
+		cmocka_unit_test(test_vercmp_apk_orders_invalid_versions_like_apk),
 		cmocka_unit_test(test_vercmp_treats_null_as_empty),
 		cmocka_unit_test(test_vercmp_dispatches_on_manager),
 		cmocka_unit_test(test_vercmp_handles_long_input),

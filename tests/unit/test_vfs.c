@@ -78,7 +78,7 @@ static int teardown(void **state)
 /* ---- building images and trees ---- */
 
 static void add_node(struct vfs *fs, const char *path, mode_t mode,
-                     unsigned uid, const char *data, int flags)
+		     unsigned uid, const char *data, int flags)
 {
 	struct ed_err err = ED_ERR_INIT;
 	struct stat st;
@@ -91,7 +91,7 @@ static void add_node(struct vfs *fs, const char *path, mode_t mode,
 	st.st_mtim.tv_nsec = 5;
 	st.st_size = 4096;
 	if (vfs_mem_add(fs, path, &st, data, data ? strlen(data) : 0, flags,
-	                &err) < 0)
+			&err) < 0)
 		fail_msg("vfs_mem_add %s: %s", path, err.msg);
 }
 
@@ -126,16 +126,15 @@ static void build_image(struct vfs *fs)
 	add_link(fs, "/etc/dangling", "nowhere");
 	add_link(fs, "/etc/empty-target", "");
 	add_node(fs, "/etc/secret", S_IFREG | 0600, 0, "hidden\n",
-	         VFS_MEM_UNREADABLE);
-	add_node(fs, "/etc/private", S_IFDIR | 0700, 0, NULL,
-	         VFS_MEM_UNREADABLE);
+		 VFS_MEM_UNREADABLE);
+	add_node(fs, "/etc/private", S_IFDIR | 0700, 0, NULL, VFS_MEM_UNREADABLE);
 	add_node(fs, "/etc/fifo", S_IFIFO | 0644, 0, NULL, 0);
 	add_node(fs, "/etc/sock", S_IFSOCK | 0755, 0, NULL, 0);
 	add_node(fs, "/usr/bin/tool", S_IFREG | 0755, 0, "#!/bin/sh\n", 0);
 }
 
-static void expect_open(struct vfs *fs, int dirfd, const char *path,
-                        int flags, int want_errno)
+static void expect_open(struct vfs *fs, int dirfd, const char *path, int flags,
+			int want_errno)
 {
 	int fd;
 
@@ -149,10 +148,10 @@ static void expect_open(struct vfs *fs, int dirfd, const char *path,
 	}
 	if (fd >= 0)
 		fail_msg("open '%s' succeeded, want %s", path,
-		         strerror(want_errno));
+			 strerror(want_errno));
 	if (errno != want_errno)
 		fail_msg("open '%s': %s, want %s", path, strerror(errno),
-		         strerror(want_errno));
+			 strerror(want_errno));
 }
 
 /* Every byte of path (through fs) into out. */
@@ -181,7 +180,7 @@ static void sh(const char *fmt, ...)
 }
 
 static void write_in(const char *dir, const char *rel, const char *data,
-                     mode_t mode)
+		     mode_t mode)
 {
 	struct ed_buf p = ED_BUF_INIT;
 	int fd;
@@ -232,11 +231,10 @@ static void test_vfs_open_answers_as_linux_does(void **state)
 	expect_open(fs, AT_FDCWD, "/etc/hosts/x", O_RDONLY, ENOTDIR);
 	expect_open(fs, AT_FDCWD, "/etc/hosts/", O_RDONLY, ENOTDIR);
 	expect_open(fs, AT_FDCWD, "/etc/rel/", O_RDONLY, ENOTDIR);
-	expect_open(fs, AT_FDCWD, "/etc/hosts", O_RDONLY | O_DIRECTORY,
-	            ENOTDIR);
+	expect_open(fs, AT_FDCWD, "/etc/hosts", O_RDONLY | O_DIRECTORY, ENOTDIR);
 	expect_open(fs, AT_FDCWD, "/etc/rel", O_RDONLY | O_NOFOLLOW, ELOOP);
 	expect_open(fs, AT_FDCWD, "/etc/dirlink",
-	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW, ENOTDIR);
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW, ENOTDIR);
 	expect_open(fs, AT_FDCWD, "/etc/dirlink/", O_RDONLY | O_NOFOLLOW, 0);
 	expect_open(fs, AT_FDCWD, "/etc/dirlink", O_RDONLY | O_DIRECTORY, 0);
 	expect_open(fs, AT_FDCWD, "/etc/loop1", O_RDONLY, ELOOP);
@@ -245,8 +243,7 @@ static void test_vfs_open_answers_as_linux_does(void **state)
 	expect_open(fs, AT_FDCWD, "/etc/dangling", O_RDONLY, ENOENT);
 	expect_open(fs, AT_FDCWD, "/etc/empty-target", O_RDONLY, ENOENT);
 	expect_open(fs, AT_FDCWD, "/etc/secret", O_RDONLY, EACCES);
-	expect_open(fs, AT_FDCWD, "/etc/private", O_RDONLY | O_DIRECTORY,
-	            EACCES);
+	expect_open(fs, AT_FDCWD, "/etc/private", O_RDONLY | O_DIRECTORY, EACCES);
 	expect_open(fs, AT_FDCWD, "/etc/sock", O_RDONLY | O_NONBLOCK, ENXIO);
 	expect_open(fs, AT_FDCWD, "/etc/fifo", O_RDONLY | O_NONBLOCK, 0);
 	expect_open(fs, AT_FDCWD, "/etc/hosts", O_WRONLY, EROFS);
@@ -325,11 +322,13 @@ static void test_vfs_links_resolve_inside_the_image(void **state)
 static void test_vfs_errno_matches_the_real_file_system(void **state)
 {
 	static const char *const paths[] = {
-		"f", "f/", "f/x", "d", "d/", "d/.", "d/..", "d/../f", "d//f2",
-		"./f", ".", "ld", "ld/", "ld/f2", "ldd/f2", "lf", "lf/",
-		"lup", "lup/d/f2", "loop1", "loop1/x", "dangling",
-		"dangling/x", "missing", "missing/x", "", "fifo", "sock",
-		"chain0", "chain1", "d/sub/deep",
+		"f",          "f/",       "f/x",        "d",        "d/",
+		"d/.",        "d/..",     "d/../f",     "d//f2",    "./f",
+		".",          "ld",       "ld/",        "ld/f2",    "ldd/f2",
+		"lf",         "lf/",      "lup",        "lup/d/f2", "loop1",
+		"loop1/x",    "dangling", "dangling/x", "missing",  "missing/x",
+		"",           "fifo",     "sock",       "chain0",   "chain1",
+		"d/sub/deep",
 	};
 	static const int flags[] = {
 		O_RDONLY,
@@ -359,7 +358,7 @@ static void test_vfs_errno_matches_the_real_file_system(void **state)
 			char target[16];
 
 			assert_true(snprintf(target, sizeof(target), "chain%d",
-			                     i + 1) > 0);
+					     i + 1) > 0);
 			assert_int_equal(symlink(target, link.ptr), 0);
 		}
 	}
@@ -389,8 +388,8 @@ static void test_vfs_errno_matches_the_real_file_system(void **state)
 			ie = errno;
 			if ((rrc < 0) != (irc < 0) || (rrc < 0 && re != ie))
 				fail_msg("openat '%s' flags %#x: real %s, image %s",
-				         path, fl, rrc < 0 ? strerror(re) : "ok",
-				         irc < 0 ? strerror(ie) : "ok");
+					 path, fl, rrc < 0 ? strerror(re) : "ok",
+					 irc < 0 ? strerror(ie) : "ok");
 			if (rrc >= 0)
 				close(rrc);
 			if (irc >= 0)
@@ -407,18 +406,17 @@ static void test_vfs_errno_matches_the_real_file_system(void **state)
 			ie = errno;
 			if (rrc != irc || (rrc < 0 && re != ie))
 				fail_msg("fstatat '%s' %d: real %s, image %s",
-				         path, fl, rrc < 0 ? strerror(re) : "ok",
-				         irc < 0 ? strerror(ie) : "ok");
+					 path, fl, rrc < 0 ? strerror(re) : "ok",
+					 irc < 0 ? strerror(ie) : "ok");
 			if (!rrc) {
 				assert_int_equal(rst.st_mode, ist.st_mode);
 				if (!S_ISDIR(rst.st_mode))
-					assert_int_equal(rst.st_size,
-					                 ist.st_size);
+					assert_int_equal(rst.st_size, ist.st_size);
 				assert_int_equal(rst.st_uid, ist.st_uid);
 				assert_int_equal(rst.st_mtim.tv_sec,
-				                 ist.st_mtim.tv_sec);
+						 ist.st_mtim.tv_sec);
 				assert_int_equal(rst.st_mtim.tv_nsec,
-				                 ist.st_mtim.tv_nsec);
+						 ist.st_mtim.tv_nsec);
 			}
 		}
 		errno = 0;
@@ -429,7 +427,7 @@ static void test_vfs_errno_matches_the_real_file_system(void **state)
 		ie = errno;
 		if (rn != in || (rn < 0 && re != ie))
 			fail_msg("readlinkat '%s': real %zd %s, image %zd %s",
-			         path, rn, strerror(re), in, strerror(ie));
+				 path, rn, strerror(re), in, strerror(ie));
 		if (rn > 0)
 			assert_memory_equal(rbuf, ibuf, (size_t)rn);
 	}
@@ -448,23 +446,21 @@ static void test_vfs_unreadable_nodes_refuse_opening_only(void **state)
 
 	build_image(f->fs);
 	add_file(f->fs, "/etc/private/inside", "x\n");
-	assert_int_equal(vfs_fstatat(f->fs, AT_FDCWD, "/etc/secret", &st, 0),
-	                 0);
+	assert_int_equal(vfs_fstatat(f->fs, AT_FDCWD, "/etc/secret", &st, 0), 0);
 	assert_true(S_ISREG(st.st_mode));
 	/* nothing was read: the size is the one listed, not the data's */
 	assert_int_equal(st.st_size, 4096);
 	assert_int_equal(vfs_fstatat(f->fs, AT_FDCWD, "/etc/private", &st,
-	                             AT_SYMLINK_NOFOLLOW),
-	                 0);
+				     AT_SYMLINK_NOFOLLOW),
+			 0);
 	assert_int_equal(st.st_mode, S_IFDIR | 0700);
-	expect_open(f->fs, AT_FDCWD, "/etc/secret", O_RDONLY | O_NOFOLLOW,
-	            EACCES);
+	expect_open(f->fs, AT_FDCWD, "/etc/secret", O_RDONLY | O_NOFOLLOW, EACCES);
 	expect_open(f->fs, AT_FDCWD, "/etc/private",
-	            O_RDONLY | O_DIRECTORY | O_NOFOLLOW, EACCES);
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW, EACCES);
 	/* what was listed below it stays reachable by name */
 	expect_open(f->fs, AT_FDCWD, "/etc/private/inside", O_RDONLY, 0);
 	assert_int_equal(vfs_read_file(f->fs, &b, "/etc/secret", 100, &err),
-	                 ED_EIO);
+			 ED_EIO);
 	assert_string_equal(err.msg, "/etc/secret: Permission denied");
 	assert_int_equal(errno, EACCES);
 	ed_buf_release(&b);
@@ -579,8 +575,8 @@ static void test_vfs_stat_fills_the_listed_fields(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 	/* a link: its own node with the target's length as size */
 	assert_int_equal(vfs_fstatat(f->fs, AT_FDCWD, "/etc/rel", &l,
-	                             AT_SYMLINK_NOFOLLOW),
-	                 0);
+				     AT_SYMLINK_NOFOLLOW),
+			 0);
 	assert_int_equal(l.st_mode, S_IFLNK | 0777);
 	assert_int_equal(l.st_size, 5);
 	assert_int_equal(vfs_fstatat(f->fs, AT_FDCWD, "/etc/hosts", &b, 0), 0);
@@ -590,7 +586,7 @@ static void test_vfs_stat_fills_the_listed_fields(void **state)
 	assert_int_equal(l.st_ino, b.st_ino);
 	errno = 0;
 	assert_int_equal(vfs_fstatat(f->fs, AT_FDCWD, "/etc/hosts", &b, 0x4000),
-	                 -1);
+			 -1);
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -657,12 +653,11 @@ static void test_vfs_read_file_codes_match_ed_buf_read_file(void **state)
 
 	build_image(f->fs);
 	assert_int_equal(vfs_read_file(f->fs, &b, "/etc/nope", 10, &err),
-	                 ED_ENOTFOUND);
+			 ED_ENOTFOUND);
 	assert_string_equal(err.msg, "/etc/nope: No such file or directory");
-	assert_int_equal(vfs_read_file(f->fs, &b, "/etc/loop1", 10, &err),
-	                 ED_EIO);
+	assert_int_equal(vfs_read_file(f->fs, &b, "/etc/loop1", 10, &err), ED_EIO);
 	assert_string_equal(err.msg,
-	                    "/etc/loop1: Too many levels of symbolic links");
+			    "/etc/loop1: Too many levels of symbolic links");
 	/* a directory opens, then read() says EISDIR: as on Linux */
 	assert_int_equal(vfs_read_file(f->fs, &b, "/etc", 10, &err), ED_EIO);
 	assert_int_equal(ed_buf_read_file(&real, f->tmp, 10, &rerr), ED_EIO);
@@ -670,7 +665,7 @@ static void test_vfs_read_file_codes_match_ed_buf_read_file(void **state)
 	assert_non_null(strstr(rerr.msg, ": read: Is a directory"));
 	ed_buf_reset(&b);
 	assert_int_equal(vfs_read_file(f->fs, &b, "/etc/hosts", 5, &err),
-	                 ED_EPARTIAL);
+			 ED_EPARTIAL);
 	assert_string_equal(err.msg, "/etc/hosts: larger than 5 bytes");
 	assert_string_equal(b.ptr, "127.0");
 	ed_buf_reset(&b);
@@ -697,19 +692,18 @@ static void test_vfs_run_answers_from_recorded_outputs(void **state)
 
 	vfs_mem_set_output(f->fs, argv, "one\ntwo\n", 8, 0);
 	vfs_mem_set_output(f->fs, argv2, "bad\n", 4, 3 << 8);
-	vfs_mem_set_stderr(f->fs, argv2, "error: it\tbroke\nsecond line\n",
-	                   28);
+	vfs_mem_set_stderr(f->fs, argv2, "error: it\tbroke\nsecond line\n", 28);
 	assert_int_equal(vfs_run(f->fs, &out, &errline, &status, argv, envp,
-	                         100, 1000, &err),
-	                 0);
+				 100, 1000, &err),
+			 0);
 	assert_string_equal(out.ptr, "one\ntwo\n");
 	assert_true(WIFEXITED(status) && !WEXITSTATUS(status));
 	assert_int_equal(errline.len, 0);
 
 	ed_buf_reset(&out);
 	assert_int_equal(vfs_run(f->fs, &out, &errline, &status, argv2, NULL,
-	                         100, 1000, &err),
-	                 0);
+				 100, 1000, &err),
+			 0);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 3);
 	assert_string_equal(errline.ptr, "error: it broke");
@@ -717,26 +711,24 @@ static void test_vfs_run_answers_from_recorded_outputs(void **state)
 	/* too big: the error collect_run gives */
 	ed_buf_reset(&out);
 	assert_int_equal(vfs_run(f->fs, &out, &errline, &status, argv, NULL, 5,
-	                         1000, &err),
-	                 ED_EIO);
-	assert_string_equal(err.msg,
-	                    "/usr/bin/tool: output larger than 5 bytes");
+				 1000, &err),
+			 ED_EIO);
+	assert_string_equal(err.msg, "/usr/bin/tool: output larger than 5 bytes");
 	assert_int_equal(out.len, 5);
 
 	/* not recorded (argv must match entirely): absent on the host */
 	assert_int_equal(vfs_run(f->fs, &out, &errline, &status, argv3, NULL,
-	                         100, 1000, &err),
-	                 ED_ENOTFOUND);
-	assert_string_equal(err.msg,
-	                    "/usr/bin/tool: not run on the remote host");
+				 100, 1000, &err),
+			 ED_ENOTFOUND);
+	assert_string_equal(err.msg, "/usr/bin/tool: not run on the remote host");
 	assert_int_equal(status, -1);
 
 	/* recording again replaces */
 	vfs_mem_set_output(f->fs, argv, "three\n", 6, 0);
 	ed_buf_reset(&out);
 	assert_int_equal(vfs_run(f->fs, &out, &errline, &status, argv, NULL,
-	                         100, 1000, &err),
-	                 0);
+				 100, 1000, &err),
+			 0);
 	assert_string_equal(out.ptr, "three\n");
 	ed_buf_release(&out);
 	ed_buf_release(&errline);
@@ -799,17 +791,16 @@ static void test_vfs_add_replaces_and_keeps_children(void **state)
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFREG | 0644;
 	assert_int_equal(vfs_mem_add(f->fs, "rel", &st, NULL, 0, 0, &err),
-	                 ED_ERROR);
+			 ED_ERROR);
 	assert_int_equal(vfs_mem_add(f->fs, "/a/../x", &st, NULL, 0, 0, &err),
-	                 ED_ERROR);
+			 ED_ERROR);
 	assert_int_equal(vfs_mem_add(f->fs, "/a/b/c/d", &st, NULL, 0, 0, &err),
-	                 ED_ERROR);
+			 ED_ERROR);
 	assert_string_equal(err.msg, "'/a/b/c/d': '/a/b/c' is not a directory");
-	assert_int_equal(vfs_mem_add(f->fs, "/", &st, NULL, 0, 0, &err),
-	                 ED_ERROR);
+	assert_int_equal(vfs_mem_add(f->fs, "/", &st, NULL, 0, 0, &err), ED_ERROR);
 	st.st_mode = 0644;
 	assert_int_equal(vfs_mem_add(f->fs, "/y", &st, NULL, 0, 0, &err),
-	                 ED_ERROR);
+			 ED_ERROR);
 	ed_buf_release(&b);
 }
 
@@ -851,7 +842,7 @@ static void unroot(struct ed_buf *out, const char *s, const char *root)
 }
 
 static void assert_same_vec(const char *what, const struct ed_strvec *a,
-                            const struct ed_strvec *b, const char *root)
+			    const struct ed_strvec *b, const char *root)
 {
 	struct ed_buf x = ED_BUF_INIT;
 	size_t i;
@@ -860,17 +851,16 @@ static void assert_same_vec(const char *what, const struct ed_strvec *a,
 		unroot(&x, a->v[i], root);
 		if (strcmp(x.ptr, b->v[i]))
 			fail_msg("%s %zu: real '%s', image '%s'", what, i,
-			         a->v[i], b->v[i]);
+				 a->v[i], b->v[i]);
 	}
 	if (a->nr != b->nr)
 		fail_msg("%s: real has %zu, image %zu (first extra: '%s')",
-		         what, a->nr, b->nr,
-		         a->nr > b->nr ? a->v[i] : b->v[i]);
+			 what, a->nr, b->nr, a->nr > b->nr ? a->v[i] : b->v[i]);
 	ed_buf_release(&x);
 }
 
 static void assert_same_snapshot(const struct snapshot *a,
-                                 const struct snapshot *b, const char *root)
+				 const struct snapshot *b, const char *root)
 {
 	size_t i;
 
@@ -879,25 +869,24 @@ static void assert_same_snapshot(const struct snapshot *a,
 		const struct snapshot_entry *y = &b->entries[i];
 
 		if (strcmp(x->path, y->path))
-			fail_msg("entry %zu: real '%s', image '%s'", i,
-			         x->path, y->path);
+			fail_msg("entry %zu: real '%s', image '%s'", i, x->path,
+				 y->path);
 		assert_false(x->has_oid || y->has_oid);
 		if (x->len != y->len || memcmp(x->data, y->data, x->len))
 			fail_msg("%s differs:\n--- real\n%s\n--- image\n%s",
-			         x->path, x->data, y->data);
+				 x->path, x->data, y->data);
 	}
 	if (a->nr != b->nr)
 		fail_msg("real has %zu entries, image %zu (first extra: %s)",
-		         a->nr, b->nr,
-		         a->nr > b->nr ? a->entries[i].path :
-		                         b->entries[i].path);
+			 a->nr, b->nr,
+			 a->nr > b->nr ? a->entries[i].path : b->entries[i].path);
 	assert_same_vec("warning", &a->warnings, &b->warnings, root);
 	assert_same_vec("keep", &a->keep, &b->keep, root);
 }
 
 /* Collect fs, or this machine's tree at root when fs is NULL. */
 static int collect(struct snapshot *out, const struct fx *f, struct vfs *fs,
-                   const char *root, bool live, struct ed_err *err)
+		   const char *root, bool live, struct ed_err *err)
 {
 	struct vfs *own = fs ? NULL : vfs_root_new(root);
 	struct collect_opts o;
@@ -934,7 +923,7 @@ static int assert_image_matches(struct fx *f, struct vfs *fs, const char *dir)
 	irc = collect(&img, f, fs, "/", false, &ierr);
 	if (rrc != irc)
 		fail_msg("%s: real %d (%s), image %d (%s)", dir, rrc, rerr.msg,
-		         irc, ierr.msg);
+			 irc, ierr.msg);
 	if (rrc < 0) {
 		unroot(&x, rerr.msg, dir);
 		assert_string_equal(x.ptr, ierr.msg);
@@ -950,10 +939,11 @@ static int assert_image_matches(struct fx *f, struct vfs *fs, const char *dir)
 static void test_vfs_fixture_roots_collect_identically(void **state)
 {
 	static const char *const roots[] = {
-		"/cli/root",         "/packages/root",    "/packages/apkroot",
-		"/packages/badroot", "/kernel/root",      "/kernel/os-only",
-		"/kernel/usrlib-only", "/sysctl/root",    "/services/root",
-		"/files",
+		"/cli/root",           "/packages/root",
+		"/packages/apkroot",   "/packages/badroot",
+		"/kernel/root",        "/kernel/os-only",
+		"/kernel/usrlib-only", "/sysctl/root",
+		"/services/root",      "/files",
 	};
 	struct fx *f = *state;
 	struct ed_buf dir = ED_BUF_INIT;
@@ -994,18 +984,17 @@ static void build_root(const struct fx *f, struct ed_buf *root)
 		sh("chown -h 1234:1234 '%s/etc/app2/app.conf' '%s/etc/rel'",
 		   root->ptr, root->ptr);
 	write_in(root->ptr, "etc/ssl/private/app.pem",
-	         "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwFixture\n"
-	         "-----END PRIVATE KEY-----\n",
-	         0600);
+		 "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwFixture\n"
+		 "-----END PRIVATE KEY-----\n",
+		 0600);
 	write_in(root->ptr, "etc/locked/inside.conf", "a = b\n", 0644);
 	write_in(root->ptr, "etc/private.conf", "private = yes\n", 0000);
 	write_in(root->ptr, "etc/empty.conf", "", 0644);
 	write_in(root->ptr, "etc/caf\xe9 \n.conf", "name = caf\xe9\n", 0644);
 	write_in(root->ptr, "etc/blob.bin", "ELF\x01\x02", 0644);
 	write_in(root->ptr, "etc/app/flags.yaml",
-	         "features:\n  new_ui: true\n  limits: [1, 2]\n", 0644);
-	write_in(root->ptr, "etc/app/flags.conf", "[main]\nfast = yes\n",
-	         0644);
+		 "features:\n  new_ui: true\n  limits: [1, 2]\n", 0644);
+	write_in(root->ptr, "etc/app/flags.conf", "[main]\nfast = yes\n", 0644);
 	write_in(root->ptr, "etc/app/bad.yaml", "a: [\n", 0644);
 	bind_socket(root->ptr, "etc/sock");
 	ed_strvec_push(&f->cfg->toggle_files, "/etc/app/flags.yaml");
@@ -1081,8 +1070,7 @@ static int has_line(const char *text, const char *line)
 }
 
 /* A line of text that starts with start and ends with end. */
-static int has_line_with(const char *text, const char *start,
-                         const char *end)
+static int has_line_with(const char *text, const char *start, const char *end)
 {
 	size_t n = strlen(start), m = strlen(end);
 	const char *p;
@@ -1090,8 +1078,8 @@ static int has_line_with(const char *text, const char *start,
 	for (p = text; (p = strstr(p, start)); p += n) {
 		const char *nl = strchr(p, '\n');
 
-		if ((p == text || p[-1] == '\n') && nl && nl - p >= (long)(n + m) &&
-		    !strncmp(nl - m, end, m))
+		if ((p == text || p[-1] == '\n') && nl &&
+		    nl - p >= (long)(n + m) && !strncmp(nl - m, end, m))
 			return 1;
 	}
 	return 0;
@@ -1115,26 +1103,26 @@ static void test_vfs_unreadable_nodes_collect_as_unreadable(void **state)
 	ed_buf_addf(&p, "%s/etc/app/app.conf", root.ptr);
 	assert_int_equal(lstat(p.ptr, &st), 0);
 	assert_int_equal(vfs_mem_add(f->fs, "/etc/app/app.conf", &st, NULL, 0,
-	                             VFS_MEM_UNREADABLE, &err),
-	                 0);
+				     VFS_MEM_UNREADABLE, &err),
+			 0);
 	ed_buf_reset(&p);
 	ed_buf_addf(&p, "%s/etc/ssh", root.ptr);
 	assert_int_equal(lstat(p.ptr, &st), 0);
 	assert_int_equal(vfs_mem_add(f->fs, "/etc/ssh", &st, NULL, 0,
-	                             VFS_MEM_UNREADABLE, &err),
-	                 0);
+				     VFS_MEM_UNREADABLE, &err),
+			 0);
 	ed_buf_reset(&p);
 	ed_buf_addf(&p, "%s/proc/sys/vm/swappiness", root.ptr);
 	assert_int_equal(lstat(p.ptr, &st), 0);
 	assert_int_equal(vfs_mem_add(f->fs, "/proc/sys/vm/swappiness", &st,
-	                             NULL, 0, VFS_MEM_UNREADABLE, &err),
-	                 0);
+				     NULL, 0, VFS_MEM_UNREADABLE, &err),
+			 0);
 	ed_buf_reset(&p);
 	ed_buf_addf(&p, "%s/etc/app/flags.conf", root.ptr);
 	assert_int_equal(lstat(p.ptr, &st), 0);
 	assert_int_equal(vfs_mem_add(f->fs, "/etc/app/flags.conf", &st, NULL, 0,
-	                             VFS_MEM_UNREADABLE, &err),
-	                 0);
+				     VFS_MEM_UNREADABLE, &err),
+			 0);
 
 	assert_int_equal(collect(&img, f, f->fs, "/", false, &err), 0);
 	files = file_of(&img, "files");
@@ -1144,17 +1132,16 @@ static void test_vfs_unreadable_nodes_collect_as_unreadable(void **state)
 	assert_int_equal(lstat(p.ptr, &st), 0);
 	ed_buf_reset(&p);
 	ed_buf_addf(&p, " %jd unreadable", (intmax_t)st.st_size);
-	assert_true(has_line_with(files, "/etc/app/app.conf file 0600 ",
-	                          p.ptr));
+	assert_true(has_line_with(files, "/etc/app/app.conf file 0600 ", p.ptr));
 	assert_true(has_line_with(files, "/etc/ssh dir ", " unreadable"));
 	assert_null(strstr(files, "/etc/ssh/sshd_config"));
 	assert_true(ed_strvec_contains(
-	        &img.warnings, "/etc/app/app.conf: unreadable: Permission denied"));
+		&img.warnings, "/etc/app/app.conf: unreadable: Permission denied"));
 	assert_true(ed_strvec_contains(&img.warnings,
-	                               "/etc/ssh: unreadable: Permission denied"));
+				       "/etc/ssh: unreadable: Permission denied"));
 	assert_true(ed_strvec_contains(
-	        &img.warnings,
-	        "toggles: /etc/app/flags.conf: /etc/app/flags.conf: Permission denied (previous flags kept)"));
+		&img.warnings,
+		"toggles: /etc/app/flags.conf: /etc/app/flags.conf: Permission denied (previous flags kept)"));
 	assert_true(ed_strvec_contains(&img.keep, "content/etc/app/app.conf"));
 	assert_null(snapshot_find(&img, "content/etc/app/app.conf"));
 	assert_null(snapshot_find(&img, "content/etc/ssh/sshd_config"));
@@ -1191,8 +1178,8 @@ static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 	assert_string_equal(argv[3], "/");
 	/* what the remote host would have answered to the same argv */
 	assert_int_equal(collect_run(&out, &errline, &status, argv, NULL,
-	                             1 << 20, 10000, &err),
-	                 0);
+				     1 << 20, 10000, &err),
+			 0);
 	assert_int_equal(status, 0);
 	argv[0] = img0;
 	vfs_mem_set_output(f->fs, argv, out.ptr, out.len, status);
@@ -1208,9 +1195,9 @@ static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 	/* the real tree has no /usr/bin/rpm: one files-free difference */
 	assert_string_equal(file_of(&real, "packages"), file_of(&img, "packages"));
 	assert_non_null(strstr(file_of(&img, "packages"),
-	                       "\nbash x86_64 5.2.15-3.fc38\n"));
+			       "\nbash x86_64 5.2.15-3.fc38\n"));
 	assert_true(has_line(file_of(&img, "meta"),
-	                     "collector packages collected: dpkg rpm"));
+			     "collector packages collected: dpkg rpm"));
 	snapshot_release(&real);
 	snapshot_release(&img);
 
@@ -1228,9 +1215,9 @@ static void test_vfs_rpm_answers_from_the_recorded_query(void **state)
 	f->fs = vfs_mem_new();
 	assert_int_equal(vfs_mem_load_dir(f->fs, root.ptr, "", &err), 0);
 	assert_int_equal(collect(&img, f, f->fs, "/", false, &err), 0);
-	assert_true(ed_strvec_contains(
-	        &img.warnings, "/usr/lib/sysimage/rpm: rpm database found but "
-	                       "rpm tool missing; rpm packages skipped"));
+	assert_true(ed_strvec_contains(&img.warnings,
+				       "/usr/lib/sysimage/rpm: rpm database found but "
+				       "rpm tool missing; rpm packages skipped"));
 	snapshot_release(&img);
 	free(saved);
 	ed_buf_release(&out);
@@ -1248,15 +1235,15 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	size_t n = 0, i;
 	char prog[] = "/bin/systemctl";
 	static const char listing[] =
-	        "  ssh.service loaded active running OpenBSD Secure Shell\n"
-	        "cron.service loaded active running Regular background\n";
+		"  ssh.service loaded active running OpenBSD Secure Shell\n"
+		"cron.service loaded active running Regular background\n";
 	static const char tcp[] =
-	        "  sl  local_address rem_address   st\n"
-	        "   0: 00000000:0016 00000000:0000 0A 00000000:00000000\n";
+		"  sl  local_address rem_address   st\n"
+		"   0: 00000000:0016 00000000:0000 0A 00000000:00000000\n";
 
 	assert_int_equal(vfs_mem_load_dir(f->fs, FIXTURE_DIR "/services/root",
-	                                  "", &err),
-	                 0);
+					  "", &err),
+			 0);
 	add_dir(f->fs, "/run/systemd/system");
 	add_node(f->fs, "/bin/systemctl", S_IFREG | 0755, 0, "", 0);
 	add_file(f->fs, "/proc/net/tcp", tcp);
@@ -1272,16 +1259,16 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	assert_true(has_line(services, "active cron.service"));
 	assert_true(has_line(services, "listen tcp 0.0.0.0:22"));
 	assert_true(has_line(services,
-	                     "enabled ssh.service multi-user.target.wants"));
+			     "enabled ssh.service multi-user.target.wants"));
 	snapshot_release(&img);
 
 	/* /usr/bin/systemctl comes first, and its run was not recorded */
 	add_node(f->fs, "/usr/bin/systemctl", S_IFREG | 0755, 0, "", 0);
 	assert_int_equal(collect(&img, f, f->fs, "/", true, &err), 0);
 	assert_true(ed_strvec_contains(
-	        &img.warnings,
-	        "services: /usr/bin/systemctl: not run on the remote host; "
-	        "active units not collected (previous ones kept)"));
+		&img.warnings,
+		"services: /usr/bin/systemctl: not run on the remote host; "
+		"active units not collected (previous ones kept)"));
 	assert_false(has_line(file_of(&img, "services"), "active ssh.service"));
 	snapshot_release(&img);
 
@@ -1291,10 +1278,10 @@ static void test_vfs_live_services_come_from_recorded_systemctl(void **state)
 	vfs_mem_set_stderr(f->fs, argv, "Failed to connect to bus\n", 25);
 	assert_int_equal(collect(&img, f, f->fs, "/", true, &err), 0);
 	assert_true(ed_strvec_contains(
-	        &img.warnings,
-	        "services: /usr/bin/systemctl: exited with status 1: Failed to "
-	        "connect to bus; active units not collected (previous ones "
-	        "kept)"));
+		&img.warnings,
+		"services: /usr/bin/systemctl: exited with status 1: Failed to "
+		"connect to bus; active units not collected (previous ones "
+		"kept)"));
 	snapshot_release(&img);
 }
 
@@ -1313,8 +1300,8 @@ static int load_same(struct vfs *fs, const char *path)
 	return 1;
 }
 
-static void only_collectors(struct collect_config *cfg, bool files,
-                            bool sysctl, bool kernel, bool packages)
+static void only_collectors(struct collect_config *cfg, bool files, bool sysctl,
+			    bool kernel, bool packages)
 {
 	cfg->files = files;
 	cfg->sysctl = sysctl;
@@ -1355,15 +1342,13 @@ static void test_vfs_this_machine_etc_apt_kernel_and_dpkg(void **state)
 	assert_same_snapshot(&real, &img, "/");
 	assert_true(strlen(file_of(&img, "files")) > 100);
 	assert_true(strlen(file_of(&img, "packages")) > 100);
-	assert_true(has_line(file_of(&img, "meta"),
-	                     "collector kernel collected"));
+	assert_true(has_line(file_of(&img, "meta"), "collector kernel collected"));
 	snapshot_release(&real);
 	snapshot_release(&img);
 }
 
 /* Keep only the lines of text that start with prefix. */
-static void filter_lines(struct ed_buf *out, const char *text,
-                         const char *prefix)
+static void filter_lines(struct ed_buf *out, const char *text, const char *prefix)
 {
 	const char *p = text;
 
@@ -1381,7 +1366,7 @@ static void filter_lines(struct ed_buf *out, const char *text,
 static void test_vfs_this_machine_proc_sys_excerpt(void **state)
 {
 	static const char *const dirs[] = { "/proc/sys/net/ipv4",
-		                            "/proc/sys/vm", "/proc/sys/fs" };
+					    "/proc/sys/vm", "/proc/sys/fs" };
 	static const char *const prefixes[] = { "net.ipv4.", "vm.", "fs." };
 	struct fx *f = *state;
 	struct snapshot real, img;
@@ -1406,8 +1391,7 @@ static void test_vfs_this_machine_proc_sys_excerpt(void **state)
 	}
 	assert_true(strlen(file_of(&img, "sysctl")) > 100);
 	for (i = 0; i < img.warnings.nr; i++)
-		assert_true(ed_strvec_contains(&real.warnings,
-		                               img.warnings.v[i]));
+		assert_true(ed_strvec_contains(&real.warnings, img.warnings.v[i]));
 	snapshot_release(&real);
 	snapshot_release(&img);
 	ed_buf_release(&a);

@@ -108,8 +108,8 @@ static void assert_error(const struct fixture *f, int rc, const char *prefix,
 	assert_int_equal(rc, ED_EPARSE);
 	assert_int_equal(f->err.code, ED_EPARSE);
 	if (strncmp(f->err.msg, prefix, strlen(prefix)))
-		fail_msg("message \"%s\" does not start with \"%s\"", f->err.msg,
-			 prefix);
+		fail_msg("message \"%s\" does not start with \"%s\"",
+			 f->err.msg, prefix);
 	if (!strstr(f->err.msg, what))
 		fail_msg("message \"%s\" does not say \"%s\"", f->err.msg, what);
 	assert_null(f->doc);
@@ -186,7 +186,8 @@ static void test_yaml_scalar_keeps_nul_and_multiline(void **state)
 	struct fixture *f = *state;
 	const struct ed_ynode *v;
 
-	assert_int_equal(load_string(f, "k: \"a\\0b\"\nl: |\n  x\n  y\n", "n.yaml"), 0);
+	assert_int_equal(load_string(f, "k: \"a\\0b\"\nl: |\n  x\n  y\n", "n.yaml"),
+			 0);
 	v = ed_ymap_get(f->doc, "k");
 	assert_non_null(v);
 	assert_int_equal(v->len, 3);
@@ -231,8 +232,8 @@ static void test_yaml_duplicate_key_is_rejected_with_location(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_error(f, load_fixture(f, "dup.yaml"), "dup.yaml:4:3: ",
-		     "duplicate key 'c' (first at line 3)");
+	assert_error(f, load_fixture(f, "dup.yaml"),
+		     "dup.yaml:4:3: ", "duplicate key 'c' (first at line 3)");
 }
 
 static void test_yaml_duplicate_key_quoted_or_plain(void **state)
@@ -247,7 +248,8 @@ static void test_yaml_same_key_in_sibling_maps_is_fine(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(load_string(f, "a: {k: 1}\nb: {k: 2}\nk: 3\n", "s.yaml"), 0);
+	assert_int_equal(load_string(f, "a: {k: 1}\nb: {k: 2}\nk: 3\n", "s.yaml"),
+			 0);
 	assert_scalar(ed_ymap_get(ed_ymap_get(f->doc, "b"), "k"), "2", 1, 2, 8);
 }
 
@@ -266,10 +268,11 @@ static void test_yaml_alias_is_rejected_with_location(void **state)
 	struct ed_ynode *n = NULL;
 
 	/* the anchor is refused first, where it is defined */
-	assert_error(f, load_fixture(f, "alias.yaml"), "alias.yaml:1:7: ",
-		     "anchors are not supported");
+	assert_error(f, load_fixture(f, "alias.yaml"),
+		     "alias.yaml:1:7: ", "anchors are not supported");
 	/* an alias alone (undefined anchor) is refused too */
-	assert_int_equal(ed_yaml_load(&n, text, sizeof(text) - 1, "t.yaml", &f->err),
+	assert_int_equal(ed_yaml_load(&n, text, sizeof(text) - 1, "t.yaml",
+				      &f->err),
 			 ED_EPARSE);
 	assert_null(n);
 	assert_true(!strncmp(f->err.msg, "t.yaml:2:4: ", 12));
@@ -279,16 +282,16 @@ static void test_yaml_multiple_documents_are_rejected(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_error(f, load_fixture(f, "multi.yaml"), "multi.yaml:2:1: ",
-		     "only one YAML document");
+	assert_error(f, load_fixture(f, "multi.yaml"),
+		     "multi.yaml:2:1: ", "only one YAML document");
 }
 
 static void test_yaml_tab_indentation_is_an_error_with_location(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_error(f, load_fixture(f, "tab.yaml"), "tab.yaml:3:1: ",
-		     "tab character that violates indentation");
+	assert_error(f, load_fixture(f, "tab.yaml"),
+		     "tab.yaml:3:1: ", "tab character that violates indentation");
 }
 
 static void test_yaml_syntax_error_names_context(void **state)
@@ -322,7 +325,8 @@ static void test_yaml_depth_64_is_accepted(void **state)
 
 	make_nested(&f->text, 64);
 	assert_int_equal(ed_yaml_load(&f->doc, f->text.ptr, f->text.len,
-				      "deep.yaml", &f->err), 0);
+				      "deep.yaml", &f->err),
+			 0);
 	for (n = f->doc; n->nr; n = n->kids[0])
 		d++;
 	assert_int_equal(d, 64);
@@ -335,16 +339,19 @@ static void test_yaml_depth_cap_fails_fast_with_location(void **state)
 	clock_t t0 = clock();
 
 	make_nested(&f->text, 100);
-	assert_error(f, ed_yaml_load(&f->doc, f->text.ptr, f->text.len,
-				     "deep.yaml", &f->err),
+	assert_error(f,
+		     ed_yaml_load(&f->doc, f->text.ptr, f->text.len,
+				  "deep.yaml", &f->err),
 		     "deep.yaml:1:65: ", "nested deeper than 64 levels");
 	/* a hostile document: half a million open brackets, no closers */
 	ed_buf_reset(&f->text);
 	while (f->text.len < 500000)
-		ed_buf_adds(&f->text, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
+		ed_buf_adds(&f->text,
+			    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
 	ed_err_clear(&f->err);
-	assert_error(f, ed_yaml_load(&f->doc, f->text.ptr, f->text.len,
-				     "deep.yaml", &f->err),
+	assert_error(f,
+		     ed_yaml_load(&f->doc, f->text.ptr, f->text.len,
+				  "deep.yaml", &f->err),
 		     "deep.yaml:1:65: ", "nested deeper");
 	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 2.0);
 }
@@ -360,8 +367,9 @@ static void test_yaml_block_mapping_depth_cap(void **state)
 			ed_buf_addch(&f->text, ' ');
 		ed_buf_adds(&f->text, "k:\n");
 	}
-	assert_error(f, ed_yaml_load(&f->doc, f->text.ptr, f->text.len,
-				     "blk.yaml", &f->err),
+	assert_error(f,
+		     ed_yaml_load(&f->doc, f->text.ptr, f->text.len, "blk.yaml",
+				  &f->err),
 		     "blk.yaml:65:65: ", "nested deeper than 64 levels");
 }
 
@@ -383,13 +391,15 @@ static void test_ynode_bool_reads_yaml_booleans(void **state)
 		ed_buf_addf(&k, "y%zu", i);
 		v = -1;
 		assert_int_equal(ed_ynode_bool(&v, ed_ymap_get(f->doc, k.ptr),
-					       "b.yaml", k.ptr, &f->err), 0);
+					       "b.yaml", k.ptr, &f->err),
+				 0);
 		assert_int_equal(v, 1);
 		ed_buf_reset(&k);
 		ed_buf_addf(&k, "n%zu", i);
 		v = -1;
 		assert_int_equal(ed_ynode_bool(&v, ed_ymap_get(f->doc, k.ptr),
-					       "b.yaml", k.ptr, &f->err), 0);
+					       "b.yaml", k.ptr, &f->err),
+				 0);
 		assert_int_equal(v, 0);
 		ed_buf_release(&k);
 	}
@@ -404,18 +414,23 @@ static void test_ynode_bool_errors_have_location(void **state)
 
 	assert_int_equal(load_fixture(f, "types.yaml"), 0);
 	c = ed_ymap_get(f->doc, "collectors");
-	assert_int_equal(ed_ynode_bool(&v, ed_ymap_get(c, "files"), "types.yaml",
-				       "files", &f->err), ED_EPARSE);
+	assert_int_equal(ed_ynode_bool(&v, ed_ymap_get(c, "files"),
+				       "types.yaml", "files", &f->err),
+			 ED_EPARSE);
 	assert_int_equal(f->err.code, ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:2:10: files: want true or false");
+	assert_string_equal(f->err.msg,
+			    "types.yaml:2:10: files: want true or false");
 	/* a quoted "true" is a string, not a boolean */
-	assert_int_equal(ed_ynode_bool(&v, ed_ymap_get(c, "kernel"), "types.yaml",
-				       "kernel", &f->err), ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:3:11: kernel: want true or false");
+	assert_int_equal(ed_ynode_bool(&v, ed_ymap_get(c, "kernel"),
+				       "types.yaml", "kernel", &f->err),
+			 ED_EPARSE);
+	assert_string_equal(f->err.msg,
+			    "types.yaml:3:11: kernel: want true or false");
 	/* a mapping */
 	assert_int_equal(ed_ynode_bool(&v, c, "types.yaml", "collectors", &f->err),
 			 ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:2:3: collectors: want true or false");
+	assert_string_equal(f->err.msg,
+			    "types.yaml:2:3: collectors: want true or false");
 	assert_int_equal(v, -1);
 }
 
@@ -428,10 +443,12 @@ static void test_ynode_size_reads_integers(void **state)
 	assert_int_equal(load_fixture(f, "types.yaml"), 0);
 	fl = ed_ymap_get(f->doc, "files");
 	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "ok"), "types.yaml",
-				       "ok", &f->err), 0);
+				       "ok", &f->err),
+			 0);
 	assert_int_equal(v, 4096);
-	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "quoted"), "types.yaml",
-				       "quoted", &f->err), 0);
+	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "quoted"),
+				       "types.yaml", "quoted", &f->err),
+			 0);
 	assert_int_equal(v, 77);
 }
 
@@ -447,19 +464,26 @@ static void test_ynode_size_errors_have_location(void **state)
 				       "types.yaml", "content-max", &f->err),
 			 ED_EPARSE);
 	assert_int_equal(f->err.code, ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:5:16: content-max: want a non-negative integer");
+	assert_string_equal(
+		f->err.msg,
+		"types.yaml:5:16: content-max: want a non-negative integer");
 	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "max-files"),
 				       "types.yaml", "max-files", &f->err),
 			 ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:6:14: max-files: want a non-negative integer");
+	assert_string_equal(f->err.msg,
+			    "types.yaml:6:14: max-files: want a non-negative integer");
 	/* out of range */
 	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "big"), "types.yaml",
-				       "big", &f->err), ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:7:8: big: want a non-negative integer");
+				       "big", &f->err),
+			 ED_EPARSE);
+	assert_string_equal(f->err.msg,
+			    "types.yaml:7:8: big: want a non-negative integer");
 	/* a sequence */
-	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "list"), "types.yaml",
-				       "list", &f->err), ED_EPARSE);
-	assert_string_equal(f->err.msg, "types.yaml:8:9: list: want a non-negative integer");
+	assert_int_equal(ed_ynode_size(&v, ed_ymap_get(fl, "list"),
+				       "types.yaml", "list", &f->err),
+			 ED_EPARSE);
+	assert_string_equal(f->err.msg,
+			    "types.yaml:8:9: list: want a non-negative integer");
 	assert_int_equal(v, 5);
 }
 
@@ -475,28 +499,54 @@ static void test_ynode_free_null_is_noop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_yaml_mapping_positions_are_one_based, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_sequence_at_top_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_scalar_document, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_scalar_keeps_nul_and_multiline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_empty_stream_is_empty_map, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_explicit_empty_document_is_empty_map, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_duplicate_key_is_rejected_with_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_duplicate_key_quoted_or_plain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_same_key_in_sibling_maps_is_fine, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_non_scalar_key_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_alias_is_rejected_with_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_multiple_documents_are_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_tab_indentation_is_an_error_with_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_syntax_error_names_context, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_depth_64_is_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_depth_cap_fails_fast_with_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_block_mapping_depth_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ynode_bool_reads_yaml_booleans, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ynode_bool_errors_have_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ynode_size_reads_integers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ynode_size_errors_have_location, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ynode_free_null_is_noop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_mapping_positions_are_one_based,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_sequence_at_top_level,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_scalar_document,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_scalar_keeps_nul_and_multiline,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_empty_stream_is_empty_map,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_yaml_explicit_empty_document_is_empty_map, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_yaml_duplicate_key_is_rejected_with_location,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_duplicate_key_quoted_or_plain,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_same_key_in_sibling_maps_is_fine,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_non_scalar_key_is_rejected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_alias_is_rejected_with_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_multiple_documents_are_rejected,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_yaml_tab_indentation_is_an_error_with_location,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_syntax_error_names_context,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_depth_64_is_accepted,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_yaml_depth_cap_fails_fast_with_location, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_block_mapping_depth_cap,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ynode_bool_reads_yaml_booleans,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ynode_bool_errors_have_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ynode_size_reads_integers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ynode_size_errors_have_location,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ynode_free_null_is_noop,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
