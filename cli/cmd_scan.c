@@ -8,10 +8,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/scan_ui.h"
 #include "collector/collector.h"
 #include "collector/fleet/fleet.h"
 #include "core/hmac.h"
@@ -42,120 +42,6 @@ static const char usage_text[] =
 	"  -q, --quiet / -v, --verbose\n"
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
 	"failures than that (the rest committed), 2 nothing could be done.\n";
-
-struct ui {
-	int quiet, verbose, tty;
-};
-
-static void progress_line(const struct ui *ui, const struct fleet_counts *c,
-			  int final)
-{
-	double rate = c->seconds > 0 ? (double)c->done / c->seconds : 0;
-	size_t left = c->total - c->done;
-
-	if (!ui->tty || ui->quiet)
-		return;
-	fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed, %.1f hosts/s", c->done,
-		c->total, c->failed, rate);
-	if (!final && rate > 0 && left)
-		fprintf(stderr, ", ETA %.0f s", (double)left / rate);
-	if (final)
-		fputc('\n', stderr);
-	fflush(stderr);
-}
-
-/*
- * A host ended: failures always (they are errors, even with -q), collected
- * hosts and their warnings with -v.
- */
-static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
-		    void *arg)
-{
-	const struct ui *ui = arg;
-	size_t i;
-
-	if (h->failed) {
-		if (ui->tty && !ui->quiet)
-			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
-		cli_put_safe(stderr, h->message);
-		fputc('\n', stderr);
-	} else if (ui->verbose) {
-		if (ui->tty)
-			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu warnings)\n",
-			h->env, h->name,
-			h->local ? "collected locally" : "collected",
-			h->seconds, h->nr_warnings);
-		for (i = 0; h->warnings && i < h->warnings->nr; i++) {
-			fprintf(stderr, "warning: %s: ", h->name);
-			cli_put_safe(stderr, h->warnings->v[i]);
-			fputc('\n', stderr);
-		}
-	}
-	progress_line(ui, c, 0);
-}
-
-static void on_tick(const struct fleet_counts *c, void *arg)
-{
-	progress_line(arg, c, 0);
-}
-
-/* Every host ended; the commit comes next. */
-static void on_collected(const struct fleet_result *r,
-			 const struct fleet_counts *c, void *arg)
-{
-	const struct ui *ui = arg;
-	size_t i;
-
-	progress_line(ui, c, 1);
-	for (i = 0; !ui->quiet && i < r->warnings.nr; i++) {
-		fputs("warning: ", stderr);
-		cli_put_safe(stderr, r->warnings.v[i]);
-		fputc('\n', stderr);
-	}
-	if (r->prune_ignored)
-		fprintf(stderr, "warning: --prune ignored with --limit\n");
-}
-
-static void print_summary(const struct ui *ui, const struct fleet_result *r)
-{
-	size_t by_state[SSH_ERROR + 1] = { 0 }, i;
-	struct rusage ru;
-	double cpu = 0;
-
-	for (i = 0; i < r->commit.notes.nr; i++)
-		fprintf(stderr, "warning: %s\n", r->commit.notes.v[i]);
-	for (i = 0; i < r->commit.moved.nr; i++)
-		fprintf(stderr, "envdrift: moved %s\n", r->commit.moved.v[i]);
-	for (i = 0; i < r->nr; i++)
-		if (r->hosts[i].failed)
-			by_state[r->hosts[i].state]++;
-	if (!getrusage(RUSAGE_SELF, &ru))
-		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-		      ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
-			      1e6;
-	if (!ui->quiet || r->failed) {
-		printf("scan: %zu hosts, %zu collected, %zu failed", r->nr,
-		       r->nr - r->failed, r->failed);
-		for (i = 0; i <= SSH_ERROR; i++)
-			if (by_state[i])
-				printf(", %zu %s", by_state[i],
-				       ssh_state_name((enum ssh_state)i));
-		printf("; %zu warnings; %.1f s, cpu %.1f ms/host; commit %.12s%s\n",
-		       r->nr_warnings, r->seconds,
-		       r->nr ? cpu * 1000 / (double)r->nr : 0.0, r->commit.commit,
-		       r->commit.tree_unchanged ? " (unchanged)" : "");
-	}
-	if (ui->tty && !ui->quiet && r->failed) {
-		printf("%-28s %-18s %s\n", "HOST", "STATE", "WHY");
-		for (i = 0; i < r->nr; i++)
-			if (r->hosts[i].failed)
-				printf("%-28s %-18s %s\n", r->hosts[i].name,
-				       ssh_state_name(r->hosts[i].state),
-				       r->hosts[i].message);
-	}
-}
 
 int cmd_scan(int argc, char **argv)
 {
@@ -189,13 +75,12 @@ int cmd_scan(int argc, char **argv)
 	struct ed_hmac *key = NULL;
 	struct fleet_scan_opts so;
 	struct fleet_result res;
-	struct ui ui = { 0, 0, 0 };
-	const struct fleet_progress progress = { on_host, on_tick, on_collected,
-						 &ui };
+	struct scan_ui ui;
 	unsigned lock_timeout = 300;
 	unsigned long max_failed;
 	int max_failed_pct, c, rc = EXIT_ERROR;
 
+	memset(&ui, 0, sizeof(ui));
 	memset(&so, 0, sizeof(so));
 	memset(&res, 0, sizeof(res));
 	so.threads = 1;
@@ -301,9 +186,9 @@ int cmd_scan(int argc, char **argv)
 	    cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
 		goto out;
 	ui.tty = isatty(STDERR_FILENO);
-	if (fleet_scan(&res, plan, st, key, &progress, &err) < 0)
+	if (fleet_scan(&res, plan, st, key, scan_progress(&ui), &err) < 0)
 		goto out;
-	print_summary(&ui, &res);
+	scan_print_summary(&ui, &res);
 	rc = res.too_many_failed ? EXIT_FAILED_HOSTS : EXIT_OK;
 out:
 	if (rc == EXIT_ERROR)

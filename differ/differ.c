@@ -43,15 +43,6 @@ static int collected(const struct differ_host *h, const char *collector)
 	return !ed_strvec_contains(&h->uncollected, collector);
 }
 
-static int same(const char *a, const char *b)
-{
-	if (a == b)
-		return 1; /* shared strings of a cached parse */
-	if (!a || !b)
-		return 0;
-	return !strcmp(a, b);
-}
-
 /* A side's votes for one key. */
 struct tally {
 	const char **values; /* distinct values seen (NULL = absent) */
@@ -86,7 +77,7 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 		f = fv ? fv[i] : find_fact(g[i], collector, key);
 		v = f ? f->value : NULL;
 		t->voters++;
-		for (j = 0; j < t->nv && !same(t->values[j], v); j++)
+		for (j = 0; j < t->nv && !differ_same_str(t->values[j], v); j++)
 			;
 		if (j == t->nv) {
 			if (t->nv == t->alloc) {
@@ -321,12 +312,12 @@ static const char *group_memory(const struct differ_host *const *g, size_t n)
 		size_t c = 0;
 
 		for (j = 0; j < n; j++)
-			c += same(memory_of(g[i]), memory_of(g[j]));
+			c += differ_same_str(memory_of(g[i]), memory_of(g[j]));
 		if (c > bestc) {
 			bestc = c;
 			best = memory_of(g[i]);
 			ties = 0;
-		} else if (c == bestc && !same(best, memory_of(g[i]))) {
+		} else if (c == bestc && !differ_same_str(best, memory_of(g[i]))) {
 			ties = 1;
 		}
 	}
@@ -366,7 +357,7 @@ static void compare_per_host(struct drift_report *r, const char *role,
 		    !collected(g[1][j], collector))
 			continue;
 		fb = fv[1][j];
-		if (same(fa ? fa->value : NULL, fb ? fb->value : NULL))
+		if (differ_same_str(fa ? fa->value : NULL, fb ? fb->value : NULL))
 			continue;
 		if (!fb)
 			kind = DRIFT_MISSING;
@@ -470,14 +461,14 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			tally_key(&m[0], a, na, "kernel", "memory");
 			tally_key(&m[1], b, nb, "kernel", "memory");
 			if (!m[0].has_consensus || !m[1].has_consensus ||
-			    !same(m[0].consensus, m[1].consensus))
+			    !differ_same_str(m[0].consensus, m[1].consensus))
 				cross = 0;
 			for (z = 0; z < 2; z++)
 				tally_release(&m[z]);
 		}
 		if (cross && t[0].voters && t[1].voters &&
 		    !(t[0].has_consensus && t[1].has_consensus &&
-		      same(t[0].consensus, t[1].consensus))) {
+		      differ_same_str(t[0].consensus, t[1].consensus))) {
 			enum drift_kind kind = DRIFT_CHANGED;
 			struct drift_item *it;
 
@@ -518,11 +509,12 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				if (!collected(g[s][i], collector))
 					continue;
 				f = fv[s][i];
-				if (same(f ? f->value : NULL, t[s].consensus))
+				if (differ_same_str(f ? f->value : NULL,
+						    t[s].consensus))
 					continue;
 				if (ex == EXPECT_MEMORY &&
-				    !same(memory_of(g[s][i]),
-					  group_memory(g[s], ng[s])))
+				    !differ_same_str(memory_of(g[s][i]),
+						     group_memory(g[s], ng[s])))
 					continue; /* differently sized: expected */
 				it = drift_report_add(r, collector, key, role,
 						      DRIFT_OUTLIER);

@@ -6,8 +6,18 @@
  * file reads, and drift age without its shortcuts.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "differ/differ.h"
+
+/*
+ * Equal strings, NULL equal only to NULL. Pointer equality first: the
+ * values of a cached parse are shared strings.
+ */
+static inline int differ_same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
 
 enum pkg_manager { PKG_DPKG, PKG_RPM, PKG_APK };
 

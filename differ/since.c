@@ -3,9 +3,9 @@
  * first-parent history serves every item; at each commit only the hosts
  * whose directory moved are looked at, and a collector whose files did not
  * move on any host costs nothing more. Only a moved blob is read and parsed
- * again (differ/since_files.c). Items are then decided from running tallies of the hosts' votes
- * where that is enough, else compared anew with the differ's own code, so
- * "held" means what diff means.
+ * again (differ/since_files.c). Items are then decided from running tallies
+ * of the hosts' votes where that is enough, else compared anew with the
+ * differ's own code, so "held" means what diff means.
  */
 #include "differ/differ.h"
 
@@ -82,15 +82,6 @@ struct since_walk {
 	const struct baseline *rules;
 };
 
-static int same_str(const char *a, const char *b)
-{
-	if (a == b)
-		return 1;
-	if (!a || !b)
-		return 0;
-	return !strcmp(a, b);
-}
-
 static int is_comparison(enum drift_kind k)
 {
 	return k == DRIFT_CHANGED || k == DRIFT_MISSING || k == DRIFT_EXTRA;
@@ -109,7 +100,7 @@ static size_t find_group(struct since_walk *w, const char *file)
 	size_t i;
 
 	for (i = 0; i < w->nr_groups; i++)
-		if (same_str(w->groups[i].files.file, file))
+		if (differ_same_str(w->groups[i].files.file, file))
 			return i;
 	ED_ALLOC_GROW(w->groups, w->nr_groups + 1, w->alloc_groups);
 	memset(&w->groups[i], 0, sizeof(w->groups[i]));
@@ -301,19 +292,19 @@ static int same_item(const struct drift_item *want, const struct drift_item *fre
 	switch (want->kind) {
 	case DRIFT_PIN:
 		return fresh->kind == DRIFT_PIN &&
-		       same_str(want->host, fresh->host) &&
-		       same_str(want->detail, fresh->detail);
+		       differ_same_str(want->host, fresh->host) &&
+		       differ_same_str(want->detail, fresh->detail);
 	case DRIFT_OUTLIER:
 		return fresh->kind == DRIFT_OUTLIER && fresh->side == want->side &&
-		       same_str(want->host, fresh->host) &&
-		       same_str(want->role, fresh->role);
+		       differ_same_str(want->host, fresh->host) &&
+		       differ_same_str(want->role, fresh->role);
 	default:
 		/*
 		 * A role item may meet a NULL role: with one host left on each
 		 * side, differ_compare compares them as host against host.
 		 */
 		return is_comparison(fresh->kind) &&
-		       (!fresh->role || same_str(want->role, fresh->role));
+		       (!fresh->role || differ_same_str(want->role, fresh->role));
 	}
 }
 

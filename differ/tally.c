@@ -156,21 +156,12 @@ static void bump(size_t *n, int sign)
 		(*n)--;
 }
 
-static int same_value(const char *a, const char *b)
-{
-	if (a == b)
-		return 1;
-	if (!a || !b)
-		return 0;
-	return !strcmp(a, b);
-}
-
 /* Count value once more (sign 1) or once less (-1) on s. */
 static void side_count(struct side_tally *s, const char *value, int sign)
 {
 	size_t j;
 
-	for (j = 0; j < s->nr && !same_value(s->e[j].value, value); j++)
+	for (j = 0; j < s->nr && !differ_same_str(s->e[j].value, value); j++)
 		;
 	if (j == s->nr) {
 		ED_ALLOC_GROW(s->e, s->nr + 1, s->alloc);
