@@ -72,8 +72,6 @@ int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 const char *cli_repo_path(const char *opt);
 /* --key, else $ENVDRIFT_KEY, else "<repo>.key"; caller frees */
 char *cli_key_path(const char *opt, const char *repo);
-/* Seconds 0-86400 (--lock-timeout, --deadline...); -1 if malformed. */
-int cli_parse_seconds(const char *s, unsigned *out);
 /*
  * Open the repository (--repo) and its HMAC key (--key), and check the key
  * is the one the repository was made with: what every writer of secrets
@@ -92,6 +90,8 @@ int cli_valid_name(const char *name);
  * cursor, forge lines or retitle a terminal.
  */
 void cli_put_safe(FILE *f, const char *s);
+/* s as a quoted JSON string: quote, backslash and control bytes escaped. */
+void cli_put_json(FILE *f, const char *s);
 /* Print "envdrift: msg" to stderr (cli_put_safe) and return EXIT_ERROR. */
 int cli_fail(const struct ed_err *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -22,22 +22,6 @@ static const char usage_text[] =
 	"each hit as PATH:LINE: RULE. envdrift's own hmac: tokens are never hits.\n"
 	"No key is needed. Exit status: 0 clean, 1 hits, 2 error.\n";
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_hits(const struct ed_audit *a, int json)
 {
 	size_t i;
@@ -54,7 +38,7 @@ static void print_hits(const struct ed_audit *a, int json)
 			continue;
 		}
 		printf("%s\n  {\"path\": ", i ? "," : "");
-		json_str(h->where);
+		cli_put_json(stdout, h->where);
 		printf(", \"line\": %zu, \"rule\": \"%s\", \"object\": \"%s\"}",
 		       h->line, h->rule, h->oid);
 	}

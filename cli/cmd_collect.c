@@ -112,7 +112,7 @@ int cmd_collect(int argc, char **argv)
 			key_opt = optarg;
 			break;
 		case 'l':
-			if (cli_parse_seconds(optarg, &lock_timeout) < 0) {
+			if (collect_parse_seconds(optarg, &lock_timeout) < 0) {
 				rc = cli_usage_error(
 					"collect",
 					"--lock-timeout takes seconds (0-86400)");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "collector/collector.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/store.h"
@@ -47,7 +48,7 @@ int cmd_forget(int argc, char **argv)
 			repo_opt = optarg;
 			break;
 		case 'l':
-			if (cli_parse_seconds(optarg, &lock_timeout) < 0)
+			if (collect_parse_seconds(optarg, &lock_timeout) < 0)
 				return cli_usage_error(
 					"forget",
 					"--lock-timeout takes seconds (0-86400)");

@@ -121,32 +121,33 @@ int cmd_scan(int argc, char **argv)
 			ui.verbose = 1;
 			break;
 		case 'T':
-			if (cli_parse_seconds(optarg, &so.threads) < 0 ||
+			if (collect_parse_seconds(optarg, &so.threads) < 0 ||
 			    !so.threads || so.threads > 64)
 				return cli_usage_error("scan",
 						       "--threads takes 1-64");
 			break;
 		case 'j':
-			if (cli_parse_seconds(optarg, &so.jobs) < 0 ||
+			if (collect_parse_seconds(optarg, &so.jobs) < 0 ||
 			    !so.jobs || so.jobs > 10000)
 				return cli_usage_error("scan", "-j takes 1-10000");
 			break;
 		case 'C':
-			if (cli_parse_seconds(optarg, &so.connect_timeout_s) < 0 ||
+			if (collect_parse_seconds(optarg,
+						  &so.connect_timeout_s) < 0 ||
 			    !so.connect_timeout_s)
 				return cli_usage_error(
 					"scan",
 					"--connect-timeout takes seconds (1-86400)");
 			break;
 		case 'D':
-			if (cli_parse_seconds(optarg, &so.deadline_s) < 0 ||
+			if (collect_parse_seconds(optarg, &so.deadline_s) < 0 ||
 			    !so.deadline_s)
 				return cli_usage_error(
 					"scan",
 					"--deadline takes seconds (1-86400)");
 			break;
 		case 'l':
-			if (cli_parse_seconds(optarg, &lock_timeout) < 0)
+			if (collect_parse_seconds(optarg, &lock_timeout) < 0)
 				return cli_usage_error(
 					"scan",
 					"--lock-timeout takes seconds (0-86400)");

@@ -17,21 +17,6 @@ static const char usage_text[] =
 	"the commit that recorded it, and a scan failure since then (state and why;\n"
 	"the host keeps its previous snapshot and is stale).\n";
 
-/* JSON string body: names are plain, failure messages may hold anything */
-static void json_str(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-}
-
 static void iso_time(char *out, size_t n, long long t)
 {
 	time_t tt = (time_t)t;
@@ -102,10 +87,9 @@ int cmd_status(int argc, char **argv)
 			       h[i].last_commit[0] ? "stale" :
 						     "never collected");
 			if (h[i].failure) {
-				printf(", \"last_failure\": \"%s\", \"failure\": \"",
+				printf(", \"last_failure\": \"%s\", \"failure\": ",
 				       failed);
-				json_str(h[i].failure);
-				printf("\"");
+				cli_put_json(stdout, h[i].failure);
 			}
 			printf("}");
 		} else {

@@ -2,7 +2,6 @@
  * Helpers shared by the subcommands: where the repository and key are,
  * name validation, and the one place errors are printed.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,19 +40,6 @@ char *cli_key_path(const char *opt, const char *repo)
 		ed_buf_adds(&b, ".key");
 	}
 	return ed_buf_detach(&b, NULL);
-}
-
-int cli_parse_seconds(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > 86400 || *s == '-')
-		return -1;
-	*out = (unsigned)v;
-	return 0;
 }
 
 int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
@@ -102,6 +88,22 @@ void cli_put_safe(FILE *f, const char *s)
 		else
 			fputc(c, f);
 	}
+}
+
+void cli_put_json(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
 }
 
 int cli_fail(const struct ed_err *err)

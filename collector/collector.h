@@ -87,6 +87,9 @@ void collect_config_free(struct collect_config *cfg);
  * based), 1 to 1 TiB. -1 when malformed.
  */
 int collect_parse_size(const char *s, size_t *out);
+/* Seconds, 0 to 86400, as a flag or an inventory variable gives them; -1 if
+ * malformed. */
+int collect_parse_seconds(const char *s, unsigned *out);
 
 struct collect_opts {
 	const struct collect_config *cfg;

@@ -6,6 +6,7 @@
  */
 #include "collector/collector.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -387,6 +388,19 @@ static int read_toggles(struct collect_config *cfg, const struct cfg_ctx *c,
 	if (!rc && (cmds = ed_ymap_get(n, "commands")))
 		rc = read_toggle_cmds(cfg, c, cmds);
 	return rc;
+}
+
+int collect_parse_seconds(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > 86400 || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 int collect_parse_size(const char *s, size_t *out)

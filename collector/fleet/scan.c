@@ -32,20 +32,6 @@ int fleet_parse_max_failed(const char *s, unsigned long *n, int *percent)
 	return 0;
 }
 
-/* Seconds, 0 to 86400, as the command line takes them; -1 if malformed. */
-static int parse_seconds(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > 86400 || *s == '-')
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* The ssh_config to read: the flag, then scan.ssh-config, then ~/.ssh/config. */
 static int load_ssh_config(struct fleet_plan *p, struct ed_err *err)
 {
@@ -147,7 +133,7 @@ static int host_limits(struct ssh_target *t, const struct inventory_host *ih,
 
 		if (flagged[i] || !(v = inventory_host_var(ih, secs[i])))
 			continue;
-		if (parse_seconds(v, &sec) < 0 || !sec)
+		if (collect_parse_seconds(v, &sec) < 0 || !sec)
 			return ed_err_set(err, ED_EPARSE,
 					  "%s:%zu:%zu: host %s: %s: want seconds (1-86400), not '%s'",
 					  p->o.inventory, ih->line, ih->col,
