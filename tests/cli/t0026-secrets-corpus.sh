@@ -9,6 +9,7 @@
 # changed token; every decoy line (DECOYS) must stay readable; and
 # audit-secrets must find the repository clean.
 . "$(dirname "$0")/test-lib.sh"
+. "$TESTS_DIR/../lib/corpus.sh"
 
 C=$FIXTURES/secrets
 [ -f "$C/MANIFEST" ] || { fail "corpus missing: $C/MANIFEST"; finish; exit 1; }
@@ -33,43 +34,13 @@ new_repo "$R"
 GITDIR=$(git -C "$R" rev-parse --absolute-git-dir)
 COLLECT="$ENVDRIFT collect --repo $R --config $TMP/collect.yaml --root"
 
-# the needles: markers (a base64-stored one in its three base64 forms) and
-# their sha256; sha256 and blob id of every file holding a secret (its
-# content must never be stored verbatim)
-: >"$TMP/needles"
-cut -f3 "$C/MANIFEST" | grep -v '^#' | sort -u >"$TMP/markers"
-while IFS= read -r m; do
-	case "$m" in
-	'') continue ;;
-	b64:*)
-		m=${m#b64:}
-		printf '%s' "$m" | base64 | cut -c1-10
-		printf 'x%s' "$m" | base64 | cut -c3-12
-		printf 'xx%s' "$m" | base64 | cut -c4-13
-		;;
-	*) echo "$m" ;;
-	esac
-	printf '%s' "$m" | sha256sum | cut -d' ' -f1
-done <"$TMP/markers" >>"$TMP/needles"
-needles_of_files() {
-	cut -f1 "$C/MANIFEST" | grep -v '^#' | sort -u | while IFS= read -r p; do
-		[ -f "$1/$p" ] || continue
-		sha256sum <"$1/$p" | cut -d' ' -f1
-		git hash-object --no-filters "$1/$p"
-	done >>"$TMP/needles"
-}
-needles_of_files "$ROOT"
-n_markers=$(wc -l <"$TMP/markers")
+# the needles (tests/lib/corpus.sh): markers and their digests, and the
+# digests and blob ids of every file holding a secret
+corpus_marker_needles "$C/MANIFEST" >"$TMP/needles"
+corpus_file_needles "$C/MANIFEST" "$ROOT" >>"$TMP/needles"
+n_markers=$(grep -v '^#' "$C/MANIFEST" | cut -f3 | sort -u | grep -c .)
 expect_eq "corpus: at least 70 secrets" 1 "$([ "$n_markers" -ge 70 ] && echo 1)"
 
-# leaks FILE...: needles found in FILEs (recursively); each one printed
-leaks() {
-	# one grep for all needles: -o prints each one found
-	sort -u "$TMP/needles" | grep -v '^$' >"$TMP/needles.u"
-	grep -raohF -f "$TMP/needles.u" "$@" 2>/dev/null | sort -u >"$TMP/found"
-	sed 's/^/# leaked: /' "$TMP/found" >&2
-	wc -l <"$TMP/found" | tr -d ' '
-}
 mkdir -p "$TMP/out.d"
 run() { # run NAME CMD...: keep stdout and stderr of every command
 	_n=$1; shift
@@ -86,7 +57,7 @@ C1=$(git -C "$R" rev-parse main)
 ROOT2=$TMP/root2
 copy_corpus "$ROOT2"
 check "change.sh changes every secret" sh "$C/change.sh" "$ROOT2"
-needles_of_files "$ROOT2"
+corpus_file_needles "$C/MANIFEST" "$ROOT2" >>"$TMP/needles"
 check "changed files differ" sh -c "! diff -r '$ROOT' '$ROOT2' >/dev/null"
 run c2 $COLLECT "$ROOT2" --env staging --host c2
 expect_eq "collect the changed corpus as c2" 0 $?

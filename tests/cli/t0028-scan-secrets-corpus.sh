@@ -7,10 +7,10 @@
 # change is a changed files line; audit-secrets finds the repository clean.
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/fleet.sh"
+. "$TESTS_DIR/../lib/corpus.sh"
 
 [ -u /usr/bin/sudo ] || { echo "# needs sudo (make deps-test)"; fail "sudo installed"; finish; exit 1; }
 C=$FIXTURES/secrets
-tab=$(printf '\t')
 # the host keeps its own account files: sshd and sudo read them
 SKIP='^etc/(passwd|group|shadow|gshadow|nsswitch\.conf)$'
 
@@ -33,33 +33,10 @@ corpus() { # corpus DIR: a copy with the modes real servers give it
 corpus "$TMP/c1"
 check "plant the corpus into h1" plant "$TMP/c1"
 
-# needles: the markers (base64-stored ones in their three base64 forms)
-# and their sha256; sha256 and blob id of each secret-holding file planted
-: >"$TMP/needles"
-grep -v '^#' "$C/MANIFEST" | while IFS= read -r rec; do
-	p=${rec%%"$tab"*}
-	printf '%s\n' "$p" | grep -Eq "$SKIP" && continue
-	m=$(printf '%s\n' "$rec" | cut -f3)
-	case "$m" in
-	b64:*)
-		m=${m#b64:}
-		printf '%s' "$m" | base64 | cut -c1-10
-		printf 'x%s' "$m" | base64 | cut -c3-12
-		printf 'xx%s' "$m" | base64 | cut -c4-13
-		;;
-	*) echo "$m" ;;
-	esac
-	printf '%s' "$m" | sha256sum | cut -d' ' -f1
-	sha256sum <"$TMP/c1/$p" | cut -d' ' -f1
-	git hash-object --no-filters "$TMP/c1/$p"
-done | sort -u >"$TMP/needles"
-leaks() {
-	# one grep for all needles: -o prints each one found
-	sort -u "$TMP/needles" | grep -v '^$' >"$TMP/needles.u"
-	grep -raohF -f "$TMP/needles.u" "$@" 2>/dev/null | sort -u >"$TMP/found"
-	sed 's/^/# leaked: /' "$TMP/found" >&2
-	wc -l <"$TMP/found" | tr -d ' '
-}
+# the needles (tests/lib/corpus.sh): the markers and their digests, the
+# digests and blob ids of each secret-holding file planted
+corpus_marker_needles "$C/MANIFEST" "$SKIP" >"$TMP/needles"
+corpus_file_needles "$C/MANIFEST" "$TMP/c1" "$SKIP" >>"$TMP/needles"
 check "control: the needles are in the planted host" test "$(leaks "$FL/hosts/h1" 2>/dev/null)" -gt 250
 
 R=$TMP/state
