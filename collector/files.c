@@ -232,6 +232,8 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		c.cache_out = o->cache_out;
 		if (c.cache_out) {
 			ed_buf_reset(c.cache_out);
+			/* about the size of the last one: no copying regrowth */
+			ed_buf_grow(c.cache_out, o->cache_in_len + 4096);
 			files_cache_begin(c.cache_out, fp);
 		}
 		c.scan_start = (long long)time(NULL);

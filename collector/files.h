@@ -46,7 +46,12 @@ struct id_map {
  */
 struct glob_set {
 	const struct ed_strvec *pats;
-	unsigned char *base_only;
+	/* per pattern, precomputed by files_glob_set_init */
+	struct glob_hint {
+		unsigned char base_only; /* "**" "/NAME": matched on the base name */
+		unsigned short pre, suf; /* literal head and tail every match has */
+		size_t len;              /* of the pattern matched */
+	} * hint;
 };
 
 struct staged_content {

@@ -100,36 +100,74 @@ const char *files_id_name(const struct id_map *m, unsigned long id)
 
 /* ---- patterns ---- */
 
+/*
+ * The literal head and tail of pattern p: text every string it matches
+ * starts and ends with, so most paths are refused by two memcmp() before
+ * the matcher runs (the secret file list holds over a hundred patterns,
+ * tried on every file). The head stops at the first wildcard, and before
+ * a "/" + "**" that may match nothing ("dir" matches "dir" + "/" + "**");
+ * the tail is what follows the last '*' or '?', and none is taken when a
+ * class or an escape could make a character mean something else.
+ */
+static void glob_hint_of(struct glob_hint *h, const char *p)
+{
+	size_t n = strlen(p), pre = strcspn(p, "*?[\\"), i;
+
+	h->len = n;
+	if (pre >= 1 && p[pre] == '*' && p[pre + 1] == '*' && p[pre - 1] == '/')
+		pre--;
+	h->pre = (unsigned short)(pre < 0xffff ? pre : 0);
+	h->suf = 0;
+	if (strpbrk(p, "[\\"))
+		return;
+	for (i = n; i > 0 && p[i - 1] != '*' && p[i - 1] != '?'; i--)
+		;
+	if (i > 0 && n - i < 0xffff)
+		h->suf = (unsigned short)(n - i);
+}
+
 void files_glob_set_init(struct glob_set *g, const struct ed_strvec *pats)
 {
 	size_t i;
 
 	g->pats = pats;
-	g->base_only = ed_xcalloc(pats->nr + 1, 1);
+	g->hint = ed_xcalloc(pats->nr + 1, sizeof(*g->hint));
 	for (i = 0; i < pats->nr; i++) {
 		const char *p = pats->v[i];
+		struct glob_hint *h = &g->hint[i];
 
-		g->base_only[i] = !strncmp(p, "**/", 3) &&
-				  !strpbrk(p + 3, "/\\") && !strstr(p + 3, "**");
+		h->base_only = !strncmp(p, "**/", 3) &&
+			       !strpbrk(p + 3, "/\\") && !strstr(p + 3, "**");
+		glob_hint_of(h, h->base_only ? p + 3 : p);
 	}
 }
 
 void files_glob_set_release(struct glob_set *g)
 {
-	free(g->base_only);
-	g->base_only = NULL;
+	free(g->hint);
+	g->hint = NULL;
 }
 
 /* path is absolute ("/" for the root itself) */
 int files_match_any(const struct glob_set *g, const char *path)
 {
 	const char *base = strrchr(path, '/');
-	size_t i;
+	size_t i, path_len = strlen(path), base_len;
 
 	base = base ? base + 1 : path;
+	base_len = path_len - (size_t)(base - path);
 	for (i = 0; i < g->pats->nr; i++) {
-		if (g->base_only[i] ? ed_glob_match(g->pats->v[i] + 3, base, '/') :
-				      ed_glob_match(g->pats->v[i], path, '/'))
+		const struct glob_hint *h = &g->hint[i];
+		const char *p = g->pats->v[i] + (h->base_only ? 3 : 0);
+		const char *s = h->base_only ? base : path;
+		size_t len = h->base_only ? base_len : path_len;
+
+		if (len < h->pre || memcmp(s, p, h->pre) ||
+		    (h->suf &&
+		     (len < h->suf ||
+		      memcmp(s + len - h->suf, p + h->len - h->suf, h->suf))))
+			continue;
+		if (ed_glob_match(p, s, '/'))
 			return 1;
 	}
 	return 0;

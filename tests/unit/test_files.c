@@ -26,6 +26,7 @@
 #include <openssl/pem.h>
 
 #include "collector/files.h"
+#include "core/glob.h"
 #include "collector/internal.h"
 #include "collector/vfs.h"
 #include "core/alloc.h"
@@ -1014,6 +1015,104 @@ static void test_files_prefilter_is_conservative(void **state)
 	assert_required("a[:=]([)", "");
 }
 
+/*
+ * files_match_any refuses most paths on a literal head and tail before it
+ * runs the matcher: it must agree with the matcher alone on every pair,
+ * the special cases of "**" included.
+ */
+static void test_files_glob_hints_never_refuse_a_match(void **state)
+{
+	static const char *const pats[] = {
+		"/etc/ssl/private/**",
+		"/etc/**/*.key",
+		"**/*.jks",
+		"**/.netrc",
+		"/etc/ppp/*-secrets",
+		"/a/**/b",
+		"/etc/x?",
+		"/etc/[ab]c",
+		"/etc/\\*lit",
+		"**/id_*",
+		"/home/*/.pgpass",
+		"/etc/**",
+		"/etc/ceph/*.keyring",
+		"**/x[!y]",
+		"/etc/sh*adow*",
+		"/",
+	};
+	static const char *const paths[] = {
+		"/etc/ssl/private",
+		"/etc/ssl/private/k.pem",
+		"/etc/ssl/privatex",
+		"/etc/a.key",
+		"/etc/d/e/f.key",
+		"/etc/a.keyx",
+		"/srv/x.jks",
+		"/root/.netrc",
+		"/root/.netrcx",
+		"/etc/ppp/chap-secrets",
+		"/etc/ppp/pap-secrets.bak",
+		"/a/b",
+		"/a/x/y/b",
+		"/a/bb",
+		"/etc/xy",
+		"/etc/x",
+		"/etc/ac",
+		"/etc/cc",
+		"/etc/*lit",
+		"/etc/xlit",
+		"/root/.ssh/id_ed25519",
+		"/home/u/.pgpass",
+		"/home/u/v/.pgpass",
+		"/etc",
+		"/etc/ceph/c.keyring",
+		"/q/xz",
+		"/q/xy",
+		"/etc/shadow",
+		"/etc/shadow-",
+		"/etc/gshadow",
+		"/",
+		"/e",
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		struct ed_strvec one = ED_STRVEC_INIT;
+		struct glob_set g;
+
+		ed_strvec_push(&one, pats[i]);
+		files_glob_set_init(&g, &one);
+		for (j = 0; j < sizeof(paths) / sizeof(paths[0]); j++) {
+			const char *p = pats[i], *path = paths[j];
+			const char *base = strrchr(path, '/') + 1;
+			int base_only = !strncmp(p, "**/", 3) &&
+					!strpbrk(p + 3, "/\\") &&
+					!strstr(p + 3, "**");
+			int want = base_only ? ed_glob_match(p + 3, base, '/') :
+					       ed_glob_match(p, path, '/');
+
+			if (files_match_any(&g, path) != want)
+				fail_msg("%s on %s: %d, the matcher says %d", p,
+					 path, !want, want);
+		}
+		files_glob_set_release(&g);
+		ed_strvec_release(&one);
+	}
+	/* the hints do refuse: a sample of what they are for */
+	{
+		struct ed_strvec one = ED_STRVEC_INIT;
+		struct glob_set g;
+
+		ed_strvec_push(&one, "/etc/**/*.key");
+		files_glob_set_init(&g, &one);
+		assert_int_equal(g.hint[0].pre, 4);
+		assert_int_equal(g.hint[0].suf, 4);
+		files_glob_set_release(&g);
+		ed_strvec_release(&one);
+	}
+}
+
 static void test_files_detects_private_key_armour(void **state)
 {
 	static const char *const keys[] = {
@@ -1082,6 +1181,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_files_image_collects_like_the_tree,
 						setup, teardown),
 		cmocka_unit_test(test_files_prefilter_is_conservative),
+		cmocka_unit_test(test_files_glob_hints_never_refuse_a_match),
 		cmocka_unit_test(test_files_detects_private_key_armour),
 	};
 
