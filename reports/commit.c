@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/snapshot.h"
@@ -37,9 +38,10 @@ static void pair_name(struct ed_buf *out, const struct drift_report *r)
 	}
 }
 
-/* r rendered stable in format, as the file name of its pair + ext in snap. */
+/* r rendered stable in format, as base + ext in snap. */
 static int render(struct snapshot *snap, const struct drift_report *r,
-		  const char *format, const char *ext, struct ed_err *err)
+		  const char *format, const char *base, const char *ext,
+		  struct ed_err *err)
 {
 	struct drift_report stable = *r; /* a shallow copy: r stays as it is */
 	struct ed_buf b = ED_BUF_INIT, name = ED_BUF_INIT;
@@ -56,7 +58,7 @@ static int render(struct snapshot *snap, const struct drift_report *r,
 		rc = ed_err_errno(err, ED_EIO, errno, "rendering");
 	if (!rc) {
 		ed_buf_add(&b, mem, len);
-		pair_name(&name, r);
+		ed_buf_adds(&name, base);
 		ed_buf_adds(&name, ext);
 		snapshot_add_buf(snap, name.ptr, &b);
 	}
@@ -71,17 +73,31 @@ int report_commit(char commit_out[41], int *unchanged, struct ed_buf *subject,
 		  int failing, unsigned lock_ms, struct ed_err *err)
 {
 	struct snapshot snap = SNAPSHOT_INIT;
-	struct ed_strvec trailers = ED_STRVEC_INIT;
+	struct ed_strvec trailers = ED_STRVEC_INIT, pairs = ED_STRVEC_INIT;
+	struct ed_buf base = ED_BUF_INIT;
 	size_t i, items = 0;
 	int rc = 0;
 
 	*unchanged = 0;
 	for (i = 0; i < n && !rc; i++) {
+		size_t len, k = 1;
+
 		items += r[i].nr;
-		rc = render(&snap, &r[i], "markdown", ".md", err);
+		ed_buf_reset(&base);
+		pair_name(&base, &r[i]);
+		len = base.len;
+		/* two parity entries on one pair: A..B, then A..B.2, ... */
+		while (ed_strvec_contains(&pairs, base.ptr) && k < n + 1) {
+			ed_buf_setlen(&base, len);
+			ed_buf_addf(&base, ".%zu", ++k);
+		}
+		ed_strvec_push(&pairs, base.ptr);
+		rc = render(&snap, &r[i], "markdown", base.ptr, ".md", err);
 		if (!rc)
-			rc = render(&snap, &r[i], "json", ".json", err);
+			rc = render(&snap, &r[i], "json", base.ptr, ".json", err);
 	}
+	ed_strvec_release(&pairs);
+	ed_buf_release(&base);
 	if (!rc)
 		rc = store_lock(st, lock_ms, err);
 	ed_buf_addf(subject, "report: %zu drift items, %s", items,

@@ -38,7 +38,8 @@ int report_known(const char *format);
 /*
  * Commit the n reports r to st's state repository, each as
  * reports/A..B.md and reports/A..B.json (operands outside [A-Za-z0-9._-]
- * made '_'), rendered without commit ids or scan counts, in a commit of
+ * made '_'; a second report of the same pair, from a second parity entry
+ * naming it, A..B.2.md and so on, in baseline order), rendered without commit ids or scan counts, in a commit of
  * their own: subject "report: N drift items, failing" (or "passing", as
  * failing says), appended to subject too, and trailer Envdrift-Kind:
  * report. Takes and releases st's lock, waiting lock_ms. *unchanged when

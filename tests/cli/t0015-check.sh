@@ -106,6 +106,16 @@ expect_grep "git log -p reports/ shows the drift going" "^-.*prd-2" "$TMP/rlog"
 "$ENVDRIFT" status --repo "$R" > "$TMP/st"
 expect_grep "a report is not a scan: status still lists the hosts" "prd-2" "$TMP/st"
 fsck_ok "$R"
+# two parity entries on one pair: one report file each, none overwritten
+cp "$B" "$TMP/two.yaml"
+printf '  - environments: [staging, prod]\n    severity: critical\n' >"$TMP/two.part"
+sed -i "/^    roles: \[web\]$/r $TMP/two.part" "$TMP/two.yaml"
+check "report --commit, two parity entries on one pair" "$ENVDRIFT" report --repo "$R" --baseline "$TMP/two.yaml" --commit
+git -C "$R" ls-tree --name-only main:reports > "$TMP/rfiles"
+expect_grep "the second entry's report beside the first" "^staging\.\.prod\.2\.md$" "$TMP/rfiles"
+expect_grep "... in json too" "^staging\.\.prod\.2\.json$" "$TMP/rfiles"
+expect_eq "four report files" 4 "$(wc -l <"$TMP/rfiles" | tr -d ' ')"
+fsck_ok "$R"
 
 # zero configuration: check A B without a baseline, --fail-on
 col "$TMP/b" prod prd-1
