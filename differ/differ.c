@@ -15,28 +15,6 @@
 #include "core/buf.h"
 #include "differ/internal.h"
 
-/* The value of collector:key on h, or NULL; binary search. */
-static const struct fact *find_fact(const struct differ_host *h,
-				    const char *collector, const char *key)
-{
-	size_t lo = 0, hi = h->nr_facts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(h->facts[mid].collector, collector);
-
-		if (!c)
-			c = strcmp(h->facts[mid].key, key);
-		if (!c)
-			return &h->facts[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static int collected(const struct differ_host *h, const char *collector)
 {
 	/* os-release belongs to the kernel collector's family but is its own */
@@ -74,7 +52,7 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 
 		if (!collected(g[i], collector))
 			continue;
-		f = fv ? fv[i] : find_fact(g[i], collector, key);
+		f = fv ? fv[i] : differ_find_fact(g[i], collector, key);
 		v = f ? f->value : NULL;
 		t->voters++;
 		for (j = 0; j < t->nv && !differ_same_str(t->values[j], v); j++)
@@ -264,7 +242,7 @@ static void check_unique(struct drift_report *r, const char *role,
 
 	for (i = 0; i < na + nb; i++) {
 		const struct differ_host *h = i < na ? a[i] : b[i - na];
-		const struct fact *f = find_fact(h, collector, key);
+		const struct fact *f = differ_find_fact(h, collector, key);
 
 		if (f)
 			ed_strvec_pushf(&seen, "%s\t%s", f->value, h->host);
@@ -297,7 +275,7 @@ static void check_unique(struct drift_report *r, const char *role,
 
 static const char *memory_of(const struct differ_host *h)
 {
-	const struct fact *f = find_fact(h, "kernel", "memory");
+	const struct fact *f = differ_find_fact(h, "kernel", "memory");
 
 	return f ? f->value : NULL;
 }

@@ -467,3 +467,25 @@ out:
 		differ_host_release(out);
 	return rc;
 }
+
+/* The value of collector:key on h, or NULL; binary search. */
+struct fact *differ_find_fact(const struct differ_host *h,
+			      const char *collector, const char *key)
+{
+	size_t lo = 0, hi = h->nr_facts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(h->facts[mid].collector, collector);
+
+		if (!c)
+			c = strcmp(h->facts[mid].key, key);
+		if (!c)
+			return &h->facts[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

@@ -10,6 +10,8 @@
 
 #include "differ/differ.h"
 
+struct ed_buf;
+
 /*
  * Equal strings, NULL equal only to NULL. Pointer equality first: the
  * values of a cached parse are shared strings.
@@ -147,5 +149,68 @@ int differ_since_full(struct drift_report *r, struct store *st,
 		      const struct differ_host *const *a, size_t na,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err);
+
+/* The fact collector:key of h, or NULL; binary search. */
+struct fact *differ_find_fact(const struct differ_host *h,
+			      const char *collector, const char *key);
+
+/*
+ * Host identity (differ/identity.c): the names, addresses, MACs and
+ * machine-id a host's own stored files give it, and text with them
+ * replaced by placeholders ({host}, {fqdn}, {addr4}, {addr6}, {mac},
+ * {machine-id}), whole tokens only (10.0.1.2 is not in 10.0.1.23), names
+ * and MACs in any case. Each host_identity_from_* adds what one file says;
+ * from_hosts needs the host name first. differ_identity_load reads them
+ * all from a host's stored files: the network configuration's addresses
+ * win over /etc/hosts, which then gives names only, so a foreign address
+ * written into /etc/hosts stays drift.
+ */
+struct identity_token {
+	int kind; /* enum tok_class of identity.c */
+	char *text;
+	size_t len;
+};
+
+struct store_view;
+
+struct host_identity {
+	struct identity_token *v;
+	size_t nr, alloc;
+};
+
+void host_identity_add_name(struct host_identity *id, const char *s, size_t n);
+void host_identity_from_hostname(struct host_identity *id, const char *text,
+				 size_t len);
+/* take_addrs 0: names only (the network configuration gave addresses) */
+void host_identity_from_hosts(struct host_identity *id, const char *text,
+			      size_t len, int take_addrs);
+int host_identity_has_addrs(const struct host_identity *id);
+void host_identity_from_interfaces(struct host_identity *id, const char *text,
+				   size_t len);
+void host_identity_from_network(struct host_identity *id, const char *text,
+				size_t len);
+void host_identity_from_machine_id(struct host_identity *id, const char *text,
+				   size_t len);
+void host_identity_release(struct host_identity *id);
+void differ_identity_load(struct host_identity *id, const struct differ_host *h,
+			  const struct store_view *v);
+/* Append text to out with id's tokens replaced; 1 if any was. */
+int host_identity_normalize(struct ed_buf *out, const struct host_identity *id,
+			    const char *text, size_t len);
+
+/*
+ * Between different hosts, two values of a files fact are equal when equal
+ * raw or equal once each host's content is normalised with its identity
+ * (differ/normalize.c). For each files key whose stored text contents
+ * disagree among the n hosts h (side 0 or 1 each, read through views),
+ * hosts equal either way get one value: the raw value most of them hold.
+ * The facts of h are changed in place (their strings stay the cache's).
+ * Identity files themselves and per-host keys are left alone.
+ */
+struct store_view;
+struct baseline;
+int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
+		     const struct store_view *const views[2],
+		     const struct baseline *rules, struct ed_err *err);
 
 #endif

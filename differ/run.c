@@ -113,6 +113,33 @@ static void keep_roles(struct drift_report *r, const struct ed_strvec *roles)
 	r->nr = out;
 }
 
+/*
+ * Between different hosts, identity is not drift (differ/normalize.c); a
+ * host against its own past is compared raw, so a renumbered host shows.
+ */
+static int normalize_sides(const struct side *sd, const struct baseline *rules,
+			   struct ed_err *err)
+{
+	size_t n = sd[0].nr + sd[1].nr, i;
+	struct differ_host **h;
+	const struct store_view *views[2] = { sd[0].view, sd[1].view };
+	int *side, rc;
+
+	if (sd[0].nr == 1 && sd[1].nr == 1 &&
+	    !strcmp(sd[0].hosts[0].host, sd[1].hosts[0].host))
+		return 0;
+	h = ed_xcalloc(n + 1, sizeof(*h));
+	side = ed_xcalloc(n + 1, sizeof(*side));
+	for (i = 0; i < n; i++) {
+		side[i] = i >= sd[0].nr;
+		h[i] = &sd[side[i]].hosts[side[i] ? i - sd[0].nr : i];
+	}
+	rc = differ_normalize(h, side, n, views, rules, err);
+	free(h);
+	free(side);
+	return rc;
+}
+
 /* The steps after loading; r holds the sides' comparison when it returns 0. */
 static int run_sides(struct drift_report *r, struct store *st,
 		     const struct baseline *rules, const char *a, const char *b,
@@ -125,6 +152,9 @@ static int run_sides(struct drift_report *r, struct store *st,
 
 	r->commits[0] = ed_xstrdup(store_view_commit(sd[0].view));
 	r->commits[1] = ed_xstrdup(store_view_commit(sd[1].view));
+	rc = normalize_sides(sd, rules, err);
+	if (rc < 0)
+		return rc;
 	rc = differ_compare(r, rules, sd[0].group, sd[0].nr, sd[1].group,
 			    sd[1].nr, err);
 	if (rc < 0)

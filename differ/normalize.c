@@ -1,0 +1,336 @@
+/*
+ * Host identity is not drift: between different hosts, a config file
+ * whose stored text differs only by each host's own name, addresses, MACs
+ * or machine-id is the same file. Only keys whose raw values disagree are
+ * looked at, so a file that lists every member of a cluster (equal raw on
+ * every host) costs nothing and stays equal, and only those hosts' blobs
+ * are read. Two values are equal when equal raw or equal normalised; the
+ * hosts so joined get one value, and the differ never sees the rest.
+ */
+#include "differ/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "baselines/baseline.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/hmac.h"
+#include "core/snapshot.h"
+#include "core/store.h"
+#include "core/strvec.h"
+
+/* A value whose text content is stored as is: it can be normalised. */
+static int normalisable(const char *v)
+{
+	return v && !strncmp(v, "file ", 5) && strstr(v, " sha256:") &&
+	       !strstr(v, "hmac:");
+}
+
+/* The files facts of h: [*from, *to). */
+static void files_range(const struct differ_host *h, size_t *from, size_t *to)
+{
+	size_t i = 0;
+
+	while (i < h->nr_facts && strcmp(h->facts[i].collector, "files") < 0)
+		i++;
+	*from = i;
+	while (i < h->nr_facts && !strcmp(h->facts[i].collector, "files"))
+		i++;
+	*to = i;
+}
+
+static int read_content(struct ed_buf *out, const struct store_view *v,
+			const struct differ_host *h, const char *key)
+{
+	struct ed_buf path = ED_BUF_INIT;
+	struct ed_err e = ED_ERR_INIT;
+	int rc;
+
+	ed_buf_adds(&path, "content");
+	rc = snapshot_unquote(&path, key, strlen(key), &e);
+	ed_buf_reset(out);
+	if (!rc)
+		rc = store_view_read_file(v, h->env, h->host, path.ptr, out, &e);
+	ed_buf_release(&path);
+	return rc;
+}
+
+static int has_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+void differ_identity_load(struct host_identity *id, const struct differ_host *h,
+			  const struct store_view *v)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	size_t i, from, to;
+
+	if (!read_content(&b, v, h, "/etc/hostname"))
+		host_identity_from_hostname(id, b.ptr, b.len);
+	if (!id->nr) /* no /etc/hostname: the inventory's name */
+		host_identity_add_name(id, h->host, strlen(h->host));
+	if (!read_content(&b, v, h, "/etc/machine-id"))
+		host_identity_from_machine_id(id, b.ptr, b.len);
+	files_range(h, &from, &to);
+	for (i = from; i < to; i++) {
+		const char *k = h->facts[i].key;
+		int ifupdown = !strcmp(k, "/etc/network/interfaces") ||
+			       has_prefix(k, "/etc/network/interfaces.d/");
+
+		if (!normalisable(h->facts[i].value) ||
+		    !(ifupdown || has_prefix(k, "/etc/netplan/") ||
+		      has_prefix(k, "/etc/systemd/network/") ||
+		      has_prefix(k, "/etc/udev/rules.d/")))
+			continue;
+		if (read_content(&b, v, h, k))
+			continue;
+		if (ifupdown)
+			host_identity_from_interfaces(id, b.ptr, b.len);
+		host_identity_from_network(id, b.ptr, b.len);
+	}
+	if (!read_content(&b, v, h, "/etc/hosts"))
+		host_identity_from_hosts(id, b.ptr, b.len,
+					 !host_identity_has_addrs(id));
+	ed_buf_release(&b);
+}
+
+/* One host's fact for the key being looked at. */
+struct member {
+	size_t host;
+	struct fact *fact;
+	char norm[65]; /* sha256 of the normalised content; "" if unread */
+	size_t root;   /* union-find parent, an index into members */
+	size_t group;  /* its root, for sorting */
+};
+
+static size_t find_root(struct member *m, size_t i)
+{
+	while (m[i].root != i) {
+		m[i].root = m[m[i].root].root;
+		i = m[i].root;
+	}
+	return i;
+}
+
+static void join(struct member *m, size_t a, size_t b)
+{
+	a = find_root(m, a);
+	b = find_root(m, b);
+	if (a != b)
+		m[a > b ? a : b].root = a < b ? a : b;
+}
+
+static const struct member *sort_base;
+
+/* By group, then raw value. */
+static int by_group_raw(const void *x, const void *y)
+{
+	const struct member *a = &sort_base[*(const size_t *)x];
+	const struct member *b = &sort_base[*(const size_t *)y];
+
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	return strcmp(a->fact->value, b->fact->value);
+}
+
+static int by_norm(const void *x, const void *y)
+{
+	const struct member *a = &sort_base[*(const size_t *)x];
+	const struct member *b = &sort_base[*(const size_t *)y];
+
+	return strcmp(a->norm, b->norm);
+}
+
+/*
+ * Give every member of each joined group the raw value most of its
+ * members hold (on a tie, the smallest), where the group holds several.
+ */
+static void settle(struct member *m, size_t nm, size_t *order)
+{
+	size_t i, j, k, run;
+
+	for (i = 0; i < nm; i++) {
+		m[i].group = find_root(m, i);
+		order[i] = i;
+	}
+	sort_base = m;
+	qsort(order, nm, sizeof(*order), by_group_raw);
+	for (i = 0; i < nm; i = j) {
+		char *best = NULL;
+		size_t best_n = 0, runs = 0;
+
+		for (j = i; j < nm && m[order[j]].group == m[order[i]].group; j++)
+			;
+		for (k = i; k < j; k = run) {
+			for (run = k + 1;
+			     run < j && !strcmp(m[order[run]].fact->value,
+						m[order[k]].fact->value);
+			     run++)
+				;
+			runs++;
+			if (run - k > best_n) {
+				best_n = run - k;
+				best = m[order[k]].fact->value;
+			}
+		}
+		for (k = i; runs > 1 && k < j; k++)
+			m[order[k]].fact->value = best;
+	}
+}
+
+/* The hosts holding key with a normalisable value, their groups joined. */
+static void key_members(struct member **mv, size_t *nm, size_t *alloc,
+			struct differ_host *const *h, size_t n, const char *key)
+{
+	size_t i;
+
+	*nm = 0;
+	for (i = 0; i < n; i++) {
+		struct fact *f = differ_find_fact(h[i], "files", key);
+
+		if (!f || !normalisable(f->value))
+			continue;
+		ED_ALLOC_GROW(*mv, *nm + 1, *alloc);
+		memset(&(*mv)[*nm], 0, sizeof(**mv));
+		(*mv)[*nm].host = i;
+		(*mv)[*nm].fact = f;
+		(*mv)[*nm].root = *nm;
+		(*nm)++;
+	}
+}
+
+/* Join members equal raw, then those equal normalised. */
+static void join_equal(struct member *m, size_t nm, size_t *order)
+{
+	size_t i;
+
+	for (i = 0; i < nm; i++)
+		order[i] = i;
+	sort_base = m;
+	for (i = 0; i < nm; i++)
+		m[i].group = 0;
+	qsort(order, nm, sizeof(*order), by_group_raw);
+	for (i = 1; i < nm; i++)
+		if (!strcmp(m[order[i]].fact->value, m[order[i - 1]].fact->value))
+			join(m, order[i], order[i - 1]);
+	qsort(order, nm, sizeof(*order), by_norm);
+	for (i = 1; i < nm; i++)
+		if (m[order[i]].norm[0] &&
+		    !strcmp(m[order[i]].norm, m[order[i - 1]].norm))
+			join(m, order[i], order[i - 1]);
+}
+
+/*
+ * The files keys whose values are not all equal among the hosts (a key
+ * some hosts lack counts only by the values of those that have it).
+ */
+static void disagreeing_keys(struct ed_strvec *out,
+			     struct differ_host *const *h, size_t n)
+{
+	struct ed_strvec seen = ED_STRVEC_INIT; /* "key\tvalue", each once */
+	size_t i, j, f0, t0, from, to;
+
+	if (!n)
+		return;
+	files_range(h[0], &f0, &t0);
+	for (i = 1; i < n; i++) {
+		size_t a, b;
+
+		files_range(h[i], &from, &to);
+		/* both sorted by key: a merge */
+		for (a = f0, b = from; b < to;) {
+			int c = a < t0 ? strcmp(h[0]->facts[a].key,
+						h[i]->facts[b].key) :
+					 1;
+
+			if (c < 0) {
+				a++;
+				continue;
+			}
+			if (c > 0) {
+				if (normalisable(h[i]->facts[b].value))
+					ed_strvec_pushf(&seen, "%s\t%s",
+							h[i]->facts[b].key,
+							h[i]->facts[b].value);
+				b++;
+				continue;
+			}
+			if (!differ_same_str(h[0]->facts[a].value,
+					     h[i]->facts[b].value) &&
+			    normalisable(h[i]->facts[b].value))
+				ed_strvec_push(out, h[i]->facts[b].key);
+			a++;
+			b++;
+		}
+	}
+	/* keys host 0 lacks: disagreeing if two values were seen */
+	ed_strvec_sort_unique(&seen);
+	for (j = 1; j < seen.nr; j++) {
+		const char *p = seen.v[j - 1], *q = seen.v[j];
+		size_t kl = strcspn(p, "\t");
+
+		if (!strncmp(p, q, kl) && q[kl] == '\t') {
+			char *k = ed_xstrndup(p, kl);
+
+			ed_strvec_take(out, k);
+		}
+	}
+	ed_strvec_release(&seen);
+	ed_strvec_sort_unique(out);
+}
+
+int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
+		     const struct store_view *const views[2],
+		     const struct baseline *rules, struct ed_err *err)
+{
+	struct ed_strvec keys = ED_STRVEC_INIT;
+	struct host_identity *ids = NULL;
+	unsigned char *loaded = NULL;
+	struct member *m = NULL;
+	size_t *order = NULL, nm = 0, am = 0, i, k;
+	struct ed_buf raw = ED_BUF_INIT, norm = ED_BUF_INIT;
+
+	(void)err;
+	disagreeing_keys(&keys, h, n);
+	if (!keys.nr)
+		goto out;
+	ids = ed_xcalloc(n + 1, sizeof(*ids));
+	loaded = ed_xcalloc(n + 1, 1);
+	order = ed_xcalloc(n + 1, sizeof(*order));
+	for (k = 0; k < keys.nr; k++) {
+		if (rules && differ_rules_per_host(rules, "files", keys.v[k]))
+			continue;
+		key_members(&m, &nm, &am, h, n, keys.v[k]);
+		if (nm < 2)
+			continue;
+		for (i = 0; i < nm; i++) {
+			size_t hi = m[i].host;
+			const struct store_view *v = views[side[hi]];
+
+			if (!loaded[hi]) {
+				differ_identity_load(&ids[hi], h[hi], v);
+				loaded[hi] = 1;
+			}
+			if (read_content(&raw, v, h[hi], keys.v[k]))
+				continue;
+			ed_buf_reset(&norm);
+			host_identity_normalize(&norm, &ids[hi], raw.ptr, raw.len);
+			ed_sha256_hex(m[i].norm, norm.ptr, norm.len);
+		}
+		join_equal(m, nm, order);
+		settle(m, nm, order);
+	}
+out:
+	for (i = 0; ids && i < n; i++)
+		host_identity_release(&ids[i]);
+	free(ids);
+	free(loaded);
+	free(order);
+	free(m);
+	ed_buf_release(&raw);
+	ed_buf_release(&norm);
+	ed_strvec_release(&keys);
+	return 0;
+}

@@ -1,0 +1,84 @@
+#!/bin/sh
+# Host identity is not drift (issue 12, first part): hosts that differ only
+# by their own names, addresses, MACs and machine-ids compare equal in diff
+# and check; a cluster file equal raw stays equal; injected drift in the
+# same files is still found, and nothing else; a host against its own past
+# is compared raw, so a renumbered host shows.
+. "$(dirname "$0")/test-lib.sh"
+
+mkroot "$TMP/base"
+R=$TMP/state
+new_repo "$R"
+C="$ENVDRIFT collect -q --repo $R"
+
+# host NAME ENV N: a copy of base with its own identity (10.E.1.N, N > 10)
+host() {
+	_d=$TMP/$1 _n=$(($3 + 10))
+	case $2 in prod) _e=20 ;; *) _e=30 ;; esac
+	rm -rf "$_d"
+	cp -a "$TMP/base" "$_d"
+	rm -f "$_d/etc/ssh/ssh_host_ed25519_key" "$_d/etc/ssh/ssh_host_ed25519_key.pub"
+	ssh-keygen -q -t ed25519 -N '' -C "root@$1" -f "$_d/etc/ssh/ssh_host_ed25519_key" </dev/null
+	echo "$1" >"$_d/etc/hostname"
+	echo "$1.$2.example.internal" >"$_d/etc/mailname"
+	od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$_d/etc/machine-id"
+	echo >>"$_d/etc/machine-id"
+	printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s.%s.example.internal %s\n10.%s.1.%s\t%s.%s.example.internal %s\nfd00:%s::%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+		"$1" "$2" "$1" "$_e" "$_n" "$1" "$2" "$1" "$_e" "$_n" "$1" >"$_d/etc/hosts"
+	mkdir -p "$_d/etc/network" "$_d/etc/netplan" "$_d/etc/app"
+	printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n    address 10.%s.1.%s/24\n    gateway 10.0.0.1\n    hwaddress ether 52:54:00:%s:00:%02x\n\niface eth0 inet6 static\n    address fd00:%s::%s/64\n' \
+		"$_e" "$_n" "$_e" "$_n" "$_e" "$_n" >"$_d/etc/network/interfaces"
+	printf 'network:\n  version: 2\n  ethernets:\n    ens3:\n      match: {macaddress: "52:54:00:%s:00:%02x"}\n      addresses: [10.%s.1.%s/24, "fd00:%s::%s/64"]\n      routes: [{to: default, via: 10.0.0.1}]\n' \
+		"$_e" "$_n" "$_e" "$_n" "$_e" "$_n" >"$_d/etc/netplan/50-cloud-init.yaml"
+	# the service binds its own address; the cluster file lists every member
+	printf 'bind = 10.%s.1.%s\nport = 9100\nname = %s\n' "$_e" "$_n" "$1" >"$_d/etc/app/node.conf"
+	printf 'members = 10.20.1.11 10.20.1.12 10.20.1.13 10.20.1.14\n' >"$_d/etc/app/cluster.conf"
+}
+for n in 1 2 3 4; do host "p$n" prod "$n"; done
+for n in 1 2; do host "s$n" staging "$n"; done
+for h in p1 p2 p3 p4 s1 s2; do
+	case $h in p*) e=prod ;; *) e=staging ;; esac
+	$C --root "$TMP/$h" --env "$e" --host "$h" || fail "collect $h"
+done
+C1=$(git -C "$R" rev-parse main)
+printf 'parity:\n  - environments: [staging, prod]\n' >"$TMP/parity.yaml"
+
+expect_exit 0 "identical fleet: check passes" "$ENVDRIFT" check --repo "$R" --baseline "$TMP/parity.yaml"
+expect_exit 0 "... diff prod staging: no drift" "$ENVDRIFT" diff --repo "$R" prod staging
+expect_grep "... and says so" "^no drift between prod and staging" "$TMP/out"
+expect_exit 0 "... two hosts of different environments" "$ENVDRIFT" diff --repo "$R" p1 s2
+expect_exit 0 "... within prod" "$ENVDRIFT" diff --repo "$R" prod prod
+# the stored snapshot keeps the real text
+git -C "$R" show main:hosts/prod/p2/content/etc/hosts >"$TMP/raw"
+expect_grep "the snapshot keeps p2's own address" "^10\.20\.1\.12	p2\.prod\.example\.internal p2$" "$TMP/raw"
+
+# injected drift in the files identity touches, and nothing else
+echo "10.99.0.9	extra.example.internal extra" >>"$TMP/p2/etc/hosts"
+sed -i 's/^bind = .*/bind = 10.20.1.11/' "$TMP/p3/etc/app/node.conf"    # p1's address, hard-coded
+sed -i 's/^10\.20\.1\.14\t/10.20.1.13\t/' "$TMP/p4/etc/hosts"             # p4 claims p3's address
+echo "members = 10.20.1.11 10.20.1.12 10.20.1.13" >"$TMP/p1/etc/app/cluster.conf" # a member lost
+for h in p1 p2 p3 p4; do $C --root "$TMP/$h" --env prod --host "$h" || fail "collect $h"; done
+expect_exit 1 "drift: diff prod prod" "$ENVDRIFT" diff --repo "$R" prod prod --format json
+cp "$TMP/out" "$TMP/d.json"
+python3 - "$TMP/d.json" >"$TMP/items" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for it in r.get("drift", []):
+    print(it.get("kind"), it.get("collector") + ":" + it.get("key"), it.get("host") or "-")
+EOF
+sort -u "$TMP/items" >"$TMP/items.u"
+expect_grep "the extra /etc/hosts line on p2" "^outlier files:/etc/hosts p2$" "$TMP/items.u"
+expect_grep "p4's /etc/hosts claiming p3's address" "^outlier files:/etc/hosts p4$" "$TMP/items.u"
+expect_grep "the foreign address p3 binds" "^outlier files:/etc/app/node.conf p3$" "$TMP/items.u"
+expect_grep "the cluster file p1 changed" "^outlier files:/etc/app/cluster.conf p1$" "$TMP/items.u"
+expect_eq "nothing else" 4 "$(wc -l <"$TMP/items.u" | tr -d ' ')"
+sed 's/^/# /' "$TMP/items.u"
+
+# the same host against its own past: raw, so renumbering is drift
+host p1 prod 41
+$C --root "$TMP/p1" --env prod --host p1 || fail "collect renumbered p1"
+expect_exit 1 "renumbered p1 against its past" "$ENVDRIFT" diff --repo "$R" "p1@$C1" p1
+expect_grep "... its interfaces changed" "files:/etc/network/interfaces" "$TMP/out"
+expect_grep "... and its /etc/hosts" "files:/etc/hosts" "$TMP/out"
+fsck_ok "$R"
+finish
