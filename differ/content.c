@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/store.h"
 #include "core/textdiff.h"
+#include "differ/internal.h"
 
 /* The first host listed with value v in it->hosts ("VALUE\tHOST"). */
 static const char *host_with(const struct drift_item *it, const char *v)
@@ -29,15 +30,51 @@ static const char *host_with(const struct drift_item *it, const char *v)
 	return NULL;
 }
 
-static const char *env_of(const struct differ_host *const *g, size_t n,
-			  const char *host)
+static const struct differ_host *host_of(const struct differ_host *const *g,
+					 size_t n, const char *host)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(g[i]->host, host))
-			return g[i]->env;
+			return g[i];
 	return NULL;
+}
+
+/*
+ * Two different hosts: each content with its own identity replaced
+ * (differ/identity.c), so the diff shows what differs, not who they are.
+ */
+static void normalise_pair(struct ed_buf *ca, struct ed_buf *cb,
+			   const struct differ_host *ha,
+			   const struct differ_host *hb,
+			   const struct store_view *wa,
+			   const struct store_view *wb)
+{
+	struct host_identity ia, ib;
+	struct ed_buf na = ED_BUF_INIT, nb = ED_BUF_INIT;
+
+	memset(&ia, 0, sizeof(ia));
+	memset(&ib, 0, sizeof(ib));
+	differ_identity_load(&ia, ha, wa);
+	differ_identity_load(&ib, hb, wb);
+	ed_buf_adds(&na, ""); /* never NULL, even for an empty file */
+	ed_buf_adds(&nb, "");
+	host_identity_normalize(&na, &ia, ca->ptr, ca->len);
+	host_identity_normalize(&nb, &ib, cb->ptr, cb->len);
+	{
+		struct ed_buf t = *ca;
+
+		*ca = na;
+		na = t;
+		t = *cb;
+		*cb = nb;
+		nb = t;
+	}
+	ed_buf_release(&na); /* the raw contents */
+	ed_buf_release(&nb);
+	host_identity_release(&ia);
+	host_identity_release(&ib);
 }
 
 static int shows_content(const char *v)
@@ -62,7 +99,8 @@ int differ_content_diffs(struct drift_report *r, const struct store_view *va,
 		const struct differ_host *const *ga = a, *const *gb = b;
 		const struct store_view *wa = va, *wb = vb;
 		const char *v0 = it->values[0], *v1 = it->values[1];
-		const char *ha, *hb, *ea, *eb;
+		const char *ha, *hb;
+		const struct differ_host *da, *db;
 		size_t nga = na, ngb = nb;
 
 		if (strcmp(it->collector, "files") || it->kind == DRIFT_PIN ||
@@ -80,9 +118,9 @@ int differ_content_diffs(struct drift_report *r, const struct store_view *va,
 			continue;
 		ha = host_with(it, v0);
 		hb = it->kind == DRIFT_OUTLIER ? it->host : host_with(it, v1);
-		ea = ha ? env_of(ga, nga, ha) : NULL;
-		eb = hb ? env_of(gb, ngb, hb) : NULL;
-		if (!ea || !eb)
+		da = ha ? host_of(ga, nga, ha) : NULL;
+		db = hb ? host_of(gb, ngb, hb) : NULL;
+		if (!da || !db)
 			continue;
 		ed_buf_reset(&raw);
 		if (snapshot_unquote(&raw, it->key, strlen(it->key), err) < 0) {
@@ -93,9 +131,11 @@ int differ_content_diffs(struct drift_report *r, const struct store_view *va,
 		ed_buf_addf(&path, "content%s", raw.ptr);
 		ed_buf_reset(&ca);
 		ed_buf_reset(&cb);
-		if (store_view_read_file(wa, ea, ha, path.ptr, &ca, err) < 0 ||
-		    store_view_read_file(wb, eb, hb, path.ptr, &cb, err) < 0)
+		if (store_view_read_file(wa, da->env, ha, path.ptr, &ca, err) < 0 ||
+		    store_view_read_file(wb, db->env, hb, path.ptr, &cb, err) < 0)
 			continue; /* no stored content (binary, too large) */
+		if (strcmp(ha, hb))
+			normalise_pair(&ca, &cb, da, db, wa, wb);
 		ed_buf_reset(&diff);
 		ed_buf_reset(&raw);
 		ed_buf_addf(&raw, "%s%s", ha, it->key);

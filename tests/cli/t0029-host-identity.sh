@@ -67,6 +67,17 @@ for it in r.get("drift", []):
     print(it.get("kind"), it.get("collector") + ":" + it.get("key"), it.get("host") or "-")
 EOF
 sort -u "$TMP/items" >"$TMP/items.u"
+python3 - "$TMP/d.json" >"$TMP/p2diff" <<'EOF'
+import json, sys
+for it in json.load(open(sys.argv[1]))["drift"]:
+    if it["key"] == "/etc/hosts" and it.get("host") == "p2":
+        for l in (it.get("diff") or "").splitlines():
+            if l[:1] in "+-" and not l.startswith(("+++", "---")):
+                print(l)
+        break
+EOF
+expect_eq "p2's diff is normalised: its extra line and nothing else" \
+	"+10.99.0.9	extra.example.internal extra" "$(cat "$TMP/p2diff")"
 expect_grep "the extra /etc/hosts line on p2" "^outlier files:/etc/hosts p2$" "$TMP/items.u"
 expect_grep "p4's /etc/hosts claiming p3's address" "^outlier files:/etc/hosts p4$" "$TMP/items.u"
 expect_grep "the foreign address p3 binds" "^outlier files:/etc/app/node.conf p3$" "$TMP/items.u"
