@@ -15,6 +15,38 @@
 #include "core/buf.h"
 #include "differ/internal.h"
 
+/*
+ * Facts another collector reports already: compared once, under that
+ * name, as long as every host has it (kernel:release is what
+ * sysctl:kernel.osrelease says). The echo stays stored and pins can name
+ * it; it is just not a second item.
+ */
+static const struct {
+	const char *collector, *key, *by, *by_key;
+} echoes[] = {
+	{ "sysctl", "kernel.osrelease", "kernel", "release" },
+	{ "sysctl", "kernel.version", "kernel", "version" },
+};
+
+static int echoed(const char *collector, const char *key,
+		  const struct differ_host *const *a, size_t na,
+		  const struct differ_host *const *b, size_t nb)
+{
+	size_t e, i;
+
+	for (e = 0; e < sizeof(echoes) / sizeof(echoes[0]); e++) {
+		if (strcmp(echoes[e].collector, collector) ||
+		    strcmp(echoes[e].key, key))
+			continue;
+		for (i = 0; i < na + nb; i++)
+			if (!differ_find_fact(i < na ? a[i] : b[i - na],
+					      echoes[e].by, echoes[e].by_key))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
 static int collected(const struct differ_host *h, const char *collector)
 {
 	/* os-release belongs to the kernel collector's family but is its own */
@@ -409,7 +441,8 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		key = tab + 1;
 		ex = differ_rules_expect(rules, collector, key, &xenvs, &xloc);
 		if (differ_rules_ignored(rules, collector, key) ||
-		    (!strcmp(collector, "sysctl-per-host") && ex != EXPECT_ALWAYS)) {
+		    (!strcmp(collector, "sysctl-per-host") && ex != EXPECT_ALWAYS) ||
+		    echoed(collector, key, a, na, b, nb)) {
 			*tab = '\t';
 			continue; /* per-host values are meant to differ */
 		}

@@ -132,6 +132,50 @@ static void test_differ_malformed_line_names_file_and_line(void **state)
 	snapshot_release(&s);
 }
 
+/* A host with a kernel file (NULL: none) and a sysctl file. */
+static void kernel_host(struct fx *f, const char *env, const char *name,
+			const char *kernel, const char *sysctl)
+{
+	struct snapshot s = SNAPSHOT_INIT;
+
+	snapshot_add(&s, "meta", META, strlen(META));
+	if (kernel)
+		snapshot_add(&s, "kernel", kernel, strlen(kernel));
+	snapshot_add(&s, "sysctl", sysctl, strlen(sysctl));
+	assert_int_equal(differ_host_load(&f->h[f->nr], env, name, &s, &f->err),
+			 0);
+	snapshot_release(&s);
+	f->nr++;
+}
+
+static void test_differ_one_fact_one_item(void **state)
+{
+	struct fx *f = *state;
+
+	kernel_host(f, "a", "h1", "release = 6.1.0-18-amd64\nversion = #1 a\n",
+		    "kernel.osrelease = 6.1.0-18-amd64\nkernel.version = #1 a\n");
+	kernel_host(f, "b", "h2", "release = 6.1.0-21-amd64\nversion = #1 b\n",
+		    "kernel.osrelease = 6.1.0-21-amd64\nkernel.version = #1 b\n");
+	compare(f, 1);
+	assert_non_null(find(f, "kernel", "release", DRIFT_CHANGED));
+	assert_non_null(find(f, "kernel", "version", DRIFT_CHANGED));
+	assert_null(find(f, "sysctl", "kernel.osrelease", DRIFT_CHANGED));
+	assert_null(find(f, "sysctl", "kernel.version", DRIFT_CHANGED));
+	assert_int_equal(f->r.nr, 2);
+}
+
+static void test_differ_echo_reported_without_its_source(void **state)
+{
+	struct fx *f = *state;
+
+	/* h2 has no kernel file: the sysctl is the only one saying it */
+	kernel_host(f, "a", "h1", "release = 6.1.0-18-amd64\n",
+		    "kernel.osrelease = 6.1.0-18-amd64\n");
+	kernel_host(f, "b", "h2", NULL, "kernel.osrelease = 6.1.0-21-amd64\n");
+	compare(f, 1);
+	assert_non_null(find(f, "sysctl", "kernel.osrelease", DRIFT_CHANGED));
+}
+
 static void test_differ_identical_hosts_have_no_drift(void **state)
 {
 	struct fx *f = *state;
@@ -436,6 +480,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_differ_per_host_facts_compare_only_the_same_host,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_one_fact_one_item,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_differ_echo_reported_without_its_source, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_differ_expect_always_flags_shared_values, setup,
 			teardown),
