@@ -47,10 +47,14 @@ static int echoed(const char *collector, const char *key,
 	return 0;
 }
 
-static int collected(const struct differ_host *h, const char *collector)
+static int collected(const struct differ_host *h, const char *collector,
+		     const char *key)
 {
 	/* os-release belongs to the kernel collector's family but is its own */
-	return !ed_strvec_contains(&h->uncollected, collector);
+	if (ed_strvec_contains(&h->uncollected, collector))
+		return 0;
+	/* an image has no running units or sockets: no vote on them */
+	return !differ_live_key(collector, key) || differ_host_live(h);
 }
 
 /* A side's votes for one key. */
@@ -82,7 +86,7 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 		const struct fact *f;
 		const char *v;
 
-		if (!collected(g[i], collector))
+		if (!collected(g[i], collector, key))
 			continue;
 		f = fv ? fv[i] : differ_find_fact(g[i], collector, key);
 		v = f ? f->value : NULL;
@@ -187,7 +191,7 @@ static void add_hosts(const struct drift_report *r, struct drift_item *it,
 	for (i = 0; i < n; i++) {
 		const struct fact *f;
 
-		if (!collected(g[i], collector))
+		if (!collected(g[i], collector, it->key))
 			continue;
 		f = fv[i];
 		ed_strvec_pushf(&it->hosts, "%s\t%s", f ? f->value : "(absent)",
@@ -363,8 +367,8 @@ static void compare_per_host(struct drift_report *r, const char *role,
 
 		for (j = 0; j < ng[1] && strcmp(g[0][i]->host, g[1][j]->host); j++)
 			;
-		if (j == ng[1] || !collected(g[0][i], collector) ||
-		    !collected(g[1][j], collector))
+		if (j == ng[1] || !collected(g[0][i], collector, key) ||
+		    !collected(g[1][j], collector, key))
 			continue;
 		fb = fv[1][j];
 		if (differ_same_str(fa ? fa->value : NULL, fb ? fb->value : NULL))
@@ -517,7 +521,7 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				const struct fact *f;
 				struct drift_item *it;
 
-				if (!collected(g[s][i], collector))
+				if (!collected(g[s][i], collector, key))
 					continue;
 				f = fv[s][i];
 				if (differ_same_str(f ? f->value : NULL,
@@ -561,10 +565,16 @@ static void note_uncollected(struct drift_report *r,
 {
 	size_t i, j;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		for (j = 0; j < g[i]->uncollected.nr; j++)
 			ed_strvec_pushf(&r->notes, "%s not collected on %s",
 					g[i]->uncollected.v[j], g[i]->host);
+		if (differ_host_has(g[i], "services") && !differ_host_live(g[i]))
+			ed_strvec_pushf(&r->notes,
+					"live facts (active units, listening "
+					"sockets) not collected on %s",
+					g[i]->host);
+	}
 }
 
 int differ_compare(struct drift_report *r, const struct baseline *rules,

@@ -489,3 +489,50 @@ struct fact *differ_find_fact(const struct differ_host *h,
 	}
 	return NULL;
 }
+
+int differ_live_key(const char *collector, const char *key)
+{
+	return !strcmp(collector, "services") &&
+	       (!strncmp(key, "active ", 7) || !strncmp(key, "listen ", 7));
+}
+
+/* The first fact of h at or after collector:key in fact order. */
+static size_t lower_bound(const struct differ_host *h, const char *collector,
+			  const char *key)
+{
+	size_t lo = 0, hi = h->nr_facts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(h->facts[mid].collector, collector);
+
+		if (!c)
+			c = strcmp(h->facts[mid].key, key);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int differ_host_has(const struct differ_host *h, const char *collector)
+{
+	size_t i = lower_bound(h, collector, "");
+
+	return i < h->nr_facts && !strcmp(h->facts[i].collector, collector);
+}
+
+int differ_host_live(const struct differ_host *h)
+{
+	static const char *const kinds[] = { "active ", "listen " };
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		i = lower_bound(h, "services", kinds[k]);
+		if (i < h->nr_facts && !strcmp(h->facts[i].collector, "services") &&
+		    !strncmp(h->facts[i].key, kinds[k], 7))
+			return 1;
+	}
+	return 0;
+}

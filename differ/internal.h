@@ -155,6 +155,17 @@ struct fact *differ_find_fact(const struct differ_host *h,
 			      const char *collector, const char *key);
 
 /*
+ * Live facts: what only a running system has (active units, listening
+ * sockets). differ_live_key says a fact is one; differ_host_live says h
+ * has any, which an image read with --root never has: such a host has no
+ * vote on live facts, and a note says so.
+ */
+int differ_live_key(const char *collector, const char *key);
+int differ_host_live(const struct differ_host *h);
+/* h has a fact of collector. */
+int differ_host_has(const struct differ_host *h, const char *collector);
+
+/*
  * Host identity (differ/identity.c): the names, addresses, MACs and
  * machine-id a host's own stored files give it, and text with them
  * replaced by placeholders ({host}, {fqdn}, {addr4}, {addr6}, {mac},

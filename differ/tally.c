@@ -190,7 +190,8 @@ void tally_set_votes(struct tally_set *ts, int side,
 		if (!ta->held || !ed_strvec_contains(&h->roles, ta->role))
 			continue;
 		bump(&s->members, sign);
-		if (!collected)
+		if (!collected ||
+		    (differ_live_key(ts->file, ta->key) && !differ_host_live(h)))
 			continue;
 		f = differ_fact_seek(h, &cur, ts->file, ta->key);
 		bump(&s->voters, sign);

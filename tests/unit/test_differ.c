@@ -176,6 +176,77 @@ static void test_differ_echo_reported_without_its_source(void **state)
 	assert_non_null(find(f, "sysctl", "kernel.osrelease", DRIFT_CHANGED));
 }
 
+/* A host with a services file. */
+static void services_host(struct fx *f, const char *env, const char *name,
+			  const char *services)
+{
+	struct snapshot s = SNAPSHOT_INIT;
+
+	snapshot_add(&s, "meta", META, strlen(META));
+	snapshot_add(&s, "services", services, strlen(services));
+	assert_int_equal(differ_host_load(&f->h[f->nr], env, name, &s, &f->err),
+			 0);
+	snapshot_release(&s);
+	f->nr++;
+}
+
+#define LIVE                                     \
+ "active ssh.service\n"                          \
+ "enabled ssh.service multi-user.target.wants\n" \
+ "listen tcp 0.0.0.0:22\n"
+#define IMAGE "enabled ssh.service multi-user.target.wants\n"
+
+static int has_note(const struct fx *f, const char *note)
+{
+	size_t i;
+
+	for (i = 0; i < f->r.notes.nr; i++)
+		if (!strcmp(f->r.notes.v[i], note))
+			return 1;
+	return 0;
+}
+
+static void test_differ_live_facts_against_an_image(void **state)
+{
+	struct fx *f = *state;
+
+	/* a live host against an image of it: a note, no drift */
+	services_host(f, "a", "live", LIVE);
+	services_host(f, "b", "image", IMAGE);
+	compare(f, 1);
+	assert_int_equal(f->r.nr, 0);
+	assert_true(has_note(f, "live facts (active units, listening sockets) "
+				"not collected on image"));
+	assert_false(has_note(f, "live facts (active units, listening "
+				 "sockets) not collected on live"));
+}
+
+static void test_differ_live_facts_between_live_hosts(void **state)
+{
+	struct fx *f = *state;
+
+	/* two live hosts: a lost listener is drift */
+	services_host(f, "a", "l1", LIVE);
+	services_host(f, "b", "l2",
+		      "active ssh.service\n"
+		      "enabled ssh.service multi-user.target.wants\n");
+	compare(f, 1);
+	assert_non_null(
+		find(f, "services", "listen tcp 0.0.0.0:22", DRIFT_MISSING));
+}
+
+static void test_differ_enabled_units_are_not_live(void **state)
+{
+	struct fx *f = *state;
+
+	/* an enabled unit the image lacks is drift: enabling is on disk */
+	services_host(f, "a", "live", LIVE);
+	services_host(f, "b", "image", "masked ssh.service\n");
+	compare(f, 1);
+	assert_non_null(find(f, "services", "enabled ssh.service", DRIFT_MISSING));
+	assert_null(find(f, "services", "active ssh.service", DRIFT_MISSING));
+}
+
 static void test_differ_identical_hosts_have_no_drift(void **state)
 {
 	struct fx *f = *state;
@@ -481,6 +552,12 @@ int main(void)
 			test_differ_per_host_facts_compare_only_the_same_host,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_one_fact_one_item,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_live_facts_against_an_image,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_live_facts_between_live_hosts,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_enabled_units_are_not_live,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_differ_echo_reported_without_its_source, setup,
