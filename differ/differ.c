@@ -395,6 +395,22 @@ static void compare_per_host(struct drift_report *r, const char *role,
 	}
 }
 
+/*
+ * No consensus because most hosts each hold a value of their own: likely
+ * a per-host fact nothing normalises yet. Say so, with the rule.
+ */
+static void note_own_values(struct drift_report *r, const struct tally *t,
+			    const char *collector, const char *key)
+{
+	if (t->has_consensus || t->voters < 3 || t->nv * 5 < t->voters * 4)
+		return;
+	ed_strvec_pushf(&r->notes,
+			"%s:%s: %zu of %zu hosts hold a value of their own; if "
+			"it differs per host by design, add \"%s:%s\" to "
+			"per-host: in a baseline",
+			collector, key, t->nv, t->voters, collector, key);
+}
+
 static void compare_role(struct drift_report *r, const struct baseline *rules,
 			 const struct ed_strvec *only, const char *role,
 			 const struct differ_host *const *a, size_t na,
@@ -501,6 +517,8 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				else if (!t[s].has_consensus)
 					it->values[s] =
 						ed_xstrdup("(no consensus)");
+			for (s = 0; s < 2; s++)
+				note_own_values(r, &t[s], collector, key);
 			if (!strcmp(collector, "packages") &&
 			    kind == DRIFT_CHANGED && t[0].has_consensus &&
 			    t[1].has_consensus) {
@@ -603,6 +621,7 @@ int differ_compare_keys(struct drift_report *r, const struct baseline *rules,
 		/* host against host (or a host against its own past) */
 		compare_role(r, rules, only, NULL, a, 1, b, 1);
 		ed_strvec_sort_unique(&r->compared);
+		ed_strvec_sort_unique(&r->notes);
 		return 0;
 	}
 	for (i = 0; i < na + nb; i++) {
@@ -645,5 +664,6 @@ int differ_compare_keys(struct drift_report *r, const struct baseline *rules,
 	free(gb);
 	ed_strvec_release(&roles);
 	ed_strvec_sort_unique(&r->compared);
+	ed_strvec_sort_unique(&r->notes);
 	return 0;
 }

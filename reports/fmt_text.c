@@ -116,6 +116,33 @@ static void text_pair(struct report_ctx *c, const struct drift_item *it)
 	}
 }
 
+/*
+ * A side without consensus: each value with its hosts, on lines of their
+ * own, as json, markdown and html list them.
+ */
+static void text_no_consensus(struct report_ctx *c, const struct drift_item *it)
+{
+	size_t i, j, end;
+
+	if (!it->hosts.nr ||
+	    !((it->values[0] && !strcmp(it->values[0], "(no consensus)")) ||
+	      (it->values[1] && !strcmp(it->values[1], "(no consensus)"))))
+		return;
+	for (i = 0; i < it->hosts.nr; i = end) {
+		end = report_hosts_run(&it->hosts, i, &c->scratch);
+		fputs("             ", c->out);
+		text_value(c->out, c->scratch.ptr);
+		fputs(": ", c->out);
+		for (j = i; j < end; j++) {
+			if (j > i)
+				fputs(", ", c->out);
+			report_put(c->out, report_host_name(it->hosts.v[j]),
+				   text_special);
+		}
+		fputc('\n', c->out);
+	}
+}
+
 static void text_item(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
@@ -148,6 +175,7 @@ static void text_item(struct report_ctx *c, const struct drift_item *it)
 		}
 		fputc('\n', out);
 	}
+	text_no_consensus(c, it);
 	if (it->patch) {
 		const char *p = it->patch;
 

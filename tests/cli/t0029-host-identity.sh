@@ -91,5 +91,19 @@ $C --root "$TMP/p1" --env prod --host p1 || fail "collect renumbered p1"
 expect_exit 1 "renumbered p1 against its past" "$ENVDRIFT" diff --repo "$R" "p1@$C1" p1
 expect_grep "... its interfaces changed" "files:/etc/network/interfaces" "$TMP/out"
 expect_grep "... and its /etc/hosts" "files:/etc/hosts" "$TMP/out"
+
+# no consensus: each value with its hosts, and a hint when every host
+# holds its own value
+n=0; for h in p1 p2 p3 p4; do n=$((n + 1)); echo "build $((n * 111))" >"$TMP/$h/etc/motd"; done
+for h in p1 p2 p3 p4; do $C --root "$TMP/$h" --env prod --host "$h" || fail "collect $h"; done
+expect_exit 1 "per-host banners: drift" "$ENVDRIFT" diff --repo "$R" prod staging
+expect_grep "no consensus on prod" "files:/etc/motd  prod=\(no consensus\)" "$TMP/out"
+expect_eq "each value listed with its host" 4 "$(grep -cE '^ +file 0644 .*: p[1-4]$' "$TMP/out")"
+expect_grep "the hint names the fact and the rule" \
+	'note: files:/etc/motd: 4 of 4 hosts hold a value of their own; if it differs per host by design, add "files:/etc/motd" to per-host: in a baseline' "$TMP/out"
+printf 'per-host:\n  - "files:/etc/motd"\n' >"$TMP/motd.yaml"
+expect_exit 1 "with the rule, the banners are not compared between hosts" \
+	"$ENVDRIFT" check --repo "$R" --baseline "$TMP/motd.yaml" prod staging
+expect_no_grep "... (motd gone)" "files:/etc/motd" "$TMP/out"
 fsck_ok "$R"
 finish
