@@ -136,6 +136,11 @@ int kernel_parse_modules(struct ed_strvec *lines, const char *buf, size_t len,
 int kernel_parse_os_release(struct ed_strvec *lines, const char *buf,
 			    size_t len, const char *name, struct ed_err *err);
 /* /proc/net/{tcp,tcp6,udp,udp6}: listening sockets as "listen PROTO ADDR:PORT" */
+/*
+ * ip_local_port_range's "LOW<TAB>HIGH" into *lo and *hi; -1 if it is not
+ * two port numbers in order.
+ */
+int services_port_range(const char *text, size_t len, unsigned *lo, unsigned *hi);
 int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
 			    size_t len, const char *proto, struct ed_err *err);
 

@@ -30,6 +30,8 @@ static const char *const run_systemd[] = { "/run/systemd/system", NULL };
 /* listening sockets: protocol and table, a missing one (no IPv6) is fine */
 static const char net_tcp[] = "/proc/net/tcp", net_tcp6[] = "/proc/net/tcp6",
 		  net_udp[] = "/proc/net/udp", net_udp6[] = "/proc/net/udp6";
+/* where the kernel picks ephemeral ports: ip-sysctl.rst, ip_local_port_range */
+static const char port_range[] = "/proc/sys/net/ipv4/ip_local_port_range";
 static const struct {
 	const char *proto, *path;
 } proc_net[] = {
@@ -59,6 +61,7 @@ static const struct collect_need services_needs[] = {
 	{ NEED_PATH, net_tcp6, NULL, NULL, NULL },
 	{ NEED_PATH, net_udp, NULL, NULL, NULL },
 	{ NEED_PATH, net_udp6, NULL, NULL, NULL },
+	{ NEED_PATH, port_range, NULL, NULL, NULL },
 	{ NEED_CMD, NULL, NULL, &services_systemctl_cmd, NULL },
 };
 
@@ -429,15 +432,63 @@ int services_parse_proc_net(struct ed_strvec *lines, const char *buf,
 	return 0;
 }
 
+int services_port_range(const char *text, size_t len, unsigned *lo, unsigned *hi)
+{
+	char buf[64], *end;
+	unsigned long a, b;
+
+	if (!len || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	a = strtoul(buf, &end, 10);
+	if (end == buf || (*end != ' ' && *end != '\t'))
+		return -1;
+	b = strtoul(end, &end, 10);
+	if ((*end && *end != '\n') || !a || a > b || b > 65535)
+		return -1;
+	*lo = (unsigned)a;
+	*hi = (unsigned)b;
+	return 0;
+}
+
+/*
+ * Sockets on ports the kernel hands out by itself (the ephemeral range)
+ * are another port at every scan, not configuration: left out. A line
+ * ends in ":PORT".
+ */
+static void drop_ephemeral(struct ed_strvec *lines, size_t from, unsigned lo,
+			   unsigned hi)
+{
+	size_t i, out = from;
+
+	for (i = from; i < lines->nr; i++) {
+		const char *colon = strrchr(lines->v[i], ':');
+		unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+
+		if (port >= lo && port <= hi) {
+			free(lines->v[i]);
+			continue;
+		}
+		lines->v[out++] = lines->v[i];
+	}
+	lines->nr = out;
+}
+
 /* "listen ..." lines from ROOT/proc/net */
 static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 			  struct vfs *fs, struct ed_err *err)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	struct ed_err e = ED_ERR_INIT;
-	size_t i;
+	size_t i, from = lines->nr;
+	unsigned lo = 32768, hi = 60999; /* Linux's default range */
 	int rc = 0;
 
+	if (!vfs_read_file(fs, &b, port_range, 64, &e) &&
+	    services_port_range(b.ptr, b.len, &lo, &hi) < 0)
+		snapshot_warn(snap, "services: %s: not two port numbers",
+			      port_range);
 	for (i = 0; i < ED_ARRAY_SIZE(proc_net); i++) {
 		ed_buf_reset(&b);
 		rc = vfs_read_file(fs, &b, proc_net[i].path,
@@ -456,6 +507,8 @@ static int collect_listen(struct ed_strvec *lines, struct snapshot *snap,
 		if (rc < 0)
 			break;
 	}
+	if (!rc)
+		drop_ephemeral(lines, from, lo, hi);
 	ed_buf_release(&b);
 	return rc;
 }

@@ -173,6 +173,59 @@ static void test_services_live_adds_listening_sockets(void **state)
 	assert_string_equal(f->lines.v[f->lines.nr - 1], unit_lines[15]);
 }
 
+static void put(const char *dir, const char *rel, const char *text)
+{
+	struct ed_buf p = ED_BUF_INIT, cmd = ED_BUF_INIT;
+	FILE *fp;
+
+	ed_buf_addf(&p, "%s/%s", dir, rel);
+	ed_buf_addf(&cmd, "mkdir -p \"$(dirname '%s')\"", p.ptr);
+	assert_int_equal(system(cmd.ptr), 0);
+	fp = fopen(p.ptr, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	ed_buf_release(&p);
+	ed_buf_release(&cmd);
+}
+
+#define NET_HEAD "  sl  local_address rem_address   st tx_queue\n"
+
+static void test_services_ephemeral_ports_are_left_out(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f->tmp, "etc/systemd/system/.keep", "");
+	/* a listener on 22 and one on 45000; UDP 5353 and 41000 */
+	put(f->tmp, "proc/net/tcp",
+	    NET_HEAD "   0: 00000000:0016 00000000:0000 0A 0\n"
+		     "   1: 0100007F:AFC8 00000000:0000 0A 0\n");
+	put(f->tmp, "proc/net/udp",
+	    NET_HEAD "   0: 00000000:14E9 00000000:0000 07 0\n"
+		     "   1: 00000000:A028 00000000:0000 07 0\n");
+	put(f->tmp, "proc/sys/net/ipv4/ip_local_port_range", "32768\t60999\n");
+	assert_int_equal(run(f, f->tmp, true), 0);
+	file_lines(f, "services");
+	assert_int_equal(f->lines.nr, 2);
+	assert_string_equal(f->lines.v[0], "listen tcp 0.0.0.0:22");
+	assert_string_equal(f->lines.v[1], "listen udp 0.0.0.0:5353");
+}
+
+static void test_services_port_range_parses(void **state)
+{
+	unsigned lo = 0, hi = 0;
+
+	(void)state;
+	assert_int_equal(services_port_range("32768\t60999\n", 12, &lo, &hi), 0);
+	assert_int_equal(lo, 32768);
+	assert_int_equal(hi, 60999);
+	assert_int_equal(services_port_range("1024 65535", 10, &lo, &hi), 0);
+	assert_int_equal(services_port_range("60999\t32768\n", 12, &lo, &hi), -1);
+	assert_int_equal(services_port_range("x 2", 3, &lo, &hi), -1);
+	assert_int_equal(services_port_range("1 70000", 7, &lo, &hi), -1);
+	assert_int_equal(services_port_range("", 0, &lo, &hi), -1);
+}
+
 static void test_services_tcp_keeps_listen_state_only(void **state)
 {
 	struct fixture *f = *state;
@@ -246,6 +299,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_services_units_from_symlinks,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_services_ephemeral_ports_are_left_out,
+						setup, teardown),
+		cmocka_unit_test(test_services_port_range_parses),
 		cmocka_unit_test_setup_teardown(test_services_live_adds_listening_sockets,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_services_tcp_keeps_listen_state_only,
