@@ -33,6 +33,7 @@ struct differ_host {
 	int borrowed;               /* fact strings belong to a fact cache */
 	struct fact_span spans[16]; /* where facts came from (cached loads) */
 	size_t nspans;
+	struct ed_strvec owned; /* strings facts point to that h owns */
 };
 
 struct fact {

@@ -276,6 +276,7 @@ void differ_host_release(struct differ_host *h)
 	free(h->pkg_manager);
 	ed_strvec_release(&h->roles);
 	ed_strvec_release(&h->uncollected);
+	ed_strvec_release(&h->owned);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -259,6 +259,17 @@ static int is_word(const char *w, size_t n, const char *lit)
 	return n == strlen(lit) && !strncasecmp(w, lit, n);
 }
 
+int host_identity_is_addr(const struct host_identity *id, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < id->nr; i++)
+		if ((id->v[i].kind == TOK_ADDR4 || id->v[i].kind == TOK_ADDR6) &&
+		    id->v[i].len == n && !strncasecmp(id->v[i].text, s, n))
+			return 1;
+	return 0;
+}
+
 int host_identity_has_addrs(const struct host_identity *id)
 {
 	size_t i;

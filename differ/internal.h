@@ -196,6 +196,8 @@ void host_identity_from_hostname(struct host_identity *id, const char *text,
 void host_identity_from_hosts(struct host_identity *id, const char *text,
 			      size_t len, int take_addrs);
 int host_identity_has_addrs(const struct host_identity *id);
+/* s (n bytes) is one of id's own addresses. */
+int host_identity_is_addr(const struct host_identity *id, const char *s, size_t n);
 void host_identity_from_interfaces(struct host_identity *id, const char *text,
 				   size_t len);
 void host_identity_from_network(struct host_identity *id, const char *text,
@@ -215,11 +217,16 @@ int host_identity_normalize(struct ed_buf *out, const struct host_identity *id,
  * (differ/normalize.c). For each files key whose stored text contents
  * disagree among the n hosts h (side 0 or 1 each, read through views),
  * hosts equal either way get one value: the raw value most of them hold.
- * The facts of h are changed in place (their strings stay the cache's).
- * Identity files themselves and per-host keys are left alone.
+ * A listening socket bound to one of the host's own addresses becomes
+ * "listen PROTO {addr4}:PORT" ([{addr6}]); any, loopback and other
+ * addresses stay literal. The facts of h are changed in place (new keys
+ * in h->owned, the facts sorted again). Per-host keys are left alone.
  */
 struct store_view;
 struct baseline;
+/* The listener part of differ_normalize, on one host with its identity. */
+void differ_normalise_listeners(struct differ_host *h,
+				const struct host_identity *id);
 int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 		     const struct store_view *const views[2],
 		     const struct baseline *rules, struct ed_err *err);

@@ -190,7 +190,8 @@ static void key_members(struct member **mv, size_t *nm, size_t *alloc,
 	for (i = 0; i < n; i++) {
 		struct fact *f = differ_find_fact(h[i], "files", key);
 
-		if (!f || !normalisable(f->value))
+		/* values are repointed: only a cache's shared strings */
+		if (!f || !normalisable(f->value) || !h[i]->borrowed)
 			continue;
 		ED_ALLOC_GROW(*mv, *nm + 1, *alloc);
 		memset(&(*mv)[*nm], 0, sizeof(**mv));
@@ -281,6 +282,87 @@ static void disagreeing_keys(struct ed_strvec *out,
 	ed_strvec_sort_unique(out);
 }
 
+static int cmp_fact(const void *x, const void *y)
+{
+	const struct fact *a = x, *b = y;
+	int c = strcmp(a->collector, b->collector);
+
+	return c ? c : strcmp(a->key, b->key);
+}
+
+/*
+ * "listen tcp 10.20.1.6:9100" -> the address's span; 0 if the line has
+ * none or binds any or loopback (those are classes already).
+ */
+static int listen_addr(const char *key, size_t *at, size_t *n)
+{
+	const char *proto = key + 7, *addr = strchr(proto, ' ');
+	const char *colon = strrchr(key, ':');
+
+	if (strncmp(key, "listen ", 7) || !addr || !colon || colon < addr)
+		return 0;
+	addr++;
+	if (*addr == '[') {
+		addr++;
+		if (colon[-1] != ']')
+			return 0;
+		*n = (size_t)(colon - 1 - addr);
+	} else {
+		*n = (size_t)(colon - addr);
+	}
+	*at = (size_t)(addr - key);
+	if ((*n == 7 && !strncmp(addr, "0.0.0.0", 7)) ||
+	    (*n == 2 && !strncmp(addr, "::", 2)) ||
+	    (*n == 3 && !strncmp(addr, "::1", 3)) || !strncmp(addr, "127.", 4))
+		return 0;
+	return 1;
+}
+
+void differ_normalise_listeners(struct differ_host *h,
+				const struct host_identity *id)
+{
+	size_t i, at, n;
+	int moved = 0;
+
+	for (i = 0; i < h->nr_facts; i++) {
+		struct fact *f = &h->facts[i];
+		struct ed_buf k = ED_BUF_INIT;
+
+		if (strcmp(f->collector, "services") ||
+		    !listen_addr(f->key, &at, &n) ||
+		    !host_identity_is_addr(id, f->key + at, n))
+			continue;
+		ed_buf_add(&k, f->key, at);
+		ed_buf_adds(&k, memchr(f->key + at, ':', n) ? "{addr6}" :
+							      "{addr4}");
+		ed_buf_adds(&k, f->key + at + n);
+		if (h->borrowed) { /* the old key is the cache's */
+			ed_strvec_take(&h->owned, ed_buf_detach(&k, NULL));
+			f->key = h->owned.v[h->owned.nr - 1];
+		} else {
+			free(f->key);
+			f->key = ed_buf_detach(&k, NULL);
+		}
+		moved = 1;
+	}
+	if (moved) {
+		qsort(h->facts, h->nr_facts, sizeof(*h->facts), cmp_fact);
+		h->nspans = 0; /* the spans' positions no longer hold */
+	}
+}
+
+/* Any listener of h bound to an address that is not a class already. */
+static int has_bound_listener(const struct differ_host *h)
+{
+	size_t i, at, n;
+
+	for (i = 0; i < h->nr_facts; i++)
+		if (!strcmp(h->facts[i].collector, "services") &&
+		    listen_addr(h->facts[i].key, &at, &n))
+			return 1;
+	return 0;
+}
+
 int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 		     const struct store_view *const views[2],
 		     const struct baseline *rules, struct ed_err *err)
@@ -293,12 +375,17 @@ int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 	struct ed_buf raw = ED_BUF_INIT, norm = ED_BUF_INIT;
 
 	(void)err;
-	disagreeing_keys(&keys, h, n);
-	if (!keys.nr)
-		goto out;
 	ids = ed_xcalloc(n + 1, sizeof(*ids));
 	loaded = ed_xcalloc(n + 1, 1);
 	order = ed_xcalloc(n + 1, sizeof(*order));
+	for (i = 0; i < n; i++) {
+		if (!has_bound_listener(h[i]))
+			continue;
+		differ_identity_load(&ids[i], h[i], views[side[i]]);
+		loaded[i] = 1;
+		differ_normalise_listeners(h[i], &ids[i]);
+	}
+	disagreeing_keys(&keys, h, n);
 	for (k = 0; k < keys.nr; k++) {
 		if (rules && differ_rules_per_host(rules, "files", keys.v[k]))
 			continue;
@@ -322,7 +409,6 @@ int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 		join_equal(m, nm, order);
 		settle(m, nm, order);
 	}
-out:
 	for (i = 0; ids && i < n; i++)
 		host_identity_release(&ids[i]);
 	free(ids);

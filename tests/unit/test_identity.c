@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/snapshot.h"
 #include "differ/internal.h"
 
 static const char hosts[] =
@@ -161,6 +162,41 @@ static void test_identity_machine_id_and_nothing_else(void **state)
 	ed_buf_release(&b);
 }
 
+static void test_identity_listeners_on_own_addresses(void **state)
+{
+	static const char services[] = "active node-exporter.service\n"
+				       "listen tcp 0.0.0.0:22\n"
+				       "listen tcp 10.20.1.6:9100\n"
+				       "listen tcp 10.20.1.99:8080\n"
+				       "listen tcp 127.0.0.1:5432\n"
+				       "listen tcp6 [fd00:20::6]:9100\n";
+	struct snapshot snap = SNAPSHOT_INIT;
+	struct differ_host h;
+	struct host_identity id;
+	struct ed_err err = ED_ERR_INIT;
+	size_t i;
+	const char *want[] = {
+		"active node-exporter.service", "listen tcp 0.0.0.0:22",
+		"listen tcp 10.20.1.99:8080",   "listen tcp 127.0.0.1:5432",
+		"listen tcp {addr4}:9100",      "listen tcp6 [{addr6}]:9100",
+	};
+
+	(void)state;
+	snapshot_add(&snap, "services", services, sizeof(services) - 1);
+	assert_int_equal(differ_host_load(&h, "prod", "web-01", &snap, &err), 0);
+	memset(&id, 0, sizeof(id));
+	host_identity_from_hostname(&id, "web-01", 6);
+	host_identity_from_hosts(&id, hosts, sizeof(hosts) - 1, 1);
+	differ_normalise_listeners(&h, &id);
+	assert_int_equal(h.nr_facts, 6);
+	for (i = 0; i < h.nr_facts; i++)
+		assert_string_equal(h.facts[i].key, want[i]);
+	/* an address that is not the host's own stays literal: drift */
+	differ_host_release(&h);
+	host_identity_release(&id);
+	snapshot_release(&snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_identity_network_config_wins_over_hosts),
 		cmocka_unit_test(test_identity_netplan_prefixes_and_macs),
 		cmocka_unit_test(test_identity_machine_id_and_nothing_else),
+		cmocka_unit_test(test_identity_listeners_on_own_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
