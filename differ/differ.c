@@ -411,6 +411,60 @@ static void note_own_values(struct drift_report *r, const struct tally *t,
 			collector, key, t->nv, t->voters, collector, key);
 }
 
+/* Per-host files' shapes between hosts: facts of their own, strings owned. */
+struct shapes {
+	struct fact *f[2];
+	struct ed_strvec strs;
+};
+
+/* One host name on both sides: a host against its own past. */
+static int shared_host(const struct differ_host *const *const g[2],
+		       const size_t ng[2])
+{
+	size_t i, j;
+
+	for (i = 0; i < ng[0]; i++)
+		for (j = 0; j < ng[1]; j++)
+			if (!strcmp(g[0][i]->host, g[1][j]->host))
+				return 1;
+	return 0;
+}
+
+/*
+ * A per-host file between different hosts: compared by presence, type,
+ * mode, owner and group (the value's first four fields), never by content
+ * (README "Comparing"). fv is pointed at the shapes; 0 if no host has it.
+ */
+static int shapes_of(struct shapes *sh, const struct fact **fv[2],
+		     const size_t ng[2])
+{
+	size_t s, i, any = 0;
+
+	ed_strvec_release(&sh->strs);
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < ng[s]; i++) {
+			const struct fact *f = fv[s][i];
+			const char *v, *p;
+			size_t fields = 0;
+
+			if (!f)
+				continue;
+			v = f->value;
+			for (p = v; *p && fields < 4; p++)
+				fields += *p == ' ';
+			ed_strvec_take(&sh->strs,
+				       ed_xstrndup(v, (size_t)(p - v) -
+							      (*p || fields == 4 ?
+								       1 :
+								       0)));
+			sh->f[s][i] = *f;
+			sh->f[s][i].value = sh->strs.v[sh->strs.nr - 1];
+			fv[s][i] = &sh->f[s][i];
+			any++;
+		}
+	return any > 0;
+}
+
 static void compare_role(struct drift_report *r, const struct baseline *rules,
 			 const struct ed_strvec *only, const char *role,
 			 const struct differ_host *const *a, size_t na,
@@ -422,15 +476,18 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	const char *mgr = side_manager(a, na);
 	struct tally t[2];
 	const struct fact **fv[2];
+	struct shapes shape;
 	size_t *cur[2];
 	size_t k, s, i;
 
 	if (!mgr)
 		mgr = side_manager(b, nb);
 	memset(t, 0, sizeof(t));
+	memset(&shape, 0, sizeof(shape));
 	for (s = 0; s < 2; s++) {
 		fv[s] = ed_xcalloc(ng[s] + 1, sizeof(*fv[s]));
 		cur[s] = ed_xcalloc(ng[s] + 1, sizeof(*cur[s]));
+		shape.f[s] = ed_xcalloc(ng[s] + 1, sizeof(*shape.f[s]));
 	}
 	if (only) {
 		for (k = 0; k < only->nr; k++)
@@ -477,8 +534,12 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 							    collector, key);
 		if (differ_rules_per_host(rules, collector, key)) {
 			compare_per_host(r, role, collector, key, g, ng, fv);
-			*tab = '\t';
-			continue;
+			if (strcmp(collector, "files") || shared_host(g, ng) ||
+			    !shapes_of(&shape, fv, ng)) {
+				*tab = '\t';
+				continue;
+			}
+			/* between different hosts: presence, type, mode, owner */
 		}
 		tally_facts(&t[0], a, na, collector, key, fv[0]);
 		tally_facts(&t[1], b, nb, collector, key, fv[1]);
@@ -569,7 +630,9 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	for (s = 0; s < 2; s++) {
 		free(fv[s]);
 		free(cur[s]);
+		free(shape.f[s]);
 	}
+	ed_strvec_release(&shape.strs);
 	ed_strvec_release(&keys);
 }
 

@@ -94,8 +94,9 @@ expect_grep "... and its /etc/hosts" "files:/etc/hosts" "$TMP/out"
 
 # no consensus: each value with its hosts, and a hint when every host
 # holds its own value
-n=0; for h in p1 p2 p3 p4; do n=$((n + 1)); echo "build $((n * 111))" >"$TMP/$h/etc/motd"; done
+n=0; for h in p1 p2 p3 p4 s1 s2; do n=$((n + 1)); echo "build $((n * 111))" >"$TMP/$h/etc/motd"; done
 for h in p1 p2 p3 p4; do $C --root "$TMP/$h" --env prod --host "$h" || fail "collect $h"; done
+for h in s1 s2; do $C --root "$TMP/$h" --env staging --host "$h" || fail "collect $h"; done
 expect_exit 1 "per-host banners: drift" "$ENVDRIFT" diff --repo "$R" prod staging
 expect_grep "no consensus on prod" "files:/etc/motd  prod=\(no consensus\)" "$TMP/out"
 expect_eq "each value listed with its host" 4 "$(grep -cE '^ +file 0644 .*: p[1-4]$' "$TMP/out")"
@@ -105,5 +106,11 @@ printf 'per-host:\n  - "files:/etc/motd"\n' >"$TMP/motd.yaml"
 expect_exit 1 "with the rule, the banners are not compared between hosts" \
 	"$ENVDRIFT" check --repo "$R" --baseline "$TMP/motd.yaml" prod staging
 expect_no_grep "... (motd gone)" "files:/etc/motd" "$TMP/out"
+chmod 0600 "$TMP/s2/etc/motd"
+$C --root "$TMP/s2" --env staging --host s2 || fail "collect s2"
+expect_exit 1 "a per-host file keeps its mode between hosts" \
+	"$ENVDRIFT" check --repo "$R" --baseline "$TMP/motd.yaml" prod staging
+expect_grep "... compared by its shape, not its content" "files:/etc/motd  prod=file 0644 root:root 0:0  staging=\(no consensus\)" "$TMP/out"
+expect_grep "... s2's mode listed" "^ +file 0600 root:root 0:0: s2$" "$TMP/out"
 fsck_ok "$R"
 finish

@@ -395,6 +395,37 @@ static void files_host(struct fx *f, const char *env, const char *name,
 	f->nr++;
 }
 
+/* per-host files between different hosts: presence, type, mode, owner */
+static void test_differ_per_host_files_keep_their_shape(void **state)
+{
+	struct fx *f = *state;
+	const struct drift_item *it;
+
+	assert_int_equal(baseline_load(&f->rules, NULL, &f->err), 0);
+	files_host(f, "a", "h1",
+		   "/etc/machine-id file 0444 root:root 0:0 33 sha256:aa\n");
+	files_host(f, "b", "h2",
+		   "/etc/machine-id file 0644 root:root 0:0 33 sha256:cc\n");
+	compare(f, 1);
+	it = find(f, "files", "/etc/machine-id", DRIFT_CHANGED);
+	assert_non_null(it);
+	assert_string_equal(it->values[0], "file 0444 root:root 0:0");
+	assert_string_equal(it->values[1], "file 0644 root:root 0:0");
+	assert_int_equal(f->r.nr, 1);
+}
+
+static void test_differ_per_host_files_missing_on_a_host(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(baseline_load(&f->rules, NULL, &f->err), 0);
+	files_host(f, "a", "h1",
+		   "/etc/machine-id file 0444 root:root 0:0 33 sha256:aa\n");
+	files_host(f, "b", "h2", "/etc dir 0755 root:root 0:0\n");
+	compare(f, 1);
+	assert_non_null(find(f, "files", "/etc/machine-id", DRIFT_MISSING));
+}
+
 /* per-host facts: the same host over time, never two different hosts */
 static void test_differ_per_host_facts_compare_only_the_same_host(void **state)
 {
@@ -553,6 +584,11 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_one_fact_one_item,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_per_host_files_keep_their_shape,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_differ_per_host_files_missing_on_a_host, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_differ_live_facts_against_an_image,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_live_facts_between_live_hosts,
