@@ -5,35 +5,15 @@
 # same files is still found, and nothing else; a host against its own past
 # is compared raw, so a renumbered host shows.
 . "$(dirname "$0")/test-lib.sh"
+. "$TESTS_DIR/../lib/identity.sh"
 
 mkroot "$TMP/base"
 R=$TMP/state
 new_repo "$R"
 C="$ENVDRIFT collect -q --repo $R"
 
-# host NAME ENV N: a copy of base with its own identity (10.E.1.N, N > 10)
-host() {
-	_d=$TMP/$1 _n=$(($3 + 10))
-	case $2 in prod) _e=20 ;; *) _e=30 ;; esac
-	rm -rf "$_d"
-	cp -a "$TMP/base" "$_d"
-	rm -f "$_d/etc/ssh/ssh_host_ed25519_key" "$_d/etc/ssh/ssh_host_ed25519_key.pub"
-	ssh-keygen -q -t ed25519 -N '' -C "root@$1" -f "$_d/etc/ssh/ssh_host_ed25519_key" </dev/null
-	echo "$1" >"$_d/etc/hostname"
-	echo "$1.$2.example.internal" >"$_d/etc/mailname"
-	od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$_d/etc/machine-id"
-	echo >>"$_d/etc/machine-id"
-	printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s.%s.example.internal %s\n10.%s.1.%s\t%s.%s.example.internal %s\nfd00:%s::%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-		"$1" "$2" "$1" "$_e" "$_n" "$1" "$2" "$1" "$_e" "$_n" "$1" >"$_d/etc/hosts"
-	mkdir -p "$_d/etc/network" "$_d/etc/netplan" "$_d/etc/app"
-	printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n    address 10.%s.1.%s/24\n    gateway 10.0.0.1\n    hwaddress ether 52:54:00:%s:00:%02x\n\niface eth0 inet6 static\n    address fd00:%s::%s/64\n' \
-		"$_e" "$_n" "$_e" "$_n" "$_e" "$_n" >"$_d/etc/network/interfaces"
-	printf 'network:\n  version: 2\n  ethernets:\n    ens3:\n      match: {macaddress: "52:54:00:%s:00:%02x"}\n      addresses: [10.%s.1.%s/24, "fd00:%s::%s/64"]\n      routes: [{to: default, via: 10.0.0.1}]\n' \
-		"$_e" "$_n" "$_e" "$_n" "$_e" "$_n" >"$_d/etc/netplan/50-cloud-init.yaml"
-	# the service binds its own address; the cluster file lists every member
-	printf 'bind = 10.%s.1.%s\nport = 9100\nname = %s\n' "$_e" "$_n" "$1" >"$_d/etc/app/node.conf"
-	printf 'members = 10.20.1.11 10.20.1.12 10.20.1.13 10.20.1.14\n' >"$_d/etc/app/cluster.conf"
-}
+# host NAME ENV N: a copy of base with its own identity (tests/lib/identity.sh)
+host() { identity_host "$TMP/base" "$TMP/$1" "$1" "$2" "$3" || fail "make host $1"; }
 for n in 1 2 3 4; do host "p$n" prod "$n"; done
 for n in 1 2; do host "s$n" staging "$n"; done
 for h in p1 p2 p3 p4 s1 s2; do
