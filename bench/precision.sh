@@ -7,7 +7,7 @@
 # Then:
 #   - items `check` reports with parity dev = staging = prod (target 0),
 #     and for each binary given, so an older one shows what the noise was;
-#   - check's wall median over PRECISION_RUNS (5) runs.
+#   - check's wall median over PRECISION_RUNS (5) runs, for each binary.
 #
 #   sh bench/precision.sh ENVDRIFT [OLD_ENVDRIFT]
 #
@@ -56,12 +56,16 @@ items() { # BINARY: the items check reports, from its json summary
 echo "precision: items reported by check on the identical fleet: $(items "$ED") (target 0)"
 [ -z "$OLD" ] || echo "precision: the same by $OLD: $(items "$OLD")"
 
-: >"$T/times"
-r=0
-while [ "$r" -lt "$RUNS" ]; do
-	t0=$(date +%s%N)
-	"$ED" check --repo "$T/state" --baseline "$T/parity.yaml" >/dev/null 2>&1
-	echo $((($(date +%s%N) - t0) / 1000000)) >>"$T/times"
-	r=$((r + 1))
-done
-echo "precision: check on $N hosts, wall median of $RUNS runs: $(sort -n "$T/times" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') ms"
+median_check() { # BINARY: check's wall median in ms over RUNS runs
+	: >"$T/times"
+	_r=0
+	while [ "$_r" -lt "$RUNS" ]; do
+		_t0=$(date +%s%N)
+		"$1" check --repo "$T/state" --baseline "$T/parity.yaml" >/dev/null 2>&1
+		echo $((($(date +%s%N) - _t0) / 1000000)) >>"$T/times"
+		_r=$((_r + 1))
+	done
+	sort -n "$T/times" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+echo "precision: check on $N hosts, wall median of $RUNS runs: $(median_check "$ED") ms"
+[ -z "$OLD" ] || echo "precision: the same by $OLD: $(median_check "$OLD") ms"
