@@ -469,28 +469,6 @@ out:
 	return rc;
 }
 
-/* The value of collector:key on h, or NULL; binary search. */
-struct fact *differ_find_fact(const struct differ_host *h,
-			      const char *collector, const char *key)
-{
-	size_t lo = 0, hi = h->nr_facts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(h->facts[mid].collector, collector);
-
-		if (!c)
-			c = strcmp(h->facts[mid].key, key);
-		if (!c)
-			return &h->facts[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 int differ_live_key(const char *collector, const char *key)
 {
 	return !strcmp(collector, "services") &&
@@ -515,6 +493,18 @@ static size_t lower_bound(const struct differ_host *h, const char *collector,
 			hi = mid;
 	}
 	return lo;
+}
+
+/* The fact collector:key of h, or NULL: where lower_bound lands. */
+struct fact *differ_find_fact(const struct differ_host *h,
+			      const char *collector, const char *key)
+{
+	size_t i = lower_bound(h, collector, key);
+
+	if (i < h->nr_facts && !strcmp(h->facts[i].collector, collector) &&
+	    !strcmp(h->facts[i].key, key))
+		return &h->facts[i];
+	return NULL;
 }
 
 int differ_host_has(const struct differ_host *h, const char *collector)

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/store.h"
+#include "differ/internal.h"
 
 struct candidate {
 	const char *key; /* borrowed from a tip host's fact */
@@ -45,27 +46,6 @@ static const char *value_in(const struct ed_buf *file, const char *key,
 	return NULL;
 }
 
-/* toggles:key on h (facts are sorted by collector, then key) */
-static const struct fact *lookup(const struct differ_host *h, const char *key)
-{
-	size_t lo = 0, hi = h->nr_facts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(h->facts[mid].collector, "toggles");
-
-		if (!c)
-			c = strcmp(h->facts[mid].key, key);
-		if (!c)
-			return &h->facts[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 int differ_stale_toggles(struct drift_report *r, struct store *st,
 			 const struct differ_host *const *hosts, size_t n,
 			 unsigned days, struct ed_err *err)
@@ -86,7 +66,8 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 		int uniform = !strcmp(f->collector, "toggles");
 
 		for (j = 1; uniform && j < n; j++) {
-			const struct fact *g = lookup(hosts[j], f->key);
+			const struct fact *g =
+				differ_find_fact(hosts[j], "toggles", f->key);
 
 			uniform = g && !strcmp(g->value, f->value);
 		}
