@@ -10,23 +10,29 @@
 #include "core/strvec.h"
 
 static const char usage_text[] =
-	"usage: envdrift explain [--baseline FILE] COLLECTOR:KEY\n"
+	"usage: envdrift explain [--baseline FILE] [--repo DIR --host HOST]\n"
+	"                        COLLECTOR:KEY\n"
 	"\n"
 	"Say which rules of the built-in defaults and the baseline decide the fact\n"
 	"COLLECTOR:KEY (e.g. sysctl:kernel.threads-max, packages:openssl:amd64,\n"
-	"files:/etc/ssh/sshd_config), each with the file:line it comes from.\n";
+	"files:/etc/ssh/sshd_config), each with the file:line it comes from.\n"
+	"With --host, also HOST's identity as its stored files give it and what\n"
+	"comparing it with other hosts replaces in that fact.\n";
 
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "baseline", required_argument, NULL, 'b' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct baseline *rules = NULL;
-	const char *baseline = NULL;
+	const char *baseline = NULL, *repo = NULL, *host = NULL;
+	struct store *st = NULL;
 	char today[11], *fact, *colon;
 	size_t i;
 	int c;
@@ -36,6 +42,12 @@ int cmd_explain(int argc, char **argv)
 		switch (c) {
 		case 'b':
 			baseline = optarg;
+			break;
+		case 'r':
+			repo = optarg;
+			break;
+		case 'H':
+			host = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -56,6 +68,15 @@ int cmd_explain(int argc, char **argv)
 	differ_today(today);
 	*colon = '\0';
 	differ_rules_explain(rules, fact, colon + 1, today, &lines);
+	if (host && (store_open(&st, cli_repo_path(repo), &err) < 0 ||
+		     differ_explain_identity(&lines, st, host, fact, colon + 1,
+					     &err) < 0)) {
+		store_free(st);
+		ed_strvec_release(&lines);
+		baseline_free(rules);
+		return cli_fail(&err);
+	}
+	store_free(st);
 	*colon = ':';
 	printf("%s\n", fact);
 	for (i = 0; i < lines.nr; i++)

@@ -68,6 +68,19 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 			  const char *host, struct ed_err *err);
 
 /*
+ * What normalisation between hosts does to host's fact collector:key at
+ * the tip of st (differ/normalize.c): its identity, one line per token
+ * ("identity: {addr4} = 10.20.1.6"), then for a stored text file each line
+ * normalisation changes ("line 3: RAW -> NORMALISED"), for a listener on
+ * an own address that it is compared by class. Lines appended to out.
+ * ED_ENOTFOUND if host is not in st.
+ */
+struct store;
+int differ_explain_identity(struct ed_strvec *out, struct store *st,
+			    const char *host, const char *collector,
+			    const char *key, struct ed_err *err);
+
+/*
  * Rules (a struct baseline, baselines/baseline.h) as the differ applies
  * them. Every function here takes NULL rules as "no rules".
  */

@@ -9,6 +9,7 @@
  */
 #include "differ/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -419,4 +420,87 @@ int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 	ed_buf_release(&norm);
 	ed_strvec_release(&keys);
 	return 0;
+}
+
+/* The placeholder token t stands for, as normalisation writes it. */
+static const char *placeholder_of(const struct identity_token *t)
+{
+	struct identity_token tok = *t;
+	struct host_identity one = { &tok, 1, 1 };
+	struct ed_buf b = ED_BUF_INIT;
+	static char out[16];
+
+	host_identity_normalize(&b, &one, t->text, t->len);
+	snprintf(out, sizeof(out), "%s", b.ptr ? b.ptr : "");
+	ed_buf_release(&b);
+	return out;
+}
+
+int differ_explain_identity(struct ed_strvec *out, struct store *st,
+			    const char *host, const char *collector,
+			    const char *key, struct ed_err *err)
+{
+	struct store_view *v = NULL;
+	struct store_host *all = NULL;
+	struct differ_fact_cache *cache = differ_fact_cache_new();
+	struct differ_host h;
+	struct host_identity id;
+	struct ed_buf raw = ED_BUF_INIT, norm = ED_BUF_INIT;
+	const char *env = NULL;
+	const struct fact *f;
+	size_t n = 0, i, at, len;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	memset(&id, 0, sizeof(id));
+	rc = store_view_open(&v, st, NULL, err);
+	if (!rc)
+		rc = store_view_hosts(v, &all, &n, err);
+	for (i = 0; !rc && i < n && !env; i++)
+		if (!strcmp(all[i].host, host))
+			env = all[i].env;
+	if (!rc && !env)
+		rc = ed_err_set(err, ED_ENOTFOUND,
+				"host '%s' is not in the state repository", host);
+	if (!rc)
+		rc = differ_host_load_view(&h, cache, v, env, host, err);
+	if (rc < 0)
+		goto out;
+	differ_identity_load(&id, &h, v);
+	for (i = 0; i < id.nr; i++)
+		ed_strvec_pushf(out, "identity: %s = %s",
+				placeholder_of(&id.v[i]), id.v[i].text);
+	if (!id.nr)
+		ed_strvec_push(out, "identity: none found in the stored files");
+	f = differ_find_fact(&h, collector, key);
+	if (f && !strcmp(collector, "services") && listen_addr(f->key, &at, &len) &&
+	    host_identity_is_addr(&id, f->key + at, len)) {
+		ed_strvec_push(out, "between hosts: compared by the class of "
+				    "its own address");
+	} else if (f && !strcmp(collector, "files") && normalisable(f->value) &&
+		   !read_content(&raw, v, &h, key)) {
+		const char *p = raw.ptr, *end = raw.ptr + raw.len;
+		size_t line = 0;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+			line++;
+			ed_buf_reset(&norm);
+			if (host_identity_normalize(&norm, &id, p, l))
+				ed_strvec_pushf(out, "line %zu: %.*s -> %s",
+						line, (int)l, p, norm.ptr);
+			p += l + 1;
+		}
+	}
+out:
+	ed_buf_release(&raw);
+	ed_buf_release(&norm);
+	host_identity_release(&id);
+	differ_host_release(&h);
+	differ_fact_cache_free(cache);
+	store_hosts_free(all, n);
+	store_view_free(v);
+	return rc;
 }

@@ -32,6 +32,14 @@ expect_exit 0 "... within prod" "$ENVDRIFT" diff --repo "$R" prod prod
 git -C "$R" show main:hosts/prod/p2/content/etc/hosts >"$TMP/raw"
 expect_grep "the snapshot keeps p2's own address" "^10\.20\.1\.12	p2\.prod\.example\.internal p2$" "$TMP/raw"
 
+# explain --host: the identity and what comparing replaces
+check "explain --repo --host" "$ENVDRIFT" explain --repo "$R" --host p2 files:/etc/hosts
+expect_grep "... p2's address" "^  identity: \{addr4\} = 10\.20\.1\.12$" "$TMP/out"
+expect_grep "... p2's FQDN" "^  identity: \{fqdn\} = p2\.prod\.example\.internal$" "$TMP/out"
+expect_grep "... the line and what it becomes" "^  line 3: 10\.20\.1\.12	p2\.prod\.example\.internal p2 -> \{addr4\}	\{fqdn\} \{host\}$" "$TMP/out"
+expect_exit 2 "explain --host of an unknown host" "$ENVDRIFT" explain --repo "$R" --host nope files:/etc/hosts
+expect_grep "... names it" "host 'nope' is not in the state repository" "$TMP/err"
+
 # injected drift in the files identity touches, and nothing else
 echo "10.99.0.9	extra.example.internal extra" >>"$TMP/p2/etc/hosts"
 sed -i 's/^bind = .*/bind = 10.20.1.11/' "$TMP/p3/etc/app/node.conf"    # p1's address, hard-coded
