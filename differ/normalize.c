@@ -464,7 +464,7 @@ int differ_explain_identity(struct ed_strvec *out, struct store *st,
 				"host '%s' is not in the state repository", host);
 	if (!rc)
 		rc = differ_host_load_view(&h, cache, v, env, host, err);
-	if (rc < 0)
+	if (rc || !h.host)
 		goto out;
 	differ_identity_load(&id, &h, v);
 	for (i = 0; i < id.nr; i++)
