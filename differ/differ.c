@@ -444,19 +444,18 @@ static int shapes_of(struct shapes *sh, const struct fact **fv[2],
 	for (s = 0; s < 2; s++)
 		for (i = 0; i < ng[s]; i++) {
 			const struct fact *f = fv[s][i];
-			const char *v, *p;
-			size_t fields = 0;
+			const char *end;
+			size_t spaces = 0;
 
 			if (!f)
 				continue;
-			v = f->value;
-			for (p = v; *p && fields < 4; p++)
-				fields += *p == ' ';
+			/* up to the fourth space: type, mode, owner, group */
+			for (end = f->value; *end; end++)
+				if (*end == ' ' && ++spaces == 4)
+					break;
 			ed_strvec_take(&sh->strs,
-				       ed_xstrndup(v, (size_t)(p - v) -
-							      (*p || fields == 4 ?
-								       1 :
-								       0)));
+				       ed_xstrndup(f->value,
+						   (size_t)(end - f->value)));
 			sh->f[s][i] = *f;
 			sh->f[s][i].value = sh->strs.v[sh->strs.nr - 1];
 			fv[s][i] = &sh->f[s][i];

@@ -507,11 +507,30 @@ struct fact *differ_find_fact(const struct differ_host *h,
 	return NULL;
 }
 
+void differ_collector_facts(const struct differ_host *h, const char *collector,
+			    size_t *from, size_t *to)
+{
+	size_t lo = lower_bound(h, collector, ""), hi = h->nr_facts, end;
+
+	/* the first fact of a later collector: the run ends there */
+	for (end = lo; end < hi;) {
+		size_t mid = end + (hi - end) / 2;
+
+		if (strcmp(h->facts[mid].collector, collector) <= 0)
+			end = mid + 1;
+		else
+			hi = mid;
+	}
+	*from = lo;
+	*to = end;
+}
+
 int differ_host_has(const struct differ_host *h, const char *collector)
 {
-	size_t i = lower_bound(h, collector, "");
+	size_t from, to;
 
-	return i < h->nr_facts && !strcmp(h->facts[i].collector, collector);
+	differ_collector_facts(h, collector, &from, &to);
+	return from < to;
 }
 
 int differ_host_live(const struct differ_host *h)

@@ -388,6 +388,13 @@ static int matches_at(const struct identity_token *t, const char *text,
 	return 1;
 }
 
+const char *host_identity_placeholder(const struct identity_token *t)
+{
+	if (t->kind == TOK_NAME && memchr(t->text, '.', t->len))
+		return "{fqdn}";
+	return placeholder[t->kind];
+}
+
 int host_identity_normalize(struct ed_buf *out, const struct host_identity *id,
 			    const char *text, size_t len)
 {
@@ -412,10 +419,7 @@ int host_identity_normalize(struct ed_buf *out, const struct host_identity *id,
 			continue;
 		}
 		ed_buf_add(out, text + last, i - last);
-		ed_buf_adds(out, best->kind == TOK_NAME && memchr(best->text, '.',
-								  best->len) ?
-					 "{fqdn}" :
-					 placeholder[best->kind]);
+		ed_buf_adds(out, host_identity_placeholder(best));
 		i += best->len;
 		last = i;
 		replaced = 1;

@@ -164,6 +164,9 @@ int differ_live_key(const char *collector, const char *key);
 int differ_host_live(const struct differ_host *h);
 /* h has a fact of collector. */
 int differ_host_has(const struct differ_host *h, const char *collector);
+/* The facts of collector on h: h->facts[*from, *to) (they are sorted). */
+void differ_collector_facts(const struct differ_host *h, const char *collector,
+			    size_t *from, size_t *to);
 
 /*
  * Host identity (differ/identity.c): the names, addresses, MACs and
@@ -207,6 +210,8 @@ void host_identity_from_machine_id(struct host_identity *id, const char *text,
 void host_identity_release(struct host_identity *id);
 void differ_identity_load(struct host_identity *id, const struct differ_host *h,
 			  const struct store_view *v);
+/* What t is replaced by: "{host}", "{fqdn}", "{addr4}", ... */
+const char *host_identity_placeholder(const struct identity_token *t);
 /* Append text to out with id's tokens replaced; 1 if any was. */
 int host_identity_normalize(struct ed_buf *out, const struct host_identity *id,
 			    const char *text, size_t len);

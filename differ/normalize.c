@@ -9,7 +9,6 @@
  */
 #include "differ/internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,19 +25,6 @@ static int normalisable(const char *v)
 {
 	return v && !strncmp(v, "file ", 5) && strstr(v, " sha256:") &&
 	       !strstr(v, "hmac:");
-}
-
-/* The files facts of h: [*from, *to). */
-static void files_range(const struct differ_host *h, size_t *from, size_t *to)
-{
-	size_t i = 0;
-
-	while (i < h->nr_facts && strcmp(h->facts[i].collector, "files") < 0)
-		i++;
-	*from = i;
-	while (i < h->nr_facts && !strcmp(h->facts[i].collector, "files"))
-		i++;
-	*to = i;
 }
 
 static int read_content(struct ed_buf *out, const struct store_view *v,
@@ -74,7 +60,7 @@ void differ_identity_load(struct host_identity *id, const struct differ_host *h,
 		host_identity_add_name(id, h->host, strlen(h->host));
 	if (!read_content(&b, v, h, "/etc/machine-id"))
 		host_identity_from_machine_id(id, b.ptr, b.len);
-	files_range(h, &from, &to);
+	differ_collector_facts(h, "files", &from, &to);
 	for (i = from; i < to; i++) {
 		const char *k = h->facts[i].key;
 		int ifupdown = !strcmp(k, "/etc/network/interfaces") ||
@@ -236,11 +222,11 @@ static void disagreeing_keys(struct ed_strvec *out,
 
 	if (!n)
 		return;
-	files_range(h[0], &f0, &t0);
+	differ_collector_facts(h[0], "files", &f0, &t0);
 	for (i = 1; i < n; i++) {
 		size_t a, b;
 
-		files_range(h[i], &from, &to);
+		differ_collector_facts(h[i], "files", &from, &to);
 		/* both sorted by key: a merge */
 		for (a = f0, b = from; b < to;) {
 			int c = a < t0 ? strcmp(h[0]->facts[a].key,
@@ -322,15 +308,15 @@ static int listen_addr(const char *key, size_t *at, size_t *n)
 void differ_normalise_listeners(struct differ_host *h,
 				const struct host_identity *id)
 {
-	size_t i, at, n;
+	size_t i, at, n, from, to;
 	int moved = 0;
 
-	for (i = 0; i < h->nr_facts; i++) {
+	differ_collector_facts(h, "services", &from, &to);
+	for (i = from; i < to; i++) {
 		struct fact *f = &h->facts[i];
 		struct ed_buf k = ED_BUF_INIT;
 
-		if (strcmp(f->collector, "services") ||
-		    !listen_addr(f->key, &at, &n) ||
+		if (!listen_addr(f->key, &at, &n) ||
 		    !host_identity_is_addr(id, f->key + at, n))
 			continue;
 		ed_buf_add(&k, f->key, at);
@@ -347,7 +333,8 @@ void differ_normalise_listeners(struct differ_host *h,
 		moved = 1;
 	}
 	if (moved) {
-		qsort(h->facts, h->nr_facts, sizeof(*h->facts), cmp_fact);
+		/* only services keys changed: only their run needs sorting */
+		qsort(h->facts + from, to - from, sizeof(*h->facts), cmp_fact);
 		h->nspans = 0; /* the spans' positions no longer hold */
 	}
 }
@@ -355,11 +342,11 @@ void differ_normalise_listeners(struct differ_host *h,
 /* Any listener of h bound to an address that is not a class already. */
 static int has_bound_listener(const struct differ_host *h)
 {
-	size_t i, at, n;
+	size_t i, at, n, from, to;
 
-	for (i = 0; i < h->nr_facts; i++)
-		if (!strcmp(h->facts[i].collector, "services") &&
-		    listen_addr(h->facts[i].key, &at, &n))
+	differ_collector_facts(h, "services", &from, &to);
+	for (i = from; i < to; i++)
+		if (listen_addr(h->facts[i].key, &at, &n))
 			return 1;
 	return 0;
 }
@@ -422,20 +409,6 @@ int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 	return 0;
 }
 
-/* The placeholder token t stands for, as normalisation writes it. */
-static const char *placeholder_of(const struct identity_token *t)
-{
-	struct identity_token tok = *t;
-	struct host_identity one = { &tok, 1, 1 };
-	struct ed_buf b = ED_BUF_INIT;
-	static char out[16];
-
-	host_identity_normalize(&b, &one, t->text, t->len);
-	snprintf(out, sizeof(out), "%s", b.ptr ? b.ptr : "");
-	ed_buf_release(&b);
-	return out;
-}
-
 int differ_explain_identity(struct ed_strvec *out, struct store *st,
 			    const char *host, const char *collector,
 			    const char *key, struct ed_err *err)
@@ -469,7 +442,8 @@ int differ_explain_identity(struct ed_strvec *out, struct store *st,
 	differ_identity_load(&id, &h, v);
 	for (i = 0; i < id.nr; i++)
 		ed_strvec_pushf(out, "identity: %s = %s",
-				placeholder_of(&id.v[i]), id.v[i].text);
+				host_identity_placeholder(&id.v[i]),
+				id.v[i].text);
 	if (!id.nr)
 		ed_strvec_push(out, "identity: none found in the stored files");
 	f = differ_find_fact(&h, collector, key);

@@ -18,31 +18,16 @@
 static void cut_view(struct differ_host *out, const struct differ_host *h,
 		     const char *file)
 {
-	size_t lo = 0, hi = h->nr_facts, end;
+	size_t from, to;
 
 	*out = *h;
 	out->nr_facts = 0;
 	out->nspans = 0; /* a slice: spans would point past it */
 	if (!file)
 		return;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(h->facts[mid].collector, file) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (hi = lo, end = h->nr_facts; hi < end;) {
-		size_t mid = hi + (end - hi) / 2;
-
-		if (strcmp(h->facts[mid].collector, file) <= 0)
-			hi = mid + 1;
-		else
-			end = mid;
-	}
-	out->facts = h->facts + lo;
-	out->nr_facts = hi - lo;
+	differ_collector_facts(h, file, &from, &to);
+	out->facts = h->facts + from;
+	out->nr_facts = to - from;
 }
 
 int since_slot_ids(struct since_slot *s, const struct store_view *v,

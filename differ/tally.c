@@ -176,12 +176,14 @@ void tally_set_votes(struct tally_set *ts, int side,
 		     const struct differ_host *h, int sign)
 {
 	size_t cur = 0, t;
-	int collected;
+	int collected, live;
 
 	if (!h)
 		return;
-	/* as differ.c's collected(): a host that did not collect has no vote */
+	/* as differ.c's collected(): a host that did not collect has no vote,
+	 * nor one without live facts on them */
 	collected = !ed_strvec_contains(&h->uncollected, ts->file);
+	live = differ_host_live(h);
 	for (t = 0; t < ts->nr; t++) {
 		struct tally *ta = &ts->v[t];
 		struct side_tally *s = &ta->side[side];
@@ -190,8 +192,7 @@ void tally_set_votes(struct tally_set *ts, int side,
 		if (!ta->held || !ed_strvec_contains(&h->roles, ta->role))
 			continue;
 		bump(&s->members, sign);
-		if (!collected ||
-		    (differ_live_key(ts->file, ta->key) && !differ_host_live(h)))
+		if (!collected || (!live && differ_live_key(ts->file, ta->key)))
 			continue;
 		f = differ_fact_seek(h, &cur, ts->file, ta->key);
 		bump(&s->voters, sign);
