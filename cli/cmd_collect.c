@@ -14,12 +14,13 @@
 #include "collector/collector.h"
 #include "core/buf.h"
 #include "core/hmac.h"
+#include "core/identity.h"
 #include "core/store.h"
 
 static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
-	"                        [--lock-timeout SECONDS] [-q]\n"
+	"                        [--identity FILE] [--lock-timeout SECONDS] [-q]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
 	"of the root filesystem mounted at --root) into one commit.\n"
@@ -30,6 +31,8 @@ static const char usage_text[] =
 	"  --role ROLE         a role of this host (repeatable; default 'default')\n"
 	"  --config FILE       collection configuration (YAML)\n"
 	"  --key FILE          HMAC key (default $ENVDRIFT_KEY or DIR.key)\n"
+	"  --identity FILE     who the host is (\"host = NAME\", \"addr4 = A\", ...; for\n"
+	"                      an image whose addresses its files do not say)\n"
 	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
 	"  -q, --quiet         print only errors and warnings\n"
 	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 2 error.\n";
@@ -57,6 +60,7 @@ int cmd_collect(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -65,6 +69,8 @@ int cmd_collect(int argc, char **argv)
 	struct ed_strvec roles = ED_STRVEC_INIT, trailers = ED_STRVEC_INIT;
 	struct ed_buf host = ED_BUF_INIT, subject = ED_BUF_INIT;
 	const char *repo_opt = NULL, *key_opt = NULL, *config = NULL;
+	const char *identity_opt = NULL;
+	struct host_identity identity;
 	const char *root = "/", *env = "default", *host_opt = NULL;
 	struct collect_config *cfg = NULL;
 	struct store *st = NULL;
@@ -80,6 +86,7 @@ int cmd_collect(int argc, char **argv)
 	size_t i;
 
 	memset(&upg, 0, sizeof(upg));
+	memset(&identity, 0, sizeof(identity));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -110,6 +117,9 @@ int cmd_collect(int argc, char **argv)
 			break;
 		case 'k':
 			key_opt = optarg;
+			break;
+		case 'i':
+			identity_opt = optarg;
 			break;
 		case 'l':
 			if (collect_parse_seconds(optarg, &lock_timeout) < 0) {
@@ -168,12 +178,14 @@ int cmd_collect(int argc, char **argv)
 		goto done;
 	}
 
-	if (collect_config_load(&cfg, config, &err) < 0)
+	if (collect_config_load(&cfg, config, &err) < 0 ||
+	    (identity_opt &&
+	     collect_identity_load(&identity, identity_opt, &err) < 0))
 		goto out;
 	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
 		goto out;
 	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
-			       &roles, &err) < 0)
+			       &roles, identity_opt ? &identity : NULL, &err) < 0)
 		goto out;
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
@@ -204,7 +216,8 @@ int cmd_collect(int argc, char **argv)
 		store_cache_drop(st, host.ptr);
 		ed_err_clear(&err);
 		if (collect_into_store(&snap, &cache_out, st, host.ptr, root,
-				       cfg, key, &roles, &err) < 0 ||
+				       cfg, key, &roles,
+				       identity_opt ? &identity : NULL, &err) < 0 ||
 		    store_commit(st, &res, all, nall, subject.ptr, &trailers,
 				 &err) < 0)
 			goto out;
@@ -241,6 +254,7 @@ done:
 	store_free(st);
 	ed_hmac_free(key);
 	collect_config_free(cfg);
+	host_identity_release(&identity);
 	ed_strvec_release(&roles);
 	ed_strvec_release(&trailers);
 	ed_buf_release(&host);

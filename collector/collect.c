@@ -25,7 +25,7 @@ const char *const collect_prev_paths[] = { "files", "services", "toggles", NULL 
  */
 static const struct collector *const collectors[] = {
 	&collector_packages, &collector_kernel,  &collector_sysctl,
-	&collector_services, &collector_toggles,
+	&collector_services, &collector_toggles,  &collector_identity,
 };
 
 static void needs_of(struct collect_needs *out, const struct collector *c,

@@ -45,7 +45,8 @@ out:
 int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
 		       struct store *st, const char *host, const char *root,
 		       const struct collect_config *cfg, struct ed_hmac *key,
-		       const struct ed_strvec *roles, struct ed_err *err)
+		       const struct ed_strvec *roles,
+		       const struct host_identity *identity, struct ed_err *err)
 {
 	struct ed_buf cache_in = ED_BUF_INIT;
 	struct snapshot prev = SNAPSHOT_INIT;
@@ -66,6 +67,7 @@ int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
 	o.cache_in_len = cache_in.len;
 	o.cache_out = cache_out;
 	o.prev = &prev;
+	o.identity = identity;
 	snapshot_init(snap);
 	snap->sink = store_content_sink(st);
 	fs = vfs_root_new(root);

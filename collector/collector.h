@@ -16,6 +16,7 @@
 #include "core/strvec.h"
 
 struct ed_hmac;
+struct host_identity;
 struct vfs;
 
 /* Sysctl key classes, globs on dotted keys ('.' separates). */
@@ -59,7 +60,8 @@ struct toggle_cmd {
 extern const char *const collect_prev_paths[];
 
 struct collect_config {
-	bool packages, kernel, sysctl, services, files; /* enabled collectors */
+	/* enabled collectors */
+	bool packages, kernel, sysctl, services, files, identity;
 	struct ed_strvec file_include; /* absolute globs: /etc then two stars */
 	struct ed_strvec file_exclude; /* globs; a matching dir is pruned */
 	struct ed_strvec secret_files; /* globs: whole file is a secret */
@@ -112,6 +114,11 @@ struct collect_opts {
 	 * over from it, never dropped.
 	 */
 	const struct snapshot *prev;
+	/*
+	 * Who the host is, as `collect --identity FILE` says (NULL: the
+	 * identity collector finds out, collector/identity.c).
+	 */
+	const struct host_identity *identity;
 };
 
 /*
@@ -190,6 +197,13 @@ void collect_needs_release(struct collect_needs *n);
 /* The first word of ROOT/etc/hostname; ED_ERROR naming the file if none. */
 int collect_root_hostname(struct ed_buf *out, const char *root,
 			  struct ed_err *err);
+/*
+ * An identity file (core/identity.h: "host = NAME", "addr4 = A", ...) at
+ * path into id (zeroed by the caller; host_identity_release frees it).
+ * ED_EPARSE naming path:line:column, ED_ENOTFOUND if absent.
+ */
+int collect_identity_load(struct host_identity *id, const char *path,
+			  struct ed_err *err);
 struct store;
 /*
  * collect_host of the tree at root ("/": this machine, live) for host,
@@ -201,7 +215,8 @@ struct store;
 int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
 		       struct store *st, const char *host, const char *root,
 		       const struct collect_config *cfg, struct ed_hmac *key,
-		       const struct ed_strvec *roles, struct ed_err *err);
+		       const struct ed_strvec *roles,
+		       const struct host_identity *identity, struct ed_err *err);
 
 /*
  * Secret-rule upgrades (collector/upgrade.c). A host collected under the

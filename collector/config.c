@@ -137,10 +137,11 @@ static int read_classes(struct sysctl_classes *cl, const struct cfg_ctx *c,
 static int read_collectors(struct collect_config *cfg, const struct cfg_ctx *c,
 			   const struct ed_ynode *n)
 {
-	static const char *const keys[] = { "packages", "kernel", "sysctl",
-					    "services", "files",  NULL };
+	static const char *const keys[] = { "packages", "kernel",   "sysctl",
+					    "services", "files",    "identity",
+					    NULL };
 	bool *flags[] = { &cfg->packages, &cfg->kernel, &cfg->sysctl,
-			  &cfg->services, &cfg->files };
+			  &cfg->services, &cfg->files,  &cfg->identity };
 	size_t i;
 	int rc;
 

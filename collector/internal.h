@@ -47,7 +47,8 @@ struct collector {
 };
 
 extern const struct collector collector_files, collector_packages,
-	collector_kernel, collector_sysctl, collector_services, collector_toggles;
+	collector_kernel, collector_sysctl, collector_services, collector_toggles,
+	collector_identity;
 /* Their collect functions, for the tests. */
 int collect_packages(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		     const struct collect_opts *o, struct ed_err *err);
@@ -61,6 +62,9 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		  const struct collect_opts *o, struct ed_err *err);
 int collect_toggles(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		    const struct collect_opts *o, struct ed_err *err);
+int collect_identity(struct snapshot *snap, struct ed_strvec *meta,
+		     struct vfs *fs, const struct collect_opts *o,
+		     struct ed_err *err);
 
 /* Add to a struct collect_needs (copies; collector/needs.c). */
 void collect_needs_add(struct collect_needs *out, const struct collect_need *need);

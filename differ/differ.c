@@ -396,6 +396,39 @@ static void compare_per_host(struct drift_report *r, const char *role,
 }
 
 /*
+ * Identity: each host against its own past, when both snapshots recorded
+ * one (a snapshot of an older release has none: that is no change).
+ */
+static void compare_identity(struct drift_report *r, const char *role,
+			     const char *key,
+			     const struct differ_host *const *g[2],
+			     const size_t ng[2], const struct fact **fv[2])
+{
+	const struct differ_host **h[2];
+	const struct fact **f[2];
+	size_t n[2] = { 0, 0 }, s, i;
+
+	for (s = 0; s < 2; s++) {
+		h[s] = ed_xcalloc(ng[s] + 1, sizeof(*h[s]));
+		f[s] = ed_xcalloc(ng[s] + 1, sizeof(*f[s]));
+		for (i = 0; i < ng[s]; i++)
+			if (differ_host_has(g[s][i], "identity")) {
+				h[s][n[s]] = g[s][i];
+				f[s][n[s]++] = fv[s][i];
+			}
+	}
+	{
+		const struct differ_host *const *hg[2] = { h[0], h[1] };
+
+		compare_per_host(r, role, "identity", key, hg, n, f);
+	}
+	for (s = 0; s < 2; s++) {
+		free(h[s]);
+		free(f[s]);
+	}
+}
+
+/*
  * No consensus because most hosts each hold a value of their own: likely
  * a per-host fact nothing normalises yet. Say so, with the rule.
  */
@@ -531,6 +564,12 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			for (i = 0; i < ng[s]; i++)
 				fv[s][i] = differ_fact_seek(g[s][i], &cur[s][i],
 							    collector, key);
+		if (!strcmp(collector, "identity")) {
+			/* who a host is: only against its own past */
+			compare_identity(r, role, key, g, ng, fv);
+			*tab = '\t';
+			continue;
+		}
 		if (differ_rules_per_host(rules, collector, key)) {
 			compare_per_host(r, role, collector, key, g, ng, fv);
 			if (strcmp(collector, "files") || shared_host(g, ng) ||

@@ -101,7 +101,8 @@ static int parse_line(struct fact_vec *fv, const char *file, const char *line,
 	const char *sp = first_space(line, len);
 
 	if (!strcmp(file, "sysctl") || !strcmp(file, "sysctl-per-host") ||
-	    !strcmp(file, "os-release") || !strcmp(file, "toggles"))
+	    !strcmp(file, "os-release") || !strcmp(file, "toggles") ||
+	    !strcmp(file, "identity"))
 		return parse_assign(fv, file, line, len);
 	if (!strcmp(file, "kernel")) {
 		if (len > 7 && !memcmp(line, "module ", 7)) {

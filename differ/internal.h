@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "differ/differ.h"
+#include "core/identity.h"
 
 struct ed_buf;
 
@@ -169,52 +170,18 @@ void differ_collector_facts(const struct differ_host *h, const char *collector,
 			    size_t *from, size_t *to);
 
 /*
- * Host identity (differ/identity.c): the names, addresses, MACs and
- * machine-id a host's own stored files give it, and text with them
- * replaced by placeholders ({host}, {fqdn}, {addr4}, {addr6}, {mac},
- * {machine-id}), whole tokens only (10.0.1.2 is not in 10.0.1.23), names
- * and MACs in any case. Each host_identity_from_* adds what one file says;
- * from_hosts needs the host name first. differ_identity_load reads them
- * all from a host's stored files: the network configuration's addresses
- * win over /etc/hosts, which then gives names only, so a foreign address
- * written into /etc/hosts stays drift.
+ * A host's identity (core/identity.h) for normalisation: its "identity"
+ * file when it has one (the collector recorded it: the kernel's addresses
+ * and MACs on a live host, the network configuration's on an image, or
+ * --identity), else what its stored files say (snapshots of older
+ * releases): the name in /etc/hostname (else the inventory name), the
+ * network configuration's addresses and MACs, /etc/hosts' names (and its
+ * addresses only when the configuration gives none, so a foreign address
+ * written into /etc/hosts stays drift) and /etc/machine-id.
  */
-struct identity_token {
-	int kind; /* enum tok_class of identity.c */
-	char *text;
-	size_t len;
-};
-
 struct store_view;
-
-struct host_identity {
-	struct identity_token *v;
-	size_t nr, alloc;
-};
-
-void host_identity_add_name(struct host_identity *id, const char *s, size_t n);
-void host_identity_from_hostname(struct host_identity *id, const char *text,
-				 size_t len);
-/* take_addrs 0: names only (the network configuration gave addresses) */
-void host_identity_from_hosts(struct host_identity *id, const char *text,
-			      size_t len, int take_addrs);
-int host_identity_has_addrs(const struct host_identity *id);
-/* s (n bytes) is one of id's own addresses. */
-int host_identity_is_addr(const struct host_identity *id, const char *s, size_t n);
-void host_identity_from_interfaces(struct host_identity *id, const char *text,
-				   size_t len);
-void host_identity_from_network(struct host_identity *id, const char *text,
-				size_t len);
-void host_identity_from_machine_id(struct host_identity *id, const char *text,
-				   size_t len);
-void host_identity_release(struct host_identity *id);
 void differ_identity_load(struct host_identity *id, const struct differ_host *h,
 			  const struct store_view *v);
-/* What t is replaced by: "{host}", "{fqdn}", "{addr4}", ... */
-const char *host_identity_placeholder(const struct identity_token *t);
-/* Append text to out with id's tokens replaced; 1 if any was. */
-int host_identity_normalize(struct ed_buf *out, const struct host_identity *id,
-			    const char *text, size_t len);
 
 /*
  * Between different hosts, two values of a files fact are equal when equal

@@ -48,11 +48,44 @@ static int has_prefix(const char *s, const char *p)
 	return !strncmp(s, p, strlen(p));
 }
 
+/*
+ * The identity file's facts ("identity:addr4" = the addresses, one a
+ * line): 1 if h has them.
+ */
+static int identity_from_facts(struct host_identity *id,
+			       const struct differ_host *h)
+{
+	size_t i, from, to, named = 0;
+
+	differ_collector_facts(h, "identity", &from, &to);
+	for (i = from; i < to; i++) {
+		const char *v = h->facts[i].value;
+
+		for (;;) {
+			const char *nl = strchr(v, '\n');
+			size_t n = nl ? (size_t)(nl - v) : strlen(v);
+
+			host_identity_set(id, h->facts[i].key, v, n);
+			if (!nl)
+				break;
+			v = nl + 1;
+		}
+	}
+	for (i = 0; i < id->nr; i++)
+		named |= id->v[i].kind == IDENTITY_NAME;
+	if (from < to && !named) /* no host name: the inventory's */
+		host_identity_add_name(id, h->host, strlen(h->host));
+	return from < to;
+}
+
 void differ_identity_load(struct host_identity *id, const struct differ_host *h,
 			  const struct store_view *v)
 {
 	struct ed_buf b = ED_BUF_INIT;
 	size_t i, from, to;
+
+	if (identity_from_facts(id, h))
+		return;
 
 	if (!read_content(&b, v, h, "/etc/hostname"))
 		host_identity_from_hostname(id, b.ptr, b.len);

@@ -211,6 +211,7 @@ static int item_plain(const struct since_walk *w, struct since_item *si)
 	if (w->full || !it->role || !item_file(it) || it->detail ||
 	    !(it->kind == DRIFT_OUTLIER || is_comparison(it->kind)) ||
 	    !strcmp(it->collector, "sysctl-per-host") ||
+	    !strcmp(it->collector, "identity") ||
 	    differ_rules_ignored(w->rules, it->collector, it->key) ||
 	    differ_rules_per_host(w->rules, it->collector, it->key) ||
 	    differ_rules_expect(w->rules, it->collector, it->key, NULL, NULL) !=

@@ -73,9 +73,27 @@ walk() {
 		-printf '%y %m %U %G %s %T@\0%p\0%l\0' 2>/dev/null
 }
 
-# /proc files, as "PATH\0LINE\n" per line: tar would store them empty.
-# Paths are not descended into (/proc and /proc/net are among them).
+# /proc and /sys files, as "PATH\0LINE\n" per line: tar would store them
+# empty. Paths are not descended into (/proc and /proc/net are among them).
+# A /sys record is a pattern, expanded here (/sys/class/net/*/address: one
+# file per interface, whose names the request cannot know); IFS empty
+# expands it without splitting it, and a pattern that matches nothing
+# stays itself, which grep skips as missing.
 grep_paths() {
+	[ "$#" -gt 0 ] || return 0
+	gp_n=$#
+	gp_ifs=$IFS
+	IFS=
+	while [ "$gp_n" -gt 0 ]; do
+		# shellcheck disable=SC2086 # globbing is the point
+		case $1 in
+		/sys/*) set -- "$@" $1 ;;
+		*) set -- "$@" "$1" ;;
+		esac
+		shift
+		gp_n=$((gp_n - 1))
+	done
+	IFS=$gp_ifs
 	[ "$#" -gt 0 ] || return 0
 	grep -a -d skip -H -Z '' "$@" 2>/dev/null
 }

@@ -15,6 +15,7 @@
  */
 #include "collector/fleet/remote.h"
 
+#include <fnmatch.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,7 +492,10 @@ static int under_symlink(struct decoder *d, const char *path)
 	return found;
 }
 
-/* 1 if path lies below a value tree of the request (sent unlisted). */
+/*
+ * 1 if path lies below a value tree of the request, or matches one of its
+ * /sys patterns: sent unlisted.
+ */
 static int under_values(const struct decoder *d, const char *path)
 {
 	size_t i;
@@ -499,6 +503,13 @@ static int under_values(const struct decoder *d, const char *path)
 	for (i = 0; i < d->needs->values.nr; i++)
 		if (remote_is_under(path, d->needs->values.v[i]))
 			return 1;
+	for (i = 0; i < d->needs->paths.nr; i++) {
+		const char *pat = d->needs->paths.v[i];
+
+		if (remote_is_under(pat, "/sys") && strchr(pat, '*') &&
+		    !fnmatch(pat, path, FNM_PATHNAME))
+			return 1;
+	}
 	return 0;
 }
 

@@ -9,8 +9,10 @@ struct collect_needs;
 /* 1 if path equals dir or lies below it ("" and "/" are the root). */
 int remote_is_under(const char *path, const char *dir);
 /*
- * 1 for a path under /proc: its content comes from grep, as GNU tar
- * stores /proc files empty.
+ * 1 for a path under /proc or /sys: its content comes from grep, as GNU
+ * tar stores such files empty (or pads them to the size stat gives). A
+ * /sys record may be a pattern the remote script expands
+ * (/sys/class/net/ANY/address).
  */
 int remote_is_proc(const char *path);
 /* 1 if path is sent filtered (a @file section), not whole. */

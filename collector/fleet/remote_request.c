@@ -63,7 +63,7 @@ int remote_is_under(const char *path, const char *dir)
 
 int remote_is_proc(const char *path)
 {
-	return remote_is_under(path, "/proc");
+	return remote_is_under(path, "/proc") || remote_is_under(path, "/sys");
 }
 
 int remote_is_filtered(const struct collect_needs *n, const char *path)

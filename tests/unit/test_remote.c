@@ -639,16 +639,18 @@ static void test_request_is_what_the_collectors_read(void **state)
 		"/run/systemd/system",
 		"/etc",
 		"/proc",
+		"/proc/net/fib_trie",
+		"/sys/class/net/*/address",
 	};
 	struct fixture *f = *state;
 	struct collect_config *none =
 		config(f, "none.yaml",
 		       "collectors: {packages: false, kernel: false, sysctl: false,"
-		       " services: false, files: false}\n");
+		       " services: false, files: false, identity: false}\n");
 	struct collect_config *services =
 		config(f, "services.yaml",
 		       "collectors: {packages: false, kernel: false, sysctl: false,"
-		       " services: true, files: false}\n");
+		       " services: true, files: false, identity: false}\n");
 	struct ed_buf all = ED_BUF_INIT, empty = ED_BUF_INIT;
 	size_t i;
 

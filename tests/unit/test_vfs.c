@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1300,6 +1301,58 @@ static int load_same(struct vfs *fs, const char *path)
 	return 1;
 }
 
+/* What the identity collector reads of an image that is not live. */
+static void load_identity_files(struct vfs *fs)
+{
+	static const char *const paths[] = {
+		"/etc/hostname",     "/etc/hosts",
+		"/etc/machine-id",   "/etc/network",
+		"/etc/netplan",      "/etc/systemd/network",
+		"/etc/udev/rules.d", "/etc/NetworkManager/system-connections",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		load_same(fs, paths[i]);
+}
+
+/*
+ * The kernel's tables as a fleet scan's answer brings them: the /proc/net
+ * files, and each /sys/class/net/NAME/address as a plain file in a plain
+ * directory (grep followed the symlink on the host).
+ */
+static void load_kernel_identity(struct vfs *fs)
+{
+	struct ed_err err = ED_ERR_INIT;
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+
+	load_same(fs, "/proc/net/fib_trie");
+	load_same(fs, "/proc/net/if_inet6");
+	load_same(fs, "/proc/sys/kernel/hostname");
+	while (d && (e = readdir(d))) {
+		struct ed_buf path = ED_BUF_INIT, b = ED_BUF_INIT;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		ed_buf_addf(&path, "/sys/class/net/%s/address", e->d_name);
+		if (!ed_buf_read_file(&b, path.ptr, 4096, &err)) {
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFREG | 0444;
+			st.st_nlink = 1;
+			st.st_size = (off_t)b.len;
+			if (vfs_mem_add(fs, path.ptr, &st, b.ptr, b.len, 0,
+					&err) < 0)
+				fail_msg("%s", err.msg);
+		}
+		ed_buf_release(&path);
+		ed_buf_release(&b);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void only_collectors(struct collect_config *cfg, bool files, bool sysctl,
 			    bool kernel, bool packages)
 {
@@ -1334,6 +1387,7 @@ static void test_vfs_this_machine_etc_apt_kernel_and_dpkg(void **state)
 	load_same(f->fs, "/proc/cmdline");
 	load_same(f->fs, "/proc/meminfo");
 	load_same(f->fs, "/proc/modules");
+	load_identity_files(f->fs);
 	only_collectors(f->cfg, true, false, true, true);
 	ed_strvec_release(&f->cfg->file_include);
 	ed_strvec_push(&f->cfg->file_include, "/etc/apt/**");
@@ -1343,6 +1397,31 @@ static void test_vfs_this_machine_etc_apt_kernel_and_dpkg(void **state)
 	assert_true(strlen(file_of(&img, "files")) > 100);
 	assert_true(strlen(file_of(&img, "packages")) > 100);
 	assert_true(has_line(file_of(&img, "meta"), "collector kernel collected"));
+	snapshot_release(&real);
+	snapshot_release(&img);
+}
+
+/*
+ * This machine's live identity (the kernel's addresses and MACs), read
+ * directly and from an image as a fleet scan builds it: the same file.
+ */
+static void test_vfs_this_machine_live_identity(void **state)
+{
+	struct fx *f = *state;
+	struct snapshot real, img;
+	struct ed_err err = ED_ERR_INIT;
+	struct stat st;
+
+	if (stat("/proc/net/fib_trie", &st) < 0 || stat("/sys/class/net", &st) < 0)
+		skip();
+	load_identity_files(f->fs);
+	load_kernel_identity(f->fs);
+	only_collectors(f->cfg, false, false, false, false);
+	assert_int_equal(collect(&real, f, NULL, "/", true, &err), 0);
+	assert_int_equal(collect(&img, f, f->fs, "/", true, &err), 0);
+	assert_same_snapshot(&real, &img, "/");
+	assert_true(has_line(file_of(&img, "identity"), "addresses-from = kernel"));
+	assert_true(has_line(file_of(&img, "identity"), "macs-from = kernel"));
 	snapshot_release(&real);
 	snapshot_release(&img);
 }
@@ -1423,6 +1502,7 @@ int main(void)
 		VFS_TEST(test_vfs_live_services_come_from_recorded_systemctl),
 		VFS_TEST(test_vfs_this_machine_etc_apt_kernel_and_dpkg),
 		VFS_TEST(test_vfs_this_machine_proc_sys_excerpt),
+		VFS_TEST(test_vfs_this_machine_live_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

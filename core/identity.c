@@ -1,31 +1,24 @@
 /*
- * A host's identity as its own stored files state it, and config text
- * with that identity replaced by placeholders, so that two hosts which
- * differ only by who they are compare equal (differ/normalize.c).
- *
- * The identity comes from the snapshot, whatever the transport: the name
- * in /etc/hostname (else the inventory name), the fully qualified names
- * and addresses /etc/hosts gives that name, the static addresses and
- * hardware addresses of ifupdown's interfaces files and netplan, udev's
- * persistent-net rules and systemd .link files, and /etc/machine-id.
- * Loopback and wildcard addresses are never identity.
+ * A host's identity from what states it (the kernel's address tables,
+ * /etc/hostname, /etc/hosts, the network configuration of ifupdown,
+ * netplan, systemd-networkd, udev and NetworkManager, /etc/machine-id),
+ * its "identity" file, and text with it replaced by placeholders, so that
+ * two hosts which differ only by who they are compare equal
+ * (differ/normalize.c). Loopback and wildcard addresses are never
+ * identity.
  */
-#include "differ/internal.h"
+#include "core/identity.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/buf.h"
-#include "core/strvec.h"
-
-enum tok_class { TOK_NAME, TOK_ADDR4, TOK_ADDR6, TOK_MAC, TOK_MID };
 
 static const char *const placeholder[] = {
-	[TOK_NAME] = "{host}",      [TOK_ADDR4] = "{addr4}",
-	[TOK_ADDR6] = "{addr6}",    [TOK_MAC] = "{mac}",
-	[TOK_MID] = "{machine-id}",
+	[IDENTITY_NAME] = "{host}",      [IDENTITY_ADDR4] = "{addr4}",
+	[IDENTITY_ADDR6] = "{addr6}",    [IDENTITY_MAC] = "{mac}",
+	[IDENTITY_MID] = "{machine-id}",
 };
 
 static int is_alnum(int c)
@@ -46,18 +39,18 @@ static int lower(int c)
 }
 
 /* Part of a token of class k: a match must not continue into one. */
-static int token_char(enum tok_class k, int c)
+static int token_char(enum identity_kind k, int c)
 {
 	switch (k) {
-	case TOK_NAME:
+	case IDENTITY_NAME:
 		return is_alnum(c) || c == '-' || c == '_' || c == '.';
-	case TOK_ADDR4:
+	case IDENTITY_ADDR4:
 		return is_alnum(c) || c == '.';
-	case TOK_ADDR6:
+	case IDENTITY_ADDR6:
 		return is_hex(c) || c == ':' || c == '.';
-	case TOK_MAC:
+	case IDENTITY_MAC:
 		return is_hex(c) || c == ':' || c == '-';
-	case TOK_MID:
+	case IDENTITY_MID:
 		return is_alnum(c);
 	}
 	return 0;
@@ -76,7 +69,7 @@ static int valid_name(const char *s, size_t n)
 }
 
 /* An address that names this host and no other: not loopback, not any. */
-static int own_addr(const char *s, size_t n, enum tok_class *k)
+static int own_addr(const char *s, size_t n, enum identity_kind *k)
 {
 	char text[64];
 	unsigned char bin[16];
@@ -86,34 +79,40 @@ static int own_addr(const char *s, size_t n, enum tok_class *k)
 	memcpy(text, s, n);
 	text[n] = '\0';
 	if (inet_pton(AF_INET, text, bin) == 1) {
-		*k = TOK_ADDR4;
+		*k = IDENTITY_ADDR4;
 		return bin[0] != 127 && bin[0] != 0;
 	}
 	if (inet_pton(AF_INET6, text, bin) == 1) {
 		static const unsigned char any[16], loop[16] = { [15] = 1 };
 
-		*k = TOK_ADDR6;
+		*k = IDENTITY_ADDR6;
 		return memcmp(bin, any, 16) && memcmp(bin, loop, 16);
 	}
 	return 0;
 }
 
-static int valid_mac(const char *s, size_t n)
+/* Six hex pairs separated by ':' or '-' (17 bytes at s). */
+static int valid_mac_form(const char *s)
 {
 	size_t i;
 
-	if (n != 17)
-		return 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 17; i++)
 		if (i % 3 == 2 ? (s[i] != ':' && s[i] != '-') : !is_hex(s[i]))
 			return 0;
+	return 1;
+}
+
+static int valid_mac(const char *s, size_t n)
+{
+	if (n != 17 || !valid_mac_form(s))
+		return 0;
 	/* all zeros or all ones is nobody's */
 	return strncmp(s, "00:00:00:00:00:00", 17) &&
 	       strncasecmp(s, "ff:ff:ff:ff:ff:ff", 17);
 }
 
-static void add_token(struct host_identity *id, enum tok_class k, const char *s,
-		      size_t n)
+static void add_token(struct host_identity *id, enum identity_kind k,
+		      const char *s, size_t n)
 {
 	size_t i;
 
@@ -131,14 +130,13 @@ static void add_token(struct host_identity *id, enum tok_class k, const char *s,
 void host_identity_add_name(struct host_identity *id, const char *s, size_t n)
 {
 	if (valid_name(s, n))
-		add_token(id, TOK_NAME, s, n);
+		add_token(id, IDENTITY_NAME, s, n);
 }
 
-/* Addresses, with or without a "/prefix", that are the host's own. */
-static void add_addr(struct host_identity *id, const char *s, size_t n)
+void host_identity_add_addr(struct host_identity *id, const char *s, size_t n)
 {
 	const char *slash = memchr(s, '/', n);
-	enum tok_class k;
+	enum identity_kind k;
 
 	if (slash)
 		n = (size_t)(slash - s);
@@ -146,10 +144,10 @@ static void add_addr(struct host_identity *id, const char *s, size_t n)
 		add_token(id, k, s, n);
 }
 
-static void add_mac(struct host_identity *id, const char *s, size_t n)
+void host_identity_add_mac(struct host_identity *id, const char *s, size_t n)
 {
 	if (valid_mac(s, n))
-		add_token(id, TOK_MAC, s, n);
+		add_token(id, IDENTITY_MAC, s, n);
 }
 
 /* The next whitespace-separated word of [*p, end) on this line. */
@@ -199,19 +197,29 @@ void host_identity_from_hostname(struct host_identity *id, const char *text,
 	if (!end)
 		end = text + len;
 	w = word(&p, end, &n);
-	if (w)
-		host_identity_add_name(id, w, n);
+	if (!w)
+		return;
+	host_identity_add_name(id, w, n);
+	if (memchr(w, '.', n)) /* "web-01.example.com": "web-01" too */
+		host_identity_add_name(id, w,
+				       (size_t)((char *)memchr(w, '.', n) - w));
 }
 
-/* The first name of id (its host name), or NULL. */
+/* id's host name: its first name without a domain, else its first; NULL. */
 static const struct identity_token *host_name(const struct host_identity *id)
 {
+	const struct identity_token *first = NULL;
 	size_t i;
 
-	for (i = 0; i < id->nr; i++)
-		if (id->v[i].kind == TOK_NAME)
+	for (i = 0; i < id->nr; i++) {
+		if (id->v[i].kind != IDENTITY_NAME)
+			continue;
+		if (!memchr(id->v[i].text, '.', id->v[i].len))
 			return &id->v[i];
-	return NULL;
+		if (!first)
+			first = &id->v[i];
+	}
+	return first;
 }
 
 /* "web-01" names "web-01" and "web-01.example.internal". */
@@ -244,7 +252,7 @@ void host_identity_from_hosts(struct host_identity *id, const char *text,
 		if (!mine)
 			continue;
 		if (take_addrs)
-			add_addr(id, addr, an);
+			host_identity_add_addr(id, addr, an);
 		p = ls;
 		word(&p, le, &an);
 		while ((w = word(&p, le, &n)))
@@ -264,7 +272,8 @@ int host_identity_is_addr(const struct host_identity *id, const char *s, size_t 
 	size_t i;
 
 	for (i = 0; i < id->nr; i++)
-		if ((id->v[i].kind == TOK_ADDR4 || id->v[i].kind == TOK_ADDR6) &&
+		if ((id->v[i].kind == IDENTITY_ADDR4 ||
+		     id->v[i].kind == IDENTITY_ADDR6) &&
 		    id->v[i].len == n && !strncasecmp(id->v[i].text, s, n))
 			return 1;
 	return 0;
@@ -275,7 +284,18 @@ int host_identity_has_addrs(const struct host_identity *id)
 	size_t i;
 
 	for (i = 0; i < id->nr; i++)
-		if (id->v[i].kind == TOK_ADDR4 || id->v[i].kind == TOK_ADDR6)
+		if (id->v[i].kind == IDENTITY_ADDR4 ||
+		    id->v[i].kind == IDENTITY_ADDR6)
+			return 1;
+	return 0;
+}
+
+int host_identity_has_macs(const struct host_identity *id)
+{
+	size_t i;
+
+	for (i = 0; i < id->nr; i++)
+		if (id->v[i].kind == IDENTITY_MAC)
 			return 1;
 	return 0;
 }
@@ -292,20 +312,15 @@ void host_identity_from_interfaces(struct host_identity *id, const char *text,
 		if (!w || !(v = word(&p, le, &vn)))
 			continue;
 		if (is_word(w, n, "address")) {
-			add_addr(id, v, vn);
+			host_identity_add_addr(id, v, vn);
 		} else if (is_word(w, n, "hwaddress")) {
 			if (is_word(v, vn, "ether") && !(v = word(&p, le, &vn)))
 				continue;
-			add_mac(id, v, vn);
+			host_identity_add_mac(id, v, vn);
 		}
 	}
 }
 
-/*
- * netplan, systemd-networkd and udev: an address with a prefix length is
- * an address of the host (gateways and name servers have none); a MAC
- * after macaddress:, MACAddress= or ATTR{address}== is one of its cards.
- */
 void host_identity_from_network(struct host_identity *id, const char *text,
 				size_t len)
 {
@@ -323,13 +338,15 @@ void host_identity_from_network(struct host_identity *id, const char *text,
 			while (p < le && (is_hex(*p) || *p == ':' || *p == '.'))
 				p++;
 			if (p + 1 < le && *p == '/' && p[1] >= '0' && p[1] <= '9')
-				add_addr(id, s, (size_t)(p - s));
+				host_identity_add_addr(id, s, (size_t)(p - s));
 			if (p == le)
 				break;
 		}
 		mac = find_ci(ls, (size_t)(le - ls), "macaddress");
 		if (mac)
 			mac += 10;
+		else if ((mac = find_ci(ls, (size_t)(le - ls), "mac-address")))
+			mac += 11; /* NetworkManager: mac-address=, cloned-mac-address= */
 		else if ((mac = find_ci(ls, (size_t)(le - ls), "attr{address}")))
 			mac += 13;
 		if (!mac)
@@ -339,7 +356,7 @@ void host_identity_from_network(struct host_identity *id, const char *text,
 			mac++;
 		if (le - mac >= 17 &&
 		    (le - mac == 17 || !is_hex((unsigned char)mac[17])))
-			add_mac(id, mac, 17);
+			host_identity_add_mac(id, mac, 17);
 	}
 }
 
@@ -355,7 +372,52 @@ void host_identity_from_machine_id(struct host_identity *id, const char *text,
 			return;
 	if (len > 32 && text[32] != '\n')
 		return;
-	add_token(id, TOK_MID, text, 32);
+	add_token(id, IDENTITY_MID, text, 32);
+}
+
+int host_identity_set(struct host_identity *id, const char *key,
+		      const char *value, size_t len)
+{
+	char text[64];
+	unsigned char bin[16];
+	size_t before = id->nr;
+
+	if (!strcmp(key, "addresses-from") || !strcmp(key, "macs-from"))
+		return 1;
+	if (!strcmp(key, "host") || !strcmp(key, "fqdn")) {
+		if (!valid_name(value, len) ||
+		    (key[0] == 'f') != (memchr(value, '.', len) != NULL))
+			return -2;
+		host_identity_add_name(id, value, len);
+		return 0;
+	}
+	if (!strcmp(key, "addr4") || !strcmp(key, "addr6")) {
+		if (len >= sizeof(text))
+			return -2;
+		memcpy(text, value, len);
+		text[len] = '\0';
+		if (inet_pton(key[4] == '4' ? AF_INET : AF_INET6, text, bin) != 1)
+			return -2;
+		host_identity_add_addr(id, value, len);
+		return 0;
+	}
+	if (!strcmp(key, "mac")) {
+		host_identity_add_mac(id, value, len);
+		return id->nr > before || (len == 17 && valid_mac_form(value)) ?
+			       0 :
+			       -2;
+	}
+	if (!strcmp(key, "machine-id")) {
+		size_t i;
+
+		for (i = 0; i < len && is_hex(value[i]); i++)
+			;
+		if (len != 32 || i != len)
+			return -2;
+		host_identity_from_machine_id(id, value, len);
+		return 0;
+	}
+	return -1;
 }
 
 void host_identity_release(struct host_identity *id)
@@ -372,7 +434,7 @@ void host_identity_release(struct host_identity *id)
 static int matches_at(const struct identity_token *t, const char *text,
 		      size_t len, size_t at)
 {
-	enum tok_class k = (enum tok_class)t->kind;
+	enum identity_kind k = (enum identity_kind)t->kind;
 	size_t end = at + t->len;
 
 	if (end > len || strncasecmp(text + at, t->text, t->len))
@@ -390,7 +452,7 @@ static int matches_at(const struct identity_token *t, const char *text,
 
 const char *host_identity_placeholder(const struct identity_token *t)
 {
-	if (t->kind == TOK_NAME && memchr(t->text, '.', t->len))
+	if (t->kind == IDENTITY_NAME && memchr(t->text, '.', t->len))
 		return "{fqdn}";
 	return placeholder[t->kind];
 }
