@@ -3,7 +3,8 @@
 # by their own names, addresses, MACs and machine-ids compare equal in diff
 # and check; a cluster file equal raw stays equal; injected drift in the
 # same files is still found, and nothing else; a host against its own past
-# is compared raw, so a renumbered host shows.
+# is compared raw, so a renumbered host shows, its identity at severity
+# info; --identity gives an image its identity.
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/identity.sh"
 
@@ -79,6 +80,33 @@ $C --root "$TMP/p1" --env prod --host p1 || fail "collect renumbered p1"
 expect_exit 1 "renumbered p1 against its past" "$ENVDRIFT" diff --repo "$R" "p1@$C1" p1
 expect_grep "... its interfaces changed" "files:/etc/network/interfaces" "$TMP/out"
 expect_grep "... and its /etc/hosts" "files:/etc/hosts" "$TMP/out"
+expect_grep "... and its recorded identity: the old address" "identity:addr4 .*10\.20\.1\.11" "$TMP/out"
+"$ENVDRIFT" diff --repo "$R" "p1@$C1" p1 --format json >"$TMP/renum.json"
+expect_eq "... identity changes are at severity info" "info" \
+	"$(python3 -c 'import json,sys; print(" ".join(sorted({i["severity"] for i in json.load(open(sys.argv[1]))["drift"] if i["collector"] == "identity"})))' "$TMP/renum.json")"
+git -C "$R" show main:hosts/prod/p1/identity >"$TMP/p1.id"
+expect_grep "the identity file: p1's new address, from its configuration" "^addr4 = 10\.20\.1\.51$" "$TMP/p1.id"
+expect_grep "... and where it came from" "^addresses-from = config$" "$TMP/p1.id"
+
+# an image whose files do not say its addresses: --identity FILE
+for h in img1 img2; do
+	rm -rf "$TMP/$h"; cp -a "$TMP/base" "$TMP/$h"
+	echo "$h" >"$TMP/$h/etc/hostname"
+done
+printf 'bind = 10.50.0.1\n' >"$TMP/img1/etc/app.conf"
+printf 'bind = 10.50.0.2\n' >"$TMP/img2/etc/app.conf"
+printf '# from the CMDB\nhost = img1\naddr4 = 10.50.0.1\n' >"$TMP/img1.id"
+printf 'host = img2\naddr4 = 10.50.0.2\n' >"$TMP/img2.id"
+for h in img1 img2; do
+	$C --root "$TMP/$h" --env lab --identity "$TMP/$h.id" || fail "collect $h"
+done
+expect_exit 0 "--identity: two images bound to their own addresses are equal" "$ENVDRIFT" diff --repo "$R" img1 img2
+git -C "$R" show main:hosts/lab/img1/identity >"$TMP/img1.stored"
+expect_grep "... the identity is recorded as given" "^addresses-from = file$" "$TMP/img1.stored"
+printf 'host = img1\naddr4 = 10.50.0.300\n' >"$TMP/bad.id"
+expect_exit 2 "--identity with a bad address" $C --root "$TMP/img1" --env lab --identity "$TMP/bad.id"
+expect_grep "... names file, line and column" "bad.id:2:9: '10.50.0.300' is not a valid addr4" "$TMP/err"
+expect_exit 2 "--identity of a missing file" $C --root "$TMP/img1" --env lab --identity "$TMP/none.id"
 
 # no consensus: each value with its hosts, and a hint when every host
 # holds its own value
