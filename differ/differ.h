@@ -34,6 +34,13 @@ struct differ_host {
 	struct fact_span spans[16]; /* where facts came from (cached loads) */
 	size_t nspans;
 	struct ed_strvec owned; /* strings facts point to that h owns */
+	/*
+	 * Set by differ_normalize: the kernel addresses (MACs) its identity
+	 * file records are all another compared host's too, so they are not
+	 * this host's own (a shared kernel, a copied table): its stored
+	 * network configuration says who it is instead.
+	 */
+	unsigned identity_shared_addrs : 1, identity_shared_macs : 1;
 };
 
 struct fact {

@@ -50,22 +50,31 @@ static int has_prefix(const char *s, const char *p)
 
 /*
  * The identity file's facts ("identity:addr4" = the addresses, one a
- * line): 1 if h has them.
+ * line), less the addresses (MACs) differ_normalize found shared: 1 if h
+ * has them; *addrs (*macs) 1 if they gave addresses (MACs).
  */
 static int identity_from_facts(struct host_identity *id,
-			       const struct differ_host *h)
+			       const struct differ_host *h, int *addrs, int *macs)
 {
 	size_t i, from, to, named = 0;
 
+	*addrs = *macs = 0;
 	differ_collector_facts(h, "identity", &from, &to);
 	for (i = from; i < to; i++) {
-		const char *v = h->facts[i].value;
+		const char *k = h->facts[i].key, *v = h->facts[i].value;
+		int addr = !strcmp(k, "addr4") || !strcmp(k, "addr6");
+		int mac = !strcmp(k, "mac");
 
+		if ((addr && h->identity_shared_addrs) ||
+		    (mac && h->identity_shared_macs))
+			continue;
+		*addrs |= addr;
+		*macs |= mac;
 		for (;;) {
 			const char *nl = strchr(v, '\n');
 			size_t n = nl ? (size_t)(nl - v) : strlen(v);
 
-			host_identity_set(id, h->facts[i].key, v, n);
+			host_identity_set(id, k, v, n);
 			if (!nl)
 				break;
 			v = nl + 1;
@@ -78,15 +87,16 @@ static int identity_from_facts(struct host_identity *id,
 	return from < to;
 }
 
-void differ_identity_load(struct host_identity *id, const struct differ_host *h,
-			  const struct store_view *v)
+/* What h's stored files say it is (snapshots of older releases). */
+static void identity_from_files(struct host_identity *id,
+				const struct differ_host *h,
+				const struct store_view *v, int addrs, int macs)
 {
+	struct host_identity net;
 	struct ed_buf b = ED_BUF_INIT;
 	size_t i, from, to;
 
-	if (identity_from_facts(id, h))
-		return;
-
+	memset(&net, 0, sizeof(net));
 	if (!read_content(&b, v, h, "/etc/hostname"))
 		host_identity_from_hostname(id, b.ptr, b.len);
 	if (!id->nr) /* no /etc/hostname: the inventory's name */
@@ -107,13 +117,141 @@ void differ_identity_load(struct host_identity *id, const struct differ_host *h,
 		if (read_content(&b, v, h, k))
 			continue;
 		if (ifupdown)
-			host_identity_from_interfaces(id, b.ptr, b.len);
-		host_identity_from_network(id, b.ptr, b.len);
+			host_identity_from_interfaces(&net, b.ptr, b.len);
+		host_identity_from_network(&net, b.ptr, b.len);
+	}
+	for (i = 0; i < net.nr; i++) {
+		int kind = net.v[i].kind;
+
+		if (kind == IDENTITY_MAC && macs)
+			host_identity_add_mac(id, net.v[i].text, net.v[i].len);
+		else if (kind != IDENTITY_MAC && addrs)
+			host_identity_add_addr(id, net.v[i].text, net.v[i].len);
 	}
 	if (!read_content(&b, v, h, "/etc/hosts"))
 		host_identity_from_hosts(id, b.ptr, b.len,
-					 !host_identity_has_addrs(id));
+					 addrs && !host_identity_has_addrs(id));
+	host_identity_release(&net);
 	ed_buf_release(&b);
+}
+
+void differ_identity_load(struct host_identity *id, const struct differ_host *h,
+			  const struct store_view *v)
+{
+	int addrs, macs;
+
+	if (!identity_from_facts(id, h, &addrs, &macs))
+		identity_from_files(id, h, v, 1, 1);
+	else if (!addrs || !macs)
+		identity_from_files(id, h, v, !addrs, !macs);
+}
+
+/* Push each line of text to out. */
+static void push_lines(struct ed_strvec *out, const char *text)
+{
+	for (;;) {
+		const char *nl = strchr(text, '\n');
+
+		ed_strvec_take(out, nl ? ed_xstrndup(text, (size_t)(nl - text)) :
+					 ed_xstrdup(text));
+		if (!nl)
+			return;
+		text = nl + 1;
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int sorted_has(const struct ed_strvec *v, const char *s)
+{
+	return v->nr && bsearch(&s, v->v, v->nr, sizeof(*v->v), cmp_str);
+}
+
+/* key is of kind: "addr" (addr4, addr6) or "mac". */
+static int key_is(const char *key, const char *kind)
+{
+	if (kind[0] == 'a')
+		return !strcmp(key, "addr4") || !strcmp(key, "addr6");
+	return !strcmp(key, "mac");
+}
+
+/* h's identity file says its values of kind came from the kernel. */
+static int from_kernel(const struct differ_host *h, const char *kind)
+{
+	size_t j, from, to;
+
+	differ_collector_facts(h, "identity", &from, &to);
+	for (j = from; j < to; j++)
+		if (!strcmp(h->facts[j].key, kind[0] == 'a' ? "addresses-from" :
+							      "macs-from"))
+			return !strcmp(h->facts[j].value, "kernel");
+	return 0;
+}
+
+/*
+ * A value of the kind ("addr" for both address kinds, "mac") in two
+ * hosts' identity files is nobody's own. Mark each host whose values of
+ * a kind, read from its kernel, are all shared: that kernel's view is not
+ * the host's own (chroots of one machine, a table copied between images).
+ */
+static void mark_shared(struct differ_host *const *h, size_t n, const char *kind)
+{
+	struct ed_strvec all = ED_STRVEC_INIT, dup = ED_STRVEC_INIT;
+	size_t i, j, from, to;
+
+	for (i = 0; i < n; i++) {
+		if (kind[0] == 'a')
+			h[i]->identity_shared_addrs = 0;
+		else
+			h[i]->identity_shared_macs = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct ed_strvec mine = ED_STRVEC_INIT;
+
+		differ_collector_facts(h[i], "identity", &from, &to);
+		for (j = from; j < to; j++)
+			if (key_is(h[i]->facts[j].key, kind))
+				push_lines(&mine, h[i]->facts[j].value);
+		ed_strvec_sort_unique(&mine);
+		for (j = 0; j < mine.nr; j++)
+			ed_strvec_push(&all, mine.v[j]);
+		ed_strvec_release(&mine);
+	}
+	if (all.nr > 1)
+		qsort(all.v, all.nr, sizeof(*all.v), cmp_str);
+	for (i = 1; i < all.nr; i++)
+		if (!strcmp(all.v[i - 1], all.v[i]) &&
+		    (!dup.nr || strcmp(dup.v[dup.nr - 1], all.v[i])))
+			ed_strvec_push(&dup, all.v[i]);
+	for (i = 0; dup.nr && i < n; i++) {
+		size_t own = 0, any = 0;
+
+		if (!from_kernel(h[i], kind))
+			continue;
+		differ_collector_facts(h[i], "identity", &from, &to);
+		for (j = from; j < to; j++) {
+			struct ed_strvec mine = ED_STRVEC_INIT;
+			size_t k;
+
+			if (!key_is(h[i]->facts[j].key, kind))
+				continue;
+			push_lines(&mine, h[i]->facts[j].value);
+			for (k = 0; k < mine.nr; k++, any++)
+				own += !sorted_has(&dup, mine.v[k]);
+			ed_strvec_release(&mine);
+		}
+		if (any && !own) {
+			if (kind[0] == 'a')
+				h[i]->identity_shared_addrs = 1;
+			else
+				h[i]->identity_shared_macs = 1;
+		}
+	}
+	ed_strvec_release(&all);
+	ed_strvec_release(&dup);
 }
 
 /* One host's fact for the key being looked at. */
@@ -396,6 +534,8 @@ int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 	struct ed_buf raw = ED_BUF_INIT, norm = ED_BUF_INIT;
 
 	(void)err;
+	mark_shared(h, n, "addr");
+	mark_shared(h, n, "mac");
 	ids = ed_xcalloc(n + 1, sizeof(*ids));
 	loaded = ed_xcalloc(n + 1, 1);
 	order = ed_xcalloc(n + 1, sizeof(*order));
