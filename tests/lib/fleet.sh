@@ -5,8 +5,18 @@
 # prints "fleet: ..." on stderr on failure. Variables it uses are _fl_*.
 #
 # Host K (1..250) answers on 127.0.0.(K+1), port FLEET_PORT, as user
-# envdrift-fleet, chrooted by `Match LocalAddress` + `ChrootDirectory` into
-# DIR/hosts/hK. One sshd per 16 addresses (OpenSSH MAX_LISTEN_SOCKS).
+# envdrift-fleet, chrooted (ChrootDirectory) into DIR/hosts/hK, with its
+# own SSH host keys: one sshd per host, as sshd picks host keys per
+# process, never per ListenAddress (an idle sshd: about 1.3 MB PSS).
+# Every host has an identity of its own, as real servers do (default on;
+# tests/lib/identity.sh, which fleet.sh sources itself): h1..h(N/2) are
+# staging, the rest prod, as in DIR/inventory.yaml, so host K of ENV has
+# the names hK and hK.ENV.example.internal, IPv4 10.E.(1+K/200).(10+K%200),
+# IPv6 fd00:E::(10+K), MAC 52:54:00:EE:HH:LL (E 30 staging, 20 prod) in
+# its /etc (hostname, hosts, mailname, machine-id, network/interfaces,
+# netplan/50-cloud-init.yaml) and in live tables as regular files
+# (/proc/net/{fib_trie,if_inet6,tcp,tcp6,udp,udp6},
+# /sys/class/net/{lo,eth0}/address): see identity_live there.
 #
 # fleet_mktemp
 #     Print a new empty directory usable as DIR: /var/lib/envdrift-fleet/
@@ -16,11 +26,29 @@
 # fleet_setup DIR N [TEMPLATE_ROOT]
 #     The caller passes DIR (absolute, [A-Za-z0-9._/-] only; missing or
 #     empty; its existing ancestors must be root-owned, not g/o-writable).
-#     Builds N host roots, keys, known_hosts, inventory.yaml, starts the
-#     sshds, waits (max 10 s) until every address listens, then runs
+#     Builds N host roots, each host's SSH host keys (ed25519 and ecdsa,
+#     made a few at a time), their identities (fleet_identity),
+#     known_hosts, inventory.yaml, starts one sshd per host (a few at a
+#     time), waits (max 10 s) until every address listens, then runs
 #     fleet_env DIR. TEMPLATE_ROOT: a root tree copied (cp -a) under every
-#     host; default: one built from this machine (see _fleet_template).
-#     FLEET_PORT set in the environment picks the first port tried.
+#     host (its /etc/ssh/ssh_host_* keys are not: every host gets its
+#     own); default: one built from this machine (see _fl_template).
+#     FLEET_PORT set in the environment picks the first port tried;
+#     FLEET_IDENTITY=0 leaves out fleet_identity (the hosts then share the
+#     template's /etc/hosts, and have no /proc/net nor /sys); FLEET_TRACE=1
+#     prints the time of each phase. FLEET_LIB: the directory of
+#     identity.sh when it is not tests/lib beside the calling script (or
+#     under the current directory).
+# fleet_identity DIR [K...]
+#     Give hosts K... (default: every host) their full identity:
+#     identity_files (hostname, FQDN in /etc/hosts, interfaces, netplan,
+#     machine-id, mailname) and identity_live (the /proc/net tables,
+#     /sys/class/net, ip_local_port_range when missing) of
+#     tests/lib/identity.sh, for hK in its environment (see above). New
+#     files are written and renamed over the old ones (roots share inodes
+#     through cp -al: never written in place); run again, a host keeps its
+#     addresses and gets a new machine-id, new ports and inodes. Hosts are
+#     done by a few background shells; one read of /dev/urandom for all.
 # fleet_env DIR
 #     Export, for an existing fleet (also from another process):
 #     FLEET_DIR FLEET_N FLEET_PORT FLEET_USER FLEET_KEY FLEET_KNOWN_HOSTS
@@ -45,7 +73,8 @@
 #     prod, then whatever stdin holds (more groups, indented as children).
 # fleet_stop DIR
 #     Stop the sshds (by the PIDs recorded at start, checked to still be
-#     this fleet's sshd), their session processes and anything chrooted
+#     this fleet's sshd: its binary and DIR/run/sshd- in its command line,
+#     a few processes for all of them), their session processes and anything chrooted
 #     into DIR/hosts; wait until gone (bounded, then SIGKILL). Leaves files.
 # fleet_clean DIR       fleet_stop, then rm -rf DIR (only if it holds the
 #                       DIR/.envdrift-fleet marker).
@@ -77,12 +106,20 @@
 # Layout of DIR (root-owned, 0755):
 #   .envdrift-fleet  marker     port, n   the port and host count
 #   keys/  id_ed25519{,.pub} (client key, root 0600), authorized_keys,
-#          ssh_host_{ed25519,ecdsa}_key{,.pub} (shared by all hosts)
-#   run/   sshd-I.conf sshd-I.log sshd-I.pid (I=1..ceil(N/16); sshd removes
-#          its pid file when it exits), pids (all listener PIDs)
-#   base/  the merged template + runtime every host is cloned from
-#   hosts/hK  cp -al of base (+ its own etc/hostname, proc/sys/kernel/hostname)
-#   known_hosts     "[127.0.0.K]:PORT ssh-ed25519 ..." and "... ecdsa-..." lines
+#          hK/ssh_host_{ed25519,ecdsa}_key{,.pub}: host K's keys, which its
+#          sshd reads (a file planted in the root later changes nothing)
+#   run/   sshd-K.conf sshd-K.log sshd-K.pid (K=1..N, one sshd per host;
+#          sshd removes its pid file when it exits), pids (all listener
+#          PIDs, one a line)
+#   base/  the merged template + runtime every host is cloned from; holds
+#          none of the per-host files below (nothing of them is shared)
+#   hosts/hK  cp -al of base, plus files of its own (real files, one link):
+#          etc/hostname, proc/sys/kernel/hostname,
+#          etc/ssh/ssh_host_{ed25519,ecdsa}_key{,.pub} (a copy of keys/hK:
+#          0600 and 0644, root), and fleet_identity's files
+#          ($FLEET_IDENTITY_FILES)
+#   known_hosts     "[127.0.0.K]:PORT ssh-ed25519 ..." and "... ecdsa-..."
+#                   lines, each host's own keys, in host order
 #   inventory.yaml  Ansible YAML: staging (hosts 1..N/2), prod (the rest),
 #                   web (all); per host ansible_host/port/user/key file.
 
