@@ -274,6 +274,18 @@ EOF
 expect_exit 2 "forget an unknown host" "$ENVDRIFT" forget --repo "$R" nosuchhost
 expect_exit 0 "forget h5" "$ENVDRIFT" forget --repo "$R" h5
 expect_eq "h5 gone" "" "$(git -C "$R" rev-parse -q --verify main:hosts/prod/h5 2>/dev/null)"
+
+# the live tables are facts: h4 loses its own-address exporter (9100) from
+# /proc/net/tcp (h5, back with the fleet's login.defs); check names that
+# listener, with h4 its only host without it, and nothing else
+fleet_set_file "$FL" 5 /etc/login.defs <"$FL/base/etc/login.defs"
+grep -v ':238C 00000000:0000 0A ' "$FL/hosts/h4/proc/net/tcp" | fleet_set_file "$FL" 4 /proc/net/tcp
+expect_exit 0 "rescan" $SCAN -i "$TMP/inv5.yaml" -q
+expect_exit 1 "check staging prod: h4's lost listener" "$ENVDRIFT" check --repo "$R" staging prod
+cp "$TMP/out" "$TMP/lost"
+expect_grep "... named by its address class" "^  [a-z]+ +services:listen tcp \{addr4\}:9100 " "$TMP/lost"
+expect_grep "... h4 without it" "^ +\(absent\): h4$" "$TMP/lost"
+expect_eq "... and nothing else" 1 "$(grep -c '^  [a-z]' "$TMP/lost")"
 fsck_ok "$R"
 
 finish
