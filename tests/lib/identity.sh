@@ -42,12 +42,13 @@
 #       /proc/net/udp6       the header only
 #       /sys/class/net/lo/address     00:00:00:00:00:00
 #       /sys/class/net/eth0/address   the MAC
-#     all 0444 (directories 0555 for /proc/net, 0755 under /sys, plain
-#     directories and files, no symlinks), and
+#     all 0444, plain directories and files, no symlinks (/proc/net made
+#     0555 when created here, the /sys directories as the umask gives), and
 #     /proc/sys/net/ipv4/ip_local_port_range "32768<TAB>60999" (0644) when
 #     the root has none. ID_RANDOM, if set, gives the 4 random numbers
 #     (0..65535: client port, UDP port, inode base, pointer seed) instead
-#     of /dev/urandom, for callers that draw them in bulk.
+#     of /dev/urandom, for callers that draw them in bulk. NAME is not in
+#     the tables; it is there for the same arguments as identity_files.
 # identity_host BASE DIR NAME ENV N
 #     DIR becomes a copy (cp -a) of BASE with NAME's identity_files, a new
 #     SSH host key (/etc/ssh/ssh_host_ed25519_key{,.pub}), /etc/app/node.conf
