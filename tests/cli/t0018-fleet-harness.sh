@@ -17,7 +17,8 @@ if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/nul
 fi
 
 FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
-trap 'fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+FL2=
+trap 'fleet_clean "$FL" >/dev/null 2>&1; [ -z "$FL2" ] || fleet_clean "$FL2" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
 check "fleet_setup of 20 hosts" fleet_setup "$FL" 20
@@ -181,4 +182,17 @@ done
 expect_exit 255 "fleet_ssh fails once stopped" fleet_ssh "$FL" 1 true
 check "fleet_clean" fleet_clean "$FL"
 expect_eq "the fleet directory is gone" no "$([ -e "$FL" ] && echo yes || echo no)"
+
+# FLEET_IDENTITY=0: no identity (the hosts share the template's
+# /etc/hosts, no /proc/net), but still their own host keys
+FL2=$(fleet_mktemp) || fail "fleet_mktemp"
+no_identity() { FLEET_IDENTITY=0 && export FLEET_IDENTITY && fleet_setup "$FL2" 2; r=$?; unset FLEET_IDENTITY; return $r; }
+check "FLEET_IDENTITY=0 fleet_setup of 2 hosts" no_identity
+expect_eq "... /etc/hosts shared with the base" \
+	"$(stat -c %i "$FL2/base/etc/hosts")" "$(stat -c %i "$FL2/hosts/h2/etc/hosts")"
+expect_eq "... no /proc/net" no "$([ -e "$FL2/hosts/h2/proc/net" ] && echo yes || echo no)"
+expect_eq "... own host keys" 4 "$(cut -d' ' -f3 "$FL2/known_hosts" | sort -u | wc -l)"
+fleet_ssh "$FL2" 2 cat /etc/hostname >"$TMP/out" 2>"$TMP/err"
+expect_eq "... h2 answers" h2 "$(cat "$TMP/out")"
+check "... fleet_clean" fleet_clean "$FL2"
 finish
