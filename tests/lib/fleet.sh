@@ -71,6 +71,9 @@
 #     settings in all: vars (FLEET_PORT, FLEET_USER, FLEET_KEY: run
 #     fleet_env first), all in group web, h1..hS in staging and the rest in
 #     prod, then whatever stdin holds (more groups, indented as children).
+#     The hosts' identities follow inventory.yaml's split (S = N/2): with
+#     another S a host's FQDN and addresses name the other environment
+#     (harmless for envdrift, which normalises them, but not realistic).
 # fleet_stop DIR
 #     Stop the sshds (by the PIDs recorded at start, checked to still be
 #     this fleet's sshd: its binary and DIR/run/sshd- in its command line,
