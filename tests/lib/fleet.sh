@@ -38,7 +38,10 @@
 #     template's /etc/hosts, and have no /proc/net nor /sys); FLEET_TRACE=1
 #     prints the time of each phase. FLEET_LIB: the directory of
 #     identity.sh when it is not tests/lib beside the calling script (or
-#     under the current directory).
+#     under the current directory). Cost on a 2-CPU gVisor machine: 6
+#     hosts 4.6-4.9 s (as with one shared key set), 200 hosts 19-19.5 s
+#     (was 9.4-10.8 s: 400 ssh-keygen 4 s, identities 2.3 s, 200 sshds
+#     4.6 s); 200 idle sshds hold about 260 MB PSS.
 # fleet_identity DIR [K...]
 #     Give hosts K... (default: every host) their full identity:
 #     identity_files (hostname, FQDN in /etc/hosts, interfaces, netplan,
