@@ -5,7 +5,7 @@
 #   sh bench/scan.sh build/envdrift          (as root)
 #
 # One simulated loopback fleet (tests/lib/fleet.sh: chrooted hosts on
-# 127.0.0.K, one real OpenSSH sshd per 16 addresses), and side by side on
+# 127.0.0.K, one real OpenSSH sshd per host), and side by side on
 # it, gathering the same facts (installed packages with versions, content
 # hashes of the files under /etc, sysctl values, kernel release):
 #   1. envdrift scan -j 32: first scan into a fresh state repository,

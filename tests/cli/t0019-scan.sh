@@ -2,7 +2,8 @@
 # envdrift scan against a real OpenSSH sshd (tests/lib/fleet.sh): six
 # chrooted hosts in staging and prod, one commit per scan, a remote
 # snapshot byte-identical to `collect --root` of the same root read by the
-# same user, injected drift seen exactly, and every failure state keeping
+# same user (but for the listening sockets only a live host has), the
+# hosts' own identities not drift, injected drift seen exactly, and every failure state keeping
 # the previous snapshot: unreachable, host key unknown / changed, auth
 # failed, timed out, too much output; --max-failed, status, forget, prune.
 . "$(dirname "$0")/test-lib.sh"
@@ -50,15 +51,31 @@ runuser -u "$FLEET_USER" -- "$ENVDRIFT" init --repo "$R2.d/repo" --key "$R2.d/ke
 check "collect --root of h2 as $FLEET_USER" runuser -u "$FLEET_USER" -- env HOME="$R2.d" \
 	"$ENVDRIFT" collect --repo "$R2.d/repo" --key "$R2.d/key" --root "$FL/hosts/h2" \
 	--env staging --host h2 --role web -q
-for f in packages kernel os-release sysctl sysctl-per-host files content services meta; do
+for f in packages kernel os-release sysctl sysctl-per-host files content meta; do
 	a=$(git -C "$R" rev-parse -q --verify "main:hosts/staging/h2/$f" 2>/dev/null)
 	b=$(git -c safe.directory="*" -C "$R2.d/repo" rev-parse -q --verify "main:hosts/staging/h2/$f" 2>/dev/null)
 	expect_eq "remote $f is byte-identical to collect --root" "$b" "$a"
 done
+# services: a live host (over SSH) also lists the listening sockets of its
+# /proc/net (fleet_identity's tables; the ESTABLISHED client and the UDP
+# socket on an ephemeral port are no listeners), a root read with --root
+# has none; everything else is the same bytes
+git -C "$R" show main:hosts/staging/h2/services >"$TMP/svc.remote"
+git -c safe.directory="*" -C "$R2.d/repo" show main:hosts/staging/h2/services >"$TMP/svc.local"
+expect_eq "remote services: h2's listening sockets, nothing else live" \
+	"listen tcp 0.0.0.0:22|listen tcp 10.30.1.12:9100|listen tcp 127.0.0.1:25|listen tcp6 [::]:22" \
+	"$(grep '^listen ' "$TMP/svc.remote" | sort | tr '\n' '|' | sed 's/|$//')"
+grep -v '^listen ' "$TMP/svc.remote" >"$TMP/svc.remote.cfg"
+check "remote services but for them is byte-identical to collect --root" cmp "$TMP/svc.local" "$TMP/svc.remote.cfg"
+expect_eq "the whole host tree is identical but for services" \
+	"$(git -c safe.directory="*" -C "$R2.d/repo" ls-tree main:hosts/staging/h2 | grep -v '	services$')" \
+	"$(git -C "$R" ls-tree main:hosts/staging/h2 | grep -v '	services$')"
 
-expect_eq "the whole host tree is identical" \
-	"$(git -c safe.directory="*" -C "$R2.d/repo" rev-parse main:hosts/staging/h2)" \
-	"$(git -C "$R" rev-parse main:hosts/staging/h2)"
+# the hosts' own names, addresses, MACs, machine-ids and own-address
+# listeners are not drift: staging and prod compare clean
+expect_exit 0 "check staging prod: identities are not drift" "$ENVDRIFT" check --repo "$R" staging prod
+sed 's/^/# /' "$TMP/out" | head -20
+expect_exit 0 "diff h1 h5: no drift" "$ENVDRIFT" diff --repo "$R" h1 h5
 
 # drift: a config line on h5, a sysctl on h6; the rescan shows exactly those
 fleet_set_file "$FL" 5 /etc/login.defs "$(sed 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS 30/' "$FL/hosts/h5/etc/login.defs")"
@@ -257,6 +274,18 @@ EOF
 expect_exit 2 "forget an unknown host" "$ENVDRIFT" forget --repo "$R" nosuchhost
 expect_exit 0 "forget h5" "$ENVDRIFT" forget --repo "$R" h5
 expect_eq "h5 gone" "" "$(git -C "$R" rev-parse -q --verify main:hosts/prod/h5 2>/dev/null)"
+
+# the live tables are facts: h4 loses its own-address exporter (9100) from
+# /proc/net/tcp (h5, back with the fleet's login.defs); check names that
+# listener, with h4 its only host without it, and nothing else
+fleet_set_file "$FL" 5 /etc/login.defs <"$FL/base/etc/login.defs"
+grep -v ':238C 00000000:0000 0A ' "$FL/hosts/h4/proc/net/tcp" | fleet_set_file "$FL" 4 /proc/net/tcp
+expect_exit 0 "rescan" $SCAN -i "$TMP/inv5.yaml" -q
+expect_exit 1 "check staging prod: h4's lost listener" "$ENVDRIFT" check --repo "$R" staging prod
+cp "$TMP/out" "$TMP/lost"
+expect_grep "... named by its address class" "^  [a-z]+ +services:listen tcp \{addr4\}:9100 " "$TMP/lost"
+expect_grep "... h4 without it" "^ +\(absent\): h4$" "$TMP/lost"
+expect_eq "... and nothing else" 1 "$(grep -c '^  [a-z]' "$TMP/lost")"
 fsck_ok "$R"
 
 finish

@@ -79,7 +79,7 @@ plant() {
 }
 plant 1 a
 plant 2 a
-# h3 keeps the template's shadow and host key (shared with the base): secret too
+# h3 keeps the template's shadow (shared with the base) and its own host key: secret too
 remember "$FL/hosts/h3/etc/shadow"
 remember "$FL/hosts/h3/etc/ssh/ssh_host_ed25519_key" pem
 fok 3

@@ -5,8 +5,18 @@
 # prints "fleet: ..." on stderr on failure. Variables it uses are _fl_*.
 #
 # Host K (1..250) answers on 127.0.0.(K+1), port FLEET_PORT, as user
-# envdrift-fleet, chrooted by `Match LocalAddress` + `ChrootDirectory` into
-# DIR/hosts/hK. One sshd per 16 addresses (OpenSSH MAX_LISTEN_SOCKS).
+# envdrift-fleet, chrooted (ChrootDirectory) into DIR/hosts/hK, with its
+# own SSH host keys: one sshd per host, as sshd picks host keys per
+# process, never per ListenAddress (an idle sshd: about 1.3 MB PSS).
+# Every host has an identity of its own, as real servers do (default on;
+# tests/lib/identity.sh, which fleet.sh sources itself): h1..h(N/2) are
+# staging, the rest prod, as in DIR/inventory.yaml, so host K of ENV has
+# the names hK and hK.ENV.example.internal, IPv4 10.E.(1+K/200).(10+K%200),
+# IPv6 fd00:E::(10+K), MAC 52:54:00:EE:HH:LL (E 30 staging, 20 prod) in
+# its /etc (hostname, hosts, mailname, machine-id, network/interfaces,
+# netplan/50-cloud-init.yaml) and in live tables as regular files
+# (/proc/net/{fib_trie,if_inet6,tcp,tcp6,udp,udp6},
+# /sys/class/net/{lo,eth0}/address): see identity_live there.
 #
 # fleet_mktemp
 #     Print a new empty directory usable as DIR: /var/lib/envdrift-fleet/
@@ -16,11 +26,32 @@
 # fleet_setup DIR N [TEMPLATE_ROOT]
 #     The caller passes DIR (absolute, [A-Za-z0-9._/-] only; missing or
 #     empty; its existing ancestors must be root-owned, not g/o-writable).
-#     Builds N host roots, keys, known_hosts, inventory.yaml, starts the
-#     sshds, waits (max 10 s) until every address listens, then runs
+#     Builds N host roots, each host's SSH host keys (ed25519 and ecdsa,
+#     made a few at a time), their identities (fleet_identity),
+#     known_hosts, inventory.yaml, starts one sshd per host (a few at a
+#     time), waits (max 10 s) until every address listens, then runs
 #     fleet_env DIR. TEMPLATE_ROOT: a root tree copied (cp -a) under every
-#     host; default: one built from this machine (see _fleet_template).
-#     FLEET_PORT set in the environment picks the first port tried.
+#     host (its /etc/ssh/ssh_host_* keys are not: every host gets its
+#     own); default: one built from this machine (see _fl_template).
+#     FLEET_PORT set in the environment picks the first port tried;
+#     FLEET_IDENTITY=0 leaves out fleet_identity (the hosts then share the
+#     template's /etc/hosts, and have no /proc/net nor /sys); FLEET_TRACE=1
+#     prints the time of each phase. FLEET_LIB: the directory of
+#     identity.sh when it is not tests/lib beside the calling script (or
+#     under the current directory). Cost on a 2-CPU gVisor machine: 6
+#     hosts 4.6-4.9 s (as with one shared key set), 200 hosts 19-19.5 s
+#     (was 9.4-10.8 s: 400 ssh-keygen 4 s, identities 2.3 s, 200 sshds
+#     4.6 s); 200 idle sshds hold about 260 MB PSS.
+# fleet_identity DIR [K...]
+#     Give hosts K... (default: every host) their full identity:
+#     identity_files (hostname, FQDN in /etc/hosts, interfaces, netplan,
+#     machine-id, mailname) and identity_live (the /proc/net tables,
+#     /sys/class/net, ip_local_port_range when missing) of
+#     tests/lib/identity.sh, for hK in its environment (see above). New
+#     files are written and renamed over the old ones (roots share inodes
+#     through cp -al: never written in place); run again, a host keeps its
+#     addresses and gets a new machine-id, new ports and inodes. Hosts are
+#     done by a few background shells; one read of /dev/urandom for all.
 # fleet_env DIR
 #     Export, for an existing fleet (also from another process):
 #     FLEET_DIR FLEET_N FLEET_PORT FLEET_USER FLEET_KEY FLEET_KNOWN_HOSTS
@@ -43,9 +74,13 @@
 #     settings in all: vars (FLEET_PORT, FLEET_USER, FLEET_KEY: run
 #     fleet_env first), all in group web, h1..hS in staging and the rest in
 #     prod, then whatever stdin holds (more groups, indented as children).
+#     The hosts' identities follow inventory.yaml's split (S = N/2): with
+#     another S a host's FQDN and addresses name the other environment
+#     (harmless for envdrift, which normalises them, but not realistic).
 # fleet_stop DIR
 #     Stop the sshds (by the PIDs recorded at start, checked to still be
-#     this fleet's sshd), their session processes and anything chrooted
+#     this fleet's sshd: its binary and DIR/run/sshd- in its command line,
+#     a few processes for all of them), their session processes and anything chrooted
 #     into DIR/hosts; wait until gone (bounded, then SIGKILL). Leaves files.
 # fleet_clean DIR       fleet_stop, then rm -rf DIR (only if it holds the
 #                       DIR/.envdrift-fleet marker).
@@ -77,12 +112,20 @@
 # Layout of DIR (root-owned, 0755):
 #   .envdrift-fleet  marker     port, n   the port and host count
 #   keys/  id_ed25519{,.pub} (client key, root 0600), authorized_keys,
-#          ssh_host_{ed25519,ecdsa}_key{,.pub} (shared by all hosts)
-#   run/   sshd-I.conf sshd-I.log sshd-I.pid (I=1..ceil(N/16); sshd removes
-#          its pid file when it exits), pids (all listener PIDs)
-#   base/  the merged template + runtime every host is cloned from
-#   hosts/hK  cp -al of base (+ its own etc/hostname, proc/sys/kernel/hostname)
-#   known_hosts     "[127.0.0.K]:PORT ssh-ed25519 ..." and "... ecdsa-..." lines
+#          hK/ssh_host_{ed25519,ecdsa}_key{,.pub}: host K's keys, which its
+#          sshd reads (a file planted in the root later changes nothing)
+#   run/   sshd-K.conf sshd-K.log sshd-K.pid (K=1..N, one sshd per host;
+#          sshd removes its pid file when it exits), pids (all listener
+#          PIDs, one a line)
+#   base/  the merged template + runtime every host is cloned from; holds
+#          none of the per-host files below (nothing of them is shared)
+#   hosts/hK  cp -al of base, plus files of its own (real files, one link):
+#          etc/hostname, proc/sys/kernel/hostname,
+#          etc/ssh/ssh_host_{ed25519,ecdsa}_key{,.pub} (a copy of keys/hK:
+#          0600 and 0644, root), and fleet_identity's files
+#          ($FLEET_IDENTITY_FILES)
+#   known_hosts     "[127.0.0.K]:PORT ssh-ed25519 ..." and "... ecdsa-..."
+#                   lines, each host's own keys, in host order
 #   inventory.yaml  Ansible YAML: staging (hosts 1..N/2), prod (the rest),
 #                   web (all); per host ansible_host/port/user/key file.
 
@@ -92,6 +135,11 @@ FLEET_SECRET_FILE=/etc/ssh/ssh_host_ed25519_key
 FLEET_SSHD=${FLEET_SSHD:-/usr/sbin/sshd}
 # tools copied into each root, with the libraries ldd names
 FLEET_BINS=${FLEET_BINS:-"dash find grep tar cat sed head tail printf test [ env sleep id yes wc ls stat sort uniq uname tr cut xargs readlink timeout true false sha256sum md5sum gzip base64 mkdir rm mv cp ln touch chmod date od awk mawk echo expr basename dirname"}
+
+# what fleet_identity writes per host: the base keeps none of them
+FLEET_IDENTITY_FILES="/etc/hostname /etc/mailname /etc/machine-id /etc/hosts /etc/network/interfaces
+/etc/netplan/50-cloud-init.yaml /proc/net/fib_trie /proc/net/if_inet6 /proc/net/tcp /proc/net/tcp6
+/proc/net/udp /proc/net/udp6 /sys/class/net/lo/address /sys/class/net/eth0/address"
 
 _fl_err() { echo "fleet: $*" >&2; }
 # FLEET_TRACE=1: phase times of fleet_setup on stderr
@@ -305,19 +353,15 @@ _fl_template() {
 	chmod 0555 "$1/proc"
 }
 
-# _fl_sshd_conf DIR I FIRST LAST PORT: config of instance I (hosts FIRST..LAST)
+# _fl_sshd_conf DIR K PORT: the config of host K's own sshd
 _fl_sshd_conf() {
-	{
-		echo "# generated by tests/lib/fleet.sh; hosts h$3..h$4"
-		_fl_k=$3
-		while [ "$_fl_k" -le "$4" ]; do
-			echo "ListenAddress $(fleet_addr "$_fl_k"):$5"
-			_fl_k=$((_fl_k + 1))
-		done
-		cat <<EOF
-HostKey $1/keys/ssh_host_ed25519_key
-HostKey $1/keys/ssh_host_ecdsa_key
+	cat >"$1/run/sshd-$2.conf" <<EOF
+# generated by tests/lib/fleet.sh; host h$2
+ListenAddress $(fleet_addr "$2"):$3
+HostKey $1/keys/h$2/ssh_host_ed25519_key
+HostKey $1/keys/h$2/ssh_host_ecdsa_key
 PidFile $1/run/sshd-$2.pid
+ChrootDirectory $1/hosts/h$2
 UsePAM no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -340,13 +384,6 @@ AllowAgentForwarding no
 LogLevel ERROR
 Subsystem sftp internal-sftp
 EOF
-		_fl_k=$3
-		while [ "$_fl_k" -le "$4" ]; do
-			printf 'Match LocalAddress %s\n\tChrootDirectory %s\n' \
-				"$(fleet_addr "$_fl_k")" "$1/hosts/h$_fl_k"
-			_fl_k=$((_fl_k + 1))
-		done
-	} >"$1/run/sshd-$2.conf"
 }
 
 _fl_port_free() {
@@ -371,31 +408,37 @@ _fl_listening() {
 	fi
 }
 
-# _fl_start DIR N PORT: start the instances; 0 when all N listen, 2 on a
-# port clash (caller retries another port), 1 otherwise
+# _fl_start DIR N PORT: start one sshd per host (a few at a time); 0 when
+# all N listen, 2 on a port clash (caller retries another port), 1 otherwise
 _fl_start() {
-	_fl_inst=$((($2 + 15) / 16))
-	rm -f "$1"/run/sshd-*.conf "$1"/run/sshd-*.log "$1"/run/sshd-*.pid "$1/run/pids"
-	_fl_i=1
-	while [ "$_fl_i" -le "$_fl_inst" ]; do
-		_fl_first=$(((_fl_i - 1) * 16 + 1))
-		_fl_last=$((_fl_i * 16))
-		[ "$_fl_last" -gt "$2" ] && _fl_last=$2
-		_fl_sshd_conf "$1" "$_fl_i" "$_fl_first" "$_fl_last" "$3"
-		if ! "$FLEET_SSHD" -f "$1/run/sshd-$_fl_i.conf" -E "$1/run/sshd-$_fl_i.log"; then
-			_fl_err "sshd instance $_fl_i did not start:"
-			sed 's/^/fleet:   /' "$1/run/sshd-$_fl_i.log" >&2
-			return 1
-		fi
-		_fl_i=$((_fl_i + 1))
+	rm -f "$1"/run/sshd-*.conf "$1"/run/sshd-*.log "$1"/run/sshd-*.pid "$1/run/pids" "$1/run/failed"
+	_fl_k=1
+	while [ "$_fl_k" -le "$2" ]; do
+		_fl_sshd_conf "$1" "$_fl_k" "$3"
+		_fl_k=$((_fl_k + 1))
 	done
-	# the pid file is written once the listen sockets are bound
+	# sshd forks into the background once its keys are loaded: the
+	# starts of one batch overlap those of the others
+	# shellcheck disable=SC2016
+	seq 1 "$2" | xargs -P "$((_fl_par * 2))" -n 8 sh -c '
+		d=$1 sshd=$2; shift 2
+		for k; do
+			"$sshd" -f "$d/run/sshd-$k.conf" -E "$d/run/sshd-$k.log" || echo "$k" >>"$d/run/failed"
+		done' sh "$1" "$FLEET_SSHD"
+	if [ -s "$1/run/failed" ]; then
+		for _fl_k in $(sort -n "$1/run/failed" | head -n 3); do
+			_fl_err "sshd of h$_fl_k did not start:"
+			sed 's/^/fleet:   /' "$1/run/sshd-$_fl_k.log" >&2
+		done
+		return 1
+	fi
+	# the pid file is written once the listen socket is bound
 	_fl_t=0
 	while [ "$_fl_t" -lt 100 ]; do
-		_fl_ok=1 _fl_i=1
-		while [ "$_fl_i" -le "$_fl_inst" ]; do
-			[ -s "$1/run/sshd-$_fl_i.pid" ] || { _fl_ok=0; break; }
-			_fl_i=$((_fl_i + 1))
+		_fl_ok=1 _fl_k=1
+		while [ "$_fl_k" -le "$2" ]; do
+			[ -s "$1/run/sshd-$_fl_k.pid" ] || { _fl_ok=0; break; }
+			_fl_k=$((_fl_k + 1))
 		done
 		[ "$_fl_ok" = 1 ] && break
 		sleep 0.1
@@ -470,12 +513,10 @@ _fl_setup() {
 	_fl_user
 
 	_fl_kd=$_fl_dir/keys
-	ssh-keygen -q -t ed25519 -N '' -C envdrift-fleet-client -f "$_fl_kd/id_ed25519" </dev/null &&
-	ssh-keygen -q -t ed25519 -N '' -C envdrift-fleet-host -f "$_fl_kd/ssh_host_ed25519_key" </dev/null &&
-	ssh-keygen -q -t ecdsa -N '' -C envdrift-fleet-host -f "$_fl_kd/ssh_host_ecdsa_key" </dev/null ||
+	ssh-keygen -q -t ed25519 -N '' -C envdrift-fleet-client -f "$_fl_kd/id_ed25519" </dev/null ||
 		_fl_die "ssh-keygen failed"
 	cp "$_fl_kd/id_ed25519.pub" "$_fl_kd/authorized_keys" && chmod 0644 "$_fl_kd/authorized_keys"
-	_fl_tr "user and keys"
+	_fl_tr "user and client key"
 
 	# base: template, then the runtime and accounts on top
 	_fl_b=$_fl_dir/base
@@ -485,14 +526,22 @@ _fl_setup() {
 	else
 		_fl_template "$_fl_b" || _fl_die "cannot build the template"
 		_fl_tr template
-		# the host's own key pair, as a real host has (0600, root only)
-		cp "$_fl_kd/ssh_host_ed25519_key" "$_fl_kd/ssh_host_ed25519_key.pub" "$_fl_b/etc/ssh/"
 	fi
 	chown root:root "$_fl_b" && chmod 0755 "$_fl_b"
 	_fl_runtime "$_fl_b" || _fl_die "cannot install the runtime"
 	_fl_accounts "$_fl_b" || _fl_die "cannot write passwd/group"
-	# per-host files must not be shared inodes
-	rm -f "$_fl_b/etc/hostname" "$_fl_b/proc/sys/kernel/hostname"
+	# per-host files are never shared inodes: the base has none (every
+	# host gets its own SSH host keys, and its identity unless turned off)
+	mkdir -p "$_fl_b/etc/ssh" || exit 1
+	rm -f "$_fl_b/etc/hostname" "$_fl_b/proc/sys/kernel/hostname" \
+		"$_fl_b"/etc/ssh/ssh_host_*_key "$_fl_b"/etc/ssh/ssh_host_*_key.pub
+	if [ "${FLEET_IDENTITY:-1}" != 0 ]; then
+		for _fl_f in $FLEET_IDENTITY_FILES; do rm -f "$_fl_b$_fl_f"; done
+		# (directories are each host's own in a cp -al clone)
+		mkdir -p "$_fl_b/etc/network" "$_fl_b/etc/netplan" "$_fl_b/proc/net" \
+			"$_fl_b/proc/sys/net/ipv4" "$_fl_b/sys/class/net/lo" "$_fl_b/sys/class/net/eth0" &&
+			chmod 0555 "$_fl_b/proc/net" || exit 1
+	fi
 	_fl_tr "runtime ($(find "$_fl_b" | wc -l) entries per host)"
 
 	# clone the hosts, a few cp -al at a time (link() is all kernel time)
@@ -508,6 +557,24 @@ _fl_setup() {
 			fi
 		done' sh "$_fl_dir" || _fl_die "cannot clone the hosts"
 	_fl_tr "cloned $_fl_n hosts"
+
+	# each host's own SSH host keys: sshd reads DIR/keys/hK, the root
+	# holds a copy of the same pair (ssh-keygen: key 0600, .pub 0644)
+	(cd "$_fl_kd" && seq 1 "$_fl_n" | sed 's/^/h/' | xargs mkdir) || exit 1
+	# shellcheck disable=SC2016
+	seq 1 "$_fl_n" | xargs -P "$((_fl_par * 2))" -n 8 sh -c '
+		d=$1; shift
+		for k; do
+			for t in ed25519 ecdsa; do
+				ssh-keygen -q -t $t -N "" -C "root@h$k" -f "$d/keys/h$k/ssh_host_${t}_key" </dev/null || exit 255
+			done
+			cp -p "$d/keys/h$k"/ssh_host_* "$d/hosts/h$k/etc/ssh/" || exit 255
+		done' sh "$_fl_dir" || _fl_die "cannot make the hosts' SSH keys"
+	_fl_tr "SSH host keys of $_fl_n hosts"
+	if [ "${FLEET_IDENTITY:-1}" != 0 ]; then
+		fleet_identity "$_fl_dir" || _fl_die "cannot give the hosts their identity"
+		_fl_tr "identity of $_fl_n hosts"
+	fi
 
 	# port: FLEET_PORT or 22400 + pid % 500; retry on a clash
 	_fl_port=${FLEET_PORT:-$((22400 + $$ % 500))}
@@ -532,14 +599,15 @@ _fl_setup() {
 	done
 
 	_fl_tr "sshd listening on port $_fl_port"
-	_fl_k=1
-	_fl_ed=$(cut -d' ' -f1,2 "$_fl_kd/ssh_host_ed25519_key.pub")
-	_fl_ec=$(cut -d' ' -f1,2 "$_fl_kd/ssh_host_ecdsa_key.pub")
-	while [ "$_fl_k" -le "$_fl_n" ]; do
-		echo "[$(fleet_addr "$_fl_k")]:$_fl_port $_fl_ed"
-		echo "[$(fleet_addr "$_fl_k")]:$_fl_port $_fl_ec"
-		_fl_k=$((_fl_k + 1))
-	done >"$_fl_dir/known_hosts"
+	# each host's own keys, in host order
+	seq 1 "$_fl_n" | awk -v d="$_fl_kd" -v p="$_fl_port" '{
+		for (t = 1; t <= 2; t++) {
+			f = d "/h" $1 "/ssh_host_" (t == 1 ? "ed25519" : "ecdsa") "_key.pub"
+			if ((getline l <f) <= 0) { print "fleet: cannot read " f >"/dev/stderr"; exit 1 }
+			close(f)
+			split(l, w, " ")
+			printf "[127.0.0.%d]:%s %s %s\n", $1 + 1, p, w[1], w[2]
+		} }' >"$_fl_dir/known_hosts" || _fl_die "cannot write known_hosts"
 	_fl_inventory "$_fl_dir" "$_fl_n" "$_fl_port"
 	_fl_tr "known_hosts and inventory"
 }
@@ -610,22 +678,29 @@ fleet_set_sysctl() {
 	fleet_set_file "$1" "$2" "/proc/sys/${_fl_key#/}" "$4"
 }
 
-# _fl_ours DIR PID: PID is still an sshd of this fleet
+# _fl_ours DIR PID...: print the PIDs that are still an sshd of this fleet
+# (its binary, a command line naming DIR/run/sshd-); three processes for
+# any number of PIDs
 _fl_ours() {
-	[ "$(readlink "/proc/$2/exe" 2>/dev/null)" = "$FLEET_SSHD" ] &&
-		tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null | grep -q -- "$1/run/sshd-"
+	_fl_od=$1
+	shift
+	[ $# -gt 0 ] || return 0
+	# shellcheck disable=SC2046
+	_fl_ex=$(find $(for _fl_p; do echo "/proc/$_fl_p/exe"; done) -maxdepth 0 \
+		-lname "$FLEET_SSHD" 2>/dev/null | cut -d/ -f3 | tr '\n' , )
+	[ -n "$_fl_ex" ] || return 0
+	ps -o pid=,args= -p "${_fl_ex%,}" 2>/dev/null |
+		awk -v d="$_fl_od/run/sshd-" 'index($0, d) { print $1 }'
 }
 
 # _fl_victims DIR: listener PIDs, their children, processes chrooted into DIR/hosts
 _fl_victims() {
-	_fl_ls=
-	for _fl_p in $(cat "$1/run/pids" "$1"/run/sshd-*.pid 2>/dev/null | sort -u); do
-		_fl_ours "$1" "$_fl_p" && _fl_ls="$_fl_ls $_fl_p"
-	done
-	for _fl_p in $_fl_ls; do
-		echo "$_fl_p"
-		ps -o pid= --ppid "$_fl_p" 2>/dev/null
-	done
+	# shellcheck disable=SC2046
+	_fl_ls=$(_fl_ours "$1" $(cat "$1/run/pids" "$1"/run/sshd-*.pid 2>/dev/null | sort -u))
+	if [ -n "$_fl_ls" ]; then
+		echo "$_fl_ls"
+		ps -o pid= --ppid "$(echo "$_fl_ls" | tr '\n' , | sed 's/,$//')" 2>/dev/null
+	fi
 	find /proc -maxdepth 2 -path '/proc/[0-9]*/root' -lname "$1/hosts/*" 2>/dev/null |
 		cut -d/ -f3
 }
@@ -662,6 +737,85 @@ fleet_clean() {
 	fi
 	rm -rf "$1" || return 1
 	return $_fl_rc
+}
+
+# _fl_idlib: identity.sh's functions, sourced once (FLEET_LIB, else
+# tests/lib beside the calling script or under the current directory)
+_fl_idlib() {
+	command -v identity_live >/dev/null 2>&1 && return 0
+	_fl_s=$(dirname "$0")
+	for _fl_d in ${FLEET_LIB:+"$FLEET_LIB"} "$_fl_s/../lib" "$_fl_s/../tests/lib" \
+		"$_fl_s/tests/lib" "$_fl_s/lib" tests/lib; do
+		if [ -f "$_fl_d/identity.sh" ] && [ -f "$_fl_d/fleet.sh" ]; then
+			# shellcheck source=/dev/null
+			. "$_fl_d/identity.sh"
+			return 0
+		fi
+	done
+	_fl_err "cannot find tests/lib/identity.sh (set FLEET_LIB to that directory)"
+	return 1
+}
+
+# fleet_identity DIR [K...]: see the header
+fleet_identity() {
+	if [ $# -lt 1 ]; then
+		_fl_err "usage: fleet_identity DIR [K...]"
+		return 1
+	fi
+	_fl_checkdir "$1" || return 1
+	[ -f "$1/.envdrift-fleet" ] && [ -d "$1/hosts" ] || { _fl_err "$1 is not a fleet directory"; return 1; }
+	_fl_idlib || return 1
+	_fl_id=$1
+	_fl_idn=$(cat "$_fl_id/n")
+	shift
+	# shellcheck disable=SC2046
+	[ $# -gt 0 ] || set -- $(seq 1 "$_fl_idn")
+	for _fl_k; do _fl_checkk "$_fl_id" "$_fl_k" || return 1; done
+	# one read of /dev/urandom for every host (16 bytes of machine-id, 8
+	# for identity_live's four numbers); the hosts split among a few
+	# background shells
+	_fl_idp=$(nproc 2>/dev/null || echo 2)
+	[ "$_fl_idp" -gt 8 ] && _fl_idp=8
+	[ "$_fl_idp" -gt $# ] && _fl_idp=$#
+	_fl_rnd=$(od -An -v -tx1 -N$(($# * 24)) /dev/urandom) || return 1
+	_fl_ks=$*
+	_fl_j=0 _fl_pids=
+	while [ "$_fl_j" -lt "$_fl_idp" ]; do
+		# shellcheck disable=SC2086
+		_fl_id_some "$_fl_id" "$_fl_idn" "$_fl_j" "$_fl_idp" "$_fl_ks" $_fl_rnd &
+		_fl_pids="$_fl_pids $!"
+		_fl_j=$((_fl_j + 1))
+	done
+	_fl_rc=0
+	for _fl_p in $_fl_pids; do wait "$_fl_p" || _fl_rc=1; done
+	[ "$_fl_rc" = 0 ] || _fl_err "fleet_identity failed"
+	return "$_fl_rc"
+}
+
+# _fl_id_some DIR N J P "K..." BYTES...: identity_files and identity_live
+# for the hosts K whose index I in the list has I % P = J; BYTES: 24 hex
+# bytes per host of the list, in its order
+_fl_id_some() {
+	_fl_sd=$1 _fl_sn=$2 _fl_sj=$3 _fl_sp=$4 _fl_sks=$5
+	shift 5
+	_fl_i=0
+	for _fl_k in $_fl_sks; do
+		if [ $((_fl_i % _fl_sp)) -eq "$_fl_sj" ]; then
+			# (identity.sh reads them)
+			# shellcheck disable=SC2034
+			ID_MACHINE_ID=$1$2$3$4$5$6$7$8$9${10}${11}${12}${13}${14}${15}${16}
+			# shellcheck disable=SC2034
+			ID_RANDOM="$((0x${17} * 256 + 0x${18})) $((0x${19} * 256 + 0x${20})) $((0x${21} * 256 + 0x${22})) $((0x${23} * 256 + 0x${24}))"
+			if [ "$_fl_k" -le $((_fl_sn / 2)) ]; then _fl_e=staging; else _fl_e=prod; fi
+			if ! identity_files "$_fl_sd/hosts/h$_fl_k" "h$_fl_k" "$_fl_e" "$_fl_k" ||
+				! identity_live "$_fl_sd/hosts/h$_fl_k" "h$_fl_k" "$_fl_e" "$_fl_k"; then
+				_fl_err "cannot write the identity of h$_fl_k"
+				return 1
+			fi
+		fi
+		shift 24
+		_fl_i=$((_fl_i + 1))
+	done
 }
 
 # _fl_stage_once CALLER NAME STAGE DIR [K...]: check CALLER's arguments,
