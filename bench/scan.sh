@@ -255,7 +255,7 @@ FLOOR=$T/sshfloor
 # shellcheck disable=SC2046
 cc -O2 -std=c11 -I"$TOP" -I"$BUILDDIR" -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE \
 	$(pkg-config --cflags libgit2 yaml-0.1 openssl libssh2) -o "$FLOOR" "$HERE/sshfloor.c" \
-	"$T/libenvdrift.a" $(pkg-config --libs libgit2 yaml-0.1 openssl libssh2 zlib) -lpthread ||
+	"$T/libenvdrift.a" $(pkg-config --libs libgit2 yaml-0.1 openssl libssh2 zlib) -lpthread -lm ||
 	die "cannot build bench/sshfloor.c"
 
 have_pkg() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q 'install ok installed'; }
