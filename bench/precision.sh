@@ -13,6 +13,12 @@
 #
 # Knobs: PRECISION_HOSTS (200), PRECISION_BASE (a root to copy; default
 # tests/fixtures/cli/root), PRECISION_RUNS. One mktemp -d, removed on exit.
+#
+# PRECISION_SSH=1: live hosts instead (root, sshd; N <= 250): the SSH test
+# fleet of tests/lib/fleet.sh, each chrooted host with its own host keys,
+# names, addresses, MAC, machine-id, /proc/net tables (listeners on its own
+# address, an ephemeral client socket) and /sys/class/net, staging and
+# prod, scanned over SSH; parity staging = prod.
 set -u
 [ $# -ge 1 ] || { echo "usage: sh bench/precision.sh ENVDRIFT [OLD_ENVDRIFT]" >&2; exit 2; }
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,16 +39,31 @@ trap 'exit 2' INT TERM
 
 start=$(date +%s)
 "$ED" init --repo "$T/state" >/dev/null || exit 2
-i=0
-while [ "$i" -lt "$N" ]; do
-	case $((i % 5)) in 0) env=dev ;; 1 | 2) env=staging ;; *) env=prod ;; esac
-	h=$(printf '%s-%04d' "$env" "$i")
-	identity_host "$BASE" "$T/root" "$h" "$env" "$i" || exit 2
-	"$ED" collect -q --repo "$T/state" --root "$T/root" --env "$env" --host "$h" || exit 2
-	i=$((i + 1))
-done
-echo "precision: $N hosts (dev, staging, prod) collected in $(($(date +%s) - start)) s"
-printf 'parity:\n  - environments: [prod, staging, dev]\n' >"$T/parity.yaml"
+if [ "${PRECISION_SSH:-0}" = 1 ]; then
+	[ "$N" -le 250 ] || { echo "PRECISION_SSH: at most 250 hosts" >&2; exit 2; }
+	. "$TOP/tests/lib/fleet.sh"
+	FL=$(fleet_mktemp) || exit 2
+	trap 'fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$T"' EXIT
+	(fleet_setup "$FL" "$N") >"$T/fleet.log" 2>&1 || { tail -3 "$T/fleet.log"; exit 2; }
+	fleet_env "$FL"
+	fleet_inventory "$N" $((N / 2)) </dev/null >"$T/inv.yaml"
+	echo "precision: fleet of $N live hosts set up in $(($(date +%s) - start)) s"
+	start=$(date +%s)
+	"$ED" scan -q --repo "$T/state" --known-hosts "$FLEET_KNOWN_HOSTS" -j 32 -i "$T/inv.yaml" || exit 2
+	echo "precision: $N hosts (staging, prod) scanned over SSH in $(($(date +%s) - start)) s"
+	printf 'parity:\n  - environments: [prod, staging]\n' >"$T/parity.yaml"
+else
+	i=0
+	while [ "$i" -lt "$N" ]; do
+		case $((i % 5)) in 0) env=dev ;; 1 | 2) env=staging ;; *) env=prod ;; esac
+		h=$(printf '%s-%04d' "$env" "$i")
+		identity_host "$BASE" "$T/root" "$h" "$env" "$i" || exit 2
+		"$ED" collect -q --repo "$T/state" --root "$T/root" --env "$env" --host "$h" || exit 2
+		i=$((i + 1))
+	done
+	echo "precision: $N hosts (dev, staging, prod) collected in $(($(date +%s) - start)) s"
+	printf 'parity:\n  - environments: [prod, staging, dev]\n' >"$T/parity.yaml"
+fi
 
 items() { # BINARY: the items check reports, from its json summary
 	"$1" check --repo "$T/state" --baseline "$T/parity.yaml" --format json >"$T/out.json" 2>"$T/err"

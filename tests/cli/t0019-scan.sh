@@ -67,9 +67,16 @@ expect_eq "remote services: h2's listening sockets, nothing else live" \
 	"$(grep '^listen ' "$TMP/svc.remote" | sort | tr '\n' '|' | sed 's/|$//')"
 grep -v '^listen ' "$TMP/svc.remote" >"$TMP/svc.remote.cfg"
 check "remote services but for them is byte-identical to collect --root" cmp "$TMP/svc.local" "$TMP/svc.remote.cfg"
-expect_eq "the whole host tree is identical but for services" \
-	"$(git -c safe.directory="*" -C "$R2.d/repo" ls-tree main:hosts/staging/h2 | grep -v '	services$')" \
-	"$(git -C "$R" ls-tree main:hosts/staging/h2 | grep -v '	services$')"
+# identity: a live host's addresses and MACs are its kernel's, a root's
+# its network configuration's; here both say the same
+git -C "$R" show main:hosts/staging/h2/identity >"$TMP/id.remote"
+git -c safe.directory="*" -C "$R2.d/repo" show main:hosts/staging/h2/identity >"$TMP/id.local"
+expect_grep "remote identity: from the kernel" "^addresses-from = kernel$" "$TMP/id.remote"
+expect_grep "local identity of the root: from its configuration" "^addresses-from = config$" "$TMP/id.local"
+expect_eq "... the same IPv4 address either way" "$(grep '^addr4 ' "$TMP/id.local")" "$(grep '^addr4 ' "$TMP/id.remote")"
+expect_eq "the whole host tree is identical but for services and identity" \
+	"$(git -c safe.directory="*" -C "$R2.d/repo" ls-tree main:hosts/staging/h2 | grep -Ev '	(services|identity)$')" \
+	"$(git -C "$R" ls-tree main:hosts/staging/h2 | grep -Ev '	(services|identity)$')"
 
 # the hosts' own names, addresses, MACs, machine-ids and own-address
 # listeners are not drift: staging and prod compare clean
