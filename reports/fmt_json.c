@@ -118,6 +118,8 @@ static void json_item(struct report_ctx *c, const struct drift_item *it)
 	json_str(out, it->collector);
 	json_field(out, "key", it->key);
 	json_field(out, "kind", drift_kind_name(it->kind));
+	/* items saying the same about several hosts share it (reports/report.c) */
+	fprintf(out, ", \"fact_group\": %zu", c->fact_id);
 	if (it->role)
 		json_field(out, "role", it->role);
 	fputs(", \"values\": {", out);

@@ -1,13 +1,24 @@
 /*
  * markdown: a comment for a pull request or a pipeline page. A heading
- * with the operands and the counts, then one table per role: | severity |
- * item | A | B | hosts |. Values are escaped for table cells (| and
- * backticks, markup characters, newlines as <br>, < > & as entities), so
- * "<script>" shows as text. A clean report is one line.
+ * with the operands and the counts, a summary table (items by collector
+ * and severity) and the notes, then one table per role: | severity | item
+ * | A | B | hosts |, one row per fact group (the outliers of one fact
+ * holding the same value are one row naming them). The hosts that deviate
+ * come first; a run of more than REPORT_HOSTS_SHOWN hosts is a count with
+ * its names folded in <details> (at most MD_FOLDED_NAMES of them). The
+ * whole document stays under report_markdown.max_bytes (a GitHub comment
+ * holds 65,536 characters): report.c cuts it at a row and says how many
+ * rows the full report (html, json) has beyond. Values are escaped for
+ * table cells (| and backticks, markup characters, newlines as <br>, < >
+ * & as entities), so "<script>" shows as text. A clean report is one
+ * line.
  */
 #include "reports/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#define MD_FOLDED_NAMES 50
 
 /* for table cells: backslash escapes for markup, entities for HTML */
 static const char *const md_escapes[128] = {
@@ -25,6 +36,56 @@ static const char *md_special(unsigned char c)
 static void md(FILE *out, const char *s)
 {
 	report_put(out, s, md_special);
+}
+
+/* Items by collector and severity: where the drift is, first. */
+static void md_summary(struct report_ctx *c)
+{
+	const struct drift_report *r = c->r;
+	struct ed_strvec names = ED_STRVEC_INIT;
+	size_t i, j, (*n)[4];
+
+	for (i = 0; i < r->nr; i++)
+		ed_strvec_push(&names, r->items[i].collector);
+	ed_strvec_sort_unique(&names);
+	n = calloc(names.nr + 1, sizeof(*n));
+	if (!n) {
+		ed_strvec_release(&names);
+		return;
+	}
+	for (i = 0; i < r->nr; i++) {
+		const struct drift_item *it = &r->items[i];
+
+		for (j = 0; j < names.nr && strcmp(names.v[j], it->collector); j++)
+			;
+		n[j][it->waived ? 3 : report_sev(it)]++;
+	}
+	fputs("\n| collector | critical | warning | info | waived |\n"
+	      "| --- | ---: | ---: | ---: | ---: |\n",
+	      c->out);
+	for (j = 0; j < names.nr; j++) {
+		fputs("| ", c->out);
+		md(c->out, names.v[j]);
+		fprintf(c->out, " | %s%zu%s | %zu | %zu | %zu |\n",
+			n[j][SEV_CRITICAL] ? "**" : "", n[j][SEV_CRITICAL],
+			n[j][SEV_CRITICAL] ? "**" : "", n[j][SEV_WARNING],
+			n[j][SEV_INFO], n[j][3]);
+	}
+	free(n);
+	ed_strvec_release(&names);
+}
+
+static void md_notes(struct report_ctx *c)
+{
+	size_t i;
+
+	if (c->r->notes.nr)
+		fputs("\nnotes:\n", c->out);
+	for (i = 0; i < c->r->notes.nr; i++) {
+		fputs("- ", c->out);
+		md(c->out, c->r->notes.v[i]);
+		fputc('\n', c->out);
+	}
 }
 
 static void md_begin(struct report_ctx *c)
@@ -45,10 +106,12 @@ static void md_begin(struct report_ctx *c)
 	}
 	bold = k->sev[SEV_CRITICAL] ? "**" : "";
 	fprintf(c->out,
-		"\n\n%zu items on %zu hosts: %s%zu critical%s, %zu warning, "
-		"%zu info, %zu waived\n",
-		r->nr, r->hosts, bold, k->sev[SEV_CRITICAL], bold,
+		"\n\n%zu items in %zu groups on %zu hosts: %s%zu critical%s, "
+		"%zu warning, %zu info, %zu waived\n",
+		r->nr, k->facts, r->hosts, bold, k->sev[SEV_CRITICAL], bold,
 		k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived);
+	md_summary(c);
+	md_notes(c);
 }
 
 static void md_section(struct report_ctx *c, const char *role)
@@ -73,21 +136,93 @@ static void md_value(FILE *out, const struct drift_item *it, int side)
 		fputs("*(absent)*", out);
 }
 
-static void md_hosts(struct report_ctx *c, const struct drift_item *it)
-{
-	size_t i, j, end;
+/* A run of hosts holding one value: [from, to) of hosts. */
+struct md_run {
+	size_t from, to;
+};
 
-	for (i = 0; i < it->hosts.nr; i = end) {
-		end = report_hosts_run(&it->hosts, i, &c->scratch);
+static int cmp_run(const void *pa, const void *pb)
+{
+	const struct md_run *a = pa, *b = pb;
+	size_t na = a->to - a->from, nb = b->to - b->from;
+
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return (a->from > b->from) - (a->from < b->from);
+}
+
+/*
+ * Who holds what, the smallest runs (the hosts that deviate) first; a run
+ * longer than REPORT_HOSTS_SHOWN is "VALUE: N hosts" with the names folded.
+ */
+static void md_hosts(struct report_ctx *c, const struct ed_strvec *hosts)
+{
+	struct md_run *runs = calloc(hosts->nr + 1, sizeof(*runs));
+	size_t nr = 0, i, j;
+
+	if (!runs)
+		return;
+	for (i = 0; i < hosts->nr; i = runs[nr++].to) {
+		runs[nr].from = i;
+		runs[nr].to = report_hosts_run(hosts, i, &c->scratch);
+	}
+	qsort(runs, nr, sizeof(*runs), cmp_run);
+	for (i = 0; i < nr; i++) {
+		size_t n = runs[i].to - runs[i].from;
+		int fold = !c->all_hosts && n > REPORT_HOSTS_SHOWN;
+
 		if (i)
 			fputs("<br>", c->out);
+		report_hosts_run(hosts, runs[i].from, &c->scratch);
 		md(c->out, c->scratch.ptr);
-		fputs(": ", c->out);
-		for (j = i; j < end; j++) {
-			if (j > i)
+		if (fold)
+			fprintf(c->out,
+				": <details><summary>%zu hosts</summary>", n);
+		else
+			fputs(": ", c->out);
+		for (j = runs[i].from; j < runs[i].to; j++) {
+			if (fold && j - runs[i].from == MD_FOLDED_NAMES) {
+				fprintf(c->out, " and %zu more", runs[i].to - j);
+				break;
+			}
+			if (j > runs[i].from)
 				fputs(", ", c->out);
-			md(c->out, report_host_name(it->hosts.v[j]));
+			md(c->out, report_host_name(hosts->v[j]));
 		}
+		if (fold)
+			fputs("</details>", c->out);
+	}
+	free(runs);
+}
+
+/* The outlier hosts of the current fact group, by side, cut to a count. */
+static void md_outlier_hosts(struct report_ctx *c)
+{
+	size_t s, i, listed, shown = 0;
+
+	for (s = 0; s < 2; s++) {
+		size_t n = 0;
+
+		for (i = 0; i < c->fact_n; i++)
+			n += (c->fact[i]->side ? 1 : 0) == s;
+		if (!n)
+			continue;
+		fputs(shown ? ", " : "", c->out);
+		listed = 0;
+		for (i = 0; i < c->fact_n; i++) {
+			if ((c->fact[i]->side ? 1 : 0) != s)
+				continue;
+			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
+				fprintf(c->out, " and %zu more", n - listed);
+				break;
+			}
+			fputs(listed++ ? ", " : "", c->out);
+			md(c->out, c->fact[i]->host);
+		}
+		fputs(" (", c->out);
+		md(c->out, c->r->operands[s]);
+		fputc(')', c->out);
+		shown += n;
 	}
 }
 
@@ -97,6 +232,8 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	const char *sev =
 		drift_severity_name((enum drift_severity)report_sev(it));
 
+	if (c->fact_pos)
+		return; /* a row of its fact group's first item */
 	if (it->waived)
 		fprintf(out, "| ~~%s~~ waived | ", sev);
 	else if (report_sev(it) == SEV_CRITICAL)
@@ -107,13 +244,16 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	fputc(':', out);
 	md(out, it->key);
 	fprintf(out, " %s", drift_kind_name(it->kind));
-	if (it->kind == DRIFT_OUTLIER || report_host_only(it)) {
+	if (c->fact_n > 1) {
+		fputs(": ", out);
+		md_outlier_hosts(c);
+	} else if (it->kind == DRIFT_OUTLIER || report_host_only(it)) {
 		fputs(": ", out);
 		md(out, it->host);
 	}
 	if (it->kind == DRIFT_OUTLIER ||
 	    (report_host_only(it) && report_shows_host_value(it))) {
-		fputs(" has ", out);
+		fputs(c->fact_n > 1 ? " have " : " has ", out);
 		if (it->host_value)
 			md(out, it->host_value);
 		else
@@ -151,23 +291,9 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	fputs(" | ", out);
 	md_value(out, it, 1);
 	fputs(" | ", out);
-	md_hosts(c, it);
+	report_fact_hosts(&c->hosts, c);
+	md_hosts(c, &c->hosts);
 	fputs(" |\n", out);
-}
-
-static void md_end(struct report_ctx *c)
-{
-	size_t i;
-
-	if (!c->r->nr)
-		return;
-	if (c->r->notes.nr)
-		fputs("\nnotes:\n", c->out);
-	for (i = 0; i < c->r->notes.nr; i++) {
-		fputs("- ", c->out);
-		md(c->out, c->r->notes.v[i]);
-		fputc('\n', c->out);
-	}
 }
 
 const struct report_format report_markdown = {
@@ -176,5 +302,5 @@ const struct report_format report_markdown = {
 	.begin = md_begin,
 	.section_begin = md_section,
 	.item = md_item,
-	.end = md_end,
+	.max_bytes = 60000,
 };

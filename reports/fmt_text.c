@@ -1,9 +1,12 @@
 /*
- * text: for a terminal. One line per drift item, grouped under "role X"
- * headers, with a [severity] tag, the waiver or the pin/stale detail on
- * the next line, then a summary by severity and the notes. A clean report
- * is the one line "no drift ...". Control bytes in values are shown as
- * \xNN so a value cannot drive the terminal.
+ * text: for a terminal. One line per fact group (one item, or the
+ * outliers of one fact that hold the same value: "h58 (staging), h108,
+ * h158 (prod) have X, the rest have Y"), grouped under "role X" headers,
+ * with a [severity] tag, the waiver or the pin/stale detail on the next
+ * line, then a summary by severity and the notes. The hosts that deviate
+ * are named; the others are counted (every name with REPORT_ALL_HOSTS).
+ * A clean report is the one line "no drift ...". Control bytes in values
+ * are shown as \xNN so a value cannot drive the terminal.
  */
 #include "reports/internal.h"
 
@@ -47,6 +50,9 @@ static void text_begin(struct report_ctx *c)
 	report_put(c->out, r->operands[1], text_special);
 	if (!r->nr)
 		fprintf(c->out, " (%zu hosts)\n", r->hosts);
+	else if (c->total.facts < r->nr)
+		fprintf(c->out, "%s: %zu items in %zu groups, %zu hosts\n",
+			paint(c, "\033[0m"), r->nr, c->total.facts, r->hosts);
 	else
 		fprintf(c->out, "%s: %zu items, %zu hosts\n",
 			paint(c, "\033[0m"), r->nr, r->hosts);
@@ -80,6 +86,59 @@ static void text_outlier(struct report_ctx *c, const struct drift_item *it)
 		it->group_size ? it->group_size - 1 : 0, it->group_size,
 		paint(c, "\033[32m"));
 	text_value(out, it->values[side]);
+	fputs(paint(c, "\033[0m"), out);
+}
+
+/*
+ * Outliers of one fact holding the same value, on either side: their
+ * hosts by side ("h58 (staging), h108, h158 (prod)"), the value, and what
+ * the rest hold. Past REPORT_HOSTS_SHOWN hosts a side's list is cut to a
+ * count unless every host is wanted.
+ */
+static void text_outlier_group(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+	size_t s, i, shown = 0, rest = 0, n[2] = { 0, 0 }, size[2] = { 0, 0 };
+
+	for (i = 0; i < c->fact_n; i++) {
+		s = c->fact[i]->side ? 1 : 0;
+		n[s]++;
+		size[s] = c->fact[i]->group_size;
+	}
+	fputs("  outlier  ", out);
+	report_put(out, it->collector, text_special);
+	fputc(':', out);
+	report_put(out, it->key, text_special);
+	fputs("  ", out);
+	for (s = 0; s < 2; s++) {
+		size_t listed = 0;
+
+		if (!n[s])
+			continue;
+		if (shown)
+			fputs(", ", out);
+		for (i = 0; i < c->fact_n; i++) {
+			if ((c->fact[i]->side ? 1 : 0) != s)
+				continue;
+			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
+				fprintf(out, " and %zu more", n[s] - listed);
+				break;
+			}
+			fputs(listed ? ", " : "", out);
+			text_value(out, c->fact[i]->host);
+			listed++;
+		}
+		fputs(" (", out);
+		report_put(out, c->r->operands[s], text_special);
+		fputc(')', out);
+		shown += n[s];
+		rest += size[s] > n[s] ? size[s] - n[s] : 0;
+	}
+	fprintf(out, " have %s", paint(c, "\033[31m"));
+	text_value(out, it->host_value);
+	fprintf(out, "%s, the other %zu have %s", paint(c, "\033[0m"), rest,
+		paint(c, "\033[32m"));
+	text_value(out, it->values[it->side ? 1 : 0]);
 	fputs(paint(c, "\033[0m"), out);
 }
 
@@ -133,6 +192,10 @@ static void text_no_consensus(struct report_ctx *c, const struct drift_item *it)
 		fputs("             ", c->out);
 		text_value(c->out, c->scratch.ptr);
 		fputs(": ", c->out);
+		if (!c->all_hosts && end - i > REPORT_HOSTS_SHOWN) {
+			fprintf(c->out, "%zu hosts\n", end - i);
+			continue;
+		}
 		for (j = i; j < end; j++) {
 			if (j > i)
 				fputs(", ", c->out);
@@ -147,7 +210,11 @@ static void text_item(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
 
-	if (it->kind == DRIFT_OUTLIER)
+	if (c->fact_pos)
+		return; /* said with the first of its fact group */
+	if (it->kind == DRIFT_OUTLIER && c->fact_n > 1)
+		text_outlier_group(c, it);
+	else if (it->kind == DRIFT_OUTLIER)
 		text_outlier(c, it);
 	else
 		text_pair(c, it);

@@ -6,6 +6,7 @@
  */
 #include "reports/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t report_sev(const struct drift_item *it)
@@ -113,4 +114,17 @@ size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
 			break;
 	}
 	return i;
+}
+
+void report_fact_hosts(struct ed_strvec *out, const struct report_ctx *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < out->nr; i++)
+		free(out->v[i]);
+	out->nr = 0;
+	for (i = 0; i < c->fact_n; i++)
+		for (j = 0; j < c->fact[i]->hosts.nr; j++)
+			ed_strvec_push(out, c->fact[i]->hosts.v[j]);
+	ed_strvec_sort_unique(out);
 }

@@ -18,6 +18,7 @@ struct report_counts {
 	size_t failures;      /* not waived, warning or critical */
 	size_t groups;        /* (role, collector) groups */
 	size_t failed_groups; /* groups holding a failure */
+	size_t facts;         /* fact groups (below) */
 };
 
 /*
@@ -28,19 +29,31 @@ struct report_counts {
 struct report_ctx {
 	FILE *out;
 	const struct drift_report *r;
-	int color; /* ANSI colours wanted (text only) */
+	int color;     /* ANSI colours wanted (text only) */
+	int all_hosts; /* every host named, not counted (REPORT_ALL_HOSTS) */
 	struct report_counts total;
 	struct report_counts section; /* the current role's items */
 	struct report_counts group;   /* the current collector's items */
 	size_t section_index;         /* 0 for the first role */
 	size_t item_index;            /* 0 for the first item visited */
 	struct ed_buf scratch; /* a format's own; emptied at group start */
+	struct ed_strvec hosts; /* a format's own, too */
 	/*
 	 * report_write_many: r is report report_index (0-based) of nreports
 	 * written into one document; 0 of 1 for report_write.
 	 */
 	size_t report_index;
 	size_t nreports;
+	/*
+	 * The current item's fact group: the items of one role that say the
+	 * same thing about different hosts (outliers of one fact with the
+	 * same value against the same consensus, on either side, same
+	 * severity), visited one after the other. fact[0..fact_n) are its
+	 * items, fact_pos the current item's place, fact_id its number in
+	 * the report (from 1). An item alone is a group of one.
+	 */
+	const struct drift_item *const *fact;
+	size_t fact_n, fact_pos, fact_id;
 };
 
 /*
@@ -69,6 +82,12 @@ struct report_format {
 			  const char *collector);
 	void (*section_end)(struct report_ctx *c, const char *role);
 	void (*end)(struct report_ctx *c);
+	/*
+	 * Not 0: the document is cut at the last line that keeps it under
+	 * this many bytes, with a line saying how many table rows were left
+	 * out (report.c).
+	 */
+	size_t max_bytes;
 };
 
 extern const struct report_format report_text, report_json, report_markdown,
@@ -114,6 +133,13 @@ void report_put(FILE *out, const char *s, const char *(*special)(unsigned char c
  */
 size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
 			struct ed_buf *value);
+/*
+ * The hosts of every item of the current fact group, as "VALUE\tHOST"
+ * lines, sorted, each once, into out (reset first).
+ */
+void report_fact_hosts(struct ed_strvec *out, const struct report_ctx *c);
+/* Hosts lists longer than this are a count unless asked for in full. */
+#define REPORT_HOSTS_SHOWN 10
 const char *report_host_name(const char *line);
 
 #endif

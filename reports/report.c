@@ -6,6 +6,8 @@
  */
 #include "reports/report.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,84 @@ static int cmp_items(const void *pa, const void *pb)
 	return c;
 }
 
+/* The fact group's key: two items in one group say the same thing. */
+static int cmp_fact(const struct drift_item *a, const struct drift_item *b)
+{
+	int c = cmp_str(a->role, b->role);
+
+	if (!c)
+		c = strcmp(a->collector, b->collector);
+	if (!c)
+		c = strcmp(a->key, b->key);
+	if (!c)
+		c = (int)a->kind - (int)b->kind;
+	if (!c && a->kind != DRIFT_OUTLIER)
+		c = a < b ? -1 : a > b; /* only outliers group */
+	if (!c)
+		c = cmp_str(a->host_value, b->host_value);
+	if (!c)
+		c = cmp_str(a->values[a->side ? 1 : 0],
+			    b->values[b->side ? 1 : 0]);
+	if (!c)
+		c = (int)report_sev(a) - (int)report_sev(b);
+	if (!c)
+		c = a->waived - b->waived;
+	return c;
+}
+
+/* An item's place: in the order visited, and its group's first place. */
+struct placed {
+	const struct drift_item *it;
+	size_t pos, first;
+};
+
+static int cmp_placed_fact(const void *pa, const void *pb)
+{
+	const struct placed *a = pa, *b = pb;
+	int c = cmp_fact(a->it, b->it);
+
+	return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int cmp_placed_first(const void *pa, const void *pb)
+{
+	const struct placed *a = pa, *b = pb;
+
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/*
+ * Reorder v (sorted by role and collector) so that each fact group's
+ * items follow its first one; fact_start[i] is where item i's group
+ * starts in the result.
+ */
+static void group_facts(const struct drift_item **v, size_t *fact_start, size_t n)
+{
+	struct placed *p = ed_xcalloc(n + 1, sizeof(*p));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		p[i].it = v[i];
+		p[i].pos = i;
+	}
+	if (n > 1)
+		qsort(p, n, sizeof(*p), cmp_placed_fact);
+	for (i = 0; i < n; i++)
+		p[i].first = i && !cmp_fact(p[i - 1].it, p[i].it) ?
+				     p[i - 1].first :
+				     p[i].pos;
+	if (n > 1)
+		qsort(p, n, sizeof(*p), cmp_placed_first);
+	for (i = 0; i < n; i++) {
+		v[i] = p[i].it;
+		fact_start[i] =
+			i && p[i].first == p[i - 1].first ? fact_start[i - 1] : i;
+	}
+	free(p);
+}
+
 static void count(struct report_counts *k, const struct drift_item *const *v,
 		  size_t n)
 {
@@ -53,6 +133,7 @@ static void count(struct report_counts *k, const struct drift_item *const *v,
 			k->groups++;
 		}
 		k->items++;
+		k->facts += !i || cmp_fact(v[i - 1], v[i]);
 		k->kind[report_kind(v[i])]++;
 		if (v[i]->waived)
 			k->waived++;
@@ -80,7 +161,8 @@ static size_t run_end(const struct drift_item *const *v, size_t n, size_t i,
 }
 
 static void drive(const struct report_format *f, struct report_ctx *c,
-		  const struct drift_item *const *v, size_t n)
+		  const struct drift_item *const *v, const size_t *fact_start,
+		  size_t n)
 {
 	size_t i, j, k, s, g;
 
@@ -101,9 +183,19 @@ static void drive(const struct report_format *f, struct report_ctx *c,
 			ed_buf_reset(&c->scratch);
 			if (f->group_begin)
 				f->group_begin(c, role, collector);
-			for (k = j; k < g; k++, c->item_index++)
+			for (k = j; k < g; k++, c->item_index++) {
+				size_t e = k + 1;
+
+				if (fact_start[k] == k)
+					c->fact_id++;
+				while (e < n && fact_start[e] == fact_start[k])
+					e++;
+				c->fact = v + fact_start[k];
+				c->fact_n = e - fact_start[k];
+				c->fact_pos = k - fact_start[k];
 				if (f->item)
 					f->item(c, v[k]);
+			}
 			if (f->group_end)
 				f->group_end(c, role, collector);
 		}
@@ -144,9 +236,13 @@ static int unknown_format(const char *format, struct ed_err *err)
 	return rc;
 }
 
-/* c for report r, its items sorted into *out (the caller frees it). */
+/*
+ * c for report r, its items sorted into *out and where each one's fact
+ * group starts into *starts (the caller frees both).
+ */
 static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
-		     FILE *fp, const struct drift_report *r, int color)
+		     size_t **starts, FILE *fp, const struct drift_report *r,
+		     int flags)
 {
 	const struct drift_item **v = NULL;
 	size_t i;
@@ -154,7 +250,8 @@ static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
 	memset(c, 0, sizeof(*c));
 	c->out = fp;
 	c->r = r;
-	c->color = color;
+	c->color = (flags & REPORT_COLOR) != 0;
+	c->all_hosts = (flags & REPORT_ALL_HOSTS) != 0;
 	c->nreports = 1;
 	ed_buf_init(&c->scratch);
 	if (r->nr)
@@ -163,26 +260,78 @@ static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
 		v[i] = &r->items[i];
 	if (r->nr)
 		qsort(v, r->nr, sizeof(*v), cmp_items);
+	*starts = ed_xcalloc(r->nr + 1, sizeof(**starts));
+	group_facts(v, *starts, r->nr);
 	count(&c->total, v, r->nr);
 	*out = v;
 }
 
+/* "| " lines that are table rows, not a header's "| --- |" rule. */
+static size_t count_rows(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (end - p > 2 && p[0] == '|' && p[1] == ' ' &&
+		    strncmp(p, "| --- ", 6) && strncmp(p, "| collector |", 13))
+			n++;
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
+/*
+ * doc (len bytes) to out, cut at the last line that leaves room for the
+ * line saying how many table rows the cut left out.
+ */
+static void write_capped(FILE *out, const char *doc, size_t len, size_t max)
+{
+	static const char tail[] =
+		"\n*... and %zu more rows: see the full report "
+		"(`--format html:FILE`, `--format json:FILE`).*\n";
+	size_t cut;
+
+	if (len <= max) {
+		fwrite(doc, 1, len, out);
+		return;
+	}
+	cut = max - sizeof(tail) - 24;
+	while (cut && doc[cut - 1] != '\n')
+		cut--;
+	fwrite(doc, 1, cut, out);
+	fprintf(out, tail, count_rows(doc + cut, doc + len));
+}
+
 int report_write_many(FILE *out, const char *format, const struct drift_report *r,
-		      size_t n, int color, struct ed_err *err)
+		      size_t n, int flags, struct ed_err *err)
 {
 	const struct report_format *f = find_format(format);
+	FILE *final = out;
+	char *doc = NULL;
+	size_t doc_len = 0;
 	struct report_ctx *c = NULL;
 	const struct drift_item ***v = NULL;
+	size_t **starts = NULL;
 	size_t i;
 
 	if (!f)
 		return unknown_format(format, err);
 	if (!n)
 		return ed_err_set(err, ED_ERROR, "no %s report to write", format);
+	if (f->max_bytes) {
+		out = open_memstream(&doc, &doc_len);
+		if (!out)
+			return ed_err_errno(err, ED_EIO, errno,
+					    "cannot buffer the %s report",
+					    format);
+	}
 	c = ed_xcalloc(n, sizeof(*c));
 	v = ed_xcalloc(n, sizeof(*v));
+	starts = ed_xcalloc(n, sizeof(*starts));
 	for (i = 0; i < n; i++) {
-		ctx_init(&c[i], &v[i], out, &r[i], color);
+		ctx_init(&c[i], &v[i], &starts[i], out, &r[i], flags);
 		c[i].report_index = i;
 		c[i].nreports = n;
 	}
@@ -191,16 +340,31 @@ int report_write_many(FILE *out, const char *format, const struct drift_report *
 	for (i = 0; i < n; i++) {
 		if (i && f->many_sep)
 			fputs(f->many_sep, out);
-		drive(f, &c[i], v[i], r[i].nr);
+		drive(f, &c[i], v[i], starts[i], r[i].nr);
 	}
 	if (n > 1 && f->many_end)
 		f->many_end(out, c, n);
 	for (i = 0; i < n; i++) {
 		ed_buf_release(&c[i].scratch);
+		ed_strvec_release(&c[i].hosts);
 		free(v[i]);
+		free(starts[i]);
 	}
+	free(starts);
 	free(v);
 	free(c);
+	if (final != out) {
+		int bad = ferror(out);
+
+		if (fclose(out) || bad) {
+			free(doc);
+			return ed_err_set(err, ED_EIO,
+					  "cannot buffer the %s report", format);
+		}
+		out = final;
+		write_capped(out, doc, doc_len, f->max_bytes);
+		free(doc);
+	}
 	if (ferror(out))
 		return ed_err_set(err, ED_EIO, "cannot write the %s report",
 				  format);
@@ -208,7 +372,7 @@ int report_write_many(FILE *out, const char *format, const struct drift_report *
 }
 
 int report_write(FILE *out, const char *format, const struct drift_report *r,
-		 int color, struct ed_err *err)
+		 int flags, struct ed_err *err)
 {
-	return report_write_many(out, format, r, 1, color, err);
+	return report_write_many(out, format, r, 1, flags, err);
 }

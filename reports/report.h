@@ -13,12 +13,20 @@
 #include "differ/differ.h"
 
 /*
+ * Flags of report_write: ANSI colours in text; every host named in text
+ * and markdown (else the hosts that deviate are named and the others
+ * counted, their names folded in markdown).
+ */
+#define REPORT_COLOR 1
+#define REPORT_ALL_HOSTS 2
+
+/*
  * Write r to out in format: "text", "json", "markdown", "junit", "html" or
- * "patch"; color: ANSI colours in text. ED_ERROR for an unknown format (the message
+ * "patch"; flags: REPORT_*. ED_ERROR for an unknown format (the message
  * lists the known ones), ED_EIO if out has a write error.
  */
 int report_write(FILE *out, const char *format, const struct drift_report *r,
-		 int color, struct ed_err *err);
+		 int flags, struct ed_err *err);
 
 /*
  * Write the n reports r[0..n-1] (a check's parity pairs) to out as one
@@ -30,7 +38,7 @@ int report_write(FILE *out, const char *format, const struct drift_report *r,
  * section per pair. Codes as report_write; ED_ERROR also for n == 0.
  */
 int report_write_many(FILE *out, const char *format, const struct drift_report *r,
-		      size_t n, int color, struct ed_err *err);
+		      size_t n, int flags, struct ed_err *err);
 
 /* 1 if format names a known format. */
 int report_known(const char *format);

@@ -581,13 +581,13 @@ static void test_reports_json_items_have_severity_rule_and_waiver(void **state)
 		   "\"warning\": 1, \"info\": 1, \"waived\": 1}, \"drift\": [\n  {");
 	assert_has(s,
 		   "{\"collector\": \"packages\", \"key\": \"openssl:amd64\", "
-		   "\"kind\": \"changed\", \"role\": \"web\", \"values\": "
+		   "\"kind\": \"changed\", \"fact_group\": 4, \"role\": \"web\", \"values\": "
 		   "{\"staging\": \"3.0.15-1~deb12u1\", \"prod\": \"3.0.13-1~deb12u1\"}, "
 		   "\"newer\": \"staging\", \"severity\": \"critical\", "
 		   "\"rule\": \"bl.yaml:4\", \"hosts\": {\"3.0.13-1~deb12u1\": "
 		   "[\"prd-1\", \"prd-2\"], \"3.0.15-1~deb12u1\": [\"stg-1\"]}}");
 	assert_has(s,
-		   "\"kind\": \"outlier\", \"role\": \"web\", \"values\": "
+		   "\"kind\": \"outlier\", \"fact_group\": 5, \"role\": \"web\", \"values\": "
 		   "{\"staging\": null, \"prod\": \"60\"}, \"host\": \"prd-3\", "
 		   "\"host_value\": \"5\", \"group_size\": 3, \"severity\": \"warning\", "
 		   "\"rule\": null, \"hosts\": {\"5\": [\"prd-3\"], \"60\": [\"prd-1\", \"prd-2\"]}}");
@@ -595,7 +595,7 @@ static void test_reports_json_items_have_severity_rule_and_waiver(void **state)
 		   "\"severity\": \"warning\", \"rule\": null, \"waived\": true, "
 		   "\"waiver\": \"bl.waivers.yaml:2: known (until 2026-12-31)\"");
 	assert_has(s,
-		   "\"kind\": \"pin\", \"values\": {\"staging\": null, \"prod\": null}, "
+		   "\"kind\": \"pin\", \"fact_group\": 1, \"values\": {\"staging\": null, \"prod\": null}, "
 		   "\"host\": \"prd-1\", \"host_value\": \"3.0.13\", \"severity\": "
 		   "\"critical\", \"rule\": \"bl.yaml:7\", \"detail\": "
 		   "\"packages:openssl:amd64 >= 3.0.15\"");
@@ -651,7 +651,7 @@ static void test_reports_markdown_has_heading_and_table_per_role(void **state)
 
 	sample(&f->r);
 	s = render(f, "markdown", 0);
-	assert_has(s, "### envdrift: drift between staging and prod\n\n5 items on 6 hosts: "
+	assert_has(s, "### envdrift: drift between staging and prod\n\n5 items in 5 groups on 6 hosts: "
 		      "**2 critical**, 1 warning, 1 info, 1 waived\n");
 	assert_has(s,
 		   "\n#### role web\n\n| severity | item | staging | prod | hosts |\n"
@@ -659,7 +659,7 @@ static void test_reports_markdown_has_heading_and_table_per_role(void **state)
 	assert_has(s,
 		   "| **critical** | packages:openssl:amd64 changed (newer: staging)"
 		   "<br>rule bl.yaml:4 | 3.0.15-1\\~deb12u1 | 3.0.13-1\\~deb12u1 | "
-		   "3.0.13-1\\~deb12u1: prd-1, prd-2<br>3.0.15-1\\~deb12u1: stg-1 |\n");
+		   "3.0.15-1\\~deb12u1: stg-1<br>3.0.13-1\\~deb12u1: prd-1, prd-2 |\n");
 	assert_has(s, "| warning | sysctl:vm.swappiness outlier: prd-3 has 5 |  | 60 | "
 		      "5: prd-3<br>60: prd-1, prd-2 |\n");
 	assert_has(s, "\n#### hosts\n");
@@ -969,6 +969,105 @@ static void test_reports_several_html_is_one_page_with_a_section_each(void **sta
 	assert_lacks(s, "src=");
 }
 
+/*
+ * A fleet: 1,000 hosts, staging h1..h100 and prod h101..h1000, and 500
+ * facts of which each is on three hosts (one in staging, two in prod),
+ * as one injected change shows. Each fact is three outlier items.
+ */
+static void fleet(struct drift_report *r)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	size_t f, k, h;
+
+	r->hosts = 1000;
+	for (f = 0; f < 500; f++) {
+		size_t on[3] = { 1 + f % 100, 101 + f, 601 + f % 400 };
+
+		ed_buf_reset(&b);
+		ed_buf_addf(&b, "/etc/cron.d/extra-%03zu", f);
+		for (k = 0; k < 3; k++) {
+			struct drift_item *it =
+				drift_report_add(r, "files", b.ptr, "web",
+						 DRIFT_OUTLIER);
+			size_t lo = k ? 101 : 1, hi = k ? 1000 : 100;
+
+			it->side = k ? 1 : 0;
+			{
+				char name[16];
+
+				snprintf(name, sizeof(name), "h%zu", on[k]);
+				it->host = ed_xstrdup(name);
+			}
+			it->host_value =
+				ed_xstrdup("file 0644 root root 20 3f2a");
+			it->group_size = hi - lo + 1;
+			for (h = lo; h <= hi; h++) {
+				char line[64];
+				int mine = h == on[0] || h == on[1] || h == on[2];
+
+				snprintf(line, sizeof(line), "%s\th%zu",
+					 mine ? "file 0644 root root 20 3f2a" :
+						"(absent)",
+					 h);
+				ed_strvec_push(&it->hosts, line);
+			}
+			ed_strvec_sort_unique(&it->hosts);
+		}
+	}
+	ed_buf_release(&b);
+}
+
+/* One change on three hosts is one group: one text line, one markdown row. */
+static void test_reports_fact_groups(void **state)
+{
+	struct fixture *f = *state;
+	const char *s;
+	size_t rows = 0;
+	const char *p;
+
+	fleet(&f->r);
+	s = render(f, "text", 0);
+	assert_has(s,
+		   "drift between staging and prod: 1500 items in 500 groups, 1000 hosts\n");
+	assert_has(s,
+		   "  outlier  files:/etc/cron.d/extra-007  h8 (staging), h108, h608 (prod) "
+		   "have file 0644 root root 20 3f2a, the other 997 have (absent) [warning]\n");
+	for (p = s; (p = strstr(p, "\n  outlier  ")); p++)
+		rows++;
+	assert_int_equal(rows, 500);
+	s = render(f, "json", 0);
+	assert_has(s,
+		   "\"key\": \"/etc/cron.d/extra-007\", \"kind\": \"outlier\", \"fact_group\": 8, ");
+	rows = 0;
+	for (p = s; (p = strstr(p, "\"fact_group\": 8, ")); p++)
+		rows++;
+	assert_int_equal(rows, 3); /* every item kept, one group id */
+}
+
+/*
+ * Markdown fits a comment: the hosts that deviate first, the majority a
+ * count with its names folded, and the document cut under 60,000 bytes.
+ */
+static void test_reports_markdown_fits_a_comment(void **state)
+{
+	struct fixture *f = *state;
+	const char *s;
+
+	fleet(&f->r);
+	s = render(f, "markdown", 0);
+	assert_true(strlen(s) <= 60000);
+	assert_has(s, "| warning | files:/etc/cron.d/extra-000 outlier: h1 (staging), h101, h601 (prod) "
+		      "have file 0644 root root 20 3f2a |");
+	assert_has(s, "| file 0644 root root 20 3f2a: h1, h101, h601<br>(absent): "
+		      "<details><summary>997 hosts</summary>");
+	assert_has(s, " and 947 more</details> |\n");
+	assert_has(s, "\n| files | 0 | 1500 | 0 | 0 |\n");
+	assert_has(s,
+		   "more rows: see the full report (`--format html:FILE`, `--format json:FILE`).*\n");
+	s = render(f, "html", 0); /* the full report is not cut */
+	assert_has(s, "extra-499");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -996,6 +1095,10 @@ int main(void)
 			test_reports_markdown_has_heading_and_table_per_role,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_markdown_escapes_cells,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_fact_groups, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reports_markdown_fits_a_comment,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reports_junit_validates_and_fails_per_collector,
