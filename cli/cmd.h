@@ -37,10 +37,13 @@ struct cli_outputs {
 		char *path; /* NULL: standard output */
 	} v[8];
 	size_t nr;
+	int all_hosts; /* --hosts all, -v: every host named, none counted */
 };
 
 /* Add one "NAME[:FILE]"; -1 for an unknown format or too many outputs. */
 int cli_output_add(struct cli_outputs *o, const char *spec);
+/* --hosts all|deviating; -1 for anything else. */
+int cli_output_hosts(struct cli_outputs *o, const char *arg);
 void cli_outputs_release(struct cli_outputs *o);
 /*
  * Write the nr reports r to every output (text on stdout when none was

@@ -25,6 +25,8 @@ static const char usage_text[] =
 	"whose last collection is older than --max-age (e.g. 26h, 90m, 2d).\n"
 	"  --fail-on LEVEL   fail on drift of this severity or worse (default info: any)\n"
 	"  --toggle-days N   note toggles with one value on every host for N days (30)\n"
+	"  --hosts all, -v   name every host in text and markdown (default: the\n"
+	"                    hosts that deviate, the others counted)\n"
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
 	"stale hosts (2 wins over 1). The verdict line goes to stderr.\n"
 	"FORMAT is text (default), json, markdown, junit, html or patch, :FILE\n"
@@ -61,6 +63,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		{ "max-age", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "color", required_argument, NULL, 'c' },
+		{ "hosts", required_argument, NULL, 'H' },
 		{ "commit", no_argument, NULL, 'C' },
 		{ "toggle-days", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -69,7 +72,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			g->repo = optarg;
@@ -98,6 +101,14 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			break;
 		case 'c':
 			g->color = optarg;
+			break;
+		case 'H':
+			if (cli_output_hosts(&g->outs, optarg) < 0)
+				return cli_usage_error(
+					cmd, "--hosts takes all or deviating");
+			break;
+		case 'v':
+			g->outs.all_hosts = 1;
 			break;
 		case 't': {
 			char *end;

@@ -17,7 +17,7 @@
 static const char usage_text[] =
 	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--fail-on critical|warning|info]\n"
 	"                     [--format FORMAT[:FILE]]...\n"
-	"                     [--color auto|always|never] A B\n"
+	"                     [--color auto|always|never] [--hosts all|deviating] A B\n"
 	"\n"
 	"Compare A and B: each an environment or a host (environments are tried\n"
 	"first; env:NAME and host:NAME force one), optionally at a point in time:\n"
@@ -28,7 +28,8 @@ static const char usage_text[] =
 	"Facts the built-in rules (diff-defaults.yaml) or --baseline ignore are\n"
 	"not compared; a baseline also sets severities, pins and waivers.\n"
 	"FORMAT is text (default), json, markdown, junit, html or patch; with :FILE\n"
-	"the report goes to FILE; --format may be repeated.\n"
+	"the report goes to FILE; --format may be repeated. Text and markdown name\n"
+	"the hosts that deviate and count the others; --hosts all (-v) names all.\n"
 	"Exit status: 0 nothing at or above --fail-on (default info: any) drifted,\n"
 	"1 drift, 2 error.\n";
 
@@ -40,6 +41,7 @@ int cmd_diff(int argc, char **argv)
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "color", required_argument, NULL, 'c' },
+		{ "hosts", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,7 +59,7 @@ int cmd_diff(int argc, char **argv)
 	memset(&ro, 0, sizeof(ro));
 	memset(&outs, 0, sizeof(outs));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			repo_opt = optarg;
@@ -83,6 +85,16 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case 'c':
 			color = optarg;
+			break;
+		case 'H':
+			if (cli_output_hosts(&outs, optarg) < 0) {
+				cli_outputs_release(&outs);
+				return cli_usage_error(
+					"diff", "--hosts takes all or deviating");
+			}
+			break;
+		case 'v':
+			outs.all_hosts = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

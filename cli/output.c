@@ -34,6 +34,14 @@ int cli_output_add(struct cli_outputs *o, const char *spec)
 	return 0;
 }
 
+int cli_output_hosts(struct cli_outputs *o, const char *arg)
+{
+	if (strcmp(arg, "all") && strcmp(arg, "deviating"))
+		return -1;
+	o->all_hosts = !strcmp(arg, "all");
+	return 0;
+}
+
 void cli_outputs_release(struct cli_outputs *o)
 {
 	size_t i;
@@ -68,10 +76,14 @@ int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 		} else {
 			tty = isatty(STDOUT_FILENO);
 		}
-		rc = report_write_many(f, format, r, nr,
-				       !strcmp(color, "always") ||
-					       (!strcmp(color, "auto") && tty),
-				       err);
+		rc = report_write_many(
+			f, format, r, nr,
+			(!strcmp(color, "always") ||
+					 (!strcmp(color, "auto") && tty) ?
+				 REPORT_COLOR :
+				 0) |
+				(o->all_hosts ? REPORT_ALL_HOSTS : 0),
+			err);
 		if (path) {
 			if (fclose(f) != 0 && !rc)
 				rc = ed_err_errno(err, ED_EIO, errno, "%s", path);

@@ -185,8 +185,8 @@ static int from_kernel(const struct differ_host *h, const char *kind)
 
 	differ_collector_facts(h, "identity", &from, &to);
 	for (j = from; j < to; j++)
-		if (!strcmp(h->facts[j].key, kind[0] == 'a' ? "addresses-from" :
-							      "macs-from"))
+		if (!strcmp(h->facts[j].key,
+			    kind[0] == 'a' ? "addresses-from" : "macs-from"))
 			return !strcmp(h->facts[j].value, "kernel");
 	return 0;
 }
@@ -504,9 +504,20 @@ void differ_normalise_listeners(struct differ_host *h,
 		moved = 1;
 	}
 	if (moved) {
+		size_t s;
+
 		/* only services keys changed: only their run needs sorting */
 		qsort(h->facts + from, to - from, sizeof(*h->facts), cmp_fact);
-		h->nspans = 0; /* the spans' positions no longer hold */
+		/*
+		 * The spans keep their places; the one holding the services
+		 * run no longer holds the shared table's keys, so it becomes
+		 * this host's own (key_universe reads other hosts' spans of
+		 * that table once, and this one for itself).
+		 */
+		for (s = 0; s < h->nspans; s++)
+			if (h->spans[s].start < to &&
+			    h->spans[s].start + h->spans[s].len > from)
+				h->spans[s].table = h;
 	}
 }
 

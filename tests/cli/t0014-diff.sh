@@ -28,7 +28,7 @@ expect_no_grep "identical facts are not drift" "sshd_config" "$TMP/out"
 
 expect_exit 1 "json format" "$ENVDRIFT" diff --repo "$R" --format json staging prod
 expect_grep "json schema and operands" '^\{"schema": 1, "compared": \["staging", "prod"\]' "$TMP/out"
-expect_grep "json item" '"collector": "packages", "key": "openssl:amd64", "kind": "changed", "role": "web", "values": \{"staging": "3\.0\.[^"]*", "prod": "3\.0\.13-1~deb12u1"\}, "newer": "staging"' "$TMP/out"
+expect_grep "json item" '"collector": "packages", "key": "openssl:amd64", "kind": "changed", "fact_group": 1, "role": "web", "values": \{"staging": "3\.0\.[^"]*", "prod": "3\.0\.13-1~deb12u1"\}, "newer": "staging"' "$TMP/out"
 expect_grep "json hosts by value" '"3\.0\.13-1~deb12u1": \["prd-1", "prd-2", "prd-3"\]' "$TMP/out"
 cp "$TMP/out" "$TMP/report.json"
 if command -v python3 >/dev/null; then
@@ -101,4 +101,8 @@ expect_exit 2 "unknown operand" "$ENVDRIFT" diff --repo "$R" nosuch prod
 expect_grep "names the operand" "'nosuch' matches no environment or host" "$TMP/err"
 expect_exit 2 "env: forces an environment" "$ENVDRIFT" diff --repo "$R" env:stg-1 prod
 expect_exit 2 "one operand is a usage error" "$ENVDRIFT" diff --repo "$R" prod
+expect_exit 2 "--hosts takes all or deviating" "$ENVDRIFT" diff --repo "$R" --hosts some staging prod
+expect_grep "... says so" "--hosts takes all or deviating" "$TMP/err"
+expect_exit 1 "--hosts all" "$ENVDRIFT" diff --repo "$R" --hosts all staging prod
+expect_exit 1 "-v" "$ENVDRIFT" diff --repo "$R" -v staging prod
 finish
