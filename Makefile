@@ -66,12 +66,17 @@ $(BUILD)/envdrift: $(CLI_OBJ) $(BUILD)/libenvdrift.a
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libenvdrift.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
+# a test tool: a fleet-sized report for the browser tests (t0017)
+$(BUILD)/tests/tools/mkreport: $(BUILD)/tests/tools/mkreport.o $(BUILD)/libenvdrift.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 unit: $(UNIT_BIN)
 	@failed=; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit: failing:$$failed"; exit 1; fi
 
-cli-test: $(BUILD)/envdrift
-	ENVDRIFT=$(CURDIR)/$(BUILD)/envdrift sh tests/cli/run.sh
+cli-test: $(BUILD)/envdrift $(BUILD)/tests/tools/mkreport
+	ENVDRIFT=$(CURDIR)/$(BUILD)/envdrift ENVDRIFT_MKREPORT=$(CURDIR)/$(BUILD)/tests/tools/mkreport \
+		ENVDRIFT_ARTIFACTS=$(CURDIR)/$(BUILD)/artifacts sh tests/cli/run.sh
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:

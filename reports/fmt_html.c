@@ -1,15 +1,23 @@
 /*
  * html: one self-contained page (inline CSS and a few lines of inline JS,
- * nothing fetched) to attach to a pipeline or mail: a header with the
- * operands and counts, a filter box (text, severity, kind, waived) and a
- * matrix with a row per drift item and a column per operand's value, plus
- * hosts and the outlier host. Several reports (report_write_many) are one
- * page with a section per pair, each with its own filter and matrix (ids
- * suffixed -1, -2, ...). Everything from the report is HTML-escaped.
+ * nothing fetched) to attach to a pipeline or mail. Its first screen says
+ * where the drift is: the counts by collector and severity and a heatmap
+ * of hosts (or roles) against collectors (reports/fmt_html_map.c), whose
+ * cells filter the groups below. Then a filter box (text, severity, kind,
+ * waived) and the fact groups, each one line (<details>) naming the hosts
+ * that deviate and what they hold, opening to who holds what (runs past
+ * REPORT_HOSTS_SHOWN hosts folded, at most HTML_FOLDED_NAMES names), the
+ * rule, waiver and drift age, and the config diff with +/- colouring.
+ * Nothing is wider than the window. Several reports (report_write_many)
+ * are one page with a section per pair, ids suffixed -1, -2, ...
+ * Everything from the report is HTML-escaped.
  */
 #include "reports/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#define HTML_FOLDED_NAMES 200
 
 static const char *const html_escapes[128] = {
 	['&'] = "&amp;",  ['<'] = "&lt;",  ['>'] = "&gt;", ['"'] = "&quot;",
@@ -28,36 +36,76 @@ static void h(FILE *out, const char *s)
 
 static const char style[] =
 	"<style>\n"
-	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
-	"h1{font-size:1.3em}h2{font-size:1.15em;margin-top:2em}\n"
-	"table{border-collapse:collapse;width:100%}\n"
-	"th,td{border:1px solid #ccc;padding:.3em .5em;text-align:left;"
-	"vertical-align:top;font-family:monospace;white-space:pre-wrap}\n"
-	"th{background:#eee;font-family:inherit}\n"
-	".critical td.sev{background:#f8d0d0;font-weight:bold}\n"
-	".warning td.sev{background:#fbeec0}.info td.sev{background:#d8ecf8}\n"
-	"tr.waived{color:#888}tr.waived td.sev{text-decoration:line-through}\n"
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;"
+	"max-width:100%;overflow-wrap:anywhere}\n"
+	"h1{font-size:1.3em;margin:.2em 0}h2{font-size:1.15em;margin-top:2em}\n"
+	"code,pre{font-family:monospace}pre{white-space:pre-wrap;margin:.3em 0}\n"
+	".overview{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}\n"
+	".overview table{border-collapse:collapse}\n"
+	".overview th,.overview td{border:1px solid #ccc;padding:.15em .5em;"
+	"text-align:right}\n"
+	".overview th{background:#eee;text-align:left;font-weight:normal}\n"
+	".map{max-height:62vh;max-width:100%;overflow:auto}\n"
+	".map th{max-width:16em;overflow:hidden;text-overflow:ellipsis;"
+	"white-space:nowrap}\n"
+	".map caption{text-align:left;padding-bottom:.3em}\n"
+	".map td{padding:0;text-align:center}\n"
+	".map button{border:0;width:100%;min-width:2.5em;padding:.15em;"
+	"cursor:pointer;font:inherit}\n"
+	".map button[aria-pressed=true]{outline:2px solid #000}\n"
+	".map .s2,.counts .s2{background:#f3a6a6}.map .s1{background:#f8e08e}\n"
+	".map .s0{background:#bcdcf2}.map .sw{background:#ddd}\n"
 	".filters{margin:1em 0}.filters label{margin-right:1em}\n"
+	".group{border-left:4px solid #ccc;margin:.2em 0;padding:.1em .5em}\n"
+	".group.s2{border-color:#c33}.group.s1{border-color:#d9a400}"
+	".group.s0{border-color:#3b8bc2}.group.waived{color:#888}\n"
+	".group>summary{white-space:nowrap;overflow:hidden;"
+	"text-overflow:ellipsis;cursor:pointer}\n"
+	".group .sev{font-weight:bold}.since{color:#666}\n"
+	".body{padding:.3em 0 .5em 1.2em}.add{color:#05720a}.del{color:#b00}"
+	".hunk{color:#666}\n"
+	"@media print{.filters,.map button.all{display:none}"
+	".map{max-height:none}}\n"
 	"</style>\n";
 
 static const char script[] =
 	"<script>\n"
-	"document.querySelectorAll('.filters').forEach(function (f) {\n"
-	"  var q = f.querySelector('input[type=search]');\n"
-	"  var boxes = f.querySelectorAll('input[type=checkbox]');\n"
-	"  var rows = document.getElementById(f.dataset.table).querySelectorAll('tbody tr');\n"
+	"document.querySelectorAll('.report').forEach(function (sec) {\n"
+	"  var q = sec.querySelector('.filters input[type=search]');\n"
+	"  var boxes = sec.querySelectorAll('.filters input[type=checkbox]');\n"
+	"  var groups = sec.querySelectorAll('.group');\n"
+	"  var cells = sec.querySelectorAll('.map button[data-r]');\n"
+	"  var all = sec.querySelector('.map button.all');\n"
+	"  var pick = null;\n"
 	"  function apply() {\n"
-	"    var on = {}, text = q.value.toLowerCase();\n"
+	"    var on = {}, text = q ? q.value.toLowerCase() : '';\n"
 	"    boxes.forEach(function (b) { on[b.name + ':' + b.value] = b.checked; });\n"
-	"    rows.forEach(function (tr) {\n"
-	"      var d = tr.dataset;\n"
-	"      tr.hidden = !(on['sev:' + d.sev] && on['kind:' + d.kind] &&\n"
+	"    groups.forEach(function (g) {\n"
+	"      var d = g.dataset;\n"
+	"      g.hidden = !(on['sev:' + d.sev] && on['kind:' + d.kind] &&\n"
 	"        (d.waived !== '1' || on['waived:1']) &&\n"
-	"        (!text || tr.textContent.toLowerCase().indexOf(text) >= 0));\n"
+	"        (!pick || (d.c === pick.c &&\n"
+	"          (' ' + d.r + ' ').indexOf(' ' + pick.r + ' ') >= 0)) &&\n"
+	"        (!text || g.textContent.toLowerCase().indexOf(text) >= 0));\n"
 	"    });\n"
 	"  }\n"
-	"  q.addEventListener('input', apply);\n"
+	"  cells.forEach(function (b) {\n"
+	"    b.addEventListener('click', function () {\n"
+	"      pick = { r: b.dataset.r, c: b.dataset.c };\n"
+	"      cells.forEach(function (x) { x.setAttribute('aria-pressed', x === b); });\n"
+	"      apply();\n"
+	"    });\n"
+	"  });\n"
+	"  if (all) all.addEventListener('click', function () {\n"
+	"    pick = null;\n"
+	"    cells.forEach(function (x) { x.setAttribute('aria-pressed', false); });\n"
+	"    apply();\n"
+	"  });\n"
+	"  if (q) q.addEventListener('input', apply);\n"
 	"  boxes.forEach(function (b) { b.addEventListener('change', apply); });\n"
+	"});\n"
+	"window.addEventListener('beforeprint', function () {\n"
+	"  document.querySelectorAll('details').forEach(function (d) { d.open = true; });\n"
 	"});\n"
 	"</script>\n";
 
@@ -84,11 +132,10 @@ static void html_filters(struct report_ctx *c)
 
 	fputs("<div id=\"filters", c->out);
 	id_suffix(c);
-	fputs("\" class=\"filters\" data-table=\"matrix", c->out);
+	fputs("\" class=\"filters\">\n<input id=\"q", c->out);
 	id_suffix(c);
-	fputs("\">\n<input id=\"q", c->out);
-	id_suffix(c);
-	fputs("\" type=\"search\" placeholder=\"filter rows\" size=\"30\">\n",
+	fputs("\" type=\"search\" placeholder=\"filter groups\" size=\"30\" "
+	      "aria-label=\"filter groups\">\n",
 	      c->out);
 	for (i = 3; i-- > 0;) {
 		const char *s = drift_severity_name((enum drift_severity)i);
@@ -123,147 +170,10 @@ static void html_head(FILE *out, const struct report_ctx *c, size_t n)
 	fprintf(out, "</title>\n%s</head>\n<body>\n", style);
 }
 
-/* One report: the page's header, or a section of a several-report page. */
-static void html_begin(struct report_ctx *c)
-{
-	const struct drift_report *r = c->r;
-	const struct report_counts *k = &c->total;
-	const char *hn = c->nreports > 1 ? "h2" : "h1";
-
-	if (c->nreports > 1) {
-		fprintf(c->out, "<section id=\"report-%zu\">\n",
-			c->report_index + 1);
-	} else {
-		html_head(c->out, c, 1);
-		fputs("<header>\n", c->out);
-	}
-	fprintf(c->out, "<%s>%s", hn,
-		r->nr ? "drift between " : "no drift between ");
-	h(c->out, r->operands[0]);
-	fputs(" and ", c->out);
-	h(c->out, r->operands[1]);
-	fprintf(c->out,
-		"</%s>\n<p class=\"summary\">%zu items on %zu hosts: "
-		"%zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
-		hn, r->nr, r->hosts, k->sev[SEV_CRITICAL], k->sev[SEV_WARNING],
-		k->sev[SEV_INFO], k->waived,
-		c->nreports > 1 ? "" : "</header>\n");
-	if (!r->nr)
-		return;
-	html_filters(c);
-	fputs("<table id=\"matrix", c->out);
-	id_suffix(c);
-	fputs("\">\n<thead><tr><th>severity</th><th>kind</th>"
-	      "<th>role</th><th>item</th><th>",
-	      c->out);
-	h(c->out, r->operands[0]);
-	fputs("</th><th>", c->out);
-	h(c->out, r->operands[1]);
-	fputs("</th><th>hosts</th><th>outlier / host</th><th>detail</th></tr></thead>\n"
-	      "<tbody>\n",
-	      c->out);
-}
-
-static void html_value(FILE *out, const struct drift_item *it, int side)
-{
-	if ((it->kind == DRIFT_OUTLIER && (it->side ? 1 : 0) != side) ||
-	    report_host_only(it))
-		return;
-	if (it->values[side])
-		h(out, it->values[side]);
-	else
-		fputs("<em>(absent)</em>", out);
-}
-
-static void html_hosts(struct report_ctx *c, const struct drift_item *it)
-{
-	size_t i, j, end;
-
-	for (i = 0; i < it->hosts.nr; i = end) {
-		end = report_hosts_run(&it->hosts, i, &c->scratch);
-		if (i)
-			fputs("<br>", c->out);
-		h(c->out, c->scratch.ptr);
-		fputs(": ", c->out);
-		for (j = i; j < end; j++) {
-			if (j > i)
-				fputs(", ", c->out);
-			h(c->out, report_host_name(it->hosts.v[j]));
-		}
-	}
-}
-
-static void html_item(struct report_ctx *c, const struct drift_item *it)
-{
-	FILE *out = c->out;
-	const char *sev =
-		drift_severity_name((enum drift_severity)report_sev(it));
-	const char *kind = drift_kind_name(it->kind);
-
-	fprintf(out,
-		"<tr class=\"%s%s\" data-sev=\"%s\" data-kind=\"%s\" "
-		"data-waived=\"%d\"><td class=\"sev\">%s</td><td>%s</td><td>",
-		sev, it->waived ? " waived" : "", sev, kind, it->waived ? 1 : 0,
-		sev, kind);
-	h(out, it->role ? it->role : "(hosts)");
-	fputs("</td><td>", out);
-	h(out, it->collector);
-	fputc(':', out);
-	h(out, it->key);
-	fputs("</td><td>", out);
-	html_value(out, it, 0);
-	fputs("</td><td>", out);
-	html_value(out, it, 1);
-	fputs("</td><td>", out);
-	html_hosts(c, it);
-	fputs("</td><td>", out);
-	if (it->kind == DRIFT_OUTLIER || report_host_only(it))
-		h(out, it->host);
-	if (it->kind == DRIFT_OUTLIER ||
-	    (report_host_only(it) && report_shows_host_value(it))) {
-		fputs(": ", out);
-		if (it->host_value)
-			h(out, it->host_value);
-		else
-			fputs("<em>(absent)</em>", out);
-	}
-	fputs("</td><td>", out);
-	if (it->newer == 0 || it->newer == 1) {
-		fputs("newer: ", out);
-		h(out, c->r->operands[it->newer]);
-		fputs("<br>", out);
-	}
-	if (it->detail) {
-		h(out, it->detail);
-		fputs("<br>", out);
-	}
-	if (it->rule) {
-		fputs("rule ", out);
-		h(out, it->rule);
-		fputs("<br>", out);
-	}
-	if (it->waived) {
-		fputs("waived: ", out);
-		h(out, it->waiver);
-		fputs("<br>", out);
-	}
-	if (it->since_date[0])
-		fprintf(out, "since %s (%zu scans)<br>", it->since_date,
-			it->since_scans);
-	if (it->patch) {
-		fputs("<pre>", out);
-		h(out, it->patch);
-		fputs("</pre>", out);
-	}
-	fputs("</td></tr>\n", out);
-}
-
-static void html_end(struct report_ctx *c)
+static void html_notes(struct report_ctx *c)
 {
 	size_t i;
 
-	if (c->r->nr)
-		fputs("</tbody>\n</table>\n", c->out);
 	if (c->r->notes.nr)
 		fputs("<ul class=\"notes\">\n", c->out);
 	for (i = 0; i < c->r->notes.nr; i++) {
@@ -273,10 +183,295 @@ static void html_end(struct report_ctx *c)
 	}
 	if (c->r->notes.nr)
 		fputs("</ul>\n", c->out);
+}
+
+/* One report: the page's header, or a section of a several-report page. */
+static void html_begin(struct report_ctx *c)
+{
+	const struct drift_report *r = c->r;
+	const struct report_counts *k = &c->total;
+	const char *hn = c->nreports > 1 ? "h2" : "h1";
+
+	if (c->nreports > 1) {
+		fprintf(c->out, "<section id=\"report-%zu\" class=\"report\">\n",
+			c->report_index + 1);
+	} else {
+		html_head(c->out, c, 1);
+		fputs("<main class=\"report\">\n<header>\n", c->out);
+	}
+	fprintf(c->out, "<%s>%s", hn,
+		r->nr ? "drift between " : "no drift between ");
+	h(c->out, r->operands[0]);
+	fputs(" and ", c->out);
+	h(c->out, r->operands[1]);
+	fprintf(c->out,
+		"</%s>\n<p class=\"summary\">%zu items in %zu groups on %zu "
+		"hosts: %zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
+		hn, r->nr, k->facts, r->hosts, k->sev[SEV_CRITICAL],
+		k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived,
+		c->nreports > 1 ? "" : "</header>\n");
+	if (!r->nr)
+		return;
+	c->priv = html_map_new(c);
+	html_map_write(c->out, c, c->priv, h);
+	html_notes(c);
+	html_filters(c);
+	fputs("<div id=\"groups", c->out);
+	id_suffix(c);
+	fputs("\" class=\"groups\">\n", c->out);
+}
+
+static void html_value(FILE *out, const char *v)
+{
+	fputs("<code>", out);
+	if (v)
+		h(out, v);
+	else
+		fputs("<em>(absent)</em>", out);
+	fputs("</code>", out);
+}
+
+/* A run of hosts holding one value: [from, to) of hosts. */
+struct run {
+	size_t from, to;
+};
+
+static int cmp_run(const void *pa, const void *pb)
+{
+	const struct run *a = pa, *b = pb;
+	size_t na = a->to - a->from, nb = b->to - b->from;
+
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return (a->from > b->from) - (a->from < b->from);
+}
+
+/* Who holds what, the smallest runs first, long runs folded. */
+static void html_hosts(struct report_ctx *c, const struct ed_strvec *hosts)
+{
+	struct run *runs = calloc(hosts->nr + 1, sizeof(*runs));
+	size_t nr = 0, i, j;
+
+	if (!runs || !hosts->nr) {
+		free(runs);
+		return;
+	}
+	for (i = 0; i < hosts->nr; i = runs[nr++].to) {
+		runs[nr].from = i;
+		runs[nr].to = report_hosts_run(hosts, i, &c->scratch);
+	}
+	qsort(runs, nr, sizeof(*runs), cmp_run);
+	fputs("<ul class=\"hosts\">\n", c->out);
+	for (i = 0; i < nr; i++) {
+		size_t n = runs[i].to - runs[i].from;
+		int fold = !c->all_hosts && n > REPORT_HOSTS_SHOWN;
+
+		report_hosts_run(hosts, runs[i].from, &c->scratch);
+		fputs(fold ? "<li><details><summary>" : "<li>", c->out);
+		html_value(c->out, c->scratch.ptr);
+		if (fold)
+			fprintf(c->out, ": %zu hosts</summary>", n);
+		else
+			fputs(": ", c->out);
+		for (j = runs[i].from; j < runs[i].to; j++) {
+			if (fold && j - runs[i].from == HTML_FOLDED_NAMES) {
+				fprintf(c->out,
+					" and %zu more (the JSON report lists them all)",
+					runs[i].to - j);
+				break;
+			}
+			fputs(j > runs[i].from ? ", " : "", c->out);
+			h(c->out, report_host_name(hosts->v[j]));
+		}
+		fputs(fold ? "</details></li>\n" : "</li>\n", c->out);
+	}
+	fputs("</ul>\n", c->out);
+	free(runs);
+}
+
+/* The outlier hosts of the current fact group by side; how many others. */
+static size_t html_outliers(struct report_ctx *c)
+{
+	size_t s, i, listed, shown = 0, rest = 0;
+
+	for (s = 0; s < 2; s++) {
+		size_t n = 0, size = 0;
+
+		for (i = 0; i < c->fact_n; i++)
+			if ((c->fact[i]->side ? 1 : 0) == s) {
+				n++;
+				size = c->fact[i]->group_size;
+			}
+		if (!n)
+			continue;
+		fputs(shown ? ", " : "", c->out);
+		listed = 0;
+		for (i = 0; i < c->fact_n; i++) {
+			if ((c->fact[i]->side ? 1 : 0) != s)
+				continue;
+			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
+				fprintf(c->out, " and %zu more", n - listed);
+				break;
+			}
+			fputs(listed++ ? ", " : "", c->out);
+			h(c->out, c->fact[i]->host);
+		}
+		fputs(" (", c->out);
+		h(c->out, c->r->operands[s]);
+		fputc(')', c->out);
+		shown += n;
+		rest += size > n ? size - n : 0;
+	}
+	return rest;
+}
+
+/* The one line of a group: what drifted, where, since when. */
+static void html_summary(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+
+	fprintf(out, "<summary><span class=\"sev\">%s</span> %s ",
+		drift_severity_name((enum drift_severity)report_sev(it)),
+		drift_kind_name(it->kind));
+	fputs("<code>", out);
+	h(out, it->collector);
+	fputc(':', out);
+	h(out, it->key);
+	fputs("</code>", out);
+	if (it->role) {
+		fputs(" (role ", out);
+		h(out, it->role);
+		fputc(')', out);
+	}
+	fputs(": ", out);
+	if (it->kind == DRIFT_OUTLIER) {
+		size_t rest = html_outliers(c);
+
+		fputs(c->fact_n > 1 ? " have " : " has ", out);
+		html_value(out, it->host_value);
+		fprintf(out, "; the other %zu have ", rest);
+		html_value(out, it->values[it->side ? 1 : 0]);
+	} else if (report_host_only(it)) {
+		h(out, it->host);
+		if (report_shows_host_value(it)) {
+			fputs(" has ", out);
+			html_value(out, it->host_value);
+		}
+	} else {
+		h(out, c->r->operands[0]);
+		fputc(' ', out);
+		html_value(out, it->values[0]);
+		fputs(", ", out);
+		h(out, c->r->operands[1]);
+		fputc(' ', out);
+		html_value(out, it->values[1]);
+	}
+	if (it->waived)
+		fputs(" (waived)", out);
+	if (it->since_date[0])
+		fprintf(out, "<span class=\"since\"> since %s</span>",
+			it->since_date);
+	fputs("</summary>\n", out);
+}
+
+/* A unified diff with its added, removed and hunk lines coloured. */
+static void html_diff(FILE *out, const char *patch)
+{
+	const char *p = patch;
+
+	fputs("<pre class=\"diff\">", out);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *cls = NULL;
+		char *line = strndup(p, n);
+
+		if (*p == '+' && strncmp(p, "+++", 3))
+			cls = "add";
+		else if (*p == '-' && strncmp(p, "---", 3))
+			cls = "del";
+		else if (!strncmp(p, "@@", 2))
+			cls = "hunk";
+		if (cls)
+			fprintf(out, "<span class=\"%s\">", cls);
+		if (line)
+			h(out, line);
+		fputs(cls ? "</span>\n" : "\n", out);
+		free(line);
+		p += n + (nl ? 1 : 0);
+	}
+	fputs("</pre>\n", out);
+}
+
+static void html_item(struct report_ctx *c, const struct drift_item *it)
+{
+	FILE *out = c->out;
+	const struct html_map *m = c->priv;
+	const char *sev =
+		drift_severity_name((enum drift_severity)report_sev(it));
+	size_t i, col = m ? html_map_col(m, it) : 0;
+
+	if (c->fact_pos)
+		return; /* one group, written with its first item */
+	fprintf(out,
+		"<details class=\"group s%s%s\" data-sev=\"%s\" "
+		"data-kind=\"%s\" data-waived=\"%d\" data-c=\"%zu\" "
+		"data-r=\"",
+		it->waived                     ? "w" :
+		report_sev(it) == SEV_CRITICAL ? "2" :
+		report_sev(it) == SEV_WARNING  ? "1" :
+						 "0",
+		it->waived ? " waived" : "", sev, drift_kind_name(it->kind),
+		it->waived ? 1 : 0, col);
+	for (i = 0; m && i < c->fact_n; i++)
+		fprintf(out, "%s%zu", i ? " " : "",
+			html_map_row(m, c, c->fact[i]));
+	fputs("\">\n", out);
+	html_summary(c, it);
+	fputs("<div class=\"body\">\n", out);
+	report_fact_hosts(&c->hosts, c);
+	html_hosts(c, &c->hosts);
+	if (it->newer == 0 || it->newer == 1) {
+		fputs("<p>newer: ", out);
+		h(out, c->r->operands[it->newer]);
+		fputs("</p>\n", out);
+	}
+	if (it->detail) {
+		fputs("<p>", out);
+		h(out, it->detail);
+		fputs("</p>\n", out);
+	}
+	if (it->rule) {
+		fputs("<p>rule ", out);
+		h(out, it->rule);
+		fputs("</p>\n", out);
+	}
+	if (it->waived) {
+		fputs("<p>waived: ", out);
+		h(out, it->waiver);
+		fputs("</p>\n", out);
+	}
+	if (it->since_date[0])
+		fprintf(out, "<p>since %s (%zu scans)</p>\n", it->since_date,
+			it->since_scans);
+	if (it->patch)
+		html_diff(out, it->patch);
+	fputs("</div>\n</details>\n", out);
+}
+
+static void html_end(struct report_ctx *c)
+{
+	if (c->r->nr)
+		fputs("</div>\n", c->out);
+	else
+		html_notes(c);
+	html_map_free(c->priv);
+	c->priv = NULL;
 	if (c->nreports > 1) {
 		fputs("</section>\n", c->out);
 		return;
 	}
+	fputs("</main>\n", c->out);
 	if (c->r->nr)
 		fputs(script, c->out);
 	fputs("</body>\n</html>\n", c->out);

@@ -54,6 +54,7 @@ struct report_ctx {
 	 */
 	const struct drift_item *const *fact;
 	size_t fact_n, fact_pos, fact_id;
+	void *priv; /* a format's own state: set in begin, freed in end */
 };
 
 /*
@@ -141,5 +142,28 @@ void report_fact_hosts(struct ed_strvec *out, const struct report_ctx *c);
 /* Hosts lists longer than this are a count unless asked for in full. */
 #define REPORT_HOSTS_SHOWN 10
 const char *report_host_name(const char *line);
+
+/*
+ * The HTML report's overview (reports/fmt_html_map.c): rows (hosts that
+ * deviate and roles, or roles and sides when folded) against collectors.
+ * A cell's worst is a drift_severity, -1 when all its items are waived.
+ */
+struct html_cell {
+	size_t n;
+	int worst;
+};
+struct html_map {
+	struct ed_strvec rows, cols; /* sorted */
+	int folded;
+	struct html_cell *cells; /* rows.nr x cols.nr */
+};
+struct html_map *html_map_new(const struct report_ctx *c);
+void html_map_free(struct html_map *m);
+size_t html_map_row(const struct html_map *m, const struct report_ctx *c,
+		    const struct drift_item *it);
+size_t html_map_col(const struct html_map *m, const struct drift_item *it);
+/* The counts table and the heatmap; h escapes a value. */
+void html_map_write(FILE *out, const struct report_ctx *c,
+		    const struct html_map *m, void (*h)(FILE *, const char *));
 
 #endif

@@ -761,11 +761,13 @@ static void test_reports_html_is_self_contained_and_escaped(void **state)
 	assert_has(s, "<input id=\"q\" type=\"search\"");
 	assert_has(s, "<label><input type=\"checkbox\" name=\"sev\" value=\"critical\" checked> "
 		      "critical (3)</label>");
-	assert_has(s, "<tr class=\"critical\" data-sev=\"critical\" data-kind=\"changed\" "
-		      "data-waived=\"0\">");
-	assert_has(s, "<th>st&quot;g\\&lt;x&gt;</th><th>pr\\xFF&amp;d&#39;</th>");
-	assert_has(s, "<td>3.0.15-1~deb12u1</td><td>3.0.13-1~deb12u1</td>");
-	assert_has(s, "<td>prd-3: 5</td>");
+	assert_has(s, "<details class=\"group s2\" data-sev=\"critical\" data-kind=\"changed\" "
+		      "data-waived=\"0\" data-c=\"");
+	assert_has(s, ": st&quot;g\\&lt;x&gt; <code>3.0.15-1~deb12u1</code>, "
+		      "pr\\xFF&amp;d&#39; <code>3.0.13-1~deb12u1</code>");
+	assert_has(s,
+		   ": prd-3 (pr\\xFF&amp;d&#39;) has <code>5</code>; the other 2 have <code>60</code>");
+	assert_has(s, "<div class=\"map\"><table><caption>where: ");
 	/* the only script is ours, once */
 	assert_int_equal(count(s, "<script"), 1);
 	assert_null(strchr(s, '\033'));
@@ -949,17 +951,16 @@ static void test_reports_several_html_is_one_page_with_a_section_each(void **sta
 	assert_has(s, "<h1>envdrift: drift in 2 of 3 comparisons</h1>");
 	assert_int_equal(count(s, "<section id=\"report-"), 3);
 	assert_int_equal(count(s, "</section>"), 3);
-	assert_has(s,
-		   "<section id=\"report-1\">\n<h2>drift between staging and prod</h2>");
-	assert_has(s,
-		   "<section id=\"report-2\">\n<h2>drift between dev and staging</h2>");
-	assert_has(s,
-		   "<section id=\"report-3\">\n<h2>no drift between qa and prod</h2>");
-	/* a filter per drifting section, bound to its own matrix */
-	assert_has(s,
-		   "<div id=\"filters-2\" class=\"filters\" data-table=\"matrix-2\">");
-	assert_has(s, "<table id=\"matrix-2\">");
-	assert_int_equal(count(s, "<table "), 2);
+	assert_has(s, "<section id=\"report-1\" class=\"report\">\n"
+		      "<h2>drift between staging and prod</h2>");
+	assert_has(s, "<section id=\"report-2\" class=\"report\">\n"
+		      "<h2>drift between dev and staging</h2>");
+	assert_has(s, "<section id=\"report-3\" class=\"report\">\n"
+		      "<h2>no drift between qa and prod</h2>");
+	/* per drifting section: its overview, filter and groups */
+	assert_has(s, "<div id=\"filters-2\" class=\"filters\">");
+	assert_has(s, "<div id=\"groups-2\" class=\"groups\">");
+	assert_int_equal(count(s, "<div class=\"overview\">"), 2);
 	attr_values(&ids, s, " id=\"");
 	assert_int_equal(ids.nr, 3 + 2 * 3);
 	assert_true(all_distinct(&ids));
