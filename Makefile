@@ -125,7 +125,7 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation, the HTML report in a browser,
 # shellcheck of the remote script (make lint)
-TEST_DEPS := libxml2-utils chromium clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck
+TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:

@@ -524,4 +524,5 @@ const struct report_format report_html = {
 	.begin = html_begin,
 	.item = html_item,
 	.end = html_end,
+	.severity_first = 1,
 };

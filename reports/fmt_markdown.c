@@ -303,4 +303,5 @@ const struct report_format report_markdown = {
 	.section_begin = md_section,
 	.item = md_item,
 	.max_bytes = 60000,
+	.severity_first = 1,
 };

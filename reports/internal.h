@@ -23,8 +23,9 @@ struct report_counts {
 
 /*
  * The state a format sees. report.c visits the items ordered by role
- * (NULL first), then collector, keeping the differ's order otherwise, and
- * calls section/group hooks around each run of one role / one collector.
+ * (NULL first), then collector (or severity first, for a format that
+ * asks), keeping the differ's order otherwise, and calls section/group
+ * hooks around each run of one role / one collector.
  */
 struct report_ctx {
 	FILE *out;
@@ -89,6 +90,12 @@ struct report_format {
 	 * out (report.c).
 	 */
 	size_t max_bytes;
+	/*
+	 * 1: items are visited worst first within a role (failing before
+	 * waived, then by severity), for formats read top down by a person
+	 * and cut at a size; 0: by collector.
+	 */
+	int severity_first;
 };
 
 extern const struct report_format report_text, report_json, report_markdown,

@@ -118,6 +118,28 @@ static void group_facts(const struct drift_item **v, size_t *fact_start, size_t 
 	free(p);
 }
 
+/*
+ * For formats that put the worst first (severity_first): role (NULL
+ * first), then failing before waived, severity high to low, then
+ * collector and the differ's order.
+ */
+static int cmp_items_severity(const void *pa, const void *pb)
+{
+	const struct drift_item *a = *(const struct drift_item *const *)pa;
+	const struct drift_item *b = *(const struct drift_item *const *)pb;
+	int c = cmp_str(a->role, b->role);
+
+	if (!c)
+		c = a->waived - b->waived;
+	if (!c)
+		c = (int)report_sev(b) - (int)report_sev(a);
+	if (!c)
+		c = strcmp(a->collector, b->collector);
+	if (!c)
+		c = a < b ? -1 : a > b;
+	return c;
+}
+
 static void count(struct report_counts *k, const struct drift_item *const *v,
 		  size_t n)
 {
@@ -242,7 +264,7 @@ static int unknown_format(const char *format, struct ed_err *err)
  */
 static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
 		     size_t **starts, FILE *fp, const struct drift_report *r,
-		     int flags)
+		     int flags, int severity_first)
 {
 	const struct drift_item **v = NULL;
 	size_t i;
@@ -259,7 +281,8 @@ static void ctx_init(struct report_ctx *c, const struct drift_item ***out,
 	for (i = 0; i < r->nr; i++)
 		v[i] = &r->items[i];
 	if (r->nr)
-		qsort(v, r->nr, sizeof(*v), cmp_items);
+		qsort(v, r->nr, sizeof(*v),
+		      severity_first ? cmp_items_severity : cmp_items);
 	*starts = ed_xcalloc(r->nr + 1, sizeof(**starts));
 	group_facts(v, *starts, r->nr);
 	count(&c->total, v, r->nr);
@@ -331,7 +354,8 @@ int report_write_many(FILE *out, const char *format, const struct drift_report *
 	v = ed_xcalloc(n, sizeof(*v));
 	starts = ed_xcalloc(n, sizeof(*starts));
 	for (i = 0; i < n; i++) {
-		ctx_init(&c[i], &v[i], &starts[i], out, &r[i], flags);
+		ctx_init(&c[i], &v[i], &starts[i], out, &r[i], flags,
+			 f->severity_first);
 		c[i].report_index = i;
 		c[i].nreports = n;
 	}

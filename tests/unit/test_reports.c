@@ -655,7 +655,10 @@ static void test_reports_markdown_has_heading_and_table_per_role(void **state)
 		      "**2 critical**, 1 warning, 1 info, 1 waived\n");
 	assert_has(s,
 		   "\n#### role web\n\n| severity | item | staging | prod | hosts |\n"
-		   "| --- | --- | --- | --- | --- |\n| ~~warning~~ waived | files:/etc/app.conf missing");
+		   "| --- | --- | --- | --- | --- |\n| **critical** | packages:openssl:amd64 changed");
+	/* worst first: the waived item last */
+	assert_true(strstr(s, "| ~~warning~~ waived | files:/etc/app.conf missing") >
+		    strstr(s, "| warning | sysctl:vm.swappiness outlier"));
 	assert_has(s,
 		   "| **critical** | packages:openssl:amd64 changed (newer: staging)"
 		   "<br>rule bl.yaml:4 | 3.0.15-1\\~deb12u1 | 3.0.13-1\\~deb12u1 | "
