@@ -58,17 +58,6 @@ void host_identity_from_fib_trie(struct host_identity *id, const char *text,
 	}
 }
 
-static int hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "fd000020000000000000000000000006 02 40 00 80 eth0" a line */
 void host_identity_from_if_inet6(struct host_identity *id, const char *text,
 				 size_t len)
@@ -84,8 +73,8 @@ void host_identity_from_if_inet6(struct host_identity *id, const char *text,
 		if (n < 32 || (n > 32 && line[32] != ' '))
 			continue;
 		for (i = 0; i < 16; i++) {
-			int hi = hex_val((unsigned char)line[2 * i]);
-			int lo = hex_val((unsigned char)line[2 * i + 1]);
+			int hi = ed_hexval(line[2 * i]);
+			int lo = ed_hexval(line[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				break;

@@ -231,36 +231,15 @@ static void html_value(FILE *out, const char *v)
 	fputs("</code>", out);
 }
 
-/* A run of hosts holding one value: [from, to) of hosts. */
-struct run {
-	size_t from, to;
-};
-
-static int cmp_run(const void *pa, const void *pb)
-{
-	const struct run *a = pa, *b = pb;
-	size_t na = a->to - a->from, nb = b->to - b->from;
-
-	if (na != nb)
-		return na < nb ? -1 : 1;
-	return (a->from > b->from) - (a->from < b->from);
-}
-
 /* Who holds what, the smallest runs first, long runs folded. */
 static void html_hosts(struct report_ctx *c, const struct ed_strvec *hosts)
 {
-	struct run *runs = calloc(hosts->nr + 1, sizeof(*runs));
-	size_t nr = 0, i, j;
+	struct report_run *runs;
+	size_t nr, i, j;
 
-	if (!runs || !hosts->nr) {
-		free(runs);
+	if (!hosts->nr)
 		return;
-	}
-	for (i = 0; i < hosts->nr; i = runs[nr++].to) {
-		runs[nr].from = i;
-		runs[nr].to = report_hosts_run(hosts, i, &c->scratch);
-	}
-	qsort(runs, nr, sizeof(*runs), cmp_run);
+	nr = report_host_runs(&runs, hosts, &c->scratch);
 	fputs("<ul class=\"hosts\">\n", c->out);
 	for (i = 0; i < nr; i++) {
 		size_t n = runs[i].to - runs[i].from;
@@ -289,42 +268,6 @@ static void html_hosts(struct report_ctx *c, const struct ed_strvec *hosts)
 	free(runs);
 }
 
-/* The outlier hosts of the current fact group by side; how many others. */
-static size_t html_outliers(struct report_ctx *c)
-{
-	size_t s, i, listed, shown = 0, rest = 0;
-
-	for (s = 0; s < 2; s++) {
-		size_t n = 0, size = 0;
-
-		for (i = 0; i < c->fact_n; i++)
-			if ((c->fact[i]->side ? 1 : 0) == s) {
-				n++;
-				size = c->fact[i]->group_size;
-			}
-		if (!n)
-			continue;
-		fputs(shown ? ", " : "", c->out);
-		listed = 0;
-		for (i = 0; i < c->fact_n; i++) {
-			if ((c->fact[i]->side ? 1 : 0) != s)
-				continue;
-			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
-				fprintf(c->out, " and %zu more", n - listed);
-				break;
-			}
-			fputs(listed++ ? ", " : "", c->out);
-			h(c->out, c->fact[i]->host);
-		}
-		fputs(" (", c->out);
-		h(c->out, c->r->operands[s]);
-		fputc(')', c->out);
-		shown += n;
-		rest += size > n ? size - n : 0;
-	}
-	return rest;
-}
-
 /* The one line of a group: what drifted, where, since when. */
 static void html_summary(struct report_ctx *c, const struct drift_item *it)
 {
@@ -345,7 +288,7 @@ static void html_summary(struct report_ctx *c, const struct drift_item *it)
 	}
 	fputs(": ", out);
 	if (it->kind == DRIFT_OUTLIER) {
-		size_t rest = html_outliers(c);
+		size_t rest = report_put_outliers(c, h);
 
 		fputs(c->fact_n > 1 ? " have " : " has ", out);
 		html_value(out, it->host_value);

@@ -136,37 +136,15 @@ static void md_value(FILE *out, const struct drift_item *it, int side)
 		fputs("*(absent)*", out);
 }
 
-/* A run of hosts holding one value: [from, to) of hosts. */
-struct md_run {
-	size_t from, to;
-};
-
-static int cmp_run(const void *pa, const void *pb)
-{
-	const struct md_run *a = pa, *b = pb;
-	size_t na = a->to - a->from, nb = b->to - b->from;
-
-	if (na != nb)
-		return na < nb ? -1 : 1;
-	return (a->from > b->from) - (a->from < b->from);
-}
-
 /*
  * Who holds what, the smallest runs (the hosts that deviate) first; a run
  * longer than REPORT_HOSTS_SHOWN is "VALUE: N hosts" with the names folded.
  */
 static void md_hosts(struct report_ctx *c, const struct ed_strvec *hosts)
 {
-	struct md_run *runs = calloc(hosts->nr + 1, sizeof(*runs));
-	size_t nr = 0, i, j;
+	struct report_run *runs;
+	size_t nr = report_host_runs(&runs, hosts, &c->scratch), i, j;
 
-	if (!runs)
-		return;
-	for (i = 0; i < hosts->nr; i = runs[nr++].to) {
-		runs[nr].from = i;
-		runs[nr].to = report_hosts_run(hosts, i, &c->scratch);
-	}
-	qsort(runs, nr, sizeof(*runs), cmp_run);
 	for (i = 0; i < nr; i++) {
 		size_t n = runs[i].to - runs[i].from;
 		int fold = !c->all_hosts && n > REPORT_HOSTS_SHOWN;
@@ -195,37 +173,6 @@ static void md_hosts(struct report_ctx *c, const struct ed_strvec *hosts)
 	free(runs);
 }
 
-/* The outlier hosts of the current fact group, by side, cut to a count. */
-static void md_outlier_hosts(struct report_ctx *c)
-{
-	size_t s, i, listed, shown = 0;
-
-	for (s = 0; s < 2; s++) {
-		size_t n = 0;
-
-		for (i = 0; i < c->fact_n; i++)
-			n += (c->fact[i]->side ? 1 : 0) == s;
-		if (!n)
-			continue;
-		fputs(shown ? ", " : "", c->out);
-		listed = 0;
-		for (i = 0; i < c->fact_n; i++) {
-			if ((c->fact[i]->side ? 1 : 0) != s)
-				continue;
-			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
-				fprintf(c->out, " and %zu more", n - listed);
-				break;
-			}
-			fputs(listed++ ? ", " : "", c->out);
-			md(c->out, c->fact[i]->host);
-		}
-		fputs(" (", c->out);
-		md(c->out, c->r->operands[s]);
-		fputc(')', c->out);
-		shown += n;
-	}
-}
-
 static void md_item(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
@@ -246,7 +193,7 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	fprintf(out, " %s", drift_kind_name(it->kind));
 	if (c->fact_n > 1) {
 		fputs(": ", out);
-		md_outlier_hosts(c);
+		report_put_outliers(c, md);
 	} else if (it->kind == DRIFT_OUTLIER || report_host_only(it)) {
 		fputs(": ", out);
 		md(out, it->host);

@@ -95,45 +95,22 @@ static void text_outlier(struct report_ctx *c, const struct drift_item *it)
  * the rest hold. Past REPORT_HOSTS_SHOWN hosts a side's list is cut to a
  * count unless every host is wanted.
  */
+static void text_put(FILE *out, const char *s)
+{
+	text_value(out, s);
+}
+
 static void text_outlier_group(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
-	size_t s, i, shown = 0, rest = 0, n[2] = { 0, 0 }, size[2] = { 0, 0 };
+	size_t rest;
 
-	for (i = 0; i < c->fact_n; i++) {
-		s = c->fact[i]->side ? 1 : 0;
-		n[s]++;
-		size[s] = c->fact[i]->group_size;
-	}
 	fputs("  outlier  ", out);
 	report_put(out, it->collector, text_special);
 	fputc(':', out);
 	report_put(out, it->key, text_special);
 	fputs("  ", out);
-	for (s = 0; s < 2; s++) {
-		size_t listed = 0;
-
-		if (!n[s])
-			continue;
-		if (shown)
-			fputs(", ", out);
-		for (i = 0; i < c->fact_n; i++) {
-			if ((c->fact[i]->side ? 1 : 0) != s)
-				continue;
-			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
-				fprintf(out, " and %zu more", n[s] - listed);
-				break;
-			}
-			fputs(listed ? ", " : "", out);
-			text_value(out, c->fact[i]->host);
-			listed++;
-		}
-		fputs(" (", out);
-		report_put(out, c->r->operands[s], text_special);
-		fputc(')', out);
-		shown += n[s];
-		rest += size[s] > n[s] ? size[s] - n[s] : 0;
-	}
+	rest = report_put_outliers(c, text_put);
 	fprintf(out, " have %s", paint(c, "\033[31m"));
 	text_value(out, it->host_value);
 	fprintf(out, "%s, the other %zu have %s", paint(c, "\033[0m"), rest,

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+
 size_t report_sev(const struct drift_item *it)
 {
 	return it->severity > SEV_CRITICAL ? (size_t)SEV_CRITICAL :
@@ -127,4 +129,65 @@ void report_fact_hosts(struct ed_strvec *out, const struct report_ctx *c)
 		for (j = 0; j < c->fact[i]->hosts.nr; j++)
 			ed_strvec_push(out, c->fact[i]->hosts.v[j]);
 	ed_strvec_sort_unique(out);
+}
+
+static int cmp_run(const void *pa, const void *pb)
+{
+	const struct report_run *a = pa, *b = pb;
+	size_t na = a->to - a->from, nb = b->to - b->from;
+
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return (a->from > b->from) - (a->from < b->from);
+}
+
+size_t report_host_runs(struct report_run **out, const struct ed_strvec *hosts,
+			struct ed_buf *scratch)
+{
+	struct report_run *runs = ed_xcalloc(hosts->nr + 1, sizeof(*runs));
+	size_t nr = 0, i;
+
+	for (i = 0; i < hosts->nr; i = runs[nr++].to) {
+		runs[nr].from = i;
+		runs[nr].to = report_hosts_run(hosts, i, scratch);
+	}
+	if (nr > 1)
+		qsort(runs, nr, sizeof(*runs), cmp_run);
+	*out = runs;
+	return nr;
+}
+
+size_t report_put_outliers(const struct report_ctx *c,
+			   void (*put)(FILE *, const char *))
+{
+	size_t s, i, shown = 0, rest = 0;
+
+	for (s = 0; s < 2; s++) {
+		size_t n = 0, size = 0, listed = 0;
+
+		for (i = 0; i < c->fact_n; i++)
+			if ((c->fact[i]->side ? 1 : 0) == s) {
+				n++;
+				size = c->fact[i]->group_size;
+			}
+		if (!n)
+			continue;
+		fputs(shown ? ", " : "", c->out);
+		for (i = 0; i < c->fact_n; i++) {
+			if ((c->fact[i]->side ? 1 : 0) != s)
+				continue;
+			if (!c->all_hosts && listed == REPORT_HOSTS_SHOWN) {
+				fprintf(c->out, " and %zu more", n - listed);
+				break;
+			}
+			fputs(listed++ ? ", " : "", c->out);
+			put(c->out, c->fact[i]->host);
+		}
+		fputs(" (", c->out);
+		put(c->out, c->r->operands[s]);
+		fputc(')', c->out);
+		shown += n;
+		rest += size > n ? size - n : 0;
+	}
+	return rest;
 }

@@ -146,6 +146,24 @@ size_t report_hosts_run(const struct ed_strvec *hosts, size_t i,
  * lines, sorted, each once, into out (reset first).
  */
 void report_fact_hosts(struct ed_strvec *out, const struct report_ctx *c);
+/*
+ * The runs of a sorted "VALUE\tHOST" list, one per value, the smallest
+ * (the hosts that deviate) first, ties in list order: *out, freed by the
+ * caller; returns how many.
+ */
+struct report_run {
+	size_t from, to; /* [from, to) of hosts */
+};
+size_t report_host_runs(struct report_run **out, const struct ed_strvec *hosts,
+			struct ed_buf *scratch);
+/*
+ * Write the current fact group's outlier hosts by side, "h8 (staging),
+ * h108, h608 (prod)", a side past REPORT_HOSTS_SHOWN hosts cut to "and N
+ * more" unless all_hosts; put writes a value escaped for the format.
+ * Returns how many hosts of those sides hold the other value.
+ */
+size_t report_put_outliers(const struct report_ctx *c,
+			   void (*put)(FILE *, const char *));
 /* Hosts lists longer than this are a count unless asked for in full. */
 #define REPORT_HOSTS_SHOWN 10
 const char *report_host_name(const char *line);

@@ -95,9 +95,12 @@ static int cmp_placed_first(const void *pa, const void *pb)
  */
 static void group_facts(const struct drift_item **v, size_t *fact_start, size_t n)
 {
-	struct placed *p = ed_xcalloc(n + 1, sizeof(*p));
+	struct placed *p;
 	size_t i;
 
+	if (!v || !n)
+		return;
+	p = ed_xcalloc(n + 1, sizeof(*p));
 	for (i = 0; i < n; i++) {
 		p[i].it = v[i];
 		p[i].pos = i;
