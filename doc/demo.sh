@@ -20,7 +20,7 @@ host=$(git -C "$R" ls-tree --name-only main:hosts/demo | head -1)
 base="hosts/demo/$host"
 echo
 echo "== what was recorded under $base (lines per file)"
-for f in meta packages kernel os-release sysctl sysctl-per-host services files; do
+for f in meta identity packages kernel os-release sysctl sysctl-per-host services files; do
 	if git -C "$R" cat-file -e "main:$base/$f" 2>/dev/null; then
 		printf '  %-16s %6d lines\n' "$f" "$(git -C "$R" show "main:$base/$f" | wc -l)"
 	fi
@@ -29,6 +29,11 @@ printf '  %-16s %6d files\n' "content/" "$(git -C "$R" ls-tree -r --name-only "m
 echo
 echo "== meta"
 git -C "$R" show "main:$base/meta" | sed 's/^/  /'
+if git -C "$R" cat-file -e "main:$base/identity" 2>/dev/null; then
+	echo
+	echo "== identity (who this host is: never compared with other hosts)"
+	git -C "$R" show "main:$base/identity" | sed 's/^/  /'
+fi
 for f in packages sysctl services files; do
 	if git -C "$R" cat-file -e "main:$base/$f" 2>/dev/null; then
 		echo
