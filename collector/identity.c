@@ -38,16 +38,17 @@ static const char etc_hosts[] = "/etc/hosts";
 static const char etc_machine_id[] = "/etc/machine-id";
 static const char etc_interfaces[] = "/etc/network/interfaces";
 
-/* Directories of network configuration, one level deep; ifupdown: 1 */
-static const struct {
-	const char *dir;
-	int ifupdown;
-} config_dirs[] = {
-	{ "/etc/network/interfaces.d", 1 },
-	{ "/etc/netplan", 0 },
-	{ "/etc/systemd/network", 0 },
-	{ "/etc/udev/rules.d", 0 },
-	{ "/etc/NetworkManager/system-connections", 0 },
+/*
+ * Directories of network configuration, one level deep; which of their
+ * files state addresses, and in which syntax, is host_identity_config_file's
+ * to say.
+ */
+static const char *const config_dirs[] = {
+	"/etc/network/interfaces.d",
+	"/etc/netplan",
+	"/etc/systemd/network",
+	"/etc/udev/rules.d",
+	"/etc/NetworkManager/system-connections",
 };
 
 static const struct collect_need identity_needs[] = {
@@ -75,11 +76,6 @@ static int read_quiet(struct ed_buf *b, struct vfs *fs, const char *path)
 	return vfs_read_file(fs, b, path, IDENTITY_MAX_FILE, &e) == 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The names in dir, sorted (so the result never depends on readdir). */
 static void list_dir(struct ed_strvec *out, struct vfs *fs, const char *dir)
 {
@@ -97,8 +93,7 @@ static void list_dir(struct ed_strvec *out, struct vfs *fs, const char *dir)
 	while ((name = vfs_readdir(d, &type)) && out->nr < IDENTITY_MAX_DIR_FILES)
 		ed_strvec_pushf(out, "%s/%s", dir, name);
 	vfs_closedir(d);
-	if (out->nr > 1)
-		qsort(out->v, out->nr, sizeof(*out->v), cmp_str);
+	ed_strvec_sort_unique(out); /* names in a directory are unique */
 }
 
 /* The kernel's own addresses; 1 if its table could be read. */
@@ -150,43 +145,17 @@ static void config_identity(struct host_identity *cfg, struct vfs *fs,
 {
 	size_t i, j;
 
-	if (read_quiet(b, fs, etc_interfaces)) {
-		host_identity_from_interfaces(cfg, b->ptr, b->len);
-		host_identity_from_network(cfg, b->ptr, b->len);
-	}
+	if (read_quiet(b, fs, etc_interfaces))
+		host_identity_from_config(cfg, etc_interfaces, b->ptr, b->len);
 	for (i = 0; i < ED_ARRAY_SIZE(config_dirs); i++) {
 		struct ed_strvec files = ED_STRVEC_INIT;
 
-		list_dir(&files, fs, config_dirs[i].dir);
-		for (j = 0; j < files.nr; j++) {
-			if (!read_quiet(b, fs, files.v[j]))
-				continue;
-			if (config_dirs[i].ifupdown)
-				host_identity_from_interfaces(cfg, b->ptr, b->len);
-			host_identity_from_network(cfg, b->ptr, b->len);
-		}
+		list_dir(&files, fs, config_dirs[i]);
+		for (j = 0; j < files.nr; j++)
+			if (read_quiet(b, fs, files.v[j]))
+				host_identity_from_config(cfg, files.v[j],
+							  b->ptr, b->len);
 		ed_strvec_release(&files);
-	}
-}
-
-/* Copy id's tokens of kind (any address kind when kind is ADDR4) to out. */
-static void copy_kind(struct host_identity *out, const struct host_identity *id,
-		      int addrs)
-{
-	size_t i;
-
-	for (i = 0; i < id->nr; i++) {
-		const struct identity_token *t = &id->v[i];
-		int is_addr =
-			t->kind == IDENTITY_ADDR4 || t->kind == IDENTITY_ADDR6;
-
-		if (addrs ? is_addr : t->kind == IDENTITY_MAC)
-			host_identity_set(out,
-					  is_addr ? (t->kind == IDENTITY_ADDR4 ?
-							     "addr4" :
-							     "addr6") :
-						    "mac",
-					  t->text, t->len);
 	}
 }
 
@@ -216,8 +185,8 @@ static void gather(struct host_identity *id, const char **addrs_from,
 	}
 	if (!kaddrs || !kmacs)
 		config_identity(&cfg, fs, &b);
-	copy_kind(id, kaddrs ? &kern : &cfg, 1);
-	copy_kind(id, kmacs ? &kern : &cfg, 0);
+	host_identity_add_net(id, kaddrs ? &kern : &cfg, 1, 0);
+	host_identity_add_net(id, kmacs ? &kern : &cfg, 0, 1);
 	*addrs_from = kaddrs                      ? "kernel" :
 		      host_identity_has_addrs(id) ? "config" :
 						    "none";

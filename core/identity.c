@@ -380,7 +380,6 @@ int host_identity_set(struct host_identity *id, const char *key,
 {
 	char text[64];
 	unsigned char bin[16];
-	size_t before = id->nr;
 
 	if (!strcmp(key, "addresses-from") || !strcmp(key, "macs-from"))
 		return 1;
@@ -402,10 +401,10 @@ int host_identity_set(struct host_identity *id, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "mac")) {
+		if (len != 17 || !valid_mac_form(value))
+			return -2;
 		host_identity_add_mac(id, value, len);
-		return id->nr > before || (len == 17 && valid_mac_form(value)) ?
-			       0 :
-			       -2;
+		return 0;
 	}
 	if (!strcmp(key, "machine-id")) {
 		size_t i;
@@ -418,6 +417,57 @@ int host_identity_set(struct host_identity *id, const char *key,
 		return 0;
 	}
 	return -1;
+}
+
+void host_identity_add_net(struct host_identity *id,
+			   const struct host_identity *from, int addrs, int macs)
+{
+	size_t i;
+
+	for (i = 0; i < from->nr; i++) {
+		const struct identity_token *t = &from->v[i];
+
+		if (t->kind == IDENTITY_MAC && macs)
+			host_identity_add_mac(id, t->text, t->len);
+		else if ((t->kind == IDENTITY_ADDR4 || t->kind == IDENTITY_ADDR6) &&
+			 addrs)
+			host_identity_add_addr(id, t->text, t->len);
+	}
+}
+
+static int has_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+int host_identity_config_file(const char *path)
+{
+	static const char *const network[] = {
+		"/etc/netplan/",
+		"/etc/systemd/network/",
+		"/etc/udev/rules.d/",
+		"/etc/NetworkManager/system-connections/",
+	};
+	size_t i;
+
+	if (!strcmp(path, "/etc/network/interfaces") ||
+	    has_prefix(path, "/etc/network/interfaces.d/"))
+		return 2;
+	for (i = 0; i < sizeof(network) / sizeof(network[0]); i++)
+		if (has_prefix(path, network[i]))
+			return 1;
+	return 0;
+}
+
+void host_identity_from_config(struct host_identity *id, const char *path,
+			       const char *text, size_t len)
+{
+	int kind = host_identity_config_file(path);
+
+	if (kind == 2)
+		host_identity_from_interfaces(id, text, len);
+	if (kind)
+		host_identity_from_network(id, text, len);
 }
 
 void host_identity_release(struct host_identity *id)

@@ -69,6 +69,18 @@ void host_identity_from_fib_trie(struct host_identity *id, const char *text,
 /* The kernel's IPv6 addresses: /proc/net/if_inet6 (32 hex digits a line). */
 void host_identity_from_if_inet6(struct host_identity *id, const char *text,
 				 size_t len);
+/*
+ * Network configuration that states a host's static addresses and MACs:
+ * 2 for ifupdown's interfaces files, 1 for netplan, systemd-networkd,
+ * udev rules and NetworkManager keyfiles, 0 for any other path.
+ */
+int host_identity_config_file(const char *path);
+/* What such a file (by its path) says: from_interfaces, from_network. */
+void host_identity_from_config(struct host_identity *id, const char *path,
+			       const char *text, size_t len);
+/* Add from's addresses (when addrs) and MACs (when macs) to id. */
+void host_identity_add_net(struct host_identity *id,
+			   const struct host_identity *from, int addrs, int macs);
 void host_identity_release(struct host_identity *id);
 
 /* What t is replaced by: "{host}", "{fqdn}", "{addr4}", ... */

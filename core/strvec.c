@@ -70,6 +70,21 @@ void ed_strvec_sort_unique(struct ed_strvec *sv)
 	sv->nr = out;
 }
 
+void ed_strvec_sort(struct ed_strvec *sv)
+{
+	if (sv->nr > 1)
+		qsort(sv->v, sv->nr, sizeof(*sv->v), cmp_str);
+}
+
+size_t ed_strvec_find(const struct ed_strvec *sv, const char *s)
+{
+	char *const *at =
+		sv->nr ? bsearch(&s, sv->v, sv->nr, sizeof(*sv->v), cmp_str) :
+			 NULL;
+
+	return at ? (size_t)(at - sv->v) : sv->nr;
+}
+
 void ed_strvec_join_lines(const struct ed_strvec *sv, struct ed_buf *out)
 {
 	size_t i;

@@ -30,6 +30,10 @@ void ed_strvec_pushf(struct ed_strvec *sv, const char *fmt, ...)
 void ed_strvec_take(struct ed_strvec *sv, char *s);
 /* Byte-order sort (strcmp, so independent of locale); drops exact duplicates. */
 void ed_strvec_sort_unique(struct ed_strvec *sv);
+/* The same order, duplicates kept. */
+void ed_strvec_sort(struct ed_strvec *sv);
+/* The index of s in sv, sorted by either of the above; sv->nr if absent. */
+size_t ed_strvec_find(const struct ed_strvec *sv, const char *s);
 /* Appends every string followed by '\n' to out. */
 void ed_strvec_join_lines(const struct ed_strvec *sv, struct ed_buf *out);
 /* Returns 1 if s is an element (linear scan). */

@@ -77,12 +77,6 @@ static void normalise_pair(struct ed_buf *ca, struct ed_buf *cb,
 	host_identity_release(&ib);
 }
 
-static int shows_content(const char *v)
-{
-	return v && !strncmp(v, "file ", 5) && strstr(v, " sha256:") &&
-	       !strstr(v, "hmac:");
-}
-
 int differ_content_diffs(struct drift_report *r, const struct store_view *va,
 			 const struct store_view *vb,
 			 const struct differ_host *const *a, size_t na,
@@ -114,7 +108,7 @@ int differ_content_diffs(struct drift_report *r, const struct store_view *va,
 			v0 = it->values[it->side];
 			v1 = it->host_value;
 		}
-		if (!shows_content(v0) || !shows_content(v1))
+		if (!differ_text_stored(v0) || !differ_text_stored(v1))
 			continue;
 		ha = host_with(it, v0);
 		hb = it->kind == DRIFT_OUTLIER ? it->host : host_with(it, v1);
@@ -122,18 +116,14 @@ int differ_content_diffs(struct drift_report *r, const struct store_view *va,
 		db = hb ? host_of(gb, ngb, hb) : NULL;
 		if (!da || !db)
 			continue;
-		ed_buf_reset(&raw);
-		if (snapshot_unquote(&raw, it->key, strlen(it->key), err) < 0) {
-			rc = err->code;
-			break;
-		}
-		ed_buf_reset(&path);
-		ed_buf_addf(&path, "content%s", raw.ptr);
-		ed_buf_reset(&ca);
-		ed_buf_reset(&cb);
-		if (store_view_read_file(wa, da->env, ha, path.ptr, &ca, err) < 0 ||
-		    store_view_read_file(wb, db->env, hb, path.ptr, &cb, err) < 0)
+		if (differ_read_content(&ca, wa, da->env, ha, it->key, err) < 0 ||
+		    differ_read_content(&cb, wb, db->env, hb, it->key, err) < 0) {
+			if (err->code == ED_EPARSE) { /* a key that is no path */
+				rc = err->code;
+				break;
+			}
 			continue; /* no stored content (binary, too large) */
+		}
 		if (strcmp(ha, hb))
 			normalise_pair(&ca, &cb, da, db, wa, wb);
 		ed_buf_reset(&diff);

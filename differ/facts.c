@@ -31,7 +31,7 @@ static void push_fact(struct fact_vec *fv, const char *collector, const char *ke
 	f->value = ed_xmemdup(value, vlen);
 }
 
-static int cmp_fact(const void *a, const void *b)
+int differ_cmp_fact(const void *a, const void *b)
 {
 	const struct fact *x = a, *y = b;
 	int c = strcmp(x->collector, y->collector);
@@ -45,11 +45,11 @@ static void finish_facts(struct fact_vec *fv)
 	size_t i, out = 0;
 
 	if (fv->nr > 1)
-		qsort(fv->v, fv->nr, sizeof(*fv->v), cmp_fact);
+		qsort(fv->v, fv->nr, sizeof(*fv->v), differ_cmp_fact);
 	for (i = 0; i < fv->nr; i++) {
 		struct fact *prev = out ? &fv->v[out - 1] : NULL;
 
-		if (prev && !cmp_fact(prev, &fv->v[i])) {
+		if (prev && !differ_cmp_fact(prev, &fv->v[i])) {
 			struct ed_buf b = ED_BUF_INIT;
 
 			ed_buf_adds(&b, prev->value);
@@ -470,10 +470,14 @@ out:
 	return rc;
 }
 
+/* The services facts only a running system has (prefixes of 7 bytes). */
+static const char *const live_kinds[] = { "active ", "listen " };
+
 int differ_live_key(const char *collector, const char *key)
 {
 	return !strcmp(collector, "services") &&
-	       (!strncmp(key, "active ", 7) || !strncmp(key, "listen ", 7));
+	       (!strncmp(key, live_kinds[0], 7) ||
+		!strncmp(key, live_kinds[1], 7));
 }
 
 /* The first fact of h at or after collector:key in fact order. */
@@ -536,14 +540,35 @@ int differ_host_has(const struct differ_host *h, const char *collector)
 
 int differ_host_live(const struct differ_host *h)
 {
-	static const char *const kinds[] = { "active ", "listen " };
 	size_t k, i;
 
 	for (k = 0; k < 2; k++) {
-		i = lower_bound(h, "services", kinds[k]);
+		i = lower_bound(h, "services", live_kinds[k]);
 		if (i < h->nr_facts && !strcmp(h->facts[i].collector, "services") &&
-		    !strncmp(h->facts[i].key, kinds[k], 7))
+		    !strncmp(h->facts[i].key, live_kinds[k], 7))
 			return 1;
 	}
 	return 0;
+}
+
+int differ_text_stored(const char *v)
+{
+	return v && !strncmp(v, "file ", 5) && strstr(v, " sha256:") &&
+	       !strstr(v, "hmac:");
+}
+
+int differ_read_content(struct ed_buf *out, const struct store_view *v,
+			const char *env, const char *host, const char *key,
+			struct ed_err *err)
+{
+	struct ed_buf path = ED_BUF_INIT;
+	int rc;
+
+	ed_buf_adds(&path, "content");
+	rc = snapshot_unquote(&path, key, strlen(key), err);
+	ed_buf_reset(out);
+	if (!rc)
+		rc = store_view_read_file(v, env, host, path.ptr, out, err);
+	ed_buf_release(&path);
+	return rc;
 }

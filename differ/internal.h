@@ -151,6 +151,8 @@ int differ_since_full(struct drift_report *r, struct store *st,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err);
 
+/* qsort order of struct fact: collector, then key. */
+int differ_cmp_fact(const void *a, const void *b);
 /* The fact collector:key of h, or NULL; binary search. */
 struct fact *differ_find_fact(const struct differ_host *h,
 			      const char *collector, const char *key);
@@ -168,6 +170,18 @@ int differ_host_has(const struct differ_host *h, const char *collector);
 /* The facts of collector on h: h->facts[*from, *to) (they are sorted). */
 void differ_collector_facts(const struct differ_host *h, const char *collector,
 			    size_t *from, size_t *to);
+
+/*
+ * Stored config-file contents (differ/facts.c). differ_text_stored: a
+ * files value whose text is stored as is ("file ... sha256:...", no hmac
+ * token), so it can be shown and normalised. differ_read_content: the
+ * stored content of files key on host env/host in v, into out (reset
+ * first); codes as store_view_read_file.
+ */
+int differ_text_stored(const char *value);
+int differ_read_content(struct ed_buf *out, const struct store_view *v,
+			const char *env, const char *host, const char *key,
+			struct ed_err *err);
 
 /*
  * A host's identity (core/identity.h) for normalisation: its "identity"

@@ -16,36 +16,15 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/hmac.h"
-#include "core/snapshot.h"
 #include "core/store.h"
 #include "core/strvec.h"
-
-/* A value whose text content is stored as is: it can be normalised. */
-static int normalisable(const char *v)
-{
-	return v && !strncmp(v, "file ", 5) && strstr(v, " sha256:") &&
-	       !strstr(v, "hmac:");
-}
 
 static int read_content(struct ed_buf *out, const struct store_view *v,
 			const struct differ_host *h, const char *key)
 {
-	struct ed_buf path = ED_BUF_INIT;
 	struct ed_err e = ED_ERR_INIT;
-	int rc;
 
-	ed_buf_adds(&path, "content");
-	rc = snapshot_unquote(&path, key, strlen(key), &e);
-	ed_buf_reset(out);
-	if (!rc)
-		rc = store_view_read_file(v, h->env, h->host, path.ptr, out, &e);
-	ed_buf_release(&path);
-	return rc;
-}
-
-static int has_prefix(const char *s, const char *p)
-{
-	return !strncmp(s, p, strlen(p));
+	return differ_read_content(out, v, h->env, h->host, key, &e);
 }
 
 /*
@@ -106,28 +85,13 @@ static void identity_from_files(struct host_identity *id,
 	differ_collector_facts(h, "files", &from, &to);
 	for (i = from; i < to; i++) {
 		const char *k = h->facts[i].key;
-		int ifupdown = !strcmp(k, "/etc/network/interfaces") ||
-			       has_prefix(k, "/etc/network/interfaces.d/");
 
-		if (!normalisable(h->facts[i].value) ||
-		    !(ifupdown || has_prefix(k, "/etc/netplan/") ||
-		      has_prefix(k, "/etc/systemd/network/") ||
-		      has_prefix(k, "/etc/udev/rules.d/")))
+		if (!differ_text_stored(h->facts[i].value) ||
+		    !host_identity_config_file(k) || read_content(&b, v, h, k))
 			continue;
-		if (read_content(&b, v, h, k))
-			continue;
-		if (ifupdown)
-			host_identity_from_interfaces(&net, b.ptr, b.len);
-		host_identity_from_network(&net, b.ptr, b.len);
+		host_identity_from_config(&net, k, b.ptr, b.len);
 	}
-	for (i = 0; i < net.nr; i++) {
-		int kind = net.v[i].kind;
-
-		if (kind == IDENTITY_MAC && macs)
-			host_identity_add_mac(id, net.v[i].text, net.v[i].len);
-		else if (kind != IDENTITY_MAC && addrs)
-			host_identity_add_addr(id, net.v[i].text, net.v[i].len);
-	}
+	host_identity_add_net(id, &net, addrs, macs);
 	if (!read_content(&b, v, h, "/etc/hosts"))
 		host_identity_from_hosts(id, b.ptr, b.len,
 					 addrs && !host_identity_has_addrs(id));
@@ -160,16 +124,6 @@ static void push_lines(struct ed_strvec *out, const char *text)
 	}
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sorted_has(const struct ed_strvec *v, const char *s)
-{
-	return v->nr && bsearch(&s, v->v, v->nr, sizeof(*v->v), cmp_str);
-}
-
 /* key is of kind: "addr" (addr4, addr6) or "mac". */
 static int key_is(const char *key, const char *kind)
 {
@@ -199,57 +153,39 @@ static int from_kernel(const struct differ_host *h, const char *kind)
  */
 static void mark_shared(struct differ_host *const *h, size_t n, const char *kind)
 {
+	struct ed_strvec *mine = ed_xcalloc(n + 1, sizeof(*mine));
 	struct ed_strvec all = ED_STRVEC_INIT, dup = ED_STRVEC_INIT;
 	size_t i, j, from, to;
 
+	/* each host's values of kind, each once */
 	for (i = 0; i < n; i++) {
-		if (kind[0] == 'a')
-			h[i]->identity_shared_addrs = 0;
-		else
-			h[i]->identity_shared_macs = 0;
-	}
-	for (i = 0; i < n; i++) {
-		struct ed_strvec mine = ED_STRVEC_INIT;
-
 		differ_collector_facts(h[i], "identity", &from, &to);
 		for (j = from; j < to; j++)
 			if (key_is(h[i]->facts[j].key, kind))
-				push_lines(&mine, h[i]->facts[j].value);
-		ed_strvec_sort_unique(&mine);
-		for (j = 0; j < mine.nr; j++)
-			ed_strvec_push(&all, mine.v[j]);
-		ed_strvec_release(&mine);
+				push_lines(&mine[i], h[i]->facts[j].value);
+		ed_strvec_sort_unique(&mine[i]);
+		for (j = 0; j < mine[i].nr; j++)
+			ed_strvec_push(&all, mine[i].v[j]);
 	}
-	if (all.nr > 1)
-		qsort(all.v, all.nr, sizeof(*all.v), cmp_str);
+	ed_strvec_sort(&all);
 	for (i = 1; i < all.nr; i++)
 		if (!strcmp(all.v[i - 1], all.v[i]) &&
 		    (!dup.nr || strcmp(dup.v[dup.nr - 1], all.v[i])))
 			ed_strvec_push(&dup, all.v[i]);
-	for (i = 0; dup.nr && i < n; i++) {
-		size_t own = 0, any = 0;
+	for (i = 0; i < n; i++) {
+		size_t own = 0;
+		int shared;
 
-		if (!from_kernel(h[i], kind))
-			continue;
-		differ_collector_facts(h[i], "identity", &from, &to);
-		for (j = from; j < to; j++) {
-			struct ed_strvec mine = ED_STRVEC_INIT;
-			size_t k;
-
-			if (!key_is(h[i]->facts[j].key, kind))
-				continue;
-			push_lines(&mine, h[i]->facts[j].value);
-			for (k = 0; k < mine.nr; k++, any++)
-				own += !sorted_has(&dup, mine.v[k]);
-			ed_strvec_release(&mine);
-		}
-		if (any && !own) {
-			if (kind[0] == 'a')
-				h[i]->identity_shared_addrs = 1;
-			else
-				h[i]->identity_shared_macs = 1;
-		}
+		for (j = 0; j < mine[i].nr; j++)
+			own += ed_strvec_find(&dup, mine[i].v[j]) == dup.nr;
+		shared = mine[i].nr && !own && from_kernel(h[i], kind);
+		if (kind[0] == 'a')
+			h[i]->identity_shared_addrs = shared ? 1 : 0;
+		else
+			h[i]->identity_shared_macs = shared ? 1 : 0;
+		ed_strvec_release(&mine[i]);
 	}
+	free(mine);
 	ed_strvec_release(&all);
 	ed_strvec_release(&dup);
 }
@@ -349,7 +285,7 @@ static void key_members(struct member **mv, size_t *nm, size_t *alloc,
 		struct fact *f = differ_find_fact(h[i], "files", key);
 
 		/* values are repointed: only a cache's shared strings */
-		if (!f || !normalisable(f->value) || !h[i]->borrowed)
+		if (!f || !differ_text_stored(f->value) || !h[i]->borrowed)
 			continue;
 		ED_ALLOC_GROW(*mv, *nm + 1, *alloc);
 		memset(&(*mv)[*nm], 0, sizeof(**mv));
@@ -409,7 +345,7 @@ static void disagreeing_keys(struct ed_strvec *out,
 				continue;
 			}
 			if (c > 0) {
-				if (normalisable(h[i]->facts[b].value))
+				if (differ_text_stored(h[i]->facts[b].value))
 					ed_strvec_pushf(&seen, "%s\t%s",
 							h[i]->facts[b].key,
 							h[i]->facts[b].value);
@@ -418,7 +354,7 @@ static void disagreeing_keys(struct ed_strvec *out,
 			}
 			if (!differ_same_str(h[0]->facts[a].value,
 					     h[i]->facts[b].value) &&
-			    normalisable(h[i]->facts[b].value))
+			    differ_text_stored(h[i]->facts[b].value))
 				ed_strvec_push(out, h[i]->facts[b].key);
 			a++;
 			b++;
@@ -438,14 +374,6 @@ static void disagreeing_keys(struct ed_strvec *out,
 	}
 	ed_strvec_release(&seen);
 	ed_strvec_sort_unique(out);
-}
-
-static int cmp_fact(const void *x, const void *y)
-{
-	const struct fact *a = x, *b = y;
-	int c = strcmp(a->collector, b->collector);
-
-	return c ? c : strcmp(a->key, b->key);
 }
 
 /*
@@ -507,7 +435,8 @@ void differ_normalise_listeners(struct differ_host *h,
 		size_t s;
 
 		/* only services keys changed: only their run needs sorting */
-		qsort(h->facts + from, to - from, sizeof(*h->facts), cmp_fact);
+		qsort(h->facts + from, to - from, sizeof(*h->facts),
+		      differ_cmp_fact);
 		/*
 		 * The spans keep their places; the one holding the services
 		 * run no longer holds the shared table's keys, so it becomes
@@ -635,7 +564,8 @@ int differ_explain_identity(struct ed_strvec *out, struct store *st,
 	    host_identity_is_addr(&id, f->key + at, len)) {
 		ed_strvec_push(out, "between hosts: compared by the class of "
 				    "its own address");
-	} else if (f && !strcmp(collector, "files") && normalisable(f->value) &&
+	} else if (f && !strcmp(collector, "files") &&
+		   differ_text_stored(f->value) &&
 		   !read_content(&raw, v, &h, key)) {
 		const char *p = raw.ptr, *end = raw.ptr + raw.len;
 		size_t line = 0;

@@ -213,7 +213,7 @@ static void html_begin(struct report_ctx *c)
 	if (!r->nr)
 		return;
 	c->priv = html_map_new(c);
-	html_map_write(c->out, c, c->priv, h);
+	html_map_write(c->out, c->priv, h);
 	html_notes(c);
 	html_filters(c);
 	fputs("<div id=\"groups", c->out);

@@ -40,24 +40,6 @@ static void row_key(struct ed_buf *out, const struct report_ctx *c,
 	}
 }
 
-static size_t index_of(const struct ed_strvec *v, const char *s)
-{
-	size_t lo = 0, hi = v->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(v->v[mid], s);
-
-		if (!cmp)
-			return mid;
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return v->nr;
-}
-
 static void build_rows(struct html_map *m, const struct report_ctx *c, int folded)
 {
 	struct ed_buf key = ED_BUF_INIT;
@@ -77,19 +59,18 @@ struct html_map *html_map_new(const struct report_ctx *c)
 	struct html_map *m = ed_xcalloc(1, sizeof(*m));
 	size_t i;
 
-	for (i = 0; i < c->r->nr; i++)
-		ed_strvec_push(&m->cols, c->r->items[i].collector);
-	ed_strvec_sort_unique(&m->cols);
+	report_tally_collectors(&m->cols, c->r);
 	build_rows(m, c, 0);
 	if (m->rows.nr > HTML_MAP_MAX_ROWS) {
 		m->folded = 1;
 		build_rows(m, c, 1);
 	}
-	m->cells = ed_xcalloc(m->rows.nr * m->cols.nr + 1, sizeof(*m->cells));
+	m->cells =
+		ed_xcalloc(m->rows.nr * m->cols.names.nr + 1, sizeof(*m->cells));
 	for (i = 0; i < c->r->nr; i++) {
 		const struct drift_item *it = &c->r->items[i];
 		struct html_cell *cell =
-			&m->cells[html_map_row(m, c, it) * m->cols.nr +
+			&m->cells[html_map_row(m, c, it) * m->cols.names.nr +
 				  html_map_col(m, it)];
 		int sev = it->waived ? -1 : (int)report_sev(it);
 
@@ -105,7 +86,7 @@ void html_map_free(struct html_map *m)
 	if (!m)
 		return;
 	ed_strvec_release(&m->rows);
-	ed_strvec_release(&m->cols);
+	report_tally_release(&m->cols);
 	free(m->cells);
 	free(m);
 }
@@ -117,63 +98,57 @@ size_t html_map_row(const struct html_map *m, const struct report_ctx *c,
 	size_t r;
 
 	row_key(&key, c, it, m->folded);
-	r = index_of(&m->rows, key.ptr);
+	r = ed_strvec_find(&m->rows, key.ptr);
 	ed_buf_release(&key);
 	return r < m->rows.nr ? r : 0;
 }
 
 size_t html_map_col(const struct html_map *m, const struct drift_item *it)
 {
-	size_t col = index_of(&m->cols, it->collector);
+	size_t col = ed_strvec_find(&m->cols.names, it->collector);
 
-	return col < m->cols.nr ? col : 0;
+	return col < m->cols.names.nr ? col : 0;
 }
 
 /* Items by collector and severity. */
-static void counts(FILE *out, const struct report_ctx *c,
-		   const struct html_map *m, void (*h)(FILE *, const char *))
+static void counts(FILE *out, const struct html_map *m,
+		   void (*h)(FILE *, const char *))
 {
-	size_t i, j;
+	size_t j;
 
 	fputs("<table class=\"counts\"><thead><tr><th>collector</th>"
 	      "<th>critical</th><th>warning</th><th>info</th><th>waived</th>"
 	      "</tr></thead>\n<tbody>\n",
 	      out);
-	for (j = 0; j < m->cols.nr; j++) {
-		size_t n[4] = { 0, 0, 0, 0 };
+	for (j = 0; j < m->cols.names.nr; j++) {
+		const size_t *n = m->cols.n[j];
 
-		for (i = 0; i < c->r->nr; i++) {
-			const struct drift_item *it = &c->r->items[i];
-
-			if (!strcmp(it->collector, m->cols.v[j]))
-				n[it->waived ? 3 : report_sev(it)]++;
-		}
 		fputs("<tr><th>", out);
-		h(out, m->cols.v[j]);
+		h(out, m->cols.names.v[j]);
 		fprintf(out,
 			"</th><td%s>%zu</td><td>%zu</td><td>%zu</td>"
 			"<td>%zu</td></tr>\n",
 			n[SEV_CRITICAL] ? " class=\"s2\"" : "", n[SEV_CRITICAL],
-			n[SEV_WARNING], n[SEV_INFO], n[3]);
+			n[SEV_WARNING], n[SEV_INFO], n[REPORT_WAIVED]);
 	}
 	fputs("</tbody></table>\n", out);
 }
 
-void html_map_write(FILE *out, const struct report_ctx *c,
-		    const struct html_map *m, void (*h)(FILE *, const char *))
+void html_map_write(FILE *out, const struct html_map *m,
+		    void (*h)(FILE *, const char *))
 {
 	size_t r, col;
 
 	fputs("<div class=\"overview\">\n", out);
-	counts(out, c, m, h);
+	counts(out, m, h);
 	fprintf(out,
 		"<div class=\"map\"><table><caption>where: %zu %s by "
 		"collector (click a cell to show its groups)</caption>\n"
 		"<thead><tr><th></th>",
 		m->rows.nr, m->folded ? "roles and sides" : "hosts and roles");
-	for (col = 0; col < m->cols.nr; col++) {
+	for (col = 0; col < m->cols.names.nr; col++) {
 		fputs("<th>", out);
-		h(out, m->cols.v[col]);
+		h(out, m->cols.names.v[col]);
 		fputs("</th>", out);
 	}
 	fputs("</tr></thead>\n<tbody>\n", out);
@@ -181,9 +156,9 @@ void html_map_write(FILE *out, const struct report_ctx *c,
 		fputs("<tr><th>", out);
 		h(out, m->rows.v[r]);
 		fputs("</th>", out);
-		for (col = 0; col < m->cols.nr; col++) {
+		for (col = 0; col < m->cols.names.nr; col++) {
 			const struct html_cell *cell =
-				&m->cells[r * m->cols.nr + col];
+				&m->cells[r * m->cols.names.nr + col];
 
 			if (!cell->n) {
 				fputs("<td></td>", out);

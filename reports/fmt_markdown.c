@@ -41,38 +41,24 @@ static void md(FILE *out, const char *s)
 /* Items by collector and severity: where the drift is, first. */
 static void md_summary(struct report_ctx *c)
 {
-	const struct drift_report *r = c->r;
-	struct ed_strvec names = ED_STRVEC_INIT;
-	size_t i, j, (*n)[4];
+	struct report_tally t;
+	size_t j;
 
-	for (i = 0; i < r->nr; i++)
-		ed_strvec_push(&names, r->items[i].collector);
-	ed_strvec_sort_unique(&names);
-	n = calloc(names.nr + 1, sizeof(*n));
-	if (!n) {
-		ed_strvec_release(&names);
-		return;
-	}
-	for (i = 0; i < r->nr; i++) {
-		const struct drift_item *it = &r->items[i];
-
-		for (j = 0; j < names.nr && strcmp(names.v[j], it->collector); j++)
-			;
-		n[j][it->waived ? 3 : report_sev(it)]++;
-	}
+	report_tally_collectors(&t, c->r);
 	fputs("\n| collector | critical | warning | info | waived |\n"
 	      "| --- | ---: | ---: | ---: | ---: |\n",
 	      c->out);
-	for (j = 0; j < names.nr; j++) {
+	for (j = 0; j < t.names.nr; j++) {
+		const size_t *n = t.n[j];
+
 		fputs("| ", c->out);
-		md(c->out, names.v[j]);
+		md(c->out, t.names.v[j]);
 		fprintf(c->out, " | %s%zu%s | %zu | %zu | %zu |\n",
-			n[j][SEV_CRITICAL] ? "**" : "", n[j][SEV_CRITICAL],
-			n[j][SEV_CRITICAL] ? "**" : "", n[j][SEV_WARNING],
-			n[j][SEV_INFO], n[j][3]);
+			n[SEV_CRITICAL] ? "**" : "", n[SEV_CRITICAL],
+			n[SEV_CRITICAL] ? "**" : "", n[SEV_WARNING],
+			n[SEV_INFO], n[REPORT_WAIVED]);
 	}
-	free(n);
-	ed_strvec_release(&names);
+	report_tally_release(&t);
 }
 
 static void md_notes(struct report_ctx *c)

@@ -191,3 +191,27 @@ size_t report_put_outliers(const struct report_ctx *c,
 	}
 	return rest;
 }
+
+void report_tally_collectors(struct report_tally *t, const struct drift_report *r)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < r->nr; i++)
+		ed_strvec_push(&t->names, r->items[i].collector);
+	ed_strvec_sort_unique(&t->names);
+	t->n = ed_xcalloc(t->names.nr + 1, sizeof(*t->n));
+	for (i = 0; i < r->nr; i++) {
+		const struct drift_item *it = &r->items[i];
+
+		t->n[ed_strvec_find(&t->names, it->collector)]
+		    [it->waived ? REPORT_WAIVED : report_sev(it)]++;
+	}
+}
+
+void report_tally_release(struct report_tally *t)
+{
+	ed_strvec_release(&t->names);
+	free(t->n);
+	t->n = NULL;
+}

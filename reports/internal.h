@@ -164,6 +164,18 @@ size_t report_host_runs(struct report_run **out, const struct ed_strvec *hosts,
  */
 size_t report_put_outliers(const struct report_ctx *c,
 			   void (*put)(FILE *, const char *));
+/*
+ * r's items by collector: names sorted, n[i] the counts of names.v[i] by
+ * drift_severity for those not waived and REPORT_WAIVED for the waived.
+ * Free with report_tally_release.
+ */
+#define REPORT_WAIVED 3
+struct report_tally {
+	struct ed_strvec names;
+	size_t (*n)[4];
+};
+void report_tally_collectors(struct report_tally *t, const struct drift_report *r);
+void report_tally_release(struct report_tally *t);
 /* Hosts lists longer than this are a count unless asked for in full. */
 #define REPORT_HOSTS_SHOWN 10
 const char *report_host_name(const char *line);
@@ -178,7 +190,8 @@ struct html_cell {
 	int worst;
 };
 struct html_map {
-	struct ed_strvec rows, cols; /* sorted */
+	struct ed_strvec rows; /* sorted */
+	struct report_tally cols; /* the collectors, and their counts */
 	int folded;
 	struct html_cell *cells; /* rows.nr x cols.nr */
 };
@@ -188,7 +201,7 @@ size_t html_map_row(const struct html_map *m, const struct report_ctx *c,
 		    const struct drift_item *it);
 size_t html_map_col(const struct html_map *m, const struct drift_item *it);
 /* The counts table and the heatmap; h escapes a value. */
-void html_map_write(FILE *out, const struct report_ctx *c,
-		    const struct html_map *m, void (*h)(FILE *, const char *));
+void html_map_write(FILE *out, const struct html_map *m,
+		    void (*h)(FILE *, const char *));
 
 #endif
