@@ -100,4 +100,22 @@ int cli_fail(const struct ed_err *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Stale hosts by shard (cli/stale.c). */
+/* "26h", "90m", "2d", "3600s", "3600" -> seconds; -1 if malformed */
+long long cli_parse_duration(const char *s);
+/*
+ * For each shard whose hosts were not collected within max_age seconds
+ * (ed_shard_stale_group), one line "PREFIXshard K/N has not reported since
+ * TIME: COUNT hosts (a few names, ...)". Returns the number of lines.
+ */
+size_t cli_print_stale_shards(FILE *f, const char *prefix,
+			      const struct store_host *h, size_t n,
+			      long long max_age);
+/*
+ * The same as a JSON member ', "stale_shards": [{"shard", "since",
+ * "hosts": [every name]}]'; nothing at all when no shard is stale.
+ */
+void cli_json_stale_shards(FILE *f, const struct store_host *h, size_t n,
+			   long long max_age);
+
 #endif

@@ -34,25 +34,6 @@ static const char usage_text[] =
 	"json as {\"schema\": 1, \"reports\": [...]}, junit as one <testsuites>,\n"
 	"html as one page, the others one after another.\n";
 
-/* "26h", "90m", "2d", "3600s", "3600" -> seconds; -1 if malformed */
-static long long parse_duration(const char *s)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (end == s || v < 0)
-		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	return -1;
-}
-
 static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			   const char *cmd, const char *usage)
 {
@@ -87,7 +68,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 					"--fail-on takes critical, warning or info");
 			break;
 		case 'm':
-			g->gate.max_age = parse_duration(optarg);
+			g->gate.max_age = cli_parse_duration(optarg);
 			if (g->gate.max_age < 0)
 				return cli_usage_error(
 					cmd,
@@ -164,6 +145,19 @@ int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 	return rc;
 }
 
+/* Which scanners the stale hosts belong to (after the verdict, stderr). */
+static void print_shards(struct store *st, long long max_age)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct store_host *h = NULL;
+	size_t n = 0;
+
+	/* the hosts were read once already: a failure now only loses a hint */
+	if (store_hosts(st, &h, &n, &err) == 0)
+		cli_print_stale_shards(stderr, "check: ", h, n, max_age);
+	store_hosts_free(h, n);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct ed_err err = ED_ERR_INIT;
@@ -189,11 +183,12 @@ int cmd_check(int argc, char **argv)
 	stale = differ_gate_stale(&gate);
 	failing = differ_gate_failing(&gate, g.fail_on);
 	/* the one-line verdict goes to stderr; stdout is the report */
-	if (stale)
+	if (stale) {
 		fprintf(stderr,
 			"check: ERROR: %zu host%s not collected within --max-age\n",
 			stale, stale == 1 ? "" : "s");
-	else
+		print_shards(st, g.gate.max_age);
+	} else
 		fprintf(stderr, "check: %s (fail on %s)\n",
 			failing ? "FAILED" : "passed",
 			drift_severity_name(g.fail_on));

@@ -15,11 +15,12 @@
 #include "collector/collector.h"
 #include "collector/fleet/fleet.h"
 #include "core/hmac.h"
+#include "core/shard.h"
 #include "core/store.h"
 
 static const char usage_text[] =
-	"usage: envdrift scan -i INVENTORY [--repo DIR] [--limit PATTERN] [-j N]\n"
-	"                     [--config FILE] [--key FILE] [--connect-timeout S]\n"
+	"usage: envdrift scan -i INVENTORY [--repo DIR] [--limit PATTERN] [--shard K/N]\n"
+	"                     [-j N] [--config FILE] [--key FILE] [--connect-timeout S]\n"
 	"                     [--deadline S] [--max-bytes N[KMG]] [--max-failed N|P%]\n"
 	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
 	"                     [--ssh-config FILE] [--prune] [--lock-timeout S] [-q|-v]\n"
@@ -28,6 +29,8 @@ static const char usage_text[] =
 	"installed on the hosts) into one commit of the state repository.\n"
 	"  -i, --inventory FILE     Ansible YAML inventory\n"
 	"  --limit PATTERN          groups, hosts or globs (Ansible's --limit); never prunes\n"
+	"  --shard K/N              only the hosts scanner K of N owns (a consistent hash\n"
+	"                           of the name); never prunes\n"
 	"  -j, --jobs N             hosts at once (default 50)\n"
 	"  --connect-timeout S      TCP connect + SSH handshake (default 10)\n"
 	"  --deadline S             whole host (default 120)\n"
@@ -49,6 +52,7 @@ int cmd_scan(int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "limit", required_argument, NULL, 'L' },
+		{ "shard", required_argument, NULL, 's' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
@@ -95,6 +99,12 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case 'L':
 			so.limit = optarg;
+			break;
+		case 's':
+			if (ed_shard_parse(optarg, &so.shard_k, &so.shard_n) < 0)
+				return cli_usage_error(
+					"scan",
+					"--shard takes K/N with 1 <= K <= N <= 65536");
 			break;
 		case 'c':
 			config = optarg;

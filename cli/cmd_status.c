@@ -11,11 +11,13 @@
 #include "core/store.h"
 
 static const char usage_text[] =
-	"usage: envdrift status [--repo DIR] [--format text|json]\n"
+	"usage: envdrift status [--repo DIR] [--format text|json] [--max-age DURATION]\n"
 	"\n"
 	"List every host with its environment, last successful collection (UTC),\n"
 	"the commit that recorded it, and a scan failure since then (state and why;\n"
-	"the host keeps its previous snapshot and is stale).\n";
+	"the host keeps its previous snapshot and is stale). With --max-age (26h,\n"
+	"90m, 2d), name each scanner (scan --shard K/N) whose hosts were not\n"
+	"collected within it.\n";
 
 static void iso_time(char *out, size_t n, long long t)
 {
@@ -32,6 +34,7 @@ int cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "repo", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "max-age", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -40,6 +43,7 @@ int cmd_status(int argc, char **argv)
 	struct store *st = NULL;
 	struct store_host *h = NULL;
 	size_t n = 0, i;
+	long long max_age = -1;
 	int c;
 
 	optind = 1;
@@ -50,6 +54,13 @@ int cmd_status(int argc, char **argv)
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'm':
+			max_age = cli_parse_duration(optarg);
+			if (max_age < 0)
+				return cli_usage_error(
+					"status",
+					"--max-age takes a duration such as 26h, 90m, 2d");
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -86,6 +97,10 @@ int cmd_status(int argc, char **argv)
 			       !h[i].failure       ? "collected" :
 			       h[i].last_commit[0] ? "stale" :
 						     "never collected");
+			if (h[i].shard) {
+				printf(", \"shard\": ");
+				cli_put_json(stdout, h[i].shard);
+			}
 			if (h[i].failure) {
 				printf(", \"last_failure\": \"%s\", \"failure\": ",
 				       failed);
@@ -105,10 +120,16 @@ int cmd_status(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (!strcmp(format, "json"))
-		printf("%s]}\n", n ? "\n" : "");
-	else if (!n)
+	if (!strcmp(format, "json")) {
+		printf("%s]", n ? "\n" : "");
+		if (max_age >= 0)
+			cli_json_stale_shards(stdout, h, n, max_age);
+		printf("}\n");
+	} else if (!n) {
 		printf("no hosts collected yet\n");
+	} else if (max_age >= 0) {
+		cli_print_stale_shards(stdout, "", h, n, max_age);
+	}
 	store_hosts_free(h, n);
 	store_free(st);
 	return EXIT_OK;

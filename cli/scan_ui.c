@@ -78,7 +78,8 @@ static void on_collected(const struct fleet_result *r,
 		fputc('\n', stderr);
 	}
 	if (r->prune_ignored)
-		fprintf(stderr, "warning: --prune ignored with --limit\n");
+		fprintf(stderr,
+			"warning: --prune ignored with --limit or --shard\n");
 }
 
 void scan_print_summary(const struct scan_ui *ui, const struct fleet_result *r)

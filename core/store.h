@@ -129,12 +129,16 @@ struct store_host {
 	/* a scan failure newer than last_success (Envdrift-Failed), or 0/NULL */
 	long long last_failure;
 	char *failure; /* "STATE: why" */
+	/* "K/N": the Envdrift-Shard trailer of last_commit, or NULL (the
+	 * scan that last collected the host was not sharded) */
+	char *shard;
 };
 
 /*
  * Hosts in the branch tip, when each was last collected (from the
  * Envdrift-Collected trailers) and any failure since (Envdrift-Failed:
- * "ENV/HOST: STATE: why", written by scan). Hosts the latest scan failed
+ * "ENV/HOST: STATE: why", written by scan) and the shard of the scan that
+ * collected it (Envdrift-Shard). Hosts the latest scan failed
  * that were never collected are listed too, with last_success 0 and an
  * empty last_commit. The caller frees with store_hosts_free.
  */

@@ -121,14 +121,16 @@ static int next_trailer(const char **p, const char *key, int with_why,
 }
 
 /*
- * Mark hosts named in the commit's Envdrift-Collected trailers, and note
+ * Mark hosts named in the commit's Envdrift-Collected trailers (with the
+ * commit's Envdrift-Shard, if any), and note
  * Envdrift-Failed ones seen before (newer than) their last success.
  */
 static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *c)
 {
-	const char *msg = git_commit_message(c), *p;
-	struct trailer t;
+	const char *msg = git_commit_message(c), *p = msg;
+	struct trailer t, shard;
 	size_t found = 0;
+	int sharded = next_trailer(&p, "\nEnvdrift-Shard: ", 0, &shard);
 
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Collected: ", 0, &t);) {
 		struct store_host *hh = trailer_host(h, nr, t.name, t.name_len);
@@ -138,6 +140,8 @@ static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *
 		hh->last_success = (long long)git_commit_time(c);
 		git_oid_tostr(hh->last_commit, sizeof(hh->last_commit),
 			      git_commit_id(c));
+		if (sharded)
+			hh->shard = ed_xstrndup(shard.name, shard.name_len);
 		found++;
 	}
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {

@@ -203,6 +203,7 @@ void store_hosts_free(struct store_host *h, size_t nr)
 		free(h[i].env);
 		free(h[i].host);
 		free(h[i].failure);
+		free(h[i].shard);
 	}
 	free(h);
 }

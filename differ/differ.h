@@ -151,6 +151,7 @@ struct drift_item {
 	char *rule;   /* "file:line" of the deciding rule, or NULL */
 	char *detail; /* PIN: the constraint ("openssl >= 3.0.15");
 				 * STALE: "last collected 2026-11-20T01:00:00Z" */
+	char *shard;  /* STALE: "K/N" of the scan that last collected it */
 	int waived;   /* accepted by a waiver: reported, not failing */
 	char *waiver; /* WAIVED: "file:line: reason (until DATE)" */
 	/* drift age: the first scan in which this item held, "" if unknown */

@@ -132,6 +132,10 @@ static void add_stale(struct drift_report *r, const struct store_host *h)
 	ed_buf_addf(&d, "last collected %s, older than --max-age", when);
 	if (h->failure)
 		ed_buf_addf(&d, "; the last scan failed: %s", h->failure);
+	if (h->shard) {
+		ed_buf_addf(&d, "; by shard %s", h->shard);
+		it->shard = ed_xstrdup(h->shard);
+	}
 	it->detail = ed_buf_detach(&d, NULL);
 	it->host = ed_xstrdup(h->host);
 	it->severity = SEV_CRITICAL;

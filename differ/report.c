@@ -48,6 +48,7 @@ void drift_item_release(struct drift_item *it)
 	free(it->host_value);
 	free(it->rule);
 	free(it->detail);
+	free(it->shard);
 	free(it->waiver);
 	free(it->patch);
 	ed_strvec_release(&it->hosts);

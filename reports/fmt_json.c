@@ -144,6 +144,8 @@ static void json_item(struct report_ctx *c, const struct drift_item *it)
 	json_field(out, "rule", it->rule);
 	if (it->detail)
 		json_field(out, "detail", it->detail);
+	if (it->shard)
+		json_field(out, "shard", it->shard);
 	if (it->waived) {
 		fputs(", \"waived\": true", out);
 		json_field(out, "waiver", it->waiver);

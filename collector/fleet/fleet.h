@@ -83,6 +83,12 @@ void inventory_free(struct inventory *inv);
  */
 int inventory_limit(struct inventory *inv, const char *pattern,
 		    struct ed_err *err);
+/*
+ * Narrow the selected hosts to those shard k of n owns (ed_shard_of, so
+ * 1 <= k <= n): the shards of one n partition the inventory. Composes
+ * with inventory_limit; cost: one SHA-256 per selected host.
+ */
+void inventory_shard(struct inventory *inv, unsigned k, unsigned n);
 
 /* Selected hosts, sorted by name; pointers valid until inventory_free. */
 size_t inventory_nr_hosts(const struct inventory *inv);
@@ -248,7 +254,10 @@ struct fleet_scan_opts {
 	const char *ssh_config;     /* default ~/.ssh/config if readable */
 	int accept_new;             /* append unknown host keys (default no) */
 	int prune;                  /* remove hosts that left the inventory
-				      * (ignored with limit) */
+				      * (ignored with limit or shard) */
+	/* --shard K/N: only the hosts shard K of N owns (core/shard.h);
+	 * 0: not sharded. The commit carries "Envdrift-Shard: K/N". */
+	unsigned shard_k, shard_n;
 	unsigned threads;           /* polling threads sharing jobs (0: 1) */
 	unsigned lock_timeout_ms;   /* wait for another writer (store_lock) */
 };
@@ -322,7 +331,7 @@ struct fleet_result {
 	size_t nr_warnings; /* all hosts' snapshot warnings */
 	/* ssh_config, known_hosts, keys, --jobs lowered ... one line each */
 	struct ed_strvec warnings;
-	int prune_ignored;   /* prune was asked for with a limit */
+	int prune_ignored;   /* prune was asked for with a limit or shard */
 	int too_many_failed; /* more failures than max_failed allows */
 	struct store_result commit;
 	double seconds; /* from the first host to the commit */
@@ -332,7 +341,7 @@ struct fleet_result {
  * Scan plan's hosts into st: each host's snapshot contents go into st as
  * it is collected (key tokenises secrets), then one commit under the
  * repository lock with subject "scan INVENTORY: N of M hosts collected"
- * and the Envdrift-Collected/-Failed/-Pruned/-Scan trailers. Host failures
+ * and the Envdrift-Collected/-Failed/-Pruned/-Scan (and -Shard) trailers. Host failures
  * are in out, not errors. Errors: the repository's, ED_EPARSE for a bad
  * envdrift_* inventory variable, ED_EKEY/ED_EIO from ssh_run, ED_ELOCKED.
  * The caller releases out with fleet_result_release, before freeing plan;

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/glob.h"
+#include "core/shard.h"
 #include "core/yaml.h"
 
 #define MAX_FILE_BYTES (64u << 20)
@@ -206,6 +207,19 @@ out:
 	free(hit);
 	free(copy);
 	return rc;
+}
+
+void inventory_shard(struct inventory *inv, unsigned k, unsigned n)
+{
+	size_t i;
+
+	inv->nr_sel = 0;
+	for (i = 0; i < inv->nr_defs; i++) {
+		inv->selected[i] = inv->selected[i] &&
+				   ed_shard_of(inv->hosts[i].name, n) + 1 == k;
+		if (inv->selected[i])
+			inv->sel[inv->nr_sel++] = i;
+	}
 }
 
 size_t inventory_nr_hosts(const struct inventory *inv)

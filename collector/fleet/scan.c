@@ -69,6 +69,8 @@ int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
 	rc = inventory_load(&p->inv, opts->inventory, &io, err);
 	if (!rc && opts->limit)
 		rc = inventory_limit(p->inv, opts->limit, err);
+	if (!rc && opts->shard_n)
+		inventory_shard(p->inv, opts->shard_k, opts->shard_n);
 	if (rc < 0)
 		goto out;
 	/* flags first, then the configuration, then the defaults */
@@ -233,6 +235,12 @@ static int run_hosts(struct scan *s, const struct fleet_plan *p,
 	return 0;
 }
 
+/* A scan of part of the inventory: --limit or --shard. */
+static int partial(const struct fleet_plan *p)
+{
+	return p->o.limit || p->o.shard_n;
+}
+
 /* One commit: collected hosts replaced, failed ones untouched. */
 static int commit(struct fleet_result *out, const struct scan *s,
 		  const struct fleet_plan *p, struct store *st,
@@ -269,7 +277,8 @@ static int commit(struct fleet_result *out, const struct scan *s,
 					h->env, h->name,
 					ssh_state_name(h->state), h->message);
 	}
-	for (i = 0; p->o.prune && !p->o.limit && i < s->prev_nr; i++) {
+	/* a partial scan never prunes: others own the hosts it did not see */
+	for (i = 0; p->o.prune && !partial(p) && i < s->prev_nr; i++) {
 		if (inventory_find(p->inv, s->prev_hosts[i].host))
 			continue;
 		ups[nups].env = s->prev_hosts[i].env;
@@ -281,6 +290,9 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	}
 	ed_strvec_pushf(&trailers, "Envdrift-Scan: %zu collected, %zu failed",
 			s->nr - s->failed, s->failed);
+	if (p->o.shard_n)
+		ed_strvec_pushf(&trailers, "Envdrift-Shard: %u/%u",
+				p->o.shard_k, p->o.shard_n);
 	ed_buf_addf(&subject, "scan %s: %zu of %zu hosts collected",
 		    p->o.inventory, s->nr - s->failed, s->nr);
 	memset(&upg, 0, sizeof(upg));
@@ -313,7 +325,7 @@ static void summarise(struct fleet_result *out, const struct scan *s,
 	out->failed = s->failed;
 	for (i = 0; i < s->nr; i++)
 		out->nr_warnings += s->hosts[i].pub->nr_warnings;
-	out->prune_ignored = p->o.prune && p->o.limit;
+	out->prune_ignored = p->o.prune && partial(p);
 	out->too_many_failed = s->failed > allowed;
 }
 
