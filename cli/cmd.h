@@ -63,6 +63,7 @@ struct cli_gate_opts {
 	const char *repo, *baseline, *color;
 	enum drift_severity fail_on;
 	int commit;
+	int offline; /* --offline: a URL's cache as it is */
 	struct cli_outputs outs;
 	struct differ_gate_opts gate; /* gate.baseline: baseline as parsed */
 };
@@ -85,6 +86,14 @@ struct ed_hmac;
 int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 			 const char *repo_opt, const char *key_opt,
 			 struct ed_err *err);
+/*
+ * Open the repository a read command reads: --repo (else $ENVDRIFT_REPO,
+ * ...) as a path, or when it is a URL (core/repocache.h) its cache,
+ * fetched first unless offline; max_age >= 0 (seconds) cuts the fetched
+ * history at max_age plus a day. The caller frees *st, also on failure.
+ */
+int cli_open_read_store(struct store **st, const char *repo_opt, int offline,
+			long long max_age, struct ed_err *err);
 /* 1 if name matches [A-Za-z0-9._-]+ and is not "." or ".." */
 int cli_valid_name(const char *name);
 /*

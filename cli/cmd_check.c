@@ -15,7 +15,8 @@
 #include "differ/differ.h"
 
 static const char usage_text[] =
-	"usage: envdrift check [--baseline FILE] [--repo DIR] [--fail-on critical|warning|info]\n"
+	"usage: envdrift check [--baseline FILE] [--repo DIR|URL [--offline]]\n"
+	"                      [--fail-on critical|warning|info]\n"
 	"                      [--max-age DURATION] [--format FORMAT[:FILE]]... [A B]\n"
 	"\n"
 	"With A B, require them to be identical under the built-in rules (and the\n"
@@ -23,6 +24,8 @@ static const char usage_text[] =
 	"entry of the baseline names (the first against each other one, per role).\n"
 	"Either way, check the baseline's 'pins' on every host and report hosts\n"
 	"whose last collection is older than --max-age (e.g. 26h, 90m, 2d).\n"
+	"  --repo URL        read a cached copy of a remote repository, fetched first\n"
+	"                    (--offline: as it is); see README 'Remote repositories'\n"
 	"  --fail-on LEVEL   fail on drift of this severity or worse (default info: any)\n"
 	"  --toggle-days N   note toggles with one value on every host for N days (30)\n"
 	"  --hosts all, -v   name every host in text and markdown (default: the\n"
@@ -46,6 +49,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		{ "color", required_argument, NULL, 'c' },
 		{ "hosts", required_argument, NULL, 'H' },
 		{ "commit", no_argument, NULL, 'C' },
+		{ "offline", no_argument, NULL, 'o' },
 		{ "toggle-days", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -106,6 +110,9 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 				return cli_usage_error(cmd,
 						       "bad option '--commit'");
 			g->commit = 1;
+			break;
+		case 'o':
+			g->offline = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -174,7 +181,7 @@ int cmd_check(int argc, char **argv)
 		return rc;
 	rc = EXIT_ERROR;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
-	    store_open(&st, cli_repo_path(g.repo), &err) < 0 ||
+	    cli_open_read_store(&st, g.repo, g.offline, g.gate.max_age, &err) < 0 ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0 ||
 	    cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color, &err) < 0) {
 		cli_fail(&err);

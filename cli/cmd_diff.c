@@ -15,7 +15,8 @@
 #include "reports/report.h"
 
 static const char usage_text[] =
-	"usage: envdrift diff [--repo DIR] [--baseline FILE] [--fail-on critical|warning|info]\n"
+	"usage: envdrift diff [--repo DIR|URL [--offline]] [--baseline FILE]\n"
+	"                     [--fail-on critical|warning|info]\n"
 	"                     [--format FORMAT[:FILE]]...\n"
 	"                     [--color auto|always|never] [--hosts all|deviating] A B\n"
 	"\n"
@@ -37,6 +38,7 @@ int cmd_diff(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "repo", required_argument, NULL, 'r' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "fail-on", required_argument, NULL, 'F' },
@@ -55,6 +57,7 @@ int cmd_diff(int argc, char **argv)
 	struct drift_report r;
 	struct store *st = NULL;
 	int c, rc = EXIT_ERROR, have_report = 0;
+	int offline = 0;
 
 	memset(&ro, 0, sizeof(ro));
 	memset(&outs, 0, sizeof(outs));
@@ -96,6 +99,9 @@ int cmd_diff(int argc, char **argv)
 		case 'v':
 			outs.all_hosts = 1;
 			break;
+		case 'O':
+			offline = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			cli_outputs_release(&outs);
@@ -116,7 +122,7 @@ int cmd_diff(int argc, char **argv)
 				       "--color takes auto, always or never");
 	}
 	if (baseline_load(&rules, baseline, &err) < 0 ||
-	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
+	    cli_open_read_store(&st, repo_opt, offline, -1, &err) < 0)
 		goto out;
 	ro.flags = baseline ? DIFFER_RUN_PINS : 0;
 	if (differ_run(&r, st, rules, argv[optind], argv[optind + 1], &ro,

@@ -10,7 +10,7 @@
 #include "core/strvec.h"
 
 static const char usage_text[] =
-	"usage: envdrift explain [--baseline FILE] [--repo DIR --host HOST]\n"
+	"usage: envdrift explain [--baseline FILE] [--repo DIR|URL [--offline] --host HOST]\n"
 	"                        COLLECTOR:KEY\n"
 	"\n"
 	"Say which rules of the built-in defaults and the baseline decide the fact\n"
@@ -24,6 +24,7 @@ int cmd_explain(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "repo", required_argument, NULL, 'r' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -32,6 +33,7 @@ int cmd_explain(int argc, char **argv)
 	struct ed_strvec lines = ED_STRVEC_INIT;
 	struct baseline *rules = NULL;
 	const char *baseline = NULL, *repo = NULL, *host = NULL;
+	int offline = 0;
 	struct store *st = NULL;
 	char today[11], *fact, *colon;
 	size_t i;
@@ -48,6 +50,9 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'H':
 			host = optarg;
+			break;
+		case 'O':
+			offline = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -68,7 +73,7 @@ int cmd_explain(int argc, char **argv)
 	differ_today(today);
 	*colon = '\0';
 	differ_rules_explain(rules, fact, colon + 1, today, &lines);
-	if (host && (store_open(&st, cli_repo_path(repo), &err) < 0 ||
+	if (host && (cli_open_read_store(&st, repo, offline, -1, &err) < 0 ||
 		     differ_explain_identity(&lines, st, host, fact, colon + 1,
 					     &err) < 0)) {
 		store_free(st);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "core/repocache.h"
 #include "core/buf.h"
 #include "core/store.h"
 #include "differ/differ.h"
@@ -17,7 +18,8 @@
 #define REPORT_LOCK_MS 300000
 
 static const char usage_text[] =
-	"usage: envdrift report [--baseline FILE] [--repo DIR] [--max-age DURATION]\n"
+	"usage: envdrift report [--baseline FILE] [--repo DIR|URL [--offline]]\n"
+	"                       [--max-age DURATION]\n"
 	"                       [--commit] [--format FORMAT[:FILE]]...\n"
 	"\n"
 	"What check compares (the baseline's parity entries, or every pair of\n"
@@ -62,13 +64,19 @@ int cmd_report(int argc, char **argv)
 	rc = cli_gate_opts_parse(&g, argc, argv, "report", usage_text);
 	if (rc >= 0)
 		return rc;
+	if (g.commit && ed_repo_is_url(cli_repo_path(g.repo))) {
+		cli_outputs_release(&g.outs);
+		return cli_usage_error(
+			"report",
+			"--commit writes: give a local --repo DIR, not a URL");
+	}
 	rc = EXIT_ERROR;
 	if (!g.baseline)
 		g.baseline = getenv("ENVDRIFT_BASELINE");
 	g.gate.baseline = g.baseline;
 	g.gate.every_pair = 1;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
-	    store_open(&st, cli_repo_path(g.repo), &err) < 0 ||
+	    cli_open_read_store(&st, g.repo, g.offline, g.gate.max_age, &err) < 0 ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
 	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :

@@ -11,7 +11,8 @@
 #include "core/store.h"
 
 static const char usage_text[] =
-	"usage: envdrift status [--repo DIR] [--format text|json] [--max-age DURATION]\n"
+	"usage: envdrift status [--repo DIR|URL [--offline]] [--format text|json]\n"
+	"                       [--max-age DURATION]\n"
 	"\n"
 	"List every host with its environment, last successful collection (UTC),\n"
 	"the commit that recorded it, and a scan failure since then (state and why;\n"
@@ -33,6 +34,7 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "repo", required_argument, NULL, 'r' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-age", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -44,6 +46,7 @@ int cmd_status(int argc, char **argv)
 	struct store_host *h = NULL;
 	size_t n = 0, i;
 	long long max_age = -1;
+	int offline = 0;
 	int c;
 
 	optind = 1;
@@ -62,6 +65,9 @@ int cmd_status(int argc, char **argv)
 					"status",
 					"--max-age takes a duration such as 26h, 90m, 2d");
 			break;
+		case 'O':
+			offline = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -74,7 +80,7 @@ int cmd_status(int argc, char **argv)
 				       argv[optind]);
 	if (strcmp(format, "text") && strcmp(format, "json"))
 		return cli_usage_error("status", "--format takes text or json");
-	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0 ||
+	if (cli_open_read_store(&st, repo_opt, offline, max_age, &err) < 0 ||
 	    store_hosts(st, &h, &n, &err) < 0) {
 		store_free(st);
 		return cli_fail(&err);

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cmd.h"
 #include "core/buf.h"
 #include "core/hmac.h"
+#include "core/repocache.h"
 
 const char *cli_repo_path(const char *opt)
 {
@@ -61,6 +63,29 @@ int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 	if (!rc)
 		rc = store_check_key(*st, *key, err);
 	free(key_path);
+	return rc;
+}
+
+int cli_open_read_store(struct store **st, const char *repo_opt, int offline,
+			long long max_age, struct ed_err *err)
+{
+	const char *repo = cli_repo_path(repo_opt);
+	struct ed_repo_cache_opts o;
+	struct ed_buf path = ED_BUF_INIT;
+	int rc;
+
+	*st = NULL;
+	if (!ed_repo_is_url(repo))
+		return store_open(st, repo, err);
+	memset(&o, 0, sizeof(o));
+	o.offline = offline;
+	/* a day of margin: a host just past --max-age is still named */
+	if (max_age >= 0)
+		o.shallow_since = (long long)time(NULL) - max_age - 86400;
+	rc = ed_repo_cache_sync(&path, repo, &o, err);
+	if (!rc)
+		rc = store_open(st, path.ptr, err);
+	ed_buf_release(&path);
 	return rc;
 }
 
