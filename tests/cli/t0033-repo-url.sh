@@ -56,6 +56,7 @@ for cmd in "check prod staging" "diff staging prod" "report --format json" \
 	expect_exit "$want" "$cmd --repo URL: exit $want as with the path" "$ENVDRIFT" $cmd --repo "$URL"
 	same "... same output" "$TMP/local.out"
 done
+sleep 2
 expect_exit 2 "check --max-age 1s --repo URL (a shallow fetch)" \
 	"$ENVDRIFT" check --repo "$URL" --max-age 1s prod staging
 expect_grep "... stale hosts counted" "^check: ERROR: 2 hosts not collected within --max-age" "$TMP/err"
