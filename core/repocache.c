@@ -282,6 +282,11 @@ static int fetch(const char *git_dir, const char *url, const char *name,
 					  name, o->shallow_since);
 		ed_buf_addf(&since, "--shallow-since=%s", when);
 		args[n++] = since.ptr;
+	} else {
+		/* a cache an earlier --max-age cut gets its whole history back */
+		ed_buf_addf(&since, "%s/shallow", git_dir);
+		if (access(since.ptr, F_OK) == 0)
+			args[n++] = "--unshallow";
 	}
 	args[n++] = "--";
 	args[n++] = url;

@@ -172,7 +172,8 @@ int store_view_read_host(const struct store_view *v, const char *env,
 			 struct ed_err *err);
 /*
  * The view of the commit's first parent (the previous scan); ED_ENOTFOUND
- * at the first commit. The caller frees *out.
+ * at the first commit, and where a shallow history (a cache fetched with
+ * --shallow-since) was cut. The caller frees *out.
  */
 int store_view_parent(struct store_view **out, const struct store_view *v,
 		      struct ed_err *err);

@@ -157,6 +157,68 @@ static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *
 }
 
 /*
+ * The branch's history from its tip, children before parents. libgit2 1.5
+ * cannot walk a shallow repository (a cache fetched --shallow-since: its
+ * revwalk parses the cut-off parents first and fails), so one is walked
+ * by first parent, which for the linear history writers make is the same
+ * order, ending where the history was cut.
+ */
+struct walk {
+	git_repository *repo;
+	git_revwalk *rw; /* NULL when shallow */
+	git_oid next;    /* shallow: the commit to return next */
+	int have_next;
+};
+
+static int walk_init(struct walk *w, git_repository *repo, const git_oid *tip,
+		     struct ed_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->repo = repo;
+	if (git_repository_is_shallow(repo) == 1) {
+		git_oid_cpy(&w->next, tip);
+		w->have_next = 1;
+		return 0;
+	}
+	if (git_revwalk_new(&w->rw, repo) < 0 || git_revwalk_push(w->rw, tip) < 0)
+		return ed_err_git(err, "cannot walk history");
+	git_revwalk_sorting(w->rw, GIT_SORT_TOPOLOGICAL);
+	return 0;
+}
+
+/* The next commit into *c (the caller frees it): 1, or 0 at the end. */
+static int walk_next(struct walk *w, git_commit **c, struct ed_err *err)
+{
+	git_oid id;
+
+	*c = NULL;
+	if (w->rw) {
+		if (git_revwalk_next(&id, w->rw) < 0)
+			return 0;
+	} else {
+		if (!w->have_next)
+			return 0;
+		git_oid_cpy(&id, &w->next);
+	}
+	if (git_commit_lookup(c, w->repo, &id) < 0) {
+		*c = NULL;
+		/* shallow: the commit past the cut is not there */
+		return w->rw ? ed_err_git(err, "cannot read commit") : 0;
+	}
+	if (!w->rw) {
+		w->have_next = git_commit_parentcount(*c) > 0;
+		if (w->have_next)
+			git_oid_cpy(&w->next, git_commit_parent_id(*c, 0));
+	}
+	return 1;
+}
+
+static void walk_release(struct walk *w)
+{
+	git_revwalk_free(w->rw);
+}
+
+/*
  * Hosts the latest scan commit (within the last 100 commits) names in
  * Envdrift-Failed trailers that have no snapshot at all: appended with
  * last_success 0, so status can say why a new host is missing.
@@ -165,25 +227,19 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 			       struct store_host **h, size_t *n,
 			       struct ed_err *err)
 {
-	git_revwalk *walk = NULL;
+	struct walk w;
 	git_commit *c = NULL;
 	size_t steps = 0, alloc = *n;
-	git_oid id;
 	const char *msg = NULL, *p;
 	struct trailer t;
-	int rc = 0;
+	int rc;
 
-	if (git_revwalk_new(&walk, st->repo) < 0 ||
-	    git_revwalk_push(walk, tip) < 0) {
-		rc = ed_err_git(err, "cannot walk history");
-		goto out;
-	}
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	while (steps++ < 100 && !git_revwalk_next(&id, walk)) {
-		if (git_commit_lookup(&c, st->repo, &id) < 0) {
-			rc = ed_err_git(err, "cannot read commit");
-			goto out;
-		}
+	rc = walk_init(&w, st->repo, tip, err);
+	while (!rc && steps++ < 100) {
+		rc = walk_next(&w, &c, err);
+		if (rc <= 0)
+			break;
+		rc = 0;
 		msg = git_commit_message(c);
 		if (strstr(msg, "\nEnvdrift-Scan: "))
 			break;
@@ -191,6 +247,8 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 		c = NULL;
 		msg = NULL;
 	}
+	if (rc < 0)
+		goto out;
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {
 		const char *slash = t.why ? memchr(t.name, '/', t.name_len) : NULL;
 		size_t hl, i;
@@ -215,7 +273,7 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 	}
 out:
 	git_commit_free(c);
-	git_revwalk_free(walk);
+	walk_release(&w);
 	return rc;
 }
 
@@ -224,11 +282,12 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 {
 	struct store_view *v = NULL;
 	struct store_host *h = NULL;
-	git_revwalk *walk = NULL;
+	struct walk walk;
 	size_t n = 0, missing;
-	git_oid tip, id;
+	git_oid tip;
 	int have_tip, rc;
 
+	memset(&walk, 0, sizeof(walk));
 	*out = NULL;
 	*nr = 0;
 	rc = store_read_tip(st->repo, &tip, &have_tip, err);
@@ -243,23 +302,19 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	/* trailers are looked up by host name (unique across environments) */
 	if (n > 1)
 		qsort(h, n, sizeof(*h), cmp_host_name);
-	if (git_revwalk_new(&walk, st->repo) < 0 ||
-	    git_revwalk_push(walk, &tip) < 0) {
-		rc = ed_err_git(err, "cannot walk history");
-		goto out;
-	}
-	/* children before parents even within one second */
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	while (missing && !git_revwalk_next(&id, walk)) {
+	rc = walk_init(&walk, st->repo, &tip, err);
+	while (!rc && missing) {
 		git_commit *c = NULL;
 
-		if (git_commit_lookup(&c, st->repo, &id) < 0) {
-			rc = ed_err_git(err, "cannot read commit");
-			goto out;
-		}
+		rc = walk_next(&walk, &c, err);
+		if (rc <= 0)
+			break;
+		rc = 0;
 		missing -= mark_collected(h, n, c);
 		git_commit_free(c);
 	}
+	if (rc < 0)
+		goto out;
 	rc = add_never_collected(st, &tip, &h, &n, err);
 	if (rc < 0)
 		goto out;
@@ -271,7 +326,7 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	n = 0;
 out:
 	store_hosts_free(h, n);
-	git_revwalk_free(walk);
+	walk_release(&walk);
 	store_view_free(v);
 	return rc;
 }

@@ -269,6 +269,9 @@ int store_view_parent(struct store_view **out, const struct store_view *v,
 	if (git_commit_parent(&p->commit, v->commit, 0) < 0 ||
 	    git_commit_tree(&p->tree, p->commit) < 0) {
 		store_view_free(p);
+		/* a cache fetched --shallow-since ends there, like a root */
+		if (git_repository_is_shallow(v->repo) == 1)
+			return ED_ENOTFOUND;
 		return ed_err_git(err, "cannot read the parent of %s", v->hex);
 	}
 	git_oid_tostr(p->hex, sizeof(p->hex), git_commit_id(p->commit));

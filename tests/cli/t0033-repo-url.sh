@@ -119,5 +119,37 @@ expect_eq "one cache, no temporary left" "$NAME" "$(ls "$P/envdrift" | grep -v '
 check "git fsck --strict of the shared cache" git --git-dir="$P/envdrift/$NAME" fsck --strict --no-progress
 
 expect_eq "no read command wrote to the remote" "$BEFORE" "$(remote_state)"
+
+# --max-age cuts the fetched history at max-age plus a day: the same three
+# collections, re-dated 10 days, 5 days and 0 days ago
+OLD="$TMP/old.git"
+git init -q --bare "$OLD"
+prev=
+age=10
+for c in $(git -C "$R" rev-list --reverse main); do
+	d=$(($(date +%s) - age * 86400))
+	git -C "$R" cat-file commit "$c" | sed '1,/^$/d' >"$TMP/msg"
+	prev=$(GIT_COMMITTER_DATE="@$d" GIT_AUTHOR_DATE="@$d" GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t \
+		GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t \
+		git -C "$R" commit-tree "$c^{tree}" ${prev:+-p "$prev"} -F "$TMP/msg")
+	age=$((age - 5))
+done
+git -C "$R" push -q "$OLD" "$prev:refs/heads/main"
+SC="$TMP/shallow/envdrift/$(printf %s "file://$OLD" | sha256sum | cut -c1-64)"
+export XDG_CACHE_HOME="$TMP/shallow"
+expect_exit 0 "status --max-age 1d of an old history" "$ENVDRIFT" status --repo "file://$OLD" --max-age 1d
+expect_eq "... fetched one commit of three" 1 "$(git --git-dir="$SC" rev-list --count main)"
+expect_grep "... the recent host with its date" "^staging +stg-2 +20[0-9-]+T" "$TMP/out"
+expect_grep "... older ones past the cut" "^prod +prd-1 +never" "$TMP/out"
+expect_exit 2 "check --max-age 1d on the cut history: stale hosts" "$ENVDRIFT" check --repo "file://$OLD" --max-age 1d prod staging
+expect_grep "... the two old ones" "^check: ERROR: 2 hosts not collected within --max-age" "$TMP/err"
+expect_exit 0 "status --max-age 7d deepens the cache" "$ENVDRIFT" status --repo "file://$OLD" --max-age 7d
+expect_eq "... to two commits" 2 "$(git --git-dir="$SC" rev-list --count main)"
+expect_grep "... prd-1 collected 5 days ago" "^prod +prd-1 +20[0-9-]+T" "$TMP/out"
+expect_exit 0 "status without --max-age fetches all of it" "$ENVDRIFT" status --repo "file://$OLD"
+expect_eq "... three commits" 3 "$(git --git-dir="$SC" rev-list --count main)"
+expect_eq "... no longer shallow" no "$([ -e "$SC/shallow" ] && echo yes || echo no)"
+expect_grep "... every host collected" "^staging +stg-1 +20[0-9-]+T" "$TMP/out"
+check "git fsck --strict of the unshallowed cache" git --git-dir="$SC" fsck --strict --no-progress
 fsck_ok "$R"
 finish
