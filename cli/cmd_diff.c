@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"FORMAT is text (default), json, markdown, junit, html or patch; with :FILE\n"
 	"the report goes to FILE; --format may be repeated. Text and markdown name\n"
 	"the hosts that deviate and count the others; --hosts all (-v) names all.\n"
+	"A URL as --repo reads a cached copy, fetched first (--offline: as it is).\n"
 	"Exit status: 0 nothing at or above --fail-on (default info: any) drifted,\n"
 	"1 drift, 2 error.\n";
 

@@ -29,7 +29,8 @@ static const char usage_text[] =
 	"as a commit of their own (trailer Envdrift-Kind: report, not a scan),\n"
 	"rendered without run ids or scan counts, so `git log -p -- reports/` shows\n"
 	"drift appearing and being fixed. The baseline is --baseline, else\n"
-	"$ENVDRIFT_BASELINE.\n";
+	"$ENVDRIFT_BASELINE. A URL as --repo reads a cached copy, fetched first\n"
+	"(--offline: as it is); --commit needs a local --repo.\n";
 
 /* --commit: the reports into the repository, and one line saying so. */
 static int commit(struct store *st, const struct differ_gate *gate,

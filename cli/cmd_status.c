@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"the commit that recorded it, and a scan failure since then (state and why;\n"
 	"the host keeps its previous snapshot and is stale). With --max-age (26h,\n"
 	"90m, 2d), name each scanner (scan --shard K/N) whose hosts were not\n"
-	"collected within it.\n";
+	"collected within it. A URL as --repo reads a cached copy, fetched first\n"
+	"(--offline: as it is); see README 'Remote repositories'.\n";
 
 static void iso_time(char *out, size_t n, long long t)
 {

@@ -38,7 +38,7 @@ static void minute(char out[32], long long t)
 	struct tm tm;
 
 	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%MZ", &tm))
-		strcpy(out, "never");
+		(void)snprintf(out, 32, "never");
 }
 
 size_t cli_print_stale_shards(FILE *f, const char *prefix,
