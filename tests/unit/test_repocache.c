@@ -2,7 +2,7 @@
  * Unit tests for the cache of remote state repositories (core/repocache.h):
  * which --repo values are URLs, userinfo stripping, URL normalisation and
  * the cache directory's name and mode, --offline without a cache (the
- * fetches themselves are tested by tests/cli/t0033-repo-url.sh).
+ * fetches themselves are tested by tests/cli/t0041-repo-url.sh).
  */
 #include <stdarg.h>
 #include <stddef.h>
