@@ -180,7 +180,7 @@ int cmd_check(int argc, char **argv)
 		return rc;
 	rc = EXIT_ERROR;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
-	    store_open(&st, cli_repo_path(g.repo), &err) < 0 ||
+	    cli_open_store(&st, g.repo, &err) < 0 ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0 ||
 	    cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color, &err) < 0) {
 		cli_fail(&err);

@@ -116,7 +116,7 @@ int cmd_diff(int argc, char **argv)
 				       "--color takes auto, always or never");
 	}
 	if (baseline_load(&rules, baseline, &err) < 0 ||
-	    store_open(&st, cli_repo_path(repo_opt), &err) < 0)
+	    cli_open_store(&st, repo_opt, &err) < 0)
 		goto out;
 	ro.flags = baseline ? DIFFER_RUN_PINS : 0;
 	if (differ_run(&r, st, rules, argv[optind], argv[optind + 1], &ro,

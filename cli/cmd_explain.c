@@ -68,7 +68,7 @@ int cmd_explain(int argc, char **argv)
 	differ_today(today);
 	*colon = '\0';
 	differ_rules_explain(rules, fact, colon + 1, today, &lines);
-	if (host && (store_open(&st, cli_repo_path(repo), &err) < 0 ||
+	if (host && (cli_open_store(&st, repo, &err) < 0 ||
 		     differ_explain_identity(&lines, st, host, fact, colon + 1,
 					     &err) < 0)) {
 		store_free(st);

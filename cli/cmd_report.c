@@ -68,7 +68,7 @@ int cmd_report(int argc, char **argv)
 	g.gate.baseline = g.baseline;
 	g.gate.every_pair = 1;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
-	    store_open(&st, cli_repo_path(g.repo), &err) < 0 ||
+	    cli_open_store(&st, g.repo, &err) < 0 ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
 	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "collector/collector.h"
 #include "core/buf.h"
 #include "core/hmac.h"
 
@@ -44,6 +45,7 @@ char *cli_key_path(const char *opt, const char *repo)
 
 int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 			 const char *repo_opt, const char *key_opt,
+			 const struct collect_config *cfg, int adopt,
 			 struct ed_err *err)
 {
 	const char *repo = cli_repo_path(repo_opt);
@@ -60,8 +62,32 @@ int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 	}
 	if (!rc)
 		rc = store_check_key(*st, *key, err);
+	if (!rc) {
+		struct ed_buf settings = ED_BUF_INIT;
+
+		collect_settings_text(&settings, cfg);
+		rc = store_check_settings(*st, settings.ptr, adopt, err);
+		ed_buf_release(&settings);
+	}
 	free(key_path);
 	return rc;
+}
+
+int cli_open_store(struct store **st, const char *repo_opt, struct ed_err *err)
+{
+	const struct ed_strvec *notes;
+	size_t i;
+	int rc = store_open(st, cli_repo_path(repo_opt), err);
+
+	if (rc < 0)
+		return rc;
+	notes = store_notes(*st);
+	for (i = 0; i < notes->nr; i++) {
+		fputs("note: ", stderr);
+		cli_put_safe(stderr, notes->v[i]);
+		fputc('\n', stderr);
+	}
+	return 0;
 }
 
 int cli_valid_name(const char *name)

@@ -161,31 +161,26 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 			       struct store_host **h, size_t *n,
 			       struct ed_err *err)
 {
-	git_revwalk *walk = NULL;
 	git_commit *c = NULL;
 	size_t steps = 0, alloc = *n;
-	git_oid id;
 	const char *msg = NULL, *p;
 	struct trailer t;
-	int rc = 0;
+	int rc = 0, cut;
 
-	if (git_revwalk_new(&walk, st->repo) < 0 ||
-	    git_revwalk_push(walk, tip) < 0) {
-		rc = ed_err_git(err, "cannot walk history");
-		goto out;
-	}
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	while (steps++ < 100 && !git_revwalk_next(&id, walk)) {
-		if (git_commit_lookup(&c, st->repo, &id) < 0) {
-			rc = ed_err_git(err, "cannot read commit");
-			goto out;
-		}
+	if (git_commit_lookup(&c, st->repo, tip) < 0)
+		return ed_err_git(err, "cannot read commit");
+	while (c && steps++ < 100) {
+		git_commit *parent;
+
 		msg = git_commit_message(c);
 		if (strstr(msg, "\nEnvdrift-Scan: "))
 			break;
-		git_commit_free(c);
-		c = NULL;
 		msg = NULL;
+		rc = store_commit_parent(&parent, c, &cut, err);
+		git_commit_free(c);
+		c = parent;
+		if (rc < 0)
+			goto out;
 	}
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {
 		const char *slash = t.why ? memchr(t.name, '/', t.name_len) : NULL;
@@ -211,7 +206,6 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 	}
 out:
 	git_commit_free(c);
-	git_revwalk_free(walk);
 	return rc;
 }
 
@@ -220,10 +214,11 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 {
 	struct store_view *v = NULL;
 	struct store_host *h = NULL;
-	git_revwalk *walk = NULL;
-	size_t n = 0, missing;
-	git_oid tip, id;
-	int have_tip, rc;
+	git_commit *c = NULL;
+	size_t n = 0, missing, i;
+	long long oldest = 0;
+	git_oid tip;
+	int have_tip, rc, cut = 0;
 
 	*out = NULL;
 	*nr = 0;
@@ -239,23 +234,25 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	/* trailers are looked up by host name (unique across environments) */
 	if (n > 1)
 		qsort(h, n, sizeof(*h), cmp_host_name);
-	if (git_revwalk_new(&walk, st->repo) < 0 ||
-	    git_revwalk_push(walk, &tip) < 0) {
-		rc = ed_err_git(err, "cannot walk history");
-		goto out;
-	}
-	/* children before parents even within one second */
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	while (missing && !git_revwalk_next(&id, walk)) {
-		git_commit *c = NULL;
+	/* the branch is linear: newest first down the first parents */
+	rc = git_commit_lookup(&c, st->repo, &tip) < 0 ?
+		     ed_err_git(err, "cannot read commit") :
+		     0;
+	while (!rc && c && missing) {
+		git_commit *parent = NULL;
 
-		if (git_commit_lookup(&c, st->repo, &id) < 0) {
-			rc = ed_err_git(err, "cannot read commit");
-			goto out;
-		}
 		missing -= mark_collected(h, n, c);
+		oldest = (long long)git_commit_time(c);
+		rc = store_commit_parent(&parent, c, &cut, err);
 		git_commit_free(c);
+		c = parent;
 	}
+	git_commit_free(c);
+	if (rc < 0)
+		goto out;
+	for (i = 0; cut && i < n; i++)
+		if (!h[i].last_success)
+			h[i].not_seen_since = oldest;
 	rc = add_never_collected(st, &tip, &h, &n, err);
 	if (rc < 0)
 		goto out;
@@ -267,7 +264,6 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	n = 0;
 out:
 	store_hosts_free(h, n);
-	git_revwalk_free(walk);
 	store_view_free(v);
 	return rc;
 }
