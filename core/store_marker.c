@@ -134,32 +134,60 @@ int store_marker_read(struct store_marker *m, struct store *st, struct ed_err *e
 	return rc;
 }
 
-/*
- * The first line where the recorded settings and ours differ, as
- * "recorded 'X', this writer 'Y'", into out: what the refusal names.
- */
-static void first_difference(struct ed_buf *out, const char *rec, const char *ours)
+/* 1 if text holds the line [line, line + len) */
+static int has_line(const char *text, const char *line, size_t len)
 {
-	while (*rec || *ours) {
-		size_t rl = strcspn(rec, "\n"), ol = strcspn(ours, "\n");
+	const char *p = text;
 
-		if (rl != ol || memcmp(rec, ours, rl)) {
-			if (!rl)
-				ed_buf_addf(out, "this writer adds '%.*s'",
-					    (int)(ol > 80 ? 80 : ol), ours);
-			else if (!ol)
-				ed_buf_addf(out, "recorded '%.*s' is missing",
-					    (int)(rl > 80 ? 80 : rl), rec);
-			else
-				ed_buf_addf(out,
-					    "recorded '%.*s', this writer '%.*s'",
-					    (int)(rl > 80 ? 80 : rl), rec,
-					    (int)(ol > 80 ? 80 : ol), ours);
-			return;
-		}
-		rec += rl + (rec[rl] == '\n');
-		ours += ol + (ours[ol] == '\n');
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n == len && !memcmp(p, line, len))
+			return 1;
+		p += n + (p[n] == '\n');
 	}
+	return 0;
+}
+
+/* The first line of a that b lacks into *line, *len; 0 if none. */
+static int first_missing(const char *a, const char *b, const char **line,
+			 size_t *len)
+{
+	while (*a) {
+		size_t n = strcspn(a, "\n");
+
+		if (n && !has_line(b, a, n)) {
+			*line = a;
+			*len = n > 80 ? 80 : n;
+			return 1;
+		}
+		a += n + (a[n] == '\n');
+	}
+	return 0;
+}
+
+/*
+ * What the refusal names: a line this writer has that the recorded
+ * settings lack and the other way round ("content-max 1048576" against
+ * "content-max 4096").
+ */
+static void settings_difference(struct ed_buf *out, const char *rec,
+				const char *ours)
+{
+	const char *a = NULL, *r = NULL;
+	size_t al = 0, rl = 0;
+	int added = first_missing(ours, rec, &a, &al);
+	int dropped = first_missing(rec, ours, &r, &rl);
+
+	if (added && dropped)
+		ed_buf_addf(out, "recorded '%.*s', this writer '%.*s'", (int)rl,
+			    r, (int)al, a);
+	else if (added)
+		ed_buf_addf(out, "this writer adds '%.*s'", (int)al, a);
+	else if (dropped)
+		ed_buf_addf(out, "this writer lacks '%.*s'", (int)rl, r);
+	else
+		ed_buf_adds(out, "the same rules in another order");
 }
 
 int store_marker_check(const struct store *st, const struct store_marker *m,
@@ -182,8 +210,8 @@ int store_marker_check(const struct store *st, const struct store_marker *m,
 		if (strcmp(sha, m->settings_sha)) {
 			struct ed_buf d = ED_BUF_INIT;
 
-			first_difference(&d, m->settings ? m->settings : "",
-					 st->settings);
+			settings_difference(&d, m->settings ? m->settings : "",
+					    st->settings);
 			ed_err_set(err, ED_ESETTINGS,
 				   "%s: this writer's settings differ from those recorded in %s/settings (%s); every host would flap. Use the same configuration, or --adopt-settings to record these",
 				   st->path, MARKER_DIR, d.ptr ? d.ptr : "");
