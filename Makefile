@@ -74,8 +74,13 @@ unit: $(UNIT_BIN)
 	@failed=; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit: failing:$$failed"; exit 1; fi
 
-cli-test: $(BUILD)/envdrift $(BUILD)/tests/tools/mkreport
+# a test tool: the scalars of a YAML file (t0036, the pipeline examples)
+$(BUILD)/tests/tools/yamlscalars: $(BUILD)/tests/tools/yamlscalars.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+cli-test: $(BUILD)/envdrift $(BUILD)/tests/tools/mkreport $(BUILD)/tests/tools/yamlscalars
 	ENVDRIFT=$(CURDIR)/$(BUILD)/envdrift ENVDRIFT_MKREPORT=$(CURDIR)/$(BUILD)/tests/tools/mkreport \
+		ENVDRIFT_YAMLSCALARS=$(CURDIR)/$(BUILD)/tests/tools/yamlscalars \
 		ENVDRIFT_ARTIFACTS=$(CURDIR)/$(BUILD)/artifacts sh tests/cli/run.sh
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
