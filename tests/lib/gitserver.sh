@@ -69,7 +69,7 @@
 # Layout of DIR (root-owned, 0755):
 #   .envdrift-gitsrv   marker
 #   repos/             envdrift-git 0755; NAME.git
-#   ssh/   sshd_config sshd.log sshd.pid port ssh_host_ed25519_key{,.pub}
+#   ssh/   sshd_config sshd.log sshd.pid (sshd's own) port ssh_host_ed25519_key{,.pub}
 #          id_ed25519{,.pub} (client key, root 0600) authorized_keys
 #          known_hosts
 #   http/  lighttpd.conf error.log port pid htpasswd www/ (empty document
@@ -144,6 +144,16 @@ _gs_user() {
 		chmod 0755 "$GITSRV_HOME"
 }
 
+# _gs_atexit: the test's own cleanup ($ATEXIT), the servers, their
+# directories, then test-lib.sh's $TMP
+_gs_atexit() {
+	eval "${ATEXIT:-}"
+	for _gs_x in $_gs_dirs; do
+		gitsrv_clean "$_gs_x" >/dev/null 2>&1
+	done
+	[ -z "${TMP:-}" ] || rm -rf "$TMP"
+}
+
 # _gs_prepare DIR: the directory, its marker, the repository root, the
 # account, the exit trap; DIR must be the one of a server already started
 _gs_prepare() {
@@ -166,7 +176,7 @@ _gs_prepare() {
 	export GITSRV_DIR
 	if [ -z "$_gs_trapped" ]; then
 		_gs_trapped=1
-		trap 'eval "${ATEXIT:-}"; for _gs_x in $_gs_dirs; do gitsrv_clean "$_gs_x" >/dev/null 2>&1; done; rm -rf "${TMP:-/nonexistent}"' EXIT
+		trap '_gs_atexit' EXIT
 		trap 'exit 130' INT TERM
 	fi
 }
@@ -243,11 +253,11 @@ gitsrv_ssh_start() {
 	_gs_s=$1/ssh
 	(umask 022 && mkdir -p "$_gs_s" /run/sshd) || return 1
 	rm -f "$_gs_s"/ssh_host_ed25519_key* "$_gs_s"/id_ed25519*
-	ssh-keygen -q -t ed25519 -N '' -C gitsrv-host -f "$_gs_s/ssh_host_ed25519_key" </dev/null &&
-		ssh-keygen -q -t ed25519 -N '' -C gitsrv-client -f "$_gs_s/id_ed25519" </dev/null || {
+	if ! ssh-keygen -q -t ed25519 -N '' -C gitsrv-host -f "$_gs_s/ssh_host_ed25519_key" </dev/null ||
+		! ssh-keygen -q -t ed25519 -N '' -C gitsrv-client -f "$_gs_s/id_ed25519" </dev/null; then
 		_gs_err "ssh-keygen failed"
 		return 1
-	}
+	fi
 	# what GitLab and Gitea write: no pty, no forwarding, git-shell does the rest
 	echo "restrict $(cat "$_gs_s/id_ed25519.pub")" >"$_gs_s/authorized_keys" &&
 		chmod 0644 "$_gs_s/authorized_keys" || return 1
@@ -256,21 +266,13 @@ gitsrv_ssh_start() {
 		_gs_pt=$(_gs_port) || return 1
 		_gs_ssh_conf "$1" "$_gs_pt"
 		rm -f "$_gs_s/sshd.pid" "$_gs_s/sshd.log"
-		# sshd binds, then forks to the background and writes its pid file;
-		# a bind failure is its exit status
-		if "$GITSRV_SSHD" -f "$_gs_s/sshd_config" -E "$_gs_s/sshd.log"; then
-			_gs_i=0
-			while [ ! -s "$_gs_s/sshd.pid" ] && [ "$_gs_i" -lt 100 ]; do
-				sleep 0.1
-				_gs_i=$((_gs_i + 1))
-			done
-			_gs_pid=$(cat "$_gs_s/sshd.pid" 2>/dev/null)
-			if [ -n "$_gs_pid" ]; then
-				_gs_procs="$_gs_procs
+		# -D: a child of this shell, so it is reaped the moment it is
+		# stopped (a daemon's zombie would linger until init gets to it)
+		"$GITSRV_SSHD" -D -f "$_gs_s/sshd_config" -E "$_gs_s/sshd.log" </dev/null >/dev/null 2>&1 &
+		_gs_pid=$!
+		_gs_procs="$_gs_procs
 ssh $_gs_pid $1"
-				_gs_wait "$_gs_pt" "$_gs_pid" && break
-			fi
-		fi
+		_gs_wait "$_gs_pt" "$_gs_pid" && break
 		_gs_try=$((_gs_try + 1))
 		if [ "$_gs_try" -ge 8 ] || ! grep -q 'Bind to port\|Cannot bind' "$_gs_s/sshd.log" 2>/dev/null; then
 			_gs_err "sshd did not start on 127.0.0.1:$_gs_pt:"
@@ -310,16 +312,16 @@ _gs_server_cert() {
 	printf '%s\n' 'basicConstraints=critical,CA:FALSE' \
 		'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
 		'subjectAltName=IP:127.0.0.1,DNS:localhost' >"$1/server.ext"
-	(umask 077 && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	if ! (umask 077 && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$1/server.key" -out "$1/server.csr" -subj /CN=127.0.0.1) \
-		>/dev/null 2>"$1/openssl.log" &&
-		openssl x509 -req -in "$1/server.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" \
+		>/dev/null 2>"$1/openssl.log" ||
+		! openssl x509 -req -in "$1/server.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" \
 			-set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" -days 2 \
-			-extfile "$1/server.ext" -out "$1/server.pem" >/dev/null 2>>"$1/openssl.log" || {
+			-extfile "$1/server.ext" -out "$1/server.pem" >/dev/null 2>>"$1/openssl.log"; then
 		_gs_err "cannot make the server certificate in $1:"
 		sed 's/^/gitsrv:   /' "$1/openssl.log" >&2
 		return 1
-	}
+	fi
 }
 
 # _gs_http_conf DIR PORT
@@ -438,11 +440,11 @@ gitsrv_new_repo() {
 	env -i PATH=/usr/bin:/bin HOME="$GITSRV_HOME" LC_ALL=C GIT_CONFIG_NOSYSTEM=1 \
 		setpriv --reuid="$GITSRV_USER" --regid="$GITSRV_USER" --init-groups \
 		git init -q --bare -b main "$_gs_r" || { _gs_err "git init $_gs_r failed"; return 1; }
-	gitsrv_git "$1" config receive.denyNonFastForwards true &&
-		gitsrv_git "$1" config receive.denyDeletes true || {
+	if ! gitsrv_git "$1" config receive.denyNonFastForwards true ||
+		! gitsrv_git "$1" config receive.denyDeletes true; then
 		_gs_err "cannot configure $_gs_r"
 		return 1
-	}
+	fi
 }
 
 gitsrv_fsck() {
@@ -475,6 +477,10 @@ gitsrv_stop() {
 	while [ "$_gs_t" -lt 70 ]; do
 		_gs_v=$(_gs_victims | sort -u | tr '\n' ' ')
 		if [ -z "${_gs_v% }" ]; then
+			# reap the ones that are this shell's children
+			for _gs_pid in $(echo "$_gs_procs" | cut -d' ' -f2); do
+				wait "$_gs_pid" 2>/dev/null
+			done
 			_gs_procs=
 			return 0
 		fi
