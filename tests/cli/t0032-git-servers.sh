@@ -5,8 +5,10 @@
 # over TLS with a test CA; clone, push and fetch over both; anonymous reads
 # but authenticated pushes over HTTPS; the server's receive.* settings
 # refuse a forced non-fast-forward push and a deletion; an unknown CA and
-# an unknown SSH host key fail quickly, each with its own message; both
-# servers are stopped by PID at the end.
+# an unknown SSH host key fail quickly, each with its own message; an
+# envdrift state repository published by push and cloned by a pipeline
+# leaves its key, stat cache and lock behind; both servers are stopped by
+# PID at the end.
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/gitserver.sh"
 
@@ -125,6 +127,29 @@ expect_eq "  ... without hanging (under 10 s)" yes "$([ $(($(date +%s) - t0)) -l
 
 check "git fsck --strict on the server's repository" gitsrv_fsck state
 fsck_ok "$W"
+
+# --- an envdrift state repository, published as doc/git-server.md says:
+# the scanner pushes main after each scan, a pipeline clones over HTTPS
+check "new repository envdrift-state on the server" gitsrv_new_repo envdrift-state
+mkroot "$TMP/root"
+new_repo "$TMP/state"
+check "collect" "$ENVDRIFT" collect --repo "$TMP/state" --root "$TMP/root" --env staging
+check "publish the state repository over SSH" git -C "$TMP/state" push -q "$GITSRV_SSH_BASE/envdrift-state.git" main
+echo "# changed" >>"$TMP/root/etc/ssh/sshd_config"
+check "collect again" "$ENVDRIFT" collect --repo "$TMP/state" --root "$TMP/root" --env staging
+check "publish the next scan over HTTPS" git -C "$TMP/state" push -q "$GITSRV_HTTP_PUSH_BASE/envdrift-state.git" main
+expect_eq "the server holds the scanner's main" "$(git -C "$TMP/state" rev-parse main)" \
+	"$(gitsrv_git envdrift-state rev-parse main)"
+expect_eq "neither the key, the stat cache nor the lock is published" "" \
+	"$(find "$GITSRV_DIR/repos/envdrift-state.git" \( -name '*.key' -o -name 'envdrift-cache' -o -name 'envdrift.lock' \) -print)"
+check "a pipeline clones it over HTTPS" git clone -q --bare "$GITSRV_HTTP_BASE/envdrift-state.git" "$TMP/ci.git"
+git -C "$TMP/ci.git" log --format='%(trailers:key=Envdrift-Collected,valueonly)' main >"$TMP/trailers"
+expect_eq "  ... with both scans' trailers" "staging/img-2026-11 staging/img-2026-11 " \
+	"$(grep . "$TMP/trailers" | tr '\n' ' ')"
+git -C "$TMP/ci.git" diff main~1 main -- hosts/staging/img-2026-11 >"$TMP/diff"
+expect_grep "  ... and the drift readable with git diff" '^\+# changed$' "$TMP/diff"
+check "git fsck --strict on the server's envdrift-state" gitsrv_fsck envdrift-state
+fsck_ok "$TMP/ci.git"
 
 # --- stop by PID
 check "gitsrv_stop" gitsrv_stop
