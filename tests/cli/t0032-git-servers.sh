@@ -23,7 +23,12 @@ fi
 
 GS=$(gitsrv_mktemp) || { fail "gitsrv_mktemp"; finish; exit 1; }
 check "ssh server starts" gitsrv_ssh_start "$GS"
-check "https server starts" gitsrv_http_start "$GS"
+# its first port is the SSH server's: the bind fails, another port is tried
+GITSRV_PORT_FIRST=${GITSRV_SSH_PORT:-}
+check "https server starts, on another port when the first is taken" gitsrv_http_start "$GS"
+unset GITSRV_PORT_FIRST
+expect_grep "  ... the first try found its port taken" "Address already in use" "$GS/http/stdout.log"
+expect_eq "  ... and took another" yes "$([ "${GITSRV_HTTP_PORT:-}" != "${GITSRV_SSH_PORT:-}" ] && echo yes)"
 # (gitsrv_ssh_start registered the cleanup of $GS on exit)
 if [ -z "${GITSRV_SSH_PID:-}" ] || [ -z "${GITSRV_HTTP_PID:-}" ]; then finish; exit 1; fi
 

@@ -43,7 +43,8 @@
 #     Both starts: state under DIR/ssh or DIR/http (config, keys, log
 #     sshd.log or error.log, pid); a port clash (another run took the port
 #     between the check and the bind) retries another port, at most 8
-#     times; waits at most 10 s for the port to listen. The first start
+#     times; waits at most 10 s for the port to listen. GITSRV_PORT_FIRST:
+#     the first port tried, unchecked (a test of the clash). The first start
 #     registers gitsrv_stop and gitsrv_clean on EXIT (after eval of
 #     $ATEXIT, the test's own cleanup, then rm -rf "$TMP").
 # gitsrv_make_ca OUTDIR NAME
@@ -69,10 +70,11 @@
 # Layout of DIR (root-owned, 0755):
 #   .envdrift-gitsrv   marker
 #   repos/             envdrift-git 0755; NAME.git
-#   ssh/   sshd_config sshd.log sshd.pid (sshd's own) port ssh_host_ed25519_key{,.pub}
+#   ssh/   sshd_config sshd.log (every try's) sshd.pid (sshd's own) port ssh_host_ed25519_key{,.pub}
 #          id_ed25519{,.pub} (client key, root 0600) authorized_keys
 #          known_hosts
-#   http/  lighttpd.conf error.log port pid htpasswd www/ (empty document
+#   http/  lighttpd.conf error.log stdout.log (start-up errors of every try)
+#          port pid htpasswd www/ (empty document
 #          root) ca.{key,pem} server.{key,pem} (key 0600 root: lighttpd
 #          reads it before it drops to envdrift-git)
 
@@ -181,9 +183,13 @@ _gs_prepare() {
 	fi
 }
 
-# _gs_port: a random port in 20000..32699 (below Linux's ephemeral range)
-# nobody listens on; bounded
+# _gs_port TRY: a random port in 20000..32699 (below Linux's ephemeral
+# range) nobody listens on; bounded. On try 0, GITSRV_PORT_FIRST as is.
 _gs_port() {
+	if [ "$1" = 0 ] && [ -n "${GITSRV_PORT_FIRST:-}" ]; then
+		echo "$GITSRV_PORT_FIRST"
+		return 0
+	fi
 	_gs_i=0
 	while [ "$_gs_i" -lt 50 ]; do
 		_gs_n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
@@ -198,10 +204,10 @@ _gs_port() {
 	return 1
 }
 
-# _gs_listens PORT PID: PID alive and 127.0.0.1:PORT listening
+# _gs_listens PORT PID: PID itself listens on 127.0.0.1:PORT (not just
+# anyone: after a clash, the port's owner listens while PID is dying)
 _gs_listens() {
-	kill -0 "$2" 2>/dev/null &&
-		[ -n "$(ss -Hltn "src 127.0.0.1 and sport = :$1" 2>/dev/null)" ]
+	ss -Hltnp "src 127.0.0.1 and sport = :$1" 2>/dev/null | grep -q "pid=$2,"
 }
 
 # _gs_wait PORT PID: up to 10 s for _gs_listens; 1 if PID died
@@ -215,6 +221,12 @@ _gs_wait() {
 	done
 	_gs_err "port $1 does not listen after 10 s (pid $2)"
 	return 1
+}
+
+# _gs_clash LOG TRY: try TRY's part of LOG says its port was taken
+_gs_clash() {
+	sed -n "/^gitsrv: try $2, /,\$p" "$1" 2>/dev/null |
+		grep -qi 'address already in use\|cannot bind any address'
 }
 
 # _gs_ssh_conf DIR PORT
@@ -249,6 +261,10 @@ gitsrv_ssh_start() {
 	[ $# -eq 1 ] || { _gs_err "usage: gitsrv_ssh_start DIR"; return 1; }
 	[ -x "$GITSRV_SSHD" ] || { _gs_err "no sshd at $GITSRV_SSHD"; return 1; }
 	[ -x /usr/bin/git-shell ] || { _gs_err "no /usr/bin/git-shell"; return 1; }
+	if [ -n "${GITSRV_SSH_PID:-}" ] && kill -0 "$GITSRV_SSH_PID" 2>/dev/null; then
+		_gs_err "an ssh server of this shell runs already (pid $GITSRV_SSH_PID)"
+		return 1
+	fi
 	_gs_prepare "$1" || return 1
 	_gs_s=$1/ssh
 	(umask 022 && mkdir -p "$_gs_s" /run/sshd) || return 1
@@ -262,23 +278,26 @@ gitsrv_ssh_start() {
 	echo "restrict $(cat "$_gs_s/id_ed25519.pub")" >"$_gs_s/authorized_keys" &&
 		chmod 0644 "$_gs_s/authorized_keys" || return 1
 	_gs_try=0
+	rm -f "$_gs_s/sshd.log"
 	while :; do
-		_gs_pt=$(_gs_port) || return 1
+		_gs_pt=$(_gs_port "$_gs_try") || return 1
 		_gs_ssh_conf "$1" "$_gs_pt"
-		rm -f "$_gs_s/sshd.pid" "$_gs_s/sshd.log"
+		rm -f "$_gs_s/sshd.pid"
+		echo "gitsrv: try $_gs_try, port $_gs_pt" >>"$_gs_s/sshd.log"
 		# -D: a child of this shell, so it is reaped the moment it is
-		# stopped (a daemon's zombie would linger until init gets to it)
-		"$GITSRV_SSHD" -D -f "$_gs_s/sshd_config" -E "$_gs_s/sshd.log" </dev/null >/dev/null 2>&1 &
+		# stopped (a daemon's zombie would linger until init gets to it);
+		# -e: its log on stderr, with any error before logging starts
+		"$GITSRV_SSHD" -D -e -f "$_gs_s/sshd_config" </dev/null >>"$_gs_s/sshd.log" 2>&1 &
 		_gs_pid=$!
 		_gs_procs="$_gs_procs
 ssh $_gs_pid $1"
 		_gs_wait "$_gs_pt" "$_gs_pid" && break
-		_gs_try=$((_gs_try + 1))
-		if [ "$_gs_try" -ge 8 ] || ! grep -q 'Bind to port\|Cannot bind' "$_gs_s/sshd.log" 2>/dev/null; then
+		if [ "$_gs_try" -ge 7 ] || ! _gs_clash "$_gs_s/sshd.log" "$_gs_try"; then
 			_gs_err "sshd did not start on 127.0.0.1:$_gs_pt:"
 			sed 's/^/gitsrv:   /' "$_gs_s/sshd.log" >&2
 			return 1
 		fi
+		_gs_try=$((_gs_try + 1))
 	done
 	echo "$_gs_pt" >"$_gs_s/port"
 	echo "[127.0.0.1]:$_gs_pt $(cut -d' ' -f1,2 "$_gs_s/ssh_host_ed25519_key.pub")" >"$_gs_s/known_hosts"
@@ -367,6 +386,10 @@ gitsrv_http_start() {
 	[ $# -eq 1 ] || { _gs_err "usage: gitsrv_http_start DIR"; return 1; }
 	[ -x "$GITSRV_LIGHTTPD" ] || { _gs_err "no lighttpd at $GITSRV_LIGHTTPD (apt-get install lighttpd lighttpd-mod-openssl)"; return 1; }
 	[ -x "$GITSRV_BACKEND" ] || { _gs_err "no $GITSRV_BACKEND"; return 1; }
+	if [ -n "${GITSRV_HTTP_PID:-}" ] && kill -0 "$GITSRV_HTTP_PID" 2>/dev/null; then
+		_gs_err "an https server of this shell runs already (pid $GITSRV_HTTP_PID)"
+		return 1
+	fi
 	_gs_prepare "$1" || return 1
 	_gs_h=$1/http
 	(umask 022 && mkdir -p "$_gs_h/www") || return 1
@@ -377,8 +400,9 @@ gitsrv_http_start() {
 	echo "$GITSRV_HTTP_USER:$(openssl passwd -5 "$GITSRV_HTTP_PASSWORD")" >"$_gs_h/htpasswd" &&
 		chown "root:$GITSRV_USER" "$_gs_h/htpasswd" && chmod 0640 "$_gs_h/htpasswd" || return 1
 	_gs_try=0
+	rm -f "$_gs_h/stdout.log"
 	while :; do
-		_gs_pt=$(_gs_port) || return 1
+		_gs_pt=$(_gs_port "$_gs_try") || return 1
 		_gs_http_conf "$1" "$_gs_pt"
 		# lighttpd opens its error log after it drops to the git account
 		rm -f "$_gs_h/error.log"
@@ -388,18 +412,20 @@ gitsrv_http_start() {
 			sed 's/^/gitsrv:   /' "$_gs_h/check.log" >&2
 			return 1
 		}
-		"$GITSRV_LIGHTTPD" -D -f "$_gs_h/lighttpd.conf" </dev/null >"$_gs_h/stdout.log" 2>&1 &
+		# every try's start-up errors (a bind failure is one) are kept
+		echo "gitsrv: try $_gs_try, port $_gs_pt" >>"$_gs_h/stdout.log"
+		"$GITSRV_LIGHTTPD" -D -f "$_gs_h/lighttpd.conf" </dev/null >>"$_gs_h/stdout.log" 2>&1 &
 		_gs_pid=$!
 		echo "$_gs_pid" >"$_gs_h/pid"
 		_gs_procs="$_gs_procs
 http $_gs_pid $1"
 		_gs_wait "$_gs_pt" "$_gs_pid" && break
-		_gs_try=$((_gs_try + 1))
-		if [ "$_gs_try" -ge 8 ] || ! grep -qi 'address already in use' "$_gs_h/error.log" "$_gs_h/stdout.log" 2>/dev/null; then
+		if [ "$_gs_try" -ge 7 ] || ! _gs_clash "$_gs_h/stdout.log" "$_gs_try"; then
 			_gs_err "lighttpd did not start on 127.0.0.1:$_gs_pt:"
 			cat "$_gs_h/stdout.log" "$_gs_h/error.log" 2>/dev/null | sed 's/^/gitsrv:   /' >&2
 			return 1
 		fi
+		_gs_try=$((_gs_try + 1))
 	done
 	echo "$_gs_pt" >"$_gs_h/port"
 	GITSRV_HTTP_PORT=$_gs_pt
