@@ -70,13 +70,13 @@
 # Layout of DIR (root-owned, 0755):
 #   .envdrift-gitsrv   marker
 #   repos/             envdrift-git 0755; NAME.git
-#   ssh/   sshd_config sshd.log (every try's) sshd.pid (sshd's own) port ssh_host_ed25519_key{,.pub}
-#          id_ed25519{,.pub} (client key, root 0600) authorized_keys
-#          known_hosts
-#   http/  lighttpd.conf error.log stdout.log (start-up errors of every try)
-#          port pid htpasswd www/ (empty document
-#          root) ca.{key,pem} server.{key,pem} (key 0600 root: lighttpd
-#          reads it before it drops to envdrift-git)
+#   ssh/   sshd_config, sshd.log (every try's output), sshd.pid, port,
+#          ssh_host_ed25519_key{,.pub}, id_ed25519{,.pub} (the client key,
+#          root 0600), authorized_keys, known_hosts
+#   http/  lighttpd.conf, error.log, stdout.log (every try's start-up
+#          output), port, pid, htpasswd, www/ (an empty document root),
+#          ca.{key,pem}, server.{key,pem} (key 0600 root: lighttpd reads it
+#          before it drops to envdrift-git)
 
 GITSRV_USER=envdrift-git
 GITSRV_HOME=/var/lib/envdrift-git
@@ -128,19 +128,25 @@ _gs_checkdir() {
 # refuses a locked account even for a key.
 _gs_user() {
 	if ! getent passwd "$GITSRV_USER" >/dev/null; then
-		useradd -r -U -M -d "$GITSRV_HOME" -s /usr/bin/git-shell \
+		useradd -r -U -M -d "$GITSRV_HOME" -s /usr/bin/git-shell -p '*' \
 			-c "envdrift git server test account" "$GITSRV_USER" 2>/dev/null ||
 			getent passwd "$GITSRV_USER" >/dev/null || {
 			_gs_err "cannot create the account $GITSRV_USER"
 			return 1
 		}
 	fi
-	[ "$(getent passwd "$GITSRV_USER" | cut -d: -f7)" = /usr/bin/git-shell ] ||
-		usermod -s /usr/bin/git-shell "$GITSRV_USER" || return 1
-	case $(getent shadow "$GITSRV_USER" | cut -d: -f2) in
-	'*') ;;
-	*) usermod -p '*' "$GITSRV_USER" || return 1 ;;
-	esac
+	# an account made otherwise: fixed (usermod fails while another
+	# process holds the passwd lock: retried, bounded)
+	_gs_i=0
+	until [ "$(getent passwd "$GITSRV_USER" | cut -d: -f7)" = /usr/bin/git-shell ] &&
+		[ "$(getent shadow "$GITSRV_USER" | cut -d: -f2)" = '*' ]; do
+		if [ "$_gs_i" -ge 20 ]; then
+			_gs_err "cannot set the shell and password field of $GITSRV_USER"
+			return 1
+		fi
+		usermod -s /usr/bin/git-shell -p '*' "$GITSRV_USER" 2>/dev/null || sleep 0.2
+		_gs_i=$((_gs_i + 1))
+	done
 	# sshd changes into it; a missing home is a warning on every clone
 	mkdir -p "$GITSRV_HOME" && chown "$GITSRV_USER:" "$GITSRV_HOME" &&
 		chmod 0755 "$GITSRV_HOME"
