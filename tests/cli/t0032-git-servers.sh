@@ -166,4 +166,41 @@ expect_eq "both server PIDs are gone" " $GITSRV_SSH_PID $GITSRV_HTTP_PID" "$gone
 expect_eq "neither port listens" "" \
 	"$(ss -Hltn "sport = :$GITSRV_SSH_PORT or sport = :$GITSRV_HTTP_PORT")"
 expect_exit 128 "ls-remote over HTTPS fails once stopped" git ls-remote "$HTTP_URL"
+
+# --- a test that fails, or is killed, still stops its servers: a shell
+# that starts both, then exits 1 / gets SIGTERM while waiting
+cat >"$TMP/child.sh" <<'EOF'
+. "$GSLIB"
+D=$(gitsrv_mktemp) || exit 2
+gitsrv_ssh_start "$D" >/dev/null 2>&1 && gitsrv_http_start "$D" >/dev/null 2>&1 || exit 2
+echo "$D $GITSRV_SSH_PID $GITSRV_HTTP_PID" >"$OUT"
+[ "$HOW" = fail ] && exit 1
+sleep 30 &
+SLEEP=$!
+ATEXIT='kill "$SLEEP" 2>/dev/null'
+wait "$SLEEP"
+EOF
+for how in fail term; do
+	: >"$TMP/child.out"
+	HOW=$how OUT=$TMP/child.out GSLIB=$TESTS_DIR/../lib/gitserver.sh TMP=$TMP/child-tmp \
+		sh "$TMP/child.sh" &
+	child=$!
+	if [ "$how" = term ]; then
+		n=0
+		while [ ! -s "$TMP/child.out" ] && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		kill -TERM "$child"
+	fi
+	wait "$child"
+	rc=$?
+	# shellcheck disable=SC2046
+	set -- $(cat "$TMP/child.out")
+	expect_eq "$how: the shell exited as it should" "$([ "$how" = fail ] && echo 1 || echo 130)" "$rc"
+	expect_eq "$how: it had started both servers" 3 "$#"
+	left=
+	for p in "${2:-}" "${3:-}"; do
+		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && left="$left $p"
+	done
+	expect_eq "$how: no server left" "" "$left"
+	expect_eq "$how: its directory removed" no "$([ -e "${1:-/}" ] && echo yes || echo no)"
+done
 finish

@@ -88,6 +88,10 @@ GITSRV_BACKEND=${GITSRV_BACKEND:-/usr/lib/git-core/git-http-backend}
 _gs_dirs=
 _gs_procs=
 _gs_trapped=
+# this shell's own (the exported GITSRV_* may be a parent's)
+_gs_dir=
+_gs_ssh_pid=
+_gs_http_pid=
 
 _gs_err() { echo "gitsrv: $*" >&2; }
 
@@ -95,7 +99,9 @@ gitsrv_mktemp() {
 	_gs_base=${GITSRV_BASE:-/var/lib/envdrift-gitsrv}
 	(umask 022 && mkdir -p "$_gs_base") || return 1
 	_gs_d=$(mktemp -d "$_gs_base/srv.XXXXXX") || return 1
-	chmod 0755 "$_gs_d" && echo "$_gs_d"
+	chmod 0755 "$_gs_d" &&
+		echo "envdrift git servers (tests/lib/gitserver.sh)" >"$_gs_d/.envdrift-gitsrv" &&
+		echo "$_gs_d"
 }
 
 # _gs_checkdir DIR: absolute, safe characters, every existing component
@@ -166,8 +172,19 @@ _gs_atexit() {
 # account, the exit trap; DIR must be the one of a server already started
 _gs_prepare() {
 	_gs_checkdir "$1" || return 1
-	if [ -n "${GITSRV_DIR:-}" ] && [ "$GITSRV_DIR" != "$1" ]; then
-		_gs_err "servers of this shell already serve $GITSRV_DIR, not $1"
+	# removed at exit even when this start fails (gitsrv_clean wants the
+	# marker gitsrv_mktemp wrote, or the one written below)
+	case " $_gs_dirs " in
+	*" $1 "*) ;;
+	*) _gs_dirs="$_gs_dirs $1" ;;
+	esac
+	if [ -z "$_gs_trapped" ]; then
+		_gs_trapped=1
+		trap '_gs_atexit' EXIT
+		trap 'exit 130' INT TERM
+	fi
+	if [ -n "$_gs_dir" ] && [ "$_gs_dir" != "$1" ]; then
+		_gs_err "servers of this shell already serve $_gs_dir, not $1"
 		return 1
 	fi
 	[ "$(id -u)" = 0 ] || { _gs_err "needs root"; return 1; }
@@ -176,17 +193,9 @@ _gs_prepare() {
 	chown root:root "$1" && chmod 0755 "$1" || return 1
 	echo "envdrift git servers (tests/lib/gitserver.sh)" >"$1/.envdrift-gitsrv" || return 1
 	chown "$GITSRV_USER:" "$1/repos" && chmod 0755 "$1/repos" || return 1
-	case " $_gs_dirs " in
-	*" $1 "*) ;;
-	*) _gs_dirs="$_gs_dirs $1" ;;
-	esac
+	_gs_dir=$1
 	GITSRV_DIR=$1
 	export GITSRV_DIR
-	if [ -z "$_gs_trapped" ]; then
-		_gs_trapped=1
-		trap '_gs_atexit' EXIT
-		trap 'exit 130' INT TERM
-	fi
 }
 
 # _gs_port TRY: a random port in 20000..32699 (below Linux's ephemeral
@@ -267,8 +276,8 @@ gitsrv_ssh_start() {
 	[ $# -eq 1 ] || { _gs_err "usage: gitsrv_ssh_start DIR"; return 1; }
 	[ -x "$GITSRV_SSHD" ] || { _gs_err "no sshd at $GITSRV_SSHD"; return 1; }
 	[ -x /usr/bin/git-shell ] || { _gs_err "no /usr/bin/git-shell"; return 1; }
-	if [ -n "${GITSRV_SSH_PID:-}" ] && kill -0 "$GITSRV_SSH_PID" 2>/dev/null; then
-		_gs_err "an ssh server of this shell runs already (pid $GITSRV_SSH_PID)"
+	if [ -n "$_gs_ssh_pid" ] && kill -0 "$_gs_ssh_pid" 2>/dev/null; then
+		_gs_err "an ssh server of this shell runs already (pid $_gs_ssh_pid)"
 		return 1
 	fi
 	_gs_prepare "$1" || return 1
@@ -308,6 +317,7 @@ ssh $_gs_pid $1"
 	echo "$_gs_pt" >"$_gs_s/port"
 	echo "[127.0.0.1]:$_gs_pt $(cut -d' ' -f1,2 "$_gs_s/ssh_host_ed25519_key.pub")" >"$_gs_s/known_hosts"
 	GITSRV_SSH_PORT=$_gs_pt
+	_gs_ssh_pid=$_gs_pid
 	GITSRV_SSH_PID=$_gs_pid
 	GITSRV_SSH_BASE=ssh://$GITSRV_USER@127.0.0.1:$_gs_pt$1/repos
 	GITSRV_SSH_KEY=$_gs_s/id_ed25519
@@ -392,8 +402,8 @@ gitsrv_http_start() {
 	[ $# -eq 1 ] || { _gs_err "usage: gitsrv_http_start DIR"; return 1; }
 	[ -x "$GITSRV_LIGHTTPD" ] || { _gs_err "no lighttpd at $GITSRV_LIGHTTPD (apt-get install lighttpd lighttpd-mod-openssl)"; return 1; }
 	[ -x "$GITSRV_BACKEND" ] || { _gs_err "no $GITSRV_BACKEND"; return 1; }
-	if [ -n "${GITSRV_HTTP_PID:-}" ] && kill -0 "$GITSRV_HTTP_PID" 2>/dev/null; then
-		_gs_err "an https server of this shell runs already (pid $GITSRV_HTTP_PID)"
+	if [ -n "$_gs_http_pid" ] && kill -0 "$_gs_http_pid" 2>/dev/null; then
+		_gs_err "an https server of this shell runs already (pid $_gs_http_pid)"
 		return 1
 	fi
 	_gs_prepare "$1" || return 1
@@ -435,6 +445,7 @@ http $_gs_pid $1"
 	done
 	echo "$_gs_pt" >"$_gs_h/port"
 	GITSRV_HTTP_PORT=$_gs_pt
+	_gs_http_pid=$_gs_pid
 	GITSRV_HTTP_PID=$_gs_pid
 	GITSRV_HTTP_BASE=https://127.0.0.1:$_gs_pt/git
 	GITSRV_HTTP_PUSH_BASE=https://$GITSRV_HTTP_USER:$GITSRV_HTTP_PASSWORD@127.0.0.1:$_gs_pt/git
@@ -450,8 +461,8 @@ _gs_repo() {
 	case $1 in
 	'' | .* | *[!A-Za-z0-9._-]*) _gs_err "bad repository name '$1'"; return 1 ;;
 	esac
-	[ -n "${GITSRV_DIR:-}" ] || { _gs_err "no server started"; return 1; }
-	echo "$GITSRV_DIR/repos/$1.git"
+	[ -n "$_gs_dir" ] || { _gs_err "no server started in this shell"; return 1; }
+	echo "$_gs_dir/repos/$1.git"
 }
 
 # gitsrv_git NAME ARGS...: as the owner, with the account's own
