@@ -24,6 +24,7 @@ fi
 GS=$(gitsrv_mktemp) || { fail "gitsrv_mktemp"; finish; exit 1; }
 check "ssh server starts" gitsrv_ssh_start "$GS"
 # its first port is the SSH server's: the bind fails, another port is tried
+# shellcheck disable=SC2034 # (read by gitserver.sh)
 GITSRV_PORT_FIRST=${GITSRV_SSH_PORT:-}
 check "https server starts, on another port when the first is taken" gitsrv_http_start "$GS"
 unset GITSRV_PORT_FIRST
@@ -182,7 +183,7 @@ wait "$SLEEP"
 EOF
 for how in fail term; do
 	: >"$TMP/child.out"
-	HOW=$how OUT=$TMP/child.out GSLIB=$TESTS_DIR/../lib/gitserver.sh TMP=$TMP/child-tmp \
+	HOW=$how OUT=$TMP/child.out GSLIB=$TESTS_DIR/../lib/gitserver.sh \
 		sh "$TMP/child.sh" &
 	child=$!
 	if [ "$how" = term ]; then
