@@ -7,8 +7,9 @@
 # refuse a forced non-fast-forward push and a deletion; an unknown CA and
 # an unknown SSH host key fail quickly, each with its own message; an
 # envdrift state repository published by push and cloned by a pipeline
-# leaves its key, stat cache and lock behind; both servers are stopped by
-# PID at the end.
+# leaves its key, stat cache and lock behind; a port taken at the first try
+# is retried; both servers are stopped by PID at the end, and a test that
+# fails or is killed stops its own too.
 . "$(dirname "$0")/test-lib.sh"
 . "$TESTS_DIR/../lib/gitserver.sh"
 
