@@ -74,8 +74,13 @@ unit: $(UNIT_BIN)
 	@failed=; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit: failing:$$failed"; exit 1; fi
 
-cli-test: $(BUILD)/envdrift $(BUILD)/tests/tools/mkreport
+# a test tool: the scalars of a YAML file (t0036, the pipeline examples)
+$(BUILD)/tests/tools/yamlscalars: $(BUILD)/tests/tools/yamlscalars.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+cli-test: $(BUILD)/envdrift $(BUILD)/tests/tools/mkreport $(BUILD)/tests/tools/yamlscalars
 	ENVDRIFT=$(CURDIR)/$(BUILD)/envdrift ENVDRIFT_MKREPORT=$(CURDIR)/$(BUILD)/tests/tools/mkreport \
+		ENVDRIFT_YAMLSCALARS=$(CURDIR)/$(BUILD)/tests/tools/yamlscalars \
 		ENVDRIFT_ARTIFACTS=$(CURDIR)/$(BUILD)/artifacts sh tests/cli/run.sh
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -124,17 +129,38 @@ lint: $(BUILD)/gen/embedded.c $(LIB_OBJ) $(CLI_OBJ)
 DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation, the HTML report in a browser,
-# shellcheck of the remote script (make lint)
-TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck
+# shellcheck of the remote script (make lint), the HTTPS git server
+# (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd)
+TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
+	lighttpd lighttpd-mod-openssl
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS) $(TEST_DEPS)'
+# Daemons in the list (openssh-server, lighttpd) must not start at install
+# time: the tests start their own. A policy-rc.d that returns 101 forbids
+# it; ours is removed afterwards, one already there is left alone.
+# Should lighttpd's package have started it all the same, that one is
+# stopped by its pid file.
 install-debs:
 	@missing=$$(for p in $(PKGS_WANTED); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
+		ours=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\n# envdrift make install-debs: no daemon starts at install\nexit 101\n' \
+				>/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && ours=1; \
+		fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		rc=$$?; \
+		[ -z "$$ours" ] || rm -f /usr/sbin/policy-rc.d; \
+		case " $$(echo $$missing) " in *" lighttpd "*) \
+			pid=$$(cat /run/lighttpd.pid 2>/dev/null); \
+			if [ -n "$$pid" ] && [ "$$(readlink /proc/$$pid/exe)" = /usr/sbin/lighttpd ]; then \
+				echo "stopping the lighttpd the package started (pid $$pid)"; kill "$$pid"; \
+			fi ;; \
+		esac; \
+		exit $$rc; \
 	fi
 
 test: deps-test

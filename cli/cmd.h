@@ -78,22 +78,30 @@ const char *cli_repo_path(const char *opt);
 char *cli_key_path(const char *opt, const char *repo);
 /*
  * Open the repository (--repo) and its HMAC key (--key), and check the key
- * is the one the repository was made with: what every writer of secrets
- * needs. A missing key is ED_EKEY. The caller frees *st and *key, also
- * after a failure.
+ * is the one the repository was made with and cfg's settings are the ones
+ * it records (unless adopt: --adopt-settings): what every writer of
+ * snapshots needs. A missing key is ED_EKEY. The caller frees *st and
+ * *key, also after a failure.
  */
 struct ed_hmac;
+struct collect_config;
 int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 			 const char *repo_opt, const char *key_opt,
+			 const struct collect_config *cfg, int adopt,
 			 struct ed_err *err);
 /*
  * Open the repository a read command reads: --repo (else $ENVDRIFT_REPO,
- * ...) as a path, or when it is a URL (core/repocache.h) its cache,
- * fetched first unless offline; max_age >= 0 (seconds) cuts the fetched
+ * ...) as a path (cli_open_store), or when it is a URL (core/repocache.h)
+ * its cache, fetched first unless offline; max_age >= 0 (seconds) cuts the fetched
  * history at max_age plus a day. The caller frees *st, also on failure.
  */
 int cli_open_read_store(struct store **st, const char *repo_opt, int offline,
 			long long max_age, struct ed_err *err);
+/*
+ * Open the repository (--repo) for reading: no key needed, any clone.
+ * What store_open noticed (a clone behind its origin) is printed as notes.
+ */
+int cli_open_store(struct store **st, const char *repo_opt, struct ed_err *err);
 /* 1 if name matches [A-Za-z0-9._-]+ and is not "." or ".." */
 int cli_valid_name(const char *name);
 /*

@@ -20,7 +20,8 @@
 static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
-	"                        [--identity FILE] [--lock-timeout SECONDS] [-q]\n"
+	"                        [--identity FILE] [--lock-timeout SECONDS]\n"
+	"                        [--adopt-settings] [-q]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
 	"of the root filesystem mounted at --root) into one commit.\n"
@@ -34,6 +35,8 @@ static const char usage_text[] =
 	"  --identity FILE     who the host is (\"host = NAME\", \"addr4 = A\", ...; for\n"
 	"                      an image whose addresses its files do not say)\n"
 	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
+	"  --adopt-settings    record this configuration's secret rules, caps and\n"
+	"                      classes in the repository, replacing the recorded ones\n"
 	"  -q, --quiet         print only errors and warnings\n"
 	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 2 error.\n";
 
@@ -61,6 +64,7 @@ int cmd_collect(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "identity", required_argument, NULL, 'i' },
+		{ "adopt-settings", no_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -82,7 +86,7 @@ int cmd_collect(int argc, char **argv)
 	size_t nall = 0;
 	struct ed_buf cache_out = ED_BUF_INIT;
 	unsigned lock_timeout = 300;
-	int c, quiet = 0, rc = EXIT_ERROR, have_res = 0;
+	int c, quiet = 0, adopt = 0, rc = EXIT_ERROR, have_res = 0;
 	size_t i;
 
 	memset(&upg, 0, sizeof(upg));
@@ -131,6 +135,9 @@ int cmd_collect(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'A':
+			adopt = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -182,7 +189,8 @@ int cmd_collect(int argc, char **argv)
 	    (identity_opt &&
 	     collect_identity_load(&identity, identity_opt, &err) < 0))
 		goto out;
-	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
+	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, cfg, adopt,
+				 &err) < 0)
 		goto out;
 	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
 			       &roles, identity_opt ? &identity : NULL, &err) < 0)

@@ -23,7 +23,8 @@ static const char usage_text[] =
 	"                     [-j N] [--config FILE] [--key FILE] [--connect-timeout S]\n"
 	"                     [--deadline S] [--max-bytes N[KMG]] [--max-failed N|P%]\n"
 	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
-	"                     [--ssh-config FILE] [--prune] [--lock-timeout S] [-q|-v]\n"
+	"                     [--ssh-config FILE] [--prune] [--lock-timeout S]\n"
+	"                     [--adopt-settings] [-q|-v]\n"
 	"\n"
 	"Snapshot every host of an Ansible YAML inventory over SSH (nothing is\n"
 	"installed on the hosts) into one commit of the state repository.\n"
@@ -42,6 +43,7 @@ static const char usage_text[] =
 	"                           IdentityFile, ProxyJump)\n"
 	"  --prune                  remove hosts that left the inventory\n"
 	"  --threads N              polling threads sharing the -j sessions (default 1)\n"
+	"  --adopt-settings         record this configuration's rules in the repository\n"
 	"  -q, --quiet / -v, --verbose\n"
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
 	"failures than that (the rest committed), 2 nothing could be done.\n";
@@ -66,6 +68,7 @@ int cmd_scan(int argc, char **argv)
 		{ "prune", no_argument, NULL, 'P' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "adopt-settings", no_argument, NULL, 0x100 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -82,7 +85,7 @@ int cmd_scan(int argc, char **argv)
 	struct scan_ui ui;
 	unsigned lock_timeout = 300;
 	unsigned long max_failed;
-	int max_failed_pct, c, rc = EXIT_ERROR;
+	int max_failed_pct, c, adopt = 0, rc = EXIT_ERROR;
 
 	memset(&ui, 0, sizeof(ui));
 	memset(&so, 0, sizeof(so));
@@ -126,6 +129,9 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case 'q':
 			ui.quiet = 1;
+			break;
+		case 0x100:
+			adopt = 1;
 			break;
 		case 'v':
 			ui.verbose = 1;
@@ -194,7 +200,8 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	so.cfg = cfg;
 	if (fleet_plan_load(&plan, &so, &err) < 0 ||
-	    cli_open_keyed_store(&st, &key, repo_opt, key_opt, &err) < 0)
+	    cli_open_keyed_store(&st, &key, repo_opt, key_opt, cfg, adopt,
+				 &err) < 0)
 		goto out;
 	ui.tty = isatty(STDERR_FILENO);
 	if (fleet_scan(&res, plan, st, key, scan_progress(&ui), &err) < 0)

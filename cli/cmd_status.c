@@ -92,10 +92,16 @@ int cmd_status(int argc, char **argv)
 		printf("%-12s %-24s %-21s %s\n", "ENV", "HOST", "LAST SUCCESS",
 		       "COMMIT");
 	for (i = 0; i < n; i++) {
-		char when[32], failed[32];
+		char when[48], failed[32];
 
 		iso_time(when, sizeof(when), h[i].last_success);
 		iso_time(failed, sizeof(failed), h[i].last_failure);
+		if (h[i].not_seen_since) {
+			/* a shallow clone: collected before its history */
+			memcpy(when, "not seen since ", 15);
+			iso_time(when + 15, sizeof(when) - 15,
+				 h[i].not_seen_since);
+		}
 		/* names are restricted to [A-Za-z0-9._-]: no JSON escaping needed */
 		if (!strcmp(format, "json")) {
 			printf("%s\n  {\"env\": \"%s\", \"host\": \"%s\", \"last_success\": \"%s\", \"commit\": \"%s\", \"state\": \"%s\"",

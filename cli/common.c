@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cmd.h"
+#include "collector/collector.h"
 #include "core/buf.h"
 #include "core/hmac.h"
 #include "core/repocache.h"
@@ -46,6 +47,7 @@ char *cli_key_path(const char *opt, const char *repo)
 
 int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 			 const char *repo_opt, const char *key_opt,
+			 const struct collect_config *cfg, int adopt,
 			 struct ed_err *err)
 {
 	const char *repo = cli_repo_path(repo_opt);
@@ -62,8 +64,32 @@ int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 	}
 	if (!rc)
 		rc = store_check_key(*st, *key, err);
+	if (!rc) {
+		struct ed_buf settings = ED_BUF_INIT;
+
+		collect_settings_text(&settings, cfg);
+		rc = store_check_settings(*st, settings.ptr, adopt, err);
+		ed_buf_release(&settings);
+	}
 	free(key_path);
 	return rc;
+}
+
+int cli_open_store(struct store **st, const char *repo_opt, struct ed_err *err)
+{
+	const struct ed_strvec *notes;
+	size_t i;
+	int rc = store_open(st, cli_repo_path(repo_opt), err);
+
+	if (rc < 0)
+		return rc;
+	notes = store_notes(*st);
+	for (i = 0; i < notes->nr; i++) {
+		fputs("note: ", stderr);
+		cli_put_safe(stderr, notes->v[i]);
+		fputc('\n', stderr);
+	}
+	return 0;
 }
 
 int cli_open_read_store(struct store **st, const char *repo_opt, int offline,
@@ -76,7 +102,7 @@ int cli_open_read_store(struct store **st, const char *repo_opt, int offline,
 
 	*st = NULL;
 	if (!ed_repo_is_url(repo))
-		return store_open(st, repo, err);
+		return cli_open_store(st, repo, err);
 	memset(&o, 0, sizeof(o));
 	o.offline = offline;
 	/* a day of margin: a host just past --max-age is still named */
@@ -84,7 +110,7 @@ int cli_open_read_store(struct store **st, const char *repo_opt, int offline,
 		o.shallow_since = (long long)time(NULL) - max_age - 86400;
 	rc = ed_repo_cache_sync(&path, repo, &o, err);
 	if (!rc)
-		rc = store_open(st, path.ptr, err);
+		rc = cli_open_store(st, path.ptr, err);
 	ed_buf_release(&path);
 	return rc;
 }

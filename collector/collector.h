@@ -219,6 +219,14 @@ int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
 		       const struct host_identity *identity, struct ed_err *err);
 
 /*
+ * The settings of cfg that shape snapshot bytes (detector version, content
+ * cap, secret and plain rules, sysctl classes, environment names) as one
+ * canonical text appended to out: store_check_settings compares it with
+ * the repository's (collector/settings.c).
+ */
+void collect_settings_text(struct ed_buf *out, const struct collect_config *cfg);
+
+/*
  * Secret-rule upgrades (collector/upgrade.c). A host collected under the
  * current detectors has collect_format_line ("format N") in its meta.
  */

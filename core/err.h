@@ -30,6 +30,7 @@ enum {
 	ED_EPARTIAL = -7,
 	ED_ELOCKED = -8,
 	ED_EKEY = -9,
+	ED_ESETTINGS = -10, /* a writer's settings differ from the repository's */
 };
 
 /* Record code and message; returns code so "return ed_err_set(...)" works. */

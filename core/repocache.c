@@ -216,18 +216,14 @@ static int init_cache(const char *path, struct ed_err *err)
 {
 	git_repository_init_options o;
 	git_repository *repo = NULL;
-	git_config *cfg = NULL;
 	int rc = 0;
 
 	git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
 	o.initial_head = "main";
-	if (git_repository_init_ext(&repo, path, &o) < 0 ||
-	    git_repository_config(&cfg, repo) < 0 ||
-	    /* until the tree marker lands */
-	    git_config_set_string(cfg, "envdrift.version", "1") < 0)
+	/* no envdrift.version: the fetched tree's .envdrift/ marker says it */
+	if (git_repository_init_ext(&repo, path, &o) < 0)
 		rc = ed_err_git(err, "%s", path);
-	git_config_free(cfg);
 	git_repository_free(repo);
 	return rc;
 }

@@ -130,19 +130,80 @@ int store_init(const char *path, int shared_group, struct ed_err *err)
 	return rc;
 }
 
+/*
+ * Is the opened repository a state repository? Its branch's
+ * .envdrift/format says so in any clone; a repository made by init says so
+ * in its config until its first commit; a clone of a repository from
+ * before the marker has hosts/ at its tip.
+ */
+static int recognise(struct store *st, struct ed_err *err)
+{
+	struct ed_buf v = ED_BUF_INIT;
+	struct store_marker m;
+	int rc, in_config;
+
+	in_config = !get_config(&v, st->repo, "envdrift.version");
+	rc = store_marker_read(&m, st, err);
+	if (rc < 0) {
+		ed_err_prefix(err, "%s", st->path);
+		goto out;
+	}
+	if (in_config && strcmp(v.ptr, "1")) {
+		rc = ed_err_set(err, ED_ERROR,
+				"%s: unsupported envdrift repository version '%s'",
+				st->path, v.ptr);
+	} else if (m.present) {
+		rc = store_marker_check(st, &m, err);
+	} else if (!in_config && !m.has_hosts) {
+		rc = ed_err_set(err, ED_ENOTFOUND,
+				"%s: a git repository, but not an envdrift state repository (no .envdrift/format on main)",
+				st->path);
+	}
+out:
+	store_marker_release(&m);
+	ed_buf_release(&v);
+	return rc;
+}
+
+/*
+ * A clone whose origin/main has commits its main lacks: the reader reads
+ * main, and should know it is not the latest (it never fetches here).
+ */
+static void note_behind_origin(struct store *st)
+{
+	git_oid mine, theirs;
+	size_t ahead = 0, behind = 0;
+
+	if (git_reference_name_to_id(&theirs, st->repo,
+				     "refs/remotes/origin/main") < 0 ||
+	    git_reference_name_to_id(&mine, st->repo, STORE_BRANCH) < 0 ||
+	    git_oid_equal(&mine, &theirs) ||
+	    git_graph_ahead_behind(&ahead, &behind, st->repo, &mine, &theirs) < 0 ||
+	    !behind) {
+		git_error_clear();
+		return;
+	}
+	ed_strvec_pushf(&st->notes,
+			"%s: main is %zu commit%s behind origin/main; this reads main (git pull, or envdrift fetch, brings it up to date)",
+			st->path, behind, behind == 1 ? "" : "s");
+}
+
+const struct ed_strvec *store_notes(const struct store *st)
+{
+	return &st->notes;
+}
+
 int store_open(struct store **out, const char *path, struct ed_err *err)
 {
 	struct store *st = ed_xcalloc(1, sizeof(*st));
-	struct ed_buf v = ED_BUF_INIT;
 	int rc = 0;
 
 	*out = NULL;
 	st->lock_fd = -1;
 	st->path = ed_xstrdup(path);
+	/* bare, or a clone with a work tree (never read: only its .git) */
 	if (git_repository_open_ext(&st->repo, path,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH |
-					    GIT_REPOSITORY_OPEN_BARE,
-				    NULL) < 0) {
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		const git_error *ge = git_error_last();
 
 		rc = ed_err_set(
@@ -151,18 +212,10 @@ int store_open(struct store **out, const char *path, struct ed_err *err)
 			path, ge && ge->message ? ge->message : "cannot open");
 		goto out;
 	}
-	if (get_config(&v, st->repo, "envdrift.version") < 0) {
-		rc = ed_err_set(err, ED_ENOTFOUND,
-				"%s: a git repository, but not an envdrift state repository (no envdrift.version)",
-				path);
+	rc = recognise(st, err);
+	if (rc < 0)
 		goto out;
-	}
-	if (strcmp(v.ptr, "1")) {
-		rc = ed_err_set(err, ED_ERROR,
-				"%s: unsupported envdrift repository version '%s'",
-				path, v.ptr);
-		goto out;
-	}
+	note_behind_origin(st);
 	if (git_repository_odb(&st->odb, st->repo) < 0) {
 		rc = ed_err_git(err, "%s", path);
 		goto out;
@@ -170,7 +223,6 @@ int store_open(struct store **out, const char *path, struct ed_err *err)
 	*out = st;
 	st = NULL;
 out:
-	ed_buf_release(&v);
 	store_free(st);
 	return rc;
 }
@@ -184,6 +236,8 @@ void store_free(struct store *st)
 	free(st->sink);
 	git_odb_free(st->odb);
 	git_repository_free(st->repo);
+	free(st->settings);
+	ed_strvec_release(&st->notes);
 	free(st->path);
 	free(st);
 }
@@ -281,16 +335,24 @@ void store_unlock(struct store *st)
 int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err)
 {
 	struct ed_buf v = ED_BUF_INIT;
-	char fp[65];
-	int rc = 0;
+	struct store_marker m;
+	int rc;
 
-	ed_hmac_fingerprint(key, fp);
-	if (get_config(&v, st->repo, "envdrift.keyfingerprint") < 0)
-		rc = set_config(st->repo, "envdrift.keyfingerprint", fp, err);
-	else if (strcmp(v.ptr, fp))
+	ed_hmac_fingerprint(key, st->key_fp);
+	rc = store_marker_read(&m, st, err);
+	if (rc < 0)
+		goto out;
+	if (m.present && m.key_fp[0])
+		rc = store_marker_check(st, &m, err);
+	else if (get_config(&v, st->repo, "envdrift.keyfingerprint") < 0)
+		rc = set_config(st->repo, "envdrift.keyfingerprint", st->key_fp,
+				err);
+	else if (strcmp(v.ptr, st->key_fp))
 		rc = ed_err_set(err, ED_EKEY,
 				"%s: the HMAC key does not match the one this repository was created with (fingerprint %.16s..., key gives %.16s...); secrets would all look changed",
-				st->path, v.ptr, fp);
+				st->path, v.ptr, st->key_fp);
+out:
+	store_marker_release(&m);
 	ed_buf_release(&v);
 	return rc;
 }

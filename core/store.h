@@ -25,6 +25,11 @@ int store_init(const char *path, int shared_group, struct ed_err *err);
 /* Open an existing state repository; ED_ENOTFOUND if it is not one. */
 int store_open(struct store **out, const char *path, struct ed_err *err);
 void store_free(struct store *st);
+/*
+ * What store_open noticed that a reader should know, one line each
+ * (a clone whose main is behind its origin/main). Borrowed.
+ */
+const struct ed_strvec *store_notes(const struct store *st);
 
 /*
  * Take the repository's writer lock (flock, so a killed holder never leaves
@@ -35,10 +40,20 @@ int store_lock(struct store *st, unsigned timeout_ms, struct ed_err *err);
 void store_unlock(struct store *st);
 
 /*
- * Compare key's fingerprint with the one recorded at init (recording it if
- * none is). ED_EKEY on mismatch.
+ * Compare key's fingerprint with the one recorded in the branch's
+ * .envdrift/format, or for a repository without one with the one recorded
+ * at init (recording it if none is). ED_EKEY on mismatch. The next commit
+ * records it in .envdrift/format.
  */
 int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err);
+/*
+ * Compare settings (the canonical text of what shapes snapshot bytes,
+ * collect_settings_text) with the branch's .envdrift/settings: ED_ESETTINGS
+ * naming the first difference, unless adopt. The next commit records them
+ * (checked again under the lock). Read commands need neither check.
+ */
+int store_check_settings(struct store *st, const char *settings, int adopt,
+			 struct ed_err *err);
 
 /*
  * What the repository's object files hold, as the benchmark and the tests
@@ -132,6 +147,11 @@ struct store_host {
 	/* "K/N": the Envdrift-Shard trailer of last_commit, or NULL (the
 	 * scan that last collected the host was not sharded) */
 	char *shard;
+	/*
+	 * In a shallow clone, a host whose last collection is older than the
+	 * history fetched: last_success 0 and this, the oldest commit's time.
+	 */
+	long long not_seen_since;
 };
 
 /*
@@ -177,6 +197,12 @@ int store_view_read_host(const struct store_view *v, const char *env,
  */
 int store_view_parent(struct store_view **out, const struct store_view *v,
 		      struct ed_err *err);
+/*
+ * 1 if v is where a shallow clone's history is cut (its parent was not
+ * fetched; store_view_parent says ED_ENOTFOUND there as at the first
+ * commit): what v holds, held at least since.
+ */
+int store_view_is_cut(const struct store_view *v);
 /*
  * The git id (20 bytes) of a host's file, or with path NULL of the host's
  * directory tree; ED_ENOTFOUND if absent.

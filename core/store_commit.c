@@ -99,21 +99,24 @@ static int load_tip_tree(struct store *st, struct mtree **root, git_oid *tip,
 }
 
 /*
- * Add the commit of tree (parent tip, NULL for a new branch) to pb, write
- * pb (pack or loose objects, fsynced), then move branch from tip to the
- * commit by compare-and-swap.
+ * Add the commit of tree (parent: NULL for a new branch) to pb, write pb
+ * (pack or loose objects, fsynced), then move branch from tip (NULL: a new
+ * branch) to the commit by compare-and-swap. parent is tip, or a commit
+ * of pb on top of it (the format commit).
  */
 static int publish(struct store *st, struct pack_batch *pb, const char *branch,
-		   const git_oid *tree, const git_oid *tip, const char *subject,
-		   const struct ed_strvec *trailers, const struct ed_strvec *moved,
-		   git_oid *commit_out, struct ed_err *err)
+		   const git_oid *tree, const git_oid *parent, const git_oid *tip,
+		   const char *subject, const struct ed_strvec *trailers,
+		   const struct ed_strvec *moved, git_oid *commit_out,
+		   struct ed_err *err)
 {
 	struct ed_buf body = ED_BUF_INIT, objects = ED_BUF_INIT;
 	struct ed_strvec none = ED_STRVEC_INIT;
 	git_reference *ref = NULL;
 	int rc;
 
-	format_commit(&body, tree, tip, subject, trailers, moved ? moved : &none);
+	format_commit(&body, tree, parent, subject, trailers,
+		      moved ? moved : &none);
 	pack_batch_add(pb, commit_out, st->odb, GIT_OBJECT_COMMIT, body.ptr,
 		       body.len);
 	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
@@ -136,6 +139,87 @@ out:
 	return rc;
 }
 
+/*
+ * Record the writer's marker (.envdrift/: key fingerprint, settings) in
+ * root, the overlay of tip's tree old_tree, after checking the tip's
+ * marker agrees (again: it may have changed since store_open). A tip
+ * without a marker (a repository from an older release) gets it in a
+ * commit of its own first, *parent; drift age and reports see no host
+ * change in it. A writer that checked no key and no settings (forget,
+ * report --commit) leaves the marker as it is.
+ */
+static int stage_marker(struct store *st, struct mtree *root,
+			struct pack_batch *pb, const git_oid *tip,
+			git_oid *parent, git_oid *old_tree, struct ed_err *err)
+{
+	struct store_marker m;
+	struct ed_buf fmt = ED_BUF_INIT, body = ED_BUF_INIT;
+	struct ed_strvec tr = ED_STRVEC_INIT, none = ED_STRVEC_INIT;
+	struct mtree *dir = NULL;
+	struct mentry *me;
+	const char *settings;
+	git_tree *tree = NULL;
+	git_oid dir_id;
+	int rc = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (tip) {
+		git_oid_cpy(parent, tip);
+		if (git_tree_lookup(&tree, st->repo, old_tree) < 0)
+			return ed_err_git(err, "cannot read %s", STORE_BRANCH);
+		rc = store_marker_read_tree(&m, st->repo, tree, err);
+		git_tree_free(tree);
+		if (!rc)
+			rc = store_marker_check(st, &m, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (!st->key_fp[0] && !st->settings)
+		goto out;
+	store_marker_text(&fmt, &settings, st, &m);
+	dir = mtree_new();
+	me = mtree_add(dir, "format");
+	me->mode = MODE_BLOB;
+	pack_batch_add(pb, &me->oid, st->odb, GIT_OBJECT_BLOB, fmt.ptr, fmt.len);
+	if (settings) {
+		me = mtree_add(dir, "settings");
+		me->mode = MODE_BLOB;
+		pack_batch_add(pb, &me->oid, st->odb, GIT_OBJECT_BLOB, settings,
+			       strlen(settings));
+	}
+	dir->dirty = 1;
+	rc = mtree_write(dir, &dir_id, pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	me = mtree_find(root, ".envdrift");
+	if (me && git_oid_equal(&dir_id, &me->oid))
+		goto out; /* unchanged: leave the entry alone */
+	if (me)
+		mtree_remove(root, ".envdrift");
+	me = mtree_add(root, ".envdrift");
+	me->mode = MODE_TREE;
+	git_oid_cpy(&me->oid, &dir_id);
+	root->dirty = 1;
+	if (!tip || m.present)
+		goto out; /* recorded by the writer's own commit */
+	rc = mtree_write(root, old_tree, pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	ed_strvec_push(&tr, "Envdrift-Repository-Format: 1");
+	format_commit(&body, old_tree, tip,
+		      "envdrift: record the repository format in .envdrift/",
+		      &tr, &none);
+	pack_batch_add(pb, parent, st->odb, GIT_OBJECT_COMMIT, body.ptr, body.len);
+	root->dirty = 1;
+out:
+	mtree_free(dir);
+	store_marker_release(&m);
+	ed_buf_release(&fmt);
+	ed_buf_release(&body);
+	ed_strvec_release(&tr);
+	return rc;
+}
+
 int store_commit(struct store *st, struct store_result *res,
 		 const struct store_update *ups, size_t nr, const char *subject,
 		 const struct ed_strvec *trailers, struct ed_err *err)
@@ -144,7 +228,7 @@ int store_commit(struct store *st, struct store_result *res,
 	struct mtree *root = NULL, *hosts = NULL, *env = NULL;
 	struct kept_list kept = { NULL, 0, 0 };
 	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
-	git_oid tip, tree_id, old_tree, commit_id;
+	git_oid tip, parent, tree_id, old_tree, commit_id;
 	int have_tip, rc;
 	size_t i;
 
@@ -158,8 +242,12 @@ int store_commit(struct store *st, struct store_result *res,
 	rc = load_tip_tree(st, &root, &tip, &have_tip, &old_tree, err);
 	if (rc < 0)
 		goto out;
+	rc = stage_marker(st, root, pb, have_tip ? &tip : NULL, &parent,
+			  &old_tree, err);
+	if (rc < 0)
+		goto out;
 	if (have_tip)
-		git_oid_tostr(res->parent, sizeof(res->parent), &tip);
+		git_oid_tostr(res->parent, sizeof(res->parent), &parent);
 	rc = mtree_subdir(&hosts, root, st->repo, "hosts", 1, err);
 	if (rc < 0)
 		goto out;
@@ -222,8 +310,9 @@ int store_commit(struct store *st, struct store_result *res,
 	if (rc < 0)
 		goto out;
 	res->tree_unchanged = have_tip && git_oid_equal(&tree_id, &old_tree);
-	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &tip : NULL,
-		     subject, trailers, &res->moved, &commit_id, err);
+	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &parent : NULL,
+		     have_tip ? &tip : NULL, subject, trailers, &res->moved,
+		     &commit_id, err);
 	res->new_objects = pack_batch_count(pb);
 	res->pack_bytes = pack_batch_packed_size(pb);
 	if (rc < 0)
@@ -254,7 +343,7 @@ int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
 {
 	struct pack_batch *pb = pack_batch_new();
 	struct mtree *root = NULL, *sub = NULL;
-	git_oid tip, tree_id, old_tree, commit_id;
+	git_oid tip, parent, tree_id, old_tree, commit_id;
 	struct mentry *me;
 	int have_tip, rc;
 
@@ -263,6 +352,10 @@ int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
 	*unchanged = 0;
 	pack_batch_allow_loose(pb);
 	rc = load_tip_tree(st, &root, &tip, &have_tip, &old_tree, err);
+	if (rc < 0)
+		goto out;
+	rc = stage_marker(st, root, pb, have_tip ? &tip : NULL, &parent,
+			  &old_tree, err);
 	if (rc < 0)
 		goto out;
 	mtree_remove(root, dir);
@@ -281,8 +374,9 @@ int store_commit_dir(struct store *st, char commit_out[41], const char *dir,
 		git_oid_tostr(commit_out, 41, &tip);
 		goto out;
 	}
-	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &tip : NULL,
-		     subject, trailers, NULL, &commit_id, err);
+	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &parent : NULL,
+		     have_tip ? &tip : NULL, subject, trailers, NULL,
+		     &commit_id, err);
 	if (!rc)
 		git_oid_tostr(commit_out, 41, &commit_id);
 out:

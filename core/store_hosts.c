@@ -157,68 +157,6 @@ static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *
 }
 
 /*
- * The branch's history from its tip, children before parents. libgit2 1.5
- * cannot walk a shallow repository (a cache fetched --shallow-since: its
- * revwalk parses the cut-off parents first and fails), so one is walked
- * by first parent, which for the linear history writers make is the same
- * order, ending where the history was cut.
- */
-struct walk {
-	git_repository *repo;
-	git_revwalk *rw; /* NULL when shallow */
-	git_oid next;    /* shallow: the commit to return next */
-	int have_next;
-};
-
-static int walk_init(struct walk *w, git_repository *repo, const git_oid *tip,
-		     struct ed_err *err)
-{
-	memset(w, 0, sizeof(*w));
-	w->repo = repo;
-	if (git_repository_is_shallow(repo) == 1) {
-		git_oid_cpy(&w->next, tip);
-		w->have_next = 1;
-		return 0;
-	}
-	if (git_revwalk_new(&w->rw, repo) < 0 || git_revwalk_push(w->rw, tip) < 0)
-		return ed_err_git(err, "cannot walk history");
-	git_revwalk_sorting(w->rw, GIT_SORT_TOPOLOGICAL);
-	return 0;
-}
-
-/* The next commit into *c (the caller frees it): 1, or 0 at the end. */
-static int walk_next(struct walk *w, git_commit **c, struct ed_err *err)
-{
-	git_oid id;
-
-	*c = NULL;
-	if (w->rw) {
-		if (git_revwalk_next(&id, w->rw) < 0)
-			return 0;
-	} else {
-		if (!w->have_next)
-			return 0;
-		git_oid_cpy(&id, &w->next);
-	}
-	if (git_commit_lookup(c, w->repo, &id) < 0) {
-		*c = NULL;
-		/* shallow: the commit past the cut is not there */
-		return w->rw ? ed_err_git(err, "cannot read commit") : 0;
-	}
-	if (!w->rw) {
-		w->have_next = git_commit_parentcount(*c) > 0;
-		if (w->have_next)
-			git_oid_cpy(&w->next, git_commit_parent_id(*c, 0));
-	}
-	return 1;
-}
-
-static void walk_release(struct walk *w)
-{
-	git_revwalk_free(w->rw);
-}
-
-/*
  * Hosts the latest scan commit (within the last 100 commits) names in
  * Envdrift-Failed trailers that have no snapshot at all: appended with
  * last_success 0, so status can say why a new host is missing.
@@ -227,28 +165,27 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 			       struct store_host **h, size_t *n,
 			       struct ed_err *err)
 {
-	struct walk w;
 	git_commit *c = NULL;
 	size_t steps = 0, alloc = *n;
 	const char *msg = NULL, *p;
 	struct trailer t;
-	int rc;
+	int rc = 0, cut;
 
-	rc = walk_init(&w, st->repo, tip, err);
-	while (!rc && steps++ < 100) {
-		rc = walk_next(&w, &c, err);
-		if (rc <= 0)
-			break;
-		rc = 0;
+	if (git_commit_lookup(&c, st->repo, tip) < 0)
+		return ed_err_git(err, "cannot read commit");
+	while (c && steps++ < 100) {
+		git_commit *parent;
+
 		msg = git_commit_message(c);
 		if (strstr(msg, "\nEnvdrift-Scan: "))
 			break;
-		git_commit_free(c);
-		c = NULL;
 		msg = NULL;
+		rc = store_commit_parent(&parent, c, &cut, err);
+		git_commit_free(c);
+		c = parent;
+		if (rc < 0)
+			goto out;
 	}
-	if (rc < 0)
-		goto out;
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Failed: ", 1, &t);) {
 		const char *slash = t.why ? memchr(t.name, '/', t.name_len) : NULL;
 		size_t hl, i;
@@ -273,7 +210,6 @@ static int add_never_collected(struct store *st, const git_oid *tip,
 	}
 out:
 	git_commit_free(c);
-	walk_release(&w);
 	return rc;
 }
 
@@ -282,12 +218,12 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 {
 	struct store_view *v = NULL;
 	struct store_host *h = NULL;
-	struct walk walk;
-	size_t n = 0, missing;
+	git_commit *c = NULL;
+	size_t n = 0, missing, i;
+	long long oldest = 0;
 	git_oid tip;
-	int have_tip, rc;
+	int have_tip, rc, cut = 0;
 
-	memset(&walk, 0, sizeof(walk));
 	*out = NULL;
 	*nr = 0;
 	rc = store_read_tip(st->repo, &tip, &have_tip, err);
@@ -302,19 +238,25 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	/* trailers are looked up by host name (unique across environments) */
 	if (n > 1)
 		qsort(h, n, sizeof(*h), cmp_host_name);
-	rc = walk_init(&walk, st->repo, &tip, err);
-	while (!rc && missing) {
-		git_commit *c = NULL;
+	/* the branch is linear: newest first down the first parents */
+	rc = git_commit_lookup(&c, st->repo, &tip) < 0 ?
+		     ed_err_git(err, "cannot read commit") :
+		     0;
+	while (!rc && c && missing) {
+		git_commit *parent = NULL;
 
-		rc = walk_next(&walk, &c, err);
-		if (rc <= 0)
-			break;
-		rc = 0;
 		missing -= mark_collected(h, n, c);
+		oldest = (long long)git_commit_time(c);
+		rc = store_commit_parent(&parent, c, &cut, err);
 		git_commit_free(c);
+		c = parent;
 	}
+	git_commit_free(c);
 	if (rc < 0)
 		goto out;
+	for (i = 0; cut && i < n; i++)
+		if (!h[i].last_success)
+			h[i].not_seen_since = oldest;
 	rc = add_never_collected(st, &tip, &h, &n, err);
 	if (rc < 0)
 		goto out;
@@ -326,7 +268,6 @@ int store_hosts(struct store *st, struct store_host **out, size_t *nr,
 	n = 0;
 out:
 	store_hosts_free(h, n);
-	walk_release(&walk);
 	store_view_free(v);
 	return rc;
 }

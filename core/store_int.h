@@ -28,7 +28,54 @@ struct store {
 	int lock_fd;
 	struct pack_batch *pending; /* contents put through the sink */
 	struct store_sink *sink;
+	/* the writer, as store_check_key and store_check_settings saw it */
+	char key_fp[65];        /* "" until a key was checked */
+	char *settings;         /* canonical settings text, or NULL */
+	int adopt_settings;     /* record settings even if others are there */
+	struct ed_strvec notes; /* what store_open noticed (store_notes) */
 };
+
+/*
+ * The marker (store_marker.c): .envdrift/format and .envdrift/settings of
+ * a tree. Fields are "" when absent.
+ */
+struct store_marker {
+	int present;   /* .envdrift/format exists */
+	int has_hosts; /* the tree has hosts/ (store_marker_read) */
+	char version[16];
+	char key_fp[65];
+	char settings_sha[65];
+	char *settings; /* .envdrift/settings, or NULL */
+};
+
+void store_marker_release(struct store_marker *m);
+/* The marker of tree into m (zeroed here). ED_EGIT, ED_ERROR. */
+int store_marker_read_tree(struct store_marker *m, git_repository *repo,
+			   const git_tree *tree, struct ed_err *err);
+/* The marker of the branch tip (none for a new branch). */
+int store_marker_read(struct store_marker *m, struct store *st,
+		      struct ed_err *err);
+/*
+ * Refuse a writer whose key or settings differ from m's (ED_EKEY,
+ * ED_ESETTINGS), or a version this release cannot write (ED_ERROR).
+ */
+int store_marker_check(const struct store *st, const struct store_marker *m,
+		       struct ed_err *err);
+/*
+ * The marker the next commit records: format text into format, and the
+ * settings text (borrowed from st or m; NULL: no settings file).
+ */
+void store_marker_text(struct ed_buf *format, const char **settings,
+		       const struct store *st, const struct store_marker *m);
+
+/*
+ * The first parent of c into *out, or *out NULL at the first commit and
+ * where a shallow clone's history is cut (*cut then 1). A parent missing
+ * from a complete repository is ED_EGIT. The branch is linear: the first
+ * parent is the previous scan.
+ */
+int store_commit_parent(git_commit **out, const git_commit *c, int *cut,
+			struct ed_err *err);
 
 /* The branch tip; *found 0 (and no error) while the branch does not exist. */
 int store_read_tip(git_repository *repo, git_oid *out, int *found,

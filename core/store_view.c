@@ -20,6 +20,31 @@ struct store_view {
 	char hex[GIT_OID_HEXSZ + 1];
 };
 
+int store_commit_parent(git_commit **out, const git_commit *c, int *cut,
+			struct ed_err *err)
+{
+	git_repository *repo = git_commit_owner(c);
+	int rc;
+
+	*out = NULL;
+	*cut = 0;
+	if (git_commit_parentcount(c) == 0)
+		return 0;
+	rc = git_commit_parent(out, c, 0);
+	if (rc == GIT_ENOTFOUND && git_repository_is_shallow(repo) == 1) {
+		*cut = 1; /* git clone --depth or --shallow-since */
+		return 0;
+	}
+	if (rc < 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		return ed_err_git(err, "cannot read the parent of %s",
+				  git_oid_tostr(hex, sizeof(hex),
+						git_commit_id(c)));
+	}
+	return 0;
+}
+
 /* "YYYY-MM-DD" -> the first second after that day (UTC); 0 if not a date. */
 static long long day_end(const char *s)
 {
@@ -59,15 +84,18 @@ static int resolve(git_commit **out, git_repository *repo, const char *rev,
 		/* first parent back from the tip: the branch is linear */
 		while ((long long)git_commit_time(c) >= end) {
 			git_commit *parent = NULL;
+			int cut;
 
-			if (git_commit_parentcount(c) == 0 ||
-			    git_commit_parent(&parent, c, 0) < 0) {
-				git_commit_free(c);
-				return ed_err_set(err, ED_ENOTFOUND,
-						  "no collection at or before %s",
-						  rev);
-			}
+			rc = store_commit_parent(&parent, c, &cut, err);
 			git_commit_free(c);
+			if (rc < 0)
+				return rc;
+			if (!parent)
+				return ed_err_set(
+					err, ED_ENOTFOUND,
+					cut ? "no collection at or before %s in this shallow clone's history" :
+					      "no collection at or before %s",
+					rev);
 			c = parent;
 		}
 		*out = c;
@@ -260,23 +288,37 @@ int store_view_parent(struct store_view **out, const struct store_view *v,
 		      struct ed_err *err)
 {
 	struct store_view *p;
+	git_commit *parent = NULL;
+	int rc, cut;
 
 	*out = NULL;
-	if (git_commit_parentcount(v->commit) == 0)
+	rc = store_commit_parent(&parent, v->commit, &cut, err);
+	if (rc < 0)
+		return rc;
+	if (!parent)
 		return ED_ENOTFOUND;
 	p = ed_xcalloc(1, sizeof(*p));
 	p->repo = v->repo;
-	if (git_commit_parent(&p->commit, v->commit, 0) < 0 ||
-	    git_commit_tree(&p->tree, p->commit) < 0) {
+	p->commit = parent;
+	if (git_commit_tree(&p->tree, p->commit) < 0) {
 		store_view_free(p);
-		/* a cache fetched --shallow-since ends there, like a root */
-		if (git_repository_is_shallow(v->repo) == 1)
-			return ED_ENOTFOUND;
 		return ed_err_git(err, "cannot read the parent of %s", v->hex);
 	}
 	git_oid_tostr(p->hex, sizeof(p->hex), git_commit_id(p->commit));
 	*out = p;
 	return 0;
+}
+
+int store_view_is_cut(const struct store_view *v)
+{
+	struct ed_err err = ED_ERR_INIT;
+	git_commit *parent = NULL;
+	int cut = 0;
+
+	if (store_commit_parent(&parent, v->commit, &cut, &err) < 0)
+		return 0;
+	git_commit_free(parent);
+	return cut;
 }
 
 int store_view_file_id(const struct store_view *v, const char *env,

@@ -158,6 +158,7 @@ struct drift_item {
 	char since_date[11]; /* YYYY-MM-DD (UTC) */
 	char since_commit[41];
 	size_t since_scans; /* scans of the involved hosts since then */
+	int since_cut; /* held at least since: a shallow clone's history ends */
 	char *patch;        /* files items: unified diff of the contents */
 };
 

@@ -126,10 +126,17 @@ static void add_stale(struct drift_report *r, const struct store_host *h)
 	struct tm tm;
 	struct ed_buf d = ED_BUF_INIT;
 
-	if (!h->last_success || !gmtime_r(&t, &tm) ||
+	if (h->not_seen_since)
+		t = (time_t)h->not_seen_since; /* a shallow clone's history */
+	if ((!h->last_success && !h->not_seen_since) || !gmtime_r(&t, &tm) ||
 	    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		strcpy(when, "never");
-	ed_buf_addf(&d, "last collected %s, older than --max-age", when);
+	if (h->not_seen_since)
+		ed_buf_addf(&d,
+			    "not seen since %s (the history fetched starts there), older than --max-age",
+			    when);
+	else
+		ed_buf_addf(&d, "last collected %s, older than --max-age", when);
 	if (h->failure)
 		ed_buf_addf(&d, "; the last scan failed: %s", h->failure);
 	if (h->shard) {

@@ -312,8 +312,8 @@ static void html_summary(struct report_ctx *c, const struct drift_item *it)
 	if (it->waived)
 		fputs(" (waived)", out);
 	if (it->since_date[0])
-		fprintf(out, "<span class=\"since\"> since %s</span>",
-			it->since_date);
+		fprintf(out, "<span class=\"since\"> since %s%s</span>",
+			it->since_cut ? "at least " : "", it->since_date);
 	fputs("</summary>\n", out);
 }
 
@@ -395,7 +395,8 @@ static void html_item(struct report_ctx *c, const struct drift_item *it)
 		fputs("</p>\n", out);
 	}
 	if (it->since_date[0])
-		fprintf(out, "<p>since %s (%zu scans)</p>\n", it->since_date,
+		fprintf(out, "<p>since %s%s (%zu scans)</p>\n",
+			it->since_cut ? "at least " : "", it->since_date,
 			it->since_scans);
 	if (it->patch)
 		html_diff(out, it->patch);

@@ -155,6 +155,8 @@ static void json_item(struct report_ctx *c, const struct drift_item *it)
 		json_str(out, it->since_date);
 		fputs(", \"commit\": ", out);
 		json_str(out, it->since_commit);
+		if (it->since_cut) /* a shallow clone's history ends */
+			fputs(", \"at_least\": true", out);
 		if (!c->r->stable)
 			fprintf(out, ", \"scans\": %zu", it->since_scans);
 		fputc('}', out);

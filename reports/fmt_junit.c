@@ -97,9 +97,11 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 	if (it->waived)
 		ed_buf_addf(b, "waived: %s\n", it->waiver ? it->waiver : "");
 	if (it->since_date[0] && r->stable)
-		ed_buf_addf(b, "since: %s\n", it->since_date);
+		ed_buf_addf(b, "since: %s%s\n",
+			    it->since_cut ? "at least " : "", it->since_date);
 	else if (it->since_date[0])
-		ed_buf_addf(b, "since: %s (%zu scans)\n", it->since_date,
+		ed_buf_addf(b, "since: %s%s (%zu scans)\n",
+			    it->since_cut ? "at least " : "", it->since_date,
 			    it->since_scans);
 	if (it->hosts.nr)
 		ed_buf_adds(b, "hosts:\n");

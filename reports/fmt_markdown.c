@@ -211,8 +211,10 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	}
 	if (it->since_date[0])
 		fprintf(out,
-			c->r->stable ? "<br>since %s" : "<br>since %s (%zu scans)",
-			it->since_date, it->since_scans);
+			c->r->stable ? "<br>since %s%s" :
+				       "<br>since %s%s (%zu scans)",
+			it->since_cut ? "at least " : "", it->since_date,
+			it->since_scans);
 	if (it->patch) {
 		/* a table cell cannot hold a fenced block: lines joined by <br> */
 		fputs("<br><details><summary>diff</summary><code>", out);

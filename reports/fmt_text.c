@@ -206,7 +206,8 @@ static void text_item(struct report_ctx *c, const struct drift_item *it)
 		fputc(')', out);
 	}
 	if (it->since_date[0])
-		fprintf(out, " since %s (%zu scan%s)", it->since_date,
+		fprintf(out, " since %s%s (%zu scan%s)",
+			it->since_cut ? "at least " : "", it->since_date,
 			it->since_scans, it->since_scans == 1 ? "" : "s");
 	fputc('\n', out);
 	if (it->detail || it->rule) {

@@ -76,7 +76,9 @@ expect_grep "nsswitch.conf's passwd line is plain" "^passwd: +files systemd$" "$
 git -C "$R2" show main:hosts/prod/sec-01/content/etc/app/other.conf > "$TMP/oc"
 expect_grep "the same line elsewhere is a token" "^passwd: hmac:[0-9a-f]{64}$" "$TMP/oc"
 printf 'secrets:\n  plain-files-extra: [/etc/app/other.conf]\n' > "$TMP/plain.yaml"
-check "collect with plain-files-extra" "$ENVDRIFT" collect -q --repo "$R2" --root "$ROOT" --env prod --host sec-01 --config "$TMP/plain.yaml"
+expect_exit 2 "other secret rules are refused (the repository records its settings)" "$ENVDRIFT" collect -q --repo "$R2" --root "$ROOT" --env prod --host sec-01 --config "$TMP/plain.yaml"
+expect_grep "the refusal names the new rule" "adds 'plain-file /etc/app/other.conf'" "$TMP/err"
+check "collect with plain-files-extra, adopted" "$ENVDRIFT" collect -q --repo "$R2" --root "$ROOT" --env prod --host sec-01 --config "$TMP/plain.yaml" --adopt-settings
 git -C "$R2" show main:hosts/prod/sec-01/content/etc/app/other.conf > "$TMP/oc"
 expect_grep "plain-files-extra makes it plain (the stat cache was keyed on it)" "^passwd: files-like-SECRET-0453$" "$TMP/oc"
 fsck_ok "$R2"

@@ -58,5 +58,10 @@ elif ! shellcheck -s sh collector/fleet/remote.sh; then
 	echo "lint: shellcheck: collector/fleet/remote.sh"
 	fail=1
 fi
+# so is the git servers' helper the CLI tests source
+if command -v shellcheck >/dev/null && ! shellcheck -s sh tests/lib/gitserver.sh; then
+	echo "lint: shellcheck: tests/lib/gitserver.sh"
+	fail=1
+fi
 echo "lint: cppcheck and -fanalyzer over $(echo "$SRC" | wc -w) files: $([ "$fail" -eq 0 ] && echo clean || echo FAILED)"
 exit "$fail"

@@ -386,7 +386,7 @@ static void test_store_open_plain_bare_repo_is_notfound(void **state)
 	assert_int_equal(store_open(&st, f->repo.ptr, &f->err), ED_ENOTFOUND);
 	assert_null(st);
 	assert_true(ut_starts_with(f->err.msg, f->repo.ptr));
-	assert_non_null(strstr(f->err.msg, "no envdrift.version"));
+	assert_non_null(strstr(f->err.msg, "no .envdrift/format on main"));
 }
 
 static void test_store_open_missing_dir_is_notfound(void **state)
