@@ -22,6 +22,8 @@ C="$XDG_CACHE_HOME/envdrift"
 # the remote's refs and files, to show no read command writes there
 remote_state() { (cd "$R" && find . -type f ! -name '*.lock' | sort | xargs cat | sha256sum); }
 BEFORE=$(remote_state)
+# caches DIR: the cache directories in DIR (not the lock files), sorted
+caches() { find "$1" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; }
 # same DESC FILE: the last command's stdout is FILE's bytes
 same() { cp "$TMP/out" "$TMP/got"; check "$1" cmp "$TMP/got" "$2"; }
 
@@ -33,7 +35,7 @@ expect_eq "a plain path makes no cache" no "$([ -e "$C" ] && echo yes || echo no
 expect_exit 0 "status --repo file:// URL" "$ENVDRIFT" status --repo "$URL"
 same "... the same output as the local repository" "$TMP/status.local"
 expect_eq "cache directory mode 0700" 700 "$(stat -c %a "$C")"
-expect_eq "cache named by the SHA-256 of the normalised URL" "$NAME" "$(ls "$C" | grep -v '\.lock$')"
+expect_eq "cache named by the SHA-256 of the normalised URL" "$NAME" "$(caches "$C")"
 expect_eq "it is a bare repository holding main" "$(git -C "$R" rev-parse main)" \
 	"$(git --git-dir="$C/$NAME" rev-parse refs/heads/main)"
 expect_eq "... and no other ref" "refs/heads/main" "$(git --git-dir="$C/$NAME" for-each-ref --format='%(refname)')"
@@ -43,7 +45,7 @@ check "git fsck --strict of the cache" git --git-dir="$C/$NAME" fsck --strict --
 expect_exit 0 "status --repo with userinfo and a trailing slash" \
 	"$ENVDRIFT" status --repo "file://reader:s3cr3t@$R//"
 same "... same output" "$TMP/status.local"
-expect_eq "... same cache" 1 "$(ls "$C" | grep -cv '\.lock$')"
+expect_eq "... same cache" 1 "$(caches "$C" | wc -l)"
 expect_eq "no secret in the cache" "" "$(grep -rl s3cr3t "$C" 2>/dev/null)"
 
 # the other read commands give the local answers
@@ -81,7 +83,7 @@ expect_exit 2 "a missing repository is exit 2" "$ENVDRIFT" status --repo "file:/
 expect_eq "... in one line" 1 "$(wc -l <"$TMP/err")"
 expect_grep "... naming the URL without userinfo" "^envdrift: file://$TMP/nope: cannot fetch main: " "$TMP/err"
 expect_no_grep "... no password" "s3cr3t|reader" "$TMP/err"
-expect_eq "... and no cache left behind" "" "$(ls "$C" | grep -v '\.lock$' | grep -v "^$NAME\$")"
+expect_eq "... and no cache left behind" "" "$(caches "$C" | grep -v "^$NAME\$")"
 expect_exit 2 "an unreachable https server is exit 2" \
 	"$ENVDRIFT" check --repo "https://reader:s3cr3t@127.0.0.1:9/state.git" prod staging
 expect_eq "... in one line" 1 "$(wc -l <"$TMP/err")"
@@ -95,8 +97,8 @@ expect_grep "... saying what is missing" "cannot fetch main: .*main" "$TMP/err"
 
 # without XDG_CACHE_HOME: ~/.cache/envdrift
 expect_exit 0 "status with HOME's cache" env -u XDG_CACHE_HOME "$ENVDRIFT" status --repo "$URL"
-expect_eq "~/.cache/envdrift/NAME" "$NAME" "$(ls "$HOME/.cache/envdrift" | grep -v '\.lock$')"
-expect_eq "~/.cache/envdrift is 0700" 700 "$(stat -c %a "$HOME/.cache/envdrift")"
+expect_eq "HOME/.cache/envdrift/NAME" "$NAME" "$(caches "$HOME/.cache/envdrift")"
+expect_eq "HOME/.cache/envdrift is 0700" 700 "$(stat -c %a "$HOME/.cache/envdrift")"
 
 # parallel first runs on an empty cache share it safely
 P="$TMP/par"
@@ -115,7 +117,7 @@ while [ $i -le 4 ]; do
 	expect_eq "concurrent status $i: nothing on stderr" "" "$(cat "$TMP/par.$i.err")"
 	i=$((i + 1))
 done
-expect_eq "one cache, no temporary left" "$NAME" "$(ls "$P/envdrift" | grep -v '\.lock$')"
+expect_eq "one cache, no temporary left" "$NAME" "$(caches "$P/envdrift")"
 check "git fsck --strict of the shared cache" git --git-dir="$P/envdrift/$NAME" fsck --strict --no-progress
 
 expect_eq "no read command wrote to the remote" "$BEFORE" "$(remote_state)"
