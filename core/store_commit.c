@@ -163,6 +163,8 @@ static int stage_marker(struct store *st, struct mtree *root,
 	int rc = 0;
 
 	memset(&m, 0, sizeof(m));
+	if (!root)
+		ED_BUG("stage_marker without a tree");
 	if (tip) {
 		git_oid_cpy(parent, tip);
 		if (git_tree_lookup(&tree, st->repo, old_tree) < 0)

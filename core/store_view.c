@@ -45,6 +45,27 @@ int store_commit_parent(git_commit **out, const git_commit *c, int *cut,
 	return 0;
 }
 
+/* Tip of the branch; *found 0 when the branch does not exist yet. */
+static int read_ref(git_repository *repo, const char *name, git_oid *out,
+		    int *found, struct ed_err *err)
+{
+	int rc = git_reference_name_to_id(out, repo, name);
+
+	*found = 0;
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return ed_err_git(err, "cannot read %s", name);
+	*found = 1;
+	return 0;
+}
+
+int store_read_tip(git_repository *repo, git_oid *out, int *found,
+		   struct ed_err *err)
+{
+	return read_ref(repo, STORE_BRANCH, out, found, err);
+}
+
 /* "YYYY-MM-DD" -> the first second after that day (UTC); 0 if not a date. */
 static long long day_end(const char *s)
 {

@@ -741,8 +741,7 @@ static int since_run(struct drift_report *r, struct store *st,
 
 		rc = store_view_parent(&parent, w.v, err);
 		if (rc == ED_ENOTFOUND) {
-			rc = 0; /* the first commit: everything held since */
-			/* a shallow clone's: held at least since */
+			rc = 0; /* the first commit (or a shallow clone's) */
 			for (i = 0; store_view_is_cut(w.v) && i < w.nr_items; i++)
 				w.items[i].it->since_cut = w.items[i].alive;
 			break;
