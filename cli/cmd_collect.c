@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
 	"                        [--identity FILE] [--lock-timeout SECONDS] [-q]\n"
+	"                        [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
 	"of the root filesystem mounted at --root) into one commit.\n"
@@ -35,7 +36,9 @@ static const char usage_text[] =
 	"                      an image whose addresses its files do not say)\n"
 	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
 	"  -q, --quiet         print only errors and warnings\n"
-	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 2 error.\n";
+	"  --push REMOTE       then publish main to REMOTE (see envdrift push)\n"
+	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 4 collected but\n"
+	"not published, 2 error.\n";
 
 static size_t count_lines(const struct snapshot *snap, const char *path)
 {
@@ -63,6 +66,7 @@ int cmd_collect(int argc, char **argv)
 		{ "identity", required_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
@@ -79,6 +83,7 @@ int cmd_collect(int argc, char **argv)
 	struct store_result res;
 	struct store_update up, *all = NULL;
 	struct collect_upgrades upg;
+	struct cli_push push = CLI_PUSH_INIT;
 	size_t nall = 0;
 	struct ed_buf cache_out = ED_BUF_INIT;
 	unsigned lock_timeout = 300;
@@ -137,7 +142,11 @@ int cmd_collect(int argc, char **argv)
 			rc = EXIT_OK;
 			goto done;
 		default:
-			rc = cli_usage_error("collect", "bad option");
+			c = cli_push_option(&push, c, optarg, "collect");
+			if (c > 0)
+				break;
+			rc = c < 0 ? EXIT_ERROR :
+				     cli_usage_error("collect", "bad option");
 			goto done;
 		}
 	}
@@ -241,7 +250,10 @@ int cmd_collect(int argc, char **argv)
 		printf("%s%s; commit %.12s (%zu new objects)\n", subject.ptr,
 		       res.tree_unchanged ? ", unchanged" : "", res.commit,
 		       res.new_objects);
-	rc = EXIT_OK;
+	store_unlock(st); /* git never runs under the writer lock */
+	rc = cli_publish(st, &push, config);
+	if (rc != EXIT_OK)
+		goto done;
 out:
 	if (rc != EXIT_OK)
 		cli_fail(&err);

@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"                     [--deadline S] [--max-bytes N[KMG]] [--max-failed N|P%]\n"
 	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
 	"                     [--ssh-config FILE] [--prune] [--lock-timeout S] [-q|-v]\n"
+	"                     [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot every host of an Ansible YAML inventory over SSH (nothing is\n"
 	"installed on the hosts) into one commit of the state repository.\n"
@@ -40,8 +41,10 @@ static const char usage_text[] =
 	"  --prune                  remove hosts that left the inventory\n"
 	"  --threads N              polling threads sharing the -j sessions (default 1)\n"
 	"  -q, --quiet / -v, --verbose\n"
+	"  --push REMOTE            then publish main to REMOTE (see envdrift push)\n"
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
-	"failures than that (the rest committed), 2 nothing could be done.\n";
+	"failures than that (the rest committed), 4 committed but not published,\n"
+	"2 nothing could be done.\n";
 
 int cmd_scan(int argc, char **argv)
 {
@@ -65,6 +68,7 @@ int cmd_scan(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
@@ -76,6 +80,7 @@ int cmd_scan(int argc, char **argv)
 	struct fleet_scan_opts so;
 	struct fleet_result res;
 	struct scan_ui ui;
+	struct cli_push push = CLI_PUSH_INIT;
 	unsigned lock_timeout = 300;
 	unsigned long max_failed;
 	int max_failed_pct, c, rc = EXIT_ERROR;
@@ -170,7 +175,11 @@ int cmd_scan(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("scan", "bad option");
+			c = cli_push_option(&push, c, optarg, "scan");
+			if (c > 0)
+				break;
+			return c < 0 ? EXIT_ERROR :
+				       cli_usage_error("scan", "bad option");
 		}
 	}
 	if (optind < argc)
@@ -191,9 +200,14 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	scan_print_summary(&ui, &res);
 	rc = res.too_many_failed ? EXIT_FAILED_HOSTS : EXIT_OK;
+	store_unlock(st); /* git never runs under the writer lock */
+	rc = cli_exit_combine(rc, cli_publish(st, &push, config));
+	if (rc == EXIT_ERROR)
+		goto done;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
+done:
 	fleet_result_release(&res);
 	fleet_plan_free(plan);
 	store_free(st);

@@ -30,6 +30,7 @@ enum {
 	ED_EPARTIAL = -7,
 	ED_ELOCKED = -8,
 	ED_EKEY = -9,
+	ED_EPUSH = -10, /* publishing failed; the local repository is intact */
 };
 
 /* Record code and message; returns code so "return ed_err_set(...)" works. */

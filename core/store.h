@@ -252,4 +252,47 @@ int store_read_prev_files(struct snapshot *out, struct store *st,
 			  const char *host, const char *const *paths,
 			  struct ed_err *err);
 
+/*
+ * Publishing (core/store_rebuild.c): what core/publish.c needs of the
+ * repository while git (a subprocess) fetches into it and pushes from it.
+ */
+
+/* The git directory (with a trailing '/'), borrowed. */
+const char *store_git_dir(const struct store *st);
+/* The id ref name points to into hex; *found 0 (no error) if absent. */
+int store_ref_read(struct store *st, const char *name, char hex[41], int *found,
+		   struct ed_err *err);
+/* Point ref name (not the branch: it moves only by commits) at hex. */
+int store_ref_write(struct store *st, const char *name, const char *hex,
+		    struct ed_err *err);
+/* See objects another process (git fetch) added since the store opened. */
+void store_refresh(struct store *st);
+
+struct store_rebuild_result {
+	char tip[41];     /* the branch tip afterwards */
+	size_t replayed;  /* commits of ours rebuilt on onto */
+	int fast_forward; /* the branch only moved to onto */
+	int up_to_date;   /* onto was already in the branch's history */
+	struct ed_strvec superseded; /* "ENV/HOST" (or "reports") dropped */
+};
+
+void store_rebuild_result_release(struct store_rebuild_result *r);
+
+/*
+ * Rebuild the branch's commits that commit onto (present in the object
+ * database: fetched) lacks on top of it, oldest first along first
+ * parents: each commit's changed host subtrees (added, changed, removed,
+ * moved between environments) and other top-level entries replace those
+ * of the new base, keeping its message, author and committer. A host or
+ * entry the remote wrote since the merge base in a newer commit than ours
+ * keeps the remote's version; our commit then gets an
+ * "Envdrift-Superseded: ENV/HOST by <12-hex> (newer scan)" trailer and
+ * loses that host's Envdrift-Collected. The branch moves by
+ * compare-and-swap (fast-forward when we have nothing of our own; no
+ * change when onto is already ours). Requires store_lock. ED_ERROR for
+ * unrelated histories, ED_EGIT.
+ */
+int store_rebuild(struct store *st, struct store_rebuild_result *res,
+		  const char *onto, struct ed_err *err);
+
 #endif

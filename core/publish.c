@@ -1,0 +1,343 @@
+/*
+ * The push loop and fetch (core/publish.h). The last known tip of the
+ * remote's main is kept in a ref of our own, refs/remotes/NAME/main for a
+ * named remote, refs/envdrift/remotes/<digest of the redacted URL>/main
+ * for a URL or path, so what a push would add (and must be audited) is
+ * known without asking the remote. git runs only while no lock is held.
+ */
+#include "core/publish.h"
+
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/gitproc.h"
+#include "core/hmac.h"
+
+struct target {
+	const char *remote;  /* as given, passed to git */
+	struct ed_buf track; /* our ref for its main */
+};
+
+void publish_result_release(struct publish_result *r)
+{
+	free(r->remote);
+	ed_strvec_release(&r->superseded);
+	ed_audit_release(&r->audit);
+	memset(r, 0, sizeof(*r));
+}
+
+/* 1 if the repository configures remote.NAME.url. */
+static int named_remote(const struct store *st, const char *name)
+{
+	struct ed_buf path = ED_BUF_INIT, key = ED_BUF_INIT;
+	git_config *cfg = NULL;
+	git_buf val = GIT_BUF_INIT;
+	int found = 0;
+
+	ed_buf_addf(&path, "%sconfig", store_git_dir(st));
+	ed_buf_addf(&key, "remote.%s.url", name);
+	if (git_config_open_ondisk(&cfg, path.ptr) == 0 &&
+	    git_config_get_string_buf(&val, cfg, key.ptr) == 0)
+		found = 1;
+	git_buf_dispose(&val);
+	git_config_free(cfg);
+	ed_buf_release(&path);
+	ed_buf_release(&key);
+	return found;
+}
+
+static int resolve(struct target *t, struct publish_result *res,
+		   const struct store *st, const char *remote, struct ed_err *err)
+{
+	struct ed_buf shown = ED_BUF_INIT;
+	char digest[65];
+
+	t->remote = remote && *remote ? remote : "origin";
+	ed_buf_init(&t->track);
+	ed_url_redact(t->remote, &shown);
+	res->remote = ed_buf_detach(&shown, NULL);
+	if (t->remote[0] == '-')
+		return ed_err_set(err, ED_ERROR, "bad remote '%s'", res->remote);
+	if (!strpbrk(t->remote, "/:")) {
+		if (!named_remote(st, t->remote))
+			return ed_err_set(err, ED_ERROR,
+					  "no git remote '%s' in %s (add one with 'git --git-dir=%s remote add %s URL', or give a URL)",
+					  t->remote, store_git_dir(st),
+					  store_git_dir(st), t->remote);
+		ed_buf_addf(&t->track, "refs/remotes/%s/main", t->remote);
+		return 0;
+	}
+	ed_sha256_hex(digest, res->remote, strlen(res->remote));
+	ed_buf_addf(&t->track, "refs/envdrift/remotes/%.16s/main", digest);
+	return 0;
+}
+
+/* Run git with args; a start failure is an error, an exit status is not. */
+static int run_git(struct ed_gitproc *proc, const struct store *st,
+		   const struct publish_opts *o, const char *const *args,
+		   struct ed_err *err)
+{
+	struct ed_gitproc_opts go = { NULL, 0, 64u << 10 };
+
+	go.git_dir = store_git_dir(st);
+	go.timeout_ms = o->timeout_ms;
+	return ed_gitproc_run(proc, &go, args, err);
+}
+
+static int git_failed(const struct ed_gitproc *proc, const char *what,
+		      const char *remote, const struct publish_opts *o,
+		      struct ed_err *err)
+{
+	struct ed_buf why = ED_BUF_INIT;
+	int rc;
+
+	if (proc->timed_out)
+		ed_buf_addf(&why, "timed out after %u s (see --push-timeout)",
+			    (o->timeout_ms ? o->timeout_ms : 120000u) / 1000u);
+	else
+		ed_gitproc_reason(proc, &why);
+	rc = ed_err_set(err, ED_EPUSH, "%s %s: %s", what, remote, why.ptr);
+	ed_buf_release(&why);
+	return rc;
+}
+
+/*
+ * git fetch of the remote's main into our tracking ref; *absent when the
+ * remote has no main (yet). ED_EPUSH when git fails.
+ */
+static int fetch_main(const struct target *t, struct publish_result *res,
+		      struct store *st, const struct publish_opts *o,
+		      int *absent, struct ed_err *err)
+{
+	struct ed_buf spec = ED_BUF_INIT;
+	struct ed_gitproc proc;
+	const char *args[] = { "fetch",   "--no-tags", "--no-write-fetch-head",
+			       "--quiet", "--",        t->remote,
+			       NULL,      NULL };
+	int rc;
+
+	*absent = 0;
+	ed_buf_addf(&spec, "+refs/heads/main:%s", t->track.ptr);
+	args[6] = spec.ptr;
+	rc = run_git(&proc, st, o, args, err);
+	if (!rc && proc.status != 0) {
+		if (!proc.timed_out &&
+		    strstr(proc.errout.ptr, "couldn't find remote ref"))
+			*absent = 1;
+		else
+			rc = git_failed(&proc, "cannot fetch from", res->remote,
+					o, err);
+	}
+	if (!rc)
+		store_refresh(st);
+	ed_gitproc_release(&proc);
+	ed_buf_release(&spec);
+	return rc;
+}
+
+/* 1 if line (len bytes) contains s. */
+static int line_has(const char *line, size_t len, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(line + i, s, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 if git push --porcelain refused a ref as non-fast-forward: a line
+ * "!<TAB>src:dst<TAB>[rejected] (non-fast-forward)" or "(fetch first)"
+ * (the remote has commits we lack).
+ */
+static int rejected_nonff(const struct ed_buf *out)
+{
+	const char *p = out->ptr, *end = out->ptr + out->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (*p == '!' && (line_has(p, len, "(non-fast-forward)") ||
+				  line_has(p, len, "(fetch first)")))
+			return 1;
+		p += len + 1;
+	}
+	return 0;
+}
+
+/* Push tip; *nonff when refused as non-fast-forward. */
+static int push_once(const struct target *t, struct publish_result *res,
+		     struct store *st, const struct publish_opts *o,
+		     const char *tip, int *nonff, struct ed_err *err)
+{
+	struct ed_buf spec = ED_BUF_INIT;
+	struct ed_gitproc proc;
+	const char *args[] = { "push",    "--porcelain", "--quiet", "--",
+			       t->remote, NULL,          NULL };
+	int rc;
+
+	*nonff = 0;
+	ed_buf_addf(&spec, "%s:refs/heads/main", tip);
+	args[5] = spec.ptr;
+	rc = run_git(&proc, st, o, args, err);
+	res->attempts++;
+	if (!rc && proc.status != 0) {
+		*nonff = !proc.timed_out && rejected_nonff(&proc.out);
+		if (!*nonff)
+			rc = git_failed(&proc, "cannot push to", res->remote, o,
+					err);
+	}
+	ed_gitproc_release(&proc);
+	ed_buf_release(&spec);
+	return rc;
+}
+
+/* Audit what tip adds to known (NULL: everything); ED_EPUSH on hits. */
+static int audit(struct publish_result *res, struct store *st,
+		 const struct publish_opts *o, const char *tip,
+		 const char *known, struct ed_err *err)
+{
+	int rc;
+
+	ed_audit_release(&res->audit);
+	res->audited = 1;
+	rc = ed_audit_unpublished(&res->audit, store_git_dir(st), tip, known,
+				  o->finder, o->plain, err);
+	if (rc < 0)
+		return rc;
+	if (res->audit.nr)
+		return ed_err_set(err, ED_EPUSH,
+				  "refusing to push to %s: the secret audit found %zu hit%s in what would be published (see audit-secrets; --allow-secrets to push anyway)",
+				  res->remote, res->audit.nr,
+				  res->audit.nr == 1 ? "" : "s");
+	return 0;
+}
+
+/* Under the lock: rebuild the branch on the tracking ref's commit. */
+static int rebuild(struct publish_result *res, struct store *st,
+		   const struct publish_opts *o, const char *onto,
+		   struct ed_err *err)
+{
+	struct store_rebuild_result rb;
+	size_t i;
+	int rc = store_lock(st, o->lock_timeout_ms, err);
+
+	if (rc < 0)
+		return rc;
+	rc = store_rebuild(st, &rb, onto, err);
+	store_unlock(st);
+	if (rc < 0)
+		return rc;
+	res->rebuilt += rb.replayed;
+	res->fast_forward = rb.fast_forward;
+	res->up_to_date = rb.up_to_date;
+	for (i = 0; i < rb.superseded.nr; i++)
+		ed_strvec_push(&res->superseded, rb.superseded.v[i]);
+	store_rebuild_result_release(&rb);
+	return 0;
+}
+
+/* A random pause that grows with attempt, so racing writers spread out. */
+static void jitter(size_t attempt)
+{
+	static unsigned seed;
+	struct timespec ts;
+	long ms;
+
+	if (!seed)
+		seed = (unsigned)time(NULL) ^ (unsigned)getpid() << 8;
+	ms = 50 + (long)(rand_r(&seed) % (int)(150 * attempt));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static void init_result(struct publish_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	ed_strvec_init(&res->superseded);
+}
+
+int publish_push(struct publish_result *res, struct store *st,
+		 const struct publish_opts *o, struct ed_err *err)
+{
+	struct target t;
+	char tip[41], known[41];
+	int found, have_known, nonff = 0, absent, rc;
+
+	init_result(res);
+	rc = resolve(&t, res, st, o->remote, err);
+	while (!rc) {
+		rc = store_ref_read(st, STORE_BRANCH, tip, &found, err);
+		if (!rc && !found)
+			rc = ed_err_set(err, ED_ERROR, "%s: no commit to push yet",
+					store_git_dir(st));
+		if (!rc)
+			rc = store_ref_read(st, t.track.ptr, known, &have_known,
+					    err);
+		if (rc < 0)
+			break;
+		if (have_known && !strcmp(known, tip))
+			res->up_to_date = 1; /* still pushed: cheap, and checks */
+		else if (!o->allow_secrets)
+			rc = audit(res, st, o, tip, have_known ? known : NULL,
+				   err);
+		if (!rc)
+			rc = push_once(&t, res, st, o, tip, &nonff, err);
+		if (rc < 0)
+			break;
+		if (!nonff) {
+			memcpy(res->tip, tip, sizeof(res->tip));
+			rc = store_ref_write(st, t.track.ptr, tip, err);
+			break;
+		}
+		if (res->attempts >= PUBLISH_ATTEMPTS) {
+			rc = ed_err_set(err, ED_EPUSH,
+					"cannot push to %s: still refused as non-fast-forward after %zu attempts (other writers keep pushing); the next push retries",
+					res->remote, res->attempts);
+			break;
+		}
+		rc = fetch_main(&t, res, st, o, &absent, err);
+		if (!rc && absent)
+			continue; /* main vanished: push creates it */
+		if (!rc)
+			rc = store_ref_read(st, t.track.ptr, known, &have_known,
+					    err);
+		if (!rc)
+			rc = rebuild(res, st, o, known, err);
+		if (!rc)
+			jitter(res->attempts);
+	}
+	ed_buf_release(&t.track);
+	return rc;
+}
+
+int publish_fetch(struct publish_result *res, struct store *st,
+		  const struct publish_opts *o, struct ed_err *err)
+{
+	struct target t;
+	char known[41];
+	int absent = 0, found = 0, rc;
+
+	init_result(res);
+	rc = resolve(&t, res, st, o->remote, err);
+	if (!rc)
+		rc = fetch_main(&t, res, st, o, &absent, err);
+	if (!rc && absent)
+		res->up_to_date = 1;
+	if (!rc && !absent)
+		rc = store_ref_read(st, t.track.ptr, known, &found, err);
+	if (!rc && found) {
+		memcpy(res->tip, known, sizeof(res->tip));
+		rc = rebuild(res, st, o, known, err);
+	}
+	ed_buf_release(&t.track);
+	return rc;
+}
