@@ -143,7 +143,7 @@ static void drain(int *fd, struct ed_buf *b, size_t cap)
 static void supervise(struct ed_gitproc *res, pid_t pid, int fds[2],
 		      long long deadline, size_t cap)
 {
-	long long kill_at = 0;
+	long long kill_at = 0, reaped_at = 0;
 	int reaped = 0, wstatus = 0;
 
 	while (fds[0] >= 0 || fds[1] >= 0 || !reaped) {
@@ -152,8 +152,16 @@ static void supervise(struct ed_gitproc *res, pid_t pid, int fds[2],
 		long long now = now_ms(), wait_ms;
 		int i;
 
-		if (!reaped && waitpid(pid, &wstatus, WNOHANG) == pid)
+		if (!reaped && waitpid(pid, &wstatus, WNOHANG) == pid) {
 			reaped = 1;
+			reaped_at = now;
+		}
+		if (reaped && now >= reaped_at + KILL_GRACE_MS / 2) {
+			/* git is gone; what still holds its pipes (a hook
+			 * or ssh left behind) is killed, not waited for */
+			kill(-pid, SIGKILL);
+			break;
+		}
 		if (now >= deadline && !kill_at) {
 			res->timed_out = 1;
 			kill(-pid, SIGTERM);

@@ -89,6 +89,72 @@ static int run_git(struct ed_gitproc *proc, const struct store *st,
 	return ed_gitproc_run(proc, &go, args, err);
 }
 
+/* 1 if line (len bytes) contains s. */
+static int line_has(const char *line, size_t len, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(line + i, s, n))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 if git push --porcelain refused main because another writer got there
+ * first: "!<TAB>src:dst<TAB>[rejected] (non-fast-forward)" or "(fetch
+ * first)" (the remote has commits we lack), or the remote's receive-pack
+ * losing the race for the ref lock ("[remote rejected] (cannot lock ref"
+ * ..., "(failed to update ref)"). Other refusals (hooks, permissions) are
+ * not retried.
+ */
+static int rejected_race(const struct ed_buf *out)
+{
+	static const char *const races[] = { "(non-fast-forward)",
+					     "(fetch first)",
+					     "(cannot lock ref",
+					     "(failed to update ref)",
+					     "(incorrect old value provided)",
+					     NULL };
+	const char *p = out->ptr, *end = out->ptr + out->len;
+	size_t i;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		for (i = 0; *p == '!' && races[i]; i++)
+			if (line_has(p, len, races[i]))
+				return 1;
+		p += len + 1;
+	}
+	return 0;
+}
+
+/* The summary of porcelain's first refused ref ("[rejected] (...)"). */
+static void refusal(const struct ed_buf *out, struct ed_buf *why)
+{
+	const char *p = out->ptr, *end = out->ptr + out->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *tab = memchr(p, '\t', len);
+
+		if (*p == '!' && tab) {
+			const char *tab2 = memchr(tab + 1, '\t',
+						  len - (size_t)(tab + 1 - p));
+
+			if (tab2) {
+				ed_buf_add(why, tab2 + 1,
+					   len - (size_t)(tab2 + 1 - p));
+				return;
+			}
+		}
+		p += len + 1;
+	}
+}
+
 static int git_failed(const struct ed_gitproc *proc, const char *what,
 		      const char *remote, const struct publish_opts *o,
 		      struct ed_err *err)
@@ -100,6 +166,8 @@ static int git_failed(const struct ed_gitproc *proc, const char *what,
 		ed_buf_addf(&why, "timed out after %u s (see --push-timeout)",
 			    (o->timeout_ms ? o->timeout_ms : 120000u) / 1000u);
 	else
+		refusal(&proc->out, &why);
+	if (!why.len)
 		ed_gitproc_reason(proc, &why);
 	rc = ed_err_set(err, ED_EPUSH, "%s %s: %s", what, remote, why.ptr);
 	ed_buf_release(&why);
@@ -140,38 +208,6 @@ static int fetch_main(const struct target *t, struct publish_result *res,
 	return rc;
 }
 
-/* 1 if line (len bytes) contains s. */
-static int line_has(const char *line, size_t len, const char *s)
-{
-	size_t n = strlen(s), i;
-
-	for (i = 0; i + n <= len; i++)
-		if (!memcmp(line + i, s, n))
-			return 1;
-	return 0;
-}
-
-/*
- * 1 if git push --porcelain refused a ref as non-fast-forward: a line
- * "!<TAB>src:dst<TAB>[rejected] (non-fast-forward)" or "(fetch first)"
- * (the remote has commits we lack).
- */
-static int rejected_nonff(const struct ed_buf *out)
-{
-	const char *p = out->ptr, *end = out->ptr + out->len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (*p == '!' && (line_has(p, len, "(non-fast-forward)") ||
-				  line_has(p, len, "(fetch first)")))
-			return 1;
-		p += len + 1;
-	}
-	return 0;
-}
-
 /* Push tip; *nonff when refused as non-fast-forward. */
 static int push_once(const struct target *t, struct publish_result *res,
 		     struct store *st, const struct publish_opts *o,
@@ -189,7 +225,7 @@ static int push_once(const struct target *t, struct publish_result *res,
 	rc = run_git(&proc, st, o, args, err);
 	res->attempts++;
 	if (!rc && proc.status != 0) {
-		*nonff = !proc.timed_out && rejected_nonff(&proc.out);
+		*nonff = !proc.timed_out && rejected_race(&proc.out);
 		if (!*nonff)
 			rc = git_failed(&proc, "cannot push to", res->remote, o,
 					err);
@@ -235,7 +271,8 @@ static int rebuild(struct publish_result *res, struct store *st,
 	store_unlock(st);
 	if (rc < 0)
 		return rc;
-	res->rebuilt += rb.replayed;
+	if (rb.replayed) /* the last rebuild: our commits, not a sum */
+		res->rebuilt = rb.replayed;
 	res->fast_forward = rb.fast_forward;
 	res->up_to_date = rb.up_to_date;
 	for (i = 0; i < rb.superseded.nr; i++)
