@@ -184,14 +184,24 @@ static int fetch_main(const struct target *t, struct publish_result *res,
 {
 	struct ed_buf spec = ED_BUF_INIT;
 	struct ed_gitproc proc;
-	const char *args[] = { "fetch",   "--no-tags", "--no-write-fetch-head",
-			       "--quiet", "--",        t->remote,
-			       NULL,      NULL };
+	/* no background gc or maintenance: it would outlive the deadline */
+	const char *args[] = { "-c",
+			       "gc.auto=0",
+			       "-c",
+			       "maintenance.auto=false",
+			       "fetch",
+			       "--no-tags",
+			       "--no-write-fetch-head",
+			       "--quiet",
+			       "--",
+			       t->remote,
+			       NULL,
+			       NULL };
 	int rc;
 
 	*absent = 0;
 	ed_buf_addf(&spec, "+refs/heads/main:%s", t->track.ptr);
-	args[6] = spec.ptr;
+	args[10] = spec.ptr;
 	rc = run_git(&proc, st, o, args, err);
 	if (!rc && proc.status != 0) {
 		if (!proc.timed_out &&
@@ -215,13 +225,14 @@ static int push_once(const struct target *t, struct publish_result *res,
 {
 	struct ed_buf spec = ED_BUF_INIT;
 	struct ed_gitproc proc;
-	const char *args[] = { "push",    "--porcelain", "--quiet", "--",
-			       t->remote, NULL,          NULL };
+	const char *args[] = { "-c",          "gc.auto=0", "push",
+			       "--porcelain", "--quiet",   "--",
+			       t->remote,     NULL,        NULL };
 	int rc;
 
 	*nonff = 0;
 	ed_buf_addf(&spec, "%s:refs/heads/main", tip);
-	args[5] = spec.ptr;
+	args[7] = spec.ptr;
 	rc = run_git(&proc, st, o, args, err);
 	res->attempts++;
 	if (!rc && proc.status != 0) {

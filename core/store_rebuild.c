@@ -447,7 +447,9 @@ static int replay_one(struct replay *r, const git_oid *id, git_oid *parent,
 			ed_strvec_pushf(&added,
 					"Envdrift-Superseded: %s by %.12s (newer %s)",
 					label.ptr, git_oid_tostr_s(&theirs->by),
-					ch->kind == 'h' ? "scan" : "write");
+					ch->kind == 'h'              ? "scan" :
+					!strcmp(ch->name, "reports") ? "report" :
+								       "write");
 			ed_strvec_push(&r->res->superseded, label.ptr);
 			continue;
 		}

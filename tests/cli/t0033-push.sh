@@ -69,6 +69,19 @@ expect_eq "fetch fast-forwards main" "$(tip "$R")" "$(tip "$REM")"
 expect_eq "status then lists all seven hosts" \
 	"$(grep -Ec '(app-1|host-w[123]-[12])' "$TMP/status")" 7
 
+# --- report --commit --push and forget --push publish their commits -------
+expect_exit 0 "report --commit --push" "$ENVDRIFT" report --repo "$TMP/w1" --commit --push origin
+expect_grep "... says it pushed" "pushed main" "$TMP/out"
+check "... reports/ is on the remote" git -C "$REM" cat-file -e main:reports
+expect_exit 2 "report --push without --commit is a usage error" \
+	"$ENVDRIFT" report --repo "$TMP/w1" --push origin
+expect_exit 0 "forget --push from another writer" "$ENVDRIFT" forget --repo "$TMP/w2" --push origin host-w2-1
+check "... host-w2-1 is gone from the remote" \
+	sh -c "! git -C '$REM' cat-file -e main:hosts/env-w2/host-w2-1 2>/dev/null"
+check "... the report is still there (rebuilt on it)" git -C "$REM" cat-file -e main:reports
+expect_exit 0 "fetch again" "$ENVDRIFT" fetch --repo "$R" "$REM"
+expect_eq "... main follows" "$(tip "$R")" "$(tip "$REM")"
+
 # --- a hanging remote: --push-timeout kills git, exit 4, commit kept ---------
 HANG="$TMP/hang.git"
 git clone -q --bare "$REM" "$HANG"
