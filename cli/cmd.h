@@ -43,6 +43,7 @@ int cmd_forget(int argc, char **argv);
 int cmd_audit_secrets(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_merge_incoming(int argc, char **argv);
 
 /*
  * Publishing after a commit (cli/publish.c): --push REMOTE,
@@ -79,6 +80,18 @@ int cli_push_option(struct cli_push *p, int c, const char *arg, const char *cmd)
  * EXIT_PUSH_FAILED or EXIT_ERROR, its message printed.
  */
 int cli_publish(struct store *st, const struct cli_push *p, const char *config);
+/*
+ * The same for pull mode: CLI_PUBLISH_INCOMING pushes main to the remote's
+ * refs/envdrift/incoming/HOST (collect --push), CLI_PUBLISH_MERGE folds
+ * those into main and pushes it (merge-incoming).
+ */
+enum cli_publish_mode {
+	CLI_PUBLISH_MAIN,
+	CLI_PUBLISH_INCOMING,
+	CLI_PUBLISH_MERGE
+};
+int cli_publish_as(struct store *st, const struct cli_push *p, const char *config,
+		   enum cli_publish_mode mode, const char *host);
 /* Combine a command's status with cli_publish's: 2 over 4 over 3. */
 int cli_exit_combine(int rc, int publish_rc);
 

@@ -36,7 +36,8 @@ static const char usage_text[] =
 	"                      an image whose addresses its files do not say)\n"
 	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
 	"  -q, --quiet         print only errors and warnings\n"
-	"  --push REMOTE       then publish main to REMOTE (see envdrift push)\n"
+	"  --push REMOTE       then push main to REMOTE's refs/envdrift/incoming/HOST\n"
+	"                      (pull mode: see envdrift merge-incoming)\n"
 	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 4 collected but\n"
 	"not published, 2 error.\n";
 
@@ -251,7 +252,7 @@ int cmd_collect(int argc, char **argv)
 		       res.tree_unchanged ? ", unchanged" : "", res.commit,
 		       res.new_objects);
 	store_unlock(st); /* git never runs under the writer lock */
-	rc = cli_publish(st, &push, config);
+	rc = cli_publish_as(st, &push, config, CLI_PUBLISH_INCOMING, host.ptr);
 	if (rc != EXIT_OK)
 		goto done;
 out:

@@ -31,6 +31,15 @@ static const char fetch_usage[] =
 	"fast-forward, or commits not pushed yet rebuilt on top of it.\n"
 	"Exit status: 0 done, 4 the fetch failed, 2 error.\n";
 
+static const char merge_usage[] =
+	"usage: envdrift merge-incoming [--repo DIR] [--config FILE] [--push-timeout S]\n"
+	"                               [--allow-secrets] [REMOTE]\n"
+	"\n"
+	"Pull mode: fetch REMOTE's main and every refs/envdrift/incoming/HOST that\n"
+	"hosts pushed with collect --push, fold each host's snapshot newer than\n"
+	"main's into main in one commit (the later scan wins), and push main.\n"
+	"Exit status: 0 done, 4 publishing failed (nothing lost), 2 error.\n";
+
 static int parse(int argc, char **argv, const char *cmd, const char *usage,
 		 const char **repo, const char **config, struct cli_push *p)
 {
@@ -126,4 +135,22 @@ int cmd_fetch(int argc, char **argv)
 	publish_result_release(&res);
 	store_free(st);
 	return !rc ? EXIT_OK : rc == ED_EPUSH ? EXIT_PUSH_FAILED : EXIT_ERROR;
+}
+
+int cmd_merge_incoming(int argc, char **argv)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct cli_push p = CLI_PUSH_INIT;
+	const char *repo = NULL, *config = NULL;
+	struct store *st = NULL;
+	int rc = parse(argc, argv, "merge-incoming", merge_usage, &repo,
+		       &config, &p);
+
+	if (rc >= 0)
+		return rc;
+	if (store_open(&st, cli_repo_path(repo), &err) < 0)
+		return cli_fail(&err);
+	rc = cli_publish_as(st, &p, config, CLI_PUBLISH_MERGE, NULL);
+	store_free(st);
+	return rc;
 }

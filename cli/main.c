@@ -40,6 +40,8 @@ static const struct command commands[] = {
 	{ "push", cmd_push,
 	  "publish the state repository to a git remote (audited, rebuilt on a race)" },
 	{ "fetch", cmd_fetch, "bring the state repository up to a git remote" },
+	{ "merge-incoming", cmd_merge_incoming,
+	  "pull mode: fold hosts' pushed snapshots into main and push it" },
 };
 
 static void usage(FILE *out)

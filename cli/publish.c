@@ -74,6 +74,12 @@ static void print_hits(const struct ed_audit *a)
 
 int cli_publish(struct store *st, const struct cli_push *p, const char *config)
 {
+	return cli_publish_as(st, p, config, CLI_PUBLISH_MAIN, NULL);
+}
+
+int cli_publish_as(struct store *st, const struct cli_push *p, const char *config,
+		   enum cli_publish_mode mode, const char *host)
+{
 	struct ed_err err = ED_ERR_INIT;
 	struct collect_config *cfg = NULL;
 	struct ed_secret_finder finder;
@@ -97,10 +103,22 @@ int cli_publish(struct store *st, const struct cli_push *p, const char *config)
 	if (!rc) {
 		o.finder = &finder;
 		o.plain = &cfg->plain_files;
-		rc = publish_push(&res, st, &o, &err);
+		rc = mode == CLI_PUBLISH_INCOMING ?
+			     publish_push_incoming(&res, st, &o, host, &err) :
+		     mode == CLI_PUBLISH_MERGE ?
+			     publish_merge_incoming(&res, st, &o, &err) :
+			     publish_push(&res, st, &o, &err);
 	}
-	if (!rc)
+	if (!rc && mode == CLI_PUBLISH_INCOMING) {
+		cli_put_safe(stdout, res.remote);
+		printf(": pushed refs/envdrift/incoming/%s %.12s\n", host,
+		       res.tip);
+	} else if (!rc) {
+		if (mode == CLI_PUBLISH_MERGE)
+			printf("merge-incoming: %zu host%s folded into main\n",
+			       res.merged, res.merged == 1 ? "" : "s");
 		print_outcome(&res);
+	}
 	print_hits(&res.audit);
 	if (rc < 0)
 		cli_fail(&err);

@@ -19,8 +19,9 @@
 #include "core/hmac.h"
 
 struct target {
-	const char *remote;  /* as given, passed to git */
-	struct ed_buf track; /* our ref for its main */
+	const char *remote;     /* as given, passed to git */
+	struct ed_buf track;    /* our ref for its main */
+	struct ed_buf incoming; /* our prefix for its incoming refs */
 };
 
 void publish_result_release(struct publish_result *r)
@@ -59,6 +60,7 @@ static int resolve(struct target *t, struct publish_result *res,
 
 	t->remote = remote && *remote ? remote : "origin";
 	ed_buf_init(&t->track);
+	ed_buf_init(&t->incoming);
 	ed_url_redact(t->remote, &shown);
 	res->remote = ed_buf_detach(&shown, NULL);
 	if (t->remote[0] == '-')
@@ -70,11 +72,20 @@ static int resolve(struct target *t, struct publish_result *res,
 					  t->remote, store_git_dir(st),
 					  store_git_dir(st), t->remote);
 		ed_buf_addf(&t->track, "refs/remotes/%s/main", t->remote);
+		ed_buf_addf(&t->incoming, "refs/envdrift/remotes/%s/incoming/",
+			    t->remote);
 		return 0;
 	}
 	ed_sha256_hex(digest, res->remote, strlen(res->remote));
 	ed_buf_addf(&t->track, "refs/envdrift/remotes/%.16s/main", digest);
+	ed_buf_addf(&t->incoming, "refs/envdrift/remotes/%.16s/incoming/", digest);
 	return 0;
+}
+
+static void target_release(struct target *t)
+{
+	ed_buf_release(&t->track);
+	ed_buf_release(&t->incoming);
 }
 
 /* Run git with args; a start failure is an error, an exit status is not. */
@@ -155,6 +166,31 @@ static void refusal(const struct ed_buf *out, struct ed_buf *why)
 	}
 }
 
+/* Append the last "remote: ..." line of git's stderr (a hook's reason). */
+static void add_remote_said(const struct ed_gitproc *proc, struct ed_buf *why)
+{
+	const char *p = proc->errout.ptr, *last = NULL;
+	size_t len = 0;
+	struct ed_buf tmp = ED_BUF_INIT;
+
+	while ((p = strstr(p, "remote: "))) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+
+		if ((p == proc->errout.ptr || p[-1] == '\n') && n > 8) {
+			last = p + 8;
+			len = n - 8;
+		}
+		p += 8;
+	}
+	if (!last)
+		return;
+	ed_buf_add(&tmp, last, len);
+	ed_buf_adds(why, "; remote: ");
+	ed_text_redact(tmp.ptr, why);
+	ed_buf_release(&tmp);
+}
+
 static int git_failed(const struct ed_gitproc *proc, const char *what,
 		      const char *remote, const struct publish_opts *o,
 		      struct ed_err *err)
@@ -169,6 +205,8 @@ static int git_failed(const struct ed_gitproc *proc, const char *what,
 		refusal(&proc->out, &why);
 	if (!why.len)
 		ed_gitproc_reason(proc, &why);
+	else
+		add_remote_said(proc, &why);
 	rc = ed_err_set(err, ED_EPUSH, "%s %s: %s", what, remote, why.ptr);
 	ed_buf_release(&why);
 	return rc;
@@ -363,7 +401,7 @@ int publish_push(struct publish_result *res, struct store *st,
 		if (!rc)
 			jitter(res->attempts);
 	}
-	ed_buf_release(&t.track);
+	target_release(&t);
 	return rc;
 }
 
@@ -386,6 +424,241 @@ int publish_fetch(struct publish_result *res, struct store *st,
 		memcpy(res->tip, known, sizeof(res->tip));
 		rc = rebuild(res, st, o, known, err);
 	}
-	ed_buf_release(&t.track);
+	target_release(&t);
+	return rc;
+}
+
+/* Push tip (forced) to the remote's refs/envdrift/incoming/HOST. */
+int publish_push_incoming(struct publish_result *res, struct store *st,
+			  const struct publish_opts *o, const char *host,
+			  struct ed_err *err)
+{
+	struct ed_buf spec = ED_BUF_INIT, track = ED_BUF_INIT;
+	struct ed_gitproc proc;
+	struct target t;
+	char tip[41], known[41];
+	int found, have_known, rc;
+	const char *args[] = { "-c",          "gc.auto=0", "push",
+			       "--porcelain", "--quiet",   "--",
+			       NULL,          NULL,        NULL };
+
+	init_result(res);
+	memset(&proc, 0, sizeof(proc));
+	rc = resolve(&t, res, st, o->remote, err);
+	if (!rc)
+		rc = store_ref_read(st, STORE_BRANCH, tip, &found, err);
+	if (!rc && !found)
+		rc = ed_err_set(err, ED_ERROR, "%s: no commit to push yet",
+				store_git_dir(st));
+	if (rc < 0)
+		goto out;
+	ed_buf_addf(&track, "%s%s", t.incoming.ptr, host);
+	rc = store_ref_read(st, track.ptr, known, &have_known, err);
+	if (!rc && have_known && !strcmp(known, tip))
+		res->up_to_date = 1;
+	else if (!rc && !o->allow_secrets)
+		rc = audit(res, st, o, tip, have_known ? known : NULL, err);
+	if (rc < 0)
+		goto out;
+	ed_buf_addf(&spec, "+%s:refs/envdrift/incoming/%s", tip, host);
+	args[6] = t.remote;
+	args[7] = spec.ptr;
+	rc = run_git(&proc, st, o, args, err);
+	res->attempts++;
+	if (!rc && proc.status != 0)
+		rc = git_failed(&proc, "cannot push to", res->remote, o, err);
+	if (!rc) {
+		memcpy(res->tip, tip, sizeof(res->tip));
+		rc = store_ref_write(st, track.ptr, tip, err);
+	}
+out:
+	ed_gitproc_release(&proc);
+	ed_buf_release(&spec);
+	ed_buf_release(&track);
+	target_release(&t);
+	return rc;
+}
+
+/* git fetch of the remote's incoming refs (pruned) under our prefix. */
+static int fetch_incoming(const struct target *t, struct publish_result *res,
+			  struct store *st, const struct publish_opts *o,
+			  struct ed_err *err)
+{
+	struct ed_buf spec = ED_BUF_INIT;
+	struct ed_gitproc proc;
+	const char *args[] = { "-c",
+			       "gc.auto=0",
+			       "-c",
+			       "maintenance.auto=false",
+			       "fetch",
+			       "--no-tags",
+			       "--no-write-fetch-head",
+			       "--prune",
+			       "--quiet",
+			       "--",
+			       t->remote,
+			       NULL,
+			       NULL };
+	int rc;
+
+	ed_buf_addf(&spec, "+refs/envdrift/incoming/*:%s*", t->incoming.ptr);
+	args[11] = spec.ptr;
+	rc = run_git(&proc, st, o, args, err);
+	if (!rc && proc.status != 0)
+		rc = git_failed(&proc, "cannot fetch from", res->remote, o, err);
+	if (!rc)
+		store_refresh(st);
+	ed_gitproc_release(&proc);
+	ed_buf_release(&spec);
+	return rc;
+}
+
+/*
+ * Whether main's last write of host h came from merging incoming
+ * snapshots (then its time is the merge's, not the scan's): 2 when it
+ * merged incoming commit id itself, 1 another one, 0 not a merge.
+ */
+static int merged_last(struct store *st, const struct store_host *h,
+		       const char *env, const char *id)
+{
+	struct store_view *v = NULL;
+	struct ed_err ignored = ED_ERR_INIT;
+	struct ed_buf line = ED_BUF_INIT;
+	int merged = 0;
+
+	if (h->last_commit[0] &&
+	    store_view_open(&v, st, h->last_commit, &ignored) == 0 &&
+	    store_view_has_trailer(v, "Envdrift-Incoming")) {
+		ed_buf_addf(&line, "\nEnvdrift-Incoming: %s/%s %.12s\n", env,
+			    h->host, id);
+		merged = strstr(store_view_message(v), line.ptr) ? 2 : 1;
+	}
+	store_view_free(v);
+	ed_buf_release(&line);
+	return merged;
+}
+
+/*
+ * Under the lock: one commit of every incoming snapshot newer than main's
+ * copy of its host; res->merged gets how many.
+ */
+static int fold_incoming(struct publish_result *res, struct store *st,
+			 const struct target *t, struct ed_err *err)
+{
+	struct ed_strvec refs = ED_STRVEC_INIT, trailers = ED_STRVEC_INIT;
+	struct ed_strvec keep = ED_STRVEC_INIT; /* strings v points into */
+	struct store_subtree *v = NULL;
+	struct store_host *h = NULL;
+	struct ed_buf glob = ED_BUF_INIT, env = ED_BUF_INIT;
+	struct store_result sr;
+	size_t nh = 0, i, j, nv = 0;
+	int rc;
+
+	memset(&sr, 0, sizeof(sr));
+	ed_buf_addf(&glob, "%s*", t->incoming.ptr);
+	rc = store_ref_list(st, glob.ptr, &refs, err);
+	if (!rc)
+		rc = store_hosts(st, &h, &nh, err);
+	if (rc < 0)
+		goto out;
+	v = ed_xcalloc(refs.nr + 1, sizeof(*v));
+	for (i = 0; !rc && i < refs.nr; i++) {
+		const char *host = refs.v[i] + t->incoming.len;
+		char id[41], tree[41];
+		long long when = 0;
+		int found;
+
+		rc = store_ref_read(st, refs.v[i], id, &found, err);
+		if (rc < 0 || !found)
+			break;
+		ed_buf_reset(&env);
+		rc = store_commit_host(st, id, host, &env, tree, &when, err);
+		if (rc == ED_ENOTFOUND) {
+			rc = 0; /* an incoming ref without its host: ignored */
+			continue;
+		}
+		for (j = 0; j < nh && strcmp(h[j].host, host); j++)
+			;
+		if (!rc && j < nh && h[j].last_commit[0]) {
+			int m = merged_last(st, &h[j], env.ptr, id);
+
+			/* merged already, or main has a newer scan of it */
+			if (m == 2 || (!m && when <= h[j].last_success))
+				continue;
+		}
+		if (rc < 0)
+			break;
+		ed_strvec_push(&keep, env.ptr);
+		ed_strvec_push(&keep, tree);
+		v[nv].host = host;
+		nv++;
+		ed_strvec_pushf(&trailers, "Envdrift-Collected: %s/%s", env.ptr,
+				host);
+		ed_strvec_pushf(&trailers, "Envdrift-Incoming: %s/%s %.12s",
+				env.ptr, host, id);
+	}
+	if (rc < 0 || !nv)
+		goto out;
+	for (i = 0; i < nv; i++) {
+		v[i].env = keep.v[2 * i];
+		v[i].tree = keep.v[2 * i + 1];
+	}
+	{
+		struct ed_buf subject = ED_BUF_INIT;
+
+		ed_buf_addf(&subject, "merge-incoming: %zu host%s", nv,
+			    nv == 1 ? "" : "s");
+		rc = store_commit_subtrees(st, &sr, v, nv, subject.ptr,
+					   &trailers, err);
+		ed_buf_release(&subject);
+	}
+	if (!rc)
+		res->merged = nv;
+	store_result_release(&sr);
+out:
+	free(v);
+	store_hosts_free(h, nh);
+	ed_strvec_release(&refs);
+	ed_strvec_release(&trailers);
+	ed_strvec_release(&keep);
+	ed_buf_release(&glob);
+	ed_buf_release(&env);
+	return rc;
+}
+
+int publish_merge_incoming(struct publish_result *res, struct store *st,
+			   const struct publish_opts *o, struct ed_err *err)
+{
+	struct publish_result pushed;
+	struct target t;
+	char known[41];
+	int absent = 0, found = 0, rc;
+	size_t merged;
+
+	init_result(res);
+	rc = resolve(&t, res, st, o->remote, err);
+	if (!rc)
+		rc = fetch_main(&t, res, st, o, &absent, err);
+	if (!rc)
+		rc = fetch_incoming(&t, res, st, o, err);
+	if (!rc && !absent)
+		rc = store_ref_read(st, t.track.ptr, known, &found, err);
+	if (!rc && found)
+		rc = rebuild(res, st, o, known, err);
+	if (!rc)
+		rc = store_lock(st, o->lock_timeout_ms, err);
+	if (!rc) {
+		rc = fold_incoming(res, st, &t, err);
+		store_unlock(st);
+	}
+	target_release(&t);
+	if (rc < 0)
+		return rc;
+	/* then main goes out as any push does, its result ours */
+	merged = res->merged;
+	rc = publish_push(&pushed, st, o, err);
+	publish_result_release(res);
+	*res = pushed;
+	res->merged = merged;
 	return rc;
 }

@@ -37,6 +37,7 @@ struct publish_result {
 	size_t attempts;  /* pushes tried */
 	size_t rebuilt;   /* commits rebuilt on the remote's tip */
 	int fast_forward; /* fetch: main moved to the remote's tip */
+	size_t merged;    /* merge-incoming: hosts folded into main */
 	struct ed_strvec superseded; /* "ENV/HOST" the remote had newer */
 	struct ed_audit audit;       /* what the audit read, and its hits */
 	int audited;
@@ -62,5 +63,24 @@ int publish_push(struct publish_result *res, struct store *st,
  */
 int publish_fetch(struct publish_result *res, struct store *st,
 		  const struct publish_opts *opts, struct ed_err *err);
+
+/*
+ * Pull mode, where each host collects into a repository of its own: push
+ * its main (forced) to the remote's refs/envdrift/incoming/HOST, that ref
+ * only, after the audit as above. ED_EPUSH, ED_ERROR.
+ */
+int publish_push_incoming(struct publish_result *res, struct store *st,
+			  const struct publish_opts *opts, const char *host,
+			  struct ed_err *err);
+
+/*
+ * Fetch the remote's main and its refs/envdrift/incoming/ refs, bring
+ * main up to the remote's, fold into it in one commit each incoming
+ * host's directory that is newer than main's (the later scan wins; an
+ * Envdrift-Collected and an Envdrift-Incoming trailer per host), then
+ * publish_push. res->merged counts the hosts folded in. As publish_push.
+ */
+int publish_merge_incoming(struct publish_result *res, struct store *st,
+			   const struct publish_opts *opts, struct ed_err *err);
 
 #endif

@@ -193,6 +193,8 @@ int store_view_env_moved(const struct store_view *v,
  * ("ENV/HOST": the part after the first '/'), appended to out in order.
  */
 void store_view_collected_hosts(const struct store_view *v, struct ed_strvec *out);
+/* The commit's message, borrowed (valid while v lives). */
+const char *store_view_message(const struct store_view *v);
 /* 1 if the commit's message has a trailer line "KEY: ..." (key without ':'). */
 int store_view_has_trailer(const struct store_view *v, const char *key);
 /* One top-level file of a host's snapshot: its (unescaped) name and blob id. */
@@ -267,6 +269,17 @@ int store_ref_write(struct store *st, const char *name, const char *hex,
 		    struct ed_err *err);
 /* See objects another process (git fetch) added since the store opened. */
 void store_refresh(struct store *st);
+/* The names of the refs matching glob ("refs/x/" then a star), appended to out. */
+int store_ref_list(struct store *st, const char *glob, struct ed_strvec *out,
+		   struct ed_err *err);
+/*
+ * Find host's directory in commit (40 hex), under whatever environment:
+ * the environment (unescaped) appended to env_out, the directory's tree
+ * id into tree, the commit's time into *when. ED_ENOTFOUND, ED_EGIT.
+ */
+int store_commit_host(struct store *st, const char *commit, const char *host,
+		      struct ed_buf *env_out, char tree[41], long long *when,
+		      struct ed_err *err);
 
 struct store_rebuild_result {
 	char tip[41];     /* the branch tip afterwards */
@@ -294,5 +307,23 @@ void store_rebuild_result_release(struct store_rebuild_result *r);
  */
 int store_rebuild(struct store *st, struct store_rebuild_result *res,
 		  const char *onto, struct ed_err *err);
+
+/* A host's directory as a tree already in the object database. */
+struct store_subtree {
+	const char *env;
+	const char *host;
+	const char *tree; /* 40 hex */
+};
+
+/*
+ * Put each host's directory under hosts/ENV/ (moved from another
+ * environment if there) on top of the branch tip, in one commit with
+ * subject and trailers (pull mode's merge of incoming snapshots).
+ * Requires store_lock. ED_ERROR, ED_EGIT.
+ */
+int store_commit_subtrees(struct store *st, struct store_result *res,
+			  const struct store_subtree *v, size_t nr,
+			  const char *subject, const struct ed_strvec *trailers,
+			  struct ed_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -74,6 +75,15 @@ static struct change *changes_get(struct changes *c, char kind, const char *name
 	ch->kind = kind;
 	ch->name = ed_xstrdup(name);
 	return ch;
+}
+
+/* name escaped as a tree entry, malloc'd */
+static char *esc(const char *name)
+{
+	struct ed_buf b = ED_BUF_INIT;
+
+	store_escape_name(&b, name, strlen(name));
+	return ed_buf_detach(&b, NULL);
 }
 
 static int lookup_tree(git_tree **out, git_repository *repo, const git_oid *id,
@@ -595,45 +605,84 @@ done:
 	return rc;
 }
 
-const char *store_git_dir(const struct store *st)
+int store_commit_subtrees(struct store *st, struct store_result *res,
+			  const struct store_subtree *v, size_t nr,
+			  const char *subject, const struct ed_strvec *trailers,
+			  struct ed_err *err)
 {
-	return git_repository_path(st->repo);
-}
+	struct mtree *root = NULL;
+	struct pack_batch *pb = pack_batch_new();
+	struct ed_buf body = ED_BUF_INIT, objects = ED_BUF_INIT;
+	git_commit *tc = NULL;
+	git_oid tip, tree, commit;
+	long long now = (long long)time(NULL);
+	int have_tip, rc;
+	size_t i;
 
-int store_ref_read(struct store *st, const char *name, char hex[41], int *found,
-		   struct ed_err *err)
-{
-	git_oid id;
-	int rc = git_reference_name_to_id(&id, st->repo, name);
+	if (st->lock_fd < 0)
+		ED_BUG("store_commit_subtrees without store_lock");
+	memset(res, 0, sizeof(*res));
+	ed_strvec_init(&res->moved);
+	ed_strvec_init(&res->notes);
+	pack_batch_allow_loose(pb);
+	rc = store_read_tip(st->repo, &tip, &have_tip, err);
+	if (!rc && have_tip && git_commit_lookup(&tc, st->repo, &tip) < 0)
+		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
+	if (!rc && have_tip)
+		rc = mtree_load(&root, st->repo, git_commit_tree_id(tc), err);
+	else if (!rc)
+		root = mtree_new();
+	for (i = 0; !rc && i < nr; i++) {
+		struct change ch;
 
-	*found = 0;
-	hex[0] = '\0';
-	if (rc == GIT_ENOTFOUND)
-		return 0;
+		memset(&ch, 0, sizeof(ch));
+		ch.kind = 'h';
+		ch.present = 1;
+		ch.mode = MODE_TREE;
+		if (git_oid_fromstr(&ch.oid, v[i].tree) < 0) {
+			rc = ed_err_set(err, ED_ERROR, "bad tree id '%s'",
+					v[i].tree);
+			break;
+		}
+		ch.name = esc(v[i].host);
+		ch.env = esc(v[i].env);
+		rc = apply(root, st->repo, &ch, err);
+		free(ch.name);
+		free(ch.env);
+	}
 	if (rc < 0)
-		return ed_err_git(err, "%s: cannot read %s", st->path, name);
-	*found = 1;
-	git_oid_tostr(hex, 41, &id);
-	return 0;
-}
-
-int store_ref_write(struct store *st, const char *name, const char *hex,
-		    struct ed_err *err)
-{
-	git_reference *ref = NULL;
-	git_oid id;
-	int rc;
-
-	if (git_oid_fromstr(&id, hex) < 0)
-		return ed_err_set(err, ED_ERROR, "bad commit id '%s'", hex);
-	rc = git_reference_create(&ref, st->repo, name, &id, 1, "envdrift");
-	git_reference_free(ref);
+		goto out;
+	root->dirty = 1;
+	rc = mtree_write(root, &tree, pb, st->odb, err);
 	if (rc < 0)
-		return ed_err_git(err, "%s: cannot update %s", st->path, name);
-	return 0;
-}
-
-void store_refresh(struct store *st)
-{
-	(void)git_odb_refresh(st->odb);
+		goto out;
+	res->tree_unchanged =
+		have_tip && git_oid_equal(&tree, git_commit_tree_id(tc));
+	ed_buf_addf(&body, "tree %s\n", git_oid_tostr_s(&tree));
+	if (have_tip)
+		ed_buf_addf(&body, "parent %s\n", git_oid_tostr_s(&tip));
+	ed_buf_addf(&body,
+		    "author envdrift <envdrift@localhost> %lld +0000\n"
+		    "committer envdrift <envdrift@localhost> %lld +0000\n\n%s\n",
+		    now, now, subject);
+	for (i = 0; trailers && i < trailers->nr; i++)
+		ed_buf_addf(&body, "%s%s\n", i ? "" : "\n", trailers->v[i]);
+	pack_batch_add(pb, &commit, st->odb, GIT_OBJECT_COMMIT, body.ptr,
+		       body.len);
+	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
+	rc = pack_batch_write(pb, st->odb, objects.ptr, NULL, err);
+	if (!rc)
+		rc = move_branch(st, &commit, have_tip ? &tip : NULL, err);
+	if (rc < 0)
+		goto out;
+	git_oid_tostr(res->commit, sizeof(res->commit), &commit);
+	if (have_tip)
+		git_oid_tostr(res->parent, sizeof(res->parent), &tip);
+out:
+	git_commit_free(tc);
+	mtree_free(root);
+	pack_batch_free(pb);
+	ed_buf_release(&body);
+	ed_buf_release(&objects);
+	return rc;
 }

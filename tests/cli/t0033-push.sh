@@ -14,9 +14,9 @@ git init -q --bare "$REM"
 now_ms() { date +%s%3N; }
 tip() { git -C "$1" rev-parse -q --verify refs/heads/main; }
 
-# --- collect --push, then push twice -----------------------------------------
-expect_exit 0 "collect --push to a path creates the remote's main" \
-	"$ENVDRIFT" collect --repo "$R" --root "$TMP/root" --env prod --host app-1 --push "$REM"
+# --- push to a new remote, then push twice ----------------------------------
+check "collect" "$ENVDRIFT" collect --repo "$R" --root "$TMP/root" --env prod --host app-1
+expect_exit 0 "push to a path creates the remote's main" "$ENVDRIFT" push --repo "$R" "$REM"
 expect_eq "the remote's main is the local main" "$(tip "$REM")" "$(tip "$R")"
 expect_grep "says it pushed" "pushed main [0-9a-f]{12}" "$TMP/out"
 expect_exit 0 "push again" "$ENVDRIFT" push --repo "$R" "$REM"
@@ -42,8 +42,8 @@ done
 for round in 1 2; do
 	pids=
 	for w in w1 w2 w3; do
-		"$ENVDRIFT" collect -q --repo "$TMP/$w" --root "$TMP/root" --env "env-$w" \
-			--host "host-$w-$round" --push origin >"$TMP/$w.out" 2>&1 &
+		{ "$ENVDRIFT" collect -q --repo "$TMP/$w" --root "$TMP/root" --env "env-$w" \
+			--host "host-$w-$round" && "$ENVDRIFT" push --repo "$TMP/$w"; } >"$TMP/$w.out" 2>&1 &
 		pids="$pids $!"
 	done
 	n=0
@@ -87,10 +87,10 @@ HANG="$TMP/hang.git"
 git clone -q --bare "$REM" "$HANG"
 printf '#!/bin/sh\nsleep 30\n' >"$HANG/hooks/pre-receive"
 chmod +x "$HANG/hooks/pre-receive"
+check "collect app-2" "$ENVDRIFT" collect --repo "$R" --root "$TMP/root" --env prod --host app-2
 t0=$(now_ms)
 expect_exit 4 "--push-timeout 2 against a hanging remote exits 4" \
-	"$ENVDRIFT" collect --repo "$R" --root "$TMP/root" --env prod --host app-2 \
-	--push "$HANG" --push-timeout 2
+	"$ENVDRIFT" push --repo "$R" --push-timeout 2 "$HANG"
 t1=$(now_ms)
 expect_grep "... saying it timed out" "timed out after 2 s" "$TMP/err"
 check "... within 5 s" test $((t1 - t0)) -lt 5000
@@ -124,6 +124,7 @@ expect_eq "... up to the local main" "$(tip "$HANG")" "$(tip "$R")"
 URL='https://user:s3cret@127.0.0.1:1/x'
 expect_exit 4 "collect --push to an unreachable remote exits 4" \
 	"$ENVDRIFT" collect --repo "$R" --root "$TMP/root" --env prod --host app-3 --push "$URL"
+expect_grep "... saying the commit is kept" "local commits are kept" "$TMP/err"
 cat "$TMP/out" "$TMP/err" >"$TMP/all"
 expect_grep "... the error names the remote" "127\.0\.0\.1:1" "$TMP/all"
 check "... the local commit is there" git -C "$R" cat-file -e main:hosts/prod/app-3/meta
