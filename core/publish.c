@@ -18,6 +18,9 @@
 #include "core/gitproc.h"
 #include "core/hmac.h"
 
+#define NAME_CHARS \
+ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 struct target {
 	const char *remote;     /* as given, passed to git */
 	struct ed_buf track;    /* our ref for its main */
@@ -567,6 +570,11 @@ static int fold_incoming(struct publish_result *res, struct store *st,
 		char id[41], tree[41];
 		long long when = 0;
 		int found;
+
+		/* a name from the remote: only what collect accepts */
+		if (!*host || host[strspn(host, NAME_CHARS)] ||
+		    !strcmp(host, ".") || !strcmp(host, ".."))
+			continue;
 
 		rc = store_ref_read(st, refs.v[i], id, &found, err);
 		if (rc < 0 || !found)
