@@ -630,7 +630,9 @@ int store_commit_subtrees(struct store *st, struct store_result *res,
 		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
 	if (!rc && have_tip)
 		rc = mtree_load(&root, st->repo, git_commit_tree_id(tc), err);
-	else if (!rc)
+	if (rc < 0)
+		goto out;
+	if (!root)
 		root = mtree_new();
 	for (i = 0; !rc && i < nr; i++) {
 		struct change ch;
