@@ -20,7 +20,7 @@ static const char push_usage[] =
 	"default origin) with the git client. Commits the remote lacks are read by\n"
 	"the secret audit first (--allow-secrets pushes despite hits). When other\n"
 	"writers pushed first, their work is fetched and ours rebuilt on it, host\n"
-	"by host, then pushed again (up to 5 times).\n"
+	"by host, then pushed again (up to 8 times).\n"
 	"  --push-timeout S    deadline for each git run (default 120)\n"
 	"Exit status: 0 published, 4 publishing failed (nothing lost), 2 error.\n";
 

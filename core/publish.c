@@ -333,16 +333,19 @@ static int rebuild(struct publish_result *res, struct store *st,
 	return 0;
 }
 
-/* A random pause that grows with attempt, so racing writers spread out. */
+/*
+ * A random pause, its range doubling with each attempt (100 ms, 200 ms,
+ * ... capped at 3.2 s), so writers racing for the remote spread out.
+ */
 static void jitter(size_t attempt)
 {
 	static unsigned seed;
 	struct timespec ts;
-	long ms;
+	long range = 100L << (attempt < 6 ? attempt - 1 : 5), ms;
 
 	if (!seed)
 		seed = (unsigned)time(NULL) ^ (unsigned)getpid() << 8;
-	ms = 50 + (long)(rand_r(&seed) % (int)(150 * attempt));
+	ms = 20 + (long)rand_r(&seed) % range;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	nanosleep(&ts, NULL);
@@ -393,6 +396,8 @@ int publish_push(struct publish_result *res, struct store *st,
 					res->remote, res->attempts);
 			break;
 		}
+		/* back off first: the rebuild is then as fresh as can be */
+		jitter(res->attempts);
 		rc = fetch_main(&t, res, st, o, &absent, err);
 		if (!rc && absent)
 			continue; /* main vanished: push creates it */
@@ -401,8 +406,6 @@ int publish_push(struct publish_result *res, struct store *st,
 					    err);
 		if (!rc)
 			rc = rebuild(res, st, o, known, err);
-		if (!rc)
-			jitter(res->attempts);
 	}
 	target_release(&t);
 	return rc;

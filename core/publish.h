@@ -18,7 +18,7 @@
 #include "core/store.h"
 #include "core/strvec.h"
 
-#define PUBLISH_ATTEMPTS 5
+#define PUBLISH_ATTEMPTS 8
 
 struct publish_opts {
 	const char *remote;       /* a git remote's name, a URL or a path;
