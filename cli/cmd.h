@@ -62,10 +62,11 @@ struct cli_push {
 	const char *remote; /* NULL: no --push */
 	unsigned timeout_s;
 	int allow_secrets;
+	int quiet; /* -q: print only errors and warnings */
 };
 #define CLI_PUSH_INIT \
  {                    \
-  NULL, 120, 0        \
+  NULL, 120, 0, 0     \
  }
 
 /*

@@ -252,6 +252,7 @@ int cmd_collect(int argc, char **argv)
 		       res.tree_unchanged ? ", unchanged" : "", res.commit,
 		       res.new_objects);
 	store_unlock(st); /* git never runs under the writer lock */
+	push.quiet = quiet;
 	rc = cli_publish_as(st, &push, config, CLI_PUBLISH_INCOMING, host.ptr);
 	if (rc != EXIT_OK)
 		goto done;

@@ -201,6 +201,7 @@ int cmd_scan(int argc, char **argv)
 	scan_print_summary(&ui, &res);
 	rc = res.too_many_failed ? EXIT_FAILED_HOSTS : EXIT_OK;
 	store_unlock(st); /* git never runs under the writer lock */
+	push.quiet = ui.quiet;
 	rc = cli_exit_combine(rc, cli_publish(st, &push, config));
 	if (rc == EXIT_ERROR)
 		goto done;

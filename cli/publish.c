@@ -41,7 +41,7 @@ int cli_exit_combine(int rc, int publish_rc)
 	return rc;
 }
 
-static void print_outcome(const struct publish_result *res)
+static void print_superseded(const struct publish_result *res)
 {
 	size_t i;
 
@@ -51,6 +51,11 @@ static void print_outcome(const struct publish_result *res)
 		fputs(": the remote holds a newer scan; ours was not published\n",
 		      stderr);
 	}
+}
+
+static void print_outcome(const struct publish_result *res)
+{
+	print_superseded(res);
 	cli_put_safe(stdout, res->remote);
 	if (res->up_to_date && !res->rebuilt)
 		printf(": up to date (main at %.12s)\n", res->tip);
@@ -109,7 +114,10 @@ int cli_publish_as(struct store *st, const struct cli_push *p, const char *confi
 			     publish_merge_incoming(&res, st, &o, &err) :
 			     publish_push(&res, st, &o, &err);
 	}
-	if (!rc && mode == CLI_PUBLISH_INCOMING) {
+	if (!rc && p->quiet) {
+		/* the outcome goes unsaid; superseded hosts still warn */
+		print_superseded(&res);
+	} else if (!rc && mode == CLI_PUBLISH_INCOMING) {
 		cli_put_safe(stdout, res.remote);
 		printf(": pushed refs/envdrift/incoming/%s %.12s\n", host,
 		       res.tip);
