@@ -58,6 +58,7 @@ sleep 1
 echo "drift" >"$TMP/root/etc/motd"
 ENVDRIFT_HOST=h1 check "h1 collects again" \
 	"$ENVDRIFT" collect -q --repo "$TMP/h1" --root "$TMP/root" --env prod --host h1 --push "$REM"
+expect_eq "... saying nothing with -q" "$(cat "$TMP/out")" ""
 expect_exit 0 "merge-incoming takes h1's newer scan" "$ENVDRIFT" merge-incoming --repo "$C" "$REM"
 expect_grep "... one host" "1 host folded into main" "$TMP/out"
 expect_eq "... h1's new tree is on main" \
