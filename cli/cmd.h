@@ -4,7 +4,8 @@
  * Subcommands. To add one: write cli/cmd_NAME.c exporting
  * int cmd_NAME(int argc, char **argv), which parses its options with
  * getopt_long, calls the library, prints, and returns an exit code
- * (EXIT_OK, EXIT_DRIFT, EXIT_ERROR, or for scan EXIT_FAILED_HOSTS); then
+ * (EXIT_OK, EXIT_DRIFT, EXIT_ERROR, or for scan EXIT_FAILED_HOSTS, or
+ * after --push EXIT_PUSH_FAILED); then
  * add a row to the table in cli/main.c. Library calls never print:
  * commands do.
  */
@@ -15,8 +16,19 @@
 #include "core/store.h"
 #include "differ/differ.h"
 
-/* EXIT_FAILED_HOSTS: a scan had more failed hosts than --max-failed */
-enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_ERROR = 2, EXIT_FAILED_HOSTS = 3 };
+/*
+ * EXIT_FAILED_HOSTS: a scan had more failed hosts than --max-failed.
+ * EXIT_PUSH_FAILED: the local commit succeeded but publishing it did not
+ * (the next push publishes it). EXIT_ERROR wins over it, and it over
+ * EXIT_FAILED_HOSTS.
+ */
+enum {
+	EXIT_OK = 0,
+	EXIT_DRIFT = 1,
+	EXIT_ERROR = 2,
+	EXIT_FAILED_HOSTS = 3,
+	EXIT_PUSH_FAILED = 4
+};
 
 int cmd_init(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
@@ -29,6 +41,60 @@ int cmd_accept(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_audit_secrets(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_merge_incoming(int argc, char **argv);
+
+/*
+ * Publishing after a commit (cli/publish.c): --push REMOTE,
+ * --push-timeout S, --allow-secrets on scan, collect, report --commit and
+ * forget; envdrift push uses the same.
+ */
+enum { CLI_OPT_PUSH = 0x100, CLI_OPT_PUSH_TIMEOUT, CLI_OPT_ALLOW_SECRETS };
+#define CLI_PUSH_OPTIONS                                                    \
+ { "push", required_argument, NULL, CLI_OPT_PUSH },                         \
+	 { "push-timeout", required_argument, NULL, CLI_OPT_PUSH_TIMEOUT }, \
+ {                                                                          \
+  "allow-secrets", no_argument, NULL, CLI_OPT_ALLOW_SECRETS                 \
+ }
+
+struct cli_push {
+	const char *remote; /* NULL: no --push */
+	unsigned timeout_s;
+	int allow_secrets;
+	int quiet; /* -q: print only errors and warnings */
+};
+#define CLI_PUSH_INIT \
+ {                    \
+  NULL, 120, 0, 0     \
+ }
+
+/*
+ * Take option c (from CLI_PUSH_OPTIONS) into p: 1 when it was one, 0 when
+ * not ours, -1 after printing a usage error for a bad value.
+ */
+int cli_push_option(struct cli_push *p, int c, const char *arg, const char *cmd);
+/*
+ * With --push, publish the branch of st (not locked: call store_unlock
+ * first) to p->remote, the audit using config's secret settings (NULL:
+ * the defaults), printing the outcome. EXIT_OK (also without --push),
+ * EXIT_PUSH_FAILED or EXIT_ERROR, its message printed.
+ */
+int cli_publish(struct store *st, const struct cli_push *p, const char *config);
+/*
+ * The same for pull mode: CLI_PUBLISH_INCOMING pushes main to the remote's
+ * refs/envdrift/incoming/HOST (collect --push), CLI_PUBLISH_MERGE folds
+ * those into main and pushes it (merge-incoming).
+ */
+enum cli_publish_mode {
+	CLI_PUBLISH_MAIN,
+	CLI_PUBLISH_INCOMING,
+	CLI_PUBLISH_MERGE
+};
+int cli_publish_as(struct store *st, const struct cli_push *p, const char *config,
+		   enum cli_publish_mode mode, const char *host);
+/* Combine a command's status with cli_publish's: 2 over 4 over 3. */
+int cli_exit_combine(int rc, int publish_rc);
 
 /* Report outputs (cli/output.c): --format NAME[:FILE], repeatable. */
 struct cli_outputs {
@@ -64,6 +130,7 @@ struct cli_gate_opts {
 	enum drift_severity fail_on;
 	int commit;
 	int offline; /* --offline: a URL's cache as it is */
+	struct cli_push push; /* report --commit --push REMOTE */
 	struct cli_outputs outs;
 	struct differ_gate_opts gate; /* gate.baseline: baseline as parsed */
 };

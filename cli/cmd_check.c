@@ -52,9 +52,10 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		{ "offline", no_argument, NULL, 'o' },
 		{ "toggle-days", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, r;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -118,9 +119,17 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error(cmd, "bad option");
+			r = strcmp(cmd, "report") ?
+				    0 :
+				    cli_push_option(&g->push, opt, optarg, cmd);
+			if (r > 0)
+				break;
+			return r < 0 ? EXIT_ERROR :
+				       cli_usage_error(cmd, "bad option");
 		}
 	}
+	if (g->push.remote && !g->commit)
+		return cli_usage_error(cmd, "--push needs --commit");
 	if (argc - optind == 2 && !strcmp(cmd, "check")) {
 		g->gate.operands[0] = argv[optind];
 		g->gate.operands[1] = argv[optind + 1];
@@ -145,6 +154,7 @@ int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 	g->color = "auto";
 	g->gate.max_age = -1;
 	g->gate.toggle_days = 30;
+	g->push.timeout_s = 120;
 	rc = parse_gate_opts(g, argc, argv, cmd, usage);
 	if (rc >= 0)
 		cli_outputs_release(&g->outs);

@@ -22,6 +22,7 @@ static const char usage_text[] =
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
 	"                        [--identity FILE] [--lock-timeout SECONDS]\n"
 	"                        [--adopt-settings] [-q]\n"
+	"                        [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
 	"of the root filesystem mounted at --root) into one commit.\n"
@@ -38,7 +39,10 @@ static const char usage_text[] =
 	"  --adopt-settings    record this configuration's secret rules, caps and\n"
 	"                      classes in the repository, replacing the recorded ones\n"
 	"  -q, --quiet         print only errors and warnings\n"
-	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 2 error.\n";
+	"  --push REMOTE       then push main to REMOTE's refs/envdrift/incoming/HOST\n"
+	"                      (pull mode: see envdrift merge-incoming)\n"
+	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 4 collected but\n"
+	"not published, 2 error.\n";
 
 static size_t count_lines(const struct snapshot *snap, const char *path)
 {
@@ -67,6 +71,7 @@ int cmd_collect(int argc, char **argv)
 		{ "adopt-settings", no_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
@@ -83,6 +88,7 @@ int cmd_collect(int argc, char **argv)
 	struct store_result res;
 	struct store_update up, *all = NULL;
 	struct collect_upgrades upg;
+	struct cli_push push = CLI_PUSH_INIT;
 	size_t nall = 0;
 	struct ed_buf cache_out = ED_BUF_INIT;
 	unsigned lock_timeout = 300;
@@ -144,7 +150,11 @@ int cmd_collect(int argc, char **argv)
 			rc = EXIT_OK;
 			goto done;
 		default:
-			rc = cli_usage_error("collect", "bad option");
+			c = cli_push_option(&push, c, optarg, "collect");
+			if (c > 0)
+				break;
+			rc = c < 0 ? EXIT_ERROR :
+				     cli_usage_error("collect", "bad option");
 			goto done;
 		}
 	}
@@ -249,7 +259,11 @@ int cmd_collect(int argc, char **argv)
 		printf("%s%s; commit %.12s (%zu new objects)\n", subject.ptr,
 		       res.tree_unchanged ? ", unchanged" : "", res.commit,
 		       res.new_objects);
-	rc = EXIT_OK;
+	store_unlock(st); /* git never runs under the writer lock */
+	push.quiet = quiet;
+	rc = cli_publish_as(st, &push, config, CLI_PUBLISH_INCOMING, host.ptr);
+	if (rc != EXIT_OK)
+		goto done;
 out:
 	if (rc != EXIT_OK)
 		cli_fail(&err);

@@ -15,11 +15,13 @@
 #include "core/store.h"
 
 static const char usage_text[] =
-	"usage: envdrift forget [--repo DIR] [--lock-timeout SECONDS] HOST...\n"
+	"usage: envdrift forget [--repo DIR] [--lock-timeout SECONDS]\n"
+	"                       [--push REMOTE [--push-timeout S]] HOST...\n"
 	"\n"
 	"Remove HOSTs (and their snapshots) from the tip of the state repository in\n"
 	"one commit with Envdrift-Forgotten trailers. Their history stays.\n"
-	"Exit status: 0 removed, 2 an unknown host or an error (nothing removed).\n";
+	"Exit status: 0 removed, 4 removed but not published (--push), 2 an\n"
+	"unknown host or an error (nothing removed).\n";
 
 int cmd_forget(int argc, char **argv)
 {
@@ -27,6 +29,7 @@ int cmd_forget(int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
@@ -37,6 +40,7 @@ int cmd_forget(int argc, char **argv)
 	struct ed_strvec trailers = ED_STRVEC_INIT;
 	struct ed_buf subject = ED_BUF_INIT;
 	struct store_result res;
+	struct cli_push push = CLI_PUSH_INIT;
 	unsigned lock_timeout = 300;
 	size_t n = 0, nups = 0, i, j;
 	int c, rc = EXIT_ERROR, have_res = 0;
@@ -57,7 +61,11 @@ int cmd_forget(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("forget", "bad option");
+			c = cli_push_option(&push, c, optarg, "forget");
+			if (c > 0)
+				break;
+			return c < 0 ? EXIT_ERROR :
+				       cli_usage_error("forget", "bad option");
 		}
 	}
 	if (optind == argc)
@@ -91,10 +99,12 @@ int cmd_forget(int argc, char **argv)
 		goto out;
 	have_res = 1;
 	printf("%s; commit %.12s\n", subject.ptr, res.commit);
-	rc = EXIT_OK;
+	store_unlock(st); /* git never runs under the writer lock */
+	rc = cli_publish(st, &push, NULL);
+	goto done;
 out:
-	if (rc != EXIT_OK)
-		cli_fail(&err);
+	cli_fail(&err);
+done:
 	if (have_res)
 		store_result_release(&res);
 	free(ups);

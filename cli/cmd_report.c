@@ -20,7 +20,8 @@
 static const char usage_text[] =
 	"usage: envdrift report [--baseline FILE] [--repo DIR|URL [--offline]]\n"
 	"                       [--max-age DURATION]\n"
-	"                       [--commit] [--format FORMAT[:FILE]]...\n"
+	"                       [--commit [--push REMOTE [--push-timeout S]]]\n"
+	"                       [--format FORMAT[:FILE]]...\n"
 	"\n"
 	"What check compares (the baseline's parity entries, or every pair of\n"
 	"environments when it declares none; pins; stale hosts) as a report that\n"
@@ -30,7 +31,8 @@ static const char usage_text[] =
 	"rendered without run ids or scan counts, so `git log -p -- reports/` shows\n"
 	"drift appearing and being fixed. The baseline is --baseline, else\n"
 	"$ENVDRIFT_BASELINE. A URL as --repo reads a cached copy, fetched first\n"
-	"(--offline: as it is); --commit needs a local --repo.\n";
+	"(--offline: as it is); --commit needs a local --repo. --push REMOTE then\n"
+	"publishes main (see envdrift push); exit 4 when that fails.\n";
 
 /* --commit: the reports into the repository, and one line saying so. */
 static int commit(struct store *st, const struct differ_gate *gate,
@@ -84,10 +86,13 @@ int cmd_report(int argc, char **argv)
 		       cli_outputs_write(&g.outs, gate.reports, gate.nr,
 					 g.color, &err) < 0)
 		goto out;
-	rc = EXIT_OK;
+	rc = g.commit ? cli_publish(st, &g.push, NULL) : EXIT_OK;
+	if (rc != EXIT_OK)
+		goto done;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
+done:
 	differ_gate_release(&gate);
 	store_free(st);
 	baseline_free(rules);

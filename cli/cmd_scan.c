@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
 	"                     [--ssh-config FILE] [--prune] [--lock-timeout S]\n"
 	"                     [--adopt-settings] [-q|-v]\n"
+	"                     [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot every host of an Ansible YAML inventory over SSH (nothing is\n"
 	"installed on the hosts) into one commit of the state repository.\n"
@@ -45,8 +46,10 @@ static const char usage_text[] =
 	"  --threads N              polling threads sharing the -j sessions (default 1)\n"
 	"  --adopt-settings         record this configuration's rules in the repository\n"
 	"  -q, --quiet / -v, --verbose\n"
+	"  --push REMOTE            then publish main to REMOTE (see envdrift push)\n"
 	"Exit status: 0 all collected (or failures within --max-failed), 3 more\n"
-	"failures than that (the rest committed), 2 nothing could be done.\n";
+	"failures than that (the rest committed), 4 committed but not published,\n"
+	"2 nothing could be done.\n";
 
 int cmd_scan(int argc, char **argv)
 {
@@ -72,6 +75,7 @@ int cmd_scan(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
@@ -83,6 +87,7 @@ int cmd_scan(int argc, char **argv)
 	struct fleet_scan_opts so;
 	struct fleet_result res;
 	struct scan_ui ui;
+	struct cli_push push = CLI_PUSH_INIT;
 	unsigned lock_timeout = 300;
 	unsigned long max_failed;
 	int max_failed_pct, c, adopt = 0, rc = EXIT_ERROR;
@@ -186,7 +191,11 @@ int cmd_scan(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("scan", "bad option");
+			c = cli_push_option(&push, c, optarg, "scan");
+			if (c > 0)
+				break;
+			return c < 0 ? EXIT_ERROR :
+				       cli_usage_error("scan", "bad option");
 		}
 	}
 	if (optind < argc)
@@ -208,9 +217,15 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	scan_print_summary(&ui, &res);
 	rc = res.too_many_failed ? EXIT_FAILED_HOSTS : EXIT_OK;
+	store_unlock(st); /* git never runs under the writer lock */
+	push.quiet = ui.quiet;
+	rc = cli_exit_combine(rc, cli_publish(st, &push, config));
+	if (rc == EXIT_ERROR)
+		goto done;
 out:
 	if (rc == EXIT_ERROR)
 		cli_fail(&err);
+done:
 	fleet_result_release(&res);
 	fleet_plan_free(plan);
 	store_free(st);

@@ -37,6 +37,11 @@ static const struct command commands[] = {
 	  "accept a known drift until a date (appends a waiver)" },
 	{ "audit-secrets", cmd_audit_secrets,
 	  "list secrets in plain text in any object of a repository" },
+	{ "push", cmd_push,
+	  "publish the state repository to a git remote (audited, rebuilt on a race)" },
+	{ "fetch", cmd_fetch, "bring the state repository up to a git remote" },
+	{ "merge-incoming", cmd_merge_incoming,
+	  "pull mode: fold hosts' pushed snapshots into main and push it" },
 };
 
 static void usage(FILE *out)

@@ -295,6 +295,159 @@ out:
 	return rc;
 }
 
+/* Read blob or commit id and search it, named where. */
+static int audit_one(struct audit_ctx *a, const git_oid *id, const char *where)
+{
+	git_odb_object *o = NULL;
+
+	if (git_odb_read(&o, a->odb, id) < 0)
+		return ed_err_git(a->err, "cannot read object %s",
+				  git_oid_tostr_s(id));
+	a->out->objects++;
+	if (git_odb_object_type(o) == GIT_OBJECT_BLOB) {
+		a->out->blobs++;
+		a->out->bytes += git_odb_object_size(o);
+	}
+	if (!plain_content(a->plain, where))
+		add_hits(a, where, id, git_odb_object_data(o),
+			 git_odb_object_size(o));
+	git_odb_object_free(o);
+	return 0;
+}
+
+/*
+ * Search the blobs of tree id (at prefix) that old (NULL: none) lacks at
+ * the same path, skipping trees seen before.
+ */
+static int audit_tree_diff(struct audit_ctx *a, git_repository *repo,
+			   struct path_map *seen, const git_oid *id,
+			   const git_oid *old, struct ed_buf *prefix)
+{
+	git_tree *t = NULL, *o = NULL;
+	size_t i, n, len = prefix->len;
+	int rc = 0;
+
+	if ((old && git_oid_equal(id, old)) || !map_add(seen, id, prefix->ptr))
+		return 0;
+	if (git_tree_lookup(&t, repo, id) < 0 ||
+	    (old && git_tree_lookup(&o, repo, old) < 0)) {
+		rc = ed_err_git(a->err, "cannot read tree %s",
+				git_oid_tostr_s(id));
+		goto out;
+	}
+	n = git_tree_entrycount(t);
+	for (i = 0; i < n && !rc; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		const git_tree_entry *oe =
+			o ? git_tree_entry_byname(o, git_tree_entry_name(e)) :
+			    NULL;
+		const git_oid *oid = oe ? git_tree_entry_id(oe) : NULL;
+
+		if (oid && git_oid_equal(oid, git_tree_entry_id(e)))
+			continue;
+		ed_buf_setlen(prefix, len);
+		if (len)
+			ed_buf_addch(prefix, '/');
+		ed_buf_adds(prefix, git_tree_entry_name(e));
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			rc = audit_tree_diff(a, repo, seen, git_tree_entry_id(e),
+					     oe && git_tree_entry_type(
+							   oe) == GIT_OBJECT_TREE ?
+						     oid :
+						     NULL,
+					     prefix);
+		else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+			 map_add(seen, git_tree_entry_id(e), prefix->ptr))
+			rc = audit_one(a, git_tree_entry_id(e), prefix->ptr);
+	}
+out:
+	ed_buf_setlen(prefix, len);
+	git_tree_free(t);
+	git_tree_free(o);
+	return rc;
+}
+
+/* The commits tip has and base lacks, each message and new tree read. */
+static int audit_commits(struct audit_ctx *a, git_repository *repo,
+			 const git_oid *tip, const git_oid *base)
+{
+	struct path_map seen = { 0 };
+	struct ed_buf prefix = ED_BUF_INIT, where = ED_BUF_INIT;
+	git_commit *bc = NULL;
+	git_revwalk *walk = NULL;
+	const git_oid *base_tree = NULL;
+	git_oid id;
+	int rc = 0;
+
+	if (base && git_commit_lookup(&bc, repo, base) == 0)
+		base_tree = git_commit_tree_id(bc);
+	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, tip) < 0 ||
+	    (bc && git_revwalk_hide(walk, base) < 0)) {
+		rc = ed_err_git(a->err, "cannot walk history");
+		goto out;
+	}
+	while (!rc && !git_revwalk_next(&id, walk)) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &id) < 0) {
+			rc = ed_err_git(a->err, "cannot read commit %s",
+					git_oid_tostr_s(&id));
+			break;
+		}
+		ed_buf_reset(&where);
+		ed_buf_addf(&where, "(commit %.12s)", git_oid_tostr_s(&id));
+		rc = audit_one(a, &id, where.ptr);
+		ed_buf_reset(&prefix);
+		if (!rc)
+			rc = audit_tree_diff(a, repo, &seen,
+					     git_commit_tree_id(c), base_tree,
+					     &prefix);
+		git_commit_free(c);
+	}
+out:
+	git_revwalk_free(walk);
+	git_commit_free(bc);
+	map_release(&seen);
+	ed_buf_release(&prefix);
+	ed_buf_release(&where);
+	return rc;
+}
+
+int ed_audit_unpublished(struct ed_audit *out, const char *path, const char *tip,
+			 const char *base, const struct ed_secret_finder *f,
+			 const struct ed_strvec *plain, struct ed_err *err)
+{
+	git_repository *repo = NULL;
+	struct audit_ctx a;
+	git_oid tip_id, base_id;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	if (git_oid_fromstr(&tip_id, tip) < 0 ||
+	    (base && git_oid_fromstr(&base_id, base) < 0))
+		return ed_err_set(err, ED_ERROR, "bad commit id");
+	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) < 0)
+		return ed_err_set(err, ED_ENOTFOUND, "%s: not a git repository",
+				  path);
+	if (git_repository_odb(&a.odb, repo) < 0) {
+		rc = ed_err_git(err, "%s: cannot open the object database", path);
+		goto out;
+	}
+	a.f = f;
+	a.plain = plain;
+	a.out = out;
+	a.err = err;
+	rc = audit_commits(&a, repo, &tip_id, base ? &base_id : NULL);
+	if (!rc && out->nr)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_audit_hit);
+out:
+	ed_secret_hits_release(&a.hits);
+	git_odb_free(a.odb);
+	git_repository_free(repo);
+	return rc;
+}
+
 void ed_audit_release(struct ed_audit *a)
 {
 	size_t i;

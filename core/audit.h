@@ -36,6 +36,15 @@ struct ed_audit {
 int ed_audit_repo(struct ed_audit *out, const char *path,
 		  const struct ed_secret_finder *f,
 		  const struct ed_strvec *plain, struct ed_err *err);
+/*
+ * Audit only what publishing commit tip (40 hex) adds to a remote whose
+ * tip is base (NULL: a remote with nothing yet): the commits tip has and
+ * base lacks, their messages, and the blobs of their trees that base's
+ * tree lacks at the same path. Cost follows what changed, not the fleet.
+ */
+int ed_audit_unpublished(struct ed_audit *out, const char *path, const char *tip,
+			 const char *base, const struct ed_secret_finder *f,
+			 const struct ed_strvec *plain, struct ed_err *err);
 void ed_audit_release(struct ed_audit *a);
 
 #endif

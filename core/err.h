@@ -31,6 +31,7 @@ enum {
 	ED_ELOCKED = -8,
 	ED_EKEY = -9,
 	ED_ESETTINGS = -10, /* a writer's settings differ from the repository's */
+	ED_EPUSH = -11, /* publishing failed; the local repository is intact */
 };
 
 /* Record code and message; returns code so "return ed_err_set(...)" works. */

@@ -143,7 +143,7 @@ static void drain(int *fd, struct ed_buf *b, size_t cap)
 static void supervise(struct ed_gitproc *res, pid_t pid, int fds[2],
 		      long long deadline, size_t cap)
 {
-	long long kill_at = 0;
+	long long kill_at = 0, reaped_at = 0;
 	int reaped = 0, wstatus = 0;
 
 	while (fds[0] >= 0 || fds[1] >= 0 || !reaped) {
@@ -152,8 +152,16 @@ static void supervise(struct ed_gitproc *res, pid_t pid, int fds[2],
 		long long now = now_ms(), wait_ms;
 		int i;
 
-		if (!reaped && waitpid(pid, &wstatus, WNOHANG) == pid)
+		if (!reaped && waitpid(pid, &wstatus, WNOHANG) == pid) {
 			reaped = 1;
+			reaped_at = now;
+		}
+		if (reaped && now >= reaped_at + KILL_GRACE_MS / 2) {
+			/* git is gone; what still holds its pipes (a hook
+			 * or ssh left behind) is killed, not waited for */
+			kill(-pid, SIGKILL);
+			break;
+		}
 		if (now >= deadline && !kill_at) {
 			res->timed_out = 1;
 			kill(-pid, SIGTERM);
@@ -290,31 +298,58 @@ void ed_gitproc_release(struct ed_gitproc *res)
 	ed_buf_release(&res->errout);
 }
 
+/* The next line of [*p, end) into line/len; 0 at the end. */
+static int next_line(const char **p, const char *end, const char **line,
+		     size_t *len)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return 0;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	*line = *p;
+	*len = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+	while (*len && (*line)[*len - 1] == '\r')
+		(*len)--;
+	*p = nl ? nl + 1 : end;
+	return 1;
+}
+
 void ed_gitproc_reason(const struct ed_gitproc *res, struct ed_buf *out)
 {
-	const char *s = res->errout.ptr, *end = s + res->errout.len;
-	const char *line = NULL, *line_end = NULL;
+	const char *p = res->errout.ptr, *end = p + res->errout.len;
+	const char *line, *first = NULL, *fatal = NULL;
+	size_t len, first_len = 0, fatal_len = 0;
 	struct ed_buf tmp = ED_BUF_INIT;
 
 	if (res->timed_out) {
 		ed_buf_adds(out, "timed out");
 		return;
 	}
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end;
-
-		if (e > s) {
-			line = s;
-			line_end = e;
+	/* the first thing said (ssh's own error comes before git's) and
+	 * git's verdict, without hints */
+	while (next_line(&p, end, &line, &len)) {
+		if (!len || (len >= 5 && !memcmp(line, "hint:", 5)))
+			continue;
+		if (!first) {
+			first = line;
+			first_len = len;
 		}
-		s = e + 1;
+		if (!fatal && ((len >= 6 && !memcmp(line, "fatal:", 6)) ||
+			       (len >= 6 && !memcmp(line, "error:", 6)))) {
+			fatal = line;
+			fatal_len = len;
+		}
 	}
-	if (!line) {
+	if (!first) {
 		ed_buf_addf(out, "exit status %d", res->status);
 		return;
 	}
-	ed_buf_add(&tmp, line, (size_t)(line_end - line));
+	ed_buf_add(&tmp, first, first_len);
+	if (fatal && fatal != first) {
+		ed_buf_adds(&tmp, "; ");
+		ed_buf_add(&tmp, fatal, fatal_len);
+	}
 	ed_text_redact(tmp.ptr, out);
 	ed_buf_release(&tmp);
 }

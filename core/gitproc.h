@@ -41,8 +41,10 @@ int ed_gitproc_run(struct ed_gitproc *res, const struct ed_gitproc_opts *opts,
 void ed_gitproc_release(struct ed_gitproc *res);
 
 /*
- * The last line of res's standard error with userinfo redacted (for
- * messages), appended to out; "exit status N" or "timed out" when empty.
+ * Why git failed, in one line for a message, appended to out: the first
+ * line of res's standard error (ssh speaks before git) and git's first
+ * "fatal:"/"error:" line, hints skipped, userinfo redacted; "timed out",
+ * or "exit status N" when it said nothing.
  */
 void ed_gitproc_reason(const struct ed_gitproc *res, struct ed_buf *out);
 

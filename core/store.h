@@ -224,6 +224,8 @@ int store_view_env_moved(const struct store_view *v,
  * ("ENV/HOST": the part after the first '/'), appended to out in order.
  */
 void store_view_collected_hosts(const struct store_view *v, struct ed_strvec *out);
+/* The commit's message, borrowed (valid while v lives). */
+const char *store_view_message(const struct store_view *v);
 /* 1 if the commit's message has a trailer line "KEY: ..." (key without ':'). */
 int store_view_has_trailer(const struct store_view *v, const char *key);
 /* One top-level file of a host's snapshot: its (unescaped) name and blob id. */
@@ -281,6 +283,78 @@ void store_cache_drop(const struct store *st, const char *host);
 int store_read_prev_files(struct snapshot *out, struct store *st,
 			  const struct store_view *v, const char *env,
 			  const char *host, const char *const *paths,
+			  struct ed_err *err);
+
+/*
+ * Publishing (core/store_rebuild.c): what core/publish.c needs of the
+ * repository while git (a subprocess) fetches into it and pushes from it.
+ */
+
+/* The git directory (with a trailing '/'), borrowed. */
+const char *store_git_dir(const struct store *st);
+/* The id ref name points to into hex; *found 0 (no error) if absent. */
+int store_ref_read(struct store *st, const char *name, char hex[41], int *found,
+		   struct ed_err *err);
+/* Point ref name (not the branch: it moves only by commits) at hex. */
+int store_ref_write(struct store *st, const char *name, const char *hex,
+		    struct ed_err *err);
+/* See objects another process (git fetch) added since the store opened. */
+void store_refresh(struct store *st);
+/* The names of the refs matching glob ("refs/x/" then a star), appended to out. */
+int store_ref_list(struct store *st, const char *glob, struct ed_strvec *out,
+		   struct ed_err *err);
+/*
+ * Find host's directory in commit (40 hex), under whatever environment:
+ * the environment (unescaped) appended to env_out, the directory's tree
+ * id into tree, the commit's time into *when. ED_ENOTFOUND, ED_EGIT.
+ */
+int store_commit_host(struct store *st, const char *commit, const char *host,
+		      struct ed_buf *env_out, char tree[41], long long *when,
+		      struct ed_err *err);
+
+struct store_rebuild_result {
+	char tip[41];     /* the branch tip afterwards */
+	size_t replayed;  /* commits of ours rebuilt on onto */
+	int fast_forward; /* the branch only moved to onto */
+	int up_to_date;   /* onto was already in the branch's history */
+	struct ed_strvec superseded; /* "ENV/HOST" (or "reports") dropped */
+};
+
+void store_rebuild_result_release(struct store_rebuild_result *r);
+
+/*
+ * Rebuild the branch's commits that commit onto (present in the object
+ * database: fetched) lacks on top of it, oldest first along first
+ * parents: each commit's changed host subtrees (added, changed, removed,
+ * moved between environments) and other top-level entries replace those
+ * of the new base, keeping its message, author and committer. A host or
+ * entry the remote wrote since the merge base in a newer commit than ours
+ * keeps the remote's version; our commit then gets an
+ * "Envdrift-Superseded: ENV/HOST by <12-hex> (newer scan)" trailer and
+ * loses that host's Envdrift-Collected. The branch moves by
+ * compare-and-swap (fast-forward when we have nothing of our own; no
+ * change when onto is already ours). Requires store_lock. ED_ERROR for
+ * unrelated histories, ED_EGIT.
+ */
+int store_rebuild(struct store *st, struct store_rebuild_result *res,
+		  const char *onto, struct ed_err *err);
+
+/* A host's directory as a tree already in the object database. */
+struct store_subtree {
+	const char *env;
+	const char *host;
+	const char *tree; /* 40 hex */
+};
+
+/*
+ * Put each host's directory under hosts/ENV/ (moved from another
+ * environment if there) on top of the branch tip, in one commit with
+ * subject and trailers (pull mode's merge of incoming snapshots).
+ * Requires store_lock. ED_ERROR, ED_EGIT.
+ */
+int store_commit_subtrees(struct store *st, struct store_result *res,
+			  const struct store_subtree *v, size_t nr,
+			  const char *subject, const struct ed_strvec *trailers,
 			  struct ed_err *err);
 
 #endif

@@ -381,6 +381,11 @@ void store_view_collected_hosts(const struct store_view *v, struct ed_strvec *ou
 	}
 }
 
+const char *store_view_message(const struct store_view *v)
+{
+	return git_commit_message(v->commit);
+}
+
 int store_view_has_trailer(const struct store_view *v, const char *key)
 {
 	const char *msg = git_commit_message(v->commit), *p;

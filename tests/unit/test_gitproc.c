@@ -139,6 +139,27 @@ static void test_gitproc_reports_failure_status(void **state)
 	ed_gitproc_release(&res);
 }
 
+static void test_gitproc_reason_is_first_line_and_verdict(void **state)
+{
+	const char *const args[] = {
+		"-c",
+		"alias.f=!printf 'ssh: connect refused\\nfatal: no repo\\n\\nhint: pull first\\nand the repository exists.\\n' >&2; exit 128",
+		"f", NULL
+	};
+	struct ed_gitproc_opts opts = { NULL, 10000, 0 };
+	struct ed_gitproc res;
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf why = ED_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(ed_gitproc_run(&res, &opts, args, &err), 0);
+	assert_int_equal(res.status, 128);
+	ed_gitproc_reason(&res, &why);
+	assert_string_equal(why.ptr, "ssh: connect refused; fatal: no repo");
+	ed_buf_release(&why);
+	ed_gitproc_release(&res);
+}
+
 static void test_gitproc_bounds_output(void **state)
 {
 	const char *const args[] = { "-c", "alias.y=!yes | head -c 100000", "y",
@@ -162,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_gitproc_sets_environment),
 		cmocka_unit_test(test_gitproc_kills_at_the_deadline),
 		cmocka_unit_test(test_gitproc_reports_failure_status),
+		cmocka_unit_test(test_gitproc_reason_is_first_line_and_verdict),
 		cmocka_unit_test(test_gitproc_bounds_output),
 	};
 	int rc;
