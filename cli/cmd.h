@@ -50,7 +50,12 @@ int cmd_merge_incoming(int argc, char **argv);
  * --push-timeout S, --allow-secrets on scan, collect, report --commit and
  * forget; envdrift push uses the same.
  */
-enum { CLI_OPT_PUSH = 0x100, CLI_OPT_PUSH_TIMEOUT, CLI_OPT_ALLOW_SECRETS };
+enum {
+	CLI_OPT_PUSH = 0x100,
+	CLI_OPT_PUSH_TIMEOUT,
+	CLI_OPT_ALLOW_SECRETS,
+	CLI_OPT_ADOPT_SETTINGS, /* --adopt-settings (collect, scan) */
+};
 #define CLI_PUSH_OPTIONS                                                    \
  { "push", required_argument, NULL, CLI_OPT_PUSH },                         \
 	 { "push-timeout", required_argument, NULL, CLI_OPT_PUSH_TIMEOUT }, \
@@ -129,7 +134,7 @@ struct cli_gate_opts {
 	const char *repo, *baseline, *color;
 	enum drift_severity fail_on;
 	int commit;
-	int offline; /* --offline: a URL's cache as it is */
+	int offline;          /* --offline: a URL's cache as it is */
 	struct cli_push push; /* report --commit --push REMOTE */
 	struct cli_outputs outs;
 	struct differ_gate_opts gate; /* gate.baseline: baseline as parsed */

@@ -68,7 +68,7 @@ int cmd_collect(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "identity", required_argument, NULL, 'i' },
-		{ "adopt-settings", no_argument, NULL, 'A' },
+		{ "adopt-settings", no_argument, NULL, CLI_OPT_ADOPT_SETTINGS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PUSH_OPTIONS,
@@ -142,7 +142,7 @@ int cmd_collect(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'A':
+		case CLI_OPT_ADOPT_SETTINGS:
 			adopt = 1;
 			break;
 		case 'h':

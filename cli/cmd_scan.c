@@ -71,7 +71,7 @@ int cmd_scan(int argc, char **argv)
 		{ "prune", no_argument, NULL, 'P' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "adopt-settings", no_argument, NULL, 0x100 },
+		{ "adopt-settings", no_argument, NULL, CLI_OPT_ADOPT_SETTINGS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -135,7 +135,7 @@ int cmd_scan(int argc, char **argv)
 		case 'q':
 			ui.quiet = 1;
 			break;
-		case 0x100:
+		case CLI_OPT_ADOPT_SETTINGS:
 			adopt = 1;
 			break;
 		case 'v':
