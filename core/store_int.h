@@ -67,6 +67,13 @@ int store_marker_check(const struct store *st, const struct store_marker *m,
  */
 void store_marker_text(struct ed_buf *format, const char **settings,
 		       const struct store *st, const struct store_marker *m);
+/*
+ * Commits ours and theirs (a remote tip this writer would rebuild on)
+ * record the same key and settings, where both record them: else ED_EKEY
+ * or ED_ESETTINGS, since combining them would make hosts flap.
+ */
+int store_markers_agree(struct store *st, const git_oid *ours,
+			const git_oid *theirs, struct ed_err *err);
 
 /*
  * The first parent of c into *out, or *out NULL at the first commit and

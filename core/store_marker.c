@@ -258,3 +258,57 @@ int store_check_settings(struct store *st, const char *settings, int adopt,
 	store_marker_release(&m);
 	return rc;
 }
+
+/* The marker of commit id into m. */
+static int marker_of_commit(struct store_marker *m, struct store *st,
+			    const git_oid *id, struct ed_err *err)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (git_commit_lookup(&c, st->repo, id) < 0 ||
+	    git_commit_tree(&tree, c) < 0) {
+		git_commit_free(c);
+		return ed_err_git(err, "%s: cannot read a commit's tree",
+				  st->path);
+	}
+	rc = store_marker_read_tree(m, st->repo, tree, err);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+int store_markers_agree(struct store *st, const git_oid *ours,
+			const git_oid *theirs, struct ed_err *err)
+{
+	struct store_marker a, b;
+	int rc = marker_of_commit(&a, st, ours, err);
+
+	if (!rc)
+		rc = marker_of_commit(&b, st, theirs, err);
+	else
+		memset(&b, 0, sizeof(b));
+	if (rc < 0)
+		goto out;
+	if (a.key_fp[0] && b.key_fp[0] && strcmp(a.key_fp, b.key_fp))
+		rc = ed_err_set(err, ED_EKEY,
+				"%s: the remote's main was written with another HMAC key (fingerprint %.16s..., ours %.16s...); refusing to combine them",
+				st->path, b.key_fp, a.key_fp);
+	else if (a.settings_sha[0] && b.settings_sha[0] &&
+		 strcmp(a.settings_sha, b.settings_sha)) {
+		struct ed_buf d = ED_BUF_INIT;
+
+		settings_difference(&d, b.settings ? b.settings : "",
+				    a.settings ? a.settings : "");
+		rc = ed_err_set(err, ED_ESETTINGS,
+				"%s: the remote's main records other settings than ours (%s); every host both write would flap. Fetch, then write with its configuration or --adopt-settings",
+				st->path, d.ptr ? d.ptr : "");
+		ed_buf_release(&d);
+	}
+out:
+	store_marker_release(&a);
+	store_marker_release(&b);
+	return rc;
+}

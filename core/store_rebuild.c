@@ -591,7 +591,9 @@ int store_rebuild(struct store *st, struct store_rebuild_result *res,
 		rc = move_branch(st, &onto, &tip, err);
 		goto done;
 	}
-	rc = chain(st->repo, &tip, &base, &ids, &nr, err);
+	rc = store_markers_agree(st, &tip, &onto, err);
+	if (!rc)
+		rc = chain(st->repo, &tip, &base, &ids, &nr, err);
 	if (!rc)
 		rc = remote_writes(&remote, st->repo, &onto, &base, err);
 	if (!rc)

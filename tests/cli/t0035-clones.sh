@@ -129,5 +129,20 @@ git -C "$TMP/plain" commit-tree -m x "$(git -C "$TMP/plain" mktree </dev/null)" 
 expect_exit 2 "an empty git repository is not a state repository" "$ENVDRIFT" status --repo "$TMP/plain"
 expect_grep "and says why" "not an envdrift state repository" "$TMP/err"
 
+# two writers whose settings differ are never combined by a push
+git clone -q --bare "$R" "$TMP/server.git"
+for w in wa wb; do
+	git clone -q --bare "$TMP/server.git" "$TMP/$w"
+	cp "$R.key" "$TMP/$w.key"
+done
+printf 'files:\n  content-max: 8192\n' >"$TMP/other.yaml"
+check "writer A adopts other settings and pushes" sh -c '"$0" collect -q --repo "$1/wa" --root "$1/root" --env prod --host p1 --config "$1/other.yaml" --adopt-settings && "$0" push --repo "$1/wa" origin' "$ENVDRIFT" "$TMP"
+check "writer B collects under the settings it has" \
+	"$ENVDRIFT" collect -q --repo "$TMP/wb" --root "$TMP/root" --env prod --host p2 --config "$TMP/small.yaml"
+expect_exit 2 "B's push is refused (an error, as for unrelated histories), not rebuilt on A's" "$ENVDRIFT" push --repo "$TMP/wb" origin
+expect_grep "... naming the settings" "records other settings than ours.*content-max" "$TMP/err"
+expect_eq "the server keeps A's commit" "$(git -C "$TMP/server.git" rev-parse main)" "$(git -C "$TMP/wa" rev-parse main)"
+fsck_ok "$TMP/server.git"
+
 for r in "$R" "$TMP/bare" "$TMP/mirror" "$O"; do fsck_ok "$r"; done
 finish
