@@ -135,6 +135,7 @@ struct cli_gate_opts {
 	enum drift_severity fail_on;
 	int commit;
 	int offline;          /* --offline: a URL's cache as it is */
+	const char *key;      /* report --commit --key FILE */
 	struct cli_push push; /* report --commit --push REMOTE */
 	struct cli_outputs outs;
 	struct differ_gate_opts gate; /* gate.baseline: baseline as parsed */
@@ -161,6 +162,13 @@ int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 			 const char *repo_opt, const char *key_opt,
 			 const struct collect_config *cfg, int adopt,
 			 struct ed_err *err);
+/*
+ * The key check of a writer that stores no snapshot (forget, report
+ * --commit): the key (--key) must be the repository's, so that a clone
+ * without it cannot write; ED_EKEY if missing or another.
+ */
+int cli_check_writer_key(struct store *st, const char *repo_opt,
+			 const char *key_opt, struct ed_err *err);
 /*
  * Open the repository a read command reads: --repo (else $ENVDRIFT_REPO,
  * ...) as a path (cli_open_store), or when it is a URL (core/repocache.h)

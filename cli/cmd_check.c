@@ -49,6 +49,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		{ "color", required_argument, NULL, 'c' },
 		{ "hosts", required_argument, NULL, 'H' },
 		{ "commit", no_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "offline", no_argument, NULL, 'o' },
 		{ "toggle-days", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,6 +116,11 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		case 'o':
 			g->offline = 1;
 			break;
+		case 'k':
+			if (strcmp(cmd, "report"))
+				return cli_usage_error(cmd, "bad option '--key'");
+			g->key = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
@@ -130,6 +136,8 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 	}
 	if (g->push.remote && !g->commit)
 		return cli_usage_error(cmd, "--push needs --commit");
+	if (g->key && !g->commit)
+		return cli_usage_error(cmd, "--key needs --commit");
 	if (argc - optind == 2 && !strcmp(cmd, "check")) {
 		g->gate.operands[0] = argv[optind];
 		g->gate.operands[1] = argv[optind + 1];

@@ -15,7 +15,7 @@
 #include "core/store.h"
 
 static const char usage_text[] =
-	"usage: envdrift forget [--repo DIR] [--lock-timeout SECONDS]\n"
+	"usage: envdrift forget [--repo DIR] [--key FILE] [--lock-timeout SECONDS]\n"
 	"                       [--push REMOTE [--push-timeout S]] HOST...\n"
 	"\n"
 	"Remove HOSTs (and their snapshots) from the tip of the state repository in\n"
@@ -27,13 +27,14 @@ int cmd_forget(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "repo", required_argument, NULL, 'r' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ed_err err = ED_ERR_INIT;
-	const char *repo_opt = NULL;
+	const char *repo_opt = NULL, *key_opt = NULL;
 	struct store *st = NULL;
 	struct store_host *h = NULL;
 	struct store_update *ups = NULL;
@@ -57,6 +58,9 @@ int cmd_forget(int argc, char **argv)
 					"forget",
 					"--lock-timeout takes seconds (0-86400)");
 			break;
+		case 'k':
+			key_opt = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -71,6 +75,7 @@ int cmd_forget(int argc, char **argv)
 	if (optind == argc)
 		return cli_usage_error("forget", "name at least one host");
 	if (store_open(&st, cli_repo_path(repo_opt), &err) < 0 ||
+	    cli_check_writer_key(st, repo_opt, key_opt, &err) < 0 ||
 	    store_lock(st, lock_timeout * 1000u, &err) < 0 ||
 	    store_hosts(st, &h, &n, &err) < 0)
 		goto out;

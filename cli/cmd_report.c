@@ -20,7 +20,7 @@
 static const char usage_text[] =
 	"usage: envdrift report [--baseline FILE] [--repo DIR|URL [--offline]]\n"
 	"                       [--max-age DURATION]\n"
-	"                       [--commit [--push REMOTE [--push-timeout S]]]\n"
+	"                       [--commit [--key FILE] [--push REMOTE [--push-timeout S]]]\n"
 	"                       [--format FORMAT[:FILE]]...\n"
 	"\n"
 	"What check compares (the baseline's parity entries, or every pair of\n"
@@ -80,6 +80,7 @@ int cmd_report(int argc, char **argv)
 	g.gate.every_pair = 1;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
 	    cli_open_read_store(&st, g.repo, g.offline, g.gate.max_age, &err) < 0 ||
+	    (g.commit && cli_check_writer_key(st, g.repo, g.key, &err) < 0) ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
 	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :

@@ -45,25 +45,33 @@ char *cli_key_path(const char *opt, const char *repo)
 	return ed_buf_detach(&b, NULL);
 }
 
+/* Load the writer's key (--key) for st and check it against st's. */
+static int load_checked_key(struct ed_hmac **key, struct store *st,
+			    const char *repo_opt, const char *key_opt,
+			    struct ed_err *err)
+{
+	char *key_path = cli_key_path(key_opt, cli_repo_path(repo_opt));
+	int rc = ed_hmac_load(key, key_path, err);
+
+	if (rc == ED_ENOTFOUND)
+		rc = ed_err_set(err, ED_EKEY,
+				"%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
+				key_path);
+	if (!rc)
+		rc = store_check_key(st, *key, err);
+	free(key_path);
+	return rc;
+}
+
 int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 			 const char *repo_opt, const char *key_opt,
 			 const struct collect_config *cfg, int adopt,
 			 struct ed_err *err)
 {
-	const char *repo = cli_repo_path(repo_opt);
-	char *key_path = cli_key_path(key_opt, repo);
-	int rc;
+	int rc = store_open(st, cli_repo_path(repo_opt), err);
 
-	rc = store_open(st, repo, err);
-	if (!rc) {
-		rc = ed_hmac_load(key, key_path, err);
-		if (rc == ED_ENOTFOUND)
-			rc = ed_err_set(err, ED_EKEY,
-					"%s: HMAC key missing; restore it or give --key (a new key would turn every secret into drift)",
-					key_path);
-	}
 	if (!rc)
-		rc = store_check_key(*st, *key, err);
+		rc = load_checked_key(key, *st, repo_opt, key_opt, err);
 	if (!rc) {
 		struct ed_buf settings = ED_BUF_INIT;
 
@@ -71,7 +79,16 @@ int cli_open_keyed_store(struct store **st, struct ed_hmac **key,
 		rc = store_check_settings(*st, settings.ptr, adopt, err);
 		ed_buf_release(&settings);
 	}
-	free(key_path);
+	return rc;
+}
+
+int cli_check_writer_key(struct store *st, const char *repo_opt,
+			 const char *key_opt, struct ed_err *err)
+{
+	struct ed_hmac *key = NULL;
+	int rc = load_checked_key(&key, st, repo_opt, key_opt, err);
+
+	ed_hmac_free(key);
 	return rc;
 }
 

@@ -85,6 +85,13 @@ expect_grep "the refusal names the key" "HMAC key does not match" "$TMP/err"
 check "a clone takes a writer with the recorded key" \
 	"$ENVDRIFT" collect --repo "$TMP/bare" --key "$TMP/saved.key" --root "$TMP/root" --env prod --host p3
 expect_eq "the clone did not need the original's config" "$(git -C "$TMP/bare" config envdrift.keyfingerprint || echo none)" "none"
+expect_exit 2 "forget in a clone without the key is refused" "$ENVDRIFT" forget --repo "$TMP/mirror" p1
+expect_grep "... the key is missing" "HMAC key missing" "$TMP/err"
+expect_exit 2 "report --commit with another key is refused" \
+	"$ENVDRIFT" report --repo "$TMP/mirror" --commit --key "$TMP/other.key"
+expect_grep "... naming the key" "HMAC key does not match" "$TMP/err"
+check "report --commit with the recorded key writes" \
+	"$ENVDRIFT" report --repo "$TMP/mirror" --commit --key "$TMP/saved.key"
 printf 'files:\n  content-max: 4096\n' >"$TMP/small.yaml"
 expect_exit 2 "a writer with other settings is refused" \
 	"$ENVDRIFT" collect --repo "$R" --root "$TMP/root" --env prod --host p1 --config "$TMP/small.yaml"
