@@ -206,7 +206,7 @@ echo "# packs: $(ls "$R"/objects/pack/*.pack | wc -l), used $(du -sk "$R" | cut 
 check "collect a second environment" "$ENVDRIFT" collect -q --repo "$R" --key "$KEY" \
 	--root "$ROOT" --host k2 --env prod
 COMPLETE=reports/default..prod.md
-attempt "$ENVDRIFT" report --repo "$R" --commit
+attempt "$ENVDRIFT" report --repo "$R" --commit --key "$KEY"
 expect_eq "report --commit with space" "$RC" "0"
 echo "report drift $$" >"$ROOT/etc/app/report.conf"
 check "collect a change the report shows" collect
@@ -214,7 +214,7 @@ bad=0
 line=
 for k in 0 1 2; do
 	leave "$k"
-	attempt "$ENVDRIFT" report --repo "$R" --commit || bad=$((bad + 1))
+	attempt "$ENVDRIFT" report --repo "$R" --commit --key "$KEY" || bad=$((bad + 1))
 	line="$line $k:$STAGE"
 done
 echo "# report --commit, free pages:outcome$line"
@@ -224,7 +224,7 @@ case $line in
 *) pass "report --commit with no page free exits 2" ;;
 esac
 rm -f "$MNT/filler"
-attempt "$ENVDRIFT" report --repo "$R" --commit
+attempt "$ENVDRIFT" report --repo "$R" --commit --key "$KEY"
 expect_eq "report --commit with space again" "$RC" "0"
 git -C "$R" show main:reports/default..prod.json >"$TMP/rep"
 expect_grep "the new report shows the change" "report\.conf" "$TMP/rep"
