@@ -58,10 +58,13 @@ elif ! shellcheck -s sh collector/fleet/remote.sh; then
 	echo "lint: shellcheck: collector/fleet/remote.sh"
 	fail=1
 fi
-# so is the git servers' helper the CLI tests source
-if command -v shellcheck >/dev/null && ! shellcheck -s sh tests/lib/gitserver.sh; then
-	echo "lint: shellcheck: tests/lib/gitserver.sh"
-	fail=1
-fi
+# so are the git servers' helper the CLI tests source and the scripts
+# shipped for the git server
+for f in tests/lib/gitserver.sh doc/pre-receive-incoming doc/envdrift-push-only; do
+	if command -v shellcheck >/dev/null && ! shellcheck -s sh "$f"; then
+		echo "lint: shellcheck: $f"
+		fail=1
+	fi
+done
 echo "lint: cppcheck and -fanalyzer over $(echo "$SRC" | wc -w) files: $([ "$fail" -eq 0 ] && echo clean || echo FAILED)"
 exit "$fail"
