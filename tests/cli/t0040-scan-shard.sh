@@ -55,16 +55,19 @@ expect_eq "only staging's shard-1 hosts" "h1 h2 " "$(collected main)"
 expect_exit 0 "status without --max-age" "$ENVDRIFT" status --repo "$R"
 expect_no_grep "no shard line without --max-age" "^shard " "$TMP/out"
 
-# shard 2 stops reporting; shard 1 goes on
-sleep 4
+# shard 2 stops reporting; shard 1 goes on. The --max-age of each command
+# is 3 s more than shard 1's scan is old, shard 2's being 6 s older still:
+# a slow machine (ASan, load) moves both ages alike.
+sleep 6
 expect_exit 0 "scan --shard 1/2 again" $SCAN --shard 1/2
-expect_exit 2 "check --max-age 3s: shard 2's hosts are stale" \
-	"$ENVDRIFT" check --repo "$R" --max-age 3s staging prod
+age() { echo "$(($(date +%s) - $(git -C "$R" log -1 --format=%ct main) + 3))s"; }
+expect_exit 2 "check --max-age AGE: shard 2's hosts are stale" \
+	"$ENVDRIFT" check --repo "$R" --max-age "$(age)" staging prod
 expect_grep "verdict counts the stale hosts" "^check: ERROR: 2 hosts not collected within --max-age" "$TMP/err"
 expect_grep "check names shard 2/2 and its hosts" \
 	"^check: shard 2/2 has not reported since 20[0-9-]+T[0-9]{2}:[0-9]{2}Z: 2 hosts \(h3, h6\)$" "$TMP/err"
 expect_no_grep "check does not name shard 1/2" "shard 1/2" "$TMP/err"
-expect_exit 2 "check --format json" "$ENVDRIFT" check --repo "$R" --max-age 3s --format json staging prod
+expect_exit 2 "check --format json" "$ENVDRIFT" check --repo "$R" --max-age "$(age)" --format json staging prod
 cp "$TMP/out" "$TMP/check.json"
 cat >"$TMP/stale.py" <<'PY'
 import json, sys
@@ -80,11 +83,11 @@ def items(x):
 print(" ".join(sorted(i["host"] + "=" + i.get("shard", "-") for i in items(json.load(open(sys.argv[1]))))))
 PY
 expect_eq "json: each stale item names its shard" "h3=2/2 h6=2/2" "$(python3 "$TMP/stale.py" "$TMP/check.json")"
-expect_exit 0 "status --max-age 3s" "$ENVDRIFT" status --repo "$R" --max-age 3s
+expect_exit 0 "status --max-age AGE" "$ENVDRIFT" status --repo "$R" --max-age "$(age)"
 expect_grep "status names shard 2/2 and its hosts" \
 	"^shard 2/2 has not reported since 20[0-9-]+T[0-9:]+Z: 2 hosts \(h3, h6\)$" "$TMP/out"
 expect_eq "status: one shard line" 1 "$(grep -c '^shard ' "$TMP/out")"
-expect_exit 0 "status --format json --max-age 3s" "$ENVDRIFT" status --repo "$R" --format json --max-age 3s
+expect_exit 0 "status --format json --max-age AGE" "$ENVDRIFT" status --repo "$R" --format json --max-age "$(age)"
 expect_grep "json: stale_shards lists shard 2/2 with every host" \
 	'"stale_shards": \[$' "$TMP/out"
 expect_grep "... with its hosts" '^  \{"shard": "2/2", "since": "[0-9T:-]+Z", "hosts": \["h3", "h6"\]\}$' "$TMP/out"
