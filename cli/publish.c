@@ -53,6 +53,17 @@ static void print_superseded(const struct publish_result *res)
 	}
 }
 
+static void print_refused(const struct publish_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->refused.nr; i++) {
+		fputs("envdrift: warning: not merged: ", stderr);
+		cli_put_safe(stderr, res->refused.v[i]);
+		fputc('\n', stderr);
+	}
+}
+
 static void print_outcome(const struct publish_result *res)
 {
 	print_superseded(res);
@@ -127,6 +138,7 @@ int cli_publish_as(struct store *st, const struct cli_push *p, const char *confi
 			       res.merged, res.merged == 1 ? "" : "s");
 		print_outcome(&res);
 	}
+	print_refused(&res);
 	print_hits(&res.audit);
 	if (rc < 0)
 		cli_fail(&err);
