@@ -346,8 +346,10 @@ gitsrv_ssh_add_key() {
 	case ${2-x} in
 	'' | . | .. | *[!A-Za-z0-9._-]*) _gs_err "bad host name '${2-}'"; return 1 ;;
 	esac
-	[ -n "$_gs_dir" ] && [ -f "$_gs_dir/ssh/authorized_keys" ] ||
-		{ _gs_err "gitsrv_ssh_add_key: no ssh server started in this shell"; return 1; }
+	if [ -z "$_gs_dir" ] || [ ! -f "$_gs_dir/ssh/authorized_keys" ]; then
+		_gs_err "gitsrv_ssh_add_key: no ssh server started in this shell"
+		return 1
+	fi
 	_gs_k=$_gs_dir/ssh/id_$1
 	[ ! -e "$_gs_k" ] || { _gs_err "$_gs_k exists"; return 1; }
 	ssh-keygen -q -t ed25519 -N '' -C "gitsrv-$1" -f "$_gs_k" </dev/null ||
