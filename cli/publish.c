@@ -68,7 +68,9 @@ static void print_outcome(const struct publish_result *res)
 {
 	print_superseded(res);
 	cli_put_safe(stdout, res->remote);
-	if (res->up_to_date && !res->rebuilt)
+	if (res->up_to_date && !res->tip[0])
+		printf(": nothing to push yet\n");
+	else if (res->up_to_date && !res->rebuilt)
 		printf(": up to date (main at %.12s)\n", res->tip);
 	else if (res->rebuilt)
 		printf(": pushed main %.12s (%zu commit%s rebuilt on other writers' pushes)\n",

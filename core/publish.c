@@ -678,6 +678,16 @@ int publish_merge_incoming(struct publish_result *res, struct store *st,
 		store_unlock(st);
 	}
 	target_release(&t);
+	if (!rc && !res->merged) {
+		char head[41];
+
+		/* nothing folded into a branch still empty: nothing to push */
+		rc = store_ref_read(st, STORE_BRANCH, head, &found, err);
+		if (!rc && !found) {
+			res->up_to_date = 1;
+			return 0;
+		}
+	}
 	if (rc < 0)
 		return rc;
 	/* then main goes out as any push does, its result ours */

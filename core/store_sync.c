@@ -212,12 +212,12 @@ int store_commit_agrees(struct store *st, const char *commit, struct ed_err *err
 	}
 	if (fp[0] && strcmp(fp, in.key_fp))
 		rc = ed_err_set(err, ED_EKEY,
-				"made with another HMAC key (fingerprint %.16s..., %s records %.16s...)",
-				in.key_fp, STORE_BRANCH, fp);
+				"made with another HMAC key (fingerprint %.16s..., this repository's %.16s...)",
+				in.key_fp, fp);
 	else if (sha[0] && strcmp(sha, in.settings_sha))
 		rc = ed_err_set(err, ED_ESETTINGS,
-				"made under other settings (settings-sha256 %.16s..., %s records %.16s...)",
-				in.settings_sha, STORE_BRANCH, sha);
+				"made under other settings (settings-sha256 %.16s..., this repository's %.16s...)",
+				in.settings_sha, sha);
 out:
 	store_marker_release(&in);
 	store_marker_release(&mine);
