@@ -318,7 +318,8 @@ int store_commit_host(struct store *st, const char *commit, const char *host,
  * writing under others would make itself flap. Against a branch with no
  * marker yet, the key recorded at init decides and the first commit that
  * agrees lends its settings (the next commit records them). 0 when they
- * agree; ED_EKEY (another key, or no marker), ED_ESETTINGS, ED_EGIT.
+ * agree; ED_EKEY (another key, no marker or a damaged one), ED_ESETTINGS,
+ * ED_EGIT.
  */
 int store_commit_agrees(struct store *st, const char *commit,
 			struct ed_err *err);

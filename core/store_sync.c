@@ -180,6 +180,11 @@ int store_commit_agrees(struct store *st, const char *commit, struct ed_err *err
 
 	memset(&mine, 0, sizeof(mine));
 	rc = commit_marker(&in, st, commit, err);
+	if (rc == ED_ERROR) {
+		/* a damaged marker is no marker */
+		err->code = ED_EKEY;
+		rc = ED_EKEY;
+	}
 	if (!rc)
 		rc = store_marker_read(&mine, st, err);
 	if (rc < 0)
