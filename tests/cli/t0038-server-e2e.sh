@@ -215,6 +215,8 @@ expect_exit 4 "a wrong password is exit 4" "$ENVDRIFT" push --repo "$TMP/a" "$BA
 expect_no_grep "... no password printed" "$P|pusher" "$TMP/out"
 expect_no_grep "... nor the wrong one" "$P|pusher" "$TMP/err"
 expect_grep "... naming the URL without userinfo" "$GITSRV_HTTP_BASE/state.git" "$TMP/err"
+expect_eq "no password in any file of the scanners' repositories" "" \
+	"$(grep -rl "$P" "$TMP/a" "$TMP/b" "$TMP/a.key" 2>/dev/null)"
 check "a second CA" gitsrv_make_ca "$TMP/ca2" "another CA"
 expect_exit 4 "a server certificate from another CA is exit 4" \
 	env GIT_SSL_CAINFO="$TMP/ca2/ca.pem" "$ENVDRIFT" push --repo "$TMP/a" "$GITSRV_HTTP_PUSH_BASE/state.git"
