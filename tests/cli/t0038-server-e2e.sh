@@ -74,14 +74,15 @@ for s in a b c; do
 	cp "$TMP/seed.key" "$TMP/$s.key"
 done
 check "three clones of the server's repository" test -d "$TMP/a" -a -d "$TMP/b" -a -d "$TMP/c"
-SCAN="scan --known-hosts $FLEET_KNOWN_HOSTS -j 2 -i $TMP/inv.yaml --push origin"
+SCAN0="scan --known-hosts $FLEET_KNOWN_HOSTS -j 2 -i $TMP/inv.yaml"
+SCAN="$SCAN0 --push origin"
 echo 2 >"$GS/repos/state.git/slow"
 # a: shard 1/2 in staging (h1 h2), b: shard 1/2 in prod (h4 h5),
-# c: shard 2/2 (h3 h6; t0040 pins the hash). The later --push wins.
+# c: shard 2/2 (h3 h6; t0040 pins the hash)
 $ENVDRIFT $SCAN --repo "$TMP/a" --shard 1/2 --limit staging >"$TMP/a.out" 2>&1 &
 pa=$!
 # b pushes over HTTPS, the others over SSH
-$ENVDRIFT $SCAN --repo "$TMP/b" --shard 1/2 --limit prod \
+$ENVDRIFT $SCAN0 --repo "$TMP/b" --shard 1/2 --limit prod \
 	--push "$GITSRV_HTTP_PUSH_BASE/state.git" >"$TMP/b.out" 2>&1 &
 pb=$!
 $ENVDRIFT $SCAN --repo "$TMP/c" --shard 2/2 >"$TMP/c.out" 2>&1 &
@@ -111,6 +112,7 @@ cat "$TMP/a.out" "$TMP/b.out" >"$TMP/ab.out"
 expect_eq "a's scan and push succeed" "$rc_a" 0
 expect_eq "b's scan and push succeed" "$rc_b" 0
 expect_grep "... one of them rebuilt on the other's push" "commits? rebuilt on other writers' pushes" "$TMP/ab.out"
+expect_grep "... b's over HTTPS, named without userinfo" "^$GITSRV_HTTP_BASE/state.git: pushed main" "$TMP/b.out"
 expect_no_grep "... b's output holds no password" "$GITSRV_HTTP_PASSWORD" "$TMP/b.out"
 rm -f "$GS/repos/state.git/slow"
 check "server fsck after the concurrent pushes" gitsrv_fsck state
