@@ -53,11 +53,24 @@ static void print_superseded(const struct publish_result *res)
 	}
 }
 
+static void print_refused(const struct publish_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->refused.nr; i++) {
+		fputs("envdrift: warning: not merged: ", stderr);
+		cli_put_safe(stderr, res->refused.v[i]);
+		fputc('\n', stderr);
+	}
+}
+
 static void print_outcome(const struct publish_result *res)
 {
 	print_superseded(res);
 	cli_put_safe(stdout, res->remote);
-	if (res->up_to_date && !res->rebuilt)
+	if (res->up_to_date && !res->tip[0])
+		printf(": nothing to push yet\n");
+	else if (res->up_to_date && !res->rebuilt)
 		printf(": up to date (main at %.12s)\n", res->tip);
 	else if (res->rebuilt)
 		printf(": pushed main %.12s (%zu commit%s rebuilt on other writers' pushes)\n",
@@ -127,6 +140,7 @@ int cli_publish_as(struct store *st, const struct cli_push *p, const char *confi
 			       res.merged, res.merged == 1 ? "" : "s");
 		print_outcome(&res);
 	}
+	print_refused(&res);
 	print_hits(&res.audit);
 	if (rc < 0)
 		cli_fail(&err);

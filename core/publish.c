@@ -31,6 +31,7 @@ void publish_result_release(struct publish_result *r)
 {
 	free(r->remote);
 	ed_strvec_release(&r->superseded);
+	ed_strvec_release(&r->refused);
 	ed_audit_release(&r->audit);
 	memset(r, 0, sizeof(*r));
 }
@@ -597,6 +598,19 @@ static int fold_incoming(struct publish_result *res, struct store *st,
 			if (m == 2 || (!m && when <= h[j].last_success))
 				continue;
 		}
+		if (!rc) {
+			struct ed_err why = ED_ERR_INIT;
+			int a = store_commit_agrees(st, id, &why);
+
+			if (a == ED_EKEY || a == ED_ESETTINGS) {
+				/* a host under other rules would flap */
+				ed_strvec_pushf(&res->refused, "%s/%s: %s",
+						env.ptr, host, why.msg);
+				continue;
+			}
+			if (a < 0)
+				rc = ed_err_set(err, a, "%s", why.msg);
+		}
 		if (rc < 0)
 			break;
 		ed_strvec_push(&keep, env.ptr);
@@ -643,6 +657,7 @@ int publish_merge_incoming(struct publish_result *res, struct store *st,
 	struct publish_result pushed;
 	struct target t;
 	char known[41];
+	struct ed_strvec refused;
 	int absent = 0, found = 0, rc;
 	size_t merged;
 
@@ -663,13 +678,26 @@ int publish_merge_incoming(struct publish_result *res, struct store *st,
 		store_unlock(st);
 	}
 	target_release(&t);
+	if (!rc && !res->merged) {
+		char head[41];
+
+		/* nothing folded into a branch still empty: nothing to push */
+		rc = store_ref_read(st, STORE_BRANCH, head, &found, err);
+		if (!rc && !found) {
+			res->up_to_date = 1;
+			return 0;
+		}
+	}
 	if (rc < 0)
 		return rc;
 	/* then main goes out as any push does, its result ours */
 	merged = res->merged;
+	refused = res->refused;
+	memset(&res->refused, 0, sizeof(res->refused));
 	rc = publish_push(&pushed, st, o, err);
 	publish_result_release(res);
 	*res = pushed;
 	res->merged = merged;
+	res->refused = refused;
 	return rc;
 }

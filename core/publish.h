@@ -39,6 +39,8 @@ struct publish_result {
 	int fast_forward; /* fetch: main moved to the remote's tip */
 	size_t merged;    /* merge-incoming: hosts folded into main */
 	struct ed_strvec superseded; /* "ENV/HOST" the remote had newer */
+	struct ed_strvec refused; /* merge-incoming: "ENV/HOST: why" not
+				     merged (another key or settings) */
 	struct ed_audit audit;       /* what the audit read, and its hits */
 	int audited;
 };
@@ -78,7 +80,9 @@ int publish_push_incoming(struct publish_result *res, struct store *st,
  * main up to the remote's, fold into it in one commit each incoming
  * host's directory that is newer than main's (the later scan wins; an
  * Envdrift-Collected and an Envdrift-Incoming trailer per host), then
- * publish_push. res->merged counts the hosts folded in. As publish_push.
+ * publish_push. res->merged counts the hosts folded in; a snapshot made
+ * with another key or settings than main records is left out, listed in
+ * res->refused (store_commit_agrees). As publish_push.
  */
 int publish_merge_incoming(struct publish_result *res, struct store *st,
 			   const struct publish_opts *opts, struct ed_err *err);

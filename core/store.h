@@ -312,6 +312,18 @@ int store_commit_host(struct store *st, const char *commit, const char *host,
 		      struct ed_buf *env_out, char tree[41], long long *when,
 		      struct ed_err *err);
 
+/*
+ * Whether commit (40 hex; pull mode's incoming snapshot) was made with the
+ * HMAC key and the settings the branch records in .envdrift/format: a host
+ * writing under others would make itself flap. Against a branch with no
+ * marker yet, the key recorded at init decides and the first commit that
+ * agrees lends its settings (the next commit records them). 0 when they
+ * agree; ED_EKEY (another key, no marker or a damaged one), ED_ESETTINGS,
+ * ED_EGIT.
+ */
+int store_commit_agrees(struct store *st, const char *commit,
+			struct ed_err *err);
+
 struct store_rebuild_result {
 	char tip[41];     /* the branch tip afterwards */
 	size_t replayed;  /* commits of ours rebuilt on onto */

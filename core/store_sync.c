@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/hmac.h"
 
 const char *store_git_dir(const struct store *st)
 {
@@ -129,5 +130,101 @@ out:
 	git_tree_free(root);
 	git_commit_free(c);
 	ed_buf_release(&hname);
+	return rc;
+}
+
+/* The marker of commit (40 hex) into m. ED_EGIT, ED_ERROR. */
+static int commit_marker(struct store_marker *m, struct store *st,
+			 const char *commit, struct ed_err *err)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (git_oid_fromstr(&id, commit) < 0 ||
+	    git_commit_lookup(&c, st->repo, &id) < 0 ||
+	    git_commit_tree(&tree, c) < 0)
+		rc = ed_err_git(err, "cannot read commit %.12s", commit);
+	else
+		rc = store_marker_read_tree(m, st->repo, tree, err);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+/* The key fingerprint init recorded in the config into fp ("" if none). */
+static void config_fp(char fp[65], struct store *st)
+{
+	git_config *cfg = NULL;
+	git_buf v = GIT_BUF_INIT;
+
+	fp[0] = '\0';
+	if (git_repository_config_snapshot(&cfg, st->repo) < 0)
+		return;
+	if (git_config_get_string_buf(&v, cfg, "envdrift.keyfingerprint") == 0 &&
+	    v.size < 65) {
+		memcpy(fp, v.ptr, v.size);
+		fp[v.size] = '\0';
+	}
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+}
+
+int store_commit_agrees(struct store *st, const char *commit, struct ed_err *err)
+{
+	struct store_marker in, mine;
+	char fp[65] = "", sha[65] = "";
+	int rc;
+
+	memset(&mine, 0, sizeof(mine));
+	rc = commit_marker(&in, st, commit, err);
+	if (rc == ED_ERROR) {
+		/* a damaged marker is no marker */
+		err->code = ED_EKEY;
+		rc = ED_EKEY;
+	}
+	if (!rc)
+		rc = store_marker_read(&mine, st, err);
+	if (rc < 0)
+		goto out;
+	if (!in.present || !in.key_fp[0] || !in.settings_sha[0]) {
+		rc = ed_err_set(err, ED_EKEY,
+				"commit %.12s records no key fingerprint or settings in .envdrift/format",
+				commit);
+		goto out;
+	}
+	if (mine.present) {
+		memcpy(fp, mine.key_fp, sizeof(fp));
+		memcpy(sha, mine.settings_sha, sizeof(sha));
+	} else {
+		/* no marker on the branch yet: what this writer adopted,
+		   else the key recorded at init */
+		memcpy(fp, st->key_fp, sizeof(fp));
+		if (!fp[0])
+			config_fp(fp, st);
+		if (st->settings)
+			ed_sha256_hex(sha, st->settings, strlen(st->settings));
+	}
+	if (!st->settings && !sha[0] && in.settings &&
+	    (!fp[0] || !strcmp(fp, in.key_fp))) {
+		/* the first snapshot decides; the next commit records it */
+		memcpy(st->key_fp, in.key_fp, sizeof(st->key_fp));
+		free(st->settings);
+		st->settings = ed_xstrdup(in.settings);
+		goto out;
+	}
+	if (fp[0] && strcmp(fp, in.key_fp))
+		rc = ed_err_set(err, ED_EKEY,
+				"made with another HMAC key (fingerprint %.16s..., this repository's %.16s...)",
+				in.key_fp, fp);
+	else if (sha[0] && strcmp(sha, in.settings_sha))
+		rc = ed_err_set(err, ED_ESETTINGS,
+				"made under other settings (settings-sha256 %.16s..., this repository's %.16s...)",
+				in.settings_sha, sha);
+out:
+	store_marker_release(&in);
+	store_marker_release(&mine);
 	return rc;
 }

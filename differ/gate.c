@@ -116,8 +116,14 @@ static int all_pairs(struct gate *g, struct ed_err *err)
 	return rc;
 }
 
-/* A STALE item for h, not collected within max_age. */
-static void add_stale(struct drift_report *r, const struct store_host *h)
+/*
+ * A STALE item for h, not collected within max_age. A shallow clone's
+ * host collected only before its history starts is stale too, as its age
+ * is unknown; recent_cut says that start is itself within max_age (the
+ * clone is too shallow to tell, e.g. --depth 1).
+ */
+static void add_stale(struct drift_report *r, const struct store_host *h,
+		      int recent_cut)
 {
 	struct drift_item *it =
 		drift_report_add(r, "hosts", h->host, NULL, DRIFT_STALE);
@@ -131,7 +137,11 @@ static void add_stale(struct drift_report *r, const struct store_host *h)
 	if ((!h->last_success && !h->not_seen_since) || !gmtime_r(&t, &tm) ||
 	    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		strcpy(when, "never");
-	if (h->not_seen_since)
+	if (h->not_seen_since && recent_cut)
+		ed_buf_addf(&d,
+			    "not seen since %s (the history fetched starts there): this clone is too shallow to show a collection within --max-age",
+			    when);
+	else if (h->not_seen_since)
 		ed_buf_addf(&d,
 			    "not seen since %s (the history fetched starts there), older than --max-age",
 			    when);
@@ -191,7 +201,9 @@ static int check_hosts(struct gate *g, struct ed_err *err)
 			loaded++;
 		}
 		if (o->max_age >= 0 && now - h[i].last_success > o->max_age)
-			add_stale(&r, &h[i]);
+			add_stale(&r, &h[i],
+				  h[i].not_seen_since &&
+					  now - h[i].not_seen_since <= o->max_age);
 	}
 	differ_rules_pins(g->rules, &r, ptrs, loaded);
 	rc = differ_since(&r, g->st, g->rules, ptrs, loaded, NULL, 0,

@@ -70,6 +70,37 @@ expect_exit 0 "merge-incoming keeps the central scan of h2" "$ENVDRIFT" merge-in
 expect_grep "... folding nothing" "0 hosts folded" "$TMP/out"
 expect_eq "... h2 on main is the central scan" \
 	"$(git -C "$REM" rev-parse main:hosts/prod/h2)" "$(git -C "$C" rev-parse main:hosts/prod/h2)"
+# a host under another key or other settings is not merged: it would flap
+new_repo "$TMP/h3" # a key of its own
+ENVDRIFT_HOST=h3 check "h3 (another key) pushes its incoming ref" \
+	"$ENVDRIFT" collect -q --repo "$TMP/h3" --root "$TMP/root" --env prod --host h3 --push "$REM"
+cp "$C.key" "$TMP/h4.key"
+new_repo "$TMP/h4"
+printf 'files:\n  content-max: 4096\n' >"$TMP/small.yaml"
+ENVDRIFT_HOST=h4 check "h4 (other settings) pushes its incoming ref" \
+	"$ENVDRIFT" collect -q --repo "$TMP/h4" --root "$TMP/root" --env prod --host h4 \
+	--config "$TMP/small.yaml" --push "$REM"
+before=$(tip "$REM" main)
+expect_exit 0 "merge-incoming skips both" "$ENVDRIFT" merge-incoming --repo "$C" "$REM"
+expect_grep "... folding nothing" "0 hosts folded" "$TMP/out"
+expect_grep "... naming h3 and its key" "^envdrift: warning: not merged: prod/h3: made with another HMAC key" "$TMP/err"
+expect_grep "... naming h4 and its settings" "^envdrift: warning: not merged: prod/h4: made under other settings" "$TMP/err"
+expect_eq "... main did not move" "$(tip "$REM" main)" "$before"
+check "... h3 is not on main" sh -c "! git -C '$REM' cat-file -e main:hosts/prod/h3"
+check "... nor h4" sh -c "! git -C '$REM' cat-file -e main:hosts/prod/h4"
+check "main records the central settings" sh -c "git -C '$REM' show main:.envdrift/settings | grep -qx 'content-max 1048576'"
+# a first merge into an empty main: the key the central box was made
+# with decides, so a host with another key is left out there too
+REM2="$TMP/remote2.git"
+git init -q --bare "$REM2"
+new_repo "$TMP/central2"
+ENVDRIFT_HOST=h3 check "h3 pushes to a new remote" \
+	"$ENVDRIFT" collect -q --repo "$TMP/h3" --root "$TMP/root" --env prod --host h3 --push "$REM2"
+expect_exit 0 "merge-incoming into an empty main" "$ENVDRIFT" merge-incoming --repo "$TMP/central2" "$REM2"
+expect_grep "... leaves h3 out" "^envdrift: warning: not merged: prod/h3: made with another HMAC key" "$TMP/err"
+expect_grep "... folding nothing" "0 hosts folded" "$TMP/out"
+expect_grep "... and pushing nothing" "remote2.git: nothing to push yet$" "$TMP/out"
+check "... the new remote still has no main" sh -c "! git -C '$REM2' rev-parse -q --verify main"
 expect_eq "history is linear" "$(git -C "$REM" rev-list --merges main | wc -l)" 0
 fsck_ok "$REM"
 fsck_ok "$C"

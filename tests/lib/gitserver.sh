@@ -47,6 +47,13 @@
 #     the first port tried, unchecked (a test of the clash). The first start
 #     registers gitsrv_stop and gitsrv_clean on EXIT (after eval of
 #     $ATEXIT, the test's own cleanup, then rm -rf "$TMP").
+# gitsrv_ssh_add_key NAME [HOST]
+#     Another client key, DIR/ssh/id_NAME (NAME: [A-Za-z0-9._-]; root
+#     0600), added to authorized_keys with `restrict`; with HOST also with
+#     environment="ENVDRIFT_HOST=HOST", as a pull-mode host's account
+#     (doc/pre-receive-incoming; sshd_config accepts that one variable:
+#     PermitUserEnvironment ENVDRIFT_HOST). Prints the GIT_SSH_COMMAND
+#     that uses it (otherwise as the exported one). After gitsrv_ssh_start.
 # gitsrv_make_ca OUTDIR NAME
 #     A CA (OUTDIR/ca.key, OUTDIR/ca.pem, subject CN=NAME) with openssl;
 #     gitsrv_http_start uses it, a test makes a second one to check that
@@ -262,7 +269,8 @@ PermitRootLogin no
 DisableForwarding yes
 PermitTTY no
 PermitUserRC no
-PermitUserEnvironment no
+# only a pull-mode key's environment="ENVDRIFT_HOST=..." (gitsrv_ssh_add_key)
+PermitUserEnvironment ENVDRIFT_HOST
 UseDNS no
 PrintMotd no
 PrintLastLog no
@@ -325,6 +333,31 @@ ssh $_gs_pid $1"
 	GIT_SSH_COMMAND="ssh -F /dev/null -i $GITSRV_SSH_KEY -o UserKnownHostsFile=$GITSRV_SSH_KNOWN_HOSTS -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10"
 	export GITSRV_SSH_PORT GITSRV_SSH_PID GITSRV_SSH_BASE GITSRV_SSH_KEY \
 		GITSRV_SSH_KNOWN_HOSTS GIT_SSH_COMMAND
+}
+
+gitsrv_ssh_add_key() {
+	case $# in
+	1 | 2) ;;
+	*) _gs_err "usage: gitsrv_ssh_add_key NAME [HOST]"; return 1 ;;
+	esac
+	case $1 in
+	'' | .* | *[!A-Za-z0-9._-]*) _gs_err "bad key name '$1'"; return 1 ;;
+	esac
+	case ${2-x} in
+	'' | . | .. | *[!A-Za-z0-9._-]*) _gs_err "bad host name '${2-}'"; return 1 ;;
+	esac
+	if [ -z "$_gs_dir" ] || [ ! -f "$_gs_dir/ssh/authorized_keys" ]; then
+		_gs_err "gitsrv_ssh_add_key: no ssh server started in this shell"
+		return 1
+	fi
+	_gs_k=$_gs_dir/ssh/id_$1
+	[ ! -e "$_gs_k" ] || { _gs_err "$_gs_k exists"; return 1; }
+	ssh-keygen -q -t ed25519 -N '' -C "gitsrv-$1" -f "$_gs_k" </dev/null ||
+		{ _gs_err "ssh-keygen failed"; return 1; }
+	_gs_opt=restrict
+	[ $# -eq 1 ] || _gs_opt="environment=\"ENVDRIFT_HOST=$2\",restrict"
+	echo "$_gs_opt $(cat "$_gs_k.pub")" >>"$_gs_dir/ssh/authorized_keys" || return 1
+	echo "ssh -F /dev/null -i $_gs_k -o UserKnownHostsFile=$_gs_dir/ssh/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10"
 }
 
 gitsrv_make_ca() {

@@ -4,7 +4,8 @@
  * "remote" commits are made on the branch, remembered, and the branch is
  * moved back to the shared base before the "local" commits are made, which
  * is exactly what a fetch leaves behind. Results are read with libgit2 and
- * checked with stock git fsck.
+ * checked with stock git fsck. Also whether an incoming snapshot agrees
+ * with the key and settings the branch records (store_commit_agrees).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/hmac.h"
 #include "core/snapshot.h"
 #include "core/store.h"
 #include "core/strvec.h"
@@ -204,7 +206,8 @@ static void fsck_ok(struct fixture *f)
 {
 	struct ed_buf cmd = ED_BUF_INIT;
 
-	ed_buf_addf(&cmd, "git -C '%s' fsck --strict --no-dangling --no-progress 2>&1",
+	ed_buf_addf(&cmd,
+		    "git -C '%s' fsck --strict --no-dangling --no-progress 2>&1",
 		    f->repo.ptr);
 	assert_int_equal(system(cmd.ptr), 0);
 	ed_buf_release(&cmd);
@@ -428,6 +431,92 @@ static void test_publish_rebuild_refuses_unrelated_history(void **state)
 	git_treebuilder_free(tb);
 }
 
+/*
+ * The branch and its writer forgotten (ref, key recorded at init, the
+ * store's state), so the next writer starts a new history in the same
+ * object database: how an incoming snapshot made elsewhere looks here.
+ */
+static void forget_branch(struct fixture *f)
+{
+	git_config *cfg = NULL;
+
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(git_reference_remove(f->g, STORE_BRANCH), 0);
+	assert_int_equal(git_repository_config(&cfg, f->g), 0);
+	(void)git_config_delete_entry(cfg, "envdrift.keyfingerprint");
+	git_config_free(cfg);
+	if (store_open(&f->st, f->repo.ptr, &f->err) < 0 ||
+	    store_lock(f->st, 1000, &f->err) < 0)
+		fail_msg("reopen: %s", f->err.msg);
+}
+
+/* Commit host h1 as a writer with key file key and settings. */
+static void commit_as(struct fixture *f, const char *key, const char *settings,
+		      char id[41])
+{
+	struct ed_buf path = ED_BUF_INIT;
+	struct ed_hmac *k = NULL;
+
+	ed_buf_addf(&path, "%s/%s", f->tmp, key);
+	if (access(path.ptr, F_OK) && ed_hmac_generate(path.ptr, 0600, &f->err) < 0)
+		fail_msg("key: %s", f->err.msg);
+	if (ed_hmac_load(&k, path.ptr, &f->err) < 0 ||
+	    store_check_key(f->st, k, &f->err) < 0 ||
+	    store_check_settings(f->st, settings, 0, &f->err) < 0)
+		fail_msg("writer: %s", f->err.msg);
+	commit_host(f, "prod", "h1", "a 1\n", id);
+	ed_hmac_free(k);
+	ed_buf_release(&path);
+}
+
+static void test_publish_agrees_refuses_other_key_and_settings(void **state)
+{
+	struct fixture *f = *state;
+	char other_key[41], other_rules[41], ours[41], bare[41];
+
+	commit_as(f, "agree-b.key", "rule 1\n", other_key);
+	forget_branch(f);
+	commit_as(f, "agree-a.key", "rule 2\n", other_rules);
+	forget_branch(f);
+	commit_host(f, "prod", "h1", "a 1\n", bare); /* no marker at all */
+	forget_branch(f);
+	commit_as(f, "agree-a.key", "rule 1\n", ours);
+
+	assert_int_equal(store_commit_agrees(f->st, ours, &f->err), 0);
+	assert_int_equal(store_commit_agrees(f->st, other_key, &f->err), ED_EKEY);
+	assert_non_null(strstr(f->err.msg, "made with another HMAC key"));
+	assert_int_equal(store_commit_agrees(f->st, other_rules, &f->err),
+			 ED_ESETTINGS);
+	assert_non_null(strstr(f->err.msg, "made under other settings"));
+	assert_int_equal(store_commit_agrees(f->st, bare, &f->err), ED_EKEY);
+	assert_non_null(strstr(f->err.msg, "records no key fingerprint"));
+}
+
+static void test_publish_agrees_first_snapshot_lends_its_settings(void **state)
+{
+	struct fixture *f = *state;
+	char first[41], other_rules[41], merged[41];
+	git_object *o = NULL;
+
+	commit_as(f, "lend-b.key", "rule 2\n", other_rules);
+	forget_branch(f);
+	commit_as(f, "lend-a.key", "rule 1\n", first);
+	forget_branch(f);
+	/* an empty branch, no key checked: the first agreeing snapshot decides */
+	assert_int_equal(store_commit_agrees(f->st, first, &f->err), 0);
+	assert_int_equal(store_commit_agrees(f->st, first, &f->err), 0);
+	assert_int_equal(store_commit_agrees(f->st, other_rules, &f->err),
+			 ED_EKEY);
+	/* and the next commit records it */
+	commit_host(f, "prod", "h2", "b 1\n", merged);
+	assert_int_equal(git_revparse_single(&o, f->g, "main:.envdrift/settings"),
+			 0);
+	assert_int_equal(git_blob_rawsize((git_blob *)o), 7);
+	assert_memory_equal(git_blob_rawcontent((git_blob *)o), "rule 1\n", 7);
+	git_object_free(o);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -440,6 +529,8 @@ int main(void)
 		T(test_publish_rebuild_carries_reports),
 		T(test_publish_rebuild_fast_forward_and_up_to_date),
 		T(test_publish_rebuild_refuses_unrelated_history),
+		T(test_publish_agrees_refuses_other_key_and_settings),
+		T(test_publish_agrees_first_snapshot_lends_its_settings),
 	};
 #undef T
 
