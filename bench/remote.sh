@@ -3,8 +3,10 @@
 # loopback (tests/lib/gitserver.sh: sshd + git-shell, lighttpd + git
 # http-backend over TLS) and a real SSH fleet (tests/lib/fleet.sh).
 #
-#   sh bench/remote.sh path/to/envdrift          (as root)
+#   sh bench/remote.sh path/to/envdrift [OLD]    (as root)
 #
+# With OLD (another build), the local checks of scale and year also run
+# OLD, interleaved with the new one (before/after an optimisation).
 # Sections (REMOTE_SECTIONS, default "scale year fleet"):
 #   scale  check on generated merged repositories of 1,000 and 10,000 hosts
 #          (bench/gen-history.sh ... 1000 1 20 and 10000 1 200), interleaved;
@@ -22,7 +24,7 @@
 # on stdout; BENCH_RESULTS=FILE also keeps them as key=value lines.
 set -eu
 
-[ $# -ge 1 ] || { echo "usage: sh bench/remote.sh PATH/TO/envdrift" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: sh bench/remote.sh PATH/TO/envdrift [OLD]" >&2; exit 2; }
 [ -x "$1" ] || { echo "bench-remote: $1 is not an executable (run make first)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench-remote: needs root (sshd, lighttpd, chroot, useradd)" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +52,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/envdrift-bench-remote.XXXXXX")
 FL=
 cp "$1" "$T/envdrift" # a parallel make cannot replace it mid-run
 ED=$T/envdrift
+OLD=
+if [ $# -ge 2 ]; then
+	[ -x "$2" ] || die "$2 is not an executable"
+	cp "$2" "$T/envdrift.old"
+	OLD=$T/envdrift.old
+fi
 RES=$T/results
 : >"$RES"
 
@@ -59,7 +67,9 @@ mine_cleanup() {
 	FL=
 }
 # gitserver.sh's exit trap runs $ATEXIT, stops its servers, removes $TMP
+# shellcheck disable=SC2034 # both read by gitserver.sh
 ATEXIT=mine_cleanup
+# shellcheck disable=SC2034
 TMP=$T
 trap 'mine_cleanup; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
@@ -79,15 +89,17 @@ verdict() { # VALUE LIMIT: PASS when VALUE <= LIMIT (numbers, awk)
 }
 # timed FILE CMD...: run CMD (output to $T/out, $T/err), append its wall ms
 # to FILE; a failure stops the benchmark
+# and its CPU ms (user+sys, with the children it waited for) to FILE.cpu
 timed() {
 	_f=$1
 	shift
 	_a=$(now_ms)
-	"$@" >"$T/out" 2>"$T/err" || {
+	/usr/bin/time -o "$T/cpu" -f '%U %S' "$@" >"$T/out" 2>"$T/err" || {
 		cat "$T/err" >&2
 		die "failed: $*"
 	}
 	echo $(($(now_ms) - _a)) >>"$_f"
+	tail -n 1 "$T/cpu" | awk '{ printf "%d\n", ($1 + $2) * 1000 }' >>"$_f.cpu"
 }
 rss_kib() { # peak RSS in KiB of one run of CMD
 	/usr/bin/time -o "$T/rss" -f '%M' "$@" >/dev/null 2>&1 || die "failed: $*"
@@ -96,6 +108,11 @@ rss_kib() { # peak RSS in KiB of one run of CMD
 report() { # KEY LABEL FILE [LIMIT_MS]: median line, key=value
 	_m=$(median <"$3")
 	_r=$(minmax <"$3")
+	if [ -s "$3.cpu" ]; then
+		_c=$(median <"$3.cpu")
+		put "${1}_cpu_ms" "$_c"
+		set -- "$1" "$2 (CPU median $_c ms)" "$3" ${4:+"$4"}
+	fi
 	if [ $# -ge 4 ]; then
 		_v=$(verdict "$_m" "$4")
 		say "remote: $2: median $_m ms (range $_r, $(wc -l <"$3") runs; target <= $4 ms) $_v"
@@ -120,14 +137,21 @@ section_scale() {
 	sh "$HERE/gen-history.sh" "$ED" "$T/s10k.git" 10000 1 200 >/dev/null
 	"$ED" $CHECK --repo "$T/s1k.git" >/dev/null 2>&1 || : # page cache
 	"$ED" $CHECK --repo "$T/s10k.git" >/dev/null 2>&1 || :
-	: >"$T/t1k"
-	: >"$T/t10k"
+	rm -f "$T"/t1k* "$T"/t10k* "$T"/o1k* "$T"/o10k*
 	i=0
 	while [ $i -lt "$RUNS" ]; do
 		timed "$T/t1k" sh -c '"$@" || [ $? -eq 1 ]' - "$ED" $CHECK --repo "$T/s1k.git"
 		timed "$T/t10k" sh -c '"$@" || [ $? -eq 1 ]' - "$ED" $CHECK --repo "$T/s10k.git"
+		if [ -n "$OLD" ]; then
+			timed "$T/o1k" sh -c '"$@" || [ $? -eq 1 ]' - "$OLD" $CHECK --repo "$T/s1k.git"
+			timed "$T/o10k" sh -c '"$@" || [ $? -eq 1 ]' - "$OLD" $CHECK --repo "$T/s10k.git"
+		fi
 		i=$((i + 1))
 	done
+	if [ -n "$OLD" ]; then
+		report scale_old_1k "check, 1,000 merged hosts, by the OLD binary" "$T/o1k"
+		report scale_old_10k "check, 10,000 merged hosts, by the OLD binary" "$T/o10k"
+	fi
 	report scale_1k "check, 1,000 merged hosts" "$T/t1k"
 	report scale_10k "check, 10,000 merged hosts" "$T/t10k" 3000
 	m1=$(median <"$T/t1k")
@@ -149,6 +173,12 @@ servers() {
 	SRV=$(gitsrv_mktemp) || die "gitsrv_mktemp failed"
 	gitsrv_ssh_start "$SRV" || die "ssh git server failed"
 	gitsrv_http_start "$SRV" || die "https git server failed"
+	# every ssh git runs (a push attempt is one git-receive-pack) is
+	# logged to $REMOTE_SSHLOG when set: retries = attempts - 1
+	printf '#!/bin/sh\n[ -z "${REMOTE_SSHLOG:-}" ] || echo "$*" >>"$REMOTE_SSHLOG"\nexec %s "$@"\n' \
+		"$GIT_SSH_COMMAND" >"$T/ssh-log.sh"
+	GIT_SSH_COMMAND="sh $T/ssh-log.sh"
+	export GIT_SSH_COMMAND
 	say "remote: git servers: $GITSRV_SSH_BASE (sshd + git-shell), $GITSRV_HTTP_BASE (lighttpd + git http-backend, TLS)"
 }
 
@@ -173,6 +203,7 @@ section_year() {
 	: >"$T/cold"
 	: >"$T/warm"
 	: >"$T/local"
+	rm -f "$T"/cold* "$T"/warm* "$T"/local* "$T"/olocal*
 	i=0
 	while [ $i -lt "$RUNS" ]; do
 		rm -rf "$T/cache"
@@ -180,8 +211,10 @@ section_year() {
 		timed "$T/cold" sh -c 'XDG_CACHE_HOME=$0 "$@" || [ $? -eq 1 ]' "$T/cache" "$ED" $CHECK --repo "$URL"
 		timed "$T/warm" sh -c 'XDG_CACHE_HOME=$0 "$@" || [ $? -eq 1 ]' "$T/cache" "$ED" $CHECK --repo "$URL"
 		timed "$T/local" sh -c '"$@" || [ $? -eq 1 ]' - "$ED" $CHECK --repo "$T/year.git"
+		[ -z "$OLD" ] || timed "$T/olocal" sh -c '"$@" || [ $? -eq 1 ]' - "$OLD" $CHECK --repo "$T/year.git"
 		i=$((i + 1))
 	done
+	[ -z "$OLD" ] || report year_old_local "the same by the OLD binary" "$T/olocal"
 	report year_cold "check --repo HTTPS-URL, empty cache (clone + check)" "$T/cold" 10000
 	report year_warm "check --repo HTTPS-URL, warm cache (fetch + check)" "$T/warm" 1000
 	report year_local "check on the generated repository itself (no network)" "$T/local"
@@ -255,7 +288,8 @@ section_fleet() {
 		a=$(now_ms)
 		k=1
 		while [ $k -le "$SHARDS" ]; do
-			"$ED" $SCAN --repo "$T/s$k.git" -j "$JOBS" --shard "$k/$SHARDS" --push origin \
+			: >"$T/ssh$k.log"
+			REMOTE_SSHLOG=$T/ssh$k.log "$ED" $SCAN --repo "$T/s$k.git" -j "$JOBS" --shard "$k/$SHARDS" --push origin \
 				>"$T/shard$k.out" 2>"$T/shard$k.err" &
 			echo $! >"$T/shard$k.pid"
 			k=$((k + 1))
@@ -283,13 +317,17 @@ section_fleet() {
 		# rebuilds: "(N commits rebuilt on other writers' pushes)"
 		rb=$(cat "$T"/shard*.out | sed -n 's/.*(\([0-9]*\) commits\{0,1\} rebuilt.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 		pushed=$(cat "$T"/shard*.out | grep -c ': pushed main' || :)
+		att=$(cat "$T"/ssh*.log | grep -c 'git-receive-pack' || :)
 		echo "$rb" >>"$T/rebuilt"
-		say "remote:   run $((r + 1)): $(tail -n 1 "$T/wall") ms, $pushed/$SHARDS pushes reported, $rb rebuilt commits, $n commits and $h hosts landed, fsck ok (load $(load))"
+		echo $((att - SHARDS)) >>"$T/retries"
+		say "remote:   run $((r + 1)): $(tail -n 1 "$T/wall") ms, $pushed/$SHARDS pushes reported, $rb rebuilt commits, $att push attempts ($((att - SHARDS)) retries), $n commits and $h hosts landed, fsck ok (load $(load))"
 		r=$((r + 1))
 	done
 	report fleet_shards "$SHARDS scanners x $((HOSTS / SHARDS)) hosts pushing at once, wall" "$T/wall"
 	say "remote: rebuilt commits per run: $(tr '\n' ' ' <"$T/rebuilt")(median $(median <"$T/rebuilt"); $((SHARDS - 1)) would be one per scanner that lost a race once)"
 	put fleet_rebuilt_med "$(median <"$T/rebuilt")"
+	say "remote: push retries per run (git-receive-pack runs beyond one per scanner): $(tr '\n' ' ' <"$T/retries")(median $(median <"$T/retries"))"
+	put fleet_retries_med "$(median <"$T/retries")"
 
 	# the push of an unchanged scan: scanner 1, brought up to the server
 	"$ED" fetch --repo "$T/s1.git" origin >/dev/null 2>&1 || die "fetch failed"
@@ -299,6 +337,7 @@ section_fleet() {
 	: >"$T/push1"
 	: >"$T/push0"
 	: >"$T/scanpush"
+	rm -f "$T"/scan* "$T"/push1* "$T"/push0*
 	r=0
 	while [ $r -lt "$RUNS" ]; do
 		timed "$T/scan" "$ED" $S1
