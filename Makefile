@@ -38,7 +38,7 @@ EMBED_SHARE := baselines/collect-default.yaml baselines/sysctl-classes.yaml base
 # the fleet scan's remote script rides along, so its command line is constant
 EMBED    := $(EMBED_SHARE) collector/fleet/remote.sh
 
-.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan install clean lint check-deps \
+.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan bench-remote install clean lint check-deps \
 	fuzz fuzz-smoke fuzz-bins valgrind
 all: $(BUILD)/envdrift
 
@@ -179,13 +179,23 @@ demo: deps
 # BENCH_SCAN=0 leaves out the fleet scan comparison (bench/scan.sh: root,
 # a simulated SSH fleet, installs pssh and ansible when missing)
 BENCH_SCAN ?= 1
+# BENCH_REMOTE=0 leaves out the state repository on git servers
+# (bench/remote.sh: root, an SSH and an HTTPS git server, a simulated fleet)
+BENCH_REMOTE ?= 1
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh $(BUILD)/envdrift
 	@if [ "$(BENCH_SCAN)" != 0 ]; then $(MAKE) --no-print-directory bench-scan; fi
+	@if [ "$(BENCH_REMOTE)" != 0 ]; then $(MAKE) --no-print-directory bench-remote; fi
 
 bench-scan: all
 	sh bench/scan.sh $(BUILD)/envdrift
+
+# the HTTPS git server and GNU time (CPU and peak RSS per run)
+REMOTE_DEPS := lighttpd lighttpd-mod-openssl time
+bench-remote: all
+	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS) $(REMOTE_DEPS)'
+	sh bench/remote.sh $(BUILD)/envdrift
 
 install: $(BUILD)/envdrift
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/envdrift

@@ -8,6 +8,7 @@
  */
 #include "differ/differ.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,9 +181,10 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 	return c ? NULL : &h->facts[lo];
 }
 
-static void add_hosts(const struct drift_report *r, struct drift_item *it,
-		      const struct differ_host *const *g, size_t n,
-		      const char *collector, const struct fact *const *fv)
+static void add_hosts(const struct drift_report *r, struct ed_strvec *hosts,
+		      const char *key, const struct differ_host *const *g,
+		      size_t n, const char *collector,
+		      const struct fact *const *fv)
 {
 	size_t i;
 
@@ -191,10 +193,10 @@ static void add_hosts(const struct drift_report *r, struct drift_item *it,
 	for (i = 0; i < n; i++) {
 		const struct fact *f;
 
-		if (!collected(g[i], collector, it->key))
+		if (!collected(g[i], collector, key))
 			continue;
 		f = fv[i];
-		ed_strvec_pushf(&it->hosts, "%s\t%s", f ? f->value : "(absent)",
+		ed_strvec_pushf(hosts, "%s\t%s", f ? f->value : "(absent)",
 				g[i]->host);
 	}
 }
@@ -358,16 +360,17 @@ static void compare_per_host(struct drift_report *r, const char *role,
 			     const struct differ_host *const *g[2],
 			     const size_t ng[2], const struct fact **fv[2])
 {
+	size_t *twin = ed_xcalloc(ng[0] + 1, sizeof(*twin));
 	size_t i, j;
 
+	differ_twins(twin, g[0], ng[0], g[1], ng[1]);
 	for (i = 0; i < ng[0]; i++) {
 		const struct fact *fa = fv[0][i], *fb;
 		struct drift_item *it;
 		enum drift_kind kind = DRIFT_CHANGED;
 
-		for (j = 0; j < ng[1] && strcmp(g[0][i]->host, g[1][j]->host); j++)
-			;
-		if (j == ng[1] || !collected(g[0][i], collector, key) ||
+		j = twin[i];
+		if (j == SIZE_MAX || !collected(g[0][i], collector, key) ||
 		    !collected(g[1][j], collector, key))
 			continue;
 		fb = fv[1][j];
@@ -393,6 +396,7 @@ static void compare_per_host(struct drift_report *r, const char *role,
 			ed_strvec_sort_unique(&it->hosts);
 		}
 	}
+	free(twin);
 }
 
 /*
@@ -454,13 +458,11 @@ struct shapes {
 static int shared_host(const struct differ_host *const *const g[2],
 		       const size_t ng[2])
 {
-	size_t i, j;
+	size_t *twin = ed_xcalloc(ng[0] + 1, sizeof(*twin));
+	size_t found = differ_twins(twin, g[0], ng[0], g[1], ng[1]);
 
-	for (i = 0; i < ng[0]; i++)
-		for (j = 0; j < ng[1]; j++)
-			if (!strcmp(g[0][i]->host, g[1][j]->host))
-				return 1;
-	return 0;
+	free(twin);
+	return found > 0;
 }
 
 /*
@@ -626,12 +628,16 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 
 				it->newer = c > 0 ? 0 : c < 0 ? 1 : -1;
 			}
-			add_hosts(r, it, a, na, collector, fv[0]);
-			add_hosts(r, it, b, nb, collector, fv[1]);
+			add_hosts(r, &it->hosts, key, a, na, collector, fv[0]);
+			add_hosts(r, &it->hosts, key, b, nb, collector, fv[1]);
 			ed_strvec_sort_unique(&it->hosts);
 		}
 		/* outliers inside each side: hosts off their group's consensus */
 		for (s = 0; s < 2; s++) {
+			/* every outlier of a side lists the same hosts: once */
+			struct ed_strvec side = ED_STRVEC_INIT;
+			size_t z, listed = 0;
+
 			if (ng[s] < 2 || !t[s].has_consensus)
 				continue;
 			for (i = 0; i < ng[s]; i++) {
@@ -657,9 +663,15 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				if (t[s].consensus)
 					it->values[s] =
 						ed_xstrdup(t[s].consensus);
-				add_hosts(r, it, g[s], ng[s], collector, fv[s]);
-				ed_strvec_sort_unique(&it->hosts);
+				if (!listed++) {
+					add_hosts(r, &side, key, g[s], ng[s],
+						  collector, fv[s]);
+					ed_strvec_sort_unique(&side);
+				}
+				for (z = 0; z < side.nr; z++)
+					ed_strvec_push(&it->hosts, side.v[z]);
 			}
+			ed_strvec_release(&side);
 		}
 		*tab = '\t';
 	}

@@ -440,7 +440,9 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 		total += parts[i]->fv.nr;
 	}
 	/* files come in byte order, which is collector order: concatenation is sorted */
-	out->facts = ed_xcalloc(total + 1, sizeof(*out->facts));
+	/* every fact is copied over below: only the spare slot needs zeroing */
+	out->facts = ed_xmalloc(ed_st_mult(total + 1, sizeof(*out->facts)));
+	memset(&out->facts[total], 0, sizeof(*out->facts));
 	for (i = 0; i < nfiles; i++) {
 		if (!parts[i])
 			continue;

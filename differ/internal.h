@@ -57,6 +57,14 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 				    const char *collector, const char *key);
 
 /*
+ * For each host a[i], the index in b of the first host of the same name,
+ * or SIZE_MAX (out holds na entries, the caller's). Returns how many hosts
+ * of a have one. O((na + nb) log nb).
+ */
+size_t differ_twins(size_t *out, const struct differ_host *const *a, size_t na,
+		    const struct differ_host *const *b, size_t nb);
+
+/*
  * Running tallies for drift age (differ/tally.c), for the plain keys of
  * one collector file: per key and role, each side's votes as compare_role
  * counts them (hosts of the role present, those that collected the file,
