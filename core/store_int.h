@@ -52,6 +52,9 @@ void store_marker_release(struct store_marker *m);
 /* The marker of tree into m (zeroed here). ED_EGIT, ED_ERROR. */
 int store_marker_read_tree(struct store_marker *m, git_repository *repo,
 			   const git_tree *tree, struct ed_err *err);
+/* The marker of commit id into m (zeroed here). ED_EGIT, ED_ERROR. */
+int store_marker_read_commit(struct store_marker *m, struct store *st,
+			     const git_oid *id, struct ed_err *err);
 /* The marker of the branch tip (none for a new branch). */
 int store_marker_read(struct store_marker *m, struct store *st,
 		      struct ed_err *err);

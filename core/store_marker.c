@@ -259,9 +259,8 @@ int store_check_settings(struct store *st, const char *settings, int adopt,
 	return rc;
 }
 
-/* The marker of commit id into m. */
-static int marker_of_commit(struct store_marker *m, struct store *st,
-			    const git_oid *id, struct ed_err *err)
+int store_marker_read_commit(struct store_marker *m, struct store *st,
+			     const git_oid *id, struct ed_err *err)
 {
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
@@ -284,10 +283,10 @@ int store_markers_agree(struct store *st, const git_oid *ours,
 			const git_oid *theirs, struct ed_err *err)
 {
 	struct store_marker a, b;
-	int rc = marker_of_commit(&a, st, ours, err);
+	int rc = store_marker_read_commit(&a, st, ours, err);
 
 	if (!rc)
-		rc = marker_of_commit(&b, st, theirs, err);
+		rc = store_marker_read_commit(&b, st, theirs, err);
 	else
 		memset(&b, 0, sizeof(b));
 	if (rc < 0)

@@ -137,21 +137,12 @@ out:
 static int commit_marker(struct store_marker *m, struct store *st,
 			 const char *commit, struct ed_err *err)
 {
-	git_commit *c = NULL;
-	git_tree *tree = NULL;
 	git_oid id;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if (git_oid_fromstr(&id, commit) < 0 ||
-	    git_commit_lookup(&c, st->repo, &id) < 0 ||
-	    git_commit_tree(&tree, c) < 0)
-		rc = ed_err_git(err, "cannot read commit %.12s", commit);
-	else
-		rc = store_marker_read_tree(m, st->repo, tree, err);
-	git_tree_free(tree);
-	git_commit_free(c);
-	return rc;
+	if (git_oid_fromstr(&id, commit) < 0)
+		return ed_err_set(err, ED_ERROR, "bad commit id '%.40s'", commit);
+	return store_marker_read_commit(m, st, &id, err);
 }
 
 /* The key fingerprint init recorded in the config into fp ("" if none). */
