@@ -52,7 +52,7 @@ static int collected(const struct differ_host *h, const char *collector,
 		     const char *key)
 {
 	/* os-release belongs to the kernel collector's family but is its own */
-	if (ed_strvec_contains(&h->uncollected, collector))
+	if (h->uncollected.nr && ed_strvec_contains(&h->uncollected, collector))
 		return 0;
 	/* an image has no running units or sockets: no vote on them */
 	return !differ_live_key(collector, key) || differ_host_live(h);
@@ -179,6 +179,36 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 		return NULL;
 	c = fact_cmp(&h->facts[lo], collector, key);
 	return c ? NULL : &h->facts[lo];
+}
+
+/*
+ * Every host's fact collector:key into fv (which holds each host's fact for
+ * the key before: keys come in order), cursors in cur. Hosts that share a
+ * cached table share its strings, so once one host has the fact, the others'
+ * is usually the same pointers right at the cursor: no string compared.
+ */
+static void seek_all(const struct fact **fv, size_t *cur,
+		     const struct differ_host *const *g, size_t n,
+		     const char *collector, const char *key)
+{
+	const struct fact *hint = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct differ_host *h = g[i];
+		/* a host that held the last key sits on it: this one is next */
+		size_t at = cur[i] + (fv[i] != NULL);
+
+		if (hint && at < h->nr_facts && h->facts[at].key == hint->key &&
+		    h->facts[at].collector == hint->collector) {
+			cur[i] = at;
+			fv[i] = &h->facts[at];
+			continue;
+		}
+		fv[i] = differ_fact_seek(h, &cur[i], collector, key);
+		if (fv[i])
+			hint = fv[i];
+	}
 }
 
 static void add_hosts(const struct drift_report *r, struct ed_strvec *hosts,
@@ -563,9 +593,7 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			continue;
 		}
 		for (s = 0; s < 2; s++)
-			for (i = 0; i < ng[s]; i++)
-				fv[s][i] = differ_fact_seek(g[s][i], &cur[s][i],
-							    collector, key);
+			seek_all(fv[s], cur[s], g[s], ng[s], collector, key);
 		if (!strcmp(collector, "identity")) {
 			/* who a host is: only against its own past */
 			compare_identity(r, role, key, g, ng, fv);

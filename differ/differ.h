@@ -33,6 +33,7 @@ struct differ_host {
 	int borrowed;               /* fact strings belong to a fact cache */
 	struct fact_span spans[16]; /* where facts came from (cached loads) */
 	size_t nspans;
+	void *facts_chunk; /* the fact cache's chunk facts sit in; NULL: malloc'd */
 	struct ed_strvec owned; /* strings facts point to that h owns */
 	/*
 	 * Set by differ_normalize: the kernel addresses (MACs) its identity
@@ -40,7 +41,7 @@ struct differ_host {
 	 * this host's own (a shared kernel, a copied table): its stored
 	 * network configuration says who it is instead.
 	 */
-	unsigned identity_shared_addrs : 1, identity_shared_macs : 1;
+	unsigned identity_shared_addrs:1, identity_shared_macs:1;
 };
 
 struct fact {
@@ -159,7 +160,7 @@ struct drift_item {
 	char since_commit[41];
 	size_t since_scans; /* scans of the involved hosts since then */
 	int since_cut; /* held at least since: a shallow clone's history ends */
-	char *patch;        /* files items: unified diff of the contents */
+	char *patch;   /* files items: unified diff of the contents */
 };
 
 struct drift_report {

@@ -4,10 +4,12 @@
  * The key is what identifies the thing (a package name and architecture, a
  * sysctl key, a path), the value what may drift about it.
  */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, madvise(MADV_HUGEPAGE) */
 #include "differ/differ.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -262,6 +264,31 @@ int differ_host_load(struct differ_host *out, const char *env, const char *host,
 	return rc;
 }
 
+/*
+ * Loaded hosts' fact arrays (72 KB each at 3,000 facts, 600 MB at 10,000
+ * hosts) come from big chunks the kernel may back with huge pages: one
+ * fault per 2 MiB instead of per 4 KiB. A chunk is reused once the last
+ * host in it is released (a gate's next run loads its hosts again).
+ */
+#define CHUNK_SIZE ((size_t)64 << 20)
+
+struct fact_chunk {
+	char *base;
+	size_t size, used, live;
+};
+
+static void chunk_put(void *chunk)
+{
+	struct fact_chunk *ch = chunk;
+
+	if (!--ch->live)
+		ch->used = 0;
+}
+
+/* n facts from c's chunks into *chunk_out; NULL when mapping fails. */
+static struct fact *chunk_alloc(struct differ_fact_cache *c, size_t n,
+				void **chunk_out);
+
 void differ_host_release(struct differ_host *h)
 {
 	size_t i;
@@ -271,7 +298,10 @@ void differ_host_release(struct differ_host *h)
 		free(h->facts[i].key);
 		free(h->facts[i].value);
 	}
-	free(h->facts);
+	if (h->facts_chunk)
+		chunk_put(h->facts_chunk);
+	else
+		free(h->facts);
 	free(h->env);
 	free(h->host);
 	free(h->pkg_manager);
@@ -293,7 +323,41 @@ struct cached_file {
 struct differ_fact_cache {
 	struct cached_file **slots; /* open addressing on the blob id */
 	size_t cap, nr;
+	struct fact_chunk **chunks;
+	size_t nchunks, achunks;
 };
+
+static struct fact *chunk_alloc(struct differ_fact_cache *c, size_t n,
+				void **chunk_out)
+{
+	size_t bytes = ed_st_mult(n, sizeof(struct fact)), i;
+	struct fact_chunk *ch = NULL;
+	void *base;
+
+	bytes = (bytes + 63) & ~(size_t)63;
+	for (i = 0; i < c->nchunks && !ch; i++)
+		if (c->chunks[i]->size - c->chunks[i]->used >= bytes)
+			ch = c->chunks[i];
+	if (!ch) {
+		size_t size = bytes > CHUNK_SIZE ? bytes : CHUNK_SIZE;
+
+		base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (base == MAP_FAILED)
+			return NULL;
+		(void)madvise(base, size, MADV_HUGEPAGE); /* a hint only */
+		ch = ed_xcalloc(1, sizeof(*ch));
+		ch->base = base;
+		ch->size = size;
+		ED_ALLOC_GROW(c->chunks, c->nchunks + 1, c->achunks);
+		c->chunks[c->nchunks++] = ch;
+	}
+	base = ch->base + ch->used;
+	ch->used += bytes;
+	ch->live++;
+	*chunk_out = ch;
+	return base;
+}
 
 struct differ_fact_cache *differ_fact_cache_new(void)
 {
@@ -334,6 +398,11 @@ void differ_fact_cache_free(struct differ_fact_cache *c)
 		free(c->slots[i]->name);
 		free(c->slots[i]);
 	}
+	for (i = 0; i < c->nchunks; i++) {
+		munmap(c->chunks[i]->base, c->chunks[i]->size);
+		free(c->chunks[i]);
+	}
+	free(c->chunks);
 	free(c->slots);
 	free(c);
 }
@@ -441,7 +510,10 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 	}
 	/* files come in byte order, which is collector order: concatenation is sorted */
 	/* every fact is copied over below: only the spare slot needs zeroing */
-	out->facts = ed_xmalloc(ed_st_mult(total + 1, sizeof(*out->facts)));
+	out->facts = chunk_alloc(c, total + 1, &out->facts_chunk);
+	if (!out->facts)
+		out->facts =
+			ed_xmalloc(ed_st_mult(total + 1, sizeof(*out->facts)));
 	memset(&out->facts[total], 0, sizeof(*out->facts));
 	for (i = 0; i < nfiles; i++) {
 		if (!parts[i])
@@ -477,6 +549,9 @@ static const char *const live_kinds[] = { "active ", "listen " };
 
 int differ_live_key(const char *collector, const char *key)
 {
+	/* runs per host and key: the first bytes rule out most keys */
+	if ((key[0] != 'a' && key[0] != 'l') || collector[0] != 's')
+		return 0;
 	return !strcmp(collector, "services") &&
 	       (!strncmp(key, live_kinds[0], 7) ||
 		!strncmp(key, live_kinds[1], 7));
