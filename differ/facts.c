@@ -557,6 +557,84 @@ int differ_live_key(const char *collector, const char *key)
 		!strncmp(key, live_kinds[1], 7));
 }
 
+static int fact_cmp(const struct fact *f, const char *collector, const char *key)
+{
+	int c = strcmp(f->collector, collector);
+
+	return c ? c : strcmp(f->key, key);
+}
+
+const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
+				    const char *collector, const char *key)
+{
+	size_t lo = *cur, hi = h->nr_facts, step = 1;
+	int c, tries;
+
+	/*
+	 * Keys come in order and most hosts hold most keys: the key is
+	 * usually at the cursor or right after it. Everything before the
+	 * cursor is below the previous key, so a fact above this key there
+	 * means the host lacks it.
+	 */
+	for (tries = 0; tries < 2 && lo < hi; tries++) {
+		c = fact_cmp(&h->facts[lo], collector, key);
+		if (!c) {
+			*cur = lo;
+			return &h->facts[lo];
+		}
+		if (c > 0) {
+			*cur = lo;
+			return NULL;
+		}
+		lo++;
+	}
+	/* gallop: the next one is still close */
+	while (lo + step < hi &&
+	       fact_cmp(&h->facts[lo + step], collector, key) < 0) {
+		lo += step;
+		step *= 2;
+	}
+	if (lo + step < hi)
+		hi = lo + step + 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fact_cmp(&h->facts[mid], collector, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*cur = lo;
+	if (lo >= h->nr_facts)
+		return NULL;
+	c = fact_cmp(&h->facts[lo], collector, key);
+	return c ? NULL : &h->facts[lo];
+}
+
+void differ_fact_seek_all(const struct fact **fv, size_t *cur,
+			  const struct differ_host *const *g, size_t n,
+			  const char *collector, const char *key)
+{
+	const struct fact *hint = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct differ_host *h = g[i];
+		/* a host that held the last key sits on it: this one is next */
+		size_t at = cur[i] + (fv[i] != NULL);
+
+		if (hint && at < h->nr_facts && h->facts[at].key == hint->key &&
+		    h->facts[at].collector == hint->collector) {
+			cur[i] = at;
+			fv[i] = &h->facts[at];
+			continue;
+		}
+		fv[i] = differ_fact_seek(h, &cur[i], collector, key);
+		if (fv[i])
+			hint = fv[i];
+	}
+}
+
 /* The first fact of h at or after collector:key in fact order. */
 static size_t lower_bound(const struct differ_host *h, const char *collector,
 			  const char *key)

@@ -55,6 +55,16 @@ void differ_facts_free(struct fact *f, size_t nr);
  */
 const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 				    const char *collector, const char *key);
+/*
+ * differ_fact_seek on each of the n hosts g into fv, cursors in cur; fv
+ * holds each host's fact for the key before (keys come in order). Hosts
+ * that share a cached table share its strings: once one host has the
+ * fact, another's is usually the same pointers right at its cursor, taken
+ * without comparing strings.
+ */
+void differ_fact_seek_all(const struct fact **fv, size_t *cur,
+			  const struct differ_host *const *g, size_t n,
+			  const char *collector, const char *key);
 
 /*
  * For each host a[i], the index in b of the first host of the same name,
