@@ -62,8 +62,8 @@ void differ_host_release(struct differ_host *h);
 /*
  * Parsed snapshot files keyed by blob id, so the files many hosts share
  * (most of a role's packages, sysctl, services) are read and parsed once
- * and their strings shared. Free the cache after every host loaded
- * through it.
+ * and their strings shared. The hosts' fact arrays live in it too: free
+ * the cache after every host loaded through it is released.
  */
 struct differ_fact_cache;
 struct store_view;
