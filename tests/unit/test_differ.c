@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "differ/differ.h"
+#include "differ/internal.h"
 
 struct fx {
 	struct differ_host h[12];
@@ -556,6 +557,49 @@ static void test_differ_expect_with_memory(void **state)
 	}
 }
 
+/*
+ * Seeking keys in order in every host: hosts sharing a table's strings
+ * take the pointer fast path, a host with equal strings of its own, one
+ * lacking keys and an empty one the slow path; each answer must be the
+ * fact differ_find_fact finds.
+ */
+static void test_differ_seek_all_agrees_with_find(void **state)
+{
+	static char c[] = "sysctl", k1[] = "a", k2[] = "b", k3[] = "d";
+	static char v1[] = "1", v2[] = "2", v3[] = "3";
+	static char oc[] = "sysctl", ok2[] = "b", ov[] = "9";
+	struct fact shared[3] = { { c, k1, v1 }, { c, k2, v2 }, { c, k3, v3 } };
+	struct fact gap[2] = { { c, k1, v1 }, { c, k3, v3 } };
+	struct fact own[1] = { { oc, ok2, ov } };
+	struct differ_host h[5];
+	const struct differ_host *g[5];
+	const struct fact *fv[5] = { NULL };
+	size_t cur[5] = { 0 }, i, k;
+	static const char *const keys[] = { "a", "b", "c", "d", "e" };
+
+	(void)state;
+	memset(h, 0, sizeof(h));
+	h[0].facts = shared;
+	h[0].nr_facts = 3;
+	h[1].facts = shared;
+	h[1].nr_facts = 3;
+	h[2].facts = gap;
+	h[2].nr_facts = 2;
+	h[3].facts = own;
+	h[3].nr_facts = 1;
+	for (i = 0; i < 5; i++)
+		g[i] = &h[i];
+	for (k = 0; k < 5; k++) {
+		differ_fact_seek_all(fv, cur, g, 5, "sysctl", keys[k]);
+		for (i = 0; i < 5; i++)
+			assert_ptr_equal(fv[i], differ_find_fact(&h[i], "sysctl",
+								 keys[k]));
+	}
+	/* after "e", past every fact: each cursor at its host's end */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(cur[i], h[i].nr_facts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +646,8 @@ int main(void)
 			test_differ_expect_always_flags_shared_values, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_between_environments,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_seek_all_agrees_with_find,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory,
 						setup, teardown),
