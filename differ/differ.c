@@ -48,14 +48,21 @@ static int echoed(const char *collector, const char *key,
 	return 0;
 }
 
-static int collected(const struct differ_host *h, const char *collector,
-		     const char *key)
+/* live: differ_live_key(collector, key), asked once per key, not per host */
+static int collected_as(const struct differ_host *h, const char *collector,
+			int live)
 {
 	/* os-release belongs to the kernel collector's family but is its own */
 	if (h->uncollected.nr && ed_strvec_contains(&h->uncollected, collector))
 		return 0;
 	/* an image has no running units or sockets: no vote on them */
-	return !differ_live_key(collector, key) || differ_host_live(h);
+	return !live || differ_host_live(h);
+}
+
+static int collected(const struct differ_host *h, const char *collector,
+		     const char *key)
+{
+	return collected_as(h, collector, differ_live_key(collector, key));
 }
 
 /* A side's votes for one key. */
@@ -79,6 +86,7 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 			const struct fact *const *fv)
 {
 	size_t i, j, best = 0, ties = 0;
+	int live = differ_live_key(collector, key);
 
 	t->nv = t->voters = 0;
 	t->consensus = NULL;
@@ -87,7 +95,7 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 		const struct fact *f;
 		const char *v;
 
-		if (!collected(g[i], collector, key))
+		if (!collected_as(g[i], collector, live))
 			continue;
 		f = fv ? fv[i] : differ_find_fact(g[i], collector, key);
 		v = f ? f->value : NULL;
@@ -589,11 +597,11 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				const struct fact *f;
 				struct drift_item *it;
 
-				if (!collected(g[s][i], collector, key))
-					continue;
 				f = fv[s][i];
+				/* most hold the consensus: asked first, it is cheaper */
 				if (differ_same_str(f ? f->value : NULL,
-						    t[s].consensus))
+						    t[s].consensus) ||
+				    !collected(g[s][i], collector, key))
 					continue;
 				if (ex == EXPECT_MEMORY &&
 				    !differ_same_str(memory_of(g[s][i]),
