@@ -361,8 +361,9 @@ struct store_subtree {
 /*
  * Put each host's directory under hosts/ENV/ (moved from another
  * environment if there) on top of the branch tip, in one commit with
- * subject and trailers (pull mode's merge of incoming snapshots).
- * Requires store_lock. ED_ERROR, ED_EGIT.
+ * subject and trailers (pull mode's merge of incoming snapshots), made
+ * as store_commit makes its commits, the marker (.envdrift/) included.
+ * Requires store_lock. ED_ERROR, ED_EGIT, ED_EKEY, ED_ESETTINGS.
  */
 int store_commit_subtrees(struct store *st, struct store_result *res,
 			  const struct store_subtree *v, size_t nr,

@@ -387,3 +387,61 @@ out:
 	pack_batch_free(pb);
 	return rc;
 }
+
+int store_commit_subtrees(struct store *st, struct store_result *res,
+			  const struct store_subtree *v, size_t nr,
+			  const char *subject, const struct ed_strvec *trailers,
+			  struct ed_err *err)
+{
+	struct pack_batch *pb = pack_batch_new();
+	struct mtree *root = NULL;
+	struct ed_buf ename = ED_BUF_INIT, hname = ED_BUF_INIT;
+	git_oid tip, parent, tree_id, old_tree, commit_id, id;
+	int have_tip, rc;
+	size_t i;
+
+	if (st->lock_fd < 0)
+		ED_BUG("store_commit_subtrees without store_lock");
+	memset(res, 0, sizeof(*res));
+	ed_strvec_init(&res->moved);
+	ed_strvec_init(&res->notes);
+	pack_batch_allow_loose(pb);
+	rc = load_tip_tree(st, &root, &tip, &have_tip, &old_tree, err);
+	if (!rc)
+		rc = stage_marker(st, root, pb, have_tip ? &tip : NULL, &parent,
+				  &old_tree, err);
+	for (i = 0; !rc && i < nr; i++) {
+		if (git_oid_fromstr(&id, v[i].tree) < 0) {
+			rc = ed_err_set(err, ED_ERROR, "bad tree id '%s'",
+					v[i].tree);
+			break;
+		}
+		ed_buf_reset(&ename);
+		ed_buf_reset(&hname);
+		store_escape_name(&ename, v[i].env, strlen(v[i].env));
+		store_escape_name(&hname, v[i].host, strlen(v[i].host));
+		rc = mtree_put_host(root, st->repo, ename.ptr, hname.ptr,
+				    MODE_TREE, &id, err);
+	}
+	if (rc < 0)
+		goto out;
+	root->dirty = 1;
+	rc = mtree_write(root, &tree_id, pb, st->odb, err);
+	if (rc < 0)
+		goto out;
+	res->tree_unchanged = have_tip && git_oid_equal(&tree_id, &old_tree);
+	rc = publish(st, pb, STORE_BRANCH, &tree_id, have_tip ? &parent : NULL,
+		     have_tip ? &tip : NULL, subject, trailers, NULL,
+		     &commit_id, err);
+	if (rc < 0)
+		goto out;
+	git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
+	if (have_tip)
+		git_oid_tostr(res->parent, sizeof(res->parent), &parent);
+out:
+	mtree_free(root);
+	pack_batch_free(pb);
+	ed_buf_release(&ename);
+	ed_buf_release(&hname);
+	return rc;
+}

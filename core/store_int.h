@@ -127,6 +127,14 @@ void mtree_remove(struct mtree *t, const char *name);
 int mtree_subdir(struct mtree **out, struct mtree *t, git_repository *repo,
 		 const char *name, int create, struct ed_err *err);
 /*
+ * Put host (escaped) into root's hosts/ENV/ (env escaped) as the entry
+ * (mode, id), after removing it from whatever environment holds it; id
+ * NULL only removes it. ED_ERROR, ED_EGIT.
+ */
+int mtree_put_host(struct mtree *root, git_repository *repo, const char *env,
+		   const char *host, unsigned mode, const git_oid *id,
+		   struct ed_err *err);
+/*
  * Write t's dirty subtrees bottom-up, then t, into pb; *out gets t's id.
  * Empty subtrees vanish.
  */

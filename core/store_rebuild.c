@@ -12,7 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -75,15 +74,6 @@ static struct change *changes_get(struct changes *c, char kind, const char *name
 	ch->kind = kind;
 	ch->name = ed_xstrdup(name);
 	return ch;
-}
-
-/* name escaped as a tree entry, malloc'd */
-static char *esc(const char *name)
-{
-	struct ed_buf b = ED_BUF_INIT;
-
-	store_escape_name(&b, name, strlen(name));
-	return ed_buf_detach(&b, NULL);
 }
 
 static int lookup_tree(git_tree **out, git_repository *repo, const git_oid *id,
@@ -309,10 +299,7 @@ static int remote_writes(struct changes *out, git_repository *repo,
 static int apply(struct mtree *root, git_repository *repo,
 		 const struct change *ch, struct ed_err *err)
 {
-	struct mtree *hosts = NULL, *env = NULL;
 	struct mentry *me;
-	size_t i;
-	int rc;
 
 	if (ch->kind == 't') {
 		mtree_remove(root, ch->name);
@@ -324,26 +311,8 @@ static int apply(struct mtree *root, git_repository *repo,
 		}
 		return 0;
 	}
-	rc = mtree_subdir(&hosts, root, repo, "hosts", 1, err);
-	for (i = 0; !rc && i < hosts->nr; i++) {
-		if (hosts->e[i].mode != MODE_TREE)
-			continue;
-		rc = mtree_subdir(&env, hosts, repo, hosts->e[i].name, 0, err);
-		if (!rc && env && mtree_find(env, ch->name)) {
-			mtree_remove(env, ch->name);
-			hosts->dirty = 1;
-		}
-	}
-	if (rc < 0 || !ch->present)
-		return rc;
-	rc = mtree_subdir(&env, hosts, repo, ch->env, 1, err);
-	if (rc < 0)
-		return rc;
-	me = mtree_add(env, ch->name);
-	me->mode = ch->mode;
-	git_oid_cpy(&me->oid, &ch->oid);
-	hosts->dirty = 1;
-	return 0;
+	return mtree_put_host(root, repo, ch->env, ch->name, ch->mode,
+			      ch->present ? &ch->oid : NULL, err);
 }
 
 /* "ENV/HOST" (unescaped) of a host change, for trailers. */
@@ -604,89 +573,5 @@ int store_rebuild(struct store *st, struct store_rebuild_result *res,
 done:
 	if (!rc)
 		git_oid_tostr(res->tip, sizeof(res->tip), &onto);
-	return rc;
-}
-
-int store_commit_subtrees(struct store *st, struct store_result *res,
-			  const struct store_subtree *v, size_t nr,
-			  const char *subject, const struct ed_strvec *trailers,
-			  struct ed_err *err)
-{
-	struct mtree *root = NULL;
-	struct pack_batch *pb = pack_batch_new();
-	struct ed_buf body = ED_BUF_INIT, objects = ED_BUF_INIT;
-	git_commit *tc = NULL;
-	git_oid tip, tree, commit;
-	long long now = (long long)time(NULL);
-	int have_tip, rc;
-	size_t i;
-
-	if (st->lock_fd < 0)
-		ED_BUG("store_commit_subtrees without store_lock");
-	memset(res, 0, sizeof(*res));
-	ed_strvec_init(&res->moved);
-	ed_strvec_init(&res->notes);
-	pack_batch_allow_loose(pb);
-	rc = store_read_tip(st->repo, &tip, &have_tip, err);
-	if (!rc && have_tip && git_commit_lookup(&tc, st->repo, &tip) < 0)
-		rc = ed_err_git(err, "cannot read %s", STORE_BRANCH);
-	if (!rc && have_tip)
-		rc = mtree_load(&root, st->repo, git_commit_tree_id(tc), err);
-	if (rc < 0)
-		goto out;
-	if (!root)
-		root = mtree_new();
-	for (i = 0; !rc && i < nr; i++) {
-		struct change ch;
-
-		memset(&ch, 0, sizeof(ch));
-		ch.kind = 'h';
-		ch.present = 1;
-		ch.mode = MODE_TREE;
-		if (git_oid_fromstr(&ch.oid, v[i].tree) < 0) {
-			rc = ed_err_set(err, ED_ERROR, "bad tree id '%s'",
-					v[i].tree);
-			break;
-		}
-		ch.name = esc(v[i].host);
-		ch.env = esc(v[i].env);
-		rc = apply(root, st->repo, &ch, err);
-		free(ch.name);
-		free(ch.env);
-	}
-	if (rc < 0)
-		goto out;
-	root->dirty = 1;
-	rc = mtree_write(root, &tree, pb, st->odb, err);
-	if (rc < 0)
-		goto out;
-	res->tree_unchanged =
-		have_tip && git_oid_equal(&tree, git_commit_tree_id(tc));
-	ed_buf_addf(&body, "tree %s\n", git_oid_tostr_s(&tree));
-	if (have_tip)
-		ed_buf_addf(&body, "parent %s\n", git_oid_tostr_s(&tip));
-	ed_buf_addf(&body,
-		    "author envdrift <envdrift@localhost> %lld +0000\n"
-		    "committer envdrift <envdrift@localhost> %lld +0000\n\n%s\n",
-		    now, now, subject);
-	for (i = 0; trailers && i < trailers->nr; i++)
-		ed_buf_addf(&body, "%s%s\n", i ? "" : "\n", trailers->v[i]);
-	pack_batch_add(pb, &commit, st->odb, GIT_OBJECT_COMMIT, body.ptr,
-		       body.len);
-	ed_buf_addf(&objects, "%sobjects", git_repository_path(st->repo));
-	rc = pack_batch_write(pb, st->odb, objects.ptr, NULL, err);
-	if (!rc)
-		rc = move_branch(st, &commit, have_tip ? &tip : NULL, err);
-	if (rc < 0)
-		goto out;
-	git_oid_tostr(res->commit, sizeof(res->commit), &commit);
-	if (have_tip)
-		git_oid_tostr(res->parent, sizeof(res->parent), &tip);
-out:
-	git_commit_free(tc);
-	mtree_free(root);
-	pack_batch_free(pb);
-	ed_buf_release(&body);
-	ed_buf_release(&objects);
 	return rc;
 }

@@ -142,6 +142,37 @@ static int entry_cmp(const void *a, const void *b)
 	return (int)cx - (int)cy;
 }
 
+int mtree_put_host(struct mtree *root, git_repository *repo, const char *env,
+		   const char *host, unsigned mode, const git_oid *id,
+		   struct ed_err *err)
+{
+	struct mtree *hosts = NULL, *e = NULL;
+	struct mentry *me;
+	size_t i;
+	int rc;
+
+	rc = mtree_subdir(&hosts, root, repo, "hosts", 1, err);
+	for (i = 0; !rc && i < hosts->nr; i++) {
+		if (hosts->e[i].mode != MODE_TREE)
+			continue;
+		rc = mtree_subdir(&e, hosts, repo, hosts->e[i].name, 0, err);
+		if (!rc && e && mtree_find(e, host)) {
+			mtree_remove(e, host);
+			hosts->dirty = 1;
+		}
+	}
+	if (rc < 0 || !id)
+		return rc;
+	rc = mtree_subdir(&e, hosts, repo, env, 1, err);
+	if (rc < 0)
+		return rc;
+	me = mtree_add(e, host);
+	me->mode = mode;
+	git_oid_cpy(&me->oid, id);
+	hosts->dirty = 1;
+	return 0;
+}
+
 /* Write dirty subtrees bottom-up; *out gets t's id. Empty subtrees vanish. */
 int mtree_write(struct mtree *t, git_oid *out, struct pack_batch *pb,
 		git_odb *odb, struct ed_err *err)

@@ -101,6 +101,18 @@ expect_grep "... leaves h3 out" "^envdrift: warning: not merged: prod/h3: made w
 expect_grep "... folding nothing" "0 hosts folded" "$TMP/out"
 expect_grep "... and pushing nothing" "remote2.git: nothing to push yet$" "$TMP/out"
 check "... the new remote still has no main" sh -c "! git -C '$REM2' rev-parse -q --verify main"
+# a host made with the central key: its merge starts main, marker included
+cp "$TMP/central2.key" "$TMP/h5.key"
+new_repo "$TMP/h5"
+ENVDRIFT_HOST=h5 check "h5 (the central key) pushes to the new remote" \
+	"$ENVDRIFT" collect -q --repo "$TMP/h5" --root "$TMP/root" --env prod --host h5 --push "$REM2"
+check "merge-incoming folds it into the empty main" "$ENVDRIFT" merge-incoming --repo "$TMP/central2" "$REM2"
+check "... main has h5" git -C "$REM2" cat-file -e main:hosts/prod/h5/meta
+git -C "$REM2" show main:.envdrift/format >"$TMP/format2" 2>&1
+expect_grep "... and the marker: the key's fingerprint" "^key-fingerprint [0-9a-f]{64}$" "$TMP/format2"
+expect_grep "... and the settings' digest" "^settings-sha256 [0-9a-f]{64}$" "$TMP/format2"
+check "... and the settings" git -C "$REM2" cat-file -e main:.envdrift/settings
+fsck_ok "$REM2"
 expect_eq "history is linear" "$(git -C "$REM" rev-list --merges main | wc -l)" 0
 fsck_ok "$REM"
 fsck_ok "$C"
