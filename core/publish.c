@@ -217,36 +217,40 @@ static int git_failed(const struct ed_gitproc *proc, const char *what,
 }
 
 /*
- * git fetch of the remote's main into our tracking ref; *absent when the
- * remote has no main (yet). ED_EPUSH when git fails.
+ * git fetch of refspec from the remote (--prune with prune), without
+ * background gc or maintenance: it would outlive the deadline. *absent
+ * (absent non-NULL) when the remote lacks the refspec's source ref.
+ * ED_EPUSH when git fails.
  */
-static int fetch_main(const struct target *t, struct publish_result *res,
+static int fetch_spec(const struct target *t, struct publish_result *res,
 		      struct store *st, const struct publish_opts *o,
-		      int *absent, struct ed_err *err)
+		      const char *refspec, int prune, int *absent,
+		      struct ed_err *err)
 {
-	struct ed_buf spec = ED_BUF_INIT;
 	struct ed_gitproc proc;
-	/* no background gc or maintenance: it would outlive the deadline */
-	const char *args[] = { "-c",
-			       "gc.auto=0",
-			       "-c",
-			       "maintenance.auto=false",
-			       "fetch",
-			       "--no-tags",
-			       "--no-write-fetch-head",
-			       "--quiet",
-			       "--",
-			       t->remote,
-			       NULL,
-			       NULL };
+	const char *args[14];
+	size_t n = 0;
 	int rc;
 
-	*absent = 0;
-	ed_buf_addf(&spec, "+refs/heads/main:%s", t->track.ptr);
-	args[10] = spec.ptr;
+	args[n++] = "-c";
+	args[n++] = "gc.auto=0";
+	args[n++] = "-c";
+	args[n++] = "maintenance.auto=false";
+	args[n++] = "fetch";
+	args[n++] = "--no-tags";
+	args[n++] = "--no-write-fetch-head";
+	if (prune)
+		args[n++] = "--prune";
+	args[n++] = "--quiet";
+	args[n++] = "--";
+	args[n++] = t->remote;
+	args[n++] = refspec;
+	args[n] = NULL;
+	if (absent)
+		*absent = 0;
 	rc = run_git(&proc, st, o, args, err);
 	if (!rc && proc.status != 0) {
-		if (!proc.timed_out &&
+		if (absent && !proc.timed_out &&
 		    strstr(proc.errout.ptr, "couldn't find remote ref"))
 			*absent = 1;
 		else
@@ -256,7 +260,41 @@ static int fetch_main(const struct target *t, struct publish_result *res,
 	if (!rc)
 		store_refresh(st);
 	ed_gitproc_release(&proc);
+	return rc;
+}
+
+/*
+ * git fetch of the remote's main into our tracking ref; *absent when the
+ * remote has no main (yet). ED_EPUSH when git fails.
+ */
+static int fetch_main(const struct target *t, struct publish_result *res,
+		      struct store *st, const struct publish_opts *o,
+		      int *absent, struct ed_err *err)
+{
+	struct ed_buf spec = ED_BUF_INIT;
+	int rc;
+
+	ed_buf_addf(&spec, "+refs/heads/main:%s", t->track.ptr);
+	rc = fetch_spec(t, res, st, o, spec.ptr, 0, absent, err);
 	ed_buf_release(&spec);
+	return rc;
+}
+
+/*
+ * git push --porcelain of refspec to remote, counted in res->attempts;
+ * proc holds git's answer for the caller (who releases it).
+ */
+static int push_spec(struct ed_gitproc *proc, const char *remote,
+		     struct publish_result *res, struct store *st,
+		     const struct publish_opts *o, const char *refspec,
+		     struct ed_err *err)
+{
+	const char *args[] = { "-c",          "gc.auto=0", "push",
+			       "--porcelain", "--quiet",   "--",
+			       remote,        refspec,     NULL };
+	int rc = run_git(proc, st, o, args, err);
+
+	res->attempts++;
 	return rc;
 }
 
@@ -267,16 +305,11 @@ static int push_once(const struct target *t, struct publish_result *res,
 {
 	struct ed_buf spec = ED_BUF_INIT;
 	struct ed_gitproc proc;
-	const char *args[] = { "-c",          "gc.auto=0", "push",
-			       "--porcelain", "--quiet",   "--",
-			       t->remote,     NULL,        NULL };
 	int rc;
 
 	*nonff = 0;
 	ed_buf_addf(&spec, "%s:refs/heads/main", tip);
-	args[7] = spec.ptr;
-	rc = run_git(&proc, st, o, args, err);
-	res->attempts++;
+	rc = push_spec(&proc, t->remote, res, st, o, spec.ptr, err);
 	if (!rc && proc.status != 0) {
 		*nonff = !proc.timed_out && rejected_race(&proc.out);
 		if (!*nonff)
@@ -445,9 +478,6 @@ int publish_push_incoming(struct publish_result *res, struct store *st,
 	struct target t;
 	char tip[41], known[41];
 	int found, have_known, rc;
-	const char *args[] = { "-c",          "gc.auto=0", "push",
-			       "--porcelain", "--quiet",   "--",
-			       NULL,          NULL,        NULL };
 
 	init_result(res);
 	memset(&proc, 0, sizeof(proc));
@@ -468,10 +498,7 @@ int publish_push_incoming(struct publish_result *res, struct store *st,
 	if (rc < 0)
 		goto out;
 	ed_buf_addf(&spec, "+%s:refs/envdrift/incoming/%s", tip, host);
-	args[6] = t.remote;
-	args[7] = spec.ptr;
-	rc = run_git(&proc, st, o, args, err);
-	res->attempts++;
+	rc = push_spec(&proc, t.remote, res, st, o, spec.ptr, err);
 	if (!rc && proc.status != 0)
 		rc = git_failed(&proc, "cannot push to", res->remote, o, err);
 	if (!rc) {
@@ -492,30 +519,10 @@ static int fetch_incoming(const struct target *t, struct publish_result *res,
 			  struct ed_err *err)
 {
 	struct ed_buf spec = ED_BUF_INIT;
-	struct ed_gitproc proc;
-	const char *args[] = { "-c",
-			       "gc.auto=0",
-			       "-c",
-			       "maintenance.auto=false",
-			       "fetch",
-			       "--no-tags",
-			       "--no-write-fetch-head",
-			       "--prune",
-			       "--quiet",
-			       "--",
-			       t->remote,
-			       NULL,
-			       NULL };
 	int rc;
 
 	ed_buf_addf(&spec, "+refs/envdrift/incoming/*:%s*", t->incoming.ptr);
-	args[11] = spec.ptr;
-	rc = run_git(&proc, st, o, args, err);
-	if (!rc && proc.status != 0)
-		rc = git_failed(&proc, "cannot fetch from", res->remote, o, err);
-	if (!rc)
-		store_refresh(st);
-	ed_gitproc_release(&proc);
+	rc = fetch_spec(t, res, st, o, spec.ptr, 1, NULL, err);
 	ed_buf_release(&spec);
 	return rc;
 }
