@@ -71,7 +71,7 @@ static int set_config(git_repository *repo, const char *key, const char *val,
 	return rc;
 }
 
-static int get_config(struct ed_buf *out, git_repository *repo, const char *key)
+int store_config_get(struct ed_buf *out, git_repository *repo, const char *key)
 {
 	git_config *cfg = NULL;
 	git_buf b = { NULL, 0, 0 };
@@ -142,7 +142,7 @@ static int recognise(struct store *st, struct ed_err *err)
 	struct store_marker m;
 	int rc, in_config;
 
-	in_config = !get_config(&v, st->repo, "envdrift.version");
+	in_config = !store_config_get(&v, st->repo, "envdrift.version");
 	rc = store_marker_read(&m, st, err);
 	if (rc < 0) {
 		ed_err_prefix(err, "%s", st->path);
@@ -344,7 +344,7 @@ int store_check_key(struct store *st, struct ed_hmac *key, struct ed_err *err)
 		goto out;
 	if (m.present && m.key_fp[0])
 		rc = store_marker_check(st, &m, err);
-	else if (get_config(&v, st->repo, "envdrift.keyfingerprint") < 0)
+	else if (store_config_get(&v, st->repo, "envdrift.keyfingerprint") < 0)
 		rc = set_config(st->repo, "envdrift.keyfingerprint", st->key_fp,
 				err);
 	else if (strcmp(v.ptr, st->key_fp))

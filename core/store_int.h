@@ -79,6 +79,12 @@ int store_markers_agree(struct store *st, const git_oid *ours,
 			const git_oid *theirs, struct ed_err *err);
 
 /*
+ * The repository config's value of key appended to out; < 0 (libgit2's
+ * code) when it is not set.
+ */
+int store_config_get(struct ed_buf *out, git_repository *repo, const char *key);
+
+/*
  * The first parent of c into *out, or *out NULL at the first commit and
  * where a shallow clone's history is cut (*cut then 1). A parent missing
  * from a complete repository is ED_EGIT. The branch is linear: the first

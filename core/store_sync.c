@@ -148,19 +148,13 @@ static int commit_marker(struct store_marker *m, struct store *st,
 /* The key fingerprint init recorded in the config into fp ("" if none). */
 static void config_fp(char fp[65], struct store *st)
 {
-	git_config *cfg = NULL;
-	git_buf v = GIT_BUF_INIT;
+	struct ed_buf v = ED_BUF_INIT;
 
 	fp[0] = '\0';
-	if (git_repository_config_snapshot(&cfg, st->repo) < 0)
-		return;
-	if (git_config_get_string_buf(&v, cfg, "envdrift.keyfingerprint") == 0 &&
-	    v.size < 65) {
-		memcpy(fp, v.ptr, v.size);
-		fp[v.size] = '\0';
-	}
-	git_buf_dispose(&v);
-	git_config_free(cfg);
+	if (!store_config_get(&v, st->repo, "envdrift.keyfingerprint") &&
+	    v.len < 65)
+		memcpy(fp, v.ptr, v.len + 1);
+	ed_buf_release(&v);
 }
 
 int store_commit_agrees(struct store *st, const char *commit, struct ed_err *err)
