@@ -80,43 +80,40 @@ static void tally_release(struct tally *t)
 	free(t->counts);
 }
 
-/* fv[i]: g[i]'s fact for the key (NULL if absent), or NULL to look it up */
-static void tally_facts(struct tally *t, const struct differ_host *const *g,
-			size_t n, const char *collector, const char *key,
-			const struct fact *const *fv)
+static void tally_start(struct tally *t)
 {
-	size_t i, j, best = 0, ties = 0;
-	int live = differ_live_key(collector, key);
-
 	t->nv = t->voters = 0;
 	t->consensus = NULL;
 	t->has_consensus = 0;
-	for (i = 0; i < n; i++) {
-		const struct fact *f;
-		const char *v;
+}
 
-		if (!collected_as(g[i], collector, live))
-			continue;
-		f = fv ? fv[i] : differ_find_fact(g[i], collector, key);
-		v = f ? f->value : NULL;
-		t->voters++;
-		for (j = 0; j < t->nv && !differ_same_str(t->values[j], v); j++)
-			;
-		if (j == t->nv) {
-			if (t->nv == t->alloc) {
-				t->alloc = t->alloc ? 2 * t->alloc : 8;
-				t->values =
-					ed_xrealloc(t->values,
-						    t->alloc * sizeof(*t->values));
-				t->counts =
-					ed_xrealloc(t->counts,
-						    t->alloc * sizeof(*t->counts));
-			}
-			t->values[t->nv] = v;
-			t->counts[t->nv++] = 0;
+/* w more voters hold v */
+static void tally_add(struct tally *t, const char *v, size_t w)
+{
+	size_t j;
+
+	t->voters += w;
+	for (j = 0; j < t->nv && !differ_same_str(t->values[j], v); j++)
+		;
+	if (j == t->nv) {
+		if (t->nv == t->alloc) {
+			t->alloc = t->alloc ? 2 * t->alloc : 8;
+			t->values = ed_xrealloc(t->values,
+						t->alloc * sizeof(*t->values));
+			t->counts = ed_xrealloc(t->counts,
+						t->alloc * sizeof(*t->counts));
 		}
-		t->counts[j]++;
+		t->values[t->nv] = v;
+		t->counts[t->nv++] = 0;
 	}
+	t->counts[j] += w;
+}
+
+/* the value most voters hold, none on a tie: the order of adds is moot */
+static void tally_finish(struct tally *t)
+{
+	size_t j, best = 0, ties = 0;
+
 	for (j = 0; j < t->nv; j++) {
 		if (t->counts[j] > best) {
 			best = t->counts[j];
@@ -127,6 +124,61 @@ static void tally_facts(struct tally *t, const struct differ_host *const *g,
 		}
 	}
 	t->has_consensus = t->voters && !ties;
+}
+
+/* fv[i]: g[i]'s fact for the key (NULL if absent), or NULL to look it up */
+static void tally_facts(struct tally *t, const struct differ_host *const *g,
+			size_t n, const char *collector, const char *key,
+			const struct fact *const *fv)
+{
+	size_t i;
+	int live = differ_live_key(collector, key);
+
+	tally_start(t);
+	for (i = 0; i < n; i++) {
+		const struct fact *f;
+
+		if (!collected_as(g[i], collector, live))
+			continue;
+		f = fv ? fv[i] : differ_find_fact(g[i], collector, key);
+		tally_add(t, f ? f->value : NULL, 1);
+	}
+	tally_finish(t);
+}
+
+/* tally_facts over groups (differ_groups_seek'd on the key): weighted */
+static void tally_groups(struct tally *t, const struct differ_groups *gr,
+			 const char *collector, const char *key)
+{
+	size_t k;
+	int live = differ_live_key(collector, key);
+
+	tally_start(t);
+	for (k = 0; k < gr->n; k++)
+		if (differ_groups_collected(gr, k, live))
+			tally_add(t, gr->fv[k] ? gr->fv[k]->value : NULL,
+				  gr->weight[k]);
+	tally_finish(t);
+}
+
+/*
+ * Mark the groups whose hosts are outliers against consensus (collected,
+ * another value); 1 if any is.
+ */
+static int mark_outliers(struct differ_groups *gr, const char *consensus,
+			 const char *collector, const char *key)
+{
+	size_t k, any = 0;
+	int live = differ_live_key(collector, key);
+
+	for (k = 0; k < gr->n; k++) {
+		const struct fact *f = gr->fv[k];
+
+		gr->off[k] = differ_groups_collected(gr, k, live) &&
+			     !differ_same_str(f ? f->value : NULL, consensus);
+		any += gr->off[k];
+	}
+	return any > 0;
 }
 
 static void tally_key(struct tally *t, const struct differ_host *const *g,
@@ -221,87 +273,6 @@ static void key_universe(struct ed_strvec *out,
 	}
 	free(seen);
 	ed_strvec_sort_unique(out);
-}
-
-/* "must differ": a value two distinct hosts share is drift. */
-static void check_unique(struct drift_report *r, const char *role,
-			 const struct differ_host *const *a, size_t na,
-			 const struct differ_host *const *b, size_t nb,
-			 const char *collector, const char *key, const char *loc)
-{
-	struct ed_strvec seen = ED_STRVEC_INIT; /* "VALUE\tHOST", unique hosts */
-	size_t i, j;
-
-	for (i = 0; i < na + nb; i++) {
-		const struct differ_host *h = i < na ? a[i] : b[i - na];
-		const struct fact *f = differ_find_fact(h, collector, key);
-
-		if (f)
-			ed_strvec_pushf(&seen, "%s\t%s", f->value, h->host);
-	}
-	ed_strvec_sort_unique(&seen);
-	for (i = 0; i < seen.nr; i = j) {
-		const char *tab = strrchr(seen.v[i], '\t');
-		size_t vl = (size_t)(tab - seen.v[i]);
-		struct drift_item *it;
-		struct ed_buf d = ED_BUF_INIT;
-
-		for (j = i + 1; j < seen.nr && !strncmp(seen.v[j], seen.v[i], vl) &&
-				seen.v[j][vl] == '\t';
-		     j++)
-			;
-		if (j - i < 2)
-			continue;
-		it = drift_report_add(r, collector, key, role, DRIFT_CHANGED);
-		it->values[0] = ed_xstrndup(seen.v[i], vl);
-		ed_buf_addf(&d,
-			    "must differ on every host, but %zu hosts share this value",
-			    j - i);
-		it->detail = ed_buf_detach(&d, NULL);
-		it->rule = loc ? ed_xstrdup(loc) : NULL;
-		for (; i < j; i++)
-			ed_strvec_push(&it->hosts, seen.v[i]);
-	}
-	ed_strvec_release(&seen);
-}
-
-static const char *memory_of(const struct differ_host *h)
-{
-	const struct fact *f = differ_find_fact(h, "kernel", "memory");
-
-	return f ? f->value : NULL;
-}
-
-/* The memory most hosts of g have (NULL on a tie or when unknown). */
-static const char *group_memory(const struct differ_host *const *g, size_t n)
-{
-	const char *best = NULL;
-	size_t i, j, bestc = 0, ties = 0;
-
-	for (i = 0; i < n; i++) {
-		size_t c = 0;
-
-		for (j = 0; j < n; j++)
-			c += differ_same_str(memory_of(g[i]), memory_of(g[j]));
-		if (c > bestc) {
-			bestc = c;
-			best = memory_of(g[i]);
-			ties = 0;
-		} else if (c == bestc && !differ_same_str(best, memory_of(g[i]))) {
-			ties = 1;
-		}
-	}
-	return ties ? NULL : best;
-}
-
-/* 1 if one side lies in one of envs and the other in another one. */
-static int sides_between(const struct ed_strvec *envs,
-			 const struct differ_host *const *a, size_t na,
-			 const struct differ_host *const *b, size_t nb)
-{
-	return na && nb && strcmp(a[0]->env, b[0]->env) &&
-	       ed_strvec_contains(envs, a[0]->env) &&
-	       ed_strvec_contains(envs, b[0]->env);
 }
 
 /*
@@ -465,16 +436,17 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	struct tally t[2];
 	const struct fact **fv[2];
 	struct shapes shape;
-	size_t *cur[2];
+	struct differ_groups grp[2];
+	char *grouped = NULL; /* the collector grp is built for */
 	size_t k, s, i;
 
 	if (!mgr)
 		mgr = side_manager(b, nb);
 	memset(t, 0, sizeof(t));
 	memset(&shape, 0, sizeof(shape));
+	memset(grp, 0, sizeof(grp));
 	for (s = 0; s < 2; s++) {
 		fv[s] = ed_xcalloc(ng[s] + 1, sizeof(*fv[s]));
-		cur[s] = ed_xcalloc(ng[s] + 1, sizeof(*cur[s]));
 		shape.f[s] = ed_xcalloc(ng[s] + 1, sizeof(*shape.f[s]));
 	}
 	if (only) {
@@ -498,7 +470,7 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		const struct ed_strvec *xenvs = NULL;
 		const char *xloc = NULL;
 		enum baseline_expect ex;
-		int cross = 1;
+		int cross = 1, shaped = 0;
 
 		if (!tab)
 			continue; /* every key is "collector\tkey" */
@@ -512,13 +484,22 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			continue; /* per-host values are meant to differ */
 		}
 		if (ex == EXPECT_ALWAYS) {
-			check_unique(r, role, a, na, b, nb, collector, key, xloc);
+			differ_check_unique(r, role, a, na, b, nb, collector,
+					    key, xloc);
 			*tab = '\t';
 			continue;
 		}
-		for (s = 0; s < 2; s++)
-			differ_fact_seek_all(fv[s], cur[s], g[s], ng[s],
-					     collector, key);
+		if (!grouped || strcmp(grouped, collector)) {
+			free(grouped);
+			grouped = ed_xstrdup(collector);
+			for (s = 0; s < 2; s++)
+				differ_groups_build(&grp[s], g[s], ng[s],
+						    collector);
+		}
+		for (s = 0; s < 2; s++) {
+			differ_groups_seek(&grp[s], collector, key);
+			differ_groups_spread(&grp[s], fv[s], ng[s]);
+		}
 		if (!strcmp(collector, "identity")) {
 			/* who a host is: only against its own past */
 			compare_identity(r, role, key, g, ng, fv);
@@ -533,10 +514,16 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				continue;
 			}
 			/* between different hosts: presence, type, mode, owner */
+			shaped = 1;
 		}
-		tally_facts(&t[0], a, na, collector, key, fv[0]);
-		tally_facts(&t[1], b, nb, collector, key, fv[1]);
-		if (ex == EXPECT_BETWEEN && sides_between(xenvs, a, na, b, nb))
+		for (s = 0; s < 2; s++)
+			if (shaped)
+				tally_facts(&t[s], g[s], ng[s], collector, key,
+					    fv[s]);
+			else
+				tally_groups(&t[s], &grp[s], collector, key);
+		if (ex == EXPECT_BETWEEN &&
+		    differ_sides_between(xenvs, a, na, b, nb))
 			cross = 0;
 		if (ex == EXPECT_MEMORY) {
 			struct tally m[2];
@@ -591,21 +578,26 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			struct ed_strvec side = ED_STRVEC_INIT;
 			size_t z, listed = 0;
 
-			if (ng[s] < 2 || !t[s].has_consensus)
+			if (ng[s] < 2 || !t[s].has_consensus ||
+			    (!shaped && !mark_outliers(&grp[s], t[s].consensus,
+						       collector, key)))
 				continue;
 			for (i = 0; i < ng[s]; i++) {
 				const struct fact *f;
 				struct drift_item *it;
 
+				/* most groups hold the consensus: skipped whole */
+				if (!shaped && !grp[s].off[grp[s].of[i]])
+					continue;
 				f = fv[s][i];
-				/* most hold the consensus: asked first, it is cheaper */
 				if (differ_same_str(f ? f->value : NULL,
 						    t[s].consensus) ||
 				    !collected(g[s][i], collector, key))
 					continue;
 				if (ex == EXPECT_MEMORY &&
-				    !differ_same_str(memory_of(g[s][i]),
-						     group_memory(g[s], ng[s])))
+				    !differ_same_str(differ_memory_of(g[s][i]),
+						     differ_group_memory(g[s],
+									 ng[s])))
 					continue; /* differently sized: expected */
 				it = drift_report_add(r, collector, key, role,
 						      DRIFT_OUTLIER);
@@ -632,9 +624,10 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	tally_release(&t[1]);
 	for (s = 0; s < 2; s++) {
 		free(fv[s]);
-		free(cur[s]);
 		free(shape.f[s]);
+		differ_groups_release(&grp[s]);
 	}
+	free(grouped);
 	ed_strvec_release(&shape.strs);
 	ed_strvec_release(&keys);
 }

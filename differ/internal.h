@@ -67,6 +67,55 @@ void differ_fact_seek_all(const struct fact **fv, size_t *cur,
 			  const char *collector, const char *key);
 
 /*
+ * Baseline expectations (differ/expect.c). differ_check_unique: "must
+ * differ", items for values two distinct hosts share (loc: the rule's
+ * "file:line"). differ_memory_of: h's kernel:memory, NULL if unknown;
+ * differ_group_memory: the memory most of g have, NULL on a tie.
+ * differ_sides_between: one side lies in one of envs, the other in
+ * another.
+ */
+void differ_check_unique(struct drift_report *r, const char *role,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb,
+			 const char *collector, const char *key, const char *loc);
+const char *differ_memory_of(const struct differ_host *h);
+const char *differ_group_memory(const struct differ_host *const *g, size_t n);
+int differ_sides_between(const struct ed_strvec *envs,
+			 const struct differ_host *const *a, size_t na,
+			 const struct differ_host *const *b, size_t nb);
+
+/*
+ * One side's hosts grouped for one collector's keys (differ/groups.c):
+ * hosts whose facts of the collector come from one shared table and that
+ * agree on having collected it and on having live facts hold the same
+ * fact for every key of it, so a group is sought and counted once. Built
+ * again when the collector changes; the caller owns gr (zeroed first).
+ */
+struct differ_groups {
+	size_t n;                        /* groups */
+	size_t *of;                      /* per host: its group */
+	size_t *weight;                  /* per group: its hosts */
+	const struct differ_host **rep;  /* per group: its first host */
+	const struct fact **fv;          /* per group: the current key's fact */
+	size_t *cur;                     /* per group: its seek cursor */
+	unsigned char *collected, *live; /* per group: as collected_as reads */
+	unsigned char *off;              /* per group: free for the caller */
+};
+
+void differ_groups_build(struct differ_groups *gr,
+			 const struct differ_host *const *g, size_t n,
+			 const char *collector);
+/* Each group's fact for key (keys of the collector come in order). */
+void differ_groups_seek(struct differ_groups *gr, const char *collector,
+			const char *key);
+/* Group k's hosts collected a key (live: differ_live_key of it). */
+int differ_groups_collected(const struct differ_groups *gr, size_t k, int live);
+/* fv[i] = the fact of host i's group, for the n hosts grouped. */
+void differ_groups_spread(const struct differ_groups *gr,
+			  const struct fact **fv, size_t n);
+void differ_groups_release(struct differ_groups *gr);
+
+/*
  * For each host a[i], the index in b of the first host of the same name,
  * or SIZE_MAX (out holds na entries, the caller's). Returns how many hosts
  * of a have one. O((na + nb) log nb).

@@ -600,6 +600,106 @@ static void test_differ_seek_all_agrees_with_find(void **state)
 		assert_int_equal(cur[i], h[i].nr_facts);
 }
 
+/* One report of a and b rendered as lines, for comparing two runs. */
+static void render(struct ed_strvec *out, const struct drift_report *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nr; i++) {
+		const struct drift_item *it = &r->items[i];
+
+		ed_strvec_pushf(out, "%s:%s %d %s|%s %s=%s", it->collector,
+				it->key, (int)it->kind,
+				it->values[0] ? it->values[0] : "-",
+				it->values[1] ? it->values[1] : "-",
+				it->host ? it->host : "-",
+				it->host_value ? it->host_value : "-");
+		for (j = 0; j < it->hosts.nr; j++)
+			ed_strvec_pushf(out, "  %s", it->hosts.v[j]);
+	}
+}
+
+/*
+ * Hosts that share a table are sought and counted once per group; the
+ * report must be the one that per-host seeking gives (hosts without spans
+ * are each a group of their own).
+ */
+static void test_differ_groups_agree_with_hosts(void **state)
+{
+	static char c[] = "sysctl", ka[] = "a", kb[] = "b", kc[] = "c";
+	static char v1[] = "1", v2[] = "2", v3[] = "3", v9[] = "9";
+	struct fact t1[3] = { { c, ka, v1 }, { c, kb, v2 }, { c, kc, v3 } };
+	struct fact t2[2] = { { c, ka, v1 }, { c, kb, v9 } };
+	struct fact t3[3] = { { c, ka, v9 }, { c, kb, v2 }, { c, kc, v3 } };
+	struct differ_host h[8];
+	const struct differ_host *g[8];
+	struct differ_groups gr;
+	struct drift_report r[2];
+	struct ed_strvec lines[2] = { ED_STRVEC_INIT, ED_STRVEC_INIT };
+	static char names[8][3] = { "a1", "a2", "a3", "a4",
+				    "a5", "b1", "b2", "b3" };
+	static char prod[] = "prod", staging[] = "staging";
+	static const char *const keys[] = { "a", "b", "c", "d" };
+	size_t i, k, pass;
+
+	(void)state;
+	memset(h, 0, sizeof(h));
+	for (i = 0; i < 8; i++) {
+		/* a4 and b2 differ; a5 did not collect sysctl */
+		struct fact *t = i == 3 ? t2 : i == 6 ? t3 : t1;
+
+		h[i].host = names[i];
+		h[i].env = i < 5 ? prod : staging;
+		h[i].facts = t;
+		h[i].nr_facts = t == t2 ? 2 : 3;
+		h[i].spans[0].table = t;
+		h[i].spans[0].len = h[i].nr_facts;
+		h[i].nspans = 1;
+		ed_strvec_push(&h[i].roles, "default");
+		g[i] = &h[i];
+	}
+	ed_strvec_push(&h[4].uncollected, "sysctl");
+	memset(&gr, 0, sizeof(gr));
+	differ_groups_build(&gr, g, 5, "sysctl");
+	assert_int_equal(gr.n, 3); /* t1, t1 uncollected, t2 */
+	assert_int_equal(gr.weight[gr.of[0]], 3);
+	assert_int_equal(gr.of[0], gr.of[2]);
+	assert_int_not_equal(gr.of[0], gr.of[4]);
+	for (k = 0; k < 4; k++) {
+		differ_groups_seek(&gr, "sysctl", keys[k]);
+		for (i = 0; i < 5; i++) {
+			const struct fact *f =
+				differ_find_fact(&h[i], "sysctl", keys[k]);
+			const struct fact *gf = gr.fv[gr.of[i]];
+
+			assert_true(differ_same_str(f ? f->value : NULL,
+						    gf ? gf->value : NULL));
+		}
+	}
+	differ_groups_release(&gr);
+	for (pass = 0; pass < 2; pass++) {
+		/* pass 1: no spans, one group per host */
+		for (i = 0; pass && i < 8; i++)
+			h[i].nspans = 0;
+		drift_report_init(&r[pass], "prod", "staging");
+		assert_int_equal(differ_compare(&r[pass], NULL, g, 5, g + 5, 3,
+						NULL),
+				 0);
+		render(&lines[pass], &r[pass]);
+	}
+	assert_true(lines[0].nr > 2); /* a4's and b2's outliers at least */
+	assert_int_equal(lines[0].nr, lines[1].nr);
+	for (i = 0; i < lines[0].nr; i++)
+		assert_string_equal(lines[0].v[i], lines[1].v[i]);
+	for (pass = 0; pass < 2; pass++) {
+		drift_report_release(&r[pass]);
+		ed_strvec_release(&lines[pass]);
+	}
+	ed_strvec_release(&h[4].uncollected);
+	for (i = 0; i < 8; i++)
+		ed_strvec_release(&h[i].roles);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +748,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_differ_expect_between_environments,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_seek_all_agrees_with_find,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_groups_agree_with_hosts,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory,
 						setup, teardown),
