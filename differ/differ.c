@@ -576,7 +576,7 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		for (s = 0; s < 2; s++) {
 			/* every outlier of a side lists the same hosts: once */
 			struct ed_strvec side = ED_STRVEC_INIT;
-			size_t z, listed = 0;
+			struct drift_hosts *listed = NULL;
 
 			if (ng[s] < 2 || !t[s].has_consensus ||
 			    (!shaped && !mark_outliers(&grp[s], t[s].consensus,
@@ -608,15 +608,15 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 				if (t[s].consensus)
 					it->values[s] =
 						ed_xstrdup(t[s].consensus);
-				if (!listed++) {
+				if (!listed) {
 					add_hosts(r, &side, key, g[s], ng[s],
 						  collector, fv[s]);
 					ed_strvec_sort_unique(&side);
+					listed = drift_hosts_new(&side);
 				}
-				for (z = 0; z < side.nr; z++)
-					ed_strvec_push(&it->hosts, side.v[z]);
+				drift_item_share_hosts(it, listed);
 			}
-			ed_strvec_release(&side);
+			drift_hosts_put(listed);
 		}
 		*tab = '\t';
 	}

@@ -147,7 +147,9 @@ struct drift_item {
 	char *host;        /* OUTLIER: the host that differs */
 	char *host_value;  /* OUTLIER: its value (NULL: absent) */
 	size_t group_size; /* OUTLIER: hosts in the group */
-	struct ed_strvec hosts; /* "VALUE\tHOST", sorted */
+	struct ed_strvec hosts;     /* "VALUE\tHOST", sorted; read-only when
+				 * shared */
+	struct drift_hosts *shared; /* hosts' storage, when shared */
 	enum drift_severity severity;
 	char *rule;   /* "file:line" of the deciding rule, or NULL */
 	char *detail; /* PIN: the constraint ("openssl >= 3.0.15");
@@ -181,6 +183,17 @@ struct drift_report {
 void drift_report_init(struct drift_report *r, const char *a, const char *b);
 /* Free what one item owns (for callers that drop items). */
 void drift_item_release(struct drift_item *it);
+/*
+ * One host list several items hold: the outliers of one key on one side
+ * all list that side's hosts, and copying it into each made a fleet's
+ * report quadratic in hosts. drift_hosts_new takes list's contents (list
+ * is left empty); each drift_item_share_hosts points it->hosts at them,
+ * read-only, and takes a reference; drift_hosts_put drops the creator's.
+ */
+struct drift_hosts;
+struct drift_hosts *drift_hosts_new(struct ed_strvec *list);
+void drift_item_share_hosts(struct drift_item *it, struct drift_hosts *h);
+void drift_hosts_put(struct drift_hosts *h);
 /* A new item (severity warning, no values), owned by r. */
 struct drift_item *drift_report_add(struct drift_report *r,
 				    const char *collector, const char *key,

@@ -51,7 +51,44 @@ void drift_item_release(struct drift_item *it)
 	free(it->shard);
 	free(it->waiver);
 	free(it->patch);
+	if (it->shared) {
+		drift_hosts_put(it->shared);
+		it->shared = NULL;
+		ed_strvec_init(&it->hosts);
+	} else {
+		ed_strvec_release(&it->hosts);
+	}
+}
+
+struct drift_hosts {
+	struct ed_strvec list;
+	size_t refs;
+};
+
+struct drift_hosts *drift_hosts_new(struct ed_strvec *list)
+{
+	struct drift_hosts *h = ed_xcalloc(1, sizeof(*h));
+
+	h->list = *list;
+	h->refs = 1;
+	ed_strvec_init(list);
+	return h;
+}
+
+void drift_item_share_hosts(struct drift_item *it, struct drift_hosts *h)
+{
 	ed_strvec_release(&it->hosts);
+	it->hosts = h->list;
+	it->shared = h;
+	h->refs++;
+}
+
+void drift_hosts_put(struct drift_hosts *h)
+{
+	if (h && !--h->refs) {
+		ed_strvec_release(&h->list);
+		free(h);
+	}
 }
 
 void drift_report_release(struct drift_report *r)
