@@ -252,8 +252,8 @@ static void key_universe(struct ed_strvec *out,
 		if (!h->nspans) {
 			for (j = 0; j < h->nr_facts; j++)
 				ed_strvec_pushf(out, "%s\t%s",
-						h->facts[j].collector,
-						h->facts[j].key);
+						h->facts[j]->collector,
+						h->facts[j]->key);
 			continue;
 		}
 		/* a parsed file many hosts share contributes its keys once */
@@ -267,8 +267,8 @@ static void key_universe(struct ed_strvec *out,
 			for (j = h->spans[s].start;
 			     j < h->spans[s].start + h->spans[s].len; j++)
 				ed_strvec_pushf(out, "%s\t%s",
-						h->facts[j].collector,
-						h->facts[j].key);
+						h->facts[j]->collector,
+						h->facts[j]->key);
 		}
 	}
 	free(seen);

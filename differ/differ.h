@@ -28,8 +28,17 @@ struct differ_host {
 	struct ed_strvec roles;       /* from meta; "default" when none */
 	struct ed_strvec uncollected; /* collectors meta says were not collected */
 	char *pkg_manager;            /* "dpkg", "rpm", "apk" or NULL */
-	struct fact *facts;           /* sorted by collector, then key */
+	/*
+	 * Sorted by collector, then key. The facts themselves are a fact
+	 * cache's tables' (hosts with one blob share them) or own[]; a host
+	 * holds only pointers, a third of the memory of copies.
+	 */
+	const struct fact **facts;
 	size_t nr_facts;
+	struct fact *own; /* the facts h owns (differ_host_load), strings too */
+	size_t nr_own;
+	struct fact **cow; /* facts normalisation rewrote: h's, strings borrowed */
+	size_t nr_cow, alloc_cow;
 	int borrowed;               /* fact strings belong to a fact cache */
 	struct fact_span spans[16]; /* where facts came from (cached loads) */
 	size_t nspans;

@@ -41,6 +41,12 @@ int differ_cmp_fact(const void *a, const void *b)
 	return c ? c : strcmp(x->key, y->key);
 }
 
+int differ_cmp_fact_ptr(const void *a, const void *b)
+{
+	return differ_cmp_fact(*(const struct fact *const *)a,
+			       *(const struct fact *const *)b);
+}
+
 /* Sort, and join the values of repeated keys with '\n' (multi-line sysctls). */
 static void finish_facts(struct fact_vec *fv)
 {
@@ -255,8 +261,11 @@ int differ_host_load(struct differ_host *out, const char *env, const char *host,
 					env, host, e->path, bad);
 	}
 	finish_facts(&fv);
-	out->facts = fv.v;
-	out->nr_facts = fv.nr;
+	out->own = fv.v;
+	out->nr_own = out->nr_facts = fv.nr;
+	out->facts = ed_xcalloc(fv.nr + 1, sizeof(*out->facts));
+	for (i = 0; i < fv.nr; i++)
+		out->facts[i] = &fv.v[i];
 	if (!out->roles.nr)
 		ed_strvec_push(&out->roles, "default");
 	if (rc < 0)
@@ -265,7 +274,7 @@ int differ_host_load(struct differ_host *out, const char *env, const char *host,
 }
 
 /*
- * Loaded hosts' fact arrays (72 KB each at 3,000 facts, 600 MB at 10,000
+ * Loaded hosts' fact arrays (24 KB each at 3,000 facts, 240 MB at 10,000
  * hosts) come from big chunks the kernel may back with huge pages: one
  * fault per 2 MiB instead of per 4 KiB. A chunk is reused once the last
  * host in it is released (a gate's next run loads its hosts again).
@@ -286,18 +295,17 @@ static void chunk_put(void *chunk)
 }
 
 /* n facts from c's chunks into *chunk_out; NULL when mapping fails. */
-static struct fact *chunk_alloc(struct differ_fact_cache *c, size_t n,
-				void **chunk_out);
+static const struct fact **chunk_alloc(struct differ_fact_cache *c, size_t n,
+				       void **chunk_out);
 
 void differ_host_release(struct differ_host *h)
 {
 	size_t i;
 
-	for (i = 0; !h->borrowed && i < h->nr_facts; i++) {
-		free(h->facts[i].collector);
-		free(h->facts[i].key);
-		free(h->facts[i].value);
-	}
+	differ_facts_free(h->own, h->nr_own);
+	for (i = 0; i < h->nr_cow; i++)
+		free(h->cow[i]); /* its strings are a cache's or in owned */
+	free(h->cow);
 	if (h->facts_chunk)
 		chunk_put(h->facts_chunk);
 	else
@@ -327,10 +335,10 @@ struct differ_fact_cache {
 	size_t nchunks, achunks;
 };
 
-static struct fact *chunk_alloc(struct differ_fact_cache *c, size_t n,
-				void **chunk_out)
+static const struct fact **chunk_alloc(struct differ_fact_cache *c, size_t n,
+				       void **chunk_out)
 {
-	size_t bytes = ed_st_mult(n, sizeof(struct fact)), i;
+	size_t bytes = ed_st_mult(n, sizeof(struct fact *)), i;
 	struct fact_chunk *ch = NULL;
 	void *base;
 
@@ -509,18 +517,19 @@ int differ_host_load_view(struct differ_host *out, struct differ_fact_cache *c,
 		total += parts[i]->fv.nr;
 	}
 	/* files come in byte order, which is collector order: concatenation is sorted */
-	/* every fact is copied over below: only the spare slot needs zeroing */
+	/* every slot is written below: only the spare one needs zeroing */
 	out->facts = chunk_alloc(c, total + 1, &out->facts_chunk);
 	if (!out->facts)
 		out->facts =
 			ed_xmalloc(ed_st_mult(total + 1, sizeof(*out->facts)));
-	memset(&out->facts[total], 0, sizeof(*out->facts));
+	out->facts[total] = NULL;
 	for (i = 0; i < nfiles; i++) {
+		size_t j;
+
 		if (!parts[i])
 			continue;
-		if (parts[i]->fv.nr)
-			memcpy(out->facts + at, parts[i]->fv.v,
-			       parts[i]->fv.nr * sizeof(*out->facts));
+		for (j = 0; j < parts[i]->fv.nr; j++)
+			out->facts[at + j] = &parts[i]->fv.v[j];
 		if (!untracked &&
 		    out->nspans < sizeof(out->spans) / sizeof(out->spans[0])) {
 			out->spans[out->nspans].table = parts[i];
@@ -577,10 +586,10 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 	 * means the host lacks it.
 	 */
 	for (tries = 0; tries < 2 && lo < hi; tries++) {
-		c = fact_cmp(&h->facts[lo], collector, key);
+		c = fact_cmp(h->facts[lo], collector, key);
 		if (!c) {
 			*cur = lo;
-			return &h->facts[lo];
+			return h->facts[lo];
 		}
 		if (c > 0) {
 			*cur = lo;
@@ -590,7 +599,7 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 	}
 	/* gallop: the next one is still close */
 	while (lo + step < hi &&
-	       fact_cmp(&h->facts[lo + step], collector, key) < 0) {
+	       fact_cmp(h->facts[lo + step], collector, key) < 0) {
 		lo += step;
 		step *= 2;
 	}
@@ -599,7 +608,7 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (fact_cmp(&h->facts[mid], collector, key) < 0)
+		if (fact_cmp(h->facts[mid], collector, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -607,8 +616,8 @@ const struct fact *differ_fact_seek(const struct differ_host *h, size_t *cur,
 	*cur = lo;
 	if (lo >= h->nr_facts)
 		return NULL;
-	c = fact_cmp(&h->facts[lo], collector, key);
-	return c ? NULL : &h->facts[lo];
+	c = fact_cmp(h->facts[lo], collector, key);
+	return c ? NULL : h->facts[lo];
 }
 
 void differ_fact_seek_all(const struct fact **fv, size_t *cur,
@@ -623,10 +632,10 @@ void differ_fact_seek_all(const struct fact **fv, size_t *cur,
 		/* a host that held the last key sits on it: this one is next */
 		size_t at = cur[i] + (fv[i] != NULL);
 
-		if (hint && at < h->nr_facts && h->facts[at].key == hint->key &&
-		    h->facts[at].collector == hint->collector) {
+		if (hint && at < h->nr_facts && h->facts[at]->key == hint->key &&
+		    h->facts[at]->collector == hint->collector) {
 			cur[i] = at;
-			fv[i] = &h->facts[at];
+			fv[i] = h->facts[at];
 			continue;
 		}
 		fv[i] = differ_fact_seek(h, &cur[i], collector, key);
@@ -643,10 +652,10 @@ static size_t lower_bound(const struct differ_host *h, const char *collector,
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(h->facts[mid].collector, collector);
+		int c = strcmp(h->facts[mid]->collector, collector);
 
 		if (!c)
-			c = strcmp(h->facts[mid].key, key);
+			c = strcmp(h->facts[mid]->key, key);
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -656,15 +665,41 @@ static size_t lower_bound(const struct differ_host *h, const char *collector,
 }
 
 /* The fact collector:key of h, or NULL: where lower_bound lands. */
-struct fact *differ_find_fact(const struct differ_host *h,
-			      const char *collector, const char *key)
+const struct fact *differ_find_fact(const struct differ_host *h,
+				    const char *collector, const char *key)
 {
 	size_t i = lower_bound(h, collector, key);
 
-	if (i < h->nr_facts && !strcmp(h->facts[i].collector, collector) &&
-	    !strcmp(h->facts[i].key, key))
-		return &h->facts[i];
+	if (i < h->nr_facts && !strcmp(h->facts[i]->collector, collector) &&
+	    !strcmp(h->facts[i]->key, key))
+		return h->facts[i];
 	return NULL;
+}
+
+size_t differ_fact_index(const struct differ_host *h, const char *collector,
+			 const char *key)
+{
+	const struct fact *f = differ_find_fact(h, collector, key);
+
+	return f ? lower_bound(h, collector, key) : h->nr_facts;
+}
+
+struct fact *differ_host_own_fact(struct differ_host *h, size_t i)
+{
+	struct fact *c;
+	size_t k;
+
+	if (!h->borrowed)
+		return &h->own[h->facts[i] - h->own]; /* h's already */
+	for (k = h->nr_cow; k > 0; k--)
+		if (h->cow[k - 1] == h->facts[i])
+			return h->cow[k - 1]; /* copied already */
+	c = ed_xmalloc(sizeof(*c));
+	*c = *h->facts[i];
+	ED_ALLOC_GROW(h->cow, h->nr_cow + 1, h->alloc_cow);
+	h->cow[h->nr_cow++] = c;
+	h->facts[i] = c;
+	return c;
 }
 
 void differ_collector_facts(const struct differ_host *h, const char *collector,
@@ -676,7 +711,7 @@ void differ_collector_facts(const struct differ_host *h, const char *collector,
 	for (end = lo; end < hi;) {
 		size_t mid = end + (hi - end) / 2;
 
-		if (strcmp(h->facts[mid].collector, collector) <= 0)
+		if (strcmp(h->facts[mid]->collector, collector) <= 0)
 			end = mid + 1;
 		else
 			hi = mid;
@@ -699,8 +734,9 @@ int differ_host_live(const struct differ_host *h)
 
 	for (k = 0; k < 2; k++) {
 		i = lower_bound(h, "services", live_kinds[k]);
-		if (i < h->nr_facts && !strcmp(h->facts[i].collector, "services") &&
-		    !strncmp(h->facts[i].key, live_kinds[k], 7))
+		if (i < h->nr_facts &&
+		    !strcmp(h->facts[i]->collector, "services") &&
+		    !strncmp(h->facts[i]->key, live_kinds[k], 7))
 			return 1;
 	}
 	return 0;

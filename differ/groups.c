@@ -51,7 +51,7 @@ static const void *table_of(const struct differ_host *h, const char *collector)
 	for (s = 0; s < h->nspans; s++) {
 		const struct fact_span *sp = &h->spans[s];
 
-		if (!sp->len || strcmp(h->facts[sp->start].collector, collector))
+		if (!sp->len || strcmp(h->facts[sp->start]->collector, collector))
 			continue;
 		if (table)
 			return h;

@@ -165,6 +165,7 @@ int tally_set_changed(const struct tally_set *ts, size_t i);
 struct since_blob {
 	unsigned char oid[20];
 	struct fact *facts;
+	const struct fact **ptrs; /* &facts[i], as a host holds them */
 	size_t nr;
 	size_t bad_line; /* the first malformed line, 0 if none */
 	size_t refs;
@@ -218,11 +219,21 @@ int differ_since_full(struct drift_report *r, struct store *st,
 		      const struct differ_host *const *b, size_t nb,
 		      size_t max_scans, struct ed_err *err);
 
-/* qsort order of struct fact: collector, then key. */
+/* qsort order of struct fact: collector, then key; of pointers to them. */
 int differ_cmp_fact(const void *a, const void *b);
+int differ_cmp_fact_ptr(const void *a, const void *b);
+/* The index of collector:key in h->facts; h->nr_facts if h lacks it. */
+size_t differ_fact_index(const struct differ_host *h, const char *collector,
+			 const char *key);
+/*
+ * h->facts[i] made h's own to rewrite: a cache's fact is copied (its
+ * strings still the cache's), once; the place in h->facts is kept, so a
+ * caller may rewrite keys of a run and sort it after.
+ */
+struct fact *differ_host_own_fact(struct differ_host *h, size_t i);
 /* The fact collector:key of h, or NULL; binary search. */
-struct fact *differ_find_fact(const struct differ_host *h,
-			      const char *collector, const char *key);
+const struct fact *differ_find_fact(const struct differ_host *h,
+				    const char *collector, const char *key);
 
 /*
  * Live facts: what only a running system has (active units, listening

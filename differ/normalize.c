@@ -40,7 +40,7 @@ static int identity_from_facts(struct host_identity *id,
 	*addrs = *macs = 0;
 	differ_collector_facts(h, "identity", &from, &to);
 	for (i = from; i < to; i++) {
-		const char *k = h->facts[i].key, *v = h->facts[i].value;
+		const char *k = h->facts[i]->key, *v = h->facts[i]->value;
 		int addr = !strcmp(k, "addr4") || !strcmp(k, "addr6");
 		int mac = !strcmp(k, "mac");
 
@@ -84,9 +84,9 @@ static void identity_from_files(struct host_identity *id,
 		host_identity_from_machine_id(id, b.ptr, b.len);
 	differ_collector_facts(h, "files", &from, &to);
 	for (i = from; i < to; i++) {
-		const char *k = h->facts[i].key;
+		const char *k = h->facts[i]->key;
 
-		if (!differ_text_stored(h->facts[i].value) ||
+		if (!differ_text_stored(h->facts[i]->value) ||
 		    !host_identity_config_file(k) || read_content(&b, v, h, k))
 			continue;
 		host_identity_from_config(&net, k, b.ptr, b.len);
@@ -139,9 +139,9 @@ static int from_kernel(const struct differ_host *h, const char *kind)
 
 	differ_collector_facts(h, "identity", &from, &to);
 	for (j = from; j < to; j++)
-		if (!strcmp(h->facts[j].key,
+		if (!strcmp(h->facts[j]->key,
 			    kind[0] == 'a' ? "addresses-from" : "macs-from"))
-			return !strcmp(h->facts[j].value, "kernel");
+			return !strcmp(h->facts[j]->value, "kernel");
 	return 0;
 }
 
@@ -161,8 +161,8 @@ static void mark_shared(struct differ_host *const *h, size_t n, const char *kind
 	for (i = 0; i < n; i++) {
 		differ_collector_facts(h[i], "identity", &from, &to);
 		for (j = from; j < to; j++)
-			if (key_is(h[i]->facts[j].key, kind))
-				push_lines(&mine[i], h[i]->facts[j].value);
+			if (key_is(h[i]->facts[j]->key, kind))
+				push_lines(&mine[i], h[i]->facts[j]->value);
 		ed_strvec_sort_unique(&mine[i]);
 		for (j = 0; j < mine[i].nr; j++)
 			ed_strvec_push(&all, mine[i].v[j]);
@@ -193,7 +193,8 @@ static void mark_shared(struct differ_host *const *h, size_t n, const char *kind
 /* One host's fact for the key being looked at. */
 struct member {
 	size_t host;
-	struct fact *fact;
+	const struct fact *fact;
+	size_t at;     /* fact's index in its host's facts */
 	char norm[65]; /* sha256 of the normalised content; "" if unread */
 	size_t root;   /* union-find parent, an index into members */
 	size_t group;  /* its root, for sorting */
@@ -241,7 +242,8 @@ static int by_norm(const void *x, const void *y)
  * Give every member of each joined group the raw value most of its
  * members hold (on a tie, the smallest), where the group holds several.
  */
-static void settle(struct member *m, size_t nm, size_t *order)
+static void settle(struct member *m, size_t nm, size_t *order,
+		   struct differ_host *const *h)
 {
 	size_t i, j, k, run;
 
@@ -269,8 +271,11 @@ static void settle(struct member *m, size_t nm, size_t *order)
 				best = m[order[k]].fact->value;
 			}
 		}
-		for (k = i; runs > 1 && k < j; k++)
-			m[order[k]].fact->value = best;
+		for (k = i; runs > 1 && k < j; k++) {
+			struct member *mk = &m[order[k]];
+
+			differ_host_own_fact(h[mk->host], mk->at)->value = best;
+		}
 	}
 }
 
@@ -282,7 +287,9 @@ static void key_members(struct member **mv, size_t *nm, size_t *alloc,
 
 	*nm = 0;
 	for (i = 0; i < n; i++) {
-		struct fact *f = differ_find_fact(h[i], "files", key);
+		size_t at = differ_fact_index(h[i], "files", key);
+		const struct fact *f =
+			at < h[i]->nr_facts ? h[i]->facts[at] : NULL;
 
 		/* values are repointed: only a cache's shared strings */
 		if (!f || !differ_text_stored(f->value) || !h[i]->borrowed)
@@ -291,6 +298,7 @@ static void key_members(struct member **mv, size_t *nm, size_t *alloc,
 		memset(&(*mv)[*nm], 0, sizeof(**mv));
 		(*mv)[*nm].host = i;
 		(*mv)[*nm].fact = f;
+		(*mv)[*nm].at = at;
 		(*mv)[*nm].root = *nm;
 		(*nm)++;
 	}
@@ -336,8 +344,8 @@ static void disagreeing_keys(struct ed_strvec *out,
 		differ_collector_facts(h[i], "files", &from, &to);
 		/* both sorted by key: a merge */
 		for (a = f0, b = from; b < to;) {
-			int c = a < t0 ? strcmp(h[0]->facts[a].key,
-						h[i]->facts[b].key) :
+			int c = a < t0 ? strcmp(h[0]->facts[a]->key,
+						h[i]->facts[b]->key) :
 					 1;
 
 			if (c < 0) {
@@ -345,17 +353,17 @@ static void disagreeing_keys(struct ed_strvec *out,
 				continue;
 			}
 			if (c > 0) {
-				if (differ_text_stored(h[i]->facts[b].value))
+				if (differ_text_stored(h[i]->facts[b]->value))
 					ed_strvec_pushf(&seen, "%s\t%s",
-							h[i]->facts[b].key,
-							h[i]->facts[b].value);
+							h[i]->facts[b]->key,
+							h[i]->facts[b]->value);
 				b++;
 				continue;
 			}
-			if (!differ_same_str(h[0]->facts[a].value,
-					     h[i]->facts[b].value) &&
-			    differ_text_stored(h[i]->facts[b].value))
-				ed_strvec_push(out, h[i]->facts[b].key);
+			if (!differ_same_str(h[0]->facts[a]->value,
+					     h[i]->facts[b]->value) &&
+			    differ_text_stored(h[i]->facts[b]->value))
+				ed_strvec_push(out, h[i]->facts[b]->key);
 			a++;
 			b++;
 		}
@@ -412,12 +420,14 @@ void differ_normalise_listeners(struct differ_host *h,
 
 	differ_collector_facts(h, "services", &from, &to);
 	for (i = from; i < to; i++) {
-		struct fact *f = &h->facts[i];
+		const struct fact *old = h->facts[i];
 		struct ed_buf k = ED_BUF_INIT;
+		struct fact *f;
 
-		if (!listen_addr(f->key, &at, &n) ||
-		    !host_identity_is_addr(id, f->key + at, n))
+		if (!listen_addr(old->key, &at, &n) ||
+		    !host_identity_is_addr(id, old->key + at, n))
 			continue;
+		f = differ_host_own_fact(h, i);
 		ed_buf_add(&k, f->key, at);
 		ed_buf_adds(&k, memchr(f->key + at, ':', n) ? "{addr6}" :
 							      "{addr4}");
@@ -436,7 +446,7 @@ void differ_normalise_listeners(struct differ_host *h,
 
 		/* only services keys changed: only their run needs sorting */
 		qsort(h->facts + from, to - from, sizeof(*h->facts),
-		      differ_cmp_fact);
+		      differ_cmp_fact_ptr);
 		/*
 		 * The spans keep their places; the one holding the services
 		 * run no longer holds the shared table's keys, so it becomes
@@ -457,7 +467,7 @@ static int has_bound_listener(const struct differ_host *h)
 
 	differ_collector_facts(h, "services", &from, &to);
 	for (i = from; i < to; i++)
-		if (listen_addr(h->facts[i].key, &at, &n))
+		if (listen_addr(h->facts[i]->key, &at, &n))
 			return 1;
 	return 0;
 }
@@ -508,7 +518,7 @@ int differ_normalize(struct differ_host *const *h, const int *side, size_t n,
 			ed_sha256_hex(m[i].norm, norm.ptr, norm.len);
 		}
 		join_equal(m, nm, order);
-		settle(m, nm, order);
+		settle(m, nm, order, h);
 	}
 	for (i = 0; ids && i < n; i++)
 		host_identity_release(&ids[i]);

@@ -220,7 +220,7 @@ void differ_rules_pins(const struct baseline *r, struct drift_report *rep,
 			if (ed_strvec_contains(&h->uncollected, collector))
 				continue; /* unknown is not a violation */
 			for (f = 0; f < h->nr_facts; f++) {
-				const struct fact *fa = &h->facts[f];
+				const struct fact *fa = h->facts[f];
 
 				if (strcmp(fa->collector, collector) ||
 				    !matches(pin->pattern, fa->collector, fa->key))

@@ -81,7 +81,7 @@ static int blob_get(struct since_blob **out, struct since_files *fc,
 	struct ed_buf data = ED_BUF_INIT;
 	struct since_blob *b;
 	int have;
-	size_t at = blob_pos(fc, oid, &have);
+	size_t at = blob_pos(fc, oid, &have), i;
 	int rc;
 
 	if (have) {
@@ -96,6 +96,9 @@ static int blob_get(struct since_blob **out, struct since_files *fc,
 	memcpy(b->oid, oid, 20);
 	b->bad_line = differ_parse_file(&b->facts, &b->nr, fc->file, data.ptr,
 					data.len);
+	b->ptrs = ed_xcalloc(b->nr + 1, sizeof(*b->ptrs));
+	for (i = 0; i < b->nr; i++)
+		b->ptrs[i] = &b->facts[i];
 	b->refs = 1;
 	ed_buf_release(&data);
 	ED_ALLOC_GROW(fc->blobs, fc->nr + 1, fc->alloc);
@@ -123,6 +126,7 @@ static void blob_put(struct since_files *fc, struct since_blob *b)
 		(fc->nr - at - 1) * sizeof(*fc->blobs));
 	fc->nr--;
 	differ_facts_free(b->facts, b->nr);
+	free(b->ptrs);
 	free(b);
 }
 
@@ -167,10 +171,9 @@ int since_slot_load(struct since_slot *s, struct since_files *fc,
 	if (!rc) {
 		s->owned = 1;
 		s->own.borrowed = 1;
-		if (s->blob) {
-			s->own.facts = s->blob->facts;
-			s->own.nr_facts = s->blob->nr;
-		}
+		free(s->own.facts); /* meta only: no facts of its own */
+		s->own.facts = s->blob ? s->blob->ptrs : NULL;
+		s->own.nr_facts = s->blob ? s->blob->nr : 0;
 		s->cur = &s->own;
 	}
 	snapshot_release(&snap);

@@ -62,7 +62,7 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 		return 0;
 	/* toggles uniform on every host now */
 	for (i = 0; i < hosts[0]->nr_facts; i++) {
-		const struct fact *f = &hosts[0]->facts[i];
+		const struct fact *f = hosts[0]->facts[i];
 		int uniform = !strcmp(f->collector, "toggles");
 
 		for (j = 1; uniform && j < n; j++) {

@@ -105,15 +105,15 @@ static void test_differ_facts_are_keyed_by_collector_and_key(void **state)
 
 	assert_int_equal(h->nr_facts, 5);
 	/* per-host values are facts too, compared only by "must differ" rules */
-	assert_string_equal(h->facts[4].collector, "sysctl-per-host");
-	assert_string_equal(h->facts[4].key, "kernel.hostname");
-	assert_string_equal(h->facts[0].collector, "packages");
-	assert_string_equal(h->facts[0].key, "libfoo:i386");
-	assert_string_equal(h->facts[0].value, "1.0 config-files");
-	assert_string_equal(h->facts[1].key, "openssl:amd64");
-	assert_string_equal(h->facts[2].key, "kernel.printk");
-	assert_string_equal(h->facts[2].value, "4\n5"); /* a multi-line value */
-	assert_string_equal(h->facts[3].value, "4096\tx");
+	assert_string_equal(h->facts[4]->collector, "sysctl-per-host");
+	assert_string_equal(h->facts[4]->key, "kernel.hostname");
+	assert_string_equal(h->facts[0]->collector, "packages");
+	assert_string_equal(h->facts[0]->key, "libfoo:i386");
+	assert_string_equal(h->facts[0]->value, "1.0 config-files");
+	assert_string_equal(h->facts[1]->key, "openssl:amd64");
+	assert_string_equal(h->facts[2]->key, "kernel.printk");
+	assert_string_equal(h->facts[2]->value, "4\n5"); /* a multi-line value */
+	assert_string_equal(h->facts[3]->value, "4096\tx");
 	assert_string_equal(h->pkg_manager, "dpkg");
 	assert_int_equal(h->roles.nr, 1);
 	assert_string_equal(h->roles.v[0], "web");
@@ -571,6 +571,9 @@ static void test_differ_seek_all_agrees_with_find(void **state)
 	struct fact shared[3] = { { c, k1, v1 }, { c, k2, v2 }, { c, k3, v3 } };
 	struct fact gap[2] = { { c, k1, v1 }, { c, k3, v3 } };
 	struct fact own[1] = { { oc, ok2, ov } };
+	const struct fact *pshared[3] = { &shared[0], &shared[1], &shared[2] };
+	const struct fact *pgap[2] = { &gap[0], &gap[1] };
+	const struct fact *pown[1] = { &own[0] };
 	struct differ_host h[5];
 	const struct differ_host *g[5];
 	const struct fact *fv[5] = { NULL };
@@ -579,13 +582,13 @@ static void test_differ_seek_all_agrees_with_find(void **state)
 
 	(void)state;
 	memset(h, 0, sizeof(h));
-	h[0].facts = shared;
+	h[0].facts = pshared;
 	h[0].nr_facts = 3;
-	h[1].facts = shared;
+	h[1].facts = pshared;
 	h[1].nr_facts = 3;
-	h[2].facts = gap;
+	h[2].facts = pgap;
 	h[2].nr_facts = 2;
-	h[3].facts = own;
+	h[3].facts = pown;
 	h[3].nr_facts = 1;
 	for (i = 0; i < 5; i++)
 		g[i] = &h[i];
@@ -631,6 +634,9 @@ static void test_differ_groups_agree_with_hosts(void **state)
 	struct fact t1[3] = { { c, ka, v1 }, { c, kb, v2 }, { c, kc, v3 } };
 	struct fact t2[2] = { { c, ka, v1 }, { c, kb, v9 } };
 	struct fact t3[3] = { { c, ka, v9 }, { c, kb, v2 }, { c, kc, v3 } };
+	const struct fact *p1[3] = { &t1[0], &t1[1], &t1[2] };
+	const struct fact *p2[2] = { &t2[0], &t2[1] };
+	const struct fact *p3[3] = { &t3[0], &t3[1], &t3[2] };
 	struct differ_host h[8];
 	const struct differ_host *g[8];
 	struct differ_groups gr;
@@ -646,12 +652,12 @@ static void test_differ_groups_agree_with_hosts(void **state)
 	memset(h, 0, sizeof(h));
 	for (i = 0; i < 8; i++) {
 		/* a4 and b2 differ; a5 did not collect sysctl */
-		struct fact *t = i == 3 ? t2 : i == 6 ? t3 : t1;
+		const struct fact **t = i == 3 ? p2 : i == 6 ? p3 : p1;
 
 		h[i].host = names[i];
 		h[i].env = i < 5 ? prod : staging;
 		h[i].facts = t;
-		h[i].nr_facts = t == t2 ? 2 : 3;
+		h[i].nr_facts = t == p2 ? 2 : 3;
 		h[i].spans[0].table = t;
 		h[i].spans[0].len = h[i].nr_facts;
 		h[i].nspans = 1;
@@ -698,6 +704,45 @@ static void test_differ_groups_agree_with_hosts(void **state)
 	ed_strvec_release(&h[4].uncollected);
 	for (i = 0; i < 8; i++)
 		ed_strvec_release(&h[i].roles);
+}
+
+/*
+ * A host holds pointers to a cache's shared facts: rewriting one (as
+ * normalisation does) copies it for that host alone, once, in place.
+ */
+static void test_differ_own_fact_copies_on_write(void **state)
+{
+	static char c[] = "services", k1[] = "listen tcp 10.0.0.1:22",
+		    k2[] = "listen tcp 0.0.0.0:80", v[] = "sshd", nk[] = "x";
+	struct fact table[2] = { { c, k2, v }, { c, k1, v } };
+	const struct fact *p[2][2] = { { &table[0], &table[1] },
+				       { &table[0], &table[1] } };
+	struct differ_host h[2];
+	struct fact *f, *again;
+	size_t i;
+
+	(void)state;
+	memset(h, 0, sizeof(h));
+	for (i = 0; i < 2; i++) {
+		h[i].facts = p[i];
+		h[i].nr_facts = 2;
+		h[i].borrowed = 1;
+	}
+	i = differ_fact_index(&h[0], "services", k1);
+	assert_int_equal(i, 1);
+	assert_int_equal(differ_fact_index(&h[0], "services", "nope"), 2);
+	f = differ_host_own_fact(&h[0], i);
+	assert_ptr_not_equal(f, &table[1]);
+	f->key = nk;
+	again = differ_host_own_fact(&h[0], i);
+	assert_ptr_equal(again, f);
+	assert_string_equal(table[1].key, k1); /* the cache's is untouched */
+	assert_ptr_equal(h[1].facts[1], &table[1]);
+	assert_string_equal(h[0].facts[1]->key, "x");
+	assert_int_equal(h[0].nr_cow, 1);
+	for (i = 0; i < h[0].nr_cow; i++)
+		free(h[0].cow[i]);
+	free(h[0].cow);
 }
 
 int main(void)
@@ -750,6 +795,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_differ_seek_all_agrees_with_find,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_groups_agree_with_hosts,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_differ_own_fact_copies_on_write,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_differ_expect_with_memory,
 						setup, teardown),

@@ -197,7 +197,7 @@ static void test_identity_listeners_on_own_addresses(void **state)
 	differ_normalise_listeners(&h, &id);
 	assert_int_equal(h.nr_facts, 6);
 	for (i = 0; i < h.nr_facts; i++)
-		assert_string_equal(h.facts[i].key, want[i]);
+		assert_string_equal(h.facts[i]->key, want[i]);
 	/* an address that is not the host's own stays literal: drift */
 	differ_host_release(&h);
 	host_identity_release(&id);
