@@ -192,30 +192,37 @@ static void last_scans(struct samples *s, const struct store_host **v, size_t n)
 	}
 }
 
-/* STALE items not waived (as check counts them), by their host's env. */
+/*
+ * STALE items not waived (as check counts them), by their host's env;
+ * a host once, should two reports both name it.
+ */
 static void stale(struct samples *s, const struct report_ctx *c, size_t n,
 		  const struct store_host **by_name, size_t nhosts)
 {
+	struct ed_strvec names = ED_STRVEC_INIT;
 	struct store_host key;
 	const struct store_host *kp = &key, *const * hit;
 	size_t i, j;
 
-	memset(&key, 0, sizeof(key));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < c[i].r->nr; j++) {
 			const struct drift_item *it = &c[i].r->items[j];
 
-			if (it->kind != DRIFT_STALE || it->waived || !it->host)
-				continue;
-			key.host = it->host;
-			hit = nhosts ? bsearch(&kp, by_name, nhosts,
-					       sizeof(*by_name), cmp_host_name) :
-				       NULL;
-			if (!hit)
-				continue; /* every STALE host is a store host */
-			label(s, "env", (*hit)->env);
-			put(s, F_STALE, 1);
+			if (it->kind == DRIFT_STALE && !it->waived && it->host)
+				ed_strvec_push(&names, it->host);
 		}
+	ed_strvec_sort_unique(&names);
+	memset(&key, 0, sizeof(key));
+	for (i = 0; i < names.nr && nhosts; i++) {
+		key.host = names.v[i];
+		hit = bsearch(&kp, by_name, nhosts, sizeof(*by_name),
+			      cmp_host_name);
+		if (!hit)
+			continue; /* every STALE host is a store host */
+		label(s, "env", (*hit)->env);
+		put(s, F_STALE, 1);
+	}
+	ed_strvec_release(&names);
 }
 
 static void fleet(struct samples *s, const struct report_fleet *f,
