@@ -130,9 +130,10 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation, the HTML report in a browser,
 # shellcheck of the remote script (make lint), the HTTPS git server
-# (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd)
+# (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd),
+# the Prometheus text parser and strace (t0047: metrics, atomic writes)
 TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
-	lighttpd lighttpd-mod-openssl
+	lighttpd lighttpd-mod-openssl python3-prometheus-client strace
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:

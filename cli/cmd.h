@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/store.h"
 #include "differ/differ.h"
+#include "reports/report.h"
 
 /*
  * EXIT_FAILED_HOSTS: a scan had more failed hosts than --max-failed.
@@ -109,6 +110,11 @@ struct cli_outputs {
 	} v[8];
 	size_t nr;
 	int all_hosts; /* --hosts all, -v: every host named, none counted */
+	/* for prometheus outputs (cli_outputs_fleet); hosts owned */
+	struct store_host *hosts;
+	size_t nhosts;
+	struct report_fleet fleet;
+	int have_fleet;
 };
 
 /* Add one "NAME[:FILE]"; -1 for an unknown format or too many outputs. */
@@ -117,9 +123,17 @@ int cli_output_add(struct cli_outputs *o, const char *spec);
 int cli_output_hosts(struct cli_outputs *o, const char *arg);
 void cli_outputs_release(struct cli_outputs *o);
 /*
+ * When an output is prometheus: read st's hosts (store_hosts) for its
+ * fleet metrics, with max_age (check's --max-age, -1: none) and status
+ * (check's exit status, -1: not a check). Nothing otherwise.
+ */
+int cli_outputs_fleet(struct cli_outputs *o, struct store *st,
+		      long long max_age, int status, struct ed_err *err);
+/*
  * Write the nr reports r to every output (text on stdout when none was
  * given) as one document each (report_write_many). A file is written to a
- * temporary name and renamed, so a reader never sees half a report.
+ * temporary name in its directory (FILE.tmp.PID: never *.prom), flushed
+ * to disk and renamed, so a reader never sees half a report.
  */
 int cli_outputs_write(const struct cli_outputs *o, const struct drift_report *r,
 		      size_t nr, const char *color, struct ed_err *err);

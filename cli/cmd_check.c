@@ -32,7 +32,8 @@ static const char usage_text[] =
 	"                    hosts that deviate, the others counted)\n"
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
 	"stale hosts (2 wins over 1). The verdict line goes to stderr.\n"
-	"FORMAT is text (default), json, markdown, junit, html or patch, :FILE\n"
+	"FORMAT is text (default), json, markdown, junit, html, patch or\n"
+	"prometheus (metrics for node_exporter's textfile collector), :FILE\n"
 	"to write a file; with several parity entries each output holds them all:\n"
 	"json as {\"schema\": 1, \"reports\": [...]}, junit as one <testsuites>,\n"
 	"html as one page, the others one after another.\n";
@@ -84,7 +85,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			if (cli_output_add(&g->outs, optarg) < 0)
 				return cli_usage_error(
 					cmd,
-					"--format takes text, json, markdown, junit, html or patch, optionally :FILE");
+					"--format takes text, json, markdown, junit, html, patch or prometheus, optionally :FILE");
 			break;
 		case 'c':
 			g->color = optarg;
@@ -200,13 +201,19 @@ int cmd_check(int argc, char **argv)
 	rc = EXIT_ERROR;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
 	    cli_open_read_store(&st, g.repo, g.offline, g.gate.max_age, &err) < 0 ||
-	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0 ||
-	    cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color, &err) < 0) {
+	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0) {
 		cli_fail(&err);
 		goto out;
 	}
 	stale = differ_gate_stale(&gate);
 	failing = differ_gate_failing(&gate, g.fail_on);
+	/* stale data is an error, not drift: 2 wins over 1 */
+	rc = stale ? EXIT_ERROR : failing ? EXIT_DRIFT : EXIT_OK;
+	if (cli_outputs_fleet(&g.outs, st, g.gate.max_age, rc, &err) < 0 ||
+	    cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
+	}
 	/* the one-line verdict goes to stderr; stdout is the report */
 	if (stale) {
 		fprintf(stderr,
@@ -217,8 +224,6 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "check: %s (fail on %s)\n",
 			failing ? "FAILED" : "passed",
 			drift_severity_name(g.fail_on));
-	/* stale data is an error, not drift: 2 wins over 1 */
-	rc = stale ? EXIT_ERROR : failing ? EXIT_DRIFT : EXIT_OK;
 out:
 	differ_gate_release(&gate);
 	store_free(st);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
@@ -91,6 +92,7 @@ int cmd_collect(int argc, char **argv)
 	struct cli_push push = CLI_PUSH_INIT;
 	size_t nall = 0;
 	struct ed_buf cache_out = ED_BUF_INIT;
+	struct timespec t0, t1;
 	unsigned lock_timeout = 300;
 	int c, quiet = 0, adopt = 0, rc = EXIT_ERROR, have_res = 0;
 	size_t i;
@@ -202,9 +204,11 @@ int cmd_collect(int argc, char **argv)
 	if (cli_open_keyed_store(&st, &key, repo_opt, key_opt, cfg, adopt,
 				 &err) < 0)
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
 			       &roles, identity_opt ? &identity : NULL, &err) < 0)
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
 
@@ -216,6 +220,9 @@ int cmd_collect(int argc, char **argv)
 	ed_strvec_pushf(&trailers, "Envdrift-Warnings: %zu", snap.warnings.nr);
 	if (strcmp(root, "/"))
 		ed_strvec_pushf(&trailers, "Envdrift-Root: %s", root);
+	ed_strvec_pushf(&trailers, "Envdrift-Duration: %.3f",
+			(double)(t1.tv_sec - t0.tv_sec) +
+				(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	up.env = env;
 	up.host = host.ptr;
 	up.snap = &snap;

@@ -32,7 +32,9 @@ static const char usage_text[] =
 	"drift appearing and being fixed. The baseline is --baseline, else\n"
 	"$ENVDRIFT_BASELINE. A URL as --repo reads a cached copy, fetched first\n"
 	"(--offline: as it is); --commit needs a local --repo. --push REMOTE then\n"
-	"publishes main (see envdrift push); exit 4 when that fails.\n";
+	"publishes main (see envdrift push); exit 4 when that fails. FORMAT as\n"
+	"for check; prometheus writes metrics for node_exporter's textfile\n"
+	"collector (README 'Drift as a metric').\n";
 
 /* --commit: the reports into the repository, and one line saying so. */
 static int commit(struct store *st, const struct differ_gate *gate,
@@ -83,9 +85,11 @@ int cmd_report(int argc, char **argv)
 	    (g.commit && cli_check_writer_key(st, g.repo, g.key, &err) < 0) ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
-	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :
-		       cli_outputs_write(&g.outs, gate.reports, gate.nr,
-					 g.color, &err) < 0)
+	if (g.commit && commit(st, &gate, g.fail_on, &err) < 0)
+		goto out;
+	if (!g.commit &&
+	    (cli_outputs_fleet(&g.outs, st, g.gate.max_age, -1, &err) < 0 ||
+	     cli_outputs_write(&g.outs, gate.reports, gate.nr, g.color, &err) < 0))
 		goto out;
 	rc = g.commit ? cli_publish(st, &g.push, NULL) : EXIT_OK;
 	if (rc != EXIT_OK)

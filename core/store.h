@@ -148,6 +148,12 @@ struct store_host {
 	 * scan that last collected the host was not sharded) */
 	char *shard;
 	/*
+	 * Seconds the commit last_commit took to collect (its
+	 * Envdrift-Duration trailer), -1 when it has none (commits older than
+	 * the trailer, merges of incoming snapshots); set with last_success.
+	 */
+	double last_duration;
+	/*
 	 * In a shallow clone, a host whose last collection is older than the
 	 * history fetched: last_success 0 and this, the oldest commit's time.
 	 */
@@ -156,7 +162,8 @@ struct store_host {
 
 /*
  * Hosts in the branch tip, when each was last collected (from the
- * Envdrift-Collected trailers) and any failure since (Envdrift-Failed:
+ * Envdrift-Collected trailers; how long that took from Envdrift-Duration)
+ * and any failure since (Envdrift-Failed:
  * "ENV/HOST: STATE: why", written by scan) and the shard of the scan that
  * collected it (Envdrift-Shard). Hosts the latest scan failed
  * that were never collected are listed too, with last_success 0 and an

@@ -121,8 +121,29 @@ static int next_trailer(const char **p, const char *key, int with_why,
 }
 
 /*
+ * The commit's Envdrift-Duration ("12.345", seconds), -1 when it has none
+ * or it is not a number: a hand-made commit must not make a metric lie.
+ */
+static double commit_duration(const char *msg)
+{
+	char num[32]; /* "%.3f" of any real duration fits */
+	struct trailer t;
+	const char *p = msg;
+	char *end;
+	double d;
+
+	if (!next_trailer(&p, "\nEnvdrift-Duration: ", 0, &t) || !t.name_len ||
+	    t.name_len >= sizeof(num))
+		return -1;
+	memcpy(num, t.name, t.name_len);
+	num[t.name_len] = '\0';
+	d = strtod(num, &end);
+	return *end || !(d >= 0 && d < 1e9) ? -1 : d;
+}
+
+/*
  * Mark hosts named in the commit's Envdrift-Collected trailers (with the
- * commit's Envdrift-Shard, if any), and note
+ * commit's Envdrift-Shard and Envdrift-Duration, if any), and note
  * Envdrift-Failed ones seen before (newer than) their last success.
  */
 static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *c)
@@ -131,6 +152,7 @@ static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *
 	struct trailer t, shard;
 	size_t found = 0;
 	int sharded = next_trailer(&p, "\nEnvdrift-Shard: ", 0, &shard);
+	double duration = -2; /* not read yet: most commits mark no host */
 
 	for (p = msg; next_trailer(&p, "\nEnvdrift-Collected: ", 0, &t);) {
 		struct store_host *hh = trailer_host(h, nr, t.name, t.name_len);
@@ -138,6 +160,9 @@ static size_t mark_collected(struct store_host *h, size_t nr, const git_commit *
 		if (!hh || hh->last_success)
 			continue;
 		hh->last_success = (long long)git_commit_time(c);
+		if (duration < -1)
+			duration = commit_duration(msg);
+		hh->last_duration = duration;
 		git_oid_tostr(hh->last_commit, sizeof(hh->last_commit),
 			      git_commit_id(c));
 		if (sharded)

@@ -75,14 +75,20 @@ int report_commit(char commit_out[41], int *unchanged, struct ed_buf *subject,
 	struct snapshot snap = SNAPSHOT_INIT;
 	struct ed_strvec trailers = ED_STRVEC_INIT, pairs = ED_STRVEC_INIT;
 	struct ed_buf base = ED_BUF_INIT;
-	size_t i, items = 0;
+	size_t i, j, items = 0, waived = 0;
 	int rc = 0;
 
 	*unchanged = 0;
 	for (i = 0; i < n && !rc; i++) {
 		size_t len, k = 1;
 
-		items += r[i].nr;
+		/* counted as check counts them: waived items apart */
+		for (j = 0; j < r[i].nr; j++) {
+			if (r[i].items[j].waived)
+				waived++;
+			else
+				items++;
+		}
 		ed_buf_reset(&base);
 		pair_name(&base, &r[i]);
 		len = base.len;
@@ -100,8 +106,11 @@ int report_commit(char commit_out[41], int *unchanged, struct ed_buf *subject,
 	ed_buf_release(&base);
 	if (!rc)
 		rc = store_lock(st, lock_ms, err);
-	ed_buf_addf(subject, "report: %zu drift items, %s", items,
-		    failing ? "failing" : "passing");
+	ed_buf_addf(subject, "report: %zu drift item%s", items,
+		    items == 1 ? "" : "s");
+	if (waived)
+		ed_buf_addf(subject, " (%zu waived)", waived);
+	ed_buf_addf(subject, ", %s", failing ? "failing" : "passing");
 	ed_strvec_push(&trailers, "Envdrift-Kind: report");
 	if (!rc) {
 		snapshot_sort(&snap);

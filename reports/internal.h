@@ -21,6 +21,8 @@ struct report_counts {
 	size_t facts;         /* fact groups (below) */
 };
 
+struct report_fleet;
+
 /*
  * The state a format sees. report.c visits the items ordered by role
  * (NULL first), then collector (or severity first, for a format that
@@ -56,6 +58,7 @@ struct report_ctx {
 	const struct drift_item *const *fact;
 	size_t fact_n, fact_pos, fact_id;
 	void *priv; /* a format's own state: set in begin, freed in end */
+	const struct report_fleet *fleet; /* report_write_fleet's, or NULL */
 };
 
 /*
@@ -99,7 +102,7 @@ struct report_format {
 };
 
 extern const struct report_format report_text, report_json, report_markdown,
-	report_junit, report_html, report_patch;
+	report_junit, report_html, report_patch, report_prometheus;
 
 /* Severity and kind as table indexes, clamped to the enums' ranges. */
 size_t report_sev(const struct drift_item *it);
@@ -190,7 +193,7 @@ struct html_cell {
 	int worst;
 };
 struct html_map {
-	struct ed_strvec rows; /* sorted */
+	struct ed_strvec rows;    /* sorted */
 	struct report_tally cols; /* the collectors, and their counts */
 	int folded;
 	struct html_cell *cells; /* rows.nr x cols.nr */

@@ -15,8 +15,8 @@
 #include "reports/internal.h"
 
 static const struct report_format *const formats[] = {
-	&report_text,  &report_json, &report_markdown,
-	&report_junit, &report_html, &report_patch,
+	&report_text, &report_json,  &report_markdown,   &report_junit,
+	&report_html, &report_patch, &report_prometheus,
 };
 
 static int cmp_str(const char *a, const char *b)
@@ -330,8 +330,10 @@ static void write_capped(FILE *out, const char *doc, size_t len, size_t max)
 	fprintf(out, tail, count_rows(doc + cut, doc + len));
 }
 
-int report_write_many(FILE *out, const char *format, const struct drift_report *r,
-		      size_t n, int flags, struct ed_err *err)
+int report_write_fleet(FILE *out, const char *format,
+		       const struct drift_report *r, size_t n,
+		       const struct report_fleet *fleet, int flags,
+		       struct ed_err *err)
 {
 	const struct report_format *f = find_format(format);
 	FILE *final = out;
@@ -361,6 +363,7 @@ int report_write_many(FILE *out, const char *format, const struct drift_report *
 			 f->severity_first);
 		c[i].report_index = i;
 		c[i].nreports = n;
+		c[i].fleet = fleet;
 	}
 	if (n > 1 && f->many_begin)
 		f->many_begin(out, c, n);
@@ -396,6 +399,12 @@ int report_write_many(FILE *out, const char *format, const struct drift_report *
 		return ed_err_set(err, ED_EIO, "cannot write the %s report",
 				  format);
 	return 0;
+}
+
+int report_write_many(FILE *out, const char *format, const struct drift_report *r,
+		      size_t n, int flags, struct ed_err *err)
+{
+	return report_write_fleet(out, format, r, n, NULL, flags, err);
 }
 
 int report_write(FILE *out, const char *format, const struct drift_report *r,

@@ -21,8 +21,9 @@
 #define REPORT_ALL_HOSTS 2
 
 /*
- * Write r to out in format: "text", "json", "markdown", "junit", "html" or
- * "patch"; flags: REPORT_*. ED_ERROR for an unknown format (the message
+ * Write r to out in format: "text", "json", "markdown", "junit", "html",
+ * "patch" or "prometheus" (metrics for node_exporter's textfile
+ * collector, fmt_prometheus.c); flags: REPORT_*. ED_ERROR for an unknown format (the message
  * lists the known ones), ED_EIO if out has a write error.
  */
 int report_write(FILE *out, const char *format, const struct drift_report *r,
@@ -40,6 +41,27 @@ int report_write(FILE *out, const char *format, const struct drift_report *r,
 int report_write_many(FILE *out, const char *format, const struct drift_report *r,
 		      size_t n, int flags, struct ed_err *err);
 
+/*
+ * What the store knows beside the drift, for the metrics format
+ * (prometheus; the others ignore it): the hosts of store_hosts (borrowed)
+ * for the hosts, failures and last scan of each environment; whether stale
+ * hosts were looked for (check --max-age: STALE items then counted per
+ * environment, zeros too); check's exit status, -1 for other commands.
+ */
+struct store_host;
+struct report_fleet {
+	const struct store_host *hosts;
+	size_t nhosts;
+	int stale_checked;
+	int check_status;
+};
+
+/* report_write_many with fleet (NULL: nothing known beside r). */
+int report_write_fleet(FILE *out, const char *format,
+		       const struct drift_report *r, size_t n,
+		       const struct report_fleet *fleet, int flags,
+		       struct ed_err *err);
+
 /* 1 if format names a known format. */
 int report_known(const char *format);
 
@@ -48,8 +70,9 @@ int report_known(const char *format);
  * reports/A..B.md and reports/A..B.json (operands outside [A-Za-z0-9._-]
  * made '_'; a second report of the same pair, from a second parity entry
  * naming it, A..B.2.md and so on, in baseline order), rendered without commit ids or scan counts, in a commit of
- * their own: subject "report: N drift items, failing" (or "passing", as
- * failing says), appended to subject too, and trailer Envdrift-Kind:
+ * their own: subject "report: N drift items (W waived), failing" (or
+ * "passing", as failing says; N the items not waived, as check counts
+ * them, "(W waived)" only when W > 0), appended to subject too, and trailer Envdrift-Kind:
  * report. Takes and releases st's lock, waiting lock_ms. *unchanged when
  * the files are as last committed: no commit, commit_out the tip.
  */

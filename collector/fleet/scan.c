@@ -254,6 +254,7 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	struct ed_strvec trailers = ED_STRVEC_INIT;
 	struct ed_buf subject = ED_BUF_INIT;
 	size_t nups = 0, i;
+	struct timespec now;
 	int rc;
 
 	for (i = 0; i < s->nr; i++) {
@@ -293,6 +294,11 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	if (p->o.shard_n)
 		ed_strvec_pushf(&trailers, "Envdrift-Shard: %u/%u",
 				p->o.shard_k, p->o.shard_n);
+	/* the last scan's duration is a metric (prometheus report format) */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ed_strvec_pushf(&trailers, "Envdrift-Duration: %.3f",
+			(double)(now.tv_sec - s->start.tv_sec) +
+				(double)(now.tv_nsec - s->start.tv_nsec) / 1e9);
 	ed_buf_addf(&subject, "scan %s: %zu of %zu hosts collected",
 		    p->o.inventory, s->nr - s->failed, s->nr);
 	memset(&upg, 0, sizeof(upg));

@@ -129,6 +129,10 @@ expect_grep "down1: unreachable" "unreachable.*down1" "$TMP/scan.err"
 git -C "$R" log -1 --format=%B main >"$TMP/msg"
 expect_eq "four Envdrift-Failed trailers" 4 "$(grep -c '^Envdrift-Failed: ' "$TMP/msg")"
 expect_grep "trailer names env/host and state" "^Envdrift-Failed: staging/h2: host key changed: " "$TMP/msg"
+expect_grep "and the scan's Envdrift-Duration" '^Envdrift-Duration: [0-9]+\.[0-9]{3}$' "$TMP/msg"
+check "report --format prometheus after the scan" "$ENVDRIFT" report --repo "$R" --format prometheus
+expect_grep "failed hosts by state as a metric" '^envdrift_failed_hosts\{env="staging",state="host key changed"\} 1$' "$TMP/out"
+expect_grep "... and the last scan's duration" '^envdrift_last_scan_duration_seconds\{env="staging"\} [0-9.]+$' "$TMP/out"
 for h in staging/h2 staging/h3 prod/h4; do
 	expect_eq "$h keeps its previous snapshot" \
 		"$(git -C "$R" rev-parse "$before:hosts/$h")" "$(git -C "$R" rev-parse "main:hosts/$h")"

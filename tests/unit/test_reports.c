@@ -22,6 +22,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/store.h"
 #include "reports/report.h"
 
 #define JUNIT_XSD FIXTURE_DIR "/reports/junit.xsd"
@@ -495,8 +496,9 @@ static void python_checks(struct fixture *f, const char *name, const char *scrip
 static void test_reports_known_formats_and_unknown_lists_them(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const names[] = { "text",  "json", "markdown",
-					     "junit", "html", "patch" };
+	static const char *const names[] = { "text",      "json", "markdown",
+					     "junit",     "html", "patch",
+					     "prometheus" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -504,9 +506,10 @@ static void test_reports_known_formats_and_unknown_lists_them(void **state)
 	assert_false(report_known("yaml"));
 	assert_int_equal(report_write(stdout, "yaml", &f->r, 0, &f->err),
 			 ED_ERROR);
-	assert_string_equal(f->err.msg,
-			    "unknown report format 'yaml' "
-			    "(known: text, json, markdown, junit, html, patch)");
+	assert_string_equal(
+		f->err.msg,
+		"unknown report format 'yaml' "
+		"(known: text, json, markdown, junit, html, patch, prometheus)");
 }
 
 static void test_reports_text_clean_is_one_line(void **state)
@@ -790,9 +793,10 @@ static void test_reports_html_clean_has_no_table(void **state)
 static const struct {
 	const char *format, *golden;
 } golden_files[] = {
-	{ "text", "one.txt" },    { "json", "one.json" },
-	{ "markdown", "one.md" }, { "junit", "one.xml" },
-	{ "html", "one.html" },   { "patch", "one.patch" },
+	{ "text", "one.txt" },        { "json", "one.json" },
+	{ "markdown", "one.md" },     { "junit", "one.xml" },
+	{ "html", "one.html" },       { "patch", "one.patch" },
+	{ "prometheus", "one.prom" },
 };
 
 static void test_reports_golden_every_format(void **state)
@@ -819,6 +823,85 @@ static void test_reports_golden_every_format(void **state)
 				"import json,sys; d=json.load(open(sys.argv[1])); "
 				"assert d[\"summary\"][\"drift\"] == len(d[\"drift\"]) == 7");
 	}
+}
+
+/*
+ * prometheus: hostile operands and a hostile failure state come out as
+ * label values prometheus_client's parser reads back (quote, backslash
+ * and newline escaped; control bytes and invalid UTF-8 as the text
+ * \xNN), the fleet's metrics beside the drift, and a pair's two reports
+ * in one series.
+ */
+static void test_reports_prometheus_labels_parse_back(void **state)
+{
+	struct fixture *f = *state;
+	char prod[] = "prod", p1[] = "p1", p2[] = "p2", stg[] = "stg\"x",
+	     s1[] = "s1", why[] = "un\"re\\ach\nable\xff: why";
+	struct store_host h[3];
+	struct report_fleet fleet = { h, 3, 1, 2 };
+	struct drift_report v[2];
+	struct drift_item *it;
+	size_t len = 0, i;
+	FILE *out;
+
+	memset(h, 0, sizeof(h));
+	h[0].env = prod;
+	h[0].host = p1;
+	h[0].last_success = 1796000000;
+	h[0].last_duration = 2.5;
+	h[1].env = prod;
+	h[1].host = p2;
+	h[1].last_success = 1796000100;
+	h[1].last_duration = -1; /* the newest commit has no duration */
+	h[1].failure = why;
+	h[2].env = stg;
+	h[2].host = s1;
+	drift_report_release(&f->r);
+	drift_report_init(&f->r, hostile_value, "prod");
+	for (i = 0; i < 2; i++) {
+		it = drift_report_add(&f->r, "files", "/etc/x", NULL,
+				      DRIFT_CHANGED);
+		it->severity = SEV_CRITICAL;
+	}
+	it = drift_report_add(&f->r, "hosts", "s1", NULL, DRIFT_STALE);
+	it->host = strdup("s1");
+	it = drift_report_add(&f->r, "hosts", "p1", NULL, DRIFT_STALE);
+	it->host = strdup("p1");
+	it->waived = 1;
+	ed_strvec_push(&f->r.compared, "web\tfiles");
+	v[0] = f->r;
+	v[1] = f->r;
+	free(f->out);
+	f->out = NULL;
+	out = open_memstream(&f->out, &len);
+	assert_non_null(out);
+	assert_int_equal(report_write_fleet(out, "prometheus", v, 2, &fleet, 0,
+					    &f->err),
+			 0);
+	assert_int_equal(fclose(out), 0);
+	assert_has(f->out, "envdrift_check_status 2\n");
+	assert_has(f->out,
+		   "envdrift_last_scan_timestamp_seconds{env=\"prod\"} 1796000100\n");
+	/* the newest commit decides; it had no duration: none, not p1's */
+	assert_null(strstr(f->out, "envdrift_last_scan_duration_seconds"));
+	assert_has(f->out, "envdrift_stale_hosts{env=\"stg\\\"x\"} 1\n");
+	assert_has(f->out, "envdrift_stale_hosts{env=\"prod\"} 0\n");
+	if (access("/usr/bin/python3", X_OK) != 0)
+		fail_msg("/usr/bin/python3 is missing (make deps-test)");
+	if (run_on_output(
+		    f, "hostile.prom",
+		    "/usr/bin/python3 -c 'import sys\n"
+		    "from prometheus_client.parser import text_string_to_metric_families as p\n"
+		    "t = open(sys.argv[1], encoding=\"utf-8\").read()\n"
+		    "s = {(x.name, tuple(sorted(x.labels.items()))): x.value for f in p(t) for x in f.samples}\n"
+		    "a = [k for k in s if k[0] == \"envdrift_drift_items\"][0][1][0][1]\n"
+		    "assert a.startswith(\"a\\\"b\\\\c\\nd\\\\x01e\\\\x1b[31m\\\\xff\\\\xfe<script>\"), a\n"
+		    "assert s[(\"envdrift_drift_items\", ((\"a\", a), (\"b\", \"prod\"), (\"collector\", \"files\"), (\"severity\", \"critical\")))] == 4\n"
+		    "assert s[(\"envdrift_drift_waived_items\", ((\"a\", a), (\"b\", \"prod\"), (\"collector\", \"hosts\"), (\"severity\", \"warning\")))] == 2\n"
+		    "assert s[(\"envdrift_failed_hosts\", ((\"env\", \"prod\"), (\"state\", \"un\\\"re\\\\ach\\nable\\\\xff\")))] == 1\n"
+		    "assert s[(\"envdrift_hosts\", ((\"env\", \"stg\\\"x\"),))] == 1\n"
+		    "'") != 0)
+		fail_msg("prometheus_client rejects:\n%s", f->out);
 }
 
 static void test_reports_write_many_refuses_none_and_unknown(void **state)
@@ -1119,6 +1202,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reports_html_clean_has_no_table,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_golden_every_format,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports_prometheus_labels_parse_back,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reports_write_many_refuses_none_and_unknown, setup,

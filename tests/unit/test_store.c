@@ -950,6 +950,59 @@ static void test_store_hosts_on_empty_repo_is_empty(void **state)
 	assert_null(h);
 }
 
+/*
+ * Each host's last_duration is the Envdrift-Duration of the commit that
+ * last collected it; -1 without one (older commits) or when it is not a
+ * plain non-negative number, so a hand-made commit cannot fake a metric.
+ */
+static void test_store_hosts_read_the_duration_trailer(void **state)
+{
+	static const struct {
+		const char *host, *trailer;
+		double want;
+	} cases[] = {
+		{ "h1", "Envdrift-Duration: 12.345", 12.345 },
+		{ "h2", NULL, -1 },
+		{ "h3", "Envdrift-Duration: nan", -1 },
+		{ "h4", "Envdrift-Duration: 1.5s", -1 },
+		{ "h5", "Envdrift-Duration: -2.000", -1 },
+		{ "h6", "Envdrift-Duration: ", -1 },
+	};
+	struct fixture *f = *state;
+	struct store_update up;
+	size_t i;
+
+	init_open(f);
+	basic_snapshot(&f->snap, "p\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ed_strvec tr = ED_STRVEC_INIT;
+		struct store_result res;
+
+		memset(&res, 0, sizeof(res));
+		up.env = "staging";
+		up.host = cases[i].host;
+		up.snap = &f->snap;
+		ed_strvec_pushf(&tr, "Envdrift-Collected: staging/%s",
+				cases[i].host);
+		if (cases[i].trailer)
+			ed_strvec_push(&tr, cases[i].trailer);
+		assert_int_equal(store_commit(f->st, &res, &up, 1, "collect",
+					      &tr, &f->err),
+				 0);
+		ed_strvec_release(&tr);
+		store_result_release(&res);
+	}
+	assert_int_equal(store_hosts(f->st, &f->hosts, &f->nhosts, &f->err), 0);
+	assert_int_equal(f->nhosts, sizeof(cases) / sizeof(cases[0]));
+	for (i = 0; i < f->nhosts; i++) {
+		assert_string_equal(f->hosts[i].host, cases[i].host);
+		assert_true(f->hosts[i].last_success > 0);
+		if (f->hosts[i].last_duration != cases[i].want)
+			fail_msg("%s: last_duration %g, want %g", cases[i].host,
+				 f->hosts[i].last_duration, cases[i].want);
+	}
+}
+
 /* ---- key, lock ---- */
 
 static void make_key(struct fixture *f, struct ed_hmac **k, const char *name)
@@ -1729,6 +1782,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_store_hosts_same_second_commits_pick_the_newest,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_hosts_read_the_duration_trailer,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_hosts_on_empty_repo_is_empty,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_check_key_records_then_verifies,
