@@ -20,7 +20,8 @@ static const char usage_text[] =
 	"committed reports, commit messages; unreachable objects too) through the\n"
 	"secret detectors and the secrets.values expressions of --config, and list\n"
 	"each hit as PATH:LINE: RULE. envdrift's own hmac: tokens are never hits.\n"
-	"No key is needed. Exit status: 0 clean, 1 hits, 2 error.\n";
+	"No key is needed.\n"
+	"Exit status: 0 clean, 1 hits, 2 error.\n";
 
 static void print_hits(const struct ed_audit *a, int json)
 {

@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
 	"                        [--identity FILE] [--lock-timeout SECONDS]\n"
-	"                        [--adopt-settings] [-q]\n"
+	"                        [--adopt-settings] [-q|--quiet]\n"
 	"                        [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
@@ -41,8 +41,8 @@ static const char usage_text[] =
 	"  -q, --quiet         print only errors and warnings\n"
 	"  --push REMOTE       then push main to REMOTE's refs/envdrift/incoming/HOST\n"
 	"                      (pull mode: see envdrift merge-incoming)\n"
-	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 4 collected but\n"
-	"not published, 2 error.\n";
+	"Names match [A-Za-z0-9._-]+.\n"
+	"Exit status: 0 collected, 4 collected but not published, 2 error.\n";
 
 static size_t count_lines(const struct snapshot *snap, const char *path)
 {

@@ -17,7 +17,8 @@ static const char usage_text[] =
 	"COLLECTOR:KEY (e.g. sysctl:kernel.threads-max, packages:openssl:amd64,\n"
 	"files:/etc/ssh/sshd_config), each with the file:line it comes from.\n"
 	"With --host, also HOST's identity as its stored files give it and what\n"
-	"comparing it with other hosts replaces in that fact.\n";
+	"comparing it with other hosts replaces in that fact.\n"
+	"Exit status: 0 explained, 2 error (an unknown collector or host).\n";
 
 /* 1 if name is a collector; else 0 after one line naming the known ones */
 static int known_collector(const char *name)
