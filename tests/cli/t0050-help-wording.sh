@@ -56,3 +56,86 @@ for c in $CMDS; do
 		fi
 	done
 done
+
+# 'help' alone and unknown commands
+check "'help --help' is the top-level help" "$ENVDRIFT" help --help
+cp "$TMP/out" "$TMP/help-help"
+check "... the same bytes" cmp "$TMP/help-help" "$TMP/top-help"
+expect_exit 2 "a mistyped command" "$ENVDRIFT" colect --repo "$TMP/none"
+expect_eq "... suggests the nearest" "$(cat "$TMP/err")" \
+	"envdrift: 'colect' is not a command; did you mean 'collect'?"
+expect_eq "... and writes nothing on stdout" "$(wc -c <"$TMP/out" | tr -d ' ')" 0
+expect_exit 2 "a transposition" "$ENVDRIFT" chekc
+expect_grep "... suggests check" "did you mean 'check'\?$" "$TMP/err"
+expect_exit 2 "a prefix of two commands" "$ENVDRIFT" c
+expect_grep "... suggests both" "did you mean 'collect' or 'check'\?$" "$TMP/err"
+expect_exit 2 "'help' of a mistyped command" "$ENVDRIFT" help stauts
+expect_grep "... suggests status" "^envdrift: 'stauts' is not a command; did you mean 'status'\?$" "$TMP/err"
+expect_exit 2 "a name far from every command" "$ENVDRIFT" frobnicate
+expect_eq "... suggests nothing" "$(cat "$TMP/err")" \
+	"envdrift: 'frobnicate' is not a command; see 'envdrift --help'"
+expect_exit 2 "control bytes in a mistyped command" "$ENVDRIFT" "$(printf 'x\033]0;t\007')"
+expect_no_grep "... are escaped" "$(printf '\033')" "$TMP/err"
+
+# explain: an unknown collector is an error naming the known ones
+expect_exit 2 "explain of an unknown collector" "$ENVDRIFT" explain sysctls:vm.swappiness
+expect_eq "... one line" "$(wc -l <"$TMP/err" | tr -d ' ')" 1
+expect_grep "... naming it and the known ones" \
+	"^envdrift explain: unknown collector 'sysctls'; known: files, .*packages, .*sysctl, " "$TMP/err"
+check "explain of a known collector" "$ENVDRIFT" explain sysctl:vm.swappiness
+
+# status --help gives its exit statuses
+"$ENVDRIFT" status --help >"$TMP/out"
+expect_grep "status --help: exit 0" '^Exit status: 0 ' "$TMP/out"
+expect_grep "status --help: exit 2" ' 2 error\.$' "$TMP/out"
+
+# One host, one scan, one drift item (a pin): counts in the singular. The
+# root holds one package, one file entry (/etc) and one sysctl key.
+R=$TMP/repo
+mkdir -p "$TMP/one/etc" "$TMP/one/var/lib/dpkg" "$TMP/one/proc/sys/net/ipv4"
+awk 'BEGIN { RS = ""; ORS = "\n\n" } NR == 1' "$FIXTURES/cli/root/var/lib/dpkg/status" \
+	>"$TMP/one/var/lib/dpkg/status"
+echo 0 >"$TMP/one/proc/sys/net/ipv4/ip_forward"
+new_repo "$R"
+check "collect a host of one package" "$ENVDRIFT" collect --repo "$R" --root "$TMP/one" --env prod --host h1
+expect_grep "collect: 1 package, 1 file, 1 sysctl key" \
+	"^collect prod/h1: 1 package, 1 file, 1 sysctl key; commit " "$TMP/out"
+printf 'pins:\n  - "sysctl:net.ipv4.ip_forward = 1"\n' >"$TMP/pin.yaml"
+for f in text markdown json html junit; do
+	expect_exit 1 "check --format $f: one pin fails" "$ENVDRIFT" check --repo "$R" \
+		--baseline "$TMP/pin.yaml" --format "$f:$TMP/one.$f"
+done
+expect_grep "text: 1 drift item on 1 host" ': 1 drift item on 1 host$' "$TMP/one.text"
+expect_grep "text: (1 scan)" ' since [0-9-]+ \(1 scan\)$' "$TMP/one.text"
+expect_grep "markdown: 1 drift item in 1 group on 1 host" \
+	'^1 drift item in 1 group on 1 host: \*\*1 critical\*\*, 0 warning, 0 info, 0 waived$' "$TMP/one.markdown"
+expect_grep "markdown: (1 scan)" '<br>since [0-9-]+ \(1 scan\)' "$TMP/one.markdown"
+expect_grep "html: 1 drift item in 1 group on 1 host" \
+	'<p class="summary">1 drift item in 1 group on 1 host: 1 critical, 0 warning, 0 info, 0 waived</p>' "$TMP/one.html"
+expect_grep "html: (1 scan)" '<p>since [0-9-]+ \(1 scan\)</p>' "$TMP/one.html"
+expect_grep "junit: (1 scan)" 'since: [0-9-]+ \(1 scan\)' "$TMP/one.junit"
+expect_eq "json: one item, one host, one scan" "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["summary"]["drift"], d["summary"]["hosts"], d["drift"][0]["since"]["scans"])' "$TMP/one.json")" "1 1 1"
+# ... and no count of one with a plural noun anywhere
+PLURAL='(^|[^0-9.,])1 (drift )?(items|hosts|groups|scans|objects|packages|files|keys|warnings|comparisons|hits|blobs|bytes|rows|days|values|commits)([^a-z]|$)|of 1 hosts|other 1 have'
+for f in text markdown json html junit; do
+	expect_no_grep "$f: no '1 <plural>'" "$PLURAL" "$TMP/one.$f"
+done
+expect_no_grep "check's verdict" "$PLURAL" "$TMP/err"
+
+# a one-host scan (chroot: no sshd needed) and its commit subject
+R2=$TMP/repo2
+new_repo "$R2"
+printf 'all:\n  children:\n    prod:\n      hosts:\n        h1:\n          ansible_connection: chroot\n          ansible_host: %s\n' \
+	"$TMP/one" >"$TMP/inv.yaml"
+check "scan of one host" "$ENVDRIFT" scan --repo "$R2" -i "$TMP/inv.yaml"
+expect_grep "scan: 1 host" '^scan: 1 host, 1 collected, 0 failed; ' "$TMP/out"
+expect_eq "scan's subject: 1 of 1 host" "$(git --git-dir="$R2" log -1 --format=%s main)" \
+	"scan $TMP/inv.yaml: 1 of 1 host collected"
+git --git-dir="$R" log -1 --format=%s main >"$TMP/subject"
+expect_no_grep "collect's subject" "$PLURAL" "$TMP/subject"
+fsck_ok "$R"
+fsck_ok "$R2"
+finish
