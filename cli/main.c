@@ -63,8 +63,9 @@ static void usage(FILE *out)
 
 /*
  * The commands nearest to a mistyped name, as git's help.c picks them: a
- * name the typed one starts is nearest, then the smallest edit distance,
- * all those tied; none when even the best is 6 edits away.
+ * command that starts with the typed name is nearest, then the smallest
+ * edit distance, all those tied; none when the best is 6 or more (one
+ * wrong letter weighs 2) or nothing was typed.
  */
 static void unknown_command(const char *typed)
 {
@@ -74,9 +75,10 @@ static void unknown_command(const char *typed)
 	for (i = 0; i < ED_ARRAY_SIZE(commands); i++) {
 		const char *name = commands[i].name;
 
-		score[i] = *typed && !strncmp(name, typed, strlen(typed)) ?
-				   0 :
-				   ed_edit_distance(typed, name) + 1;
+		score[i] = !*typed ? ED_WORDS_FAR :
+			   !strncmp(name, typed, strlen(typed)) ?
+				     0 :
+				     ed_edit_distance(typed, name) + 1;
 		if (score[i] < best)
 			best = score[i];
 	}
