@@ -19,7 +19,7 @@ static const char usage_text[] =
 	"                      [--fail-on critical|warning|info]\n"
 	"                      [--max-age DURATION] [--toggle-days N]\n"
 	"                      [--format FORMAT[:FILE]]... [--color auto|always|never]\n"
-	"                      [--hosts all|deviating|-v] [A B]\n"
+	"                      [--hosts all|deviating] [-v] [A B]\n"
 	"\n"
 	"With A B, require them to be identical under the built-in rules (and the\n"
 	"baseline's, if given). Without, compare the environments each 'parity'\n"

@@ -18,7 +18,7 @@ static const char usage_text[] =
 	"usage: envdrift diff [--repo DIR|URL [--offline]] [--baseline FILE]\n"
 	"                     [--fail-on critical|warning|info]\n"
 	"                     [--format FORMAT[:FILE]]...\n"
-	"                     [--color auto|always|never] [--hosts all|deviating|-v]\n"
+	"                     [--color auto|always|never] [--hosts all|deviating] [-v]\n"
 	"                     A B\n"
 	"\n"
 	"Compare A and B: each an environment or a host (environments are tried\n"

@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"                       [--commit [--key FILE] [--push REMOTE [--push-timeout S]\n"
 	"                                               [--allow-secrets]]]\n"
 	"                       [--format FORMAT[:FILE]]... [--color auto|always|never]\n"
-	"                       [--hosts all|deviating|-v]\n"
+	"                       [--hosts all|deviating] [-v]\n"
 	"\n"
 	"What check compares (the baseline's parity entries, or every pair of\n"
 	"environments when it declares none; pins; stale hosts) as a report that\n"
