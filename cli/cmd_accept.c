@@ -21,7 +21,8 @@ static const char usage_text[] =
 	"\n"
 	"Accept a known drift until a date: append a waiver to FILE's waivers file\n"
 	"(parity.yaml -> parity.waivers.yaml). COLLECTOR:KEY may be a glob. After\n"
-	"the expiry date the drift counts again.\n";
+	"the expiry date the drift counts again.\n"
+	"Exit status: 0 waiver appended, 2 error.\n";
 
 /* A YAML double-quoted scalar. */
 static void yaml_quote(struct ed_buf *b, const char *s)

@@ -12,6 +12,7 @@
 #include "cli/cmd.h"
 #include "collector/collector.h"
 #include "core/audit.h"
+#include "core/words.h"
 
 static const char usage_text[] =
 	"usage: envdrift audit-secrets [--repo DIR] [--config FILE] [--format text|json]\n"
@@ -20,7 +21,8 @@ static const char usage_text[] =
 	"committed reports, commit messages; unreachable objects too) through the\n"
 	"secret detectors and the secrets.values expressions of --config, and list\n"
 	"each hit as PATH:LINE: RULE. envdrift's own hmac: tokens are never hits.\n"
-	"No key is needed. Exit status: 0 clean, 1 hits, 2 error.\n";
+	"No key is needed.\n"
+	"Exit status: 0 clean, 1 hits, 2 error.\n";
 
 static void print_hits(const struct ed_audit *a, int json)
 {
@@ -95,10 +97,11 @@ int cmd_audit_secrets(int argc, char **argv)
 			  &cfg->plain_files, &err) < 0)
 		goto out;
 	print_hits(&audit, json);
-	fprintf(stderr,
-		"audit-secrets: %zu objects read (%zu blobs, %zu bytes), %zu hit%s\n",
-		audit.objects, audit.blobs, audit.bytes, audit.nr,
-		audit.nr == 1 ? "" : "s");
+	fprintf(stderr, "audit-secrets: %zu %s read (%zu %s, %zu %s), %zu %s\n",
+		audit.objects, ed_plural(audit.objects, "object", "objects"),
+		audit.blobs, ed_plural(audit.blobs, "blob", "blobs"),
+		audit.bytes, ed_plural(audit.bytes, "byte", "bytes"), audit.nr,
+		ed_plural(audit.nr, "hit", "hits"));
 	rc = audit.nr ? EXIT_DRIFT : EXIT_OK;
 out:
 	if (rc == EXIT_ERROR)

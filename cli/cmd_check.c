@@ -17,7 +17,9 @@
 static const char usage_text[] =
 	"usage: envdrift check [--baseline FILE] [--repo DIR|URL [--offline]]\n"
 	"                      [--fail-on critical|warning|info]\n"
-	"                      [--max-age DURATION] [--format FORMAT[:FILE]]... [A B]\n"
+	"                      [--max-age DURATION] [--toggle-days N]\n"
+	"                      [--format FORMAT[:FILE]]... [--color auto|always|never]\n"
+	"                      [--hosts all|deviating] [-v] [A B]\n"
 	"\n"
 	"With A B, require them to be identical under the built-in rules (and the\n"
 	"baseline's, if given). Without, compare the environments each 'parity'\n"
@@ -38,25 +40,37 @@ static const char usage_text[] =
 	"json as {\"schema\": 1, \"reports\": [...]}, junit as one <testsuites>,\n"
 	"html as one page, the others one after another.\n";
 
+/* check's options; report takes these and its --commit ones */
+#define GATE_OPTIONS                                      \
+ { "repo", required_argument, NULL, 'r' },                \
+	 { "baseline", required_argument, NULL, 'b' },    \
+	 { "fail-on", required_argument, NULL, 'f' },     \
+	 { "max-age", required_argument, NULL, 'm' },     \
+	 { "format", required_argument, NULL, 'F' },      \
+	 { "color", required_argument, NULL, 'c' },       \
+	 { "hosts", required_argument, NULL, 'H' },       \
+	 { "offline", no_argument, NULL, 'o' },           \
+	 { "toggle-days", required_argument, NULL, 't' }, \
+ {                                                        \
+  "help", no_argument, NULL, 'h'                          \
+ }
+static const struct option check_opts[] = {
+	GATE_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+static const struct option report_opts[] = {
+	GATE_OPTIONS,
+	{ "commit", no_argument, NULL, 'C' },
+	{ "key", required_argument, NULL, 'k' },
+	CLI_PUSH_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			   const char *cmd, const char *usage)
 {
-	static const struct option opts[] = {
-		{ "repo", required_argument, NULL, 'r' },
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "fail-on", required_argument, NULL, 'f' },
-		{ "max-age", required_argument, NULL, 'm' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "color", required_argument, NULL, 'c' },
-		{ "hosts", required_argument, NULL, 'H' },
-		{ "commit", no_argument, NULL, 'C' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "offline", no_argument, NULL, 'o' },
-		{ "toggle-days", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_PUSH_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct option *opts =
+		strcmp(cmd, "report") ? check_opts : report_opts;
 	int opt, r;
 
 	optind = 1;
@@ -109,26 +123,19 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 			break;
 		}
 		case 'C':
-			if (strcmp(cmd, "report"))
-				return cli_usage_error(cmd,
-						       "bad option '--commit'");
 			g->commit = 1;
 			break;
 		case 'o':
 			g->offline = 1;
 			break;
 		case 'k':
-			if (strcmp(cmd, "report"))
-				return cli_usage_error(cmd, "bad option '--key'");
 			g->key = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			r = strcmp(cmd, "report") ?
-				    0 :
-				    cli_push_option(&g->push, opt, optarg, cmd);
+			r = cli_push_option(&g->push, opt, optarg, cmd);
 			if (r > 0)
 				break;
 			return r < 0 ? EXIT_ERROR :

@@ -17,12 +17,13 @@
 #include "core/hmac.h"
 #include "core/identity.h"
 #include "core/store.h"
+#include "core/words.h"
 
 static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
 	"                        [--identity FILE] [--lock-timeout SECONDS]\n"
-	"                        [--adopt-settings] [-q]\n"
+	"                        [--adopt-settings] [-q|--quiet]\n"
 	"                        [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
@@ -42,8 +43,8 @@ static const char usage_text[] =
 	"  -q, --quiet         print only errors and warnings\n"
 	"  --push REMOTE       then push main to REMOTE's refs/envdrift/incoming/HOST\n"
 	"                      (pull mode: see envdrift merge-incoming)\n"
-	"Names match [A-Za-z0-9._-]+. Exit status: 0 collected, 4 collected but\n"
-	"not published, 2 error.\n";
+	"Names match [A-Za-z0-9._-]+.\n"
+	"Exit status: 0 collected, 4 collected but not published, 2 error.\n";
 
 static size_t count_lines(const struct snapshot *snap, const char *path)
 {
@@ -95,7 +96,7 @@ int cmd_collect(int argc, char **argv)
 	struct timespec t0, t1;
 	unsigned lock_timeout = 300;
 	int c, quiet = 0, adopt = 0, rc = EXIT_ERROR, have_res = 0;
-	size_t i;
+	size_t i, npkg, nfiles, nsysctl;
 
 	memset(&upg, 0, sizeof(upg));
 	memset(&identity, 0, sizeof(identity));
@@ -212,10 +213,13 @@ int cmd_collect(int argc, char **argv)
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
 
-	ed_buf_addf(&subject,
-		    "collect %s/%s: %zu packages, %zu files, %zu sysctl keys",
-		    env, host.ptr, count_lines(&snap, "packages"),
-		    count_lines(&snap, "files"), count_lines(&snap, "sysctl"));
+	npkg = count_lines(&snap, "packages");
+	nfiles = count_lines(&snap, "files");
+	nsysctl = count_lines(&snap, "sysctl");
+	ed_buf_addf(&subject, "collect %s/%s: %zu %s, %zu %s, %zu sysctl %s",
+		    env, host.ptr, npkg, ed_plural(npkg, "package", "packages"),
+		    nfiles, ed_plural(nfiles, "file", "files"), nsysctl,
+		    ed_plural(nsysctl, "key", "keys"));
 	ed_strvec_pushf(&trailers, "Envdrift-Collected: %s/%s", env, host.ptr);
 	ed_strvec_pushf(&trailers, "Envdrift-Warnings: %zu", snap.warnings.nr);
 	if (strcmp(root, "/"))
@@ -263,9 +267,10 @@ int cmd_collect(int argc, char **argv)
 	for (i = 0; i < res.moved.nr; i++)
 		fprintf(stderr, "envdrift: moved %s\n", res.moved.v[i]);
 	if (!quiet)
-		printf("%s%s; commit %.12s (%zu new objects)\n", subject.ptr,
+		printf("%s%s; commit %.12s (%zu new %s)\n", subject.ptr,
 		       res.tree_unchanged ? ", unchanged" : "", res.commit,
-		       res.new_objects);
+		       res.new_objects,
+		       ed_plural(res.new_objects, "object", "objects"));
 	store_unlock(st); /* git never runs under the writer lock */
 	push.quiet = quiet;
 	rc = cli_publish_as(st, &push, config, CLI_PUBLISH_INCOMING, host.ptr);

@@ -17,7 +17,26 @@ static const char usage_text[] =
 	"COLLECTOR:KEY (e.g. sysctl:kernel.threads-max, packages:openssl:amd64,\n"
 	"files:/etc/ssh/sshd_config), each with the file:line it comes from.\n"
 	"With --host, also HOST's identity as its stored files give it and what\n"
-	"comparing it with other hosts replaces in that fact.\n";
+	"comparing it with other hosts replaces in that fact.\n"
+	"Exit status: 0 explained, 2 error (an unknown collector or host).\n";
+
+/* 1 if name is a collector; else 0 after one line naming the known ones */
+static int known_collector(const char *name)
+{
+	const char *const *known = differ_collectors();
+	size_t i;
+
+	for (i = 0; known[i]; i++)
+		if (!strcmp(known[i], name))
+			return 1;
+	fputs("envdrift explain: unknown collector '", stderr);
+	cli_put_safe(stderr, name);
+	fputs("'; known:", stderr);
+	for (i = 0; known[i]; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", known[i]);
+	fputc('\n', stderr);
+	return 0;
+}
 
 int cmd_explain(int argc, char **argv)
 {
@@ -68,10 +87,12 @@ int cmd_explain(int argc, char **argv)
 	if (!colon || colon == fact || !colon[1])
 		return cli_usage_error("explain", "'%s' is not COLLECTOR:KEY",
 				       fact);
+	*colon = '\0';
+	if (!known_collector(fact))
+		return EXIT_ERROR;
 	if (baseline_load(&rules, baseline, &err) < 0)
 		return cli_fail(&err);
 	differ_today(today);
-	*colon = '\0';
 	differ_rules_explain(rules, fact, colon + 1, today, &lines);
 	if (host && (cli_open_read_store(&st, repo, offline, -1, &err) < 0 ||
 		     differ_explain_identity(&lines, st, host, fact, colon + 1,

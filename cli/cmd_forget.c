@@ -16,7 +16,8 @@
 
 static const char usage_text[] =
 	"usage: envdrift forget [--repo DIR] [--key FILE] [--lock-timeout SECONDS]\n"
-	"                       [--push REMOTE [--push-timeout S]] HOST...\n"
+	"                       [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
+	"                       HOST...\n"
 	"\n"
 	"Remove HOSTs (and their snapshots) from the tip of the state repository in\n"
 	"one commit with Envdrift-Forgotten trailers. Their history stays.\n"

@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"(default DIR.key, mode 0600; an existing key file is reused).\n"
 	"  --repo DIR       repository (default $ENVDRIFT_REPO or /var/lib/envdrift/state)\n"
 	"  --key FILE       HMAC key file (default $ENVDRIFT_KEY or DIR.key)\n"
-	"  --shared group   make repository and key group-readable (0750/0640)\n";
+	"  --shared group   make repository and key group-readable (0750/0640)\n"
+	"Exit status: 0 created, 2 error.\n";
 
 /* mkdir -p of path's parent directories (mode 0755, like install -d). */
 static int make_parents(const char *path, struct ed_err *err)

@@ -40,16 +40,27 @@ static const char merge_usage[] =
 	"main's into main in one commit (the later scan wins), and push main.\n"
 	"Exit status: 0 done, 4 publishing failed (nothing lost), 2 error.\n";
 
+/* push and merge-incoming audit what they publish; fetch publishes nothing */
+static const struct option publish_opts[] = {
+	{ "repo", required_argument, NULL, 'r' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "push-timeout", required_argument, NULL, CLI_OPT_PUSH_TIMEOUT },
+	{ "allow-secrets", no_argument, NULL, CLI_OPT_ALLOW_SECRETS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+static const struct option fetch_opts[] = {
+	{ "repo", required_argument, NULL, 'r' },
+	{ "push-timeout", required_argument, NULL, CLI_OPT_PUSH_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse(int argc, char **argv, const char *cmd, const char *usage,
 		 const char **repo, const char **config, struct cli_push *p)
 {
-	static const struct option opts[] = {
-		{ "repo", required_argument, NULL, 'r' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_PUSH_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct option *opts =
+		strcmp(cmd, "fetch") ? publish_opts : fetch_opts;
 	int c, r;
 
 	optind = 1;
@@ -65,9 +76,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage,
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			r = c == CLI_OPT_PUSH ?
-				    0 :
-				    cli_push_option(p, c, optarg, cmd);
+			r = cli_push_option(p, c, optarg, cmd);
 			if (r < 0)
 				return EXIT_ERROR;
 			if (!r)

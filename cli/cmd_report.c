@@ -19,9 +19,12 @@
 
 static const char usage_text[] =
 	"usage: envdrift report [--baseline FILE] [--repo DIR|URL [--offline]]\n"
-	"                       [--max-age DURATION]\n"
-	"                       [--commit [--key FILE] [--push REMOTE [--push-timeout S]]]\n"
-	"                       [--format FORMAT[:FILE]]...\n"
+	"                       [--max-age DURATION] [--toggle-days N]\n"
+	"                       [--fail-on critical|warning|info]\n"
+	"                       [--commit [--key FILE] [--push REMOTE [--push-timeout S]\n"
+	"                                               [--allow-secrets]]]\n"
+	"                       [--format FORMAT[:FILE]]... [--color auto|always|never]\n"
+	"                       [--hosts all|deviating] [-v]\n"
 	"\n"
 	"What check compares (the baseline's parity entries, or every pair of\n"
 	"environments when it declares none; pins; stale hosts) as a report that\n"
@@ -32,9 +35,11 @@ static const char usage_text[] =
 	"drift appearing and being fixed. The baseline is --baseline, else\n"
 	"$ENVDRIFT_BASELINE. A URL as --repo reads a cached copy, fetched first\n"
 	"(--offline: as it is); --commit needs a local --repo. --push REMOTE then\n"
-	"publishes main (see envdrift push); exit 4 when that fails. FORMAT as\n"
-	"for check; prometheus writes metrics for node_exporter's textfile\n"
-	"collector (README 'Drift as a metric').\n";
+	"publishes main (see envdrift push). Options as for check; --fail-on sets\n"
+	"what the commit's subject calls failing; prometheus writes metrics for\n"
+	"node_exporter's textfile collector (README 'Drift as a metric').\n"
+	"Exit status: 0 written (drift or not), 4 committed but not published,\n"
+	"2 error.\n";
 
 /* --commit: the reports into the repository, and one line saying so. */
 static int commit(struct store *st, const struct differ_gate *gate,

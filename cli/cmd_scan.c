@@ -19,12 +19,13 @@
 #include "core/store.h"
 
 static const char usage_text[] =
-	"usage: envdrift scan -i INVENTORY [--repo DIR] [--limit PATTERN] [--shard K/N]\n"
-	"                     [-j N] [--config FILE] [--key FILE] [--connect-timeout S]\n"
+	"usage: envdrift scan -i|--inventory FILE [--repo DIR] [--limit PATTERN]\n"
+	"                     [--shard K/N] [-j|--jobs N] [--threads N]\n"
+	"                     [--config FILE] [--key FILE] [--connect-timeout S]\n"
 	"                     [--deadline S] [--max-bytes N[KMG]] [--max-failed N|P%]\n"
 	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
 	"                     [--ssh-config FILE] [--prune] [--lock-timeout S]\n"
-	"                     [--adopt-settings] [-q|-v]\n"
+	"                     [--adopt-settings] [-q|--quiet|-v|--verbose]\n"
 	"                     [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot every host of an Ansible YAML inventory over SSH (nothing is\n"

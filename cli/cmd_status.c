@@ -19,7 +19,9 @@ static const char usage_text[] =
 	"the host keeps its previous snapshot and is stale). With --max-age (26h,\n"
 	"90m, 2d), name each scanner (scan --shard K/N) whose hosts were not\n"
 	"collected within it. A URL as --repo reads a cached copy, fetched first\n"
-	"(--offline: as it is); see README 'Remote repositories'.\n";
+	"(--offline: as it is); see README 'Remote repositories'.\n"
+	"Exit status: 0 listed (stale and failed hosts too: check --max-age fails\n"
+	"on them), 2 error.\n";
 
 static void iso_time(char *out, size_t n, long long t)
 {

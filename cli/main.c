@@ -1,7 +1,7 @@
 /*
  * envdrift's entry point: global options, the command table, dispatch.
  * Exit codes: 0 no drift / success, 1 drift, 2 error, 3 a scan with more
- * failed hosts than --max-failed.
+ * failed hosts than --max-failed, 4 committed but not published.
  */
 #include <git2.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "cli/cmd.h"
 #include "core/alloc.h"
+#include "core/words.h"
 
 struct command {
 	const char *name;
@@ -30,7 +31,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check,
 	  "pre-deploy gate: parity, pins and freshness from a baseline" },
 	{ "report", cmd_report,
-	  "write the drift report, or commit it to refs/heads/reports" },
+	  "write the drift report, or commit it to main:reports/" },
 	{ "explain", cmd_explain,
 	  "say which baseline rules decide a fact, and where" },
 	{ "accept", cmd_accept,
@@ -53,19 +54,73 @@ static void usage(FILE *out)
 	for (i = 0; i < ED_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(out,
-		"\nRun 'envdrift COMMAND --help' for a command's options.\n"
+		"\nRun 'envdrift help COMMAND' (or 'envdrift COMMAND --help') for a\n"
+		"command's options and exit statuses.\n"
 		"Exit status: 0 success (no drift), 1 drift, 2 error, 3 a scan\n"
-		"with more failed hosts than --max-failed.\n");
+		"with more failed hosts than --max-failed, 4 committed but not\n"
+		"published (--push).\n");
+}
+
+/*
+ * The commands nearest to a mistyped name, as git's help.c picks them: a
+ * command that starts with the typed name is nearest, then the smallest
+ * edit distance, all those tied; none when the best is 6 or more (one
+ * wrong letter weighs 2) or nothing was typed.
+ */
+static void unknown_command(const char *typed)
+{
+	unsigned score[ED_ARRAY_SIZE(commands)], best = ED_WORDS_FAR;
+	size_t i, shown = 0, nr = 0;
+
+	for (i = 0; i < ED_ARRAY_SIZE(commands); i++) {
+		const char *name = commands[i].name;
+
+		score[i] = !*typed ? ED_WORDS_FAR :
+			   !strncmp(name, typed, strlen(typed)) ?
+				     0 :
+				     ed_edit_distance(typed, name) + 1;
+		if (score[i] < best)
+			best = score[i];
+	}
+	for (i = 0; i < ED_ARRAY_SIZE(commands); i++)
+		nr += score[i] == best;
+	fputs("envdrift: '", stderr);
+	cli_put_safe(stderr, typed);
+	if (best >= 7) {
+		fputs("' is not a command; see 'envdrift --help'\n", stderr);
+		return;
+	}
+	fputs("' is not a command; did you mean ", stderr);
+	for (i = 0; i < ED_ARRAY_SIZE(commands); i++) {
+		if (score[i] != best)
+			continue;
+		shown++;
+		fprintf(stderr, "%s'%s'",
+			shown == 1  ? "" :
+			shown == nr ? " or " :
+				      ", ",
+			commands[i].name);
+	}
+	fputs("?\n", stderr);
 }
 
 int main(int argc, char **argv)
 {
+	/* "help CMD" runs "CMD --help", so the two print the same bytes */
+	static char help_opt[] = "--help";
+	char *help_argv[4] = { NULL, NULL, help_opt, NULL };
 	size_t i;
 	int rc;
 
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[1], "help") && argc > 2 && argv[2][0] != '-') {
+		help_argv[0] = argv[0];
+		help_argv[1] = argv[2];
+		argv = help_argv;
+		argc = 3;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
@@ -99,7 +154,6 @@ int main(int argc, char **argv)
 		git_libgit2_shutdown();
 		return rc;
 	}
-	fprintf(stderr, "envdrift: '%s' is not a command; see 'envdrift --help'\n",
-		argv[1]);
+	unknown_command(argv[1]);
 	return EXIT_ERROR;
 }

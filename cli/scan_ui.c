@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "cli/cmd.h"
+#include "core/words.h"
 
 static void progress_line(const struct scan_ui *ui,
 			  const struct fleet_counts *c, int final)
@@ -46,10 +47,10 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 	} else if (ui->verbose) {
 		if (ui->tty)
 			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu warnings)\n",
-			h->env, h->name,
-			h->local ? "collected locally" : "collected",
-			h->seconds, h->nr_warnings);
+		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu %s)\n", h->env,
+			h->name, h->local ? "collected locally" : "collected",
+			h->seconds, h->nr_warnings,
+			ed_plural(h->nr_warnings, "warning", "warnings"));
 		for (i = 0; h->warnings && i < h->warnings->nr; i++) {
 			fprintf(stderr, "warning: %s: ", h->name);
 			cli_put_safe(stderr, h->warnings->v[i]);
@@ -100,15 +101,18 @@ void scan_print_summary(const struct scan_ui *ui, const struct fleet_result *r)
 		      ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
 			      1e6;
 	if (!ui->quiet || r->failed) {
-		printf("scan: %zu hosts, %zu collected, %zu failed", r->nr,
-		       r->nr - r->failed, r->failed);
+		printf("scan: %zu %s, %zu collected, %zu failed", r->nr,
+		       ed_plural(r->nr, "host", "hosts"), r->nr - r->failed,
+		       r->failed);
 		for (i = 0; i <= SSH_ERROR; i++)
 			if (by_state[i])
 				printf(", %zu %s", by_state[i],
 				       ssh_state_name((enum ssh_state)i));
-		printf("; %zu warnings; %.1f s, cpu %.1f ms/host; commit %.12s%s\n",
-		       r->nr_warnings, r->seconds,
-		       r->nr ? cpu * 1000 / (double)r->nr : 0.0, r->commit.commit,
+		printf("; %zu %s; %.1f s, cpu %.1f ms/host; commit %.12s%s\n",
+		       r->nr_warnings,
+		       ed_plural(r->nr_warnings, "warning", "warnings"),
+		       r->seconds, r->nr ? cpu * 1000 / (double)r->nr : 0.0,
+		       r->commit.commit,
 		       r->commit.tree_unchanged ? " (unchanged)" : "");
 	}
 	if (ui->tty && !ui->quiet && r->failed) {

@@ -18,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/glob.h"
 #include "core/hmac.h"
+#include "core/words.h"
 
 /* /proc/sys is at most 6 levels deep today; a deeper tree is not sysctl */
 #define SYSCTL_MAX_DEPTH 32
@@ -360,9 +361,10 @@ int collect_sysctl(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs
 		goto out;
 	if (w.secrets_skipped)
 		snapshot_warn(snap,
-			      "sysctl: %zu secret values not collected: "
+			      "sysctl: %zu secret %s not collected: "
 			      "no key to tokenise them",
-			      w.secrets_skipped);
+			      w.secrets_skipped,
+			      ed_plural(w.secrets_skipped, "value", "values"));
 	if (!nentries) {
 		ed_strvec_push(meta, "collector sysctl not-collected: "
 				     "/proc/sys is empty");

@@ -120,6 +120,11 @@ void differ_rules_explain(const struct baseline *r, const char *collector,
 			  const char *key, const char *today,
 			  struct ed_strvec *out);
 /*
+ * The collectors facts come from, as a fact's "COLLECTOR:" names them
+ * (files, packages, sysctl, ...): a NULL-ended static list, sorted.
+ */
+const char *const *differ_collectors(void);
+/*
  * The expectation deciding collector:key (the last matching rule); for
  * EXPECT_BETWEEN *envs gets its environments. envs and loc may be NULL.
  */

@@ -364,3 +364,15 @@ void differ_today(char out[11])
 	gmtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
+
+const char *const *differ_collectors(void)
+{
+	/* the snapshot files facts are read from (facts.c), meta aside */
+	static const char *const names[] = {
+		"files",    "identity", "kernel", "os-release",
+		"packages", "services", "sysctl", "sysctl-per-host",
+		"toggles",  NULL,
+	};
+
+	return names;
+}

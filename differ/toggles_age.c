@@ -153,8 +153,9 @@ int differ_stale_toggles(struct drift_report *r, struct store *st,
 		if (gmtime_r(&t, &tm))
 			strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 		ed_strvec_pushf(&r->notes,
-				"toggle %s has been %s on every host since %s (%lld days): a candidate for removal",
-				c[j].key, c[j].value, date, age);
+				"toggle %s has been %s on every host since %s (%lld %s): a candidate for removal",
+				c[j].key, c[j].value, date, age,
+				age == 1 ? "day" : "days");
 	}
 out:
 	store_view_free(v);

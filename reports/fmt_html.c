@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/words.h"
+
 #define HTML_FOLDED_NAMES 200
 
 static const char *const html_escapes[128] = {
@@ -205,9 +207,11 @@ static void html_begin(struct report_ctx *c)
 	fputs(" and ", c->out);
 	h(c->out, r->operands[1]);
 	fprintf(c->out,
-		"</%s>\n<p class=\"summary\">%zu items in %zu groups on %zu "
-		"hosts: %zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
-		hn, r->nr, k->facts, r->hosts, k->sev[SEV_CRITICAL],
+		"</%s>\n<p class=\"summary\">%zu drift %s in %zu %s on %zu "
+		"%s: %zu critical, %zu warning, %zu info, %zu waived</p>\n%s",
+		hn, r->nr, ed_plural(r->nr, "item", "items"), k->facts,
+		ed_plural(k->facts, "group", "groups"), r->hosts,
+		ed_plural(r->hosts, "host", "hosts"), k->sev[SEV_CRITICAL],
 		k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived,
 		c->nreports > 1 ? "" : "</header>\n");
 	if (!r->nr)
@@ -292,7 +296,8 @@ static void html_summary(struct report_ctx *c, const struct drift_item *it)
 
 		fputs(c->fact_n > 1 ? " have " : " has ", out);
 		html_value(out, it->host_value);
-		fprintf(out, "; the other %zu have ", rest);
+		fprintf(out, "; the other %zu %s ", rest,
+			ed_plural(rest, "has", "have"));
 		html_value(out, it->values[it->side ? 1 : 0]);
 	} else if (report_host_only(it)) {
 		h(out, it->host);
@@ -395,9 +400,10 @@ static void html_item(struct report_ctx *c, const struct drift_item *it)
 		fputs("</p>\n", out);
 	}
 	if (it->since_date[0])
-		fprintf(out, "<p>since %s%s (%zu scans)</p>\n",
+		fprintf(out, "<p>since %s%s (%zu %s)</p>\n",
 			it->since_cut ? "at least " : "", it->since_date,
-			it->since_scans);
+			it->since_scans,
+			ed_plural(it->since_scans, "scan", "scans"));
 	if (it->patch)
 		html_diff(out, it->patch);
 	fputs("</div>\n</details>\n", out);
@@ -436,17 +442,16 @@ static void html_many_begin(FILE *out, const struct report_ctx *c, size_t n)
 	}
 	if (drifting)
 		fprintf(out,
-			"<header>\n<h1>envdrift: drift in %zu of %zu comparisons</h1>\n",
-			drifting, n);
+			"<header>\n<h1>envdrift: drift in %zu of %zu %s</h1>\n",
+			drifting, n, ed_plural(n, "comparison", "comparisons"));
 	else
-		fprintf(out,
-			"<header>\n<h1>envdrift: no drift in %zu comparisons</h1>\n",
-			n);
+		fprintf(out, "<header>\n<h1>envdrift: no drift in %zu %s</h1>\n",
+			n, ed_plural(n, "comparison", "comparisons"));
 	fprintf(out,
-		"<p class=\"summary\">%zu items: %zu critical, %zu warning, "
+		"<p class=\"summary\">%zu drift %s: %zu critical, %zu warning, "
 		"%zu info, %zu waived</p>\n</header>\n",
-		items, sev[SEV_CRITICAL], sev[SEV_WARNING], sev[SEV_INFO],
-		waived);
+		items, ed_plural(items, "item", "items"), sev[SEV_CRITICAL],
+		sev[SEV_WARNING], sev[SEV_INFO], waived);
 }
 
 static void html_many_end(FILE *out, const struct report_ctx *c, size_t n)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/words.h"
 
 #define HTML_MAP_MAX_ROWS 40
 
@@ -145,7 +146,10 @@ void html_map_write(FILE *out, const struct html_map *m,
 		"<div class=\"map\"><table><caption>where: %zu %s by "
 		"collector (click a cell to show its groups)</caption>\n"
 		"<thead><tr><th></th>",
-		m->rows.nr, m->folded ? "roles and sides" : "hosts and roles");
+		m->rows.nr,
+		m->folded ?
+			ed_plural(m->rows.nr, "role or side", "roles and sides") :
+			ed_plural(m->rows.nr, "host or role", "hosts and roles"));
 	for (col = 0; col < m->cols.names.nr; col++) {
 		fputs("<th>", out);
 		h(out, m->cols.names.v[col]);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/words.h"
+
 static const char *const xml_text_escapes[128] = {
 	['&'] = "&amp;",   ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
 	['\''] = "&apos;", ['\n'] = "\n",  ['\t'] = "\t",  ['\r'] = "&#13;",
@@ -63,16 +65,16 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 		     const struct drift_item *it)
 {
 	int s, side = it->side ? 1 : 0;
-	size_t i, j, end;
+	size_t i, j, end, rest;
 	struct ed_buf v = ED_BUF_INIT;
 
 	if (it->kind == DRIFT_OUTLIER) {
 		ed_buf_addf(b, "%s (%s) has ", it->host ? it->host : "(unknown)",
 			    r->operands[side]);
 		put_value(b, it->host_value);
-		ed_buf_addf(b, ", the other %zu of %zu have ",
-			    it->group_size ? it->group_size - 1 : 0,
-			    it->group_size);
+		rest = it->group_size ? it->group_size - 1 : 0;
+		ed_buf_addf(b, ", the other %zu of %zu %s ", rest,
+			    it->group_size, ed_plural(rest, "has", "have"));
 		put_value(b, it->values[side]);
 		ed_buf_addch(b, '\n');
 	} else if (report_host_only(it) && !report_shows_host_value(it)) {
@@ -100,9 +102,10 @@ static void describe(struct ed_buf *b, const struct drift_report *r,
 		ed_buf_addf(b, "since: %s%s\n",
 			    it->since_cut ? "at least " : "", it->since_date);
 	else if (it->since_date[0])
-		ed_buf_addf(b, "since: %s%s (%zu scans)\n",
+		ed_buf_addf(b, "since: %s%s (%zu %s)\n",
 			    it->since_cut ? "at least " : "", it->since_date,
-			    it->since_scans);
+			    it->since_scans,
+			    ed_plural(it->since_scans, "scan", "scans"));
 	if (it->hosts.nr)
 		ed_buf_adds(b, "hosts:\n");
 	for (i = 0; i < it->hosts.nr; i = end) {
@@ -238,7 +241,8 @@ static void junit_begin(struct report_ctx *c)
 	report_put(c->out, r->operands[0], xml_text);
 	fputs(" and ", c->out);
 	report_put(c->out, r->operands[1], xml_text);
-	fprintf(c->out, " (%zu hosts)</system-out>\n    </testcase>\n", r->hosts);
+	fprintf(c->out, " (%zu %s)</system-out>\n    </testcase>\n", r->hosts,
+		ed_plural(r->hosts, "host", "hosts"));
 	junit_notes(c, "    ");
 	fputs("  </testsuite>\n", c->out);
 }

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/words.h"
+
 #define MD_FOLDED_NAMES 50
 
 /* for table cells: backslash escapes for markup, entities for HTML */
@@ -87,15 +89,18 @@ static void md_begin(struct report_ctx *c)
 	fputs(" and ", c->out);
 	md(c->out, r->operands[1]);
 	if (!r->nr) {
-		fprintf(c->out, " (%zu hosts)\n", r->hosts);
+		fprintf(c->out, " (%zu %s)\n", r->hosts,
+			ed_plural(r->hosts, "host", "hosts"));
 		return;
 	}
 	bold = k->sev[SEV_CRITICAL] ? "**" : "";
 	fprintf(c->out,
-		"\n\n%zu items in %zu groups on %zu hosts: %s%zu critical%s, "
+		"\n\n%zu drift %s in %zu %s on %zu %s: %s%zu critical%s, "
 		"%zu warning, %zu info, %zu waived\n",
-		r->nr, k->facts, r->hosts, bold, k->sev[SEV_CRITICAL], bold,
-		k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived);
+		r->nr, ed_plural(r->nr, "item", "items"), k->facts,
+		ed_plural(k->facts, "group", "groups"), r->hosts,
+		ed_plural(r->hosts, "host", "hosts"), bold, k->sev[SEV_CRITICAL],
+		bold, k->sev[SEV_WARNING], k->sev[SEV_INFO], k->waived);
 	md_summary(c);
 	md_notes(c);
 }
@@ -211,10 +216,10 @@ static void md_item(struct report_ctx *c, const struct drift_item *it)
 	}
 	if (it->since_date[0])
 		fprintf(out,
-			c->r->stable ? "<br>since %s%s" :
-				       "<br>since %s%s (%zu scans)",
+			c->r->stable ? "<br>since %s%s" : "<br>since %s%s (%zu %s)",
 			it->since_cut ? "at least " : "", it->since_date,
-			it->since_scans);
+			it->since_scans,
+			ed_plural(it->since_scans, "scan", "scans"));
 	if (it->patch) {
 		/* a table cell cannot hold a fenced block: lines joined by <br> */
 		fputs("<br><details><summary>diff</summary><code>", out);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/words.h"
+
 static const char *const sev_color[3] = { "\033[36m", "\033[33m", "\033[1;31m" };
 
 static const char *text_special(unsigned char c)
@@ -49,13 +51,19 @@ static void text_begin(struct report_ctx *c)
 	fputs(" and ", c->out);
 	report_put(c->out, r->operands[1], text_special);
 	if (!r->nr)
-		fprintf(c->out, " (%zu hosts)\n", r->hosts);
+		fprintf(c->out, " (%zu %s)\n", r->hosts,
+			ed_plural(r->hosts, "host", "hosts"));
 	else if (c->total.facts < r->nr)
-		fprintf(c->out, "%s: %zu items in %zu groups, %zu hosts\n",
-			paint(c, "\033[0m"), r->nr, c->total.facts, r->hosts);
+		fprintf(c->out, "%s: %zu drift %s in %zu %s on %zu %s\n",
+			paint(c, "\033[0m"), r->nr,
+			ed_plural(r->nr, "item", "items"), c->total.facts,
+			ed_plural(c->total.facts, "group", "groups"), r->hosts,
+			ed_plural(r->hosts, "host", "hosts"));
 	else
-		fprintf(c->out, "%s: %zu items, %zu hosts\n",
-			paint(c, "\033[0m"), r->nr, r->hosts);
+		fprintf(c->out, "%s: %zu drift %s on %zu %s\n",
+			paint(c, "\033[0m"), r->nr,
+			ed_plural(r->nr, "item", "items"), r->hosts,
+			ed_plural(r->hosts, "host", "hosts"));
 }
 
 static void text_section(struct report_ctx *c, const char *role)
@@ -71,6 +79,7 @@ static void text_outlier(struct report_ctx *c, const struct drift_item *it)
 {
 	FILE *out = c->out;
 	int side = it->side ? 1 : 0;
+	size_t rest;
 
 	fputs("  outlier  ", out);
 	report_put(out, it->collector, text_special);
@@ -82,8 +91,9 @@ static void text_outlier(struct report_ctx *c, const struct drift_item *it)
 	report_put(out, c->r->operands[side], text_special);
 	fprintf(out, ") has %s", paint(c, "\033[31m"));
 	text_value(out, it->host_value);
-	fprintf(out, "%s, the other %zu of %zu have %s", paint(c, "\033[0m"),
-		it->group_size ? it->group_size - 1 : 0, it->group_size,
+	rest = it->group_size ? it->group_size - 1 : 0;
+	fprintf(out, "%s, the other %zu of %zu %s %s", paint(c, "\033[0m"),
+		rest, it->group_size, ed_plural(rest, "has", "have"),
 		paint(c, "\033[32m"));
 	text_value(out, it->values[side]);
 	fputs(paint(c, "\033[0m"), out);
@@ -113,8 +123,8 @@ static void text_outlier_group(struct report_ctx *c, const struct drift_item *it
 	rest = report_put_outliers(c, text_put);
 	fprintf(out, " have %s", paint(c, "\033[31m"));
 	text_value(out, it->host_value);
-	fprintf(out, "%s, the other %zu have %s", paint(c, "\033[0m"), rest,
-		paint(c, "\033[32m"));
+	fprintf(out, "%s, the other %zu %s %s", paint(c, "\033[0m"), rest,
+		ed_plural(rest, "has", "have"), paint(c, "\033[32m"));
 	text_value(out, it->values[it->side ? 1 : 0]);
 	fputs(paint(c, "\033[0m"), out);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/words.h"
 #include "reports/internal.h"
 
 static const struct report_format *const formats[] = {
@@ -315,9 +316,9 @@ static size_t count_rows(const char *p, const char *end)
 static void write_capped(FILE *out, const char *doc, size_t len, size_t max)
 {
 	static const char tail[] =
-		"\n*... and %zu more rows: see the full report "
+		"\n*... and %zu more %s: see the full report "
 		"(`--format html:FILE`, `--format json:FILE`).*\n";
-	size_t cut;
+	size_t cut, rows;
 
 	if (len <= max) {
 		fwrite(doc, 1, len, out);
@@ -327,7 +328,8 @@ static void write_capped(FILE *out, const char *doc, size_t len, size_t max)
 	while (cut && doc[cut - 1] != '\n')
 		cut--;
 	fwrite(doc, 1, cut, out);
-	fprintf(out, tail, count_rows(doc + cut, doc + len));
+	rows = count_rows(doc + cut, doc + len);
+	fprintf(out, tail, rows, ed_plural(rows, "row", "rows"));
 }
 
 int report_write_fleet(FILE *out, const char *format,

@@ -15,6 +15,7 @@
 #include "collector/collector.h"
 #include "collector/fleet/remote.h"
 #include "core/alloc.h"
+#include "core/words.h"
 
 int fleet_parse_max_failed(const char *s, unsigned long *n, int *percent)
 {
@@ -299,8 +300,8 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	ed_strvec_pushf(&trailers, "Envdrift-Duration: %.3f",
 			(double)(now.tv_sec - s->start.tv_sec) +
 				(double)(now.tv_nsec - s->start.tv_nsec) / 1e9);
-	ed_buf_addf(&subject, "scan %s: %zu of %zu hosts collected",
-		    p->o.inventory, s->nr - s->failed, s->nr);
+	ed_buf_addf(&subject, "scan %s: %zu of %zu %s collected", p->o.inventory,
+		    s->nr - s->failed, s->nr, ed_plural(s->nr, "host", "hosts"));
 	memset(&upg, 0, sizeof(upg));
 	rc = store_lock(st, p->o.lock_timeout_ms, err);
 	if (!rc)

@@ -527,7 +527,7 @@ static void test_reports_text_has_severity_waiver_detail_and_summary(void **stat
 
 	sample(&f->r);
 	s = render(f, "text", 0);
-	assert_has(s, "drift between staging and prod: 5 items, 6 hosts\n");
+	assert_has(s, "drift between staging and prod: 5 drift items on 6 hosts\n");
 	assert_has(s, "  changed  packages:openssl:amd64  staging=3.0.15-1~deb12u1  "
 		      "prod=3.0.13-1~deb12u1  (newer: staging) [critical]\n"
 		      "           (rule bl.yaml:4)\n");
@@ -654,7 +654,7 @@ static void test_reports_markdown_has_heading_and_table_per_role(void **state)
 
 	sample(&f->r);
 	s = render(f, "markdown", 0);
-	assert_has(s, "### envdrift: drift between staging and prod\n\n5 items in 5 groups on 6 hosts: "
+	assert_has(s, "### envdrift: drift between staging and prod\n\n5 drift items in 5 groups on 6 hosts: "
 		      "**2 critical**, 1 warning, 1 info, 1 waived\n");
 	assert_has(s,
 		   "\n#### role web\n\n| severity | item | staging | prod | hosts |\n"
@@ -1115,7 +1115,7 @@ static void test_reports_fact_groups(void **state)
 	fleet(&f->r);
 	s = render(f, "text", 0);
 	assert_has(s,
-		   "drift between staging and prod: 1500 items in 500 groups, 1000 hosts\n");
+		   "drift between staging and prod: 1500 drift items in 500 groups on 1000 hosts\n");
 	assert_has(s,
 		   "  outlier  files:/etc/cron.d/extra-007  h8 (staging), h108, h608 (prod) "
 		   "have file 0644 root root 20 3f2a, the other 997 have (absent) [warning]\n");
