@@ -143,6 +143,8 @@ struct cli_gate_opts {
 
 int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 			const char *cmd, const char *usage);
+/* The gate's notes (a missing parity environment), "CMD: note: ..." on stderr. */
+void cli_print_gate_notes(const char *cmd, const struct differ_gate *gate);
 
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */

@@ -17,7 +17,8 @@
 static const char usage_text[] =
 	"usage: envdrift check [--baseline FILE] [--repo DIR|URL [--offline]]\n"
 	"                      [--fail-on critical|warning|info]\n"
-	"                      [--max-age DURATION] [--format FORMAT[:FILE]]... [A B]\n"
+	"                      [--max-age DURATION] [--format FORMAT[:FILE]]...\n"
+	"                      [--allow-missing-env] [A B]\n"
 	"\n"
 	"With A B, require them to be identical under the built-in rules (and the\n"
 	"baseline's, if given). Without, compare the environments each 'parity'\n"
@@ -28,6 +29,8 @@ static const char usage_text[] =
 	"                    (--offline: as it is); see README 'Remote repositories'\n"
 	"  --fail-on LEVEL   fail on drift of this severity or worse (default info: any)\n"
 	"  --toggle-days N   note toggles with one value on every host for N days (30)\n"
+	"  --allow-missing-env  a parity environment with no host is a note, not\n"
+	"                    an error (without it a typo cannot pass the gate)\n"
 	"  --hosts all, -v   name every host in text and markdown (default: the\n"
 	"                    hosts that deviate, the others counted)\n"
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
@@ -52,6 +55,7 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		{ "key", required_argument, NULL, 'k' },
 		{ "offline", no_argument, NULL, 'o' },
 		{ "toggle-days", required_argument, NULL, 't' },
+		{ "allow-missing-env", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PUSH_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -116,6 +120,12 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		case 'o':
 			g->offline = 1;
 			break;
+		case 'M':
+			if (strcmp(cmd, "check"))
+				return cli_usage_error(
+					cmd, "bad option '--allow-missing-env'");
+			g->gate.missing_env_ok = 1;
+			break;
 		case 'k':
 			if (strcmp(cmd, "report"))
 				return cli_usage_error(cmd, "bad option '--key'");
@@ -170,6 +180,17 @@ int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 	return rc;
 }
 
+void cli_print_gate_notes(const char *cmd, const struct differ_gate *gate)
+{
+	size_t i;
+
+	for (i = 0; i < gate->notes.nr; i++) {
+		fprintf(stderr, "%s: note: ", cmd);
+		cli_put_safe(stderr, gate->notes.v[i]);
+		fputc('\n', stderr);
+	}
+}
+
 /* Which scanners the stale hosts belong to (after the verdict, stderr). */
 static void print_shards(struct store *st, long long max_age)
 {
@@ -205,6 +226,7 @@ int cmd_check(int argc, char **argv)
 		cli_fail(&err);
 		goto out;
 	}
+	cli_print_gate_notes("check", &gate);
 	stale = differ_gate_stale(&gate);
 	failing = differ_gate_failing(&gate, g.fail_on);
 	/* the one-line verdict goes to stderr; stdout is the report */

@@ -32,7 +32,9 @@ static const char usage_text[] =
 	"drift appearing and being fixed. The baseline is --baseline, else\n"
 	"$ENVDRIFT_BASELINE. A URL as --repo reads a cached copy, fetched first\n"
 	"(--offline: as it is); --commit needs a local --repo. --push REMOTE then\n"
-	"publishes main (see envdrift push); exit 4 when that fails.\n";
+	"publishes main (see envdrift push); exit 4 when that fails.\n"
+	"A parity environment with no host in the repository is skipped with a\n"
+	"note on stderr.\n";
 
 /* --commit: the reports into the repository, and one line saying so. */
 static int commit(struct store *st, const struct differ_gate *gate,
@@ -78,11 +80,14 @@ int cmd_report(int argc, char **argv)
 		g.baseline = getenv("ENVDRIFT_BASELINE");
 	g.gate.baseline = g.baseline;
 	g.gate.every_pair = 1;
+	/* a report never gates: an environment not scanned yet is a note */
+	g.gate.missing_env_ok = 1;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
 	    cli_open_read_store(&st, g.repo, g.offline, g.gate.max_age, &err) < 0 ||
 	    (g.commit && cli_check_writer_key(st, g.repo, g.key, &err) < 0) ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
+	cli_print_gate_notes("report", &gate);
 	if (g.commit ? commit(st, &gate, g.fail_on, &err) < 0 :
 		       cli_outputs_write(&g.outs, gate.reports, gate.nr,
 					 g.color, &err) < 0)
