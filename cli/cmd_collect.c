@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
 	"                        [--identity FILE] [--lock-timeout SECONDS]\n"
-	"                        [--adopt-settings] [-q]\n"
+	"                        [--adopt-settings] [--allow-empty] [-q]\n"
 	"                        [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
 	"  --adopt-settings    record this configuration's secret rules, caps and\n"
 	"                      classes in the repository, replacing the recorded ones\n"
+	"  --allow-empty       record a collection without files and packages over a\n"
+	"                      host that had some (else refused: a wrong --root)\n"
 	"  -q, --quiet         print only errors and warnings\n"
 	"  --push REMOTE       then push main to REMOTE's refs/envdrift/incoming/HOST\n"
 	"                      (pull mode: see envdrift merge-incoming)\n"
@@ -69,6 +71,7 @@ int cmd_collect(int argc, char **argv)
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "adopt-settings", no_argument, NULL, CLI_OPT_ADOPT_SETTINGS },
+		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PUSH_OPTIONS,
@@ -92,7 +95,8 @@ int cmd_collect(int argc, char **argv)
 	size_t nall = 0;
 	struct ed_buf cache_out = ED_BUF_INIT;
 	unsigned lock_timeout = 300;
-	int c, quiet = 0, adopt = 0, rc = EXIT_ERROR, have_res = 0;
+	int c, quiet = 0, adopt = 0, allow_empty = 0, rc = EXIT_ERROR;
+	int have_res = 0;
 	size_t i;
 
 	memset(&upg, 0, sizeof(upg));
@@ -142,6 +146,9 @@ int cmd_collect(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'E':
+			allow_empty = 1;
+			break;
 		case CLI_OPT_ADOPT_SETTINGS:
 			adopt = 1;
 			break;
@@ -173,6 +180,8 @@ int cmd_collect(int argc, char **argv)
 		ed_err_errno(&err, ED_ENOTFOUND, errno, "root '%s'", root);
 		goto out;
 	}
+	if (strcmp(root, "/") && collect_root_check(root, &err) < 0)
+		goto out;
 	if (host_opt) {
 		ed_buf_adds(&host, host_opt);
 	} else if (strcmp(root, "/")) {
@@ -203,7 +212,9 @@ int cmd_collect(int argc, char **argv)
 				 &err) < 0)
 		goto out;
 	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
-			       &roles, identity_opt ? &identity : NULL, &err) < 0)
+			       &roles, identity_opt ? &identity : NULL, &err) < 0 ||
+	    (!allow_empty &&
+	     collect_check_emptied(st, host.ptr, root, &snap, &err) < 0))
 		goto out;
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
