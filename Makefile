@@ -130,9 +130,12 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 	libssh2-1-dev zlib1g-dev libcmocka-dev git openssh-server openssh-client
 # only the tests need these: JUnit validation, the HTML report in a browser,
 # shellcheck of the remote script (make lint), the HTTPS git server
-# (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd)
+# (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd),
+# JSON checks (python3), t0012's strace, the openssl tool (t0022, t0024),
+# systemd-analyze (t0020). Installed without Recommends; a test whose tool
+# is missing fails (need_tool in tests/cli/test-lib.sh), it never skips.
 TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
-	lighttpd lighttpd-mod-openssl
+	lighttpd lighttpd-mod-openssl python3 strace openssl systemd
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
@@ -151,7 +154,7 @@ install-debs:
 			printf '#!/bin/sh\n# envdrift make install-debs: no daemon starts at install\nexit 101\n' \
 				>/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && ours=1; \
 		fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		rc=$$?; \
 		[ -z "$$ours" ] || rm -f /usr/sbin/policy-rc.d; \
 		case " $$(echo $$missing) " in *" lighttpd "*) \
@@ -171,9 +174,11 @@ test: deps-test
 	$(MAKE) valgrind
 	@echo "make test: all passed"
 
+# a cold build with one job takes 30 s: use every CPU
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 DEMO_REPO ?= $(BUILD)/demo-state
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	sh doc/demo.sh $(BUILD)/envdrift $(DEMO_REPO)
 
 # BENCH_SCAN=0 leaves out the fleet scan comparison (bench/scan.sh: root,
@@ -212,4 +217,4 @@ clean:
 	rm -rf build
 
 .SECONDARY:
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -70,6 +70,17 @@ new_repo() {
 	"$ENVDRIFT" init --repo "$1" >/dev/null
 }
 
+# need_tool TOOL...: a tool a test uses must be there; a missing one fails
+# the test (the Makefile's TEST_DEPS installs them), it never skips it
+need_tool() {
+	for _nt in "$@"; do
+		command -v "$_nt" >/dev/null 2>&1 && continue
+		fail "needs $_nt (make deps-test installs it: Makefile TEST_DEPS)"
+		finish
+		exit 1
+	done
+}
+
 finish() {
 	echo "# $(basename "$0"): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
