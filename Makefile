@@ -207,6 +207,7 @@ install: $(BUILD)/envdrift
 	install -m 0755 $(BUILD)/envdrift $(DESTDIR)$(PREFIX)/bin/envdrift
 	install -m 0644 doc/envdrift.1 $(DESTDIR)$(PREFIX)/share/man/man1/envdrift.1
 	install -m 0644 $(EMBED_SHARE) $(DESTDIR)$(PREFIX)/share/envdrift/
+	install -m 0644 baselines/parity.example.yaml $(DESTDIR)$(PREFIX)/share/envdrift/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	for u in envdrift-scan.service envdrift-scan.timer; do \
 		sed 's|@BINDIR@|$(PREFIX)/bin|g' doc/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \

@@ -21,7 +21,7 @@ fi
 D=$TMP/dest
 check "make install DESTDIR" make -s -C "$SRC" install BUILD="$BUILD_REL" DESTDIR="$D" PREFIX=/usr/local
 for f in usr/local/bin/envdrift usr/local/share/man/man1/envdrift.1 \
-	usr/local/share/envdrift/collect-default.yaml \
+	usr/local/share/envdrift/collect-default.yaml usr/local/share/envdrift/parity.example.yaml \
 	etc/systemd/system/envdrift-scan.service etc/systemd/system/envdrift-scan.timer; do
 	expect_eq "installed $f" yes "$([ -f "$D/$f" ] && echo yes)"
 done
