@@ -89,19 +89,15 @@ static int compare_operands(struct gate *g, struct ed_err *err)
 static int missing_env(struct gate *g, const struct baseline_rule *pe,
 		       const char *env, struct ed_err *err)
 {
-	struct ed_buf note = ED_BUF_INIT;
-
 	if (ed_strvec_contains(&g->envs, env))
 		return 0;
 	if (!g->opts->missing_env_ok)
 		return ed_err_set(err, ED_ENOTFOUND,
 				  "%s: parity environment '%s' has no host in the state repository",
 				  pe->loc, env);
-	ed_buf_addf(&note,
-		    "%s: parity environment '%s' has no host in the state repository: not compared",
-		    pe->loc, env);
-	ed_strvec_push(&g->out->notes, note.ptr);
-	ed_buf_release(&note);
+	ed_strvec_pushf(&g->out->notes,
+			"%s: parity environment '%s' has no host in the state repository: not compared",
+			pe->loc, env);
 	return 1;
 }
 
