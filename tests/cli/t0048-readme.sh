@@ -150,7 +150,7 @@ EOF
 		prepare "$TMP/blocks/$1" "$1" "$2"
 		echo 'exit 0'
 	} >"$W/script.sh"
-	W=$W ENVDRIFT=$ENVDRIFT timeout 120 sh "$W/script.sh" >"$W/sh.out" 2>"$W/sh.err"
+	env W="$W" ENVDRIFT="$ENVDRIFT" timeout 120 sh "$W/script.sh" >"$W/sh.out" 2>"$W/sh.err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		fail "README.md:$1: the $2 block does not run (sh exit $rc): $(tail -1 "$W/sh.err")"
