@@ -131,9 +131,12 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 # only the tests need these: JUnit validation, the HTML report in a browser,
 # shellcheck of the remote script (make lint), the HTTPS git server
 # (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd),
-# the Prometheus text parser and strace (t0047: metrics, atomic writes)
+# JSON checks (python3), the Prometheus text parser and strace (t0047:
+# metrics, atomic writes; t0012), the openssl tool (t0022, t0024),
+# systemd-analyze (t0020). Installed without Recommends; a test whose tool
+# is missing fails (need_tool in tests/cli/test-lib.sh), it never skips.
 TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
-	lighttpd lighttpd-mod-openssl python3-prometheus-client strace
+	lighttpd lighttpd-mod-openssl python3 python3-prometheus-client strace openssl systemd
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:
@@ -152,7 +155,7 @@ install-debs:
 			printf '#!/bin/sh\n# envdrift make install-debs: no daemon starts at install\nexit 101\n' \
 				>/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && ours=1; \
 		fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 		rc=$$?; \
 		[ -z "$$ours" ] || rm -f /usr/sbin/policy-rc.d; \
 		case " $$(echo $$missing) " in *" lighttpd "*) \
@@ -172,9 +175,11 @@ test: deps-test
 	$(MAKE) valgrind
 	@echo "make test: all passed"
 
+# a cold build with one job takes 30 s: use every CPU
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 DEMO_REPO ?= $(BUILD)/demo-state
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	sh doc/demo.sh $(BUILD)/envdrift $(DEMO_REPO)
 
 # BENCH_SCAN=0 leaves out the fleet scan comparison (bench/scan.sh: root,
@@ -203,6 +208,7 @@ install: $(BUILD)/envdrift
 	install -m 0755 $(BUILD)/envdrift $(DESTDIR)$(PREFIX)/bin/envdrift
 	install -m 0644 doc/envdrift.1 $(DESTDIR)$(PREFIX)/share/man/man1/envdrift.1
 	install -m 0644 $(EMBED_SHARE) $(DESTDIR)$(PREFIX)/share/envdrift/
+	install -m 0644 baselines/parity.example.yaml $(DESTDIR)$(PREFIX)/share/envdrift/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	for u in envdrift-scan.service envdrift-scan.timer; do \
 		sed 's|@BINDIR@|$(PREFIX)/bin|g' doc/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
@@ -213,4 +219,4 @@ clean:
 	rm -rf build
 
 .SECONDARY:
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -157,6 +157,8 @@ struct cli_gate_opts {
 
 int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 			const char *cmd, const char *usage);
+/* The gate's notes (a missing parity environment), "CMD: note: ..." on stderr. */
+void cli_print_gate_notes(const char *cmd, const struct differ_gate *gate);
 
 /* Shared option helpers (cli/common.c). */
 /* --repo, else $ENVDRIFT_REPO, else /var/lib/envdrift/state */
@@ -204,6 +206,22 @@ int cli_valid_name(const char *name);
  * cursor, forge lines or retitle a terminal.
  */
 void cli_put_safe(FILE *f, const char *s);
+/*
+ * collect's commit message (cli/collect_msg.c): subject "collect ENV/HOST:
+ * N packages, ..." and its trailers, the collection timed from t0 to t1;
+ * and the warnings and notes it prints (the first 50 warnings only when
+ * quiet).
+ */
+struct ed_buf;
+struct snapshot;
+struct ed_strvec;
+struct timespec;
+void cli_collect_message(struct ed_buf *subject, struct ed_strvec *trailers,
+			 const char *env, const char *host, const char *root,
+			 const struct snapshot *snap, const struct timespec *t0,
+			 const struct timespec *t1);
+void cli_collect_notes(const struct snapshot *snap,
+		       const struct store_result *res, int quiet);
 /* s as a quoted JSON string: quote, backslash and control bytes escaped. */
 void cli_put_json(FILE *f, const char *s);
 /* Print "envdrift: msg" to stderr (cli_put_safe) and return EXIT_ERROR. */

@@ -19,7 +19,8 @@ static const char usage_text[] =
 	"                      [--fail-on critical|warning|info]\n"
 	"                      [--max-age DURATION] [--toggle-days N]\n"
 	"                      [--format FORMAT[:FILE]]... [--color auto|always|never]\n"
-	"                      [--hosts all|deviating] [-v] [A B]\n"
+	"                      [--hosts all|deviating] [-v] [--allow-missing-env]\n"
+	"                      [A B]\n"
 	"\n"
 	"With A B, require them to be identical under the built-in rules (and the\n"
 	"baseline's, if given). Without, compare the environments each 'parity'\n"
@@ -30,6 +31,8 @@ static const char usage_text[] =
 	"                    (--offline: as it is); see README 'Remote repositories'\n"
 	"  --fail-on LEVEL   fail on drift of this severity or worse (default info: any)\n"
 	"  --toggle-days N   note toggles with one value on every host for N days (30)\n"
+	"  --allow-missing-env  a parity environment with no host is a note, not\n"
+	"                    an error (without it a typo cannot pass the gate)\n"
 	"  --hosts all, -v   name every host in text and markdown (default: the\n"
 	"                    hosts that deviate, the others counted)\n"
 	"Exit status: 0 pass, 1 drift at or above --fail-on, 2 error, including\n"
@@ -56,6 +59,7 @@ static const char usage_text[] =
  }
 static const struct option check_opts[] = {
 	GATE_OPTIONS,
+	{ "allow-missing-env", no_argument, NULL, 'M' },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct option report_opts[] = {
@@ -128,6 +132,9 @@ static int parse_gate_opts(struct cli_gate_opts *g, int argc, char **argv,
 		case 'o':
 			g->offline = 1;
 			break;
+		case 'M': /* check's only */
+			g->gate.missing_env_ok = 1;
+			break;
 		case 'k':
 			g->key = optarg;
 			break;
@@ -178,6 +185,17 @@ int cli_gate_opts_parse(struct cli_gate_opts *g, int argc, char **argv,
 	return rc;
 }
 
+void cli_print_gate_notes(const char *cmd, const struct differ_gate *gate)
+{
+	size_t i;
+
+	for (i = 0; i < gate->notes.nr; i++) {
+		fprintf(stderr, "%s: note: ", cmd);
+		cli_put_safe(stderr, gate->notes.v[i]);
+		fputc('\n', stderr);
+	}
+}
+
 /* Which scanners the stale hosts belong to (after the verdict, stderr). */
 static void print_shards(struct store *st, long long max_age)
 {
@@ -212,6 +230,7 @@ int cmd_check(int argc, char **argv)
 		cli_fail(&err);
 		goto out;
 	}
+	cli_print_gate_notes("check", &gate);
 	stale = differ_gate_stale(&gate);
 	failing = differ_gate_failing(&gate, g.fail_on);
 	/* stale data is an error, not drift: 2 wins over 1 */

@@ -23,7 +23,7 @@ static const char usage_text[] =
 	"usage: envdrift collect [--repo DIR] [--root DIR] [--env ENV] [--host NAME]\n"
 	"                        [--role ROLE]... [--config FILE] [--key FILE]\n"
 	"                        [--identity FILE] [--lock-timeout SECONDS]\n"
-	"                        [--adopt-settings] [-q|--quiet]\n"
+	"                        [--adopt-settings] [--allow-empty] [-q|--quiet]\n"
 	"                        [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
 	"Snapshot packages, kernel, sysctl, services and files of this machine (or\n"
@@ -40,23 +40,13 @@ static const char usage_text[] =
 	"  --lock-timeout S    wait at most S seconds for another writer (default 300)\n"
 	"  --adopt-settings    record this configuration's secret rules, caps and\n"
 	"                      classes in the repository, replacing the recorded ones\n"
+	"  --allow-empty       record a collection without files and packages over a\n"
+	"                      host that had some (else refused: a wrong --root)\n"
 	"  -q, --quiet         print only errors and warnings\n"
 	"  --push REMOTE       then push main to REMOTE's refs/envdrift/incoming/HOST\n"
 	"                      (pull mode: see envdrift merge-incoming)\n"
 	"Names match [A-Za-z0-9._-]+.\n"
 	"Exit status: 0 collected, 4 collected but not published, 2 error.\n";
-
-static size_t count_lines(const struct snapshot *snap, const char *path)
-{
-	const struct snapshot_entry *e = snapshot_find(snap, path);
-	size_t n = 0, i;
-
-	if (!e)
-		return 0;
-	for (i = 0; i < e->len; i++)
-		n += e->data[i] == '\n';
-	return n;
-}
 
 int cmd_collect(int argc, char **argv)
 {
@@ -71,6 +61,7 @@ int cmd_collect(int argc, char **argv)
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "identity", required_argument, NULL, 'i' },
 		{ "adopt-settings", no_argument, NULL, CLI_OPT_ADOPT_SETTINGS },
+		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PUSH_OPTIONS,
@@ -95,8 +86,8 @@ int cmd_collect(int argc, char **argv)
 	struct ed_buf cache_out = ED_BUF_INIT;
 	struct timespec t0, t1;
 	unsigned lock_timeout = 300;
-	int c, quiet = 0, adopt = 0, rc = EXIT_ERROR, have_res = 0;
-	size_t i, npkg, nfiles, nsysctl;
+	int c, quiet = 0, adopt = 0, allow_empty = 0, rc = EXIT_ERROR;
+	int have_res = 0;
 
 	memset(&upg, 0, sizeof(upg));
 	memset(&identity, 0, sizeof(identity));
@@ -145,6 +136,9 @@ int cmd_collect(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'E':
+			allow_empty = 1;
+			break;
 		case CLI_OPT_ADOPT_SETTINGS:
 			adopt = 1;
 			break;
@@ -176,6 +170,8 @@ int cmd_collect(int argc, char **argv)
 		ed_err_errno(&err, ED_ENOTFOUND, errno, "root '%s'", root);
 		goto out;
 	}
+	if (strcmp(root, "/") && collect_root_check(root, &err) < 0)
+		goto out;
 	if (host_opt) {
 		ed_buf_adds(&host, host_opt);
 	} else if (strcmp(root, "/")) {
@@ -207,26 +203,16 @@ int cmd_collect(int argc, char **argv)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (collect_into_store(&snap, &cache_out, st, host.ptr, root, cfg, key,
-			       &roles, identity_opt ? &identity : NULL, &err) < 0)
+			       &roles, identity_opt ? &identity : NULL, &err) < 0 ||
+	    (!allow_empty &&
+	     collect_check_emptied(st, host.ptr, root, &snap, &err) < 0))
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (store_lock(st, lock_timeout * 1000u, &err) < 0)
 		goto out;
 
-	npkg = count_lines(&snap, "packages");
-	nfiles = count_lines(&snap, "files");
-	nsysctl = count_lines(&snap, "sysctl");
-	ed_buf_addf(&subject, "collect %s/%s: %zu %s, %zu %s, %zu sysctl %s",
-		    env, host.ptr, npkg, ed_plural(npkg, "package", "packages"),
-		    nfiles, ed_plural(nfiles, "file", "files"), nsysctl,
-		    ed_plural(nsysctl, "key", "keys"));
-	ed_strvec_pushf(&trailers, "Envdrift-Collected: %s/%s", env, host.ptr);
-	ed_strvec_pushf(&trailers, "Envdrift-Warnings: %zu", snap.warnings.nr);
-	if (strcmp(root, "/"))
-		ed_strvec_pushf(&trailers, "Envdrift-Root: %s", root);
-	ed_strvec_pushf(&trailers, "Envdrift-Duration: %.3f",
-			(double)(t1.tv_sec - t0.tv_sec) +
-				(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	cli_collect_message(&subject, &trailers, env, host.ptr, root, &snap,
+			    &t0, &t1);
 	up.env = env;
 	up.host = host.ptr;
 	up.snap = &snap;
@@ -253,19 +239,7 @@ int cmd_collect(int argc, char **argv)
 	}
 	have_res = 1;
 	store_cache_save(st, host.ptr, &cache_out);
-	for (i = 0; i < snap.warnings.nr; i++)
-		if (i < 50 || !quiet) {
-			fputs("warning: ", stderr);
-			cli_put_safe(stderr, snap.warnings.v[i]);
-			fputc('\n', stderr);
-		}
-	if (snap.warnings.nr)
-		fprintf(stderr, "envdrift: %zu warning%s\n", snap.warnings.nr,
-			snap.warnings.nr == 1 ? "" : "s");
-	for (i = 0; i < res.notes.nr; i++)
-		fprintf(stderr, "warning: %s\n", res.notes.v[i]);
-	for (i = 0; i < res.moved.nr; i++)
-		fprintf(stderr, "envdrift: moved %s\n", res.moved.v[i]);
+	cli_collect_notes(&snap, &res, quiet);
 	if (!quiet)
 		printf("%s%s; commit %.12s (%zu new %s)\n", subject.ptr,
 		       res.tree_unchanged ? ", unchanged" : "", res.commit,

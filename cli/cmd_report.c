@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"publishes main (see envdrift push). Options as for check; --fail-on sets\n"
 	"what the commit's subject calls failing; prometheus writes metrics for\n"
 	"node_exporter's textfile collector (README 'Drift as a metric').\n"
+	"A parity environment with no host in the repository is skipped with a\n"
+	"note on stderr.\n"
 	"Exit status: 0 written (drift or not), 4 committed but not published,\n"
 	"2 error.\n";
 
@@ -85,11 +87,14 @@ int cmd_report(int argc, char **argv)
 		g.baseline = getenv("ENVDRIFT_BASELINE");
 	g.gate.baseline = g.baseline;
 	g.gate.every_pair = 1;
+	/* a report never gates: an environment not scanned yet is a note */
+	g.gate.missing_env_ok = 1;
 	if (baseline_load(&rules, g.baseline, &err) < 0 ||
 	    cli_open_read_store(&st, g.repo, g.offline, g.gate.max_age, &err) < 0 ||
 	    (g.commit && cli_check_writer_key(st, g.repo, g.key, &err) < 0) ||
 	    differ_gate_run(&gate, st, rules, &g.gate, &err) < 0)
 		goto out;
+	cli_print_gate_notes("report", &gate);
 	if (g.commit && commit(st, &gate, g.fail_on, &err) < 0)
 		goto out;
 	if (!g.commit &&

@@ -194,6 +194,12 @@ struct collect_needs {
 void collect_needs(struct collect_needs *out, const struct collect_config *cfg);
 void collect_needs_release(struct collect_needs *n);
 
+/*
+ * 0 when root looks like a root filesystem: it has a package database
+ * (dpkg, rpm, apk) or an etc/. Else ED_ENOTFOUND naming root: a mistyped
+ * or unmounted --root must not record an empty host.
+ */
+int collect_root_check(const char *root, struct ed_err *err);
 /* The first word of ROOT/etc/hostname; ED_ERROR naming the file if none. */
 int collect_root_hostname(struct ed_buf *out, const char *root,
 			  struct ed_err *err);
@@ -217,6 +223,13 @@ int collect_into_store(struct snapshot *snap, struct ed_buf *cache_out,
 		       const struct collect_config *cfg, struct ed_hmac *key,
 		       const struct ed_strvec *roles,
 		       const struct host_identity *identity, struct ed_err *err);
+/*
+ * 0 unless snap (of root) has no files but directories and no packages
+ * while host's snapshot at st's tip has some: then ED_ERROR naming root
+ * and the counts, as such a commit would wipe a host.
+ */
+int collect_check_emptied(struct store *st, const char *host, const char *root,
+			  const struct snapshot *snap, struct ed_err *err);
 
 /*
  * The settings of cfg that shape snapshot bytes (detector version, content

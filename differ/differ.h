@@ -339,7 +339,10 @@ int differ_run(struct drift_report *out, struct store *st,
  * two environments), then pins, stale hosts and long-uniform toggles on
  * every host at the tip, folded into the first report when there is one.
  * Rules are applied to all. On success the caller releases *out
- * (differ_gate_release); on failure *out is empty. Codes as differ_run.
+ * (differ_gate_release); on failure *out is empty. Codes as differ_run;
+ * a parity environment with no host at the tip is ED_ENOTFOUND naming
+ * the entry's file:line, or with missing_env_ok a line in out->notes and
+ * the pairs it is in are skipped.
  */
 struct differ_gate_opts {
 	const char *operands[2]; /* compare these two instead; NULL: parity */
@@ -349,11 +352,13 @@ struct differ_gate_opts {
 				  * are STALE items; -1: none */
 	long toggle_days;        /* note toggles uniform this long; -1: off */
 	int every_pair;          /* no parity entries: every two environments */
+	int missing_env_ok;      /* a missing parity environment: a note */
 };
 
 struct differ_gate {
 	struct drift_report *reports;
 	size_t nr, alloc;
+	struct ed_strvec notes; /* about the run, not a report: "file:line: ..." */
 };
 
 int differ_gate_run(struct differ_gate *out, struct store *st,

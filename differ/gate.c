@@ -21,6 +21,7 @@ struct gate {
 	const struct differ_gate_opts *opts;
 	char today[11];
 	struct differ_fact_cache *cache; /* files shared by hosts, parsed once */
+	struct ed_strvec envs; /* the environments at the tip, sorted */
 };
 
 /* Keep r (moved: the caller's r is left empty). */
@@ -81,38 +82,71 @@ static int compare_operands(struct gate *g, struct ed_err *err)
 	return rc;
 }
 
+/*
+ * 0 when env has hosts at the tip, else (a typo, or an environment not
+ * scanned yet) ED_ENOTFOUND, or with missing_env_ok 1 after a note.
+ */
+static int missing_env(struct gate *g, const struct baseline_rule *pe,
+		       const char *env, struct ed_err *err)
+{
+	if (ed_strvec_contains(&g->envs, env))
+		return 0;
+	if (!g->opts->missing_env_ok)
+		return ed_err_set(err, ED_ENOTFOUND,
+				  "%s: parity environment '%s' has no host in the state repository",
+				  pe->loc, env);
+	ed_strvec_pushf(&g->out->notes,
+			"%s: parity environment '%s' has no host in the state repository: not compared",
+			pe->loc, env);
+	return 1;
+}
+
 /* A parity entry: its first environment against each other one. */
 static int check_parity(struct gate *g, const struct baseline_rule *pe,
 			struct ed_err *err)
 {
 	size_t k;
-	int rc = 0;
+	int rc = pe->envs.nr ? missing_env(g, pe, pe->envs.v[0], err) : 0;
 
-	for (k = 1; k < pe->envs.nr && !rc; k++)
-		rc = compare_envs(g, pe->envs.v[0], pe->envs.v[k], pe, err);
+	for (k = 1; !rc && k < pe->envs.nr; k++) {
+		rc = missing_env(g, pe, pe->envs.v[k], err);
+		if (!rc)
+			rc = compare_envs(g, pe->envs.v[0], pe->envs.v[k], pe,
+					  err);
+		else if (rc > 0)
+			rc = 0; /* noted: the other pairs still count */
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* The environments that have hosts at the tip into g->envs. */
+static int load_envs(struct gate *g, struct ed_err *err)
+{
+	struct store_view *v = NULL;
+	struct store_host *h = NULL;
+	size_t n = 0, i;
+	int rc = store_view_open(&v, g->st, NULL, err);
+
+	if (!rc)
+		rc = store_view_hosts(v, &h, &n, err);
+	for (i = 0; !rc && i < n; i++)
+		ed_strvec_push(&g->envs, h[i].env);
+	ed_strvec_sort_unique(&g->envs);
+	store_hosts_free(h, n);
+	store_view_free(v);
 	return rc;
 }
 
 /* Every pair of environments, for a report without parity entries. */
 static int all_pairs(struct gate *g, struct ed_err *err)
 {
-	struct store_view *v = NULL;
-	struct store_host *h = NULL;
-	struct ed_strvec envs = ED_STRVEC_INIT;
-	size_t n = 0, i, j;
-	int rc = store_view_open(&v, g->st, NULL, err);
+	size_t i, j;
+	int rc = 0;
 
-	if (!rc)
-		rc = store_view_hosts(v, &h, &n, err);
-	for (i = 0; !rc && i < n; i++)
-		ed_strvec_push(&envs, h[i].env);
-	ed_strvec_sort_unique(&envs);
-	for (i = 0; !rc && i < envs.nr; i++)
-		for (j = i + 1; !rc && j < envs.nr; j++)
-			rc = compare_envs(g, envs.v[i], envs.v[j], NULL, err);
-	ed_strvec_release(&envs);
-	store_hosts_free(h, n);
-	store_view_free(v);
+	for (i = 0; !rc && i < g->envs.nr; i++)
+		for (j = i + 1; !rc && j < g->envs.nr; j++)
+			rc = compare_envs(g, g->envs.v[i], g->envs.v[j], NULL,
+					  err);
 	return rc;
 }
 
@@ -271,9 +305,11 @@ int differ_gate_run(struct differ_gate *out, struct store *st,
 	g.opts = opts;
 	g.cache = differ_fact_cache_new();
 	differ_today(g.today);
-	if (opts->operands[0])
+	if (!opts->operands[0] && (nparity || opts->every_pair))
+		rc = load_envs(&g, err);
+	if (!rc && opts->operands[0])
 		rc = compare_operands(&g, err);
-	else if (!nparity && opts->every_pair)
+	else if (!rc && !nparity && opts->every_pair)
 		rc = all_pairs(&g, err);
 	for (p = 0; !rc && !opts->operands[0] && p < nparity; p++)
 		rc = check_parity(&g, &rules->parity.v[p], err);
@@ -285,6 +321,7 @@ int differ_gate_run(struct differ_gate *out, struct store *st,
 		differ_gate_release(out);
 	/* the reports copied what they keep: the hosts' strings can go */
 	differ_fact_cache_free(g.cache);
+	ed_strvec_release(&g.envs);
 	return rc;
 }
 
@@ -295,6 +332,7 @@ void differ_gate_release(struct differ_gate *g)
 	for (i = 0; i < g->nr; i++)
 		drift_report_release(&g->reports[i]);
 	free(g->reports);
+	ed_strvec_release(&g->notes);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -3,6 +3,7 @@
 # (even one that keeps size and mtime) is seen; a damaged or foreign cache
 # only costs speed.
 . "$(dirname "$0")/test-lib.sh"
+need_tool strace
 
 mkroot "$TMP/root"
 ROOT="$TMP/root"
@@ -15,12 +16,11 @@ check "cache file exists" test -s "$CACHE"
 expect_grep "cache lists sshd_config" "^/etc/ssh/sshd_config " "$CACHE"
 expect_no_grep "cache holds no secret" "hunter2" "$CACHE"
 tree1=$(git -C "$R" rev-parse 'main^{tree}')
-if command -v strace >/dev/null; then
+# LeakSanitizer cannot run under ptrace: in the ASan run it would print
+# "LeakSanitizer does not work under ptrace" and fail this one process
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	strace -f -e trace=openat -o "$TMP/trace" "$ENVDRIFT" collect -q --repo "$R" --root "$ROOT" --host c1
-	expect_no_grep "an unchanged file is not opened again" "etc/ssh/sshd_config" "$TMP/trace"
-else
-	check "re-collect" "$ENVDRIFT" collect -q --repo "$R" --root "$ROOT" --host c1
-fi
+expect_no_grep "an unchanged file is not opened again" "etc/ssh/sshd_config" "$TMP/trace"
 expect_eq "re-collect from the cache gives the same tree" "$(git -C "$R" rev-parse 'main^{tree}')" "$tree1"
 
 # same size, same mtime, different bytes: ctime still changes

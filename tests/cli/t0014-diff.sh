@@ -2,6 +2,7 @@
 # envdrift diff: environments per role (consensus and outliers), hosts,
 # and a host against its own past; exit 0 no drift, 1 drift, 2 error.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3 xmllint
 
 mkroot "$TMP/a"
 cp -a "$TMP/a" "$TMP/b"
@@ -31,9 +32,7 @@ expect_grep "json schema and operands" '^\{"schema": 1, "compared": \["staging",
 expect_grep "json item" '"collector": "packages", "key": "openssl:amd64", "kind": "changed", "fact_group": 1, "role": "web", "values": \{"staging": "3\.0\.[^"]*", "prod": "3\.0\.13-1~deb12u1"\}, "newer": "staging"' "$TMP/out"
 expect_grep "json hosts by value" '"3\.0\.13-1~deb12u1": \["prd-1", "prd-2", "prd-3"\]' "$TMP/out"
 cp "$TMP/out" "$TMP/report.json"
-if command -v python3 >/dev/null; then
-	check "json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["drift"] == len(d["drift"])' "$TMP/report.json"
-fi
+check "json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["drift"] == len(d["drift"])' "$TMP/report.json"
 
 expect_exit 0 "identical hosts exit 0" "$ENVDRIFT" diff --repo "$R" stg-1 stg-2
 expect_grep "one-line no drift" "^no drift between stg-1 and stg-2" "$TMP/out"
@@ -86,9 +85,7 @@ expect_grep "text on stdout" "changed +sysctl:vm\.swappiness" "$TMP/out"
 expect_grep "content diff in the text report" "^ +\+MaxAuthTries 2$" "$TMP/out"
 expect_grep "json file written" '"schema": 1' "$TMP/d.json"
 expect_grep "json carries the diff" '"diff": "diff --git' "$TMP/d.json"
-if command -v xmllint >/dev/null; then
-	check "junit file validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/d.xml"
-fi
+check "junit file validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/d.xml"
 expect_grep "junit: a passing testcase per clean collector" '<testcase classname="hosts" name="os-release"/>' "$TMP/d.xml"
 expect_grep "junit: a failure for the drifting one" '<failure message="sysctl:vm\.swappiness changed"' "$TMP/d.xml"
 expect_grep "patch: facts as a unified diff" "^\+sysctl:vm\.swappiness = 7$" "$TMP/d.patch"

@@ -2,6 +2,7 @@
 # envdrift check (the pre-deploy gate), explain and accept: parity per
 # role, severities, pins, waivers with expiry, stale hosts.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3 xmllint
 
 mkroot "$TMP/a"
 cp -a "$TMP/a" "$TMP/b"
@@ -35,13 +36,9 @@ expect_exit 1 "json output" "$ENVDRIFT" check --repo "$R" --baseline "$B" --form
 cp "$TMP/out" "$TMP/check.json"
 expect_grep "one report: parity drift and the pins together" '"summary": \{"hosts": 3, "drift": 3, .*"pin": 2, .*"critical": 3' "$TMP/check.json"
 expect_grep "verdict on stderr when stdout is json" "^check: FAILED" "$TMP/err"
-if command -v python3 >/dev/null; then
-	check "check json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["critical"] == 3' "$TMP/check.json"
-fi
+check "check json parses" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["critical"] == 3' "$TMP/check.json"
 expect_exit 1 "several outputs from check" "$ENVDRIFT" check --repo "$R" --baseline "$B" --format text --format "junit:$TMP/gate.xml" --format "html:$TMP/gate.html"
-if command -v xmllint >/dev/null; then
-	check "gate junit validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/gate.xml"
-fi
+check "gate junit validates" xmllint --noout --schema "$FIXTURES/reports/junit.xsd" "$TMP/gate.xml"
 expect_grep "junit has a failure per drift" "<failure " "$TMP/gate.xml"
 expect_grep "html written" "<html" "$TMP/gate.html"
 

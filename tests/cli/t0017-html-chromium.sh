@@ -7,13 +7,8 @@
 # groups, first paint within a second, at most 2 MB; its first screen is
 # kept as an artifact ($ENVDRIFT_ARTIFACTS/report-first-screen.png).
 . "$(dirname "$0")/test-lib.sh"
+need_tool chromium
 
-if ! command -v chromium >/dev/null; then
-	echo "# skipped: chromium is not installed (make test installs it)"
-	check "skipped (no chromium)" true
-	finish
-	exit $?
-fi
 mkroot "$TMP/a"
 mkdir -p "$TMP/a/etc/app"
 printf 'banner: ok\n' > "$TMP/a/etc/app/f.yaml"

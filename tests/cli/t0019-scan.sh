@@ -7,6 +7,7 @@
 # the previous snapshot: unreachable, host key unknown / changed, auth
 # failed, timed out, too much output; --max-failed, status, forget, prune.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3
 . "$TESTS_DIR/../lib/fleet.sh"
 
 HANG_PID=
@@ -183,34 +184,32 @@ printf '    becomers:\n      hosts:\n        h2: {ansible_become: true}\n' | inv
 expect_exit 3 "ansible_become without sudo on the host" $SCAN -i "$TMP/inv-become.yaml"
 expect_grep "collection error says sudo" "collection error.*h2.*sudo" "$TMP/err"
 
-if command -v python3 >/dev/null; then
-	python3 -c '
+python3 -c '
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.249", '"$FLEET_PORT"')); s.listen(8)
 open("'"$TMP/hang.ready"'", "w").close()
 c = [s.accept() for _ in range(4)]; time.sleep(60)' &
-	HANG_PID=$!
-	# python takes a second or more to start on a loaded machine: wait
-	# (at most 20 s) until it listens
-	i=0
-	while [ ! -f "$TMP/hang.ready" ] && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cat >"$TMP/extra" <<EOF
+HANG_PID=$!
+# python takes a second or more to start on a loaded machine: wait
+# (at most 20 s) until it listens
+i=0
+while [ ! -f "$TMP/hang.ready" ] && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+cat >"$TMP/extra" <<EOF
     hang:
       hosts:
         hung1: {ansible_host: 127.0.0.249, envdrift_env: prod}
 EOF
-	inventory <"$TMP/extra" >"$TMP/inv3.yaml"
-	start=$(date +%s)
-	expect_exit 3 "a host that never answers" $SCAN -i "$TMP/inv3.yaml" --connect-timeout 2 --deadline 3
-	expect_grep "timed out, naming the limit" "timed out.*hung1|hung1.*timed out" "$TMP/err"
-	expect_eq "the scan did not wait for it (<= 15 s)" yes "$([ $(($(date +%s) - start)) -le 15 ] && echo yes)"
-	kill "$HANG_PID" 2>/dev/null
-	HANG_PID=
-fi
+inventory <"$TMP/extra" >"$TMP/inv3.yaml"
+start=$(date +%s)
+expect_exit 3 "a host that never answers" $SCAN -i "$TMP/inv3.yaml" --connect-timeout 2 --deadline 3
+expect_grep "timed out, naming the limit" "timed out.*hung1|hung1.*timed out" "$TMP/err"
+expect_eq "the scan did not wait for it (<= 15 s)" yes "$([ $(($(date +%s) - start)) -le 15 ] && echo yes)"
+kill "$HANG_PID" 2>/dev/null
+HANG_PID=
 
 # ProxyJump through one bastion (h1) from an ssh config; the known_hosts
 # entry of the target is its own address, as OpenSSH looks it up

@@ -3,6 +3,7 @@
 # (valid for systemd-analyze); the service's shell line runs the report
 # even when some hosts failed and fails the unit only on a real outage.
 . "$(dirname "$0")/test-lib.sh"
+need_tool systemd-analyze
 
 SRC=$(cd "$TESTS_DIR/../.." && pwd)
 BUILD_DIR=$(dirname "$ENVDRIFT")
@@ -20,7 +21,7 @@ fi
 D=$TMP/dest
 check "make install DESTDIR" make -s -C "$SRC" install BUILD="$BUILD_REL" DESTDIR="$D" PREFIX=/usr/local
 for f in usr/local/bin/envdrift usr/local/share/man/man1/envdrift.1 \
-	usr/local/share/envdrift/collect-default.yaml \
+	usr/local/share/envdrift/collect-default.yaml usr/local/share/envdrift/parity.example.yaml \
 	etc/systemd/system/envdrift-scan.service etc/systemd/system/envdrift-scan.timer; do
 	expect_eq "installed $f" yes "$([ -f "$D/$f" ] && echo yes)"
 done
@@ -28,9 +29,7 @@ U=$D/etc/systemd/system
 expect_no_grep "@BINDIR@ filled in" "@BINDIR@" "$U/envdrift-scan.service"
 expect_grep "the service runs the installed binary" "/usr/local/bin/envdrift scan " "$U/envdrift-scan.service"
 expect_grep "the timer is nightly and persistent" "^Persistent=true" "$U/envdrift-scan.timer"
-if command -v systemd-analyze >/dev/null; then
-	check "systemd-analyze verify" systemd-analyze verify --man=no "$U/envdrift-scan.service" "$U/envdrift-scan.timer"
-fi
+check "systemd-analyze verify" systemd-analyze verify --man=no "$U/envdrift-scan.service" "$U/envdrift-scan.timer"
 
 # The ExecStart line with a stand-in envdrift that records its calls and
 # exits as told: the report must run after a partial scan (3), not after

@@ -17,6 +17,7 @@
 #  5. inventory values with newlines, quotes and shell metacharacters:
 #     exit 2 with file:line:col before anything is contacted.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3
 . "$TESTS_DIR/../lib/fleet.sh"
 
 now_ms() { date +%s%3N; }
@@ -407,9 +408,8 @@ expect_eq "no file named after a hostile name anywhere" "" "$(cat "$TMP/found")"
 
 # ---- 5. hostile inventory values ----
 PROBE_PID=
-if command -v python3 >/dev/null; then
-	# a listener in the inventory's first host: any connection is logged
-	python3 -c '
+# a listener in the inventory's first host: any connection is logged
+python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.250", int(sys.argv[1]))); s.listen(8); s.settimeout(120)
@@ -417,23 +417,22 @@ open(sys.argv[2] + ".ready", "w").close()
 while True:
     c, a = s.accept()
     open(sys.argv[2], "a").write("connection\n"); c.close()' "$FLEET_PORT" "$TMP/probe.log" &
-	PROBE_PID=$!
-	BG_PIDS=$PROBE_PID
-	# python takes a second or more to start on a loaded machine: wait
-	# (at most 20 s) until it listens
-	i=0
-	while [ ! -f "$TMP/probe.log.ready" ] && [ $i -lt 200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	# positive control: a valid inventory does reach the probe
-	printf 'all:\n  vars: {ansible_port: %s, ansible_user: %s, ansible_ssh_private_key_file: %s}\n  children:\n    prod:\n      hosts:\n        probe: {ansible_host: 127.0.0.250}\n' \
-		"$FLEET_PORT" "$FLEET_USER" "$FLEET_KEY" >"$TMP/inv-probe.yaml"
-	expect_exit 3 "the probe host fails a valid scan" $SCAN0 -i "$TMP/inv-probe.yaml" --connect-timeout 3 --deadline 5
-	head -2 "$TMP/err" | cut -c1-150 | sed 's/^/#   /' 
-	expect_eq "and logged its connection" yes "$(grep -q connection "$TMP/probe.log" 2>/dev/null && echo yes)"
-	: >"$TMP/probe.log"
-fi
+PROBE_PID=$!
+BG_PIDS=$PROBE_PID
+# python takes a second or more to start on a loaded machine: wait
+# (at most 20 s) until it listens
+i=0
+while [ ! -f "$TMP/probe.log.ready" ] && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+# positive control: a valid inventory does reach the probe
+printf 'all:\n  vars: {ansible_port: %s, ansible_user: %s, ansible_ssh_private_key_file: %s}\n  children:\n    prod:\n      hosts:\n        probe: {ansible_host: 127.0.0.250}\n' \
+	"$FLEET_PORT" "$FLEET_USER" "$FLEET_KEY" >"$TMP/inv-probe.yaml"
+expect_exit 3 "the probe host fails a valid scan" $SCAN0 -i "$TMP/inv-probe.yaml" --connect-timeout 3 --deadline 5
+head -2 "$TMP/err" | cut -c1-150 | sed 's/^/#   /' 
+expect_eq "and logged its connection" yes "$(grep -q connection "$TMP/probe.log" 2>/dev/null && echo yes)"
+: >"$TMP/probe.log"
 old=$(tip)
 bad_inv() { # NUM VAR YAML-VALUE
 	{

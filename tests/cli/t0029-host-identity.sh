@@ -6,6 +6,7 @@
 # is compared raw, so a renumbered host shows, its identity at severity
 # info; --identity gives an image its identity.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3
 . "$TESTS_DIR/../lib/identity.sh"
 
 mkroot "$TMP/base"

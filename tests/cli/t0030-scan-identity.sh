@@ -10,6 +10,7 @@
 # hosts are not taken for identity; a live host against an image of itself
 # gives only a note.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3
 . "$TESTS_DIR/../lib/fleet.sh"
 . "$TESTS_DIR/../lib/identity.sh"
 

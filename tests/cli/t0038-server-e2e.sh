@@ -20,13 +20,7 @@
 . "$TESTS_DIR/../lib/fleet.sh"
 . "$TESTS_DIR/../lib/gitserver.sh"
 
-if [ ! -x /usr/sbin/lighttpd ] || [ ! -f /usr/lib/lighttpd/mod_openssl.so ] ||
-	[ ! -x /usr/bin/git-shell ]; then
-	echo "# skipped: needs lighttpd, lighttpd-mod-openssl and git-shell (make deps-test)"
-	check "skipped (no servers)" true
-	finish
-	exit $?
-fi
+need_tool /usr/sbin/lighttpd /usr/lib/lighttpd/mod_openssl.so /usr/bin/git-shell
 start_fleet 6
 # gitserver.sh's exit trap replaces start_fleet's: it runs $ATEXIT first
 ATEXIT='fleet_clean "$FL" >/dev/null 2>&1'

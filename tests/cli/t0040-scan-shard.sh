@@ -5,6 +5,7 @@
 # --limit, and when only shard 1 keeps scanning, check and status name
 # shard 2 and its hosts.
 . "$(dirname "$0")/test-lib.sh"
+need_tool python3
 . "$TESTS_DIR/../lib/fleet.sh"
 
 start_fleet 6

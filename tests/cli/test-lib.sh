@@ -70,6 +70,21 @@ new_repo() {
 	"$ENVDRIFT" init --repo "$1" >/dev/null
 }
 
+# need_tool TOOL...: a tool a test uses must be there; a missing one fails
+# the test (the Makefile's TEST_DEPS installs them), it never skips it. A
+# TOOL with a slash is a file that must exist (a server's module, say).
+need_tool() {
+	for _nt in "$@"; do
+		case $_nt in
+		*/*) [ -e "$_nt" ] && continue ;;
+		*) command -v "$_nt" >/dev/null 2>&1 && continue ;;
+		esac
+		fail "needs $_nt (make deps-test installs it: Makefile TEST_DEPS)"
+		finish
+		exit 1
+	done
+}
+
 finish() {
 	echo "# $(basename "$0"): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
@@ -80,12 +95,13 @@ finish() {
 # sets FL to a new fleet of N hosts, stopped and removed at exit after
 # eval of $ATEXIT (the test's own cleanup, read at exit time).
 start_fleet() {
-	if [ "$(id -u)" -ne 0 ] || [ ! -x /usr/sbin/sshd ] || ! command -v useradd >/dev/null; then
-		echo "# skipped: needs root and /usr/sbin/sshd"
-		check "skipped (not root or no OpenSSH)" true
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "# skipped: needs root (a fleet of sshds with their own users)"
+		check "skipped (not root)" true
 		finish
 		exit $?
 	fi
+	need_tool /usr/sbin/sshd ssh useradd
 	FL=$(fleet_mktemp) || { fail "fleet_mktemp"; finish; exit 1; }
 	trap 'eval "${ATEXIT:-}"; fleet_clean "$FL" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 	trap 'exit 130' INT TERM
