@@ -32,6 +32,9 @@ int inv_valid_name(const char *s, const char *extra)
 
 int inv_is_null(const struct ed_ynode *n)
 {
+	if (n->type == ED_YSCALAR && n->tag &&
+	    !strcmp(n->tag, INV_TAG_PREFIX "null"))
+		return 1;
 	return n->type == ED_YSCALAR && n->plain && !n->tag &&
 	       (!n->len || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
 		!strcmp(n->str, "Null") || !strcmp(n->str, "NULL"));
@@ -40,6 +43,15 @@ int inv_is_null(const struct ed_ynode *n)
 int inv_is_vault(const struct ed_ynode *n)
 {
 	return n->tag && !strcmp(n->tag, "!vault");
+}
+
+void inv_vars_add(struct inv_vars **v, size_t *nr, size_t *alloc,
+		  const struct ed_ynode *map, const char *file)
+{
+	ED_ALLOC_GROW(*v, *nr + 1, *alloc);
+	(*v)[*nr].map = map;
+	(*v)[*nr].from_dir = 0;
+	(*v)[(*nr)++].file = file;
 }
 
 static uint64_t hash_str(const char *s)
@@ -299,9 +311,8 @@ static int parse_hosts(struct inventory *inv, size_t g,
 			inv_add_index(&h->groups, &h->nr_groups,
 				      &h->alloc_groups, g);
 			if (!inv_is_null(val)) {
-				ED_ALLOC_GROW(h->vars, h->nr_vars + 1,
-					      h->alloc_vars);
-				h->vars[h->nr_vars++] = val;
+				inv_vars_add(&h->vars, &h->nr_vars,
+					     &h->alloc_vars, val, inv->name);
 			}
 		}
 	}
@@ -368,10 +379,8 @@ static int parse_group(struct inventory *inv, const struct ed_ynode *key,
 						  "%s:%zu:%zu: vars of group '%s': want a mapping, not a %s",
 						  inv->name, v->line, v->col,
 						  key->str, ed_ynode_kind(v));
-			ED_ALLOC_GROW(inv->groups[g].vars,
-				      inv->groups[g].nr_vars + 1,
-				      inv->groups[g].alloc_vars);
-			inv->groups[g].vars[inv->groups[g].nr_vars++] = v;
+			inv_vars_add(&inv->groups[g].vars, &inv->groups[g].nr_vars,
+				     &inv->groups[g].alloc_vars, v, inv->name);
 		} else {
 			return ed_err_set(
 				err, ED_EPARSE,
