@@ -131,7 +131,7 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 # only the tests need these: JUnit validation, the HTML report in a browser,
 # shellcheck of the remote script (make lint), the HTTPS git server
 # (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd)
-TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
+TEST_DEPS := libxml2-utils ansible-core chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
 	lighttpd lighttpd-mod-openssl
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'

@@ -96,7 +96,8 @@ void inventory_free(struct inventory *inv);
 
 /*
  * Narrow the selected hosts (initially all) to pattern, as --limit:
- * comma-separated terms, each a group name, a host name or a glob over
+ * comma-separated terms (colon-separated when there is no comma, as in
+ * Ansible), each a group name, a host name or a glob over
  * both ('*', '?', '[...]'); "!term" excludes, "&term" intersects; "all"
  * is every host. Plain terms are united first, then intersections, then
  * exclusions (Ansible's order). Limits compose. ED_ENOTFOUND names a term

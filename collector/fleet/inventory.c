@@ -194,6 +194,18 @@ int inventory_limit(struct inventory *inv, const char *pattern, struct ed_err *e
 	size_t i;
 
 	memset(and, 1, inv->nr_defs);
+	/* without a comma Ansible splits on ':' too ("web:&prod") */
+	if (!strchr(copy, ',')) {
+		int depth = 0;
+
+		for (next = copy; *next; next++)
+			if (*next == '[')
+				depth++;
+			else if (*next == ']')
+				depth--;
+			else if (*next == ':' && !depth)
+				*next = ',';
+	}
 	for (term = copy; term; term = next) {
 		char kind = 0;
 		char *end;
