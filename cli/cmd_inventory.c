@@ -59,8 +59,7 @@ static void print_text_row(const char *label, const char *value,
 	origin_text(&b, o->kind, o->where);
 	printf("  %-11s ", label);
 	cli_put_safe(stdout, value);
-	printf("%*s",
-	       (int)(value && strlen(value) < 24 ? 24 - strlen(value) : 1), "");
+	printf("%*s", (int)(strlen(value) < 24 ? 24 - strlen(value) : 1), "");
 	cli_put_safe(stdout, b.ptr);
 	putchar('\n');
 	ed_buf_release(&b);
