@@ -449,8 +449,9 @@ int inv_ini_detect(const char *buf, size_t len)
 			continue;
 		if (*s == '[') /* a section header, or a YAML flow sequence */
 			return e[-1] == ']' && !memchr(s, ' ', (size_t)(e - s));
-		if (e - s >= 3 && !strncmp(s, "---", 3))
-			return 0;
+		if (*s == '{' || *s == '%' ||
+		    (e - s >= 3 && !strncmp(s, "---", 3)))
+			return 0; /* a flow mapping (JSON), a directive, a document */
 		/* a YAML mapping key ends in ':' or has ': ' */
 		for (; s < e; s++)
 			if (*s == ':' &&
