@@ -163,9 +163,13 @@ static struct ed_ynode *number(struct lit *l, int neg)
 
 		errno = 0;
 		v = strtoull(b.ptr, NULL, base);
-		if (errno || v > (unsigned long long)9007199254740992ULL)
-			goto out; /* big ints stay text rather than lose digits */
-		ed_buf_addf(&out, "%s%llu", neg && v ? "-" : "", v);
+		if (base == 10 && strspn(b.ptr, "0") != b.len)
+			/* decimal digits as written: Python's ints have no size */
+			ed_buf_addf(&out, "%s%s", neg ? "-" : "", b.ptr);
+		else if (errno)
+			goto out; /* a huge 0x/0o/0b int stays text */
+		else
+			ed_buf_addf(&out, "%s%llu", neg && v ? "-" : "", v);
 		n = node(l, ED_YSCALAR, INV_TAG_PREFIX "int", out.ptr, out.len);
 	}
 out:
@@ -387,6 +391,27 @@ struct ed_ynode *inv_pyliteral(const char *s, size_t line, size_t col)
 	if (!n)
 		return NULL;
 	skip_ws(&l);
+	if (*l.p == ',') { /* "1, 2" and "1,": a tuple without parentheses */
+		struct ed_ynode *t = node(&l, ED_YSEQ, NULL, NULL, 0);
+
+		add_kid(t, n);
+		n = t;
+		while (*l.p == ',') {
+			struct ed_ynode *x;
+
+			l.p++;
+			skip_ws(&l);
+			if (!*l.p || *l.p == '#')
+				break;
+			x = value(&l);
+			if (!x) {
+				ed_ynode_free(n);
+				return NULL;
+			}
+			add_kid(n, x);
+			skip_ws(&l);
+		}
+	}
 	if (*l.p && *l.p != '#') { /* a comment may follow, as in Python */
 		ed_ynode_free(n);
 		return NULL;

@@ -21,7 +21,7 @@ else
 	n=$(grep -c '^ok ' "$TMP/oracle")
 	bad=$(grep -c '^not ok ' "$TMP/oracle")
 	expect_eq "Ansible oracle: no check failed" 0 "$bad"
-	expect_eq "Ansible oracle: all 31 checks ran" 31 "$n"
+	expect_eq "Ansible oracle: all 43 checks ran" 43 "$n"
 fi
 
 cd "$ROOT" || exit 1
