@@ -94,20 +94,47 @@ static int digits(struct lit *l, int base, struct ed_buf *b)
 	return n ? 0 : -1;
 }
 
-/* The shortest text that reads back as d, as Python's repr. */
+/*
+ * The shortest text that reads back as d, laid out as Python's repr: plain
+ * digits for exponents -4 to 15 ("1500.0"), else "1.5e+16".
+ */
 static void add_float(struct ed_buf *b, double d)
 {
-	char tmp[64];
-	int prec;
+	char tmp[64], digits[32];
+	int prec, exp, nd = 0, i;
+	const char *p;
 
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+	for (prec = 0; prec <= 16; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec, d);
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	ed_buf_adds(b, tmp);
-	if (!strpbrk(tmp, ".eEn"))
-		ed_buf_adds(b, ".0");
+	p = tmp;
+	if (*p == '-')
+		ed_buf_addch(b, *p++);
+	for (; *p && *p != 'e'; p++)
+		if (*p != '.' && nd < (int)sizeof(digits) - 1)
+			digits[nd++] = *p;
+	digits[nd] = '\0';
+	exp = *p ? atoi(p + 1) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		digits[--nd] = '\0';
+	if (exp < -4 || exp >= 16) {
+		ed_buf_addch(b, digits[0]);
+		if (nd > 1)
+			ed_buf_addf(b, ".%s", digits + 1);
+		ed_buf_addf(b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+	} else if (exp < 0) {
+		ed_buf_adds(b, "0.");
+		for (i = -1; i > exp; i--)
+			ed_buf_addch(b, '0');
+		ed_buf_adds(b, digits);
+	} else {
+		for (i = 0; i <= exp; i++)
+			ed_buf_addch(b, i < nd ? digits[i] : '0');
+		ed_buf_addch(b, '.');
+		ed_buf_adds(b, nd > exp + 1 ? digits + exp + 1 : "0");
+	}
 }
 
 static struct ed_ynode *number(struct lit *l, int neg)
