@@ -31,21 +31,23 @@ static const char usage_text[] =
 	"Exit status: 0 success, 2 error.\n";
 
 /* A setting's origin as one word and where, for both formats. */
-static void origin_text(struct ed_buf *b, enum fleet_origin_kind kind,
-			const char *where)
+static void origin_text(struct ed_buf *b, const struct fleet_origin *o)
 {
 	static const char *const words[] = { "default", "flag", "inventory",
 					     "ssh_config" };
 
-	ed_buf_adds(b, words[kind]);
-	if (where)
-		ed_buf_addf(b, " %s", where);
+	ed_buf_adds(b, words[o->kind]);
+	if (o->where)
+		ed_buf_addf(b, " %s", o->where);
+	if (o->where && o->line)
+		ed_buf_addf(b, ":%u", o->line);
 }
 
 static void inv_origin(struct fleet_origin *o, const char *where)
 {
 	o->kind = where ? FLEET_FROM_INVENTORY : FLEET_FROM_DEFAULT;
 	o->where = where;
+	o->line = 0;
 }
 
 /* Everything shown for one host: its settings, origins in one array. */
@@ -56,7 +58,7 @@ static void print_text_row(const char *label, const char *value,
 {
 	struct ed_buf b = ED_BUF_INIT;
 
-	origin_text(&b, o->kind, o->where);
+	origin_text(&b, o);
 	printf("  %-11s ", label);
 	cli_put_safe(stdout, value);
 	printf("%*s", (int)(strlen(value) < 24 ? 24 - strlen(value) : 1), "");
@@ -120,13 +122,19 @@ static void json_origin(const char *key, const struct fleet_origin *o)
 {
 	static const char *const words[] = { "default", "flag", "inventory",
 					     "ssh_config" };
+	struct ed_buf b = ED_BUF_INIT;
 
 	printf("\"%s\": {\"source\": \"%s\", \"where\": ", key, words[o->kind]);
-	if (o->where)
-		cli_put_json(stdout, o->where);
-	else
+	if (o->where) {
+		ed_buf_adds(&b, o->where);
+		if (o->line)
+			ed_buf_addf(&b, ":%u", o->line);
+		cli_put_json(stdout, b.ptr);
+	} else {
 		fputs("null", stdout);
+	}
 	putchar('}');
+	ed_buf_release(&b);
 }
 
 static void print_json(const struct inventory *inv,

@@ -149,6 +149,9 @@ struct ssh_config_host {
 	unsigned port;        /* Port; 0: unset */
 	const char *identity_file; /* first IdentityFile, ~ %d %h %l %n %p %r %u %% expanded */
 	const char *proxy_jump; /* ProxyJump; NULL: unset or "none" */
+	/* the line each value came from (0: unset), for messages */
+	unsigned hostname_line, user_line, port_line, identity_file_line,
+		proxy_jump_line;
 };
 
 /*
@@ -327,6 +330,7 @@ enum fleet_origin_kind {
 struct fleet_origin {
 	enum fleet_origin_kind kind;
 	const char *where; /* borrowed; NULL for defaults */
+	unsigned line;     /* ssh_config: the line in where */
 };
 
 enum fleet_setting {

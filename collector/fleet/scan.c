@@ -141,6 +141,14 @@ static void set_origin(struct fleet_origin *o, enum fleet_origin_kind kind,
 {
 	o->kind = kind;
 	o->where = where;
+	o->line = 0;
+}
+
+static void set_ssh_origin(struct fleet_origin *o, const struct fleet_plan *p,
+			   unsigned line)
+{
+	set_origin(o, FLEET_FROM_SSH_CONFIG, p->sshcfg_path);
+	o->line = line;
 }
 
 void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
@@ -162,8 +170,7 @@ void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
 			   ih->origin[INVENTORY_ADDRESS]);
 	if (!strcmp(ih->address, ih->name) && sc.hostname) {
 		out->address = sc.hostname;
-		set_origin(&out->origin[FLEET_ADDRESS], FLEET_FROM_SSH_CONFIG,
-			   p->sshcfg_path);
+		set_ssh_origin(&out->origin[FLEET_ADDRESS], p, sc.hostname_line);
 	}
 	out->port = ih->port;
 	if (ih->origin[INVENTORY_PORT])
@@ -171,27 +178,24 @@ void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
 			   ih->origin[INVENTORY_PORT]);
 	if (ih->port == 22 && sc.port) {
 		out->port = sc.port;
-		set_origin(&out->origin[FLEET_PORT], FLEET_FROM_SSH_CONFIG,
-			   p->sshcfg_path);
+		set_ssh_origin(&out->origin[FLEET_PORT], p, sc.port_line);
 	}
 	out->user = ih->user ? ih->user : sc.user;
 	if (ih->user)
 		set_origin(&out->origin[FLEET_USER], FLEET_FROM_INVENTORY,
 			   ih->origin[INVENTORY_USER]);
 	else if (sc.user)
-		set_origin(&out->origin[FLEET_USER], FLEET_FROM_SSH_CONFIG,
-			   p->sshcfg_path);
+		set_ssh_origin(&out->origin[FLEET_USER], p, sc.user_line);
 	out->key_file = ih->key_file ? ih->key_file : sc.identity_file;
 	if (ih->key_file)
 		set_origin(&out->origin[FLEET_KEY_FILE], FLEET_FROM_INVENTORY,
 			   ih->origin[INVENTORY_KEY_FILE]);
 	else if (sc.identity_file)
-		set_origin(&out->origin[FLEET_KEY_FILE], FLEET_FROM_SSH_CONFIG,
-			   p->sshcfg_path);
+		set_ssh_origin(&out->origin[FLEET_KEY_FILE], p,
+			       sc.identity_file_line);
 	out->jump = sc.proxy_jump;
 	if (sc.proxy_jump)
-		set_origin(&out->origin[FLEET_JUMP], FLEET_FROM_SSH_CONFIG,
-			   p->sshcfg_path);
+		set_ssh_origin(&out->origin[FLEET_JUMP], p, sc.proxy_jump_line);
 	if (!strcmp(ih->connection, "ssh")) {
 		out->transport = "libssh2";
 		out->transport_reason = "the only SSH transport";

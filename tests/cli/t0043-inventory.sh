@@ -45,10 +45,10 @@ d = json.load(open(sys.argv[1]))
 h, = d["hosts"]
 o = h["origins"]
 assert d["ssh_config"] == sys.argv[2], d
-assert h["address"] == "10.7.7.7" and o["address"]["source"] == "ssh_config", h
-assert h["port"] == 2299 and o["port"]["source"] == "ssh_config", h
+assert h["address"] == "10.7.7.7" and o["address"] == {"source": "ssh_config", "where": sys.argv[2] + ":2"}, o
+assert h["port"] == 2299 and o["port"] == {"source": "ssh_config", "where": sys.argv[2] + ":4"}, o
 assert h["user"] == "www" and o["user"]["source"] == "inventory", h
-assert h["key_file"].endswith("/.ssh/other") and o["key_file"]["source"] == "ssh_config", h
+assert h["key_file"].endswith("/.ssh/other") and o["key_file"]["where"] == sys.argv[2] + ":5", o
 assert h["transport"] == "libssh2" and h["transport_reason"], h
 assert h["vars"]["http_port"] == 8081 and h["vars"]["nested"] == {"a": [1, 2], "b": None}, h
 print("json ok")
