@@ -214,9 +214,6 @@ static int host_line(struct ini *in, const char *group_name, const char *line)
 				  pat);
 			goto out;
 		}
-		set_var(vars, "ansible_port", 12,
-			parse_value(colon + 1, in->line, 1), in->line);
-		*colon = '\0';
 	}
 	for (i = 1; i < tok.nr; i++) {
 		char *eq = strchr(tok.v[i], '=');
