@@ -147,9 +147,12 @@ def check_limit(prog, path, pattern, cli, cwd):
             theirs = None
     ours, err = envdrift(prog, path, pattern)
     mine = sorted(h["name"] for h in ours["hosts"]) if ours else None
-    # Ansible selecting nothing is an error for envdrift (a typo guard)
+    # selecting nothing: Ansible errs, and envdrift errs too unless every
+    # term matched something (then it selects no host)
     if theirs == []:
         theirs = None
+    if mine == []:
+        mine = None
     report(mine == theirs, "%s: --limit '%s'%s" % (path, pattern,
                                                    " (ansible CLI)" if cli else ""),
            "ansible: %s\nenvdrift: %s %s" % (theirs, mine, err))
