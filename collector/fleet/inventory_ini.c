@@ -446,15 +446,17 @@ int inv_ini_detect(const char *buf, size_t len)
 			continue;
 		if (*s == '[') /* a section header, or a YAML flow sequence */
 			return e[-1] == ']' && !memchr(s, ' ', (size_t)(e - s));
-		if (*s == '{' || *s == '%' ||
+		if (*s == '{' || *s == '%' || *s == '"' || *s == '\'' ||
 		    (e - s >= 3 && !strncmp(s, "---", 3)))
-			return 0; /* a flow mapping (JSON), a directive, a document */
-		/* a YAML mapping key ends in ':' or has ': ' */
-		for (; s < e; s++)
-			if (*s == ':' &&
-			    (s + 1 == e || s[1] == ' ' || s[1] == '\t'))
-				return 0;
-		return 1;
+			return 0; /* flow mapping (JSON), directive, document, quoted key */
+		/*
+		 * A YAML mapping's first key ends its first word ("all:",
+		 * "prod: {...}"); an INI host line's first word is a host
+		 * pattern, perhaps with ":port", never ending in ':'.
+		 */
+		for (n = 0; s + n < e && s[n] != ' ' && s[n] != '\t';)
+			n++;
+		return s[n - 1] != ':';
 	}
 	return 0;
 }

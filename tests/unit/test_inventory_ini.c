@@ -172,6 +172,15 @@ static void test_ini_or_yaml_by_content(void **state)
 	assert_int_equal(inventory_nr_hosts(inv), 2);
 	assert_int_equal(inventory_find(inv, "p2")->port, 2200);
 	inventory_free(inv);
+	/* ": " in a value does not make a host line YAML */
+	inv = load_str("w1 note=\"a: b\" envdrift_env=prod\n", &err);
+	if (!inv)
+		fail_msg("%s", err.msg);
+	assert_int_equal(inventory_nr_hosts(inv), 1);
+	inventory_free(inv);
+	inv = load_str("\"prod\":\n  hosts:\n    p1:\n", &err);
+	assert_non_null(inv);
+	inventory_free(inv);
 }
 
 static void test_group_vars_and_host_vars_beside_the_file(void **state)
