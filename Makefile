@@ -131,11 +131,12 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 # only the tests need these: JUnit validation, the HTML report in a browser,
 # shellcheck of the remote script (make lint), the HTTPS git server
 # (tests/lib/gitserver.sh; its TLS module is only a Recommends of lighttpd),
-# JSON checks (python3), the Prometheus text parser and strace (t0047:
-# metrics, atomic writes; t0012), the openssl tool (t0022, t0024),
+# ansible-core (t0043: Ansible as the inventory oracle), JSON checks
+# (python3), the Prometheus text parser and strace (t0047: metrics, atomic
+# writes; t0012), the openssl tool (t0022, t0024),
 # systemd-analyze (t0020). Installed without Recommends; a test whose tool
 # is missing fails (need_tool in tests/cli/test-lib.sh), it never skips.
-TEST_DEPS := libxml2-utils chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
+TEST_DEPS := libxml2-utils ansible-core chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
 	lighttpd lighttpd-mod-openssl python3 python3-prometheus-client strace openssl systemd
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'

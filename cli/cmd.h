@@ -40,6 +40,7 @@ int cmd_report(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_inventory(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_audit_secrets(int argc, char **argv);
 int cmd_push(int argc, char **argv);

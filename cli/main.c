@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	  "snapshot this machine or a mounted root into one commit" },
 	{ "scan", cmd_scan,
 	  "snapshot every host of an Ansible inventory over SSH into one commit" },
+	{ "inventory", cmd_inventory,
+	  "show each inventory host as scan would reach it, and why" },
 	{ "forget", cmd_forget,
 	  "remove hosts that left the fleet from the state repository" },
 	{ "status", cmd_status, "list hosts and when each was last collected" },

@@ -18,9 +18,10 @@ struct collect_config;
 struct ed_hmac;
 
 /*
- * Inventory (inventory*.c): Ansible YAML inventories, so teams reuse what
- * they have: groups with hosts, children and vars (anchors and merge keys
- * expanded under a cap), host ranges, inherited variables. Each host
+ * Inventory (inventory*.c): Ansible inventories, YAML or INI, so teams
+ * reuse what they have: groups with hosts, children and vars (anchors and
+ * merge keys expanded under a cap), host ranges, inherited variables, the
+ * group_vars/ and host_vars/ directories beside the file. Each host
  * resolves to one environment, its roles and the connection settings a
  * fleet scan needs. Host names and connection values are checked here so
  * shell metacharacters never pass.
@@ -41,6 +42,18 @@ struct inventory_var {
 	int vault;
 };
 
+/* The settings whose origin a host records. */
+enum inventory_setting {
+	INVENTORY_ENV,
+	INVENTORY_CONNECTION,
+	INVENTORY_ADDRESS,
+	INVENTORY_PORT,
+	INVENTORY_USER,
+	INVENTORY_KEY_FILE,
+	INVENTORY_BECOME,
+	INVENTORY_NR_SETTINGS
+};
+
 /* One host after range expansion and variable inheritance; all borrowed. */
 struct inventory_host {
 	char *name;   /* [A-Za-z0-9._-]+ */
@@ -59,6 +72,14 @@ struct inventory_host {
 	struct inventory_var *vars; /* envdrift_* variables, sorted by key */
 	size_t nr_vars;
 	size_t line, col; /* where the host is first listed */
+	char **groups; /* every group it is in, ancestors and "all" too, sorted */
+	size_t nr_groups;
+	/*
+	 * Where each setting came from: "FILE:LINE" of the variable that set
+	 * it (the inventory or a group_vars/host_vars file), "FILE: group G"
+	 * for an environment group; NULL when it is the default.
+	 */
+	char *origin[INVENTORY_NR_SETTINGS];
 };
 
 /*
@@ -75,7 +96,8 @@ void inventory_free(struct inventory *inv);
 
 /*
  * Narrow the selected hosts (initially all) to pattern, as --limit:
- * comma-separated terms, each a group name, a host name or a glob over
+ * comma-separated terms (colon-separated when there is no comma, as in
+ * Ansible), each a group name, a host name or a glob over
  * both ('*', '?', '[...]'); "!term" excludes, "&term" intersects; "all"
  * is every host. Plain terms are united first, then intersections, then
  * exclusions (Ansible's order). Limits compose. ED_ENOTFOUND names a term
@@ -98,6 +120,14 @@ const struct inventory_host *inventory_find(const struct inventory *inv,
 					    const char *name);
 /* Value of an envdrift_* variable of h, or NULL if unset or vault. */
 const char *inventory_host_var(const struct inventory_host *h, const char *key);
+/*
+ * Append every variable of h (a host of inv) after inheritance, as one
+ * JSON object sorted by name, typed as Ansible types them (YAML 1.1
+ * scalars, INI values as Python literals); a vault value is written as
+ * {"__ansible_vault": TEXT}, as ansible-inventory writes it.
+ */
+void inventory_host_vars_json(struct ed_buf *out, const struct inventory *inv,
+			      const struct inventory_host *h);
 
 /*
  * ssh_config (ssh_config.c): the subset of ~/.ssh/config that says where
@@ -119,6 +149,9 @@ struct ssh_config_host {
 	unsigned port;        /* Port; 0: unset */
 	const char *identity_file; /* first IdentityFile, ~ %d %h %l %n %p %r %u %% expanded */
 	const char *proxy_jump; /* ProxyJump; NULL: unset or "none" */
+	/* the line each value came from (0: unset), for messages */
+	unsigned hostname_line, user_line, port_line, identity_file_line,
+		proxy_jump_line;
 };
 
 /*
@@ -258,8 +291,8 @@ struct fleet_scan_opts {
 	/* --shard K/N: only the hosts shard K of N owns (core/shard.h);
 	 * 0: not sharded. The commit carries "Envdrift-Shard: K/N". */
 	unsigned shard_k, shard_n;
-	unsigned threads;           /* polling threads sharing jobs (0: 1) */
-	unsigned lock_timeout_ms;   /* wait for another writer (store_lock) */
+	unsigned threads;         /* polling threads sharing jobs (0: 1) */
+	unsigned lock_timeout_ms; /* wait for another writer (store_lock) */
 };
 
 /*
@@ -280,6 +313,53 @@ struct fleet_plan;
 int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
 		    struct ed_err *err);
 void fleet_plan_free(struct fleet_plan *plan);
+
+/* The plan's inventory (limit and shard applied), borrowed. */
+const struct inventory *fleet_plan_inventory(const struct fleet_plan *p);
+/* The ssh_config file the plan read (NULL: none); *flag: from --ssh-config. */
+const char *fleet_plan_ssh_config(const struct fleet_plan *p, int *flag);
+
+/* Where one connection setting of a host came from. */
+enum fleet_origin_kind {
+	FLEET_FROM_DEFAULT,
+	FLEET_FROM_FLAG,
+	FLEET_FROM_INVENTORY,  /* where: "FILE:LINE" of the variable */
+	FLEET_FROM_SSH_CONFIG, /* where: the ssh_config file */
+};
+
+struct fleet_origin {
+	enum fleet_origin_kind kind;
+	const char *where; /* borrowed; NULL for defaults */
+	unsigned line;     /* ssh_config: the line in where */
+};
+
+enum fleet_setting {
+	FLEET_ADDRESS,
+	FLEET_PORT,
+	FLEET_USER,
+	FLEET_KEY_FILE,
+	FLEET_JUMP,
+	FLEET_NR_SETTINGS
+};
+
+/*
+ * How a scan reaches one host: the settings fleet_scan gives ssh_run
+ * (it calls this), each with its origin. Strings are borrowed from the
+ * plan. NULL user, key_file or jump: the local user name, the run's keys
+ * (agent, ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa), no bastion. transport is
+ * "libssh2" for ssh hosts, "none" for local and chroot, with a one-line
+ * transport_reason.
+ */
+struct fleet_conn {
+	const char *address;
+	unsigned port;
+	const char *user, *key_file, *jump;
+	const char *transport, *transport_reason;
+	struct fleet_origin origin[FLEET_NR_SETTINGS];
+};
+
+void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
+		     const struct inventory_host *ih);
 
 /*
  * One host's outcome: name and env are borrowed from the plan, message

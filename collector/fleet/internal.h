@@ -361,20 +361,38 @@ enum step ssh_step_close(struct conn *c);
 
 /*
  * The inventory's parts: inventory.c (the API, --limit) calls
- * inventory_parse.c (YAML to groups and host definitions) and
- * inventory_resolve.c (inheritance, environment, connection settings),
- * which uses the group table of inventory_parse.c.
+ * inventory_parse.c (YAML to groups and host definitions), inventory_ini.c
+ * (an INI inventory into the same YAML shape), inventory_vars.c
+ * (group_vars/ and host_vars/ beside the file) and inventory_resolve.c
+ * (inheritance, environment, connection settings), which uses the group
+ * table of inventory_parse.c. inventory_json.c writes variables as JSON.
  */
 #define INV_NONE SIZE_MAX
 #define INV_MAX_HOSTS 100000
+/* the tag INI values carry (tag:yaml.org,2002:str and so on) */
+#define INV_TAG_PREFIX "tag:yaml.org,2002:"
 
 struct ed_ynode;
+
+/* One mapping of variables and the file it was read from (borrowed). */
+struct inv_vars {
+	const struct ed_ynode *map;
+	const char *file;
+	int from_dir; /* group_vars/host_vars: after every inventory group's */
+};
+
+/* Variables visible to one host: later inv_varset_set calls override. */
+struct inv_varset {
+	const struct ed_ynode **keys, **vals;
+	const char **files;
+	size_t nr, alloc;
+};
 
 struct inv_group {
 	char *name;
 	size_t *parents;
 	size_t nr_parents, alloc_parents;
-	const struct ed_ynode **vars; /* "vars:" mappings, in file order */
+	struct inv_vars *vars; /* "vars:" mappings, in file order, then files */
 	size_t nr_vars, alloc_vars;
 	size_t depth;
 	int state; /* depth: 0 not computed, 1 in progress, 2 done */
@@ -387,8 +405,9 @@ struct inv_hostdef {
 	size_t line, col;
 	size_t *groups; /* direct, then (after resolve) every ancestor too */
 	size_t nr_groups, alloc_groups;
-	const struct ed_ynode **vars;
+	struct inv_vars *vars;
 	size_t nr_vars, alloc_vars;
+	struct inv_varset all; /* after resolve: every variable, inherited */
 };
 
 struct inventory {
@@ -406,6 +425,10 @@ struct inventory {
 	unsigned char *selected;
 	size_t *sel;
 	size_t nr_sel;
+	/* group_vars/ and host_vars/ files: their names and trees */
+	struct ed_strvec var_files;
+	struct ed_ynode **var_docs;
+	size_t nr_var_docs, alloc_var_docs;
 };
 
 /* inventory_parse.c */
@@ -414,13 +437,41 @@ int inv_parse(struct inventory *inv, const struct ed_ynode *doc,
 	      struct ed_err *err);
 /* [A-Za-z0-9._-]+, plus the characters of extra (NULL: none). */
 int inv_valid_name(const char *s, const char *extra);
-/* A YAML null (~, null, empty), or a "!vault" value. */
+/* A YAML null (~, null, empty, !!null), or a "!vault" value. */
 int inv_is_null(const struct ed_ynode *n);
 int inv_is_vault(const struct ed_ynode *n);
 /* The index of group name, created when new. */
 size_t inv_group_get(struct inventory *inv, const char *name);
 /* Append x to the index list v unless it holds x already. */
 void inv_add_index(size_t **v, size_t *nr, size_t *alloc, size_t x);
+/* Append a vars mapping read from file to *v. */
+void inv_vars_add(struct inv_vars **v, size_t *nr, size_t *alloc,
+		  const struct ed_ynode *map, const char *file);
+
+/*
+ * inventory_ini.c: 1 when buf looks like an INI inventory (a "[section]"
+ * or "host key=value" line before anything YAML-shaped), as Ansible tries
+ * its parsers. inv_ini_load reads it into the tree a YAML inventory gives
+ * ({group: {hosts:, children:, vars:}}), values typed as Ansible's INI
+ * parser types them (INV_TAG_PREFIX tags); ED_EPARSE "name:line: what".
+ */
+int inv_ini_detect(const char *buf, size_t len);
+int inv_ini_load(struct ed_ynode **out, const char *buf, size_t len,
+		 const char *name, struct ed_err *err);
+/*
+ * A Python literal (ast.literal_eval's subset: numbers, strings, True,
+ * False, None, lists, tuples, dicts) as a tagged node at line:col; NULL
+ * when s is not one (Ansible then keeps the text).
+ */
+struct ed_ynode *inv_pyliteral(const char *s, size_t line, size_t col);
+
+/*
+ * inventory_vars.c: group_vars/NAME and host_vars/NAME under dir, found
+ * and merged as Ansible's host_group_vars plugin does, appended to each
+ * group's and host's vars (after the inventory file's: they override it).
+ * Errors: ED_EPARSE "file:line:col: what", ED_EIO.
+ */
+int inv_load_var_dirs(struct inventory *inv, const char *dir, struct ed_err *err);
 
 /* inventory_resolve.c: every host definition into inv->hosts, all selected. */
 int inv_resolve(struct inventory *inv, struct ed_err *err);
@@ -437,8 +488,11 @@ struct fleet_plan {
 	int max_failed_pct;
 	unsigned keepalive_s;
 	struct inventory *inv;
-	struct ssh_config *sshcfg; /* NULL: none */
-	struct ed_strvec warnings; /* from reading the ssh_config */
+	struct ssh_config *sshcfg;   /* NULL: none */
+	char *sshcfg_path;           /* the file read, or NULL */
+	const char *flag_ssh_config; /* --ssh-config as given */
+	int sshcfg_flag;             /* sshcfg_path is the flag's */
+	struct ed_strvec warnings;   /* from reading the ssh_config */
 };
 
 struct scan_host {

@@ -1,9 +1,11 @@
 /*
- * Ansible YAML inventory: groups, host ranges and variable inheritance,
- * resolved into one flat record per host (environment, roles, connection
- * settings). The YAML tree stays alive inside the inventory while hosts are
- * resolved (inventory_parse.c, then inventory_resolve.c); this file holds
- * the API and the --limit selection.
+ * Ansible inventory, YAML or INI: groups, host ranges and variable
+ * inheritance, resolved into one flat record per host (environment, roles,
+ * connection settings). An INI file is first read into the tree a YAML
+ * file gives (inventory_ini.c); the trees, group_vars/host_vars files
+ * included, stay alive inside the inventory (inventory_parse.c, then
+ * inventory_vars.c, then inventory_resolve.c); this file holds the API and
+ * the --limit selection.
  */
 #include "collector/fleet/internal.h"
 
@@ -23,24 +25,35 @@ static const char *const default_envs[] = {
 	"stage", "preprod",     "prod", "production",
 };
 
-int inventory_load_buf(struct inventory **out, const char *buf, size_t len,
-		       const char *name, const struct inventory_opts *opts,
-		       struct ed_err *err)
+/* dir: where group_vars/ and host_vars/ are looked for; NULL: nowhere */
+static int load(struct inventory **out, const char *buf, size_t len,
+		const char *name, const char *dir,
+		const struct inventory_opts *opts, struct ed_err *err)
 {
 	struct inventory *inv = ed_xcalloc(1, sizeof(*inv));
 	int rc;
 
 	*out = NULL;
 	inv->name = ed_xstrdup(name);
+	ed_strvec_init(&inv->var_files);
 	inv->envs = opts && opts->envs ? opts->envs : default_envs;
 	inv->nr_envs = opts && opts->envs ? opts->nr_envs :
 					    ED_ARRAY_SIZE(default_envs);
-	rc = ed_yaml_load_ext(&inv->doc, buf, len, name, ED_YAML_ALIASES, err);
+	if (inv_ini_detect(buf, len))
+		rc = inv_ini_load(&inv->doc, buf, len, name, err);
+	else
+		rc = ed_yaml_load_ext(&inv->doc, buf, len, name,
+				      ED_YAML_ALIASES, err);
 	if (rc < 0)
 		goto out;
 	rc = inv_parse(inv, inv->doc, err);
 	if (rc < 0)
 		goto out;
+	if (dir) {
+		rc = inv_load_var_dirs(inv, dir, err);
+		if (rc < 0)
+			goto out;
+	}
 	rc = inv_resolve(inv, err);
 	if (rc < 0)
 		goto out;
@@ -51,13 +64,25 @@ out:
 	return rc;
 }
 
+int inventory_load_buf(struct inventory **out, const char *buf, size_t len,
+		       const char *name, const struct inventory_opts *opts,
+		       struct ed_err *err)
+{
+	return load(out, buf, len, name, NULL, opts, err);
+}
+
 int inventory_load(struct inventory **out, const char *path,
 		   const struct inventory_opts *opts, struct ed_err *err)
 {
-	struct ed_buf b = ED_BUF_INIT;
+	struct ed_buf b = ED_BUF_INIT, dir = ED_BUF_INIT;
+	const char *slash = strrchr(path, '/');
 	int rc;
 
 	*out = NULL;
+	if (slash)
+		ed_buf_add(&dir, path, (size_t)(slash - path + 1));
+	else
+		ed_buf_adds(&dir, "./");
 	rc = ed_buf_read_file(&b, path, MAX_FILE_BYTES, err);
 	if (rc == ED_EPARTIAL)
 		rc = ed_err_set(err, ED_EPARSE,
@@ -65,9 +90,10 @@ int inventory_load(struct inventory **out, const char *path,
 				MAX_FILE_BYTES);
 	if (rc < 0)
 		goto out;
-	rc = inventory_load_buf(out, b.ptr, b.len, path, opts, err);
+	rc = load(out, b.ptr, b.len, path, dir.ptr, opts, err);
 out:
 	ed_buf_release(&b);
+	ed_buf_release(&dir);
 	return rc;
 }
 
@@ -87,6 +113,9 @@ void inventory_free(struct inventory *inv)
 		free(inv->defs[i].name);
 		free(inv->defs[i].groups);
 		free(inv->defs[i].vars);
+		free(inv->defs[i].all.keys);
+		free(inv->defs[i].all.vals);
+		free(inv->defs[i].all.files);
 		if (!inv->hosts)
 			continue;
 		free(inv->hosts[i].name);
@@ -104,6 +133,11 @@ void inventory_free(struct inventory *inv)
 			free(inv->hosts[i].vars[j].value);
 		}
 		free(inv->hosts[i].vars);
+		for (j = 0; j < inv->hosts[i].nr_groups; j++)
+			free(inv->hosts[i].groups[j]);
+		free(inv->hosts[i].groups);
+		for (j = 0; j < INVENTORY_NR_SETTINGS; j++)
+			free(inv->hosts[i].origin[j]);
 	}
 	free(inv->defs);
 	free(inv->hosts);
@@ -111,6 +145,10 @@ void inventory_free(struct inventory *inv)
 	free(inv->selected);
 	free(inv->sel);
 	ed_ynode_free(inv->doc);
+	for (i = 0; i < inv->nr_var_docs; i++)
+		ed_ynode_free(inv->var_docs[i]);
+	free(inv->var_docs);
+	ed_strvec_release(&inv->var_files);
 	free(inv->name);
 	free(inv);
 }
@@ -156,6 +194,18 @@ int inventory_limit(struct inventory *inv, const char *pattern, struct ed_err *e
 	size_t i;
 
 	memset(and, 1, inv->nr_defs);
+	/* without a comma Ansible splits on ':' too ("web:&prod") */
+	if (!strchr(copy, ',')) {
+		int depth = 0;
+
+		for (next = copy; *next; next++)
+			if (*next == '[')
+				depth++;
+			else if (*next == ']')
+				depth--;
+			else if (*next == ':' && !depth)
+				*next = ',';
+	}
 	for (term = copy; term; term = next) {
 		char kind = 0;
 		char *end;

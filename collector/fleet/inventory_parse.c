@@ -32,6 +32,9 @@ int inv_valid_name(const char *s, const char *extra)
 
 int inv_is_null(const struct ed_ynode *n)
 {
+	if (n->type == ED_YSCALAR && n->tag &&
+	    !strcmp(n->tag, INV_TAG_PREFIX "null"))
+		return 1;
 	return n->type == ED_YSCALAR && n->plain && !n->tag &&
 	       (!n->len || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
 		!strcmp(n->str, "Null") || !strcmp(n->str, "NULL"));
@@ -40,6 +43,15 @@ int inv_is_null(const struct ed_ynode *n)
 int inv_is_vault(const struct ed_ynode *n)
 {
 	return n->tag && !strcmp(n->tag, "!vault");
+}
+
+void inv_vars_add(struct inv_vars **v, size_t *nr, size_t *alloc,
+		  const struct ed_ynode *map, const char *file)
+{
+	ED_ALLOC_GROW(*v, *nr + 1, *alloc);
+	(*v)[*nr].map = map;
+	(*v)[*nr].from_dir = 0;
+	(*v)[(*nr)++].file = file;
 }
 
 static uint64_t hash_str(const char *s)
@@ -250,11 +262,76 @@ out:
 	return rc;
 }
 
+/*
+ * "pattern:port" (the ':' outside any range) into pat and a port node
+ * (*port, NULL when there is none), as Ansible's parse_address does.
+ */
+static int split_port(struct ed_buf *pat, struct ed_ynode **port,
+		      const struct inventory *inv, const struct ed_ynode *key,
+		      struct ed_err *err)
+{
+	const char *s = key->str, *colon = NULL, *p;
+	struct ed_buf num = ED_BUF_INIT;
+	int depth = 0;
+
+	for (p = s; *p; p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']')
+			depth--;
+		else if (*p == ':' && !depth && !colon)
+			colon = p;
+	}
+	ed_buf_reset(pat);
+	ed_buf_add(pat, s, colon ? (size_t)(colon - s) : strlen(s));
+	if (!colon)
+		return 0;
+	if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5)
+		return ed_err_set(err, ED_EPARSE,
+				  "%s:%zu:%zu: host pattern '%s' not supported (want NAME or NAME:PORT; IPv6 addresses go in ansible_host)",
+				  inv->name, key->line, key->col, s);
+	*port = ed_xcalloc(1, sizeof(**port));
+	(*port)->type = ED_YSCALAR;
+	(*port)->line = key->line;
+	(*port)->col = key->col;
+	(*port)->plain = 1;
+	(*port)->tag = ed_xstrdup(INV_TAG_PREFIX "int");
+	ed_buf_addf(&num, "%lu", strtoul(colon + 1, NULL, 10));
+	(*port)->str = ed_buf_detach(&num, &(*port)->len);
+	return 0;
+}
+
+/* A {ansible_port: port} mapping kept in inv (a copy of port). */
+static const struct ed_ynode *port_map(struct inventory *inv,
+				       const struct ed_ynode *port)
+{
+	struct ed_ynode *m = ed_xcalloc(1, sizeof(*m)), *k = ed_ynode_copy(port);
+
+	m->type = ED_YMAP;
+	m->line = port->line;
+	m->col = port->col;
+	free(k->str);
+	free(k->tag);
+	k->tag = NULL;
+	k->str = ed_xstrdup("ansible_port");
+	k->len = strlen(k->str);
+	m->kids = ed_xcalloc(2, sizeof(*m->kids));
+	m->kids[0] = k;
+	m->kids[1] = ed_ynode_copy(port);
+	m->nr = m->alloc = 2;
+	ED_ALLOC_GROW(inv->var_docs, inv->nr_var_docs + 1, inv->alloc_var_docs);
+	inv->var_docs[inv->nr_var_docs++] = m;
+	return m;
+}
+
 static int parse_hosts(struct inventory *inv, size_t g,
 		       const struct ed_ynode *n, struct ed_err *err)
 {
 	struct ed_strvec names = ED_STRVEC_INIT;
-	size_t i, j;
+	struct ed_buf pat = ED_BUF_INIT;
+	struct ed_ynode *port = NULL;
+	size_t i, j, nr;
 	int rc = 0;
 
 	if (inv_is_null(n))
@@ -275,7 +352,12 @@ static int parse_hosts(struct inventory *inv, size_t g,
 			goto out;
 		}
 		ed_strvec_release(&names);
-		rc = expand_pattern(&names, key->str, inv, key, err);
+		ed_ynode_free(port);
+		port = NULL;
+		rc = split_port(&pat, &port, inv, key, err);
+		if (rc < 0)
+			goto out;
+		rc = expand_pattern(&names, pat.ptr, inv, key, err);
 		if (rc < 0)
 			goto out;
 		if (inv->nr_defs + names.nr > INV_MAX_HOSTS) {
@@ -295,18 +377,24 @@ static int parse_hosts(struct inventory *inv, size_t g,
 						names.v[j]);
 				goto out;
 			}
+			nr = inv->nr_defs;
 			h = host_get(inv, names.v[j], key);
 			inv_add_index(&h->groups, &h->nr_groups,
 				      &h->alloc_groups, g);
+			/* as Ansible: "host:port" sets the port of a new host */
+			if (port && inv->nr_defs > nr)
+				inv_vars_add(&h->vars, &h->nr_vars, &h->alloc_vars,
+					     port_map(inv, port), inv->name);
 			if (!inv_is_null(val)) {
-				ED_ALLOC_GROW(h->vars, h->nr_vars + 1,
-					      h->alloc_vars);
-				h->vars[h->nr_vars++] = val;
+				inv_vars_add(&h->vars, &h->nr_vars,
+					     &h->alloc_vars, val, inv->name);
 			}
 		}
 	}
 out:
 	ed_strvec_release(&names);
+	ed_buf_release(&pat);
+	ed_ynode_free(port);
 	return rc;
 }
 
@@ -368,10 +456,8 @@ static int parse_group(struct inventory *inv, const struct ed_ynode *key,
 						  "%s:%zu:%zu: vars of group '%s': want a mapping, not a %s",
 						  inv->name, v->line, v->col,
 						  key->str, ed_ynode_kind(v));
-			ED_ALLOC_GROW(inv->groups[g].vars,
-				      inv->groups[g].nr_vars + 1,
-				      inv->groups[g].alloc_vars);
-			inv->groups[g].vars[inv->groups[g].nr_vars++] = v;
+			inv_vars_add(&inv->groups[g].vars, &inv->groups[g].nr_vars,
+				     &inv->groups[g].alloc_vars, v, inv->name);
 		} else {
 			return ed_err_set(
 				err, ED_EPARSE,

@@ -12,12 +12,6 @@
 #include "core/alloc.h"
 #include "core/yaml.h"
 
-/* Variables visible to one host: later set() calls override. */
-struct varset {
-	const struct ed_ynode **keys, **vals;
-	size_t nr, alloc;
-};
-
 /* Depth from "all" (0): a group without parents sits at 1. */
 static int group_depth(struct inventory *inv, size_t g, struct ed_err *err)
 {
@@ -47,39 +41,64 @@ static int group_depth(struct inventory *inv, size_t g, struct ed_err *err)
 	return 0;
 }
 
-static void varset_set(struct varset *vs, const struct ed_ynode *k,
-		       const struct ed_ynode *v)
+static void varset_set(struct inv_varset *vs, const struct ed_ynode *k,
+		       const struct ed_ynode *v, const char *file)
 {
 	size_t i;
 
 	for (i = 0; i < vs->nr; i++)
 		if (!strcmp(vs->keys[i]->str, k->str)) {
+			vs->keys[i] = k;
 			vs->vals[i] = v;
+			vs->files[i] = file;
 			return;
 		}
 	ED_ALLOC_GROW(vs->keys, vs->nr + 1, vs->alloc);
 	vs->vals =
 		ed_xrealloc(vs->vals, ed_st_mult(vs->alloc, sizeof(*vs->vals)));
+	vs->files = ed_xrealloc(vs->files,
+				ed_st_mult(vs->alloc, sizeof(*vs->files)));
 	vs->keys[vs->nr] = k;
+	vs->files[vs->nr] = file;
 	vs->vals[vs->nr++] = v;
 }
 
-static void varset_add_map(struct varset *vs, const struct ed_ynode *map)
+static void varset_add_map(struct inv_varset *vs, const struct inv_vars *m)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < map->nr; i += 2)
-		varset_set(vs, map->kids[i], map->kids[i + 1]);
+	for (i = 0; i + 1 < m->map->nr; i += 2)
+		varset_set(vs, m->map->kids[i], m->map->kids[i + 1], m->file);
 }
 
-static const struct ed_ynode *varset_get(const struct varset *vs, const char *key)
+static size_t varset_find(const struct inv_varset *vs, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < vs->nr; i++)
 		if (!strcmp(vs->keys[i]->str, key))
-			return vs->vals[i];
-	return NULL;
+			return i;
+	return INV_NONE;
+}
+
+static const struct ed_ynode *varset_get(const struct inv_varset *vs,
+					 const char *key)
+{
+	size_t i = varset_find(vs, key);
+
+	return i == INV_NONE ? NULL : vs->vals[i];
+}
+
+/* "FILE:LINE" of the variable key, or NULL when it is unset. */
+static char *var_origin(const struct inv_varset *vs, const char *key)
+{
+	size_t i = varset_find(vs, key);
+	struct ed_buf b = ED_BUF_INIT;
+
+	if (i == INV_NONE || inv_is_null(vs->vals[i]))
+		return NULL;
+	ed_buf_addf(&b, "%s:%zu", vs->files[i], vs->vals[i]->line);
+	return ed_buf_detach(&b, NULL);
 }
 
 /* Ansible's order for applying group vars: by depth, then by name. */
@@ -123,11 +142,23 @@ static int cmp_var(const void *a, const void *b)
 		      ((const struct inventory_var *)b)->key);
 }
 
+/* The file the value v (of vs) was read from, for messages. */
+static const char *file_of(const struct inv_varset *vs,
+			   const struct ed_ynode *v, const struct inventory *inv)
+{
+	size_t i;
+
+	for (i = 0; i < vs->nr; i++)
+		if (vs->vals[i] == v)
+			return vs->files[i];
+	return inv->name;
+}
+
 /*
  * A string-valued variable: unset when absent or null. Vault values and
  * Jinja templates cannot be used for connecting, so they are errors.
  */
-static int get_string(char **out, const struct varset *vs, const char *key,
+static int get_string(char **out, const struct inv_varset *vs, const char *key,
 		      const char *extra, const struct inventory *inv,
 		      const struct inv_hostdef *h, struct ed_err *err)
 {
@@ -137,23 +168,25 @@ static int get_string(char **out, const struct varset *vs, const char *key,
 	if (!v || inv_is_null(v))
 		return 0;
 	if (inv_is_vault(v))
-		return ed_err_set(err, ED_EPARSE,
-				  "%s:%zu:%zu: %s: vault-encrypted values are not supported here (host '%s')",
-				  inv->name, v->line, v->col, key, h->name);
+		return ed_err_set(
+			err, ED_EPARSE,
+			"%s:%zu:%zu: %s: vault-encrypted values are not supported here (host '%s')",
+			file_of(vs, v, inv), v->line, v->col, key, h->name);
 	if (v->type != ED_YSCALAR)
 		return ed_err_set(err, ED_EPARSE,
 				  "%s:%zu:%zu: %s: want a string, not a %s (host '%s')",
-				  inv->name, v->line, v->col, key,
+				  file_of(vs, v, inv), v->line, v->col, key,
 				  ed_ynode_kind(v), h->name);
 	if (strstr(v->str, "{{") || strstr(v->str, "{%"))
-		return ed_err_set(err, ED_EPARSE,
-				  "%s:%zu:%zu: %s: templates are not supported (host '%s')",
-				  inv->name, v->line, v->col, key, h->name);
+		return ed_err_set(
+			err, ED_EPARSE,
+			"%s:%zu:%zu: %s: templates are not supported (host '%s')",
+			file_of(vs, v, inv), v->line, v->col, key, h->name);
 	if (extra && (!inv_valid_name(v->str, extra) || strlen(v->str) != v->len))
 		return ed_err_set(err, ED_EPARSE,
 				  "%s:%zu:%zu: %s: bad value '%s' (host '%s')",
-				  inv->name, v->line, v->col, key, v->str,
-				  h->name);
+				  file_of(vs, v, inv), v->line, v->col, key,
+				  v->str, h->name);
 	*out = ed_xstrdup(v->str);
 	return 0;
 }
@@ -191,7 +224,8 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 {
 	struct inv_hostdef *h = &inv->defs[idx];
 	struct inventory_host *out = &inv->hosts[idx];
-	struct varset vs = { NULL, NULL, 0, 0 };
+	struct inv_varset *vs = &h->all;
+	int pass;
 	const struct ed_ynode *v;
 	const char *env_group = NULL;
 	size_t i, port, alloc_roles = 0;
@@ -199,15 +233,26 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 
 	host_ancestors(inv, h, idx + 1);
 	sort_groups(inv, h->groups, h->nr_groups);
-	for (i = 0; i < h->nr_groups; i++) {
-		const struct inv_group *g = &inv->groups[h->groups[i]];
-		size_t j;
+	/* Ansible: every group's inventory vars, then every group_vars file */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < h->nr_groups; i++) {
+			const struct inv_group *g = &inv->groups[h->groups[i]];
+			size_t j;
 
-		for (j = 0; j < g->nr_vars; j++)
-			varset_add_map(&vs, g->vars[j]);
-	}
+			for (j = 0; j < g->nr_vars; j++)
+				if (g->vars[j].from_dir == pass)
+					varset_add_map(vs, &g->vars[j]);
+		}
 	for (i = 0; i < h->nr_vars; i++)
-		varset_add_map(&vs, h->vars[i]);
+		varset_add_map(vs, &h->vars[i]);
+	for (i = 0; i < h->nr_groups; i++) {
+		out->groups =
+			ed_xrealloc(out->groups,
+				    ed_st_mult(i + 1, sizeof(*out->groups)));
+		out->groups[out->nr_groups++] =
+			ed_xstrdup(inv->groups[h->groups[i]].name);
+	}
+	qsort(out->groups, out->nr_groups, sizeof(*out->groups), cmp_str);
 
 	out->name = ed_xstrdup(h->name);
 	out->line = h->line;
@@ -215,7 +260,7 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 	out->port = 22;
 	out->become_method = ed_xstrdup("sudo");
 
-	rc = get_string(&out->env, &vs, "envdrift_env", "", inv, h, err);
+	rc = get_string(&out->env, vs, "envdrift_env", "", inv, h, err);
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < h->nr_groups; i++) {
@@ -238,8 +283,15 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 				inv->name, h->line, h->col, h->name);
 		goto out;
 	}
-	if (!out->env)
+	if (out->env) {
+		out->origin[INVENTORY_ENV] = var_origin(vs, "envdrift_env");
+	} else {
+		struct ed_buf b = ED_BUF_INIT;
+
 		out->env = ed_xstrdup(env_group);
+		ed_buf_addf(&b, "%s: group %s", inv->name, env_group);
+		out->origin[INVENTORY_ENV] = ed_buf_detach(&b, NULL);
+	}
 
 	for (i = 0; i < h->nr_groups; i++) {
 		const struct inv_group *g = &inv->groups[h->groups[i]];
@@ -254,8 +306,8 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 		qsort(out->roles, out->nr_roles, sizeof(*out->roles), cmp_str);
 
 	/* the node a connection comes from (set whenever it is), for messages */
-	v = varset_get(&vs, "ansible_connection");
-	rc = get_string(&out->connection, &vs, "ansible_connection", "", inv, h,
+	v = varset_get(vs, "ansible_connection");
+	rc = get_string(&out->connection, vs, "ansible_connection", "", inv, h,
 			err);
 	if (rc < 0)
 		goto out;
@@ -266,12 +318,12 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 		   strcmp(out->connection, "chroot")) {
 		rc = ed_err_set(err, ED_EPARSE,
 				"%s:%zu:%zu: host '%s': connection '%s' is not supported (ssh, local or chroot)",
-				inv->name, v->line, v->col, h->name,
+				file_of(vs, v, inv), v->line, v->col, h->name,
 				out->connection);
 		goto out;
 	}
 	/* a chroot's ansible_host is its directory */
-	rc = get_string(&out->address, &vs, "ansible_host",
+	rc = get_string(&out->address, vs, "ansible_host",
 			strcmp(out->connection, "chroot") ? ":" : ":/", inv, h,
 			err);
 	if (rc < 0)
@@ -285,45 +337,55 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 	}
 	if (!out->address)
 		out->address = ed_xstrdup(h->name);
-	rc = get_string(&out->user, &vs, "ansible_user", "", inv, h, err);
+	rc = get_string(&out->user, vs, "ansible_user", "", inv, h, err);
 	if (rc < 0)
 		goto out;
-	rc = get_string(&out->key_file, &vs, "ansible_ssh_private_key_file",
+	rc = get_string(&out->key_file, vs, "ansible_ssh_private_key_file",
 			NULL, inv, h, err);
 	if (rc < 0)
 		goto out;
-	v = varset_get(&vs, "ansible_port");
+	v = varset_get(vs, "ansible_port");
 	if (v && !inv_is_null(v)) {
-		rc = ed_ynode_size(&port, v, inv->name, "ansible_port", err);
+		rc = ed_ynode_size(&port, v, file_of(vs, v, inv),
+				   "ansible_port", err);
 		if (rc < 0)
 			goto out;
 		if (port < 1 || port > 65535) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu:%zu: ansible_port: want 1 to 65535 (host '%s')",
-					inv->name, v->line, v->col, h->name);
+					file_of(vs, v, inv), v->line, v->col,
+					h->name);
 			goto out;
 		}
 		out->port = (unsigned)port;
 	}
-	v = varset_get(&vs, "ansible_become");
+	v = varset_get(vs, "ansible_become");
 	if (v && !inv_is_null(v)) {
-		rc = ed_ynode_bool(&out->become, v, inv->name, "ansible_become",
-				   err);
+		rc = ed_ynode_bool(&out->become, v, file_of(vs, v, inv),
+				   "ansible_become", err);
 		if (rc < 0)
 			goto out;
 	}
-	v = varset_get(&vs, "ansible_become_method");
+	v = varset_get(vs, "ansible_become_method");
 	if (v && !inv_is_null(v) &&
 	    (v->type != ED_YSCALAR || strcmp(v->str, "sudo"))) {
 		rc = ed_err_set(err, ED_EPARSE,
 				"%s:%zu:%zu: host '%s': become method '%s' is not supported (only sudo)",
-				inv->name, v->line, v->col, h->name,
+				file_of(vs, v, inv), v->line, v->col, h->name,
 				v->type == ED_YSCALAR ? v->str : ed_ynode_kind(v));
 		goto out;
 	}
 
-	for (i = 0; i < vs.nr; i++) {
-		const struct ed_ynode *k = vs.keys[i], *val = vs.vals[i];
+	out->origin[INVENTORY_CONNECTION] = var_origin(vs, "ansible_connection");
+	out->origin[INVENTORY_ADDRESS] = var_origin(vs, "ansible_host");
+	out->origin[INVENTORY_PORT] = var_origin(vs, "ansible_port");
+	out->origin[INVENTORY_USER] = var_origin(vs, "ansible_user");
+	out->origin[INVENTORY_KEY_FILE] =
+		var_origin(vs, "ansible_ssh_private_key_file");
+	out->origin[INVENTORY_BECOME] = var_origin(vs, "ansible_become");
+
+	for (i = 0; i < vs->nr; i++) {
+		const struct ed_ynode *k = vs->keys[i], *val = vs->vals[i];
 		struct inventory_var *iv;
 
 		if (strncmp(k->str, "envdrift_", 9))
@@ -331,8 +393,8 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 		if (!inv_is_vault(val) && val->type != ED_YSCALAR) {
 			rc = ed_err_set(err, ED_EPARSE,
 					"%s:%zu:%zu: %s: want a scalar, not a %s (host '%s')",
-					inv->name, val->line, val->col, k->str,
-					ed_ynode_kind(val), h->name);
+					file_of(vs, val, inv), val->line, val->col,
+					k->str, ed_ynode_kind(val), h->name);
 			goto out;
 		}
 		out->vars =
@@ -346,8 +408,6 @@ static int resolve_host(struct inventory *inv, size_t idx, struct ed_err *err)
 	if (out->nr_vars)
 		qsort(out->vars, out->nr_vars, sizeof(*out->vars), cmp_var);
 out:
-	free(vs.keys);
-	free(vs.vals);
 	return rc;
 }
 

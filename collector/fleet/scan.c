@@ -45,8 +45,11 @@ static int load_ssh_config(struct fleet_plan *p, struct ed_err *err)
 		if (access(home_ssh.ptr, R_OK) == 0)
 			path = home_ssh.ptr;
 	}
-	if (path)
+	if (path) {
 		rc = ssh_config_load(&p->sshcfg, path, &p->warnings, err);
+		p->sshcfg_path = ed_xstrdup(path);
+		p->sshcfg_flag = path == p->flag_ssh_config;
+	}
 	ed_buf_release(&home_ssh);
 	return rc;
 }
@@ -61,6 +64,7 @@ int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
 
 	*out = NULL;
 	p->o = *opts;
+	p->flag_ssh_config = opts->ssh_config;
 	ed_strvec_init(&p->warnings);
 	memset(&io, 0, sizeof(io));
 	if (sc->environments.nr) {
@@ -116,8 +120,90 @@ void fleet_plan_free(struct fleet_plan *p)
 		return;
 	inventory_free(p->inv);
 	ssh_config_free(p->sshcfg);
+	free(p->sshcfg_path);
 	ed_strvec_release(&p->warnings);
 	free(p);
+}
+
+const struct inventory *fleet_plan_inventory(const struct fleet_plan *p)
+{
+	return p->inv;
+}
+
+const char *fleet_plan_ssh_config(const struct fleet_plan *p, int *flag)
+{
+	if (flag)
+		*flag = p->sshcfg_flag;
+	return p->sshcfg_path;
+}
+
+static void set_origin(struct fleet_origin *o, enum fleet_origin_kind kind,
+		       const char *where)
+{
+	o->kind = kind;
+	o->where = where;
+	o->line = 0;
+}
+
+static void set_ssh_origin(struct fleet_origin *o, const struct fleet_plan *p,
+			   unsigned line)
+{
+	set_origin(o, FLEET_FROM_SSH_CONFIG, p->sshcfg_path);
+	o->line = line;
+}
+
+void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
+		     const struct inventory_host *ih)
+{
+	struct ssh_config_host sc;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	memset(&sc, 0, sizeof(sc));
+	for (i = 0; i < FLEET_NR_SETTINGS; i++)
+		set_origin(&out->origin[i], FLEET_FROM_DEFAULT, NULL);
+	if (p->sshcfg)
+		ssh_config_lookup(p->sshcfg, ih->address, &sc);
+	/* the inventory first, then the ssh_config, as ssh -o would */
+	out->address = ih->address;
+	if (ih->origin[INVENTORY_ADDRESS])
+		set_origin(&out->origin[FLEET_ADDRESS], FLEET_FROM_INVENTORY,
+			   ih->origin[INVENTORY_ADDRESS]);
+	if (!strcmp(ih->address, ih->name) && sc.hostname) {
+		out->address = sc.hostname;
+		set_ssh_origin(&out->origin[FLEET_ADDRESS], p, sc.hostname_line);
+	}
+	out->port = ih->port;
+	if (ih->origin[INVENTORY_PORT])
+		set_origin(&out->origin[FLEET_PORT], FLEET_FROM_INVENTORY,
+			   ih->origin[INVENTORY_PORT]);
+	if (ih->port == 22 && sc.port) {
+		out->port = sc.port;
+		set_ssh_origin(&out->origin[FLEET_PORT], p, sc.port_line);
+	}
+	out->user = ih->user ? ih->user : sc.user;
+	if (ih->user)
+		set_origin(&out->origin[FLEET_USER], FLEET_FROM_INVENTORY,
+			   ih->origin[INVENTORY_USER]);
+	else if (sc.user)
+		set_ssh_origin(&out->origin[FLEET_USER], p, sc.user_line);
+	out->key_file = ih->key_file ? ih->key_file : sc.identity_file;
+	if (ih->key_file)
+		set_origin(&out->origin[FLEET_KEY_FILE], FLEET_FROM_INVENTORY,
+			   ih->origin[INVENTORY_KEY_FILE]);
+	else if (sc.identity_file)
+		set_ssh_origin(&out->origin[FLEET_KEY_FILE], p,
+			       sc.identity_file_line);
+	out->jump = sc.proxy_jump;
+	if (sc.proxy_jump)
+		set_ssh_origin(&out->origin[FLEET_JUMP], p, sc.proxy_jump_line);
+	if (!strcmp(ih->connection, "ssh")) {
+		out->transport = "libssh2";
+		out->transport_reason = "the only SSH transport";
+	} else {
+		out->transport = "none";
+		out->transport_reason = "read on this machine";
+	}
 }
 
 /* envdrift_connect_timeout, envdrift_deadline, envdrift_max_bytes */
@@ -172,24 +258,18 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 	for (i = 0; i < s->nr; i++) {
 		const struct inventory_host *ih = s->hosts[i].inv;
 		struct ssh_target *t = &targets[*nr];
-		struct ssh_config_host sc;
+		struct fleet_conn fc;
 
 		if (strcmp(ih->connection, "ssh"))
 			continue; /* local and chroot: collected here */
 		(*nr)++;
-		memset(&sc, 0, sizeof(sc));
-		if (p->sshcfg)
-			ssh_config_lookup(p->sshcfg, ih->address, &sc);
+		fleet_plan_conn(&fc, p, ih);
 		t->name = ih->name;
-		t->address = ih->address;
-		if (!strcmp(ih->address, ih->name) && sc.hostname)
-			t->address = sc.hostname;
-		t->port = ih->port;
-		if (ih->port == 22 && sc.port)
-			t->port = sc.port;
-		t->user = ih->user ? ih->user : sc.user;
-		t->key_file = ih->key_file ? ih->key_file : sc.identity_file;
-		t->jump = sc.proxy_jump;
+		t->address = fc.address;
+		t->port = fc.port;
+		t->user = fc.user;
+		t->key_file = fc.key_file;
+		t->jump = fc.jump;
 		t->command = cmds[ih->become != 0].ptr;
 		t->input = cmds[2].ptr;
 		t->input_len = cmds[2].len;

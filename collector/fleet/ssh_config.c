@@ -27,6 +27,7 @@ struct cfg_block {
 	struct ed_strvec patterns; /* Host arguments; empty: every host */
 	int never;                 /* a Match block, which we cannot evaluate */
 	char *val[K_NR];           /* first value of each keyword, unexpanded */
+	unsigned line[K_NR];       /* where each value is */
 };
 
 struct ssh_config {
@@ -271,8 +272,10 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 					name, lineno, key_names[k], why);
 		goto out;
 	}
-	if (!b->val[k])
+	if (!b->val[k]) {
 		b->val[k] = ed_xstrdup(arg.ptr);
+		b->line[k] = lineno;
+	}
 out:
 	ed_buf_release(&arg);
 	ed_buf_release(&kw);
@@ -438,6 +441,7 @@ void ssh_config_lookup(struct ssh_config *cfg, const char *name,
 		       struct ssh_config_host *out)
 {
 	const char *val[K_NR] = { NULL };
+	unsigned line[K_NR] = { 0 };
 	struct ed_buf lname = ED_BUF_INIT;
 	size_t i;
 	int k;
@@ -451,10 +455,17 @@ void ssh_config_lookup(struct ssh_config *cfg, const char *name,
 		if (!block_matches(&cfg->blocks[i], lname.ptr))
 			continue;
 		for (k = 0; k < K_NR; k++)
-			if (!val[k])
+			if (!val[k]) {
 				val[k] = cfg->blocks[i].val[k];
+				line[k] = cfg->blocks[i].line[k];
+			}
 	}
 	out->user = val[K_USER];
+	out->hostname_line = line[K_HOSTNAME];
+	out->user_line = line[K_USER];
+	out->port_line = line[K_PORT];
+	out->identity_file_line = line[K_IDENTITY];
+	out->proxy_jump_line = line[K_PROXYJUMP];
 	if (val[K_PORT] && parse_port(val[K_PORT], &out->port) < 0)
 		out->port = 0; /* cannot happen: checked while parsing */
 	/* ssh(1) lowercases the name first, so %h and %n are lower case */
