@@ -100,7 +100,11 @@ int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
 	if (!p->o.threads)
 		p->o.threads = 1;
 	p->keepalive_s = sc->keepalive ? (unsigned)sc->keepalive : 15;
+	/* ssh(1) finds ~/.ssh/config itself: -F only for a path given */
+	p->sshcfg_path = p->o.ssh_config;
 	rc = load_ssh_config(p, err);
+	if (!rc)
+		rc = plan_transports(p, err);
 out:
 	if (rc < 0)
 		fleet_plan_free(p);
@@ -113,6 +117,7 @@ void fleet_plan_free(struct fleet_plan *p)
 {
 	if (!p)
 		return;
+	plan_transports_free(p);
 	inventory_free(p->inv);
 	ssh_config_free(p->sshcfg);
 	ed_strvec_release(&p->warnings);
@@ -189,6 +194,17 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 		t->user = ih->user ? ih->user : sc.user;
 		t->key_file = ih->key_file ? ih->key_file : sc.identity_file;
 		t->jump = sc.proxy_jump;
+		t->transport = p->transport[i];
+		t->dest = ih->address; /* the name ssh_config knows */
+		s->hosts[i].transport_reason = p->transport_reason[i];
+		if (t->transport == SSH_TRANSPORT_OPENSSH) {
+			/* ssh(1) applies its config itself, Match and all */
+			t->address = ih->address;
+			t->port = ih->port != 22 ? ih->port : 0;
+			t->user = ih->user;
+			t->key_file = ih->key_file;
+			t->jump = NULL;
+		}
 		t->command = cmds[ih->become != 0].ptr;
 		t->input = cmds[2].ptr;
 		t->input_len = cmds[2].len;
@@ -220,6 +236,7 @@ static int run_hosts(struct scan *s, const struct fleet_plan *p,
 	so.known_hosts = p->o.known_hosts;
 	so.accept_new = p->o.accept_new;
 	so.use_agent = 1;
+	so.ssh_config = p->sshcfg_path;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	if (threads > nt)
 		threads = nt ? (unsigned)nt : 1;
@@ -397,8 +414,10 @@ void fleet_result_release(struct fleet_result *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->nr; i++)
+	for (i = 0; i < r->nr; i++) {
 		free(r->hosts[i].message);
+		free(r->hosts[i].transport_reason);
+	}
 	free(r->hosts);
 	ed_strvec_release(&r->warnings);
 	store_result_release(&r->commit);
