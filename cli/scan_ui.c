@@ -44,8 +44,8 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 		cli_put_safe(stderr, h->message);
 		fputc('\n', stderr);
 		if (ui->verbose && !h->local && h->transport_reason) {
-			fprintf(stderr, "envdrift: %s: tried over %s: ",
-				h->name, ssh_transport_name(h->transport));
+			fprintf(stderr, "envdrift: %s: tried over %s: ", h->name,
+				ssh_transport_name(h->transport));
 			cli_put_safe(stderr, h->transport_reason);
 			fputc('\n', stderr);
 		}
@@ -57,8 +57,8 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 			h->local ? "collected locally" : "collected",
 			h->seconds, h->nr_warnings);
 		if (!h->local) {
-			fprintf(stderr, " over %s: ",
-				ssh_transport_name(h->transport));
+			fprintf(stderr,
+				" over %s: ", ssh_transport_name(h->transport));
 			cli_put_safe(stderr, h->transport_reason ?
 						     h->transport_reason :
 						     "");

@@ -238,7 +238,7 @@ struct ssh_opts {
 	int accept_new;              /* append unknown host keys */
 	const char *const *key_files; /* NULL-terminated; NULL: ~/.ssh/id_ed25519, id_ecdsa */
 	int use_agent;                /* try SSH_AUTH_SOCK first */
-	const char *ssh_config; /* OpenSSH: -F FILE; NULL: its own default */
+	const char *ssh_config;  /* OpenSSH: -F FILE; NULL: its own default */
 	const char *ssh_program; /* OpenSSH client (NULL: "ssh" on PATH) */
 	/* Called once per host as it ends, from the polling thread. */
 	void (*done)(const struct ssh_target *t, struct ssh_result *r, void *arg);
@@ -288,8 +288,8 @@ struct fleet_scan_opts {
 	/* --shard K/N: only the hosts shard K of N owns (core/shard.h);
 	 * 0: not sharded. The commit carries "Envdrift-Shard: K/N". */
 	unsigned shard_k, shard_n;
-	unsigned threads;           /* polling threads sharing jobs (0: 1) */
-	unsigned lock_timeout_ms;   /* wait for another writer (store_lock) */
+	unsigned threads;         /* polling threads sharing jobs (0: 1) */
+	unsigned lock_timeout_ms; /* wait for another writer (store_lock) */
 };
 
 /*
@@ -331,12 +331,12 @@ struct fleet_host {
 	const char *env;      /* its environment: where it is stored */
 	enum ssh_state state; /* SSH_COLLECTED unless failed says otherwise */
 	int failed;
-	char *message;      /* when failed: one line, control bytes quoted */
-	int local;          /* read here (connection local or chroot) */
+	char *message; /* when failed: one line, control bytes quoted */
+	int local;     /* read here (connection local or chroot) */
 	enum ssh_transport transport; /* LIBSSH2 or OPENSSH when over SSH */
 	char *transport_reason;       /* why, one line (owned) */
-	double seconds;     /* wall time for this host */
-	size_t nr_warnings; /* of its snapshot */
+	double seconds;               /* wall time for this host */
+	size_t nr_warnings;           /* of its snapshot */
 	/* the snapshot's warnings: valid during the host_done call only */
 	const struct ed_strvec *warnings;
 };

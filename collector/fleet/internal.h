@@ -276,7 +276,7 @@ struct tunnel {
  * (a ProxyCommand). Our ends are non-blocking and close-on-exec.
  */
 struct proc {
-	pid_t pid; /* 0: none */
+	pid_t pid;        /* 0: none */
 	int in, out, err; /* -1: closed */
 };
 
@@ -323,7 +323,7 @@ struct run {
 	struct pollfd *pfd; /* up to three per connection */
 	struct conn **pfd_conn;
 	struct ssh_names *names; /* host names resolved before the loop */
-	char *ssh_path; /* the OpenSSH client; NULL: none found */
+	char *ssh_path;          /* the OpenSSH client; NULL: none found */
 };
 
 /* What a step tells the loop: go on with the next phase, wait, or end. */

@@ -333,8 +333,7 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r, void *arg)
 		ed_buf_addf(&b, "OpenSSH after libssh2 failed: %s",
 			    r->retried + skip);
 		h->pub->transport_reason = ed_buf_detach(&b, NULL);
-	}
-	else if (h->transport_reason)
+	} else if (h->transport_reason)
 		h->pub->transport_reason = ed_xstrdup(h->transport_reason);
 	if (r->state == SSH_COLLECTED)
 		collect_one(s, w->key, h, r);

@@ -223,8 +223,7 @@ static void conn_end(struct run *r, struct conn *c)
 {
 	struct ssh_result res;
 
-	if (r->ssh_path && ssh_openssh_retryable(c) &&
-	    conn_retry(r, c) != STEP_END)
+	if (r->ssh_path && ssh_openssh_retryable(c) && conn_retry(r, c) != STEP_END)
 		return;
 	conn_teardown(c);
 	memset(&res, 0, sizeof(res));
@@ -234,8 +233,7 @@ static void conn_end(struct run *r, struct conn *c)
 	res.out = &c->out;
 	res.err = &c->err;
 	res.seconds = (double)(ssh_now_ms() - c->t0) / 1000.0;
-	res.transport = c->openssh ? SSH_TRANSPORT_OPENSSH :
-				     SSH_TRANSPORT_LIBSSH2;
+	res.transport = c->openssh ? SSH_TRANSPORT_OPENSSH : SSH_TRANSPORT_LIBSSH2;
 	res.retried = c->retried;
 	if (r->o.done)
 		r->o.done(c->t, &res, r->o.arg);

@@ -83,7 +83,7 @@ void ssh_openssh_argv(struct ed_strvec *out, const struct run *r,
 		ed_strvec_push(out, t->key_file);
 	}
 	ed_strvec_push(out, "--");
-	ed_strvec_push(out, t->dest      ? t->dest :
+	ed_strvec_push(out, t->dest    ? t->dest :
 			    t->address ? t->address :
 					 t->name);
 	ed_strvec_push(out, t->command);
@@ -172,8 +172,7 @@ static enum ssh_state classify(const struct ed_buf *err)
 	if (strstr(e, "Connection refused") || strstr(e, "No route to host") ||
 	    strstr(e, "Could not resolve hostname") ||
 	    strstr(e, "Network is unreachable") ||
-	    strstr(e, "Connection closed by") ||
-	    strstr(e, "Connection reset by"))
+	    strstr(e, "Connection closed by") || strstr(e, "Connection reset by"))
 		return SSH_UNREACHABLE;
 	return SSH_ERROR;
 }

@@ -99,16 +99,18 @@ static const char *g_needs(const char *out, const struct fleet_plan *p,
 	ssh_config_lookup(p->sshcfg, ih->address, &sc);
 	if (!g_is(out, "hostname",
 		  strcmp(ih->address, ih->name) || !sc.hostname ? ih->address :
-								   sc.hostname))
+								  sc.hostname))
 		return "hostname (set by Include or Match)";
-	ed_buf_addf(&want, "%u", ih->port != 22 ? ih->port :
-				 sc.port	? sc.port :
-						  22);
+	ed_buf_addf(&want, "%u",
+		    ih->port != 22 ? ih->port :
+		    sc.port        ? sc.port :
+				     22);
 	i = g_is(out, "port", want.ptr);
 	ed_buf_release(&want);
 	if (!i)
 		return "port (set by Include or Match)";
-	if ((ih->user || sc.user) && !g_is(out, "user", ih->user ? ih->user : sc.user))
+	if ((ih->user || sc.user) &&
+	    !g_is(out, "user", ih->user ? ih->user : sc.user))
 		return "user (set by Include or Match)";
 	if (!g_is(out, "proxyjump", sc.proxy_jump))
 		return "proxyjump (set by Include or Match)";
@@ -117,16 +119,16 @@ static const char *g_needs(const char *out, const struct fleet_plan *p,
 		return NULL;
 	/* the defaults, listed when nothing is configured */
 	if (len == 13 && !strncmp(v, "~/.ssh/id_rsa", 13))
-		return sc.identity_file ? "identityfile (set by Include or Match)" :
-					  NULL;
+		return sc.identity_file ?
+			       "identityfile (set by Include or Match)" :
+			       NULL;
 	expand_home(why, v, len);
 	i = !sc.identity_file || strcmp(why->ptr, sc.identity_file);
 	ed_buf_reset(why);
 	return i ? "identityfile (set by Include or Match)" : NULL;
 }
 
-static void g_start(struct gjob *j, const struct fleet_plan *p,
-		    const char *ssh)
+static void g_start(struct gjob *j, const struct fleet_plan *p, const char *ssh)
 {
 	const struct inventory_host *ih = inventory_host(p->inv, j->host);
 	struct ed_strvec argv = ED_STRVEC_INIT;
@@ -285,14 +287,13 @@ int plan_transports(struct fleet_plan *p, struct ed_err *err)
 			continue;
 		/* never an option to ssh(1): CVE-2017-1000117 */
 		if (ih->address[0] == '-' || (ih->user && ih->user[0] == '-')) {
-			rc = ed_err_set(err, ED_EPARSE,
-					"%s:%zu:%zu: host %s: %s '%s' starts with '-': refused",
-					p->o.inventory, ih->line, ih->col,
-					ih->name,
-					ih->address[0] == '-' ? "ansible_host" :
-								"ansible_user",
-					ih->address[0] == '-' ? ih->address :
-								ih->user);
+			rc = ed_err_set(
+				err, ED_EPARSE,
+				"%s:%zu:%zu: host %s: %s '%s' starts with '-', which ssh would read as an option (CVE-2017-1000117): refused",
+				p->o.inventory, ih->line, ih->col, ih->name,
+				ih->address[0] == '-' ? "ansible_host" :
+							"ansible_user",
+				ih->address[0] == '-' ? ih->address : ih->user);
 			goto out;
 		}
 		if (v && strcmp(v, "libssh2") && strcmp(v, "openssh")) {

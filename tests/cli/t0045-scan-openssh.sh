@@ -158,3 +158,58 @@ for h in rsa hcert ucert hop included; do
 	expect_eq "$h: the same tree as h1 (same root, same snapshot)" \
 		"$T1" "$(git -C "$R" rev-parse "main:hosts/staging/$h")"
 done
+
+# forced libssh2: no retry, libssh2's own failure
+cat >"$TMP/forced.yaml" <<INV
+all:
+  children:
+    staging:
+      hosts:
+        rsa: {ansible_host: $H1, ansible_port: $P_RSA, ansible_user: $FLEET_USER, ansible_ssh_private_key_file: $K/user_rsa, envdrift_transport: libssh2}
+INV
+expect_exit 3 "envdrift_transport: libssh2 is not retried (exit 3: hosts failed)" $SCAN -i "$TMP/forced.yaml"
+expect_grep "libssh2's failure, as before" "unsupported key: rsa: no host key algorithm in common" "$TMP/err"
+expect_no_grep "no OpenSSH attempt" "over openssh|ssh exited" "$TMP/err"
+
+# OpenSSH failures: ssh's exit status and last stderr line in the message;
+# at the deadline the whole process group (here a ProxyCommand) is killed
+cat >>"$K/ssh_config" <<CONF
+Host slow
+	ProxyCommand sleep 37
+CONF
+cat >"$TMP/fail.yaml" <<INV
+all:
+  children:
+    staging:
+      hosts:
+        nokey: {ansible_host: $H1, ansible_port: $P, ansible_user: $FLEET_USER, ansible_ssh_private_key_file: $K/user_ca, envdrift_transport: openssh}
+        slow: {envdrift_deadline: 2}
+INV
+expect_exit 3 "two hosts failing over OpenSSH" $SCAN -i "$TMP/fail.yaml" --ssh-config "$K/ssh_config"
+expect_grep "auth failure: ssh's status and message" \
+	"auth failed: nokey: ssh exited with status 255: .*Permission denied \(publickey\)" "$TMP/err"
+expect_grep "deadline: timed out running ssh" "timed out: slow: timed out running ssh \(--deadline 2 s\)" "$TMP/err"
+expect_grep "both in Envdrift-Failed trailers" "Envdrift-Scan: 0 collected, 2 failed" \
+	"$(git -C "$R" log -1 --format=%B main >"$TMP/msg"; echo "$TMP/msg")"
+expect_eq "the ProxyCommand was killed with ssh" "" "$(pgrep -x -f 'sleep 37' || true)"
+
+# an address or user starting with '-' would be an option of ssh: refused
+# before any connection, naming the host (either transport)
+before=$(git -C "$R" rev-parse main)
+for v in "ansible_host: -oProxyCommand" "ansible_user: -oProxyCommand"; do
+	cat >"$TMP/dash.yaml" <<INV
+all:
+  children:
+    staging:
+      hosts:
+        h1: {ansible_host: $H1, ansible_port: $P, ansible_user: $FLEET_USER, ansible_ssh_private_key_file: $FLEET_KEY}
+        evil: {ansible_port: $P, $v}
+INV
+	expect_exit 2 "$v: refused" $SCAN -i "$TMP/dash.yaml"
+	expect_grep "$v: the message names the host and the CVE" \
+		"dash.yaml:[0-9]+:[0-9]+: host evil: ${v%%:*} '-oProxyCommand' starts with '-'.*CVE-2017-1000117" "$TMP/err"
+done
+expect_eq "no commit after a refusal" "$before" "$(git -C "$R" rev-parse main)"
+expect_exit 2 "envdrift_transport: a bad value" sh -c "sed 's/envdrift_deadline: 2/envdrift_transport: putty/' '$TMP/fail.yaml' >'$TMP/bad.yaml' && $SCAN -i '$TMP/bad.yaml'"
+expect_grep "bad envdrift_transport: file, line, host, value" \
+	"bad.yaml:[0-9]+:[0-9]+: host slow: envdrift_transport: want libssh2 or openssh, not 'putty'" "$TMP/err"
