@@ -178,9 +178,9 @@ const char *ssh_state_name(enum ssh_state s);
  * certificates, ProxyCommand, GSSAPI, Include and Match.
  */
 enum ssh_transport {
+	SSH_TRANSPORT_LIBSSH2, /* libssh2 only (a zeroed target) */
 	SSH_TRANSPORT_AUTO,    /* libssh2; OpenSSH once after an unsupported
 				* key, host key algorithm or auth method */
-	SSH_TRANSPORT_LIBSSH2, /* libssh2 only */
 	SSH_TRANSPORT_OPENSSH, /* the ssh client only */
 };
 
@@ -205,7 +205,7 @@ struct ssh_target {
 	const char *input;
 	size_t input_len;
 	const char *jump; /* "[user@]host[:port]" bastion or NULL */
-	enum ssh_transport transport;
+	enum ssh_transport transport; /* the scan sets AUTO */
 	/* OpenSSH's destination, the name ssh_config knows (NULL: address) */
 	const char *dest;
 	/* per-host limits (inventory variables); 0: the run's */
@@ -316,8 +316,8 @@ void fleet_plan_free(struct fleet_plan *plan);
  * (one line, borrowed from the plan): envdrift_transport, a setting of
  * the host's ssh_config (as `ssh -G` resolved it) that needs OpenSSH, or
  * the default (AUTO). A scan may still retry an AUTO host over OpenSSH:
- * struct fleet_host says what ran. SSH_TRANSPORT_AUTO with reason NULL
- * when host is not a selected ssh host.
+ * struct fleet_host says what ran. SSH_TRANSPORT_LIBSSH2 with reason
+ * NULL when host is not a selected ssh host.
  */
 enum ssh_transport fleet_plan_transport(const struct fleet_plan *plan,
 					const char *host, const char **reason);

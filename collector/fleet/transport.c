@@ -63,6 +63,34 @@ static int g_is(const char *out, const char *key, const char *want)
 	return want && strlen(want) == len && !strncasecmp(v, want, len);
 }
 
+/* Append s without the brackets ssh -G puts around an address. */
+static void unbracket(struct ed_buf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != '[' && s[i] != ']')
+			ed_buf_addch(out, s[i]);
+}
+
+/* ProxyJump as ssh -G prints it ("user@[host]:port") against ours. */
+static int same_jump(const char *out, const char *ours)
+{
+	struct ed_buf a = ED_BUF_INIT, b = ED_BUF_INIT;
+	size_t len = 0;
+	const char *v = g_value(out, "proxyjump", &len);
+	int same;
+
+	if (!v || !ours)
+		return !v && !ours;
+	unbracket(&a, v, len);
+	unbracket(&b, ours, strlen(ours));
+	same = !strcmp(a.ptr, b.ptr);
+	ed_buf_release(&a);
+	ed_buf_release(&b);
+	return same;
+}
+
 /* ~/ as ssh(1) expands it: the passwd home. */
 static void expand_home(struct ed_buf *out, const char *v, size_t len)
 {
@@ -112,7 +140,7 @@ static const char *g_needs(const char *out, const struct fleet_plan *p,
 	if ((ih->user || sc.user) &&
 	    !g_is(out, "user", ih->user ? ih->user : sc.user))
 		return "user (set by Include or Match)";
-	if (!g_is(out, "proxyjump", sc.proxy_jump))
+	if (!same_jump(out, sc.proxy_jump))
 		return "proxyjump (set by Include or Match)";
 	v = g_value(out, "identityfile", &len);
 	if (ih->key_file || !v)
@@ -352,5 +380,5 @@ enum ssh_transport fleet_plan_transport(const struct fleet_plan *p,
 			*reason = p->transport_reason[i];
 			return p->transport[i];
 		}
-	return SSH_TRANSPORT_AUTO;
+	return SSH_TRANSPORT_LIBSSH2;
 }
