@@ -343,6 +343,15 @@ const char *ssh_sess_err(LIBSSH2_SESSION *s);
 short ssh_directions(LIBSSH2_SESSION *s);
 /* After EAGAIN: wait for what libssh2 says it blocked on; STEP_WAIT. */
 enum step ssh_conn_wait(struct conn *c);
+/*
+ * The command's byte stream, the same for both transports: the bytes of
+ * input not yet taken (*len of them; *len 0 when all are, which is when
+ * a transport half-closes: libssh2 EOF, or closing ssh's stdin), while
+ * the output is read into c->out as it comes. Each transport advances
+ * c->in_off by what it wrote. The one place a later exchange in phases
+ * (a request after reading a first answer) changes what is sent.
+ */
+const char *ssh_input_next(const struct conn *c, size_t *len);
 
 /* ssh_connect.c */
 enum step ssh_step_connect(struct run *r, struct conn *c, short revents);

@@ -207,18 +207,18 @@ out:
 /* Input as the pipe takes it, then EOF: 1 when something moved. */
 static int feed(struct conn *c)
 {
-	const struct ssh_target *t = c->t;
+	size_t left;
+	const char *next = ssh_input_next(c, &left);
 	ssize_t n = 0;
 
 	if (c->in_done)
 		return 0;
-	if (c->in_off < t->input_len)
-		n = ssh_proc_write(&c->proc, t->input + c->in_off,
-				   t->input_len - c->in_off);
+	if (left)
+		n = ssh_proc_write(&c->proc, next, left);
 	if (n > 0)
 		c->in_off += (size_t)n;
 	/* EPIPE: ssh stopped reading; its exit and output tell why */
-	if (n < 0 || c->in_off >= t->input_len) {
+	if (n < 0 || !ssh_input_next(c, &left) || !left) {
 		ssh_proc_close_input(&c->proc);
 		c->in_done = 1;
 	}

@@ -39,38 +39,51 @@ ssh-keygen -q -s "$K/user_ca" -I envdrift-test -n "$FLEET_USER" "$K/user_cert.pu
 cat "$FL/keys/authorized_keys" "$K/user_rsa.pub" >"$K/authorized_keys"
 check "throw-away keys and certificates" test -s "$K/host_ed-cert.pub" -a -s "$K/user_cert-cert.pub"
 
-# extra_sshd NAME PORT LINES: another sshd for h1's root on PORT
+# extra_sshd NAME LINES: another sshd for h1's root, on the first free
+# port after the last one taken (NEXT_PORT), which it sets in PORT_NAME
+NEXT_PORT=$((P + 1))
 extra_sshd() {
-	{
-		echo "ListenAddress $H1:$2"
-		echo "PidFile $K/sshd-$1.pid"
-		echo "ChrootDirectory $FL/hosts/h1"
-		echo "UsePAM no"
-		echo "PasswordAuthentication no"
-		echo "KbdInteractiveAuthentication no"
-		echo "StrictModes no"
-		echo "AllowUsers $FLEET_USER"
-		echo "UseDNS no"
-		echo "PrintMotd no"
-		echo "LogLevel ERROR"
-		printf '%s\n' "$3"
-	} >"$K/sshd-$1.conf"
-	/usr/sbin/sshd -f "$K/sshd-$1.conf" -E "$K/sshd-$1.log" || return 1
-	i=0
-	while [ ! -s "$K/sshd-$1.pid" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	EXTRA_PIDS="$EXTRA_PIDS $(cat "$K/sshd-$1.pid")"
+	tries=0
+	while [ "$tries" -lt 20 ]; do
+		port=$NEXT_PORT
+		NEXT_PORT=$((NEXT_PORT + 1))
+		tries=$((tries + 1))
+		_fl_port_free "$port" || continue
+		{
+			echo "ListenAddress $H1:$port"
+			echo "PidFile $K/sshd-$1.pid"
+			echo "ChrootDirectory $FL/hosts/h1"
+			echo "UsePAM no"
+			echo "PasswordAuthentication no"
+			echo "KbdInteractiveAuthentication no"
+			echo "StrictModes no"
+			echo "AllowUsers $FLEET_USER"
+			echo "UseDNS no"
+			echo "PrintMotd no"
+			echo "LogLevel ERROR"
+			printf '%s\n' "$2"
+		} >"$K/sshd-$1.conf"
+		/usr/sbin/sshd -f "$K/sshd-$1.conf" -E "$K/sshd-$1.log" || continue
+		i=0
+		while [ ! -s "$K/sshd-$1.pid" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		[ -s "$K/sshd-$1.pid" ] || continue
+		EXTRA_PIDS="$EXTRA_PIDS $(cat "$K/sshd-$1.pid")"
+		eval "PORT_$1=$port"
+		return 0
+	done
+	return 1
 }
-P_RSA=$((P + 1)) P_HCERT=$((P + 2)) P_UCERT=$((P + 3))
-check "RSA-only sshd" extra_sshd rsa "$P_RSA" "HostKey $K/host_rsa
+check "RSA-only sshd" extra_sshd rsa "HostKey $K/host_rsa
 HostKeyAlgorithms rsa-sha2-512,rsa-sha2-256
 PubkeyAcceptedAlgorithms rsa-sha2-512,rsa-sha2-256
 AuthorizedKeysFile $K/authorized_keys"
-check "host-certificate sshd" extra_sshd hcert "$P_HCERT" "HostKey $K/host_ed
+check "host-certificate sshd" extra_sshd hcert "HostKey $K/host_ed
 HostCertificate $K/host_ed-cert.pub
 AuthorizedKeysFile $K/authorized_keys"
-check "user-certificate sshd" extra_sshd ucert "$P_UCERT" "HostKey $FL/keys/h1/ssh_host_ed25519_key
+check "user-certificate sshd" extra_sshd ucert "HostKey $FL/keys/h1/ssh_host_ed25519_key
 TrustedUserCAKeys $K/user_ca.pub
 AuthorizedKeysFile none"
+P_RSA=${PORT_rsa:-0} P_HCERT=${PORT_hcert:-0} P_UCERT=${PORT_ucert:-0}
 
 # known_hosts: the fleet's, the RSA host, and only a @cert-authority line
 # for the host-certificate sshd
@@ -213,3 +226,5 @@ expect_eq "no commit after a refusal" "$before" "$(git -C "$R" rev-parse main)"
 expect_exit 2 "envdrift_transport: a bad value" sh -c "sed 's/envdrift_deadline: 2/envdrift_transport: putty/' '$TMP/fail.yaml' >'$TMP/bad.yaml' && $SCAN -i '$TMP/bad.yaml'"
 expect_grep "bad envdrift_transport: file, line, host, value" \
 	"bad.yaml:[0-9]+:[0-9]+: host slow: envdrift_transport: want libssh2 or openssh, not 'putty'" "$TMP/err"
+
+finish
