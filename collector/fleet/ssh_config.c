@@ -239,7 +239,7 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 		b->never = 1;
 		if (warnings)
 			ed_strvec_pushf(warnings,
-					"%s:%u: Match is not supported; the settings of its block are ignored",
+					"%s:%u: Match is not read by envdrift (the settings of its block are not used here; ssh -G resolves the hosts)",
 					name, lineno);
 		goto out;
 	}
@@ -247,7 +247,7 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 		note_foreign(cfg, name, lineno, "Include");
 		if (warnings)
 			ed_strvec_pushf(warnings,
-					"%s:%u: Include is not supported; ignored",
+					"%s:%u: Include is not read by envdrift (ssh -G resolves the hosts)",
 					name, lineno);
 		goto out;
 	}

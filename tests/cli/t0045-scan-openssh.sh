@@ -202,6 +202,8 @@ expect_exit 3 "two hosts failing over OpenSSH" $SCAN -i "$TMP/fail.yaml" --ssh-c
 expect_grep "auth failure: ssh's status and message" \
 	"auth failed: nokey: ssh exited with status 255: .*Permission denied \(publickey\)" "$TMP/err"
 expect_grep "deadline: timed out running ssh" "timed out: slow: timed out running ssh \(--deadline 2 s\)" "$TMP/err"
+expect_grep "-v: a failed host says which transport it tried and why" \
+	"nokey: tried over openssh: envdrift_transport: openssh" "$TMP/err"
 expect_grep "both in Envdrift-Failed trailers" "Envdrift-Scan: 0 collected, 2 failed" \
 	"$(git -C "$R" log -1 --format=%B main >"$TMP/msg"; echo "$TMP/msg")"
 expect_eq "the ProxyCommand was killed with ssh" "" "$(pgrep -x -f 'sleep 37' || true)"
