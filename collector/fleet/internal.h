@@ -383,7 +383,8 @@ enum step ssh_tunnel_pump(struct conn *c);
 /*
  * ssh_proc.c: children for the OpenSSH transport and ssh -G. The stream
  * calls return bytes moved (> 0), 0 when the pipe would block, -1 on an
- * error (errno set); a read returns -2 at end of file.
+ * error (errno set); a read returns -2 at end of file, and closes *fd
+ * then as after an error.
  */
 /* The first executable name on $PATH (or name if it has a '/'), or NULL. */
 char *ssh_proc_which(const char *name);

@@ -141,6 +141,7 @@ void ssh_proc_close_input(struct proc *p)
 ssize_t ssh_proc_read(int *fd, char *buf, size_t len)
 {
 	ssize_t n = read(*fd, buf, len);
+	int saved;
 
 	if (n > 0)
 		return n;
@@ -148,7 +149,12 @@ ssize_t ssh_proc_read(int *fd, char *buf, size_t len)
 		close_fd(fd);
 		return -2;
 	}
-	return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	saved = errno;
+	close_fd(fd); /* nothing more will come: poll must not spin on it */
+	errno = saved;
+	return -1;
 }
 
 int ssh_proc_reap(struct proc *p, int *status)

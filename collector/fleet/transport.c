@@ -116,6 +116,7 @@ static const char *g_needs(const char *out, const struct fleet_plan *p,
 					     "knownhostscommand" };
 	struct ssh_config_host sc;
 	struct ed_buf want = ED_BUF_INIT;
+	struct passwd *pw;
 	const char *v;
 	size_t i, len;
 
@@ -137,8 +138,12 @@ static const char *g_needs(const char *out, const struct fleet_plan *p,
 	ed_buf_release(&want);
 	if (!i)
 		return "port (set by Include or Match)";
-	if ((ih->user || sc.user) &&
-	    !g_is(out, "user", ih->user ? ih->user : sc.user))
+	pw = getpwuid(getuid());
+	if (!g_is(out, "user",
+		  ih->user ? ih->user :
+		  sc.user  ? sc.user :
+		  pw       ? pw->pw_name :
+			     NULL))
 		return "user (set by Include or Match)";
 	if (!same_jump(out, sc.proxy_jump))
 		return "proxyjump (set by Include or Match)";
