@@ -226,6 +226,14 @@ static void conn_end(struct run *r, struct conn *c)
 	if (r->ssh_path && ssh_openssh_retryable(c) && conn_retry(r, c) != STEP_END)
 		return;
 	conn_teardown(c);
+	if (c->retried && c->state != SSH_COLLECTED) {
+		/* both failures: libssh2's names the keys it tried */
+		size_t skip = strlen(c->t->name) + 2;
+
+		ed_buf_addf(&c->msg, "; libssh2 before it: %s",
+			    strlen(c->retried) > skip ? c->retried + skip :
+							c->retried);
+	}
 	memset(&res, 0, sizeof(res));
 	res.state = c->state;
 	res.message = c->msg.ptr;

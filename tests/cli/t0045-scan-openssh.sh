@@ -197,14 +197,17 @@ all:
       hosts:
         nokey: {ansible_host: $H1, ansible_port: $P, ansible_user: $FLEET_USER, ansible_ssh_private_key_file: $K/user_ca, envdrift_transport: openssh}
         slow: {envdrift_deadline: 2}
+        badkey: {ansible_host: $H1, ansible_port: $P, ansible_user: $FLEET_USER, ansible_ssh_private_key_file: $K/user_ca}
 INV
-expect_exit 3 "two hosts failing over OpenSSH" $SCAN -i "$TMP/fail.yaml" --ssh-config "$K/ssh_config"
+expect_exit 3 "three hosts failing over OpenSSH" $SCAN -i "$TMP/fail.yaml" --ssh-config "$K/ssh_config"
 expect_grep "auth failure: ssh's status and message" \
 	"auth failed: nokey: ssh exited with status 255: .*Permission denied \(publickey\)" "$TMP/err"
 expect_grep "deadline: timed out running ssh" "timed out: slow: timed out running ssh \(--deadline 2 s\)" "$TMP/err"
+expect_grep "retried and failed again: both failures in the message" \
+	"auth failed: badkey: ssh exited with status 255: .*Permission denied \(publickey\)\.; libssh2 before it: authentication failed for user" "$TMP/err"
 expect_grep "-v: a failed host says which transport it tried and why" \
 	"nokey: tried over openssh: envdrift_transport: openssh" "$TMP/err"
-expect_grep "both in Envdrift-Failed trailers" "Envdrift-Scan: 0 collected, 2 failed" \
+expect_grep "all in the Envdrift-Scan trailer" "Envdrift-Scan: 0 collected, 3 failed" \
 	"$(git -C "$R" log -1 --format=%B main >"$TMP/msg"; echo "$TMP/msg")"
 expect_eq "the ProxyCommand was killed with ssh" "" "$(pgrep -x -f 'sleep 37' || true)"
 
