@@ -51,6 +51,10 @@
 #   BENCH_SCAN_PSSH       0 skips parallel-ssh (default 1)
 #   BENCH_SCAN_INSTALL    0: do not apt-get install pssh / ansible when
 #                         missing (that tool is then skipped)
+#   BENCH_SCAN_MODE=transport  only libssh2 against the OpenSSH client
+#                         (issue 15): the same first scan of
+#                         BENCH_SCAN_TRANSPORT_HOSTS hosts (default 20)
+#                         with envdrift_transport libssh2, then openssh
 #   BENCH_RESULTS=FILE    keep the raw key=value results
 # Everything lives in one mktemp -d directory and one fleet directory, both
 # removed on exit (also on INT/TERM), with the fleet's sshds, their
@@ -73,6 +77,14 @@ ANS_RUNS=${BENCH_SCAN_ANSIBLE_RUNS:-$RUNS}
 FORKS=${BENCH_SCAN_FORKS:-$JOBS}
 DO_PSSH=${BENCH_SCAN_PSSH:-1}
 INSTALL=${BENCH_SCAN_INSTALL:-1}
+MODE=${BENCH_SCAN_MODE:-}
+if [ "$MODE" = transport ]; then
+	COMPARE=${BENCH_SCAN_TRANSPORT_HOSTS:-20}
+	ANS_HOSTS=$COMPARE
+	GROWTH=''
+	DO_ANSIBLE=0
+	DO_PSSH=0
+fi
 
 die() { echo "bench-scan: $*" >&2; exit 1; }
 num() { case $2 in '' | *[!0-9]*) die "$1 must be a number, not '$2'" ;; esac; }
@@ -366,6 +378,29 @@ envdrift_runs() {
 }
 
 # ---------------------------------------------------------------------------
+if [ "$MODE" = transport ]; then
+	S=$COMPARE
+	hdr "transports at $S hosts: libssh2 and the OpenSSH client (ssh), -j $JOBS"
+	inventory "$S" "$T/inv-$S.yaml"
+	# one HMAC key for both: the secret tokens, and so the trees, compare
+	"$ED" init --repo "$T/key-repo" >/dev/null || die "envdrift init failed"
+	for tr in libssh2 openssh; do
+		sed "s/^  vars:\$/  vars:\n    envdrift_transport: $tr/" "$T/inv-$S.yaml" >"$T/inv-$tr.yaml"
+		R=$T/state-$tr
+		measure "tr_$tr" -n "$RUNS" -p "rm -rf '$R' '$R.key' && cp '$T/key-repo.key' '$R.key' && '$ED' init --repo '$R' >/dev/null" -- \
+			$ED scan --repo "$R" --known-hosts "$FLEET_KNOWN_HOSTS" -j "$JOBS" -i "$T/inv-$tr.yaml"
+		grep -q "$S hosts, $S collected, 0 failed" "$T/last.out" || die "$tr scan: $(cat "$T/last.out")"
+		say "    $(tail -n 1 "$T/last.out")"
+	done
+	[ "$(git --git-dir="$T/state-libssh2" rev-parse "main:hosts")" = "$(git --git-dir="$T/state-openssh" rev-parse "main:hosts")" ] ||
+		die "the two transports stored different hosts/ trees"
+	say "  same hosts/ tree from both transports: $(git --git-dir="$T/state-openssh" rev-parse --short "main:hosts")"
+	for tr in libssh2 openssh; do
+		say "  $tr: wall $(per "$(get "tr_${tr}_wall_med")" "$S") ms/host, controller cpu $(per "$(get "tr_${tr}_cpu_med")" "$S") ms/host, target cpu $(per "$(get "tr_${tr}_target_cpu")" "$S") ms/host"
+	done
+	say "  openssh / libssh2: wall $(ratio "$(get tr_openssh_wall_med)" "$(get tr_libssh2_wall_med)")x, controller cpu $(ratio "$(get tr_openssh_cpu_med)" "$(get tr_libssh2_cpu_med)")x"
+	exit 0
+fi
 for S in $COMPARE; do
 	hdr "compare at $S hosts"
 	inventory "$S" "$T/inv-$S.yaml"

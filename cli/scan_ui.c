@@ -44,13 +44,27 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 		fprintf(stderr, "envdrift: %s: ", ssh_state_name(h->state));
 		cli_put_safe(stderr, h->message);
 		fputc('\n', stderr);
+		if (ui->verbose && !h->local && h->transport_reason) {
+			fprintf(stderr, "envdrift: %s: tried over %s: ", h->name,
+				ssh_transport_name(h->transport));
+			cli_put_safe(stderr, h->transport_reason);
+			fputc('\n', stderr);
+		}
 	} else if (ui->verbose) {
 		if (ui->tty)
 			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu %s)\n", h->env,
+		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu %s)", h->env,
 			h->name, h->local ? "collected locally" : "collected",
 			h->seconds, h->nr_warnings,
 			ed_plural(h->nr_warnings, "warning", "warnings"));
+		if (!h->local) {
+			fprintf(stderr,
+				" over %s: ", ssh_transport_name(h->transport));
+			cli_put_safe(stderr, h->transport_reason ?
+						     h->transport_reason :
+						     "");
+		}
+		fputc('\n', stderr);
 		for (i = 0; h->warnings && i < h->warnings->nr; i++) {
 			fprintf(stderr, "warning: %s: ", h->name);
 			cli_put_safe(stderr, h->warnings->v[i]);

@@ -174,6 +174,12 @@ int ssh_config_parse(struct ssh_config **out, const char *buf, size_t len,
  */
 void ssh_config_lookup(struct ssh_config *cfg, const char *name,
 		       struct ssh_config_host *out);
+/*
+ * "path:line: Keyword" of the first directive of cfg this reader does not
+ * read itself (Include, Match, ProxyCommand, CertificateFile, ...), or
+ * NULL: then a lookup says all ssh(1) would do. Borrowed from cfg.
+ */
+const char *ssh_config_foreign(const struct ssh_config *cfg);
 void ssh_config_free(struct ssh_config *cfg);
 
 /*
@@ -198,6 +204,22 @@ enum ssh_state {
 /* "collected", "unreachable", "auth failed", ... as in the README */
 const char *ssh_state_name(enum ssh_state s);
 
+/*
+ * Which client carries a host's session. Both run the same command with
+ * the same input and hand back the same stream; OpenSSH (the system ssh
+ * as a child process) serves what libssh2 1.10 cannot: rsa-sha2,
+ * certificates, ProxyCommand, GSSAPI, Include and Match.
+ */
+enum ssh_transport {
+	SSH_TRANSPORT_LIBSSH2, /* libssh2 only (a zeroed target) */
+	SSH_TRANSPORT_AUTO,    /* libssh2; OpenSSH once after an unsupported
+				* key, host key algorithm or auth method */
+	SSH_TRANSPORT_OPENSSH, /* the ssh client only */
+};
+
+/* "libssh2" (for AUTO too) or "openssh" */
+const char *ssh_transport_name(enum ssh_transport t);
+
 struct ssh_target {
 	const char *name;     /* for messages */
 	const char *address;  /* host name or IP to connect to (NULL: name) */
@@ -216,6 +238,9 @@ struct ssh_target {
 	const char *input;
 	size_t input_len;
 	const char *jump; /* "[user@]host[:port]" bastion or NULL */
+	enum ssh_transport transport; /* the scan sets AUTO */
+	/* OpenSSH's destination, the name ssh_config knows (NULL: address) */
+	const char *dest;
 	/* per-host limits (inventory variables); 0: the run's */
 	unsigned connect_timeout_ms, deadline_ms;
 	size_t max_bytes;
@@ -230,6 +255,9 @@ struct ssh_result {
 	struct ed_buf *out;  /* stdout (the callback may take its bytes) */
 	struct ed_buf *err;  /* first 64 KiB of stderr */
 	double seconds;      /* wall time for this host */
+	enum ssh_transport transport; /* LIBSSH2 or OPENSSH: the one that ran */
+	const char *retried; /* libssh2's failure when OpenSSH was tried
+			      * after it, else NULL */
 };
 
 /* A zero field means the default given in its comment. */
@@ -243,6 +271,8 @@ struct ssh_opts {
 	int accept_new;              /* append unknown host keys */
 	const char *const *key_files; /* NULL-terminated; NULL: ~/.ssh/id_ed25519, id_ecdsa */
 	int use_agent;                /* try SSH_AUTH_SOCK first */
+	const char *ssh_config;  /* OpenSSH: -F FILE; NULL: its own default */
+	const char *ssh_program; /* OpenSSH client (NULL: "ssh" on PATH) */
 	/* Called once per host as it ends, from the polling thread. */
 	void (*done)(const struct ssh_target *t, struct ssh_result *r, void *arg);
 	void *arg;
@@ -362,6 +392,17 @@ void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
 		     const struct inventory_host *ih);
 
 /*
+ * The transport the plan chose for the selected host named host, and why
+ * (one line, borrowed from the plan): envdrift_transport, a setting of
+ * the host's ssh_config (as `ssh -G` resolved it) that needs OpenSSH, or
+ * the default (AUTO). A scan may still retry an AUTO host over OpenSSH:
+ * struct fleet_host says what ran. SSH_TRANSPORT_LIBSSH2 with reason
+ * NULL when host is not a selected ssh host.
+ */
+enum ssh_transport fleet_plan_transport(const struct fleet_plan *plan,
+					const char *host, const char **reason);
+
+/*
  * One host's outcome: name and env are borrowed from the plan, message
  * belongs to the result.
  */
@@ -370,10 +411,12 @@ struct fleet_host {
 	const char *env;      /* its environment: where it is stored */
 	enum ssh_state state; /* SSH_COLLECTED unless failed says otherwise */
 	int failed;
-	char *message;      /* when failed: one line, control bytes quoted */
-	int local;          /* read here (connection local or chroot) */
-	double seconds;     /* wall time for this host */
-	size_t nr_warnings; /* of its snapshot */
+	char *message; /* when failed: one line, control bytes quoted */
+	int local;     /* read here (connection local or chroot) */
+	enum ssh_transport transport; /* LIBSSH2 or OPENSSH when over SSH */
+	char *transport_reason;       /* why, one line (owned) */
+	double seconds;               /* wall time for this host */
+	size_t nr_warnings;           /* of its snapshot */
 	/* the snapshot's warnings: valid during the host_done call only */
 	const struct ed_strvec *warnings;
 };

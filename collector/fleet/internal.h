@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <libssh2.h>
@@ -224,6 +225,7 @@ enum phase {
 	PH_READ,
 	PH_WAIT_CLOSED,
 	PH_CLOSE,
+	PH_PROC, /* OpenSSH: the ssh client runs the command (ssh_openssh.c) */
 };
 
 /* One SSH connection: to the target, or to the bastion in front of it. */
@@ -268,6 +270,16 @@ struct tunnel {
 	int up_eof, down_eof;
 };
 
+/*
+ * A child process with pipes to its stdin, stdout and stderr (ssh_proc.c),
+ * in a process group of its own so a deadline kills what it started too
+ * (a ProxyCommand). Our ends are non-blocking and close-on-exec.
+ */
+struct proc {
+	pid_t pid;        /* 0: none */
+	int in, out, err; /* -1: closed */
+};
+
 struct run;
 
 struct conn {
@@ -290,6 +302,11 @@ struct conn {
 	struct ed_buf out, err, msg;
 	enum ssh_state state;
 	int exit_status;
+	/* OpenSSH (ssh_openssh.c): the ssh client instead of hop[] */
+	int openssh;
+	struct proc proc;
+	int out_eof, err_eof;
+	char *retried; /* libssh2's failure before the OpenSSH retry */
 };
 
 struct run {
@@ -306,6 +323,7 @@ struct run {
 	struct pollfd *pfd; /* up to three per connection */
 	struct conn **pfd_conn;
 	struct ssh_names *names; /* host names resolved before the loop */
+	char *ssh_path;          /* the OpenSSH client; NULL: none found */
 };
 
 /* What a step tells the loop: go on with the next phase, wait, or end. */
@@ -325,6 +343,15 @@ const char *ssh_sess_err(LIBSSH2_SESSION *s);
 short ssh_directions(LIBSSH2_SESSION *s);
 /* After EAGAIN: wait for what libssh2 says it blocked on; STEP_WAIT. */
 enum step ssh_conn_wait(struct conn *c);
+/*
+ * The command's byte stream, the same for both transports: the bytes of
+ * input not yet taken (*len of them; *len 0 when all are, which is when
+ * a transport half-closes: libssh2 EOF, or closing ssh's stdin), while
+ * the output is read into c->out as it comes. Each transport advances
+ * c->in_off by what it wrote. The one place a later exchange in phases
+ * (a request after reading a first answer) changes what is sent.
+ */
+const char *ssh_input_next(const struct conn *c, size_t *len);
 
 /* ssh_connect.c */
 enum step ssh_step_connect(struct run *r, struct conn *c, short revents);
@@ -352,6 +379,38 @@ const char *ssh_parse_jump(struct run *r, struct conn *c);
 enum step ssh_step_tunnel(struct run *r, struct conn *c);
 /* Move bytes both ways between the pair and the bastion's channel. */
 enum step ssh_tunnel_pump(struct conn *c);
+
+/*
+ * ssh_proc.c: children for the OpenSSH transport and ssh -G. The stream
+ * calls return bytes moved (> 0), 0 when the pipe would block, -1 on an
+ * error (errno set); a read returns -2 at end of file, and closes *fd
+ * then as after an error.
+ */
+/* The first executable name on $PATH (or name if it has a '/'), or NULL. */
+char *ssh_proc_which(const char *name);
+/* Start path with argv; want_input: a pipe to its stdin, else /dev/null. */
+int ssh_proc_spawn(struct proc *p, const char *path, char *const *argv,
+		   int want_input);
+ssize_t ssh_proc_write(struct proc *p, const char *buf, size_t len);
+/* Half-close: the child sees EOF on its stdin. */
+void ssh_proc_close_input(struct proc *p);
+ssize_t ssh_proc_read(int *fd, char *buf, size_t len);
+/* 1 and *status (waitpid's) once the child exited, else 0 (no wait). */
+int ssh_proc_reap(struct proc *p, int *status);
+/* Kill the child's process group, reap it, close every pipe. */
+void ssh_proc_kill(struct proc *p);
+
+/* ssh_openssh.c: a session run by the ssh client (PH_PROC). */
+/* Start c's target over OpenSSH; STEP_END with c->state set on failure. */
+enum step ssh_openssh_start(struct run *r, struct conn *c);
+enum step ssh_step_proc(struct conn *c);
+/* The poll events for each of the child's pipes (in, out, err). */
+void ssh_openssh_events(const struct conn *c, short ev[3]);
+/* 1 when a libssh2 failure is one OpenSSH may not have (rsa-sha2, ...). */
+int ssh_openssh_retryable(const struct conn *c);
+/* "ssh" then every argument, for -v and tests: the command line used. */
+void ssh_openssh_argv(struct ed_strvec *out, const struct run *r,
+		      const struct ssh_target *t);
 
 /* ssh_channel.c */
 enum step ssh_step_open(struct conn *c);
@@ -493,6 +552,10 @@ struct fleet_plan {
 	const char *flag_ssh_config; /* --ssh-config as given */
 	int sshcfg_flag;             /* sshcfg_path is the flag's */
 	struct ed_strvec warnings;   /* from reading the ssh_config */
+	const char *ssh_F;           /* the file given, for ssh -F; NULL: none */
+	/* per selected host, in inventory order (transport.c) */
+	enum ssh_transport *transport;
+	char **transport_reason;
 };
 
 struct scan_host {
@@ -500,6 +563,7 @@ struct scan_host {
 	struct fleet_host *pub; /* in the result */
 	struct snapshot snap;   /* when collected */
 	int collected;
+	const char *transport_reason; /* the plan's, borrowed */
 };
 
 /* The store's sink behind a mutex, for several polling threads. */
@@ -523,6 +587,15 @@ struct scan {
 	const struct fleet_progress *progress;
 	struct timespec start;
 };
+
+/*
+ * transport.c: each selected ssh host's transport, from envdrift_transport,
+ * else from `ssh -G` (run 8 at a time) when the ssh_config has directives
+ * ssh_config.c does not read. ED_EPARSE for a bad envdrift_transport, or a
+ * host or user starting with '-'.
+ */
+int plan_transports(struct fleet_plan *p, struct ed_err *err);
+void plan_transports_free(struct fleet_plan *p);
 
 /* scan_host.c */
 /* Set up s's content sink over st's (several threads share it). */

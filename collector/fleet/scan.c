@@ -105,7 +105,11 @@ int fleet_plan_load(struct fleet_plan **out, const struct fleet_scan_opts *opts,
 	if (!p->o.threads)
 		p->o.threads = 1;
 	p->keepalive_s = sc->keepalive ? (unsigned)sc->keepalive : 15;
+	/* ssh(1) finds ~/.ssh/config itself: -F only for a path given */
+	p->ssh_F = p->o.ssh_config;
 	rc = load_ssh_config(p, err);
+	if (!rc)
+		rc = plan_transports(p, err);
 out:
 	if (rc < 0)
 		fleet_plan_free(p);
@@ -118,6 +122,7 @@ void fleet_plan_free(struct fleet_plan *p)
 {
 	if (!p)
 		return;
+	plan_transports_free(p);
 	inventory_free(p->inv);
 	ssh_config_free(p->sshcfg);
 	free(p->sshcfg_path);
@@ -198,8 +203,17 @@ void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
 	if (sc.proxy_jump)
 		set_ssh_origin(&out->origin[FLEET_JUMP], p, sc.proxy_jump_line);
 	if (!strcmp(ih->connection, "ssh")) {
-		out->transport = "libssh2";
-		out->transport_reason = "the only SSH transport";
+		const char *why;
+		enum ssh_transport t = fleet_plan_transport(p, ih->name, &why);
+
+		/* as the scan chooses it (transport.c) */
+		out->transport = ssh_transport_name(t);
+		out->transport_reason =
+			why ? why :
+			t == SSH_TRANSPORT_AUTO ?
+			      "the default; retried over the OpenSSH client "
+			      "if libssh2 cannot serve the host" :
+			      "the default";
 	} else {
 		out->transport = "none";
 		out->transport_reason = "read on this machine";
@@ -270,6 +284,17 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 		t->user = fc.user;
 		t->key_file = fc.key_file;
 		t->jump = fc.jump;
+		t->transport = p->transport[i];
+		t->dest = ih->address; /* the name ssh_config knows */
+		s->hosts[i].transport_reason = p->transport_reason[i];
+		if (t->transport == SSH_TRANSPORT_OPENSSH) {
+			/* ssh(1) applies its config itself, Match and all */
+			t->address = ih->address;
+			t->port = ih->port != 22 ? ih->port : 0;
+			t->user = ih->user;
+			t->key_file = ih->key_file;
+			t->jump = NULL;
+		}
 		t->command = cmds[ih->become != 0].ptr;
 		t->input = cmds[2].ptr;
 		t->input_len = cmds[2].len;
@@ -301,6 +326,7 @@ static int run_hosts(struct scan *s, const struct fleet_plan *p,
 	so.known_hosts = p->o.known_hosts;
 	so.accept_new = p->o.accept_new;
 	so.use_agent = 1;
+	so.ssh_config = p->ssh_F;
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	if (threads > nt)
 		threads = nt ? (unsigned)nt : 1;
@@ -484,8 +510,10 @@ void fleet_result_release(struct fleet_result *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->nr; i++)
+	for (i = 0; i < r->nr; i++) {
 		free(r->hosts[i].message);
+		free(r->hosts[i].transport_reason);
+	}
 	free(r->hosts);
 	ed_strvec_release(&r->warnings);
 	store_result_release(&r->commit);

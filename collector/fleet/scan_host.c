@@ -320,6 +320,21 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r, void *arg)
 	struct scan_host *h = t->data;
 
 	h->pub->state = r->state;
+	h->pub->transport = r->transport;
+	if (r->retried) {
+		struct ed_buf b = ED_BUF_INIT;
+		size_t skip = strlen(t->name);
+
+		/* the message names the host first: once is enough */
+		if (strncmp(r->retried, t->name, skip) || r->retried[skip] != ':')
+			skip = 0;
+		else
+			skip += 2;
+		ed_buf_addf(&b, "OpenSSH after libssh2 failed: %s",
+			    r->retried + skip);
+		h->pub->transport_reason = ed_buf_detach(&b, NULL);
+	} else if (h->transport_reason)
+		h->pub->transport_reason = ed_xstrdup(h->transport_reason);
 	if (r->state == SSH_COLLECTED)
 		collect_one(s, w->key, h, r);
 	else

@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static const char *const phase_what[] = {
 	"reading output",
 	"waiting for the command to exit",
 	"closing the channel",
+	"running ssh",
 };
 
 static void fmt_secs(char *buf, size_t size, unsigned ms)
@@ -55,7 +57,8 @@ static long long conn_due(const struct run *r, const struct conn *c, long long n
 
 	if (!c->connected && c->connect_by < due)
 		due = c->connect_by;
-	if (r->o.keepalive_s && c->phase >= PH_READ && c->keepalive_at < due)
+	if (r->o.keepalive_s && !c->openssh && c->phase >= PH_READ &&
+	    c->keepalive_at < due)
 		due = c->keepalive_at;
 	if (c->spin && now + SPIN_MS < due)
 		due = now + SPIN_MS;
@@ -89,8 +92,8 @@ static enum step conn_limits(struct run *r, struct conn *c, long long now)
 				     phase_what[c->phase], lim);
 	}
 	/* not while a send is half done: 1.10 would drop or repeat a packet */
-	if (r->o.keepalive_s && c->phase >= PH_READ && now >= c->keepalive_at &&
-	    !(h->events & POLLOUT)) {
+	if (r->o.keepalive_s && !c->openssh && c->phase >= PH_READ &&
+	    now >= c->keepalive_at && !(h->events & POLLOUT)) {
 		(void)libssh2_keepalive_send(h->s, &secs);
 		c->keepalive_at = now + (secs > 0 ? secs : 1) * 1000LL;
 	}
@@ -120,6 +123,8 @@ static enum step conn_phase(struct run *r, struct conn *c, short revents)
 	case PH_WAIT_CLOSED:
 	case PH_CLOSE:
 		return ssh_step_close(c);
+	case PH_PROC:
+		return ssh_step_proc(c);
 	case PH_IDLE:
 		break;
 	}
@@ -180,8 +185,10 @@ static void conn_teardown(struct conn *c)
 		(void)libssh2_channel_free(c->ch);
 	c->ch = NULL;
 	hop_teardown(&c->hop[1], ok);
+	ssh_proc_kill(&c->proc);
 	if (c->tun.pair >= 0)
 		close(c->tun.pair);
+	c->tun.pair = -1;
 	if (c->tun.ch && c->hop[0].fd >= 0)
 		shutdown(c->hop[0].fd, SHUT_RDWR);
 	if (c->tun.ch)
@@ -194,11 +201,39 @@ static void conn_teardown(struct conn *c)
 	c->jump = NULL;
 }
 
+/*
+ * After a libssh2 failure OpenSSH may not have (rsa-sha2, a certificate,
+ * an auth method): the same host once more over the ssh client, within
+ * the same deadline.
+ */
+static enum step conn_retry(struct run *r, struct conn *c)
+{
+	conn_teardown(c);
+	c->retried = ed_xstrdup(c->msg.ptr);
+	ed_buf_reset(&c->out);
+	ed_buf_reset(&c->err);
+	ed_buf_reset(&c->msg);
+	c->state = SSH_COLLECTED;
+	c->cur = 1;
+	c->pending = PEND_NONE;
+	return ssh_openssh_start(r, c);
+}
+
 static void conn_end(struct run *r, struct conn *c)
 {
 	struct ssh_result res;
 
+	if (r->ssh_path && ssh_openssh_retryable(c) && conn_retry(r, c) != STEP_END)
+		return;
 	conn_teardown(c);
+	if (c->retried && c->state != SSH_COLLECTED) {
+		/* both failures: libssh2's names the keys it tried */
+		size_t skip = strlen(c->t->name) + 2;
+
+		ed_buf_addf(&c->msg, "; libssh2 before it: %s",
+			    strlen(c->retried) > skip ? c->retried + skip :
+							c->retried);
+	}
 	memset(&res, 0, sizeof(res));
 	res.state = c->state;
 	res.message = c->msg.ptr;
@@ -206,13 +241,17 @@ static void conn_end(struct run *r, struct conn *c)
 	res.out = &c->out;
 	res.err = &c->err;
 	res.seconds = (double)(ssh_now_ms() - c->t0) / 1000.0;
+	res.transport = c->openssh ? SSH_TRANSPORT_OPENSSH : SSH_TRANSPORT_LIBSSH2;
+	res.retried = c->retried;
 	if (r->o.done)
 		r->o.done(c->t, &res, r->o.arg);
 	ed_buf_release(&c->out);
 	ed_buf_release(&c->err);
 	ed_buf_release(&c->msg);
+	free(c->retried);
 	memset(c, 0, sizeof(*c));
 	c->hop[0].fd = c->hop[1].fd = c->tun.pair = -1;
+	c->proc.in = c->proc.out = c->proc.err = -1;
 	c->phase = PH_IDLE;
 	r->finished++;
 }
@@ -264,6 +303,7 @@ static void conn_start(struct run *r, struct conn *c, const struct ssh_target *t
 	c->t = t;
 	c->abstract = c;
 	c->hop[0].fd = c->hop[1].fd = c->tun.pair = -1;
+	c->proc.in = c->proc.out = c->proc.err = -1;
 	c->cur = 1;
 	c->phase = PH_CONNECT;
 	h->address = t->address ? t->address : t->name;
@@ -277,6 +317,22 @@ static void conn_start(struct run *r, struct conn *c, const struct ssh_target *t
 		c->t0 + (t->deadline_ms ? t->deadline_ms : r->o.deadline_ms);
 	c->max_bytes = t->max_bytes ? t->max_bytes : r->o.max_bytes;
 	c->keepalive_at = c->t0 + r->o.keepalive_s * 1000LL;
+	/* never an option to ssh(1) (CVE-2017-1000117); the plan refuses too */
+	if (h->address[0] == '-' || (h->user && h->user[0] == '-')) {
+		ssh_conn_fail(c, SSH_ERROR, "%s '%s' starts with '-': refused",
+			      h->address[0] == '-' ? "address" : "user",
+			      h->address[0] == '-' ? h->address : h->user);
+		conn_end(r, c);
+		return;
+	}
+	if (t->transport == SSH_TRANSPORT_OPENSSH) {
+		if (t->command && ssh_openssh_start(r, c) != STEP_END)
+			return;
+		if (!t->command)
+			ssh_conn_fail(c, SSH_ERROR, "no command to run");
+		conn_end(r, c);
+		return;
+	}
 	if (t->jump) {
 		c->jump = ed_xstrdup(t->jump);
 		why = ssh_parse_jump(r, c);
@@ -329,8 +385,17 @@ static void run_loop(struct run *r)
 
 			if (c->phase == PH_IDLE)
 				continue;
-			add_pfd(r, &n, c, c->hop[c->cur].fd,
-				c->hop[c->cur].events);
+			if (c->openssh) {
+				short ev[3];
+
+				ssh_openssh_events(c, ev);
+				add_pfd(r, &n, c, c->proc.in, ev[0]);
+				add_pfd(r, &n, c, c->proc.out, ev[1]);
+				add_pfd(r, &n, c, c->proc.err, ev[2]);
+			} else {
+				add_pfd(r, &n, c, c->hop[c->cur].fd,
+					c->hop[c->cur].events);
+			}
 			if (c->tun.ch) {
 				add_pfd(r, &n, c, c->hop[0].fd, c->hop[0].events);
 				add_pfd(r, &n, c, c->tun.pair, c->tun.events);
@@ -371,12 +436,22 @@ static int run_prepare(struct run *r, struct ed_err *err)
 	struct passwd *pw = getpwuid(getuid());
 	const char *sock = getenv("SSH_AUTH_SOCK");
 	const char *user = pw ? pw->pw_name : getenv("USER");
-	int rc;
+	int rc, need_ssh = 0, need_lib = 0;
+	size_t i;
 
 	r->local_user = user ? ed_xstrdup(user) : NULL;
 	r->home = ed_xstrdup(pw             ? pw->pw_dir :
 			     getenv("HOME") ? getenv("HOME") :
 					      "/");
+	for (i = 0; i < r->total; i++) {
+		if (r->targets[i].transport != SSH_TRANSPORT_LIBSSH2)
+			need_ssh = 1;
+		if (r->targets[i].transport != SSH_TRANSPORT_OPENSSH)
+			need_lib = 1;
+	}
+	if (need_ssh)
+		r->ssh_path = ssh_proc_which(r->o.ssh_program ? r->o.ssh_program :
+								"ssh");
 	rc = ssh_known_load(&r->known, r->o.known_hosts, r->warnings, err);
 	if (rc < 0)
 		return rc;
@@ -389,7 +464,8 @@ static int run_prepare(struct run *r, struct ed_err *err)
 	if (r->o.use_agent && sock && *sock && r->agent.fd < 0 && r->warnings)
 		ed_strvec_pushf(r->warnings, "ssh-agent at %s: %s", sock,
 				r->agent.status);
-	return ssh_run_keys(r, err);
+	/* the ssh client reads its own keys */
+	return need_lib ? ssh_run_keys(r, err) : 0;
 }
 
 /* Each session holds a socket (three with a bastion): stay under the fd limit. */
@@ -400,8 +476,10 @@ static void cap_jobs(struct run *r)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return;
+	/* a bastion: three sockets; ssh(1): three pipes */
 	for (i = 0; i < r->total; i++)
-		if (r->targets[i].jump)
+		if (r->targets[i].jump ||
+		    r->targets[i].transport != SSH_TRANSPORT_LIBSSH2)
 			per = 3;
 	max = rl.rlim_cur > 64 ? (size_t)(rl.rlim_cur - 64) / per : 1;
 	if (r->o.jobs > max) {
@@ -418,6 +496,7 @@ int ssh_run(const struct ssh_target *targets, size_t nr,
 	    const struct ssh_opts *opts, struct ed_strvec *warnings,
 	    struct ed_err *err)
 {
+	sigset_t pipe_set, old_mask;
 	struct run r;
 	size_t i;
 	int rc;
@@ -440,6 +519,10 @@ int ssh_run(const struct ssh_target *targets, size_t nr,
 	r.warnings = warnings;
 	cap_jobs(&r);
 	ssh_lib_init();
+	/* a write to a pipe whose ssh exited is EPIPE, not death */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
 	rc = run_prepare(&r, err);
 	if (rc < 0)
 		goto out;
@@ -460,5 +543,7 @@ out:
 	ssh_known_free(r.known);
 	free(r.local_user);
 	free(r.home);
+	free(r.ssh_path);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return rc;
 }

@@ -238,8 +238,10 @@ int ssh_run_keys(struct run *r, struct ed_err *err)
 		ed_buf_addf(&tried, "%s%s (%s)", i ? ", " : "", r->keys[i]->path,
 			    r->keys[i]->why ? r->keys[i]->why : "ok");
 	}
+	/* the ssh client finds its own keys */
 	for (i = 0; !usable && i < r->total; i++)
-		if (!r->targets[i].key_file) {
+		if (!r->targets[i].key_file &&
+		    r->targets[i].transport != SSH_TRANSPORT_OPENSSH) {
 			rc = ed_err_set(err, ED_EKEY,
 					"no usable SSH key: %s; key files: %s",
 					r->agent.status ? r->agent.status :

@@ -68,7 +68,7 @@ enum step ssh_step_exec(struct conn *c)
 }
 
 /*
- * Send the command more of its input (t->input) as the window allows,
+ * Send the command more of its input (ssh_input_next) as the window allows,
  * then EOF: 1 when something was sent, 0 when nothing could be, -1 on an
  * error. A send that returned EAGAIN with a packet half out is marked
  * pending (struct tunnel says why): it is repeated, with the same bytes
@@ -77,13 +77,14 @@ enum step ssh_step_exec(struct conn *c)
 static int feed_input(struct conn *c)
 {
 	LIBSSH2_SESSION *s = c->hop[1].s;
-	const struct ssh_target *t = c->t;
+	const char *next;
+	size_t left;
 	ssize_t n;
 	int rc;
 
-	if (c->in_off < t->input_len) {
-		n = libssh2_channel_write(c->ch, t->input + c->in_off,
-					  t->input_len - c->in_off);
+	next = ssh_input_next(c, &left);
+	if (left) {
+		n = libssh2_channel_write(c->ch, next, left);
 		c->pending = PEND_NONE;
 		if (n > 0) {
 			c->in_off += (size_t)n;

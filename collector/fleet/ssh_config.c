@@ -34,6 +34,7 @@ struct ssh_config {
 	struct cfg_block *blocks;
 	size_t nr, alloc;
 	struct ed_strvec expanded; /* lookups' expanded values, owned here */
+	char *foreign; /* the first directive not read here, for the caller */
 };
 
 static int lower(int c)
@@ -187,6 +188,18 @@ static int parse_port(const char *s, unsigned *out)
 	return 0;
 }
 
+/* Keep where the first directive we do not read is: ssh -G reads it. */
+static void note_foreign(struct ssh_config *cfg, const char *name,
+			 unsigned lineno, const char *kw)
+{
+	struct ed_buf b = ED_BUF_INIT;
+
+	if (cfg->foreign)
+		return;
+	ed_buf_addf(&b, "%s:%u: %s", name, lineno, kw);
+	cfg->foreign = ed_buf_detach(&b, NULL);
+}
+
 static int parse_line(struct ssh_config *cfg, const char *line,
 		      const char *name, unsigned lineno,
 		      struct ed_strvec *warnings, struct ed_err *err)
@@ -222,26 +235,31 @@ static int parse_line(struct ssh_config *cfg, const char *line,
 		goto out;
 	}
 	if (!strcasecmp(kw.ptr, "Match")) {
+		note_foreign(cfg, name, lineno, "Match");
 		b = add_block(cfg);
 		b->never = 1;
 		if (warnings)
 			ed_strvec_pushf(warnings,
-					"%s:%u: Match is not supported; the settings of its block are ignored",
+					"%s:%u: Match is not read by envdrift (the settings of its block are not used here; ssh -G resolves the hosts)",
 					name, lineno);
 		goto out;
 	}
 	if (!strcasecmp(kw.ptr, "Include")) {
+		note_foreign(cfg, name, lineno, "Include");
 		if (warnings)
 			ed_strvec_pushf(warnings,
-					"%s:%u: Include is not supported; ignored",
+					"%s:%u: Include is not read by envdrift (ssh -G resolves the hosts)",
 					name, lineno);
 		goto out;
 	}
 	for (k = 0; k < K_NR; k++)
 		if (!strcasecmp(kw.ptr, key_names[k]))
 			break;
-	if (k == K_NR)
-		goto out; /* a keyword we do not use: never read its value */
+	if (k == K_NR) {
+		/* a keyword we do not use: never read its value */
+		note_foreign(cfg, name, lineno, kw.ptr);
+		goto out;
+	}
 
 	got = next_arg(&p, &arg);
 	if (got <= 0) {
@@ -479,6 +497,11 @@ void ssh_config_lookup(struct ssh_config *cfg, const char *name,
 	ed_buf_release(&lname);
 }
 
+const char *ssh_config_foreign(const struct ssh_config *cfg)
+{
+	return cfg ? cfg->foreign : NULL;
+}
+
 void ssh_config_free(struct ssh_config *cfg)
 {
 	size_t i;
@@ -492,6 +515,7 @@ void ssh_config_free(struct ssh_config *cfg)
 			free(cfg->blocks[i].val[k]);
 	}
 	free(cfg->blocks);
+	free(cfg->foreign);
 	ed_strvec_release(&cfg->expanded);
 	free(cfg);
 }

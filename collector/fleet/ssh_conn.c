@@ -97,3 +97,11 @@ enum step ssh_conn_wait(struct conn *c)
 		h->events = POLLIN;
 	return STEP_WAIT;
 }
+
+const char *ssh_input_next(const struct conn *c, size_t *len)
+{
+	const struct ssh_target *t = c->t;
+
+	*len = t->input && c->in_off < t->input_len ? t->input_len - c->in_off : 0;
+	return t->input ? t->input + c->in_off : NULL;
+}

@@ -301,7 +301,7 @@ int ssh_known_load(struct ssh_known **out, const char *path,
 		if (!why && k->nr && k->lines[k->nr - 1].lineno == lineno &&
 		    k->lines[k->nr - 1].kind == KH_CA && warnings)
 			ed_strvec_pushf(warnings,
-					"%s:%u: @cert-authority lines are not supported by libssh2 1.10; hosts they cover will be reported unknown",
+					"%s:%u: @cert-authority lines are not supported by libssh2 1.10; a scan retries the hosts they cover over the OpenSSH client",
 					k->path, lineno);
 		i = j + 1;
 	}

@@ -1304,14 +1304,37 @@ static void test_ssh_config_skips_what_it_cannot_read(void **state)
 			"  LocalForward 1 a:2 # ignored keyword, never read\n",
 			&w);
 	assert_int_equal(w.nr, 3);
-	assert_string_equal(w.v[0], "config:1: Include is not supported; ignored");
-	assert_non_null(strstr(w.v[1], "config:2: Match is not supported"));
+	assert_string_equal(
+		w.v[0],
+		"config:1: Include is not read by envdrift (ssh -G resolves the hosts)");
+	assert_non_null(strstr(w.v[1], "config:2: Match is not read by envdrift"));
 	assert_non_null(strstr(w.v[2], "config:5: IdentityFile: token %C"));
 	ssh_config_lookup(cfg, "x", &h);
 	assert_string_equal(h.user, "fromHost");
 	assert_null(h.identity_file);
+	/* the first directive not read here: the scan then asks ssh -G */
+	assert_string_equal(ssh_config_foreign(cfg), "config:1: Include");
 	ssh_config_free(cfg);
 	ed_strvec_release(&w);
+}
+
+/* Only what the reader reads: no ssh -G needed; anything else names itself. */
+static void test_ssh_config_foreign(void **state)
+{
+	struct ssh_config *cfg;
+
+	(void)state;
+	cfg = cfg_parse("# a comment\nHost a b\n  HostName h\n  User u\n"
+			"  Port 2\n  IdentityFile ~/k\n  ProxyJump j\n",
+			NULL);
+	assert_null(ssh_config_foreign(cfg));
+	ssh_config_free(cfg);
+	cfg = cfg_parse("Host a\n  User u\n  ProxyCommand nc %h %p\n"
+			"  CertificateFile ~/k-cert.pub\n",
+			NULL);
+	assert_string_equal(ssh_config_foreign(cfg), "config:3: ProxyCommand");
+	ssh_config_free(cfg);
+	assert_null(ssh_config_foreign(NULL));
 }
 
 static void test_ssh_config_bad_values_are_errors(void **state)
@@ -1361,6 +1384,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_config_first_value_wins),
 		cmocka_unit_test(test_ssh_config_tokens_and_none),
 		cmocka_unit_test(test_ssh_config_skips_what_it_cannot_read),
+		cmocka_unit_test(test_ssh_config_foreign),
 		cmocka_unit_test(test_ssh_config_bad_values_are_errors),
 		cmocka_unit_test(test_ssh_config_patterns),
 	};
