@@ -65,15 +65,12 @@ static int is_ident(char c)
 	       (c >= '0' && c <= '9') || c == '_';
 }
 
+/* c as a digit of any base up to 16; 99 (no base's) if not a hex digit */
 static int digit_val(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 99;
+	int v = ed_hexval(c);
+
+	return v < 0 ? 99 : v;
 }
 
 /* Digits of base with single underscores between them, into b; -1 if none. */
