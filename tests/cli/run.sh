@@ -6,9 +6,11 @@ passed=0
 failed=0
 failed_names=
 for t in "$dir"/t[0-9]*.sh; do
+	start=$(date +%s)
 	out=$(timeout 300 sh "$t" 2>&1)
 	rc=$?
 	echo "$out"
+	echo "# $(basename "$t"): $(($(date +%s) - start)) s"
 	p=$(echo "$out" | grep -c '^ok - ')
 	f=$(echo "$out" | grep -c '^FAIL - ')
 	passed=$((passed + p))
