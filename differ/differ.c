@@ -283,12 +283,11 @@ static void key_universe(struct ed_strvec *out,
 static void compare_per_host(struct drift_report *r, const char *role,
 			     const char *collector, const char *key,
 			     const struct differ_host *const *g[2],
-			     const size_t ng[2], const struct fact **fv[2])
+			     const size_t ng[2], const struct fact **fv[2],
+			     const size_t *twin)
 {
-	size_t *twin = ed_xcalloc(ng[0] + 1, sizeof(*twin));
 	size_t i, j;
 
-	differ_twins(twin, g[0], ng[0], g[1], ng[1]);
 	for (i = 0; i < ng[0]; i++) {
 		const struct fact *fa = fv[0][i], *fb;
 		struct drift_item *it;
@@ -321,7 +320,45 @@ static void compare_per_host(struct drift_report *r, const char *role,
 			ed_strvec_sort_unique(&it->hosts);
 		}
 	}
-	free(twin);
+}
+
+/*
+ * What compare_role works out once, not per key: each host's namesake on
+ * the other side (per-host facts), and the hosts that have an identity
+ * file with their namesakes among those (identity).
+ */
+struct pair_view {
+	size_t *twin; /* for g[0][i]: its namesake in g[1], or SIZE_MAX */
+	int have_ids;
+	const struct differ_host **ih[2]; /* hosts with an identity file */
+	size_t *iat[2];                   /* their places in g[s] */
+	size_t in[2];
+	size_t *itwin;
+	const struct fact **ifv[2];
+};
+
+static const size_t *pair_twins(struct pair_view *pv,
+				const struct differ_host *const *g[2],
+				const size_t ng[2])
+{
+	if (!pv->twin) {
+		pv->twin = ed_xcalloc(ng[0] + 1, sizeof(*pv->twin));
+		differ_twins(pv->twin, g[0], ng[0], g[1], ng[1]);
+	}
+	return pv->twin;
+}
+
+static void pair_view_release(struct pair_view *pv)
+{
+	size_t s;
+
+	for (s = 0; s < 2; s++) {
+		free(pv->ih[s]);
+		free(pv->iat[s]);
+		free(pv->ifv[s]);
+	}
+	free(pv->twin);
+	free(pv->itwin);
 }
 
 /*
@@ -331,29 +368,35 @@ static void compare_per_host(struct drift_report *r, const char *role,
 static void compare_identity(struct drift_report *r, const char *role,
 			     const char *key,
 			     const struct differ_host *const *g[2],
-			     const size_t ng[2], const struct fact **fv[2])
+			     const size_t ng[2], const struct fact **fv[2],
+			     struct pair_view *pv)
 {
-	const struct differ_host **h[2];
-	const struct fact **f[2];
-	size_t n[2] = { 0, 0 }, s, i;
+	size_t s, i;
 
-	for (s = 0; s < 2; s++) {
-		h[s] = ed_xcalloc(ng[s] + 1, sizeof(*h[s]));
-		f[s] = ed_xcalloc(ng[s] + 1, sizeof(*f[s]));
-		for (i = 0; i < ng[s]; i++)
-			if (differ_host_has(g[s][i], "identity")) {
-				h[s][n[s]] = g[s][i];
-				f[s][n[s]++] = fv[s][i];
-			}
+	if (!pv->have_ids) {
+		pv->have_ids = 1;
+		for (s = 0; s < 2; s++) {
+			pv->ih[s] = ed_xcalloc(ng[s] + 1, sizeof(*pv->ih[s]));
+			pv->iat[s] = ed_xcalloc(ng[s] + 1, sizeof(*pv->iat[s]));
+			pv->ifv[s] = ed_xcalloc(ng[s] + 1, sizeof(*pv->ifv[s]));
+			for (i = 0; i < ng[s]; i++)
+				if (differ_host_has(g[s][i], "identity")) {
+					pv->iat[s][pv->in[s]] = i;
+					pv->ih[s][pv->in[s]++] = g[s][i];
+				}
+		}
+		pv->itwin = ed_xcalloc(pv->in[0] + 1, sizeof(*pv->itwin));
+		differ_twins(pv->itwin, pv->ih[0], pv->in[0], pv->ih[1],
+			     pv->in[1]);
 	}
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < pv->in[s]; i++)
+			pv->ifv[s][i] = fv[s][pv->iat[s][i]];
 	{
-		const struct differ_host *const *hg[2] = { h[0], h[1] };
+		const struct differ_host *const *hg[2] = { pv->ih[0], pv->ih[1] };
 
-		compare_per_host(r, role, "identity", key, hg, n, f);
-	}
-	for (s = 0; s < 2; s++) {
-		free(h[s]);
-		free(f[s]);
+		compare_per_host(r, role, "identity", key, hg, pv->in, pv->ifv,
+				 pv->itwin);
 	}
 }
 
@@ -380,14 +423,14 @@ struct shapes {
 };
 
 /* One host name on both sides: a host against its own past. */
-static int shared_host(const struct differ_host *const *const g[2],
-		       const size_t ng[2])
+static int shared_host(const size_t *twin, size_t n0)
 {
-	size_t *twin = ed_xcalloc(ng[0] + 1, sizeof(*twin));
-	size_t found = differ_twins(twin, g[0], ng[0], g[1], ng[1]);
+	size_t i;
 
-	free(twin);
-	return found > 0;
+	for (i = 0; i < n0; i++)
+		if (twin[i] != SIZE_MAX)
+			return 1;
+	return 0;
 }
 
 /*
@@ -438,6 +481,8 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	struct shapes shape;
 	struct differ_groups grp[2];
 	char *grouped = NULL; /* the collector grp is built for */
+	struct pair_view pv;
+	unsigned char *live[2];
 	size_t k, s, i;
 
 	if (!mgr)
@@ -445,8 +490,12 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 	memset(t, 0, sizeof(t));
 	memset(&shape, 0, sizeof(shape));
 	memset(grp, 0, sizeof(grp));
+	memset(&pv, 0, sizeof(pv));
 	for (s = 0; s < 2; s++) {
 		fv[s] = ed_xcalloc(ng[s] + 1, sizeof(*fv[s]));
+		live[s] = ed_xcalloc(ng[s] + 1, 1);
+		for (i = 0; i < ng[s]; i++)
+			live[s][i] = differ_host_live(g[s][i]) != 0;
 		shape.f[s] = ed_xcalloc(ng[s] + 1, sizeof(*shape.f[s]));
 	}
 	if (only) {
@@ -494,7 +543,7 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 			grouped = ed_xstrdup(collector);
 			for (s = 0; s < 2; s++)
 				differ_groups_build(&grp[s], g[s], ng[s],
-						    collector);
+						    live[s], collector);
 		}
 		for (s = 0; s < 2; s++) {
 			differ_groups_seek(&grp[s], collector, key);
@@ -502,13 +551,15 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		}
 		if (!strcmp(collector, "identity")) {
 			/* who a host is: only against its own past */
-			compare_identity(r, role, key, g, ng, fv);
+			compare_identity(r, role, key, g, ng, fv, &pv);
 			*tab = '\t';
 			continue;
 		}
 		if (differ_rules_per_host(rules, collector, key)) {
-			compare_per_host(r, role, collector, key, g, ng, fv);
-			if (strcmp(collector, "files") || shared_host(g, ng) ||
+			compare_per_host(r, role, collector, key, g, ng, fv,
+					 pair_twins(&pv, g, ng));
+			if (strcmp(collector, "files") ||
+			    shared_host(pair_twins(&pv, g, ng), ng[0]) ||
 			    !shapes_of(&shape, fv, ng)) {
 				*tab = '\t';
 				continue;
@@ -626,8 +677,10 @@ static void compare_role(struct drift_report *r, const struct baseline *rules,
 		free(fv[s]);
 		free(shape.f[s]);
 		differ_groups_release(&grp[s]);
+		free(live[s]);
 	}
 	free(grouped);
+	pair_view_release(&pv);
 	ed_strvec_release(&shape.strs);
 	ed_strvec_release(&keys);
 }

@@ -65,7 +65,7 @@ static const void *table_of(const struct differ_host *h, const char *collector)
 
 void differ_groups_build(struct differ_groups *gr,
 			 const struct differ_host *const *g, size_t n,
-			 const char *collector)
+			 const unsigned char *live, const char *collector)
 {
 	struct grouping *by = ed_xcalloc(n + 1, sizeof(*by));
 	size_t i;
@@ -86,7 +86,7 @@ void differ_groups_build(struct differ_groups *gr,
 		by[i].uncollected =
 			h->uncollected.nr &&
 			ed_strvec_contains(&h->uncollected, collector);
-		by[i].live = differ_host_live(h) != 0;
+		by[i].live = live[i] != 0;
 		by[i].at = i;
 	}
 	qsort(by, n, sizeof(*by), grouping_cmp);

@@ -102,9 +102,10 @@ struct differ_groups {
 	unsigned char *off;              /* per group: free for the caller */
 };
 
+/* live[i]: differ_host_live(g[i]), asked once per comparison, not per build */
 void differ_groups_build(struct differ_groups *gr,
 			 const struct differ_host *const *g, size_t n,
-			 const char *collector);
+			 const unsigned char *live, const char *collector);
 /* Each group's fact for key (keys of the collector come in order). */
 void differ_groups_seek(struct differ_groups *gr, const char *collector,
 			const char *key);

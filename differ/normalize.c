@@ -344,9 +344,12 @@ static void disagreeing_keys(struct ed_strvec *out,
 		differ_collector_facts(h[i], "files", &from, &to);
 		/* both sorted by key: a merge */
 		for (a = f0, b = from; b < to;) {
-			int c = a < t0 ? strcmp(h[0]->facts[a]->key,
-						h[i]->facts[b]->key) :
-					 1;
+			const struct fact *fa = a < t0 ? h[0]->facts[a] : NULL;
+			const struct fact *fb = h[i]->facts[b];
+			/* a table's keys are shared strings: pointers first */
+			int c = !fa                ? 1 :
+				fa->key == fb->key ? 0 :
+						     strcmp(fa->key, fb->key);
 
 			if (c < 0) {
 				a++;

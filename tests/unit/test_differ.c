@@ -646,6 +646,7 @@ static void test_differ_groups_agree_with_hosts(void **state)
 				    "a5", "b1", "b2", "b3" };
 	static char prod[] = "prod", staging[] = "staging";
 	static const char *const keys[] = { "a", "b", "c", "d" };
+	static const unsigned char nolive[8];
 	size_t i, k, pass;
 
 	(void)state;
@@ -666,7 +667,7 @@ static void test_differ_groups_agree_with_hosts(void **state)
 	}
 	ed_strvec_push(&h[4].uncollected, "sysctl");
 	memset(&gr, 0, sizeof(gr));
-	differ_groups_build(&gr, g, 5, "sysctl");
+	differ_groups_build(&gr, g, 5, nolive, "sysctl");
 	assert_int_equal(gr.n, 3); /* t1, t1 uncollected, t2 */
 	assert_int_equal(gr.weight[gr.of[0]], 3);
 	assert_int_equal(gr.of[0], gr.of[2]);
