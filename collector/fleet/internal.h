@@ -286,7 +286,10 @@ struct conn {
 	size_t max_bytes; /* stdout cap for this host */
 	size_t in_off;    /* t->input bytes the channel took */
 	int in_done;      /* EOF sent, or the output ended first */
-	int pending;      /* PEND_*: the channel call to repeat first */
+	int replied;      /* t->reply gave the rest of the input: more */
+	struct ed_buf more;
+	size_t more_off; /* more bytes the channel took */
+	int pending;     /* PEND_*: the channel call to repeat first */
 	struct ed_buf out, err, msg;
 	enum ssh_state state;
 	int exit_status;
@@ -495,11 +498,19 @@ struct fleet_plan {
 	struct ed_strvec warnings;   /* from reading the ssh_config */
 };
 
+struct remote_session;
+struct ed_hmac;
+
 struct scan_host {
 	const struct inventory_host *inv;
 	struct fleet_host *pub; /* in the result */
 	struct snapshot snap;   /* when collected */
 	int collected;
+	/* SSH hosts: the two-phase exchange (remote.h), on its worker */
+	struct scan *scan;
+	struct ed_hmac *key; /* the worker's */
+	struct remote_session *sess;
+	int cache_pending; /* its next cache waits for the commit */
 };
 
 /* The store's sink behind a mutex, for several polling threads. */
@@ -522,6 +533,7 @@ struct scan {
 	size_t done, failed;
 	const struct fleet_progress *progress;
 	struct timespec start;
+	int full; /* every file asked for, caches written only */
 };
 
 /* scan_host.c */
@@ -539,6 +551,11 @@ int scan_run_workers(struct scan *s, const struct ssh_target *targets,
 		     struct ed_err *err);
 /* Where s stands now, for a callback. */
 void scan_counts(struct fleet_counts *c, const struct scan *s);
+/* ssh_target.reply of an SSH host: its session's second request. */
+int scan_reply(const struct ssh_target *t, const char *out, size_t len,
+	       struct ed_buf *more);
+/* Land (the commit did: landed) or drop every host's pending cache. */
+void scan_caches_finish(struct scan *s, int landed);
 /* Collect a host of connection local (this machine) or chroot (a root dir). */
 void scan_collect_local(struct scan *s, struct ed_hmac *key, struct scan_host *h);
 

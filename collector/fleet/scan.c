@@ -253,8 +253,15 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 
 	remote_command(&cmds[0], 0);
 	remote_command(&cmds[1], 1);
-	/* everything variable goes on the script's standard input */
-	remote_request_build(&cmds[2], s->cfg);
+	/*
+	 * everything variable goes on the script's standard input: all of it
+	 * at once for a full scan, else the first part, the second once the
+	 * host listed its files (scan_reply)
+	 */
+	if (s->full)
+		remote_request_build(&cmds[2], s->cfg);
+	else
+		remote_request_first(&cmds[2], s->cfg);
 	for (i = 0; i < s->nr; i++) {
 		const struct inventory_host *ih = s->hosts[i].inv;
 		struct ssh_target *t = &targets[*nr];
@@ -273,6 +280,7 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 		t->command = cmds[ih->become != 0].ptr;
 		t->input = cmds[2].ptr;
 		t->input_len = cmds[2].len;
+		t->reply = s->full ? NULL : scan_reply;
 		t->data = &s->hosts[i];
 		rc = host_limits(t, ih, p, err);
 		if (rc < 0)
@@ -434,6 +442,7 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
 		ed_strvec_push(&out->warnings, p->warnings.v[i]);
 	s.cfg = p->o.cfg;
 	s.st = st;
+	s.full = p->o.full;
 	s.progress = progress;
 	rc = scan_load_prev(&s, err);
 	if (rc < 0)
@@ -461,9 +470,12 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
 	if (progress && progress->collected)
 		progress->collected(out, &c, progress->arg);
 	rc = commit(out, &s, p, st, key, err);
+	scan_caches_finish(&s, rc == 0);
 	scan_counts(&c, &s);
 	out->seconds = c.seconds;
 out:
+	if (s.hosts)
+		scan_caches_finish(&s, 0); /* nothing pending after the commit */
 	for (i = 0; i < s.nr; i++)
 		if (s.hosts[i].collected)
 			snapshot_release(&s.hosts[i].snap);

@@ -78,15 +78,23 @@ static int feed_input(struct conn *c)
 {
 	LIBSSH2_SESSION *s = c->hop[1].s;
 	const struct ssh_target *t = c->t;
+	const char *in = t->input;
+	size_t len = t->input_len, *off = &c->in_off;
 	ssize_t n;
 	int rc;
 
-	if (c->in_off < t->input_len) {
-		n = libssh2_channel_write(c->ch, t->input + c->in_off,
-					  t->input_len - c->in_off);
+	if (c->in_off == t->input_len && t->reply) {
+		if (!c->replied)
+			return 0; /* the second input waits for the answer */
+		in = c->more.ptr;
+		len = c->more.len;
+		off = &c->more_off;
+	}
+	if (*off < len) {
+		n = libssh2_channel_write(c->ch, in + *off, len - *off);
 		c->pending = PEND_NONE;
 		if (n > 0) {
-			c->in_off += (size_t)n;
+			*off += (size_t)n;
 			return 1;
 		}
 		/* 0 or EAGAIN without a direction out: the window is shut */
@@ -134,6 +142,9 @@ enum step ssh_step_read(struct conn *c)
 		n = libssh2_channel_read(c->ch, c->out.ptr + c->out.len, room);
 		if (n > 0) {
 			ed_buf_setlen(&c->out, c->out.len + (size_t)n);
+			if (c->t->reply && !c->replied)
+				c->replied = c->t->reply(c->t, c->out.ptr,
+							 c->out.len, &c->more);
 			if (c->out.len > c->max_bytes) {
 				fmt_size(lim, sizeof(lim), c->max_bytes);
 				return ssh_conn_fail(

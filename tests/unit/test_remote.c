@@ -379,12 +379,13 @@ static void test_truncation_is_an_error(void **state)
 
 static void test_garbage_and_no_tar(void **state)
 {
-	static const char no_tar[] = "ENVDRIFT-STREAM 1\n@list\n"
-				     "rf 644 0 0 3 1.5\0/etc/x\0\0"
+	static const char no_tar[] = "ENVDRIFT-STREAM 2\n@clock 9.5\n@list\n"
+				     "rf 644 0 0 3 1.5 1.5 7 8\0/etc/x\0\0"
 				     "@end\0@proc\n@end\n"
 				     "@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
-	static const char bad_attr[] = "ENVDRIFT-STREAM 1\n@list\n"
-				       "rf 999 0 0 3 1.5\0/etc/x\0\0@end\0";
+	static const char bad_attr[] =
+		"ENVDRIFT-STREAM 2\n@clock 9\n@list\n"
+		"rf 999 0 0 3 1.5 1.5 7 8\0/etc/x\0\0@end\0";
 	struct vfs *img = vfs_mem_new();
 	struct ed_strvec w = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
@@ -662,7 +663,9 @@ static void test_request_is_what_the_collectors_read(void **state)
 	remote_request_build(&all, f->cfg);
 	assert_false(has_record(&all, "/etc/systemd/system"));
 	remote_request_build(&empty, none);
-	assert_int_equal(memcmp(all.ptr, "envdrift-request-1", 19), 0);
+	assert_int_equal(memcmp(strchr(all.ptr, '\n') + 1, "envdrift-request-1",
+				19),
+			 0);
 	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		if (!has_record(&all, wanted[i]))
 			fail_msg("not requested: %s", wanted[i]);
@@ -697,8 +700,22 @@ static void test_missing_or_split_request_writes_nothing(void **state)
 		if (round == 0) {
 			ed_buf_reset(&request);
 		} else if (round == 1) {
-			/* a record more than the count says: as if xargs split it */
-			ed_buf_add(&request, "extra", 6);
+			/*
+			 * a record more than the count says: as if xargs split
+			 * it (inside the first request's length, "a\n" after)
+			 */
+			struct ed_buf body = ED_BUF_INIT;
+			const char *nl = strchr(request.ptr, '\n');
+
+			ed_buf_add(&body, nl + 1,
+				   request.len -
+					   (size_t)(nl + 1 - request.ptr) - 2);
+			ed_buf_add(&body, "extra", 6);
+			ed_buf_reset(&request);
+			ed_buf_addf(&request, "%zu\n", body.len);
+			ed_buf_add(&request, body.ptr, body.len);
+			ed_buf_adds(&request, "a\n");
+			ed_buf_release(&body);
 		} else {
 			/* the count itself, off by one */
 			for (i = 0; request.ptr[i]; i++)
