@@ -125,7 +125,7 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		return -1;
 	p = nl + 1;
 	while (end - p > 6 && !memcmp(p, "input ", 6)) {
-		unsigned long long v[14];
+		unsigned long long v[12];
 		struct stat st;
 		char *path;
 		size_t i;
@@ -134,7 +134,7 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		if (end - p < 9 || (p[6] != 'F' && p[6] != 'W') || p[7] != ' ')
 			return -1;
 		p += 8;
-		for (i = 0; i < 14; i++)
+		for (i = 0; i < 12; i++)
 			if (num(&p, end, &v[i]) < 0)
 				return -1;
 		if (v[0] > (size_t)(end - p) || v[1] > (size_t)(end - p) - v[0] ||
