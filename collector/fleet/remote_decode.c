@@ -100,26 +100,6 @@ static const char *field(struct decoder *d, size_t *len)
 	return s;
 }
 
-static int parse_ull(const char **s, const char *end, int base,
-		     unsigned long long *out)
-{
-	unsigned long long v = 0;
-	const char *p = *s;
-
-	if (p >= end || *p < '0' || *p > '9')
-		return -1;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (d >= (unsigned)base || v > (~0ULL - d) / (unsigned)base)
-			return -1;
-		v = v * (unsigned)base + d;
-	}
-	*s = p;
-	*out = v;
-	return 0;
-}
-
 static mode_t type_bits(char c)
 {
 	switch (c) {
@@ -142,30 +122,6 @@ static mode_t type_bits(char c)
 	}
 }
 
-/* "SEC[.NSEC]" at *s (nanoseconds: up to 9 digits kept) */
-static int parse_time(const char **s, const char *e, struct timespec *ts)
-{
-	unsigned long long sec, nsec = 0;
-	unsigned digits = 0;
-
-	if (parse_ull(s, e, 10, &sec) || sec > (unsigned long long)INT64_MAX)
-		return -1;
-	if (*s < e && **s == '.') {
-		const char *f = ++*s;
-
-		for (; *s < e && **s >= '0' && **s <= '9'; ++*s)
-			if (digits++ < 9)
-				nsec = nsec * 10 + (unsigned)(**s - '0');
-		if (*s == f)
-			return -1;
-	}
-	for (; digits < 9; digits++)
-		nsec *= 10;
-	ts->tv_sec = (time_t)sec;
-	ts->tv_nsec = (long)nsec;
-	return 0;
-}
-
 /* "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE" */
 static int parse_attrs(struct listed *l, const char *s, size_t n)
 {
@@ -181,14 +137,14 @@ static int parse_attrs(struct listed *l, const char *s, size_t n)
 	if (!type || s[2] != ' ')
 		return -1;
 	s += 3;
-	if (parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &uid) || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &gid) || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &size) || s >= e ||
-	    *s++ != ' ' || parse_time(&s, e, &mt) || s >= e || *s++ != ' ' ||
-	    parse_time(&s, e, &ct) || s >= e || *s++ != ' ' ||
-	    parse_ull(&s, e, 10, &ino) || s >= e || *s++ != ' ' ||
-	    parse_ull(&s, e, 10, &dev))
+	if (remote_parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &uid) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &gid) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &size) || s >= e ||
+	    *s++ != ' ' || remote_parse_time(&s, e, &mt) || s >= e ||
+	    *s++ != ' ' || remote_parse_time(&s, e, &ct) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &ino) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &dev))
 		return -1;
 	if (s != e || uid > 0xffffffffULL || gid > 0xffffffffULL ||
 	    size > (unsigned long long)INT64_MAX)
@@ -216,7 +172,7 @@ static int decode_header(struct decoder *d)
 	nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
 	if (!nl)
 		return bad(d, "header", "stream ends early (truncated)");
-	if (parse_time(&d->p, nl, &ts) || d->p != nl)
+	if (remote_parse_time(&d->p, nl, &ts) || d->p != nl)
 		return bad(d, "header", "malformed clock (not GNU date?)");
 	d->clock = (long long)ts.tv_sec;
 	d->p = nl + 1;
@@ -328,10 +284,10 @@ static int decode_cmds(struct decoder *d, struct vfs *fs)
 			return d->err->code;
 		nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
 		s = d->p;
-		if (!nl || parse_ull(&s, nl, 10, &idx) || idx != i ||
-		    *s++ != ' ' || parse_ull(&s, nl, 10, &rc) || *s++ != ' ' ||
-		    parse_ull(&s, nl, 10, &len) || *s++ != ' ' || s >= nl ||
-		    len > (size_t)(d->end - nl - 1))
+		if (!nl || remote_parse_ull(&s, nl, 10, &idx) || idx != i ||
+		    *s++ != ' ' || remote_parse_ull(&s, nl, 10, &rc) ||
+		    *s++ != ' ' || remote_parse_ull(&s, nl, 10, &len) ||
+		    *s++ != ' ' || s >= nl || len > (size_t)(d->end - nl - 1))
 			return bad(d, "cmd", "malformed header");
 		prog = ed_xstrndup(s, (size_t)(nl - s));
 		d->p = nl + 1;
@@ -364,7 +320,7 @@ static int decode_files(struct decoder *d)
 		struct filtered *f;
 		char *path;
 
-		if (!nl || parse_ull(&s, nl, 10, &len) || *s++ != ' ' ||
+		if (!nl || remote_parse_ull(&s, nl, 10, &len) || *s++ != ' ' ||
 		    s >= nl || len > (size_t)(d->end - nl - 1))
 			return bad(d, "file", "malformed header or truncated");
 		path = ed_xstrndup(s, (size_t)(nl - s));

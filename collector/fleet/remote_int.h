@@ -71,6 +71,16 @@ int remote_listing(const char *buf, size_t len, struct remote_entry **out,
 int remote_decode_plan(struct vfs *fs, const char *buf, size_t len,
 		       const struct collect_config *cfg, struct remote_plan *plan,
 		       struct ed_strvec *warnings, struct ed_err *err);
+/* Append an input (copies of path and data) to *v. */
+void remote_input_push(struct remote_input **v, size_t *nr, size_t *alloc,
+		       const char *path, const struct stat *st, int filtered,
+		       const char *data, size_t len);
+void remote_input_release(struct remote_input *in);
+/* A decimal (base 10) or octal (base 8) number at *s, advanced past it. */
+int remote_parse_ull(const char **s, const char *end, int base,
+		     unsigned long long *out);
+/* "SEC[.NSEC]" at *s, advanced past it (up to 9 digits of NSEC kept). */
+int remote_parse_time(const char **s, const char *e, struct timespec *ts);
 /* Keep an input for the next cache unless it changed within a second of clock. */
 void remote_input_keep(struct remote_plan *p, const char *path,
 		       const struct stat *st, int filtered, const char *data,

@@ -34,40 +34,6 @@ struct remote_session {
 	size_t sent, reused; /* asked for, taken from the cache */
 };
 
-static void input_release(struct remote_input *in)
-{
-	free(in->path);
-	free(in->data);
-}
-
-static void input_push(struct remote_input **v, size_t *nr, size_t *alloc,
-		       const char *path, const struct stat *st, int filtered,
-		       const char *data, size_t len)
-{
-	struct remote_input *in;
-
-	ED_ALLOC_GROW(*v, *nr + 1, *alloc);
-	in = &(*v)[(*nr)++];
-	memset(in, 0, sizeof(*in));
-	in->path = ed_xstrdup(path);
-	in->st = *st;
-	in->filtered = filtered;
-	in->data = ed_xmemdup(data ? data : "", len);
-	in->len = len;
-}
-
-void remote_input_keep(struct remote_plan *p, const char *path,
-		       const struct stat *st, int filtered, const char *data,
-		       size_t len)
-{
-	/* changed within a second of the host's clock: the bytes decide */
-	if ((long long)st->st_mtim.tv_sec >= p->clock - 1 ||
-	    (long long)st->st_ctim.tv_sec >= p->clock - 1)
-		return;
-	input_push(&p->got, &p->got_nr, &p->got_alloc, path, st, filtered, data,
-		   len);
-}
-
 /*
  * Everything that decides what the cache holds: the settings that shape
  * snapshot bytes, the key, the request (paths, filters) and this format.
@@ -152,8 +118,8 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		st.st_uid = (uid_t)v[10];
 		st.st_gid = (gid_t)v[11];
 		path = ed_xstrndup(p, (size_t)v[1]);
-		input_push(&s->inputs, &s->inputs_nr, &s->inputs_alloc, path,
-			   &st, filtered, p + v[1], (size_t)v[0]);
+		remote_input_push(&s->inputs, &s->inputs_nr, &s->inputs_alloc,
+				  path, &st, filtered, p + v[1], (size_t)v[0]);
 		free(path);
 		p += v[0] + v[1] + 1;
 	}
@@ -186,7 +152,7 @@ struct remote_session *remote_session_new(const struct collect_config *cfg,
 	fingerprint(s, key);
 	if (!full && cache && load_cache(s, cache, len) < 0) {
 		for (i = 0; i < s->inputs_nr; i++)
-			input_release(&s->inputs[i]);
+			remote_input_release(&s->inputs[i]);
 		s->inputs_nr = 0;
 		ed_buf_reset(&s->files);
 	}
@@ -202,13 +168,13 @@ void remote_session_free(struct remote_session *s)
 	if (!s)
 		return;
 	for (i = 0; i < s->inputs_nr; i++)
-		input_release(&s->inputs[i]);
+		remote_input_release(&s->inputs[i]);
 	free(s->inputs);
 	for (i = 0; i < s->plan.cached_nr; i++)
-		input_release(&s->plan.cached[i]);
+		remote_input_release(&s->plan.cached[i]);
 	free(s->plan.cached);
 	for (i = 0; i < s->plan.got_nr; i++)
-		input_release(&s->plan.got[i]);
+		remote_input_release(&s->plan.got[i]);
 	free(s->plan.got);
 	free(s->plan.sel);
 	ed_strvec_release(&s->plan.sent);
@@ -323,9 +289,9 @@ static void plan_entry(struct remote_session *s, const struct remote_entry *e)
 	if (ed_strvec_contains(&n->inputs, e->path))
 		in = find_input(s, e);
 	if (in) {
-		input_push(&s->plan.cached, &s->plan.cached_nr,
-			   &s->plan.cached_alloc, in->path, &in->st,
-			   in->filtered, in->data, in->len);
+		remote_input_push(&s->plan.cached, &s->plan.cached_nr,
+				  &s->plan.cached_alloc, in->path, &in->st,
+				  in->filtered, in->data, in->len);
 		s->reused++;
 	} else if (f < n->filters_nr) {
 		s->plan.sel[f] = '1';
