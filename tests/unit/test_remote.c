@@ -377,6 +377,48 @@ static void test_truncation_is_an_error(void **state)
 	assert_true(tried >= 90);
 }
 
+static int has_bytes(const struct ed_buf *b, const char *s);
+
+/*
+ * The second request comes once the listing is whole, however the output
+ * arrives: byte by byte here. With no cache every file the collectors
+ * read is asked for; garbage gets an empty reply (EOF: the host stops).
+ */
+static void test_reply_waits_for_the_listing(void **state)
+{
+	struct fixture *f = *state;
+	const char *end = NULL;
+	struct remote_session *s = remote_session_new(f->cfg, NULL, NULL, 0, 0);
+	struct ed_buf more = ED_BUF_INIT;
+	size_t i, listed, nul = 0;
+
+	assert_true(f->stream.len > 1000); /* filled by an earlier test */
+	for (i = 0; i + 5 <= f->stream.len && !end; i++)
+		if (!memcmp(f->stream.ptr + i, "\0@end\0", 6))
+			end = f->stream.ptr + i + 6;
+	assert_non_null(end);
+	listed = (size_t)(end - f->stream.ptr);
+	for (i = 1; i < listed; i++)
+		assert_int_equal(remote_session_reply(s, f->stream.ptr, i, &more),
+				 0);
+	assert_int_equal(remote_session_reply(s, f->stream.ptr, listed, &more), 1);
+	assert_int_equal(memcmp(more.ptr, "l ", 2), 0);
+	assert_non_null(strstr(more.ptr, "\n"));
+	for (i = 0; i < more.len; i++)
+		nul += !more.ptr[i];
+	/* every path asked for is one NUL-terminated record, /etc/passwd too */
+	assert_int_equal(strtoul(more.ptr + 2, NULL, 10), nul);
+	assert_true(nul > 10);
+	assert_true(has_bytes(&more, "/etc/passwd"));
+	remote_session_free(s);
+
+	s = remote_session_new(f->cfg, NULL, NULL, 0, 0);
+	assert_int_equal(remote_session_reply(s, "Welcome!\n", 9, &more), 1);
+	assert_int_equal(more.len, 0);
+	remote_session_free(s);
+	ed_buf_release(&more);
+}
+
 static void test_garbage_and_no_tar(void **state)
 {
 	static const char no_tar[] = "ENVDRIFT-STREAM 2\n@clock 9.5\n@list\n"
@@ -823,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_tree_identical),
 		cmocka_unit_test(test_this_machine_identical),
 		cmocka_unit_test(test_truncation_is_an_error),
+		cmocka_unit_test(test_reply_waits_for_the_listing),
 		cmocka_unit_test(test_garbage_and_no_tar),
 		cmocka_unit_test(test_paths_are_quoted),
 		cmocka_unit_test(test_toggle_commands),
