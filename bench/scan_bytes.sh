@@ -55,7 +55,6 @@ scan() {
 # one kind of root: $1 its name, $2 the template root ("" for the default)
 measure() {
 	FL=$(fleet_mktemp)
-	TEMPLATE_ROOT=$2
 	if [ -n "$2" ]; then
 		fleet_setup "$FL" "$N" "$2" >/dev/null
 	else
