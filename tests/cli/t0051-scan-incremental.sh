@@ -62,6 +62,8 @@ expect_eq "unchanged: most files reused" yes "$([ "${2:-0}" -gt 20 ] && echo yes
 # /proc and /sys are sent every time: on these small hosts most of it
 expect_eq "unchanged: under half the first scan's bytes ($3 of $FIRST_BYTES)" yes \
 	"$([ "${3:-999999999}" -lt $((FIRST_BYTES / 2)) ] && echo yes)"
+set -- $(sent "$TMP/incr.err" prod/h2)
+UNCHANGED_SENT2=${1:-x}
 set -- $(sent "$TMP/full.err" staging/h1)
 expect_eq "unchanged: --full reuses nothing" 0 "${2:-x}"
 expect_eq "unchanged: --full sends more bytes ($3 vs $FIRST_BYTES)" yes \
@@ -82,6 +84,8 @@ printf 'mode = bbbb\n' >"$H/h2/etc/incr/same-size.conf"
 touch -d "$MT" "$H/h2/etc/incr/same-size.conf"
 sleep 2
 both "content changed, size and mtime restored"
+set -- $(sent "$TMP/incr.err" prod/h2)
+expect_eq "... exactly that file sent again" $((UNCHANGED_SENT2 + 1)) "${1:-x}"
 expect_eq "... its content reached the incremental repository" "mode = bbbb" \
 	"$(git -C "$A" show main:hosts/prod/h2/content/etc/incr/same-size.conf)"
 
@@ -92,6 +96,21 @@ sleep 2
 both "dpkg status and secret changed"
 git -C "$A" show main:hosts/prod/h3/packages >"$TMP/out"
 expect_grep "... the new version is recorded" "base-files.*12\.5" "$TMP/out"
+
+# new settings (a secret rule): no cache made under the old ones is used
+printf 'secrets:\n  values:\n    - "^(listen = )[0-9]+$"\n' >"$TMP/rules.yaml"
+SCAN="$SCAN --config $TMP/rules.yaml"
+expect_exit 0 "new secret rule: incremental scan" "$ENVDRIFT" $SCAN --repo "$A" --adopt-settings
+set -- $(sent "$TMP/err" staging/h1)
+expect_eq "... reuses nothing" 0 "${2:-x}"
+expect_exit 0 "new secret rule: full scan" "$ENVDRIFT" $SCAN --repo "$B" --adopt-settings --full
+for h in staging/h1 prod/h2 prod/h3; do
+	expect_eq "new secret rule: $h same tree as --full" \
+		"$(git -C "$B" rev-parse "main:hosts/$h")" \
+		"$(git -C "$A" rev-parse "main:hosts/$h")"
+done
+git -C "$A" show main:hosts/staging/h1/content/etc/incr/app.conf >"$TMP/out"
+expect_grep "... the rule applies to a file the cache held" "^listen = hmac:" "$TMP/out"
 
 # the cache never enters history
 expect_eq "no cache in the tree" 0 "$(git -C "$A" ls-tree -r --name-only main | grep -c cache)"
