@@ -207,10 +207,12 @@ send_tar() {
 	tar -c -f - -b 1 --format=gnu --hard-dereference "$@" 2>/dev/null
 }
 
-# The files the second request names, read by tar from descriptor 3.
+# The files the second request names, read by tar from descriptor 3:
+# absolute paths all, so none is taken for an option (no need for tar
+# 1.29's --verbatim-files-from).
 send_listed() {
 	tar -c -f - -b 1 --format=gnu --hard-dereference --no-recursion \
-		--null --verbatim-files-from -T - <&3 2>/dev/null
+		--null -T - <&3 2>/dev/null
 }
 
 printf 'ENVDRIFT-STREAM 2\n@clock %s\n@list\n' "$(date +%s.%N)"
