@@ -7,14 +7,18 @@
  * processes (xargs, find, grep, tar, systemctl/rpm when there); what it
  * lists and runs, the union of the collectors' needs (collect_needs),
  * reaches it on standard input as NUL-separated records. It answers with
- * a listing of every path the collectors look at (type, mode, owner, size,
- * readable or not), /proc values, command outputs, and one tar stream of
- * the readable regular files. Nothing is hashed or parsed on the host; the
+ * its clock and a listing of every path the collectors look at (type,
+ * mode, owner, size, mtime, ctime, inode, device, readable or not), /proc
+ * values and command outputs; then, as a second request on the same
+ * standard input names them, filtered files and one tar stream of regular
+ * files: all of them (a full scan), or those a session's cache cannot
+ * stand for (remote_session_*). Nothing is hashed or parsed on the host; the
  * same collectors as a local collect run on the controller, so a remote
  * snapshot equals `collect --root` of the same tree read by the same user.
  *
- * Remote tools: sh, xargs -0, GNU find (-printf, -readable), GNU grep
- * (-r -Z), GNU tar (--format=gnu, --no-recursion). Busybox-only hosts are
+ * Remote tools: sh, xargs -0, head -c, GNU date (%N), GNU find (-printf,
+ * -readable), GNU grep (-r -Z), GNU tar (--format=gnu, --no-recursion,
+ * --null -T). Busybox-only hosts are
  * refused with a message, never collected as empty.
  */
 #include <stddef.h>
