@@ -46,9 +46,12 @@ field() {
 		awk -v f="$2" '{ print $f }' | median
 }
 
+# the summary's "cpu N ms/host" of the last scan
+cpu() { sed -n 's/.*cpu \([0-9.]*\) ms\/host.*/\1/p' "$WORK/out" "$WORK/err" | head -1; }
+
 scan() {
 	"$ENVDRIFT" scan --repo "$WORK/repo" --known-hosts "$FLEET_KNOWN_HOSTS" \
-		-i "$WORK/inv.yaml" -j "$N" -q -v "$@" 2>"$WORK/err" >/dev/null ||
+		-i "$WORK/inv.yaml" -j "$N" -v "$@" 2>"$WORK/err" >"$WORK/out" ||
 		{ cat "$WORK/err" >&2; exit 1; }
 }
 
@@ -66,9 +69,11 @@ measure() {
 	"$ENVDRIFT" init --repo "$WORK/repo" >/dev/null
 	sleep 2 # nothing racy
 	scan --full
+	cpu_full=$(cpu)
 	full=$(field "$WORK/err" 3)
 	files=$(field "$WORK/err" 1)
 	scan
+	cpu_same=$(cpu)
 	same=$(field "$WORK/err" 3)
 	same_sent=$(field "$WORK/err" 1)
 	same_reused=$(field "$WORK/err" 2)
@@ -76,7 +81,7 @@ measure() {
 	sleep 2
 	scan
 	one=$(sed -n 's/^envdrift: [a-z]*\/h1 collected in .*; \([0-9]*\) files\{0,1\} sent, .*$/\1/p' "$WORK/err")
-	echo "| $1 | $files | $full | $same ($(awk -v a="$same" -v b="$full" 'BEGIN { printf "%.1f", 100 * a / b }') %) | $same_sent sent, $same_reused reused | $((one - same_sent)) |"
+	echo "| $1 | $files | $full | $same ($(awk -v a="$same" -v b="$full" 'BEGIN { printf "%.1f", 100 * a / b }') %) | $same_sent sent, $same_reused reused | $((one - same_sent)) | $cpu_full / $cpu_same |"
 	fleet_clean "$FL" >/dev/null 2>&1
 	FL=
 }
@@ -88,7 +93,7 @@ _fl_template "$FAT"
 cp -a /etc/. "$FAT/etc/" 2>/dev/null || true
 rm -f "$FAT"/etc/ssh/ssh_host_*
 
-echo "| root | files sent (full) | bytes per host, full | unchanged re-scan | files, unchanged | files sent for one changed file (beyond unchanged) |"
-echo "|---|---|---|---|---|---|"
+echo "| root | files sent (full) | bytes per host, full | unchanged re-scan | files, unchanged | files sent for one changed file (beyond unchanged) | controller CPU ms/host, full / unchanged |"
+echo "|---|---|---|---|---|---|---|"
 measure minbase ""
 measure fat "$FAT"
