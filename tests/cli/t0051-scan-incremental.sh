@@ -75,8 +75,13 @@ fleet_set_file "$FL" 2 /etc/incr/new.conf "new = 1" 0644
 fleet_rm_file "$FL" 3 /etc/incr/gone.conf
 chmod 0600 "$H/h1/etc/incr/gone.conf"
 chown 1:1 "$H/h2/etc/incr/gone.conf"
+# a torn cache (a crash mid-write, a full disk) costs bytes, never drift
+C3=$A/envdrift-cache/fleet@h3
+head -c $(($(wc -c <"$C3") / 2)) "$C3" >"$C3.torn" && mv "$C3.torn" "$C3"
 sleep 2
 both "edit, add, remove, chmod, chown"
+set -- $(sent "$TMP/incr.err" prod/h3)
+expect_eq "... h3's torn cache: nothing reused" 0 "${2:-x}"
 
 # same size, mtime put back: only ctime (and inode unchanged) tells
 MT=$(stat -c %y "$H/h2/etc/incr/same-size.conf")
