@@ -69,7 +69,9 @@ enum step ssh_step_exec(struct conn *c)
 
 /*
  * Send the command more of its input (t->input) as the window allows,
- * then EOF: 1 when something was sent, 0 when nothing could be, -1 on an
+ * then, with t->reply, the second input (c->more) once the reply gave it
+ * (ssh_step_read asks), then EOF: 1 when something was sent, 0 when
+ * nothing could be, -1 on an
  * error. A send that returned EAGAIN with a packet half out is marked
  * pending (struct tunnel says why): it is repeated, with the same bytes
  * at the same address (doc/DESIGN-NOTES.md §2.5), before anything else.
