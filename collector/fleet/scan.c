@@ -398,6 +398,10 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	if (!rc)
 		rc = store_commit(st, &out->commit, all, nall, subject.ptr,
 				  &trailers, err);
+	/* a pruned host's cache goes with it */
+	for (i = 0; !rc && i < nups; i++)
+		if (!ups[i].snap)
+			scan_cache_drop(st, ups[i].host);
 	free(all);
 	collect_upgrades_release(&upg);
 	free(ups);

@@ -7,7 +7,9 @@
  */
 #include "collector/fleet/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -270,6 +272,15 @@ int scan_reply(const struct ssh_target *t, const char *out, size_t len,
 	return remote_session_reply(h->sess, out, len, more);
 }
 
+void scan_cache_drop(struct store *st, const char *name)
+{
+	struct ed_buf b = ED_BUF_INIT;
+
+	ed_buf_addf(&b, "fleet@%s", name);
+	store_cache_drop(st, b.ptr);
+	ed_buf_release(&b);
+}
+
 /* pending 1: the file that waits for the commit; 0: the cache itself */
 static void cache_path(struct ed_buf *out, const struct scan *s,
 		       const struct scan_host *h, int pending)
@@ -313,6 +324,40 @@ static void cache_stage(struct scan *s, struct scan_host *h,
 	ed_buf_release(&data);
 }
 
+/*
+ * Pending caches a killed scan left behind (its process is gone): a
+ * cache is no use without its commit.
+ */
+static void sweep_pending(const struct scan *s)
+{
+	struct ed_buf dir = ED_BUF_INIT, path = ED_BUF_INIT;
+	const struct dirent *de;
+	DIR *d;
+
+	store_cache_path(s->st, &dir, "x");
+	ed_buf_setlen(&dir, dir.len - 1); /* the directory, '/' kept */
+	d = opendir(dir.ptr);
+	while (d && (de = readdir(d))) {
+		const char *p = strstr(de->d_name, ".pending.");
+		char *end;
+		long pid;
+
+		if (!p)
+			continue;
+		pid = strtol(p + 9, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		ed_buf_reset(&path);
+		ed_buf_addf(&path, "%s%s", dir.ptr, de->d_name);
+		(void)unlink(path.ptr);
+	}
+	if (d)
+		closedir(d);
+	ed_buf_release(&dir);
+	ed_buf_release(&path);
+}
+
 void scan_caches_finish(struct scan *s, int landed)
 {
 	struct ed_buf from = ED_BUF_INIT, to = ED_BUF_INIT;
@@ -330,6 +375,8 @@ void scan_caches_finish(struct scan *s, int landed)
 			(void)unlink(from.ptr);
 		h->cache_pending = 0;
 	}
+	if (landed)
+		sweep_pending(s);
 	ed_buf_release(&from);
 	ed_buf_release(&to);
 }

@@ -136,6 +136,16 @@ mv "$G.real" "$G"
 sleep 2
 both "after the cut"
 
+# a killed scan's pending cache is swept; a pruned host's cache goes
+DEAD=$(sh -c 'echo $$')
+: >"$A/envdrift-cache/fleet@h1.pending.$DEAD"
+fleet_inventory 2 1 </dev/null >"$TMP/inv2.yaml"
+expect_exit 0 "scan --prune of an inventory without h3" "$ENVDRIFT" scan --known-hosts "$FLEET_KNOWN_HOSTS" \
+	-i "$TMP/inv2.yaml" --config "$TMP/rules.yaml" --repo "$A" --prune
+expect_eq "... a dead scan's pending cache swept" no \
+	"$([ -e "$A/envdrift-cache/fleet@h1.pending.$DEAD" ] && echo yes || echo no)"
+expect_eq "... h3's cache removed with h3" "fleet@h1 fleet@h2" "$(ls "$A/envdrift-cache" | tr '\n' ' ' | sed 's/ $//')"
+
 fsck_ok "$A"
 fsck_ok "$B"
 finish
