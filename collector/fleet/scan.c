@@ -475,6 +475,19 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
 		progress->collected(out, &c, progress->arg);
 	rc = commit(out, &s, p, st, key, err);
 	scan_caches_finish(&s, rc == 0);
+	if (rc == ED_ENOTFOUND) {
+		/*
+		 * A cache naming content the repository lacks (someone pruned
+		 * it): without the caches the next scan reads every file.
+		 */
+		char *why = ed_xstrdup(err->msg);
+
+		for (i = 0; i < s.nr; i++)
+			scan_cache_drop(st, s.hosts[i].inv->name);
+		ed_err_set(err, ED_ENOTFOUND,
+			   "%s (the hosts' caches are dropped: scan again)", why);
+		free(why);
+	}
 	scan_counts(&c, &s);
 	out->seconds = c.seconds;
 out:

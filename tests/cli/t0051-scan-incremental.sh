@@ -136,6 +136,16 @@ mv "$G.real" "$G"
 sleep 2
 both "after the cut"
 
+# a cache naming content the repository lacks (pruned by hand): the scan
+# fails, drops the caches, and the next one reads everything again
+C1=$A/envdrift-cache/fleet@h1
+sed -i 's|^\(/etc/incr/same-size.conf .* \)[0-9a-f]\{40\} |\10123456789012345678901234567890123456789 |' "$C1"
+expect_grep "... (the test's own edit of h1's cache took)" "0123456789012345678901234567890123456789" "$C1"
+expect_exit 2 "content missing from the repository: the scan fails" "$ENVDRIFT" $SCAN --repo "$A"
+expect_grep "... and says the caches are dropped" "caches are dropped: scan again" "$TMP/err"
+expect_eq "... dropped" 0 "$(ls "$A/envdrift-cache" | grep -c '^fleet@')"
+both "after the caches were dropped"
+
 # a killed scan's pending cache is swept; a pruned host's cache goes
 DEAD=$(sh -c 'echo $$')
 : >"$A/envdrift-cache/fleet@h1.pending.$DEAD"
