@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"                     [--config FILE] [--key FILE] [--connect-timeout S]\n"
 	"                     [--deadline S] [--max-bytes N[KMG]] [--max-failed N|P%]\n"
 	"                     [--known-hosts FILE] [--accept-new-host-keys]\n"
-	"                     [--ssh-config FILE] [--prune] [--lock-timeout S]\n"
+	"                     [--ssh-config FILE] [--prune] [--full] [--lock-timeout S]\n"
 	"                     [--adopt-settings] [-q|--quiet|-v|--verbose]\n"
 	"                     [--push REMOTE [--push-timeout S] [--allow-secrets]]\n"
 	"\n"
@@ -44,6 +44,8 @@ static const char usage_text[] =
 	"  --ssh-config FILE        default ~/.ssh/config (HostName, User, Port,\n"
 	"                           IdentityFile, ProxyJump)\n"
 	"  --prune                  remove hosts that left the inventory\n"
+	"  --full                   every host sends every file, not only those changed\n"
+	"                           since its last scan (run it weekly, say)\n"
 	"  --threads N              polling threads sharing the -j sessions (default 1)\n"
 	"  --adopt-settings         record this configuration's rules in the repository\n"
 	"  -q, --quiet / -v, --verbose\n"
@@ -70,6 +72,7 @@ int cmd_scan(int argc, char **argv)
 		{ "accept-new-host-keys", no_argument, NULL, 'A' },
 		{ "ssh-config", required_argument, NULL, 'S' },
 		{ "prune", no_argument, NULL, 'P' },
+		{ "full", no_argument, NULL, 'f' },
 		{ "lock-timeout", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "adopt-settings", no_argument, NULL, CLI_OPT_ADOPT_SETTINGS },
@@ -132,6 +135,9 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case 'P':
 			so.prune = 1;
+			break;
+		case 'f':
+			so.full = 1;
 			break;
 		case 'q':
 			ui.quiet = 1;

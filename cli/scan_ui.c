@@ -53,10 +53,16 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 	} else if (ui->verbose) {
 		if (ui->tty)
 			fputs("\r\033[K", stderr);
-		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu %s)", h->env,
+		fprintf(stderr, "envdrift: %s/%s %s in %.2f s (%zu %s", h->env,
 			h->name, h->local ? "collected locally" : "collected",
 			h->seconds, h->nr_warnings,
 			ed_plural(h->nr_warnings, "warning", "warnings"));
+		if (!h->local)
+			fprintf(stderr, "; %zu %s sent, %zu reused, %zu bytes",
+				h->files_sent,
+				ed_plural(h->files_sent, "file", "files"),
+				h->files_reused, h->bytes);
+		fputc(')', stderr);
 		if (!h->local) {
 			fprintf(stderr,
 				" over %s: ", ssh_transport_name(h->transport));

@@ -108,6 +108,12 @@ struct collect_opts {
 	size_t cache_in_len;
 	struct ed_buf *cache_out;
 	/*
+	 * The target's clock when its collection began (unix seconds; 0:
+	 * this machine's now): entries changed within a second of it are
+	 * neither taken from the stat cache nor written to it.
+	 */
+	long long clock;
+	/*
 	 * This host's previous collect_prev_paths files (NULL: none). What a
 	 * collector cannot see now (a directory that became unreadable,
 	 * systemctl failing, a toggles file or command failing) is carried
@@ -180,6 +186,17 @@ struct collect_needs {
 	struct ed_strvec trees;
 	/* a directory's entry, and the contents of the files below it alone */
 	struct ed_strvec values;
+	/*
+	 * Also in trees, once per time the files walk starts there: files
+	 * below them are read by the walk (collect_reuse_walked says which),
+	 * whose stat cache may stand for their contents.
+	 */
+	struct ed_strvec walked;
+	/*
+	 * Also in paths: large inputs, never secret (package databases), a
+	 * stat-keyed cache may keep the content of.
+	 */
+	struct ed_strvec inputs;
 	struct collect_filter *filters;
 	size_t filters_nr, filters_alloc;
 	struct collect_needs_cmd *cmds;
@@ -193,6 +210,30 @@ struct collect_needs {
  */
 void collect_needs(struct collect_needs *out, const struct collect_config *cfg);
 void collect_needs_release(struct collect_needs *n);
+
+/*
+ * What a fleet scan may leave unread on a host (collector/files_cache.c):
+ * the files walk's reads that its stat cache (collect_opts.cache_in, key
+ * the HMAC key) answers. collect_reuse_new never fails: a cache made
+ * under other settings is empty.
+ */
+struct collect_reuse;
+struct stat;
+struct collect_reuse *collect_reuse_new(const struct collect_config *cfg,
+					struct ed_hmac *key, const char *cache,
+					size_t len);
+void collect_reuse_free(struct collect_reuse *r);
+/*
+ * 1 if the files walk reads the regular file at path (absolute, no
+ * symlink on the way): include matches it and exclude nothing on its way.
+ */
+int collect_reuse_walked(const struct collect_reuse *r, const char *path);
+/*
+ * 1 if the walk, given st for path and the target's clock, would take
+ * path's line from the cache without reading it (collect_opts.clock).
+ */
+int collect_reuse_hit(const struct collect_reuse *r, const char *path,
+		      const struct stat *st, long long clock);
 
 /*
  * 0 when root looks like a root filesystem: it has a package database

@@ -49,9 +49,12 @@ static void include_trees(struct collect_needs *out,
 	size_t i;
 
 	if (!files_include_starts(&starts, &cfg->file_include, &ignored))
-		for (i = 0; i < starts.nr; i++)
+		for (i = 0; i < starts.nr; i++) {
 			ed_strvec_push(&out->trees,
 				       starts.v[i][0] ? starts.v[i] : "/");
+			ed_strvec_push(&out->walked,
+				       starts.v[i][0] ? starts.v[i] : "/");
+		}
 	ed_strvec_release(&starts);
 }
 
@@ -236,7 +239,7 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 			ed_buf_grow(c.cache_out, o->cache_in_len + 4096);
 			files_cache_begin(c.cache_out, fp);
 		}
-		c.scan_start = (long long)time(NULL);
+		c.scan_start = o->clock ? o->clock : (long long)time(NULL);
 	}
 
 	files_start_prefixes(&starts, &c);

@@ -206,6 +206,64 @@ const struct files_cache_entry *files_cache_lookup(const struct files_cache *fc,
 	return e;
 }
 
+int files_cache_racy(const struct stat *st, long long clock)
+{
+	return (long long)st->st_mtim.tv_sec >= clock - 1 ||
+	       (long long)st->st_ctim.tv_sec >= clock - 1;
+}
+
+struct collect_reuse {
+	struct files_cache cache;
+	struct glob_set include, exclude;
+};
+
+struct collect_reuse *collect_reuse_new(const struct collect_config *cfg,
+					struct ed_hmac *key, const char *cache,
+					size_t len)
+{
+	struct collect_reuse *r = ed_xcalloc(1, sizeof(*r));
+	char fp[65];
+
+	files_cache_fingerprint(fp, cfg, key);
+	files_cache_load(&r->cache, cache, len, fp);
+	files_glob_set_init(&r->include, &cfg->file_include);
+	files_glob_set_init(&r->exclude, &cfg->file_exclude);
+	return r;
+}
+
+void collect_reuse_free(struct collect_reuse *r)
+{
+	if (!r)
+		return;
+	files_cache_release(&r->cache);
+	files_glob_set_release(&r->include);
+	files_glob_set_release(&r->exclude);
+	free(r);
+}
+
+int collect_reuse_walked(const struct collect_reuse *r, const char *path)
+{
+	char *p = ed_xstrdup(path), *slash = p;
+	int out = files_match_any(&r->include, path);
+
+	/* an excluded directory is not descended into (files_walk.c) */
+	while (out && (slash = strchr(slash + 1, '/'))) {
+		*slash = '\0';
+		out = !files_match_any(&r->exclude, p);
+		*slash = '/';
+	}
+	out = out && !files_match_any(&r->exclude, path);
+	free(p);
+	return out;
+}
+
+int collect_reuse_hit(const struct collect_reuse *r, const char *path,
+		      const struct stat *st, long long clock)
+{
+	return files_cache_lookup(&r->cache, path, strlen(path), st) &&
+	       !files_cache_racy(st, clock);
+}
+
 void files_cache_begin(struct ed_buf *out, const char *fingerprint)
 {
 	ed_buf_adds(out, CACHE_MAGIC);
@@ -221,8 +279,7 @@ void files_cache_add(struct ed_buf *out, long long scan_start, const char *path,
 	size_t i;
 
 	/* changed within the clock's resolution of this scan: not trusted */
-	if ((long long)st->st_mtim.tv_sec >= scan_start - 1 ||
-	    (long long)st->st_ctim.tv_sec >= scan_start - 1)
+	if (files_cache_racy(st, scan_start))
 		return;
 	snapshot_quote(out, path, len);
 	ed_buf_addf(out, " %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu ",

@@ -479,7 +479,8 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 			files_cache_lookup(&c->cache, c->path.ptr, c->path.len,
 					   &st);
 
-		if (e)
+		/* changed within a second of now: the bytes decide */
+		if (e && !files_cache_racy(&st, c->scan_start))
 			return record_cached(c, &st, e, err);
 	}
 	/* O_NONBLOCK: a FIFO swapped in since readdir must not hang us */

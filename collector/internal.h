@@ -15,6 +15,7 @@
  */
 enum collect_need_kind {
 	NEED_PATH,
+	NEED_INPUT, /* a NEED_PATH that is also one of collect_needs' inputs */
 	NEED_TREE,
 	NEED_VALUES,
 	NEED_CMD,
@@ -47,8 +48,8 @@ struct collector {
 };
 
 extern const struct collector collector_files, collector_packages,
-	collector_kernel, collector_sysctl, collector_services, collector_toggles,
-	collector_identity;
+	collector_kernel, collector_sysctl, collector_services,
+	collector_toggles, collector_identity;
 /* Their collect functions, for the tests. */
 int collect_packages(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		     const struct collect_opts *o, struct ed_err *err);
@@ -62,9 +63,8 @@ int collect_files(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		  const struct collect_opts *o, struct ed_err *err);
 int collect_toggles(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
 		    const struct collect_opts *o, struct ed_err *err);
-int collect_identity(struct snapshot *snap, struct ed_strvec *meta,
-		     struct vfs *fs, const struct collect_opts *o,
-		     struct ed_err *err);
+int collect_identity(struct snapshot *snap, struct ed_strvec *meta, struct vfs *fs,
+		     const struct collect_opts *o, struct ed_err *err);
 
 /* Add to a struct collect_needs (copies; collector/needs.c). */
 void collect_needs_add(struct collect_needs *out, const struct collect_need *need);

@@ -44,6 +44,9 @@ void collect_needs_add(struct collect_needs *out, const struct collect_need *nee
 	struct collect_filter *f;
 
 	switch (need->kind) {
+	case NEED_INPUT:
+		ed_strvec_push(&out->inputs, need->path);
+		/* fall through */
 	case NEED_PATH:
 		ed_strvec_push(&out->paths, need->path);
 		if (!need->filter)
@@ -75,6 +78,8 @@ void collect_needs_release(struct collect_needs *n)
 	ed_strvec_release(&n->paths);
 	ed_strvec_release(&n->trees);
 	ed_strvec_release(&n->values);
+	ed_strvec_release(&n->walked);
+	ed_strvec_release(&n->inputs);
 	for (i = 0; i < n->filters_nr; i++) {
 		free(n->filters[i].path);
 		free(n->filters[i].ere);

@@ -33,12 +33,13 @@ static const struct pkg_db {
  * descriptions and conffile lists, and pkg_dpkg.c reads only these four
  * fields (names are case-insensitive there too): a remote host sends the
  * matching lines only. The snapshot is the same; a malformed line outside
- * them goes unnoticed.
+ * them goes unnoticed. Both are inputs (NEED_INPUT): large, never
+ * secret, so a scan's cache may keep what they held.
  */
 static const struct collect_need packages_needs[] = {
-	{ NEED_PATH, dpkg_status, "^(package|status|architecture|version):|^$",
+	{ NEED_INPUT, dpkg_status, "^(package|status|architecture|version):|^$",
 	  NULL, NULL },
-	{ NEED_PATH, apk_installed, NULL, NULL, NULL },
+	{ NEED_INPUT, apk_installed, NULL, NULL, NULL },
 	{ NEED_CMD, NULL, NULL, &rpm_query_cmd, NULL },
 };
 

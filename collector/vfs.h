@@ -119,7 +119,9 @@ int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
  * Add path to an image (absolute, '/'-separated, no "." or ".."
  * components) with the type, permission bits, uid, gid, rdev, mtime and
  * ctime of st. Missing parents are created as root-owned 0755
- * directories; adding an existing path replaces its attributes and
+ * directories; the device and inode of st too when st_ino is not 0 (a
+ * host's own, which a stat cache compares), else the image's own. Adding
+ * an existing path replaces its attributes and
  * content (a directory keeps its children). data is the content of a
  * regular file or the target of a symlink (copied; NULL is empty). The
  * size is len for symlinks and readable files, st_size otherwise.
@@ -128,8 +130,20 @@ int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
  * unknown type or a parent that is not a directory.
  */
 #define VFS_MEM_UNREADABLE 1
+/*
+ * VFS_MEM_NOT_SENT: a regular file whose content the host was not asked
+ * for (its stat cache entry stands for it): stat gives st whole (size,
+ * device and inode too), opening it fails with EIO and is remembered
+ * (vfs_mem_unsent), as that is a request that missed a read.
+ */
+#define VFS_MEM_NOT_SENT 2
 int vfs_mem_add(struct vfs *fs, const char *path, const struct stat *st,
 		const char *data, size_t len, int flags, struct ed_err *err);
+/*
+ * 1 when a VFS_MEM_NOT_SENT file was opened, the first such path in path
+ * (reset first); 0 otherwise.
+ */
+int vfs_mem_unsent(struct vfs *fs, struct ed_buf *path);
 /* Record the output and wait status of argv for vfs_run. */
 void vfs_mem_set_output(struct vfs *fs, char *const argv[], const char *out,
 			size_t len, int status);

@@ -38,6 +38,8 @@ struct vnode {
 	dev_t rdev;
 	off_t size;
 	struct timespec mtime, ctime;
+	dev_t dev; /* the host's, with ino; 0: the image's own */
+	ino_t ino;
 	char *data; /* file content or symlink target, NUL-ended */
 	size_t len;
 	int flags;    /* VFS_MEM_* */
@@ -70,6 +72,7 @@ struct vfs_image {
 	size_t nfds, fds_alloc;
 	struct vcmd *cmds;
 	size_t ncmds, cmds_alloc;
+	size_t unsent; /* the first VFS_MEM_NOT_SENT node opened, or 0 */
 };
 
 /* ---- nodes and the (parent, name) hash ---- */
@@ -157,8 +160,8 @@ static void fill_stat(const struct vfs_image *im, size_t idx, struct stat *st)
 	const struct vnode *n = &im->nodes[idx];
 
 	memset(st, 0, sizeof(*st));
-	st->st_dev = 1;
-	st->st_ino = (ino_t)idx + 1;
+	st->st_dev = n->ino ? n->dev : 1;
+	st->st_ino = n->ino ? n->ino : (ino_t)idx + 1;
 	st->st_mode = n->mode;
 	st->st_nlink = 1;
 	st->st_uid = n->uid;
@@ -293,6 +296,10 @@ int image_openat(struct vfs_image *im, int dirfd, const char *path, int flags)
 		return fail(im, ELOOP);
 	if (n->flags & VFS_MEM_UNREADABLE)
 		return fail(im, EACCES);
+	if ((n->flags & VFS_MEM_NOT_SENT) && !im->unsent)
+		im->unsent = idx;
+	if (n->flags & VFS_MEM_NOT_SENT)
+		return fail(im, EIO);
 	/* no socket or device behind an image: as for a socket on Linux */
 	if (S_ISSOCK(n->mode) || S_ISCHR(n->mode) || S_ISBLK(n->mode))
 		return fail(im, ENXIO);
@@ -595,6 +602,8 @@ static void set_node(struct vnode *n, const struct stat *st, const char *data,
 	n->rdev = st->st_rdev;
 	n->mtime = st->st_mtim;
 	n->ctime = st->st_ctim;
+	n->dev = st->st_dev;
+	n->ino = st->st_ino;
 	n->flags = flags;
 	free(n->data);
 	n->data = NULL;
@@ -605,7 +614,8 @@ static void set_node(struct vnode *n, const struct stat *st, const char *data,
 	}
 	/* Linux: a readable file's size is its content, a link's its target */
 	if (S_ISLNK(n->mode) ||
-	    (S_ISREG(n->mode) && !(flags & VFS_MEM_UNREADABLE)))
+	    (S_ISREG(n->mode) &&
+	     !(flags & (VFS_MEM_UNREADABLE | VFS_MEM_NOT_SENT))))
 		n->size = (off_t)n->len;
 	else
 		n->size = st->st_size;
@@ -704,4 +714,29 @@ void vfs_mem_set_stderr(struct vfs *fs, char *const argv[], const char *line,
 		if ((unsigned char)c->errline[i] < 0x20)
 			c->errline[i] = ' ';
 	pthread_mutex_unlock(&im->lock);
+}
+
+int vfs_mem_unsent(struct vfs *fs, struct ed_buf *path)
+{
+	struct vfs_image *im = image_of(fs);
+	size_t idx, depth = 0;
+
+	pthread_mutex_lock(&im->lock);
+	idx = im->unsent;
+	ed_buf_reset(path);
+	/* from the node up, each name put in front; bounded by the depth */
+	while (idx && depth++ < im->nr) {
+		const struct vnode *n = &im->nodes[idx];
+		size_t len = strlen(n->name) + 1;
+
+		ed_buf_grow(path, len);
+		memmove(path->ptr + len, path->ptr, path->len + 1);
+		path->ptr[0] = '/';
+		memcpy(path->ptr + 1, n->name, len - 1);
+		ed_buf_setlen(path, path->len + len);
+		idx = n->parent;
+	}
+	idx = im->unsent;
+	pthread_mutex_unlock(&im->lock);
+	return idx != 0;
 }

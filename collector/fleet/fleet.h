@@ -237,6 +237,15 @@ struct ssh_target {
 	 */
 	const char *input;
 	size_t input_len;
+	/*
+	 * A second input (NULL: none), for a command that answers the first
+	 * before it reads the rest: EOF then waits until reply, called with
+	 * the output read so far each time it grew, returns 1 having put the
+	 * rest of the input in more (written as input is, then EOF; empty:
+	 * EOF alone), or 0 to wait for more output.
+	 */
+	int (*reply)(const struct ssh_target *t, const char *out, size_t len,
+		     struct ed_buf *more);
 	const char *jump; /* "[user@]host[:port]" bastion or NULL */
 	enum ssh_transport transport; /* the scan sets AUTO */
 	/* OpenSSH's destination, the name ssh_config knows (NULL: address) */
@@ -323,6 +332,12 @@ struct fleet_scan_opts {
 	unsigned shard_k, shard_n;
 	unsigned threads;         /* polling threads sharing jobs (0: 1) */
 	unsigned lock_timeout_ms; /* wait for another writer (store_lock) */
+	/*
+	 * Ask every host for every file (--full), as if no host's cache
+	 * existed; the caches are still written. Else a host sends only the
+	 * files its cache (beside the repository) cannot stand for.
+	 */
+	int full;
 };
 
 /*
@@ -417,6 +432,9 @@ struct fleet_host {
 	char *transport_reason;       /* why, one line (owned) */
 	double seconds;               /* wall time for this host */
 	size_t nr_warnings;           /* of its snapshot */
+	/* SSH hosts collected: regular files whose content the host sent,
+	 * those its cache stood for, and the bytes of its answer */
+	size_t files_sent, files_reused, bytes;
 	/* the snapshot's warnings: valid during the host_done call only */
 	const struct ed_strvec *warnings;
 };

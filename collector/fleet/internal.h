@@ -298,7 +298,10 @@ struct conn {
 	size_t max_bytes; /* stdout cap for this host */
 	size_t in_off;    /* t->input bytes the channel took */
 	int in_done;      /* EOF sent, or the output ended first */
-	int pending;      /* PEND_*: the channel call to repeat first */
+	int replied;      /* t->reply gave the rest of the input: more */
+	struct ed_buf more;
+	size_t more_off; /* more bytes the channel took */
+	int pending;     /* PEND_*: the channel call to repeat first */
 	struct ed_buf out, err, msg;
 	enum ssh_state state;
 	int exit_status;
@@ -344,14 +347,18 @@ short ssh_directions(LIBSSH2_SESSION *s);
 /* After EAGAIN: wait for what libssh2 says it blocked on; STEP_WAIT. */
 enum step ssh_conn_wait(struct conn *c);
 /*
- * The command's byte stream, the same for both transports: the bytes of
- * input not yet taken (*len of them; *len 0 when all are, which is when
- * a transport half-closes: libssh2 EOF, or closing ssh's stdin), while
- * the output is read into c->out as it comes. Each transport advances
- * c->in_off by what it wrote. The one place a later exchange in phases
- * (a request after reading a first answer) changes what is sent.
+ * The command's byte stream, the same for both transports, while the
+ * output is read into c->out as it comes. ssh_input_next: the bytes of
+ * input not yet taken, *len of them at *next, and 1; *len 0 when all are,
+ * which is when a transport half-closes (libssh2 EOF, or closing ssh's
+ * stdin); 0 while a phased command's second input (t->reply) waits for
+ * its answer: send nothing and keep reading. ssh_input_took: n of them
+ * were written. ssh_input_answer: after the output grew, asks t->reply
+ * for the second input until it gives it.
  */
-const char *ssh_input_next(const struct conn *c, size_t *len);
+int ssh_input_next(const struct conn *c, const char **next, size_t *len);
+void ssh_input_took(struct conn *c, size_t n);
+void ssh_input_answer(struct conn *c);
 
 /* ssh_connect.c */
 enum step ssh_step_connect(struct run *r, struct conn *c, short revents);
@@ -558,12 +565,20 @@ struct fleet_plan {
 	char **transport_reason;
 };
 
+struct remote_session;
+struct ed_hmac;
+
 struct scan_host {
 	const struct inventory_host *inv;
 	struct fleet_host *pub; /* in the result */
 	struct snapshot snap;   /* when collected */
 	int collected;
 	const char *transport_reason; /* the plan's, borrowed */
+	/* SSH hosts: the two-phase exchange (remote.h), on its worker */
+	struct scan *scan;
+	struct ed_hmac *key; /* the worker's */
+	struct remote_session *sess;
+	int cache_pending; /* its next cache waits for the commit */
 };
 
 /* The store's sink behind a mutex, for several polling threads. */
@@ -586,6 +601,7 @@ struct scan {
 	size_t done, failed;
 	const struct fleet_progress *progress;
 	struct timespec start;
+	int full; /* every file asked for, caches written only */
 };
 
 /*
@@ -612,6 +628,13 @@ int scan_run_workers(struct scan *s, const struct ssh_target *targets,
 		     struct ed_err *err);
 /* Where s stands now, for a callback. */
 void scan_counts(struct fleet_counts *c, const struct scan *s);
+/* ssh_target.reply of an SSH host: its session's second request. */
+int scan_reply(const struct ssh_target *t, const char *out, size_t len,
+	       struct ed_buf *more);
+/* Remove the cache of the host named name (pruned). */
+void scan_cache_drop(struct store *st, const char *name);
+/* Land (the commit did: landed) or drop every host's pending cache. */
+void scan_caches_finish(struct scan *s, int landed);
 /* Collect a host of connection local (this machine) or chroot (a root dir). */
 void scan_collect_local(struct scan *s, struct ed_hmac *key, struct scan_host *h);
 

@@ -1,14 +1,18 @@
 # envdrift's remote script: what a fleet scan runs on every host
 # (collector/fleet/remote.h). It never changes; the controller runs
-#     [sudo -n] /bin/sh -c 'exec xargs -0 -s 2000000 /bin/sh -c "$1" envdrift'
+#     [sudo -n] /bin/sh -c 'IFS= read -r n; exec 3<&0;
+#         head -c "${n:-0}" | exec xargs -0 -s 2000000 /bin/sh -c "$1" envdrift'
 #         envdrift 'THIS SCRIPT'
-# and writes the request on standard input, where xargs turns its
-# NUL-terminated records into this script's arguments: no path or argument
-# of the request is ever read as shell code or split into words, and its
-# size is bounded only by the system's argument space (-s), not by the
-# 128 KiB a single argument may hold.
+# and writes on standard input a first request of n bytes after a line
+# "n": head passes exactly those to xargs, which turns its NUL-terminated
+# records into this script's arguments, so no path or argument of the
+# request is ever read as shell code or split into words, and its size is
+# bounded only by the system's argument space (-s). Both read(1) and head
+# take no byte past their own from the pipe, so the rest of standard
+# input, kept as descriptor 3 (xargs gives us /dev/null), is the second
+# request, which the controller writes once it has read the listing.
 #
-# The request (collector/fleet/remote_request.c): "envdrift-request-1",
+# The first request (collector/fleet/remote_request.c): "envdrift-request-1",
 # the number of records, then these sections, each a count and as many
 # records:
 #   paths       listed themselves (a directory's entries are not)
@@ -19,12 +23,19 @@
 #   filters     two records each: a file, the ERE its sent lines match
 #   tar paths   sent whole when regular files (tar, no descent)
 #   tar trees   whose regular files are sent whole
-# The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM 1" and
-# the sections @list, @proc, @cmd, @file, @tar, @done. Nothing is hashed or
-# parsed here; the controller's collectors do that.
+# The second request (collector/fleet/remote_plan.c), read from descriptor
+# 3 after the commands ran: one line "a" (send every filtered file and the
+# tar sections above: a full scan), or "l COUNT SEL" where SEL holds one
+# 0 or 1 per filter (1: send it) and COUNT NUL-terminated paths follow,
+# the regular files to send whole, which tar reads itself (-T), never the
+# shell. No line (the controller hung up) ends the script with status 2.
+# The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM 2", the
+# host's clock, and the sections @list, @proc, @cmd, @file, @tar, @done.
+# Nothing is hashed or parsed here; the controller's collectors do that.
 #
 # Tools: GNU find (-printf, -readable), GNU grep (-r, -Z, -d skip), GNU
-# tar (--format=gnu, --no-recursion), xargs -0; timeout(1) where there.
+# tar (--format=gnu, --no-recursion, --null -T), GNU date (%N), head -c,
+# xargs -0; timeout(1) where there.
 
 LC_ALL=C
 export LC_ALL
@@ -59,18 +70,19 @@ first() {
 	"$fn_f" "$@"
 }
 
-# Listing: "R T MODE UID GID SIZE MTIME\0PATH\0LINK\0" per entry, R being r
-# (readable by us) or u and T find's %y.
+# Listing: "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE\0PATH\0LINK\0"
+# per entry, R being r (readable by us) or u and T find's %y: the stat key
+# the controller's cache compares.
 list() {
 	[ "$#" -gt 0 ] || return 0
 	find "$@" -maxdepth 0 \( -readable -printf r -o -printf u \) \
-		-printf '%y %m %U %G %s %T@\0%p\0%l\0' 2>/dev/null
+		-printf '%y %m %U %G %s %T@ %C@ %i %D\0%p\0%l\0' 2>/dev/null
 }
 
 walk() {
 	[ "$#" -gt 0 ] || return 0
 	find "$@" \( -readable -printf r -o -printf u \) \
-		-printf '%y %m %U %G %s %T@\0%p\0%l\0' 2>/dev/null
+		-printf '%y %m %U %G %s %T@ %C@ %i %D\0%p\0%l\0' 2>/dev/null
 }
 
 # /proc and /sys files, as "PATH\0LINE\n" per line: tar would store them
@@ -184,7 +196,7 @@ filter() {
 # paths, each one archive entry (--no-recursion), then trees (--recursion).
 # tar walks the trees itself (one walk of /etc, no find feeding it).
 # Unreadable files are skipped with a message (discarded): the listing
-# already says so.
+# already says so. 512-byte records: no 10 KiB of padding per host.
 send_tar() {
 	refs=" --no-recursion"
 	add_refs 2 "$(($1 + 1))"
@@ -192,13 +204,22 @@ send_tar() {
 	add_refs "$(($1 + 3))" "$#"
 	eval "set -- $refs"
 	[ "$#" -gt 2 ] || return 0
-	tar -c -f - --format=gnu --hard-dereference "$@" 2>/dev/null
+	tar -c -f - -b 1 --format=gnu --hard-dereference "$@" 2>/dev/null
 }
 
-printf 'ENVDRIFT-STREAM 1\n@list\n'
+# The files the second request names, read by tar from descriptor 3:
+# absolute paths all, so none is taken for an option (no need for tar
+# 1.29's --verbatim-files-from).
+send_listed() {
+	tar -c -f - -b 1 --format=gnu --hard-dereference --no-recursion \
+		--null -T - <&3 2>/dev/null
+}
+
+printf 'ENVDRIFT-STREAM 2\n@clock %s\n@list\n' "$(date +%s.%N)"
 n=$1; shift; first "$n" list "$@"; shift "$n"
 n=$1; shift; first "$n" walk "$@"; shift "$n"
-printf '@end\0@proc\n'
+printf '@end\0'
+printf '@proc\n'
 n=$1; shift; first "$n" grep_paths "$@"; shift "$n"
 n=$1; shift; first "$n" grep_trees "$@"; shift "$n"
 printf '@end\n'
@@ -210,14 +231,39 @@ while [ "$cmd_i" -lt "$cmd_nr" ]; do
 	n=$1; shift; first "$n" run_cmd "$@"; shift "$n"
 	cmd_i=$((cmd_i + 1))
 done
+
+# the second request: digits and 0/1 only, checked before any use
+if ! IFS=' ' read -r mode count sel <&3; then
+	echo "envdrift: the second request did not come" >&2
+	exit 2
+fi
+case $mode:$count:$sel in
+a::) sel= ;;
+l:[0-9]*:*) ;;
+*) mode=bad ;;
+esac
+case $count$sel in
+*[!0-9]*) mode=bad ;;
+esac
+if [ "$mode" = bad ]; then
+	echo "envdrift: malformed second request" >&2
+	exit 2
+fi
 n=$1
 shift
 while [ "$n" -gt 0 ]; do
-	filter "$1" "$2"
+	if [ "$mode" = a ] || [ "${sel%"${sel#?}"}" = 1 ]; then
+		filter "$1" "$2"
+	fi
+	sel=${sel#?}
 	shift 2
 	n=$((n - 1))
 done
 
 printf '@tar\n'
-send_tar "$@"
+if [ "$mode" = a ]; then
+	send_tar "$@"
+elif [ "$count" -gt 0 ]; then
+	send_listed
+fi
 printf '@done\n'

@@ -3,9 +3,11 @@
  * (collector/fleet/remote.h) into an in-memory image.
  *
  * Stream (all sections in this order; a missing "@done" means truncated):
- *   ENVDRIFT-STREAM 1\n
- *   @list\n   records "R T MODE UID GID SIZE MTIME\0PATH\0LINK\0" where R is
- *             r (readable by the remote user) or u, T find's %y; "@end\0"
+ *   ENVDRIFT-STREAM 2\n
+ *   @clock SEC.NSEC\n   the host's clock before it listed anything
+ *   @list\n   records "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE\0PATH\0
+ *             LINK\0" where R is r (readable by the remote user) or u, T
+ *             find's %y; "@end\0"
  *   @proc\n   grep -r -H -Z lines "PATH\0LINE\n" of /proc files; "@end\n"
  *   @cmd I RC LEN PATH\n LEN bytes   once per command of the request, in
  *             its order (PATH "-": not run on the host)
@@ -26,7 +28,7 @@
 #include "collector/vfs.h"
 #include "core/alloc.h"
 
-#define STREAM_MAGIC "ENVDRIFT-STREAM 1\n"
+#define STREAM_MAGIC "ENVDRIFT-STREAM 2\n@clock "
 
 struct listed {
 	const char *path;
@@ -61,6 +63,8 @@ struct decoder {
 	struct proc_file *proc;
 	size_t proc_nr, proc_alloc;
 	int archive_seen;
+	struct remote_plan *plan; /* NULL: everything was asked for */
+	long long clock;
 	struct ed_err *err;
 };
 
@@ -96,26 +100,6 @@ static const char *field(struct decoder *d, size_t *len)
 	return s;
 }
 
-static int parse_ull(const char **s, const char *end, int base,
-		     unsigned long long *out)
-{
-	unsigned long long v = 0;
-	const char *p = *s;
-
-	if (p >= end || *p < '0' || *p > '9')
-		return -1;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (d >= (unsigned)base || v > (~0ULL - d) / (unsigned)base)
-			return -1;
-		v = v * (unsigned)base + d;
-	}
-	*s = p;
-	*out = v;
-	return 0;
-}
-
 static mode_t type_bits(char c)
 {
 	switch (c) {
@@ -138,11 +122,12 @@ static mode_t type_bits(char c)
 	}
 }
 
-/* "R T MODE UID GID SIZE SEC.NSEC" */
+/* "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE" */
 static int parse_attrs(struct listed *l, const char *s, size_t n)
 {
 	const char *e = s + n;
-	unsigned long long mode, uid, gid, size, sec, nsec = 0;
+	unsigned long long mode, uid, gid, size, ino, dev;
+	struct timespec mt, ct;
 	mode_t type;
 
 	if (n < 4 || (s[0] != 'r' && s[0] != 'u'))
@@ -152,34 +137,45 @@ static int parse_attrs(struct listed *l, const char *s, size_t n)
 	if (!type || s[2] != ' ')
 		return -1;
 	s += 3;
-	if (parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &uid) || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &gid) || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &size) || s >= e ||
-	    *s++ != ' ' || parse_ull(&s, e, 10, &sec))
+	if (remote_parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &uid) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &gid) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &size) || s >= e ||
+	    *s++ != ' ' || remote_parse_time(&s, e, &mt) || s >= e ||
+	    *s++ != ' ' || remote_parse_time(&s, e, &ct) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &ino) || s >= e ||
+	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &dev))
 		return -1;
-	if (s < e && *s == '.') {
-		const char *f = ++s;
-		unsigned digits = 0;
-
-		for (; s < e && *s >= '0' && *s <= '9'; s++)
-			if (digits++ < 9)
-				nsec = nsec * 10 + (unsigned)(*s - '0');
-		if (s == f)
-			return -1;
-		for (; digits < 9; digits++)
-			nsec *= 10;
-	}
-	if (s != e || uid > 0xffffffffULL || gid > 0xffffffffULL)
+	if (s != e || uid > 0xffffffffULL || gid > 0xffffffffULL ||
+	    size > (unsigned long long)INT64_MAX)
 		return -1;
 	memset(&l->st, 0, sizeof(l->st));
 	l->st.st_mode = type | (mode_t)mode;
 	l->st.st_uid = (uid_t)uid;
 	l->st.st_gid = (gid_t)gid;
 	l->st.st_size = (off_t)size;
-	l->st.st_mtim.tv_sec = (time_t)sec;
-	l->st.st_mtim.tv_nsec = (long)nsec;
+	l->st.st_mtim = mt;
+	l->st.st_ctim = ct;
+	l->st.st_ino = (ino_t)ino;
+	l->st.st_dev = (dev_t)dev;
 	l->st.st_nlink = 1;
+	return 0;
+}
+
+static int decode_header(struct decoder *d)
+{
+	struct timespec ts;
+	const char *nl;
+
+	if (expect(d, STREAM_MAGIC, "header") < 0)
+		return d->err->code;
+	nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
+	if (!nl)
+		return bad(d, "header", "stream ends early (truncated)");
+	if (remote_parse_time(&d->p, nl, &ts) || d->p != nl)
+		return bad(d, "header", "malformed clock (not GNU date?)");
+	d->clock = (long long)ts.tv_sec;
+	d->p = nl + 1;
 	return 0;
 }
 
@@ -288,10 +284,10 @@ static int decode_cmds(struct decoder *d, struct vfs *fs)
 			return d->err->code;
 		nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
 		s = d->p;
-		if (!nl || parse_ull(&s, nl, 10, &idx) || idx != i ||
-		    *s++ != ' ' || parse_ull(&s, nl, 10, &rc) || *s++ != ' ' ||
-		    parse_ull(&s, nl, 10, &len) || *s++ != ' ' || s >= nl ||
-		    len > (size_t)(d->end - nl - 1))
+		if (!nl || remote_parse_ull(&s, nl, 10, &idx) || idx != i ||
+		    *s++ != ' ' || remote_parse_ull(&s, nl, 10, &rc) ||
+		    *s++ != ' ' || remote_parse_ull(&s, nl, 10, &len) ||
+		    *s++ != ' ' || s >= nl || len > (size_t)(d->end - nl - 1))
 			return bad(d, "cmd", "malformed header");
 		prog = ed_xstrndup(s, (size_t)(nl - s));
 		d->p = nl + 1;
@@ -324,7 +320,7 @@ static int decode_files(struct decoder *d)
 		struct filtered *f;
 		char *path;
 
-		if (!nl || parse_ull(&s, nl, 10, &len) || *s++ != ' ' ||
+		if (!nl || remote_parse_ull(&s, nl, 10, &len) || *s++ != ' ' ||
 		    s >= nl || len > (size_t)(d->end - nl - 1))
 			return bad(d, "file", "malformed header or truncated");
 		path = ed_xstrndup(s, (size_t)(nl - s));
@@ -513,6 +509,39 @@ static int under_values(const struct decoder *d, const char *path)
 	return 0;
 }
 
+/* 1 if the host was asked for path's content whole (tar). */
+static int asked(const struct decoder *d, const char *path)
+{
+	return !d->plan || d->plan->full ||
+	       ed_strvec_find(&d->plan->sent, path) < d->plan->sent.nr;
+}
+
+/* An input the plan took from the cache: its bytes. */
+static int cached_input(const struct decoder *d, const char *path,
+			const char **data, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; d->plan && i < d->plan->cached_nr; i++) {
+		const struct remote_input *in = &d->plan->cached[i];
+
+		if (!strcmp(in->path, path)) {
+			*data = in->data;
+			*len = in->len;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A large input the host sent: kept for the session's next cache. */
+static void keep_input(struct decoder *d, const struct listed *l, int filtered,
+		       const char *data, size_t len)
+{
+	if (d->plan && ed_strvec_contains(&d->needs->inputs, l->path))
+		remote_input_keep(d->plan, l->path, &l->st, filtered, data, len);
+}
+
 static int build_image(struct decoder *d, struct vfs *fs,
 		       struct ed_strvec *warnings)
 {
@@ -530,7 +559,7 @@ static int build_image(struct decoder *d, struct vfs *fs,
 		if (!S_ISREG(l->st.st_mode) || !l->readable ||
 		    remote_is_proc(l->path) ||
 		    remote_is_filtered(d->needs, l->path) ||
-		    under_symlink(d, l->path))
+		    under_symlink(d, l->path) || !asked(d, l->path))
 			continue;
 		wanted++;
 		got += l->has_data;
@@ -570,6 +599,11 @@ static int build_image(struct decoder *d, struct vfs *fs,
 					data = f->data.ptr;
 					len = f->data.len;
 				}
+			} else if (cached_input(d, l->path, &data, &len)) {
+				if (remote_is_filtered(d->needs, l->path))
+					l->st.st_size = (off_t)len;
+				else
+					flags = 0;
 			} else if (remote_is_filtered(d->needs, l->path)) {
 				size_t j;
 
@@ -579,6 +613,9 @@ static int build_image(struct decoder *d, struct vfs *fs,
 				if (j < d->filtered_nr) {
 					data = d->filtered[j].data;
 					len = d->filtered[j].len;
+					keep_input(d, l, 1, data, len);
+					if (d->plan)
+						d->plan->delivered++;
 					l->st.st_size = (off_t)len;
 				} else {
 					ed_strvec_pushf(warnings,
@@ -586,6 +623,9 @@ static int build_image(struct decoder *d, struct vfs *fs,
 							l->path);
 					flags = VFS_MEM_UNREADABLE;
 				}
+			} else if (!asked(d, l->path)) {
+				/* the cache stands for it (or nobody reads it) */
+				flags = VFS_MEM_NOT_SENT;
 			} else if (!d->archive_seen) {
 				return ed_err_set(
 					d->err, ED_EPARSE,
@@ -593,6 +633,9 @@ static int build_image(struct decoder *d, struct vfs *fs,
 			} else if (l->has_data) {
 				data = l->data;
 				len = l->len;
+				keep_input(d, l, 0, data, len);
+				if (d->plan)
+					d->plan->delivered++;
 				l->st.st_size = (off_t)len;
 			} else {
 				/* listed, readable, yet not delivered: keep the old lines */
@@ -625,9 +668,9 @@ static int build_image(struct decoder *d, struct vfs *fs,
 	return 0;
 }
 
-int remote_decode(struct vfs *fs, const char *buf, size_t len,
-		  const struct collect_config *cfg, struct ed_strvec *warnings,
-		  struct ed_err *err)
+int remote_decode_plan(struct vfs *fs, const char *buf, size_t len,
+		       const struct collect_config *cfg, struct remote_plan *plan,
+		       struct ed_strvec *warnings, struct ed_err *err)
 {
 	struct collect_needs needs;
 	struct decoder d;
@@ -642,7 +685,10 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 	d.needs = &needs;
 	d.filtered = ed_xcalloc(needs.filters_nr + 1, sizeof(*d.filtered));
 	d.err = err;
-	rc = expect(&d, STREAM_MAGIC, "header");
+	d.plan = plan;
+	rc = decode_header(&d);
+	if (!rc && plan)
+		plan->clock = d.clock;
 	if (!rc)
 		rc = decode_list(&d);
 	if (!rc)
@@ -670,5 +716,45 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
 		free(d.filtered[i].path);
 	free(d.filtered);
 	collect_needs_release(&needs);
+	return rc;
+}
+
+int remote_decode(struct vfs *fs, const char *buf, size_t len,
+		  const struct collect_config *cfg, struct ed_strvec *warnings,
+		  struct ed_err *err)
+{
+	return remote_decode_plan(fs, buf, len, cfg, NULL, warnings, err);
+}
+
+int remote_listing(const char *buf, size_t len, struct remote_entry **out,
+		   size_t *nr, long long *clock, struct ed_err *err)
+{
+	struct decoder d;
+	size_t i;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.buf = d.p = buf;
+	d.end = buf + len;
+	d.err = err;
+	*out = NULL;
+	*nr = 0;
+	rc = decode_header(&d);
+	if (!rc)
+		rc = decode_list(&d);
+	if (!rc && d.nr)
+		qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
+	if (!rc) {
+		*out = ed_xcalloc(d.nr + 1, sizeof(**out));
+		for (i = 0; i < d.nr; i++) {
+			(*out)[i].path = d.v[i].path;
+			(*out)[i].st = d.v[i].st;
+			(*out)[i].readable = d.v[i].readable;
+			(*out)[i].linked = under_symlink(&d, d.v[i].path);
+		}
+		*nr = d.nr;
+		*clock = d.clock;
+	}
+	free(d.v);
 	return rc;
 }

@@ -36,7 +36,9 @@ static void sh_quote(struct ed_buf *out, const char *s)
 
 /*
  * /bin/sh first, as a sudoers rule for envdrift may name it; it hands the
- * script ($1, so its messages start "envdrift:") to xargs.
+ * script ($1, so its messages start "envdrift:") to xargs, with the first
+ * request (a length line, then that many bytes) as its arguments and the
+ * rest of standard input as descriptor 3 (remote.sh says how).
  */
 void remote_command(struct ed_buf *out, int become)
 {
@@ -47,7 +49,8 @@ void remote_command(struct ed_buf *out, int become)
 	ed_buf_reset(out);
 	if (become)
 		ed_buf_adds(out, "sudo -n ");
-	ed_buf_adds(out, "/bin/sh -c 'exec xargs -0 -s " REMOTE_XARGS_SIZE
+	ed_buf_adds(out, "/bin/sh -c 'IFS= read -r n; exec 3<&0; "
+			 "head -c \"${n:-0}\" | exec xargs -0 -s " REMOTE_XARGS_SIZE
 			 " /bin/sh -c \"$1\" envdrift' envdrift ");
 	sh_quote(out, script->data);
 }
@@ -242,11 +245,12 @@ static void rec_cmd(struct records *r, const struct collect_needs_cmd *c)
 		rec(r, c->args.v[i]);
 }
 
-void remote_request_build(struct ed_buf *out, const struct collect_config *cfg)
+void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 {
 	struct collect_needs n;
 	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
 	struct records r = { ED_BUF_INIT, 0 };
+	struct ed_buf body = ED_BUF_INIT;
 	size_t i;
 
 	memset(&n, 0, sizeof(n));
@@ -267,14 +271,25 @@ void remote_request_build(struct ed_buf *out, const struct collect_config *cfg)
 	rec_section(&r, &n, &singles, NULL, NOT_PROC_NOR_FILTERED);
 	rec_section(&r, &n, &trees, NULL, NOT_PROC);
 
+	ed_buf_reset(&body);
+	ed_buf_adds(&body, "envdrift-request-1");
+	ed_buf_addch(&body, '\0');
+	ed_buf_addf(&body, "%zu", r.nr + 2);
+	ed_buf_addch(&body, '\0');
+	ed_buf_add(&body, r.buf.ptr, r.buf.len);
+	/* the length line: head(1) passes exactly these bytes to xargs */
 	ed_buf_reset(out);
-	ed_buf_adds(out, "envdrift-request-1");
-	ed_buf_addch(out, '\0');
-	ed_buf_addf(out, "%zu", r.nr + 2);
-	ed_buf_addch(out, '\0');
-	ed_buf_add(out, r.buf.ptr, r.buf.len);
+	ed_buf_addf(out, "%zu\n", body.len);
+	ed_buf_add(out, body.ptr, body.len);
+	ed_buf_release(&body);
 	ed_buf_release(&r.buf);
 	ed_strvec_release(&trees);
 	ed_strvec_release(&singles);
 	collect_needs_release(&n);
+}
+
+void remote_request_build(struct ed_buf *out, const struct collect_config *cfg)
+{
+	remote_request_first(out, cfg);
+	ed_buf_adds(out, "a\n");
 }

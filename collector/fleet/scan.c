@@ -267,8 +267,15 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 
 	remote_command(&cmds[0], 0);
 	remote_command(&cmds[1], 1);
-	/* everything variable goes on the script's standard input */
-	remote_request_build(&cmds[2], s->cfg);
+	/*
+	 * everything variable goes on the script's standard input: all of it
+	 * at once for a full scan, else the first part, the second once the
+	 * host listed its files (scan_reply)
+	 */
+	if (s->full)
+		remote_request_build(&cmds[2], s->cfg);
+	else
+		remote_request_first(&cmds[2], s->cfg);
 	for (i = 0; i < s->nr; i++) {
 		const struct inventory_host *ih = s->hosts[i].inv;
 		struct ssh_target *t = &targets[*nr];
@@ -298,6 +305,7 @@ static int build_targets(struct ssh_target *targets, size_t *nr, struct scan *s,
 		t->command = cmds[ih->become != 0].ptr;
 		t->input = cmds[2].ptr;
 		t->input_len = cmds[2].len;
+		t->reply = s->full ? NULL : scan_reply;
 		t->data = &s->hosts[i];
 		rc = host_limits(t, ih, p, err);
 		if (rc < 0)
@@ -416,6 +424,10 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	if (!rc)
 		rc = store_commit(st, &out->commit, all, nall, subject.ptr,
 				  &trailers, err);
+	/* a pruned host's cache goes with it */
+	for (i = 0; !rc && i < nups; i++)
+		if (!ups[i].snap)
+			scan_cache_drop(st, ups[i].host);
 	free(all);
 	collect_upgrades_release(&upg);
 	free(ups);
@@ -460,6 +472,7 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
 		ed_strvec_push(&out->warnings, p->warnings.v[i]);
 	s.cfg = p->o.cfg;
 	s.st = st;
+	s.full = p->o.full;
 	s.progress = progress;
 	rc = scan_load_prev(&s, err);
 	if (rc < 0)
@@ -487,9 +500,25 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
 	if (progress && progress->collected)
 		progress->collected(out, &c, progress->arg);
 	rc = commit(out, &s, p, st, key, err);
+	scan_caches_finish(&s, rc == 0);
+	if (rc == ED_ENOTFOUND) {
+		/*
+		 * A cache naming content the repository lacks (someone pruned
+		 * it): without the caches the next scan reads every file.
+		 */
+		char *why = ed_xstrdup(err->msg);
+
+		for (i = 0; i < s.nr; i++)
+			scan_cache_drop(st, s.hosts[i].inv->name);
+		ed_err_set(err, ED_ENOTFOUND,
+			   "%s (the hosts' caches are dropped: scan again)", why);
+		free(why);
+	}
 	scan_counts(&c, &s);
 	out->seconds = c.seconds;
 out:
+	if (s.hosts)
+		scan_caches_finish(&s, 0); /* nothing pending after the commit */
 	for (i = 0; i < s.nr; i++)
 		if (s.hosts[i].collected)
 			snapshot_release(&s.hosts[i].snap);

@@ -7,10 +7,15 @@
  */
 #include "collector/fleet/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector/collector.h"
@@ -18,6 +23,7 @@
 #include "collector/vfs.h"
 #include "core/alloc.h"
 #include "core/hmac.h"
+#include "core/store.h"
 
 /* One polling thread: its share of the hosts and its own HMAC handle. */
 struct worker {
@@ -156,7 +162,8 @@ static int spill(struct snapshot *snap, struct ed_err *err)
  * live holds unless the host's envdrift_live is false.
  */
 static void collect_with(struct scan *s, struct ed_hmac *key,
-			 struct scan_host *h, struct vfs *fs, struct ed_buf *msg)
+			 struct scan_host *h, struct vfs *fs,
+			 const struct collect_opts *with, struct ed_buf *msg)
 {
 	struct snapshot prev = SNAPSHOT_INIT;
 	struct ed_err e = ED_ERR_INIT;
@@ -172,6 +179,8 @@ static void collect_with(struct scan *s, struct ed_hmac *key,
 	pthread_mutex_unlock(&s->lock);
 	vfs_set_live(fs, vfs_live(fs) && (!lv || strcmp(lv, "false")));
 	memset(&o, 0, sizeof(o));
+	if (with)
+		o = *with;
 	o.cfg = s->cfg;
 	o.key = key;
 	o.roles = &roles;
@@ -193,10 +202,21 @@ static void collect_with(struct scan *s, struct ed_hmac *key,
  * root directory (connection chroot).
  */
 static void collect_image(struct scan *s, struct ed_hmac *key,
-			  struct scan_host *h, struct vfs *img, struct ed_buf *msg)
+			  struct scan_host *h, struct vfs *img,
+			  const struct collect_opts *with, struct ed_buf *msg)
 {
+	struct ed_buf path = ED_BUF_INIT;
+
 	vfs_set_live(img, 1);
-	collect_with(s, key, h, img, msg);
+	collect_with(s, key, h, img, with, msg);
+	/* a file read that the request left out: never a silent difference */
+	if (h->collected && vfs_mem_unsent(img, &path)) {
+		ed_buf_addf(msg, "%s: %s was read but not asked for",
+			    h->inv->name, path.ptr);
+		fail(h, SSH_ERROR, msg->ptr);
+		h->collected = 0;
+	}
+	ed_buf_release(&path);
 }
 
 static void collect_this_machine(struct scan *s, struct ed_hmac *key,
@@ -204,7 +224,7 @@ static void collect_this_machine(struct scan *s, struct ed_hmac *key,
 {
 	struct vfs *fs = vfs_root_new("/");
 
-	collect_with(s, key, h, fs, msg);
+	collect_with(s, key, h, fs, NULL, msg);
 	vfs_free(fs);
 }
 
@@ -214,8 +234,151 @@ static void collect_chroot(struct scan *s, struct ed_hmac *key,
 	struct vfs *fs = vfs_root_new(h->inv->address);
 
 	vfs_set_live(fs, 0);
-	collect_with(s, key, h, fs, msg);
+	collect_with(s, key, h, fs, NULL, msg);
 	vfs_free(fs);
+}
+
+/* The name of a fleet host's cache beside the repository. */
+static void cache_name(struct ed_buf *out, const struct scan_host *h)
+{
+	ed_buf_reset(out);
+	ed_buf_addf(out, "fleet@%s", h->inv->name);
+}
+
+static void open_session(struct scan_host *h)
+{
+	struct scan *s = h->scan;
+	struct ed_buf name = ED_BUF_INIT, cache = ED_BUF_INIT;
+
+	cache_name(&name, h);
+	if (!s->full) {
+		pthread_mutex_lock(&s->lock);
+		store_cache_read(s->st, name.ptr, &cache);
+		pthread_mutex_unlock(&s->lock);
+	}
+	h->sess = remote_session_new(s->cfg, h->key, cache.ptr, cache.len,
+				     s->full);
+	ed_buf_release(&name);
+	ed_buf_release(&cache);
+}
+
+int scan_reply(const struct ssh_target *t, const char *out, size_t len,
+	       struct ed_buf *more)
+{
+	struct scan_host *h = t->data;
+
+	if (!h->sess)
+		open_session(h);
+	return remote_session_reply(h->sess, out, len, more);
+}
+
+void scan_cache_drop(struct store *st, const char *name)
+{
+	struct ed_buf b = ED_BUF_INIT;
+
+	ed_buf_addf(&b, "fleet@%s", name);
+	store_cache_drop(st, b.ptr);
+	ed_buf_release(&b);
+}
+
+/* pending 1: the file that waits for the commit; 0: the cache itself */
+static void cache_path(struct ed_buf *out, const struct scan *s,
+		       const struct scan_host *h, int pending)
+{
+	struct ed_buf name = ED_BUF_INIT;
+
+	cache_name(&name, h);
+	ed_buf_reset(out);
+	store_cache_path(s->st, out, name.ptr);
+	if (pending)
+		ed_buf_addf(out, ".pending.%ld", (long)getpid());
+	ed_buf_release(&name);
+}
+
+/*
+ * Write the host's next cache now, renamed into place once the commit
+ * landed: the content ids in it exist only then.
+ */
+static void cache_stage(struct scan *s, struct scan_host *h,
+			const struct ed_buf *files_cache)
+{
+	struct ed_buf path = ED_BUF_INIT, data = ED_BUF_INIT;
+	char *slash;
+	int fd, ok;
+
+	remote_session_cache(h->sess, files_cache, &data);
+	cache_path(&path, s, h, 1);
+	slash = strrchr(path.ptr, '/');
+	*slash = '\0';
+	(void)mkdir(path.ptr, 0700);
+	*slash = '/';
+	fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ok = write(fd, data.ptr, data.len) == (ssize_t)data.len;
+		if (close(fd) < 0 || !ok)
+			(void)unlink(path.ptr);
+		else
+			h->cache_pending = 1;
+	}
+	ed_buf_release(&path);
+	ed_buf_release(&data);
+}
+
+/*
+ * Pending caches a killed scan left behind (its process is gone): a
+ * cache is no use without its commit.
+ */
+static void sweep_pending(const struct scan *s)
+{
+	struct ed_buf dir = ED_BUF_INIT, path = ED_BUF_INIT;
+	const struct dirent *de;
+	DIR *d;
+
+	store_cache_path(s->st, &dir, "x");
+	ed_buf_setlen(&dir, dir.len - 1); /* the directory, '/' kept */
+	d = opendir(dir.ptr);
+	while (d && (de = readdir(d))) {
+		const char *p = strstr(de->d_name, ".pending.");
+		char *end;
+		long pid;
+
+		if (!p)
+			continue;
+		pid = strtol(p + 9, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		ed_buf_reset(&path);
+		ed_buf_addf(&path, "%s%s", dir.ptr, de->d_name);
+		(void)unlink(path.ptr);
+	}
+	if (d)
+		closedir(d);
+	ed_buf_release(&dir);
+	ed_buf_release(&path);
+}
+
+void scan_caches_finish(struct scan *s, int landed)
+{
+	struct ed_buf from = ED_BUF_INIT, to = ED_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nr; i++) {
+		struct scan_host *h = &s->hosts[i];
+
+		if (!h->cache_pending)
+			continue;
+		cache_path(&from, s, h, 1);
+		cache_path(&to, s, h, 0);
+		/* a cache that cannot be renamed costs bytes, never drift */
+		if (!landed || rename(from.ptr, to.ptr) < 0)
+			(void)unlink(from.ptr);
+		h->cache_pending = 0;
+	}
+	if (landed)
+		sweep_pending(s);
+	ed_buf_release(&from);
+	ed_buf_release(&to);
 }
 
 /* Decode the stream and run the collectors on the image. */
@@ -224,7 +387,8 @@ static void collect_one(struct scan *s, struct ed_hmac *key,
 {
 	struct vfs *img = vfs_mem_new();
 	struct ed_err e = ED_ERR_INIT;
-	struct ed_buf msg = ED_BUF_INIT;
+	struct ed_buf msg = ED_BUF_INIT, files_cache = ED_BUF_INIT;
+	struct collect_opts with;
 
 	snapshot_init(&h->snap);
 	if (!r->out->len && r->exit_status) {
@@ -237,8 +401,10 @@ static void collect_one(struct scan *s, struct ed_hmac *key,
 		fail(h, SSH_ERROR, msg.ptr);
 		goto out;
 	}
-	if (remote_decode(img, r->out->ptr, r->out->len, s->cfg,
-			  &h->snap.warnings, &e) < 0) {
+	if (!h->sess)
+		open_session(h);
+	if (remote_session_decode(h->sess, img, r->out->ptr, r->out->len,
+				  &h->snap.warnings, &e) < 0) {
 		ed_buf_addf(&msg, "%s: %s", h->inv->name, e.msg);
 		if (r->err && r->err->len) {
 			ed_buf_adds(&msg, " (stderr: ");
@@ -248,13 +414,24 @@ static void collect_one(struct scan *s, struct ed_hmac *key,
 		fail(h, SSH_ERROR, msg.ptr);
 		goto out;
 	}
+	h->pub->bytes = r->out->len;
+	remote_session_counts(h->sess, &h->pub->files_sent, &h->pub->files_reused);
 	/* the stream is no longer needed: free it before collecting */
 	ed_buf_release(r->out);
-	collect_image(s, key, h, img, &msg);
+	memset(&with, 0, sizeof(with));
+	remote_session_collect_opts(h->sess, &with.cache_in, &with.cache_in_len,
+				    &with.clock);
+	with.cache_out = &files_cache;
+	collect_image(s, key, h, img, &with, &msg);
+	if (h->collected)
+		cache_stage(s, h, &files_cache);
 out:
 	if (!h->collected)
 		snapshot_release(&h->snap);
+	remote_session_free(h->sess);
+	h->sess = NULL;
 	ed_buf_release(&msg);
+	ed_buf_release(&files_cache);
 	vfs_free(img);
 }
 
@@ -335,11 +512,14 @@ static void on_done(const struct ssh_target *t, struct ssh_result *r, void *arg)
 		h->pub->transport_reason = ed_buf_detach(&b, NULL);
 	} else if (h->transport_reason)
 		h->pub->transport_reason = ed_xstrdup(h->transport_reason);
-	if (r->state == SSH_COLLECTED)
+	if (r->state == SSH_COLLECTED) {
 		collect_one(s, w->key, h, r);
-	else
+	} else {
 		fail(h, r->state,
 		     r->message ? r->message : ssh_state_name(r->state));
+		remote_session_free(h->sess);
+		h->sess = NULL;
+	}
 	pthread_mutex_lock(&s->lock);
 	host_done(s, h, r->seconds);
 	pthread_mutex_unlock(&s->lock);
@@ -392,6 +572,13 @@ int scan_run_workers(struct scan *s, const struct ssh_target *targets,
 			w[i].key = key;
 		else if (ed_hmac_dup(&w[i].key, key, err) < 0)
 			rc = err->code;
+		/* each host's session runs on its worker, with its key */
+		for (j = 0; j < share; j++) {
+			struct scan_host *h = w[i].targets[j].data;
+
+			h->scan = s;
+			h->key = w[i].key;
+		}
 	}
 	if (rc < 0)
 		goto out;

@@ -249,6 +249,7 @@ static void conn_end(struct run *r, struct conn *c)
 	ed_buf_release(&c->err);
 	ed_buf_release(&c->msg);
 	free(c->retried);
+	ed_buf_release(&c->more);
 	memset(c, 0, sizeof(*c));
 	c->hop[0].fd = c->hop[1].fd = c->tun.pair = -1;
 	c->proc.in = c->proc.out = c->proc.err = -1;
@@ -295,6 +296,7 @@ static void conn_start(struct run *r, struct conn *c, const struct ssh_target *t
 	ed_buf_init(&c->out); /* ptr never NULL, even for the callback */
 	ed_buf_init(&c->err);
 	ed_buf_init(&c->msg);
+	ed_buf_init(&c->more);
 	ed_buf_init(&c->hop[0].tried);
 	ed_buf_init(&c->hop[1].tried);
 	ed_buf_init(&c->tun.up);

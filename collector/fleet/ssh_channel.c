@@ -68,8 +68,9 @@ enum step ssh_step_exec(struct conn *c)
 }
 
 /*
- * Send the command more of its input (ssh_input_next) as the window allows,
- * then EOF: 1 when something was sent, 0 when nothing could be, -1 on an
+ * Send the command more of its input (ssh_input_next: with t->reply, the
+ * second input once the answer gave it) as the window allows, then EOF:
+ * 1 when something was sent, 0 when nothing could be, -1 on an
  * error. A send that returned EAGAIN with a packet half out is marked
  * pending (struct tunnel says why): it is repeated, with the same bytes
  * at the same address (doc/DESIGN-NOTES.md §2.5), before anything else.
@@ -82,12 +83,13 @@ static int feed_input(struct conn *c)
 	ssize_t n;
 	int rc;
 
-	next = ssh_input_next(c, &left);
+	if (!ssh_input_next(c, &next, &left))
+		return 0; /* the second input waits for the answer */
 	if (left) {
 		n = libssh2_channel_write(c->ch, next, left);
 		c->pending = PEND_NONE;
 		if (n > 0) {
-			c->in_off += (size_t)n;
+			ssh_input_took(c, (size_t)n);
 			return 1;
 		}
 		/* 0 or EAGAIN without a direction out: the window is shut */
@@ -135,6 +137,7 @@ enum step ssh_step_read(struct conn *c)
 		n = libssh2_channel_read(c->ch, c->out.ptr + c->out.len, room);
 		if (n > 0) {
 			ed_buf_setlen(&c->out, c->out.len + (size_t)n);
+			ssh_input_answer(c);
 			if (c->out.len > c->max_bytes) {
 				fmt_size(lim, sizeof(lim), c->max_bytes);
 				return ssh_conn_fail(

@@ -98,10 +98,36 @@ enum step ssh_conn_wait(struct conn *c)
 	return STEP_WAIT;
 }
 
-const char *ssh_input_next(const struct conn *c, size_t *len)
+int ssh_input_next(const struct conn *c, const char **next, size_t *len)
 {
 	const struct ssh_target *t = c->t;
 
-	*len = t->input && c->in_off < t->input_len ? t->input_len - c->in_off : 0;
-	return t->input ? t->input + c->in_off : NULL;
+	*next = NULL;
+	*len = 0;
+	if (t->input && c->in_off < t->input_len) {
+		*next = t->input + c->in_off;
+		*len = t->input_len - c->in_off;
+		return 1;
+	}
+	if (!t->reply)
+		return 1;
+	if (!c->replied)
+		return 0; /* the second input waits for the answer */
+	*next = c->more.ptr + c->more_off;
+	*len = c->more.len - c->more_off;
+	return 1;
+}
+
+void ssh_input_took(struct conn *c, size_t n)
+{
+	if (c->t->input && c->in_off < c->t->input_len)
+		c->in_off += n;
+	else
+		c->more_off += n;
+}
+
+void ssh_input_answer(struct conn *c)
+{
+	if (c->t->reply && !c->replied)
+		c->replied = c->t->reply(c->t, c->out.ptr, c->out.len, &c->more);
 }

@@ -116,8 +116,10 @@ enum step ssh_openssh_start(struct run *r, struct conn *c)
 	c->openssh = 1;
 	c->phase = PH_PROC;
 	c->connected = 1; /* ssh's own ConnectTimeout applies */
-	c->in_off = 0;
-	c->in_done = c->t->input == NULL;
+	c->in_off = c->more_off = 0;
+	c->replied = 0;
+	ed_buf_reset(&c->more);
+	c->in_done = c->t->input == NULL && !c->t->reply;
 	c->out_eof = c->err_eof = 0;
 	if (!r->ssh_path)
 		return ssh_conn_fail(c, SSH_ERROR,
@@ -136,7 +138,11 @@ enum step ssh_openssh_start(struct run *r, struct conn *c)
 
 void ssh_openssh_events(const struct conn *c, short ev[3])
 {
-	ev[0] = c->proc.in >= 0 ? POLLOUT : 0;
+	const char *next;
+	size_t left;
+
+	/* stdin is written when there is something to write, or to close it */
+	ev[0] = c->proc.in >= 0 && ssh_input_next(c, &next, &left) ? POLLOUT : 0;
 	ev[1] = c->proc.out >= 0 ? POLLIN : 0;
 	ev[2] = c->proc.err >= 0 ? POLLIN : 0;
 }
@@ -208,17 +214,17 @@ out:
 static int feed(struct conn *c)
 {
 	size_t left;
-	const char *next = ssh_input_next(c, &left);
+	const char *next;
 	ssize_t n = 0;
 
-	if (c->in_done)
-		return 0;
+	if (c->in_done || !ssh_input_next(c, &next, &left))
+		return 0; /* done, or the second input waits for the answer */
 	if (left)
 		n = ssh_proc_write(&c->proc, next, left);
 	if (n > 0)
-		c->in_off += (size_t)n;
+		ssh_input_took(c, (size_t)n);
 	/* EPIPE: ssh stopped reading; its exit and output tell why */
-	if (n < 0 || !ssh_input_next(c, &left) || !left) {
+	if (n < 0 || (ssh_input_next(c, &next, &left) && !left)) {
 		ssh_proc_close_input(&c->proc);
 		c->in_done = 1;
 	}
@@ -243,6 +249,7 @@ enum step ssh_step_proc(struct conn *c)
 					  room);
 			if (n > 0) {
 				ed_buf_setlen(&c->out, c->out.len + (size_t)n);
+				ssh_input_answer(c);
 				moved = 1;
 			} else if (n == -2) {
 				c->out_eof = 1;

@@ -139,6 +139,18 @@ expect_grep "-v: h1 over openssh, forced" "staging/h1 collected .* over openssh:
 expect_eq "OpenSSH's snapshot of h1 is byte-identical to libssh2's (host tree id)" \
 	"$T1" "$(git -C "$R" rev-parse main:hosts/staging/h1)"
 expect_grep "the commit is unchanged" "(unchanged)" "$TMP/out"
+# the two-phase exchange over OpenSSH: files older than the racy second
+# are reused from the host's cache, not sent again
+sleep 2
+expect_exit 0 "h1 over OpenSSH again" $SCAN -i "$TMP/h1o.yaml"
+expect_grep "-v: the incremental exchange over OpenSSH reuses the host's cache" \
+	"staging/h1 collected .*; [0-9]+ files? sent, [1-9][0-9]* reused, [0-9]+ bytes\\) over openssh" "$TMP/err"
+sleep 2
+expect_exit 0 "h1 over OpenSSH, --full" $SCAN --full -i "$TMP/h1o.yaml"
+expect_grep "-v: --full over OpenSSH reuses nothing" \
+	"staging/h1 collected .*; [0-9]+ files? sent, 0 reused, [0-9]+ bytes\\) over openssh" "$TMP/err"
+expect_eq "OpenSSH, incremental and --full: the same host tree" \
+	"$T1" "$(git -C "$R" rev-parse main:hosts/staging/h1)"
 # envdrift inventory shows the transport the scan chooses, and why
 expect_exit 0 "inventory of the forced host" sh -c "$ENVDRIFT inventory -i '$TMP/h1o.yaml' >'$TMP/inv' 2>&1"
 expect_grep "inventory: h1 over openssh, with the reason" "^  transport +openssh \\(envdrift_transport: openssh\\)" "$TMP/inv"

@@ -377,14 +377,57 @@ static void test_truncation_is_an_error(void **state)
 	assert_true(tried >= 90);
 }
 
+static int has_bytes(const struct ed_buf *b, const char *s);
+
+/*
+ * The second request comes once the listing is whole, however the output
+ * arrives: byte by byte here. With no cache every file the collectors
+ * read is asked for; garbage gets an empty reply (EOF: the host stops).
+ */
+static void test_reply_waits_for_the_listing(void **state)
+{
+	struct fixture *f = *state;
+	const char *end = NULL;
+	struct remote_session *s = remote_session_new(f->cfg, NULL, NULL, 0, 0);
+	struct ed_buf more = ED_BUF_INIT;
+	size_t i, listed, nul = 0;
+
+	assert_true(f->stream.len > 1000); /* filled by an earlier test */
+	for (i = 0; i + 5 <= f->stream.len && !end; i++)
+		if (!memcmp(f->stream.ptr + i, "\0@end\0", 6))
+			end = f->stream.ptr + i + 6;
+	assert_non_null(end);
+	listed = (size_t)(end - f->stream.ptr);
+	for (i = 1; i < listed; i++)
+		assert_int_equal(remote_session_reply(s, f->stream.ptr, i, &more),
+				 0);
+	assert_int_equal(remote_session_reply(s, f->stream.ptr, listed, &more), 1);
+	assert_int_equal(memcmp(more.ptr, "l ", 2), 0);
+	assert_non_null(strstr(more.ptr, "\n"));
+	for (i = 0; i < more.len; i++)
+		nul += !more.ptr[i];
+	/* every path asked for is one NUL-terminated record, /etc/passwd too */
+	assert_int_equal(strtoul(more.ptr + 2, NULL, 10), nul);
+	assert_true(nul > 10);
+	assert_true(has_bytes(&more, "/etc/passwd"));
+	remote_session_free(s);
+
+	s = remote_session_new(f->cfg, NULL, NULL, 0, 0);
+	assert_int_equal(remote_session_reply(s, "Welcome!\n", 9, &more), 1);
+	assert_int_equal(more.len, 0);
+	remote_session_free(s);
+	ed_buf_release(&more);
+}
+
 static void test_garbage_and_no_tar(void **state)
 {
-	static const char no_tar[] = "ENVDRIFT-STREAM 1\n@list\n"
-				     "rf 644 0 0 3 1.5\0/etc/x\0\0"
+	static const char no_tar[] = "ENVDRIFT-STREAM 2\n@clock 9.5\n@list\n"
+				     "rf 644 0 0 3 1.5 1.5 7 8\0/etc/x\0\0"
 				     "@end\0@proc\n@end\n"
 				     "@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
-	static const char bad_attr[] = "ENVDRIFT-STREAM 1\n@list\n"
-				       "rf 999 0 0 3 1.5\0/etc/x\0\0@end\0";
+	static const char bad_attr[] =
+		"ENVDRIFT-STREAM 2\n@clock 9\n@list\n"
+		"rf 999 0 0 3 1.5 1.5 7 8\0/etc/x\0\0@end\0";
 	struct vfs *img = vfs_mem_new();
 	struct ed_strvec w = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
@@ -662,7 +705,9 @@ static void test_request_is_what_the_collectors_read(void **state)
 	remote_request_build(&all, f->cfg);
 	assert_false(has_record(&all, "/etc/systemd/system"));
 	remote_request_build(&empty, none);
-	assert_int_equal(memcmp(all.ptr, "envdrift-request-1", 19), 0);
+	assert_int_equal(memcmp(strchr(all.ptr, '\n') + 1, "envdrift-request-1",
+				19),
+			 0);
 	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		if (!has_record(&all, wanted[i]))
 			fail_msg("not requested: %s", wanted[i]);
@@ -697,8 +742,22 @@ static void test_missing_or_split_request_writes_nothing(void **state)
 		if (round == 0) {
 			ed_buf_reset(&request);
 		} else if (round == 1) {
-			/* a record more than the count says: as if xargs split it */
-			ed_buf_add(&request, "extra", 6);
+			/*
+			 * a record more than the count says: as if xargs split
+			 * it (inside the first request's length, "a\n" after)
+			 */
+			struct ed_buf body = ED_BUF_INIT;
+			const char *nl = strchr(request.ptr, '\n');
+
+			ed_buf_add(&body, nl + 1,
+				   request.len -
+					   (size_t)(nl + 1 - request.ptr) - 2);
+			ed_buf_add(&body, "extra", 6);
+			ed_buf_reset(&request);
+			ed_buf_addf(&request, "%zu\n", body.len);
+			ed_buf_add(&request, body.ptr, body.len);
+			ed_buf_adds(&request, "a\n");
+			ed_buf_release(&body);
 		} else {
 			/* the count itself, off by one */
 			for (i = 0; request.ptr[i]; i++)
@@ -806,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_tree_identical),
 		cmocka_unit_test(test_this_machine_identical),
 		cmocka_unit_test(test_truncation_is_an_error),
+		cmocka_unit_test(test_reply_waits_for_the_listing),
 		cmocka_unit_test(test_garbage_and_no_tar),
 		cmocka_unit_test(test_paths_are_quoted),
 		cmocka_unit_test(test_toggle_commands),

@@ -1477,12 +1477,53 @@ static void test_vfs_this_machine_proc_sys_excerpt(void **state)
 	ed_buf_release(&b);
 }
 
+/*
+ * A file the host was not asked for: stat gives the host's own size,
+ * inode and device (a stat cache compares them), opening it fails and is
+ * remembered, so a request that missed a read fails the host.
+ */
+static void test_vfs_not_sent_nodes_are_remembered(void **state)
+{
+	struct vfs *fs = vfs_mem_new();
+	struct ed_err err = ED_ERR_INIT;
+	struct ed_buf path = ED_BUF_INIT;
+	struct stat st, got;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0644;
+	st.st_size = 1234;
+	st.st_ino = 777;
+	st.st_dev = 65024;
+	st.st_ctim.tv_sec = 1700000000;
+	st.st_ctim.tv_nsec = 5;
+	assert_int_equal(vfs_mem_add(fs, "/etc/a/b.conf", &st, NULL, 0,
+				     VFS_MEM_NOT_SENT, &err),
+			 0);
+	assert_int_equal(vfs_mem_unsent(fs, &path), 0);
+	assert_int_equal(vfs_fstatat(fs, AT_FDCWD, "/etc/a/b.conf", &got,
+				     AT_SYMLINK_NOFOLLOW),
+			 0);
+	assert_int_equal(got.st_size, 1234);
+	assert_int_equal(got.st_ino, 777);
+	assert_int_equal(got.st_dev, 65024);
+	assert_int_equal(got.st_ctim.tv_nsec, 5);
+	errno = 0;
+	assert_int_equal(vfs_openat(fs, AT_FDCWD, "/etc/a/b.conf", O_RDONLY), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(vfs_mem_unsent(fs, &path), 1);
+	assert_string_equal(path.ptr, "/etc/a/b.conf");
+	ed_buf_release(&path);
+	vfs_free(fs);
+}
+
 #define VFS_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		VFS_TEST(test_vfs_open_answers_as_linux_does),
+		VFS_TEST(test_vfs_not_sent_nodes_are_remembered),
 		VFS_TEST(test_vfs_links_resolve_inside_the_image),
 		VFS_TEST(test_vfs_errno_matches_the_real_file_system),
 		VFS_TEST(test_vfs_unreadable_nodes_refuse_opening_only),

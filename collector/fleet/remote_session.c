@@ -1,0 +1,419 @@
+/*
+ * One host's two-phase exchange (collector/fleet/remote.h): find the end
+ * of the listing in the output as it arrives, decide from the host's cache
+ * which contents to ask for (the second request), and decode the answer
+ * with the rest taken from the cache. Nothing here knows the transport.
+ */
+#include "collector/fleet/remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/collector.h"
+#include "collector/fleet/remote_int.h"
+#include "core/alloc.h"
+#include "core/hmac.h"
+
+#define LIST_START "ENVDRIFT-STREAM 2\n@clock "
+#define LIST_END "@end"
+
+struct remote_session {
+	const struct collect_config *cfg;
+	struct collect_needs needs;
+	struct remote_plan plan;
+	char fp[65];
+	int full;
+	/* the cache: the files walk's part, the inputs */
+	struct ed_buf files;
+	struct collect_reuse *reuse;
+	struct remote_input *inputs;
+	size_t inputs_nr, inputs_alloc;
+	/* the reply: where the listing's next record starts (0: header) */
+	size_t off;
+	int replied;
+	size_t sent, reused; /* asked for, taken from the cache */
+};
+
+/*
+ * Everything that decides what the cache holds: the settings that shape
+ * snapshot bytes, the key, the request (paths, filters) and this format.
+ */
+static void fingerprint(struct remote_session *s, struct ed_hmac *key)
+{
+	struct ed_buf b = ED_BUF_INIT, req = ED_BUF_INIT;
+	char kfp[65] = "nokey", rfp[65];
+
+	if (key)
+		ed_hmac_fingerprint(key, kfp);
+	remote_request_first(&req, s->cfg);
+	ed_sha256_hex(rfp, req.ptr, req.len);
+	ed_buf_addf(&b, "envdrift-fleet-cache 1\nkey %s\nrequest %s\n", kfp, rfp);
+	collect_settings_text(&b, s->cfg);
+	ed_sha256_hex(s->fp, b.ptr, b.len);
+	ed_buf_release(&b);
+	ed_buf_release(&req);
+}
+
+#define CACHE_MAGIC "envdrift-fleet-cache 1 "
+
+static int num(const char **p, const char *end, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *q = *p;
+
+	if (q >= end || *q < '0' || *q > '9')
+		return -1;
+	while (q < end && *q >= '0' && *q <= '9') {
+		if (v > (~0ULL - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*q++ - '0');
+	}
+	if (q >= end || (*q != ' ' && *q != '\n'))
+		return -1;
+	*p = q + 1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * "input F|W LEN PATHLEN DEV INO SIZE MS MNS CS CNS MODE UID GID\n" then
+ * the path, the bytes and "\n"; then "files LEN\n" and the files walk's
+ * cache. Anything amiss: no cache at all (it only costs bytes).
+ */
+static int load_cache(struct remote_session *s, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *nl;
+
+	nl = memchr(p, '\n', len);
+	if (!nl || (size_t)(nl - p) != strlen(CACHE_MAGIC) + 64 ||
+	    memcmp(p, CACHE_MAGIC, strlen(CACHE_MAGIC)) ||
+	    memcmp(p + strlen(CACHE_MAGIC), s->fp, 64))
+		return -1;
+	p = nl + 1;
+	while (end - p > 6 && !memcmp(p, "input ", 6)) {
+		unsigned long long v[12];
+		struct stat st;
+		char *path;
+		size_t i;
+		int filtered = p[6] == 'F';
+
+		if (end - p < 9 || (p[6] != 'F' && p[6] != 'W') || p[7] != ' ')
+			return -1;
+		p += 8;
+		for (i = 0; i < 12; i++)
+			if (num(&p, end, &v[i]) < 0)
+				return -1;
+		if (v[0] > (size_t)(end - p) || v[1] > (size_t)(end - p) - v[0] ||
+		    (size_t)(end - p) - v[0] - v[1] < 1)
+			return -1;
+		memset(&st, 0, sizeof(st));
+		st.st_dev = (dev_t)v[2];
+		st.st_ino = (ino_t)v[3];
+		st.st_size = (off_t)v[4];
+		st.st_mtim.tv_sec = (time_t)v[5];
+		st.st_mtim.tv_nsec = (long)v[6];
+		st.st_ctim.tv_sec = (time_t)v[7];
+		st.st_ctim.tv_nsec = (long)v[8];
+		st.st_mode = (mode_t)v[9];
+		st.st_uid = (uid_t)v[10];
+		st.st_gid = (gid_t)v[11];
+		path = ed_xstrndup(p, (size_t)v[1]);
+		remote_input_push(&s->inputs, &s->inputs_nr, &s->inputs_alloc,
+				  path, &st, filtered, p + v[1], (size_t)v[0]);
+		free(path);
+		p += v[0] + v[1] + 1;
+	}
+	if (end - p < 6 || memcmp(p, "files ", 6))
+		return -1;
+	p += 6;
+	{
+		unsigned long long n;
+
+		if (num(&p, end, &n) < 0 || n != (size_t)(end - p))
+			return -1;
+	}
+	ed_buf_add(&s->files, p, (size_t)(end - p));
+	return 0;
+}
+
+struct remote_session *remote_session_new(const struct collect_config *cfg,
+					  struct ed_hmac *key, const char *cache,
+					  size_t len, int full)
+{
+	struct remote_session *s = ed_xcalloc(1, sizeof(*s));
+	size_t i;
+
+	s->cfg = cfg;
+	s->full = full;
+	s->plan.full = full;
+	ed_strvec_init(&s->plan.sent);
+	ed_buf_init(&s->files);
+	collect_needs(&s->needs, cfg);
+	fingerprint(s, key);
+	if (!full && cache && load_cache(s, cache, len) < 0) {
+		for (i = 0; i < s->inputs_nr; i++)
+			remote_input_release(&s->inputs[i]);
+		s->inputs_nr = 0;
+		ed_buf_reset(&s->files);
+	}
+	s->reuse = collect_reuse_new(cfg, key, s->files.len ? s->files.ptr : NULL,
+				     s->files.len);
+	return s;
+}
+
+void remote_session_free(struct remote_session *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->inputs_nr; i++)
+		remote_input_release(&s->inputs[i]);
+	free(s->inputs);
+	for (i = 0; i < s->plan.cached_nr; i++)
+		remote_input_release(&s->plan.cached[i]);
+	free(s->plan.cached);
+	for (i = 0; i < s->plan.got_nr; i++)
+		remote_input_release(&s->plan.got[i]);
+	free(s->plan.got);
+	free(s->plan.sel);
+	ed_strvec_release(&s->plan.sent);
+	collect_reuse_free(s->reuse);
+	ed_buf_release(&s->files);
+	collect_needs_release(&s->needs);
+	free(s);
+}
+
+/*
+ * 1 when out holds the whole listing, 0 when more is needed, -1 when it
+ * is not a listing at all. Each record is looked at once.
+ */
+static int listing_done(struct remote_session *s, const char *out, size_t len)
+{
+	const char *p, *end = out + len;
+	size_t i;
+
+	if (!s->off) {
+		const char *nl;
+
+		if (memcmp(out, LIST_START,
+			   len < strlen(LIST_START) ? len : strlen(LIST_START)))
+			return -1;
+		nl = len > strlen(LIST_START) ?
+			     memchr(out + strlen(LIST_START), '\n',
+				    len - strlen(LIST_START)) :
+			     NULL;
+		if (!nl || (size_t)(end - nl - 1) < 6)
+			return 0;
+		if (memcmp(nl + 1, "@list\n", 6))
+			return -1;
+		s->off = (size_t)(nl + 7 - out);
+	}
+	for (;;) {
+		p = out + s->off;
+		if ((size_t)(end - p) >= sizeof(LIST_END) &&
+		    !memcmp(p, LIST_END, sizeof(LIST_END)))
+			return 1;
+		for (i = 0; i < 3; i++) {
+			p = memchr(p, '\0', (size_t)(end - p));
+			if (!p++)
+				return 0;
+		}
+		s->off = (size_t)(p - out);
+	}
+}
+
+/* 1 if path lies below a tree some collector other than the walk reads. */
+static int under_read_tree(const struct collect_needs *n, const char *path)
+{
+	size_t i, j;
+
+	for (i = 0; i < n->trees.nr; i++) {
+		size_t in_trees = 0, in_walked = 0;
+
+		if (!remote_is_under(path, n->trees.v[i]))
+			continue;
+		/* the walk's own: as many times in walked as in trees */
+		for (j = 0; j < n->trees.nr; j++)
+			in_trees += !strcmp(n->trees.v[j], n->trees.v[i]);
+		for (j = 0; j < n->walked.nr; j++)
+			in_walked += !strcmp(n->walked.v[j], n->trees.v[i]);
+		if (in_trees > in_walked)
+			return 1;
+	}
+	return 0;
+}
+
+static const struct remote_input *find_input(const struct remote_session *s,
+					     const struct remote_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->inputs_nr; i++) {
+		const struct remote_input *in = &s->inputs[i];
+		const struct stat *a = &in->st, *b = &e->st;
+
+		if (strcmp(in->path, e->path))
+			continue;
+		if (a->st_dev != b->st_dev || a->st_ino != b->st_ino ||
+		    a->st_size != b->st_size || a->st_mode != b->st_mode ||
+		    a->st_uid != b->st_uid || a->st_gid != b->st_gid ||
+		    a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+		    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
+		    a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
+		    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec ||
+		    (long long)b->st_mtim.tv_sec >= s->plan.clock - 1 ||
+		    (long long)b->st_ctim.tv_sec >= s->plan.clock - 1)
+			return NULL;
+		return in;
+	}
+	return NULL;
+}
+
+static size_t filter_index(const struct collect_needs *n, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n->filters_nr && strcmp(n->filters[i].path, path); i++)
+		;
+	return i;
+}
+
+/* Decide, for one listed regular file, whether its content is asked for. */
+static void plan_entry(struct remote_session *s, const struct remote_entry *e)
+{
+	const struct collect_needs *n = &s->needs;
+	const struct remote_input *in = NULL;
+	size_t f = filter_index(n, e->path);
+
+	if (ed_strvec_contains(&n->inputs, e->path))
+		in = find_input(s, e);
+	if (in) {
+		remote_input_push(&s->plan.cached, &s->plan.cached_nr,
+				  &s->plan.cached_alloc, in->path, &in->st,
+				  in->filtered, in->data, in->len);
+		s->reused++;
+	} else if (f < n->filters_nr) {
+		s->plan.sel[f] = '1';
+		s->sent++;
+	} else if (ed_strvec_contains(&n->paths, e->path) ||
+		   under_read_tree(n, e->path)) {
+		ed_strvec_push(&s->plan.sent, e->path);
+		s->sent++;
+	} else if (collect_reuse_walked(s->reuse, e->path)) {
+		if (collect_reuse_hit(s->reuse, e->path, &e->st, s->plan.clock)) {
+			s->reused++;
+		} else {
+			ed_strvec_push(&s->plan.sent, e->path);
+			s->sent++;
+		}
+	}
+}
+
+/* The second request from the listing in out: "l COUNT SEL\n" and paths. */
+static int plan(struct remote_session *s, const char *out, size_t len,
+		struct ed_buf *more)
+{
+	struct ed_err err = ED_ERR_INIT;
+	struct remote_entry *v = NULL;
+	size_t nr = 0, i;
+
+	if (remote_listing(out, len, &v, &nr, &s->plan.clock, &err) < 0)
+		return -1;
+	s->plan.sel = ed_xcalloc(s->needs.filters_nr + 1, 1);
+	memset(s->plan.sel, '0', s->needs.filters_nr);
+	for (i = 0; i < nr; i++)
+		if (S_ISREG(v[i].st.st_mode) && v[i].readable && !v[i].linked &&
+		    !remote_is_proc(v[i].path))
+			plan_entry(s, &v[i]);
+	free(v);
+	ed_strvec_sort_unique(&s->plan.sent);
+	ed_buf_addf(more, "l %zu %s\n", s->plan.sent.nr, s->plan.sel);
+	for (i = 0; i < s->plan.sent.nr; i++) {
+		ed_buf_adds(more, s->plan.sent.v[i]);
+		ed_buf_addch(more, '\0');
+	}
+	return 0;
+}
+
+int remote_session_reply(struct remote_session *s, const char *out, size_t len,
+			 struct ed_buf *more)
+{
+	int rc;
+
+	if (s->replied)
+		return 1;
+	ed_buf_reset(more);
+	if (s->full) {
+		ed_buf_adds(more, "a\n");
+		s->replied = 1;
+		return 1;
+	}
+	rc = listing_done(s, out, len);
+	if (rc == 0)
+		return 0;
+	/* not a listing: no second request, so the script stops */
+	if (rc < 0 || plan(s, out, len, more) < 0)
+		ed_buf_reset(more);
+	s->replied = 1;
+	return 1;
+}
+
+int remote_session_decode(struct remote_session *s, struct vfs *fs,
+			  const char *buf, size_t len,
+			  struct ed_strvec *warnings, struct ed_err *err)
+{
+	return remote_decode_plan(fs, buf, len, s->cfg, &s->plan, warnings, err);
+}
+
+void remote_session_collect_opts(const struct remote_session *s,
+				 const char **cache_in, size_t *len,
+				 long long *clock)
+{
+	*cache_in = s->full || !s->files.len ? NULL : s->files.ptr;
+	*len = s->full ? 0 : s->files.len;
+	*clock = s->plan.clock;
+}
+
+static void put_input(struct ed_buf *out, const struct remote_input *in)
+{
+	const struct stat *st = &in->st;
+
+	ed_buf_addf(out,
+		    "input %c %zu %zu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		    in->filtered ? 'F' : 'W', in->len, strlen(in->path),
+		    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		    (unsigned long long)st->st_size,
+		    (unsigned long long)st->st_mtim.tv_sec,
+		    (unsigned long long)st->st_mtim.tv_nsec,
+		    (unsigned long long)st->st_ctim.tv_sec,
+		    (unsigned long long)st->st_ctim.tv_nsec,
+		    (unsigned long long)st->st_mode,
+		    (unsigned long long)st->st_uid,
+		    (unsigned long long)st->st_gid);
+	ed_buf_adds(out, in->path);
+	ed_buf_add(out, in->data, in->len);
+	ed_buf_addch(out, '\n');
+}
+
+void remote_session_cache(const struct remote_session *s,
+			  const struct ed_buf *files_cache, struct ed_buf *out)
+{
+	size_t i;
+
+	ed_buf_reset(out);
+	ed_buf_addf(out, CACHE_MAGIC "%s\n", s->fp);
+	for (i = 0; i < s->plan.cached_nr; i++)
+		put_input(out, &s->plan.cached[i]);
+	for (i = 0; i < s->plan.got_nr; i++)
+		put_input(out, &s->plan.got[i]);
+	ed_buf_addf(out, "files %zu\n", files_cache->len);
+	ed_buf_add(out, files_cache->ptr, files_cache->len);
+}
+
+void remote_session_counts(const struct remote_session *s, size_t *sent,
+			   size_t *reused)
+{
+	*sent = s->plan.delivered;
+	*reused = s->reused;
+}

@@ -1,0 +1,90 @@
+/*
+ * Leaves the request, its decoder and the session share
+ * (collector/fleet/remote_int.h): number parsers and the inputs a
+ * session's cache keeps.
+ */
+#include "collector/fleet/remote_int.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+int remote_parse_ull(const char **s, const char *end, int base,
+		     unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *p = *s;
+
+	if (p >= end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d >= (unsigned)base || v > (~0ULL - d) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + d;
+	}
+	*s = p;
+	*out = v;
+	return 0;
+}
+
+/* "SEC[.NSEC]" at *s (nanoseconds: up to 9 digits kept) */
+int remote_parse_time(const char **s, const char *e, struct timespec *ts)
+{
+	unsigned long long sec, nsec = 0;
+	unsigned digits = 0;
+
+	if (remote_parse_ull(s, e, 10, &sec) || sec > (unsigned long long)INT64_MAX)
+		return -1;
+	if (*s < e && **s == '.') {
+		const char *f = ++*s;
+
+		for (; *s < e && **s >= '0' && **s <= '9'; ++*s)
+			if (digits++ < 9)
+				nsec = nsec * 10 + (unsigned)(**s - '0');
+		if (*s == f)
+			return -1;
+	}
+	for (; digits < 9; digits++)
+		nsec *= 10;
+	ts->tv_sec = (time_t)sec;
+	ts->tv_nsec = (long)nsec;
+	return 0;
+}
+
+void remote_input_release(struct remote_input *in)
+{
+	free(in->path);
+	free(in->data);
+}
+
+void remote_input_push(struct remote_input **v, size_t *nr, size_t *alloc,
+		       const char *path, const struct stat *st, int filtered,
+		       const char *data, size_t len)
+{
+	struct remote_input *in;
+
+	ED_ALLOC_GROW(*v, *nr + 1, *alloc);
+	in = &(*v)[(*nr)++];
+	memset(in, 0, sizeof(*in));
+	in->path = ed_xstrdup(path);
+	in->st = *st;
+	in->filtered = filtered;
+	in->data = ed_xmemdup(data ? data : "", len);
+	in->len = len;
+}
+
+void remote_input_keep(struct remote_plan *p, const char *path,
+		       const struct stat *st, int filtered, const char *data,
+		       size_t len)
+{
+	/* changed within a second of the host's clock: the bytes decide */
+	if ((long long)st->st_mtim.tv_sec >= p->clock - 1 ||
+	    (long long)st->st_ctim.tv_sec >= p->clock - 1)
+		return;
+	remote_input_push(&p->got, &p->got_nr, &p->got_alloc, path, st,
+			  filtered, data, len);
+}
