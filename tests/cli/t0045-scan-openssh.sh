@@ -140,8 +140,10 @@ expect_eq "OpenSSH's snapshot of h1 is byte-identical to libssh2's (host tree id
 	"$T1" "$(git -C "$R" rev-parse main:hosts/staging/h1)"
 expect_grep "the commit is unchanged" "(unchanged)" "$TMP/out"
 # the two-phase exchange over OpenSSH: files older than the racy second
-# are reused from the host's cache, not sent again
+# are reused from the host's cache, not sent again (a scan two seconds
+# after the last change caches every file, the one after it reuses them)
 sleep 2
+expect_exit 0 "h1 over OpenSSH, nothing racy" $SCAN -i "$TMP/h1o.yaml"
 expect_exit 0 "h1 over OpenSSH again" $SCAN -i "$TMP/h1o.yaml"
 expect_grep "-v: the incremental exchange over OpenSSH reuses the host's cache" \
 	"staging/h1 collected .*; [0-9]+ files? sent, [1-9][0-9]* reused, [0-9]+ bytes\\) over openssh" "$TMP/err"
