@@ -234,6 +234,11 @@ int collect_reuse_walked(const struct collect_reuse *r, const char *path);
  */
 int collect_reuse_hit(const struct collect_reuse *r, const char *path,
 		      const struct stat *st, long long clock);
+/*
+ * Append st's stat key as the caches write it: " DEV INO SIZE MTIME_S
+ * MTIME_NS CTIME_S CTIME_NS MODE UID GID", each field after a space.
+ */
+void collect_stat_key_add(struct ed_buf *out, const struct stat *st);
 
 /*
  * 0 when root looks like a root filesystem: it has a package database

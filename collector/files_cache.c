@@ -206,6 +206,20 @@ const struct files_cache_entry *files_cache_lookup(const struct files_cache *fc,
 	return e;
 }
 
+void collect_stat_key_add(struct ed_buf *out, const struct stat *st)
+{
+	ed_buf_addf(out, " %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		    (unsigned long long)st->st_size,
+		    (unsigned long long)st->st_mtim.tv_sec,
+		    (unsigned long long)st->st_mtim.tv_nsec,
+		    (unsigned long long)st->st_ctim.tv_sec,
+		    (unsigned long long)st->st_ctim.tv_nsec,
+		    (unsigned long long)st->st_mode,
+		    (unsigned long long)st->st_uid,
+		    (unsigned long long)st->st_gid);
+}
+
 int files_cache_racy(const struct stat *st, long long clock)
 {
 	return (long long)st->st_mtim.tv_sec >= clock - 1 ||
@@ -282,16 +296,8 @@ void files_cache_add(struct ed_buf *out, long long scan_start, const char *path,
 	if (files_cache_racy(st, scan_start))
 		return;
 	snapshot_quote(out, path, len);
-	ed_buf_addf(out, " %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu ",
-		    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-		    (unsigned long long)st->st_size,
-		    (unsigned long long)st->st_mtim.tv_sec,
-		    (unsigned long long)st->st_mtim.tv_nsec,
-		    (unsigned long long)st->st_ctim.tv_sec,
-		    (unsigned long long)st->st_ctim.tv_nsec,
-		    (unsigned long long)st->st_mode,
-		    (unsigned long long)st->st_uid,
-		    (unsigned long long)st->st_gid);
+	collect_stat_key_add(out, st);
+	ed_buf_addch(out, ' ');
 	if (oid) {
 		for (i = 0; i < 20; i++) {
 			ed_buf_addch(out, hex[oid[i] >> 4]);

@@ -379,18 +379,10 @@ static void put_input(struct ed_buf *out, const struct remote_input *in)
 {
 	const struct stat *st = &in->st;
 
-	ed_buf_addf(out,
-		    "input %c %zu %zu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
-		    in->filtered ? 'F' : 'W', in->len, strlen(in->path),
-		    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-		    (unsigned long long)st->st_size,
-		    (unsigned long long)st->st_mtim.tv_sec,
-		    (unsigned long long)st->st_mtim.tv_nsec,
-		    (unsigned long long)st->st_ctim.tv_sec,
-		    (unsigned long long)st->st_ctim.tv_nsec,
-		    (unsigned long long)st->st_mode,
-		    (unsigned long long)st->st_uid,
-		    (unsigned long long)st->st_gid);
+	ed_buf_addf(out, "input %c %zu %zu", in->filtered ? 'F' : 'W', in->len,
+		    strlen(in->path));
+	collect_stat_key_add(out, st);
+	ed_buf_addch(out, '\n');
 	ed_buf_adds(out, in->path);
 	ed_buf_add(out, in->data, in->len);
 	ed_buf_addch(out, '\n');
