@@ -10,6 +10,7 @@
 
 #include "cli/cmd.h"
 #include "collector/collector.h"
+#include "collector/fleet/fleet.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/store.h"
@@ -104,6 +105,11 @@ int cmd_forget(int argc, char **argv)
 	if (store_commit(st, &res, ups, nups, subject.ptr, &trailers, &err) < 0)
 		goto out;
 	have_res = 1;
+	/* a host that comes back starts from a full collection */
+	for (i = 0; i < nups; i++) {
+		store_cache_drop(st, ups[i].host);
+		fleet_cache_drop(st, ups[i].host);
+	}
 	printf("%s; commit %.12s\n", subject.ptr, res.commit);
 	store_unlock(st); /* git never runs under the writer lock */
 	rc = cli_publish(st, &push, NULL);

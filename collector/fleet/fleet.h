@@ -479,6 +479,13 @@ struct fleet_result {
 };
 
 /*
+ * Remove the fleet scan's stat cache of the host named name (kept beside
+ * the repository, never in history): a host pruned or forgotten, whose
+ * cache could name content that is gone.
+ */
+void fleet_cache_drop(struct store *st, const char *name);
+
+/*
  * Scan plan's hosts into st: each host's snapshot contents go into st as
  * it is collected (key tokenises secrets), then one commit under the
  * repository lock with subject "scan INVENTORY: N of M hosts collected"

@@ -631,8 +631,6 @@ void scan_counts(struct fleet_counts *c, const struct scan *s);
 /* ssh_target.reply of an SSH host: its session's second request. */
 int scan_reply(const struct ssh_target *t, const char *out, size_t len,
 	       struct ed_buf *more);
-/* Remove the cache of the host named name (pruned). */
-void scan_cache_drop(struct store *st, const char *name);
 /* Land (the commit did: landed) or drop every host's pending cache. */
 void scan_caches_finish(struct scan *s, int landed);
 /* Collect a host of connection local (this machine) or chroot (a root dir). */

@@ -427,7 +427,7 @@ static int commit(struct fleet_result *out, const struct scan *s,
 	/* a pruned host's cache goes with it */
 	for (i = 0; !rc && i < nups; i++)
 		if (!ups[i].snap)
-			scan_cache_drop(st, ups[i].host);
+			fleet_cache_drop(st, ups[i].host);
 	free(all);
 	collect_upgrades_release(&upg);
 	free(ups);
@@ -509,7 +509,7 @@ int fleet_scan(struct fleet_result *out, struct fleet_plan *p, struct store *st,
 		char *why = ed_xstrdup(err->msg);
 
 		for (i = 0; i < s.nr; i++)
-			scan_cache_drop(st, s.hosts[i].inv->name);
+			fleet_cache_drop(st, s.hosts[i].inv->name);
 		ed_err_set(err, ED_ENOTFOUND,
 			   "%s (the hosts' caches are dropped: scan again)", why);
 		free(why);

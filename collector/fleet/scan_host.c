@@ -272,7 +272,7 @@ int scan_reply(const struct ssh_target *t, const char *out, size_t len,
 	return remote_session_reply(h->sess, out, len, more);
 }
 
-void scan_cache_drop(struct store *st, const char *name)
+void fleet_cache_drop(struct store *st, const char *name)
 {
 	struct ed_buf b = ED_BUF_INIT;
 

@@ -155,6 +155,9 @@ expect_exit 0 "scan --prune of an inventory without h3" "$ENVDRIFT" scan --known
 expect_eq "... a dead scan's pending cache swept" no \
 	"$([ -e "$A/envdrift-cache/fleet@h1.pending.$DEAD" ] && echo yes || echo no)"
 expect_eq "... h3's cache removed with h3" "fleet@h1 fleet@h2" "$(ls "$A/envdrift-cache" | tr '\n' ' ' | sed 's/ $//')"
+# forget: a host that comes back starts from a full collection
+expect_exit 0 "forget h2" "$ENVDRIFT" forget --repo "$A" h2
+expect_eq "... h2's cache removed with h2" "fleet@h1" "$(ls "$A/envdrift-cache" | tr '\n' ' ' | sed 's/ $//')"
 
 fsck_ok "$A"
 fsck_ok "$B"
