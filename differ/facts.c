@@ -679,9 +679,12 @@ const struct fact *differ_find_fact(const struct differ_host *h,
 size_t differ_fact_index(const struct differ_host *h, const char *collector,
 			 const char *key)
 {
-	const struct fact *f = differ_find_fact(h, collector, key);
+	size_t i = lower_bound(h, collector, key);
 
-	return f ? lower_bound(h, collector, key) : h->nr_facts;
+	if (i < h->nr_facts && !strcmp(h->facts[i]->collector, collector) &&
+	    !strcmp(h->facts[i]->key, key))
+		return i;
+	return h->nr_facts;
 }
 
 struct fact *differ_host_own_fact(struct differ_host *h, size_t i)

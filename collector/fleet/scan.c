@@ -206,14 +206,9 @@ void fleet_plan_conn(struct fleet_conn *out, const struct fleet_plan *p,
 		const char *why;
 		enum ssh_transport t = fleet_plan_transport(p, ih->name, &why);
 
-		/* as the scan chooses it (transport.c) */
+		/* as the scan chooses it (transport.c gives every ssh host a reason) */
 		out->transport = ssh_transport_name(t);
-		out->transport_reason =
-			why ? why :
-			t == SSH_TRANSPORT_AUTO ?
-			      "the default; retried over the OpenSSH client "
-			      "if libssh2 cannot serve the host" :
-			      "the default";
+		out->transport_reason = why ? why : "the default";
 	} else {
 		out->transport = "none";
 		out->transport_reason = "read on this machine";

@@ -377,13 +377,22 @@ void plan_transports_free(struct fleet_plan *p)
 enum ssh_transport fleet_plan_transport(const struct fleet_plan *p,
 					const char *host, const char **reason)
 {
-	size_t i, n = inventory_nr_hosts(p->inv);
+	size_t lo = 0, hi = inventory_nr_hosts(p->inv);
 
 	*reason = NULL;
-	for (i = 0; p->transport && i < n; i++)
-		if (!strcmp(inventory_host(p->inv, i)->name, host)) {
-			*reason = p->transport_reason[i];
-			return p->transport[i];
+	/* selected hosts come sorted by name: envdrift inventory asks per host */
+	while (p->transport && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(inventory_host(p->inv, mid)->name, host);
+
+		if (!c) {
+			*reason = p->transport_reason[mid];
+			return p->transport[mid];
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return SSH_TRANSPORT_LIBSSH2;
 }
