@@ -55,18 +55,33 @@
 #                         (issue 15): the same first scan of
 #                         BENCH_SCAN_TRANSPORT_HOSTS hosts (default 20)
 #                         with envdrift_transport libssh2, then openssh
+#   BENCH_SCAN_MODE=incr  issue 14, the nightly re-scan, side by side
+#                         with OLD (a build from before it, second
+#                         argument) on BENCH_SCAN_ROOTS kinds of host
+#                         (default "minbase fat"; built once and kept
+#                         under BENCH_SCAN_CACHE, default
+#                         /var/cache/envdrift-bench: minbase is Debian 12
+#                         debootstrap --variant=minbase, fat is minbase
+#                         with this machine's whole /etc and dpkg status):
+#                         at BENCH_SCAN_COMPARE hosts (default 200) the
+#                         handshake floor, first scans of OLD and NEW
+#                         alternating, unchanged re-scans (OLD, NEW, NEW
+#                         --full), bytes per host, one changed file; the
+#                         unchanged re-scan again at BENCH_SCAN_HOSTS
+#                         (default 1000) with its floor
 #   BENCH_RESULTS=FILE    keep the raw key=value results
 # Everything lives in one mktemp -d directory and one fleet directory, both
 # removed on exit (also on INT/TERM), with the fleet's sshds, their
 # sessions, Ansible's ControlPersist masters and the running measurement.
 set -eu
 
-[ $# -ge 1 ] || { echo "usage: sh bench/scan.sh PATH/TO/envdrift" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: sh bench/scan.sh PATH/TO/envdrift [PATH/TO/OLD/envdrift]" >&2; exit 2; }
 [ -x "$1" ] || { echo "bench-scan: $1 is not an executable (run make first)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench-scan: needs root (chroot, sshd, useradd)" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 BUILDDIR=$(cd "$(dirname "$1")" && pwd)
+OLD=${2:-}
 RUNS=${BENCH_SCAN_RUNS:-3}
 COMPARE=${BENCH_SCAN_COMPARE:-50 200}
 GROWTH=${BENCH_SCAN_HOSTS:-100 250 500 1000}
@@ -78,7 +93,17 @@ FORKS=${BENCH_SCAN_FORKS:-$JOBS}
 DO_PSSH=${BENCH_SCAN_PSSH:-1}
 INSTALL=${BENCH_SCAN_INSTALL:-1}
 MODE=${BENCH_SCAN_MODE:-}
-if [ "$MODE" = transport ]; then
+if [ "$MODE" = incr ]; then
+	COMPARE=${BENCH_SCAN_COMPARE:-200}
+	GROWTH=${BENCH_SCAN_HOSTS:-1000}
+	ANS_HOSTS=$COMPARE
+	DO_ANSIBLE=0
+	DO_PSSH=0
+	[ "$RUNS" = 3 ] && [ -z "${BENCH_SCAN_RUNS:-}" ] && RUNS=5
+	[ -n "$OLD" ] && [ -x "$OLD" ] || { echo "bench-scan: BENCH_SCAN_MODE=incr needs OLD, a build from before issue 14 (second argument)" >&2; exit 2; }
+	[ -f "$(dirname "$OLD")/libenvdrift.a" ] && [ -f "$(dirname "$OLD")/../bench/sshfloor.c" ] ||
+		{ echo "bench-scan: OLD must be in a build directory of a source tree (libenvdrift.a beside it, bench/sshfloor.c above)" >&2; exit 2; }
+elif [ "$MODE" = transport ]; then
 	COMPARE=${BENCH_SCAN_TRANSPORT_HOSTS:-20}
 	ANS_HOSTS=$COMPARE
 	GROWTH=''
@@ -186,7 +211,7 @@ HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 target_cgroup() {
 	[ -n "$CGALL" ] || return 1
 	CG=$CGALL/target
-	mkdir "$CG" 2>/dev/null || { CG=; return 1; }
+	[ -d "$CG" ] || mkdir "$CG" 2>/dev/null || { CG=; return 1; }
 	for p in $(cat "$FL/run/pids"); do
 		echo "$p" >"$CG/cgroup.procs" 2>/dev/null || { CG=; return 1; }
 	done
@@ -304,23 +329,6 @@ say "  $(/usr/sbin/sshd -V 2>&1 | head -n 1 || :)"
 [ $HAVE_ANS = 1 ] && say "  $(ansible --version 2>/dev/null | head -n 1), $(/usr/bin/python3 --version 2>&1) (controller and hosts)"
 say "  runs per measurement: $RUNS (Ansible: $ANS_RUNS); -j / -p: $JOBS; Ansible forks: $FORKS"
 
-# ---------------------------------------------------------------------------
-hdr "fleet: $FN chrooted hosts on 127.0.0.2..$((FN + 1))"
-FL=$(fleet_mktemp) || die "fleet_mktemp failed"
-t0=$(date +%s)
-fleet_setup "$FL" "$FN" || die "fleet_setup failed"
-if [ $HAVE_ANS = 1 ]; then
-	# python3 + stdlib + python3-apt for Ansible's modules, only where it runs
-	fleet_add_python "$FL" $(seq 1 "$ANS_HOSTS") || die "fleet_add_python failed"
-fi
-say "  ready in $(($(date +%s) - t0)) s; port $FLEET_PORT; $(find "$FL/hosts/h1/etc" -type f | wc -l) files under /etc, $(grep -c '^Package: ' "$FL/hosts/h1/var/lib/dpkg/status") packages in dpkg status ($(du -k --apparent-size "$FL/hosts/h1/var/lib/dpkg/status" | cut -f1) KiB), $(find "$FL/hosts/h1/proc/sys" -type f | wc -l) sysctl files per host"
-[ $HAVE_ANS = 1 ] && say "  python3 + python3-apt linked into h1..h$ANS_HOSTS (for Ansible)"
-if target_cgroup; then
-	say "  target CPU: cpuacct cgroup $CG (the sshds and all they start)"
-else
-	say "  target CPU: no cpuacct cgroup; the sshd listeners' rusage (misses the orphaned post-auth sessions: an undercount)"
-fi
-
 # inventory N FILE: h1..hN; host K at address ((K-1) mod FN)+1, so above
 # FN names share addresses; staging = first half, prod = rest, role web
 inventory() {
@@ -343,6 +351,233 @@ inventory() {
 			printf "            h%d: {ansible_host: 127.0.0.%d}\n", k, (k - 1) % fn + 2 }'
 	} >"$2"
 }
+
+# ---------------------------------------------------------------------------
+# Issue 14 (BENCH_SCAN_MODE=incr): the cached host roots, then per kind of
+# root one fleet and the side-by-side runs.
+CACHE=${BENCH_SCAN_CACHE:-/var/cache/envdrift-bench}
+ROOTS=${BENCH_SCAN_ROOTS:-minbase fat}
+# bench_root KIND: the path of the kind's root, built the first time
+bench_root() {
+	br=$CACHE/$1
+	if [ -f "$br/.envdrift-bench-root" ]; then
+		echo "$br"
+		return 0
+	fi
+	rm -rf "$br" "$br.tmp"
+	mkdir -p "$CACHE" || return 1
+	case $1 in
+	minbase)
+		command -v debootstrap >/dev/null || want_pkg debootstrap >&2 || return 1
+		say "  debootstrap --variant=minbase bookworm (once, kept in $br)" >&2
+		debootstrap --variant=minbase bookworm "$br.tmp" http://deb.debian.org/debian \
+			>"$CACHE/debootstrap.log" 2>&1 || { tail -n 5 "$CACHE/debootstrap.log" >&2; return 1; }
+		rm -rf "$br.tmp/var/cache/apt/archives"/*.deb "$br.tmp/var/lib/apt/lists"/*_Packages
+		fleet_proc_files "$br.tmp" || return 1 ;;
+	fat)
+		bm=$(bench_root minbase) || return 1
+		say "  fat root: minbase + this machine's /etc and dpkg status (once, kept in $br)" >&2
+		cp -a "$bm" "$br.tmp" && cp -a /etc/. "$br.tmp/etc/" 2>/dev/null
+		cp /var/lib/dpkg/status "$br.tmp/var/lib/dpkg/status" || return 1
+		# the fleet gives every host its own; this machine's stay here
+		rm -f "$br.tmp"/etc/ssh/ssh_host_* ;;
+	*) die "BENCH_SCAN_ROOTS: no kind '$1' (minbase, fat)" ;;
+	esac
+	date -u '+%Y-%m-%d %H:%M UTC' >"$br.tmp/.envdrift-bench-root"
+	mv "$br.tmp" "$br" && echo "$br"
+}
+
+# med KEY SUFFIX: the median over rounds 1..RUNS of KEY_rI_SUFFIX
+med() {
+	for mi in $(seq 1 "$RUNS"); do get "${1}_r${mi}_$2"; done | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# vfield FILE F: median over the hosts of scan -v's per-host counts
+# (F 1: files sent, 2: reused, 3: bytes of the answer)
+vfield() {
+	sed -n 's/^envdrift: .* collected in .*; \([0-9]*\) files\{0,1\} sent, \([0-9]*\) reused, \([0-9]*\) bytes.*$/\1 \2 \3/p' "$1" |
+		awk -v f="$2" '{ print $f }' | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "" }'
+}
+
+incr_kind() { # KIND ROOT
+	k=$1
+	hdr "$k hosts: $FN chrooted on 127.0.0.2..$((FN + 1))"
+	FL=$(fleet_mktemp) || die "fleet_mktemp failed"
+	t0=$(date +%s)
+	fleet_setup "$FL" "$FN" "$2" || die "fleet_setup failed"
+	target_cgroup || say "  no cpuacct cgroup: target CPU is an undercount"
+	say "  ready in $(($(date +%s) - t0)) s; $(find "$FL/hosts/h1/etc" | wc -l) entries under /etc ($(find "$FL/hosts/h1/etc" -type f -readable | wc -l) regular), dpkg status $(du -k --apparent-size "$FL/hosts/h1/var/lib/dpkg/status" | cut -f1) KiB, $(find "$FL/hosts/h1/proc/sys" -type f | wc -l) sysctl files"
+	for S in $COMPARE $GROWTH; do
+		inventory "$S" "$T/inv-$S.yaml"
+		awk -v n="$S" -v fn="$FN" 'BEGIN { for (k = 1; k <= n; k++) printf "127.0.0.%d\n", (k - 1) % fn + 2 }' >"$T/addr-$S"
+	done
+	for S in $COMPARE; do
+		say "  $S hosts, -j $JOBS"
+		RO=$T/old-$S RN=$T/new-$S
+		so="$OLDED scan --repo $RO --known-hosts $FLEET_KNOWN_HOSTS -j $JOBS -i $T/inv-$S.yaml"
+		sn="$ED scan --repo $RN --known-hosts $FLEET_KNOWN_HOSTS -j $JOBS -i $T/inv-$S.yaml"
+		fl="$FLOOR -j $JOBS -p $FLEET_PORT -u $FLEET_USER -k $FLEET_KEY -K $FLEET_KNOWN_HOSTS -f $T/addr-$S"
+		measure "${k}${S}_floor" -w 1 -n "$RUNS" -- $fl -c true
+		measure "${k}${S}_oldbytes" -n 1 -- $OLDFLOOR -j "$JOBS" -p "$FLEET_PORT" -u "$FLEET_USER" -k "$FLEET_KEY" -K "$FLEET_KNOWN_HOSTS" -f "$T/addr-$S" -E
+		put "${k}${S}_oldbytes" "$(($(sed -n 's/.*out_bytes=\([0-9]*\).*/\1/p' "$T/last.out") / S))"
+		# first scans into fresh repositories, OLD and NEW alternating
+		for r in $(seq 1 "$RUNS"); do
+			measure "${k}${S}_ofirst_r$r" -n 1 -p "rm -rf '$RO' '$RO.key' && '$OLDED' init --repo '$RO' >/dev/null" -- $so
+			grep -q "$S hosts, $S collected, 0 failed" "$T/last.out" || die "old first scan: $(cat "$T/last.out")"
+			measure "${k}${S}_nfirst_r$r" -n 1 -p "rm -rf '$RN' '$RN.key' && '$ED' init --repo '$RN' >/dev/null" -- $sn
+			grep -q "$S hosts, $S collected, 0 failed" "$T/last.out" || die "new first scan: $(cat "$T/last.out")"
+		done
+		sleep 1.2 # nothing racy: every file older than a second by the hosts' clock
+		# one untimed scan to fill the cache: the first scan found racy files
+		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
+		# unchanged re-scans, alternating OLD, NEW, NEW --full
+		for r in $(seq 1 "$RUNS"); do
+			measure "${k}${S}_osame_r$r" -n 1 -- $so
+			grep -q "(unchanged)" "$T/last.out" || die "old unchanged re-scan committed: $(cat "$T/last.out")"
+			measure "${k}${S}_nsame_r$r" -n 1 -- $sn
+			grep -q "(unchanged)" "$T/last.out" || die "new unchanged re-scan committed: $(cat "$T/last.out")"
+			measure "${k}${S}_nfull_r$r" -n 1 -- $sn --full
+			grep -q "(unchanged)" "$T/last.out" || die "new --full re-scan committed: $(cat "$T/last.out")"
+		done
+		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
+		put "${k}${S}_nbytes" "$(vfield "$T/v.err" 3)"
+		put "${k}${S}_nsent" "$(vfield "$T/v.err" 1)"
+		put "${k}${S}_nreused" "$(vfield "$T/v.err" 2)"
+		$sn -v --full >"$T/last.out" 2>"$T/v.err" || die "scan -v --full failed"
+		put "${k}${S}_fbytes" "$(vfield "$T/v.err" 3)"
+		put "${k}${S}_fsent" "$(vfield "$T/v.err" 1)"
+		# one changed file on one host: only it crosses, only for that host
+		fleet_set_file "$FL" 1 /etc/envdrift-bench.conf "changed $(date +%s.%N)" 0644
+		sleep 1.2
+		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
+		put "${k}${S}_one_h1" "$(sed -n 's/^envdrift: [a-z]*\/h1 collected in .*; \([0-9]*\) files\{0,1\} sent.*/\1/p' "$T/v.err")"
+		put "${k}${S}_one_others" "$(grep -v '/h1 collected' "$T/v.err" | sed -n 's/^envdrift: .* collected in .*; \([0-9]*\) files\{0,1\} sent.*/\1/p' | sort -n | tail -n 1)"
+		put "${k}${S}_one_commit" "$(git --git-dir="$RN" diff --name-only HEAD~1 HEAD | tr '\n' ' ')"
+		say "    floor $(ms2s "$(get "${k}${S}_floor_wall_med")") s; first old/new $(ms2s "$(med "${k}${S}_ofirst" wall_med)") / $(ms2s "$(med "${k}${S}_nfirst" wall_med)") s; unchanged old/new/--full $(ms2s "$(med "${k}${S}_osame" wall_med)") / $(ms2s "$(med "${k}${S}_nsame" wall_med)") / $(ms2s "$(med "${k}${S}_nfull" wall_med)") s"
+	done
+	for N in $GROWTH; do
+		say "  $N hosts ($(((N + FN - 1) / FN)) names per address at most), -j $JOBS"
+		RN=$T/new-$N
+		sn="$ED scan --repo $RN --known-hosts $FLEET_KNOWN_HOSTS -j $JOBS -i $T/inv-$N.yaml"
+		rm -rf "$RN" "$RN.key"
+		"$ED" init --repo "$RN" >/dev/null
+		$sn >"$T/last.out" 2>&1 || die "first scan at $N: $(tail -n 3 "$T/last.out")"
+		sleep 1.2
+		$sn >"$T/last.out" 2>&1 || die "cache-filling scan at $N: $(tail -n 3 "$T/last.out")"
+		fl="$FLOOR -j $JOBS -p $FLEET_PORT -u $FLEET_USER -k $FLEET_KEY -K $FLEET_KNOWN_HOSTS -f $T/addr-$N"
+		for r in $(seq 1 "$RUNS"); do
+			measure "${k}${N}_floor_r$r" -n 1 -- $fl -c true
+			measure "${k}${N}_nsame_r$r" -n 1 -- $sn
+			grep -q "(unchanged)" "$T/last.out" || die "unchanged re-scan at $N committed: $(cat "$T/last.out")"
+		done
+		rm -rf "$RN" "$RN.key"
+	done
+	fleet_clean "$FL" >/dev/null 2>&1
+	FL=
+}
+
+# the summary of one kind
+incr_summary() { # KIND
+	k=$1
+	for S in $COMPARE; do
+		fl=$(get "${k}${S}_floor_target_cpu")
+		say ""
+		say "$k roots, $S hosts (medians of $RUNS; per host = per run / $S)"
+		row "" "wall s" "cpu ms/h" "target ms/h" "above true"
+		for m in floor:"handshake floor (exec true)" ofirst:"OLD first scan" nfirst:"NEW first scan" osame:"OLD unchanged re-scan" nsame:"NEW unchanged re-scan" nfull:"NEW --full re-scan"; do
+			key=${m%%:*}
+			if [ "$key" = floor ]; then
+				w=$(get "${k}${S}_floor_wall_med") c=$(get "${k}${S}_floor_cpu_med") t=$fl
+			else
+				w=$(med "${k}${S}_$key" wall_med) c=$(med "${k}${S}_$key" cpu_med) t=$(med "${k}${S}_$key" target_cpu)
+			fi
+			put "${k}${S}_${key}_host" "$(awk -v t="$t" -v f="$fl" -v n="$S" 'BEGIN { printf "%.2f", (t - f) / n }')"
+			row "${m#*:}" "$(ms2s "$w")" "$(per "$c" "$S")" "$(per "$t" "$S")" "$(get "${k}${S}_${key}_host")"
+		done
+		say "  bytes per host: OLD $(get "${k}${S}_oldbytes") (sshfloor -E of OLD: its whole answer), NEW --full $(get "${k}${S}_fbytes") ($(get "${k}${S}_fsent") files), NEW unchanged $(get "${k}${S}_nbytes") ($(get "${k}${S}_nsent") files sent, $(get "${k}${S}_nreused") reused)"
+		say "  one changed file on h1: h1 sent $(get "${k}${S}_one_h1") files (unchanged: $(get "${k}${S}_nsent")), the other hosts at most $(get "${k}${S}_one_others"); commit: $(get "${k}${S}_one_commit")"
+	done
+	for N in $GROWTH; do
+		say "  $N hosts: floor $(ms2s "$(med "${k}${N}_floor" wall_med)") s, NEW unchanged re-scan $(ms2s "$(med "${k}${N}_nsame" wall_med)") s, controller $(per "$(med "${k}${N}_nsame" cpu_med)" "$N") ms/host"
+	done
+}
+
+incr_targets() { # KIND
+	k=$1
+	for S in $COMPARE; do
+		b=$(awk -v a="$(get "${k}${S}_nbytes")" -v b="$(get "${k}${S}_oldbytes")" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b }')
+		vrow "$k: bytes per unchanged host, NEW / OLD" "<= 15 %" "$b % ($(get "${k}${S}_nbytes") / $(get "${k}${S}_oldbytes"))" "$([ "$k" = fat ] && verdict "$b" '<=' 15 || echo "(fat only)")"
+		h=$(awk -v a="$(get "${k}${S}_nsame_host")" -v b="$(get "${k}${S}_osame_host")" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b }')
+		vrow "$k: host CPU above exec true, NEW / OLD" "<= 50 %" "$h % ($(get "${k}${S}_nsame_host") / $(get "${k}${S}_osame_host") ms/host)" "$([ "$k" = fat ] && verdict "$h" '<=' 50 || echo "(fat only)")"
+		r=$(ratio "$(med "${k}${S}_nsame" wall_med)" "$(get "${k}${S}_floor_wall_med")")
+		r=$(awk -v a="$(med "${k}${S}_nsame" wall_med)" -v b="$(get "${k}${S}_floor_wall_med")" 'BEGIN { printf "%.2f", a / b }')
+		vrow "$k: unchanged re-scan / floor, $S hosts" "<= 1.8x" "${r}x" "$([ "$k" = minbase ] && verdict "$r" '<=' 1.8 || echo "(reported)")"
+		c=$(per "$(med "${k}${S}_nsame" cpu_med)" "$S")
+		vrow "$k: controller CPU, unchanged, $S hosts" "<= 5 ms/h" "$c ms/host (OLD $(per "$(med "${k}${S}_osame" cpu_med)" "$S"))" "$(verdict "$c" '<=' 5)"
+		f=$(awk -v a="$(med "${k}${S}_nfirst" wall_med)" -v b="$(med "${k}${S}_ofirst" wall_med)" 'BEGIN { printf "%.1f", 100 * (a / b - 1) }')
+		vrow "$k: first scan, NEW vs OLD (wall)" "<= +5 %" "$f % ($(ms2s "$(med "${k}${S}_nfirst" wall_med)") / $(ms2s "$(med "${k}${S}_ofirst" wall_med)") s)" "$(verdict "$f" '<=' 5)"
+		o=$(get "${k}${S}_one_others")
+		vrow "$k: one changed file: only it, only there" "h1 +1" "h1 $(get "${k}${S}_one_h1") sent (unchanged $(get "${k}${S}_nsent")), others <= $o" "$([ "$(get "${k}${S}_one_h1")" = $(($(get "${k}${S}_nsent") + 1)) ] && [ "$o" = "$(get "${k}${S}_nsent")" ] && echo PASS || echo MISS)"
+	done
+	for N in $GROWTH; do
+		r=$(awk -v a="$(med "${k}${N}_nsame" wall_med)" -v b="$(med "${k}${N}_floor" wall_med)" 'BEGIN { printf "%.2f", a / b }')
+		vrow "$k: unchanged re-scan / floor, $N hosts" "<= 1.8x" "${r}x" "$([ "$k" = minbase ] && verdict "$r" '<=' 1.8 || echo "(reported)")"
+		c=$(per "$(med "${k}${N}_nsame" cpu_med)" "$N")
+		vrow "$k: controller CPU, unchanged, $N hosts" "<= 5 ms/h" "$c ms/host" "$(verdict "$c" '<=' 5)"
+	done
+}
+
+if [ "$MODE" = incr ]; then
+	OLDB=$(cd "$(dirname "$OLD")" && pwd)
+	OLDED=$T/envdrift-old
+	cp "$OLD" "$OLDED"
+	OLDFLOOR=$T/sshfloor-old
+	# shellcheck disable=SC2046
+	cc -O2 -std=c11 -I"$OLDB/.." -I"$OLDB" -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE \
+		$(pkg-config --cflags libgit2 yaml-0.1 openssl libssh2) -o "$OLDFLOOR" "$OLDB/../bench/sshfloor.c" \
+		"$OLDB/libenvdrift.a" $(pkg-config --libs libgit2 yaml-0.1 openssl libssh2 zlib) -lpthread -lm ||
+		die "cannot build OLD's bench/sshfloor.c"
+	say "  OLD: $("$OLDED" --version 2>/dev/null || echo ?) ($OLD)"
+	for kind in $ROOTS; do
+		root=$(bench_root "$kind") || die "cannot build the $kind root"
+		incr_kind "$kind" "$root"
+	done
+	END=$(date +%s)
+	hdr "summary ($((END - START)) s; wall = median, cpu = controller user+sys, target = sshd side, above true = target minus the floor's, per host)"
+	row() { printf '%-34s %8s %9s %12s %11s\n' "$@"; }
+	for kind in $ROOTS; do incr_summary "$kind"; done
+	verdict() {
+		awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+			if (v == "" || v == "n/a") { print "n/a"; exit }
+			ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 >= l + 0); print ok ? "PASS" : "MISS" }'
+	}
+	vrow() { printf '%-46s %-10s %-48s %s\n' "$@"; }
+	say ""
+	vrow "target" "limit" "measured" "verdict"
+	for kind in $ROOTS; do incr_targets "$kind"; done
+	if [ -n "${BENCH_RESULTS:-}" ]; then
+		cp "$RES" "$BENCH_RESULTS"
+		say "raw results: $BENCH_RESULTS"
+	fi
+	exit 0
+fi
+
+# ---------------------------------------------------------------------------
+hdr "fleet: $FN chrooted hosts on 127.0.0.2..$((FN + 1))"
+FL=$(fleet_mktemp) || die "fleet_mktemp failed"
+t0=$(date +%s)
+fleet_setup "$FL" "$FN" || die "fleet_setup failed"
+if [ $HAVE_ANS = 1 ]; then
+	# python3 + stdlib + python3-apt for Ansible's modules, only where it runs
+	fleet_add_python "$FL" $(seq 1 "$ANS_HOSTS") || die "fleet_add_python failed"
+fi
+say "  ready in $(($(date +%s) - t0)) s; port $FLEET_PORT; $(find "$FL/hosts/h1/etc" -type f | wc -l) files under /etc, $(grep -c '^Package: ' "$FL/hosts/h1/var/lib/dpkg/status") packages in dpkg status ($(du -k --apparent-size "$FL/hosts/h1/var/lib/dpkg/status" | cut -f1) KiB), $(find "$FL/hosts/h1/proc/sys" -type f | wc -l) sysctl files per host"
+[ $HAVE_ANS = 1 ] && say "  python3 + python3-apt linked into h1..h$ANS_HOSTS (for Ansible)"
+if target_cgroup; then
+	say "  target CPU: cpuacct cgroup $CG (the sshds and all they start)"
+else
+	say "  target CPU: no cpuacct cgroup; the sshd listeners' rusage (misses the orphaned post-auth sessions: an undercount)"
+fi
 
 # the pipeline pssh (and sshfloor -c) runs: the same four facts
 PIPE="grep -E '^(Package|Version):' /var/lib/dpkg/status; find /etc -type f -readable -print0 | xargs -0 sha256sum; grep -r '' /proc/sys 2>/dev/null; uname -r"

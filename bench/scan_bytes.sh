@@ -42,7 +42,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] :
 
 # field F (1 sent, 2 reused, 3 bytes) of every host in -v output $1, median
 field() {
-	sed -n 's/^envdrift: .* collected in .*; \([0-9]*\) files\{0,1\} sent, \([0-9]*\) reused, \([0-9]*\) bytes)$/\1 \2 \3/p' "$1" |
+	sed -n 's/^envdrift: .* collected in .*; \([0-9]*\) files\{0,1\} sent, \([0-9]*\) reused, \([0-9]*\) bytes[^)]*)$/\1 \2 \3/p' "$1" |
 		awk -v f="$2" '{ print $f }' | median
 }
 

@@ -62,6 +62,8 @@ static void on_host(const struct fleet_host *h, const struct fleet_counts *c,
 				h->files_sent,
 				ed_plural(h->files_sent, "file", "files"),
 				h->files_reused, h->bytes);
+		if (h->memo)
+			fputs("; snapshot as last scan", stderr);
 		fputc(')', stderr);
 		if (!h->local) {
 			fprintf(stderr,

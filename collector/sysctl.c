@@ -80,7 +80,9 @@ static int class_match(const struct class_globs *c, const char *key)
 	for (i = 0; i < c->globs->nr; i++) {
 		const char *g = c->globs->v[i];
 
-		if (strncmp(g, key, c->prefix[i]))
+		/* the first byte rules out almost every glob without a call */
+		if ((c->prefix[i] && g[0] != key[0]) ||
+		    strncmp(g, key, c->prefix[i]))
 			continue;
 		if (ed_glob_match(g, key, '.'))
 			return 1;

@@ -139,6 +139,8 @@ int vfs_run(struct vfs *fs, struct ed_buf *out, struct ed_buf *errline,
 #define VFS_MEM_NOT_SENT 2
 int vfs_mem_add(struct vfs *fs, const char *path, const struct stat *st,
 		const char *data, size_t len, int flags, struct ed_err *err);
+/* Make room for about n entries at once (a hint: the image still grows). */
+void vfs_mem_reserve(struct vfs *fs, size_t n);
 /*
  * 1 when a VFS_MEM_NOT_SENT file was opened, the first such path in path
  * (reset first); 0 otherwise.

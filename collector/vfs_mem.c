@@ -621,6 +621,25 @@ static void set_node(struct vnode *n, const struct stat *st, const char *data,
 		n->size = st->st_size;
 }
 
+void vfs_mem_reserve(struct vfs *fs, size_t n)
+{
+	struct vfs_image *im = image_of(fs);
+	size_t i, cap = im->cap;
+
+	pthread_mutex_lock(&im->lock);
+	ED_ALLOC_GROW(im->nodes, n, im->alloc);
+	while (cap / 2 <= n)
+		cap = ed_st_mult(cap, 2);
+	if (cap != im->cap) {
+		free(im->slots);
+		im->cap = cap;
+		im->slots = ed_xcalloc(im->cap, sizeof(*im->slots));
+		for (i = 1; i < im->nr; i++)
+			hash_insert(im, i);
+	}
+	pthread_mutex_unlock(&im->lock);
+}
+
 int vfs_mem_add(struct vfs *fs, const char *path, const struct stat *st,
 		const char *data, size_t len, int flags, struct ed_err *err)
 {

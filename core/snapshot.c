@@ -223,6 +223,15 @@ int snapshot_quote(struct ed_buf *out, const char *s, size_t len)
 	while (i < len) {
 		size_t n;
 
+		/* a run of plain ASCII is added at once: most lines are just that */
+		for (n = i;
+		     n < len && p[n] > 0x20 && p[n] < 0x7f && p[n] != '\\'; n++)
+			;
+		if (n > i) {
+			ed_buf_add(out, p + i, n - i);
+			i = n;
+			continue;
+		}
 		if (p[i] <= 0x20 || p[i] == 0x7f || p[i] == '\\') {
 			add_hex_escape(out, p[i++]);
 			escaped = 1;
@@ -246,10 +255,15 @@ int snapshot_unquote(struct ed_buf *out, const char *s, size_t len,
 	size_t i;
 
 	for (i = 0; i < len; i++) {
+		const char *bs = memchr(s + i, '\\', len - i);
 		int hi, lo;
 
-		if (s[i] != '\\') {
-			ed_buf_addch(out, s[i]);
+		/* the bytes up to the next escape, at once */
+		if (bs != s + i) {
+			size_t run = bs ? (size_t)(bs - s) - i : len - i;
+
+			ed_buf_add(out, s + i, run);
+			i += run - 1;
 			continue;
 		}
 		if (i + 1 < len && s[i + 1] == 'n') {

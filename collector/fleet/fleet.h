@@ -435,6 +435,7 @@ struct fleet_host {
 	/* SSH hosts collected: regular files whose content the host sent,
 	 * those its cache stood for, and the bytes of its answer */
 	size_t files_sent, files_reused, bytes;
+	int memo; /* the same answer as last scan: its snapshot reused */
 	/* the snapshot's warnings: valid during the host_done call only */
 	const struct ed_strvec *warnings;
 };

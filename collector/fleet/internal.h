@@ -147,12 +147,24 @@ struct ssh_key {
 	struct ed_buf pub;  /* "type base64"; empty: libssh2 derives it */
 	struct ed_buf blob; /* decoded public key, when known */
 	unsigned type;      /* SSH_KEY_* bit; 0: not known (ECDSA PEM...) */
+	/*
+	 * An Ed25519 key, parsed once: each host then costs one signature
+	 * (ssh_key_sign), where libssh2 would decode the PEM text every time.
+	 * NULL for other types, which libssh2 reads from priv.
+	 */
+	struct evp_pkey_st *ed25519;
 };
 
 /* Read the key file at path; never NULL (k->why says why it is unusable). */
 struct ssh_key *ssh_key_load(const char *path);
 /* Free k, wiping the private key text; NULL is a no-op. */
 void ssh_key_free(struct ssh_key *k);
+/*
+ * Sign data with k->ed25519: the raw 64-byte signature in *sig (malloc'd,
+ * libssh2 frees it), as libssh2_userauth_publickey's callback gives it.
+ */
+int ssh_key_sign(const struct ssh_key *k, unsigned char **sig, size_t *sig_len,
+		 const unsigned char *data, size_t data_len);
 
 /*
  * ssh-agent (ssh_agent.c), spoken to directly (draft-miller-ssh-agent):
@@ -559,11 +571,19 @@ struct fleet_plan {
 	const char *flag_ssh_config; /* --ssh-config as given */
 	int sshcfg_flag;             /* sshcfg_path is the flag's */
 	struct ed_strvec warnings;   /* from reading the ssh_config */
-	const char *ssh_F;           /* the file given, for ssh -F; NULL: none */
+	const char *ssh_F; /* the file given, for ssh -F; NULL: none */
 	/* per selected host, in inventory order (transport.c) */
 	enum ssh_transport *transport;
 	char **transport_reason;
 };
+
+/*
+ * A host's snapshot memo (scan_memo.c): the snapshot as blob ids, its
+ * warnings and kept paths. scan_memo_write fails (-1) when an entry has
+ * no id yet; scan_memo_read fails on a damaged memo, adding nothing.
+ */
+int scan_memo_write(struct ed_buf *out, const struct snapshot *snap);
+int scan_memo_read(struct snapshot *snap, const char *p, size_t len);
 
 struct remote_session;
 struct ed_hmac;

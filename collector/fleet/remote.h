@@ -114,6 +114,28 @@ void remote_session_collect_opts(const struct remote_session *s,
  */
 void remote_session_cache(const struct remote_session *s,
 			  const struct ed_buf *files_cache, struct ed_buf *out);
+/*
+ * The snapshot memo (scan_memo.c) the host's cache holds. key: SHA-256
+ * (hex) of everything the snapshot is made from: this program, the
+ * cache's settings, the answer in out (len) without its clock line, and
+ * extra (the caller's other inputs). -1 when there is no such key (a full
+ * scan, the program unreadable). remote_session_memo gives the cached
+ * memo when its key is key, else NULL; remote_session_set_memo sets the
+ * one remote_session_cache writes.
+ */
+int remote_session_memo_key(const struct remote_session *s, const char *out,
+			    size_t len, const char *extra, size_t extra_len,
+			    char key[65]);
+const char *remote_session_memo(const struct remote_session *s,
+				const char key[65], size_t *len);
+void remote_session_set_memo(struct remote_session *s, const char key[65],
+			     const char *memo, size_t len);
+/*
+ * 1 when cache (remote_session_cache's) holds the very bytes the session
+ * was given: nothing to write, the cache on disk already says it.
+ */
+int remote_session_cache_unchanged(const struct remote_session *s,
+				   const struct ed_buf *cache);
 /* Regular files whose content the host sent, and those the cache stood for. */
 void remote_session_counts(const struct remote_session *s, size_t *sent,
 			   size_t *reused);

@@ -572,6 +572,8 @@ static int build_image(struct decoder *d, struct vfs *fs,
 				"remote stream: no tar archive for the %zu readable files listed (GNU tar with --recursion/--no-recursion is needed on the host)",
 			wanted);
 
+	/* the listing's entries, their directories, the /proc files */
+	vfs_mem_reserve(fs, d->nr + d->proc_nr + 64);
 	for (i = 0; i < d->nr; i++) {
 		struct listed *l = &d->v[i];
 		const char *data = NULL;

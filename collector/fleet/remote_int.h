@@ -86,4 +86,7 @@ void remote_input_keep(struct remote_plan *p, const char *path,
 		       const struct stat *st, int filtered, const char *data,
 		       size_t len);
 
+/* This program's SHA-256 (hex), hashed once (scan_memo.c); NULL if unreadable. */
+const char *scan_memo_build_id(void);
+
 #endif

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "collector/collector.h"
 #include "collector/fleet/remote_int.h"
 #include "core/alloc.h"
@@ -23,14 +25,19 @@ struct remote_session {
 	struct remote_plan plan;
 	char fp[65];
 	int full;
-	/* the cache: the files walk's part, the inputs */
+	/* the cache: the files walk's part, the inputs; as it was read */
 	struct ed_buf files;
+	struct ed_buf loaded;
+	/* the snapshot memo: the cache's, and the next cache's */
+	char memo_key[65], next_key[65];
+	struct ed_buf memo, next_memo;
+	size_t memo_at, memo_end; /* the memo's record in loaded */
 	struct collect_reuse *reuse;
 	struct remote_input *inputs;
 	size_t inputs_nr, inputs_alloc;
 	/* the reply: where the listing's next record starts (0: header) */
 	size_t off;
-	int replied;
+	int replied, decoded;
 	size_t sent, reused; /* asked for, taken from the cache */
 };
 
@@ -47,14 +54,14 @@ static void fingerprint(struct remote_session *s, struct ed_hmac *key)
 		ed_hmac_fingerprint(key, kfp);
 	remote_request_first(&req, s->cfg);
 	ed_sha256_hex(rfp, req.ptr, req.len);
-	ed_buf_addf(&b, "envdrift-fleet-cache 1\nkey %s\nrequest %s\n", kfp, rfp);
+	ed_buf_addf(&b, "envdrift-fleet-cache 2\nkey %s\nrequest %s\n", kfp, rfp);
 	collect_settings_text(&b, s->cfg);
 	ed_sha256_hex(s->fp, b.ptr, b.len);
 	ed_buf_release(&b);
 	ed_buf_release(&req);
 }
 
-#define CACHE_MAGIC "envdrift-fleet-cache 1 "
+#define CACHE_MAGIC "envdrift-fleet-cache 2 "
 
 static int num(const char **p, const char *end, unsigned long long *out)
 {
@@ -123,6 +130,22 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		free(path);
 		p += v[0] + v[1] + 1;
 	}
+	/* "memo KEY LEN\n", the memo and "\n" */
+	if (end - p > 5 && !memcmp(p, "memo ", 5)) {
+		unsigned long long n;
+
+		if (end - p < 5 + 64 + 1 || p[5 + 64] != ' ')
+			return -1;
+		s->memo_at = (size_t)(p - buf);
+		memcpy(s->memo_key, p + 5, 64);
+		s->memo_key[64] = '\0';
+		p += 5 + 64 + 1;
+		if (num(&p, end, &n) < 0 || n >= (size_t)(end - p) || p[n] != '\n')
+			return -1;
+		ed_buf_add(&s->memo, p, (size_t)n);
+		p += n + 1;
+		s->memo_end = (size_t)(p - buf);
+	}
 	if (end - p < 6 || memcmp(p, "files ", 6))
 		return -1;
 	p += 6;
@@ -148,6 +171,9 @@ struct remote_session *remote_session_new(const struct collect_config *cfg,
 	s->plan.full = full;
 	ed_strvec_init(&s->plan.sent);
 	ed_buf_init(&s->files);
+	ed_buf_init(&s->loaded);
+	ed_buf_init(&s->memo);
+	ed_buf_init(&s->next_memo);
 	collect_needs(&s->needs, cfg);
 	fingerprint(s, key);
 	if (!full && cache && load_cache(s, cache, len) < 0) {
@@ -155,6 +181,11 @@ struct remote_session *remote_session_new(const struct collect_config *cfg,
 			remote_input_release(&s->inputs[i]);
 		s->inputs_nr = 0;
 		ed_buf_reset(&s->files);
+		ed_buf_reset(&s->memo);
+		s->memo_key[0] = '\0';
+		s->memo_at = s->memo_end = 0;
+	} else if (!full && cache) {
+		ed_buf_add(&s->loaded, cache, len);
 	}
 	s->reuse = collect_reuse_new(cfg, key, s->files.len ? s->files.ptr : NULL,
 				     s->files.len);
@@ -180,6 +211,9 @@ void remote_session_free(struct remote_session *s)
 	ed_strvec_release(&s->plan.sent);
 	collect_reuse_free(s->reuse);
 	ed_buf_release(&s->files);
+	ed_buf_release(&s->loaded);
+	ed_buf_release(&s->memo);
+	ed_buf_release(&s->next_memo);
 	collect_needs_release(&s->needs);
 	free(s);
 }
@@ -363,6 +397,7 @@ int remote_session_decode(struct remote_session *s, struct vfs *fs,
 			  const char *buf, size_t len,
 			  struct ed_strvec *warnings, struct ed_err *err)
 {
+	s->decoded = 1;
 	return remote_decode_plan(fs, buf, len, s->cfg, &s->plan, warnings, err);
 }
 
@@ -399,13 +434,83 @@ void remote_session_cache(const struct remote_session *s,
 		put_input(out, &s->plan.cached[i]);
 	for (i = 0; i < s->plan.got_nr; i++)
 		put_input(out, &s->plan.got[i]);
+	if (s->next_key[0]) {
+		ed_buf_addf(out, "memo %s %zu\n", s->next_key, s->next_memo.len);
+		ed_buf_add(out, s->next_memo.ptr, s->next_memo.len);
+		ed_buf_addch(out, '\n');
+	}
 	ed_buf_addf(out, "files %zu\n", files_cache->len);
 	ed_buf_add(out, files_cache->ptr, files_cache->len);
+}
+
+int remote_session_memo_key(const struct remote_session *s, const char *out,
+			    size_t len, const char *extra, size_t extra_len,
+			    char key[65])
+{
+	const char *self = scan_memo_build_id(), *p = out, *end = out + len;
+	EVP_MD_CTX *ctx;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int i, rc = -1;
+
+	/* the answer from the line after "@clock": the clock changes */
+	for (i = 0; i < 2 && p; i++) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		p = p ? p + 1 : NULL;
+	}
+	if (s->full || !self || !p)
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, "envdrift-memo 1\n", 16) == 1 &&
+	    EVP_DigestUpdate(ctx, self, 64) == 1 &&
+	    EVP_DigestUpdate(ctx, s->fp, 64) == 1 &&
+	    EVP_DigestUpdate(ctx, extra, extra_len) == 1 &&
+	    /* the cache it reused files from, but for its memo */
+	    EVP_DigestUpdate(ctx, s->loaded.ptr, s->memo_at) == 1 &&
+	    EVP_DigestUpdate(ctx, s->loaded.ptr + s->memo_end,
+			     s->loaded.len - s->memo_end) == 1 &&
+	    EVP_DigestUpdate(ctx, p, (size_t)(end - p)) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32) {
+		for (i = 0; i < 32; i++) {
+			key[2 * i] = "0123456789abcdef"[md[i] >> 4];
+			key[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+		}
+		key[64] = '\0';
+		rc = 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+const char *remote_session_memo(const struct remote_session *s,
+				const char key[65], size_t *len)
+{
+	if (!s->memo_key[0] || strcmp(s->memo_key, key))
+		return NULL;
+	*len = s->memo.len;
+	return s->memo.ptr;
+}
+
+void remote_session_set_memo(struct remote_session *s, const char key[65],
+			     const char *memo, size_t len)
+{
+	memcpy(s->next_key, key, 65);
+	ed_buf_reset(&s->next_memo);
+	ed_buf_add(&s->next_memo, memo, len);
+}
+
+int remote_session_cache_unchanged(const struct remote_session *s,
+				   const struct ed_buf *cache)
+{
+	return s->loaded.len && s->loaded.len == cache->len &&
+	       !memcmp(s->loaded.ptr, cache->ptr, cache->len);
 }
 
 void remote_session_counts(const struct remote_session *s, size_t *sent,
 			   size_t *reused)
 {
-	*sent = s->plan.delivered;
+	/* a memo's host is not decoded: what it was asked for was sent */
+	*sent = s->decoded ? s->plan.delivered : s->sent;
 	*reused = s->reused;
 }

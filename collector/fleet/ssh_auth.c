@@ -94,6 +94,15 @@ out:
 	return rc;
 }
 
+static LIBSSH2_USERAUTH_PUBLICKEY_SIGN_FUNC(key_sign)
+{
+	struct conn *c = *abstract;
+	const struct hop *h = &c->hop[c->cur];
+
+	(void)session;
+	return ssh_key_sign(h->creds[h->cred].key, sig, sig_len, data, data_len);
+}
+
 static void cred_name(struct ed_buf *out, const struct cred *cr)
 {
 	if (cr->id)
@@ -139,6 +148,11 @@ enum step ssh_step_auth(struct run *r, struct conn *c)
 				h->s, h->user,
 				(const unsigned char *)cr->id->blob.ptr,
 				cr->id->blob.len, agent_sign, &c->abstract);
+		} else if (cr->key->ed25519 && cr->key->blob.len) {
+			rc = libssh2_userauth_publickey(
+				h->s, h->user,
+				(const unsigned char *)cr->key->blob.ptr,
+				cr->key->blob.len, key_sign, &c->abstract);
 		} else {
 			rc = libssh2_userauth_publickey_frommemory(
 				h->s, h->user, strlen(h->user),

@@ -118,6 +118,53 @@ out:
 	BN_clear_free(bn);
 }
 
+/*
+ * The Ed25519 private section (r at it): checkints, type, public key, then
+ * the 64-byte secret (seed and public key). The key is kept only when the
+ * seed gives back the public key the file states.
+ */
+static void key_ed25519(struct ssh_key *k, struct rd *r)
+{
+	const unsigned char *name, *pub, *priv;
+	size_t nlen, plen, slen, c1, c2, len = 32;
+	unsigned char derived[32];
+	EVP_PKEY *pk;
+
+	if (ssh_rd_u32(r, &c1) < 0 || ssh_rd_u32(r, &c2) < 0 || c1 != c2 ||
+	    ssh_rd_str(r, &name, &nlen) < 0 || ssh_rd_str(r, &pub, &plen) < 0 ||
+	    ssh_rd_str(r, &priv, &slen) < 0 || plen != 32 || slen != 64)
+		return;
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
+	if (pk && EVP_PKEY_get_raw_public_key(pk, derived, &len) == 1 &&
+	    len == 32 && !memcmp(derived, pub, 32)) {
+		k->ed25519 = pk;
+		return;
+	}
+	EVP_PKEY_free(pk);
+}
+
+int ssh_key_sign(const struct ssh_key *k, unsigned char **sig, size_t *sig_len,
+		 const unsigned char *data, size_t data_len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t len = 64;
+	int rc = -1;
+
+	*sig = malloc(len);
+	if (ctx && *sig &&
+	    EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k->ed25519,
+				  NULL) == 1 &&
+	    EVP_DigestSign(ctx, *sig, &len, data, data_len) == 1 && len == 64) {
+		*sig_len = len;
+		rc = 0;
+	} else {
+		free(*sig);
+		*sig = NULL;
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
 /* "-----BEGIN OPENSSH PRIVATE KEY-----": openssh-key-v1 (PROTOCOL.key). */
 static const char *key_openssh(struct ssh_key *k, const char *begin)
 {
@@ -150,12 +197,14 @@ static const char *key_openssh(struct ssh_key *k, const char *begin)
 	key_set_pub(k, pub, plen);
 	if (!k->type)
 		why = "key type not supported by libssh2 1.10";
-	else if (n == 1 && ssh_rd_str(&r, &pub, &plen) == 0 &&
-		 (k->type &
-		  (SSH_KEY_ECDSA256 | SSH_KEY_ECDSA384 | SSH_KEY_ECDSA521))) {
+	else if (n == 1 && ssh_rd_str(&r, &pub, &plen) == 0) {
 		r.p = pub; /* the private section */
 		r.left = plen;
-		key_ecdsa_to_pem(k, &r);
+		if (k->type &
+		    (SSH_KEY_ECDSA256 | SSH_KEY_ECDSA384 | SSH_KEY_ECDSA521))
+			key_ecdsa_to_pem(k, &r);
+		else if (k->type == SSH_KEY_ED25519)
+			key_ed25519(k, &r);
 	}
 out:
 	OPENSSL_cleanse(raw.ptr, raw.len);
@@ -253,6 +302,7 @@ void ssh_key_free(struct ssh_key *k)
 	/* the private key: do not leave it in freed memory */
 	OPENSSL_cleanse(k->priv.ptr, k->priv.len);
 	ed_buf_release(&k->priv);
+	EVP_PKEY_free(k->ed25519);
 	ed_buf_release(&k->pub);
 	ed_buf_release(&k->blob);
 	free(k);

@@ -146,11 +146,11 @@ sleep 2
 expect_exit 0 "h1 over OpenSSH, nothing racy" $SCAN -i "$TMP/h1o.yaml"
 expect_exit 0 "h1 over OpenSSH again" $SCAN -i "$TMP/h1o.yaml"
 expect_grep "-v: the incremental exchange over OpenSSH reuses the host's cache" \
-	"staging/h1 collected .*; [0-9]+ files? sent, [1-9][0-9]* reused, [0-9]+ bytes\\) over openssh" "$TMP/err"
+	"staging/h1 collected .*; [0-9]+ files? sent, [1-9][0-9]* reused, [0-9]+ bytes(; [a-z ]+)?\\) over openssh" "$TMP/err"
 sleep 2
 expect_exit 0 "h1 over OpenSSH, --full" $SCAN --full -i "$TMP/h1o.yaml"
 expect_grep "-v: --full over OpenSSH reuses nothing" \
-	"staging/h1 collected .*; [0-9]+ files? sent, 0 reused, [0-9]+ bytes\\) over openssh" "$TMP/err"
+	"staging/h1 collected .*; [0-9]+ files? sent, 0 reused, [0-9]+ bytes(; [a-z ]+)?\\) over openssh" "$TMP/err"
 expect_eq "OpenSSH, incremental and --full: the same host tree" \
 	"$T1" "$(git -C "$R" rev-parse main:hosts/staging/h1)"
 # envdrift inventory shows the transport the scan chooses, and why

@@ -48,7 +48,7 @@ both() {
 }
 
 # "N files sent, M reused, B bytes" of host $2 in -v output $1
-sent() { sed -n "s|^envdrift: $2 collected in .*; \([0-9]*\) files\{0,1\} sent, \([0-9]*\) reused, \([0-9]*\) bytes) over .*\$|\1 \2 \3|p" "$1"; }
+sent() { sed -n "s|^envdrift: $2 collected in .*; \([0-9]*\) files\{0,1\} sent, \([0-9]*\) reused, \([0-9]*\) bytes[^)]*) over .*\$|\1 \2 \3|p" "$1"; }
 
 both "first scan"
 set -- $(sent "$TMP/incr.err" staging/h1)
@@ -68,6 +68,25 @@ set -- $(sent "$TMP/full.err" staging/h1)
 expect_eq "unchanged: --full reuses nothing" 0 "${2:-x}"
 expect_eq "unchanged: --full sends more bytes ($3 vs $FIRST_BYTES)" yes \
 	"$([ "${3:-0}" -ge $((FIRST_BYTES * 9 / 10)) ] && echo yes)"
+
+# the same answer from the same inputs, scan after scan: the snapshot is
+# the last one's (its memo in the host's cache), no collector runs, and it
+# is still what --full makes
+both "unchanged again"
+both "unchanged, third time"
+expect_grep "unchanged: the snapshot as last scan (h1)" "staging/h1 collected .*; snapshot as last scan\) over" "$TMP/incr.err"
+expect_grep "... (h3)" "prod/h3 collected .*; snapshot as last scan\) over" "$TMP/incr.err"
+expect_no_grep "... never for --full" "snapshot as last scan" "$TMP/full.err"
+# an input that is not in the answer: a new group is a new role in meta
+printf '    db:\n      hosts:\n        h1:\n' | fleet_inventory 3 1 >"$TMP/inv-db.yaml"
+expect_exit 0 "a new role for h1: incremental scan" "$ENVDRIFT" $SCAN --repo "$A" -i "$TMP/inv-db.yaml"
+expect_no_grep "... h1's snapshot is not the memo's" "staging/h1 collected .*; snapshot as last scan" "$TMP/err"
+git -C "$A" show main:hosts/staging/h1/meta >"$TMP/meta"
+expect_grep "... its meta has the role" "^role db\$" "$TMP/meta"
+expect_exit 0 "... the full scan too" "$ENVDRIFT" $SCAN --repo "$B" --full -i "$TMP/inv-db.yaml"
+expect_eq "... same tree as --full" "$(git -C "$B" rev-parse main:hosts/staging/h1)" "$(git -C "$A" rev-parse main:hosts/staging/h1)"
+both "the role gone again"
+expect_no_grep "... h1's memo was the role's scan's: not used" "staging/h1 collected .*; snapshot as last scan" "$TMP/incr.err"
 
 # edit, add, remove, chmod, chown
 fleet_set_file "$FL" 1 /etc/incr/app.conf "listen = 8080"

@@ -250,7 +250,7 @@ _fl_copy_libs() {
 		$2 == "=>" && $3 ~ /^\// { print $3; next }
 		$1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u |
 	while read -r _fl_lib; do
-		mkdir -p "$1$(dirname "$_fl_lib")" && cp -L "$_fl_lib" "$1$_fl_lib" || exit 1
+		mkdir -p "$1$(dirname "$_fl_lib")" && cp -L --remove-destination "$_fl_lib" "$1$_fl_lib" || exit 1
 	done
 }
 
@@ -280,7 +280,7 @@ _fl_runtime() {
 		   done ;;
 		esac
 		case $_fl_src in
-		/*) cp -L "$_fl_src" "$1/usr/bin/$_fl_bin" || return 1
+		/*) cp -L --remove-destination "$_fl_src" "$1/usr/bin/$_fl_bin" || return 1
 		    _fl_paths="$_fl_paths $_fl_src" ;;
 		*) [ "$_fl_bin" = dash ] && { _fl_err "no dash"; return 1; } ;;
 		esac
@@ -333,6 +333,14 @@ _fl_template() {
 	chmod 0640 "$1/etc/shadow"
 	chgrp shadow "$1/etc/shadow" 2>/dev/null
 	[ -f /var/lib/dpkg/status ] && cp /var/lib/dpkg/status "$1/var/lib/dpkg/status"
+	fleet_proc_files "$1"
+}
+
+# fleet_proc_files ROOT: this machine's /proc/sys, cmdline, modules and
+# meminfo as regular files under ROOT/proc (a chroot has no procfs)
+fleet_proc_files() {
+	mkdir -p "$1/proc/sys" || return 1
+	set -- "$(cd "$1" && pwd)" # the copy runs in /proc/sys
 	# /proc as regular files: readable keys copied (cp reads to EOF), the
 	# others (write-only) as empty files with their mode
 	( cd /proc/sys && find . -type f -perm -0444 -print0 |
