@@ -33,7 +33,7 @@
 # host's clock, and the sections @list, @proc, @cmd, @file, @tar, @done.
 # Nothing is hashed or parsed here; the controller's collectors do that.
 #
-# Tools: GNU find (-printf, -readable), GNU grep (-r, -Z, -d skip), GNU
+# Tools: GNU find (-printf, -readable), GNU grep (-r, -Z), GNU
 # tar (--format=gnu, --no-recursion, --null -T), GNU date (%N), head -c,
 # xargs -0; timeout(1) where there.
 
@@ -86,31 +86,36 @@ walk() {
 }
 
 # /proc and /sys files, as "PATH\0LINE\n" per line: tar would store them
-# empty. Paths are not descended into (/proc and /proc/net are among them).
-# A /sys record is a pattern, expanded here (/sys/class/net/*/address: one
-# file per interface, whose names the request cannot know); IFS empty
-# expands it without splitting it, and a pattern that matches nothing
-# stays itself, which grep skips as missing.
-grep_paths() {
-	[ "$#" -gt 0 ] || return 0
-	gp_n=$#
+# empty. Its arguments are two counted lists: paths, which are not
+# descended into (/proc and /proc/net are among them), then trees, whose
+# files are all read. One grep reads both (a process less on every host):
+# the paths that are directories are dropped here, which is what -d skip
+# would do. A /sys record is a pattern, expanded here
+# (/sys/class/net/*/address: one file per interface, whose names the
+# request cannot know); IFS empty expands it without splitting it, and a
+# pattern that matches nothing stays itself, which grep skips as missing.
+grep_proc() {
+	gp_n=$1
+	shift
 	gp_ifs=$IFS
 	IFS=
 	while [ "$gp_n" -gt 0 ]; do
 		# shellcheck disable=SC2086 # globbing is the point
 		case $1 in
-		/sys/*) set -- "$@" $1 ;;
-		*) set -- "$@" "$1" ;;
+		/sys/*) for gp_f in $1; do [ -d "$gp_f" ] || set -- "$@" "$gp_f"; done ;;
+		*) [ -d "$1" ] || set -- "$@" "$1" ;;
 		esac
 		shift
 		gp_n=$((gp_n - 1))
 	done
 	IFS=$gp_ifs
-	[ "$#" -gt 0 ] || return 0
-	grep -a -d skip -H -Z '' "$@" 2>/dev/null
-}
-
-grep_trees() {
+	gp_n=$1
+	shift
+	while [ "$gp_n" -gt 0 ]; do
+		set -- "$@" "$1"
+		shift
+		gp_n=$((gp_n - 1))
+	done
 	[ "$#" -gt 0 ] || return 0
 	grep -a -r -H -Z '' "$@" 2>/dev/null
 }
@@ -220,8 +225,12 @@ n=$1; shift; first "$n" list "$@"; shift "$n"
 n=$1; shift; first "$n" walk "$@"; shift "$n"
 printf '@end\0'
 printf '@proc\n'
-n=$1; shift; first "$n" grep_paths "$@"; shift "$n"
-n=$1; shift; first "$n" grep_trees "$@"; shift "$n"
+# both counted lists at once: the paths' count, paths, the trees' count, trees
+n=$1
+eval "m=\${$((n + 2))}"
+n=$((n + m + 2))
+first "$n" grep_proc "$@"
+shift "$n"
 printf '@end\n'
 
 cmd_nr=$1
