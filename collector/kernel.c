@@ -30,6 +30,8 @@ static const char usr_os_release[] = "/usr/lib/os-release";
 /*
  * What the kernel collector reads. An absolute os-release link is followed
  * inside the target (read_os_release): on a remote host only to these.
+ * os-release is an input (NEED_INPUT): public, so a scan's cache may keep
+ * it, and an unchanged host need not send it.
  */
 static const struct collect_need kernel_needs[] = {
 	{ NEED_PATH, proc, NULL, NULL, NULL },
@@ -38,8 +40,8 @@ static const struct collect_need kernel_needs[] = {
 	{ NEED_PATH, cmdline, NULL, NULL, NULL },
 	{ NEED_PATH, meminfo, NULL, NULL, NULL },
 	{ NEED_PATH, modules, NULL, NULL, NULL },
-	{ NEED_PATH, etc_os_release, NULL, NULL, NULL },
-	{ NEED_PATH, usr_os_release, NULL, NULL, NULL },
+	{ NEED_INPUT, etc_os_release, NULL, NULL, NULL },
+	{ NEED_INPUT, usr_os_release, NULL, NULL, NULL },
 };
 
 /* 1 if dir exists and holds at least one entry besides "." and "..". */

@@ -208,6 +208,21 @@ static void sha256(unsigned char md[32], const void *data, size_t len)
 		ED_BUG("SHA-256 failed");
 }
 
+void ed_git_blob_id(unsigned char oid[20], const void *data, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int mdlen = 0;
+	char head[32];
+	int n = snprintf(head, sizeof(head), "blob %zu", len);
+
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, head, (size_t)n + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, oid, &mdlen) != 1 || mdlen != 20)
+		ED_BUG("SHA-1 failed");
+	EVP_MD_CTX_free(ctx);
+}
+
 void ed_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[32];

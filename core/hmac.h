@@ -43,5 +43,7 @@ void ed_hmac_fingerprint(struct ed_hmac *k, char out[65]);
 
 /* SHA-256 of data as 64 lowercase hex digits + NUL. */
 void ed_sha256_hex(char out[65], const void *data, size_t len);
+/* The id git gives data as a blob: SHA-1 of "blob LEN\0" and data. */
+void ed_git_blob_id(unsigned char oid[20], const void *data, size_t len);
 
 #endif

@@ -29,6 +29,7 @@
 
 struct collect_config;
 struct vfs;
+struct snapshot;
 
 /*
  * The command line for the host's login shell (out is reset first):
@@ -110,17 +111,21 @@ void remote_session_collect_opts(const struct remote_session *s,
 				 long long *clock);
 /*
  * The next cache (out reset first): files_cache, the files walk's
- * collect_opts.cache_out, and the inputs the host sent or the cache had.
+ * collect_opts.cache_out, and the inputs the host sent or the cache had:
+ * large inputs, and the files collectors read whole whose bytes snap (the
+ * host's new snapshot) stores as they are.
  */
 void remote_session_cache(const struct remote_session *s,
-			  const struct ed_buf *files_cache, struct ed_buf *out);
+			  const struct ed_buf *files_cache,
+			  const struct snapshot *snap, struct ed_buf *out);
 /*
  * The snapshot memo (scan_memo.c) the host's cache holds. key: SHA-256
  * (hex) of everything the snapshot is made from: this program, the
  * cache's settings, the answer in out (len) without its clock line, and
  * extra (the caller's other inputs). -1 when there is no such key (a full
  * scan, the program unreadable). remote_session_memo gives the cached
- * memo when its key is key, else NULL; remote_session_set_memo sets the
+ * memo when its key is key and no file asked for was racy when it was
+ * made (so a run of the collectors would now cache it), else NULL; remote_session_set_memo sets the
  * one remote_session_cache writes.
  */
 int remote_session_memo_key(const struct remote_session *s, const char *out,

@@ -534,11 +534,15 @@ static int cached_input(const struct decoder *d, const char *path,
 	return 0;
 }
 
-/* A large input the host sent: kept for the session's next cache. */
+/*
+ * An input or a file a collector reads whole, as the host sent it: kept
+ * for the session's next cache (which writes only what it may).
+ */
 static void keep_input(struct decoder *d, const struct listed *l, int filtered,
 		       const char *data, size_t len)
 {
-	if (d->plan && ed_strvec_contains(&d->needs->inputs, l->path))
+	if (d->plan && (ed_strvec_contains(&d->needs->inputs, l->path) ||
+			remote_read_whole(d->needs, l->path)))
 		remote_input_keep(d->plan, l->path, &l->st, filtered, data, len);
 }
 

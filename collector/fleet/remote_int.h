@@ -25,6 +25,12 @@ int remote_is_under(const char *path, const char *dir);
 int remote_is_proc(const char *path);
 /* 1 if path is sent filtered (a @file section), not whole. */
 int remote_is_filtered(const struct collect_needs *n, const char *path);
+/*
+ * 1 if a collector reads path whole (a path it needs, or a file below a
+ * tree it reads besides the files walk): its bytes go to the host's cache
+ * when the snapshot stores them as they are (remote_session_cache).
+ */
+int remote_read_whole(const struct collect_needs *n, const char *path);
 
 /* A large input (collect_needs.inputs) as the host had it: stat key, bytes. */
 struct remote_input {

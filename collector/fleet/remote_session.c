@@ -15,6 +15,7 @@
 #include "collector/fleet/remote_int.h"
 #include "core/alloc.h"
 #include "core/hmac.h"
+#include "core/snapshot.h"
 
 #define LIST_START "ENVDRIFT-STREAM 2\n@clock "
 #define LIST_END "@end"
@@ -32,6 +33,8 @@ struct remote_session {
 	char memo_key[65], next_key[65];
 	struct ed_buf memo, next_memo;
 	size_t memo_at, memo_end; /* the memo's record in loaded */
+	long long memo_clock;     /* the host's clock when it was made */
+	long long sent_newest; /* newest mtime or ctime of a file asked for */
 	struct collect_reuse *reuse;
 	struct remote_input *inputs;
 	size_t inputs_nr, inputs_alloc;
@@ -130,9 +133,9 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		free(path);
 		p += v[0] + v[1] + 1;
 	}
-	/* "memo KEY LEN\n", the memo and "\n" */
+	/* "memo KEY CLOCK LEN\n", the memo and "\n" */
 	if (end - p > 5 && !memcmp(p, "memo ", 5)) {
-		unsigned long long n;
+		unsigned long long n, clock;
 
 		if (end - p < 5 + 64 + 1 || p[5 + 64] != ' ')
 			return -1;
@@ -140,8 +143,10 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		memcpy(s->memo_key, p + 5, 64);
 		s->memo_key[64] = '\0';
 		p += 5 + 64 + 1;
-		if (num(&p, end, &n) < 0 || n >= (size_t)(end - p) || p[n] != '\n')
+		if (num(&p, end, &clock) < 0 || num(&p, end, &n) < 0 ||
+		    n >= (size_t)(end - p) || p[n] != '\n')
 			return -1;
+		s->memo_clock = (long long)clock;
 		ed_buf_add(&s->memo, p, (size_t)n);
 		p += n + 1;
 		s->memo_end = (size_t)(p - buf);
@@ -257,27 +262,6 @@ static int listing_done(struct remote_session *s, const char *out, size_t len)
 	}
 }
 
-/* 1 if path lies below a tree some collector other than the walk reads. */
-static int under_read_tree(const struct collect_needs *n, const char *path)
-{
-	size_t i, j;
-
-	for (i = 0; i < n->trees.nr; i++) {
-		size_t in_trees = 0, in_walked = 0;
-
-		if (!remote_is_under(path, n->trees.v[i]))
-			continue;
-		/* the walk's own: as many times in walked as in trees */
-		for (j = 0; j < n->trees.nr; j++)
-			in_trees += !strcmp(n->trees.v[j], n->trees.v[i]);
-		for (j = 0; j < n->walked.nr; j++)
-			in_walked += !strcmp(n->walked.v[j], n->trees.v[i]);
-		if (in_trees > in_walked)
-			return 1;
-	}
-	return 0;
-}
-
 static const struct remote_input *find_input(const struct remote_session *s,
 					     const struct remote_entry *e)
 {
@@ -313,6 +297,18 @@ static size_t filter_index(const struct collect_needs *n, const char *path)
 	return i;
 }
 
+/* One more file asked for; its stat key's newest time is remembered. */
+static void asked_for(struct remote_session *s, const struct remote_entry *e)
+{
+	long long t = e->st.st_mtim.tv_sec > e->st.st_ctim.tv_sec ?
+			      (long long)e->st.st_mtim.tv_sec :
+			      (long long)e->st.st_ctim.tv_sec;
+
+	if (t > s->sent_newest)
+		s->sent_newest = t;
+	s->sent++;
+}
+
 /* Decide, for one listed regular file, whether its content is asked for. */
 static void plan_entry(struct remote_session *s, const struct remote_entry *e)
 {
@@ -320,7 +316,8 @@ static void plan_entry(struct remote_session *s, const struct remote_entry *e)
 	const struct remote_input *in = NULL;
 	size_t f = filter_index(n, e->path);
 
-	if (ed_strvec_contains(&n->inputs, e->path))
+	if (ed_strvec_contains(&n->inputs, e->path) ||
+	    remote_read_whole(n, e->path))
 		in = find_input(s, e);
 	if (in) {
 		remote_input_push(&s->plan.cached, &s->plan.cached_nr,
@@ -329,17 +326,16 @@ static void plan_entry(struct remote_session *s, const struct remote_entry *e)
 		s->reused++;
 	} else if (f < n->filters_nr) {
 		s->plan.sel[f] = '1';
-		s->sent++;
-	} else if (ed_strvec_contains(&n->paths, e->path) ||
-		   under_read_tree(n, e->path)) {
+		asked_for(s, e);
+	} else if (remote_read_whole(n, e->path)) {
 		ed_strvec_push(&s->plan.sent, e->path);
-		s->sent++;
+		asked_for(s, e);
 	} else if (collect_reuse_walked(s->reuse, e->path)) {
 		if (collect_reuse_hit(s->reuse, e->path, &e->st, s->plan.clock)) {
 			s->reused++;
 		} else {
 			ed_strvec_push(&s->plan.sent, e->path);
-			s->sent++;
+			asked_for(s, e);
 		}
 	}
 }
@@ -423,19 +419,52 @@ static void put_input(struct ed_buf *out, const struct remote_input *in)
 	ed_buf_addch(out, '\n');
 }
 
+/*
+ * What the cache may keep of an input: a large input (never secret) as
+ * it is; a file a collector reads whole only when the snapshot stores the
+ * very same bytes (content/PATH), so the cache holds nothing that history
+ * does not already hold in the clear: a secret file, or one whose secret
+ * values the snapshot replaced by tokens, is sent again each time.
+ */
+static int may_keep(const struct remote_session *s, const struct snapshot *snap,
+		    const struct remote_input *in)
+{
+	const struct snapshot_entry *e;
+	struct ed_buf path = ED_BUF_INIT;
+	unsigned char oid[20];
+
+	if (ed_strvec_contains(&s->needs.inputs, in->path))
+		return 1;
+	if (!snap || in->filtered)
+		return 0;
+	ed_buf_addf(&path, "content%s", in->path);
+	e = snapshot_find(snap, path.ptr);
+	ed_buf_release(&path);
+	if (!e)
+		return 0;
+	if (!e->has_oid)
+		return e->len == in->len && !memcmp(e->data, in->data, in->len);
+	ed_git_blob_id(oid, in->data, in->len);
+	return !memcmp(oid, e->oid, sizeof(oid));
+}
+
 void remote_session_cache(const struct remote_session *s,
-			  const struct ed_buf *files_cache, struct ed_buf *out)
+			  const struct ed_buf *files_cache,
+			  const struct snapshot *snap, struct ed_buf *out)
 {
 	size_t i;
 
 	ed_buf_reset(out);
 	ed_buf_addf(out, CACHE_MAGIC "%s\n", s->fp);
 	for (i = 0; i < s->plan.cached_nr; i++)
-		put_input(out, &s->plan.cached[i]);
+		if (may_keep(s, snap, &s->plan.cached[i]))
+			put_input(out, &s->plan.cached[i]);
 	for (i = 0; i < s->plan.got_nr; i++)
-		put_input(out, &s->plan.got[i]);
+		if (may_keep(s, snap, &s->plan.got[i]))
+			put_input(out, &s->plan.got[i]);
 	if (s->next_key[0]) {
-		ed_buf_addf(out, "memo %s %zu\n", s->next_key, s->next_memo.len);
+		ed_buf_addf(out, "memo %s %lld %zu\n", s->next_key,
+			    s->plan.clock, s->next_memo.len);
 		ed_buf_add(out, s->next_memo.ptr, s->next_memo.len);
 		ed_buf_addch(out, '\n');
 	}
@@ -487,6 +516,12 @@ const char *remote_session_memo(const struct remote_session *s,
 				const char key[65], size_t *len)
 {
 	if (!s->memo_key[0] || strcmp(s->memo_key, key))
+		return NULL;
+	/*
+	 * A file asked for that was racy when the memo was made is not in
+	 * the cache only for that: the collectors run, so it goes there.
+	 */
+	if (s->sent_newest >= s->memo_clock - 1)
 		return NULL;
 	*len = s->memo.len;
 	return s->memo.ptr;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/collector.h"
 #include "core/alloc.h"
 
 int remote_parse_ull(const char **s, const char *end, int base,
@@ -87,4 +88,30 @@ void remote_input_keep(struct remote_plan *p, const char *path,
 		return;
 	remote_input_push(&p->got, &p->got_nr, &p->got_alloc, path, st,
 			  filtered, data, len);
+}
+
+/* 1 if path lies below a tree some collector other than the walk reads. */
+static int under_read_tree(const struct collect_needs *n, const char *path)
+{
+	size_t i, j;
+
+	for (i = 0; i < n->trees.nr; i++) {
+		size_t in_trees = 0, in_walked = 0;
+
+		if (!remote_is_under(path, n->trees.v[i]))
+			continue;
+		/* the walk's own: as many times in walked as in trees */
+		for (j = 0; j < n->trees.nr; j++)
+			in_trees += !strcmp(n->trees.v[j], n->trees.v[i]);
+		for (j = 0; j < n->walked.nr; j++)
+			in_walked += !strcmp(n->walked.v[j], n->trees.v[i]);
+		if (in_trees > in_walked)
+			return 1;
+	}
+	return 0;
+}
+
+int remote_read_whole(const struct collect_needs *n, const char *path)
+{
+	return ed_strvec_contains(&n->paths, path) || under_read_tree(n, path);
 }

@@ -342,7 +342,7 @@ static void cache_stage(struct scan *s, struct scan_host *h,
 	char *slash;
 	int fd, ok;
 
-	remote_session_cache(h->sess, files_cache, &data);
+	remote_session_cache(h->sess, files_cache, &h->snap, &data);
 	/* an unchanged host: the cache on disk is already this one */
 	if (remote_session_cache_unchanged(h->sess, &data))
 		goto out;
