@@ -227,6 +227,7 @@ printf '@end\0'
 printf '@proc\n'
 # both counted lists at once: the paths' count, paths, the trees' count, trees
 n=$1
+m=0
 eval "m=\${$((n + 2))}"
 n=$((n + m + 2))
 first "$n" grep_proc "$@"

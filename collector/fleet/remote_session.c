@@ -101,7 +101,7 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		return -1;
 	p = nl + 1;
 	while (end - p > 6 && !memcmp(p, "input ", 6)) {
-		unsigned long long v[12];
+		unsigned long long v[12] = { 0 };
 		struct stat st;
 		char *path;
 		size_t i;

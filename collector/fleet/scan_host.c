@@ -292,8 +292,13 @@ static void open_session(struct scan_host *h)
 		store_cache_read(s->st, name.ptr, &cache);
 		pthread_mutex_unlock(&s->lock);
 	}
+	/*
+	 * No cache yet (a first scan, a dropped or unreadable cache): ask for
+	 * everything at once, as --full does, without planning from the
+	 * listing; the cache this scan writes serves the next one.
+	 */
 	h->sess = remote_session_new(s->cfg, h->key, cache.ptr, cache.len,
-				     s->full);
+				     s->full || !cache.len);
 	ed_buf_release(&name);
 	ed_buf_release(&cache);
 }
