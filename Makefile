@@ -38,7 +38,7 @@ EMBED_SHARE := baselines/collect-default.yaml baselines/sysctl-classes.yaml base
 # the fleet scan's remote script rides along, so its command line is constant
 EMBED    := $(EMBED_SHARE) collector/fleet/remote.sh
 
-.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan bench-remote install clean lint check-deps \
+.PHONY: all unit cli-test test asan deps deps-test install-debs demo bench bench-scan bench-incr bench-remote install clean lint check-deps \
 	fuzz fuzz-smoke fuzz-bins valgrind
 all: $(BUILD)/envdrift
 
@@ -193,10 +193,21 @@ bench: deps
 	$(MAKE) all
 	sh bench/run.sh $(BUILD)/envdrift
 	@if [ "$(BENCH_SCAN)" != 0 ]; then $(MAKE) --no-print-directory bench-scan; fi
+	@if [ "$(BENCH_INCR)" != 0 ]; then $(MAKE) --no-print-directory bench-incr; fi
 	@if [ "$(BENCH_REMOTE)" != 0 ]; then $(MAKE) --no-print-directory bench-remote; fi
 
 bench-scan: all
 	sh bench/scan.sh $(BUILD)/envdrift
+
+# the nightly re-scan against the last build before it (issue 14):
+# bench/scan_incr.sh, OLD built from git archive BENCH_INCR_BASE
+BENCH_INCR ?= 1
+BENCH_INCR_BASE ?= 1adeb26
+bench-incr: all
+	rm -rf $(BUILD)/bench-old && mkdir -p $(BUILD)/bench-old
+	git archive $(BENCH_INCR_BASE) | tar -x -C $(BUILD)/bench-old
+	$(MAKE) --no-print-directory -C $(BUILD)/bench-old BUILD=build all
+	BENCH_SCAN_MODE=incr sh bench/scan.sh $(BUILD)/envdrift $(BUILD)/bench-old/build/envdrift
 
 # the HTTPS git server and GNU time (CPU and peak RSS per run)
 REMOTE_DEPS := lighttpd lighttpd-mod-openssl time

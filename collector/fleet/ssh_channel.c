@@ -73,7 +73,7 @@ enum step ssh_step_exec(struct conn *c)
  * 1 when something was sent, 0 when nothing could be, -1 on an
  * error. A send that returned EAGAIN with a packet half out is marked
  * pending (struct tunnel says why): it is repeated, with the same bytes
- * at the same address (doc/DESIGN-NOTES.md §2.5), before anything else.
+ * at the same address (doc/DESIGN-NOTES.md §2.6), before anything else.
  */
 static int feed_input(struct conn *c)
 {

@@ -1,5 +1,5 @@
 # fleet.sh: simulate a fleet of SSH hosts on this machine with the stock
-# OpenSSH sshd on loopback (doc/DESIGN-NOTES.md §6). POSIX sh; source it:
+# OpenSSH sshd on loopback (doc/DESIGN-NOTES.md §7). POSIX sh; source it:
 #   . tests/lib/fleet.sh
 # Needs root (chroot, useradd, mknod). Every function returns non-zero and
 # prints "fleet: ..." on stderr on failure. Variables it uses are _fl_*.
