@@ -80,20 +80,28 @@ incr_kind() { # KIND ROOT
 		sleep 1.2 # nothing racy: every file older than a second by the hosts' clock
 		# one untimed scan to fill the cache: the first scan found racy files
 		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
+		# and one more, so every host's cache holds its snapshot memo: the
+		# nightly steady state
+		$sn >"$T/last.out" 2>&1 || die "scan failed"
+		# NEW --full into its own copy: its caches have no memo, and
+		# nightly scans are not interleaved with full ones
+		RF=$T/full-$S
+		rm -rf "$RF" "$RF.key" && cp -a "$RN" "$RF" && cp -p "$RN.key" "$RF.key"
+		sf="$ED scan --repo $RF --known-hosts $FLEET_KNOWN_HOSTS -j $JOBS -i $T/inv-$S.yaml"
 		# unchanged re-scans, alternating OLD, NEW, NEW --full
 		for r in $(seq 1 "$RUNS"); do
 			measure "${k}${S}_osame_r$r" -n 1 -- $so
 			grep -q "(unchanged)" "$T/last.out" || die "old unchanged re-scan committed: $(cat "$T/last.out")"
 			measure "${k}${S}_nsame_r$r" -n 1 -- $sn
 			grep -q "(unchanged)" "$T/last.out" || die "new unchanged re-scan committed: $(cat "$T/last.out")"
-			measure "${k}${S}_nfull_r$r" -n 1 -- $sn --full
+			measure "${k}${S}_nfull_r$r" -n 1 -- $sf --full
 			grep -q "(unchanged)" "$T/last.out" || die "new --full re-scan committed: $(cat "$T/last.out")"
 		done
 		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
 		put "${k}${S}_nbytes" "$(vfield "$T/v.err" 3)"
 		put "${k}${S}_nsent" "$(vfield "$T/v.err" 1)"
 		put "${k}${S}_nreused" "$(vfield "$T/v.err" 2)"
-		$sn -v --full >"$T/last.out" 2>"$T/v.err" || die "scan -v --full failed"
+		$sf -v --full >"$T/last.out" 2>"$T/v.err" || die "scan -v --full failed"
 		put "${k}${S}_fbytes" "$(vfield "$T/v.err" 3)"
 		put "${k}${S}_fsent" "$(vfield "$T/v.err" 1)"
 		# one changed file on one host: only it crosses, only for that host
@@ -114,6 +122,7 @@ incr_kind() { # KIND ROOT
 		$sn >"$T/last.out" 2>&1 || die "first scan at $N: $(tail -n 3 "$T/last.out")"
 		sleep 1.2
 		$sn >"$T/last.out" 2>&1 || die "cache-filling scan at $N: $(tail -n 3 "$T/last.out")"
+		$sn >"$T/last.out" 2>&1 || die "memo-making scan at $N: $(tail -n 3 "$T/last.out")"
 		fl="$FLOOR -j $JOBS -p $FLEET_PORT -u $FLEET_USER -k $FLEET_KEY -K $FLEET_KNOWN_HOSTS -f $T/addr-$N"
 		for r in $(seq 1 "$GRUNS"); do
 			measure "${k}${N}_floor_r$r" -n 1 -- $fl -c true

@@ -4,9 +4,10 @@
  * What a fleet scan runs on a host and how its answer becomes an image the
  * collectors read (collector/vfs.h). Every host runs the same POSIX sh
  * script (collector/fleet/remote.sh, compiled in) with a handful of
- * processes (xargs, find, grep, tar, systemctl/rpm when there); what it
+ * processes (date, find, grep, tar, systemctl/rpm when there); what it
  * lists and runs, the union of the collectors' needs (collect_needs),
- * reaches it on standard input as NUL-separated records. It answers with
+ * reaches it on standard input as records, one a line (remote.sh says
+ * how), read by the script itself. It answers with
  * its clock and a listing of every path the collectors look at (type,
  * mode, owner, size, mtime, ctime, inode, device, readable or not), /proc
  * values and command outputs; then, as a second request on the same
@@ -16,7 +17,7 @@
  * same collectors as a local collect run on the controller, so a remote
  * snapshot equals `collect --root` of the same tree read by the same user.
  *
- * Remote tools: sh, xargs -0, head -c, GNU date (%N), GNU find (-printf,
+ * Remote tools: sh, GNU date (%N), GNU find (-printf,
  * -readable), GNU grep (-r -Z), GNU tar (--format=gnu, --no-recursion,
  * --null -T). Busybox-only hosts are
  * refused with a message, never collected as empty.
@@ -33,9 +34,9 @@ struct snapshot;
 
 /*
  * The command line for the host's login shell (out is reset first):
- * /bin/sh running xargs over the request on standard input, which runs
- * the script (quoted here) with the request's records as its arguments;
- * through "sudo -n" when become is set. The same for every host and
+ * /bin/sh running the script (quoted here), which reads the request's
+ * records from standard input into its arguments; through "sudo -n"
+ * when become is set. The same for every host and
  * configuration.
  */
 void remote_command(struct ed_buf *out, int become);

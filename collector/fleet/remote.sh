@@ -1,20 +1,20 @@
 # envdrift's remote script: what a fleet scan runs on every host
 # (collector/fleet/remote.h). It never changes; the controller runs
-#     [sudo -n] /bin/sh -c 'IFS= read -r n; exec 3<&0;
-#         head -c "${n:-0}" | exec xargs -0 -s 2000000 /bin/sh -c "$1" envdrift'
-#         envdrift 'THIS SCRIPT'
-# and writes on standard input a first request of n bytes after a line
-# "n": head passes exactly those to xargs, which turns its NUL-terminated
-# records into this script's arguments, so no path or argument of the
-# request is ever read as shell code or split into words, and its size is
-# bounded only by the system's argument space (-s). Both read(1) and head
-# take no byte past their own from the pipe, so the rest of standard
-# input, kept as descriptor 3 (xargs gives us /dev/null), is the second
+#     [sudo -n] /bin/sh -c 'THIS SCRIPT' envdrift
+# and writes the first request on its standard input: a line
+# "envdrift-request-2 N", N lines of one record each, and a line
+# "envdrift-request-end". The script reads them itself with read -r (no
+# other process: on a host where starting one costs milliseconds, the
+# wrapper's head and xargs and a second shell were a fifth of an
+# unchanged host's work) into its arguments, so no path or argument of
+# the request is ever read as shell code or split into words. A record's
+# bytes outside printable ASCII, and its backslashes, come as \0ooo
+# (octal), which printf %b turns back. read(1) takes no byte past its
+# line from a pipe, so what follows on standard input is the second
 # request, which the controller writes once it has read the listing.
 #
-# The first request (collector/fleet/remote_request.c): "envdrift-request-1",
-# the number of records, then these sections, each a count and as many
-# records:
+# The first request's records (collector/fleet/remote_request.c), in
+# sections, each a count and as many records:
 #   paths       listed themselves (a directory's entries are not)
 #   trees       listed with everything below them
 #   proc paths  /proc files whose contents are sent (grep, no descent)
@@ -23,31 +23,53 @@
 #   filters     two records each: a file, the ERE its sent lines match
 #   tar paths   sent whole when regular files (tar, no descent)
 #   tar trees   whose regular files are sent whole
-# The second request (collector/fleet/remote_plan.c), read from descriptor
-# 3 after the commands ran: one line "a" (send every filtered file and the
-# tar sections above: a full scan), or "l COUNT SEL" where SEL holds one
-# 0 or 1 per filter (1: send it) and COUNT NUL-terminated paths follow,
-# the regular files to send whole, which tar reads itself (-T), never the
+# The second request (collector/fleet/remote_session.c), read after the
+# commands ran: one line "a" (send every filtered file and the tar
+# sections above: a full scan), or "l COUNT SEL" where SEL holds one 0 or
+# 1 per filter (1: send it) and COUNT NUL-terminated paths follow, the
+# regular files to send whole, which tar reads itself (-T), never the
 # shell. No line (the controller hung up) ends the script with status 2.
 # The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM 2", the
 # host's clock, and the sections @list, @proc, @cmd, @file, @tar, @done.
 # Nothing is hashed or parsed here; the controller's collectors do that.
 #
 # Tools: GNU find (-printf, -readable), GNU grep (-r, -Z), GNU
-# tar (--format=gnu, --no-recursion, --null -T), GNU date (%N), head -c,
-# xargs -0; timeout(1) where there.
+# tar (--format=gnu, --no-recursion, --null -T), GNU date (%N); printf
+# and read as sh has them; timeout(1) where there.
 
 LC_ALL=C
 export LC_ALL
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
-# xargs runs us more than once when the request outgrows -s: refuse that
-if [ "${1-}" != envdrift-request-1 ] || [ "${2-}" != "$#" ]; then
-	echo "envdrift: no request on standard input, or one too large for xargs" >&2
+# The first request, whole and well-framed, before anything is written:
+# a request cut short or miscounted fails the host, never looks empty.
+bad_request() {
+	echo "envdrift: no request on standard input, or a malformed one" >&2
 	exit 2
-fi
-shift 2
+}
+IFS= read -r rq_line || bad_request
+case $rq_line in
+"envdrift-request-2 "[0-9]*) ;;
+*) bad_request ;;
+esac
+rq_n=${rq_line#envdrift-request-2 }
+case $rq_n in
+*[!0-9]*) bad_request ;;
+esac
+set --
+while [ "$rq_n" -gt 0 ]; do
+	IFS= read -r rq_line || bad_request
+	case $rq_line in
+	*\\*)
+		rq_line=$(printf '%bx' "$rq_line")
+		rq_line=${rq_line%x} ;;
+	esac
+	set -- "$@" "$rq_line"
+	rq_n=$((rq_n - 1))
+done
+IFS= read -r rq_line || bad_request
+[ "$rq_line" = envdrift-request-end ] || bad_request
 
 # add_refs FROM TO: append ' "${FROM}" ... "${TO}"' to $refs, for eval:
 # references this script counts out, never a request record, so that
@@ -201,7 +223,8 @@ filter() {
 # paths, each one archive entry (--no-recursion), then trees (--recursion).
 # tar walks the trees itself (one walk of /etc, no find feeding it).
 # Unreadable files are skipped with a message (discarded): the listing
-# already says so. 512-byte records: no 10 KiB of padding per host.
+# already says so. tar's own 10 KiB records: a full scan's archive in
+# few writes, at most 10 KiB of padding.
 send_tar() {
 	refs=" --no-recursion"
 	add_refs 2 "$(($1 + 1))"
@@ -209,15 +232,15 @@ send_tar() {
 	add_refs "$(($1 + 3))" "$#"
 	eval "set -- $refs"
 	[ "$#" -gt 2 ] || return 0
-	tar -c -f - -b 1 --format=gnu --hard-dereference "$@" 2>/dev/null
+	tar -c -f - --format=gnu --hard-dereference "$@" 2>/dev/null
 }
 
-# The files the second request names, read by tar from descriptor 3:
+# The files the second request names, read by tar from standard input:
 # absolute paths all, so none is taken for an option (no need for tar
 # 1.29's --verbatim-files-from).
 send_listed() {
 	tar -c -f - -b 1 --format=gnu --hard-dereference --no-recursion \
-		--null -T - <&3 2>/dev/null
+		--null -T - 2>/dev/null
 }
 
 printf 'ENVDRIFT-STREAM 2\n@clock %s\n@list\n' "$(date +%s.%N)"
@@ -243,7 +266,7 @@ while [ "$cmd_i" -lt "$cmd_nr" ]; do
 done
 
 # the second request: digits and 0/1 only, checked before any use
-if ! IFS=' ' read -r mode count sel <&3; then
+if ! IFS=' ' read -r mode count sel; then
 	echo "envdrift: the second request did not come" >&2
 	exit 2
 fi

@@ -14,13 +14,6 @@
 #include "core/alloc.h"
 #include "core/embedded.h"
 
-/*
- * xargs' room for the request: the system's argument space on Linux
- * (ARG_MAX is 2 MiB with the default stack); xargs takes less, with a
- * warning, where there is less. remote.sh refuses a request split.
- */
-#define REMOTE_XARGS_SIZE "2000000"
-
 /* Append s single-quoted for sh. */
 static void sh_quote(struct ed_buf *out, const char *s)
 {
@@ -35,10 +28,9 @@ static void sh_quote(struct ed_buf *out, const char *s)
 }
 
 /*
- * /bin/sh first, as a sudoers rule for envdrift may name it; it hands the
- * script ($1, so its messages start "envdrift:") to xargs, with the first
- * request (a length line, then that many bytes) as its arguments and the
- * rest of standard input as descriptor 3 (remote.sh says how).
+ * /bin/sh first, as a sudoers rule for envdrift may name it, running the
+ * script, which reads its request from standard input (remote.sh says
+ * how): one process before the script's own tools.
  */
 void remote_command(struct ed_buf *out, int become)
 {
@@ -49,10 +41,9 @@ void remote_command(struct ed_buf *out, int become)
 	ed_buf_reset(out);
 	if (become)
 		ed_buf_adds(out, "sudo -n ");
-	ed_buf_adds(out, "/bin/sh -c 'IFS= read -r n; exec 3<&0; "
-			 "head -c \"${n:-0}\" | exec xargs -0 -s " REMOTE_XARGS_SIZE
-			 " /bin/sh -c \"$1\" envdrift' envdrift ");
+	ed_buf_adds(out, "/bin/sh -c ");
 	sh_quote(out, script->data);
+	ed_buf_adds(out, " envdrift");
 }
 
 int remote_is_under(const char *path, const char *dir)
@@ -250,7 +241,6 @@ void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 	struct collect_needs n;
 	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
 	struct records r = { ED_BUF_INIT, 0 };
-	struct ed_buf body = ED_BUF_INIT;
 	size_t i;
 
 	memset(&n, 0, sizeof(n));
@@ -271,17 +261,23 @@ void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 	rec_section(&r, &n, &singles, NULL, NOT_PROC_NOR_FILTERED);
 	rec_section(&r, &n, &trees, NULL, NOT_PROC);
 
-	ed_buf_reset(&body);
-	ed_buf_adds(&body, "envdrift-request-1");
-	ed_buf_addch(&body, '\0');
-	ed_buf_addf(&body, "%zu", r.nr + 2);
-	ed_buf_addch(&body, '\0');
-	ed_buf_add(&body, r.buf.ptr, r.buf.len);
-	/* the length line: head(1) passes exactly these bytes to xargs */
+	/*
+	 * A record a line: its bytes outside printable ASCII, and its
+	 * backslashes, as \0ooo, which the script's printf %b turns back.
+	 */
 	ed_buf_reset(out);
-	ed_buf_addf(out, "%zu\n", body.len);
-	ed_buf_add(out, body.ptr, body.len);
-	ed_buf_release(&body);
+	ed_buf_addf(out, "envdrift-request-2 %zu\n", r.nr);
+	for (i = 0; i < r.buf.len; i++) {
+		unsigned char c = (unsigned char)r.buf.ptr[i];
+
+		if (!c)
+			ed_buf_addch(out, '\n');
+		else if (c < 0x20 || c >= 0x7f || c == '\\')
+			ed_buf_addf(out, "\\0%03o", c);
+		else
+			ed_buf_addch(out, (char)c);
+	}
+	ed_buf_adds(out, "envdrift-request-end\n");
 	ed_buf_release(&r.buf);
 	ed_strvec_release(&trees);
 	ed_strvec_release(&singles);

@@ -289,7 +289,19 @@ static void test_tree_identical(void **state)
 		ed_buf_release(&src);
 	}
 
-	ed_buf_addf(&yaml, "files:\n  include:\n    - %s/conf/**\n", f->tmp);
+	/*
+	 * a tree whose name has a tab, a newline and UTF-8: the request
+	 * escapes those bytes in its record, the script turns them back
+	 */
+	ed_buf_reset(&path);
+	ed_buf_addf(&path, "%s/odd\t\xc3\xa9\nname", f->tmp);
+	assert_int_equal(mkdir(path.ptr, 0755), 0);
+	ed_buf_adds(&path, "/x.conf");
+	ut_write_text(path.ptr, "odd = 1\n", 0644);
+	ed_buf_addf(&yaml,
+		    "files:\n  include:\n    - %s/conf/**\n"
+		    "    - \"%s/odd\\t\xc3\xa9\\nname/**\"\n",
+		    f->tmp, f->tmp);
 	ed_buf_reset(&path);
 	ed_buf_addf(&path, "%s/config.yaml", f->tmp);
 	ut_write_text(path.ptr, yaml.ptr, 0644);
@@ -305,6 +317,8 @@ static void test_tree_identical(void **state)
 
 		assert_non_null(e);
 		assert_non_null(strstr(e->data, "long-component-name-long"));
+		assert_non_null(
+			strstr(e->data, "odd\\x09\xc3\xa9\\x0aname/x.conf"));
 		assert_non_null(strstr(e->data, "fifo"));
 	}
 
@@ -647,13 +661,14 @@ static struct collect_config *config(struct fixture *f, const char *name,
 }
 
 /* 1 if the request holds the record s (NUL before and after it). */
+/* A record is a line of the request (these have no byte to escape). */
 static int has_record(const struct ed_buf *req, const char *s)
 {
 	size_t n = strlen(s), i;
 
 	for (i = 1; i + n < req->len; i++)
-		if (!req->ptr[i - 1] && !memcmp(req->ptr + i, s, n) &&
-		    !req->ptr[i + n])
+		if (req->ptr[i - 1] == '\n' && !memcmp(req->ptr + i, s, n) &&
+		    req->ptr[i + n] == '\n')
 			return 1;
 	return 0;
 }
@@ -705,8 +720,9 @@ static void test_request_is_what_the_collectors_read(void **state)
 	remote_request_build(&all, f->cfg);
 	assert_false(has_record(&all, "/etc/systemd/system"));
 	remote_request_build(&empty, none);
-	assert_int_equal(memcmp(strchr(all.ptr, '\n') + 1, "envdrift-request-1",
-				19),
+	assert_int_equal(memcmp(all.ptr, "envdrift-request-2 ", 19), 0);
+	assert_int_equal(memcmp(all.ptr + all.len - 23,
+				"envdrift-request-end\na\n", 23),
 			 0);
 	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		if (!has_record(&all, wanted[i]))
@@ -722,49 +738,55 @@ static void test_request_is_what_the_collectors_read(void **state)
 }
 
 /*
- * Nothing on standard input (a transport that lost the request), or a
- * request xargs had to split: the script says so on stderr and writes no
- * stream at all, so the host fails instead of looking empty.
+ * Nothing on standard input (a transport that lost the request), a record
+ * more or fewer than the count says, a count off by one, a request cut
+ * short: the script says so on stderr and writes no stream at all, so the
+ * host fails instead of looking empty.
  */
 static void test_missing_or_split_request_writes_nothing(void **state)
 {
 	struct fixture *f = *state;
 	struct ed_buf cmd = ED_BUF_INIT, request = ED_BUF_INIT, out = ED_BUF_INIT;
 	struct ed_buf errpath = ED_BUF_INIT, msg = ED_BUF_INIT;
+	struct ed_buf b = ED_BUF_INIT;
 	struct ed_err err = ED_ERR_INIT;
-	size_t i;
+	const char *end;
 	int round;
 
 	remote_command(&cmd, 0);
 	ed_buf_addf(&errpath, "%s/stderr", f->tmp);
-	for (round = 0; round < 3; round++) {
+	for (round = 0; round < 5; round++) {
 		remote_request_build(&request, f->cfg);
+		end = strstr(request.ptr, "envdrift-request-end\n");
+		assert_non_null(end);
+		ed_buf_reset(&b);
 		if (round == 0) {
-			ed_buf_reset(&request);
+			/* nothing */
 		} else if (round == 1) {
-			/*
-			 * a record more than the count says: as if xargs split
-			 * it (inside the first request's length, "a\n" after)
-			 */
-			struct ed_buf body = ED_BUF_INIT;
-			const char *nl = strchr(request.ptr, '\n');
+			/* a record more than the count says */
+			ed_buf_add(&b, request.ptr, (size_t)(end - request.ptr));
+			ed_buf_adds(&b, "extra\n");
+			ed_buf_adds(&b, end);
+		} else if (round == 2) {
+			/* a record fewer: the last line before the end dropped */
+			const char *last = end - 2;
 
-			ed_buf_add(&body, nl + 1,
-				   request.len -
-					   (size_t)(nl + 1 - request.ptr) - 2);
-			ed_buf_add(&body, "extra", 6);
-			ed_buf_reset(&request);
-			ed_buf_addf(&request, "%zu\n", body.len);
-			ed_buf_add(&request, body.ptr, body.len);
-			ed_buf_adds(&request, "a\n");
-			ed_buf_release(&body);
-		} else {
+			while (*last != '\n')
+				last--;
+			ed_buf_add(&b, request.ptr,
+				   (size_t)(last + 1 - request.ptr));
+			ed_buf_adds(&b, end);
+		} else if (round == 3) {
 			/* the count itself, off by one */
-			for (i = 0; request.ptr[i]; i++)
-				;
-			request.ptr[i + 1]++;
+			unsigned long n = strtoul(request.ptr + 19, NULL, 10);
+
+			ed_buf_addf(&b, "envdrift-request-2 %lu", n + 1);
+			ed_buf_adds(&b, strchr(request.ptr, '\n'));
+		} else {
+			/* cut in the middle, no end line */
+			ed_buf_add(&b, request.ptr, request.len / 2);
 		}
-		assert_int_not_equal(run_command_status(&out, cmd.ptr, &request,
+		assert_int_not_equal(run_command_status(&out, cmd.ptr, &b,
 							errpath.ptr),
 				     0);
 		assert_int_equal(out.len, 0);
@@ -773,13 +795,14 @@ static void test_missing_or_split_request_writes_nothing(void **state)
 				 0);
 		assert_string_equal(msg.ptr,
 				    "envdrift: no request on standard input, "
-				    "or one too large for xargs\n");
+				    "or a malformed one\n");
 	}
 	ed_buf_release(&cmd);
 	ed_buf_release(&request);
 	ed_buf_release(&out);
 	ed_buf_release(&errpath);
 	ed_buf_release(&msg);
+	ed_buf_release(&b);
 }
 
 /*
