@@ -27,7 +27,7 @@ struct ed_hmac {
 
 static const char hexdigits[] = "0123456789abcdef";
 
-static void to_hex(char *out, const unsigned char *in, size_t n)
+void ed_hex(char *out, const unsigned char *in, size_t n)
 {
 	size_t i;
 
@@ -47,7 +47,7 @@ int ed_hmac_generate(const char *path, unsigned mode, struct ed_err *err)
 
 	if (RAND_bytes(key, sizeof(key)) != 1)
 		return ed_err_ssl(err, "cannot generate a random key");
-	to_hex(hex, key, sizeof(key));
+	ed_hex(hex, key, sizeof(key));
 	len = strlen(hex);
 	hex[len++] = '\n';
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -176,7 +176,7 @@ void ed_hmac_token(struct ed_hmac *k, struct ed_buf *out, const void *data,
 	char hex[65];
 
 	mac(k, md, data, len);
-	to_hex(hex, md, sizeof(md));
+	ed_hex(hex, md, sizeof(md));
 	ed_buf_adds(out, "hmac:");
 	ed_buf_add(out, hex, 64);
 }
@@ -187,7 +187,7 @@ void ed_hmac_fingerprint(struct ed_hmac *k, char out[65])
 	unsigned char md[32];
 
 	mac(k, md, label, sizeof(label) - 1);
-	to_hex(out, md, sizeof(md));
+	ed_hex(out, md, sizeof(md));
 }
 
 static EVP_MD *sha256_md;
@@ -228,7 +228,7 @@ void ed_sha256_hex(char out[65], const void *data, size_t len)
 	unsigned char md[32];
 
 	sha256(md, data, len);
-	to_hex(out, md, sizeof(md));
+	ed_hex(out, md, sizeof(md));
 }
 
 static void digest_token(struct ed_hmac *k, struct ed_buf *out,
@@ -238,7 +238,7 @@ static void digest_token(struct ed_hmac *k, struct ed_buf *out,
 	char hex[65];
 
 	mac(k, tag, md, 32);
-	to_hex(hex, tag, sizeof(tag));
+	ed_hex(hex, tag, sizeof(tag));
 	ed_buf_adds(out, "hmac:");
 	ed_buf_add(out, hex, 64);
 }

@@ -41,6 +41,8 @@ int ed_hmac_digest_token(struct ed_hmac *k, struct ed_buf *out, const char *hex,
 /* 64 hex digits identifying the key without revealing it. */
 void ed_hmac_fingerprint(struct ed_hmac *k, char out[65]);
 
+/* n bytes of in as 2n lowercase hex digits + NUL in out. */
+void ed_hex(char *out, const unsigned char *in, size_t n);
 /* SHA-256 of data as 64 lowercase hex digits + NUL. */
 void ed_sha256_hex(char out[65], const void *data, size_t len);
 /* The id git gives data as a blob: SHA-1 of "blob LEN\0" and data. */

@@ -501,11 +501,7 @@ int remote_session_memo_key(const struct remote_session *s, const char *out,
 			     s->loaded.len - s->memo_end) == 1 &&
 	    EVP_DigestUpdate(ctx, p, (size_t)(end - p)) == 1 &&
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32) {
-		for (i = 0; i < 32; i++) {
-			key[2 * i] = "0123456789abcdef"[md[i] >> 4];
-			key[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
-		}
-		key[64] = '\0';
+		ed_hex(key, md, sizeof(md));
 		rc = 0;
 	}
 	EVP_MD_CTX_free(ctx);

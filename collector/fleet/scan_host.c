@@ -89,17 +89,25 @@ int scan_load_prev(struct scan *s, struct ed_err *err)
 	return rc;
 }
 
+/* The host in the tip before the scan, or NULL. Under s->lock. */
+static const struct store_host *prev_host(const struct scan *s, const char *host)
+{
+	struct store_host key;
+
+	if (!s->prev)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.host = (char *)(uintptr_t)host;
+	return bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key),
+		       cmp_prev_host);
+}
+
 /* This host's previous collect_prev_paths files, from the tip. */
 static void load_prev(struct snapshot *prev, struct scan *s, const char *host)
 {
-	struct store_host key, *ph;
+	const struct store_host *ph = prev_host(s, host);
 	struct ed_err e = ED_ERR_INIT;
 
-	if (!s->prev)
-		return;
-	memset(&key, 0, sizeof(key));
-	key.host = (char *)(uintptr_t)host;
-	ph = bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key), cmp_prev_host);
 	if (!ph)
 		return;
 	/* a file that cannot be read is left out, as if it were absent */
@@ -116,29 +124,23 @@ static void memo_extra(struct ed_buf *out, struct scan *s,
 		       const struct scan_host *h)
 {
 	const char *lv = inventory_host_var(h->inv, "envdrift_live");
-	struct store_host key, *ph = NULL;
+	const struct store_host *ph;
 	unsigned char oid[20];
-	size_t i, j;
+	char hex[41];
+	size_t i;
 
 	for (i = 0; i < h->inv->nr_roles; i++)
 		ed_buf_addf(out, "role %s\n", h->inv->roles[i]);
 	ed_buf_addf(out, "live %s\n", lv ? lv : "-");
 	pthread_mutex_lock(&s->lock);
-	if (s->prev) {
-		memset(&key, 0, sizeof(key));
-		key.host = (char *)(uintptr_t)h->inv->name;
-		ph = bsearch(&key, s->prev_hosts, s->prev_nr, sizeof(key),
-			     cmp_prev_host);
-	}
+	ph = prev_host(s, h->inv->name);
 	for (i = 0; collect_prev_paths[i]; i++) {
-		ed_buf_addf(out, "prev %s ", collect_prev_paths[i]);
 		if (ph && !store_view_file_id(s->prev, ph->env, h->inv->name,
 					      collect_prev_paths[i], oid))
-			for (j = 0; j < 20; j++)
-				ed_buf_addf(out, "%02x", oid[j]);
+			ed_hex(hex, oid, sizeof(oid));
 		else
-			ed_buf_addch(out, '-');
-		ed_buf_addch(out, '\n');
+			strcpy(hex, "-");
+		ed_buf_addf(out, "prev %s %s\n", collect_prev_paths[i], hex);
 	}
 	pthread_mutex_unlock(&s->lock);
 }

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "core/alloc.h"
+#include "core/hmac.h"
 
 static char build_id[65];
 static pthread_once_t build_once = PTHREAD_ONCE_INIT;
@@ -35,7 +36,6 @@ static void hash_self(void)
 	unsigned int mdlen = 0;
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	ssize_t n = 0;
-	size_t i;
 
 	if (fd < 0 || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
@@ -44,11 +44,7 @@ static void hash_self(void)
 			goto out;
 	if (n < 0 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
 		goto out;
-	for (i = 0; i < 32; i++) {
-		build_id[2 * i] = "0123456789abcdef"[md[i] >> 4];
-		build_id[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
-	}
-	build_id[64] = '\0';
+	ed_hex(build_id, md, sizeof(md));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -70,8 +66,8 @@ static void put_rec(struct ed_buf *out, char kind, const char *s, size_t len)
 
 int scan_memo_write(struct ed_buf *out, const struct snapshot *snap)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, j;
+	char hex[41];
+	size_t i;
 
 	ed_buf_reset(out);
 	for (i = 0; i < snap->nr; i++) {
@@ -80,12 +76,8 @@ int scan_memo_write(struct ed_buf *out, const struct snapshot *snap)
 		/* only stored contents: their ids are all a memo keeps */
 		if (!e->has_oid)
 			return -1;
-		ed_buf_adds(out, "e ");
-		for (j = 0; j < 20; j++) {
-			ed_buf_addch(out, hex[e->oid[j] >> 4]);
-			ed_buf_addch(out, hex[e->oid[j] & 15]);
-		}
-		ed_buf_addf(out, " %zu\n", strlen(e->path));
+		ed_hex(hex, e->oid, sizeof(e->oid));
+		ed_buf_addf(out, "e %s %zu\n", hex, strlen(e->path));
 		ed_buf_adds(out, e->path);
 		ed_buf_addch(out, '\n');
 	}
