@@ -77,7 +77,7 @@ incr_kind() { # KIND ROOT
 			measure "${k}${S}_nfirst_r$r" -n 1 -p "rm -rf '$RN' '$RN.key' && '$ED' init --repo '$RN' >/dev/null" -- $sn
 			grep -q "$S hosts, $S collected, 0 failed" "$T/last.out" || die "new first scan: $(cat "$T/last.out")"
 		done
-		sleep 1.2 # nothing racy: every file older than a second by the hosts' clock
+		sleep 2.1 # nothing racy: every file older than two seconds by the hosts' clock
 		# one untimed scan to fill the cache: the first scan found racy files
 		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
 		# and one more, so every host's cache holds its snapshot memo: the
@@ -106,7 +106,7 @@ incr_kind() { # KIND ROOT
 		put "${k}${S}_fsent" "$(vfield "$T/v.err" 1)"
 		# one changed file on one host: only it crosses, only for that host
 		fleet_set_file "$FL" 1 /etc/envdrift-bench.conf "changed $(date +%s.%N)" 0644
-		sleep 1.2
+		sleep 2.1
 		$sn -v >"$T/last.out" 2>"$T/v.err" || die "scan -v failed"
 		put "${k}${S}_one_h1" "$(sed -n 's/^envdrift: [a-z]*\/h1 collected in .*; \([0-9]*\) files\{0,1\} sent.*/\1/p' "$T/v.err")"
 		put "${k}${S}_one_others" "$(grep -v '/h1 collected' "$T/v.err" | sed -n 's/^envdrift: .* collected in .*; \([0-9]*\) files\{0,1\} sent.*/\1/p' | sort -n | tail -n 1)"
@@ -120,7 +120,7 @@ incr_kind() { # KIND ROOT
 		rm -rf "$RN" "$RN.key"
 		"$ED" init --repo "$RN" >/dev/null
 		$sn >"$T/last.out" 2>&1 || die "first scan at $N: $(tail -n 3 "$T/last.out")"
-		sleep 1.2
+		sleep 2.1
 		$sn >"$T/last.out" 2>&1 || die "cache-filling scan at $N: $(tail -n 3 "$T/last.out")"
 		$sn >"$T/last.out" 2>&1 || die "memo-making scan at $N: $(tail -n 3 "$T/last.out")"
 		fl="$FLOOR -j $JOBS -p $FLEET_PORT -u $FLEET_USER -k $FLEET_KEY -K $FLEET_KNOWN_HOSTS -f $T/addr-$N"

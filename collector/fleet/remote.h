@@ -4,12 +4,12 @@
  * What a fleet scan runs on a host and how its answer becomes an image the
  * collectors read (collector/vfs.h). Every host runs the same POSIX sh
  * script (collector/fleet/remote.sh, compiled in) with a handful of
- * processes (date, find, grep, tar, systemctl/rpm when there); what it
+ * processes (find, grep, tar, systemctl/rpm when there); what it
  * lists and runs, the union of the collectors' needs (collect_needs),
  * reaches it on standard input as records, one a line (remote.sh says
- * how), read by the script itself. It answers with
- * its clock and a listing of every path the collectors look at (type,
- * mode, owner, size, mtime, ctime, inode, device, readable or not), /proc
+ * how), read by the script itself. It answers with a listing of every
+ * path the collectors look at (type, mode, owner, size, mtime, ctime,
+ * inode, device, readable or not, racy or not by the host's clock), /proc
  * values and command outputs; then, as a second request on the same
  * standard input names them, filtered files and one tar stream of regular
  * files: all of them (a full scan), or those a session's cache cannot
@@ -17,8 +17,8 @@
  * same collectors as a local collect run on the controller, so a remote
  * snapshot equals `collect --root` of the same tree read by the same user.
  *
- * Remote tools: sh, GNU date (%N), GNU find (-printf,
- * -readable), GNU grep (-r -Z), GNU tar (--format=gnu, --no-recursion,
+ * Remote tools: sh, GNU find (-printf, -readable, -regex, -newermt),
+ * GNU grep (-r -Z), GNU tar (--format=gnu, --no-recursion,
  * --null -T). Busybox-only hosts are
  * refused with a message, never collected as empty.
  */
@@ -34,9 +34,9 @@ struct snapshot;
 
 /*
  * The command line for the host's login shell (out is reset first):
- * /bin/sh running the script (quoted here), which reads the request's
- * records from standard input into its arguments; through "sudo -n"
- * when become is set. The same for every host and
+ * "exec /bin/sh" running the script (quoted here), which reads the
+ * request's records from standard input into its arguments; through
+ * "sudo -n" when become is set. The same for every host and
  * configuration.
  */
 void remote_command(struct ed_buf *out, int become);
@@ -53,6 +53,11 @@ void remote_request_build(struct ed_buf *out, const struct collect_config *cfg);
  * host listed its files.
  */
 void remote_request_first(struct ed_buf *out, const struct collect_config *cfg);
+/*
+ * The second request of a full scan, appended to out: "a" and the block
+ * of what tar sends whole.
+ */
+void remote_request_all(struct ed_buf *out, const struct collect_config *cfg);
 
 /*
  * Decode the host's stdout (buf, len) into fs (a new vfs_mem image); cfg
@@ -73,7 +78,8 @@ int remote_decode(struct vfs *fs, const char *buf, size_t len,
  * whole output. The session plans from the host's cache (a previous
  * remote_session_cache, made under the same settings): only files that
  * are new, changed by their stat key (size, mtime, ctime, inode, device,
- * mode, owner), racy (changed within a second of the host's clock) or
+ * mode, owner), racy (changed within two seconds of the host's clock,
+ * which find judges on the host: remote.sh) or
  * unknown to the cache are asked for; the files walk's stat cache
  * (collect_opts.cache_in) stands for the others, and inputs (package
  * databases) come from the cache itself. full: every file is asked for
@@ -105,7 +111,8 @@ int remote_session_decode(struct remote_session *s, struct vfs *fs,
 			  struct ed_strvec *warnings, struct ed_err *err);
 /*
  * What the collectors get: the files walk's part of the cache (NULL with
- * a full session) and the host's clock (unix seconds) from the stream.
+ * a full session) and the host's clock (unix seconds) as the listing
+ * bounds it: files changed since one second before it are racy.
  */
 void remote_session_collect_opts(const struct remote_session *s,
 				 const char **cache_in, size_t *len,
@@ -122,7 +129,7 @@ void remote_session_cache(const struct remote_session *s,
 /*
  * The snapshot memo (scan_memo.c) the host's cache holds. key: SHA-256
  * (hex) of everything the snapshot is made from: this program, the
- * cache's settings, the answer in out (len) without its clock line, and
+ * cache's settings, the answer in out (len), and
  * extra (the caller's other inputs). -1 when there is no such key (a full
  * scan, the program unreadable). remote_session_memo gives the cached
  * memo when its key is key and no file asked for was racy when it was

@@ -1,8 +1,8 @@
 # envdrift's remote script: what a fleet scan runs on every host
 # (collector/fleet/remote.h). It never changes; the controller runs
-#     [sudo -n] /bin/sh -c 'THIS SCRIPT' envdrift
+#     exec [sudo -n] /bin/sh -c 'THIS SCRIPT' envdrift
 # and writes the first request on its standard input: a line
-# "envdrift-request-2 N", N lines of one record each, and a line
+# "envdrift-request-3 N", N lines of one record each, and a line
 # "envdrift-request-end". The script reads them itself with read -r (no
 # other process: on a host where starting one costs milliseconds, the
 # wrapper's head and xargs and a second shell were a fifth of an
@@ -12,64 +12,77 @@
 # (octal), which printf %b turns back. read(1) takes no byte past its
 # line from a pipe, so what follows on standard input is the second
 # request, which the controller writes once it has read the listing.
+# read(1) reads a byte at a time, about 2 us each on a VM: the first
+# request carries only what every scan needs.
 #
 # The first request's records (collector/fleet/remote_request.c), in
 # sections, each a count and as many records:
-#   paths       listed themselves (a directory's entries are not)
-#   trees       listed with everything below them
+#   listing     how the single paths go ("rx" or "-"), the count of
+#               trees, the trees (listed with everything below them),
+#               the single paths (listed themselves): list below
 #   proc paths  /proc files whose contents are sent (grep, no descent)
 #   proc trees  /proc trees whose files' contents are sent (grep -r)
 #   commands    each a count and as many records (run_cmd below)
 #   filters     two records each: a file, the ERE its sent lines match
-#   tar paths   sent whole when regular files (tar, no descent)
-#   tar trees   whose regular files are sent whole
 # The second request (collector/fleet/remote_session.c), read after the
-# commands ran: one line "a" (send every filtered file and the tar
-# sections above: a full scan), or "l COUNT SEL" where SEL holds one 0 or
-# 1 per filter (1: send it) and COUNT NUL-terminated paths follow, the
-# regular files to send whole, which tar reads itself (-T), never the
-# shell. No line (the controller hung up) ends the script with status 2.
-# The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM 2", the
-# host's clock, and the sections @list, @proc, @cmd, @file, @tar, @done.
-# Nothing is hashed or parsed here; the controller's collectors do that.
+# commands ran: a line "a" and a block "envdrift-tar N" framed as the
+# first request, of two sections: paths sent whole when regular files
+# (tar, no descent), trees whose regular files are sent whole (a full
+# scan: every filtered file too); or a line "l COUNT SEL", where SEL holds
+# one 0 or 1 per filter (1: send it) and COUNT NUL-terminated paths
+# follow, the regular files to send whole, which tar reads itself (-T),
+# never the shell. No line (the controller hung up) ends the script with
+# status 2. The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM
+# 3" and the sections @list, @proc, @cmd, @file, @tar, @done. Nothing is
+# hashed or parsed here; the controller's collectors do that.
 #
-# Tools: GNU find (-printf, -readable), GNU grep (-r, -Z), GNU
-# tar (--format=gnu, --no-recursion, --null -T), GNU date (%N); printf
-# and read as sh has them; timeout(1) where there.
+# Tools: GNU find (-printf, -readable, -regex, -newermt with a relative
+# date), GNU grep (-r, -Z), GNU tar (--format=gnu, --no-recursion,
+# --null -T); printf and read as sh has them; timeout(1) where there.
 
 LC_ALL=C
 export LC_ALL
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
-# The first request, whole and well-framed, before anything is written:
-# a request cut short or miscounted fails the host, never looks empty.
+# read_request TAG: a request block, whole and well-framed, before
+# anything is written: a line "TAG N", N records and a line
+# "envdrift-request-end"; the records into rq_1..rq_N, and $refs the
+# references that "eval set -- $refs" makes them the arguments with (a
+# function cannot set the script's). A block cut short or miscounted
+# fails the host, never looks empty.
 bad_request() {
 	echo "envdrift: no request on standard input, or a malformed one" >&2
 	exit 2
 }
-IFS= read -r rq_line || bad_request
-case $rq_line in
-"envdrift-request-2 "[0-9]*) ;;
-*) bad_request ;;
-esac
-rq_n=${rq_line#envdrift-request-2 }
-case $rq_n in
-*[!0-9]*) bad_request ;;
-esac
-set --
-while [ "$rq_n" -gt 0 ]; do
+read_request() {
 	IFS= read -r rq_line || bad_request
 	case $rq_line in
-	*\\*)
-		rq_line=$(printf '%bx' "$rq_line")
-		rq_line=${rq_line%x} ;;
+	"$1 "[0-9]*) ;;
+	*) bad_request ;;
 	esac
-	set -- "$@" "$rq_line"
-	rq_n=$((rq_n - 1))
-done
-IFS= read -r rq_line || bad_request
-[ "$rq_line" = envdrift-request-end ] || bad_request
+	rq_n=${rq_line#"$1 "}
+	case $rq_n in
+	*[!0-9]*) bad_request ;;
+	esac
+	rq_i=0
+	refs=
+	while [ "$rq_i" -lt "$rq_n" ]; do
+		IFS= read -r rq_line || bad_request
+		case $rq_line in
+		*\\*)
+			rq_line=$(printf '%bx' "$rq_line")
+			rq_line=${rq_line%x} ;;
+		esac
+		rq_i=$((rq_i + 1))
+		eval "rq_$rq_i=\$rq_line"
+		refs="$refs \"\${rq_$rq_i}\""
+	done
+	IFS= read -r rq_line || bad_request
+	[ "$rq_line" = envdrift-request-end ] || bad_request
+}
+read_request envdrift-request-3
+eval "set -- $refs"
 
 # add_refs FROM TO: append ' "${FROM}" ... "${TO}"' to $refs, for eval:
 # references this script counts out, never a request record, so that
@@ -92,19 +105,87 @@ first() {
 	"$fn_f" "$@"
 }
 
-# Listing: "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE\0PATH\0LINK\0"
-# per entry, R being r (readable by us) or u and T find's %y: the stat key
-# the controller's cache compares.
-list() {
-	[ "$#" -gt 0 ] || return 0
-	find "$@" -maxdepth 0 \( -readable -printf r -o -printf u \) \
+# Listing: "R Y T MODE UID GID SIZE MTIME CTIME INODE DEVICE\0PATH\0LINK\0"
+# per entry, R being r (readable by us) or u, Y y when it changed within
+# two seconds of find's start by this host's clock (racy: its stat key
+# cannot tell a change made in the same clock tick) or n, T find's %y:
+# the stat key the controller's cache compares.
+# entries HOW START...: list START... and, HOW being walk, everything
+# below them; self, not below them; prune, everything below them but the
+# directories the next argument (an ERE) matches (find -regex: the whole
+# path). R is r for every symlink: what a link points to is not read.
+entries() {
+	en_how=$1
+	shift
+	case $en_how in
+	prune)
+		en_rx=$1
+		shift
+		set -- "$@" \( -type d -regextype posix-extended -regex "$en_rx" -prune -o -true \) ;;
+	self) set -- "$@" -maxdepth 0 ;;
+	esac
+	find "$@" \( -type l -printf r -o -readable -printf r -o -printf u \) \
+		\( \( -newermt '2 seconds ago' -o -newerct '2 seconds ago' \) -printf y -o -printf n \) \
 		-printf '%y %m %U %G %s %T@ %C@ %i %D\0%p\0%l\0' 2>/dev/null
 }
 
-walk() {
+# unbracket STRING: into $ub, STRING with each "[C]" made C
+unbracket() {
+	ub=
+	ub_r=$1
+	while :; do
+		case $ub_r in
+		*\[?\]*)
+			ub=$ub${ub_r%%\[*}
+			ub_r=${ub_r#*\[}
+			ub=$ub${ub_r%"${ub_r#?}"}
+			ub_r=${ub_r#??} ;;
+		*)
+			ub=$ub$ub_r
+			return 0 ;;
+		esac
+	done
+}
+
+# list HOW TREES PATH...: the first TREES paths walked, the others listed
+# themselves. HOW "rx": one find for all (a process less on every host),
+# the single paths written as EREs (each special character in brackets),
+# which joined prune those that are directories (tried on directories
+# only, a few hundred under a real /etc); the paths themselves are the
+# EREs unbracketed. HOW "-": a path no ERE could be made of without a
+# backslash, or too many of them for one argument (128 KiB at most): the
+# single paths as they are, with a find of their own.
+list() {
+	ls_how=$1
+	ls_trees=$2
+	shift 2
 	[ "$#" -gt 0 ] || return 0
-	find "$@" \( -readable -printf r -o -printf u \) \
-		-printf '%y %m %U %G %s %T@ %C@ %i %D\0%p\0%l\0' 2>/dev/null
+	if [ "$ls_how" = rx ]; then
+		ls_rx=
+		ls_i=0
+		for ls_p; do
+			ls_i=$((ls_i + 1))
+			if [ "$ls_i" -gt "$ls_trees" ]; then
+				ls_rx=$ls_rx\|$ls_p
+				case $ls_p in
+				*\[*)
+					unbracket "$ls_p"
+					ls_p=$ub ;;
+				esac
+			fi
+			set -- "$@" "$ls_p"
+		done
+		shift "$ls_i"
+		if [ -n "$ls_rx" ]; then
+			entries prune "(${ls_rx#|})" "$@"
+		else
+			entries walk "$@"
+		fi
+		return 0
+	fi
+	[ "$ls_trees" -eq 0 ] || first "$((ls_trees + 1))" entries walk "$@"
+	shift "$ls_trees"
+	[ "$#" -eq 0 ] || entries self "$@"
 }
 
 # /proc and /sys files, as "PATH\0LINE\n" per line: tar would store them
@@ -243,9 +324,8 @@ send_listed() {
 		--null -T - 2>/dev/null
 }
 
-printf 'ENVDRIFT-STREAM 2\n@clock %s\n@list\n' "$(date +%s.%N)"
-n=$1; shift; first "$n" list "$@"; shift "$n"
-n=$1; shift; first "$n" walk "$@"; shift "$n"
+printf 'ENVDRIFT-STREAM 3\n@list\n'
+n=$1; shift; first "$((n + 2))" list "$@"; shift "$((n + 2))"
 printf '@end\0'
 printf '@proc\n'
 # both counted lists at once: the paths' count, paths, the trees' count, trees
@@ -295,6 +375,10 @@ done
 
 printf '@tar\n'
 if [ "$mode" = a ]; then
+	# a full scan: what tar sends whole, a block of its own, so that
+	# nightly scans, which never need it, do not read it byte by byte
+	read_request envdrift-tar
+	eval "set -- $refs"
 	send_tar "$@"
 elif [ "$count" -gt 0 ]; then
 	send_listed

@@ -3,11 +3,11 @@
  * (collector/fleet/remote.h) into an in-memory image.
  *
  * Stream (all sections in this order; a missing "@done" means truncated):
- *   ENVDRIFT-STREAM 2\n
- *   @clock SEC.NSEC\n   the host's clock before it listed anything
- *   @list\n   records "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE\0PATH\0
- *             LINK\0" where R is r (readable by the remote user) or u, T
- *             find's %y; "@end\0"
+ *   ENVDRIFT-STREAM 3\n
+ *   @list\n   records "R Y T MODE UID GID SIZE MTIME CTIME INODE DEVICE\0PATH
+ *             \0LINK\0" where R is r (readable by the remote user) or u,
+ *             Y y (racy: changed within two seconds of the host's clock)
+ *             or n, T find's %y; "@end\0"
  *   @proc\n   grep -r -H -Z lines "PATH\0LINE\n" of /proc files; "@end\n"
  *   @cmd I RC LEN PATH\n LEN bytes   once per command of the request, in
  *             its order (PATH "-": not run on the host)
@@ -28,7 +28,7 @@
 #include "collector/vfs.h"
 #include "core/alloc.h"
 
-#define STREAM_MAGIC "ENVDRIFT-STREAM 2\n@clock "
+#define STREAM_MAGIC "ENVDRIFT-STREAM 3\n"
 
 struct listed {
 	const char *path;
@@ -36,6 +36,7 @@ struct listed {
 	size_t link_len;
 	struct stat st;
 	int readable;
+	int racy;
 	const char *data; /* content (slice of the stream or proc buffer) */
 	size_t len;
 	int has_data;
@@ -122,7 +123,7 @@ static mode_t type_bits(char c)
 	}
 }
 
-/* "R T MODE UID GID SIZE MTIME CTIME INODE DEVICE" */
+/* "R Y T MODE UID GID SIZE MTIME CTIME INODE DEVICE" */
 static int parse_attrs(struct listed *l, const char *s, size_t n)
 {
 	const char *e = s + n;
@@ -130,13 +131,14 @@ static int parse_attrs(struct listed *l, const char *s, size_t n)
 	struct timespec mt, ct;
 	mode_t type;
 
-	if (n < 4 || (s[0] != 'r' && s[0] != 'u'))
+	if (n < 5 || (s[0] != 'r' && s[0] != 'u') || (s[1] != 'y' && s[1] != 'n'))
 		return -1;
 	l->readable = s[0] == 'r';
-	type = type_bits(s[1]);
-	if (!type || s[2] != ' ')
+	l->racy = s[1] == 'y';
+	type = type_bits(s[2]);
+	if (!type || s[3] != ' ')
 		return -1;
-	s += 3;
+	s += 4;
 	if (remote_parse_ull(&s, e, 8, &mode) || mode > 07777 || s >= e ||
 	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &uid) || s >= e ||
 	    *s++ != ' ' || remote_parse_ull(&s, e, 10, &gid) || s >= e ||
@@ -164,19 +166,43 @@ static int parse_attrs(struct listed *l, const char *s, size_t n)
 
 static int decode_header(struct decoder *d)
 {
-	struct timespec ts;
-	const char *nl;
+	return expect(d, STREAM_MAGIC, "header");
+}
 
-	if (expect(d, STREAM_MAGIC, "header") < 0)
-		return d->err->code;
-	nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
-	if (!nl)
-		return bad(d, "header", "stream ends early (truncated)");
-	if (remote_parse_time(&d->p, nl, &ts) || d->p != nl)
-		return bad(d, "header", "malformed clock (not GNU date?)");
-	d->clock = (long long)ts.tv_sec;
-	d->p = nl + 1;
-	return 0;
+static long long newest_sec(const struct stat *st)
+{
+	return st->st_mtim.tv_sec > st->st_ctim.tv_sec ?
+		       (long long)st->st_mtim.tv_sec :
+		       (long long)st->st_ctim.tv_sec;
+}
+
+/*
+ * The host's clock as its listing bounds it. find marked the entries
+ * changed within two seconds of its start (no date(1) to run: a process
+ * less on every host); the rules here judge a file racy when its newest
+ * time, in whole seconds, is at least the clock less one. So the clock is
+ * one more than the oldest racy entry's newest second: every entry find
+ * marked is racy, and one it did not is only when it shares that second
+ * (racy once too often costs bytes, never a missed change). Nothing
+ * marked: two more than the newest of all, so that nothing listed is.
+ */
+static long long listing_clock(const struct decoder *d)
+{
+	long long oldest_racy = 0, newest = 0;
+	int any_racy = 0;
+	size_t i;
+
+	for (i = 0; i < d->nr; i++) {
+		long long t = newest_sec(&d->v[i].st);
+
+		if (d->v[i].racy && (!any_racy || t < oldest_racy)) {
+			oldest_racy = t;
+			any_racy = 1;
+		}
+		if (t > newest)
+			newest = t;
+	}
+	return any_racy ? oldest_racy + 1 : newest + 2;
 }
 
 static int decode_list(struct decoder *d)
@@ -209,6 +235,7 @@ static int decode_list(struct decoder *d)
 		d->nr++;
 	}
 	d->p += 5;
+	d->clock = listing_clock(d);
 	return 0;
 }
 
@@ -693,10 +720,10 @@ int remote_decode_plan(struct vfs *fs, const char *buf, size_t len,
 	d.err = err;
 	d.plan = plan;
 	rc = decode_header(&d);
-	if (!rc && plan)
-		plan->clock = d.clock;
 	if (!rc)
 		rc = decode_list(&d);
+	if (!rc && plan)
+		plan->clock = d.clock;
 	if (!rc)
 		rc = decode_proc(&d);
 	if (!rc)

@@ -39,9 +39,11 @@ void remote_command(struct ed_buf *out, int become)
 	if (!script)
 		ED_BUG("remote.sh is not compiled in");
 	ed_buf_reset(out);
+	/* exec: the login shell gives way to it (a fork less) */
 	if (become)
-		ed_buf_adds(out, "sudo -n ");
-	ed_buf_adds(out, "/bin/sh -c ");
+		ed_buf_adds(out, "exec sudo -n /bin/sh -c ");
+	else
+		ed_buf_adds(out, "exec /bin/sh -c ");
 	sh_quote(out, script->data);
 	ed_buf_adds(out, " envdrift");
 }
@@ -236,18 +238,97 @@ static void rec_cmd(struct records *r, const struct collect_needs_cmd *c)
 		rec(r, c->args.v[i]);
 }
 
+/* well below the 128 KiB one exec argument may hold, and quick to compile */
+#define SINGLES_REGEX_MAX ((size_t)16 << 10)
+
+/*
+ * 1 when the single paths of v can go as EREs that match exactly them
+ * (find -regex matches the whole path), which remote.sh's list joins to
+ * prune them and unbrackets back into the paths: each special character
+ * in brackets, never after a backslash, which would cost the script a
+ * process to decode. Not when a path holds a character brackets cannot
+ * say as remote.sh reads them ("^", "\\"), or they would make too long
+ * an argument: the paths then go as they are.
+ */
+static int singles_as_regex(const struct ed_strvec *v)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < v->nr; i++) {
+		total += strlen(v->v[i]) + 1;
+		if (strpbrk(v->v[i], "^\\") || total > SINGLES_REGEX_MAX)
+			return 0;
+	}
+	return 1;
+}
+
+static void rec_singles(struct records *r, const struct ed_strvec *v, int rx)
+{
+	struct ed_buf b = ED_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < v->nr; i++) {
+		const char *p;
+
+		ed_buf_reset(&b);
+		for (p = v->v[i]; *p; p++) {
+			if (rx && strchr(".[]()*+?{}|$", *p))
+				ed_buf_addf(&b, "[%c]", *p);
+			else
+				ed_buf_addch(&b, *p);
+		}
+		rec(r, b.ptr);
+	}
+	ed_buf_release(&b);
+}
+
+/*
+ * A request block: "TAG N", one record a line, "envdrift-request-end".
+ * A record's bytes outside printable ASCII, and its backslashes, as
+ * \0ooo, which the script's printf %b turns back.
+ */
+static void put_block(struct ed_buf *out, const char *tag,
+		      const struct records *r)
+{
+	size_t i;
+
+	ed_buf_addf(out, "%s %zu\n", tag, r->nr);
+	for (i = 0; i < r->buf.len; i++) {
+		unsigned char c = (unsigned char)r->buf.ptr[i];
+
+		if (!c)
+			ed_buf_addch(out, '\n');
+		else if (c < 0x20 || c >= 0x7f || c == '\\')
+			ed_buf_addf(out, "\\0%03o", c);
+		else
+			ed_buf_addch(out, (char)c);
+	}
+	ed_buf_adds(out, "envdrift-request-end\n");
+}
+
 void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 {
 	struct collect_needs n;
 	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
 	struct records r = { ED_BUF_INIT, 0 };
 	size_t i;
+	int rx;
 
 	memset(&n, 0, sizeof(n));
 	collect_needs(&n, cfg);
 	plan_paths(&singles, &trees, &n);
-	rec_section(&r, &n, &singles, NULL, ALL);
-	rec_section(&r, &n, &trees, NULL, ALL);
+	/*
+	 * the listing: the count of paths, how they go ("rx": the single
+	 * paths as EREs, remote.sh's list), the count of trees, the trees,
+	 * the single paths
+	 */
+	rx = singles_as_regex(&singles);
+	rec_num(&r, trees.nr + singles.nr);
+	rec(&r, rx ? "rx" : "-");
+	rec_num(&r, trees.nr);
+	for (i = 0; i < trees.nr; i++)
+		rec(&r, trees.v[i]);
+	rec_singles(&r, &singles, rx);
 	rec_section(&r, &n, &singles, NULL, PROC);
 	rec_section(&r, &n, &trees, &n.values, PROC);
 	rec_num(&r, n.cmds_nr);
@@ -258,26 +339,27 @@ void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 		rec(&r, n.filters[i].path);
 		rec(&r, n.filters[i].ere);
 	}
+	ed_buf_reset(out);
+	put_block(out, "envdrift-request-3", &r);
+	ed_buf_release(&r.buf);
+	ed_strvec_release(&trees);
+	ed_strvec_release(&singles);
+	collect_needs_release(&n);
+}
+
+void remote_request_all(struct ed_buf *out, const struct collect_config *cfg)
+{
+	struct collect_needs n;
+	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
+	struct records r = { ED_BUF_INIT, 0 };
+
+	memset(&n, 0, sizeof(n));
+	collect_needs(&n, cfg);
+	plan_paths(&singles, &trees, &n);
 	rec_section(&r, &n, &singles, NULL, NOT_PROC_NOR_FILTERED);
 	rec_section(&r, &n, &trees, NULL, NOT_PROC);
-
-	/*
-	 * A record a line: its bytes outside printable ASCII, and its
-	 * backslashes, as \0ooo, which the script's printf %b turns back.
-	 */
-	ed_buf_reset(out);
-	ed_buf_addf(out, "envdrift-request-2 %zu\n", r.nr);
-	for (i = 0; i < r.buf.len; i++) {
-		unsigned char c = (unsigned char)r.buf.ptr[i];
-
-		if (!c)
-			ed_buf_addch(out, '\n');
-		else if (c < 0x20 || c >= 0x7f || c == '\\')
-			ed_buf_addf(out, "\\0%03o", c);
-		else
-			ed_buf_addch(out, (char)c);
-	}
-	ed_buf_adds(out, "envdrift-request-end\n");
+	ed_buf_adds(out, "a\n");
+	put_block(out, "envdrift-tar", &r);
 	ed_buf_release(&r.buf);
 	ed_strvec_release(&trees);
 	ed_strvec_release(&singles);
@@ -287,5 +369,5 @@ void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 void remote_request_build(struct ed_buf *out, const struct collect_config *cfg)
 {
 	remote_request_first(out, cfg);
-	ed_buf_adds(out, "a\n");
+	remote_request_all(out, cfg);
 }

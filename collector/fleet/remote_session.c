@@ -17,7 +17,7 @@
 #include "core/hmac.h"
 #include "core/snapshot.h"
 
-#define LIST_START "ENVDRIFT-STREAM 2\n@clock "
+#define LIST_START "ENVDRIFT-STREAM 3\n@list\n"
 #define LIST_END "@end"
 
 struct remote_session {
@@ -233,20 +233,12 @@ static int listing_done(struct remote_session *s, const char *out, size_t len)
 	size_t i;
 
 	if (!s->off) {
-		const char *nl;
-
 		if (memcmp(out, LIST_START,
 			   len < strlen(LIST_START) ? len : strlen(LIST_START)))
 			return -1;
-		nl = len > strlen(LIST_START) ?
-			     memchr(out + strlen(LIST_START), '\n',
-				    len - strlen(LIST_START)) :
-			     NULL;
-		if (!nl || (size_t)(end - nl - 1) < 6)
+		if (len < strlen(LIST_START))
 			return 0;
-		if (memcmp(nl + 1, "@list\n", 6))
-			return -1;
-		s->off = (size_t)(nl + 7 - out);
+		s->off = strlen(LIST_START);
 	}
 	for (;;) {
 		p = out + s->off;
@@ -375,7 +367,7 @@ int remote_session_reply(struct remote_session *s, const char *out, size_t len,
 		return 1;
 	ed_buf_reset(more);
 	if (s->full) {
-		ed_buf_adds(more, "a\n");
+		remote_request_all(more, s->cfg);
 		s->replied = 1;
 		return 1;
 	}
@@ -480,14 +472,10 @@ int remote_session_memo_key(const struct remote_session *s, const char *out,
 	EVP_MD_CTX *ctx;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	int i, rc = -1;
+	int rc = -1;
 
-	/* the answer from the line after "@clock": the clock changes */
-	for (i = 0; i < 2 && p; i++) {
-		p = memchr(p, '\n', (size_t)(end - p));
-		p = p ? p + 1 : NULL;
-	}
-	if (s->full || !self || !p)
+	/* the answer whole: the racy marks in its listing are part of it */
+	if (s->full || !self)
 		return -1;
 	ctx = EVP_MD_CTX_new();
 	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&

@@ -391,7 +391,21 @@ static void test_truncation_is_an_error(void **state)
 	assert_true(tried >= 90);
 }
 
-static int has_bytes(const struct ed_buf *b, const char *s);
+/* 1 if b holds the n bytes at s (NULs included) */
+static int has_bytes_n(const struct ed_buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; n <= b->len && i <= b->len - n; i++)
+		if (!memcmp(b->ptr + i, s, n))
+			return 1;
+	return 0;
+}
+
+static int has_bytes(const struct ed_buf *b, const char *s)
+{
+	return has_bytes_n(b, s, strlen(s));
+}
 
 /*
  * The second request comes once the listing is whole, however the output
@@ -435,13 +449,13 @@ static void test_reply_waits_for_the_listing(void **state)
 
 static void test_garbage_and_no_tar(void **state)
 {
-	static const char no_tar[] = "ENVDRIFT-STREAM 2\n@clock 9.5\n@list\n"
-				     "rf 644 0 0 3 1.5 1.5 7 8\0/etc/x\0\0"
+	static const char no_tar[] = "ENVDRIFT-STREAM 3\n@list\n"
+				     "rnf 644 0 0 3 1.5 1.5 7 8\0/etc/x\0\0"
 				     "@end\0@proc\n@end\n"
 				     "@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
 	static const char bad_attr[] =
-		"ENVDRIFT-STREAM 2\n@clock 9\n@list\n"
-		"rf 999 0 0 3 1.5 1.5 7 8\0/etc/x\0\0@end\0";
+		"ENVDRIFT-STREAM 3\n@list\n"
+		"rnf 999 0 0 3 1.5 1.5 7 8\0/etc/x\0\0@end\0";
 	struct vfs *img = vfs_mem_new();
 	struct ed_strvec w = ED_STRVEC_INIT;
 	struct ed_err err = ED_ERR_INIT;
@@ -467,16 +481,6 @@ static void test_garbage_and_no_tar(void **state)
 }
 
 /* 1 if b holds the bytes of s somewhere. */
-static int has_bytes(const struct ed_buf *b, const char *s)
-{
-	size_t n = strlen(s), i;
-
-	for (i = 0; i + n <= b->len; i++)
-		if (!memcmp(b->ptr + i, s, n))
-			return 1;
-	return 0;
-}
-
 /* A quote in a configured path must never reach the shell unquoted. */
 static void test_paths_are_quoted(void **state)
 {
@@ -496,8 +500,9 @@ static void test_paths_are_quoted(void **state)
 	assert_int_equal(collect_config_load(&cfg, path.ptr, &err), 0);
 	remote_command(&become, 1);
 	remote_command(&cmd, 0);
-	assert_int_equal(strncmp(become.ptr, "sudo -n /bin/sh -c '", 20), 0);
-	assert_string_equal(become.ptr + 8, cmd.ptr);
+	assert_int_equal(strncmp(become.ptr, "exec sudo -n /bin/sh -c '", 25), 0);
+	assert_int_equal(strncmp(cmd.ptr, "exec /bin/sh -c '", 17), 0);
+	assert_string_equal(become.ptr + 13, cmd.ptr + 5);
 	/* the path travels in the request only, never in a command line */
 	remote_request_build(&request, cfg);
 	assert_true(has_bytes(&request, pwned.ptr));
@@ -720,9 +725,11 @@ static void test_request_is_what_the_collectors_read(void **state)
 	remote_request_build(&all, f->cfg);
 	assert_false(has_record(&all, "/etc/systemd/system"));
 	remote_request_build(&empty, none);
-	assert_int_equal(memcmp(all.ptr, "envdrift-request-2 ", 19), 0);
-	assert_int_equal(memcmp(all.ptr + all.len - 23,
-				"envdrift-request-end\na\n", 23),
+	assert_int_equal(memcmp(all.ptr, "envdrift-request-3 ", 19), 0);
+	/* a full scan's second request: "a" and what tar sends, framed */
+	assert_non_null(strstr(all.ptr, "envdrift-request-end\na\nenvdrift-tar "));
+	assert_int_equal(memcmp(all.ptr + all.len - 21,
+				"envdrift-request-end\n", 21),
 			 0);
 	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		if (!has_record(&all, wanted[i]))
@@ -780,7 +787,7 @@ static void test_missing_or_split_request_writes_nothing(void **state)
 			/* the count itself, off by one */
 			unsigned long n = strtoul(request.ptr + 19, NULL, 10);
 
-			ed_buf_addf(&b, "envdrift-request-2 %lu", n + 1);
+			ed_buf_addf(&b, "envdrift-request-3 %lu", n + 1);
 			ed_buf_adds(&b, strchr(request.ptr, '\n'));
 		} else {
 			/* cut in the middle, no end line */
@@ -850,6 +857,81 @@ static void test_request_larger_than_one_argument(void **state)
 }
 
 /*
+ * One find lists the trees and the single paths, pruning the single paths
+ * that are directories by EREs: a directory named with ERE special
+ * characters is pruned (its other entry not listed), and a directory the
+ * unescaped ERE would also match ("p.q" against "pxq") is still walked
+ * whole. A path with "^" or a backslash sends the paths as they are, to a
+ * find of their own: the same listing.
+ */
+static void test_single_paths_pruned_exactly(void **state)
+{
+	static const char *const special[] = { "sp.e[c](i)a*l+?{1}|$x",
+					       "car^et\\x" };
+	/* as YAML double quotes say them */
+	static const char *const quoted[] = { "sp.e[c](i)a*l+?{1}|$x",
+					      "car^et\\\\x" };
+	struct fixture *f = *state;
+	struct ed_buf yaml = ED_BUF_INIT, path = ED_BUF_INIT, request = ED_BUF_INIT;
+	size_t round, i;
+
+	for (round = 0; round < 2; round++) {
+		const char *dirs[] = { special[round], "p.q", "pxq" };
+		struct snapshot direct = SNAPSHOT_INIT, remote = SNAPSHOT_INIT;
+		struct ed_strvec warnings = ED_STRVEC_INIT;
+		struct vfs *img = vfs_mem_new();
+		struct collect_config *cfg;
+
+		for (i = 0; i < 3; i++) {
+			ed_buf_reset(&path);
+			ed_buf_addf(&path, "%s/%s", f->tmp, dirs[i]);
+			if (round == 0 || i == 0)
+				assert_int_equal(mkdir(path.ptr, 0755), 0);
+			ed_buf_adds(&path, "/flags.env");
+			ut_write_text(path.ptr, "on=yes\n", 0644);
+			ed_buf_reset(&path);
+			ed_buf_addf(&path, "%s/%s/other", f->tmp, dirs[i]);
+			ut_write_text(path.ptr, "x=1\n", 0644);
+		}
+		ed_buf_reset(&yaml);
+		ed_buf_addf(&yaml,
+			    "collectors: {packages: false, kernel: false, sysctl: false,"
+			    " services: false, files: true, identity: false}\n"
+			    "files:\n  include:\n    - %s/pxq/**\n"
+			    "toggles:\n  files:\n"
+			    "    - \"%s/%s/flags.env\"\n"
+			    "    - %s/p.q/flags.env\n",
+			    f->tmp, f->tmp, quoted[round], f->tmp);
+		cfg = config(f, round ? "caret.yaml" : "special.yaml", yaml.ptr);
+		remote_request_first(&request, cfg);
+		/* how the single paths go: as EREs, or as they are */
+		assert_non_null(strstr(request.ptr, round ? "\n-\n" : "\nrx\n"));
+		scan_here(f, cfg, img, &warnings);
+		collect(&direct, NULL, "/", cfg, NULL);
+		collect(&remote, img, "/", cfg, NULL);
+		assert_same(&direct, &remote, 1);
+		assert_non_null(strstr(toggles_of(&remote), "x/flags.env:on = yes\n"));
+		assert_non_null(strstr(toggles_of(&remote), "p.q/flags.env:on = yes\n"));
+		for (i = 0; i < 3; i++) {
+			ed_buf_reset(&path);
+			ed_buf_addf(&path, "%s/%s/other", f->tmp, dirs[i]);
+			/* the walked tree lists it; the pruned directories do not */
+			if (has_bytes_n(&f->stream, path.ptr, path.len + 1) != (i == 2))
+				fail_msg("%s: listed %s", path.ptr,
+					 i == 2 ? "not" : "though pruned");
+		}
+		snapshot_release(&direct);
+		snapshot_release(&remote);
+		ed_strvec_release(&warnings);
+		vfs_free(img);
+		collect_config_free(cfg);
+	}
+	ed_buf_release(&yaml);
+	ed_buf_release(&path);
+	ed_buf_release(&request);
+}
+
+/*
  * The kernel collector reads /proc/sys/kernel/osrelease and version
  * itself, so a host sends them with the sysctl collector off too.
  */
@@ -895,6 +977,7 @@ int main(void)
 		cmocka_unit_test(test_request_is_what_the_collectors_read),
 		cmocka_unit_test(test_missing_or_split_request_writes_nothing),
 		cmocka_unit_test(test_request_larger_than_one_argument),
+		cmocka_unit_test(test_single_paths_pruned_exactly),
 		cmocka_unit_test(test_kernel_without_sysctl_identical),
 	};
 
