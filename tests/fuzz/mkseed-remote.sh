@@ -4,11 +4,11 @@
 # from a handful of its files: the seed tests/fuzz/corpus/remote/real.
 # Usage: sh mkseed-remote.sh > FILE
 LC_ALL=C; export LC_ALL
-L=' ( -readable -printf r -o -printf u ) -printf %y %m %U %G %s %T@ %C@ %i %D\0%p\0%l\0'
-printf 'ENVDRIFT-STREAM 2\n@clock %s\n@list\n' "$(date +%s.%N)"
+printf 'ENVDRIFT-STREAM 3\n@list\n'
 find / /etc /proc /proc/net /etc/hostname /etc/os-release /etc/passwd /etc/group \
 	/etc/shadow /proc/cmdline /proc/net/tcp /var /var/lib /var/lib/dpkg \
-	/var/lib/dpkg/status -maxdepth 0 \( -readable -printf r -o -printf u \) \
+	/var/lib/dpkg/status -maxdepth 0 \( -type l -printf r -o -readable -printf r -o -printf u \) \
+	\( \( -newermt '2 seconds ago' -o -newerct '2 seconds ago' \) -printf y -o -printf n \) \
 	-printf '%y %m %U %G %s %T@ %C@ %i %D\0%p\0%l\0' 2>/dev/null
 printf '@end\0@proc\n'
 grep -a -d skip -H -Z '' /proc/cmdline /proc/net/tcp 2>/dev/null | head -5
