@@ -148,8 +148,11 @@ int collect_host(struct snapshot *out, struct vfs *fs,
  * the target's root ("/" on a host). env is the whole environment of a
  * local run (NULL: this process's), and is exported on top of the remote
  * script's own. It runs only if one of when exists (NULL: always);
- * host_timeout_s puts timeout(1) around it on a host (0: never). The
- * lists are NULL-terminated.
+ * host_timeout_s puts timeout(1) around it on a host (0: never).
+ * keyed_by (NULL: none): directories whose files' stat keys decide its
+ * output (rpm's database), so that a fleet scan runs it on a host only
+ * when one of them, or the program, changed (collector/fleet/
+ * remote_cmd.c). The lists are NULL-terminated.
  */
 struct collect_cmd {
 	const char *const *paths;
@@ -158,13 +161,14 @@ struct collect_cmd {
 	const char *const *when;
 	unsigned host_timeout_s;
 	bool if_exists;
+	const char *const *keyed_by;
 };
 extern const char collect_arg_root[];
 #define COLLECT_ARG_ROOT collect_arg_root
 
 /* A command of struct collect_needs, its lists copied. */
 struct collect_needs_cmd {
-	struct ed_strvec paths, args, env, when;
+	struct ed_strvec paths, args, env, when, keyed_by;
 	unsigned host_timeout_s;
 	bool if_exists;
 };

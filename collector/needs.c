@@ -31,10 +31,12 @@ void collect_needs_add_cmd(struct collect_needs *out, const struct collect_cmd *
 	ed_strvec_init(&c->args);
 	ed_strvec_init(&c->env);
 	ed_strvec_init(&c->when);
+	ed_strvec_init(&c->keyed_by);
 	push_list(&c->paths, cmd->paths);
 	push_list(&c->args, cmd->args);
 	push_list(&c->env, cmd->env);
 	push_list(&c->when, cmd->when);
+	push_list(&c->keyed_by, cmd->keyed_by);
 	c->host_timeout_s = cmd->host_timeout_s;
 	c->if_exists = cmd->if_exists;
 }
@@ -90,6 +92,7 @@ void collect_needs_release(struct collect_needs *n)
 		ed_strvec_release(&n->cmds[i].args);
 		ed_strvec_release(&n->cmds[i].env);
 		ed_strvec_release(&n->cmds[i].when);
+		ed_strvec_release(&n->cmds[i].keyed_by);
 	}
 	free(n->cmds);
 	n->filters = NULL;

@@ -41,8 +41,14 @@ static const char *const rpm_args[] = {
 	"%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n",
 	NULL,
 };
+/* every file there: rpmdb.sqlite's write-ahead log changes without it */
+static const char *const rpm_db_dirs[] = {
+	"/var/lib/rpm",
+	"/usr/lib/sysimage/rpm",
+	NULL,
+};
 const struct collect_cmd rpm_query_cmd = {
-	rpm_paths, rpm_args, NULL, rpm_dbs, 0, false,
+	rpm_paths, rpm_args, NULL, rpm_dbs, 0, false, rpm_db_dirs,
 };
 
 /* On failure a parser leaves lines as it found them. */

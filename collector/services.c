@@ -52,7 +52,8 @@ static const char *const systemctl_args[] = {
 static const char *const systemctl_env[] = { "LC_ALL=C", "SYSTEMD_COLORS=0",
 					     "SYSTEMD_PAGER=", NULL };
 const struct collect_cmd services_systemctl_cmd = {
-	systemctl_paths, systemctl_args, systemctl_env, run_systemd, 0, false,
+	systemctl_paths, systemctl_args, systemctl_env, run_systemd, 0,
+	false,           NULL,
 };
 
 static const struct collect_need services_needs[] = {

@@ -56,6 +56,7 @@ static void toggle_needs(struct collect_needs *out,
 			paths,        (const char *const *)(t->argv + 1),
 			toggle_env,   NULL,
 			t->timeout_s, true,
+			NULL,
 		};
 
 		collect_needs_add_cmd(out, &cmd);

@@ -224,16 +224,17 @@ grep_proc() {
 }
 
 # One command, as "@cmd I STATUS LENGTH PROGRAM\n" and its output, or
-# "@cmd I 0 0 -\n" when it is not run ($cmd_i is I). Its records: "x" to
+# "@cmd I 0 0 -\n" when it is not run. Its records: its index I, "x" to
 # run the first of its candidates that is executable, "e" the first that
 # exists (so one that is not executable fails as it would locally); the
 # seconds timeout(1) gives it (0: no limit); then three counted lists:
 # the candidates for argv[0], paths one of which must exist (none: no
 # condition), environment assignments; the rest are its arguments.
 run_cmd() {
-	rc_mode=$1
-	rc_time=$2
-	shift 2
+	cmd_i=$1
+	rc_mode=$2
+	rc_time=$3
+	shift 3
 	rc_prog=
 	rc_n=$1
 	shift
@@ -337,48 +338,50 @@ first "$n" grep_proc "$@"
 shift "$n"
 printf '@end\n'
 
-cmd_nr=$1
+n=$1
 shift
-cmd_i=0
-while [ "$cmd_i" -lt "$cmd_nr" ]; do
-	n=$1; shift; first "$n" run_cmd "$@"; shift "$n"
-	cmd_i=$((cmd_i + 1))
+while [ "$n" -gt 0 ]; do
+	m=$1; shift; first "$m" run_cmd "$@"; shift "$m"
+	n=$((n - 1))
 done
 
-# the second request: digits and 0/1 only, checked before any use
-if ! IFS=' ' read -r mode count sel; then
+# the second request: "a", or "l COUNT" (digits only, checked before any
+# use), then its block: the keyed commands to run, the filters to send
+# (a count, then a file and its ERE each) and, with "a", what tar sends
+if ! IFS=' ' read -r mode count; then
 	echo "envdrift: the second request did not come" >&2
 	exit 2
 fi
-case $mode:$count:$sel in
-a::) sel= ;;
-l:[0-9]*:*) ;;
+case $mode:$count in
+a:) ;;
+l:[0-9]*) ;;
 *) mode=bad ;;
 esac
-case $count$sel in
+case $count in
 *[!0-9]*) mode=bad ;;
 esac
 if [ "$mode" = bad ]; then
 	echo "envdrift: malformed second request" >&2
 	exit 2
 fi
+read_request envdrift-more
+eval "set -- $refs"
 n=$1
 shift
 while [ "$n" -gt 0 ]; do
-	if [ "$mode" = a ] || [ "${sel%"${sel#?}"}" = 1 ]; then
-		filter "$1" "$2"
-	fi
-	sel=${sel#?}
+	m=$1; shift; first "$m" run_cmd "$@"; shift "$m"
+	n=$((n - 1))
+done
+n=$1
+shift
+while [ "$n" -gt 0 ]; do
+	filter "$1" "$2"
 	shift 2
 	n=$((n - 1))
 done
 
 printf '@tar\n'
 if [ "$mode" = a ]; then
-	# a full scan: what tar sends whole, a block of its own, so that
-	# nightly scans, which never need it, do not read it byte by byte
-	read_request envdrift-tar
-	eval "set -- $refs"
 	send_tar "$@"
 elif [ "$count" -gt 0 ]; then
 	send_listed

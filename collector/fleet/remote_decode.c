@@ -284,57 +284,12 @@ static int decode_proc(struct decoder *d)
 	return 0;
 }
 
-/* The argv a collector passes to vfs_run for command c run as prog. */
-static char **cmd_argv(const char *prog, const struct collect_needs_cmd *c)
-{
-	char **argv = ed_xcalloc(c->args.nr + 2, sizeof(*argv));
-	size_t j;
-
-	/* execve's type; nothing writes through it */
-	argv[0] = (char *)(uintptr_t)prog;
-	for (j = 0; j < c->args.nr; j++)
-		argv[j + 1] = c->args.v[j];
-	return argv;
-}
-
 static int decode_cmds(struct decoder *d, struct vfs *fs)
 {
-	size_t i;
+	const char *what = NULL;
 
-	for (i = 0; i < d->needs->cmds_nr; i++) {
-		const struct collect_needs_cmd *c = &d->needs->cmds[i];
-		unsigned long long idx, rc, len;
-		const char *nl, *s;
-		char *prog;
-
-		if (expect(d, "@cmd ", "cmd") < 0)
-			return d->err->code;
-		nl = memchr(d->p, '\n', (size_t)(d->end - d->p));
-		s = d->p;
-		if (!nl || remote_parse_ull(&s, nl, 10, &idx) || idx != i ||
-		    *s++ != ' ' || remote_parse_ull(&s, nl, 10, &rc) ||
-		    *s++ != ' ' || remote_parse_ull(&s, nl, 10, &len) ||
-		    *s++ != ' ' || s >= nl || len > (size_t)(d->end - nl - 1))
-			return bad(d, "cmd", "malformed header");
-		prog = ed_xstrndup(s, (size_t)(nl - s));
-		d->p = nl + 1;
-		if (strcmp(prog, "-") && !ed_strvec_contains(&c->paths, prog)) {
-			free(prog);
-			return bad(d, "cmd", "unexpected program");
-		}
-		if (strcmp(prog, "-")) {
-			char **argv = cmd_argv(prog, c);
-
-			/* as a wait status: the shell reports 128+N for signal N */
-			vfs_mem_set_output(fs, argv, d->p, (size_t)len,
-					   rc > 128 && rc < 160 ?
-						   (int)(rc - 128) :
-						   (int)((rc & 0xff) << 8));
-			free(argv);
-		}
-		free(prog);
-		d->p += len;
-	}
+	if (remote_cmds_decode(&d->p, d->end, d->needs, d->plan, fs, &what) < 0)
+		return bad(d, "cmd", what);
 	return 0;
 }
 

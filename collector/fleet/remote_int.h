@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/strvec.h"
 
 struct collect_config;
 struct collect_needs;
+struct collect_needs_cmd;
 struct vfs;
 
 /* 1 if path equals dir or lies below it ("" and "/" are the root). */
@@ -42,6 +44,20 @@ struct remote_input {
 };
 
 /*
+ * A command's result: its program ("-": not run on the host), exit status
+ * as the script reports it, output. key: SHA-256 (hex) of what decides it
+ * (remote_cmd_key), "" when it may not be cached.
+ */
+struct remote_cmd_out {
+	char key[65];
+	char *prog;
+	unsigned long long rc;
+	char *data;
+	size_t len;
+	int have; /* the fields above are set */
+};
+
+/*
  * What a session asked the host for (remote_session.c), for the decoder:
  * NULL there means a full one-shot request.
  */
@@ -56,6 +72,14 @@ struct remote_plan {
 	struct remote_input *got;
 	size_t got_nr, got_alloc;
 	long long clock; /* the host's, from the stream */
+	/*
+	 * per command of the request: whether it runs ('1'), comes from the
+	 * cache ('0', cmds[i] set) or is no keyed command ('-'); and the
+	 * keyed commands' results, set by the decoder when they ran
+	 */
+	char *run;
+	struct remote_cmd_out *cmds;
+	size_t cmds_nr;
 };
 
 /* One entry of a listing, its path a slice of the stream. */
@@ -91,6 +115,42 @@ int remote_parse_time(const char **s, const char *e, struct timespec *ts);
 void remote_input_keep(struct remote_plan *p, const char *path,
 		       const struct stat *st, int filtered, const char *data,
 		       size_t len);
+
+/*
+ * The key of command c (the index-th of the request) from a listing v
+ * (nr entries, sorted by path): SHA-256 (hex) of its records and the stat
+ * keys of the entries below its keyed_by directories and of its program
+ * candidates and conditions. "" when one of those is racy by clock (their
+ * newest second at least clock less one): it then runs and is not kept.
+ */
+void remote_cmd_key(const struct collect_needs_cmd *c, size_t index,
+		    const struct remote_entry *v, size_t nr, long long clock,
+		    char key[65]);
+/* "cmd KEY RC LEN PROGLEN\n", PROG, the output, "\n": a cache record. */
+void remote_cmd_put(struct ed_buf *out, const struct remote_cmd_out *c);
+/* One such record at *p (advanced past it) into out; -1 if malformed. */
+int remote_cmd_load(const char **p, const char *end, struct remote_cmd_out *out);
+void remote_cmd_out_set(struct remote_cmd_out *c, const char *prog,
+			unsigned long long rc, const char *data, size_t len);
+void remote_cmd_out_release(struct remote_cmd_out *c);
+/*
+ * The "@cmd" sections at *p (advanced past them) into fs as vfs_run
+ * outputs, plan's cached results for the commands it did not run (plan
+ * NULL: every command runs), and the keyed ones' results into plan. -1
+ * with *what saying why when a section is malformed, unexpected or
+ * missing.
+ */
+int remote_cmds_decode(const char **p, const char *end,
+		       const struct collect_needs *n, struct remote_plan *plan,
+		       struct vfs *fs, const char **what);
+/*
+ * The block of a second request (remote.sh): "envdrift-more N" and the
+ * records of the keyed commands to run (run[i] '1'; NULL: all), the
+ * filters to send (sel[i] '1'; NULL: all) and, full, what tar sends
+ * whole.
+ */
+void remote_request_more(struct ed_buf *out, const struct collect_config *cfg,
+			 const char *run, const char *sel, int full);
 
 /* This program's SHA-256 (hex), hashed once (scan_memo.c); NULL if unreadable. */
 const char *scan_memo_build_id(void);

@@ -132,19 +132,25 @@ static void push_ancestors(struct ed_strvec *out, const struct ed_strvec *v)
 }
 
 /*
- * What to list: the walked trees, each once, and the single paths with
- * their ancestors (commands' programs and conditions, and the roots of
- * the value trees, included), less those a tree lists or a value tree
- * holds.
+ * What to list: the walked trees, each once; the keyed commands'
+ * directories (keyed, listed whole but never sent: remote_cmd.c); and the
+ * single paths with their ancestors (commands' programs and conditions,
+ * and the roots of the value trees, included), less those a tree lists or
+ * a value tree holds.
  */
 static void plan_paths(struct ed_strvec *singles, struct ed_strvec *trees,
-		       const struct collect_needs *n)
+		       struct ed_strvec *keyed, const struct collect_needs *n)
 {
 	size_t i;
 
 	push_all(trees, &n->trees);
 	ed_strvec_sort_unique(trees);
 	drop_self_nested(trees);
+	for (i = 0; i < n->cmds_nr; i++)
+		push_all(keyed, &n->cmds[i].keyed_by);
+	ed_strvec_sort_unique(keyed);
+	drop_self_nested(keyed);
+	drop_under(keyed, trees, 1);
 	push_all(singles, &n->paths);
 	for (i = 0; i < n->cmds_nr; i++) {
 		push_all(singles, &n->cmds[i].paths);
@@ -153,8 +159,10 @@ static void plan_paths(struct ed_strvec *singles, struct ed_strvec *trees,
 	push_all(singles, &n->values);
 	push_ancestors(singles, singles);
 	push_ancestors(singles, trees);
+	push_ancestors(singles, keyed);
 	ed_strvec_sort_unique(singles);
 	drop_under(singles, trees, 1);
+	drop_under(singles, keyed, 1);
 	drop_under(singles, &n->values, 0);
 }
 
@@ -224,11 +232,13 @@ static void rec_list(struct records *r, const struct ed_strvec *v)
 }
 
 /* One command: its record count, then the records run_cmd reads. */
-static void rec_cmd(struct records *r, const struct collect_needs_cmd *c)
+static void rec_cmd(struct records *r, const struct collect_needs_cmd *c,
+		    size_t index)
 {
 	size_t i;
 
-	rec_num(r, 2 + 3 + c->paths.nr + c->when.nr + c->env.nr + c->args.nr);
+	rec_num(r, 3 + 3 + c->paths.nr + c->when.nr + c->env.nr + c->args.nr);
+	rec_num(r, index);
 	rec(r, c->if_exists ? "e" : "x");
 	rec_num(r, c->host_timeout_s);
 	rec_list(r, &c->paths);
@@ -287,8 +297,7 @@ static void rec_singles(struct records *r, const struct ed_strvec *v, int rx)
  * A record's bytes outside printable ASCII, and its backslashes, as
  * \0ooo, which the script's printf %b turns back.
  */
-static void put_block(struct ed_buf *out, const char *tag,
-		      const struct records *r)
+static void put_block(struct ed_buf *out, const char *tag, const struct records *r)
 {
 	size_t i;
 
@@ -310,60 +319,90 @@ void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 {
 	struct collect_needs n;
 	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
+	struct ed_strvec keyed = ED_STRVEC_INIT;
 	struct records r = { ED_BUF_INIT, 0 };
-	size_t i;
+	size_t i, count = 0;
 	int rx;
 
 	memset(&n, 0, sizeof(n));
 	collect_needs(&n, cfg);
-	plan_paths(&singles, &trees, &n);
+	plan_paths(&singles, &trees, &keyed, &n);
 	/*
 	 * the listing: the count of paths, how they go ("rx": the single
 	 * paths as EREs, remote.sh's list), the count of trees, the trees,
 	 * the single paths
 	 */
 	rx = singles_as_regex(&singles);
-	rec_num(&r, trees.nr + singles.nr);
+	rec_num(&r, trees.nr + keyed.nr + singles.nr);
 	rec(&r, rx ? "rx" : "-");
-	rec_num(&r, trees.nr);
+	rec_num(&r, trees.nr + keyed.nr);
 	for (i = 0; i < trees.nr; i++)
 		rec(&r, trees.v[i]);
+	for (i = 0; i < keyed.nr; i++)
+		rec(&r, keyed.v[i]);
 	rec_singles(&r, &singles, rx);
 	rec_section(&r, &n, &singles, NULL, PROC);
 	rec_section(&r, &n, &trees, &n.values, PROC);
-	rec_num(&r, n.cmds_nr);
+	/* the commands every scan runs; keyed ones wait for the second request */
 	for (i = 0; i < n.cmds_nr; i++)
-		rec_cmd(&r, &n.cmds[i]);
-	rec_num(&r, n.filters_nr);
-	for (i = 0; i < n.filters_nr; i++) {
-		rec(&r, n.filters[i].path);
-		rec(&r, n.filters[i].ere);
-	}
+		count += !n.cmds[i].keyed_by.nr;
+	rec_num(&r, count);
+	for (i = 0; i < n.cmds_nr; i++)
+		if (!n.cmds[i].keyed_by.nr)
+			rec_cmd(&r, &n.cmds[i], i);
 	ed_buf_reset(out);
 	put_block(out, "envdrift-request-3", &r);
 	ed_buf_release(&r.buf);
 	ed_strvec_release(&trees);
 	ed_strvec_release(&singles);
+	ed_strvec_release(&keyed);
+	collect_needs_release(&n);
+}
+
+void remote_request_more(struct ed_buf *out, const struct collect_config *cfg,
+			 const char *run, const char *sel, int full)
+{
+	struct collect_needs n;
+	struct records r = { ED_BUF_INIT, 0 };
+	size_t i, count = 0;
+
+	memset(&n, 0, sizeof(n));
+	collect_needs(&n, cfg);
+	for (i = 0; i < n.cmds_nr; i++)
+		count += n.cmds[i].keyed_by.nr && (!run || run[i] == '1');
+	rec_num(&r, count);
+	for (i = 0; i < n.cmds_nr; i++)
+		if (n.cmds[i].keyed_by.nr && (!run || run[i] == '1'))
+			rec_cmd(&r, &n.cmds[i], i);
+	for (i = 0, count = 0; i < n.filters_nr; i++)
+		count += !sel || sel[i] == '1';
+	rec_num(&r, count);
+	for (i = 0; i < n.filters_nr; i++) {
+		if (sel && sel[i] != '1')
+			continue;
+		rec(&r, n.filters[i].path);
+		rec(&r, n.filters[i].ere);
+	}
+	if (full) {
+		struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
+		struct ed_strvec keyed = ED_STRVEC_INIT;
+
+		plan_paths(&singles, &trees, &keyed, &n);
+		rec_section(&r, &n, &singles, NULL, NOT_PROC_NOR_FILTERED);
+		rec_section(&r, &n, &trees, NULL, NOT_PROC);
+		ed_strvec_release(&trees);
+		ed_strvec_release(&singles);
+		ed_strvec_release(&keyed);
+	}
+	put_block(out, "envdrift-more", &r);
+	ed_buf_release(&r.buf);
 	collect_needs_release(&n);
 }
 
 void remote_request_all(struct ed_buf *out, const struct collect_config *cfg)
 {
-	struct collect_needs n;
-	struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
-	struct records r = { ED_BUF_INIT, 0 };
-
-	memset(&n, 0, sizeof(n));
-	collect_needs(&n, cfg);
-	plan_paths(&singles, &trees, &n);
-	rec_section(&r, &n, &singles, NULL, NOT_PROC_NOR_FILTERED);
-	rec_section(&r, &n, &trees, NULL, NOT_PROC);
 	ed_buf_adds(out, "a\n");
-	put_block(out, "envdrift-tar", &r);
-	ed_buf_release(&r.buf);
-	ed_strvec_release(&trees);
-	ed_strvec_release(&singles);
-	collect_needs_release(&n);
+	remote_request_more(out, cfg, NULL, NULL, 1);
 }
 
 void remote_request_build(struct ed_buf *out, const struct collect_config *cfg)

@@ -38,6 +38,9 @@ struct remote_session {
 	struct collect_reuse *reuse;
 	struct remote_input *inputs;
 	size_t inputs_nr, inputs_alloc;
+	/* the keyed commands' results the cache holds */
+	struct remote_cmd_out *cmds;
+	size_t cmds_nr, cmds_alloc;
 	/* the reply: where the listing's next record starts (0: header) */
 	size_t off;
 	int replied, decoded;
@@ -133,6 +136,12 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		free(path);
 		p += v[0] + v[1] + 1;
 	}
+	while (end - p > 4 && !memcmp(p, "cmd ", 4)) {
+		ED_ALLOC_GROW(s->cmds, s->cmds_nr + 1, s->cmds_alloc);
+		if (remote_cmd_load(&p, end, &s->cmds[s->cmds_nr]) < 0)
+			return -1;
+		s->cmds_nr++;
+	}
 	/* "memo KEY CLOCK LEN\n", the memo and "\n" */
 	if (end - p > 5 && !memcmp(p, "memo ", 5)) {
 		unsigned long long n, clock;
@@ -181,10 +190,15 @@ struct remote_session *remote_session_new(const struct collect_config *cfg,
 	ed_buf_init(&s->next_memo);
 	collect_needs(&s->needs, cfg);
 	fingerprint(s, key);
+	s->plan.cmds = ed_xcalloc(s->needs.cmds_nr + 1, sizeof(*s->plan.cmds));
+	s->plan.cmds_nr = s->needs.cmds_nr;
 	if (!full && cache && load_cache(s, cache, len) < 0) {
 		for (i = 0; i < s->inputs_nr; i++)
 			remote_input_release(&s->inputs[i]);
 		s->inputs_nr = 0;
+		for (i = 0; i < s->cmds_nr; i++)
+			remote_cmd_out_release(&s->cmds[i]);
+		s->cmds_nr = 0;
 		ed_buf_reset(&s->files);
 		ed_buf_reset(&s->memo);
 		s->memo_key[0] = '\0';
@@ -206,6 +220,13 @@ void remote_session_free(struct remote_session *s)
 	for (i = 0; i < s->inputs_nr; i++)
 		remote_input_release(&s->inputs[i]);
 	free(s->inputs);
+	for (i = 0; i < s->cmds_nr; i++)
+		remote_cmd_out_release(&s->cmds[i]);
+	free(s->cmds);
+	for (i = 0; i < s->plan.cmds_nr; i++)
+		remote_cmd_out_release(&s->plan.cmds[i]);
+	free(s->plan.cmds);
+	free(s->plan.run);
 	for (i = 0; i < s->plan.cached_nr; i++)
 		remote_input_release(&s->plan.cached[i]);
 	free(s->plan.cached);
@@ -332,7 +353,45 @@ static void plan_entry(struct remote_session *s, const struct remote_entry *e)
 	}
 }
 
-/* The second request from the listing in out: "l COUNT SEL\n" and paths. */
+/* The keyed commands' keys; those the cache has the result of are not run. */
+static void keys_of_cmds(struct remote_session *s, const struct remote_entry *v,
+			 size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < s->needs.cmds_nr; i++)
+		if (s->needs.cmds[i].keyed_by.nr)
+			remote_cmd_key(&s->needs.cmds[i], i, v, nr,
+				       s->plan.clock, s->plan.cmds[i].key);
+}
+
+static void plan_cmds(struct remote_session *s, const struct remote_entry *v,
+		      size_t nr)
+{
+	size_t i, j;
+
+	keys_of_cmds(s, v, nr);
+	s->plan.run = ed_xcalloc(s->needs.cmds_nr + 1, 1);
+	for (i = 0; i < s->needs.cmds_nr; i++) {
+		struct remote_cmd_out *c = &s->plan.cmds[i];
+
+		s->plan.run[i] = s->needs.cmds[i].keyed_by.nr ? '1' : '-';
+		for (j = 0;
+		     c->key[0] && s->plan.run[i] == '1' && j < s->cmds_nr; j++) {
+			if (strcmp(s->cmds[j].key, c->key))
+				continue;
+			remote_cmd_out_set(c, s->cmds[j].prog, s->cmds[j].rc,
+					   s->cmds[j].data, s->cmds[j].len);
+			s->plan.run[i] = '0';
+		}
+	}
+}
+
+/*
+ * The second request from the listing in out: "l COUNT\n", the block of
+ * the keyed commands to run and the filtered files to send, and COUNT
+ * paths.
+ */
 static int plan(struct remote_session *s, const char *out, size_t len,
 		struct ed_buf *more)
 {
@@ -348,9 +407,11 @@ static int plan(struct remote_session *s, const char *out, size_t len,
 		if (S_ISREG(v[i].st.st_mode) && v[i].readable && !v[i].linked &&
 		    !remote_is_proc(v[i].path))
 			plan_entry(s, &v[i]);
+	plan_cmds(s, v, nr);
 	free(v);
 	ed_strvec_sort_unique(&s->plan.sent);
-	ed_buf_addf(more, "l %zu %s\n", s->plan.sent.nr, s->plan.sel);
+	ed_buf_addf(more, "l %zu\n", s->plan.sent.nr);
+	remote_request_more(more, s->cfg, s->plan.run, s->plan.sel, 0);
 	for (i = 0; i < s->plan.sent.nr; i++) {
 		ed_buf_adds(more, s->plan.sent.v[i]);
 		ed_buf_addch(more, '\0');
@@ -385,8 +446,21 @@ int remote_session_decode(struct remote_session *s, struct vfs *fs,
 			  const char *buf, size_t len,
 			  struct ed_strvec *warnings, struct ed_err *err)
 {
+	int rc;
+
 	s->decoded = 1;
-	return remote_decode_plan(fs, buf, len, s->cfg, &s->plan, warnings, err);
+	rc = remote_decode_plan(fs, buf, len, s->cfg, &s->plan, warnings, err);
+	/* a full scan ran every keyed command: their keys, for the next cache */
+	if (!rc && !s->plan.run) {
+		struct remote_entry *v = NULL;
+		size_t nr = 0;
+		long long clock;
+
+		if (!remote_listing(buf, len, &v, &nr, &clock, err))
+			keys_of_cmds(s, v, nr);
+		free(v);
+	}
+	return rc;
 }
 
 void remote_session_collect_opts(const struct remote_session *s,
@@ -454,6 +528,9 @@ void remote_session_cache(const struct remote_session *s,
 	for (i = 0; i < s->plan.got_nr; i++)
 		if (may_keep(s, snap, &s->plan.got[i]))
 			put_input(out, &s->plan.got[i]);
+	for (i = 0; i < s->plan.cmds_nr; i++)
+		if (s->plan.cmds[i].have && s->plan.cmds[i].key[0])
+			remote_cmd_put(out, &s->plan.cmds[i]);
 	if (s->next_key[0]) {
 		ed_buf_addf(out, "memo %s %lld %zu\n", s->next_key,
 			    s->plan.clock, s->next_memo.len);

@@ -14,8 +14,9 @@ printf '@end\0@proc\n'
 grep -a -d skip -H -Z '' /proc/cmdline /proc/net/tcp 2>/dev/null | head -5
 grep -a -r -H -Z '' /proc/sys/kernel/osrelease /proc/sys/kernel/hostname 2>/dev/null
 printf '@end\n'
-printf '@cmd 0 0 0 -\n'
+# systemctl, which every scan runs, then rpm, keyed: its turn comes later
 printf '@cmd 1 0 0 -\n'
+printf '@cmd 0 0 0 -\n'
 o=$(grep -i -E '^(package|status|architecture|version):|^$' /var/lib/dpkg/status | head -20; echo x)
 o=${o%x}
 printf '@file %s %s\n' "${#o}" /var/lib/dpkg/status; printf '%s' "$o"

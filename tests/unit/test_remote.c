@@ -452,7 +452,7 @@ static void test_garbage_and_no_tar(void **state)
 	static const char no_tar[] = "ENVDRIFT-STREAM 3\n@list\n"
 				     "rnf 644 0 0 3 1.5 1.5 7 8\0/etc/x\0\0"
 				     "@end\0@proc\n@end\n"
-				     "@cmd 0 0 0 -\n@cmd 1 0 0 -\n@tar\n@done\n";
+				     "@cmd 1 0 0 -\n@cmd 0 0 0 -\n@tar\n@done\n";
 	static const char bad_attr[] =
 		"ENVDRIFT-STREAM 3\n@list\n"
 		"rnf 999 0 0 3 1.5 1.5 7 8\0/etc/x\0\0@end\0";
@@ -726,8 +726,8 @@ static void test_request_is_what_the_collectors_read(void **state)
 	assert_false(has_record(&all, "/etc/systemd/system"));
 	remote_request_build(&empty, none);
 	assert_int_equal(memcmp(all.ptr, "envdrift-request-3 ", 19), 0);
-	/* a full scan's second request: "a" and what tar sends, framed */
-	assert_non_null(strstr(all.ptr, "envdrift-request-end\na\nenvdrift-tar "));
+	/* a full scan's second request: "a" and its block, framed */
+	assert_non_null(strstr(all.ptr, "envdrift-request-end\na\nenvdrift-more "));
 	assert_int_equal(memcmp(all.ptr + all.len - 21,
 				"envdrift-request-end\n", 21),
 			 0);
@@ -872,7 +872,8 @@ static void test_single_paths_pruned_exactly(void **state)
 	static const char *const quoted[] = { "sp.e[c](i)a*l+?{1}|$x",
 					      "car^et\\\\x" };
 	struct fixture *f = *state;
-	struct ed_buf yaml = ED_BUF_INIT, path = ED_BUF_INIT, request = ED_BUF_INIT;
+	struct ed_buf yaml = ED_BUF_INIT, path = ED_BUF_INIT,
+		      request = ED_BUF_INIT;
 	size_t round, i;
 
 	for (round = 0; round < 2; round++) {
@@ -910,13 +911,16 @@ static void test_single_paths_pruned_exactly(void **state)
 		collect(&direct, NULL, "/", cfg, NULL);
 		collect(&remote, img, "/", cfg, NULL);
 		assert_same(&direct, &remote, 1);
-		assert_non_null(strstr(toggles_of(&remote), "x/flags.env:on = yes\n"));
-		assert_non_null(strstr(toggles_of(&remote), "p.q/flags.env:on = yes\n"));
+		assert_non_null(
+			strstr(toggles_of(&remote), "x/flags.env:on = yes\n"));
+		assert_non_null(strstr(toggles_of(&remote),
+				       "p.q/flags.env:on = yes\n"));
 		for (i = 0; i < 3; i++) {
 			ed_buf_reset(&path);
 			ed_buf_addf(&path, "%s/%s/other", f->tmp, dirs[i]);
 			/* the walked tree lists it; the pruned directories do not */
-			if (has_bytes_n(&f->stream, path.ptr, path.len + 1) != (i == 2))
+			if (has_bytes_n(&f->stream, path.ptr, path.len + 1) !=
+			    (i == 2))
 				fail_msg("%s: listed %s", path.ptr,
 					 i == 2 ? "not" : "though pruned");
 		}
