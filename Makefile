@@ -134,10 +134,10 @@ DEB_DEPS := build-essential pkg-config libgit2-dev libyaml-dev libssl-dev \
 # ansible-core (t0043: Ansible as the inventory oracle), JSON checks
 # (python3), the Prometheus text parser and strace (t0047: metrics, atomic
 # writes; t0012), the openssl tool (t0022, t0024),
-# systemd-analyze (t0020). Installed without Recommends; a test whose tool
+# systemd-analyze (t0020), rpm and rpmbuild (t0052: a real rpm database). Installed without Recommends; a test whose tool
 # is missing fails (need_tool in tests/cli/test-lib.sh), it never skips.
 TEST_DEPS := libxml2-utils ansible-core chromium cmark-gfm clang libclang-rt-14-dev cppcheck valgrind sudo shellcheck \
-	lighttpd lighttpd-mod-openssl python3 python3-prometheus-client strace openssl systemd
+	lighttpd lighttpd-mod-openssl python3 python3-prometheus-client strace openssl systemd rpm
 deps:
 	@$(MAKE) --no-print-directory install-debs PKGS_WANTED='$(DEB_DEPS)'
 deps-test:

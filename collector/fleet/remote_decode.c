@@ -494,6 +494,8 @@ static int under_values(const struct decoder *d, const char *path)
 /* 1 if the host was asked for path's content whole (tar). */
 static int asked(const struct decoder *d, const char *path)
 {
+	if (remote_is_keyed(d->needs, path))
+		return 0;
 	return !d->plan || d->plan->full ||
 	       ed_strvec_find(&d->plan->sent, path) < d->plan->sent.nr;
 }

@@ -33,6 +33,11 @@ int remote_is_filtered(const struct collect_needs *n, const char *path);
  * when the snapshot stores them as they are (remote_session_cache).
  */
 int remote_read_whole(const struct collect_needs *n, const char *path);
+/*
+ * 1 if path lies below a keyed command's directory and no tree a
+ * collector reads: listed, never sent.
+ */
+int remote_is_keyed(const struct collect_needs *n, const char *path);
 
 /* A large input (collect_needs.inputs) as the host had it: stat key, bytes. */
 struct remote_input {

@@ -115,3 +115,18 @@ int remote_read_whole(const struct collect_needs *n, const char *path)
 {
 	return ed_strvec_contains(&n->paths, path) || under_read_tree(n, path);
 }
+
+int remote_is_keyed(const struct collect_needs *n, const char *path)
+{
+	size_t i, j;
+
+	/* a tree a collector reads holds it: that collector's, then */
+	for (i = 0; i < n->trees.nr; i++)
+		if (remote_is_under(path, n->trees.v[i]))
+			return 0;
+	for (i = 0; i < n->cmds_nr; i++)
+		for (j = 0; j < n->cmds[i].keyed_by.nr; j++)
+			if (remote_is_under(path, n->cmds[i].keyed_by.v[j]))
+				return 1;
+	return 0;
+}
