@@ -296,6 +296,8 @@ void collect_settings_text(struct ed_buf *out, const struct collect_config *cfg)
 void collect_format_line(struct ed_buf *out);
 /* 1 if snap's meta carries the current format line. */
 int collect_snapshot_is_current(const struct snapshot *snap);
+/* The same for a meta file's bytes (data NULL: none). */
+int collect_meta_is_current(const char *data, size_t len);
 /*
  * Rewrite old (every entry loaded with its data) as the current rules
  * would have stored it, into out (initialised by the caller): contents

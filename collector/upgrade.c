@@ -32,17 +32,16 @@ static int any_glob(const struct ed_strvec *globs, const char *path)
 	return 0;
 }
 
-int collect_snapshot_is_current(const struct snapshot *snap)
+int collect_meta_is_current(const char *data, size_t len)
 {
-	const struct snapshot_entry *meta = snapshot_find(snap, "meta");
 	struct ed_buf want = ED_BUF_INIT;
 	const char *p, *end;
 	int found = 0;
 
-	if (!meta || !meta->data)
+	if (!data)
 		return 0;
 	collect_format_line(&want);
-	for (p = meta->data, end = p + meta->len; p < end && !found;) {
+	for (p = data, end = p + len; p < end && !found;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
 
@@ -51,6 +50,13 @@ int collect_snapshot_is_current(const struct snapshot *snap)
 	}
 	ed_buf_release(&want);
 	return found;
+}
+
+int collect_snapshot_is_current(const struct snapshot *snap)
+{
+	const struct snapshot_entry *meta = snapshot_find(snap, "meta");
+
+	return meta && collect_meta_is_current(meta->data, meta->len);
 }
 
 struct upgrade {

@@ -95,7 +95,17 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 	rc = store_view_hosts(v, &h, &nh, err);
 	for (i = 0; !rc && i < nh; i++) {
 		struct snapshot old = SNAPSHOT_INIT, neu = SNAPSHOT_INIT;
+		struct ed_buf meta = ED_BUF_INIT;
+		int current;
 
+		/* its meta alone says: the whole host is read only when old */
+		current = !store_view_read_file(v, h[i].env, h[i].host, "meta",
+						&meta, err) &&
+			  collect_meta_is_current(meta.ptr, meta.len);
+		ed_buf_release(&meta);
+		ed_err_clear(err);
+		if (current)
+			continue;
 		rc = store_view_read_host(v, h[i].env, h[i].host, &old, err);
 		if (!rc && collect_snapshot_is_current(&old)) {
 			snapshot_release(&old);

@@ -18,23 +18,27 @@
 # The first request's records (collector/fleet/remote_request.c), in
 # sections, each a count and as many records:
 #   listing     how the single paths go ("rx" or "-"), the count of
-#               trees, the trees (listed with everything below them),
-#               the single paths (listed themselves): list below
+#               trees, the trees (listed with everything below them:
+#               the files walk's, and keyed commands' directories), the
+#               single paths (listed themselves): list below
 #   proc paths  /proc files whose contents are sent (grep, no descent)
 #   proc trees  /proc trees whose files' contents are sent (grep -r)
-#   commands    each a count and as many records (run_cmd below)
-#   filters     two records each: a file, the ERE its sent lines match
+#   commands    those every scan runs, each a count and as many records
+#               (run_cmd below)
 # The second request (collector/fleet/remote_session.c), read after the
-# commands ran: a line "a" and a block "envdrift-tar N" framed as the
-# first request, of two sections: paths sent whole when regular files
-# (tar, no descent), trees whose regular files are sent whole (a full
-# scan: every filtered file too); or a line "l COUNT SEL", where SEL holds
-# one 0 or 1 per filter (1: send it) and COUNT NUL-terminated paths
-# follow, the regular files to send whole, which tar reads itself (-T),
-# never the shell. No line (the controller hung up) ends the script with
-# status 2. The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM
-# 3" and the sections @list, @proc, @cmd, @file, @tar, @done. Nothing is
-# hashed or parsed here; the controller's collectors do that.
+# commands ran: a line "a" (a full scan) or "l COUNT", then a block
+# "envdrift-more N" framed as the first request, of sections: the keyed
+# commands to run (rpm -qa, when its database changed: remote_cmd.c),
+# the filtered files to send (two records each: a file, the ERE its sent
+# lines match) and, with "a", two more: paths sent whole when regular
+# files (tar, no descent), trees whose regular files are sent whole.
+# After "l COUNT" and its block come COUNT NUL-terminated paths, the
+# regular files to send whole, which tar reads itself (-T), never the
+# shell. No line (the controller hung up) ends the script with status 2.
+# The answer (collector/fleet/remote_decode.c): "ENVDRIFT-STREAM 3" and
+# the sections @list, @proc, @cmd (every-scan commands, then keyed ones),
+# @file, @tar, @done. Nothing is hashed or parsed here; the controller's
+# collectors do that.
 #
 # Tools: GNU find (-printf, -readable, -regex, -newermt with a relative
 # date), GNU grep (-r, -Z), GNU tar (--format=gnu, --no-recursion,

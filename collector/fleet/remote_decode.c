@@ -37,6 +37,7 @@ struct listed {
 	struct stat st;
 	int readable;
 	int racy;
+	int linked;       /* below a listed symlink (mark_linked) */
 	const char *data; /* content (slice of the stream or proc buffer) */
 	size_t len;
 	int has_data;
@@ -471,6 +472,32 @@ static int under_symlink(struct decoder *d, const char *path)
 }
 
 /*
+ * Each entry's linked mark, the listing sorted: a parent sorts before its
+ * entries, so each takes its parent's, one lookup instead of one per
+ * ancestor.
+ */
+static void mark_linked(struct decoder *d)
+{
+	struct ed_buf parent = ED_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < d->nr; i++) {
+		struct listed *l = &d->v[i];
+		const char *slash = strrchr(l->path, '/');
+		const struct listed *up = NULL;
+
+		if (slash && slash != l->path) {
+			ed_buf_reset(&parent);
+			ed_buf_add(&parent, l->path, (size_t)(slash - l->path));
+			up = find_listed(d, parent.ptr);
+		}
+		l->linked = up ? S_ISLNK(up->st.st_mode) || up->linked :
+				 under_symlink(d, l->path);
+	}
+	ed_buf_release(&parent);
+}
+
+/*
  * 1 if path lies below a value tree of the request, or matches one of its
  * /sys patterns: sent unlisted.
  */
@@ -546,8 +573,8 @@ static int build_image(struct decoder *d, struct vfs *fs,
 
 		if (!S_ISREG(l->st.st_mode) || !l->readable ||
 		    remote_is_proc(l->path) ||
-		    remote_is_filtered(d->needs, l->path) ||
-		    under_symlink(d, l->path) || !asked(d, l->path))
+		    remote_is_filtered(d->needs, l->path) || l->linked ||
+		    !asked(d, l->path))
 			continue;
 		wanted++;
 		got += l->has_data;
@@ -569,7 +596,7 @@ static int build_image(struct decoder *d, struct vfs *fs,
 		int flags = l->readable ? 0 : VFS_MEM_UNREADABLE;
 
 		/* /bin/x on a merged-/usr host: reached through /usr/bin/x */
-		if (under_symlink(d, l->path))
+		if (l->linked)
 			continue;
 
 		if (S_ISLNK(l->st.st_mode)) {
@@ -690,6 +717,7 @@ int remote_decode_plan(struct vfs *fs, const char *buf, size_t len,
 	if (!rc) {
 		if (d.nr)
 			qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
+		mark_linked(&d);
 		if (d.proc_nr)
 			qsort(d.proc, d.proc_nr, sizeof(*d.proc), cmp_proc);
 		rc = decode_tar(&d, warnings);
@@ -735,12 +763,13 @@ int remote_listing(const char *buf, size_t len, struct remote_entry **out,
 	if (!rc && d.nr)
 		qsort(d.v, d.nr, sizeof(*d.v), cmp_listed);
 	if (!rc) {
+		mark_linked(&d);
 		*out = ed_xcalloc(d.nr + 1, sizeof(**out));
 		for (i = 0; i < d.nr; i++) {
 			(*out)[i].path = d.v[i].path;
 			(*out)[i].st = d.v[i].st;
 			(*out)[i].readable = d.v[i].readable;
-			(*out)[i].linked = under_symlink(&d, d.v[i].path);
+			(*out)[i].linked = d.v[i].linked;
 		}
 		*nr = d.nr;
 		*clock = d.clock;
