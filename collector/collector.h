@@ -243,6 +243,12 @@ int collect_reuse_hit(const struct collect_reuse *r, const char *path,
  * MTIME_NS CTIME_S CTIME_NS MODE UID GID", each field after a space.
  */
 void collect_stat_key_add(struct ed_buf *out, const struct stat *st);
+/*
+ * 1 if st's mtime or ctime lies within a second of clock (or after): its
+ * stat key cannot tell a change made in the same tick, so no cache
+ * trusts it (racy, as git's index says).
+ */
+int collect_stat_racy(const struct stat *st, long long clock);
 
 /*
  * 0 when root looks like a root filesystem: it has a package database

@@ -167,8 +167,6 @@ void files_cache_release(struct files_cache *fc);
 const struct files_cache_entry *files_cache_lookup(const struct files_cache *fc,
 						   const char *path, size_t len,
 						   const struct stat *st);
-/* 1 if st's mtime or ctime lies within a second of clock (or after). */
-int files_cache_racy(const struct stat *st, long long clock);
 void files_cache_begin(struct ed_buf *out, const char *fingerprint);
 /* Append one entry unless it changed too close to scan_start (racy). */
 void files_cache_add(struct ed_buf *out, long long scan_start, const char *path,

@@ -220,7 +220,7 @@ void collect_stat_key_add(struct ed_buf *out, const struct stat *st)
 		    (unsigned long long)st->st_gid);
 }
 
-int files_cache_racy(const struct stat *st, long long clock)
+int collect_stat_racy(const struct stat *st, long long clock)
 {
 	return (long long)st->st_mtim.tv_sec >= clock - 1 ||
 	       (long long)st->st_ctim.tv_sec >= clock - 1;
@@ -275,7 +275,7 @@ int collect_reuse_hit(const struct collect_reuse *r, const char *path,
 		      const struct stat *st, long long clock)
 {
 	return files_cache_lookup(&r->cache, path, strlen(path), st) &&
-	       !files_cache_racy(st, clock);
+	       !collect_stat_racy(st, clock);
 }
 
 void files_cache_begin(struct ed_buf *out, const char *fingerprint)
@@ -293,7 +293,7 @@ void files_cache_add(struct ed_buf *out, long long scan_start, const char *path,
 	size_t i;
 
 	/* changed within the clock's resolution of this scan: not trusted */
-	if (files_cache_racy(st, scan_start))
+	if (collect_stat_racy(st, scan_start))
 		return;
 	snapshot_quote(out, path, len);
 	collect_stat_key_add(out, st);

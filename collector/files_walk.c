@@ -480,7 +480,7 @@ static int visit_file(struct files_ctx *c, int dirfd, const char *name,
 					   &st);
 
 		/* changed within a second of now: the bytes decide */
-		if (e && !files_cache_racy(&st, c->scan_start))
+		if (e && !collect_stat_racy(&st, c->scan_start))
 			return record_cached(c, &st, e, err);
 	}
 	/* O_NONBLOCK: a FIFO swapped in since readdir must not hang us */

@@ -107,10 +107,6 @@ int collect_upgrades_find(struct collect_upgrades *out, struct store *st,
 		if (current)
 			continue;
 		rc = store_view_read_host(v, h[i].env, h[i].host, &old, err);
-		if (!rc && collect_snapshot_is_current(&old)) {
-			snapshot_release(&old);
-			continue;
-		}
 		if (!rc && ed_strvec_contains(skip, h[i].host)) {
 			/* collected now: its new snapshot is the upgrade */
 			out->collected_old++;

@@ -53,11 +53,6 @@ void remote_request_build(struct ed_buf *out, const struct collect_config *cfg);
  * host listed its files.
  */
 void remote_request_first(struct ed_buf *out, const struct collect_config *cfg);
-/*
- * The second request of a full scan, appended to out: "a" and the block
- * of what tar sends whole.
- */
-void remote_request_all(struct ed_buf *out, const struct collect_config *cfg);
 
 /*
  * Decode the host's stdout (buf, len) into fs (a new vfs_mem image); cfg

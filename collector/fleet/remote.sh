@@ -290,6 +290,22 @@ run_cmd() {
 	printf '%s' "$rc_out"
 }
 
+# run_cmds COUNT COMMAND...: run COUNT commands, each a count and as
+# many records; $rs_used: how many arguments they took, COUNT included
+run_cmds() {
+	rs_n=$1
+	shift
+	rs_used=1
+	while [ "$rs_n" -gt 0 ]; do
+		rs_m=$1
+		shift
+		first "$rs_m" run_cmd "$@"
+		shift "$rs_m"
+		rs_used=$((rs_used + rs_m + 1))
+		rs_n=$((rs_n - 1))
+	done
+}
+
 # A file sent filtered, as "@file LENGTH PATH\n" and the matching lines.
 filter() {
 	if [ ! -f "$1" ] || [ ! -r "$1" ]; then
@@ -342,12 +358,8 @@ first "$n" grep_proc "$@"
 shift "$n"
 printf '@end\n'
 
-n=$1
-shift
-while [ "$n" -gt 0 ]; do
-	m=$1; shift; first "$m" run_cmd "$@"; shift "$m"
-	n=$((n - 1))
-done
+run_cmds "$@"
+shift "$rs_used"
 
 # the second request: "a", or "l COUNT" (digits only, checked before any
 # use), then its block: the keyed commands to run, the filters to send
@@ -370,12 +382,8 @@ if [ "$mode" = bad ]; then
 fi
 read_request envdrift-more
 eval "set -- $refs"
-n=$1
-shift
-while [ "$n" -gt 0 ]; do
-	m=$1; shift; first "$m" run_cmd "$@"; shift "$m"
-	n=$((n - 1))
-done
+run_cmds "$@"
+shift "$rs_used"
 n=$1
 shift
 while [ "$n" -gt 0 ]; do

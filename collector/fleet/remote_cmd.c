@@ -62,17 +62,12 @@ void remote_cmd_key(const struct collect_needs_cmd *c, size_t index,
 		if (!decides(c, v[i].path))
 			continue;
 		/* changed within a second of the host's clock: run it */
-		if ((long long)st->st_mtim.tv_sec >= clock - 1 ||
-		    (long long)st->st_ctim.tv_sec >= clock - 1)
+		if (collect_stat_racy(st, clock))
 			goto out;
-		ed_buf_addf(&b,
-			    "%s%c%o %u %u %lld %lld.%09ld %lld.%09ld %llu %llu %d\n",
-			    v[i].path, '\0', (unsigned)st->st_mode,
-			    (unsigned)st->st_uid, (unsigned)st->st_gid,
-			    (long long)st->st_size, (long long)st->st_mtim.tv_sec,
-			    st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
-			    st->st_ctim.tv_nsec, (unsigned long long)st->st_ino,
-			    (unsigned long long)st->st_dev, v[i].readable);
+		ed_buf_adds(&b, v[i].path);
+		ed_buf_addch(&b, '\0');
+		collect_stat_key_add(&b, st);
+		ed_buf_addf(&b, " %d\n", v[i].readable);
 	}
 	ed_sha256_hex(key, b.ptr, b.len);
 out:
@@ -86,18 +81,6 @@ void remote_cmd_put(struct ed_buf *out, const struct remote_cmd_out *c)
 	ed_buf_adds(out, c->prog);
 	ed_buf_add(out, c->data, c->len);
 	ed_buf_addch(out, '\n');
-}
-
-/* A decimal number at *p and the space or newline after it. */
-static int num(const char **p, const char *end, unsigned long long *out)
-{
-	const char *q = *p;
-
-	if (remote_parse_ull(&q, end, 10, out) || q >= end ||
-	    (*q != ' ' && *q != '\n'))
-		return -1;
-	*p = q + 1;
-	return 0;
 }
 
 int remote_cmd_load(const char **p, const char *end, struct remote_cmd_out *out)
@@ -117,9 +100,10 @@ int remote_cmd_load(const char **p, const char *end, struct remote_cmd_out *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->key, q, 64);
 	q += 65;
-	if (num(&q, end, &rc) < 0 || num(&q, end, &len) < 0 ||
-	    num(&q, end, &plen) < 0 || !plen || plen > (size_t)(end - q) ||
-	    len > (size_t)(end - q) - plen ||
+	if (remote_parse_field(&q, end, &rc) < 0 ||
+	    remote_parse_field(&q, end, &len) < 0 ||
+	    remote_parse_field(&q, end, &plen) < 0 || !plen ||
+	    plen > (size_t)(end - q) || len > (size_t)(end - q) - plen ||
 	    (size_t)(end - q) - plen - len < 1 || q[plen + len] != '\n')
 		return -1;
 	out->prog = ed_xstrndup(q, (size_t)plen);

@@ -114,6 +114,9 @@ void remote_input_release(struct remote_input *in);
 /* A decimal (base 10) or octal (base 8) number at *s, advanced past it. */
 int remote_parse_ull(const char **s, const char *end, int base,
 		     unsigned long long *out);
+/* A decimal number at *s and the space or newline after it, *s past both. */
+int remote_parse_field(const char **s, const char *end,
+		       unsigned long long *out);
 /* "SEC[.NSEC]" at *s, advanced past it (up to 9 digits of NSEC kept). */
 int remote_parse_time(const char **s, const char *e, struct timespec *ts);
 /* Keep an input for the next cache unless it changed within a second of clock. */
@@ -154,8 +157,10 @@ int remote_cmds_decode(const char **p, const char *end,
  * filters to send (sel[i] '1'; NULL: all) and, full, what tar sends
  * whole.
  */
-void remote_request_more(struct ed_buf *out, const struct collect_config *cfg,
+void remote_request_more(struct ed_buf *out, const struct collect_needs *n,
 			 const char *run, const char *sel, int full);
+/* The second request of a full scan, appended to out: "a" and that block. */
+void remote_request_all(struct ed_buf *out, const struct collect_needs *n);
 
 /* This program's SHA-256 (hex), hashed once (scan_memo.c); NULL if unreadable. */
 const char *scan_memo_build_id(void);

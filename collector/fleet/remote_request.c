@@ -359,54 +359,55 @@ void remote_request_first(struct ed_buf *out, const struct collect_config *cfg)
 	collect_needs_release(&n);
 }
 
-void remote_request_more(struct ed_buf *out, const struct collect_config *cfg,
+void remote_request_more(struct ed_buf *out, const struct collect_needs *n,
 			 const char *run, const char *sel, int full)
 {
-	struct collect_needs n;
 	struct records r = { ED_BUF_INIT, 0 };
 	size_t i, count = 0;
 
-	memset(&n, 0, sizeof(n));
-	collect_needs(&n, cfg);
-	for (i = 0; i < n.cmds_nr; i++)
-		count += n.cmds[i].keyed_by.nr && (!run || run[i] == '1');
+	for (i = 0; i < n->cmds_nr; i++)
+		count += n->cmds[i].keyed_by.nr && (!run || run[i] == '1');
 	rec_num(&r, count);
-	for (i = 0; i < n.cmds_nr; i++)
-		if (n.cmds[i].keyed_by.nr && (!run || run[i] == '1'))
-			rec_cmd(&r, &n.cmds[i], i);
-	for (i = 0, count = 0; i < n.filters_nr; i++)
+	for (i = 0; i < n->cmds_nr; i++)
+		if (n->cmds[i].keyed_by.nr && (!run || run[i] == '1'))
+			rec_cmd(&r, &n->cmds[i], i);
+	for (i = 0, count = 0; i < n->filters_nr; i++)
 		count += !sel || sel[i] == '1';
 	rec_num(&r, count);
-	for (i = 0; i < n.filters_nr; i++) {
+	for (i = 0; i < n->filters_nr; i++) {
 		if (sel && sel[i] != '1')
 			continue;
-		rec(&r, n.filters[i].path);
-		rec(&r, n.filters[i].ere);
+		rec(&r, n->filters[i].path);
+		rec(&r, n->filters[i].ere);
 	}
 	if (full) {
 		struct ed_strvec trees = ED_STRVEC_INIT, singles = ED_STRVEC_INIT;
 		struct ed_strvec keyed = ED_STRVEC_INIT;
 
-		plan_paths(&singles, &trees, &keyed, &n);
-		rec_section(&r, &n, &singles, NULL, NOT_PROC_NOR_FILTERED);
-		rec_section(&r, &n, &trees, NULL, NOT_PROC);
+		plan_paths(&singles, &trees, &keyed, n);
+		rec_section(&r, n, &singles, NULL, NOT_PROC_NOR_FILTERED);
+		rec_section(&r, n, &trees, NULL, NOT_PROC);
 		ed_strvec_release(&trees);
 		ed_strvec_release(&singles);
 		ed_strvec_release(&keyed);
 	}
 	put_block(out, "envdrift-more", &r);
 	ed_buf_release(&r.buf);
-	collect_needs_release(&n);
 }
 
-void remote_request_all(struct ed_buf *out, const struct collect_config *cfg)
+void remote_request_all(struct ed_buf *out, const struct collect_needs *n)
 {
 	ed_buf_adds(out, "a\n");
-	remote_request_more(out, cfg, NULL, NULL, 1);
+	remote_request_more(out, n, NULL, NULL, 1);
 }
 
 void remote_request_build(struct ed_buf *out, const struct collect_config *cfg)
 {
+	struct collect_needs n;
+
+	memset(&n, 0, sizeof(n));
+	collect_needs(&n, cfg);
 	remote_request_first(out, cfg);
-	remote_request_all(out, cfg);
+	remote_request_all(out, &n);
+	collect_needs_release(&n);
 }

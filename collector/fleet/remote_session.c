@@ -69,25 +69,6 @@ static void fingerprint(struct remote_session *s, struct ed_hmac *key)
 
 #define CACHE_MAGIC "envdrift-fleet-cache 2 "
 
-static int num(const char **p, const char *end, unsigned long long *out)
-{
-	unsigned long long v = 0;
-	const char *q = *p;
-
-	if (q >= end || *q < '0' || *q > '9')
-		return -1;
-	while (q < end && *q >= '0' && *q <= '9') {
-		if (v > (~0ULL - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned long long)(*q++ - '0');
-	}
-	if (q >= end || (*q != ' ' && *q != '\n'))
-		return -1;
-	*p = q + 1;
-	*out = v;
-	return 0;
-}
-
 /*
  * "input F|W LEN PATHLEN DEV INO SIZE MS MNS CS CNS MODE UID GID\n" then
  * the path, the bytes and "\n"; then "files LEN\n" and the files walk's
@@ -114,7 +95,7 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 			return -1;
 		p += 8;
 		for (i = 0; i < 12; i++)
-			if (num(&p, end, &v[i]) < 0)
+			if (remote_parse_field(&p, end, &v[i]) < 0)
 				return -1;
 		if (v[0] > (size_t)(end - p) || v[1] > (size_t)(end - p) - v[0] ||
 		    (size_t)(end - p) - v[0] - v[1] < 1)
@@ -152,7 +133,8 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 		memcpy(s->memo_key, p + 5, 64);
 		s->memo_key[64] = '\0';
 		p += 5 + 64 + 1;
-		if (num(&p, end, &clock) < 0 || num(&p, end, &n) < 0 ||
+		if (remote_parse_field(&p, end, &clock) < 0 ||
+		    remote_parse_field(&p, end, &n) < 0 ||
 		    n >= (size_t)(end - p) || p[n] != '\n')
 			return -1;
 		s->memo_clock = (long long)clock;
@@ -166,7 +148,7 @@ static int load_cache(struct remote_session *s, const char *buf, size_t len)
 	{
 		unsigned long long n;
 
-		if (num(&p, end, &n) < 0 || n != (size_t)(end - p))
+		if (remote_parse_field(&p, end, &n) < 0 || n != (size_t)(end - p))
 			return -1;
 	}
 	ed_buf_add(&s->files, p, (size_t)(end - p));
@@ -293,8 +275,7 @@ static const struct remote_input *find_input(const struct remote_session *s,
 		    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
 		    a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
 		    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec ||
-		    (long long)b->st_mtim.tv_sec >= s->plan.clock - 1 ||
-		    (long long)b->st_ctim.tv_sec >= s->plan.clock - 1)
+		    collect_stat_racy(b, s->plan.clock))
 			return NULL;
 		return in;
 	}
@@ -411,7 +392,7 @@ static int plan(struct remote_session *s, const char *out, size_t len,
 	free(v);
 	ed_strvec_sort_unique(&s->plan.sent);
 	ed_buf_addf(more, "l %zu\n", s->plan.sent.nr);
-	remote_request_more(more, s->cfg, s->plan.run, s->plan.sel, 0);
+	remote_request_more(more, &s->needs, s->plan.run, s->plan.sel, 0);
 	for (i = 0; i < s->plan.sent.nr; i++) {
 		ed_buf_adds(more, s->plan.sent.v[i]);
 		ed_buf_addch(more, '\0');
@@ -428,7 +409,7 @@ int remote_session_reply(struct remote_session *s, const char *out, size_t len,
 		return 1;
 	ed_buf_reset(more);
 	if (s->full) {
-		remote_request_all(more, s->cfg);
+		remote_request_all(more, &s->needs);
 		s->replied = 1;
 		return 1;
 	}

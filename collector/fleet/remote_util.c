@@ -32,6 +32,17 @@ int remote_parse_ull(const char **s, const char *end, int base,
 	return 0;
 }
 
+int remote_parse_field(const char **s, const char *end, unsigned long long *out)
+{
+	const char *p = *s;
+
+	if (remote_parse_ull(&p, end, 10, out) || p >= end ||
+	    (*p != ' ' && *p != '\n'))
+		return -1;
+	*s = p + 1;
+	return 0;
+}
+
 /* "SEC[.NSEC]" at *s (nanoseconds: up to 9 digits kept) */
 int remote_parse_time(const char **s, const char *e, struct timespec *ts)
 {
@@ -83,8 +94,7 @@ void remote_input_keep(struct remote_plan *p, const char *path,
 		       size_t len)
 {
 	/* changed within a second of the host's clock: the bytes decide */
-	if ((long long)st->st_mtim.tv_sec >= p->clock - 1 ||
-	    (long long)st->st_ctim.tv_sec >= p->clock - 1)
+	if (collect_stat_racy(st, p->clock))
 		return;
 	remote_input_push(&p->got, &p->got_nr, &p->got_alloc, path, st,
 			  filtered, data, len);
